@@ -1,0 +1,1 @@
+"""pytest-flagport plugin (filled in by the pytest work)."""

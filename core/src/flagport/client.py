@@ -1,0 +1,511 @@
+"""The :class:`Flagport` client: one API in front of any provider.
+
+Overrides live here, above the provider, so they behave the same for every vendor.
+Evaluation never raises unless ``strict`` is on: a failure serves the default with
+``reason=ERROR`` and the error code, logged once per flag.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from dataclasses import replace
+from types import TracebackType
+from typing import Any, Self
+
+from flagport.errors import FlagportError, GeneralError
+from flagport.events.exposures import ExposureDeduper
+from flagport.events.model import Event, EventKind, FlagKind
+from flagport.overrides import Overrides
+from flagport.plugins import get_plugin_manager, get_provider_class
+from flagport.provider import FlagNames, Provider, ProviderStatus
+from flagport.reasons import ErrorCode, Reason
+from flagport.results import (
+    ConfigResult,
+    Evaluations,
+    ExperimentResult,
+    FrozenDict,
+    GateResult,
+    Result,
+    freeze,
+)
+from flagport.settings import Settings, load_settings, validate_options
+from flagport.user import User, UserLike, as_user
+
+__all__ = ["Flagport"]
+
+logger = logging.getLogger("flagport")
+_EMPTY = FrozenDict()
+_clients: weakref.WeakSet[Flagport] = weakref.WeakSet()
+
+
+class Flagport:
+    """Feature gates, experiments, dynamic configs and events, from any provider.
+
+    ``Flagport(provider="local", path="flags.yaml")`` selects a provider and passes it
+    options; anything not given in code comes from the environment, ``flagport.toml``
+    or ``[tool.flagport]`` in ``pyproject.toml``. Construction validates the options
+    and starts nothing: the provider starts on first use, once per process (a forked
+    child starts its own).
+
+    :param provider: a provider name, or a ready :class:`~flagport.Provider` instance.
+    :param strict: raise :class:`~flagport.FlagportError` instead of serving defaults.
+    :param events: event settings (see the events documentation).
+    :param options: the provider's options.
+    """
+
+    def __init__(
+        self,
+        provider: str | Provider | None = None,
+        *,
+        strict: bool | None = None,
+        events: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
+        if isinstance(provider, Provider):
+            if options:
+                raise TypeError("options cannot be given with a provider instance")
+            self.settings = Settings(provider.name, strict=bool(strict), events=dict(events or {}))
+            self._provider = provider
+        else:
+            self.settings = load_settings(provider, options, strict=strict, events=events)
+            cls = get_provider_class(self.settings.provider)
+            validated = validate_options(
+                cls.Options,
+                self.settings.options,
+                self.settings.sources,
+                f"provider {self.settings.provider!r}",
+            )
+            self._provider = cls(validated)
+        self.strict = self.settings.strict
+        self.overrides = Overrides()
+        self.exposures = ExposureDeduper(
+            window=float(self.settings.events.get("exposure_window", 3600.0))
+        )
+        self._lock = threading.RLock()
+        self._started = False
+        self._closed = False
+        self._pid = os.getpid()
+        self._logged_failures: set[tuple[str, str, ErrorCode]] = set()
+        self._after_evaluation: Any = None
+        self._on_event: Any = None
+        self._on_provider_error: Any = None
+        self._wire_provider(self._provider)
+        _clients.add(self)
+
+    @classmethod
+    def from_settings(cls, **overrides: Any) -> Flagport:
+        """A client configured only from the environment and settings files.
+
+        Keyword arguments take precedence, exactly as in the constructor.
+        """
+        return cls(**overrides)
+
+    # -- lifecycle ---------------------------------------------------------------
+    @property
+    def provider(self) -> Provider:
+        """The provider answering this client's calls (started if it was not yet)."""
+        return self._provider if self._started else self._start()
+
+    @property
+    def provider_name(self) -> str:
+        return self._provider.name
+
+    def _wire_provider(self, provider: Provider) -> None:
+        provider.emit = self._emit
+
+    def _start(self) -> Provider:
+        with self._lock:
+            if self._started:
+                return self._provider
+            if self._closed:
+                from flagport.errors import ProviderNotReadyError
+
+                raise ProviderNotReadyError("this flagport client was shut down")
+            hook = get_plugin_manager().hook
+            self._after_evaluation = (
+                hook.flagport_after_evaluation
+                if hook.flagport_after_evaluation.get_hookimpls()
+                else None
+            )
+            self._on_event = hook.flagport_on_event if hook.flagport_on_event.get_hookimpls() else None
+            self._on_provider_error = (
+                hook.flagport_on_provider_error
+                if hook.flagport_on_provider_error.get_hookimpls()
+                else None
+            )
+            try:
+                self._provider.start()
+            except Exception as exc:
+                self._provider.status = ProviderStatus.ERROR
+                if self.strict:
+                    raise
+                logger.error(
+                    "flagport: provider %r failed to start (%s: %s); serving defaults",
+                    self._provider.name,
+                    type(exc).__name__,
+                    exc,
+                )
+                self._report_provider_error(None, exc)
+            self._started = True
+            return self._provider
+
+    def _after_fork_in_child(self) -> None:
+        # Never touch the parent's provider (its threads do not exist here): build a
+        # fresh one from the same options; it starts on first use in this process.
+        old = self._provider
+        self._lock = threading.RLock()
+        self._provider = type(old)(old.options)
+        self._wire_provider(self._provider)
+        self._started = False
+        self._pid = os.getpid()
+        self.exposures = ExposureDeduper(self.exposures.window, self.exposures.max_keys)
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Deliver queued events now, waiting at most ``timeout`` seconds."""
+        if self._started:
+            self._guard(None, self._provider.flush, timeout)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Flush and stop the provider. Safe to call more than once."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._started:
+                self._guard(None, self._provider.shutdown, timeout)
+            self._provider.status = ProviderStatus.SHUT_DOWN
+            self._started = False
+
+    close = shutdown
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("started" if self._started else "not started")
+        return f"<Flagport provider={self._provider.name!r} strict={self.strict} {state}>"
+
+    # -- failures ------------------------------------------------------------------
+    def _guard(self, flag: str | None, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception as exc:
+            if self.strict:
+                raise
+            logger.warning("flagport: %s failed: %s: %s", getattr(fn, "__name__", fn), type(exc).__name__, exc)
+            self._report_provider_error(flag, exc)
+            return None
+
+    def _report_provider_error(self, flag: str | None, exc: BaseException) -> None:
+        if self._on_provider_error is not None:
+            try:
+                self._on_provider_error(provider=self._provider.name, flag=flag, error=exc)
+            except Exception:
+                logger.exception("flagport: an on_provider_error observer failed")
+
+    def _failure(self, kind: str, name: str, exc: BaseException) -> tuple[ErrorCode, str]:
+        """Turn a provider exception into an error code, or re-raise it in strict mode."""
+        if isinstance(exc, FlagportError):
+            code = exc.code
+        else:
+            code = ErrorCode.GENERAL
+        message = f"{type(exc).__name__}: {exc}"
+        if self.strict:
+            if isinstance(exc, FlagportError):
+                raise exc
+            raise GeneralError(f"{kind} {name!r}: {message}") from exc
+        key = (kind, name, code)
+        if key not in self._logged_failures:
+            if len(self._logged_failures) < 10_000:
+                self._logged_failures.add(key)
+            logger.warning(
+                "flagport: %s %r served its default (%s): %s", kind, name, code.value, message
+            )
+        if code is not ErrorCode.FLAG_NOT_FOUND:
+            self._report_provider_error(name, exc)
+        return code, message
+
+    def _user(self, user: UserLike) -> User:
+        return user if type(user) is User else as_user(user)
+
+    # -- gates -----------------------------------------------------------------------
+    def check_gate(
+        self, user: UserLike, name: str, *, default: bool = False, expose: bool = True
+    ) -> bool:
+        """Whether the gate passes for the user. Never raises unless ``strict``."""
+        if self.overrides.gates.table:
+            return self.get_gate(user, name, default=default, expose=expose).value
+        provider = self._provider if self._started else self._start()
+        try:
+            if type(user) is not User:
+                user = as_user(user)
+            value = provider.check_gate(user, name, expose=expose)  # type: ignore[arg-type]
+        except Exception as exc:
+            self._failure("gate", name, exc)
+            return default
+        if self._after_evaluation is not None:
+            self._observe(user, GateResult(name=name, value=value, provider=provider.name), "gate")
+        return value
+
+    def get_gate(
+        self, user: UserLike, name: str, *, default: bool = False, expose: bool = True
+    ) -> GateResult:
+        """The gate's value with its reason, rule and any error."""
+        result: GateResult | None = None
+        try:
+            user = self._user(user)
+            if self.overrides.gates.table:
+                result = self.overrides.gates.lookup(name, user.user_id)
+            if result is None:
+                provider = self._provider if self._started else self._start()
+                result = provider.evaluate_gate(user, name, expose=expose)
+        except Exception as exc:
+            code, message = self._failure("gate", name, exc)
+            result = GateResult(
+                name=name,
+                value=default,
+                reason=Reason.ERROR,
+                provider=self._provider.name,
+                error_code=code,
+                error_message=message,
+            )
+        if self._after_evaluation is not None:
+            self._observe(user, result, "gate")
+        return result
+
+    # -- experiments -----------------------------------------------------------------
+    def get_experiment(
+        self,
+        user: UserLike,
+        name: str,
+        *,
+        default: Mapping[str, Any] | None = None,
+        expose: bool = True,
+    ) -> ExperimentResult:
+        """The user's group and its parameters; logs an exposure on first assignment."""
+        result: ExperimentResult | None = None
+        try:
+            user = self._user(user)
+            if self.overrides.experiments.table:
+                result = self.overrides.experiments.lookup(name, user.user_id)
+            if result is None:
+                provider = self._provider if self._started else self._start()
+                result = provider.evaluate_experiment(user, name, expose=expose)
+        except Exception as exc:
+            code, message = self._failure("experiment", name, exc)
+            result = ExperimentResult(
+                name=name,
+                value=freeze(default) if default else _EMPTY,
+                reason=Reason.ERROR,
+                provider=self._provider.name,
+                error_code=code,
+                error_message=message,
+            )
+        else:
+            if result.value is None:
+                result = replace(result, value=freeze(default) if default else _EMPTY)
+            if expose and result.group is not None and (result.in_experiment or result.reason is Reason.OVERRIDE):
+                self._expose(user, result)  # type: ignore[arg-type]
+        if self._after_evaluation is not None:
+            self._observe(user, result, "experiment")
+        return result
+
+    def _expose(self, user: User, result: ExperimentResult) -> None:
+        unit = user.user_id or ""
+        if self.exposures.first_time(unit, result.name, result.group or ""):
+            self._emit(
+                Event(
+                    kind=EventKind.EXPOSURE,
+                    name=result.name,
+                    user=user,
+                    provider=result.provider or self._provider.name,
+                    flag_kind=FlagKind.EXPERIMENT,
+                    group=result.group,
+                    rule_id=result.rule_id,
+                    metadata={"reason": result.reason.value},
+                )
+            )
+
+    def log_exposure(self, user: UserLike, name: str, *, kind: str = "experiment") -> None:
+        """Log an exposure by hand (for calls made with ``expose=False``)."""
+        try:
+            user = self._user(user)
+            flag_kind = FlagKind(kind)
+        except Exception as exc:
+            self._failure(kind, name, exc)
+            return
+        result: Result
+        if flag_kind is FlagKind.EXPERIMENT:
+            result = self.get_experiment(user, name, expose=False)
+            group = result.group
+        elif flag_kind is FlagKind.GATE:
+            result = self.get_gate(user, name, expose=False)
+            group = str(result.value).lower()
+        else:
+            result = self.get_config(user, name, expose=False)
+            group = result.rule_id
+        self._emit(
+            Event(
+                kind=EventKind.EXPOSURE,
+                name=name,
+                user=user,
+                provider=result.provider or self._provider.name,
+                flag_kind=flag_kind,
+                group=group,
+                rule_id=result.rule_id,
+                metadata={"reason": result.reason.value, "manual": True},
+            )
+        )
+
+    # -- configs -----------------------------------------------------------------------
+    def get_config(
+        self,
+        user: UserLike,
+        name: str,
+        *,
+        default: Mapping[str, Any] | None = None,
+        expose: bool = True,
+    ) -> ConfigResult:
+        """The dynamic config's value for the user."""
+        result: ConfigResult | None = None
+        try:
+            user = self._user(user)
+            if self.overrides.configs.table:
+                result = self.overrides.configs.lookup(name, user.user_id)
+            if result is None:
+                provider = self._provider if self._started else self._start()
+                result = provider.evaluate_config(user, name, expose=expose)
+        except Exception as exc:
+            code, message = self._failure("config", name, exc)
+            result = ConfigResult(
+                name=name,
+                value=freeze(default) if default else _EMPTY,
+                reason=Reason.ERROR,
+                provider=self._provider.name,
+                error_code=code,
+                error_message=message,
+            )
+        else:
+            if result.value is None:
+                result = replace(result, value=freeze(default) if default else _EMPTY)
+        if self._after_evaluation is not None:
+            self._observe(user, result, "config")
+        return result
+
+    # -- everything ---------------------------------------------------------------------
+    def names(self) -> FlagNames:
+        """Every flag the provider knows, plus every overridden one."""
+        try:
+            known = self.provider.names()
+        except Exception as exc:
+            if self.strict:
+                raise
+            self._report_provider_error(None, exc)
+            known = FlagNames()
+        gates, experiments, configs = self.overrides.names()
+        return FlagNames(
+            known.gates | gates, known.experiments | experiments, known.configs | configs
+        )
+
+    def evaluate_all(self, user: UserLike) -> Evaluations:
+        """Evaluate every known gate, experiment and config for the user (no exposures)."""
+        user = self._user(user)
+        known = self.names()
+        return Evaluations(
+            gates={n: self.get_gate(user, n, expose=False) for n in sorted(known.gates)},
+            experiments={
+                n: self.get_experiment(user, n, expose=False) for n in sorted(known.experiments)
+            },
+            configs={n: self.get_config(user, n, expose=False) for n in sorted(known.configs)},
+        )
+
+    # -- overrides -----------------------------------------------------------------------
+    def override_gate(self, name: str, value: bool, *, user_id: str | None = None) -> None:
+        """Force a gate, for everyone or for one user id."""
+        self.overrides.gate(name, value, user_id)
+
+    def override_experiment(
+        self,
+        name: str,
+        group: str | None = None,
+        value: Mapping[str, Any] | None = None,
+        *,
+        user_id: str | None = None,
+    ) -> None:
+        """Force an experiment's group and parameters, for everyone or one user id."""
+        self.overrides.experiment(name, group, value, user_id)
+
+    def override_config(
+        self, name: str, value: Mapping[str, Any], *, user_id: str | None = None
+    ) -> None:
+        """Force a dynamic config's value, for everyone or one user id."""
+        self.overrides.config(name, value, user_id)
+
+    def clear_overrides(self, name: str | None = None) -> None:
+        """Remove every override, or only those of one flag."""
+        self.overrides.clear(name)
+
+    # -- events ------------------------------------------------------------------------------
+    def log_event(
+        self,
+        user: UserLike,
+        name: str,
+        value: float | str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Log a custom event (``purchase``, ``signup``…) for the user."""
+        try:
+            event = Event(
+                name=name,
+                user=self._user(user),
+                value=value,
+                metadata=metadata or {},
+                time=time.time(),
+                provider=self._provider.name,
+            )
+        except Exception as exc:
+            if self.strict:
+                raise GeneralError(f"invalid event {name!r}: {exc}") from exc
+            logger.warning("flagport: event %r dropped: %s", name, exc)
+            return
+        self._emit(event)
+
+    def _emit(self, event: Event) -> None:
+        if self._on_event is not None:
+            try:
+                self._on_event(event=event)
+            except Exception:
+                logger.exception("flagport: an on_event observer failed")
+        provider = self._provider if self._started else self._start()
+        if event.kind is EventKind.EXPOSURE and (
+            provider.logs_own_exposures or event.metadata.get("reason") == Reason.OVERRIDE.value
+        ):
+            return
+        self._guard(event.name, provider.log_event, event)
+
+    def _observe(self, user: Any, result: Result, kind: str) -> None:
+        try:
+            self._after_evaluation(user=user, result=result, kind=kind)
+        except Exception:
+            logger.exception("flagport: an after_evaluation observer failed")
+
+
+def _reset_clients_after_fork() -> None:
+    for client in list(_clients):
+        client._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_reset_clients_after_fork)

@@ -1,0 +1,115 @@
+"""The one exception family flagport raises.
+
+Every error carries an :class:`~flagport.ErrorCode` from the OpenFeature vocabulary,
+so a non-strict client can turn it into a default result with the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flagport.reasons import ErrorCode
+
+__all__ = [
+    "ConfigurationError",
+    "FlagNotFoundError",
+    "FlagportError",
+    "GeneralError",
+    "InvalidContextError",
+    "Location",
+    "ParseError",
+    "PluginError",
+    "ProviderNotReadyError",
+    "TypeMismatchError",
+]
+
+
+class FlagportError(Exception):
+    """Base class of every error flagport raises.
+
+    :ivar code: the OpenFeature error code a default result carries for this error.
+    """
+
+    code: ErrorCode = ErrorCode.GENERAL
+
+
+class FlagNotFoundError(FlagportError):
+    """The provider does not know the flag."""
+
+    code = ErrorCode.FLAG_NOT_FOUND
+
+
+class ParseError(FlagportError):
+    """A definition or a value could not be parsed."""
+
+    code = ErrorCode.PARSE_ERROR
+
+
+class TypeMismatchError(FlagportError):
+    """The flag exists but is of another kind or type than the one asked for."""
+
+    code = ErrorCode.TYPE_MISMATCH
+
+
+class ProviderNotReadyError(FlagportError):
+    """The provider has not (yet) loaded any definitions."""
+
+    code = ErrorCode.PROVIDER_NOT_READY
+
+
+class InvalidContextError(FlagportError):
+    """The user given cannot be evaluated (wrong type, missing unit id)."""
+
+    code = ErrorCode.INVALID_CONTEXT
+
+
+class GeneralError(FlagportError):
+    """Any other failure inside a provider."""
+
+    code = ErrorCode.GENERAL
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a configuration problem is: a file, a path inside it and a line.
+
+    :ivar source: a file path, or a description such as ``"environment"``.
+    :ivar path: dotted path inside the source, e.g. ``gates.new_checkout.rules[1].when``.
+    :ivar line: 1-based line number when known.
+    """
+
+    source: str
+    path: str = ""
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.path:
+            where += f" at {self.path}"
+        return where
+
+
+class ConfigurationError(FlagportError, ValueError):
+    """A setting, an option or a definitions file is wrong.
+
+    Raised at construction (never during evaluation), with a message that names the
+    source, the path inside it and what to do about it. ``problems`` holds every
+    problem found, so a file with three mistakes reports all three at once.
+    """
+
+    code = ErrorCode.PARSE_ERROR
+
+    def __init__(self, message: str, problems: list[tuple[Location, str]] | None = None) -> None:
+        self.problems = problems or []
+        if self.problems:
+            lines = [message] + [f"  {loc}: {text}" for loc, text in self.problems]
+            message = "\n".join(lines)
+        super().__init__(message)
+
+
+class PluginError(FlagportError):
+    """A plugin could not be loaded, or two plugins registered the same provider name."""
+
+    code = ErrorCode.GENERAL

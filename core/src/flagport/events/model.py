@@ -1,0 +1,53 @@
+"""The one event model: a custom event or an exposure."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+from flagport.user import User
+
+__all__ = ["Event", "EventKind", "FlagKind"]
+
+
+class EventKind(StrEnum):
+    """What an event records."""
+
+    CUSTOM = "custom"
+    EXPOSURE = "exposure"
+
+
+class FlagKind(StrEnum):
+    """The kind of flag an exposure is about."""
+
+    GATE = "gate"
+    EXPERIMENT = "experiment"
+    CONFIG = "config"
+
+
+class Event(BaseModel):
+    """Something that happened to a user: a custom event or an exposure.
+
+    The user's ``private`` attributes are never serialised.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: EventKind = EventKind.CUSTOM
+    name: str = Field(description="Event name; for exposures, the flag name.")
+    user: User
+    value: float | str | None = None
+    metadata: Mapping[str, Any] = Field(default_factory=dict)
+    time: float = Field(default_factory=time.time, description="Unix time in seconds.")
+    provider: str | None = None
+    flag_kind: FlagKind | None = None
+    group: str | None = Field(None, description="Experiment group or gate value of an exposure.")
+    rule_id: str | None = None
+
+    @field_serializer("user")
+    def _public_user(self, user: User) -> dict[str, Any]:
+        return user.to_event_dict()

@@ -1,0 +1,76 @@
+"""Every hook flagport calls. Plugins implement them with :data:`hookimpl`.
+
+Providers are contributed through a ``register`` callback so that flagport stays in
+charge of names and collisions. Observer hooks are called only when some plugin
+implements them; the client resolves that once, so an unused hook costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from flagport.events.model import Event
+    from flagport.provider import Provider
+    from flagport.results import Result
+    from flagport.user import User
+
+__all__ = ["hookimpl", "hookspec"]
+
+hookspec = pluggy.HookspecMarker("flagport")
+hookimpl = pluggy.HookimplMarker("flagport")
+
+
+@hookspec
+def flagport_register_providers(register: Callable[[type[Provider]], None]) -> None:
+    """Register provider classes.
+
+    Call ``register(ProviderClass)`` once per provider; the class's ``name`` is the
+    name users select it by. A name registered by two plugins is an error naming both.
+
+    :param register: the callback that records a provider class.
+    """
+
+
+@hookspec
+def flagport_after_evaluation(user: User, result: Result, kind: str) -> None:
+    """Observe a finished evaluation (after overrides and defaults were applied).
+
+    :param user: the user the flag was evaluated for.
+    :param result: the result returned to the caller.
+    :param kind: ``"gate"``, ``"experiment"`` or ``"config"``.
+    """
+
+
+@hookspec
+def flagport_on_event(event: Event) -> None:
+    """Observe an event (custom or exposure) as it enters the event pipeline.
+
+    :param event: the event, with the user's private attributes excluded from its
+        serialised form.
+    """
+
+
+@hookspec
+def flagport_on_provider_error(provider: str, flag: str | None, error: BaseException) -> None:
+    """Observe a provider failure that was turned into a default result.
+
+    :param provider: the provider's name.
+    :param flag: the flag being evaluated, or ``None`` outside an evaluation.
+    :param error: the exception raised by the provider.
+    """
+
+
+@hookspec
+def flagport_on_mismatch(flag: str, kind: str, user_key: str, served: Any, other: Any) -> None:
+    """Observe a disagreement between the two providers of a migration.
+
+    :param flag: the flag name.
+    :param kind: ``"gate"``, ``"experiment"`` or ``"config"``.
+    :param user_key: a hash of the unit id (never the id itself).
+    :param served: the served provider's value (group name for experiments).
+    :param other: the other provider's value.
+    """

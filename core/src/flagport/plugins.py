@@ -1,0 +1,174 @@
+"""The plugin manager: built-in providers first, then the ``flagport`` entry points.
+
+Plugins load once, lazily (never at import). ``FLAGPORT_DISABLE_PLUGINS=1`` skips
+entry points entirely; ``FLAGPORT_PLUGINS=a,b`` loads only the named entry points.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import threading
+from dataclasses import dataclass
+
+import pluggy
+
+from flagport import hookspecs
+from flagport.errors import ConfigurationError, PluginError
+from flagport.provider import Provider
+
+__all__ = ["ProviderInfo", "get_plugin_manager", "get_provider_class", "provider_registry", "reset"]
+
+ENTRY_POINT_GROUP = "flagport"
+BUILTIN_PLUGINS = ("flagport.providers.passall",)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderInfo:
+    """A registered provider and where it came from."""
+
+    name: str
+    provider_class: type[Provider]
+    plugin: str
+    distribution: str
+    version: str
+
+
+_lock = threading.RLock()
+_pm: pluggy.PluginManager | None = None
+_registry: dict[str, ProviderInfo] | None = None
+# plugin name -> (distribution, version), for messages and `flagport providers`
+_sources: dict[str, tuple[str, str]] = {}
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    if os.environ.get("FLAGPORT_DISABLE_PLUGINS", "").lower() in {"1", "true", "yes"}:
+        return
+    only = {n.strip() for n in os.environ.get("FLAGPORT_PLUGINS", "").split(",") if n.strip()}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if only and ep.name not in only:
+            continue
+        if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+            continue
+        dist = ep.dist.name if ep.dist else "unknown distribution"
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            raise PluginError(
+                f"flagport plugin {ep.name!r} from distribution {dist!r} failed to import: "
+                f"{type(exc).__name__}: {exc}. Reinstall it, or set FLAGPORT_PLUGINS to the "
+                f"plugins you want loaded."
+            ) from exc
+        pm.register(plugin, name=ep.name)
+        _sources[ep.name] = (dist, ep.dist.version if ep.dist else "unknown")
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager, built on first call."""
+    global _pm
+    if _pm is not None:
+        return _pm
+    with _lock:
+        if _pm is None:
+            pm = pluggy.PluginManager("flagport")
+            pm.add_hookspecs(hookspecs)
+            for module_name in BUILTIN_PLUGINS:
+                module = importlib.import_module(module_name)
+                pm.register(module, name=module_name)
+                _sources[module_name] = ("flagport", _version("flagport"))
+            _load_entry_points(pm)
+            pm.check_pending()
+            _pm = pm
+    return _pm
+
+
+def provider_registry() -> dict[str, ProviderInfo]:
+    """Every installed provider by name, collected through ``flagport_register_providers``."""
+    global _registry
+    if _registry is not None:
+        return _registry
+    with _lock:
+        if _registry is None:
+            pm = get_plugin_manager()
+            registry: dict[str, ProviderInfo] = {}
+            for impl in pm.hook.flagport_register_providers.get_hookimpls():
+                plugin_name = impl.plugin_name
+                dist, version = _sources.get(plugin_name, ("(registered at run time)", ""))
+
+                def register(
+                    provider_class: type[Provider], _plugin: str = plugin_name
+                ) -> None:
+                    name = getattr(provider_class, "name", None)
+                    if not isinstance(name, str) or not name:
+                        raise PluginError(
+                            f"plugin {_plugin!r} registered {provider_class!r}, which has no "
+                            f"'name' class attribute"
+                        )
+                    if name in registry:
+                        first = registry[name]
+                        raise PluginError(
+                            f"provider name {name!r} is registered twice: by plugin "
+                            f"{first.plugin!r} ({first.distribution}) and by plugin "
+                            f"{_plugin!r} ({dist}). Uninstall one, or limit loading with "
+                            f"FLAGPORT_PLUGINS."
+                        )
+                    registry[name] = ProviderInfo(name, provider_class, _plugin, dist, version)
+
+                impl.function(register=register)
+            _registry = dict(sorted(registry.items()))
+    return _registry
+
+
+def get_provider_class(name: str) -> type[Provider]:
+    """The provider class registered as ``name``.
+
+    :raises ConfigurationError: no installed plugin provides it; the message lists
+        the installed providers.
+    """
+    registry = provider_registry()
+    try:
+        return registry[name].provider_class
+    except KeyError:
+        installed = ", ".join(registry) or "none"
+        hint = ""
+        if name in {"statsig", "growthbook", "featbit"}:
+            hint = f" Install it with: pip install 'flagport[{name}]'."
+        raise ConfigurationError(
+            f"unknown provider {name!r}; installed providers: {installed}.{hint}"
+        ) from None
+
+
+def register_plugin(plugin: object, name: str | None = None) -> None:
+    """Register a plugin object at run time (tests, applications with in-code plugins).
+
+    Clients resolve observers when they start, so register before first use.
+    """
+    global _registry
+    pm = get_plugin_manager()
+    with _lock:
+        pm.register(plugin, name=name)
+        _registry = None
+
+
+def unregister_plugin(plugin: object) -> None:
+    """Undo :func:`register_plugin`."""
+    global _registry
+    pm = get_plugin_manager()
+    with _lock:
+        pm.unregister(plugin)
+        _registry = None
+
+
+def reset() -> None:
+    """Forget the plugin manager so the next call rebuilds it (for tests)."""
+    global _pm, _registry
+    with _lock:
+        _pm = None
+        _registry = None

@@ -1,0 +1,157 @@
+"""The interface every provider implements.
+
+Only the three resolvers are abstract; lifecycle and events default to no-ops, as in
+OpenFeature's provider ABC. Providers signal failure by raising a
+:class:`~flagport.FlagportError` subclass (``FlagNotFoundError`` for an unknown
+flag); the :class:`~flagport.Flagport` client turns that into a default result, or
+re-raises it in strict mode.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from flagport.results import ConfigResult, ExperimentResult, GateResult
+
+if TYPE_CHECKING:
+    from flagport.events.model import Event
+    from flagport.user import User
+
+__all__ = ["FlagNames", "Provider", "ProviderOptions", "ProviderStatus"]
+
+
+class ProviderOptions(BaseModel):
+    """Base of every provider's options model.
+
+    Subclasses declare fields with descriptions; secrets are ``pydantic.SecretStr``.
+    Unknown options are an error, so a typo never goes unnoticed.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProviderStatus(StrEnum):
+    """Lifecycle state of a provider, in OpenFeature's vocabulary."""
+
+    NOT_READY = "NOT_READY"
+    READY = "READY"
+    STALE = "STALE"
+    ERROR = "ERROR"
+    SHUT_DOWN = "SHUT_DOWN"
+
+
+@dataclass(frozen=True, slots=True)
+class FlagNames:
+    """The flags a provider knows, by kind."""
+
+    gates: frozenset[str] = frozenset()
+    experiments: frozenset[str] = frozenset()
+    configs: frozenset[str] = frozenset()
+
+
+class Provider(ABC):
+    """A source of answers for gates, experiments and configs.
+
+    Construction must be cheap and start nothing (no thread, no socket): the client
+    calls :meth:`start` lazily on first use in each process, and after ``fork()`` it
+    builds a fresh provider from the same options instead of touching the parent's.
+
+    :cvar name: the name users select the provider by (``provider="local"``).
+    :cvar Options: the pydantic model of the provider's options.
+    :cvar logs_own_exposures: True when the vendor SDK sends exposures itself, so the
+        client does not forward its exposure events to :meth:`log_event`.
+    """
+
+    name: ClassVar[str]
+    Options: ClassVar[type[ProviderOptions]] = ProviderOptions
+    logs_own_exposures: ClassVar[bool] = False
+
+    def __init__(self, options: ProviderOptions) -> None:
+        self.options = options
+        self.status = ProviderStatus.NOT_READY
+        #: Set by the client: call it with an exposure/custom :class:`Event` the vendor
+        #: reported through a callback, so it reaches flagport's sinks and observers.
+        self.emit: Callable[[Event], None] = _ignore
+
+    @classmethod
+    def from_options(cls, **options: Any) -> Provider:
+        """Validate ``options`` against :attr:`Options` and build the provider."""
+        return cls(cls.Options.model_validate(options))
+
+    # -- lifecycle ---------------------------------------------------------------
+    def start(self) -> None:
+        """Load definitions, open connections. Called once per process, lazily.
+
+        Must return within the provider's configured start-up timeout; a provider that
+        cannot load yet stays ``NOT_READY`` (evaluations raise
+        ``ProviderNotReadyError``) and may become ready later.
+        """
+        self.status = ProviderStatus.READY
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Deliver queued events and release resources, within ``timeout`` seconds.
+
+        Must be idempotent and must never hang.
+        """
+        self.status = ProviderStatus.SHUT_DOWN
+
+    def flush(self, timeout: float = 5.0) -> None:  # noqa: B027 - optional hook
+        """Deliver queued events to the vendor now (best effort, bounded by ``timeout``)."""
+
+    # -- evaluation ----------------------------------------------------------------
+    def check_gate(self, user: User, name: str, *, expose: bool = True) -> bool:
+        """The gate's value alone. Override to skip building a result on the hot path."""
+        return self.evaluate_gate(user, name, expose=expose).value
+
+    @abstractmethod
+    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
+        """Evaluate a gate.
+
+        :param expose: False when the caller asked not to log an exposure.
+        :raises FlagNotFoundError: the provider does not know the gate.
+        """
+
+    @abstractmethod
+    def evaluate_experiment(
+        self, user: User, name: str, *, expose: bool = True
+    ) -> ExperimentResult:
+        """Assign the user in an experiment.
+
+        :raises FlagNotFoundError: the provider does not know the experiment.
+        """
+
+    @abstractmethod
+    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
+        """Resolve a dynamic config.
+
+        :raises FlagNotFoundError: the provider does not know the config.
+        """
+
+    def names(self) -> FlagNames:
+        """Every flag the provider currently knows, for ``evaluate_all`` and the CLI."""
+        return FlagNames()
+
+    # -- events ------------------------------------------------------------------
+    def log_event(self, event: Event) -> None:  # noqa: B027 - optional hook
+        """Send an event (custom, or an exposure flagport recorded) to the vendor.
+
+        Called off the request path, from the event pipeline's worker thread.
+        """
+
+    def stats(self) -> dict[str, Any]:
+        """Provider-specific counters for ``Flagport.stats()`` (JSON-ready, no secrets)."""
+        return {}
+
+    def describe(self) -> dict[str, Any]:
+        """Options and state for ``flagport providers`` and ``stats()``; no secrets."""
+        return {"status": self.status.value, "options": self.options.model_dump(mode="json")}
+
+
+def _ignore(event: Event) -> None:
+    return None

@@ -1,0 +1,1 @@
+"""Providers that ship with flagport and need no vendor SDK."""

@@ -1,0 +1,128 @@
+"""The user (evaluation context) every call is made for."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from flagport.errors import InvalidContextError
+
+__all__ = ["BUILTIN_FIELDS", "User", "UserLike", "as_user"]
+
+BUILTIN_FIELDS: tuple[str, ...] = (
+    "user_id",
+    "email",
+    "ip",
+    "user_agent",
+    "country",
+    "locale",
+    "app_version",
+)
+
+
+class User(BaseModel):
+    """Who a flag is evaluated for.
+
+    Conditions see the built-in fields by name, every key of ``custom`` and ``private``
+    at the top level (with dot paths into nested values), and ``custom_ids`` as
+    alternative bucketing units. Unset fields are absent, not null.
+    ``private`` attributes are visible to conditions but never leave the process in an
+    event.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    user_id: str | None = Field(None, description="The primary bucketing unit.")
+    email: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    country: str | None = Field(None, description="Usually an ISO 3166 alpha-2 code.")
+    locale: str | None = None
+    app_version: str | None = Field(None, description="Compared with the $v* operators.")
+    custom: Mapping[str, Any] = Field(default_factory=dict)
+    private: Mapping[str, Any] = Field(
+        default_factory=dict, repr=False, description="Seen by conditions, never sent in events."
+    )
+    custom_ids: Mapping[str, str] = Field(
+        default_factory=dict, description="Other bucketing units, e.g. company_id, device_id."
+    )
+
+    @cached_property
+    def attributes(self) -> dict[str, Any]:
+        """The flat view conditions match against: set built-ins, ``custom``, ``private``.
+
+        Computed once per user object; treat it as read-only.
+        """
+        attrs: dict[str, Any] = {}
+        for name in BUILTIN_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                attrs[name] = value
+        attrs.update(self.custom)
+        attrs.update(self.private)
+        return attrs
+
+    @cached_property
+    def public_attributes(self) -> dict[str, Any]:
+        """Like :attr:`attributes` without ``private``: what may leave the process."""
+        attrs = {k: v for k in BUILTIN_FIELDS if (v := getattr(self, k)) is not None}
+        attrs.update(self.custom)
+        return attrs
+
+    @cached_property
+    def provider_cache(self) -> dict[object, Any]:
+        """Scratch space where providers keep this user converted to their vendor's model.
+
+        Keyed by the provider (or any key it chooses), so a ``User`` reused across calls
+        is converted once, not per call.
+        """
+        return {}
+
+    def unit(self, unit_type: str = "user_id") -> str | None:
+        """The id of this user for a bucketing unit: ``user_id`` or a ``custom_ids`` key."""
+        if unit_type == "user_id":
+            return self.user_id
+        return self.custom_ids.get(unit_type)
+
+    def to_event_dict(self) -> dict[str, Any]:
+        """The user as it appears in an event: everything but ``private``."""
+        data: dict[str, Any] = {k: v for k in BUILTIN_FIELDS if (v := getattr(self, k)) is not None}
+        if self.custom:
+            data["custom"] = dict(self.custom)
+        if self.custom_ids:
+            data["custom_ids"] = dict(self.custom_ids)
+        return data
+
+
+UserLike = User | Mapping[str, Any]
+"""A :class:`User`, or a plain mapping with the same keys (other keys go to ``custom``)."""
+
+
+def as_user(user: UserLike) -> User:
+    """Return ``user`` as a :class:`User`, converting a plain mapping.
+
+    Keys of a mapping that are not fields of :class:`User` are taken as ``custom``
+    attributes, so a GrowthBook-style attribute dict works unchanged.
+
+    :raises InvalidContextError: the value is neither a ``User`` nor a valid mapping.
+    """
+    if isinstance(user, User):
+        return user
+    if isinstance(user, Mapping):
+        fields = User.model_fields
+        known = {k: v for k, v in user.items() if k in fields}
+        extra = {k: v for k, v in user.items() if k not in fields}
+        if extra:
+            known["custom"] = {**extra, **dict(known.get("custom") or {})}
+        if "user_id" in known and isinstance(known["user_id"], int | float):
+            known["user_id"] = str(known["user_id"])
+        try:
+            return User.model_validate(known)
+        except ValidationError as exc:
+            raise InvalidContextError(f"invalid user {dict(user)!r}: {exc}") from None
+    raise InvalidContextError(
+        f"expected a flagport.User or a mapping, got {type(user).__name__}: {user!r}"
+    )

@@ -1,0 +1,1 @@
+"""flagport-featbit plugin registration (filled in by the provider work)."""

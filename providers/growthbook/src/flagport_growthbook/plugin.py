@@ -1,0 +1,1 @@
+"""flagport-growthbook plugin registration (filled in by the provider work)."""

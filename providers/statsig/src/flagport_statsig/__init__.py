@@ -1,0 +1,1 @@
+"""flagport provider for statsig."""

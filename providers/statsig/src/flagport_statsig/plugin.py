@@ -1,0 +1,1 @@
+"""flagport-statsig plugin registration (filled in by the provider work)."""
