@@ -1,0 +1,120 @@
+"""``flagport providers`` and ``flagport eval``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from flagport.cli._common import console, fail, parse_options, parse_user, print_json
+from flagport.client import Flagport
+from flagport.errors import FlagportError
+from flagport.plugins import provider_registry
+from flagport.results import Result
+
+__all__ = ["COMMANDS"]
+
+KINDS = ("gate", "experiment", "config")
+
+
+@click.command("providers")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def providers_command(as_json: bool) -> None:
+    """List the installed providers and where they come from."""
+    try:
+        registry = provider_registry()
+    except FlagportError as exc:
+        fail(str(exc))
+        return
+    rows = [
+        {
+            "name": info.name,
+            "distribution": info.distribution,
+            "version": info.version,
+            "plugin": info.plugin,
+        }
+        for info in registry.values()
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="flagport providers")
+    for column in ("name", "distribution", "version", "plugin"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(row[c] for c in ("name", "distribution", "version", "plugin")))
+    console.print(table)
+
+
+def _render(result: Result, kind: str) -> None:
+    data = result.to_dict()
+    colour = "red" if result.error_code else "green"
+    table = Table(title=f"{kind} [bold]{result.name}[/]", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for key, value in data.items():
+        if value is None:
+            continue
+        text = str(value)
+        if key in {"value", "group"}:
+            text = f"[{colour}]{text}[/]"
+        table.add_row(key, text)
+    console.print(table)
+
+
+@click.command("eval")
+@click.argument("args", nargs=-1, required=True, metavar="[FILE] gate|experiment|config NAME")
+@click.option("--user", "user_json", default="{}", show_default=True, help="The user as JSON.")
+@click.option("--provider", help="Provider name (default: settings, or 'local' with FILE).")
+@click.option("--option", "option_pairs", multiple=True, help="Provider option key=value (repeat).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def eval_command(
+    args: tuple[str, ...],
+    user_json: str,
+    provider: str | None,
+    option_pairs: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Evaluate one flag for one user.
+
+    \b
+    flagport eval gate new_checkout --provider passall --user '{"user_id": "42"}'
+    flagport eval examples/flags.yaml gate new_checkout --user '{"user_id": "42", "country": "US"}'
+    """
+    options: dict[str, Any] = parse_options(option_pairs)
+    if len(args) == 3:
+        path, kind, name = args
+        if not Path(path).is_file():
+            raise click.BadParameter(f"{path!r} is not a file", param_hint="FILE")
+        provider = provider or "local"
+        options.setdefault("path", path)
+    elif len(args) == 2:
+        kind, name = args
+    else:
+        raise click.UsageError("expected [FILE] gate|experiment|config NAME")
+    if kind not in KINDS:
+        raise click.BadParameter(f"{kind!r} is not one of {', '.join(KINDS)}", param_hint="KIND")
+    user = parse_user(user_json)
+    try:
+        client = Flagport(provider, **options)
+    except FlagportError as exc:
+        fail(str(exc))
+        return
+    with client:
+        if kind == "gate":
+            result: Result = client.get_gate(user, name, expose=False)
+        elif kind == "experiment":
+            result = client.get_experiment(user, name, expose=False)
+        else:
+            result = client.get_config(user, name, expose=False)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        _render(result, kind)
+    if result.error_code is not None:
+        raise SystemExit(1)
+
+
+COMMANDS = [providers_command, eval_command]
