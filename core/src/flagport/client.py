@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from flagport.errors import FlagportError, GeneralError
 from flagport.events.exposures import ExposureDeduper
@@ -132,7 +132,9 @@ class Flagport:
                 if hook.flagport_after_evaluation.get_hookimpls()
                 else None
             )
-            self._on_event = hook.flagport_on_event if hook.flagport_on_event.get_hookimpls() else None
+            self._on_event = (
+                hook.flagport_on_event if hook.flagport_on_event.get_hookimpls() else None
+            )
             self._on_provider_error = (
                 hook.flagport_on_provider_error
                 if hook.flagport_on_provider_error.get_hookimpls()
@@ -205,7 +207,9 @@ class Flagport:
         except Exception as exc:
             if self.strict:
                 raise
-            logger.warning("flagport: %s failed: %s: %s", getattr(fn, "__name__", fn), type(exc).__name__, exc)
+            logger.warning(
+                "flagport: %s failed: %s: %s", getattr(fn, "__name__", fn), type(exc).__name__, exc
+            )
             self._report_provider_error(flag, exc)
             return None
 
@@ -218,10 +222,7 @@ class Flagport:
 
     def _failure(self, kind: str, name: str, exc: BaseException) -> tuple[ErrorCode, str]:
         """Turn a provider exception into an error code, or re-raise it in strict mode."""
-        if isinstance(exc, FlagportError):
-            code = exc.code
-        else:
-            code = ErrorCode.GENERAL
+        code = exc.code if isinstance(exc, FlagportError) else ErrorCode.GENERAL
         message = f"{type(exc).__name__}: {exc}"
         if self.strict:
             if isinstance(exc, FlagportError):
@@ -252,7 +253,7 @@ class Flagport:
         try:
             if type(user) is not User:
                 user = as_user(user)
-            value = provider.check_gate(user, name, expose=expose)  # type: ignore[arg-type]
+            value = provider.check_gate(user, name, expose=expose)
         except Exception as exc:
             self._failure("gate", name, exc)
             return default
@@ -315,10 +316,12 @@ class Flagport:
                 error_message=message,
             )
         else:
-            if result.value is None:
+            # Providers return value=None for "no value": the caller's default applies.
+            if cast(Any, result.value) is None:
                 result = replace(result, value=freeze(default) if default else _EMPTY)
-            if expose and result.group is not None and (result.in_experiment or result.reason is Reason.OVERRIDE):
-                self._expose(user, result)  # type: ignore[arg-type]
+            exposable = result.in_experiment or result.reason is Reason.OVERRIDE
+            if expose and exposable and result.group is not None:
+                self._expose(user, result)
         if self._after_evaluation is not None:
             self._observe(user, result, "experiment")
         return result
@@ -399,7 +402,7 @@ class Flagport:
                 error_message=message,
             )
         else:
-            if result.value is None:
+            if cast(Any, result.value) is None:
                 result = replace(result, value=freeze(default) if default else _EMPTY)
         if self._after_evaluation is not None:
             self._observe(user, result, "config")

@@ -58,7 +58,9 @@ class Overrides:
         self.configs: OverrideTable[ConfigResult] = OverrideTable()
 
     def gate(self, name: str, value: bool, user_id: str | None = None) -> None:
-        result = GateResult(name=name, value=bool(value), reason=Reason.OVERRIDE, rule_id="override")
+        result = GateResult(
+            name=name, value=bool(value), reason=Reason.OVERRIDE, rule_id="override"
+        )
         self.gates.set(name, result, user_id)
 
     def experiment(
@@ -78,7 +80,9 @@ class Overrides:
         self.experiments.set(name, result, user_id)
 
     def config(self, name: str, value: Mapping[str, Any], user_id: str | None = None) -> None:
-        result = ConfigResult(name=name, value=freeze(value), reason=Reason.OVERRIDE, rule_id="override")
+        result = ConfigResult(
+            name=name, value=freeze(value), reason=Reason.OVERRIDE, rule_id="override"
+        )
         self.configs.set(name, result, user_id)
 
     def clear(self, name: str | None = None) -> None:

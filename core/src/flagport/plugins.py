@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pluggy
@@ -70,6 +71,29 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
         _sources[ep.name] = (dist, ep.dist.version if ep.dist else "unknown")
 
 
+def _registrar(registry: dict[str, ProviderInfo], plugin: str) -> Callable[[type[Provider]], None]:
+    """The ``register`` callback handed to one plugin's ``flagport_register_providers``."""
+    dist, version = _sources.get(plugin, ("(registered at run time)", ""))
+
+    def register(provider_class: type[Provider]) -> None:
+        name = getattr(provider_class, "name", None)
+        if not isinstance(name, str) or not name:
+            raise PluginError(
+                f"plugin {plugin!r} registered {provider_class!r}, which has no 'name' class "
+                f"attribute"
+            )
+        if name in registry:
+            first = registry[name]
+            raise PluginError(
+                f"provider name {name!r} is registered twice: by plugin {first.plugin!r} "
+                f"({first.distribution}) and by plugin {plugin!r} ({dist}). Uninstall one, or "
+                f"limit loading with FLAGPORT_PLUGINS."
+            )
+        registry[name] = ProviderInfo(name, provider_class, plugin, dist, version)
+
+    return register
+
+
 def get_plugin_manager() -> pluggy.PluginManager:
     """The process-wide plugin manager, built on first call."""
     global _pm
@@ -99,29 +123,7 @@ def provider_registry() -> dict[str, ProviderInfo]:
             pm = get_plugin_manager()
             registry: dict[str, ProviderInfo] = {}
             for impl in pm.hook.flagport_register_providers.get_hookimpls():
-                plugin_name = impl.plugin_name
-                dist, version = _sources.get(plugin_name, ("(registered at run time)", ""))
-
-                def register(
-                    provider_class: type[Provider], _plugin: str = plugin_name
-                ) -> None:
-                    name = getattr(provider_class, "name", None)
-                    if not isinstance(name, str) or not name:
-                        raise PluginError(
-                            f"plugin {_plugin!r} registered {provider_class!r}, which has no "
-                            f"'name' class attribute"
-                        )
-                    if name in registry:
-                        first = registry[name]
-                        raise PluginError(
-                            f"provider name {name!r} is registered twice: by plugin "
-                            f"{first.plugin!r} ({first.distribution}) and by plugin "
-                            f"{_plugin!r} ({dist}). Uninstall one, or limit loading with "
-                            f"FLAGPORT_PLUGINS."
-                        )
-                    registry[name] = ProviderInfo(name, provider_class, _plugin, dist, version)
-
-                impl.function(register=register)
+                impl.function(register=_registrar(registry, impl.plugin_name))
             _registry = dict(sorted(registry.items()))
     return _registry
 

@@ -42,7 +42,7 @@ class PassAllProvider(Provider):
     Options = PassAllOptions
     options: PassAllOptions
 
-    def __init__(self, options: PassAllOptions) -> None:  # type: ignore[override]
+    def __init__(self, options: PassAllOptions) -> None:
         super().__init__(options)
         self._gate = bool(options.gate_value)
         self._results: dict[str, GateResult] = {}
