@@ -20,7 +20,7 @@ from typing import Any, Self, cast
 from flagport.errors import FlagportError, GeneralError
 from flagport.events.exposures import ExposureDeduper
 from flagport.events.model import Event, EventKind, FlagKind
-from flagport.overrides import Overrides
+from flagport.overrides import Overrides, global_overrides
 from flagport.plugins import get_plugin_manager, get_provider_class
 from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.reasons import ErrorCode, Reason
@@ -36,7 +36,7 @@ from flagport.results import (
 from flagport.settings import Settings, load_settings, validate_options
 from flagport.user import User, UserLike, as_user
 
-__all__ = ["Flagport"]
+__all__ = ["Flagport", "forget_exposures"]
 
 logger = logging.getLogger("flagport")
 _EMPTY = FrozenDict()
@@ -82,7 +82,7 @@ class Flagport:
             )
             self._provider = cls(validated)
         self.strict = self.settings.strict
-        self.overrides = Overrides()
+        self.overrides = Overrides(global_overrides)
         self.exposures = ExposureDeduper(
             window=float(self.settings.events.get("exposure_window", 3600.0))
         )
@@ -247,7 +247,7 @@ class Flagport:
         self, user: UserLike, name: str, *, default: bool = False, expose: bool = True
     ) -> bool:
         """Whether the gate passes for the user. Never raises unless ``strict``."""
-        if self.overrides.gates.table:
+        if self.overrides.gates.active:
             return self.get_gate(user, name, default=default, expose=expose).value
         provider = self._provider if self._started else self._start()
         try:
@@ -268,7 +268,7 @@ class Flagport:
         result: GateResult | None = None
         try:
             user = self._user(user)
-            if self.overrides.gates.table:
+            if self.overrides.gates.active:
                 result = self.overrides.gates.lookup(name, user.user_id)
             if result is None:
                 provider = self._provider if self._started else self._start()
@@ -300,7 +300,7 @@ class Flagport:
         result: ExperimentResult | None = None
         try:
             user = self._user(user)
-            if self.overrides.experiments.table:
+            if self.overrides.experiments.active:
                 result = self.overrides.experiments.lookup(name, user.user_id)
             if result is None:
                 provider = self._provider if self._started else self._start()
@@ -386,7 +386,7 @@ class Flagport:
         result: ConfigResult | None = None
         try:
             user = self._user(user)
-            if self.overrides.configs.table:
+            if self.overrides.configs.active:
                 result = self.overrides.configs.lookup(name, user.user_id)
             if result is None:
                 provider = self._provider if self._started else self._start()
@@ -504,6 +504,16 @@ class Flagport:
             self._after_evaluation(user=user, result=result, kind=kind)
         except Exception:
             logger.exception("flagport: an after_evaluation observer failed")
+
+
+def forget_exposures() -> None:
+    """Make every live client forget which exposures it logged.
+
+    The next assignment of each (unit, experiment, group) is logged again; the pytest
+    plugin calls this before each test so that tests do not depend on their order.
+    """
+    for client in list(_clients):
+        client.exposures.clear()
 
 
 def _reset_clients_after_fork() -> None:

@@ -3,59 +3,111 @@
 Each override is stored as a ready result (reason ``OVERRIDE``), so serving one
 allocates nothing. Tables are replaced, never mutated, so readers on other threads
 always see a whole table.
+
+Besides its own overrides, every client consults :data:`global_overrides`: values
+forced for the whole process (the pytest plugin forces there, so application code
+that builds its own client sees them too). A client's own override of a flag and
+user wins over a global one.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, GateResult, Result, freeze
 
-__all__ = ["OverrideTable", "Overrides"]
+__all__ = ["OverrideTable", "Overrides", "global_overrides"]
 
 R = TypeVar("R", bound=Result)
 _ANY_USER = ""
+# Serialises changes to ``active`` flags, so a client's change and a global one racing
+# cannot leave a table inactive while it has entries.
+_refresh_lock = threading.Lock()
 
 
 class OverrideTable(Generic[R]):
-    """Overrides of one kind: flag name -> user id (or everyone) -> result."""
+    """Overrides of one kind: flag name -> user id (or everyone) -> result.
 
-    __slots__ = ("table",)
+    :ivar table: this table's own entries.
+    :ivar base: a table consulted after this one (the global overrides), or ``None``.
+    :ivar active: true while this table or its base holds an entry; kept up to date
+        by both, so a client tests this one attribute on its hot path and pays
+        nothing more while nothing is forced.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("__weakref__", "_dependents", "active", "base", "table")
+
+    def __init__(self, base: OverrideTable[R] | None = None) -> None:
         self.table: dict[str, dict[str, R]] = {}
+        self.base = base
+        self.active = False
+        self._dependents: weakref.WeakSet[OverrideTable[R]] | None = None
+        if base is not None:
+            with _refresh_lock:
+                if base._dependents is None:
+                    base._dependents = weakref.WeakSet()
+                base._dependents.add(self)
+                self.active = base.active
+
+    def _changed(self) -> None:
+        with _refresh_lock:
+            self._refresh()
+
+    def _refresh(self) -> None:
+        self.active = bool(self.table) or (self.base is not None and self.base.active)
+        if self._dependents:
+            for dependent in list(self._dependents):
+                dependent._refresh()
 
     def set(self, name: str, result: R, user_id: str | None) -> None:
         by_user = dict(self.table.get(name, {}))
         by_user[user_id if user_id is not None else _ANY_USER] = result
         self.table = {**self.table, name: by_user}
+        self._changed()
 
     def lookup(self, name: str, user_id: str | None) -> R | None:
+        """This table's entry for the flag and user, else its base's."""
         by_user = self.table.get(name)
-        if by_user is None:
-            return None
-        if user_id is not None and user_id in by_user:
-            return by_user[user_id]
-        return by_user.get(_ANY_USER)
+        if by_user is not None:
+            if user_id is not None and user_id in by_user:
+                return by_user[user_id]
+            found = by_user.get(_ANY_USER)
+            if found is not None:
+                return found
+        return self.base.lookup(name, user_id) if self.base is not None else None
+
+    def names(self) -> set[str]:
+        """Every flag with an entry here or in the base."""
+        own = set(self.table)
+        return own | self.base.names() if self.base is not None else own
 
     def clear(self, name: str | None = None) -> None:
         if name is None:
             self.table = {}
         else:
             self.table = {k: v for k, v in self.table.items() if k != name}
+        self._changed()
 
 
 class Overrides:
-    """Gate, experiment and config overrides of one client."""
+    """Gate, experiment and config overrides of one client.
+
+    :param base: overrides consulted after these ones (a client passes
+        :data:`global_overrides`).
+    """
 
     __slots__ = ("configs", "experiments", "gates")
 
-    def __init__(self) -> None:
-        self.gates: OverrideTable[GateResult] = OverrideTable()
-        self.experiments: OverrideTable[ExperimentResult] = OverrideTable()
-        self.configs: OverrideTable[ConfigResult] = OverrideTable()
+    def __init__(self, base: Overrides | None = None) -> None:
+        self.gates: OverrideTable[GateResult] = OverrideTable(base.gates if base else None)
+        self.experiments: OverrideTable[ExperimentResult] = OverrideTable(
+            base.experiments if base else None
+        )
+        self.configs: OverrideTable[ConfigResult] = OverrideTable(base.configs if base else None)
 
     def gate(self, name: str, value: bool, user_id: str | None = None) -> None:
         result = GateResult(
@@ -90,4 +142,9 @@ class Overrides:
             table.clear(name)
 
     def names(self) -> tuple[set[str], set[str], set[str]]:
-        return set(self.gates.table), set(self.experiments.table), set(self.configs.table)
+        return self.gates.names(), self.experiments.names(), self.configs.names()
+
+
+#: Values forced for every client in the process, consulted after a client's own
+#: overrides. The pytest plugin forces here; applications use ``override_*``.
+global_overrides = Overrides()
