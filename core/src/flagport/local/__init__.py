@@ -1,0 +1,1 @@
+"""The ``local`` provider: flags from a file, evaluated in process."""
