@@ -1,0 +1,90 @@
+"""Options of the ``statsig`` provider.
+
+Set them in code (``Flagport(provider="statsig", server_secret=...)``), in the
+environment (``FLAGPORT_STATSIG_SERVER_SECRET``) or in a file (``[statsig]`` in
+``flagport.toml``); the client layers the sources, this module only declares them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+
+from flagport.provider import ProviderOptions
+
+__all__ = ["StatsigProviderOptions"]
+
+#: The Statsig SDK silently replaces a sync interval below this with its 10 s default,
+#: so a smaller value is rejected here instead of being ignored there.
+MIN_SYNC_INTERVAL_MS = 1000
+
+
+class StatsigProviderOptions(ProviderOptions):
+    """Options of :class:`~flagport_statsig.StatsigProvider`."""
+
+    server_secret: SecretStr | None = Field(
+        None,
+        description="The server secret key (secret-...). Required unless offline=true.",
+    )
+    environment: str | None = Field(
+        None,
+        description="Statsig environment tier (development, staging, production); "
+        "rules that target an environment see it.",
+    )
+    specs_url: str | None = Field(
+        None,
+        description="Base URL the definitions (config specs) are downloaded from; "
+        "the SDK appends /<server_secret>.json. Default: Statsig's CDN.",
+    )
+    log_event_url: str | None = Field(
+        None, description="URL events are POSTed to. Default: Statsig's event API."
+    )
+    init_timeout_ms: int = Field(
+        3000,
+        ge=0,
+        description="How long start() waits for the first definitions before serving "
+        "defaults with PROVIDER_NOT_READY (the SDK keeps trying in the background).",
+    )
+    specs_sync_interval_ms: int = Field(
+        10_000,
+        ge=MIN_SYNC_INTERVAL_MS,
+        description="How often changed definitions are polled for (at least 1000 ms).",
+    )
+    event_flush_interval_ms: int | None = Field(
+        None, ge=1, description="How often queued events are sent (SDK default when unset)."
+    )
+    event_queue_size: int | None = Field(
+        None, ge=1, description="Events buffered before a flush is forced (SDK default)."
+    )
+    offline: bool = Field(
+        False,
+        description="Never touch the network: definitions come from bootstrap, "
+        "events are discarded by the SDK.",
+    )
+    bootstrap: Path | dict[str, Any] | None = Field(
+        None,
+        description="Definitions in Statsig's config-specs JSON (download_config_specs), "
+        "as a file path or a dict. Required when offline; online it serves until the "
+        "first download succeeds.",
+    )
+    disable_country_lookup: bool = Field(
+        True,
+        description="Do not derive the country from the IP address (loads a database "
+        "at start); set User.country instead.",
+    )
+    log_level: Literal["none", "error", "warn", "info", "debug"] = Field(
+        "error", description="The SDK's own console log level."
+    )
+    service_name: str | None = Field(None, description="Service name reported to Statsig.")
+
+    @field_validator("bootstrap")
+    @classmethod
+    def _bootstrap_exists(cls, value: Path | dict[str, Any] | None) -> Path | dict[str, Any] | None:
+        if isinstance(value, Path) and not value.is_file():
+            raise ValueError(
+                f"bootstrap file {str(value)!r} does not exist; give the path of a "
+                "config-specs JSON file, or the specs as a dict"
+            )
+        return value

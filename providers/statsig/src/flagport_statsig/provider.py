@@ -1,0 +1,451 @@
+"""The ``statsig`` provider: flagport over Statsig's server core SDK (statsig-python-core).
+
+Evaluation is the SDK's own (its Rust evaluator, its bucketing, its exposure
+logging); this module adds what flagport promises on top: unknown flags raise
+``FlagNotFoundError`` (the SDK answers them silently with defaults), a provider
+without definitions raises ``ProviderNotReadyError``, reasons in the OpenFeature
+vocabulary, a bounded shutdown, and a fresh SDK per process after ``fork()``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from statsig_python_core import (
+    DataStore,
+    DataStoreResponse,
+    DynamicConfigEvaluationOptions,
+    ExperimentEvaluationOptions,
+    FeatureGateEvaluationOptions,
+    Statsig,
+    StatsigOptions,
+)
+
+from flagport.errors import (
+    ConfigurationError,
+    FlagNotFoundError,
+    GeneralError,
+    Location,
+    ProviderNotReadyError,
+    TypeMismatchError,
+)
+from flagport.events.model import EventKind, FlagKind
+from flagport.provider import FlagNames, Provider, ProviderStatus
+from flagport.reasons import Reason
+from flagport.results import ConfigResult, ExperimentResult, GateResult, freeze
+from flagport_statsig._convert import (
+    SPECIAL_RULES,
+    RuleIndex,
+    build_rule_index,
+    event_metadata,
+    load_bootstrap,
+    to_statsig_user,
+)
+from flagport_statsig.options import StatsigProviderOptions
+
+if TYPE_CHECKING:
+    from flagport.events.model import Event
+    from flagport.user import User
+
+__all__ = ["StatsigProvider"]
+
+logger = logging.getLogger("flagport.statsig")
+
+#: Key of the converted user in ``User.provider_cache``; the conversion does not
+#: depend on any option, so every statsig provider shares it.
+_CACHE_KEY = "flagport_statsig.user"
+_OFFLINE_SECRET = "secret-flagport-offline"
+_NO_GATE_EXPOSURE = FeatureGateEvaluationOptions(disable_exposure_logging=True)
+_NO_EXPERIMENT_EXPOSURE = ExperimentEvaluationOptions(disable_exposure_logging=True)
+_NO_CONFIG_EXPOSURE = DynamicConfigEvaluationOptions(disable_exposure_logging=True)
+_MAX_CACHED_RESULTS = 10_000
+
+# Every SDK object this process created and has not shut down. Keeping them referenced
+# means that after fork() the child never drops (and so never finalises, flushes or
+# joins the threads of) an SDK inherited from its parent: the child starts its own.
+_pinned: dict[int, Any] = {}
+
+
+class _SpecsStore(DataStore):
+    """A read-only Statsig data store serving fixed config specs (the bootstrap)."""
+
+    def __init__(self, specs_json: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._specs = specs_json
+        self._time = int(time.time() * 1000)
+
+    def initialize(self) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        return None
+
+    def get(self, key: str) -> DataStoreResponse:
+        if "download_config_specs" in key:
+            return DataStoreResponse(result=self._specs, time=self._time)
+        return DataStoreResponse(result=None, time=None)
+
+    def set(self, key: str, value: str, time: int | None = None) -> None:
+        return None
+
+    def support_polling_updates_for(self, key: str) -> bool:
+        return False
+
+
+class StatsigProvider(Provider):
+    """Gates, experiments and dynamic configs from Statsig.
+
+    Construction validates the options and starts nothing; :meth:`start` creates the
+    SDK and waits up to ``init_timeout_ms`` for definitions.
+    """
+
+    name = "statsig"
+    Options = StatsigProviderOptions
+    logs_own_exposures = True
+    options: StatsigProviderOptions
+
+    def __init__(self, options: StatsigProviderOptions) -> None:
+        super().__init__(options)
+        self._secret = self._check_secret(options)
+        self._bootstrap_json: str | None = None
+        self._rules: RuleIndex = {}
+        if options.bootstrap is not None:
+            self._bootstrap_json, data = load_bootstrap(options.bootstrap)
+            self._rules = build_rule_index(data)
+        elif options.offline:
+            raise ConfigurationError(
+                "the statsig provider is offline but has no definitions",
+                [
+                    (
+                        Location("options", "bootstrap"),
+                        "set bootstrap to a config-specs JSON file or dict "
+                        "(FLAGPORT_STATSIG_BOOTSTRAP=specs.json, or bootstrap in [statsig] "
+                        "of flagport.toml), or set offline=false",
+                    )
+                ],
+            )
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._sdk: Any = None
+        self._gates: frozenset[str] = frozenset()
+        self._experiments: frozenset[str] = frozenset()
+        self._configs: frozenset[str] = frozenset()
+        self._ready = False
+        self._results: dict[tuple[Any, ...], Any] = {}
+        self._spec_updates = 0
+        self._init_source: str | None = None
+        self._check: Callable[..., bool] = _not_started
+
+    @staticmethod
+    def _check_secret(options: StatsigProviderOptions) -> str:
+        if options.offline:
+            return _OFFLINE_SECRET
+        secret = options.server_secret.get_secret_value() if options.server_secret else ""
+        if not secret.strip():
+            raise ConfigurationError(
+                "the statsig provider needs a server secret",
+                [
+                    (
+                        Location("options", "server_secret"),
+                        "set server_secret (argument server_secret=..., environment "
+                        "FLAGPORT_STATSIG_SERVER_SECRET, or server_secret in the [statsig] "
+                        "table of flagport.toml), or run offline=true with a bootstrap",
+                    )
+                ],
+            )
+        return secret
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _sdk_options(self) -> StatsigOptions:
+        o = self.options
+        kwargs: dict[str, Any] = {
+            "init_timeout_ms": o.init_timeout_ms,
+            "specs_sync_interval_ms": o.specs_sync_interval_ms,
+            "disable_country_lookup": o.disable_country_lookup,
+            "output_log_level": o.log_level,
+        }
+        optional = {
+            "specs_url": o.specs_url,
+            "log_event_url": o.log_event_url,
+            "environment": o.environment,
+            "event_logging_flush_interval_ms": o.event_flush_interval_ms,
+            "event_logging_max_queue_size": o.event_queue_size,
+            "service_name": o.service_name,
+        }
+        kwargs.update({k: v for k, v in optional.items() if v is not None})
+        if o.offline:
+            kwargs["disable_network"] = True
+        if self._bootstrap_json is not None:
+            kwargs["data_store"] = _SpecsStore(self._bootstrap_json)
+        return StatsigOptions(**kwargs)
+
+    def start(self) -> None:
+        """Create the SDK and wait up to ``init_timeout_ms`` for definitions.
+
+        Returns NOT_READY (evaluations raise ``ProviderNotReadyError``) when nothing
+        loaded in time; the SDK keeps polling and the provider turns READY by itself.
+        """
+        with self._lock:
+            if self._sdk is not None:
+                return
+            self._pid = os.getpid()
+            sdk = Statsig(self._secret, self._sdk_options())
+            _pinned[id(sdk)] = sdk
+            sdk.subscribe("specs_updated", self._on_specs_updated)
+            future = sdk.initialize_with_details()
+            details = None
+            try:
+                details = future.result(timeout=self.options.init_timeout_ms / 1000 + 2.0)
+            except Exception as exc:  # a timeout, or the SDK reporting a failure
+                logger.warning("flagport-statsig: initialisation did not finish: %s", exc)
+            self._sdk = sdk
+            self._check = partial(Statsig.check_gate, sdk)
+            if details is not None:
+                self._init_source = details.source
+                if details.is_config_spec_ready:
+                    self._ready = True
+                elif details.failure_details is not None:
+                    logger.warning(
+                        "flagport-statsig: no definitions yet (%s); serving defaults with "
+                        "PROVIDER_NOT_READY until they arrive",
+                        details.failure_details.reason,
+                    )
+            self._refresh_names()
+
+    def _on_specs_updated(self, event: Any) -> None:
+        # Runs on an SDK thread whenever new definitions were loaded.
+        data = event.get("data") if isinstance(event, dict) else None
+        values = data.get("values") if isinstance(data, dict) else None
+        if isinstance(values, dict):
+            self._rules = build_rule_index(values)
+        self._results = {}
+        self._spec_updates += 1
+        self._ready = True
+        self._refresh_names()
+
+    def _refresh_names(self) -> None:
+        sdk = self._sdk
+        if sdk is None:
+            return
+        gates = frozenset(Statsig.get_feature_gate_list(sdk) or ())
+        experiments = frozenset(Statsig.get_experiment_list(sdk) or ())
+        configs = frozenset(Statsig.get_dynamic_config_list(sdk) or ())
+        self._gates, self._experiments, self._configs = gates, experiments, configs
+        if gates or experiments or configs:
+            self._ready = True
+        if self._ready and self.status is ProviderStatus.NOT_READY:
+            self.status = ProviderStatus.READY
+
+    def flush(self, timeout: float = 5.0) -> None:
+        sdk = self._sdk
+        if sdk is None or os.getpid() != self._pid:
+            return
+        done = Statsig.flush_events(sdk)
+        if done is not None:
+            done.wait(timeout)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Deliver queued events and stop the SDK; returns within ``timeout`` seconds."""
+        with self._lock:
+            sdk, self._sdk = self._sdk, None
+            self._gates = self._experiments = self._configs = frozenset()
+            self._check = _not_started
+            self.status = ProviderStatus.SHUT_DOWN
+        if sdk is None or os.getpid() != self._pid:
+            return  # an SDK inherited through fork() belongs to the parent: leave it
+
+        def stop() -> None:
+            try:
+                Statsig.unsubscribe_all(sdk)
+                done = Statsig.shutdown(sdk)
+                if done is not None:
+                    done.wait(timeout)
+                _pinned.pop(id(sdk), None)
+            except Exception:
+                logger.exception("flagport-statsig: SDK shutdown failed")
+
+        # The SDK call is quick in every case observed; the thread only guarantees
+        # that a stuck runtime cannot hang the application's exit.
+        worker = threading.Thread(target=stop, name="flagport-statsig-shutdown", daemon=True)
+        worker.start()
+        worker.join(timeout)
+
+    # -- names and errors ----------------------------------------------------------------------
+    def names(self) -> FlagNames:
+        return FlagNames(self._gates, self._experiments, self._configs)
+
+    def _missing(self, name: str, kind: FlagKind) -> None:
+        """Called when ``name`` is not among the known names of ``kind``; raises unless
+        a refresh (definitions that changed a moment ago) finds it."""
+        if self._sdk is None:
+            raise ProviderNotReadyError("the statsig provider is not started or was shut down")
+        self._refresh_names()
+        known = {
+            FlagKind.GATE: self._gates,
+            FlagKind.EXPERIMENT: self._experiments,
+            FlagKind.CONFIG: self._configs,
+        }
+        if name in known[kind]:
+            return
+        if not self._ready:
+            raise ProviderNotReadyError(
+                "statsig has not loaded any definitions yet (unreachable, or a wrong "
+                "server_secret); serving defaults until it does"
+            )
+        for other, names in known.items():
+            if other is not kind and name in names:
+                raise TypeMismatchError(f"{name!r} is a statsig {other.value}, not a {kind.value}")
+        raise FlagNotFoundError(f"statsig has no {kind.value} named {name!r}")
+
+    def _reason(self, name: str, rule_id: str, details: str) -> Reason:
+        if "Recognized" not in details or "Unrecognized" in details:
+            if "Unrecognized" in details:
+                raise FlagNotFoundError(f"statsig has no flag named {name!r}")
+            raise ProviderNotReadyError(f"statsig could not evaluate {name!r} ({details})")
+        if details.startswith("LocalOverride"):
+            return Reason.OVERRIDE
+        special = SPECIAL_RULES.get(rule_id)
+        if special is not None:
+            return special
+        return self._rules.get((name, rule_id), Reason.TARGETING_MATCH)
+
+    def _remember(self, key: tuple[Any, ...], result: Any) -> None:
+        if len(self._results) >= _MAX_CACHED_RESULTS:
+            self._results = {}
+        self._results[key] = result
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def _user(self, user: User) -> Any:
+        converted = to_statsig_user(user)
+        user.provider_cache[_CACHE_KEY] = converted
+        return converted
+
+    def check_gate(self, user: User, name: str, *, expose: bool = True) -> bool:
+        su = user.provider_cache.get(_CACHE_KEY) or self._user(user)
+        if name not in self._gates:
+            self._missing(name, FlagKind.GATE)
+        if expose:
+            return self._check(su, name)
+        return self._check(su, name, _NO_GATE_EXPOSURE)
+
+    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
+        su = user.provider_cache.get(_CACHE_KEY) or self._user(user)
+        if name not in self._gates:
+            self._missing(name, FlagKind.GATE)
+        gate = Statsig.get_feature_gate(self._sdk, su, name, None if expose else _NO_GATE_EXPOSURE)
+        value, rule_id, details = bool(gate.value), gate.rule_id, gate.details.reason
+        key = (FlagKind.GATE, name, value, rule_id, details)
+        result = self._results.get(key)
+        if result is None:
+            result = GateResult(
+                name=name,
+                value=value,
+                reason=self._reason(name, rule_id, details),
+                rule_id=rule_id or None,
+                provider=self.name,
+            )
+            self._remember(key, result)
+        return result
+
+    def evaluate_experiment(
+        self, user: User, name: str, *, expose: bool = True
+    ) -> ExperimentResult:
+        su = user.provider_cache.get(_CACHE_KEY) or self._user(user)
+        if name not in self._experiments:
+            self._missing(name, FlagKind.EXPERIMENT)
+        exp = Statsig.get_experiment(
+            self._sdk, su, name, None if expose else _NO_EXPERIMENT_EXPOSURE
+        )
+        group, rule_id, details = exp.group_name, exp.rule_id, exp.details.reason
+        key = (FlagKind.EXPERIMENT, name, group, rule_id, details)
+        result = self._results.get(key)
+        if result is None:
+            reason = self._reason(name, rule_id, details)
+            value = exp.get_value()
+            result = ExperimentResult(
+                name=name,
+                group=group,
+                value=freeze(value) if value else None,  # type: ignore[arg-type]
+                in_experiment=group is not None and reason is Reason.SPLIT,
+                reason=reason,
+                rule_id=rule_id or None,
+                provider=self.name,
+            )
+            self._remember(key, result)
+        return result
+
+    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
+        su = user.provider_cache.get(_CACHE_KEY) or self._user(user)
+        if name not in self._configs:
+            self._missing(name, FlagKind.CONFIG)
+        cfg = Statsig.get_dynamic_config(
+            self._sdk, su, name, None if expose else _NO_CONFIG_EXPOSURE
+        )
+        rule_id, details = cfg.rule_id, cfg.details.reason
+        key = (FlagKind.CONFIG, name, rule_id, details)
+        result = self._results.get(key)
+        if result is None:
+            value = cfg.get_value()
+            result = ConfigResult(
+                name=name,
+                value=freeze(value) if value else None,  # type: ignore[arg-type]
+                reason=self._reason(name, rule_id, details),
+                rule_id=rule_id or None,
+                provider=self.name,
+            )
+            self._remember(key, result)
+        return result
+
+    # -- events ---------------------------------------------------------------------------------
+    def log_event(self, event: Event) -> None:
+        """Send a custom event; a manual exposure goes through the SDK's manual exposure API.
+
+        Automatic exposures are not re-sent: the SDK logs them itself when it evaluates.
+        """
+        sdk = self._sdk
+        if sdk is None:
+            raise ProviderNotReadyError("the statsig provider is not started or was shut down")
+        user = event.user
+        su = user.provider_cache.get(_CACHE_KEY) or self._user(user)
+        if event.kind is EventKind.CUSTOM:
+            Statsig.log_event(sdk, su, event.name, event.value, event_metadata(event.metadata))
+            return
+        if not event.metadata.get("manual"):
+            return
+        if event.flag_kind is FlagKind.GATE:
+            Statsig.manually_log_gate_exposure(sdk, su, event.name)
+        elif event.flag_kind is FlagKind.CONFIG:
+            Statsig.manually_log_dynamic_config_exposure(sdk, su, event.name)
+        elif event.flag_kind is FlagKind.EXPERIMENT:
+            Statsig.manually_log_experiment_exposure(sdk, su, event.name)
+        else:
+            raise GeneralError(f"exposure {event.name!r} has no flag kind")
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "ready": self._ready,
+            "init_source": self._init_source,
+            "spec_updates": self._spec_updates,
+            "gates": len(self._gates),
+            "experiments": len(self._experiments),
+            "configs": len(self._configs),
+        }
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        if isinstance(self.options.bootstrap, dict):
+            info["options"]["bootstrap"] = (
+                f"<config specs, {len(json.dumps(self.options.bootstrap))} bytes>"
+            )
+        return info
+
+
+def _not_started(*args: Any) -> bool:
+    raise ProviderNotReadyError("the statsig provider is not started or was shut down")
