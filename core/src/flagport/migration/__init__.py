@@ -1,0 +1,27 @@
+"""Gradual vendor migration: the ``migration`` provider and its evidence.
+
+Run two providers side by side, compare their answers on live traffic, move flag by
+flag (or percentage by percentage) and prove the new one agrees before the old one
+is removed. See ``docs/migration.md``.
+"""
+
+from __future__ import annotations
+
+from flagport.migration.compare import ChiSquare, Verdict, chi_square, experiment_verdict
+from flagport.migration.evidence import Evidence, FlagEvidence, MismatchLog
+from flagport.migration.options import ControlFile, MigrationOptions, Stage
+from flagport.migration.provider import MigrationProvider
+
+__all__ = [
+    "ChiSquare",
+    "ControlFile",
+    "Evidence",
+    "FlagEvidence",
+    "MigrationOptions",
+    "MigrationProvider",
+    "MismatchLog",
+    "Stage",
+    "Verdict",
+    "chi_square",
+    "experiment_verdict",
+]

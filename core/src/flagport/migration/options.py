@@ -1,0 +1,184 @@
+"""Options of the ``migration`` provider, and the run-time control file's model."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from flagport.provider import ProviderOptions
+
+__all__ = ["ControlFile", "MigrationOptions", "Stage"]
+
+
+class Stage(StrEnum):
+    """Where a flag is in its migration.
+
+    ``from`` and ``to`` use one provider; ``shadow`` and ``live`` evaluate both and
+    compare. With a ramp, ``shadow`` and ``live`` are the two ends of one scale: the
+    ramp says which share of units the new provider serves.
+    """
+
+    FROM = "from"
+    """Serve the old provider only."""
+    SHADOW = "shadow"
+    """Serve the old provider, evaluate the new one and compare."""
+    LIVE = "live"
+    """Serve the new provider, evaluate the old one and compare."""
+    TO = "to"
+    """Serve the new provider only."""
+
+
+def _inner(value: Any, side: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not isinstance(value.get("provider"), str):
+        raise ValueError(
+            f"{side!r} must be a table naming its provider and that provider's options, "
+            f"e.g. {{provider = 'statsig', server_secret = '...'}}"
+        )
+    if value["provider"] == "migration":
+        raise ValueError(f"{side!r} cannot itself be a migration provider")
+    return value
+
+
+def _check_ramp(value: dict[str, float]) -> dict[str, float]:
+    for flag, pct in value.items():
+        if not 0.0 <= pct <= 100.0:
+            raise ValueError(f"ramp for {flag!r} is {pct}; use a percentage from 0 to 100")
+    return value
+
+
+class _Control(BaseModel):
+    """The settings that may change while the provider runs."""
+
+    stage: Stage = Field(Stage.FROM, description="The stage of every flag not listed in 'stages'.")
+    stages: dict[str, Stage] = Field(
+        default_factory=dict, description="Stage per flag name, overriding 'stage'."
+    )
+    ramp: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Per flag, the percentage (0-100) of units the new provider serves while the "
+            "flag is in 'shadow' or 'live' (defaults: 0 in shadow, 100 in live). "
+            "Deterministic per unit, so a user does not flip back and forth."
+        ),
+    )
+    sample_rate: float = Field(
+        1.0, ge=0.0, le=1.0, description="Share of evaluations compared (0-1)."
+    )
+
+    @field_validator("ramp")
+    @classmethod
+    def _percentages(cls, value: dict[str, float]) -> dict[str, float]:
+        return _check_ramp(value)
+
+
+class ControlFile(BaseModel):
+    """The control file: a subset of the options, re-read while the provider runs.
+
+    Keys present in the file replace the options of the same name.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: Stage | None = None
+    stages: dict[str, Stage] | None = None
+    ramp: dict[str, float] | None = None
+    sample_rate: float | None = Field(None, ge=0.0, le=1.0)
+
+    @field_validator("ramp")
+    @classmethod
+    def _percentages(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        return None if value is None else _check_ramp(value)
+
+
+class MigrationOptions(_Control, ProviderOptions):
+    """Options of the ``migration`` provider.
+
+    ``from`` and ``to`` are written with those names (``from`` is a Python keyword,
+    so the attribute is ``from_``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: dict[str, Any] = Field(
+        alias="from",
+        description="The old provider: {provider = NAME, ...its options}.",
+    )
+    to: dict[str, Any] = Field(description="The new provider: {provider = NAME, ...its options}.")
+    group_map: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description=(
+            "Per experiment, old group name -> new group name, when the vendors name "
+            "groups differently."
+        ),
+    )
+    secondary_timeout_ms: float = Field(
+        20.0,
+        gt=0,
+        description=(
+            "How long the secondary (compared, not served) evaluation may delay an "
+            "answer. A secondary slower than this is moved off the request path."
+        ),
+    )
+    secondary_mode: Literal["auto", "inline", "offload"] = Field(
+        "auto",
+        description=(
+            "'inline' evaluates the secondary on the caller's thread; 'offload' on a "
+            "worker thread (the answer never waits for it); 'auto' runs it inline while "
+            "it is measured fast and offloads it otherwise."
+        ),
+    )
+    secondary_cooldown_s: float = Field(
+        30.0, ge=0, description="In 'auto' mode, how long a slow secondary stays offloaded."
+    )
+    offload_queue: int = Field(
+        1024, ge=1, description="Offloaded comparisons waiting; beyond it they are dropped."
+    )
+    mismatch_log: str | None = Field(
+        None, description="Path of a JSON-lines log of mismatches (units hashed)."
+    )
+    mismatch_log_max_bytes: int = Field(
+        10_000_000,
+        ge=10_000,
+        description="Size bound of the log and its one rotated copy together.",
+    )
+    summary_interval_s: float = Field(
+        60.0, gt=0, description="How often a summary line is added to the mismatch log."
+    )
+    hash_salt: SecretStr = Field(
+        SecretStr("flagport-migration"),
+        description="Secret mixed into unit hashes in the log and the mismatch hook.",
+    )
+    ramp_unit: str = Field(
+        "user_id", description="The unit ramps are decided by: 'user_id' or a custom_ids key."
+    )
+    control_file: str | None = Field(
+        None,
+        description=(
+            "A TOML, JSON or YAML file with stage/stages/ramp/sample_rate, re-read when it "
+            "changes, so stages move without a restart."
+        ),
+    )
+    control_poll_s: float = Field(
+        1.0, ge=0, description="How often the control file is checked (0: only on reload())."
+    )
+
+    @field_validator("from_", mode="before")
+    @classmethod
+    def _from(cls, value: Any) -> dict[str, Any]:
+        return _inner(value, "from")
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _to(cls, value: Any) -> dict[str, Any]:
+        return _inner(value, "to")
+
+    def control(self) -> dict[str, Any]:
+        """The run-time-changeable settings, as a plain dict."""
+        return {
+            "stage": self.stage,
+            "stages": dict(self.stages),
+            "ramp": dict(self.ramp),
+            "sample_rate": self.sample_rate,
+        }

@@ -1,0 +1,614 @@
+"""``migration``: two providers side by side, flag by flag, with evidence.
+
+Each flag has a stage (``from``, ``shadow``, ``live``, ``to``) and optionally a ramp.
+The served side answers the caller; in ``shadow`` and ``live`` the other side (the
+*secondary*) is evaluated too, without exposures, and the two answers are compared.
+
+The secondary never changes the answer and never delays it beyond
+``secondary_timeout_ms``: in ``auto`` mode it first runs on a worker thread while its
+cost is measured, moves onto the caller's thread once it has proven fast, and goes
+back to the worker (for ``secondary_cooldown_s``) as soon as one call exceeds the
+bound. ``offload`` mode keeps it on the worker always: the strict bound, at the price
+of a thread hand-off per comparison.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from random import random
+from time import perf_counter_ns
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import ValidationError
+
+from flagport.errors import ConfigurationError, Location
+from flagport.events.model import Event, EventKind
+from flagport.migration.evidence import NEW, OLD, Evidence, FlagEvidence, MismatchLog, UnitHasher
+from flagport.migration.options import ControlFile, MigrationOptions, Stage
+from flagport.migration.ramp import BUCKETS, flag_offset, threshold, unit_point
+from flagport.plugins import get_plugin_manager, get_provider_class
+from flagport.provider import FlagNames, Provider, ProviderStatus
+from flagport.results import ConfigResult, ExperimentResult, GateResult
+from flagport.settings import validate_options
+
+if TYPE_CHECKING:
+    from flagport.user import User
+
+__all__ = ["MigrationProvider"]
+
+logger = logging.getLogger("flagport.migration")
+
+# Evaluation kinds, as indexes into the per-side method tables.
+_CHECK, _GATE, _EXPERIMENT, _CONFIG = 0, 1, 2, 3
+_KIND_NAMES = ("gate", "gate", "experiment", "config")
+# Route modes.
+_OLD_ONLY, _NEW_ONLY, _OLD_SERVED, _NEW_SERVED, _RAMP = range(5)
+_PROBATION = 16  # fast offloaded evaluations before a secondary may run inline
+_STOP = object()
+
+
+class _Route:
+    """How one flag is served: precomputed so the hot path only reads it."""
+
+    __slots__ = ("covered", "mode", "offset", "ramp", "stage")
+
+    def __init__(self, flag: str | None, stage: Stage, ramp: float | None) -> None:
+        self.stage = stage
+        self.ramp = ramp
+        self.offset = 0
+        self.covered = 0
+        if stage is Stage.FROM:
+            self.mode = _OLD_ONLY
+        elif stage is Stage.TO:
+            self.mode = _NEW_ONLY
+        else:
+            pct = ramp if ramp is not None else (0.0 if stage is Stage.SHADOW else 100.0)
+            self.covered = threshold(pct)
+            if self.covered == 0:
+                self.mode = _OLD_SERVED
+            elif self.covered == BUCKETS:
+                self.mode = _NEW_SERVED
+            else:
+                self.mode = _RAMP
+                self.offset = flag_offset(flag or "")
+
+
+class _Everywhere(Mapping[str, str]):
+    """A sources mapping that names the same place for every key."""
+
+    def __init__(self, where: str) -> None:
+        self._where = where
+
+    def __getitem__(self, key: str) -> str:
+        return self._where
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def _build_inner(side: str, spec: Mapping[str, Any]) -> Provider:
+    options = dict(spec)
+    name = options.pop("provider")
+    prefix = f"migration.{side}"
+    try:
+        cls = get_provider_class(name)
+        validated = validate_options(
+            cls.Options,
+            options,
+            _Everywhere(f"migration option {side!r}"),
+            f"provider {name!r} (the migration's {side!r} side)",
+        )
+    except ConfigurationError as exc:
+        problems = [
+            (Location(loc.source, f"{prefix}.{loc.path}" if loc.path else prefix, loc.line), text)
+            for loc, text in exc.problems
+        ] or [(Location(f"migration option {side!r}", f"{prefix}.provider"), str(exc))]
+        raise ConfigurationError(
+            f"invalid {side!r} provider {name!r} of the migration provider", problems
+        ) from None
+    return cls(validated)
+
+
+def _read_control(path: Path) -> Any:
+    data = path.read_bytes()
+    if path.suffix == ".toml":
+        return tomllib.loads(data.decode("utf-8"))
+    if path.suffix == ".json":
+        return json.loads(data)
+    return yaml.safe_load(data) or {}
+
+
+class MigrationProvider(Provider):
+    """Serve from one provider while comparing with another, flag by flag.
+
+    Options: see :class:`~flagport.migration.options.MigrationOptions`.
+    """
+
+    name = "migration"
+    Options = MigrationOptions
+    options: MigrationOptions
+
+    def __init__(self, options: MigrationOptions) -> None:
+        super().__init__(options)
+        self.old = _build_inner("from", options.from_)
+        self.new = _build_inner("to", options.to)
+        self.old.emit = self._forward
+        self.new.emit = self._forward
+        self._sides = (self.old, self.new)
+        self._methods: tuple[tuple[Callable[..., Any], ...], ...] = tuple(
+            (p.check_gate, p.evaluate_gate, p.evaluate_experiment, p.evaluate_config)
+            for p in self._sides
+        )
+        self._log = (
+            MismatchLog(options.mismatch_log, options.mismatch_log_max_bytes)
+            if options.mismatch_log
+            else None
+        )
+        self.evidence = Evidence(
+            options.group_map,
+            hasher=UnitHasher(options.hash_salt.get_secret_value()),
+            log=self._log,
+        )
+        self._point_key = ("flagport.migration.unit_point", options.ramp_unit)
+        self._bound_ns = int(options.secondary_timeout_ms * 1_000_000)
+        self._auto = options.secondary_mode == "auto"
+        inline = options.secondary_mode == "inline"
+        self._inline = [inline, inline]  # per secondary side
+        self._fast_streak = [0, 0]
+        self._cooldown_until = [0.0, 0.0]
+        self.trips = [0, 0]
+        self.offloaded = 0
+        self.dropped = 0
+        self.event_errors = [0, 0]
+        self._queue: queue.Queue[Any] = queue.Queue(options.offload_queue)
+        self._pending = 0
+        self._idle = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self._watcher: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._control_stamp: tuple[int, int] | None = None
+        self.control_error: str | None = None
+        self._next_summary = 0.0
+        self._rebuild()
+
+    # -- routes and run-time control ------------------------------------------------------
+    def _rebuild(self) -> None:
+        opts = self.options
+        self._sample_rate = opts.sample_rate
+        self._default_route = _Route(None, opts.stage, None)
+        routes: dict[str, _Route] = {}
+        for flag in set(opts.stages) | set(opts.ramp):
+            routes[flag] = _Route(flag, opts.stages.get(flag, opts.stage), opts.ramp.get(flag))
+        self._routes = routes  # replaced whole: readers never see half an update
+
+    def _update(self, **changes: Any) -> None:
+        # Run-time changes live in the options, so a provider rebuilt after fork from
+        # ``type(p)(p.options)`` keeps them.
+        self.options = self.options.model_copy(update=changes)
+        self._rebuild()
+
+    def stage_of(self, flag: str) -> Stage:
+        """The flag's current stage."""
+        return self._routes.get(flag, self._default_route).stage
+
+    def set_stage(self, flag: str | None, stage: Stage | str) -> None:
+        """Move a flag (or, with ``flag=None``, every flag without its own) to a stage.
+
+        :raises ValueError: ``stage`` is not one of from, shadow, live, to.
+        """
+        value = Stage(stage)
+        if flag is None:
+            self._update(stage=value)
+        else:
+            self._update(stages={**self.options.stages, flag: value})
+
+    def set_ramp(self, flag: str, percentage: float | None) -> None:
+        """Serve the new provider to ``percentage`` % of the flag's units (``None`` removes).
+
+        Applies while the flag is in ``shadow`` or ``live``.
+
+        :raises ValueError: the percentage is outside 0-100.
+        """
+        ramp = dict(self.options.ramp)
+        if percentage is None:
+            ramp.pop(flag, None)
+        elif not 0.0 <= float(percentage) <= 100.0:
+            raise ValueError(f"ramp for {flag!r} is {percentage}; use a percentage from 0 to 100")
+        else:
+            ramp[flag] = float(percentage)
+        self._update(ramp=ramp)
+
+    def set_sample_rate(self, rate: float) -> None:
+        """Compare this share (0-1) of evaluations from now on."""
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"sample_rate is {rate}; use a share from 0 to 1")
+        self._update(sample_rate=float(rate))
+
+    def reload(self) -> bool:
+        """Re-read the control file if it changed. Never raises.
+
+        A bad file is logged (with its location) and the current settings stay.
+
+        :returns: whether new settings were applied.
+        """
+        if not self.options.control_file:
+            return False
+        path = Path(self.options.control_file)
+        try:
+            st = path.stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+            if stamp == self._control_stamp:
+                return False
+            self._control_stamp = stamp
+            control = ControlFile.model_validate(_read_control(path))
+        except ValidationError as exc:
+            problems = [
+                (Location(str(path), ".".join(str(p) for p in err["loc"])), err["msg"])
+                for err in exc.errors(include_input=False, include_url=False)
+            ]
+            error = ConfigurationError(
+                f"migration control file {path} is invalid; the previous stages stay "
+                f"in force until it is fixed",
+                problems,
+            )
+            return self._control_failed(str(error))
+        except Exception as exc:
+            return self._control_failed(
+                f"migration control file {path} could not be read ({type(exc).__name__}: "
+                f"{exc}); the previous stages stay in force"
+            )
+        self.control_error = None
+        self._update(**control.model_dump(exclude_none=True))
+        logger.info("flagport: migration control file %s applied", path)
+        return True
+
+    def _control_failed(self, message: str) -> bool:
+        if message != self.control_error:
+            logger.error("flagport: %s", message)
+        self.control_error = message
+        return False
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.options.control_poll_s):
+            self.reload()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        failures: list[BaseException] = []
+        for side in self._sides:
+            try:
+                side.start()
+            except Exception as exc:
+                side.status = ProviderStatus.ERROR
+                failures.append(exc)
+                logger.error(
+                    "flagport: migration side %r failed to start: %s: %s",
+                    side.name,
+                    type(exc).__name__,
+                    exc,
+                )
+        if len(failures) == len(self._sides):
+            raise failures[0]
+        hook = get_plugin_manager().hook.flagport_on_mismatch
+        self.evidence.observer = hook if hook.get_hookimpls() else None
+        self.reload()
+        if self.options.control_file and self.options.control_poll_s > 0:
+            self._watcher = threading.Thread(
+                target=self._watch, name="flagport-migration-control", daemon=True
+            )
+            self._watcher.start()
+        self._next_summary = time.monotonic() + self.options.summary_interval_s
+        self.status = ProviderStatus.READY
+
+    def flush(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        self.drain(timeout / 2)
+        self.write_summary()
+        for side in self._sides:
+            try:
+                side.flush(max(0.0, deadline - time.monotonic()) / 2)
+            except Exception as exc:
+                logger.warning("flagport: flushing %r failed: %s", side.name, exc)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        if self.status is ProviderStatus.SHUT_DOWN:
+            return
+        deadline = time.monotonic() + timeout
+        self._stop.set()
+        self.drain(timeout / 4)
+        if self._worker is not None:
+            # A full queue leaves the worker running; it is a daemon and dies with us.
+            with contextlib.suppress(queue.Full):
+                self._queue.put_nowait(_STOP)
+            self._worker.join(timeout / 8)
+        self.write_summary()
+        if self._log is not None:
+            self._log.close()
+        for side in self._sides:
+            try:
+                side.shutdown(max(0.0, deadline - time.monotonic()) / 2)
+            except Exception as exc:
+                logger.warning("flagport: shutting down %r failed: %s", side.name, exc)
+        self.status = ProviderStatus.SHUT_DOWN
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait until offloaded comparisons are done (at most ``timeout`` seconds).
+
+        :returns: whether none is left.
+        """
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    # -- evaluation ----------------------------------------------------------------------------
+    def check_gate(self, user: User, name: str, *, expose: bool = True) -> bool:
+        return self._evaluate(_CHECK, user, name, expose)  # type: ignore[no-any-return]
+
+    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
+        return self._evaluate(_GATE, user, name, expose)  # type: ignore[no-any-return]
+
+    def evaluate_experiment(
+        self, user: User, name: str, *, expose: bool = True
+    ) -> ExperimentResult:
+        return self._evaluate(_EXPERIMENT, user, name, expose)  # type: ignore[no-any-return]
+
+    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
+        return self._evaluate(_CONFIG, user, name, expose)  # type: ignore[no-any-return]
+
+    def serves_new(self, user: User, flag: str) -> bool:
+        """Whether the new provider answers this user's evaluations of ``flag`` now."""
+        route = self._routes.get(flag, self._default_route)
+        mode = route.mode
+        return mode in (_NEW_ONLY, _NEW_SERVED) or (mode == _RAMP and self._ramped(user, route))
+
+    def _ramped(self, user: User, route: _Route) -> bool:
+        cache = user.provider_cache
+        point = cache.get(self._point_key)
+        if point is None:
+            unit = user.unit(self.options.ramp_unit)
+            point = cache[self._point_key] = unit_point(unit) if unit else -1
+        return point >= 0 and (point + route.offset) % BUCKETS < route.covered
+
+    def _evaluate(self, kind: int, user: User, name: str, expose: bool) -> Any:
+        route = self._routes.get(name, self._default_route)
+        mode = route.mode
+        if mode == _OLD_ONLY:
+            side = OLD
+        elif mode == _NEW_ONLY:
+            side = NEW
+        else:
+            serve_new = mode == _NEW_SERVED or (mode == _RAMP and self._ramped(user, route))
+            side = NEW if serve_new else OLD
+            if self._sample_rate >= 1.0 or random() < self._sample_rate:
+                return self._dual(kind, user, name, expose, side)
+        try:
+            return self._methods[side][kind](user, name, expose=expose)
+        except Exception:
+            self.evidence.flag(name, _KIND_NAMES[kind]).error(side)
+            raise
+
+    def _dual(self, kind: int, user: User, name: str, expose: bool, side: int) -> Any:
+        start = perf_counter_ns()
+        try:
+            served = self._methods[side][kind](user, name, expose=expose)
+        except Exception:
+            self.evidence.flag(name, _KIND_NAMES[kind]).error(side)
+            raise
+        served_ns = perf_counter_ns() - start
+        other = 1 - side
+        if self._inline[other]:
+            spent = self._secondary(kind, user, name, served, side, served_ns)
+            if self._auto and spent > self._bound_ns:
+                self._trip(other)
+        else:
+            self._offload((kind, user, name, served, side, served_ns))
+        return served
+
+    def _secondary(
+        self, kind: int, user: User, name: str, served: Any, side: int, served_ns: int
+    ) -> int:
+        """Evaluate the other side, compare, record; returns what it cost (ns)."""
+        other = 1 - side
+        evidence = self.evidence.flag(name, _KIND_NAMES[kind])
+        start = perf_counter_ns()
+        try:
+            answer = self._methods[other][kind](user, name, expose=False)
+        except Exception:
+            evidence.error(other)
+            return perf_counter_ns() - start
+        spent = perf_counter_ns() - start
+        if side == OLD:
+            old, new = served, answer
+            evidence.timing(served_ns, spent)
+        else:
+            old, new = answer, served
+            evidence.timing(spent, served_ns)
+        if kind == _CHECK:
+            mismatch = evidence.value(old, new)
+        elif kind == _EXPERIMENT:
+            mismatch = evidence.experiment(old.group, old.value, new.group, new.value)
+        else:
+            mismatch = evidence.value(old.value, new.value)
+        if mismatch is not None:
+            self._mismatch(evidence, mismatch, user, side == NEW)
+        return spent
+
+    def _mismatch(
+        self, evidence: FlagEvidence, mismatch: Any, user: User, served_new: bool
+    ) -> None:
+        route = self._routes.get(evidence.name, self._default_route)
+        extra: dict[str, Any] = {"stage": route.stage.value}
+        if route.ramp is not None:
+            extra["ramp"] = route.ramp
+        self.evidence.report(
+            evidence, mismatch, user.unit(self.options.ramp_unit), served_new, extra
+        )
+        if self._log is not None and time.monotonic() >= self._next_summary:
+            self.write_summary()
+
+    # -- the secondary's circuit breaker and worker ---------------------------------------------
+    def _trip(self, side: int) -> None:
+        self._inline[side] = False
+        self._fast_streak[side] = 0
+        self._cooldown_until[side] = time.monotonic() + self.options.secondary_cooldown_s
+        self.trips[side] += 1
+        logger.warning(
+            "flagport: migration secondary %r exceeded %.1f ms; comparing off the request path",
+            self._sides[side].name,
+            self.options.secondary_timeout_ms,
+        )
+
+    def _offload(self, job: tuple[Any, ...]) -> None:
+        if self._worker is None:
+            self._start_worker()
+        with self._idle:
+            self._pending += 1
+        try:
+            self._queue.put_nowait(job)
+        except queue.Full:
+            self.dropped += 1
+            self._done()
+        else:
+            self.offloaded += 1
+
+    def _start_worker(self) -> None:
+        with self._idle:
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._work, name="flagport-migration-compare", daemon=True
+                )
+                self._worker.start()
+
+    def _done(self) -> None:
+        with self._idle:
+            self._pending -= 1
+            if self._pending == 0:
+                self._idle.notify_all()
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is _STOP:
+                return
+            try:
+                kind, user, name, served, side, served_ns = job
+                spent = self._secondary(kind, user, name, served, side, served_ns)
+                if self._auto:
+                    self._promote(1 - side, spent)
+            except Exception:
+                logger.exception("flagport: an offloaded migration comparison failed")
+            finally:
+                self._done()
+
+    def _promote(self, side: int, spent: int) -> None:
+        # Back onto the caller's thread only after a run of evaluations well under the
+        # bound, and never before the cool-down after a trip has passed.
+        if spent * 4 >= self._bound_ns:
+            self._fast_streak[side] = 0
+            return
+        self._fast_streak[side] += 1
+        if self._fast_streak[side] >= _PROBATION and time.monotonic() >= self._cooldown_until[side]:
+            self._inline[side] = True
+
+    # -- names, events, stats --------------------------------------------------------------------
+    def names(self) -> FlagNames:
+        old, new = self.old.names(), self.new.names()
+        return FlagNames(
+            old.gates | new.gates, old.experiments | new.experiments, old.configs | new.configs
+        )
+
+    def _forward(self, event: Event) -> None:
+        self.emit(event)
+
+    def log_event(self, event: Event) -> None:
+        """Exposures go to the side that served the user; other events to both sides
+        until the default stage is ``to`` (dual write keeps vendor metrics continuous).
+        """
+        if event.kind is EventKind.EXPOSURE:
+            side = NEW if self.serves_new(event.user, event.name) else OLD
+            if not self._sides[side].logs_own_exposures:
+                self._send(side, event)
+            return
+        if self.options.stage is not Stage.TO:
+            self._send(OLD, event)
+        self._send(NEW, event)
+
+    def _send(self, side: int, event: Event) -> None:
+        try:
+            self._sides[side].log_event(event)
+        except Exception as exc:
+            self.event_errors[side] += 1
+            logger.warning(
+                "flagport: event %r not delivered to %r: %s: %s",
+                event.name,
+                self._sides[side].name,
+                type(exc).__name__,
+                exc,
+            )
+
+    def write_summary(self) -> None:
+        """Append the evidence so far to the mismatch log (no-op without a log)."""
+        if self._log is None:
+            return
+        self._next_summary = time.monotonic() + self.options.summary_interval_s
+        self._log.write({"type": "summary", "flags": self._flag_stats()})
+        self._log.flush()
+
+    def _flag_stats(self) -> dict[str, Any]:
+        flags = self.evidence.to_dict()
+        for key, data in flags.items():
+            route = self._routes.get(self.evidence.flags[key].name, self._default_route)
+            data["stage"] = route.stage.value
+            if route.ramp is not None:
+                data["ramp"] = route.ramp
+        return flags
+
+    def stats(self) -> dict[str, Any]:
+        sides = ("from", "to")
+        return {
+            "stage": self.options.stage.value,
+            "stages": {k: v.value for k, v in sorted(self.options.stages.items())},
+            "ramp": dict(sorted(self.options.ramp.items())),
+            "sample_rate": self._sample_rate,
+            "providers": {s: p.name for s, p in zip(sides, self._sides, strict=True)},
+            "secondary": {
+                "mode": self.options.secondary_mode,
+                "timeout_ms": self.options.secondary_timeout_ms,
+                "inline": dict(zip(sides, self._inline, strict=True)),
+                "trips": dict(zip(sides, self.trips, strict=True)),
+                "offloaded": self.offloaded,
+                "dropped": self.dropped,
+                "pending": self._pending,
+            },
+            "event_errors": dict(zip(sides, self.event_errors, strict=True)),
+            "control_error": self.control_error,
+            "mismatch_log": self._log.stats() if self._log is not None else None,
+            "flags": self._flag_stats(),
+        }
+
+    def describe(self) -> dict[str, Any]:
+        # The inner options may hold secrets; each side describes itself safely.
+        return {
+            "status": self.status.value,
+            "options": {
+                **self.options.control(),
+                "stage": self.options.stage.value,
+                "stages": {k: v.value for k, v in self.options.stages.items()},
+                "secondary_mode": self.options.secondary_mode,
+                "secondary_timeout_ms": self.options.secondary_timeout_ms,
+                "mismatch_log": self.options.mismatch_log,
+            },
+            "from": self.old.describe(),
+            "to": self.new.describe(),
+        }
