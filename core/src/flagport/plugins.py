@@ -21,7 +21,11 @@ from flagport.provider import Provider
 __all__ = ["ProviderInfo", "get_plugin_manager", "get_provider_class", "provider_registry", "reset"]
 
 ENTRY_POINT_GROUP = "flagport"
-BUILTIN_PLUGINS = ("flagport.providers.passall", "flagport.migration.plugin")
+BUILTIN_PLUGINS = (
+    "flagport.providers.passall",
+    "flagport.local.plugin",
+    "flagport.migration.plugin",
+)
 
 
 @dataclass(frozen=True, slots=True)

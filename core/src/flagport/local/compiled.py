@@ -1,0 +1,307 @@
+"""Compiled, immutable definitions: what the local provider evaluates.
+
+A flags file is compiled once into a :class:`Snapshot`: conditions become callables,
+hash salts and thresholds are fixed, and every result an evaluation can return is
+built in advance (one per rule, per group, per outcome). Evaluating then allocates
+nothing but a memo key, and a reload replaces the whole snapshot with one reference
+assignment, so no evaluation can see half of two versions.
+
+Hashing dominates the cost of a percentage rule, so hash outcomes are memoised by
+``(algorithm, salts, threshold, unit id)`` in a bounded process-wide table: a unit
+seen again (in the same request or a later one) skips SHA-256/MD5/FNV entirely. The
+memo can only return what the hash would, so it never changes an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from flagport.provider import FlagNames
+from flagport.reasons import Reason
+from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult, freeze
+
+if TYPE_CHECKING:
+    from flagport.local.models import FlagsFile
+    from flagport.user import User
+
+__all__ = [
+    "MEMO_LIMIT",
+    "Bucketer",
+    "CompiledConfig",
+    "CompiledExperiment",
+    "CompiledGate",
+    "Snapshot",
+    "clear_memo",
+]
+
+PROVIDER = "local"
+#: Entries kept in each hash memo before it is emptied (bounded memory, ~10 MB).
+MEMO_LIMIT = 65_536
+
+Condition = Callable[[Mapping[str, Any]], bool]
+
+
+class Bucketer(Protocol):
+    """The hashing side of one algorithm (see :mod:`flagport.local.bucketing`)."""
+
+    def gate_passes(
+        self, flag_salt: str, rule_salt: str, unit: str, pass_percentage: float
+    ) -> bool: ...
+
+    def experiment_bucket(self, salt: str, unit: str) -> float: ...
+
+    def in_range(self, salt: str, unit: str, start: float, end: float) -> bool: ...
+
+
+_pass_memo: dict[str, bool] = {}
+_bucket_memo: dict[str, Any] = {}
+
+
+def clear_memo() -> None:
+    """Forget memoised hash outcomes (tests and benchmarks measuring cold paths)."""
+    _pass_memo.clear()
+    _bucket_memo.clear()
+
+
+def _unit_of(user: User, unit: str) -> str | None:
+    value = user.user_id if unit == "user_id" else user.custom_ids.get(unit)
+    return value or None
+
+
+class Percentage:
+    """A fixed pass percentage for one (flag, rule) salt pair, memoised per unit."""
+
+    __slots__ = ("bucketer", "flag_salt", "key", "percentage", "rule_salt", "unit")
+
+    def __init__(
+        self,
+        bucketer: Bucketer,
+        mode: str,
+        unit: str,
+        flag_salt: str,
+        rule_salt: str,
+        percentage: float,
+    ) -> None:
+        self.bucketer = bucketer
+        self.unit = unit
+        self.flag_salt = flag_salt
+        self.rule_salt = rule_salt
+        self.percentage = percentage
+        self.key = f"{mode}\x1f{flag_salt}\x1f{rule_salt}\x1f{percentage!r}\x1f"
+
+    def passes(self, user: User) -> bool:
+        """Whether the user's unit falls inside the percentage (False without a unit)."""
+        unit = user.user_id if self.unit == "user_id" else user.custom_ids.get(self.unit)
+        if not unit:
+            return False
+        key = self.key + unit
+        found = _pass_memo.get(key)
+        if found is None:
+            found = self.bucketer.gate_passes(self.flag_salt, self.rule_salt, unit, self.percentage)
+            if len(_pass_memo) >= MEMO_LIMIT:
+                _pass_memo.clear()
+            _pass_memo[key] = found
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A compiled gate or config rule: the condition, the percentage, the outcomes.
+
+    :ivar when: the compiled condition, or None for everyone.
+    :ivar percentage: None when the rule passes every matching unit.
+    :ivar hit: the result served when the rule passes.
+    :ivar miss: the result served when the condition matched but the percentage did not.
+    """
+
+    id: str
+    when: Condition | None
+    percentage: Percentage | None
+    hit: Any
+    miss: Any
+
+
+class CompiledGate:
+    """A gate ready to evaluate: overrides, then the first matching rule decides."""
+
+    __slots__ = ("default", "disabled", "name", "overrides", "rules")
+
+    def __init__(
+        self,
+        name: str,
+        rules: tuple[Rule, ...],
+        overrides: Mapping[str, GateResult],
+        disabled: GateResult | None,
+    ) -> None:
+        self.name = name
+        self.rules = rules
+        self.overrides = overrides
+        self.disabled = disabled
+        self.default = GateResult(name=name, value=False, reason=Reason.DEFAULT, provider=PROVIDER)
+
+    def evaluate(self, user: User) -> GateResult:
+        """The gate's result for ``user`` (a shared, prebuilt object)."""
+        if self.disabled is not None:
+            return self.disabled
+        if self.overrides:
+            forced = self.overrides.get(user.user_id)  # type: ignore[arg-type]
+            if forced is not None:
+                return forced
+        attributes = user.attributes
+        for rule in self.rules:
+            when = rule.when
+            if when is None or when(attributes):
+                percentage = rule.percentage
+                if percentage is None or percentage.passes(user):
+                    return rule.hit  # type: ignore[no-any-return]
+                return rule.miss  # type: ignore[no-any-return]
+        return self.default
+
+
+class CompiledConfig:
+    """A dynamic config: the first matching rule's value, else the default."""
+
+    __slots__ = ("default", "name", "rules")
+
+    def __init__(self, name: str, rules: tuple[Rule, ...], default: ConfigResult) -> None:
+        self.name = name
+        self.rules = rules
+        self.default = default
+
+    def evaluate(self, user: User) -> ConfigResult:
+        """The config's result for ``user`` (a shared, prebuilt object)."""
+        rules = self.rules
+        if rules:
+            attributes = user.attributes
+            for rule in rules:
+                when = rule.when
+                if when is None or when(attributes):
+                    percentage = rule.percentage
+                    if percentage is None or percentage.passes(user):
+                        return rule.hit  # type: ignore[no-any-return]
+                    return rule.miss  # type: ignore[no-any-return]
+        return self.default
+
+
+class CompiledExperiment:
+    """An experiment: fixed outcome when stopped or launched, else bucketed by weight.
+
+    :ivar static: the result for everyone when stopped or launched, else None.
+    :ivar choose: maps a unit id to a group index, or -1 when the unit falls outside
+        the allocation (built from the bucketing algorithm at compile time).
+    """
+
+    __slots__ = (
+        "bucketer",
+        "choose",
+        "groups",
+        "key",
+        "name",
+        "namespace",
+        "not_in",
+        "overrides",
+        "static",
+        "unit",
+        "when",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        unit: str,
+        key: str,
+        bucketer: Bucketer,
+        choose: Callable[[str], int],
+        when: Condition | None,
+        groups: tuple[ExperimentResult, ...],
+        overrides: Mapping[str, ExperimentResult],
+        namespace: tuple[str, float, float] | None,
+        not_in: ExperimentResult,
+        static: ExperimentResult | None,
+    ) -> None:
+        self.name = name
+        self.unit = unit
+        self.key = key
+        self.bucketer = bucketer
+        self.choose = choose
+        self.when = when
+        self.groups = groups
+        self.overrides = overrides
+        self.namespace = namespace
+        self.not_in = not_in
+        self.static = static
+
+    def group_index(self, unit: str) -> int:
+        """The unit's group index, or -1 outside the allocation (memoised)."""
+        key = self.key + unit
+        found = _bucket_memo.get(key)
+        if found is None:
+            found = self.choose(unit)
+            if len(_bucket_memo) >= MEMO_LIMIT:
+                _bucket_memo.clear()
+            _bucket_memo[key] = found
+        return int(found)
+
+    def in_namespace(self, unit: str) -> bool:
+        """Whether the unit falls in this experiment's namespace range (memoised)."""
+        if self.namespace is None:
+            return True
+        ns, start, end = self.namespace
+        key = f"{self.key}ns\x1f{unit}"
+        found = _bucket_memo.get(key)
+        if found is None:
+            found = self.bucketer.in_range(ns, unit, start, end)
+            if len(_bucket_memo) >= MEMO_LIMIT:
+                _bucket_memo.clear()
+            _bucket_memo[key] = found
+        return bool(found)
+
+    def evaluate(self, user: User) -> ExperimentResult:
+        """The user's assignment (a shared, prebuilt object)."""
+        if self.static is not None:
+            return self.static
+        unit = user.user_id if self.unit == "user_id" else user.custom_ids.get(self.unit)
+        if not unit:
+            return self.not_in
+        if self.overrides:
+            forced = self.overrides.get(unit)
+            if forced is not None:
+                return forced
+        if self.when is not None and not self.when(user.attributes):
+            return self.not_in
+        if self.namespace is not None and not self.in_namespace(unit):
+            return self.not_in
+        index = self.group_index(unit)
+        return self.not_in if index < 0 else self.groups[index]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One immutable version of the definitions.
+
+    :ivar gates: compiled gates by name (never modified after construction).
+    :ivar source: where the definitions came from (a file path or ``"inline"``).
+    :ivar definitions: the validated file model, for ``explain`` and the CLI.
+    :ivar ready: False only for the empty placeholder used before the first load.
+    """
+
+    gates: Mapping[str, CompiledGate] = field(default_factory=dict)
+    experiments: Mapping[str, CompiledExperiment] = field(default_factory=dict)
+    configs: Mapping[str, CompiledConfig] = field(default_factory=dict)
+    source: str = ""
+    definitions: FlagsFile | None = None
+    segments: Mapping[str, Any] = field(default_factory=dict)
+    hash: str = "statsig"
+    ready: bool = False
+    names: FlagNames = field(default_factory=FlagNames)
+
+
+def frozen_value(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """Deep-freeze a definition value once, so results share it safely."""
+    if value is None:
+        return None
+    frozen: FrozenDict = freeze(dict(value))
+    return frozen

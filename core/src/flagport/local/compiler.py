@@ -1,0 +1,387 @@
+"""Validated definitions -> a compiled :class:`~flagport.local.compiled.Snapshot`.
+
+Everything the pydantic models cannot see on their own is checked here, and every
+problem is collected (not just the first), each with its path inside the file:
+conditions that do not compile, unknown segments, weights that do not sum to 100,
+a launched experiment without a winner, names used by two kinds of flag, and so on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flagport.local.compiled import (
+    PROVIDER,
+    Bucketer,
+    CompiledConfig,
+    CompiledExperiment,
+    CompiledGate,
+    Condition,
+    Percentage,
+    Rule,
+    Snapshot,
+    frozen_value,
+)
+from flagport.local.conditions import ConditionError, compile_condition
+from flagport.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
+from flagport.provider import FlagNames
+from flagport.reasons import Reason
+from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult
+
+__all__ = ["WEIGHT_TOLERANCE", "Problem", "compile_definitions", "join_path"]
+
+#: How far group weights may stray from 100 in total (rounding of thirds: 33.33 * 3).
+WEIGHT_TOLERANCE = 0.011
+
+Problem = tuple[str, str]
+"""A path inside the file (``gates.new_checkout.rules[1].when``) and what is wrong."""
+
+_EMPTY = FrozenDict()
+
+
+def join_path(*parts: str | int) -> str:
+    """Write a path the way error messages show it: ``a.b[1].c``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif out:
+            out += f".{part}"
+        else:
+            out = str(part)
+    return out
+
+
+def _bucketer(mode: str, cache: dict[str, Bucketer]) -> Bucketer:
+    found = cache.get(mode)
+    if found is None:
+        from flagport.local.bucketing import get_bucketer
+
+        found = cache[mode] = get_bucketer(mode)
+    return found
+
+
+def make_chooser(
+    bucketer: Bucketer, salt: str, weights: tuple[float, ...], allocation: float
+) -> Callable[[str], int]:
+    """Build ``unit -> group index (or -1)`` for one experiment.
+
+    Groups take consecutive slices of [0, 1) by weight; each slice keeps only its
+    first ``allocation`` percent, the way GrowthBook applies coverage, so raising the
+    allocation later never moves a unit that was already assigned.
+    """
+    choose_group = getattr(bucketer, "choose_group", None)
+    if choose_group is not None:
+
+        def delegated(unit: str) -> int:
+            return int(choose_group(salt, unit, weights, allocation))
+
+        return delegated
+    ranges: list[tuple[float, float]] = []
+    start = 0.0
+    for weight in weights:
+        share = weight / 100.0
+        ranges.append((start, start + share * allocation / 100.0))
+        start += share
+    frozen = tuple(ranges)
+    bucket = bucketer.experiment_bucket
+
+    def choose(unit: str) -> int:
+        position = bucket(salt, unit)
+        for index, (low, high) in enumerate(frozen):
+            if low <= position < high:
+                return index
+        return -1
+
+    return choose
+
+
+class _Compiler:
+    def __init__(self, definitions: FlagsFile, default_hash: str) -> None:
+        self.defs = definitions
+        self.mode = definitions.hash or default_hash
+        self.segments: dict[str, Any] = dict(definitions.segments)
+        self.problems: list[Problem] = []
+        self.bucketers: dict[str, Bucketer] = {}
+
+    def condition(self, cond: Mapping[str, Any] | None, path: str) -> Condition | None:
+        if cond is None:
+            return None
+        try:
+            return compile_condition(cond, self.segments, path=path)
+        except ConditionError as exc:
+            where = exc.path or path
+            if not where.startswith(path):
+                where = f"{path}.{where}" if where else path
+            self.problems.append((where, exc.message))
+        return None
+
+    def check_rule_ids(self, ids: list[str], path: str) -> None:
+        seen: dict[str, int] = {}
+        for index, rule_id in enumerate(ids):
+            if rule_id in seen:
+                self.problems.append(
+                    (
+                        join_path(path, "rules", index, "id"),
+                        f"rule id {rule_id!r} is already used by rules[{seen[rule_id]}]; "
+                        "give each rule of a flag its own id",
+                    )
+                )
+            else:
+                seen[rule_id] = index
+
+    # -- gates ---------------------------------------------------------------------
+    def gate(self, name: str, gate: GateDef) -> CompiledGate:
+        path = join_path("gates", name)
+        mode = gate.hash or self.mode
+        bucketer = _bucketer(mode, self.bucketers)
+        flag_salt = gate.salt or name
+        ids = [rule.id or f"rule_{i}" for i, rule in enumerate(gate.rules)]
+        self.check_rule_ids(ids, path)
+        rules: list[Rule] = []
+        for index, (rule_id, rule) in enumerate(zip(ids, gate.rules, strict=True)):
+            when = self.condition(rule.when, join_path(path, "rules", index, "when"))
+            pct = float(rule.pass_percentage)
+            percentage = None
+            if pct < 100:
+                percentage = Percentage(
+                    bucketer, mode, gate.unit, flag_salt, rule.salt or rule_id, pct
+                )
+            reason = Reason.TARGETING_MATCH if percentage is None else Reason.SPLIT
+            hit = GateResult(
+                name=name, value=True, reason=reason, rule_id=rule_id, provider=PROVIDER
+            )
+            miss = GateResult(
+                name=name, value=False, reason=Reason.SPLIT, rule_id=rule_id, provider=PROVIDER
+            )
+            if pct <= 0:
+                hit = miss
+            rules.append(Rule(rule_id, when, percentage, hit, miss))
+        forced = {
+            value: GateResult(
+                name=name,
+                value=value,
+                reason=Reason.TARGETING_MATCH,
+                rule_id="override",
+                provider=PROVIDER,
+            )
+            for value in (True, False)
+        }
+        overrides = {unit: forced[value] for unit, value in gate.overrides.items()}
+        disabled = None
+        if not gate.enabled:
+            disabled = GateResult(name=name, value=False, reason=Reason.DISABLED, provider=PROVIDER)
+        return CompiledGate(name, tuple(rules), overrides, disabled)
+
+    # -- configs -------------------------------------------------------------------
+    def config(self, name: str, config: ConfigDef) -> CompiledConfig:
+        path = join_path("configs", name)
+        mode = config.hash or self.mode
+        bucketer = _bucketer(mode, self.bucketers)
+        flag_salt = config.salt or name
+        ids = [rule.id or f"rule_{i}" for i, rule in enumerate(config.rules)]
+        self.check_rule_ids(ids, path)
+        default_value = frozen_value(config.default) or _EMPTY
+        rules: list[Rule] = []
+        for index, (rule_id, rule) in enumerate(zip(ids, config.rules, strict=True)):
+            when = self.condition(rule.when, join_path(path, "rules", index, "when"))
+            pct = float(rule.pass_percentage)
+            percentage = None
+            if pct < 100:
+                percentage = Percentage(
+                    bucketer, mode, config.unit, flag_salt, rule.salt or rule_id, pct
+                )
+            reason = Reason.TARGETING_MATCH if percentage is None else Reason.SPLIT
+            hit = ConfigResult(
+                name=name,
+                value=frozen_value(rule.value) or _EMPTY,
+                reason=reason,
+                rule_id=rule_id,
+                provider=PROVIDER,
+            )
+            miss = ConfigResult(
+                name=name,
+                value=default_value,
+                reason=Reason.SPLIT,
+                rule_id=rule_id,
+                provider=PROVIDER,
+            )
+            if pct <= 0:
+                hit = miss
+            rules.append(Rule(rule_id, when, percentage, hit, miss))
+        default = ConfigResult(
+            name=name, value=default_value, reason=Reason.DEFAULT, provider=PROVIDER
+        )
+        return CompiledConfig(name, tuple(rules), default)
+
+    # -- experiments -----------------------------------------------------------------
+    def experiment(self, name: str, exp: ExperimentDef) -> CompiledExperiment:
+        path = join_path("experiments", name)
+        mode = exp.hash or self.mode
+        bucketer = _bucketer(mode, self.bucketers)
+        salt = exp.salt or name
+        group_index: dict[str, int] = {}
+        for index, group in enumerate(exp.groups):
+            if group.name in group_index:
+                self.problems.append(
+                    (
+                        join_path(path, "groups", index, "name"),
+                        f"group {group.name!r} is defined twice; group names must be unique",
+                    )
+                )
+            else:
+                group_index[group.name] = index
+        total = sum(group.weight for group in exp.groups)
+        if abs(total - 100) > WEIGHT_TOLERANCE:
+            shown = " + ".join(f"{g.weight:g}" for g in exp.groups)
+            self.problems.append(
+                (
+                    join_path(path, "groups"),
+                    f"group weights add up to {total:g} ({shown}), not 100; "
+                    "adjust them so they sum to 100",
+                )
+            )
+        known = ", ".join(repr(g) for g in group_index)
+        if exp.status == "launched" and exp.winner is None:
+            self.problems.append(
+                (
+                    join_path(path, "winner"),
+                    f"a launched experiment needs a winner: add 'winner:' naming one of {known}",
+                )
+            )
+        if exp.winner is not None and exp.winner not in group_index:
+            self.problems.append(
+                (join_path(path, "winner"), f"winner {exp.winner!r} is not a group; use {known}")
+            )
+        elif exp.winner is not None and exp.status != "launched":
+            self.problems.append(
+                (
+                    join_path(path, "winner"),
+                    f"winner is only used when status is 'launched' (status is {exp.status!r}); "
+                    "set status: launched or remove the winner",
+                )
+            )
+        for unit, group_name in exp.overrides.items():
+            if group_name not in group_index:
+                self.problems.append(
+                    (
+                        join_path(path, "overrides", unit),
+                        f"override names group {group_name!r}, which is not a group; use {known}",
+                    )
+                )
+        namespace = None
+        if exp.namespace is not None:
+            start, end = exp.namespace.range
+            if not 0 <= start < end <= 1:
+                self.problems.append(
+                    (
+                        join_path(path, "namespace", "range"),
+                        f"namespace range [{start:g}, {end:g}] is invalid; it must satisfy "
+                        "0 <= start < end <= 1 (fractions of the namespace)",
+                    )
+                )
+            namespace = (exp.namespace.name, float(start), float(end))
+        when = self.condition(exp.when, join_path(path, "when"))
+        default_value = frozen_value(exp.default)
+
+        def result(reason: Reason, **kw: Any) -> ExperimentResult:
+            return ExperimentResult(name=name, reason=reason, provider=PROVIDER, **kw)
+
+        groups = tuple(
+            result(
+                Reason.SPLIT,
+                group=g.name,
+                value=frozen_value(g.value) or _EMPTY,
+                rule_id=g.name,
+                in_experiment=True,
+            )
+            for g in exp.groups
+        )
+        overrides = {
+            unit: result(
+                Reason.TARGETING_MATCH,
+                group=group_name,
+                value=groups[group_index[group_name]].value,
+                rule_id="override",
+            )
+            for unit, group_name in exp.overrides.items()
+            if group_name in group_index
+        }
+        not_in = result(Reason.DEFAULT, value=default_value)
+        static = None
+        if exp.status == "stopped":
+            static = result(Reason.DISABLED, value=default_value)
+        elif exp.status == "launched" and exp.winner in group_index:
+            winner = groups[group_index[exp.winner]]
+            static = result(
+                Reason.STATIC, group=winner.group, value=winner.value, rule_id="launched"
+            )
+        weights = tuple(float(g.weight) for g in exp.groups)
+        allocation = float(exp.allocation)
+        key = f"{mode}\x1f{salt}\x1f{weights!r}\x1f{allocation!r}\x1f"
+        if namespace is not None:
+            key += f"{namespace!r}\x1f"
+        return CompiledExperiment(
+            name=name,
+            unit=exp.unit,
+            key=key,
+            bucketer=bucketer,
+            choose=make_chooser(bucketer, salt, weights, allocation),
+            when=when,
+            groups=groups,
+            overrides=overrides,
+            namespace=namespace,
+            not_in=not_in,
+            static=static,
+        )
+
+    # -- the whole file -------------------------------------------------------------
+    def check_names(self) -> None:
+        owner: dict[str, str] = {}
+        for kind in ("gates", "experiments", "configs"):
+            section: Mapping[str, Any] = getattr(self.defs, kind)
+            for name in section:
+                if name in owner:
+                    self.problems.append(
+                        (
+                            join_path(kind, name),
+                            f"{name!r} is already defined in {owner[name]}; a name may be "
+                            "used by one gate, experiment or config only: rename one",
+                        )
+                    )
+                else:
+                    owner[name] = kind
+
+    def run(self, source: str) -> Snapshot:
+        self.check_names()
+        gates = {n: self.gate(n, g) for n, g in self.defs.gates.items()}
+        experiments = {n: self.experiment(n, e) for n, e in self.defs.experiments.items()}
+        configs = {n: self.config(n, c) for n, c in self.defs.configs.items()}
+        return Snapshot(
+            gates=gates,
+            experiments=experiments,
+            configs=configs,
+            source=source,
+            definitions=self.defs,
+            segments=self.segments,
+            hash=self.mode,
+            ready=True,
+            names=FlagNames(frozenset(gates), frozenset(experiments), frozenset(configs)),
+        )
+
+
+def compile_definitions(
+    definitions: FlagsFile, *, source: str, default_hash: str = "statsig"
+) -> tuple[Snapshot, list[Problem]]:
+    """Compile validated definitions.
+
+    :param definitions: the validated file.
+    :param source: the file path (or ``"inline"``), kept on the snapshot.
+    :param default_hash: the bucketing algorithm when the file does not name one.
+    :returns: the snapshot and every problem found; use the snapshot only when the
+        list is empty.
+    """
+    compiler = _Compiler(definitions, default_hash)
+    snapshot = compiler.run(source)
+    return snapshot, compiler.problems

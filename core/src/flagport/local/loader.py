@@ -1,0 +1,349 @@
+"""Read a flags file (YAML, JSON or TOML), validate it and compile it.
+
+Every problem in a file is reported at once, as one
+:class:`~flagport.ConfigurationError` whose ``problems`` name the file, the path
+inside it (``gates.new_checkout.rules[1].when``) and the line. Lines are found only
+when something is wrong: the fast path parses with libyaml (when available) and never
+builds a position map.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from flagport.errors import ConfigurationError, Location
+from flagport.local.compiled import Snapshot
+from flagport.local.compiler import Problem, compile_definitions, join_path
+from flagport.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
+
+__all__ = ["FORMATS", "load_file", "load_mapping", "parse_file", "validate"]
+
+FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "gates": GateDef,
+    "experiments": ExperimentDef,
+    "configs": ConfigDef,
+}
+_TOP_LEVEL = ("$schema", "version", "hash", "segments", "gates", "experiments", "configs")
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TOML_LINE = re.compile(r"at line (\d+)")
+
+
+@cache
+def _adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
+def file_format(path: Path) -> str:
+    """The format of ``path`` by its extension.
+
+    :raises ConfigurationError: the extension is not .yaml/.yml/.json/.toml.
+    """
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ConfigurationError(
+            f"{path}: unknown flags file type {path.suffix or '(no extension)'!r}; "
+            "name it .yaml, .yml, .json or .toml"
+        )
+    return fmt
+
+
+def parse_text(text: str, fmt: str, source: str) -> Any:
+    """Parse ``text`` as ``fmt``.
+
+    :raises ConfigurationError: a syntax error, with its line.
+    """
+    try:
+        if fmt == "json":
+            return json.loads(text)
+        if fmt == "toml":
+            return tomllib.loads(text)
+        return yaml.load(text, Loader=_SafeLoader)
+    except json.JSONDecodeError as exc:
+        line: int | None = exc.lineno
+        detail = f"{exc.msg} (column {exc.colno})"
+    except tomllib.TOMLDecodeError as exc:
+        found = _TOML_LINE.search(str(exc))
+        line = int(found.group(1)) if found else None
+        detail = str(exc)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        detail = " ".join(str(exc).split())
+    raise ConfigurationError(
+        f"{source}: not valid {fmt.upper()}",
+        [(Location(source, "", line), f"syntax error: {detail}; fix the syntax at this line")],
+    )
+
+
+def parse_file(path: str | Path) -> tuple[Any, str, str]:
+    """Read and parse a flags file.
+
+    :returns: the parsed data, the text and the format name.
+    :raises ConfigurationError: unreadable, unknown type, empty or a syntax error.
+    """
+    file = Path(path)
+    fmt = file_format(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{file}: cannot read the flags file ({exc.strerror or exc}); check the path"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(f"{file}: not UTF-8 text ({exc}); save it as UTF-8") from None
+    if not text.strip():
+        raise ConfigurationError(
+            f"{file}: the flags file is empty; define at least one of gates, experiments "
+            "or configs (see examples/flags.yaml)"
+        )
+    return parse_text(text, fmt, str(file)), text, fmt
+
+
+# -- validation ------------------------------------------------------------------------
+def _describe(error: Mapping[str, Any], allowed: tuple[str, ...] = ()) -> str:
+    kind = error["type"]
+    loc = error["loc"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else "?"
+        hint = ""
+        close = difflib.get_close_matches(key, allowed, n=1)
+        if close:
+            hint = f"; did you mean {close[0]!r}?"
+        elif allowed:
+            hint = f"; allowed keys: {', '.join(allowed)}"
+        return f"unknown key {key!r}{hint}"
+    if kind == "missing":
+        return f"required key {str(loc[-1])!r} is missing; add it"
+    message = str(error["msg"])
+    if kind == "literal_error" and "expected" in (ctx := error.get("ctx") or {}):
+        message = f"must be {ctx['expected']}"
+    return f"{message} (got {error.get('input')!r})"
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, ...]:
+    # Walk the model along the error's path to list the keys allowed where it happened.
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or current is None:
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            current = None
+            continue
+        annotation = fields[part].annotation
+        current = _model_in(annotation)
+    if current is None:
+        return ()
+    return tuple((f.alias or n) for n, f in current.model_fields.items())
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _validation_problems(
+    exc: ValidationError, model: type[BaseModel], *prefix: str | int
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        allowed = _allowed_keys(model, loc) if error["type"] == "extra_forbidden" else ()
+        problems.append((join_path(*prefix, *loc), _describe(error, allowed)))
+    return problems
+
+
+def validate(data: Any) -> tuple[FlagsFile | None, list[Problem]]:
+    """Validate parsed data flag by flag, so every flag's problems are reported.
+
+    :returns: the model holding every flag that validated (None when the top level
+        itself is invalid) and the problems; the model is complete only when there
+        are no problems.
+    """
+    if not isinstance(data, Mapping):
+        return None, [("", f"the file must hold a mapping of sections, not {type(data).__name__}")]
+    problems: list[Problem] = []
+    head: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {}
+    for key, value in data.items():
+        if key in _SECTIONS:
+            if value is None:
+                continue
+            if not isinstance(value, Mapping):
+                problems.append(
+                    (str(key), f"must map {key} names to definitions, not {type(value).__name__}")
+                )
+                continue
+            validated: dict[str, Any] = {}
+            model = _SECTIONS[key]
+            for name, raw in value.items():
+                if not isinstance(name, str) or not name.strip():
+                    problems.append(
+                        (join_path(key, str(name)), "flag names must be non-empty strings")
+                    )
+                    continue
+                try:
+                    validated[name] = _adapter(model).validate_python(raw)
+                except ValidationError as exc:
+                    problems.extend(_validation_problems(exc, model, key, name))
+            sections[key] = validated
+        elif key in _TOP_LEVEL:
+            head[key] = value
+        else:
+            close = difflib.get_close_matches(str(key), _TOP_LEVEL, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(_TOP_LEVEL)}"
+            problems.append((str(key), f"unknown top-level key {key!r}; {hint}"))
+    try:
+        top = FlagsFile.model_validate(head)
+    except ValidationError as exc:
+        problems.extend(_validation_problems(exc, FlagsFile))
+        return None, problems
+    # The flags that did validate are returned even when others did not, so the
+    # compiler can report their problems too: one run shows everything.
+    return top.model_copy(update=sections), problems
+
+
+# -- lines -----------------------------------------------------------------------------
+_TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def _tokens(path: str) -> list[str | int]:
+    return [int(i) if i else key for i, key in _TOKEN.findall(path)]
+
+
+def _yaml_line(text: str, path: str) -> int | None:
+    try:
+        node = yaml.compose(text, Loader=_SafeLoader)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return None
+    tokens = _tokens(path)
+    line: int = node.start_mark.line + 1
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if isinstance(node, yaml.SequenceNode) and isinstance(token, int):
+            if token >= len(node.value):
+                break
+            node = node.value[token]
+            line = node.start_mark.line + 1
+            i += 1
+            continue
+        if not isinstance(node, yaml.MappingNode):
+            break
+        matched = False
+        # A key may itself contain dots (an attribute path in a condition): try the
+        # longest run of tokens that names a key.
+        for j in range(len(tokens), i, -1):
+            if any(isinstance(t, int) for t in tokens[i:j]):
+                continue
+            wanted = ".".join(str(t) for t in tokens[i:j])
+            for key_node, value_node in node.value:
+                if str(key_node.value) == wanted:
+                    line = key_node.start_mark.line + 1
+                    node = value_node
+                    i = j
+                    matched = True
+                    break
+            if matched:
+                break
+        if not matched:
+            break
+    return line
+
+
+def _toml_line(text: str, path: str) -> int | None:
+    tokens = [t for t in _tokens(path) if not isinstance(t, int)]
+    lines = text.splitlines()
+    best: int | None = None
+    for length in range(len(tokens), 0, -1):
+        dotted = r"\s*\.\s*".join(rf"[\"']?{re.escape(str(t))}[\"']?" for t in tokens[:length])
+        header = re.compile(rf"^\s*\[\[?\s*{dotted}\s*\]\]?\s*(#.*)?$")
+        for number, content in enumerate(lines, start=1):
+            if header.match(content):
+                best = number
+                if length < len(tokens):
+                    key = re.compile(rf"^\s*[\"']?{re.escape(str(tokens[length]))}[\"']?\s*=")
+                    for offset, rest in enumerate(lines[number:], start=number + 1):
+                        if rest.lstrip().startswith("["):
+                            break
+                        if key.match(rest):
+                            return offset
+                return best
+    return best
+
+
+def locate(
+    problems: list[Problem], source: str, text: str | None, fmt: str
+) -> list[tuple[Location, str]]:
+    """Attach a line to each problem (best effort; None when it cannot be found)."""
+    located: list[tuple[Location, str]] = []
+    for path, message in problems:
+        line = None
+        if text is not None and path:
+            line = _toml_line(text, path) if fmt == "toml" else _yaml_line(text, path)
+        located.append((Location(source, path, line), message))
+    return located
+
+
+# -- entry points ------------------------------------------------------------------------
+def build(
+    data: Any,
+    *,
+    source: str,
+    text: str | None = None,
+    fmt: str = "yaml",
+    default_hash: str = "statsig",
+) -> Snapshot:
+    """Validate and compile parsed data.
+
+    :raises ConfigurationError: with every problem found, located.
+    """
+    definitions, problems = validate(data)
+    snapshot = None
+    if definitions is not None:
+        snapshot, more = compile_definitions(definitions, source=source, default_hash=default_hash)
+        problems.extend(more)
+    if problems or snapshot is None:
+        count = len(problems)
+        raise ConfigurationError(
+            f"{source}: {count} problem{'s' if count != 1 else ''} in the flags file",
+            locate(problems, source, text, fmt),
+        )
+    return snapshot
+
+
+def load_file(path: str | Path, *, default_hash: str = "statsig") -> Snapshot:
+    """Load, validate and compile a flags file.
+
+    :raises ConfigurationError: every problem in the file, with locations.
+    """
+    data, text, fmt = parse_file(path)
+    return build(data, source=str(path), text=text, fmt=fmt, default_hash=default_hash)
+
+
+def load_mapping(
+    data: Mapping[str, Any], *, source: str = "inline flags", default_hash: str = "statsig"
+) -> Snapshot:
+    """Validate and compile definitions given as a mapping (the ``flags`` option).
+
+    :raises ConfigurationError: every problem found, with paths (no lines).
+    """
+    return build(data, source=source, text=None, default_hash=default_hash)

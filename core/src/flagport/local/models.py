@@ -1,0 +1,225 @@
+"""The flags file, as pydantic models.
+
+These models are the single description of the format: the loader validates files
+with them, ``flagport schema`` prints their JSON Schema for editors, and
+``docs/flags-file.md`` is checked against that schema by a test. Every model forbids
+unknown keys, so a typo (``pass_precentage``) is an error rather than a silently
+ignored line.
+
+Conditions (``when``) are kept as plain mappings here; their language is checked
+when they are compiled (:mod:`flagport.local.conditions`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+__all__ = [
+    "HASH_MODES",
+    "ConfigDef",
+    "ConfigRuleDef",
+    "ExperimentDef",
+    "FlagsFile",
+    "GateDef",
+    "GateRuleDef",
+    "GroupDef",
+    "HashMode",
+    "NamespaceDef",
+]
+
+HashMode = Literal["statsig", "growthbook", "growthbook_v1", "featbit"]
+HASH_MODES: tuple[str, ...] = ("statsig", "growthbook", "growthbook_v1", "featbit")
+
+
+def _string_keys(value: Any) -> Any:
+    # YAML reads `12: true` with an integer key; ids are strings everywhere else.
+    if isinstance(value, dict):
+        return {str(k) if isinstance(k, int | float) else k: v for k, v in value.items()}
+    return value
+
+
+Condition = Annotated[
+    dict[str, Any],
+    Field(
+        description=(
+            "A condition in the MongoDB-style language GrowthBook uses: attribute names "
+            "(dot paths allowed) mapped to a value or to operators such as $eq, $in, "
+            "$gte, $regex, $vgte, $inGroup, combined with $and/$or/$nor/$not."
+        ),
+        json_schema_extra={"examples": [{"country": "US"}, {"app_version": {"$vgte": "2.0.0"}}]},
+    ),
+]
+Value = Annotated[
+    dict[str, Any],
+    Field(description="A JSON object of parameters handed to the application."),
+]
+Percentage = Annotated[float, Field(ge=0, le=100)]
+UnitIds = Annotated[dict[str, bool], BeforeValidator(_string_keys)]
+
+
+class _Def(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GateRuleDef(_Def):
+    """One rule of a gate. The first rule whose ``when`` holds decides the gate."""
+
+    id: str | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "Rule id reported in results and exposures; also the default salt. "
+            "Defaults to rule_<index> (0-based)."
+        ),
+    )
+    when: Condition | None = Field(
+        None, description="Who the rule applies to; omitted means everyone."
+    )
+    pass_percentage: Percentage = Field(
+        100,
+        description=(
+            "Percent of the matched units for whom the gate passes (0-100). Units that "
+            "match `when` but fall outside it get False; later rules are not tried."
+        ),
+    )
+    salt: str | None = Field(
+        None, min_length=1, description="Hash salt for pass_percentage; defaults to the id."
+    )
+
+
+class GateDef(_Def):
+    """A feature gate: a boolean decided by ordered rules."""
+
+    description: str | None = Field(None, description="Free text for people; not used.")
+    enabled: bool = Field(True, description="False serves False to everyone (reason DISABLED).")
+    unit: str = Field(
+        "user_id",
+        min_length=1,
+        description="The id percentages hash: user_id or a custom_ids key such as company_id.",
+    )
+    salt: str | None = Field(
+        None, min_length=1, description="Gate-level hash salt; defaults to the gate name."
+    )
+    hash: HashMode | None = Field(
+        None, description="Bucketing algorithm for this gate; defaults to the file's."
+    )
+    overrides: UnitIds = Field(
+        default_factory=dict,
+        description="Unit id -> value, decided before any rule (rule_id 'override').",
+    )
+    rules: list[GateRuleDef] = Field(
+        default_factory=list, description="Ordered rules; none matching means False."
+    )
+
+
+class GroupDef(_Def):
+    """One group (variation) of an experiment."""
+
+    name: str = Field(min_length=1, description="Group name, e.g. control.")
+    weight: Percentage = Field(description="Share of allocated units, in percent; all sum to 100.")
+    value: Value = Field(default_factory=dict)
+
+
+class NamespaceDef(_Def):
+    """A slice of a namespace: experiments in one namespace with disjoint ranges never
+    share a unit."""
+
+    name: str = Field(min_length=1, description="Namespace id shared by the exclusive experiments.")
+    range: tuple[float, float] = Field(
+        description="[start, end) as fractions of the namespace, 0 <= start < end <= 1."
+    )
+
+
+class ExperimentDef(_Def):
+    """An experiment: units split into groups by weight."""
+
+    description: str | None = Field(None, description="Free text for people; not used.")
+    unit: str = Field(
+        "user_id",
+        min_length=1,
+        description="The bucketing unit: user_id or a custom_ids key such as company_id.",
+    )
+    salt: str | None = Field(
+        None, min_length=1, description="Hash salt; defaults to the experiment name."
+    )
+    hash: HashMode | None = Field(
+        None, description="Bucketing algorithm for this experiment; defaults to the file's."
+    )
+    status: Literal["running", "stopped", "launched"] = Field(
+        "running",
+        description=(
+            "running assigns units; stopped serves the default to everyone (DISABLED); "
+            "launched serves the winner's value to everyone (STATIC)."
+        ),
+    )
+    winner: str | None = Field(None, description="The launched group's name (status launched).")
+    allocation: Percentage = Field(100, description="Percent of eligible units in the experiment.")
+    when: Condition | None = Field(
+        None, description="Who is eligible; omitted means everyone with a unit id."
+    )
+    namespace: NamespaceDef | None = Field(None, description="Mutual exclusion with others.")
+    groups: list[GroupDef] = Field(min_length=1, description="The groups, weights summing to 100.")
+    overrides: Annotated[dict[str, str], BeforeValidator(_string_keys)] = Field(
+        default_factory=dict, description="Unit id -> group name, decided before bucketing."
+    )
+    default: Value | None = Field(
+        None,
+        description=("Value for units not in the experiment; omitted means the caller's default."),
+    )
+
+
+class ConfigRuleDef(_Def):
+    """One rule of a dynamic config; the first matching rule's value is served."""
+
+    id: str | None = Field(
+        None, min_length=1, description="Rule id; defaults to rule_<index> (0-based)."
+    )
+    when: Condition | None = Field(None, description="Who the rule applies to.")
+    pass_percentage: Percentage = Field(
+        100, description="Percent of matched units served this value; others go on to later rules."
+    )
+    salt: str | None = Field(None, min_length=1, description="Hash salt; defaults to the id.")
+    value: Value
+
+
+class ConfigDef(_Def):
+    """A dynamic config: a JSON object chosen by ordered rules."""
+
+    description: str | None = Field(None, description="Free text for people; not used.")
+    unit: str = Field("user_id", min_length=1, description="The id percentages hash.")
+    salt: str | None = Field(None, min_length=1, description="Defaults to the config name.")
+    hash: HashMode | None = Field(None, description="Defaults to the file's.")
+    default: Value = Field(default_factory=dict, description="Served when no rule matches.")
+    rules: list[ConfigRuleDef] = Field(default_factory=list)
+
+
+class FlagsFile(_Def):
+    """A flagport flags file (YAML, JSON or TOML)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        title="flagport flags file",
+        populate_by_name=True,
+    )
+
+    schema_: str | None = Field(
+        None, alias="$schema", description="Optional JSON Schema reference, for editors."
+    )
+    version: Literal[1] = Field(1, description="Format version.")
+    hash: HashMode | None = Field(
+        None,
+        description=(
+            "Default bucketing algorithm: statsig (default), growthbook (hash v2), "
+            "growthbook_v1 or featbit, so units keep their buckets when moved from a vendor."
+        ),
+    )
+    segments: dict[str, list[str | int | float | bool]] = Field(
+        default_factory=dict,
+        description="Named lists of values for $inGroup / $notInGroup.",
+    )
+    gates: dict[str, GateDef] = Field(default_factory=dict)
+    experiments: dict[str, ExperimentDef] = Field(default_factory=dict)
+    configs: dict[str, ConfigDef] = Field(default_factory=dict)

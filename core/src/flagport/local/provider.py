@@ -1,0 +1,254 @@
+"""``local``: gates, experiments and configs from a flags file, evaluated in process.
+
+The definitions live in one immutable :class:`~flagport.local.compiled.Snapshot`
+held in a single attribute. Every evaluation reads that attribute once, and a reload
+replaces it with one assignment, so an evaluation sees either the old version or the
+new one, never a mixture. A bad edit is logged with its file, path and line, and the
+last good snapshot keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, model_validator
+
+from flagport.errors import ConfigurationError, FlagNotFoundError, ProviderNotReadyError
+from flagport.local.compiled import Snapshot
+from flagport.local.loader import build, file_format, parse_file
+from flagport.local.models import HashMode
+from flagport.local.watcher import FileWatcher, file_signature
+from flagport.provider import FlagNames, Provider, ProviderOptions, ProviderStatus
+
+if TYPE_CHECKING:
+    from flagport.results import ConfigResult, ExperimentResult, GateResult
+    from flagport.user import User
+
+__all__ = ["LocalOptions", "LocalProvider"]
+
+logger = logging.getLogger("flagport.local")
+
+_EMPTY = Snapshot()
+_KINDS = {"gates": "gate", "experiments": "experiment", "configs": "config"}
+
+
+class LocalOptions(ProviderOptions):
+    """Options of the ``local`` provider."""
+
+    path: str | None = Field(None, description="The flags file (.yaml, .yml, .json or .toml).")
+    flags: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "Inline definitions in the flags file format; with path, their entries "
+            "replace the file's entries of the same name."
+        ),
+    )
+    hash: HashMode = Field(
+        "statsig", description="Bucketing algorithm for files that do not name one."
+    )
+    watch: bool = Field(True, description="Reload the file when it changes.")
+    reload_interval: float = Field(
+        0.5,
+        gt=0,
+        le=60,
+        description="Seconds between file checks when file-system events are missed.",
+    )
+
+    @model_validator(mode="after")
+    def _needs_definitions(self) -> LocalOptions:
+        if self.path is None and self.flags is None:
+            raise ValueError(
+                "the local provider needs definitions: give path='flags.yaml' (a flags "
+                "file) or flags={...} (inline), e.g. FLAGPORT_LOCAL_PATH=flags.yaml"
+            )
+        if self.path is not None:
+            file_format(Path(self.path))
+        return self
+
+
+def _merge(base: Any, inline: dict[str, Any]) -> Any:
+    if not isinstance(base, dict):
+        return base
+    merged = dict(base)
+    for key, value in inline.items():
+        if key in ("segments", *_KINDS) and isinstance(value, dict):
+            section = merged.get(key)
+            merged[key] = {**(section if isinstance(section, dict) else {}), **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+class LocalProvider(Provider):
+    """Evaluates a flags file in process; see ``docs/flags-file.md`` for the format."""
+
+    name = "local"
+    Options = LocalOptions
+    options: LocalOptions
+
+    def __init__(self, options: LocalOptions) -> None:
+        super().__init__(options)
+        self._snapshot: Snapshot = _EMPTY
+        self._lock = threading.Lock()
+        self._watcher: FileWatcher | None = None
+        self.reloads = 0
+        self.failed_reloads = 0
+        self.last_error: str | None = None
+        self.loaded_at: float | None = None
+
+    # -- loading -------------------------------------------------------------------------
+    @property
+    def snapshot(self) -> Snapshot:
+        """The definitions being served (an empty, not-ready snapshot before loading)."""
+        return self._snapshot
+
+    def _build(self) -> Snapshot:
+        opts = self.options
+        if opts.path is None:
+            return build(opts.flags or {}, source="inline flags", default_hash=opts.hash)
+        data, text, fmt = parse_file(opts.path)
+        if opts.flags:
+            data = _merge(data, opts.flags)
+        return build(data, source=opts.path, text=text, fmt=fmt, default_hash=opts.hash)
+
+    def load(self) -> Snapshot:
+        """Load the definitions now and serve them.
+
+        :raises ConfigurationError: the definitions are invalid; the previous snapshot
+            (if any) keeps serving.
+        """
+        with self._lock:
+            snapshot = self._build()
+            self._snapshot = snapshot  # the one assignment readers see
+            self.loaded_at = time.time()
+            self.last_error = None
+            if self.status is not ProviderStatus.SHUT_DOWN:
+                self.status = ProviderStatus.READY
+        return snapshot
+
+    def reload(self) -> bool:
+        """Reload, logging a bad edit instead of raising.
+
+        :returns: True when new definitions are now served.
+        """
+        try:
+            self.load()
+        except ConfigurationError as exc:
+            self.failed_reloads += 1
+            self.last_error = str(exc)
+            logger.error(
+                "flagport: %s; still serving the previous definitions (%s)",
+                exc,
+                self._snapshot.source or "none loaded",
+            )
+            return False
+        self.reloads += 1
+        logger.info("flagport: reloaded %s", self.options.path or "inline flags")
+        return True
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load the definitions and, for a file with ``watch``, start watching it.
+
+        The watcher starts even when the first load fails, so fixing the file makes
+        the provider ready without a restart.
+
+        :raises ConfigurationError: the definitions are invalid (or the file missing).
+        """
+        path = self.options.path
+        if path is not None and self.options.watch:
+            if self._watcher is None:
+                self._watcher = FileWatcher(
+                    Path(path), self.reload, interval=self.options.reload_interval
+                )
+            seen = file_signature(Path(path).resolve())
+            self._watcher.start(seen)
+        try:
+            self.load()
+        except ConfigurationError as exc:
+            self.status = ProviderStatus.ERROR
+            self.last_error = str(exc)
+            raise
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop(timeout=min(timeout, 2.0))
+        self._snapshot = _EMPTY
+        self.status = ProviderStatus.SHUT_DOWN
+
+    # -- evaluation --------------------------------------------------------------------------
+    def _missing(self, snapshot: Snapshot, kind: str, name: str) -> Exception:
+        if not snapshot.ready:
+            detail = f": {self.last_error}" if self.last_error else ""
+            return ProviderNotReadyError(f"the local provider has no definitions loaded{detail}")
+        for section, other in _KINDS.items():
+            if other != kind and name in getattr(snapshot, section):
+                return FlagNotFoundError(
+                    f"{name!r} is {'an' if other[0] == 'e' else 'a'} {other} in "
+                    f"{snapshot.source}, not a {kind}"
+                )
+        return FlagNotFoundError(f"no {kind} named {name!r} in {snapshot.source}")
+
+    def check_gate(self, user: User, name: str, *, expose: bool = True) -> bool:
+        snapshot = self._snapshot
+        gate = snapshot.gates.get(name)
+        if gate is None:
+            raise self._missing(snapshot, "gate", name)
+        return gate.evaluate(user).value
+
+    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
+        snapshot = self._snapshot
+        gate = snapshot.gates.get(name)
+        if gate is None:
+            raise self._missing(snapshot, "gate", name)
+        return gate.evaluate(user)
+
+    def evaluate_experiment(
+        self, user: User, name: str, *, expose: bool = True
+    ) -> ExperimentResult:
+        snapshot = self._snapshot
+        experiment = snapshot.experiments.get(name)
+        if experiment is None:
+            raise self._missing(snapshot, "experiment", name)
+        return experiment.evaluate(user)
+
+    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
+        snapshot = self._snapshot
+        config = snapshot.configs.get(name)
+        if config is None:
+            raise self._missing(snapshot, "config", name)
+        return config.evaluate(user)
+
+    def names(self) -> FlagNames:
+        return self._snapshot.names
+
+    # -- introspection --------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        snapshot = self._snapshot
+        watcher = self._watcher
+        return {
+            "source": snapshot.source or None,
+            "hash": snapshot.hash,
+            "gates": len(snapshot.gates),
+            "experiments": len(snapshot.experiments),
+            "configs": len(snapshot.configs),
+            "loaded_at": self.loaded_at,
+            "reloads": self.reloads,
+            "failed_reloads": self.failed_reloads,
+            "last_error": self.last_error,
+            "watching": bool(watcher is not None and watcher.running),
+            "pid": os.getpid(),
+        }
+
+    def describe(self) -> dict[str, Any]:
+        described = super().describe()
+        if self.options.flags is not None:
+            described["options"]["flags"] = "(inline definitions)"
+        described["stats"] = self.stats()
+        return described

@@ -1,0 +1,141 @@
+"""Watch one flags file and call back when it changes.
+
+A daemon thread per process (started by the provider's ``start()``, never at
+construction, so a forked child starts its own). It watches the file's *directory*,
+because editors and deploy tools often replace a file by renaming a new one over it,
+which a watch on the file itself would lose. Every ``interval`` seconds it also
+compares the file's ``stat`` with the last one seen, so a change is noticed even
+where file-system events are not delivered (network mounts, some containers).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["FileWatcher"]
+
+logger = logging.getLogger("flagport.local")
+
+_Signature = tuple[int, int, int] | None
+
+
+def file_signature(path: Path) -> _Signature:
+    """What identifies one version of the file: inode, size and modification time."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class FileWatcher:
+    """Calls ``on_change()`` (from its own thread) after the file changes.
+
+    :param path: the file to watch.
+    :param on_change: called with no arguments; exceptions are logged, not raised.
+    :param interval: seconds between ``stat`` checks; also the longest a missed
+        file-system event can delay a reload.
+    """
+
+    def __init__(self, path: Path, on_change: Callable[[], object], interval: float = 0.5) -> None:
+        self.path = path.resolve()
+        self.on_change = on_change
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._seen: _Signature = None
+        self.pid = 0
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and self.pid == os.getpid()
+
+    def start(self, seen: _Signature = None) -> None:
+        """Start the thread (again, in a forked child).
+
+        :param seen: the signature of the version already loaded.
+        """
+        if self.running:
+            return
+        self._seen = seen if seen is not None else file_signature(self.path)
+        self._stop = threading.Event()
+        self.pid = os.getpid()
+        self._thread = threading.Thread(
+            target=self._run, name=f"flagport-local-watch:{self.path.name}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the thread and wait at most ``timeout`` seconds for it."""
+        self._stop.set()
+        thread = self._thread
+        if (
+            thread is not None
+            and thread is not threading.current_thread()
+            and self.pid == os.getpid()
+        ):
+            thread.join(timeout)
+        self._thread = None
+
+    def _changed(self) -> bool:
+        current = file_signature(self.path)
+        if current == self._seen:
+            return False
+        self._seen = current
+        return current is not None
+
+    def _fire(self) -> None:
+        try:
+            self.on_change()
+        except Exception:
+            logger.exception("flagport: reloading %s failed", self.path)
+
+    def _run(self) -> None:
+        try:
+            from watchfiles import watch
+        except ImportError:  # pragma: no cover - watchfiles is a core dependency
+            self._poll()
+            return
+        step_ms = max(10, int(self.interval * 1000))
+        target = str(self.path)
+        try:
+            for changes in watch(
+                self.path.parent,
+                watch_filter=lambda _change, changed: changed == target,
+                debounce=50,
+                step=10,
+                rust_timeout=step_ms,
+                yield_on_timeout=True,
+                stop_event=self._stop,
+                recursive=False,
+                raise_interrupt=False,
+            ):
+                if self._stop.is_set():
+                    return
+                if changes:
+                    # An event is trusted even when stat looks unchanged: two writes
+                    # within the file system's timestamp granularity look identical.
+                    self._seen = file_signature(self.path)
+                    if self._seen is not None:
+                        self._fire()
+                elif self._changed():
+                    self._fire()
+        except Exception as exc:
+            # The directory vanished or the platform refused a watch: keep polling.
+            if not self._stop.is_set():
+                logger.warning(
+                    "flagport: watching %s failed (%s); polling every %.1fs instead",
+                    self.path,
+                    exc,
+                    self.interval,
+                )
+                self._poll()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.interval):
+            if self._changed():
+                self._fire()
