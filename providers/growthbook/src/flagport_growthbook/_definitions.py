@@ -1,0 +1,137 @@
+"""One generation of GrowthBook definitions, ready for lock-free evaluation.
+
+A :class:`Definitions` is built once per payload and never changed afterwards (its
+result caches only grow), so a reload swaps one reference and an evaluation never
+sees half of an update. It holds the SDK's own evaluation context
+(``GlobalContext``), the known names by flagport kind and, per rule, the flagport
+reason an answer from that rule carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from growthbook import Feature, Options
+from growthbook.common_types import GlobalContext
+
+from flagport.errors import ConfigurationError, Location
+from flagport.provider import FlagNames
+from flagport.reasons import Reason
+from flagport.results import ConfigResult, ExperimentResult, GateResult
+
+__all__ = ["Definitions", "build_definitions", "features_section"]
+
+
+@dataclass(slots=True)
+class Definitions:
+    """Everything evaluation needs from one payload.
+
+    :ivar context: the SDK's global evaluation context (features, saved groups).
+    :ivar names: the flags by flagport kind (each feature in exactly one kind).
+    :ivar rule_reasons: flagport reason of a ``force`` rule, by ``(feature, rule id)``.
+    :ivar has_rules: features with at least one rule (others are ``STATIC``).
+    :ivar version: ``dateUpdated`` of the payload, when it has one.
+    """
+
+    context: GlobalContext
+    names: FlagNames
+    rule_reasons: dict[tuple[str, str | None], Reason]
+    has_rules: frozenset[str]
+    version: str | None = None
+    # Results are frozen and depend only on (feature, rule, value), so each distinct
+    # one is built once per generation and handed to every caller.
+    gates: dict[tuple[str, str | None, bool, str], GateResult] = field(default_factory=dict)
+    experiments: dict[tuple[str, str, int, str], ExperimentResult] = field(default_factory=dict)
+    configs: dict[tuple[str, str, int, str], ConfigResult] = field(default_factory=dict)
+
+    @property
+    def features(self) -> dict[str, Feature]:
+        return self.context.features
+
+
+def features_section(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The features map of a payload; a bare features map is accepted as well."""
+    if "features" in payload and isinstance(payload["features"], Mapping):
+        return payload["features"]
+    return payload
+
+
+def _is_experiment_rule(rule: Mapping[str, Any]) -> bool:
+    return rule.get("force") is None and (
+        rule.get("variations") is not None or rule.get("contextualVariations") is not None
+    )
+
+
+def _values(feature: Mapping[str, Any]) -> list[Any]:
+    values = [feature.get("defaultValue")]
+    for rule in feature.get("rules") or []:
+        if rule.get("force") is not None:
+            values.append(rule["force"])
+        values.extend(rule.get("variations") or [])
+    return [v for v in values if v is not None]
+
+
+def _force_reason(rule: Mapping[str, Any]) -> Reason:
+    coverage = rule.get("coverage")
+    partial = (coverage is not None and coverage < 1) or rule.get("range") is not None
+    return Reason.SPLIT if partial else Reason.TARGETING_MATCH
+
+
+def build_definitions(payload: Mapping[str, Any], source: str = "payload") -> Definitions:
+    """Parse a decrypted GrowthBook SDK payload into :class:`Definitions`.
+
+    :param source: where the payload came from, for error messages.
+    :raises ConfigurationError: a feature or rule is not in GrowthBook's format.
+    """
+    raw = features_section(payload)
+    features: dict[str, Feature] = {}
+    problems: list[tuple[Location, str]] = []
+    gates: set[str] = set()
+    experiments: set[str] = set()
+    configs: set[str] = set()
+    rule_reasons: dict[tuple[str, str | None], Reason] = {}
+    has_rules: set[str] = set()
+    prefix = "features." if raw is not payload else ""
+    for key, spec in raw.items():
+        if not isinstance(spec, Mapping):
+            problems.append((Location(source, f"{prefix}{key}"), "a feature must be an object"))
+            continue
+        rules = spec.get("rules") or []
+        try:
+            features[key] = Feature(rules=list(rules), defaultValue=spec.get("defaultValue"))
+        except (TypeError, ValueError) as exc:
+            problems.append(
+                (Location(source, f"{prefix}{key}.rules"), f"not a GrowthBook rule list: {exc}")
+            )
+            continue
+        if rules:
+            has_rules.add(key)
+        for rule in rules:
+            if rule.get("force") is not None:
+                rule_reasons[(key, rule.get("id"))] = _force_reason(rule)
+        if any(_is_experiment_rule(r) for r in rules):
+            experiments.add(key)
+        elif all(isinstance(v, bool) for v in _values(spec)):
+            gates.add(key)
+        else:
+            configs.add(key)
+    if problems:
+        raise ConfigurationError("invalid GrowthBook payload", problems)
+    context = GlobalContext(
+        options=Options(api_host=None),
+        features=features,
+        saved_groups=dict(payload.get("savedGroups") or {}) if raw is not payload else {},
+        contextual_bandits=(
+            dict(payload.get("contextualBandits") or {}) if raw is not payload else {}
+        ),
+    )
+    version = payload.get("dateUpdated") if raw is not payload else None
+    return Definitions(
+        context=context,
+        names=FlagNames(frozenset(gates), frozenset(experiments), frozenset(configs)),
+        rule_reasons=rule_reasons,
+        has_rules=frozenset(has_rules),
+        version=str(version) if version is not None else None,
+    )

@@ -1,0 +1,185 @@
+"""Delivery of events to GrowthBook's ingestor (``POST <host>/track?client_key=...``).
+
+The SDK's tracking plugin sends each batch from a fire-and-forget daemon thread, so
+a process that exits right after ``destroy()`` loses its last batch. This sender
+keeps the same wire format but owns its worker, so :meth:`IngestSender.flush` and
+:meth:`IngestSender.close` return only when the queue was delivered (or their
+timeout passed), and it counts what it could not deliver.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import deque
+from typing import Any
+
+__all__ = ["IngestSender"]
+
+logger = logging.getLogger("flagport.growthbook")
+
+
+class IngestSender:
+    """A bounded queue of ingest rows and the one worker thread that posts them.
+
+    The worker starts with the first row, so a sender that never sends costs no
+    thread (and one built before a ``fork()`` has none to lose).
+
+    :param url: the full ``/track?client_key=...`` URL.
+    :param user_agent: the ``User-Agent`` header (the SDK's own).
+    :param batch_size: rows per POST.
+    :param flush_interval: longest wait of a row before it is posted, in seconds.
+    :param max_queue: rows held; beyond it new rows are dropped and counted.
+    :param timeout: HTTP timeout of one POST, in seconds.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        user_agent: str,
+        *,
+        batch_size: int = 100,
+        flush_interval: float = 1.0,
+        max_queue: int = 10_000,
+        timeout: float = 10.0,
+    ) -> None:
+        self.url = url
+        self.user_agent = user_agent
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.max_queue = max_queue
+        self.timeout = timeout
+        self.sent = 0
+        self.dropped = 0
+        self.failed = 0
+        self._queue: deque[dict[str, Any]] = deque()
+        self._cond = threading.Condition()
+        self._in_flight = 0
+        self._flush_requested = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def send(self, row: dict[str, Any]) -> None:
+        """Queue one row; never blocks on the network."""
+        with self._cond:
+            if self._closed:
+                self.dropped += 1
+                return
+            if len(self._queue) >= self.max_queue:
+                self.dropped += 1
+                if self.dropped == 1:
+                    logger.warning(
+                        "flagport-growthbook: event queue full (%d); dropping new events",
+                        self.max_queue,
+                    )
+                return
+            self._queue.append(row)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="flagport-growthbook-ingest", daemon=True
+                )
+                self._thread.start()
+            if len(self._queue) >= self.batch_size:
+                self._cond.notify_all()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Post everything queued now; True when the queue drained within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            if self._thread is None:
+                return not self._queue
+            self._flush_requested = True
+            self._cond.notify_all()
+            while self._queue or self._in_flight:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Deliver what is queued (within ``timeout``) and stop the worker."""
+        delivered = self.flush(timeout)
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(max(0.0, min(timeout, 1.0)))
+        return delivered
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._queue) + self._in_flight
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                deadline = time.monotonic() + self.flush_interval
+                while (
+                    not self._closed
+                    and not self._flush_requested
+                    and len(self._queue) < self.batch_size
+                ):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                if not self._queue:
+                    self._flush_requested = False
+                    self._cond.notify_all()
+                    if self._closed:
+                        return
+                    continue
+                batch = [
+                    self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))
+                ]
+                self._in_flight = len(batch)
+            ok = self._post(batch)
+            with self._cond:
+                self._in_flight = 0
+                if ok:
+                    self.sent += len(batch)
+                else:
+                    self.failed += len(batch)
+                if not self._queue:
+                    self._flush_requested = False
+                self._cond.notify_all()
+
+    def _post(self, batch: list[dict[str, Any]]) -> bool:
+        body = json.dumps(batch, separators=(",", ":")).encode("utf-8")
+        request = urllib.request.Request(
+            self.url,
+            data=body,
+            method="POST",
+            headers={
+                # text/plain, as the SDK sends it: no CORS preflight at the ingestor.
+                "Content-Type": "text/plain",
+                "Accept": "application/json",
+                "User-Agent": self.user_agent,
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                status = int(response.status)
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except (OSError, ValueError) as exc:
+            logger.warning(
+                "flagport-growthbook: %d event(s) not delivered to the ingestor: %s",
+                len(batch),
+                exc,
+            )
+            return False
+        if status >= 300:
+            logger.warning(
+                "flagport-growthbook: the ingestor answered HTTP %d to %d event(s)",
+                status,
+                len(batch),
+            )
+            return False
+        return True

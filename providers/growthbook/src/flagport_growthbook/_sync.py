@@ -1,0 +1,227 @@
+"""Keeping definitions fresh: the SDK's fetcher and SSE client, owned per provider.
+
+The SDK keeps its fetch cache, ETags, HTTP pool and SSE client on a process-wide
+singleton (``growthbook.feature_repo``), whose SSE client is reused by every later
+instance and survives ``fork()`` half-alive. This module gives each provider its own
+``FeatureRepository`` and ``SSEClient`` (the same SDK classes), drives them from one
+daemon thread, and stops them within a bound: the SDK's own SSE disconnect can
+wait out its full 10-second timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import json
+import logging
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from growthbook import FeatureRepository, SSEClient
+
+__all__ = ["DefinitionsSync"]
+
+logger = logging.getLogger("flagport.growthbook")
+
+Payload = dict[str, Any]
+
+
+class DefinitionsSync:
+    """Fetches the payload until it has one, then polls and (optionally) streams.
+
+    :param api_host: GrowthBook API (or proxy) base URL.
+    :param client_key: SDK connection key.
+    :param decryption_key: key for encrypted payloads, or ``""``.
+    :param on_payload: called with each new decrypted payload (from this module's
+        threads); it must not raise.
+    :param streaming: also subscribe to server-sent events.
+    :param refresh_interval: seconds between polls once loaded (0: no polling).
+    :param retry_interval: seconds between attempts while nothing is loaded.
+    :param http_timeout: connect/read timeout of one request.
+    :param reconnect_delay: seconds the SSE client waits before reconnecting.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_host: str,
+        client_key: str,
+        decryption_key: str,
+        on_payload: Callable[[Payload], None],
+        streaming: bool,
+        refresh_interval: float,
+        retry_interval: float,
+        http_timeout: float,
+        reconnect_delay: int,
+    ) -> None:
+        self.api_host = api_host.rstrip("/")
+        self.client_key = client_key
+        self.decryption_key = decryption_key
+        self.on_payload = on_payload
+        self.streaming = streaming
+        self.refresh_interval = refresh_interval
+        self.retry_interval = retry_interval
+        self.http_timeout = http_timeout
+        self.reconnect_delay = reconnect_delay
+        self.loaded = threading.Event()
+        self.fetches = 0
+        self.fetch_failures = 0
+        self.sse_events = 0
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._repo = FeatureRepository()
+        seconds = max(1, math.ceil(http_timeout))
+        self._repo.http_connect_timeout = seconds
+        self._repo.http_read_timeout = seconds
+        self._last: Payload | None = None
+        self._sse: SSEClient | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------
+    def start(self) -> None:
+        """Start the worker thread (first fetch happens there at once)."""
+        self._thread = threading.Thread(
+            target=self._run, name="flagport-growthbook-sync", daemon=True
+        )
+        self._thread.start()
+
+    def refresh_now(self) -> None:
+        """Ask the worker to fetch at once (e.g. after a failed start)."""
+        self._wake.set()
+
+    def stop(self, timeout: float) -> None:
+        """Stop polling and streaming, waiting at most ``timeout`` seconds in all."""
+        self._stop.set()
+        self._wake.set()
+        with self._lock:
+            sse, self._sse = self._sse, None
+        if sse is not None:
+            self._disconnect(sse, timeout)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(max(0.0, min(timeout, 1.0)))
+        if self._repo.http is not None:
+            self._repo.http.clear()
+
+    @property
+    def streaming_connected(self) -> bool:
+        sse = self._sse
+        return sse is not None and sse.is_running
+
+    # -- worker ----------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.fetch()
+            if self.loaded.is_set() and self.streaming and not self._stop.is_set():
+                self._ensure_streaming()
+            if self.loaded.is_set():
+                wait = self.refresh_interval if self.refresh_interval > 0 else None
+                if self.streaming:
+                    # Also the cadence at which a stream the SDK gave up on is reopened.
+                    wait = min(wait or 30.0, 30.0)
+            else:
+                wait = self.retry_interval
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def fetch(self) -> bool:
+        """Fetch the payload once; True when definitions are loaded."""
+        if self._stop.is_set():
+            return self.loaded.is_set()
+        self.fetches += 1
+        try:
+            payload = self._repo.load_features(
+                self.api_host,
+                self.client_key,
+                self.decryption_key,
+                ttl=0,
+                force_refresh=True,
+            )
+        except Exception as exc:
+            payload = None
+            logger.warning("flagport-growthbook: fetching features failed: %s", exc)
+        if payload is None:
+            self.fetch_failures += 1
+            return self.loaded.is_set()
+        self._apply(payload)
+        return True
+
+    def _apply(self, payload: Payload) -> None:
+        # A 304 answer hands back the very object already applied: nothing changed.
+        if payload is self._last or self._stop.is_set():
+            return
+        self._last = payload
+        self.on_payload(payload)
+        self.loaded.set()
+
+    # -- streaming -------------------------------------------------------------------
+    def _ensure_streaming(self) -> None:
+        with self._lock:
+            if self._sse is not None and self._sse.is_running:
+                return
+            sse = SSEClient(
+                api_host=self.api_host,
+                client_key=self.client_key,
+                on_event=self._on_sse_event,
+                reconnect_delay=self.reconnect_delay,
+                timeout=max(1, math.ceil(self.http_timeout)),
+            )
+            sse.connect()
+            # connect() registers an exit hook that, in a forked child, would wait out
+            # its timeout on a loop that no longer runs; our provider stops it instead.
+            atexit.unregister(sse.disconnect)
+            self._sse = sse
+
+    def _on_sse_event(self, event: dict[str, Any]) -> None:
+        if self._stop.is_set():
+            return
+        self.sse_events += 1
+        kind = event.get("type")
+        if kind == "features-updated":
+            self.fetch()
+        elif kind == "features":
+            try:
+                decoded = json.loads(event.get("data") or "{}")
+                payload = self._repo.decrypt_response(decoded, self.decryption_key)
+            except Exception as exc:
+                logger.warning("flagport-growthbook: bad SSE features event: %s", exc)
+                return
+            if payload:
+                self._apply(payload)
+
+    @staticmethod
+    def _disconnect(sse: SSEClient, timeout: float) -> None:
+        budget = max(0.0, min(timeout, 2.0))
+        loop = getattr(sse, "_loop", None)
+        thread = getattr(sse, "_sse_thread", None)
+        if loop is None or thread is None:
+            # Not the SDK layout this was written against: use its own disconnect,
+            # aside, and stop waiting when the budget is spent.
+            worker = threading.Thread(target=_quiet_disconnect, args=(sse, budget), daemon=True)
+            worker.start()
+            worker.join(budget)
+            return
+        # The SDK's disconnect cancels its own stop task along with the stream and
+        # can wait out its whole timeout; cancelling the stream task alone lets the
+        # SSE thread unwind through its normal clean-up at once.
+        sse.is_running = False
+        with contextlib.suppress(RuntimeError):  # the loop already finished
+            loop.call_soon_threadsafe(_cancel_all, loop)
+        thread.join(budget)
+        if thread.is_alive():
+            logger.warning("flagport-growthbook: SSE thread still running after %.1fs", budget)
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+
+
+def _quiet_disconnect(sse: SSEClient, timeout: float) -> None:
+    try:
+        sse.disconnect(timeout=timeout)
+    except Exception as exc:
+        logger.debug("flagport-growthbook: SSE disconnect: %s", exc)

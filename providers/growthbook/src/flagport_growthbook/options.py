@@ -1,0 +1,153 @@
+"""Options of the ``growthbook`` provider.
+
+Set them in code (``Flagport(provider="growthbook", client_key=...)``), in the
+environment (``FLAGPORT_GROWTHBOOK_CLIENT_KEY``) or in ``flagport.toml`` under
+``[growthbook]``; the client does the layering, this module only declares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+
+from flagport.errors import ConfigurationError, Location
+from flagport.provider import ProviderOptions
+
+__all__ = ["GrowthBookOptions"]
+
+_HOW_TO_SET = (
+    "pass {name}=... to Flagport(...), set FLAGPORT_GROWTHBOOK_{env}, "
+    "or put {name} under [growthbook] in flagport.toml"
+)
+
+
+class GrowthBookOptions(ProviderOptions):
+    """How the ``growthbook`` provider reaches GrowthBook (or runs without it)."""
+
+    client_key: SecretStr | None = Field(
+        None,
+        description="SDK connection key (sdk-...). Required unless offline or bootstrapped.",
+    )
+    api_host: str = Field(
+        "https://cdn.growthbook.io",
+        description="Where features are fetched: GET <api_host>/api/features/<client_key>.",
+    )
+    decryption_key: SecretStr | None = Field(
+        None, description="Key of an SDK connection with encrypted features or saved groups."
+    )
+    streaming: bool = Field(
+        False, description="Receive changes over server-sent events (<api_host>/sub/<key>)."
+    )
+    ingestor_host: str | None = Field(
+        None,
+        description=(
+            "Where events go: POST <ingestor_host>/track?client_key=<key>. "
+            "Unset: events reach flagport's own sinks only."
+        ),
+    )
+    offline: bool = Field(
+        False, description="Never touch the network; definitions come from bootstrap only."
+    )
+    bootstrap: str | Path | dict[str, Any] | None = Field(
+        None,
+        description=(
+            "GrowthBook SDK payload ({'features': {...}, 'savedGroups': {...}}), or a path "
+            "to a JSON file holding one, served until (or instead of) the network."
+        ),
+    )
+    init_timeout: float = Field(
+        5.0, ge=0, description="Seconds start() waits for the first definitions."
+    )
+    refresh_interval: float = Field(
+        60.0, ge=0, description="Seconds between polls of the features endpoint; 0 disables."
+    )
+    retry_interval: float = Field(
+        1.0, gt=0, description="Seconds between fetch attempts while no definitions loaded."
+    )
+    http_timeout: float = Field(
+        10.0, gt=0, description="Connect and read timeout of each HTTP request, in seconds."
+    )
+    streaming_reconnect_delay: int = Field(
+        5, ge=1, description="Seconds the SSE client waits before reconnecting."
+    )
+    events_batch_size: int = Field(100, ge=1, description="Events per POST to the ingestor.")
+    events_flush_interval: float = Field(
+        1.0, gt=0, description="Longest time an event waits before it is sent, in seconds."
+    )
+    events_max_queue: int = Field(
+        10_000, ge=1, description="Events held in memory; beyond it new ones are dropped."
+    )
+
+    @property
+    def online(self) -> bool:
+        """True when the provider fetches definitions from ``api_host``."""
+        return not self.offline and self.client_key is not None
+
+    def check(self) -> None:
+        """Cross-option checks pydantic cannot express field by field.
+
+        :raises ConfigurationError: naming each option in trouble and how to fix it.
+        """
+        problems: list[tuple[Location, str]] = []
+        if self.offline and self.bootstrap is None:
+            problems.append(
+                (
+                    Location("growthbook options", "bootstrap"),
+                    "offline=true needs definitions: "
+                    + _HOW_TO_SET.format(name="bootstrap", env="BOOTSTRAP")
+                    + " (a path to a GrowthBook features JSON file, or the payload itself)",
+                )
+            )
+        if not self.offline and self.client_key is None and self.bootstrap is None:
+            problems.append(
+                (
+                    Location("growthbook options", "client_key"),
+                    "client_key is required to fetch features from GrowthBook: "
+                    + _HOW_TO_SET.format(name="client_key", env="CLIENT_KEY")
+                    + "; or run without a network with offline=true and bootstrap=...",
+                )
+            )
+        if self.streaming and not self.online:
+            problems.append(
+                (
+                    Location("growthbook options", "streaming"),
+                    "streaming=true needs a client_key and offline=false",
+                )
+            )
+        if problems:
+            raise ConfigurationError("invalid options for provider 'growthbook'", problems)
+
+    def bootstrap_payload(self) -> Mapping[str, Any] | None:
+        """The bootstrap payload, read from its file when ``bootstrap`` is a path.
+
+        :raises ConfigurationError: the file is missing or is not a JSON object.
+        """
+        import json
+
+        source = self.bootstrap
+        if source is None or isinstance(source, Mapping):
+            return source
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigurationError(
+                "growthbook bootstrap file cannot be read",
+                [(Location(str(path)), f"{exc.strerror or exc}; fix the bootstrap path")],
+            ) from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError(
+                "growthbook bootstrap file is not valid JSON",
+                [(Location(str(path), line=exc.lineno), f"{exc.msg}; fix the JSON syntax")],
+            ) from None
+        if not isinstance(data, dict):
+            raise ConfigurationError(
+                "growthbook bootstrap file is not a GrowthBook payload",
+                [(Location(str(path)), 'expected a JSON object such as {"features": {...}}')],
+            )
+        return data

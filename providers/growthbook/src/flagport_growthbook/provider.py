@@ -1,0 +1,409 @@
+"""The ``growthbook`` provider: flagport answers from GrowthBook's own evaluator.
+
+GrowthBook's synchronous ``GrowthBook`` class keeps one user's attributes on the
+instance, so one shared instance would answer one thread with another thread's user.
+This provider uses the SDK the way its multi-user ``GrowthBookClient`` does: one
+immutable global context per payload generation, a per-user ``UserContext`` (built
+once per :class:`~flagport.User` and cached on it) and the SDK's
+``growthbook.core.eval_feature`` for every answer. Nothing is shared between calls
+but immutable data, so every thread gets its own user's answer.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import growthbook
+from growthbook import FeatureRepository, FeatureResult
+from growthbook.common_types import EvaluationContext, StackContext
+from growthbook.core import eval_feature
+
+from flagport.errors import (
+    ConfigurationError,
+    FlagNotFoundError,
+    Location,
+    ProviderNotReadyError,
+)
+from flagport.events.model import EventKind, FlagKind
+from flagport.provider import FlagNames, Provider, ProviderStatus
+from flagport.reasons import ErrorCode, Reason
+from flagport.results import ConfigResult, ExperimentResult, GateResult, freeze
+from flagport_growthbook._convert import USER_KEY, event_row, public_attributes, to_user_context
+from flagport_growthbook._definitions import Definitions, build_definitions
+from flagport_growthbook._ingest import IngestSender
+from flagport_growthbook._sync import DefinitionsSync
+from flagport_growthbook.options import GrowthBookOptions
+
+if TYPE_CHECKING:
+    from flagport.events.model import Event
+    from flagport.user import User
+
+__all__ = ["GrowthBookProvider"]
+
+logger = logging.getLogger("flagport.growthbook")
+SDK_VERSION: str = getattr(growthbook, "__version__", "unknown")
+
+# Sources of a FeatureResult that are not a rule's or the default's answer.
+_UNUSABLE = {"cyclicPrerequisite": Reason.ERROR, "prerequisite": Reason.DISABLED}
+
+_live: weakref.WeakSet[GrowthBookProvider] = weakref.WeakSet()
+
+
+class GrowthBookProvider(Provider):
+    """Gates, experiments and configs from GrowthBook features.
+
+    Every GrowthBook feature is a flag of each kind: a gate is the feature's value
+    taken as on/off (GrowthBook's ``is_on``), an experiment is the feature's
+    experiment rule (group = variation key), a config is the feature's JSON value.
+    :meth:`names` files each feature under one kind for ``evaluate_all``.
+    """
+
+    name = "growthbook"
+    Options = GrowthBookOptions
+    options: GrowthBookOptions
+    logs_own_exposures: ClassVar[bool] = False
+
+    def __init__(self, options: GrowthBookOptions) -> None:
+        super().__init__(options)
+        options.check()
+        self._defs: Definitions | None = None
+        self._bootstrap: Definitions | None = None
+        payload = options.bootstrap_payload()
+        if payload is not None:
+            source = (
+                str(options.bootstrap)
+                if not isinstance(options.bootstrap, Mapping)
+                else "bootstrap"
+            )
+            payload = self._decrypt(payload, source)
+            self._bootstrap = build_definitions(payload, source)
+        self._sync: DefinitionsSync | None = None
+        self._ingest: IngestSender | None = None
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
+        self.reloads = 0
+
+    def _decrypt(self, payload: Mapping[str, Any], source: str) -> Mapping[str, Any]:
+        encrypted = [k for k in ("encryptedFeatures", "encryptedSavedGroups") if k in payload]
+        if not encrypted:
+            return payload
+        key = self.options.decryption_key
+        if key is None:
+            raise ConfigurationError(
+                "growthbook bootstrap is encrypted",
+                [
+                    (
+                        Location(source, encrypted[0]),
+                        "set decryption_key (FLAGPORT_GROWTHBOOK_DECRYPTION_KEY) "
+                        "to the SDK connection's key",
+                    )
+                ],
+            )
+        data = FeatureRepository().decrypt_response(dict(payload), key.get_secret_value())
+        if data is None or "features" not in data:
+            raise ConfigurationError(
+                "growthbook bootstrap cannot be decrypted",
+                [(Location(source, encrypted[0]), "check decryption_key")],
+            )
+        return data
+
+    # -- lifecycle -----------------------------------------------------------------
+    def start(self) -> None:
+        """Serve the bootstrap at once; when online, fetch and wait ``init_timeout``."""
+        opts = self.options
+        self._pid = os.getpid()
+        if self._bootstrap is not None:
+            self._swap(self._bootstrap)
+        if opts.online and opts.client_key is not None:
+            key = opts.client_key.get_secret_value()
+            self._sync = DefinitionsSync(
+                api_host=opts.api_host,
+                client_key=key,
+                decryption_key=(
+                    opts.decryption_key.get_secret_value() if opts.decryption_key else ""
+                ),
+                on_payload=self._on_payload,
+                streaming=opts.streaming,
+                refresh_interval=opts.refresh_interval,
+                retry_interval=opts.retry_interval,
+                http_timeout=opts.http_timeout,
+                reconnect_delay=opts.streaming_reconnect_delay,
+            )
+            self._sync.start()
+            if not self._sync.loaded.wait(opts.init_timeout) and self._defs is None:
+                logger.warning(
+                    "flagport-growthbook: no features from %s within %.1fs; serving "
+                    "defaults (PROVIDER_NOT_READY) and retrying every %.1fs",
+                    opts.api_host,
+                    opts.init_timeout,
+                    opts.retry_interval,
+                )
+            if opts.ingestor_host:
+                self._ingest = IngestSender(
+                    f"{opts.ingestor_host.rstrip('/')}/track?client_key={key}",
+                    f"growthbook-python-sdk/{SDK_VERSION}",
+                    batch_size=opts.events_batch_size,
+                    flush_interval=opts.events_flush_interval,
+                    max_queue=opts.events_max_queue,
+                    timeout=opts.http_timeout,
+                )
+        _live.add(self)
+        if self._defs is not None:
+            self.status = ProviderStatus.READY
+
+    def _on_payload(self, payload: dict[str, Any]) -> None:
+        try:
+            defs = build_definitions(payload, f"{self.options.api_host} payload")
+        except ConfigurationError as exc:
+            # A bad payload must not replace good definitions; keep serving the last.
+            logger.error("flagport-growthbook: ignoring a payload: %s", exc)
+            return
+        self._swap(defs)
+
+    def _swap(self, defs: Definitions) -> None:
+        self._defs = defs
+        self.reloads += 1
+        if self.status is not ProviderStatus.SHUT_DOWN:
+            self.status = ProviderStatus.READY
+
+    def flush(self, timeout: float = 5.0) -> None:
+        if self._ingest is not None and self._owned():
+            self._ingest.flush(timeout)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Deliver queued events, stop streaming and polling; bounded by ``timeout``."""
+        with self._lock:
+            sync, self._sync = self._sync, None
+            ingest, self._ingest = self._ingest, None
+        self.status = ProviderStatus.SHUT_DOWN
+        self._defs = None
+        _live.discard(self)
+        if not self._owned():
+            # Built in a parent process: its threads do not exist here; touch nothing.
+            return
+        if ingest is not None:
+            ingest.close(timeout * 0.6)
+        if sync is not None:
+            sync.stop(timeout * 0.4)
+
+    def _owned(self) -> bool:
+        return self._pid == os.getpid()
+
+    # -- evaluation --------------------------------------------------------------------
+    def _ready(self, name: str) -> Definitions:
+        defs = self._defs
+        if defs is None:
+            raise ProviderNotReadyError(
+                "growthbook has no definitions yet"
+                if self.status is not ProviderStatus.SHUT_DOWN
+                else "the growthbook provider was shut down"
+            )
+        if name not in defs.context.features:
+            raise FlagNotFoundError(f"growthbook has no feature {name!r}")
+        return defs
+
+    def check_gate(self, user: User, name: str, *, expose: bool = True) -> bool:
+        defs = self._defs
+        if defs is None or name not in defs.context.features:
+            defs = self._ready(name)
+        ctx = user.provider_cache.get(USER_KEY) or to_user_context(user)
+        return eval_feature(
+            name, EvaluationContext(ctx, defs.context, StackContext(None, set()))
+        ).on
+
+    def _eval(self, defs: Definitions, user: User, name: str) -> FeatureResult[Any]:
+        ctx = user.provider_cache.get(USER_KEY) or to_user_context(user)
+        return eval_feature(name, EvaluationContext(ctx, defs.context, StackContext(None, set())))
+
+    def _reason(self, defs: Definitions, name: str, res: FeatureResult[Any]) -> Reason:
+        source = res.source
+        if source == "force":
+            return defs.rule_reasons.get((name, res.ruleId), Reason.TARGETING_MATCH)
+        if source == "experiment":
+            return Reason.SPLIT
+        if source in _UNUSABLE:
+            return _UNUSABLE[source]
+        return Reason.DEFAULT if name in defs.has_rules else Reason.STATIC
+
+    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
+        defs = self._ready(name)
+        res = self._eval(defs, user, name)
+        key = (name, res.ruleId, res.on, res.source)
+        result = defs.gates.get(key)
+        if result is None:
+            reason = self._reason(defs, name, res)
+            result = GateResult(
+                name=name,
+                value=res.on,
+                reason=reason,
+                rule_id=res.ruleId or None,
+                provider=self.name,
+                **_error_fields(reason, name),
+            )
+            defs.gates[key] = result
+        return result
+
+    def evaluate_experiment(
+        self, user: User, name: str, *, expose: bool = True
+    ) -> ExperimentResult:
+        defs = self._ready(name)
+        res = self._eval(defs, user, name)
+        exp = res.experimentResult if res.source == "experiment" else None
+        key = _value_key(name, res)
+        result = defs.experiments.get(key) if key is not None else None
+        if result is None:
+            reason = self._reason(defs, name, res)
+            result = ExperimentResult(
+                name=name,
+                group=str(exp.key) if exp is not None else None,
+                value=_mapping(res.value),
+                in_experiment=bool(exp is not None and exp.inExperiment and exp.hashUsed),
+                reason=reason,
+                rule_id=res.ruleId or None,
+                provider=self.name,
+                **_error_fields(reason, name),
+            )
+            if key is not None:
+                defs.experiments[key] = result
+        return result
+
+    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
+        defs = self._ready(name)
+        res = self._eval(defs, user, name)
+        key = _value_key(name, res)
+        result = defs.configs.get(key) if key is not None else None
+        if result is None:
+            reason = self._reason(defs, name, res)
+            result = ConfigResult(
+                name=name,
+                value=_mapping(res.value),
+                reason=reason,
+                rule_id=res.ruleId or None,
+                provider=self.name,
+                **_error_fields(reason, name),
+            )
+            if key is not None:
+                defs.configs[key] = result
+        return result
+
+    def names(self) -> FlagNames:
+        defs = self._defs
+        return defs.names if defs is not None else FlagNames()
+
+    # -- events ------------------------------------------------------------------------
+    def log_event(self, event: Event) -> None:
+        ingest = self._ingest
+        if ingest is None:
+            self._warn_once(
+                "no-ingestor",
+                "flagport-growthbook: events are not sent to GrowthBook (%s); they reach "
+                "flagport's own sinks only",
+                "offline" if not self.options.online else "no ingestor_host set",
+            )
+            return
+        if not self._owned():
+            return
+        experiment = None
+        if event.kind is EventKind.EXPOSURE and event.flag_kind is FlagKind.EXPERIMENT:
+            experiment = self._assignment(event)
+        ingest.send(event_row(event, SDK_VERSION, experiment))
+
+    def _assignment(self, event: Event) -> dict[str, Any]:
+        """The SDK's view of an exposure: experiment key, variation, hash inputs."""
+        info: dict[str, Any] = {}
+        defs = self._defs
+        feature = defs.context.features.get(event.name) if defs is not None else None
+        if feature is None:
+            return info
+        for rule in feature.rules:
+            if rule.id != event.rule_id or rule.variations is None:
+                continue
+            info["experiment_id"] = rule.key or event.name
+            keys = [str(m.get("key", i)) for i, m in enumerate(rule.meta or [])] or [
+                str(i) for i in range(len(rule.variations))
+            ]
+            if event.group in keys:
+                info["variation_id"] = keys.index(event.group)
+            attribute = rule.hashAttribute or "id"
+            info["hash_attribute"] = attribute
+            value = public_attributes(event.user).get(attribute)
+            info["hash_value"] = value if isinstance(value, str | int | float) else None
+            break
+        return info
+
+    def _warn_once(self, key: str, message: str, *args: Any) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            logger.warning(message, *args)
+
+    # -- introspection ---------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        defs = self._defs
+        data: dict[str, Any] = {
+            "features": len(defs.context.features) if defs is not None else 0,
+            "version": defs.version if defs is not None else None,
+            "reloads": self.reloads,
+        }
+        sync = self._sync
+        if sync is not None:
+            data.update(
+                fetches=sync.fetches,
+                fetch_failures=sync.fetch_failures,
+                sse_events=sync.sse_events,
+                streaming_connected=sync.streaming_connected,
+            )
+        ingest = self._ingest
+        if ingest is not None:
+            data.update(
+                events_sent=ingest.sent,
+                events_failed=ingest.failed,
+                events_dropped=ingest.dropped,
+                events_pending=ingest.pending(),
+            )
+        return data
+
+
+def _value_key(name: str, res: FeatureResult[Any]) -> tuple[str, str, int, str] | None:
+    """A cache key that determines the result's value, or None when none does."""
+    if res.source == "experiment" and res.experimentResult is not None:
+        return (name, res.ruleId or "", res.experimentResult.variationId, res.source)
+    if res.source == "force":
+        # Without a rule id two rules could share the key with different values.
+        return (name, res.ruleId, -1, res.source) if res.ruleId else None
+    return (name, "", -1, res.source)
+
+
+def _mapping(value: Any) -> Any:
+    if value is None:
+        return None  # the client serves the caller's default
+    if isinstance(value, Mapping):
+        return freeze(value)
+    # Results carry mappings; a scalar feature value is wrapped, not dropped.
+    return freeze({"value": value})
+
+
+def _error_fields(reason: Reason, name: str) -> dict[str, Any]:
+    if reason is Reason.ERROR:
+        return {
+            "error_code": ErrorCode.GENERAL,
+            "error_message": f"growthbook: cyclic prerequisites in feature {name!r}",
+        }
+    return {}
+
+
+def _shutdown_live() -> None:
+    for provider in list(_live):
+        try:
+            provider.shutdown(timeout=2.0)
+        except Exception as exc:  # pragma: no cover - exit path, keep going
+            logger.debug("flagport-growthbook: shutdown at exit: %s", exc)
+
+
+atexit.register(_shutdown_live)
