@@ -3,7 +3,8 @@
 Everything the pydantic models cannot see on their own is checked here, and every
 problem is collected (not just the first), each with its path inside the file:
 conditions that do not compile, unknown segments, weights that do not sum to 100,
-a launched experiment without a winner, names used by two kinds of flag, and so on.
+a launched experiment without a winner, an override naming no group, and so on.
+(Names shared by two kinds of flag are caught by the loader, on the raw file.)
 """
 
 from __future__ import annotations
@@ -337,24 +338,7 @@ class _Compiler:
         )
 
     # -- the whole file -------------------------------------------------------------
-    def check_names(self) -> None:
-        owner: dict[str, str] = {}
-        for kind in ("gates", "experiments", "configs"):
-            section: Mapping[str, Any] = getattr(self.defs, kind)
-            for name in section:
-                if name in owner:
-                    self.problems.append(
-                        (
-                            join_path(kind, name),
-                            f"{name!r} is already defined in {owner[name]}; a name may be "
-                            "used by one gate, experiment or config only: rename one",
-                        )
-                    )
-                else:
-                    owner[name] = kind
-
     def run(self, source: str) -> Snapshot:
-        self.check_names()
         gates = {n: self.gate(n, g) for n, g in self.defs.gates.items()}
         experiments = {n: self.experiment(n, e) for n, e in self.defs.experiments.items()}
         configs = {n: self.config(n, c) for n, c in self.defs.configs.items()}

@@ -24,6 +24,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from flagport.errors import ConfigurationError, Location
 from flagport.local.compiled import Snapshot
 from flagport.local.compiler import Problem, compile_definitions, join_path
+from flagport.local.conditions import ConditionError, compile_condition
 from flagport.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
 
 __all__ = ["FORMATS", "load_file", "load_mapping", "parse_file", "validate"]
@@ -169,6 +170,29 @@ def _validation_problems(
     return problems
 
 
+def _raw_condition_problems(raw: Any, segments: Any, section: str, name: str) -> list[Problem]:
+    # A flag that failed validation is not compiled, but its conditions can still be
+    # checked, so one run reports a typo in `when` next to a bad percentage.
+    if not isinstance(raw, Mapping):
+        return []
+    found: list[tuple[str, Any]] = [(join_path(section, name, "when"), raw.get("when"))]
+    rules = raw.get("rules")
+    if isinstance(rules, list):
+        for index, rule in enumerate(rules):
+            if isinstance(rule, Mapping):
+                found.append((join_path(section, name, "rules", index, "when"), rule.get("when")))
+    known = segments if isinstance(segments, Mapping) else {}
+    problems: list[Problem] = []
+    for path, cond in found:
+        if not isinstance(cond, Mapping):
+            continue
+        try:
+            compile_condition(cond, known, path=path)
+        except ConditionError as exc:
+            problems.append((exc.path or path, exc.message))
+    return problems
+
+
 def validate(data: Any) -> tuple[FlagsFile | None, list[Problem]]:
     """Validate parsed data flag by flag, so every flag's problems are reported.
 
@@ -179,6 +203,7 @@ def validate(data: Any) -> tuple[FlagsFile | None, list[Problem]]:
     if not isinstance(data, Mapping):
         return None, [("", f"the file must hold a mapping of sections, not {type(data).__name__}")]
     problems: list[Problem] = []
+    owner: dict[str, str] = {}
     head: dict[str, Any] = {}
     sections: dict[str, dict[str, Any]] = {}
     for key, value in data.items():
@@ -198,10 +223,21 @@ def validate(data: Any) -> tuple[FlagsFile | None, list[Problem]]:
                         (join_path(key, str(name)), "flag names must be non-empty strings")
                     )
                     continue
+                if name in owner:
+                    problems.append(
+                        (
+                            join_path(key, name),
+                            f"{name!r} is already defined in {owner[name]}; a name may be "
+                            "used by one gate, experiment or config only: rename one",
+                        )
+                    )
+                else:
+                    owner[name] = key
                 try:
                     validated[name] = _adapter(model).validate_python(raw)
                 except ValidationError as exc:
                     problems.extend(_validation_problems(exc, model, key, name))
+                    problems.extend(_raw_condition_problems(raw, data.get("segments"), key, name))
             sections[key] = validated
         elif key in _TOP_LEVEL:
             head[key] = value

@@ -27,6 +27,7 @@ __all__ = [
     "GroupDef",
     "HashMode",
     "NamespaceDef",
+    "flags_file_schema",
 ]
 
 HashMode = Literal["statsig", "growthbook", "growthbook_v1", "featbit"]
@@ -223,3 +224,9 @@ class FlagsFile(_Def):
     gates: dict[str, GateDef] = Field(default_factory=dict)
     experiments: dict[str, ExperimentDef] = Field(default_factory=dict)
     configs: dict[str, ConfigDef] = Field(default_factory=dict)
+
+
+def flags_file_schema() -> dict[str, Any]:
+    """The JSON Schema of the flags file (what ``flagport schema`` prints)."""
+    schema = FlagsFile.model_json_schema(by_alias=True, mode="validation")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
