@@ -1,0 +1,521 @@
+"""The migration provider: stages, ramps, comparison, run-time control, events, bad secondaries."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flagport import ConfigurationError, ErrorCode, Flagport, User, hookimpl
+from flagport.events.model import Event, EventKind, FlagKind
+from flagport.migration import MigrationProvider, Stage
+from flagport.migration.compare import Verdict
+from flagport.plugins import register_plugin, unregister_plugin
+from flagport.testing.conformance import ProviderConformance
+
+OLD: dict[str, Any] = {
+    "label": "old",
+    "gates": {"new_checkout": ["1", "2", "3"], "everyone": True},
+    "experiments": {
+        "button_color": {
+            "salt": "a",
+            "groups": {"control": {"color": "gray"}, "blue": {"color": "blue"}},
+        }
+    },
+    "configs": {"pricing": {"discount": 0.1}},
+}
+NEW: dict[str, Any] = {**OLD, "label": "new"}
+USERS = [User(user_id=str(i), country="US") for i in range(400)]
+
+
+def provider(
+    stage: str = "shadow",
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    **opts: Any,
+) -> MigrationProvider:
+    options: dict[str, Any] = {"stage": stage, "secondary_mode": "inline", **opts}
+    options["from"] = {"provider": "table", **(old or OLD)}
+    options["to"] = {"provider": "table", **(new or NEW)}
+    return MigrationProvider.from_options(**options)  # type: ignore[return-value]
+
+
+@pytest.fixture
+def client() -> Iterator[Any]:
+    made: list[Flagport] = []
+
+    def make(*args: Any, **kwargs: Any) -> tuple[Flagport, MigrationProvider]:
+        p = provider(*args, **kwargs)
+        fp = Flagport(p, strict=False)
+        made.append(fp)
+        return fp, p
+
+    yield make
+    for fp in made:
+        fp.shutdown(timeout=2)
+
+
+def served_by(fp: Flagport, flag: str = "everyone") -> list[str | None]:
+    return [fp.get_gate(u, flag).provider for u in USERS]
+
+
+# -- stages ------------------------------------------------------------------------------
+
+
+def test_from_stage_serves_old_only(client: Any) -> None:
+    fp, p = client("from")
+    assert set(served_by(fp)) == {"old"}
+    assert p.new.calls == 0
+    assert p.stats()["flags"] == {}
+
+
+def test_shadow_serves_old_and_compares_new_without_exposures(client: Any) -> None:
+    fp, p = client("shadow")
+    assert set(served_by(fp)) == {"old"}
+    assert p.new.calls == len(USERS)
+    assert set(p.new.expose_flags) == {False}
+    flag = p.stats()["flags"]["everyone"]
+    assert (flag["compared"], flag["mismatches"], flag["stage"]) == (len(USERS), 0, "shadow")
+    assert flag["latency_us"]["to"]["n"] == len(USERS)
+
+
+def test_live_serves_new_and_compares_old(client: Any) -> None:
+    fp, p = client("live")
+    assert set(served_by(fp)) == {"new"}
+    assert p.old.calls == len(USERS)
+    assert set(p.old.expose_flags) == {False}
+    assert p.stats()["flags"]["everyone"]["compared"] == len(USERS)
+
+
+def test_to_stage_serves_new_only(client: Any) -> None:
+    fp, p = client("to")
+    assert set(served_by(fp)) == {"new"}
+    assert p.old.calls == 0
+
+
+def test_per_flag_stages_override_the_default(client: Any) -> None:
+    fp, _p = client("from", stages={"everyone": "to"})
+    assert set(served_by(fp, "everyone")) == {"new"}
+    assert set(served_by(fp, "new_checkout")) == {"old"}
+
+
+def test_check_gate_fast_path_compares_too(client: Any) -> None:
+    changed = {**NEW, "gates": {"new_checkout": ["1", "2", "4"], "everyone": True}}
+    fp, p = client("shadow", new=changed)
+    served = [fp.check_gate(u, "new_checkout") for u in USERS[:10]]
+    assert served == [u.user_id in {"1", "2", "3"} for u in USERS[:10]]
+    flag = p.stats()["flags"]["new_checkout"]
+    assert (flag["compared"], flag["mismatches"]) == (10, 2)  # users 3 and 4
+
+
+# -- ramps -------------------------------------------------------------------------------
+
+
+def test_ramp_serves_new_to_a_stable_share_of_units(client: Any) -> None:
+    fp, p = client("shadow", ramp={"everyone": 30})
+    first = served_by(fp)
+    assert first == served_by(fp)  # deterministic per unit
+    share = first.count("new") / len(first)
+    assert 0.22 < share < 0.38
+    flag = p.stats()["flags"]["everyone"]
+    assert flag["compared"] == 2 * len(USERS)  # both sides evaluated for every unit
+
+
+def test_growing_ramp_never_moves_a_unit_back(client: Any) -> None:
+    fp, p = client("shadow", ramp={"everyone": 10})
+    before = served_by(fp)
+    p.set_ramp("everyone", 60)
+    after = served_by(fp)
+    assert all(a == "new" for b, a in zip(before, after, strict=True) if b == "new")
+    assert after.count("new") > before.count("new")
+
+
+def test_ramp_applies_in_live_and_not_in_from_or_to(client: Any) -> None:
+    fp, p = client("live", ramp={"everyone": 50})
+    assert set(served_by(fp)) == {"old", "new"}
+    p.set_stage("everyone", "from")
+    assert set(served_by(fp)) == {"old"}
+    p.set_stage("everyone", "to")
+    assert set(served_by(fp)) == {"new"}
+
+
+def test_ramps_of_different_flags_pick_different_units(client: Any) -> None:
+    fp, _ = client("shadow", ramp={"everyone": 50, "new_checkout": 50})
+    a = served_by(fp, "everyone")
+    b = [fp.get_gate(u, "new_checkout").provider for u in USERS]
+    assert a != b
+
+
+def test_users_without_the_ramp_unit_stay_on_the_old_side(client: Any) -> None:
+    fp, _ = client("shadow", ramp={"everyone": 99.99})
+    assert fp.get_gate(User(country="US"), "everyone").provider == "old"
+
+
+# -- run-time control ----------------------------------------------------------------------
+
+
+def test_set_stage_and_ramp_survive_a_rebuild_from_options(client: Any) -> None:
+    _fp, p = client("from")
+    p.set_stage(None, "shadow")
+    p.set_stage("everyone", Stage.LIVE)
+    p.set_ramp("new_checkout", 25)
+    p.set_sample_rate(0.5)
+    rebuilt = type(p)(p.options)  # what the client does after fork
+    assert rebuilt.stage_of("everyone") is Stage.LIVE
+    assert rebuilt.stage_of("anything") is Stage.SHADOW
+    assert rebuilt.options.ramp == {"new_checkout": 25.0}
+    assert rebuilt.options.sample_rate == 0.5
+    with pytest.raises(ValueError, match="percentage"):
+        p.set_ramp("everyone", 150)
+    with pytest.raises(ValueError):
+        p.set_stage("everyone", "sideways")
+
+
+def test_control_file_is_reloaded_and_a_bad_edit_keeps_the_last_good(
+    client: Any, tmp_path: Path
+) -> None:
+    control = tmp_path / "migration.toml"
+    control.write_text('stage = "shadow"\n[stages]\neveryone = "to"\n')
+    fp, p = client("from", control_file=str(control), control_poll_s=0)
+    assert set(served_by(fp)) == {"new"}  # applied at start
+    assert p.stage_of("new_checkout") is Stage.SHADOW
+    control.write_text('[stages]\neveryone = "live"\n[ramp]\neveryone = 0\n')
+    assert p.reload() is True
+    assert p.stage_of("everyone") is Stage.LIVE
+    assert set(served_by(fp)) == {"old"}  # live with a 0 % ramp serves old
+    control.write_text('[stages]\neveryone = "sideways"\n')
+    assert p.reload() is False
+    assert p.stage_of("everyone") is Stage.LIVE
+    assert p.control_error is not None
+    assert str(control) in p.control_error
+    assert "stages.everyone" in p.control_error
+    assert p.stats()["control_error"] == p.control_error
+
+
+def test_sample_rate_zero_compares_nothing(client: Any) -> None:
+    fp, p = client("shadow", sample_rate=0.0)
+    assert set(served_by(fp)) == {"old"}
+    assert p.new.calls == 0
+
+
+def test_sample_rate_compares_a_share(client: Any) -> None:
+    random.seed(7)
+    fp, p = client("shadow", sample_rate=0.25)
+    for _ in range(5):
+        served_by(fp)
+    compared = p.stats()["flags"]["everyone"]["compared"]
+    assert 0.18 * 5 * len(USERS) < compared < 0.32 * 5 * len(USERS)
+
+
+# -- mismatches ------------------------------------------------------------------------------
+
+
+class MismatchRecorder:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    @hookimpl
+    def flagport_on_mismatch(
+        self, flag: str, kind: str, user_key: str, served: Any, other: Any
+    ) -> None:
+        self.calls.append(
+            {"flag": flag, "kind": kind, "user_key": user_key, "served": served, "other": other}
+        )
+
+
+@pytest.fixture
+def recorder() -> Iterator[MismatchRecorder]:
+    rec = MismatchRecorder()
+    register_plugin(rec, name="migration-tests-recorder")
+    yield rec
+    unregister_plugin(rec)
+
+
+def test_a_changed_rule_is_detected_logged_and_observed(
+    client: Any, recorder: MismatchRecorder, tmp_path: Path
+) -> None:
+    log = tmp_path / "mismatches.jsonl"
+    changed = {**NEW, "gates": {"new_checkout": ["1", "2"], "everyone": True}}
+    fp, p = client("shadow", new=changed, mismatch_log=str(log))
+    results = [fp.check_gate(u, "new_checkout") for u in USERS]
+    assert results.count(True) == 3  # the served (old) answers are untouched
+    flag = p.stats()["flags"]["new_checkout"]
+    assert (flag["compared"], flag["mismatches"]) == (len(USERS), 1)
+    assert flag["mismatch_rate"] == pytest.approx(1 / len(USERS))
+    assert len(recorder.calls) == 1
+    call = recorder.calls[0]
+    assert (call["flag"], call["kind"], call["served"], call["other"]) == (
+        "new_checkout",
+        "gate",
+        True,
+        False,
+    )
+    assert call["user_key"]
+    assert call["user_key"] != "3"
+    fp.flush()
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    mismatch = next(r for r in lines if r["type"] == "mismatch")
+    assert mismatch["unit"] == call["user_key"]
+    assert (mismatch["from"], mismatch["to"], mismatch["served"]) == (True, False, "from")
+    assert '"3"' not in json.dumps(mismatch)
+    summary = [r for r in lines if r["type"] == "summary"][-1]
+    assert summary["flags"]["new_checkout"]["mismatches"] == 1
+
+
+def test_config_mismatch_names_the_differing_keys(client: Any) -> None:
+    changed = {**NEW, "configs": {"pricing": {"discount": 0.2}}}
+    fp, p = client("live", new=changed)
+    assert fp.get_config(USERS[0], "pricing").get("discount", 0.0) == 0.2
+    flag = p.stats()["flags"]["pricing"]
+    assert (flag["kind"], flag["mismatches"]) == ("config", 1)
+
+
+def _experiment(salt: str, groups: dict[str, Any]) -> dict[str, Any]:
+    return {**OLD, "experiments": {"button_color": {"salt": salt, "groups": groups}}}
+
+
+def _run_experiment(client: Any, old: dict[str, Any], new: dict[str, Any], **opts: Any) -> Any:
+    fp, p = client("shadow", old=old, new=new, **opts)
+    users = [User(user_id=f"u{i}") for i in range(2000)]
+    for u in users:
+        fp.get_experiment(u, "button_color")
+    return p.stats()["flags"]["button_color"]["experiment"]
+
+
+GROUPS = {"control": {"color": "gray"}, "blue": {"color": "blue"}}
+
+
+def test_same_bucketing_agrees_per_user(client: Any) -> None:
+    exp = _run_experiment(client, _experiment("a", GROUPS), _experiment("a", GROUPS))
+    assert exp["verdict"] == Verdict.AGREE
+    assert exp["group_mismatches"] == 0
+
+
+def test_different_bucketing_is_expected_disagreement(client: Any) -> None:
+    exp = _run_experiment(client, _experiment("a", GROUPS), _experiment("b", GROUPS))
+    assert exp["verdict"] == Verdict.DIFFERENT_BUCKETING
+    assert 800 < exp["group_mismatches"] < 1200  # chance level: half of 2000
+    assert exp["chi_square"]["p_value"] > 0.01
+    assert exp["chance_agreement"] == pytest.approx(0.5, abs=0.03)
+
+
+def test_a_changed_split_is_a_real_mismatch(client: Any) -> None:
+    three = {**GROUPS, "green": {"color": "green"}}
+    exp = _run_experiment(client, _experiment("a", GROUPS), _experiment("b", three))
+    assert exp["verdict"] == Verdict.DIFFERENT_SPLIT
+    assert exp["chi_square"]["p_value"] < 1e-6
+
+
+def test_same_group_with_other_values_is_a_real_mismatch(client: Any) -> None:
+    navy = {"control": {"color": "gray"}, "blue": {"color": "navy"}}
+    exp = _run_experiment(client, _experiment("a", GROUPS), _experiment("a", navy))
+    assert exp["verdict"] == Verdict.DIFFERENT_VALUES
+    assert exp["group_mismatches"] == 0
+    assert exp["value_mismatches"] > 800
+
+
+def test_group_map_translates_old_group_names(client: Any) -> None:
+    old_names = {"Control": {"color": "gray"}, "Blue": {"color": "blue"}}
+    exp = _run_experiment(
+        client,
+        _experiment("a", old_names),
+        _experiment("a", GROUPS),
+        group_map={"button_color": {"Control": "control", "Blue": "blue"}},
+    )
+    assert exp["verdict"] == Verdict.AGREE
+    assert set(exp["distribution"]["from"]) == {"control", "blue"}
+
+
+# -- a failing or slow secondary ----------------------------------------------------------------
+
+
+def test_failing_secondary_never_changes_the_answer(client: Any) -> None:
+    fp, p = client("shadow")
+    expected = [fp.check_gate(u, "new_checkout") for u in USERS[:20]]
+    p.new.fail = True
+    assert [fp.check_gate(u, "new_checkout") for u in USERS[:20]] == expected
+    assert fp.get_config(USERS[0], "pricing").error_code is None
+    errors = p.stats()["flags"]["new_checkout"]["errors"]
+    assert errors == {"from": 0, "to": 20}
+
+
+def test_failing_old_side_in_live_is_counted_not_served(client: Any) -> None:
+    fp, p = client("live")
+    p.old.fail = True
+    result = fp.get_gate(USERS[0], "everyone")
+    assert (result.value, result.provider, result.error_code) == (True, "new", None)
+    assert p.stats()["flags"]["everyone"]["errors"]["from"] == 1
+
+
+def test_failing_served_side_gives_the_default_and_is_counted(client: Any) -> None:
+    fp, p = client("shadow")
+    p.old.fail = True
+    result = fp.get_gate(USERS[0], "everyone")
+    assert (result.value, result.error_code) == (False, ErrorCode.GENERAL)
+    assert p.stats()["flags"]["everyone"]["errors"] == {"from": 1, "to": 0}
+    assert p.new.calls == 0  # nothing to compare with
+
+
+def test_offloaded_secondary_never_delays_the_answer(client: Any) -> None:
+    fp, p = client("shadow", secondary_mode="offload")
+    p.new.block = True
+    # The secondary blocks until released; the answer comes back while it is blocked.
+    assert fp.check_gate(USERS[1], "new_checkout") is True
+    assert p.new.entered.wait(5)
+    assert not p.new.release.is_set()
+    p.new.release.set()
+    assert p.drain(5)
+    assert not p.new.release_timed_out
+    flag = p.stats()["flags"]["new_checkout"]
+    assert (flag["compared"], flag["mismatches"]) == (1, 0)
+    assert p.stats()["secondary"]["offloaded"] == 1
+
+
+def test_auto_mode_moves_a_fast_secondary_inline_and_trips_on_a_slow_one(client: Any) -> None:
+    fp, p = client("shadow", secondary_mode="auto", secondary_timeout_ms=5)
+    for u in USERS[:20]:
+        fp.check_gate(u, "everyone")
+        assert p.drain(5)  # offloaded while on probation
+    assert p.stats()["secondary"]["inline"]["to"] is True
+    offloaded = p.stats()["secondary"]["offloaded"]
+    p.new.delay_s = 0.05  # ten times the bound
+    fp.check_gate(USERS[0], "everyone")  # inline: this call measures the slowness
+    secondary = p.stats()["secondary"]
+    assert secondary["trips"]["to"] == 1
+    assert secondary["inline"]["to"] is False
+    p.new.delay_s = 0.0
+    p.new.block = True
+    assert fp.check_gate(USERS[1], "everyone") is True  # returns while the secondary blocks
+    assert p.new.entered.wait(5)
+    p.new.release.set()
+    assert p.drain(5)
+    assert p.stats()["secondary"]["offloaded"] == offloaded + 1
+
+
+def test_a_full_offload_queue_drops_comparisons_not_answers(client: Any) -> None:
+    fp, p = client("shadow", secondary_mode="offload", offload_queue=1)
+    p.new.block = True
+    answers = [fp.check_gate(u, "everyone") for u in USERS[:10]]
+    assert answers == [True] * 10
+    p.new.release.set()
+    assert p.drain(5)
+    stats = p.stats()["secondary"]
+    assert stats["dropped"] >= 8
+    assert stats["offloaded"] + stats["dropped"] == 10
+
+
+# -- events ----------------------------------------------------------------------------------
+
+
+def _custom(name: str = "purchase") -> Event:
+    return Event(name=name, user=USERS[0], value=9.99)
+
+
+def test_custom_events_go_to_both_sides_until_the_default_stage_is_to(client: Any) -> None:
+    fp, p = client("shadow")
+    fp.log_event(USERS[0], "purchase", value=9.99, metadata={"sku": "A1"})
+    fp.flush()
+    assert [e.name for e in p.old.events] == ["purchase"]
+    assert [e.name for e in p.new.events] == ["purchase"]
+    assert p.new.events[0].metadata == {"sku": "A1"}
+    p.set_stage(None, "to")
+    p.log_event(_custom("refund"))
+    assert [e.name for e in p.old.events] == ["purchase"]
+    assert [e.name for e in p.new.events] == ["purchase", "refund"]
+
+
+def test_exposures_go_to_the_side_that_served_the_user(client: Any) -> None:
+    fp, p = client("shadow", stages={"button_color": "live"})
+    fp.get_experiment(USERS[0], "button_color")
+    fp.flush()
+    exposures = [e for e in p.new.events if e.kind is EventKind.EXPOSURE]
+    assert [(e.name, e.flag_kind) for e in exposures] == [("button_color", FlagKind.EXPERIMENT)]
+    assert not [e for e in p.old.events if e.kind is EventKind.EXPOSURE]
+
+
+def test_a_failing_event_side_does_not_stop_the_other(client: Any) -> None:
+    _, p = client("shadow")
+
+    def broken(event: Event) -> None:
+        raise RuntimeError("vendor down")
+
+    p.old.log_event = broken  # type: ignore[method-assign]
+    p.log_event(_custom())
+    assert [e.name for e in p.new.events] == ["purchase"]
+    assert p.stats()["event_errors"] == {"from": 1, "to": 0}
+
+
+# -- options, settings, names ----------------------------------------------------------------
+
+
+def test_inner_option_errors_are_located() -> None:
+    with pytest.raises(ConfigurationError) as err:
+        MigrationProvider.from_options(
+            **{"from": {"provider": "table", "gatez": {}}, "to": {"provider": "table"}}
+        )
+    assert "migration.from.gatez" in str(err.value)
+    assert "did you mean 'gates'" in str(err.value)
+    with pytest.raises(ConfigurationError, match=r"migration\.to\.provider"):
+        MigrationProvider.from_options(
+            **{"from": {"provider": "table"}, "to": {"provider": "nope"}}
+        )
+
+
+def test_from_and_to_must_name_a_provider() -> None:
+    with pytest.raises(ConfigurationError, match="must be a table naming its provider"):
+        Flagport(provider="migration", **{"from": "statsig", "to": {"provider": "table"}})
+
+
+def test_selectable_from_a_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "flagport.toml").write_text(
+        'provider = "migration"\n'
+        "[migration]\n"
+        'stage = "live"\n'
+        'secondary_mode = "inline"\n'
+        '[migration.from]\nprovider = "table"\nlabel = "old"\ngates = {g = true}\n'
+        '[migration.to]\nprovider = "table"\nlabel = "new"\ngates = {g = false}\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    for var in [v for v in list(__import__("os").environ) if v.startswith("FLAGPORT_")]:
+        monkeypatch.delenv(var)
+    with Flagport() as fp:
+        result = fp.get_gate(USERS[0], "g")
+        assert (result.value, result.provider) == (False, "new")
+        assert fp.provider.stats()["flags"]["g"]["mismatches"] == 1
+
+
+def test_names_are_the_union_of_both_sides(client: Any) -> None:
+    extra = {**NEW, "gates": {**NEW["gates"], "only_new": True}}
+    _, p = client("shadow", new=extra)
+    names = p.names()
+    assert {"new_checkout", "everyone", "only_new"} <= names.gates
+    assert names.experiments == {"button_color"}
+
+
+def test_stats_and_describe_are_json_and_hide_inner_options(client: Any) -> None:
+    fp, p = client("shadow", hash_salt="s3cret")
+    served_by(fp)
+    text = json.dumps(p.stats()) + json.dumps(p.describe())
+    assert "s3cret" not in text
+    assert p.describe()["from"]["status"] == "READY"
+
+
+class TestMigrationConformance(ProviderConformance):
+    known_gate = "new_checkout"
+    known_experiment = "button_color"
+    known_config = "pricing"
+
+    def make_provider(self) -> MigrationProvider:
+        return provider("shadow")
+
+    def test_get_gate_agrees_with_check_gate(self, client: Flagport) -> None:
+        # Deliberately unlike other providers: a migration's results name the side
+        # that served them, so callers and logs can see which vendor answered.
+        result = client.get_gate(self.user, self.known_gate)
+        assert result.value == client.check_gate(self.user, self.known_gate)
+        assert result.error_code is None
+        assert result.provider == "old"
