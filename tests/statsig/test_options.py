@@ -1,0 +1,90 @@
+"""Options: validation at construction, with messages that say how to fix them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flagport import ConfigurationError, Flagport
+from flagport.plugins import get_provider_class
+from flagport_statsig import StatsigProvider, StatsigProviderOptions
+
+
+def test_registered_under_its_name() -> None:
+    assert get_provider_class("statsig") is StatsigProvider
+
+
+def test_missing_secret_online_names_the_option_and_env_var() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        StatsigProvider.from_options()
+    message = str(info.value)
+    assert "server_secret" in message
+    assert "FLAGPORT_STATSIG_SERVER_SECRET" in message
+
+
+def test_missing_secret_through_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLAGPORT_STATSIG_SERVER_SECRET", raising=False)
+    with pytest.raises(ConfigurationError, match="FLAGPORT_STATSIG_SERVER_SECRET"):
+        Flagport(provider="statsig", specs_url="http://127.0.0.1:9/v2/download_config_specs")
+
+
+def test_secret_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLAGPORT_STATSIG_SERVER_SECRET", "secret-from-env")
+    fp = Flagport(provider="statsig", init_timeout_ms=100)
+    provider = fp._provider
+    assert isinstance(provider, StatsigProvider)
+    assert provider.options.server_secret is not None
+    assert provider.options.server_secret.get_secret_value() == "secret-from-env"
+    assert "secret-from-env" not in json.dumps(provider.describe())
+    fp.shutdown()
+
+
+def test_sync_interval_below_the_sdk_minimum_is_an_error() -> None:
+    with pytest.raises(ConfigurationError, match="specs_sync_interval_ms"):
+        Flagport(provider="statsig", server_secret="secret-x", specs_sync_interval_ms=500)
+
+
+def test_unknown_option_is_an_error() -> None:
+    with pytest.raises(ConfigurationError, match="server_secret"):
+        Flagport(provider="statsig", server_secrets="secret-x")
+
+
+def test_offline_without_bootstrap_is_an_error() -> None:
+    with pytest.raises(ConfigurationError, match="bootstrap"):
+        StatsigProvider.from_options(offline=True)
+
+
+def test_bootstrap_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        Flagport(provider="statsig", offline=True, bootstrap=str(tmp_path / "missing.json"))
+
+
+def test_bootstrap_file_with_bad_json_reports_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "specs.json"
+    path.write_text('{\n  "feature_gates": {,\n}')
+    with pytest.raises(ConfigurationError) as info:
+        StatsigProvider.from_options(offline=True, bootstrap=str(path))
+    assert f"{path}:2" in str(info.value)
+
+
+@pytest.mark.parametrize("bad", [{"gates": {}}, {"feature_gates": []}])
+def test_bootstrap_must_look_like_config_specs(bad: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError, match=r"config-specs|must be an object"):
+        StatsigProvider.from_options(offline=True, bootstrap=bad)
+
+
+def test_bootstrap_file_is_read(tmp_path: Path, specs: dict[str, Any]) -> None:
+    path = tmp_path / "specs.json"
+    path.write_text(json.dumps(specs))
+    options = StatsigProviderOptions(offline=True, bootstrap=path)
+    with Flagport(StatsigProvider(options)) as fp:
+        assert "new_checkout" in fp.names().gates
+
+
+def test_options_are_frozen_and_forbid_extras() -> None:
+    options = StatsigProviderOptions(server_secret="secret-x")
+    with pytest.raises(ValueError, match="frozen"):
+        options.offline = True  # type: ignore[misc]
