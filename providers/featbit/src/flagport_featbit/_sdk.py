@@ -1,0 +1,176 @@
+"""Glue on FeatBit's documented extension points (``Config.data_storage`` and
+``Config.event_processor_imp``).
+
+* :class:`WatchedStorage` tells the provider when definitions change, so the set of
+  known flag names (for ``FlagNotFoundError``) is refreshed exactly then.
+* :class:`InsightProcessor` lets one evaluation skip its insight event (``expose=False``)
+  and counts accepted events, so ``flush()`` can wait for their delivery.
+* :class:`InsightSender` removes private attributes from every insight payload right
+  before it is posted, and counts what was delivered.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fbclient.data_storage import InMemoryDataStorage
+from fbclient.event_processor import DefaultEventProcessor
+from fbclient.event_types import FlagEvent
+from fbclient.interfaces import Sender
+
+from flagport_featbit._convert import PRIVATE_MARKER
+
+__all__ = ["Counters", "InsightProcessor", "InsightSender", "WatchedStorage", "quiet"]
+
+
+class _Quiet(threading.local):
+    on = False
+
+
+#: Set ``quiet.on`` around an SDK call on this thread to drop its insight event.
+quiet = _Quiet()
+
+
+class Counters:
+    """Event counters shared by the processor and the sender of one SDK client."""
+
+    def __init__(self) -> None:
+        self._accepted = itertools.count()
+        self.accepted_total = 0
+        self.suppressed = 0
+        self.delivered = 0
+        self.failed = 0
+        self.posts = 0
+        self.redacted_users = 0
+        self._done = threading.Condition()
+
+    def accept(self) -> None:
+        # itertools.count is atomic under the GIL: no lock on the evaluation path.
+        self.accepted_total = next(self._accepted) + 1
+
+    def finished(self, events: int, ok: bool) -> None:
+        with self._done:
+            self.posts += 1
+            if ok:
+                self.delivered += events
+            else:
+                self.failed += events
+            self._done.notify_all()
+
+    def wait_for(self, target: int, timeout: float) -> bool:
+        """Wait until ``target`` accepted events were posted (or failed), within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._done:
+            while self.delivered + self.failed < target:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._done.wait(left)
+        return True
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "events_accepted": self.accepted_total,
+            "events_delivered": self.delivered,
+            "events_failed": self.failed,
+            "insight_posts": self.posts,
+            "exposures_suppressed": self.suppressed,
+            "users_redacted": self.redacted_users,
+        }
+
+
+class WatchedStorage(InMemoryDataStorage):  # type: ignore[misc]
+    """FeatBit's in-memory storage that calls ``on_change`` after every accepted write."""
+
+    def __init__(self, on_change: Callable[[WatchedStorage], None]) -> None:
+        super().__init__()
+        self._on_change = on_change
+
+    def init(self, all_data: Any, version: int = 0) -> bool:
+        ok = bool(super().init(all_data, version))
+        if ok:
+            self._on_change(self)
+        return ok
+
+    def upsert(self, kind: Any, key: str, item: dict[str, Any], version: int = 0) -> bool:
+        ok = bool(super().upsert(kind, key, item, version))
+        if ok:
+            self._on_change(self)
+        return ok
+
+
+class InsightProcessor(DefaultEventProcessor):  # type: ignore[misc]
+    """FeatBit's batching event processor, plus per-call suppression and counting."""
+
+    def __init__(self, config: Any, sender: Any, counters: Counters) -> None:
+        self._counters = counters
+        super().__init__(config, InsightSender(sender, counters))
+
+    def send_event(self, event: Any) -> None:
+        if quiet.on and isinstance(event, FlagEvent):
+            self._counters.suppressed += 1
+            return
+        self._counters.accept()
+        super().send_event(event)
+
+
+def processor_factory(counters: Counters) -> Callable[[Any, Any], InsightProcessor]:
+    """The ``Config.event_processor_imp`` building an :class:`InsightProcessor`."""
+
+    def build(config: Any, sender: Any) -> InsightProcessor:
+        return InsightProcessor(config, sender, counters)
+
+    return build
+
+
+def redact(items: list[dict[str, Any]]) -> int:
+    """Remove private properties (listed under the marker) from insight items in place.
+
+    :returns: how many users had private properties removed.
+    """
+    count = 0
+    for item in items:
+        user = item.get("user") if isinstance(item, dict) else None
+        if not isinstance(user, dict) or not user.get("customizedProperties"):
+            continue
+        props: list[dict[str, Any]] = user["customizedProperties"]
+        hidden: set[str] = set()
+        for prop in props:
+            if prop.get("name") == PRIVATE_MARKER:
+                hidden.update(json.loads(prop.get("value") or "[]"))
+        if hidden or any(p.get("name") == PRIVATE_MARKER for p in props):
+            hidden.add(PRIVATE_MARKER)
+            user["customizedProperties"] = [p for p in props if p.get("name") not in hidden]
+            count += 1
+    return count
+
+
+class InsightSender(Sender):  # type: ignore[misc]
+    """Wraps the SDK's HTTP sender: private attributes never leave the process."""
+
+    def __init__(self, inner: Any, counters: Counters) -> None:
+        self._inner = inner
+        self._counters = counters
+
+    def postJson(self, url: str, json_str: str, fetch_response: bool = True) -> str | None:
+        events = 0
+        try:
+            items = json.loads(json_str)
+            events = len(items) if isinstance(items, list) else 1
+            if isinstance(items, list) and PRIVATE_MARKER in json_str:
+                self._counters.redacted_users += redact(items)
+                json_str = json.dumps(items)
+            answer = self._inner.postJson(url, json_str, fetch_response=True)
+        except Exception:
+            self._counters.finished(events, ok=False)
+            raise
+        self._counters.finished(events, ok=answer is not None)
+        return answer if fetch_response else None
+
+    def stop(self) -> None:
+        self._inner.stop()

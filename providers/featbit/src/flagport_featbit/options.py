@@ -1,0 +1,127 @@
+"""Options of the ``featbit`` provider.
+
+Set them in code (``Flagport(provider="featbit", env_secret=...)``), in the
+environment (``FLAGPORT_FEATBIT_ENV_SECRET``) or in ``flagport.toml`` (``[featbit]``);
+the client does the layering, this module only declares and checks them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from flagport.provider import ProviderOptions
+
+__all__ = ["FeatBitOptions"]
+
+
+def _how_to_set(option: str) -> str:
+    return (
+        f"set it in code ({option}=...), in the environment "
+        f"(FLAGPORT_FEATBIT_{option.upper()}) or in flagport.toml ([featbit] {option} = ...)"
+    )
+
+
+class FeatBitOptions(ProviderOptions):
+    """How to reach FeatBit (or run without it) and how to batch events."""
+
+    env_secret: SecretStr | None = Field(
+        None,
+        description="The environment's server-side secret. Required unless offline.",
+    )
+    streaming_url: str | None = Field(
+        None,
+        description="The evaluation server's websocket base URL (ws:// or wss://); "
+        "the SDK appends /streaming. Required unless offline.",
+    )
+    event_url: str | None = Field(
+        None,
+        description="The evaluation server's HTTP base URL (http:// or https://) that "
+        "receives insight events at /api/public/insight/track. Required unless offline.",
+    )
+    start_wait: float = Field(
+        5.0,
+        ge=0,
+        description="Seconds start() waits for the first data-sync; after that the "
+        "provider serves defaults (PROVIDER_NOT_READY) and keeps connecting.",
+    )
+    offline: bool = Field(False, description="Make no network connection; answer from `bootstrap`.")
+    bootstrap: Path | dict[str, Any] | None = Field(
+        None,
+        description="Definitions for offline mode: a JSON file path, or the data-sync "
+        'message itself ({"messageType": "data-sync", "data": {"eventType": "full", '
+        '"featureFlags": [...], "segments": [...]}}).',
+    )
+    events_flush_interval: float = Field(
+        1.0, gt=0, le=3.0, description="Seconds between insight batches (the SDK caps it at 3)."
+    )
+    events_max_in_queue: int = Field(
+        10_000, gt=0, description="Events queued before the SDK starts dropping them."
+    )
+    streaming_first_retry_delay: float = Field(
+        1.0,
+        gt=0,
+        le=60.0,
+        description="Seconds before the first reconnection attempt (then exponential backoff).",
+    )
+    connect_timeout: float = Field(
+        5.0, gt=0, le=10.0, description="Websocket connection timeout in seconds."
+    )
+    quiet_sdk_logs: bool = Field(
+        True,
+        description="Raise the `fbclient` logger to WARNING when it has no level of its "
+        "own: the SDK logs every single evaluation at INFO.",
+    )
+
+    @field_validator("streaming_url", "event_url")
+    @classmethod
+    def _strip_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        return value or None
+
+    @model_validator(mode="after")
+    def _check_mode(self) -> Self:
+        if self.offline:
+            if self.bootstrap is None:
+                raise ValueError(
+                    "offline=true needs 'bootstrap' (a path to, or the content of, a FeatBit "
+                    "data-sync message); " + _how_to_set("bootstrap")
+                )
+            return self
+        if self.bootstrap is not None:
+            raise ValueError(
+                "'bootstrap' is only used offline: set offline=true as well "
+                "(FLAGPORT_FEATBIT_OFFLINE=1), or remove bootstrap to use the network"
+            )
+        missing = [
+            name
+            for name in ("env_secret", "streaming_url", "event_url")
+            if getattr(self, name) is None
+        ]
+        if self.env_secret is not None and not self.env_secret.get_secret_value().strip():
+            missing.insert(0, "env_secret")
+        if missing:
+            raise ValueError(
+                "; ".join(
+                    f"option {name!r} is required unless offline=true: {_how_to_set(name)}"
+                    for name in dict.fromkeys(missing)
+                )
+            )
+        secret = self.env_secret.get_secret_value() if self.env_secret else ""
+        if not secret.isascii():
+            raise ValueError("option 'env_secret' must be ASCII (FeatBit secrets are)")
+        for name, schemes in (
+            ("streaming_url", ("ws://", "wss://")),
+            ("event_url", ("http://", "https://")),
+        ):
+            url = getattr(self, name)
+            if not url.startswith(schemes) or len(url) <= len(schemes[0]) + 1:
+                raise ValueError(
+                    f"option {name!r} must be an absolute {' or '.join(schemes)} URL, "
+                    f"got {url!r}; {_how_to_set(name)}"
+                )
+        return self

@@ -1,0 +1,402 @@
+"""The ``featbit`` provider: flagport's API over FeatBit's Python SDK (``fbclient``).
+
+FeatBit has one kind of thing, the feature flag; flagport reads boolean flags as
+gates, and other flags as experiments (when a rule or the fall-through includes its
+traffic in experiments) or configs. The SDK returns defaults silently for unknown
+flags, so the provider keeps the known names, refreshed whenever FeatBit's storage
+accepts new definitions, and raises ``FlagNotFoundError`` itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from fbclient import Config, FBClient
+from fbclient.category import FEATURE_FLAGS
+from fbclient.config import WebSocketConfig
+from fbclient.status_types import StateType
+
+from flagport.errors import (
+    ConfigurationError,
+    FlagNotFoundError,
+    FlagportError,
+    Location,
+    ProviderNotReadyError,
+    TypeMismatchError,
+)
+from flagport.events.model import EventKind
+from flagport.provider import FlagNames, Provider, ProviderStatus
+from flagport.settings import validate_options
+from flagport_featbit._convert import (
+    USER_CACHE_KEY,
+    CompiledFlag,
+    check_data_sync,
+    compile_flags,
+    encode_metrics,
+    featbit_user,
+    warn_once,
+)
+from flagport_featbit._sdk import Counters, WatchedStorage, processor_factory, quiet
+from flagport_featbit.options import FeatBitOptions
+
+if TYPE_CHECKING:
+    from flagport.events.model import Event
+    from flagport.results import ConfigResult, ExperimentResult, GateResult
+    from flagport.user import User
+
+__all__ = ["FeatBitProvider"]
+
+logger = logging.getLogger("flagport.featbit")
+
+# Config requires both URLs even offline; nothing connects to them.
+_OFFLINE_EVENT_URL = "http://offline.invalid"
+_OFFLINE_STREAMING_URL = "ws://offline.invalid"
+
+
+def load_bootstrap(bootstrap: Any) -> str:
+    """Read and check offline definitions; return them as the JSON FeatBit accepts.
+
+    :param bootstrap: a path to a JSON file, or the data-sync message as a mapping.
+    :raises ConfigurationError: the file is missing or is not a valid data-sync message.
+    """
+    if isinstance(bootstrap, Mapping):
+        source, payload = "option bootstrap", bootstrap
+    else:
+        source = str(bootstrap)
+        try:
+            text = open(bootstrap, encoding="utf-8").read()  # noqa: SIM115
+        except OSError as exc:
+            raise ConfigurationError(
+                f"featbit bootstrap {source!r} cannot be read ({exc.strerror}); fix the "
+                "'bootstrap' option (FLAGPORT_FEATBIT_BOOTSTRAP) to name a JSON file"
+            ) from None
+        try:
+            payload = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError(
+                "featbit bootstrap is not valid JSON",
+                [(Location(source, "", exc.lineno), f"{exc.msg} (column {exc.colno})")],
+            ) from None
+    message, problems = check_data_sync(payload)
+    if problems:
+        raise ConfigurationError(
+            "featbit bootstrap is not a FeatBit data-sync message "
+            '({"messageType": "data-sync", "data": {"eventType": "full", "featureFlags": '
+            '[...], "segments": [...]}})',
+            [(Location(source, path), text) for path, text in problems],
+        )
+    return json.dumps(message)
+
+
+class FeatBitProvider(Provider):
+    """Gates, experiments, configs and events from FeatBit.
+
+    :param options: validated :class:`~flagport_featbit.FeatBitOptions`.
+    """
+
+    name = "featbit"
+    Options = FeatBitOptions
+    options: FeatBitOptions
+    # FeatBit records an insight event on every evaluation itself; flagport's own
+    # exposure events still reach log_event, which sends only the manual ones.
+    logs_own_exposures = False
+
+    def __init__(self, options: FeatBitOptions) -> None:
+        super().__init__(options)
+        self._bootstrap = load_bootstrap(options.bootstrap) if options.offline else None
+        self._client: Any = None
+        self._pid = 0
+        self._start_lock = threading.Lock()
+        self._tables_lock = threading.Lock()
+        self._compiled: dict[str, CompiledFlag] | None = None
+        # The hot path reads these two without a lock: each is replaced, never mutated.
+        self._gates: dict[str, CompiledFlag] = {}
+        self._flags: dict[str, CompiledFlag] = {}
+        self._names = FlagNames()
+        self._ready = False
+        self._counters = Counters()
+        self._updates = 0
+        self._offline_events = 0
+
+    @classmethod
+    def from_options(cls, **options: Any) -> FeatBitProvider:
+        """Validate ``options`` and build the provider.
+
+        :raises ConfigurationError: an option is unknown, ill-typed or missing.
+        """
+        validated = validate_options(
+            cls.Options, options, {k: f"argument {k}" for k in options}, "provider 'featbit'"
+        )
+        return cls(validated)
+
+    # -- lifecycle -----------------------------------------------------------------
+    def start(self) -> None:
+        """Connect (or load the bootstrap) and wait up to ``start_wait`` for definitions."""
+        with self._start_lock:
+            if self._client is not None or self.status is ProviderStatus.SHUT_DOWN:
+                return
+            opts = self.options
+            if opts.quiet_sdk_logs:
+                sdk_logger = logging.getLogger("fbclient")
+                if sdk_logger.level == logging.NOTSET:
+                    sdk_logger.setLevel(logging.WARNING)
+            storage = WatchedStorage(self._definitions_changed)
+            secret = opts.env_secret.get_secret_value() if opts.env_secret else "offline"
+            self._pid = os.getpid()
+            if opts.offline:
+                config = Config(
+                    secret,
+                    _OFFLINE_EVENT_URL,
+                    _OFFLINE_STREAMING_URL,
+                    offline=True,
+                    data_storage=storage,
+                )
+                client = FBClient(config, start_wait=0)
+                self._client = client
+                if not client.initialize_from_external_json(self._bootstrap):
+                    self._client = None
+                    _stop(client, 1.0)
+                    raise ConfigurationError(
+                        "FeatBit rejected the bootstrap (its flags need an 'updatedAt' "
+                        "timestamp after 1970); fix the 'bootstrap' option"
+                    )
+            else:
+                config = Config(
+                    secret,
+                    opts.event_url,
+                    opts.streaming_url,
+                    streaming_first_retry_delay=opts.streaming_first_retry_delay,
+                    events_max_in_queue=opts.events_max_in_queue,
+                    events_flush_interval=opts.events_flush_interval,
+                    data_storage=storage,
+                    event_processor_imp=processor_factory(self._counters),
+                    websocket=WebSocketConfig(timeout=opts.connect_timeout),
+                )
+                # Blocks for at most start_wait; afterwards the SDK keeps retrying.
+                client = FBClient(config, start_wait=opts.start_wait)
+                self._client = client
+            client.update_status_provider.add_listener(self._state_changed)
+            with self._tables_lock:
+                self._publish()
+            if not self._ready:
+                logger.warning(
+                    "flagport featbit: no definitions from %s within start_wait=%ss; serving "
+                    "defaults (PROVIDER_NOT_READY) while the SDK keeps connecting",
+                    opts.streaming_url,
+                    opts.start_wait,
+                )
+
+    def _definitions_changed(self, storage: WatchedStorage) -> None:
+        # Runs on the SDK's streaming thread (or the caller's, offline); must not wait
+        # for start(), which may be blocked in FBClient's constructor waiting for us.
+        compiled = compile_flags(storage.get_all(FEATURE_FLAGS))
+        with self._tables_lock:
+            self._compiled = compiled
+            self._updates += 1
+            self._publish()
+
+    def _publish(self) -> None:
+        compiled = self._compiled
+        if compiled is None or self._client is None or self.status is ProviderStatus.SHUT_DOWN:
+            return
+        gates = {k: f for k, f in compiled.items() if f.is_gate}
+        self._flags = compiled
+        self._gates = gates
+        self._names = FlagNames(
+            gates=frozenset(gates),
+            experiments=frozenset(
+                k for k, f in compiled.items() if not f.is_gate and f.is_experiment
+            ),
+            configs=frozenset(
+                k for k, f in compiled.items() if not f.is_gate and not f.is_experiment
+            ),
+        )
+        self._ready = True
+        self.status = ProviderStatus.READY
+
+    def _state_changed(self, state: Any) -> None:
+        if self.status is ProviderStatus.SHUT_DOWN:
+            return
+        kind = state.state_type
+        if kind is StateType.OK and self._ready:
+            self.status = ProviderStatus.READY
+        elif kind is StateType.INTERRUPTED and self._ready:
+            self.status = ProviderStatus.STALE
+        elif kind is StateType.OFF and state.error_track is not None:
+            logger.error(
+                "flagport featbit: FeatBit stopped streaming for good (%s: %s); check "
+                "env_secret and streaming_url. Definitions will not update",
+                state.error_track.error_type,
+                state.error_track.message,
+            )
+            self.status = ProviderStatus.ERROR
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Send queued insight events now and wait (at most ``timeout``) until posted."""
+        client = self._client
+        if client is None or self.options.offline or self._pid != os.getpid():
+            return
+        target = self._counters.accepted_total
+        client.flush()
+        if not self._counters.wait_for(target, timeout):
+            logger.warning(
+                "flagport featbit: %d event(s) not yet posted after flush(timeout=%s)",
+                target - self._counters.delivered - self._counters.failed,
+                timeout,
+            )
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Deliver queued events and stop FeatBit's threads, within ``timeout`` seconds.
+
+        Events are flushed first: FBClient.stop() stops streaming before it sends the
+        last batch, and that step can stall for ``connect_timeout`` + 1 seconds.
+        """
+        deadline = time.monotonic() + timeout
+        if self.status is not ProviderStatus.SHUT_DOWN:
+            self.flush(timeout)
+        with self._start_lock, self._tables_lock:
+            if self.status is ProviderStatus.SHUT_DOWN:
+                return
+            self.status = ProviderStatus.SHUT_DOWN
+            self._ready = False
+            self._gates = {}
+            self._flags = {}
+            client = self._client
+        # A client inherited through fork() has no threads here and its stop() waits
+        # forever for them; it is left alone (the flagport client builds a new one).
+        if client is not None and self._pid == os.getpid():
+            _stop(client, max(0.0, deadline - time.monotonic()))
+
+    # -- evaluation ----------------------------------------------------------------
+    def _missing(self, name: str, kind: str) -> FlagportError:
+        if self.status is ProviderStatus.SHUT_DOWN:
+            return ProviderNotReadyError("the featbit provider was shut down")
+        if not self._ready:
+            if self._client is None:
+                return ProviderNotReadyError("the featbit provider has not been started")
+            return ProviderNotReadyError(
+                f"FeatBit has not delivered flag definitions yet "
+                f"(streaming_url={self.options.streaming_url!r})"
+            )
+        flag = self._flags.get(name)
+        if flag is not None:
+            wanted = "boolean" if kind == "gate" else "non-boolean"
+            return TypeMismatchError(
+                f"{name!r} is a FeatBit {flag.variation_type} flag; a {kind} needs a {wanted} flag"
+            )
+        return FlagNotFoundError(f"FeatBit does not know the {kind} {name!r}")
+
+    def check_gate(self, user: User, name: str, *, expose: bool = True) -> bool:
+        if name not in self._gates:
+            raise self._missing(name, "gate")
+        attrs = user.provider_cache.get(USER_CACHE_KEY) or featbit_user(user)
+        if expose:
+            return self._client.variation(name, attrs, False) is True
+        quiet.on = True
+        try:
+            return self._client.variation(name, attrs, False) is True
+        finally:
+            quiet.on = False
+
+    def _evaluate(self, kind: str, flag: CompiledFlag, user: User, expose: bool) -> Any:
+        attrs = user.provider_cache.get(USER_CACHE_KEY) or featbit_user(user)
+        if expose:
+            detail = self._client.variation_detail(flag.key, attrs, None)
+        else:
+            quiet.on = True
+            try:
+                detail = self._client.variation_detail(flag.key, attrs, None)
+            finally:
+                quiet.on = False
+        vid = detail.variation_id
+        if vid is not None and vid not in flag.values:
+            # Definitions changed between our lookup and the SDK's: use the newer ones.
+            flag = self._flags.get(flag.key, flag)
+        return flag.result(kind, detail.reason, vid)
+
+    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
+        flag = self._gates.get(name)
+        if flag is None:
+            raise self._missing(name, "gate")
+        result: GateResult = self._evaluate("gate", flag, user, expose)
+        return result
+
+    def evaluate_experiment(
+        self, user: User, name: str, *, expose: bool = True
+    ) -> ExperimentResult:
+        # Any flag can be an experiment: a boolean A/B test serves {"value": true/false}.
+        flag = self._flags.get(name)
+        if flag is None:
+            raise self._missing(name, "experiment")
+        result: ExperimentResult = self._evaluate("experiment", flag, user, expose)
+        return result
+
+    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
+        flag = self._flags.get(name)
+        if flag is None or flag.is_gate:
+            raise self._missing(name, "config")
+        result: ConfigResult = self._evaluate("config", flag, user, expose)
+        return result
+
+    def names(self) -> FlagNames:
+        return self._names
+
+    # -- events ----------------------------------------------------------------------
+    def log_event(self, event: Event) -> None:
+        """Send a custom event as FeatBit metrics, or a manual exposure as an insight.
+
+        Automatic exposures are skipped: FeatBit already recorded the evaluation.
+        """
+        client = self._client
+        if client is None or self.status is ProviderStatus.SHUT_DOWN:
+            raise ProviderNotReadyError("the featbit provider is not running; event not sent")
+        if self.options.offline:
+            self._offline_events += 1
+            warn_once(
+                "offline-events",
+                "flagport featbit: offline mode sends no events to FeatBit (flagport's own "
+                "event sinks still receive them)",
+            )
+            return
+        attrs = featbit_user(event.user)
+        if event.kind is EventKind.EXPOSURE:
+            if event.metadata.get("manual"):
+                # FeatBit's exposure record is an evaluation insight: evaluate again.
+                client.variation_detail(event.name, attrs, None)
+            return
+        client.track_metrics(attrs, encode_metrics(event))
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            **self._counters.as_dict(),
+            "definition_updates": self._updates,
+            "flags": len(self._flags),
+            "offline_events_not_sent": self._offline_events,
+        }
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        if isinstance(self.options.bootstrap, Mapping):
+            info["options"]["bootstrap"] = "<data-sync message>"
+        return info
+
+
+def _stop(client: Any, timeout: float) -> None:
+    # FBClient.stop() waits on events without timeouts in places; run it on a daemon
+    # thread so shutdown() returns in time even when the SDK does not.
+    worker = threading.Thread(target=client.stop, name="flagport-featbit-stop", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        # Events were flushed before; what remains is the SDK closing its websocket.
+        logger.info(
+            "flagport featbit: FeatBit's stop() still running after %.1fs; it finishes "
+            "in the background",
+            timeout,
+        )
