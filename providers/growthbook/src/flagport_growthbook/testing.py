@@ -76,7 +76,10 @@ class GrowthBookLoopback:
         self._httpd.daemon_threads = True
         self.port: int = self._httpd.server_address[1]
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="growthbook-loopback", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="growthbook-loopback",
+            daemon=True,
         )
 
     # -- lifecycle -----------------------------------------------------------------

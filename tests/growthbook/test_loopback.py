@@ -1,0 +1,236 @@
+"""The provider against a loopback server speaking GrowthBook's wire protocol."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from flagport import ErrorCode, Flagport, Reason, User
+from flagport.provider import ProviderStatus
+from flagport_growthbook import GrowthBookProvider
+from flagport_growthbook.testing import GrowthBookLoopback
+
+USER = User(
+    user_id="u-1",
+    email="a@b.c",
+    country="US",
+    custom={"plan": "pro", "tags": ["x", "y"]},
+    private={"ssn": "123-45-6789"},
+    custom_ids={"company_id": "c-7"},
+)
+
+
+def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
+
+
+@pytest.fixture
+def client_for(server: GrowthBookLoopback) -> Iterator[Callable[..., Flagport]]:
+    made: list[Flagport] = []
+
+    def make(**overrides: Any) -> Flagport:
+        fp = Flagport(provider="growthbook", strict=True, **server.options(**overrides))
+        made.append(fp)
+        return fp
+
+    yield make
+    for fp in made:
+        fp.shutdown(timeout=3)
+
+
+def _client_threads(before: set[threading.Thread]) -> list[str]:
+    # The loopback server's own request threads are not the client's business.
+    return [
+        t.name
+        for t in set(threading.enumerate()) - before
+        if "process_request_thread" not in t.name
+    ]
+
+
+def with_discount(payload: dict[str, Any], discount: float) -> dict[str, Any]:
+    changed = copy.deepcopy(payload)
+    changed["features"]["pricing"]["rules"][0]["force"] = {"discount": discount}
+    return changed
+
+
+def test_initial_load_over_http(
+    server: GrowthBookLoopback, client_for: Callable[..., Flagport]
+) -> None:
+    fp = client_for()
+    assert fp.check_gate(USER, "new_checkout") is True
+    assert fp.get_config(USER, "pricing").get("discount", 0.0) == 0.1
+    assert fp.provider.status is ProviderStatus.READY
+    method, path, headers = next(r for r in server.requests if r[1].startswith("/api/features/"))
+    assert (method, path) == ("GET", "/api/features/sdk-loopback")
+    assert headers["User-Agent"] == "Gb-Python-back"  # the SDK's own fetcher
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["features-event", "features-updated"])
+def test_streamed_change_becomes_visible(
+    server: GrowthBookLoopback,
+    client_for: Callable[..., Flagport],
+    payload: dict[str, Any],
+    inline: bool,
+) -> None:
+    fp = client_for(streaming=True, refresh_interval=0)
+    assert fp.get_config(USER, "pricing").get("discount", 0.0) == 0.1
+    assert server.wait_for_streams(1, timeout=5)
+    server.push(with_discount(payload, 0.25), inline=inline)
+    assert eventually(lambda: fp.get_config(USER, "pricing").get("discount", 0.0) == 0.25)
+
+
+def test_polled_change_becomes_visible(
+    server: GrowthBookLoopback, client_for: Callable[..., Flagport], payload: dict[str, Any]
+) -> None:
+    fp = client_for(refresh_interval=0.2)
+    assert fp.get_config(USER, "pricing").get("discount", 0.0) == 0.1
+    server.set_payload(with_discount(payload, 0.3))
+    assert eventually(lambda: fp.get_config(USER, "pricing").get("discount", 0.0) == 0.3)
+    # Unchanged payloads are answered 304 and change nothing.
+    reloads = fp.provider.stats()["reloads"]
+    fetches = server.feature_fetches()
+    assert eventually(lambda: server.feature_fetches() >= fetches + 2)
+    assert fp.provider.stats()["reloads"] == reloads
+
+
+def test_custom_event_reaches_the_ingestor(
+    server: GrowthBookLoopback, client_for: Callable[..., Flagport]
+) -> None:
+    fp = client_for()
+    fp.log_event(USER, "purchase", 9.99, {"sku": "A1", "qty": 2})
+    fp.flush(timeout=5)
+    rows = server.wait_for_events(lambda r: r["event_name"] == "purchase")
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["properties_json"] == {"sku": "A1", "qty": 2, "value": 9.99}
+    assert row["user_id"] == "u-1"
+    assert row["device_id"] == "u-1"
+    assert row["context_json"] == {
+        "email": "a@b.c",
+        "country": "US",
+        "plan": "pro",
+        "tags": ["x", "y"],
+        "company_id": "c-7",
+    }
+    assert "123-45-6789" not in repr(server.batches)
+    batch = server.batches[0]
+    assert batch["query"] == {"client_key": ["sdk-loopback"]}
+    assert batch["headers"]["Content-Type"] == "text/plain"
+    assert batch["headers"]["User-Agent"].startswith("growthbook-python-sdk/")
+
+
+def test_metadata_value_clash_is_kept_under_another_key(
+    server: GrowthBookLoopback, client_for: Callable[..., Flagport], caplog: Any
+) -> None:
+    fp = client_for()
+    fp.log_event(USER, "refund", 5.0, {"value": "gift card"})
+    fp.flush(timeout=5)
+    (row,) = server.wait_for_events(lambda r: r["event_name"] == "refund")
+    assert row["properties_json"] == {"value": 5.0, "metadata_value": "gift card"}
+
+
+def test_experiment_exposure_is_an_experiment_viewed_row(
+    server: GrowthBookLoopback, client_for: Callable[..., Flagport]
+) -> None:
+    fp = client_for()
+    result = fp.get_experiment(USER, "button_color")
+    fp.get_experiment(USER, "button_color")  # de-duplicated by flagport
+    fp.get_experiment(USER, "button_color", expose=False)
+    fp.flush(timeout=5)
+    rows = server.wait_for_events(lambda r: r["event_name"] == "$$experiment_viewed")
+    time.sleep(0.3)
+    assert len(server.wait_for_events(lambda r: r["event_name"] == "$$experiment_viewed")) == 1
+    props = rows[0]["properties_json"]
+    groups = ["control", "blue", "green"]
+    assert props == {
+        "experiment_id": "button_color",
+        "variation_id": groups.index(result.group or ""),
+        "variation_key": result.group,
+        "in_experiment": True,
+        "hash_used": True,
+        "hash_attribute": "id",
+        "hash_value": "u-1",
+    }
+    assert "ssn" not in rows[0]["context_json"]
+
+
+def test_manual_gate_exposure_is_a_feature_evaluated_row(
+    server: GrowthBookLoopback, client_for: Callable[..., Flagport]
+) -> None:
+    fp = client_for()
+    fp.log_exposure(USER, "new_checkout", kind="gate")
+    fp.flush(timeout=5)
+    (row,) = server.wait_for_events(lambda r: r["event_name"] == "$$feature_evaluated")
+    assert row["properties_json"]["feature_key"] == "new_checkout"
+    assert row["properties_json"]["feature_value"] is True
+    assert row["properties_json"]["rule_id"] == "fr_us"
+
+
+def test_server_down_at_start_then_back(payload: dict[str, Any]) -> None:
+    first = GrowthBookLoopback(payload).start()
+    port = first.port
+    first.stop()  # nothing listens on the port now: connections are refused
+    provider = GrowthBookProvider.from_options(
+        **first.options(init_timeout=0.3, retry_interval=0.1, streaming=True)
+    )
+    fp = Flagport(provider, strict=False)
+    try:
+        started = time.monotonic()
+        result = fp.get_gate(USER, "new_checkout")
+        assert time.monotonic() - started < 5  # bounded by init_timeout, not a hang
+        assert (result.value, result.error_code) == (False, ErrorCode.PROVIDER_NOT_READY)
+        assert fp.get_config(USER, "pricing", default={"discount": 0.5}).get("discount") == 0.5
+        with GrowthBookLoopback(payload, port=port) as second:
+            assert eventually(lambda: fp.get_gate(USER, "new_checkout").error_code is None)
+            gate = fp.get_gate(USER, "new_checkout")
+            assert (gate.value, gate.reason) == (True, Reason.TARGETING_MATCH)
+            assert fp.provider.status is ProviderStatus.READY
+            # The stream opened once the server was back: pushes arrive.
+            assert second.wait_for_streams(1, timeout=5)
+            second.push(with_discount(payload, 0.4))
+            assert eventually(lambda: fp.get_config(USER, "pricing").get("discount") == 0.4)
+    finally:
+        fp.shutdown(timeout=3)
+
+
+def test_shutdown_delivers_queued_events_and_is_bounded(server: GrowthBookLoopback) -> None:
+    before = set(threading.enumerate())
+    fp = Flagport(
+        provider="growthbook",
+        **server.options(streaming=True, events_flush_interval=30, events_batch_size=1000),
+    )
+    fp.check_gate(USER, "new_checkout")
+    assert server.wait_for_streams(1, timeout=5)
+    for i in range(5):
+        fp.log_event(USER, "click", i)
+    started = time.monotonic()
+    fp.shutdown(timeout=5)
+    assert time.monotonic() - started < 5
+    clicks = server.wait_for_events(lambda r: r["event_name"] == "click", count=5, timeout=1)
+    assert sorted(r["properties_json"]["value"] for r in clicks) == [0, 1, 2, 3, 4]
+    assert eventually(lambda: not _client_threads(before)), _client_threads(before)
+
+
+def test_bad_payload_from_server_keeps_last_good_definitions(
+    server: GrowthBookLoopback, client_for: Callable[..., Flagport], payload: dict[str, Any]
+) -> None:
+    fp = client_for(streaming=True, refresh_interval=0)
+    assert fp.check_gate(USER, "new_checkout") is True
+    assert server.wait_for_streams(1)
+    broken = copy.deepcopy(payload)
+    broken["features"]["new_checkout"]["rules"][0]["not_a_rule_field"] = 1
+    server.push(broken)
+    fixed = with_discount(payload, 0.2)
+    server.push(fixed)
+    assert eventually(lambda: fp.get_config(USER, "pricing").get("discount") == 0.2)
+    assert fp.check_gate(USER, "new_checkout") is True
