@@ -94,6 +94,9 @@ class Flagport:
         self._after_evaluation: Any = None
         self._on_event: Any = None
         self._on_provider_error: Any = None
+        # Resolved now too, not only at start: a value served by an override never
+        # starts the provider, yet observers must see it.
+        self._resolve_observers()
         self._wire_provider(self._provider)
         _clients.add(self)
 
@@ -118,6 +121,22 @@ class Flagport:
     def _wire_provider(self, provider: Provider) -> None:
         provider.emit = self._emit
 
+    def _resolve_observers(self) -> None:
+        # Once, not per call, so that a hook nobody implements costs nothing; again at
+        # start, for plugins registered after construction.
+        hook = get_plugin_manager().hook
+        self._after_evaluation = (
+            hook.flagport_after_evaluation
+            if hook.flagport_after_evaluation.get_hookimpls()
+            else None
+        )
+        self._on_event = hook.flagport_on_event if hook.flagport_on_event.get_hookimpls() else None
+        self._on_provider_error = (
+            hook.flagport_on_provider_error
+            if hook.flagport_on_provider_error.get_hookimpls()
+            else None
+        )
+
     def _start(self) -> Provider:
         with self._lock:
             if self._started:
@@ -126,20 +145,7 @@ class Flagport:
                 from flagport.errors import ProviderNotReadyError
 
                 raise ProviderNotReadyError("this flagport client was shut down")
-            hook = get_plugin_manager().hook
-            self._after_evaluation = (
-                hook.flagport_after_evaluation
-                if hook.flagport_after_evaluation.get_hookimpls()
-                else None
-            )
-            self._on_event = (
-                hook.flagport_on_event if hook.flagport_on_event.get_hookimpls() else None
-            )
-            self._on_provider_error = (
-                hook.flagport_on_provider_error
-                if hook.flagport_on_provider_error.get_hookimpls()
-                else None
-            )
+            self._resolve_observers()
             try:
                 self._provider.start()
             except Exception as exc:
