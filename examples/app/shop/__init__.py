@@ -1,0 +1,1 @@
+"""A small shop whose checkout and search are driven by feature flags."""
