@@ -80,7 +80,10 @@ def parse_text(text: str, fmt: str, source: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        detail = " ".join(str(exc).split())
+        parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
+        detail = ", ".join(p for p in parts if p) or " ".join(str(exc).split())
+        if mark is not None:
+            detail += f" (column {mark.column + 1})"
     raise ConfigurationError(
         f"{source}: not valid {fmt.upper()}",
         [(Location(source, "", line), f"syntax error: {detail}; fix the syntax at this line")],
@@ -127,6 +130,11 @@ def _describe(error: Mapping[str, Any], allowed: tuple[str, ...] = ()) -> str:
     if kind == "missing":
         return f"required key {str(loc[-1])!r} is missing; add it"
     message = str(error["msg"])
+    if kind == "string_type" and isinstance(error.get("input"), bool):
+        return (
+            f"{message} (got {error['input']!r}: YAML reads on/off/yes/no as booleans; "
+            "put the value in quotes)"
+        )
     if kind == "literal_error" and "expected" in (ctx := error.get("ctx") or {}):
         message = f"must be {ctx['expected']}"
     return f"{message} (got {error.get('input')!r})"
