@@ -12,7 +12,7 @@ import click
 
 __all__ = ["cli", "main"]
 
-COMMAND_MODULES = ("flagport.cli.core", "flagport.cli.local")
+COMMAND_MODULES = ("flagport.cli.core", "flagport.cli.local", "flagport.cli.migrate")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

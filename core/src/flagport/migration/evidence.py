@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from flagport.errors import FlagNotFoundError
 from flagport.migration.compare import (
     NO_GROUP,
     chance_agreement,
@@ -134,20 +135,35 @@ class FlagEvidence:
         self.group_mismatches = 0
         self.value_mismatches = 0
         self.errors = [0, 0]
+        self.not_found = [0, 0]
         self.latency = (Reservoir(reservoir_size), Reservoir(reservoir_size))
         self.distribution: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
         self._lock = threading.Lock()
 
-    def error(self, side: int) -> None:
-        """Count a failed evaluation on ``side`` (:data:`OLD` or :data:`NEW`)."""
+    def error(self, side: int, error: BaseException | None = None) -> None:
+        """Count a failed evaluation on ``side`` (:data:`OLD` or :data:`NEW`).
+
+        :param error: the exception; a ``FlagNotFoundError`` is also counted apart,
+            because "the new provider does not have this flag yet" is its own finding.
+        """
         with self._lock:
             self.errors[side] += 1
+            if isinstance(error, FlagNotFoundError):
+                self.not_found[side] += 1
 
     def timing(self, old_ns: int, new_ns: int) -> None:
         """Record the cost of one evaluation on each side, in nanoseconds."""
         with self._lock:
             self.latency[OLD].add(old_ns)
             self.latency[NEW].add(new_ns)
+
+    def compare(self, old: Any, new: Any) -> Mismatch | None:
+        """Compare two results of this flag (or two booleans from ``check_gate``)."""
+        if self.kind == "experiment":
+            return self.experiment(old.group, old.value, new.group, new.value)
+        if isinstance(old, bool):
+            return self.value(old, new)
+        return self.value(old.value, new.value)
 
     def value(self, old: Any, new: Any) -> Mismatch | None:
         """Compare a gate's or a config's values."""
@@ -192,6 +208,7 @@ class FlagEvidence:
                 "mismatches": self.mismatches,
                 "mismatch_rate": self.mismatches / self.compared if self.compared else 0.0,
                 "errors": dict(zip(SIDES, self.errors, strict=True)),
+                "not_found": dict(zip(SIDES, self.not_found, strict=True)),
                 "latency_us": {side: self.latency[i].summary_us() for i, side in enumerate(SIDES)},
             }
             if self.kind == "experiment":

@@ -43,7 +43,7 @@ from flagport.settings import validate_options
 if TYPE_CHECKING:
     from flagport.user import User
 
-__all__ = ["MigrationProvider"]
+__all__ = ["MigrationProvider", "build_side"]
 
 logger = logging.getLogger("flagport.migration")
 
@@ -98,7 +98,12 @@ class _Everywhere(Mapping[str, str]):
         return 0
 
 
-def _build_inner(side: str, spec: Mapping[str, Any]) -> Provider:
+def build_side(side: str, spec: Mapping[str, Any]) -> Provider:
+    """Build one side of a migration from ``{"provider": NAME, ...options}``.
+
+    :param side: ``"from"`` or ``"to"``, for error locations (``migration.from.x``).
+    :raises ConfigurationError: unknown provider or bad options, located.
+    """
     options = dict(spec)
     name = options.pop("provider")
     prefix = f"migration.{side}"
@@ -142,8 +147,8 @@ class MigrationProvider(Provider):
 
     def __init__(self, options: MigrationOptions) -> None:
         super().__init__(options)
-        self.old = _build_inner("from", options.from_)
-        self.new = _build_inner("to", options.to)
+        self.old = build_side("from", options.from_)
+        self.new = build_side("to", options.to)
         self.old.emit = self._forward
         self.new.emit = self._forward
         self._sides = (self.old, self.new)
@@ -394,16 +399,16 @@ class MigrationProvider(Provider):
                 return self._dual(kind, user, name, expose, side)
         try:
             return self._methods[side][kind](user, name, expose=expose)
-        except Exception:
-            self.evidence.flag(name, _KIND_NAMES[kind]).error(side)
+        except Exception as exc:
+            self.evidence.flag(name, _KIND_NAMES[kind]).error(side, exc)
             raise
 
     def _dual(self, kind: int, user: User, name: str, expose: bool, side: int) -> Any:
         start = perf_counter_ns()
         try:
             served = self._methods[side][kind](user, name, expose=expose)
-        except Exception:
-            self.evidence.flag(name, _KIND_NAMES[kind]).error(side)
+        except Exception as exc:
+            self.evidence.flag(name, _KIND_NAMES[kind]).error(side, exc)
             raise
         served_ns = perf_counter_ns() - start
         other = 1 - side
@@ -424,8 +429,8 @@ class MigrationProvider(Provider):
         start = perf_counter_ns()
         try:
             answer = self._methods[other][kind](user, name, expose=False)
-        except Exception:
-            evidence.error(other)
+        except Exception as exc:
+            evidence.error(other, exc)
             return perf_counter_ns() - start
         spent = perf_counter_ns() - start
         if side == OLD:
@@ -434,12 +439,7 @@ class MigrationProvider(Provider):
         else:
             old, new = answer, served
             evidence.timing(spent, served_ns)
-        if kind == _CHECK:
-            mismatch = evidence.value(old, new)
-        elif kind == _EXPERIMENT:
-            mismatch = evidence.experiment(old.group, old.value, new.group, new.value)
-        else:
-            mismatch = evidence.value(old.value, new.value)
+        mismatch = evidence.compare(old, new)
         if mismatch is not None:
             self._mismatch(evidence, mismatch, user, side == NEW)
         return spent
