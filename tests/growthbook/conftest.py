@@ -16,7 +16,8 @@ def _load_scenario() -> Any:
     spec = importlib.util.spec_from_file_location(
         "flagport_growthbook_tests_scenario", Path(__file__).with_name("scenario.py")
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -222,15 +222,32 @@ def test_shutdown_delivers_queued_events_and_is_bounded(server: GrowthBookLoopba
 
 
 def test_bad_payload_from_server_keeps_last_good_definitions(
-    server: GrowthBookLoopback, client_for: Callable[..., Flagport], payload: dict[str, Any]
+    server: GrowthBookLoopback,
+    client_for: Callable[..., Flagport],
+    payload: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     fp = client_for(streaming=True, refresh_interval=0)
     assert fp.check_gate(USER, "new_checkout") is True
     assert server.wait_for_streams(1)
     broken = copy.deepcopy(payload)
-    broken["features"]["new_checkout"]["rules"][0]["not_a_rule_field"] = 1
+    broken["features"]["new_checkout"] = "not a feature"
+    broken["features"]["pricing"]["rules"][0]["force"] = {"discount": 0.9}
     server.push(broken)
-    fixed = with_discount(payload, 0.2)
-    server.push(fixed)
-    assert eventually(lambda: fp.get_config(USER, "pricing").get("discount") == 0.2)
+    assert eventually(lambda: "ignoring a payload" in caplog.text)
+    assert "features.new_checkout" in caplog.text
     assert fp.check_gate(USER, "new_checkout") is True
+    assert fp.get_config(USER, "pricing").get("discount") == 0.1
+    server.push(with_discount(payload, 0.2))
+    assert eventually(lambda: fp.get_config(USER, "pricing").get("discount") == 0.2)
+
+
+def test_encrypted_payloads_are_decrypted(payload: dict[str, Any]) -> None:
+    key = "Zvwv/+uhpFDznZ6SX28Yjg=="
+    with GrowthBookLoopback(payload, encryption_key=key) as server:
+        assert "encryptedFeatures" in server._body.decode()
+        with Flagport(
+            provider="growthbook", strict=True, **server.options(decryption_key=key)
+        ) as fp:
+            assert fp.check_gate(USER, "new_checkout") is True
+            assert fp.get_config(USER, "pricing").get("discount") == 0.1

@@ -37,9 +37,28 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlparse
 
-__all__ = ["GrowthBookLoopback"]
+__all__ = ["GrowthBookLoopback", "encrypt"]
 
 Row = dict[str, Any]
+
+
+def encrypt(plain: str, key: str) -> str:
+    """Encrypt a payload section the way GrowthBook does: ``base64(iv).base64(data)``.
+
+    AES-128-CBC with PKCS#7 padding and a random IV; ``key`` is base64 (16 bytes).
+    """
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    iv = os.urandom(16)
+    padder = padding.PKCS7(128).padder()
+    data = padder.update(plain.encode("utf-8")) + padder.finalize()
+    encryptor = Cipher(algorithms.AES128(base64.b64decode(key)), modes.CBC(iv)).encryptor()
+    sealed = encryptor.update(data) + encryptor.finalize()
+    return base64.b64encode(iv).decode() + "." + base64.b64encode(sealed).decode()
 
 
 class GrowthBookLoopback:
@@ -50,6 +69,8 @@ class GrowthBookLoopback:
     :param client_key: the SDK connection key it answers to.
     :param port: 0 for a free port; a fixed port to come back where a stopped
         server was (to test recovery).
+    :param encryption_key: serve ``encryptedFeatures`` (and ``encryptedSavedGroups``)
+        encrypted with this base64 AES-128 key, as an encrypted SDK connection does.
     """
 
     def __init__(
@@ -59,9 +80,11 @@ class GrowthBookLoopback:
         client_key: str = "sdk-loopback",
         host: str = "127.0.0.1",
         port: int = 0,
+        encryption_key: str | None = None,
     ) -> None:
         self.client_key = client_key
         self.host = host
+        self.encryption_key = encryption_key
         self._lock = threading.Condition()
         self._payload: dict[str, Any] = {}
         self._body = b""
@@ -141,7 +164,16 @@ class GrowthBookLoopback:
         )
         data.setdefault("status", 200)
         data["dateUpdated"] = datetime.now(UTC).isoformat(timespec="milliseconds")
-        body = json.dumps(data).encode("utf-8")
+        served = dict(data)
+        if self.encryption_key:
+            for section, encrypted in (
+                ("features", "encryptedFeatures"),
+                ("savedGroups", "encryptedSavedGroups"),
+            ):
+                if section in served:
+                    plain = json.dumps(served.pop(section))
+                    served[encrypted] = encrypt(plain, self.encryption_key)
+        body = json.dumps(served).encode("utf-8")
         with self._lock:
             self._payload = data
             self._body = body
