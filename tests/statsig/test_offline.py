@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -174,3 +175,42 @@ def test_not_ready_code_through_the_client() -> None:
         assert (result.value, result.error_code) == (True, ErrorCode.PROVIDER_NOT_READY)
     finally:
         client.shutdown(timeout=2)
+
+
+def test_threads_mixing_users_get_their_own_answers(fp: Flagport) -> None:
+    users = [
+        User(
+            user_id=f"t{i}",
+            country="US" if i % 3 == 0 else "DE",
+            custom={"plan": "pro" if i % 2 else "free"},
+        )
+        for i in range(60)
+    ]
+    expected = {
+        u.user_id: (
+            fp.check_gate(u, "new_checkout"),
+            fp.get_experiment(u, "button_color").group,
+            fp.get_config(u, "pricing").get("discount", -1.0),
+        )
+        for u in users
+    }
+    mismatches: list[str] = []
+
+    def work(offset: int) -> None:
+        for round_ in range(20):
+            for u in users[offset::4] + users[: offset + round_ % 3]:
+                got = (
+                    fp.check_gate(u, "new_checkout"),
+                    fp.get_experiment(u, "button_color").group,
+                    fp.get_config(u, "pricing").get("discount", -1.0),
+                )
+                if got != expected[u.user_id]:
+                    mismatches.append(f"{u.user_id}: {got} != {expected[u.user_id]}")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not mismatches
+    assert {v[2] for v in expected.values()} == {0.0, 0.1}

@@ -15,7 +15,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from statsig_python_core import (
@@ -25,6 +24,7 @@ from statsig_python_core import (
     ExperimentEvaluationOptions,
     FeatureGateEvaluationOptions,
     Statsig,
+    StatsigBasePy,
     StatsigOptions,
 )
 
@@ -206,7 +206,10 @@ class StatsigProvider(Provider):
             except Exception as exc:  # a timeout, or the SDK reporting a failure
                 logger.warning("flagport-statsig: initialisation did not finish: %s", exc)
             self._sdk = sdk
-            self._check = partial(Statsig.check_gate, sdk)
+            # The SDK's own method bound to the instance: skips the Python error-boundary
+            # wrapper the SDK puts on every instance (which prints errors and returns
+            # None); flagport's client turns exceptions into defaults itself.
+            self._check = StatsigBasePy.check_gate.__get__(sdk, Statsig)
             if details is not None:
                 self._init_source = details.source
                 if details.is_config_spec_ready:

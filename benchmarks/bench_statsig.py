@@ -1,0 +1,130 @@
+"""flagport over Statsig vs the Statsig SDK itself, offline, in one process.
+
+Prints per-call medians (``timeit.repeat``) and the ratio flagport / SDK. The target
+for the gate check is <= 1.25x the direct SDK ``check_gate`` with a pre-built
+``StatsigUser``. Run: ``uv run python benchmarks/bench_statsig.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import timeit
+from collections.abc import Callable
+from typing import Any
+
+from statsig_python_core import (
+    DataStore,
+    DataStoreResponse,
+    FeatureGateEvaluationOptions,
+    Statsig,
+    StatsigOptions,
+    StatsigUser,
+)
+
+from flagport import Flagport, User
+from flagport_statsig.testing import scenario_specs
+
+NUMBER = 20_000
+REPEAT = 7
+
+
+class _Store(DataStore):  # the vendor's own offline recipe, for the baseline
+    def __init__(self, specs: str) -> None:
+        super().__init__()
+        self.specs = specs
+
+    def initialize(self) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        return None
+
+    def get(self, key: str) -> DataStoreResponse:
+        if "download_config_specs" in key:
+            return DataStoreResponse(result=self.specs, time=1)
+        return DataStoreResponse(result=None, time=None)
+
+    def set(self, key: str, value: str, time: int | None = None) -> None:
+        return None
+
+    def support_polling_updates_for(self, key: str) -> bool:
+        return False
+
+
+def medians_us(direct: Callable[[], Any], ours: Callable[[], Any]) -> tuple[float, float]:
+    """Median per-call microseconds of both, measured alternately so that load from
+    other processes on the machine affects both sides alike."""
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(REPEAT):
+        a += timeit.repeat(direct, number=NUMBER, repeat=1)
+        b += timeit.repeat(ours, number=NUMBER, repeat=1)
+    return statistics.median(a) / NUMBER * 1e6, statistics.median(b) / NUMBER * 1e6
+
+
+def main() -> None:
+    specs = scenario_specs()
+    sdk = Statsig(
+        "secret-bench",
+        StatsigOptions(
+            disable_network=True,
+            data_store=_Store(json.dumps(specs)),
+            disable_country_lookup=True,
+            output_log_level="none",
+        ),
+    )
+    sdk.initialize().wait(10)
+    fp = Flagport(provider="statsig", offline=True, bootstrap=specs)
+
+    us_su = StatsigUser(user_id="bench-us", country="US", custom={"plan": "pro"})
+    de_su = StatsigUser(user_id="bench-de", country="DE", custom={"plan": "free"})
+    us = User(user_id="bench-us", country="US", custom={"plan": "pro"})
+    de = User(user_id="bench-de", country="DE", custom={"plan": "free"})
+    quiet = FeatureGateEvaluationOptions(disable_exposure_logging=True)
+    assert fp.check_gate(us, "new_checkout") is sdk.check_gate(us_su, "new_checkout")
+    assert fp.check_gate(de, "new_checkout") is sdk.check_gate(de_su, "new_checkout")
+
+    rows = [
+        (
+            "check_gate, US user (first rule)",
+            lambda: sdk.check_gate(us_su, "new_checkout"),
+            lambda: fp.check_gate(us, "new_checkout"),
+        ),
+        (
+            "check_gate, DE user (50% rollout)",
+            lambda: sdk.check_gate(de_su, "new_checkout"),
+            lambda: fp.check_gate(de, "new_checkout"),
+        ),
+        (
+            "check_gate, no exposure",
+            lambda: sdk.check_gate(us_su, "new_checkout", quiet),
+            lambda: fp.check_gate(us, "new_checkout", expose=False),
+        ),
+        (
+            "get_gate (with reason) vs get_feature_gate",
+            lambda: sdk.get_feature_gate(us_su, "new_checkout").value,
+            lambda: fp.get_gate(us, "new_checkout").value,
+        ),
+        (
+            "experiment group",
+            lambda: sdk.get_experiment(us_su, "button_color").group_name,
+            lambda: fp.get_experiment(us, "button_color").group,
+        ),
+        (
+            "config value",
+            lambda: sdk.get_dynamic_config(us_su, "pricing").get_value(),
+            lambda: fp.get_config(us, "pricing").value,
+        ),
+    ]
+    print(f"Statsig offline, timeit.repeat(number={NUMBER}, repeat={REPEAT}), median per call")
+    print(f"{'operation':44} {'SDK us':>8} {'flagport us':>12} {'ratio':>7}")
+    for label, direct, ours in rows:
+        d, o = medians_us(direct, ours)
+        print(f"{label:44} {d:8.3f} {o:12.3f} {o / d:6.2f}x")
+    fp.shutdown()
+    sdk.shutdown().wait(5)
+
+
+if __name__ == "__main__":
+    main()
