@@ -283,7 +283,7 @@ def _run_experiment(client: Any, old: dict[str, Any], new: dict[str, Any], **opt
     users = [User(user_id=f"u{i}") for i in range(2000)]
     for u in users:
         fp.get_experiment(u, "button_color")
-    return p.stats()["flags"]["button_color"]["experiment"]
+    return p.stats()["flags"]["button_color"]["split"]
 
 
 GROUPS = {"control": {"color": "gray"}, "blue": {"color": "blue"}}

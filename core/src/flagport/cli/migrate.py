@@ -111,8 +111,13 @@ def _agreement(data: Mapping[str, Any]) -> float | None:
 
 
 def _p_value(data: Mapping[str, Any]) -> float | None:
-    exp = data.get("experiment")
-    return float(exp["chi_square"]["p_value"]) if exp else None
+    split = data.get("split")
+    return float(split["chi_square"]["p_value"]) if split else None
+
+
+def _chance(data: Mapping[str, Any]) -> float | None:
+    split = data.get("split")
+    return float(split["chance_agreement"]) if split else None
 
 
 def _table(title: str, flags: Mapping[str, dict[str, Any]], *, with_stage: bool) -> Table:
@@ -121,17 +126,13 @@ def _table(title: str, flags: Mapping[str, dict[str, Any]], *, with_stage: bool)
     table.add_column("kind")
     if with_stage:
         table.add_column("stage")
-    for column in ("compared", "agree", "errors from/to"):
+    for column in ("compared", "agree", "by chance", "split p", "errors"):
         table.add_column(column, justify="right")
     table.add_column("verdict")
     for name, data in flags.items():
-        agreement = _agreement(data)
+        agreement, chance, p = _agreement(data), _chance(data), _p_value(data)
         verdict = data["assessment"]["verdict"]
         good = verdict in ("agree", "done", "new flag") or verdict.startswith("expected")
-        note = ""
-        p = _p_value(data)
-        if p is not None and data.get("compared"):
-            note = f" (chi² p={p:.3g})"
         row = [name, data.get("kind", "")]
         if with_stage:
             stage = data["assessment"]["stage"]
@@ -139,8 +140,10 @@ def _table(title: str, flags: Mapping[str, dict[str, Any]], *, with_stage: bool)
         row += [
             str(data.get("compared", 0)),
             "-" if agreement is None else f"{agreement:.2%}",
+            "-" if chance is None or not data.get("compared") else f"{chance:.2%}",
+            "-" if p is None or not data.get("compared") else f"{p:.3g}",
             f"{data['errors']['from']}/{data['errors']['to']}",
-            f"[{_COLOURS[good]}]{verdict}[/]{note}",
+            f"[{_COLOURS[good]}]{verdict}[/]",
         ]
         table.add_row(*row)
     return table

@@ -7,7 +7,7 @@ is removed. See ``docs/migration.md``.
 
 from __future__ import annotations
 
-from flagport.migration.compare import ChiSquare, Verdict, chi_square, experiment_verdict
+from flagport.migration.compare import ChiSquare, Verdict, chi_square, split_verdict
 from flagport.migration.evidence import Evidence, FlagEvidence, MismatchLog
 from flagport.migration.options import ControlFile, MigrationOptions, Stage
 from flagport.migration.provider import MigrationProvider
@@ -23,5 +23,5 @@ __all__ = [
     "Stage",
     "Verdict",
     "chi_square",
-    "experiment_verdict",
+    "split_verdict",
 ]

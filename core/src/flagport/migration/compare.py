@@ -4,7 +4,7 @@ Gates and configs are compared per user. Experiments are compared per user (the 
 group mapped to the new name, and the group's value) and as distributions with a
 chi-square test of homogeneity, because vendors bucket differently: two providers
 that split users 50/50 with different hashes put about half of the users in
-different groups while agreeing perfectly on the split. :func:`experiment_verdict`
+different groups while agreeing perfectly on the split. :func:`split_verdict`
 tells those cases apart.
 
 The chi-square p-value is computed here (regularized incomplete gamma function), so
@@ -25,8 +25,8 @@ __all__ = [
     "chi_square",
     "chi_square_sf",
     "differing_keys",
-    "experiment_verdict",
     "same_value",
+    "split_verdict",
 ]
 
 NO_GROUP = "(none)"
@@ -164,17 +164,21 @@ def chance_agreement(a: Mapping[str, int], b: Mapping[str, int]) -> float:
 
 
 class Verdict:
-    """What the evidence about an experiment says (plain strings, for JSON and tables)."""
+    """What the evidence about a flag says (plain strings, for JSON and tables).
+
+    ``DIFFERENT_BUCKETING`` means the same split with other users in each group:
+    per-user differences are expected, not a defect of the new definitions.
+    """
 
     INSUFFICIENT = "insufficient data"
     AGREE = "agree"
-    DIFFERENT_BUCKETING = "expected: different bucketing, same split"
-    DIFFERENT_SPLIT = "mismatch: the split differs"
-    DIFFERENT_VALUES = "mismatch: same group, different values"
+    DIFFERENT_BUCKETING = "expected: different bucketing"
+    DIFFERENT_SPLIT = "mismatch: split differs"
+    DIFFERENT_VALUES = "mismatch: values differ"
     MISMATCH = "mismatch"
 
 
-def experiment_verdict(
+def split_verdict(
     compared: int,
     group_mismatches: int,
     value_mismatches: int,
@@ -184,12 +188,13 @@ def experiment_verdict(
     agreement: float = 0.99,
     alpha: float = 0.01,
 ) -> str:
-    """Classify an experiment's evidence.
+    """Classify the evidence of an experiment (or of a gate, as a true/false split).
 
     Per-user group differences are *expected* when the new provider buckets with
     another hash: the split is the same (chi-square p >= ``alpha``), only which users
     land where differs. They are a *real* mismatch when the split itself differs, or
-    when users in the same group get different values.
+    when users in the same group get different values. A percentage rollout of a
+    gate behaves like a two-group experiment.
 
     :param compared: evaluations compared.
     :param group_mismatches: comparisons whose (mapped) groups differ.

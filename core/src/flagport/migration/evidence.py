@@ -29,8 +29,8 @@ from flagport.migration.compare import (
     chance_agreement,
     chi_square,
     differing_keys,
-    experiment_verdict,
     same_value,
+    split_verdict,
 )
 from flagport.results import thaw
 
@@ -43,6 +43,7 @@ __all__ = [
     "MismatchLog",
     "Reservoir",
     "UnitHasher",
+    "split_summary",
 ]
 
 logger = logging.getLogger("flagport.migration")
@@ -138,6 +139,7 @@ class FlagEvidence:
         self.not_found = [0, 0]
         self.latency = (Reservoir(reservoir_size), Reservoir(reservoir_size))
         self.distribution: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
+        self.passes = [0, 0]  # gates: how often each side said True
         self._lock = threading.Lock()
 
     def error(self, side: int, error: BaseException | None = None) -> None:
@@ -170,6 +172,10 @@ class FlagEvidence:
         equal = old is new or same_value(old, new)
         with self._lock:
             self.compared += 1
+            if old is True:
+                self.passes[OLD] += 1
+            if new is True:
+                self.passes[NEW] += 1
             if equal:
                 return None
             self.mismatches += 1
@@ -200,13 +206,20 @@ class FlagEvidence:
         )
 
     def to_dict(self, *, min_sample: int = 100, agreement: float = 0.99) -> dict[str, Any]:
-        """JSON-ready evidence, with the experiment verdict when it is one."""
+        """JSON-ready evidence; gates and experiments add their ``split``.
+
+        The split is the distribution of users over groups (gates: over true and
+        false) on each side, the chi-square test between them, the agreement two
+        independent bucketings would reach by chance, and the verdict.
+        """
         with self._lock:
+            compared = self.compared
             data: dict[str, Any] = {
+                "name": self.name,
                 "kind": self.kind,
-                "compared": self.compared,
+                "compared": compared,
                 "mismatches": self.mismatches,
-                "mismatch_rate": self.mismatches / self.compared if self.compared else 0.0,
+                "mismatch_rate": self.mismatches / compared if compared else 0.0,
                 "errors": dict(zip(SIDES, self.errors, strict=True)),
                 "not_found": dict(zip(SIDES, self.not_found, strict=True)),
                 "latency_us": {side: self.latency[i].summary_us() for i, side in enumerate(SIDES)},
@@ -214,24 +227,50 @@ class FlagEvidence:
             if self.kind == "experiment":
                 old, new = dict(self.distribution[OLD]), dict(self.distribution[NEW])
                 group_mismatches, value_mismatches = self.group_mismatches, self.value_mismatches
-        if self.kind == "experiment":
-            test = chi_square(old, new)
-            data["experiment"] = {
-                "group_mismatches": group_mismatches,
-                "value_mismatches": value_mismatches,
-                "distribution": {"from": old, "to": new},
-                "chi_square": test.to_dict(),
-                "chance_agreement": chance_agreement(old, new),
-                "verdict": experiment_verdict(
-                    self.compared,
-                    group_mismatches,
-                    value_mismatches,
-                    test,
-                    min_sample=min_sample,
-                    agreement=agreement,
-                ),
-            }
+            else:
+                old = {"true": self.passes[OLD], "false": compared - self.passes[OLD]}
+                new = {"true": self.passes[NEW], "false": compared - self.passes[NEW]}
+                group_mismatches, value_mismatches = self.mismatches, 0
+        if self.kind != "config":
+            data["split"] = split_summary(
+                compared,
+                group_mismatches,
+                value_mismatches,
+                old,
+                new,
+                min_sample=min_sample,
+                agreement=agreement,
+            )
         return data
+
+
+def split_summary(
+    compared: int,
+    group_mismatches: int,
+    value_mismatches: int,
+    old: Mapping[str, int],
+    new: Mapping[str, int],
+    *,
+    min_sample: int = 100,
+    agreement: float = 0.99,
+) -> dict[str, Any]:
+    """The ``split`` section of a flag's evidence (see :meth:`FlagEvidence.to_dict`)."""
+    test = chi_square(old, new)
+    return {
+        "group_mismatches": group_mismatches,
+        "value_mismatches": value_mismatches,
+        "distribution": {"from": dict(old), "to": dict(new)},
+        "chi_square": test.to_dict(),
+        "chance_agreement": chance_agreement(old, new),
+        "verdict": split_verdict(
+            compared,
+            group_mismatches,
+            value_mismatches,
+            test,
+            min_sample=min_sample,
+            agreement=agreement,
+        ),
+    }
 
 
 class UnitHasher:

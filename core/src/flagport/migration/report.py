@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flagport.migration.compare import Verdict, chance_agreement, chi_square, experiment_verdict
+from flagport.migration.compare import Verdict, chi_square, split_verdict
+from flagport.migration.evidence import split_summary
 
 __all__ = ["Assessment", "LogContents", "assess", "find_flags", "merge_flags", "read_log"]
 
@@ -96,26 +97,30 @@ def merge_flags(runs: Iterable[Mapping[str, Mapping[str, Any]]]) -> dict[str, di
             for key in ("stage", "ramp"):
                 if key in data:
                     into[key] = data[key]
-            exp = data.get("experiment")
-            if exp:
+            split = data.get("split")
+            if split:
                 target = into.setdefault(
-                    "experiment",
-                    {"group_mismatches": 0, "value_mismatches": 0, "distribution": {}},
+                    "split", {"group_mismatches": 0, "value_mismatches": 0, "distribution": {}}
                 )
-                target["group_mismatches"] += int(exp.get("group_mismatches", 0))
-                target["value_mismatches"] += int(exp.get("value_mismatches", 0))
+                target["group_mismatches"] += int(split.get("group_mismatches", 0))
+                target["value_mismatches"] += int(split.get("value_mismatches", 0))
                 for side in ("from", "to"):
                     counts = Counter(target["distribution"].get(side, {}))
-                    counts.update(exp.get("distribution", {}).get(side, {}))
+                    counts.update(split.get("distribution", {}).get(side, {}))
                     target["distribution"][side] = dict(counts)
     for data in merged.values():
         compared = data["compared"]
         data["mismatch_rate"] = data["mismatches"] / compared if compared else 0.0
-        exp = data.get("experiment")
-        if exp:
-            old, new = exp["distribution"].get("from", {}), exp["distribution"].get("to", {})
-            exp["chi_square"] = chi_square(old, new).to_dict()
-            exp["chance_agreement"] = chance_agreement(old, new)
+        split = data.get("split")
+        if split:
+            dist = split["distribution"]
+            data["split"] = split_summary(
+                compared,
+                split["group_mismatches"],
+                split["value_mismatches"],
+                dist.get("from", {}),
+                dist.get("to", {}),
+            )
     return merged
 
 
@@ -163,14 +168,14 @@ class Assessment:
 
 def _verdict(data: Mapping[str, Any], threshold: float, min_sample: int) -> str:
     compared = int(data.get("compared", 0))
-    exp = data.get("experiment")
-    if exp:
-        old, new = exp["distribution"].get("from", {}), exp["distribution"].get("to", {})
-        return experiment_verdict(
+    split = data.get("split")
+    if split:
+        dist = split["distribution"]
+        return split_verdict(
             compared,
-            int(exp.get("group_mismatches", 0)),
-            int(exp.get("value_mismatches", 0)),
-            chi_square(old, new),
+            int(split.get("group_mismatches", 0)),
+            int(split.get("value_mismatches", 0)),
+            chi_square(dist.get("from", {}), dist.get("to", {})),
             min_sample=min_sample,
             agreement=threshold,
         )
@@ -191,7 +196,7 @@ def assess(
 
     A flag is ready when at least ``min_sample`` evaluations were compared, at least
     ``threshold`` of them agreed (for experiments: the same split, see
-    :func:`~flagport.migration.compare.experiment_verdict`) and the new provider's
+    :func:`~flagport.migration.compare.split_verdict`) and the new provider's
     error rate is below ``1 - threshold``. ``from`` may always move to ``shadow``
     (shadow serves the same answers; it only starts comparing) once the new provider
     has the flag.
@@ -244,8 +249,7 @@ def assess(
             f"{rate:.2%} of {compared} evaluations agree",
         )  # fmt: skip
     if verdict == Verdict.DIFFERENT_BUCKETING:
-        exp = data.get("experiment", {})
-        moved = int(exp.get("group_mismatches", 0)) / compared
+        moved = int(data.get("split", {}).get("group_mismatches", 0)) / compared
         return Assessment(
             current, verdict, True, following,
             f"same split, different bucketing: {moved:.0%} of users change group on the "
