@@ -18,6 +18,7 @@ from flagport._global import (
     set_client,
     setup,
     shutdown,
+    stats,
 )
 from flagport.client import Flagport
 from flagport.errors import (
@@ -36,6 +37,7 @@ from flagport.hookspecs import hookimpl
 from flagport.provider import FlagNames, Provider, ProviderOptions, ProviderStatus
 from flagport.reasons import ErrorCode, Reason
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult
+from flagport.scope import current_user, scope
 from flagport.user import User
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "TypeMismatchError",
     "User",
     "check_gate",
+    "current_user",
     "evaluate_all",
     "flush",
     "get_client",
@@ -72,7 +75,9 @@ __all__ = [
     "get_gate",
     "hookimpl",
     "log_event",
+    "scope",
     "set_client",
     "setup",
     "shutdown",
+    "stats",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 
 from flagport.client import Flagport
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult
+from flagport.scope import current_user
 from flagport.user import UserLike
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "set_client",
     "setup",
     "shutdown",
+    "stats",
 ]
 
 _client: Flagport | None = None
@@ -63,49 +65,71 @@ def get_client() -> Flagport:
     return client
 
 
-def check_gate(user: UserLike, name: str, *, default: bool = False) -> bool:
-    """``get_client().check_gate(...)``."""
-    return get_client().check_gate(user, name, default=default)
+def _resolve(user: UserLike | str, name: str | None) -> tuple[Any, str]:
+    """``(user, name)``, or ``(name,)`` with the user taken from the current scope."""
+    if name is not None:
+        return user, name
+    if not isinstance(user, str):
+        raise TypeError("a flag name is required: check_gate(user, name) or check_gate(name)")
+    # With no scope the client gets None and serves the default with INVALID_CONTEXT.
+    return current_user(), user
 
 
-def get_gate(user: UserLike, name: str, *, default: bool = False) -> GateResult:
-    """``get_client().get_gate(...)``."""
-    return get_client().get_gate(user, name, default=default)
+def check_gate(user: UserLike | str, name: str | None = None, *, default: bool = False) -> bool:
+    """``get_client().check_gate(user, name)``; ``check_gate(name)`` inside a scope."""
+    who, flag = _resolve(user, name)
+    return get_client().check_gate(who, flag, default=default)
+
+
+def get_gate(user: UserLike | str, name: str | None = None, *, default: bool = False) -> GateResult:
+    """``get_client().get_gate(user, name)``; ``get_gate(name)`` inside a scope."""
+    who, flag = _resolve(user, name)
+    return get_client().get_gate(who, flag, default=default)
 
 
 def get_experiment(
-    user: UserLike, name: str, *, default: Mapping[str, Any] | None = None
+    user: UserLike | str, name: str | None = None, *, default: Mapping[str, Any] | None = None
 ) -> ExperimentResult:
-    """``get_client().get_experiment(...)``."""
-    return get_client().get_experiment(user, name, default=default)
+    """``get_client().get_experiment(user, name)``; ``get_experiment(name)`` inside a scope."""
+    who, flag = _resolve(user, name)
+    return get_client().get_experiment(who, flag, default=default)
 
 
 def get_config(
-    user: UserLike, name: str, *, default: Mapping[str, Any] | None = None
+    user: UserLike | str, name: str | None = None, *, default: Mapping[str, Any] | None = None
 ) -> ConfigResult:
-    """``get_client().get_config(...)``."""
-    return get_client().get_config(user, name, default=default)
+    """``get_client().get_config(user, name)``; ``get_config(name)`` inside a scope."""
+    who, flag = _resolve(user, name)
+    return get_client().get_config(who, flag, default=default)
 
 
 def log_event(
-    user: UserLike,
-    name: str,
+    user: UserLike | str,
+    name: str | None = None,
     value: float | str | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> None:
-    """``get_client().log_event(...)``."""
-    get_client().log_event(user, name, value, metadata)
+    """``get_client().log_event(user, name, ...)``; ``log_event(name, ...)`` inside a scope.
+
+    Inside a scope, pass ``value`` and ``metadata`` by keyword.
+    """
+    who, event = _resolve(user, name)
+    get_client().log_event(who, event, value, metadata)
 
 
-def evaluate_all(user: UserLike) -> Evaluations:
-    """``get_client().evaluate_all(...)``."""
-    return get_client().evaluate_all(user)
+def evaluate_all(user: UserLike | None = None) -> Evaluations:
+    """``get_client().evaluate_all(user)``, for the scope's user when none is given."""
+    return get_client().evaluate_all(user if user is not None else current_user())  # type: ignore[arg-type]
 
 
-def flush(timeout: float = 5.0) -> None:
+def stats() -> dict[str, Any]:
+    """``get_client().stats()``."""
+    return get_client().stats()
+
+
+def flush(timeout: float = 5.0) -> bool:
     """Flush the process-wide client, if there is one."""
-    if _client is not None:
-        _client.flush(timeout)
+    return _client.flush(timeout) if _client is not None else True
 
 
 def shutdown(timeout: float = 5.0) -> None:

@@ -12,7 +12,8 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self, cast
@@ -20,6 +21,9 @@ from typing import Any, Self, cast
 from flagport.errors import FlagportError, GeneralError
 from flagport.events.exposures import ExposureDeduper
 from flagport.events.model import Event, EventKind, FlagKind
+from flagport.events.pipeline import EventPipeline, Record, record_event
+from flagport.events.settings import EventSettings
+from flagport.events.sinks import Sink
 from flagport.overrides import Overrides, global_overrides
 from flagport.plugins import get_plugin_manager, get_provider_class
 from flagport.provider import FlagNames, Provider, ProviderStatus
@@ -33,6 +37,7 @@ from flagport.results import (
     Result,
     freeze,
 )
+from flagport.scope import Scope, current_scope, scope
 from flagport.settings import Settings, load_settings, validate_options
 from flagport.user import User, UserLike, as_user
 
@@ -83,9 +88,18 @@ class Flagport:
             self._provider = cls(validated)
         self.strict = self.settings.strict
         self.overrides = Overrides(global_overrides)
-        self.exposures = ExposureDeduper(
-            window=float(self.settings.events.get("exposure_window", 3600.0))
+        self.event_settings = validate_options(
+            EventSettings,
+            self.settings.events,
+            {k: f"[events] {k}" for k in self.settings.events},
+            "events",
         )
+        self.exposures = ExposureDeduper(
+            self.event_settings.exposure_window, self.event_settings.exposure_max_keys
+        )
+        self.events = EventPipeline(self.event_settings, lambda: self.provider, _sink_factories())
+        self._counts = {"gate": 0, "experiment": 0, "config": 0, "errors": 0}
+        self._exposures_logged = 0
         self._lock = threading.RLock()
         self._started = False
         self._closed = False
@@ -172,20 +186,30 @@ class Flagport:
         self._started = False
         self._pid = os.getpid()
         self.exposures = ExposureDeduper(self.exposures.window, self.exposures.max_keys)
+        self.events.after_fork_in_child()
 
-    def flush(self, timeout: float = 5.0) -> None:
-        """Deliver queued events now, waiting at most ``timeout`` seconds."""
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Deliver queued events to every sink and the vendor, within ``timeout`` seconds.
+
+        :returns: False if some sink did not finish in time.
+        """
+        deadline = time.monotonic() + timeout
+        delivered = self.events.flush(timeout)
         if self._started:
-            self._guard(None, self._provider.flush, timeout)
+            self._guard(None, self._provider.flush, max(0.0, deadline - time.monotonic()))
+        return delivered
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Flush and stop the provider. Safe to call more than once."""
         with self._lock:
             if self._closed:
                 return
+            deadline = time.monotonic() + timeout
+            self.events.shutdown(timeout)
             self._closed = True
             if self._started:
-                self._guard(None, self._provider.shutdown, timeout)
+                remaining = max(0.0, deadline - time.monotonic())
+                self._guard(None, self._provider.shutdown, remaining)
             self._provider.status = ProviderStatus.SHUT_DOWN
             self._started = False
 
@@ -229,6 +253,7 @@ class Flagport:
     def _failure(self, kind: str, name: str, exc: BaseException) -> tuple[ErrorCode, str]:
         """Turn a provider exception into an error code, or re-raise it in strict mode."""
         code = exc.code if isinstance(exc, FlagportError) else ErrorCode.GENERAL
+        self._counts["errors"] += 1
         message = f"{type(exc).__name__}: {exc}"
         if self.strict:
             if isinstance(exc, FlagportError):
@@ -333,23 +358,36 @@ class Flagport:
         return result
 
     def _expose(self, user: User, result: ExperimentResult) -> None:
-        unit = user.user_id or ""
-        if self.exposures.first_time(unit, result.name, result.group or ""):
-            self._emit(
-                Event(
-                    kind=EventKind.EXPOSURE,
-                    name=result.name,
-                    user=user,
-                    provider=result.provider or self._provider.name,
-                    flag_kind=FlagKind.EXPERIMENT,
-                    group=result.group,
-                    rule_id=result.rule_id,
-                    metadata={"reason": result.reason.value},
+        group = result.group or ""
+        active = current_scope()
+        if (
+            active is not None
+            and active.user is user
+            and not active.first_exposure(result.name, group)
+        ):
+            return
+        if self.exposures.first_time(user.user_id or "", result.name, group):
+            self._exposures_logged += 1
+            self._submit(
+                (
+                    time.time(),
+                    EventKind.EXPOSURE,
+                    user,
+                    result.name,
+                    None,
+                    {"reason": result.reason.value},
+                    result.provider or self._provider.name,
+                    FlagKind.EXPERIMENT,
+                    result.group,
+                    result.rule_id,
                 )
             )
 
     def log_exposure(self, user: UserLike, name: str, *, kind: str = "experiment") -> None:
-        """Log an exposure by hand (for calls made with ``expose=False``)."""
+        """Log an exposure by hand, for an evaluation made with ``expose=False``.
+
+        Manual exposures are not de-duplicated: the caller decides when one happened.
+        """
         try:
             user = self._user(user)
             flag_kind = FlagKind(kind)
@@ -366,16 +404,19 @@ class Flagport:
         else:
             result = self.get_config(user, name, expose=False)
             group = result.rule_id
-        self._emit(
-            Event(
-                kind=EventKind.EXPOSURE,
-                name=name,
-                user=user,
-                provider=result.provider or self._provider.name,
-                flag_kind=flag_kind,
-                group=group,
-                rule_id=result.rule_id,
-                metadata={"reason": result.reason.value, "manual": True},
+        self._exposures_logged += 1
+        self._submit(
+            (
+                time.time(),
+                EventKind.EXPOSURE,
+                user,
+                name,
+                None,
+                {"reason": result.reason.value, "manual": True},
+                result.provider or self._provider.name,
+                flag_kind,
+                group,
+                result.rule_id,
             )
         )
 
@@ -475,41 +516,101 @@ class Flagport:
         value: float | str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        """Log a custom event (``purchase``, ``signup``…) for the user."""
+        """Log a custom event (``purchase``, ``signup``…) for the user.
+
+        Returns at once: delivery happens in batches on background threads.
+        """
         try:
-            event = Event(
-                name=name,
-                user=self._user(user),
-                value=value,
-                metadata=metadata or {},
-                time=time.time(),
-                provider=self._provider.name,
-            )
+            if type(user) is not User:
+                user = as_user(user)
+            if value is not None and type(value) is not float and type(value) is not str:
+                value = _event_value(value)
+            data = dict(metadata) if metadata else {}
         except Exception as exc:
             if self.strict:
                 raise GeneralError(f"invalid event {name!r}: {exc}") from exc
             logger.warning("flagport: event %r dropped: %s", name, exc)
             return
-        self._emit(event)
+        self._submit(
+            (
+                time.time(),
+                EventKind.CUSTOM,
+                user,
+                name,
+                value,
+                data,
+                self._provider.name,
+                None,
+                None,
+                None,
+            )
+        )
 
-    def _emit(self, event: Event) -> None:
+    def _submit(self, record: Record) -> None:
+        if not self._started and not self._closed:
+            self._start()
         if self._on_event is not None:
             try:
-                self._on_event(event=event)
+                self._on_event(event=record_event(record))
             except Exception:
                 logger.exception("flagport: an on_event observer failed")
-        provider = self._provider if self._started else self._start()
-        if event.kind is EventKind.EXPOSURE and (
-            provider.logs_own_exposures or event.metadata.get("reason") == Reason.OVERRIDE.value
-        ):
-            return
-        self._guard(event.name, provider.log_event, event)
+        self.events.submit(record)
+
+    def _emit(self, event: Event) -> None:
+        """Accept an event a provider reported through a vendor callback."""
+        if event.kind is EventKind.EXPOSURE:
+            self._exposures_logged += 1
+        self._submit(
+            (
+                event.time,
+                event.kind,
+                event.user,
+                event.name,
+                event.value,
+                dict(event.metadata),
+                event.provider,
+                event.flag_kind,
+                event.group,
+                event.rule_id,
+            )
+        )
+
+    def scope(self, user: UserLike) -> AbstractContextManager[Scope]:
+        """``with fp.scope(user):`` — the same as :func:`flagport.scope`."""
+        return scope(user)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters: evaluations, exposures, events per sink, and the provider's own."""
+        provider = self._provider
+        try:
+            provider_stats = provider.stats()
+        except Exception as exc:
+            provider_stats = {"error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "provider": {"name": provider.name, "status": provider.status.value, **provider_stats},
+            "evaluations": dict(self._counts),
+            "exposures": {"logged": self._exposures_logged, "remembered": len(self.exposures)},
+            "events": self.events.stats(),
+        }
 
     def _observe(self, user: Any, result: Result, kind: str) -> None:
         try:
             self._after_evaluation(user=user, result=result, kind=kind)
         except Exception:
             logger.exception("flagport: an after_evaluation observer failed")
+
+
+def _event_value(value: Any) -> float | str:
+    """Numbers become floats (as every vendor stores them); anything else its string form."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return str(value)
+
+
+def _sink_factories() -> dict[str, Callable[[EventSettings], Sink]]:
+    factories: dict[str, Callable[[EventSettings], Sink]] = {}
+    get_plugin_manager().hook.flagport_register_sinks(register=factories.__setitem__)
+    return factories
 
 
 def forget_exposures() -> None:

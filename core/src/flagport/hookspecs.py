@@ -14,6 +14,8 @@ import pluggy
 
 if TYPE_CHECKING:
     from flagport.events.model import Event
+    from flagport.events.settings import EventSettings
+    from flagport.events.sinks import Sink
     from flagport.provider import Provider
     from flagport.results import Result
     from flagport.user import User
@@ -32,6 +34,19 @@ def flagport_register_providers(register: Callable[[type[Provider]], None]) -> N
     name users select it by. A name registered by two plugins is an error naming both.
 
     :param register: the callback that records a provider class.
+    """
+
+
+@hookspec
+def flagport_register_sinks(
+    register: Callable[[str, Callable[[EventSettings], Sink]], None],
+) -> None:
+    """Register event sinks that settings can name in ``[events] sinks``.
+
+    Call ``register(name, factory)``; ``factory(settings)`` builds the sink when a
+    client's settings list ``name``.
+
+    :param register: the callback that records a sink factory.
     """
 
 

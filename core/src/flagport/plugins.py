@@ -44,6 +44,8 @@ _pm: pluggy.PluginManager | None = None
 _registry: dict[str, ProviderInfo] | None = None
 # plugin name -> (distribution, version), for messages and `flagport providers`
 _sources: dict[str, tuple[str, str]] = {}
+# plugins registered in code; they survive reset() until unregistered
+_runtime: list[tuple[object, str | None]] = []
 
 
 def _version(dist: str) -> str:
@@ -112,6 +114,8 @@ def get_plugin_manager() -> pluggy.PluginManager:
                 pm.register(module, name=module_name)
                 _sources[module_name] = ("flagport", _version("flagport"))
             _load_entry_points(pm)
+            for plugin, name in _runtime:
+                pm.register(plugin, name=name)
             pm.check_pending()
             _pm = pm
     return _pm
@@ -160,20 +164,26 @@ def register_plugin(plugin: object, name: str | None = None) -> None:
     pm = get_plugin_manager()
     with _lock:
         pm.register(plugin, name=name)
+        _runtime.append((plugin, name))
         _registry = None
 
 
 def unregister_plugin(plugin: object) -> None:
-    """Undo :func:`register_plugin`."""
+    """Undo :func:`register_plugin` (a no-op for a plugin that is not registered)."""
     global _registry
     pm = get_plugin_manager()
     with _lock:
-        pm.unregister(plugin)
+        _runtime[:] = [(p, n) for p, n in _runtime if p is not plugin]
+        if pm.is_registered(plugin):
+            pm.unregister(plugin)
         _registry = None
 
 
 def reset() -> None:
-    """Forget the plugin manager so the next call rebuilds it (for tests)."""
+    """Rebuild the plugin manager on next use, reloading entry points (for tests).
+
+    Plugins registered with :func:`register_plugin` are registered again.
+    """
     global _pm, _registry
     with _lock:
         _pm = None

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flagport.errors import InvalidContextError
+from flagport.results import thaw
 
 __all__ = ["BUILTIN_FIELDS", "User", "UserLike", "as_user"]
 
@@ -87,14 +88,19 @@ class User(BaseModel):
             return self.user_id
         return self.custom_ids.get(unit_type)
 
-    def to_event_dict(self) -> dict[str, Any]:
-        """The user as it appears in an event: everything but ``private``."""
+    @cached_property
+    def event_view(self) -> dict[str, Any]:
+        """The user as it appears in events (everything but ``private``); read-only, cached."""
         data: dict[str, Any] = {k: v for k in BUILTIN_FIELDS if (v := getattr(self, k)) is not None}
         if self.custom:
             data["custom"] = dict(self.custom)
         if self.custom_ids:
             data["custom_ids"] = dict(self.custom_ids)
         return data
+
+    def to_event_dict(self) -> dict[str, Any]:
+        """The user as it appears in an event: everything but ``private`` (a fresh copy)."""
+        return thaw(self.event_view)  # type: ignore[no-any-return]
 
 
 UserLike = User | Mapping[str, Any]

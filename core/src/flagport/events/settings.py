@@ -1,0 +1,41 @@
+"""Event settings: the ``[events]`` table of ``flagport.toml`` or ``events=`` in code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["EventSettings"]
+
+
+class EventSettings(BaseModel):
+    """Where events go and how they are batched."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    sinks: list[str | Callable[..., Any]] = Field(
+        default_factory=lambda: list[str | Callable[..., Any]](["provider"]),
+        description=(
+            "Sinks by name ('provider', 'jsonl', 'logging', or one a plugin registers), "
+            "'module:function' for a callable taking one Event, or the callable itself."
+        ),
+    )
+    jsonl_path: Path = Field(Path("flagport-events.jsonl"), description="File of the jsonl sink.")
+    logging_logger: str = Field("flagport.events", description="Logger of the logging sink.")
+    logging_level: str = Field("INFO", description="Level of the logging sink's records.")
+    max_queue: int = Field(
+        100_000, ge=1, description="Events held per sink; beyond it new events are dropped."
+    )
+    batch_size: int = Field(1000, ge=1, description="Events delivered to a sink at a time.")
+    flush_interval: float = Field(
+        1.0, gt=0, description="Seconds between deliveries when the batch does not fill."
+    )
+    exposure_window: float = Field(
+        3600.0, ge=0, description="Seconds a repeated (unit, flag, group) exposure is suppressed."
+    )
+    exposure_max_keys: int = Field(
+        100_000, ge=1, description="Exposures remembered for de-duplication (LRU)."
+    )

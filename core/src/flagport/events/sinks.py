@@ -1,0 +1,181 @@
+"""Event sinks: where the pipeline delivers events.
+
+A sink receives batches on its own worker thread. ``wants_models`` sinks get
+:class:`~flagport.Event` objects; the others get the same data as plain dicts,
+which is much cheaper to produce and is exactly ``Event.model_dump(mode="json")``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Protocol
+
+from pydantic_core import to_json
+
+from flagport.errors import ConfigurationError
+from flagport.events.model import Event, EventKind
+from flagport.events.settings import EventSettings
+
+if TYPE_CHECKING:
+    from flagport.provider import Provider
+
+__all__ = [
+    "CallableSink",
+    "JsonlSink",
+    "LoggingSink",
+    "ProviderSink",
+    "Sink",
+    "build_sink",
+]
+
+
+class Sink(Protocol):
+    """Something that takes batches of events.
+
+    :cvar name: how the sink appears in ``stats()``.
+    :cvar wants_models: True to receive :class:`Event` objects, False for dicts.
+    """
+
+    name: str
+    wants_models: bool
+
+    def deliver(self, batch: Sequence[Any]) -> None:
+        """Deliver a batch; raising counts the whole batch as failed for this sink."""
+
+    def close(self) -> None:
+        """Release resources (called once, at shutdown, on the worker's thread)."""
+
+
+class ProviderSink:
+    """The active provider's vendor event API."""
+
+    name = "provider"
+    wants_models = True
+
+    def __init__(self, provider: Callable[[], Provider]) -> None:
+        self._provider = provider
+
+    def deliver(self, batch: Sequence[Event]) -> None:
+        provider = self._provider()
+        own_exposures = provider.logs_own_exposures
+        for event in batch:
+            if event.kind is EventKind.EXPOSURE and (
+                own_exposures or event.metadata.get("reason") == "OVERRIDE"
+            ):
+                continue
+            provider.log_event(event)
+
+    def close(self) -> None:
+        return None
+
+
+class JsonlSink:
+    """One JSON object per line, appended to a file (opened per process)."""
+
+    name = "jsonl"
+    wants_models = False
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._file: IO[bytes] | None = None
+        self._pid = 0
+
+    def deliver(self, batch: Sequence[dict[str, Any]]) -> None:
+        if self._file is None or self._pid != os.getpid():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("ab")
+            self._pid = os.getpid()
+        self._file.write(b"".join(to_json(item) + b"\n" for item in batch))
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None and self._pid == os.getpid():
+            self._file.close()
+        self._file = None
+
+
+class LoggingSink:
+    """Each event as a JSON log record (structured logging pipelines pick it up)."""
+
+    name = "logging"
+    wants_models = False
+
+    def __init__(self, logger: str, level: str) -> None:
+        self._logger = logging.getLogger(logger)
+        self._level = logging.getLevelName(level.upper())
+        if not isinstance(self._level, int):
+            raise ConfigurationError(
+                f"[events] logging_level {level!r} is not a logging level; use INFO, DEBUG…"
+            )
+
+    def deliver(self, batch: Sequence[dict[str, Any]]) -> None:
+        if not self._logger.isEnabledFor(self._level):
+            return
+        for item in batch:
+            self._logger.log(self._level, "%s", to_json(item).decode(), extra={"event": item})
+
+    def close(self) -> None:
+        return None
+
+
+class CallableSink:
+    """Calls a function with each :class:`Event`."""
+
+    wants_models = True
+
+    def __init__(self, fn: Callable[[Event], Any], name: str | None = None) -> None:
+        self._fn = fn
+        self.name = name or getattr(fn, "__qualname__", repr(fn)).rpartition("<locals>.")[2]
+
+    def deliver(self, batch: Sequence[Event]) -> None:
+        for event in batch:
+            self._fn(event)
+
+    def close(self) -> None:
+        return None
+
+
+def _import_callable(spec: str) -> Callable[[Event], Any]:
+    module_name, _, attr = spec.partition(":")
+    try:
+        fn = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(
+            f"[events] sinks: cannot import {spec!r} ({exc}); give 'package.module:function'"
+        ) from None
+    if not callable(fn):
+        raise ConfigurationError(f"[events] sinks: {spec!r} is not callable")
+    return fn  # type: ignore[no-any-return]
+
+
+def build_sink(
+    spec: str | Callable[..., Any],
+    settings: EventSettings,
+    provider: Callable[[], Provider],
+    registered: dict[str, Callable[[EventSettings], Sink]],
+) -> Sink:
+    """Build the sink a ``sinks`` entry names.
+
+    :param registered: sink factories contributed by plugins, by name.
+    :raises ConfigurationError: the name is unknown or the callable cannot be imported.
+    """
+    if callable(spec):
+        return CallableSink(spec)
+    if spec == "provider":
+        return ProviderSink(provider)
+    if spec == "jsonl":
+        return JsonlSink(settings.jsonl_path)
+    if spec == "logging":
+        return LoggingSink(settings.logging_logger, settings.logging_level)
+    if spec in registered:
+        return registered[spec](settings)
+    if ":" in spec:
+        return CallableSink(_import_callable(spec), name=spec)
+    known = ["provider", "jsonl", "logging", *registered]
+    raise ConfigurationError(
+        f"[events] sinks: unknown sink {spec!r}; use one of {known} or 'module:function'"
+    )

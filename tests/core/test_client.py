@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import flagport
+from flagport import (
+    ErrorCode,
+    Flagport,
+    FlagportError,
+    GeneralError,
+    Reason,
+    User,
+    hookimpl,
+    plugins,
+)
+from flagport.provider import Provider
+from flagport.providers.passall import PassAllProvider
+from flagport.results import ConfigResult, ExperimentResult, GateResult
+
+USER = User(user_id="42", email="a@b.c", country="US", custom={"plan": "pro"})
+
+
+class Exploding(Provider):
+    """A provider whose every evaluation fails like a broken vendor SDK would."""
+
+    name = "exploding"
+
+    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
+        raise RuntimeError("vendor exploded")
+
+    def evaluate_experiment(
+        self, user: User, name: str, *, expose: bool = True
+    ) -> ExperimentResult:
+        raise RuntimeError("vendor exploded")
+
+    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
+        raise RuntimeError("vendor exploded")
+
+    def log_event(self, event: Any) -> None:
+        raise RuntimeError("vendor exploded")
+
+
+def exploding(strict: bool = False) -> Flagport:
+    return Flagport(Exploding(Exploding.Options()), strict=strict)
+
+
+def test_contract_calls_on_passall() -> None:
+    with Flagport(provider="passall") as fp:
+        assert fp.check_gate(USER, "new_checkout") is True
+        assert isinstance(fp.get_gate(USER, "new_checkout"), GateResult)
+        exp = fp.get_experiment(USER, "button_color")
+        assert (exp.group, exp.value, exp.get("color", "gray")) == (None, {}, "gray")
+        assert fp.get_config(USER, "pricing").get("discount", 0.0) == 0.0
+        fp.log_event(USER, "purchase", value=9.99, metadata={"sku": "A1"})
+        assert fp.evaluate_all(USER).to_dict() == {"gates": {}, "experiments": {}, "configs": {}}
+        fp.override_gate("new_checkout", False)
+        fp.override_experiment("button_color", group="blue", value={"color": "blue"})
+        fp.override_config("pricing", {"discount": 0.2})
+        assert fp.check_gate(USER, "new_checkout") is False
+        assert fp.get_experiment(USER, "button_color").get("color") == "blue"
+        assert fp.get_config(USER, "pricing").get("discount", 0.0) == 0.2
+        everything = fp.evaluate_all(USER)
+        assert set(everything.gates) == {"new_checkout"}
+        fp.clear_overrides()
+        assert fp.check_gate(USER, "new_checkout") is True
+        fp.flush()
+    fp.shutdown()
+
+
+def test_failures_serve_defaults_with_error_codes(caplog: pytest.LogCaptureFixture) -> None:
+    fp = exploding()
+    with caplog.at_level(logging.WARNING, logger="flagport"):
+        assert fp.check_gate(USER, "g") is False
+        assert fp.check_gate(USER, "g", default=True) is True
+        gate = fp.get_gate(USER, "g")
+        exp = fp.get_experiment(USER, "e", default={"color": "gray"})
+        cfg = fp.get_config(USER, "c")
+        fp.log_event(USER, "purchase")
+    assert (gate.value, gate.reason, gate.error_code) == (False, Reason.ERROR, ErrorCode.GENERAL)
+    assert "vendor exploded" in (gate.error_message or "")
+    assert (exp.group, exp.value, exp.error_code) == (None, {"color": "gray"}, ErrorCode.GENERAL)
+    assert (cfg.value, cfg.reason) == ({}, Reason.ERROR)
+    # logged once per flag, not once per call
+    assert sum("'g' served its default" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_strict_wraps_foreign_exceptions() -> None:
+    fp = exploding(strict=True)
+    with pytest.raises(GeneralError, match="vendor exploded") as info:
+        fp.check_gate(USER, "g")
+    assert isinstance(info.value, FlagportError)
+    assert isinstance(info.value.__cause__, RuntimeError)
+
+
+def test_invalid_user_is_invalid_context() -> None:
+    with Flagport(provider="passall") as fp:
+        assert fp.get_config(["not", "a", "user"], "c").error_code is ErrorCode.INVALID_CONTEXT  # type: ignore[arg-type]
+    with (
+        Flagport(provider="passall", strict=True) as fp,
+        pytest.raises(flagport.InvalidContextError),
+    ):
+        fp.check_gate("42", "g")  # type: ignore[arg-type]
+
+
+def test_dict_users_become_users_with_custom_attributes() -> None:
+    with Flagport(provider="passall") as fp:
+        fp.override_gate("g", False, user_id="7")
+        assert fp.check_gate({"user_id": 7, "plan": "pro"}, "g") is False
+        assert fp.check_gate({"user_id": "8"}, "g") is True
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.evaluations: list[tuple[str, str]] = []
+        self.events: list[str] = []
+        self.errors: list[str] = []
+
+    @hookimpl
+    def flagport_after_evaluation(self, user: User, result: Any, kind: str) -> None:
+        self.evaluations.append((kind, result.name))
+
+    @hookimpl
+    def flagport_on_event(self, event: Any) -> None:
+        self.events.append(event.name)
+
+    @hookimpl
+    def flagport_on_provider_error(self, provider: str, flag: str | None, error: Exception) -> None:
+        self.errors.append(f"{provider}:{flag}")
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    rec = Recorder()
+    plugins.register_plugin(rec, name="recorder")
+    yield rec
+    plugins.unregister_plugin(rec)
+
+
+def test_observer_hooks_see_evaluations_events_and_errors(recorder: Recorder) -> None:
+    fp = exploding()
+    fp.check_gate(USER, "g")
+    with Flagport(provider="passall") as ok:
+        ok.check_gate(USER, "g1")
+        ok.get_experiment(USER, "e1")
+        ok.log_event(USER, "purchase")
+    assert recorder.evaluations == [("gate", "g1"), ("experiment", "e1")]
+    assert recorder.events == ["purchase"]
+    assert recorder.errors == ["exploding:g"]
+
+
+def test_observers_are_resolved_once_at_start() -> None:
+    hook = plugins.get_plugin_manager().hook
+    with Flagport(provider="passall") as fp:
+        fp.check_gate(USER, "g")
+        assert (fp._after_evaluation is None) == (
+            not hook.flagport_after_evaluation.get_hookimpls()
+        )
+        assert (fp._on_event is None) == (not hook.flagport_on_event.get_hookimpls())
+
+
+def test_exposures_are_logged_once_per_unit_and_group() -> None:
+    seen: list[Any] = []
+    with Flagport(provider="passall", events={"sinks": ["provider", seen.append]}) as fp:
+        fp.override_experiment("button_color", group="blue", value={"color": "blue"})
+        for _ in range(3):
+            fp.get_experiment(USER, "button_color")
+        fp.get_experiment(USER, "button_color", expose=False)
+        fp.get_experiment(User(user_id="43"), "button_color")
+        fp.log_exposure(USER, "button_color")
+        assert fp.flush(timeout=10)
+        provider = fp.provider
+        assert isinstance(provider, PassAllProvider)
+        assert [(e.user.user_id, e.group, e.metadata.get("manual")) for e in seen] == [
+            ("42", "blue", None),
+            ("43", "blue", None),
+            ("42", "blue", True),
+        ]
+        # exposures of forced values stay out of the vendor's analysis
+        assert provider.events == []
+        assert fp.stats()["exposures"]["logged"] == 3
+
+
+def test_module_level_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    previous = flagport.set_client(None)
+    try:
+        monkeypatch.setenv("FLAGPORT_PROVIDER", "passall")
+        client = flagport.get_client()
+        assert client is flagport.get_client()
+        assert flagport.check_gate(USER, "g") is True
+        assert flagport.get_gate(USER, "g").value is True
+        assert flagport.get_experiment(USER, "e").group is None
+        assert flagport.get_config(USER, "c").value == {}
+        flagport.log_event(USER, "purchase", 1.0)
+        assert flagport.evaluate_all(USER).gates == {}
+        installed = flagport.setup(provider="passall", gate_value=False)
+        assert flagport.get_client() is installed
+        assert flagport.check_gate(USER, "g") is False
+        flagport.flush()
+        flagport.shutdown()
+        assert flagport.set_client(None) is None
+    finally:
+        flagport.set_client(previous)
+
+
+def _child(fp: Flagport, parent_provider_id: int, queue: Any) -> None:
+    queue.put(
+        (
+            fp.check_gate(USER, "g"),
+            id(fp.provider) != parent_provider_id,
+            fp.provider.status.value,
+            os.getpid(),
+        )
+    )
+    fp.shutdown()
+
+
+def test_forked_child_builds_its_own_provider() -> None:
+    fp = Flagport(provider="passall")
+    assert fp.check_gate(USER, "g") is True
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(fp, id(fp.provider), queue))
+    proc.start()
+    value, fresh, status, pid = queue.get(timeout=20)
+    proc.join(timeout=20)
+    assert (value, fresh, status) == (True, True, "READY")
+    assert pid != os.getpid()
+    assert proc.exitcode == 0
+    assert fp.check_gate(USER, "g") is True
+    fp.shutdown()

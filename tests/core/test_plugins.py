@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from flagport import ConfigurationError, Flagport, PluginError, hookimpl, plugins
+from flagport.provider import Provider
+from flagport.providers.passall import PassAllProvider
+
+
+@pytest.fixture(autouse=True)
+def fresh_plugin_manager() -> Iterator[None]:
+    plugins.reset()
+    yield
+    plugins.reset()
+
+
+def make_distribution(root: Path, dist: str, module: str, source: str, ep_name: str) -> None:
+    """Write an installed distribution (dist-info + module) that importlib.metadata finds."""
+    (root / f"{module}.py").write_text(source)
+    info = root / f"{dist}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[flagport]\n{ep_name} = {module}\n")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Path]:
+    sys.path.insert(0, str(tmp_path))
+    yield tmp_path
+    sys.path.remove(str(tmp_path))
+    for name in [m for m in sys.modules if m.startswith("fp_test_")]:
+        del sys.modules[name]
+
+
+def test_builtin_providers_are_registered_like_plugins() -> None:
+    info = plugins.provider_registry()["passall"]
+    assert info.provider_class is PassAllProvider
+    assert (info.distribution, info.plugin) == ("flagport", "flagport.providers.passall")
+
+
+def test_unknown_provider_lists_installed_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Flagport(provider="optimizely")
+    assert "unknown provider 'optimizely'" in str(info.value)
+    assert "passall" in str(info.value)
+
+
+def test_missing_vendor_provider_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLAGPORT_DISABLE_PLUGINS", "1")
+    with pytest.raises(ConfigurationError, match=r"pip install 'flagport\[statsig\]'"):
+        plugins.get_provider_class("statsig")
+
+
+def test_entry_point_plugin_is_loaded_with_its_distribution(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (
+        "from flagport import hookimpl\n"
+        "from flagport.providers.passall import PassAllProvider\n"
+        "class Echo(PassAllProvider):\n    name = 'echo'\n"
+        "@hookimpl\ndef flagport_register_providers(register):\n    register(Echo)\n"
+    )
+    make_distribution(site, "fp-test-echo", "fp_test_echo", source, "echo")
+    monkeypatch.setenv("FLAGPORT_PLUGINS", "echo")
+    info = plugins.provider_registry()["echo"]
+    assert (info.distribution, info.version, info.plugin) == ("fp-test-echo", "1.0", "echo")
+
+
+def test_plugin_import_failure_names_plugin_and_distribution(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_distribution(site, "fp-test-broken", "fp_test_broken", "import does_not_exist\n", "broken")
+    monkeypatch.setenv("FLAGPORT_PLUGINS", "broken")
+    with pytest.raises(PluginError) as info:
+        plugins.get_plugin_manager()
+    message = str(info.value)
+    assert "'broken'" in message
+    assert "'fp-test-broken'" in message
+    assert "does_not_exist" in message
+    assert isinstance(info.value.__cause__, ImportError)
+
+
+def test_disabling_entry_points_skips_broken_plugins(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_distribution(site, "fp-test-broken2", "fp_test_broken2", "raise RuntimeError\n", "broken2")
+    monkeypatch.setenv("FLAGPORT_DISABLE_PLUGINS", "1")
+    assert "passall" in plugins.provider_registry()
+
+
+class Duplicate:
+    class Other(PassAllProvider):
+        name = "passall"
+
+    @hookimpl
+    def flagport_register_providers(self, register: Callable[[type[Provider]], None]) -> None:
+        register(self.Other)
+
+
+def test_duplicate_provider_name_names_both_plugins() -> None:
+    duplicate = Duplicate()
+    plugins.register_plugin(duplicate, name="dup-plugin")
+    try:
+        with pytest.raises(PluginError) as info:
+            plugins.provider_registry()
+    finally:
+        plugins.unregister_plugin(duplicate)
+    assert "'passall' is registered twice" in str(info.value)
+    assert "flagport.providers.passall" in str(info.value)
+    assert "dup-plugin" in str(info.value)
+
+
+def test_every_hookspec_is_documented() -> None:
+    from flagport import hookspecs
+
+    names = [n for n in dir(hookspecs) if n.startswith("flagport_")]
+    assert names
+    for name in names:
+        doc = getattr(hookspecs, name).__doc__ or ""
+        assert ":param" in doc, f"{name} lacks :param: documentation"
