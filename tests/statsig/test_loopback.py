@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flagport import ErrorCode, Flagport, Reason, User
+from flagport import ErrorCode, Event, EventKind, FlagKind, Flagport, Reason, User
+from flagport_statsig import StatsigProvider
 from flagport_statsig.testing import StatsigLoopbackServer, scenario_specs
 
 US = User(
@@ -129,3 +130,32 @@ def test_shutdown_delivers_queued_events(server: StatsigLoopbackServer) -> None:
     assert sorted(e["value"] for e in server.custom_events("click")) == [
         float(i) for i in range(20)
     ]
+
+
+def test_manual_exposures_use_the_sdk_manual_api(server: StatsigLoopbackServer) -> None:
+    provider = StatsigProvider.from_options(**server.provider_options())
+    provider.start()
+    quiet = User(user_id="manual", country="US")
+    assert provider.check_gate(quiet, "new_checkout", expose=False) is True
+    for kind, name in [
+        (FlagKind.GATE, "new_checkout"),
+        (FlagKind.EXPERIMENT, "button_color"),
+        (FlagKind.CONFIG, "pricing"),
+    ]:
+        provider.log_event(
+            Event(
+                kind=EventKind.EXPOSURE,
+                name=name,
+                user=quiet,
+                flag_kind=kind,
+                metadata={"manual": True},
+            )
+        )
+    # an automatic exposure is not sent twice: the SDK logged it when it evaluated
+    provider.log_event(
+        Event(kind=EventKind.EXPOSURE, name="pricing", user=quiet, flag_kind=FlagKind.CONFIG)
+    )
+    provider.shutdown()
+    exposures = [e for e in server.exposures() if e["user"]["userID"] == "manual"]
+    assert len(exposures) == 3
+    assert all(e["metadata"].get("isManualExposure") == "true" for e in exposures)
