@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from flagport.provider import ProviderOptions
 
@@ -85,43 +87,56 @@ class FeatBitOptions(ProviderOptions):
 
     @model_validator(mode="after")
     def _check_mode(self) -> Self:
+        # Problems are reported per option (not as one model-level message) so that
+        # flagport names where each offending option came from.
+        problems: list[tuple[str, str]] = []
         if self.offline:
             if self.bootstrap is None:
-                raise ValueError(
-                    "offline=true needs 'bootstrap' (a path to, or the content of, a FeatBit "
-                    "data-sync message); " + _how_to_set("bootstrap")
+                problems.append(
+                    (
+                        "bootstrap",
+                        "offline=true needs the definitions to serve (a JSON file path, or "
+                        "the FeatBit data-sync message itself); " + _how_to_set("bootstrap"),
+                    )
                 )
-            return self
-        if self.bootstrap is not None:
-            raise ValueError(
-                "'bootstrap' is only used offline: set offline=true as well "
-                "(FLAGPORT_FEATBIT_OFFLINE=1), or remove bootstrap to use the network"
+        else:
+            if self.bootstrap is not None:
+                problems.append(
+                    (
+                        "bootstrap",
+                        "is only used offline: also set offline=true "
+                        "(FLAGPORT_FEATBIT_OFFLINE=1), or remove bootstrap to use the network",
+                    )
+                )
+            secret = self.env_secret.get_secret_value().strip() if self.env_secret else ""
+            if not secret:
+                problems.append(
+                    ("env_secret", "is required unless offline=true; " + _how_to_set("env_secret"))
+                )
+            elif not secret.isascii():
+                problems.append(("env_secret", "must be ASCII (FeatBit secrets are)"))
+            for name, schemes in (
+                ("streaming_url", ("ws", "wss")),
+                ("event_url", ("http", "https")),
+            ):
+                url = getattr(self, name)
+                if url is None:
+                    problems.append((name, "is required unless offline=true; " + _how_to_set(name)))
+                    continue
+                parts = urlsplit(url)
+                if parts.scheme not in schemes or not parts.netloc:
+                    wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+                    problems.append((name, f"must be an absolute {wanted} URL, got {url!r}"))
+        if problems:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("featbit_option", "{problem}", {"problem": text}),
+                        loc=(name,),
+                        input=None,
+                    )
+                    for name, text in problems
+                ],
             )
-        missing = [
-            name
-            for name in ("env_secret", "streaming_url", "event_url")
-            if getattr(self, name) is None
-        ]
-        if self.env_secret is not None and not self.env_secret.get_secret_value().strip():
-            missing.insert(0, "env_secret")
-        if missing:
-            raise ValueError(
-                "; ".join(
-                    f"option {name!r} is required unless offline=true: {_how_to_set(name)}"
-                    for name in dict.fromkeys(missing)
-                )
-            )
-        secret = self.env_secret.get_secret_value() if self.env_secret else ""
-        if not secret.isascii():
-            raise ValueError("option 'env_secret' must be ASCII (FeatBit secrets are)")
-        for name, schemes in (
-            ("streaming_url", ("ws://", "wss://")),
-            ("event_url", ("http://", "https://")),
-        ):
-            url = getattr(self, name)
-            if not url.startswith(schemes) or len(url) <= len(schemes[0]) + 1:
-                raise ValueError(
-                    f"option {name!r} must be an absolute {' or '.join(schemes)} URL, "
-                    f"got {url!r}; {_how_to_set(name)}"
-                )
         return self

@@ -57,6 +57,8 @@ logger = logging.getLogger("flagport.featbit")
 # Config requires both URLs even offline; nothing connects to them.
 _OFFLINE_EVENT_URL = "http://offline.invalid"
 _OFFLINE_STREAMING_URL = "ws://offline.invalid"
+# How long shutdown() waits for FBClient.stop() once events are delivered.
+_STOP_WAIT = 0.5
 
 
 def load_bootstrap(bootstrap: Any) -> str:
@@ -240,8 +242,12 @@ class FeatBitProvider(Provider):
     def flush(self, timeout: float = 5.0) -> None:
         """Send queued insight events now and wait (at most ``timeout``) until posted."""
         client = self._client
-        if client is None or self.options.offline or self._pid != os.getpid():
+        if client is None or self.options.offline or self.status is ProviderStatus.SHUT_DOWN:
             return
+        if self._pid == os.getpid():
+            self._flush(client, timeout)
+
+    def _flush(self, client: Any, timeout: float) -> None:
         target = self._counters.accepted_total
         client.flush()
         if not self._counters.wait_for(target, timeout):
@@ -254,12 +260,14 @@ class FeatBitProvider(Provider):
     def shutdown(self, timeout: float = 5.0) -> None:
         """Deliver queued events and stop FeatBit's threads, within ``timeout`` seconds.
 
-        Events are flushed first: FBClient.stop() stops streaming before it sends the
-        last batch, and that step can stall for ``connect_timeout`` + 1 seconds.
+        Evaluations and events are refused from the start, then queued events are
+        flushed and their delivery awaited; only then is FBClient.stop() called, on a
+        daemon thread, because it closes the websocket before it sends the last batch
+        and that step can stall for ``connect_timeout`` + 1 seconds (a race in the
+        websocket client). The stop is awaited briefly and otherwise finishes in the
+        background.
         """
         deadline = time.monotonic() + timeout
-        if self.status is not ProviderStatus.SHUT_DOWN:
-            self.flush(timeout)
         with self._start_lock, self._tables_lock:
             if self.status is ProviderStatus.SHUT_DOWN:
                 return
@@ -270,8 +278,11 @@ class FeatBitProvider(Provider):
             client = self._client
         # A client inherited through fork() has no threads here and its stop() waits
         # forever for them; it is left alone (the flagport client builds a new one).
-        if client is not None and self._pid == os.getpid():
-            _stop(client, max(0.0, deadline - time.monotonic()))
+        if client is None or self._pid != os.getpid():
+            return
+        if not self.options.offline:
+            self._flush(client, timeout)
+        _stop(client, min(_STOP_WAIT, max(0.0, deadline - time.monotonic())))
 
     # -- evaluation ----------------------------------------------------------------
     def _missing(self, name: str, kind: str) -> FlagportError:

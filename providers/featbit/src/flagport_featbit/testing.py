@@ -255,7 +255,7 @@ class FeatBitLoopback:
             self.host,
             self._ports[0],
             process_request=self._handshake,
-            close_timeout=1,
+            close_timeout=0.5,
             ping_interval=None,
             compression=None,
         )
@@ -367,7 +367,7 @@ class FeatBitLoopback:
 
     # -- websocket ------------------------------------------------------------------------
     def _handshake(self, connection: ServerConnection, request: Any) -> Any:
-        self.requests.append((request.path, dict(request.headers)))
+        self.requests.append((request.path, dict(request.headers.raw_items())))
         if not self.available:
             return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "loopback unavailable\n")
         if not request.path.startswith("/streaming"):
