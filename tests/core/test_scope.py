@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import flagport
+from flagport import ErrorCode, Event, Flagport, User
+
+ALICE = User(user_id="alice")
+BOB = User(user_id="bob")
+
+
+@pytest.fixture
+def client() -> Iterator[tuple[Flagport, list[Event]]]:
+    seen: list[Event] = []
+    fp = Flagport(provider="passall", events={"sinks": [seen.append], "exposure_window": 0})
+    fp.override_gate("beta", True, user_id="alice")
+    fp.override_gate("beta", False)
+    fp.override_experiment("button_color", group="blue", value={"color": "blue"})
+    previous = flagport.set_client(fp)
+    yield fp, seen
+    flagport.set_client(previous)
+    fp.shutdown()
+
+
+def test_shortcuts_use_the_scope_user(client: tuple[Flagport, list[Event]]) -> None:
+    with flagport.scope(ALICE):
+        assert flagport.current_user() is ALICE
+        assert flagport.check_gate("beta") is True
+        assert flagport.get_gate("beta").value is True
+        with flagport.scope(BOB):
+            assert flagport.check_gate("beta") is False
+        assert flagport.check_gate("beta") is True
+        assert flagport.get_experiment("button_color").group == "blue"
+        assert flagport.get_config("pricing").value == {}
+        flagport.log_event("purchase", value=3.5)
+    assert flagport.current_user() is None
+    # explicit users keep working inside and outside scopes
+    assert flagport.check_gate(ALICE, "beta") is True
+
+
+def test_without_a_scope_a_missing_user_is_invalid_context(
+    client: tuple[Flagport, list[Event]],
+) -> None:
+    result = flagport.get_gate("beta")
+    assert (result.value, result.error_code) == (False, ErrorCode.INVALID_CONTEXT)
+
+
+def test_exposures_are_deduplicated_per_scope(client: tuple[Flagport, list[Event]]) -> None:
+    fp, seen = client
+    for _ in range(2):  # two requests of the same user
+        with fp.scope(ALICE):
+            for _ in range(3):
+                flagport.get_experiment("button_color")
+    fp.flush()
+    # window 0 disables the global de-duplication: one exposure per request
+    assert [(e.kind.value, e.user.user_id) for e in seen] == [("exposure", "alice")] * 2
+
+
+def test_threads_have_their_own_scope(client: tuple[Flagport, list[Event]]) -> None:
+    results: dict[str, Any] = {}
+    barrier = threading.Barrier(2)
+
+    def request(user: User) -> None:
+        with flagport.scope(user):
+            barrier.wait(timeout=10)
+            results[user.user_id or ""] = (flagport.check_gate("beta"), flagport.current_user())
+
+    threads = [threading.Thread(target=request, args=(u,)) for u in (ALICE, BOB)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert results == {"alice": (True, ALICE), "bob": (False, BOB)}
+
+
+def test_asyncio_tasks_have_their_own_scope(client: tuple[Flagport, list[Event]]) -> None:
+    async def handler(user: User) -> tuple[bool, str | None]:
+        with flagport.scope(user):
+            await asyncio.sleep(0.01)
+            inner = await asyncio.create_task(asyncio.sleep(0, result=flagport.current_user()))
+            return flagport.check_gate("beta"), inner.user_id if inner else None
+
+    async def main() -> list[tuple[bool, str | None]]:
+        return await asyncio.gather(handler(ALICE), handler(BOB), handler(ALICE))
+
+    assert asyncio.run(main()) == [(True, "alice"), (False, "bob"), (True, "alice")]
+
+
+def test_stats_counts_evaluations_exposures_and_events(
+    client: tuple[Flagport, list[Event]],
+) -> None:
+    fp, _ = client
+    fp.check_gate(ALICE, "beta")
+    fp.get_experiment(ALICE, "button_color")
+    fp.get_config(ALICE, "pricing")
+    fp.log_event(ALICE, "purchase")
+    fp.flush()
+    stats = fp.stats()
+    assert stats["provider"] == {"name": "passall", "status": "READY"}
+    assert stats["exposures"]["logged"] == 1
+    assert stats["events"]["list.append"]["delivered"] == 2
