@@ -34,7 +34,7 @@ from flagport.errors import ConfigurationError, Location
 from flagport.events.model import Event, EventKind
 from flagport.migration.evidence import NEW, OLD, Evidence, FlagEvidence, MismatchLog, UnitHasher
 from flagport.migration.options import ControlFile, MigrationOptions, Stage
-from flagport.migration.ramp import BUCKETS, flag_offset, threshold, unit_point
+from flagport.migration.ramp import BUCKETS, threshold, unit_point
 from flagport.plugins import get_plugin_manager, get_provider_class
 from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.results import ConfigResult, ExperimentResult, GateResult
@@ -59,12 +59,13 @@ _STOP = object()
 class _Route:
     """How one flag is served: precomputed so the hot path only reads it."""
 
-    __slots__ = ("covered", "mode", "offset", "ramp", "stage")
+    __slots__ = ("cache_key", "covered", "flag", "mode", "ramp", "stage")
 
     def __init__(self, flag: str | None, stage: Stage, ramp: float | None) -> None:
         self.stage = stage
         self.ramp = ramp
-        self.offset = 0
+        self.flag = flag or ""
+        self.cache_key = ("flagport.migration.ramp", self.flag)
         self.covered = 0
         if stage is Stage.FROM:
             self.mode = _OLD_ONLY
@@ -79,7 +80,6 @@ class _Route:
                 self.mode = _NEW_SERVED
             else:
                 self.mode = _RAMP
-                self.offset = flag_offset(flag or "")
 
 
 class _Everywhere(Mapping[str, str]):
@@ -166,7 +166,6 @@ class MigrationProvider(Provider):
             hasher=UnitHasher(options.hash_salt.get_secret_value()),
             log=self._log,
         )
-        self._point_key = ("flagport.migration.unit_point", options.ramp_unit)
         self._bound_ns = int(options.secondary_timeout_ms * 1_000_000)
         self._auto = options.secondary_mode == "auto"
         inline = options.secondary_mode == "inline"
@@ -378,12 +377,14 @@ class MigrationProvider(Provider):
         return mode in (_NEW_ONLY, _NEW_SERVED) or (mode == _RAMP and self._ramped(user, route))
 
     def _ramped(self, user: User, route: _Route) -> bool:
+        # The point is cached on the user, so a request that evaluates a ramped flag
+        # several times hashes once.
         cache = user.provider_cache
-        point = cache.get(self._point_key)
+        point = cache.get(route.cache_key)
         if point is None:
             unit = user.unit(self.options.ramp_unit)
-            point = cache[self._point_key] = unit_point(unit) if unit else -1
-        return point >= 0 and (point + route.offset) % BUCKETS < route.covered
+            point = cache[route.cache_key] = unit_point(route.flag, unit) if unit else -1
+        return 0 <= point < route.covered
 
     def _evaluate(self, kind: int, user: User, name: str, expose: bool) -> Any:
         route = self._routes.get(name, self._default_route)

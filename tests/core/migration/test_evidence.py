@@ -1,0 +1,122 @@
+"""Per-flag evidence, the latency reservoir and the bounded mismatch log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flagport.errors import FlagNotFoundError, GeneralError
+from flagport.migration.evidence import (
+    NEW,
+    OLD,
+    Evidence,
+    FlagEvidence,
+    MismatchLog,
+    Reservoir,
+    UnitHasher,
+)
+from flagport.results import ExperimentResult, freeze
+
+
+def test_reservoir_is_bounded_and_percentiles_are_sane() -> None:
+    r = Reservoir(100)
+    for v in range(1, 10_001):
+        r.add(v * 1000)
+    assert len(r.samples) == 100
+    assert r.count == 10_000
+    p50, p99 = r.percentiles(50, 99)
+    assert 2_000_000 < p50 < 8_000_000  # a uniform sample of 1..10000 µs
+    assert p99 > p50
+    summary = r.summary_us()
+    assert summary["n"] == 10_000
+    assert summary["max"] <= 10_000
+
+
+def test_errors_count_flag_not_found_apart() -> None:
+    ev = FlagEvidence("f", "gate")
+    ev.error(NEW, FlagNotFoundError("f"))
+    ev.error(NEW, GeneralError("down"))
+    ev.error(OLD)
+    data = ev.to_dict()
+    assert data["errors"] == {"from": 1, "to": 2}
+    assert data["not_found"] == {"from": 0, "to": 1}
+
+
+def test_gate_split_counts_true_and_false() -> None:
+    ev = FlagEvidence("g", "gate")
+    for old, new in [(True, True), (True, False), (False, False), (False, True)]:
+        ev.compare(old, new)
+    split = ev.to_dict(min_sample=1)["split"]
+    assert split["distribution"] == {"from": {"true": 2, "false": 2}, "to": {"true": 2, "false": 2}}
+    assert split["group_mismatches"] == 2
+
+
+def test_experiment_compare_maps_groups_and_checks_values() -> None:
+    ev = FlagEvidence("e", "experiment", {"Blue": "blue"})
+
+    def result(group: str | None, color: str) -> ExperimentResult:
+        return ExperimentResult(name="e", group=group, value=freeze({"color": color}))
+
+    assert ev.compare(result("Blue", "blue"), result("blue", "blue")) is None
+    group = ev.compare(result("Blue", "blue"), result("green", "green"))
+    value = ev.compare(result("Blue", "blue"), result("blue", "navy"))
+    assert group is not None
+    assert (group.field, group.old, group.new) == ("group", "blue", "green")
+    assert value is not None
+    assert (value.field, value.keys) == ("value", ("color",))
+    outside = ev.compare(result(None, "gray"), result(None, "gray"))
+    assert outside is None
+    data = ev.to_dict()
+    assert (data["compared"], data["mismatches"]) == (4, 2)
+    assert data["split"]["distribution"]["from"] == {"blue": 3, "(none)": 1}
+
+
+def test_unit_hashes_are_keyed_and_stable() -> None:
+    a, b = UnitHasher("k1"), UnitHasher("k2")
+    assert a("42") == a("42") != b("42")
+    assert "42" not in a("42")
+    assert a(None) == a("") == ""
+
+
+def test_log_is_bounded_and_rotates(tmp_path: Path) -> None:
+    log = MismatchLog(tmp_path / "m-{pid}.jsonl", max_bytes=10_000)
+    assert "{pid}" not in log.path.name
+    for i in range(1000):
+        log.write({"type": "mismatch", "flag": "f", "unit": f"{i:016x}"})
+    log.close()
+    rotated = log.path.with_name(log.path.name + ".1")
+    total = log.path.stat().st_size + rotated.stat().st_size
+    assert total <= 10_000
+    assert log.rotations > 1
+    last = json.loads(log.path.read_text().splitlines()[-1])
+    assert last["unit"] == f"{999:016x}"
+    assert last["run"] == log.run
+
+
+def test_unwritable_log_never_raises(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    log = MismatchLog(blocker / "sub" / "m.jsonl")
+    log.write({"type": "mismatch"})
+    assert log.failures == 1
+
+
+def test_report_writes_hashed_units_and_bounded_values(tmp_path: Path) -> None:
+    log = MismatchLog(tmp_path / "m.jsonl")
+    evidence = Evidence(hasher=UnitHasher("k"), log=log)
+    ev = evidence.flag("pricing", "config")
+    mismatch = ev.compare(ConfigLike({"blob": "x" * 1000}), ConfigLike({"blob": "y"}))
+    assert mismatch is not None
+    evidence.report(ev, mismatch, "user-42", served_new=False)
+    log.flush()
+    record = json.loads((tmp_path / "m.jsonl").read_text())
+    assert record["unit"] == UnitHasher("k")("user-42")
+    assert "user-42" not in json.dumps(record)
+    assert record["from"]["truncated"] is True
+    assert record["to"] == {"blob": "y"}
+    assert record["keys"] == ["blob"]
+
+
+class ConfigLike:
+    def __init__(self, value: dict[str, str]) -> None:
+        self.value = value
