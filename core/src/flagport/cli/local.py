@@ -14,6 +14,7 @@ from flagport.local.compiled import Snapshot
 from flagport.local.explain import explain
 from flagport.local.loader import load_file
 from flagport.local.models import HASH_MODES, flags_file_schema
+from flagport.local.reference import markdown_reference
 
 __all__ = ["COMMANDS"]
 
@@ -116,9 +117,13 @@ def validate_command(files: tuple[str, ...], hash_mode: str, as_json: bool) -> N
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False), help="Write to a file instead of stdout."
 )
-def schema_command(output: str | None) -> None:
+@click.option(
+    "--markdown", is_flag=True, help="Print the reference tables of docs/flags-file.md instead."
+)
+def schema_command(output: str | None, markdown: bool) -> None:
     """Print the JSON Schema of the flags file, for editors and CI checks."""
-    text = json.dumps(flags_file_schema(), indent=2) + "\n"
+    schema = json.dumps(flags_file_schema(), indent=2) + "\n"
+    text = markdown_reference() if markdown else schema
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:

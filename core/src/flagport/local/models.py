@@ -65,7 +65,7 @@ class _Def(BaseModel):
 
 
 class GateRuleDef(_Def):
-    """One rule of a gate. The first rule whose ``when`` holds decides the gate."""
+    """One rule of a gate. The first rule whose `when` holds decides the gate."""
 
     id: str | None = Field(
         None,
@@ -108,7 +108,7 @@ class GateDef(_Def):
     )
     overrides: UnitIds = Field(
         default_factory=dict,
-        description="Unit id -> value, decided before any rule (rule_id 'override').",
+        description="user_id -> value, decided before any rule (rule_id 'override').",
     )
     rules: list[GateRuleDef] = Field(
         default_factory=list, description="Ordered rules; none matching means False."
@@ -179,10 +179,14 @@ class ConfigRuleDef(_Def):
     )
     when: Condition | None = Field(None, description="Who the rule applies to.")
     pass_percentage: Percentage = Field(
-        100, description="Percent of matched units served this value; others go on to later rules."
+        100,
+        description=(
+            "Percent of the matched units served this value; the others get the default "
+            "(later rules are not tried)."
+        ),
     )
     salt: str | None = Field(None, min_length=1, description="Hash salt; defaults to the id.")
-    value: Value
+    value: Value = Field(description="The JSON object served when the rule decides.")
 
 
 class ConfigDef(_Def):
@@ -193,7 +197,9 @@ class ConfigDef(_Def):
     salt: str | None = Field(None, min_length=1, description="Defaults to the config name.")
     hash: HashMode | None = Field(None, description="Defaults to the file's.")
     default: Value = Field(default_factory=dict, description="Served when no rule matches.")
-    rules: list[ConfigRuleDef] = Field(default_factory=list)
+    rules: list[ConfigRuleDef] = Field(
+        default_factory=list, description="Ordered rules; the first matching rule decides."
+    )
 
 
 class FlagsFile(_Def):
@@ -221,9 +227,15 @@ class FlagsFile(_Def):
         default_factory=dict,
         description="Named lists of values for $inGroup / $notInGroup.",
     )
-    gates: dict[str, GateDef] = Field(default_factory=dict)
-    experiments: dict[str, ExperimentDef] = Field(default_factory=dict)
-    configs: dict[str, ConfigDef] = Field(default_factory=dict)
+    gates: dict[str, GateDef] = Field(
+        default_factory=dict, description="Feature gates by name (booleans)."
+    )
+    experiments: dict[str, ExperimentDef] = Field(
+        default_factory=dict, description="Experiments by name (a group and its parameters)."
+    )
+    configs: dict[str, ConfigDef] = Field(
+        default_factory=dict, description="Dynamic configs by name (JSON objects)."
+    )
 
 
 def flags_file_schema() -> dict[str, Any]:
