@@ -100,7 +100,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     try:
         gates = matrix_gates(metafunc.definition)
     except ValueError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        error = str(exc)
+    else:
+        error = None
+    if error is not None:
+        pytest.fail(error, pytrace=False)
     if gates:
         combos, ids = matrix_combinations(gates)
         metafunc.parametrize(MATRIX_FIXTURE, combos, ids=ids, indirect=True)
@@ -163,7 +167,11 @@ def _force_markers(item: Any, client: FlagportFixture) -> None:
     try:
         forcing = marker_forcing(item)
     except ValueError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        error = str(exc)
+    else:
+        error = None
+    if error is not None:
+        pytest.fail(error, pytrace=False)
     for name, on in forcing.gates.items():
         client.force_gate(name, on)
     for name, (group, value) in forcing.experiments.items():
