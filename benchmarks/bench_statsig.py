@@ -14,8 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from statsig_python_core import (
-    DataStore,
-    DataStoreResponse,
     FeatureGateEvaluationOptions,
     Statsig,
     StatsigOptions,
@@ -23,33 +21,11 @@ from statsig_python_core import (
 )
 
 from flagport import Flagport, User
+from flagport_statsig.provider import _SpecsStore
 from flagport_statsig.testing import scenario_specs
 
 NUMBER = 20_000
 REPEAT = 7
-
-
-class _Store(DataStore):  # the vendor's own offline recipe, for the baseline
-    def __init__(self, specs: str) -> None:
-        super().__init__()
-        self.specs = specs
-
-    def initialize(self) -> None:
-        return None
-
-    def shutdown(self) -> None:
-        return None
-
-    def get(self, key: str) -> DataStoreResponse:
-        if "download_config_specs" in key:
-            return DataStoreResponse(result=self.specs, time=1)
-        return DataStoreResponse(result=None, time=None)
-
-    def set(self, key: str, value: str, time: int | None = None) -> None:
-        return None
-
-    def support_polling_updates_for(self, key: str) -> bool:
-        return False
 
 
 def medians_us(direct: Callable[[], Any], ours: Callable[[], Any]) -> tuple[float, float]:
@@ -69,7 +45,7 @@ def main() -> None:
         "secret-bench",
         StatsigOptions(
             disable_network=True,
-            data_store=_Store(json.dumps(specs)),
+            data_store=_SpecsStore(json.dumps(specs)),  # the SDK's offline recipe
             disable_country_lookup=True,
             output_log_level="none",
         ),

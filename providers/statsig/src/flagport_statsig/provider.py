@@ -320,6 +320,9 @@ class StatsigProvider(Provider):
         return self._rules.get((name, rule_id), Reason.TARGETING_MATCH)
 
     def _remember(self, key: tuple[Any, ...], result: Any) -> None:
+        # Keys include the definitions' time (lcut), so a result built from old
+        # definitions is never served for new ones, even between an update and the
+        # callback that clears this cache.
         if len(self._results) >= _MAX_CACHED_RESULTS:
             self._results = {}
         self._results[key] = result
@@ -344,7 +347,7 @@ class StatsigProvider(Provider):
             self._missing(name, FlagKind.GATE)
         gate = Statsig.get_feature_gate(self._sdk, su, name, None if expose else _NO_GATE_EXPOSURE)
         value, rule_id, details = bool(gate.value), gate.rule_id, gate.details.reason
-        key = (FlagKind.GATE, name, value, rule_id, details)
+        key = (FlagKind.GATE, name, value, rule_id, details, gate.details.lcut)
         result = self._results.get(key)
         if result is None:
             result = GateResult(
@@ -367,7 +370,7 @@ class StatsigProvider(Provider):
             self._sdk, su, name, None if expose else _NO_EXPERIMENT_EXPOSURE
         )
         group, rule_id, details = exp.group_name, exp.rule_id, exp.details.reason
-        key = (FlagKind.EXPERIMENT, name, group, rule_id, details)
+        key = (FlagKind.EXPERIMENT, name, group, rule_id, details, exp.details.lcut)
         result = self._results.get(key)
         if result is None:
             reason = self._reason(name, rule_id, details)
@@ -392,7 +395,7 @@ class StatsigProvider(Provider):
             self._sdk, su, name, None if expose else _NO_CONFIG_EXPOSURE
         )
         rule_id, details = cfg.rule_id, cfg.details.reason
-        key = (FlagKind.CONFIG, name, rule_id, details)
+        key = (FlagKind.CONFIG, name, rule_id, details, cfg.details.lcut)
         result = self._results.get(key)
         if result is None:
             value = cfg.get_value()
