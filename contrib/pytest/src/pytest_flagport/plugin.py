@@ -10,9 +10,9 @@ pytest-xdist worker keeps its own state.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -43,6 +43,7 @@ class _Session:
 
 
 _SESSION = pytest.StashKey[_Session]()
+T = TypeVar("T")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -97,14 +98,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    try:
-        gates = matrix_gates(metafunc.definition)
-    except ValueError as exc:
-        error = str(exc)
-    else:
-        error = None
-    if error is not None:
-        pytest.fail(error, pytrace=False)
+    gates = _read_marker(matrix_gates, metafunc.definition)
     if gates:
         combos, ids = matrix_combinations(gates)
         metafunc.parametrize(MATRIX_FIXTURE, combos, ids=ids, indirect=True)
@@ -163,15 +157,17 @@ def flags_fixture(request: pytest.FixtureRequest) -> FlagportFixture:
     return client
 
 
-def _force_markers(item: Any, client: FlagportFixture) -> None:
+def _read_marker(read: Callable[[Any], T], node: Any) -> T:
+    """``read(node)``; a malformed marker fails with its message alone, no traceback."""
     try:
-        forcing = marker_forcing(item)
+        return read(node)
     except ValueError as exc:
-        error = str(exc)
-    else:
-        error = None
-    if error is not None:
-        pytest.fail(error, pytrace=False)
+        message = str(exc)
+    pytest.fail(message, pytrace=False)
+
+
+def _force_markers(item: Any, client: FlagportFixture) -> None:
+    forcing = _read_marker(marker_forcing, item)
     for name, on in forcing.gates.items():
         client.force_gate(name, on)
     for name, (group, value) in forcing.experiments.items():
