@@ -251,3 +251,35 @@ def test_encrypted_payloads_are_decrypted(payload: dict[str, Any]) -> None:
         ) as fp:
             assert fp.check_gate(USER, "new_checkout") is True
             assert fp.get_config(USER, "pricing").get("discount") == 0.1
+
+
+def test_experiment_reached_through_a_gate_is_exposed_once(payload: dict[str, Any]) -> None:
+    payload["features"]["dark_mode"] = {
+        "defaultValue": False,
+        "rules": [
+            {
+                "id": "fr_dark",
+                "key": "dark-mode-test",
+                "variations": [False, True],
+                "weights": [0.5, 0.5],
+                "hashVersion": 2,
+                "meta": [{"key": "off"}, {"key": "on"}],
+            }
+        ],
+    }
+    quiet = User(user_id="u-quiet", country="US")
+    with GrowthBookLoopback(payload) as server:
+        with Flagport(provider="growthbook", strict=True, **server.options()) as fp:
+            assert fp.names().experiments >= {"dark_mode"}
+            value = fp.check_gate(USER, "dark_mode")
+            fp.get_gate(USER, "dark_mode")
+            fp.check_gate(USER, "dark_mode")
+            fp.check_gate(quiet, "dark_mode", expose=False)
+            fp.flush(timeout=5)
+            rows = server.wait_for_events(lambda r: r["event_name"] == "$$experiment_viewed")
+        rows = server.wait_for_events(lambda r: r["event_name"] == "$$experiment_viewed")
+    assert len(rows) == 1
+    assert rows[0]["properties_json"]["experiment_id"] == "dark-mode-test"
+    assert rows[0]["properties_json"]["variation_key"] == ("on" if value else "off")
+    assert rows[0]["properties_json"]["variation_id"] == int(value)
+    assert rows[0]["user_id"] == "u-1"

@@ -30,7 +30,8 @@ from flagport.errors import (
     Location,
     ProviderNotReadyError,
 )
-from flagport.events.model import EventKind, FlagKind
+from flagport.events.exposures import ExposureDeduper
+from flagport.events.model import Event, EventKind, FlagKind
 from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.reasons import ErrorCode, Reason
 from flagport.results import ConfigResult, ExperimentResult, GateResult, freeze
@@ -41,7 +42,6 @@ from flagport_growthbook._sync import DefinitionsSync
 from flagport_growthbook.options import GrowthBookOptions
 
 if TYPE_CHECKING:
-    from flagport.events.model import Event
     from flagport.user import User
 
 __all__ = ["GrowthBookProvider"]
@@ -88,6 +88,7 @@ class GrowthBookProvider(Provider):
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._warned: set[str] = set()
+        self._exposed = ExposureDeduper()
         self.reloads = 0
 
     def _decrypt(self, payload: Mapping[str, Any], source: str) -> Mapping[str, Any]:
@@ -137,7 +138,8 @@ class GrowthBookProvider(Provider):
                 reconnect_delay=opts.streaming_reconnect_delay,
             )
             self._sync.start()
-            if not self._sync.loaded.wait(opts.init_timeout) and self._defs is None:
+            # With a bootstrap there is something to serve already: do not wait.
+            if self._defs is None and not self._sync.loaded.wait(opts.init_timeout):
                 logger.warning(
                     "flagport-growthbook: no features from %s within %.1fs; serving "
                     "defaults (PROVIDER_NOT_READY) and retrying every %.1fs",
@@ -179,15 +181,17 @@ class GrowthBookProvider(Provider):
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Deliver queued events, stop streaming and polling; bounded by ``timeout``."""
-        with self._lock:
-            sync, self._sync = self._sync, None
-            ingest, self._ingest = self._ingest, None
         self.status = ProviderStatus.SHUT_DOWN
         self._defs = None
         _live.discard(self)
         if not self._owned():
-            # Built in a parent process: its threads do not exist here; touch nothing.
+            # Built in a parent process: its threads (and maybe its lock's holder) do
+            # not exist here; touch nothing of theirs.
+            self._sync = self._ingest = None
             return
+        with self._lock:
+            sync, self._sync = self._sync, None
+            ingest, self._ingest = self._ingest, None
         if ingest is not None:
             ingest.close(timeout * 0.6)
         if sync is not None:
@@ -222,6 +226,31 @@ class GrowthBookProvider(Provider):
         ctx = user.provider_cache.get(USER_KEY) or to_user_context(user)
         return eval_feature(name, EvaluationContext(ctx, defs.context, StackContext(None, set())))
 
+    def _expose(self, user: User, name: str, res: FeatureResult[Any], via: FlagKind) -> None:
+        """Report an experiment assignment reached through a gate or config.
+
+        GrowthBook counts a user in an experiment whenever a feature evaluation lands
+        in its rule, whatever accessor was used; flagport's client only exposes
+        ``get_experiment`` calls, so the other paths report here (de-duplicated).
+        """
+        exp = res.experimentResult
+        if exp is None or not exp.inExperiment:
+            return
+        if not self._exposed.first_time(str(exp.hashValue), name, str(exp.key)):
+            return
+        self.emit(
+            Event(
+                kind=EventKind.EXPOSURE,
+                name=name,
+                user=user,
+                provider=self.name,
+                flag_kind=FlagKind.EXPERIMENT,
+                group=str(exp.key),
+                rule_id=res.ruleId or None,
+                metadata={"reason": Reason.SPLIT.value, "via": via.value},
+            )
+        )
+
     def _reason(self, defs: Definitions, name: str, res: FeatureResult[Any]) -> Reason:
         source = res.source
         if source == "force":
@@ -233,8 +262,13 @@ class GrowthBookProvider(Provider):
         return Reason.DEFAULT if name in defs.has_rules else Reason.STATIC
 
     def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
-        defs = self._ready(name)
-        res = self._eval(defs, user, name)
+        defs = self._defs
+        if defs is None or name not in defs.context.features:
+            defs = self._ready(name)
+        ctx = user.provider_cache.get(USER_KEY) or to_user_context(user)
+        res = eval_feature(name, EvaluationContext(ctx, defs.context, StackContext(None, set())))
+        if expose and res.source == "experiment":
+            self._expose(user, name, res, FlagKind.GATE)
         key = (name, res.ruleId, res.on, res.source)
         result = defs.gates.get(key)
         if result is None:
@@ -277,6 +311,8 @@ class GrowthBookProvider(Provider):
     def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
         defs = self._ready(name)
         res = self._eval(defs, user, name)
+        if expose and res.source == "experiment":
+            self._expose(user, name, res, FlagKind.CONFIG)
         key = _value_key(name, res)
         result = defs.configs.get(key) if key is not None else None
         if result is None:
@@ -344,6 +380,15 @@ class GrowthBookProvider(Provider):
             logger.warning(message, *args)
 
     # -- introspection ---------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        data = super().describe()
+        bootstrap = self.options.bootstrap
+        if isinstance(bootstrap, Mapping):
+            # A payload can be large; its size says enough here.
+            count = len(bootstrap.get("features") or bootstrap)
+            data["options"]["bootstrap"] = f"<payload with {count} features>"
+        return data
+
     def stats(self) -> dict[str, Any]:
         defs = self._defs
         data: dict[str, Any] = {

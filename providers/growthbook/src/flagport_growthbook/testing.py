@@ -37,7 +37,10 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlparse
 
-__all__ = ["GrowthBookLoopback", "encrypt"]
+__all__ = ["PURCHASE", "GrowthBookLoopback", "encrypt", "scenario_payload"]
+
+PURCHASE = "purchase"
+"""The custom event of the common product scenario."""
 
 Row = dict[str, Any]
 
@@ -340,3 +343,71 @@ class GrowthBookLoopback:
                 self._reply(200, b"{}")
 
         return Handler
+
+
+def scenario_payload() -> dict[str, Any]:
+    """The common product scenario as a GrowthBook SDK payload (a fresh copy).
+
+    * gate ``new_checkout``: on for country US, and for 50% of everyone else;
+    * experiment ``button_color``: control / blue / green, about 1/3 each, with the
+      parameter ``{"color": ...}``;
+    * config ``pricing``: ``{"discount": 0.1}`` for plan "pro", ``{"discount": 0}``
+      otherwise;
+    * custom event ``purchase`` (:data:`PURCHASE`).
+
+    Rules set ``hashVersion: 2``, as payloads from GrowthBook do (a rule without it
+    hashes with version 1).
+    """
+    return {
+        "status": 200,
+        "features": {
+            "new_checkout": {
+                "defaultValue": False,
+                "rules": [
+                    {"id": "fr_us", "condition": {"country": "US"}, "force": True},
+                    {
+                        "id": "fr_rollout50",
+                        "force": True,
+                        "coverage": 0.5,
+                        "hashAttribute": "id",
+                        "seed": "new_checkout",
+                        "hashVersion": 2,
+                    },
+                ],
+            },
+            "button_color": {
+                "defaultValue": {"color": "gray"},
+                "rules": [
+                    {
+                        "id": "fr_button_color",
+                        "key": "button_color",
+                        "seed": "button_color",
+                        "hashAttribute": "id",
+                        "hashVersion": 2,
+                        "coverage": 1,
+                        "weights": [0.3334, 0.3333, 0.3333],
+                        "variations": [
+                            {"color": "gray"},
+                            {"color": "blue"},
+                            {"color": "green"},
+                        ],
+                        "meta": [
+                            {"key": "control", "name": "Control"},
+                            {"key": "blue", "name": "Blue"},
+                            {"key": "green", "name": "Green"},
+                        ],
+                        "name": "Button color",
+                        "phase": "0",
+                    }
+                ],
+            },
+            "pricing": {
+                "defaultValue": {"discount": 0},
+                "rules": [
+                    {"id": "fr_pro", "condition": {"plan": "pro"}, "force": {"discount": 0.1}}
+                ],
+            },
+        },
+        "savedGroups": {},
+        "dateUpdated": "2026-01-01T00:00:00.000Z",
+    }
