@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flagport import ErrorCode, Event, EventKind, FlagKind, Flagport, Reason, User
+from flagport import (
+    ErrorCode,
+    Event,
+    EventKind,
+    FlagKind,
+    Flagport,
+    ProviderStatus,
+    Reason,
+    User,
+)
 from flagport_statsig import StatsigProvider
 from flagport_statsig.testing import StatsigLoopbackServer, scenario_specs
 
@@ -98,6 +107,7 @@ def test_server_down_at_start_then_back(specs: dict[str, Any]) -> None:
             ErrorCode.PROVIDER_NOT_READY,
         )
         assert fp.get_config(US, "pricing").error_code is ErrorCode.PROVIDER_NOT_READY
+        assert fp.provider.status is ProviderStatus.NOT_READY
         fp.log_event(US, "queued_while_down", 1.0)
         server.start()
         result = first
@@ -108,6 +118,7 @@ def test_server_down_at_start_then_back(specs: dict[str, Any]) -> None:
             server.wait_for_events(lambda _: False, timeout=0.1)
         assert (result.value, result.reason) == (True, Reason.TARGETING_MATCH)
         assert fp.get_gate(US, "missing").error_code is ErrorCode.FLAG_NOT_FOUND
+        assert fp.provider.status is ProviderStatus.READY
         fp.shutdown()
         assert server.custom_events("queued_while_down")
     finally:
@@ -159,3 +170,18 @@ def test_manual_exposures_use_the_sdk_manual_api(server: StatsigLoopbackServer) 
     exposures = [e for e in server.exposures() if e["user"]["userID"] == "manual"]
     assert len(exposures) == 3
     assert all(e["metadata"].get("isManualExposure") == "true" for e in exposures)
+
+
+def test_server_errors_at_start_then_recovery(server: StatsigLoopbackServer) -> None:
+    server.fail_status = 503
+    with Flagport(provider="statsig", **server.provider_options(init_timeout_ms=300)) as fp:
+        assert fp.get_gate(US, "new_checkout").error_code is ErrorCode.PROVIDER_NOT_READY
+        server.fail_status = None
+        result = fp.get_gate(US, "new_checkout")
+        for _ in range(100):
+            result = fp.get_gate(US, "new_checkout")
+            if result.error_code is None:
+                break
+            server.wait_for_events(lambda _: False, timeout=0.1)
+        assert result.value is True
+        assert result.error_code is None

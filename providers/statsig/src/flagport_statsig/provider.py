@@ -47,6 +47,7 @@ from flagport_statsig._convert import (
     event_metadata,
     load_bootstrap,
     to_statsig_user,
+    warn_once,
 )
 from flagport_statsig.options import StatsigProviderOptions
 
@@ -420,6 +421,12 @@ class StatsigProvider(Provider):
             raise ProviderNotReadyError("the statsig provider is not started or was shut down")
         user = event.user
         su = user.provider_cache.get(_CACHE_KEY) or self._user(user)
+        if self.options.offline:
+            warn_once(
+                "offline-events",
+                "flagport-statsig: offline, so events are not sent to Statsig (flagport's "
+                "other event sinks still receive them)",
+            )
         if event.kind is EventKind.CUSTOM:
             Statsig.log_event(sdk, su, event.name, event.value, event_metadata(event.metadata))
             return
