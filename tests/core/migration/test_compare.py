@@ -14,6 +14,7 @@ from flagport.migration.compare import (
     chi_square,
     chi_square_sf,
     differing_keys,
+    kappa,
     same_value,
     split_verdict,
 )
@@ -85,7 +86,8 @@ SKEWED = chi_square({"a": 500, "b": 500}, {"a": 800, "b": 200})
         (50, 0, 0, SAME, Verdict.INSUFFICIENT),
         (1000, 0, 0, SAME, Verdict.AGREE),
         (1000, 3, 0, SAME, Verdict.AGREE),  # within 1 - agreement
-        (1000, 500, 0, SAME, Verdict.DIFFERENT_BUCKETING),
+        (1000, 500, 0, SAME, Verdict.DIFFERENT_BUCKETING),  # chance level: kappa 0
+        (1000, 60, 0, SAME, Verdict.MISMATCH),  # same split, but far above chance
         (1000, 500, 0, SKEWED, Verdict.DIFFERENT_SPLIT),
         (1000, 0, 400, SAME, Verdict.DIFFERENT_VALUES),
     ],
@@ -93,4 +95,10 @@ SKEWED = chi_square({"a": 500, "b": 500}, {"a": 800, "b": 200})
 def test_split_verdict(
     compared: int, groups: int, values: int, test: ChiSquare, verdict: str
 ) -> None:
-    assert split_verdict(compared, groups, values, test, min_sample=100) == verdict
+    assert split_verdict(compared, groups, values, test, 0.5, min_sample=100) == verdict
+
+
+def test_kappa() -> None:
+    assert kappa(0.5, 0.5) == 0.0
+    assert kappa(1.0, 0.5) == 1.0
+    assert kappa(0.75, 0.625) == pytest.approx(1 / 3)

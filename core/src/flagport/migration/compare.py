@@ -25,6 +25,7 @@ __all__ = [
     "chi_square",
     "chi_square_sf",
     "differing_keys",
+    "kappa",
     "same_value",
     "split_verdict",
 ]
@@ -178,11 +179,23 @@ class Verdict:
     MISMATCH = "mismatch"
 
 
+KAPPA_INDEPENDENT = 0.5
+"""Above this kappa, per-user differences are too few to be another bucketing."""
+
+
+def kappa(agreement: float, chance: float) -> float:
+    """Cohen's kappa: 0 when two assignments agree only by chance, 1 when identical."""
+    if chance >= 1.0:
+        return 1.0 if agreement >= 1.0 else 0.0
+    return (agreement - chance) / (1.0 - chance)
+
+
 def split_verdict(
     compared: int,
     group_mismatches: int,
     value_mismatches: int,
     test: ChiSquare,
+    chance: float = 0.0,
     *,
     min_sample: int = 100,
     agreement: float = 0.99,
@@ -191,17 +204,22 @@ def split_verdict(
     """Classify the evidence of an experiment (or of a gate, as a true/false split).
 
     Per-user group differences are *expected* when the new provider buckets with
-    another hash: the split is the same (chi-square p >= ``alpha``), only which users
-    land where differs. They are a *real* mismatch when the split itself differs, or
-    when users in the same group get different values. A percentage rollout of a
-    gate behaves like a two-group experiment.
+    another hash: the split is the same (chi-square p >= ``alpha``) and users agree
+    little more than chance would make them (Cohen's kappa at most
+    :data:`KAPPA_INDEPENDENT`; a gate whose targeting rules agree and whose
+    percentage rollout is hashed differently lands there too). They are a *real*
+    mismatch when the split differs, when users in the same group get different
+    values, or when only a few users differ with the same split, which is what a
+    changed targeting rule looks like. This is a heuristic: check the examples.
 
     :param compared: evaluations compared.
     :param group_mismatches: comparisons whose (mapped) groups differ.
     :param value_mismatches: comparisons with the same group but different values.
     :param test: the chi-square test of the two distributions.
+    :param chance: the agreement independent bucketings would reach
+        (:func:`chance_agreement`).
     :param min_sample: fewer comparisons than this is not enough to judge.
-    :param agreement: the per-user agreement that counts as "the same bucketing".
+    :param agreement: the per-user agreement that counts as agreeing.
     :param alpha: significance level of the chi-square test.
     """
     if compared < min_sample:
@@ -212,4 +230,6 @@ def split_verdict(
         return Verdict.AGREE
     if test.p_value < alpha:
         return Verdict.DIFFERENT_SPLIT
+    if kappa(1.0 - group_mismatches / compared, chance) > KAPPA_INDEPENDENT:
+        return Verdict.MISMATCH
     return Verdict.DIFFERENT_BUCKETING

@@ -29,6 +29,7 @@ from flagport.migration.compare import (
     chance_agreement,
     chi_square,
     differing_keys,
+    kappa,
     same_value,
     split_verdict,
 )
@@ -256,17 +257,20 @@ def split_summary(
 ) -> dict[str, Any]:
     """The ``split`` section of a flag's evidence (see :meth:`FlagEvidence.to_dict`)."""
     test = chi_square(old, new)
+    chance = chance_agreement(old, new)
     return {
         "group_mismatches": group_mismatches,
         "value_mismatches": value_mismatches,
         "distribution": {"from": dict(old), "to": dict(new)},
         "chi_square": test.to_dict(),
-        "chance_agreement": chance_agreement(old, new),
+        "chance_agreement": chance,
+        "kappa": kappa(1.0 - group_mismatches / compared, chance) if compared else 0.0,
         "verdict": split_verdict(
             compared,
             group_mismatches,
             value_mismatches,
             test,
+            chance,
             min_sample=min_sample,
             agreement=agreement,
         ),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flagport.migration.compare import Verdict, chi_square, split_verdict
+from flagport.migration.compare import Verdict, chance_agreement, chi_square, split_verdict
 from flagport.migration.evidence import split_summary
 
 __all__ = ["Assessment", "LogContents", "assess", "find_flags", "merge_flags", "read_log"]
@@ -171,11 +171,13 @@ def _verdict(data: Mapping[str, Any], threshold: float, min_sample: int) -> str:
     split = data.get("split")
     if split:
         dist = split["distribution"]
+        old, new = dist.get("from", {}), dist.get("to", {})
         return split_verdict(
             compared,
             int(split.get("group_mismatches", 0)),
             int(split.get("value_mismatches", 0)),
-            chi_square(dist.get("from", {}), dist.get("to", {})),
+            chi_square(old, new),
+            chance_agreement(old, new),
             min_sample=min_sample,
             agreement=threshold,
         )

@@ -1,0 +1,189 @@
+"""``flagport compare`` and ``flagport migrate report|plan``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from flagport import User
+from flagport.cli import cli
+from flagport.cli.migrate import parse_spec
+from flagport.migration import MigrationProvider
+from flagport.migration.compare import Verdict
+
+GROUPS = {"control": {"color": "gray"}, "blue": {"color": "blue"}}
+OLD: dict[str, Any] = {
+    "provider": "table",
+    "label": "old",
+    "gates": {"new_checkout": [str(i) for i in range(0, 300, 3)], "everyone": True},
+    "experiments": {"button_color": {"salt": "a", "groups": GROUPS}},
+    "configs": {"pricing": {"discount": 0.1}},
+}
+
+
+def write(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    new = {**OLD, "label": "new", "experiments": {"button_color": {"salt": "b", "groups": GROUPS}}}
+    new["gates"] = {**OLD["gates"], "new_checkout": [str(i) for i in range(0, 300, 3) if i != 9]}
+    users = tmp_path / "users.jsonl"
+    users.write_text(
+        "".join(json.dumps({"user_id": str(i), "plan": "pro"}) + "\n" for i in range(300))
+    )
+    return {
+        "old": write(tmp_path / "old.json", OLD),
+        "new": write(tmp_path / "new.json", new),
+        "users": users,
+    }
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_parse_spec_forms(tmp_path: Path) -> None:
+    assert parse_spec("passall") == {"provider": "passall"}
+    assert parse_spec("local:path=a.yaml,watch=false") == {
+        "provider": "local",
+        "path": "a.yaml",
+        "watch": False,
+    }
+    assert parse_spec("statsig", ("bootstrap=s.json",)) == {
+        "provider": "statsig",
+        "bootstrap": "s.json",
+    }
+    spec = write(tmp_path / "s.json", {"provider": "table", "label": "x"})
+    assert parse_spec(f"@{spec}") == {"provider": "table", "label": "x"}
+    with pytest.raises(click.BadParameter, match="provider"):
+        parse_spec(f"@{write(tmp_path / 'bad.json', {'label': 'x'})}")
+
+
+def test_compare_json_reports_every_flag(files: dict[str, Path]) -> None:
+    result = run(
+        "compare", "--from", f"@{files['old']}", "--to", f"@{files['new']}",
+        "--users", str(files["users"]), "--json", "--no-progress",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["users"] == 300
+    flags = report["flags"]
+    assert set(flags) == {"new_checkout", "everyone", "button_color", "pricing"}
+    assert flags["everyone"]["assessment"]["verdict"] == Verdict.AGREE
+    gate = flags["new_checkout"]
+    assert (gate["compared"], gate["mismatches"]) == (300, 1)
+    assert gate["assessment"]["verdict"] == Verdict.MISMATCH
+    assert gate["examples"] == [{"user_id": "9", "field": "value", "from": True, "to": False}]
+    assert flags["button_color"]["assessment"]["verdict"] == Verdict.DIFFERENT_BUCKETING
+
+
+def test_compare_table_csv_and_exit_code(files: dict[str, Path]) -> None:
+    args = [
+        "compare",
+        "--from",
+        f"@{files['old']}",
+        "--to",
+        f"@{files['new']}",
+        "--users",
+        str(files["users"]),
+    ]
+    table = run(*args, "--fail-on-mismatch")
+    assert table.exit_code == 1
+    assert "new_checkout" in table.output
+    assert "user 9: value True → False" in table.output
+    rows = list(csv.DictReader(io.StringIO(run(*args, "--csv").output)))
+    by_flag = {r["flag"]: r for r in rows}
+    assert by_flag["pricing"]["agreement"] == "1.000000"
+    assert by_flag["new_checkout"]["mismatches"] == "1"
+
+
+def test_compare_reports_bad_provider_options(files: dict[str, Path]) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["compare", "--from", "table:gatez={}", "--to", "passall", "--users", str(files["users"])],
+    )
+    assert result.exit_code == 2
+    assert "migration.from.gatez" in result.output
+
+
+def test_report_and_plan_from_a_live_log(tmp_path: Path) -> None:
+    log = tmp_path / "m.jsonl"
+    new = {**OLD, "label": "new", "gates": {**OLD["gates"], "new_checkout": ["0"]}}
+    provider = MigrationProvider.from_options(
+        **{"from": OLD, "to": new},
+        stage="shadow",
+        stages={"pricing": "live"},
+        secondary_mode="inline",
+        mismatch_log=str(log),
+    )
+    provider.start()
+    for i in range(300):
+        user = User(user_id=str(i))
+        provider.check_gate(user, "new_checkout")
+        provider.check_gate(user, "everyone")
+        provider.evaluate_config(user, "pricing")
+    provider.shutdown()
+
+    report = json.loads(run("migrate", "report", str(log), "--json", "--min-sample", "100").output)
+    assert report["runs"] == 1
+    gate = report["flags"]["new_checkout"]
+    assert (gate["compared"], gate["mismatches"]) == (300, 99)
+    assert gate["units_with_mismatches"] == 99
+    assert gate["top_mismatches"][0] == {"field": "value", "from": True, "to": False, "count": 99}
+    table = run("migrate", "report", str(log))
+    assert "new_checkout" in table.output
+
+    control = tmp_path / "control.toml"
+    plan = json.loads(
+        run(
+            "migrate",
+            "plan",
+            str(log),
+            "--json",
+            "--min-sample",
+            "100",
+            "--write-control",
+            str(control),
+        ).output
+    )
+    assert plan["everyone"] == {
+        "stage": "shadow",
+        "verdict": Verdict.AGREE,
+        "ready": True,
+        "next_stage": "live",
+        "reason": "100.00% of 300 evaluations agree",
+    }
+    assert plan["pricing"]["next_stage"] == "to"
+    assert plan["new_checkout"]["ready"] is False
+    assert tomllib.loads(control.read_text())["stages"] == {"everyone": "live", "pricing": "to"}
+    # Too few comparisons for the default minimum sample: nothing is ready.
+    strict = json.loads(run("migrate", "plan", str(log), "--json").output)
+    assert strict["everyone"]["ready"] is False
+
+
+def test_plan_reads_stats_and_compare_output(tmp_path: Path, files: dict[str, Path]) -> None:
+    out = run(
+        "compare", "--from", f"@{files['old']}", "--to", f"@{files['new']}",
+        "--users", str(files["users"]), "--json",
+    ).output  # fmt: skip
+    source = tmp_path / "compare.json"
+    source.write_text(out)
+    plan = json.loads(run("migrate", "plan", str(source), "--json", "--min-sample", "100").output)
+    assert plan["pricing"]["stage"] == "offline"
+    assert plan["pricing"]["next_stage"] == "shadow"
+    assert plan["pricing"]["ready"] is True
+    assert plan["new_checkout"]["ready"] is False
+    bad = CliRunner().invoke(cli, ["migrate", "plan", str(write(tmp_path / "x.json", {"a": 1}))])
+    assert bad.exit_code == 2
+    assert "no per-flag evidence" in bad.output
