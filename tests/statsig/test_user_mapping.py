@@ -85,3 +85,14 @@ def test_converted_user_is_cached_on_the_user(fp: Flagport) -> None:
     fp.check_gate(user, "pro_plan")
     ((key, converted),) = cached.items()
     assert user.provider_cache[key] is converted
+
+
+@pytest.mark.parametrize(("environment", "expected"), [("staging", True), ("production", False)])
+def test_environment_option_reaches_environment_conditions(
+    environment: str, expected: bool
+) -> None:
+    tier = {"type": "environment_field", "field": "tier", "operator": "any",
+            "targetValue": ["staging"], "additionalValues": {}, "idType": "userID"}  # fmt: skip
+    specs = SpecsBuilder().gate("staging_only", [rule("staging", [tier])]).build()
+    with Flagport(provider="statsig", offline=True, bootstrap=specs, environment=environment) as fp:
+        assert fp.check_gate(User(user_id="1"), "staging_only") is expected
