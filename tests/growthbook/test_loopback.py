@@ -283,3 +283,30 @@ def test_experiment_reached_through_a_gate_is_exposed_once(payload: dict[str, An
     assert rows[0]["properties_json"]["variation_key"] == ("on" if value else "off")
     assert rows[0]["properties_json"]["variation_id"] == int(value)
     assert rows[0]["user_id"] == "u-1"
+
+
+def test_a_server_that_never_answers_does_not_hang_start_or_shutdown() -> None:
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # connections complete in the backlog; nothing ever answers
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    try:
+        fp = Flagport(
+            provider="growthbook",
+            client_key="sdk-silent",
+            api_host=url,
+            ingestor_host=url,
+            streaming=True,
+            init_timeout=0.3,
+            http_timeout=1.0,
+        )
+        started = time.monotonic()
+        result = fp.get_gate(USER, "new_checkout")
+        assert result.error_code is ErrorCode.PROVIDER_NOT_READY
+        fp.log_event(USER, "lost", 1.0)
+        fp.shutdown(timeout=2)
+        assert time.monotonic() - started < 4
+    finally:
+        silent.close()
