@@ -102,5 +102,6 @@ def test_stats_counts_evaluations_exposures_and_events(
     fp.flush()
     stats = fp.stats()
     assert stats["provider"] == {"name": "passall", "status": "READY"}
+    assert stats["evaluations"] == {"gates": 1, "experiments": 1, "configs": 1, "errors": 0}
     assert stats["exposures"]["logged"] == 1
     assert stats["events"]["list.append"]["delivered"] == 2

@@ -98,7 +98,10 @@ class Flagport:
             self.event_settings.exposure_window, self.event_settings.exposure_max_keys
         )
         self.events = EventPipeline(self.event_settings, lambda: self.provider, _sink_factories())
-        self._counts = {"gate": 0, "experiment": 0, "config": 0, "errors": 0}
+        # Plain attribute counters: the cheapest thing on the hot path (a lost increment
+        # under heavy thread contention is acceptable for these statistics).
+        self._n_gates = self._n_experiments = self._n_configs = self._n_errors = 0
+        self._gate_overrides = self.overrides.gates
         self._exposures_logged = 0
         self._lock = threading.RLock()
         self._started = False
@@ -253,7 +256,7 @@ class Flagport:
     def _failure(self, kind: str, name: str, exc: BaseException) -> tuple[ErrorCode, str]:
         """Turn a provider exception into an error code, or re-raise it in strict mode."""
         code = exc.code if isinstance(exc, FlagportError) else ErrorCode.GENERAL
-        self._counts["errors"] += 1
+        self._n_errors += 1
         message = f"{type(exc).__name__}: {exc}"
         if self.strict:
             if isinstance(exc, FlagportError):
@@ -278,8 +281,10 @@ class Flagport:
         self, user: UserLike, name: str, *, default: bool = False, expose: bool = True
     ) -> bool:
         """Whether the gate passes for the user. Never raises unless ``strict``."""
-        if self.overrides.gates.active:
+        if self._gate_overrides.active or self._after_evaluation is not None:
+            # Overrides and observers need the whole result.
             return self.get_gate(user, name, default=default, expose=expose).value
+        self._n_gates += 1
         provider = self._provider if self._started else self._start()
         try:
             if type(user) is not User:
@@ -288,8 +293,6 @@ class Flagport:
         except Exception as exc:
             self._failure("gate", name, exc)
             return default
-        if self._after_evaluation is not None:
-            self._observe(user, GateResult(name=name, value=value, provider=provider.name), "gate")
         return value
 
     def get_gate(
@@ -297,6 +300,7 @@ class Flagport:
     ) -> GateResult:
         """The gate's value with its reason, rule and any error."""
         result: GateResult | None = None
+        self._n_gates += 1
         try:
             user = self._user(user)
             if self.overrides.gates.active:
@@ -329,6 +333,7 @@ class Flagport:
     ) -> ExperimentResult:
         """The user's group and its parameters; logs an exposure on first assignment."""
         result: ExperimentResult | None = None
+        self._n_experiments += 1
         try:
             user = self._user(user)
             if self.overrides.experiments.active:
@@ -431,6 +436,7 @@ class Flagport:
     ) -> ConfigResult:
         """The dynamic config's value for the user."""
         result: ConfigResult | None = None
+        self._n_configs += 1
         try:
             user = self._user(user)
             if self.overrides.configs.active:
@@ -588,7 +594,12 @@ class Flagport:
             provider_stats = {"error": f"{type(exc).__name__}: {exc}"}
         return {
             "provider": {"name": provider.name, "status": provider.status.value, **provider_stats},
-            "evaluations": dict(self._counts),
+            "evaluations": {
+                "gates": self._n_gates,
+                "experiments": self._n_experiments,
+                "configs": self._n_configs,
+                "errors": self._n_errors,
+            },
             "exposures": {"logged": self._exposures_logged, "remembered": len(self.exposures)},
             "events": self.events.stats(),
         }

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pluggy
 
-from flagport import hookspecs
+from flagport import hookspecs, observers
 from flagport.errors import ConfigurationError, PluginError
 from flagport.provider import Provider
 
@@ -116,6 +116,9 @@ def get_plugin_manager() -> pluggy.PluginManager:
             _load_entry_points(pm)
             for plugin, name in _runtime:
                 pm.register(plugin, name=name)
+            level = observers.level_from_env(os.environ.get("FLAGPORT_LOG_EVALUATIONS", ""))
+            if level is not None and pm.get_plugin("flagport.observers.logging") is None:
+                pm.register(observers.LoggingObserver(level), name="flagport.observers.logging")
             pm.check_pending()
             _pm = pm
     return _pm

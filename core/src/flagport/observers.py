@@ -1,0 +1,90 @@
+"""The built-in structured-logging observer.
+
+Off by default (an observer nobody registers costs nothing). Turn it on with
+``FLAGPORT_LOG_EVALUATIONS=1`` (or ``=DEBUG``/``=INFO``…) in the environment, or in code
+with :func:`enable_logging`. Each record carries the details in ``record.flagport``
+(a dict), ready for a JSON log formatter.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flagport.hookspecs import hookimpl
+from flagport.results import Result
+from flagport.user import User
+
+__all__ = ["LoggingObserver", "enable_logging"]
+
+
+class LoggingObserver:
+    """Logs evaluations, events and provider errors to the ``flagport.observe`` logger.
+
+    :param level: level of evaluation and event records; provider errors are WARNING.
+    """
+
+    def __init__(self, level: int = logging.DEBUG, logger: str = "flagport.observe") -> None:
+        self.level = level
+        self.logger = logging.getLogger(logger)
+
+    @hookimpl
+    def flagport_after_evaluation(self, user: User, result: Result, kind: str) -> None:
+        if not self.logger.isEnabledFor(self.level):
+            return
+        data: dict[str, Any] = {
+            "kind": kind,
+            "flag": result.name,
+            "user_id": getattr(user, "user_id", None),
+            "value": getattr(result, "group", None) if kind == "experiment" else result.value,
+            "reason": result.reason.value,
+            "rule_id": result.rule_id,
+            "provider": result.provider,
+            "error_code": result.error_code.value if result.error_code else None,
+        }
+        self.logger.log(
+            self.level,
+            "%s %s = %r (%s)",
+            kind,
+            result.name,
+            data["value"],
+            data["reason"],
+            extra={"flagport": data},
+        )
+
+    @hookimpl
+    def flagport_on_event(self, event: Any) -> None:
+        if self.logger.isEnabledFor(self.level):
+            data = event.model_dump(mode="json")
+            self.logger.log(
+                self.level, "event %s %s", data["kind"], data["name"], extra={"flagport": data}
+            )
+
+    @hookimpl
+    def flagport_on_provider_error(
+        self, provider: str, flag: str | None, error: BaseException
+    ) -> None:
+        data = {"provider": provider, "flag": flag, "error": f"{type(error).__name__}: {error}"}
+        self.logger.warning(
+            "provider %s failed on %s: %s", provider, flag, data["error"], extra={"flagport": data}
+        )
+
+
+def level_from_env(value: str) -> int | None:
+    """The logging level ``FLAGPORT_LOG_EVALUATIONS`` asks for, or None when it is off."""
+    text = value.strip().upper()
+    if text in {"", "0", "FALSE", "NO", "OFF"}:
+        return None
+    if text in {"1", "TRUE", "YES", "ON"}:
+        return logging.DEBUG
+    level = logging.getLevelName(text)
+    return level if isinstance(level, int) else logging.DEBUG
+
+
+def enable_logging(level: int = logging.DEBUG) -> LoggingObserver:
+    """Register a :class:`LoggingObserver`; clients started afterwards use it."""
+    from flagport.plugins import register_plugin
+
+    observer = LoggingObserver(level)
+    register_plugin(observer, name="flagport.observers.logging")
+    return observer

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from flagport import Flagport, User, plugins
+
+
+@pytest.fixture
+def evaluation_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("FLAGPORT_LOG_EVALUATIONS", "info")
+    plugins.reset()
+    yield
+    monkeypatch.delenv("FLAGPORT_LOG_EVALUATIONS")
+    plugins.reset()
+
+
+def test_environment_switch_logs_structured_records(
+    evaluation_logging: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.INFO, logger="flagport.observe"),
+        Flagport(provider="passall") as fp,
+    ):
+        fp.check_gate(User(user_id="42"), "new_checkout")
+        fp.override_experiment("button_color", group="blue")
+        fp.get_experiment(User(user_id="42"), "button_color")
+        fp.log_event(User(user_id="42", private={"ssn": "1"}), "purchase", 2.0)
+    data = [r.flagport for r in caplog.records if r.name == "flagport.observe"]  # type: ignore[attr-defined]
+    assert data[0] == {
+        "kind": "gate",
+        "flag": "new_checkout",
+        "user_id": "42",
+        "value": True,
+        "reason": "STATIC",
+        "rule_id": None,
+        "provider": "passall",
+        "error_code": None,
+    }
+    assert (data[1]["kind"], data[1]["value"], data[1]["reason"]) == (
+        "experiment",
+        "blue",
+        "OVERRIDE",
+    )
+    events = [d for d in data if "name" in d]
+    assert [(e["kind"], e["name"]) for e in events] == [
+        ("exposure", "button_color"),
+        ("custom", "purchase"),
+    ]
+    assert "ssn" not in str(events)
+
+
+def test_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLAGPORT_LOG_EVALUATIONS", raising=False)
+    plugins.reset()
+    try:
+        assert plugins.get_plugin_manager().get_plugin("flagport.observers.logging") is None
+    finally:
+        plugins.reset()
