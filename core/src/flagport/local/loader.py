@@ -10,10 +10,12 @@ builds a position map.
 from __future__ import annotations
 
 import difflib
+import gc
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -374,13 +376,31 @@ def build(
     return snapshot
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large file is turned into objects.
+
+    Parsing and compiling allocate hundreds of thousands of objects and no garbage
+    cycles; left on, the collector rescans them over and over, which makes loading a
+    10,000-flag file about three times slower. Reference counting still frees memory.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_file(path: str | Path, *, default_hash: str = "statsig") -> Snapshot:
     """Load, validate and compile a flags file.
 
     :raises ConfigurationError: every problem in the file, with locations.
     """
-    data, text, fmt = parse_file(path)
-    return build(data, source=str(path), text=text, fmt=fmt, default_hash=default_hash)
+    with paused_gc():
+        data, text, fmt = parse_file(path)
+        return build(data, source=str(path), text=text, fmt=fmt, default_hash=default_hash)
 
 
 def load_mapping(
@@ -390,4 +410,5 @@ def load_mapping(
 
     :raises ConfigurationError: every problem found, with paths (no lines).
     """
-    return build(data, source=source, text=None, default_hash=default_hash)
+    with paused_gc():
+        return build(data, source=source, text=None, default_hash=default_hash)

@@ -20,7 +20,7 @@ from pydantic import Field, model_validator
 
 from flagport.errors import ConfigurationError, FlagNotFoundError, ProviderNotReadyError
 from flagport.local.compiled import Snapshot
-from flagport.local.loader import build, file_format, parse_file
+from flagport.local.loader import build, file_format, parse_file, paused_gc
 from flagport.local.models import HashMode
 from flagport.local.watcher import FileWatcher, file_signature
 from flagport.provider import FlagNames, Provider, ProviderOptions, ProviderStatus
@@ -109,12 +109,13 @@ class LocalProvider(Provider):
 
     def _build(self) -> Snapshot:
         opts = self.options
-        if opts.path is None:
-            return build(opts.flags or {}, source="inline flags", default_hash=opts.hash)
-        data, text, fmt = parse_file(opts.path)
-        if opts.flags:
-            data = _merge(data, opts.flags)
-        return build(data, source=opts.path, text=text, fmt=fmt, default_hash=opts.hash)
+        with paused_gc():
+            if opts.path is None:
+                return build(opts.flags or {}, source="inline flags", default_hash=opts.hash)
+            data, text, fmt = parse_file(opts.path)
+            if opts.flags:
+                data = _merge(data, opts.flags)
+            return build(data, source=opts.path, text=text, fmt=fmt, default_hash=opts.hash)
 
     def load(self) -> Snapshot:
         """Load the definitions now and serve them.
