@@ -149,7 +149,8 @@ def test_observer_hooks_see_evaluations_events_and_errors(recorder: Recorder) ->
         ok.check_gate(USER, "g1")
         ok.get_experiment(USER, "e1")
         ok.log_event(USER, "purchase")
-    assert recorder.evaluations == [("gate", "g1"), ("experiment", "e1")]
+    # failures are observed too, with the default they served
+    assert recorder.evaluations == [("gate", "g"), ("gate", "g1"), ("experiment", "e1")]
     assert recorder.events == ["purchase"]
     assert recorder.errors == ["exploding:g"]
 
