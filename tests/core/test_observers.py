@@ -40,11 +40,8 @@ def test_environment_switch_logs_structured_records(
         "provider": "passall",
         "error_code": None,
     }
-    assert (data[1]["kind"], data[1]["value"], data[1]["reason"]) == (
-        "experiment",
-        "blue",
-        "OVERRIDE",
-    )
+    second = evaluations[1]
+    assert (second["kind"], second["value"], second["reason"]) == ("experiment", "blue", "OVERRIDE")
     events = [d for d in data if "name" in d]
     assert [(e["kind"], e["name"]) for e in events] == [
         ("exposure", "button_color"),
