@@ -118,3 +118,32 @@ def test_forked_workers_get_updates_and_deliver_events() -> None:
         }
         assert [e["user"]["keyId"] for e in server.metrics("before_fork")] == ["parent"]
         assert [e["user"]["keyId"] for e in server.metrics("after_fork")] == ["parent"]
+
+
+def test_inherited_provider_shutdown_in_a_child_does_not_hang() -> None:
+    """Used without the client, a provider inherited through fork() must not call the
+    parent's FBClient.stop(), which waits forever for threads the child does not have."""
+    from flagport_featbit import FeatBitProvider
+
+    context = multiprocessing.get_context("fork")
+    with FeatBitLoopback() as server:
+        provider = FeatBitProvider.from_options(**server.provider_options(connect_timeout=1.0))
+        provider.start()
+        assert provider.check_gate(User(user_id="p", country="US"), "new_checkout") is True
+
+        def child() -> None:
+            provider.shutdown(timeout=30)
+            os._exit(0 if provider.status.value == "SHUT_DOWN" else 1)
+
+        worker = context.Process(target=child, daemon=True)
+        worker.start()
+        worker.join(timeout=20)
+        alive = worker.is_alive()
+        if alive:
+            worker.kill()
+            worker.join(5)
+        assert not alive
+        assert worker.exitcode == 0
+        # The parent's own client is untouched by the child's shutdown.
+        assert provider.check_gate(User(user_id="p", country="US"), "new_checkout") is True
+        provider.shutdown(timeout=5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import threading
 from collections import Counter
 from pathlib import Path
@@ -119,7 +120,7 @@ def test_not_started_and_shut_down_raise_not_ready(bootstrap: dict[str, Any]) ->
     with pytest.raises(ProviderNotReadyError):
         provider.check_gate(User(user_id="1"), "new_checkout")
     provider.start()
-    assert provider.status is ProviderStatus.READY
+    assert provider.describe()["status"] == "READY"
     provider.shutdown()
     provider.shutdown()
     assert provider.status is ProviderStatus.SHUT_DOWN
@@ -293,3 +294,24 @@ def test_threads_mixing_users_get_their_own_answers(offline: FeatBitProvider) ->
         thread.join(timeout=60)
     assert not any(t.is_alive() for t in threads)
     assert wrong == []
+
+
+def test_offline_mode_opens_no_connection(
+    monkeypatch: pytest.MonkeyPatch, bootstrap: dict[str, Any]
+) -> None:
+    attempts: list[Any] = []
+
+    def refuse(self: socket.socket, address: Any) -> None:
+        attempts.append(address)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    with Flagport(provider="featbit", offline=True, bootstrap=bootstrap) as client:
+        user = User(user_id="u", country="US", custom={"plan": "pro"})
+        assert client.check_gate(user, "new_checkout") is True
+        assert client.get_experiment(user, "button_color").in_experiment is True
+        client.log_event(user, "purchase", 9.99, {"sku": "A1"})
+        assert client.flush(timeout=5)
+        assert client.stats()["provider"]["offline_events_not_sent"] == 1
+    assert attempts == []

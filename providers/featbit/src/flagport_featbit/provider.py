@@ -367,6 +367,9 @@ class FeatBitProvider(Provider):
         client = self._client
         if client is None or self.status is ProviderStatus.SHUT_DOWN:
             raise ProviderNotReadyError("the featbit provider is not running; event not sent")
+        manual = event.kind is EventKind.EXPOSURE and bool(event.metadata.get("manual"))
+        if event.kind is EventKind.EXPOSURE and not manual:
+            return
         if self.options.offline:
             self._offline_events += 1
             warn_once(
@@ -376,10 +379,9 @@ class FeatBitProvider(Provider):
             )
             return
         attrs = featbit_user(event.user)
-        if event.kind is EventKind.EXPOSURE:
-            if event.metadata.get("manual"):
-                # FeatBit's exposure record is an evaluation insight: evaluate again.
-                client.variation_detail(event.name, attrs, None)
+        if manual:
+            # FeatBit's exposure record is an evaluation insight: evaluate again.
+            client.variation_detail(event.name, attrs, None)
             return
         client.track_metrics(attrs, encode_metrics(event))
 
