@@ -106,7 +106,6 @@ class Percentage:
         return found
 
 
-@dataclass(frozen=True, slots=True)
 class Rule:
     """A compiled gate or config rule: the condition, the percentage, the outcomes.
 
@@ -116,11 +115,16 @@ class Rule:
     :ivar miss: the result served when the condition matched but the percentage did not.
     """
 
-    id: str
-    when: Condition | None
-    percentage: Percentage | None
-    hit: Any
-    miss: Any
+    __slots__ = ("hit", "id", "miss", "percentage", "when")
+
+    def __init__(
+        self, id: str, when: Condition | None, percentage: Percentage | None, hit: Any, miss: Any
+    ) -> None:
+        self.id = id
+        self.when = when
+        self.percentage = percentage
+        self.hit = hit
+        self.miss = miss
 
 
 class CompiledGate:
