@@ -18,7 +18,6 @@ from flagport import (
     Flagport,
     InvalidContextError,
     ProviderNotReadyError,
-    ProviderStatus,
     Reason,
     TypeMismatchError,
     User,
@@ -35,8 +34,6 @@ from flagport_featbit.testing import (
     variation,
 )
 
-from .scenario import bootstrap as scenario_bootstrap
-
 
 class TestConformance(ProviderConformance):
     known_gate = "new_checkout"
@@ -44,7 +41,7 @@ class TestConformance(ProviderConformance):
     known_config = "pricing"
 
     def make_provider(self) -> FeatBitProvider:
-        return FeatBitProvider.from_options(offline=True, bootstrap=scenario_bootstrap())
+        return FeatBitProvider.from_options(offline=True, bootstrap=data_sync(scenario_flags()))
 
 
 def test_scenario_answers(offline: FeatBitProvider) -> None:
@@ -116,14 +113,14 @@ def test_evaluate_all_through_the_client(bootstrap: dict[str, Any]) -> None:
 
 def test_not_started_and_shut_down_raise_not_ready(bootstrap: dict[str, Any]) -> None:
     provider = FeatBitProvider.from_options(offline=True, bootstrap=bootstrap)
-    assert provider.status is ProviderStatus.NOT_READY
+    assert provider.describe()["status"] == "NOT_READY"
     with pytest.raises(ProviderNotReadyError):
         provider.check_gate(User(user_id="1"), "new_checkout")
     provider.start()
     assert provider.describe()["status"] == "READY"
     provider.shutdown()
     provider.shutdown()
-    assert provider.status is ProviderStatus.SHUT_DOWN
+    assert provider.describe()["status"] == "SHUT_DOWN"
     with pytest.raises(ProviderNotReadyError):
         provider.evaluate_config(User(user_id="1"), "pricing")
 
