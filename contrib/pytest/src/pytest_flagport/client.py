@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ from flagport import (
 )
 from flagport.overrides import global_overrides
 from pytest_flagport.assertions import MISSING, find_events, mismatch_message
-from pytest_flagport.capture import Capture, known_names
+from pytest_flagport.capture import Capture, closest_name, known_names
 
 if TYPE_CHECKING:
     from flagport.user import UserLike
@@ -153,8 +152,8 @@ class FlagportFixture:
         valid = known_names(names, kind)
         if name in valid:
             return
-        close = difflib.get_close_matches(name, sorted(valid), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"known {kind}s: {sorted(valid)}"
+        close = closest_name(name, valid)
+        hint = f"did you mean {close!r}?" if close else f"known {kind}s: {sorted(valid)}"
         raise FlagNotFoundError(
             f"cannot force {kind} {name!r}: {source} has no such {kind}; {hint}"
         )

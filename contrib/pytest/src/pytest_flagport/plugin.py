@@ -9,18 +9,17 @@ pytest-xdist worker keeps its own state.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
 
-from flagport import Flagport, FlagportError, set_client
+from flagport import FlagNames, Flagport, FlagportError, set_client
 from flagport.client import forget_exposures
 from flagport.overrides import global_overrides
 from flagport.plugins import register_plugin, unregister_plugin
-from pytest_flagport.capture import Capture, Recorder, known_names
+from pytest_flagport.capture import Capture, Recorder, closest_name, known_names
 from pytest_flagport.client import FlagportFixture
 from pytest_flagport.markers import MARKERS, marker_forcing, matrix_combinations, matrix_gates
 from pytest_flagport.settings import DeadOverrides, PluginSettings, add_options
@@ -54,14 +53,13 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
     settings = PluginSettings.from_config(config)
+    environment = pytest.MonkeyPatch()
     if settings.explicit:
         try:
             # Cheap (starts nothing); reports a bad provider or option before any test.
             Flagport(settings.provider, strict=settings.strict, **settings.options)
         except FlagportError as exc:
             raise pytest.UsageError(f"flagport: {exc}") from None
-    environment = pytest.MonkeyPatch()
-    if settings.explicit:
         # Clients the application builds from settings during collection and between
         # tests use the chosen provider too (the PASS_ALL_GATES switch works this way).
         for name, value in settings.environment().items():
@@ -181,14 +179,15 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     result: object = yield
     session = item.config.stash.get(_SESSION, None)
     capture = session.recorder.capture if session else None
-    if session is not None and capture is not None and capture.unknown and capture.known:
+    if session is not None and capture is not None and capture.unknown:
+        known = capture.known or FlagNames()
         lines = [
             f"flags evaluated that {session.settings.known_source} does not name "
             f"(strict mode; a typo, or a flag missing from that file):"
         ]
         for kind, name in capture.unknown:
-            close = difflib.get_close_matches(name, sorted(known_names(capture.known, kind)), n=1)
-            lines.append(f"  {kind} {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            close = closest_name(name, known_names(known, kind))
+            lines.append(f"  {kind} {name!r}" + (f" (did you mean {close!r}?)" if close else ""))
         pytest.fail("\n".join(lines), pytrace=False)
     return result
 
