@@ -267,22 +267,24 @@ def test_experiment_reached_through_a_gate_is_exposed_once(payload: dict[str, An
             }
         ],
     }
+    by_config = User(user_id="u-config", country="US")
     quiet = User(user_id="u-quiet", country="US")
     with GrowthBookLoopback(payload) as server:
         with Flagport(provider="growthbook", strict=True, **server.options()) as fp:
             assert fp.names().experiments >= {"dark_mode"}
             value = fp.check_gate(USER, "dark_mode")
-            fp.get_gate(USER, "dark_mode")
             fp.check_gate(USER, "dark_mode")
+            fp.get_config(by_config, "dark_mode")
             fp.check_gate(quiet, "dark_mode", expose=False)
+            fp.get_gate(quiet, "dark_mode", expose=False)
             fp.flush(timeout=5)
-            rows = server.wait_for_events(lambda r: r["event_name"] == "$$experiment_viewed")
         rows = server.wait_for_events(lambda r: r["event_name"] == "$$experiment_viewed")
-    assert len(rows) == 1
-    assert rows[0]["properties_json"]["experiment_id"] == "dark-mode-test"
-    assert rows[0]["properties_json"]["variation_key"] == ("on" if value else "off")
-    assert rows[0]["properties_json"]["variation_id"] == int(value)
-    assert rows[0]["user_id"] == "u-1"
+    assert sorted(r["user_id"] for r in rows) == ["u-1", "u-config"]
+    (mine,) = (r for r in rows if r["user_id"] == "u-1")
+    assert mine["properties_json"]["experiment_id"] == "dark-mode-test"
+    assert mine["properties_json"]["variation_key"] == ("on" if value else "off")
+    assert mine["properties_json"]["variation_id"] == int(value)
+    assert mine["properties_json"]["hash_value"] == "u-1"
 
 
 def test_a_server_that_never_answers_does_not_hang_start_or_shutdown() -> None:

@@ -46,10 +46,6 @@ class Definitions:
     experiments: dict[tuple[str, str, int, str], ExperimentResult] = field(default_factory=dict)
     configs: dict[tuple[str, str, int, str], ConfigResult] = field(default_factory=dict)
 
-    @property
-    def features(self) -> dict[str, Feature]:
-        return self.context.features
-
 
 def features_section(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     """The features map of a payload; a bare features map is accepted as well."""

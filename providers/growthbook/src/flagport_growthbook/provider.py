@@ -170,10 +170,11 @@ class GrowthBookProvider(Provider):
         self._swap(defs)
 
     def _swap(self, defs: Definitions) -> None:
+        if self.status is ProviderStatus.SHUT_DOWN:
+            return  # a fetch that finished during shutdown must not revive the provider
         self._defs = defs
         self.reloads += 1
-        if self.status is not ProviderStatus.SHUT_DOWN:
-            self.status = ProviderStatus.READY
+        self.status = ProviderStatus.READY
 
     def flush(self, timeout: float = 5.0) -> None:
         if self._ingest is not None and self._owned():
@@ -218,9 +219,10 @@ class GrowthBookProvider(Provider):
         if defs is None or name not in defs.context.features:
             defs = self._ready(name)
         ctx = user.provider_cache.get(USER_KEY) or to_user_context(user)
-        return eval_feature(
-            name, EvaluationContext(ctx, defs.context, StackContext(None, set()))
-        ).on
+        res = eval_feature(name, EvaluationContext(ctx, defs.context, StackContext(None, set())))
+        if expose and res.source == "experiment":
+            self._expose(user, name, res, FlagKind.GATE)
+        return res.on
 
     def _eval(self, defs: Definitions, user: User, name: str) -> FeatureResult[Any]:
         ctx = user.provider_cache.get(USER_KEY) or to_user_context(user)
