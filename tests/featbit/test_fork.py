@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from flagport import Flagport, User
+from flagport import Flagport, ProviderNotReadyError, User
 from flagport_featbit.testing import FeatBitLoopback, variation
 
 pytestmark = pytest.mark.timeout(90)
@@ -121,7 +121,8 @@ def test_forked_workers_get_updates_and_deliver_events() -> None:
 
 
 def test_inherited_provider_shutdown_in_a_child_does_not_hang() -> None:
-    """Used without the client, a provider inherited through fork() must not call the
+    """Used without the client, a provider inherited through fork() fails clearly (it
+    would otherwise serve without updates or events) and its shutdown must not call the
     parent's FBClient.stop(), which waits forever for threads the child does not have."""
     from flagport_featbit import FeatBitProvider
 
@@ -132,8 +133,13 @@ def test_inherited_provider_shutdown_in_a_child_does_not_hang() -> None:
         assert provider.check_gate(User(user_id="p", country="US"), "new_checkout") is True
 
         def child() -> None:
+            code = 2
+            try:
+                provider.check_gate(User(user_id="c", country="US"), "new_checkout")
+            except ProviderNotReadyError as exc:
+                code = 0 if "fork()" in str(exc) else 3
             provider.shutdown(timeout=30)
-            os._exit(0 if provider.status.value == "SHUT_DOWN" else 1)
+            os._exit(code if provider.status.value == "SHUT_DOWN" else 1)
 
         worker = context.Process(target=child, daemon=True)
         worker.start()

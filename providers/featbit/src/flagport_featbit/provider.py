@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -125,6 +126,7 @@ class FeatBitProvider(Provider):
         self._counters = Counters()
         self._updates = 0
         self._offline_events = 0
+        self._forked = False
 
     @classmethod
     def from_options(cls, **options: Any) -> FeatBitProvider:
@@ -151,6 +153,7 @@ class FeatBitProvider(Provider):
             storage = WatchedStorage(self._definitions_changed)
             secret = opts.env_secret.get_secret_value() if opts.env_secret else "offline"
             self._pid = os.getpid()
+            _started.add(self)
             if opts.offline:
                 config = Config(
                     secret,
@@ -193,6 +196,23 @@ class FeatBitProvider(Provider):
                     opts.streaming_url,
                     opts.start_wait,
                 )
+
+    def _after_fork_in_child(self) -> None:
+        # The SDK's threads did not survive the fork and any lock may have been held by
+        # one of them: forget the inherited client (never stop it: that hangs) so this
+        # object fails clearly instead of serving without updates or events.
+        self._start_lock = threading.Lock()
+        self._tables_lock = threading.Lock()
+        self._gates = {}
+        self._flags = {}
+        self._names = FlagNames()
+        self._ready = False
+        self._compiled = None
+        self._counters = Counters()
+        if self._client is not None and self.status is not ProviderStatus.SHUT_DOWN:
+            self._client = None
+            self._forked = True
+            self.status = ProviderStatus.NOT_READY
 
     def _definitions_changed(self, storage: WatchedStorage) -> None:
         # Runs on the SDK's streaming thread (or the caller's, offline); must not wait
@@ -289,6 +309,12 @@ class FeatBitProvider(Provider):
         if self.status is ProviderStatus.SHUT_DOWN:
             return ProviderNotReadyError("the featbit provider was shut down")
         if not self._ready:
+            if self._forked:
+                return ProviderNotReadyError(
+                    "this featbit provider was started before fork(); FeatBit's SDK does not "
+                    "survive a fork. Flagport's client builds a fresh provider in the child "
+                    "by itself; when using the provider directly, create it after forking"
+                )
             if self._client is None:
                 return ProviderNotReadyError("the featbit provider has not been started")
             return ProviderNotReadyError(
@@ -366,7 +392,11 @@ class FeatBitProvider(Provider):
         """
         client = self._client
         if client is None or self.status is ProviderStatus.SHUT_DOWN:
-            raise ProviderNotReadyError("the featbit provider is not running; event not sent")
+            raise (
+                self._missing(event.name, "event")
+                if self._forked
+                else ProviderNotReadyError("the featbit provider is not running; event not sent")
+            )
         manual = event.kind is EventKind.EXPOSURE and bool(event.metadata.get("manual"))
         if event.kind is EventKind.EXPOSURE and not manual:
             return
@@ -398,6 +428,17 @@ class FeatBitProvider(Provider):
         if isinstance(self.options.bootstrap, Mapping):
             info["options"]["bootstrap"] = "<data-sync message>"
         return info
+
+
+_started: weakref.WeakSet[FeatBitProvider] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for provider in list(_started):
+        provider._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _stop(client: Any, timeout: float) -> None:
