@@ -1,0 +1,129 @@
+"""The plugin over the ``local`` provider and a real flags file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+EXAMPLE_APP = Path(__file__).parents[2] / "examples" / "app"
+
+FLAGS = """
+gates:
+  new_checkout:
+    rules:
+      - id: us
+        when: {country: US}
+experiments:
+  button_color:
+    groups:
+      - {name: control, weight: 50, value: {color: gray}}
+      - {name: blue, weight: 50, value: {color: blue}}
+configs:
+  pricing:
+    default: {discount: 0}
+    rules:
+      - {id: pro, when: {plan: pro}, value: {discount: 0.1}}
+"""
+
+TESTS = """
+import pytest
+import flagport as fm
+from flagport import Flagport, FlagNotFoundError, Reason, User
+
+US, DE = User(user_id="1", country="US"), User(user_id="2", country="DE")
+PRO = User(user_id="3", custom={"plan": "pro"})
+BUILT_AT_IMPORT = Flagport.from_settings()
+
+def test_unforced_flags_follow_the_file(flagport):
+    assert flagport.client.provider_name == "local"
+    assert fm.check_gate(US, "new_checkout") is True
+    assert fm.check_gate(DE, "new_checkout") is False
+    assert BUILT_AT_IMPORT.get_config(PRO, "pricing").get("discount") == 0.1
+    assert fm.get_experiment(US, "button_color").group in {"control", "blue"}
+
+def test_forced_values_win_over_the_file(flagport):
+    flagport.force_gate("new_checkout", True)
+    flagport.force_config("pricing", {"discount": 0.5})
+    assert BUILT_AT_IMPORT.check_gate(DE, "new_checkout") is True
+    assert Flagport.from_settings().get_config(PRO, "pricing").get("discount") == 0.5
+    assert fm.get_gate(DE, "new_checkout").reason is Reason.OVERRIDE
+
+@pytest.mark.flagport(gates={"new_checkout": False})
+def test_markers_work_the_same():
+    assert fm.check_gate(US, "new_checkout") is False
+
+def test_a_misspelt_name_in_application_code(flagport):
+    fm.check_gate(US, "new_chekout")
+
+def test_a_misspelt_name_when_forcing(flagport):
+    flagport.force_gate("new_chekout", True)
+"""
+
+
+@pytest.fixture
+def shop(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makefile(".yaml", flags=FLAGS)
+    pytester.makepyfile(test_shop=TESTS)
+    return pytester
+
+
+def test_a_suite_runs_against_the_flags_file_in_strict_mode(shop: pytest.Pytester) -> None:
+    result = shop.runpytest(
+        "--flagport-provider",
+        "local",
+        "--flagport-option",
+        "path=flags.yaml",
+        "--flagport-option",
+        "watch=false",
+    )
+    result.assert_outcomes(passed=3, failed=2)
+    result.stdout.fnmatch_lines(["flagport: provider local, strict"])
+    result.stdout.fnmatch_lines(["E*FlagNotFoundError*new_chekout*"])
+    result.stdout.fnmatch_lines(
+        [
+            "E*FlagNotFoundError: cannot force gate 'new_chekout': provider 'local' has no "
+            "such gate; did you mean 'new_checkout'?"
+        ]
+    )
+    result.stdout.fnmatch_lines_random(
+        [
+            "FAILED test_shop.py::test_a_misspelt_name_in_application_code*",
+            "FAILED test_shop.py::test_a_misspelt_name_when_forcing*",
+        ]
+    )
+
+
+def test_without_strict_mode_a_misspelt_name_serves_the_default(shop: pytest.Pytester) -> None:
+    shop.makeini(
+        """
+        [pytest]
+        flagport_provider = local
+        flagport_options =
+            path=flags.yaml
+            watch=false
+        flagport_strict = false
+        """
+    )
+    result = shop.runpytest()
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(["flagport: provider local, not strict"])
+
+
+def test_the_sample_application_suite_passes(pytester: pytest.Pytester) -> None:
+    shutil.copytree(
+        EXAMPLE_APP, pytester.path / "app", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    result = pytester.runpytest("app", "-v")
+    result.assert_outcomes(passed=15)
+    result.stdout.fnmatch_lines(["flagport: provider local, strict"])
+    result.stdout.fnmatch_lines(
+        [
+            "*::test_every_combination_of_checkout_and_search_works"
+            "[[]new_checkout=on-search_v2=off[]] PASSED*"
+        ]
+    )
+    assert "dead overrides" not in result.stdout.str()
