@@ -27,10 +27,12 @@ from flagport_featbit import FeatBitProvider
 from flagport_featbit.testing import (
     condition,
     data_sync,
+    in_segment,
     make_flag,
     rollout,
     rule,
     scenario_flags,
+    segment,
     variation,
 )
 
@@ -249,6 +251,32 @@ def test_custom_ids_bucket_by_their_unit(mapping: FeatBitProvider) -> None:
     # Every member of a company gets the company's answer; companies differ.
     assert all(len(answers) == 1 for answers in by_company.values())
     assert {next(iter(a)) for a in by_company.values()} == {True, False}
+
+
+def test_segments_reach_conditions() -> None:
+    beta = segment(
+        "seg-beta",
+        included=["listed-1"],
+        excluded=["banned-1"],
+        rules=[{"conditions": [condition("plan", "Equal", "pro")]}],
+    )
+    provider = FeatBitProvider.from_options(
+        offline=True, bootstrap=data_sync([_gate("beta_only", [in_segment("seg-beta")])], [beta])
+    )
+    provider.start()
+    try:
+        answers = {
+            name: provider.check_gate(User(user_id=name, custom={"plan": plan}), "beta_only")
+            for name, plan in [
+                ("listed-1", "free"),
+                ("banned-1", "pro"),
+                ("pro-1", "pro"),
+                ("free-1", "free"),
+            ]
+        }
+        assert answers == {"listed-1": True, "banned-1": False, "pro-1": True, "free-1": False}
+    finally:
+        provider.shutdown()
 
 
 # -- concurrency ---------------------------------------------------------------------------------

@@ -43,10 +43,12 @@ __all__ = [
     "FeatBitLoopback",
     "condition",
     "data_sync",
+    "in_segment",
     "make_flag",
     "rollout",
     "rule",
     "scenario_flags",
+    "segment",
     "variation",
 ]
 
@@ -134,6 +136,34 @@ def make_flag(
         "createdAt": _iso(_EPOCH_MS),
         "updatedAt": _iso(updated_at),
     }
+
+
+def segment(
+    segment_id: str,
+    *,
+    included: Sequence[str] = (),
+    excluded: Sequence[str] = (),
+    rules: Sequence[Mapping[str, Any]] = (),
+    updated_at: int = _EPOCH_MS,
+) -> dict[str, Any]:
+    """A FeatBit segment: user keys in or out, or users matching any of ``rules``
+    (each ``{"conditions": [...]}``). Flags test it with :func:`in_segment`."""
+    return {
+        "id": segment_id,
+        "envId": "loopback-env",
+        "name": segment_id,
+        "included": list(included),
+        "excluded": list(excluded),
+        "rules": [dict(r) for r in rules],
+        "isArchived": False,
+        "createdAt": _iso(_EPOCH_MS),
+        "updatedAt": _iso(updated_at),
+    }
+
+
+def in_segment(*segment_ids: str) -> dict[str, Any]:
+    """The rule condition "user is in one of these segments"."""
+    return {"property": "User is in segment", "op": "", "value": json.dumps(list(segment_ids))}
 
 
 def data_sync(
