@@ -7,6 +7,8 @@ import random
 import socket
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,17 @@ from flagport_featbit.testing import (
     segment,
     variation,
 )
+
+
+@contextmanager
+def started(bootstrap: Any) -> Iterator[FeatBitProvider]:
+    """An offline provider over ``bootstrap``, started, shut down on exit."""
+    provider = FeatBitProvider.from_options(offline=True, bootstrap=bootstrap)
+    provider.start()
+    try:
+        yield provider
+    finally:
+        provider.shutdown()
 
 
 class TestConformance(ProviderConformance):
@@ -143,37 +156,25 @@ def test_client_serves_defaults_with_reasons(bootstrap: dict[str, Any]) -> None:
 def test_bootstrap_from_a_file(tmp_path: Path, bootstrap: dict[str, Any]) -> None:
     path = tmp_path / "featbit.json"
     path.write_text(json.dumps(bootstrap))
-    provider = FeatBitProvider.from_options(offline=True, bootstrap=str(path))
-    provider.start()
-    try:
+    with started(str(path)) as provider:
         assert provider.check_gate(User(user_id="1", country="US"), "new_checkout") is True
-    finally:
-        provider.shutdown()
 
 
 def test_disabled_flag_serves_its_off_variation() -> None:
     flags = scenario_flags()
     flags[0]["isEnabled"] = False
-    provider = FeatBitProvider.from_options(offline=True, bootstrap=data_sync(flags))
-    provider.start()
-    try:
+    with started(data_sync(flags)) as provider:
         result = provider.evaluate_gate(User(user_id="1", country="US"), "new_checkout")
-        assert (result.value, result.reason) == (False, Reason.DISABLED)
-    finally:
-        provider.shutdown()
+    assert (result.value, result.reason) == (False, Reason.DISABLED)
 
 
 def test_archived_flags_are_unknown() -> None:
     flags = scenario_flags()
     flags[2]["isArchived"] = True
-    provider = FeatBitProvider.from_options(offline=True, bootstrap=data_sync(flags))
-    provider.start()
-    try:
+    with started(data_sync(flags)) as provider:
         assert "pricing" not in provider.names().configs
         with pytest.raises(FlagNotFoundError):
             provider.evaluate_config(User(user_id="1"), "pricing")
-    finally:
-        provider.shutdown()
 
 
 # -- user fields reaching FeatBit's conditions ------------------------------------------------
@@ -190,7 +191,7 @@ def _gate(key: str, conditions: list[dict[str, Any]], **extra: Any) -> dict[str,
 
 
 @pytest.fixture
-def mapping() -> Any:
+def mapping() -> Iterator[FeatBitProvider]:
     flags = [
         _gate("by_plan", [condition("plan", "Equal", "pro")]),
         _gate("by_private_tier", [condition("tier", "Equal", "gold")]),
@@ -206,10 +207,8 @@ def mapping() -> Any:
         ),
         _gate("pinned", [], targets={"on": ["vip-1"]}),
     ]
-    provider = FeatBitProvider.from_options(offline=True, bootstrap=data_sync(flags))
-    provider.start()
-    yield provider
-    provider.shutdown()
+    with started(data_sync(flags)) as provider:
+        yield provider
 
 
 @pytest.mark.parametrize(
@@ -260,11 +259,8 @@ def test_segments_reach_conditions() -> None:
         excluded=["banned-1"],
         rules=[{"conditions": [condition("plan", "Equal", "pro")]}],
     )
-    provider = FeatBitProvider.from_options(
-        offline=True, bootstrap=data_sync([_gate("beta_only", [in_segment("seg-beta")])], [beta])
-    )
-    provider.start()
-    try:
+    payload = data_sync([_gate("beta_only", [in_segment("seg-beta")])], [beta])
+    with started(payload) as provider:
         answers = {
             name: provider.check_gate(User(user_id=name, custom={"plan": plan}), "beta_only")
             for name, plan in [
@@ -275,8 +271,6 @@ def test_segments_reach_conditions() -> None:
             ]
         }
         assert answers == {"listed-1": True, "banned-1": False, "pro-1": True, "free-1": False}
-    finally:
-        provider.shutdown()
 
 
 # -- concurrency ---------------------------------------------------------------------------------
