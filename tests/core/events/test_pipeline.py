@@ -226,3 +226,21 @@ def test_forked_children_deliver_their_own_events_and_not_the_parents(tmp_path: 
     fp.shutdown(timeout=10)
     names = sorted(json.loads(line)["name"] for line in path.read_text().splitlines())
     assert names == ["child"] * 4 + ["parent-after-fork", "parent-before-fork"]
+
+
+def test_provider_sink_sends_manual_exposures_even_to_vendors_that_log_their_own() -> None:
+    from flagport.providers.passall import PassAllProvider
+
+    class SelfExposing(PassAllProvider):
+        logs_own_exposures = True
+
+    with Flagport(SelfExposing(SelfExposing.Options())) as fp:
+        fp.log_exposure(USER, "button_color")
+        fp.override_experiment("button_color", group="blue")
+        fp.get_experiment(USER, "button_color")  # an override: never sent to the vendor
+        fp.log_event(USER, "purchase")
+        fp.flush()
+        provider = fp.provider
+        assert isinstance(provider, PassAllProvider)
+        kinds = [(e.kind.value, e.metadata.get("manual")) for e in provider.events]
+    assert kinds == [("exposure", True), ("custom", None)]

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from flagport.events.model import Event, EventKind, FlagKind
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink, build_sink
-from flagport.results import thaw
 
 if TYPE_CHECKING:
     from flagport.provider import Provider
@@ -62,14 +61,18 @@ def record_event(rec: Record) -> Event:
 
 
 def record_dict(rec: Record) -> dict[str, Any]:
-    """A record as JSON-ready data, identical to ``record_event(rec).model_dump(mode="json")``."""
+    """A record as JSON-ready data, identical to ``record_event(rec).model_dump(mode="json")``.
+
+    Shares the user's cached event view and the record's metadata (a private copy made
+    by ``log_event``): serialise it, do not modify it.
+    """
     t, kind, user, name, value, metadata, provider, flag_kind, group, rule_id = rec
     return {
         "kind": kind.value,
         "name": name,
         "user": user.event_view,
         "value": value,
-        "metadata": thaw(metadata) if metadata else {},
+        "metadata": metadata,
         "time": t,
         "provider": provider,
         "flag_kind": flag_kind.value if flag_kind is not None else None,

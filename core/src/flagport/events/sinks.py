@@ -63,10 +63,13 @@ class ProviderSink:
         provider = self._provider()
         own_exposures = provider.logs_own_exposures
         for event in batch:
-            if event.kind is EventKind.EXPOSURE and (
-                own_exposures or event.metadata.get("reason") == "OVERRIDE"
-            ):
-                continue
+            if event.kind is EventKind.EXPOSURE:
+                # Forced values stay out of the vendor's analysis; automatic exposures
+                # are the SDK's own job when it logs them, manual ones are not.
+                if event.metadata.get("reason") == "OVERRIDE":
+                    continue
+                if own_exposures and not event.metadata.get("manual"):
+                    continue
             provider.log_event(event)
 
     def close(self) -> None:
@@ -89,7 +92,7 @@ class JsonlSink:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("ab")
             self._pid = os.getpid()
-        self._file.write(b"".join(to_json(item) + b"\n" for item in batch))
+        self._file.write(b"\n".join(map(to_json, batch)) + b"\n")
         self._file.flush()
 
     def close(self) -> None:
