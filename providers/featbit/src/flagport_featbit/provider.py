@@ -295,6 +295,7 @@ class FeatBitProvider(Provider):
             self._ready = False
             self._gates = {}
             self._flags = {}
+            self._names = FlagNames()
             client = self._client
         # A client inherited through fork() has no threads here and its stop() waits
         # forever for them; it is left alone (the flagport client builds a new one).
