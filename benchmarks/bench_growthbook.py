@@ -24,17 +24,25 @@ from flagport import Flagport, User
 from flagport_growthbook.testing import scenario_payload
 
 NUMBER = 20_000
-REPEAT = 7
+REPEAT = 9
 USERS = 100
 
 
 def medians_us(direct: Callable[[], Any], ours: Callable[[], Any]) -> tuple[float, float]:
-    """Median microseconds per call of each side, measured in alternation."""
+    """Median microseconds per call of each side, measured in alternation.
+
+    The side that goes first alternates too, so a load change on a shared machine
+    during a pair does not favour one side.
+    """
     sdk: list[float] = []
     flagport: list[float] = []
-    for _ in range(REPEAT):
-        sdk += timeit.repeat(direct, number=NUMBER, repeat=1)
-        flagport += timeit.repeat(ours, number=NUMBER, repeat=1)
+    for i in range(REPEAT):
+        if i % 2:
+            flagport += timeit.repeat(ours, number=NUMBER, repeat=1)
+            sdk += timeit.repeat(direct, number=NUMBER, repeat=1)
+        else:
+            sdk += timeit.repeat(direct, number=NUMBER, repeat=1)
+            flagport += timeit.repeat(ours, number=NUMBER, repeat=1)
     return statistics.median(sdk) / NUMBER * 1e6, statistics.median(flagport) / NUMBER * 1e6
 
 
