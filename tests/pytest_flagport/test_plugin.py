@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -176,3 +179,14 @@ def test_value_{i}(flagport):
         ]
     )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_the_docs_name_only_options_that_exist(pytester: pytest.Pytester) -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "pytest.md").read_text()
+    help_text = pytester.runpytest("--help").stdout.str()
+    flags = set(re.findall(r"--flagport-[a-z-]+[a-z]", docs))
+    inis = set(re.findall(r"\bflagport_[a-z_]+[a-z]\b", docs)) - {"flagport_matrix"}
+    assert flags >= {"--flagport-provider", "--flagport-pass-all-gates"}
+    assert inis >= {"flagport_strict", "flagport_dead_overrides"}
+    documented_in_help = {name for name in flags | inis if name in help_text}
+    assert documented_in_help == flags | inis
