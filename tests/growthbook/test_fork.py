@@ -23,7 +23,7 @@ def _worker(fp: Flagport, results: Any) -> None:
         gate = fp.check_gate(USER, "new_checkout")
         stats = fp.provider.stats()
         deadline = time.monotonic() + 10
-        while not fp.provider.stats().get("streaming_connected") and time.monotonic() < deadline:
+        while not fp.provider.stats().get("streaming_active") and time.monotonic() < deadline:
             time.sleep(0.02)
         results.put(("ready", pid, gate, stats.get("features")))
         discount = fp.get_config(USER, "pricing").get("discount", 0.0)

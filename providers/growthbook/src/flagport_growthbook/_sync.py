@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -89,12 +90,9 @@ class DefinitionsSync:
         )
         self._thread.start()
 
-    def refresh_now(self) -> None:
-        """Ask the worker to fetch at once (e.g. after a failed start)."""
-        self._wake.set()
-
     def stop(self, timeout: float) -> None:
         """Stop polling and streaming, waiting at most ``timeout`` seconds in all."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
         self._wake.set()
         with self._lock:
@@ -102,12 +100,15 @@ class DefinitionsSync:
         if sse is not None:
             self._disconnect(sse, timeout)
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(max(0.0, min(timeout, 1.0)))
+            # The worker may sit in a request until http_timeout; it is a daemon and
+            # applies nothing once stopped, so waiting for it is a courtesy only.
+            self._thread.join(max(0.0, min(deadline - time.monotonic(), 1.0)))
         if self._repo.http is not None:
             self._repo.http.clear()
 
     @property
-    def streaming_connected(self) -> bool:
+    def streaming_active(self) -> bool:
+        """True while an SSE client runs (connected, or waiting to reconnect)."""
         sse = self._sse
         return sse is not None and sse.is_running
 

@@ -404,7 +404,7 @@ class GrowthBookProvider(Provider):
                 fetches=sync.fetches,
                 fetch_failures=sync.fetch_failures,
                 sse_events=sync.sse_events,
-                streaming_connected=sync.streaming_connected,
+                streaming_active=sync.streaming_active,
             )
         ingest = self._ingest
         if ingest is not None:
