@@ -1,0 +1,208 @@
+"""flagport's bucketing against the real vendor SDKs, offline, over 10,000 unit ids.
+
+For every hash mode, a 50 % gate rollout and a three-group experiment defined in the
+vendor's own format (``vendor_defs``) must put each unit exactly where the matching
+flagport bucketer puts it: zero mismatches.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from flagport.local.bucketing import (
+    NOT_BUCKETED,
+    get_bucketer,
+    growthbook_hash,
+    growthbook_ranges,
+    select_range,
+)
+
+
+def _load_vendor_defs() -> ModuleType:
+    # Test folders are not packages (pytest's importlib mode): load the sibling by path.
+    name = "flagport_tests_vendor_defs"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).with_name("vendor_defs.py")
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+defs = _load_vendor_defs()
+pytestmark = pytest.mark.timeout(60)
+
+N = len(defs.USER_IDS)
+
+
+def _check_split(gate: list[bool], groups: list[int]) -> None:
+    """Guard against a vacuous agreement: the splits must look like 50 % and thirds."""
+    assert 0.45 * N < sum(gate) < 0.55 * N
+    counts = Counter(groups)
+    assert set(counts) == {0, 1, 2}
+    assert all(0.3 * N < count < 0.37 * N for count in counts.values())
+
+
+def test_user_ids_include_non_ascii() -> None:
+    assert N == 10_000
+    assert any(not uid.isascii() for uid in defs.USER_IDS)
+    assert any(ord(ch) > 0xFFFF for uid in defs.USER_IDS for ch in uid)
+
+
+# -- Statsig -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def statsig() -> Iterator[Any]:
+    client = defs.offline_statsig()
+    yield client
+    client.shutdown().wait(5)
+
+
+def test_statsig(statsig: Any) -> None:
+    from statsig_python_core import StatsigUser
+
+    bucketer = get_bucketer("statsig")
+    choose = bucketer.choose_group  # type: ignore[attr-defined]
+    index = {name: i for i, name in enumerate(defs.GROUPS)}
+    gate_mismatches = group_mismatches = bucket_mismatches = 0
+    gate: list[bool] = []
+    groups: list[int] = []
+    for uid in defs.USER_IDS:
+        user = StatsigUser(user_id=uid)
+        ours = bucketer.gate_passes(defs.GATE_SALT, defs.RULE_ID, uid, 50)
+        gate_mismatches += statsig.check_gate(user, defs.GATE) != ours
+        gate.append(ours)
+        theirs = index[statsig.get_experiment(user, defs.EXPERIMENT).group_name]
+        group = choose(defs.EXPERIMENT_SALT, uid, defs.STATSIG_WEIGHTS, 100.0)
+        group_mismatches += theirs != group
+        groups.append(group)
+        # experiment_bucket is the user_bucket / 1000 the group conditions compare.
+        per_mille = round(bucketer.experiment_bucket(defs.EXPERIMENT_SALT, uid) * 1000)
+        bucket_mismatches += theirs != (0 if per_mille < 334 else 1 if per_mille < 667 else 2)
+    assert (gate_mismatches, group_mismatches, bucket_mismatches) == (0, 0, 0)
+    _check_split(gate, groups)
+
+
+# -- GrowthBook ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "hash_version"),
+    [("growthbook", 2), ("growthbook_v1", 1), ("growthbook_v1", None)],
+    ids=["v2", "v1", "version-omitted"],
+)
+def test_growthbook(mode: str, hash_version: int | None) -> None:
+    from growthbook import GrowthBook
+
+    gb = GrowthBook(features=defs.growthbook_features(hash_version))
+    bucketer = get_bucketer(mode)  # type: ignore[arg-type]
+    choose = bucketer.choose_group  # type: ignore[attr-defined]
+    ns_name, ns_start, ns_end = defs.NAMESPACE
+    mismatches = Counter[str]()
+    gate: list[bool] = []
+    groups: list[int] = []
+    in_namespace = 0
+    try:
+        for uid in defs.USER_IDS:
+            gb.set_attributes({"id": uid})
+            ours = bucketer.gate_passes(defs.GATE, defs.RULE_ID, uid, 50)
+            mismatches["gate"] += gb.is_on(defs.GATE) != ours
+            gate.append(ours)
+
+            group = choose(defs.EXPERIMENT, uid, defs.GROWTHBOOK_WEIGHTS, 100.0)
+            mismatches["experiment"] += gb.eval_feature(defs.EXPERIMENT).value != group
+            groups.append(group)
+
+            # Namespace and coverage: the unit must be in the namespace slice, then
+            # in the covered part of its group's range.
+            ns = bucketer.in_range(ns_name, uid, ns_start, ns_end)
+            in_namespace += ns
+            covered = choose(defs.NAMESPACED, uid, defs.GROWTHBOOK_WEIGHTS, 80.0)
+            expected = covered if ns else -1
+            mismatches["namespaced"] += gb.eval_feature(defs.NAMESPACED).value != expected
+    finally:
+        gb.destroy()
+    assert dict(mismatches) == {"gate": 0, "experiment": 0, "namespaced": 0}
+    assert 0.65 * N < in_namespace < 0.75 * N
+    _check_split(gate, groups)
+
+
+def test_growthbook_helpers_agree_with_the_sdk_functions() -> None:
+    from growthbook.core import chooseVariation, gbhash, getBucketRanges
+
+    weights = [0.3334, 0.3333, 0.3333]
+    for coverage in (1.0, 0.5):
+        assert growthbook_ranges(weights, coverage) == tuple(getBucketRanges(3, coverage, weights))
+    # Invalid weights fall back to equal weights, as in GrowthBook.
+    assert growthbook_ranges([0.7, 0.7, 0.7]) == tuple(getBucketRanges(3, 1, [0.7, 0.7, 0.7]))
+    ranges = growthbook_ranges(weights)
+    for uid in defs.USER_IDS[::10]:
+        for version in (1, 2):
+            n = growthbook_hash("seed", uid, version)
+            assert n == gbhash("seed", uid, version)
+            found = select_range(n, ranges)
+            assert (-1 if found is None else found) == chooseVariation(n, list(ranges))
+
+
+def test_growthbook_never_buckets_an_empty_unit() -> None:
+    bucketer = get_bucketer("growthbook")
+    assert bucketer.experiment_bucket("seed", "") == NOT_BUCKETED
+    assert bucketer.gate_passes("flag", "rule", "", 100) is False
+    assert bucketer.in_range("ns", "", 0, 1) is False
+    assert bucketer.choose_group("seed", "", (50, 50)) == -1  # type: ignore[attr-defined]
+
+
+# -- FeatBit -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def featbit() -> Iterator[Any]:
+    client = defs.offline_featbit()
+    yield client
+    client.stop()
+
+
+def test_featbit(featbit: Any) -> None:
+    bucketer = get_bucketer("featbit")
+    choose = bucketer.choose_group  # type: ignore[attr-defined]
+    index = {name: i for i, name in enumerate(defs.GROUPS)}
+    gate_mismatches = group_mismatches = 0
+    gate: list[bool] = []
+    groups: list[int] = []
+    for uid in defs.USER_IDS:
+        user = {"key": uid, "name": uid}
+        ours = bucketer.gate_passes(defs.GATE, defs.RULE_ID, uid, 50)
+        gate_mismatches += featbit.variation(defs.GATE, user, None) != ours
+        gate.append(ours)
+        theirs = index[featbit.variation_detail(defs.EXPERIMENT, user, {}).variation_id]
+        group = choose(defs.EXPERIMENT, uid, defs.FEATBIT_WEIGHTS, 100.0)
+        group_mismatches += theirs != group
+        groups.append(group)
+    assert (gate_mismatches, group_mismatches) == (0, 0)
+    _check_split(gate, groups)
+
+
+# -- flags files ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["statsig", "growthbook", "growthbook_v1", "featbit"])
+def test_flagport_flags_are_valid(mode: str) -> None:
+    """The equivalent flags files stay loadable by the local provider's models."""
+    from flagport.local.models import FlagsFile
+
+    flags = FlagsFile.model_validate(defs.flagport_flags(mode))
+    assert flags.gates[defs.GATE].rules[0].pass_percentage == 50
+    assert sum(g.weight for g in flags.experiments[defs.EXPERIMENT].groups) == pytest.approx(100)
