@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from flagport.local.bucketing import Bucketer
 from flagport.provider import FlagNames
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult, freeze
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MEMO_LIMIT",
-    "Bucketer",
     "CompiledConfig",
     "CompiledExperiment",
     "CompiledGate",
@@ -43,18 +43,6 @@ MEMO_LIMIT = 65_536
 Condition = Callable[[Mapping[str, Any]], bool]
 
 
-class Bucketer(Protocol):
-    """The hashing side of one algorithm (see :mod:`flagport.local.bucketing`)."""
-
-    def gate_passes(
-        self, flag_salt: str, rule_salt: str, unit: str, pass_percentage: float
-    ) -> bool: ...
-
-    def experiment_bucket(self, salt: str, unit: str) -> float: ...
-
-    def in_range(self, salt: str, unit: str, start: float, end: float) -> bool: ...
-
-
 _pass_memo: dict[str, bool] = {}
 _bucket_memo: dict[str, Any] = {}
 
@@ -63,11 +51,6 @@ def clear_memo() -> None:
     """Forget memoised hash outcomes (tests and benchmarks measuring cold paths)."""
     _pass_memo.clear()
     _bucket_memo.clear()
-
-
-def _unit_of(user: User, unit: str) -> str | None:
-    value = user.user_id if unit == "user_id" else user.custom_ids.get(unit)
-    return value or None
 
 
 class Percentage:

@@ -10,11 +10,11 @@ a launched experiment without a winner, an override naming no group, and so on.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
+from flagport.local.bucketing import Bucketer, HashMode, get_bucketer
 from flagport.local.compiled import (
     PROVIDER,
-    Bucketer,
     CompiledConfig,
     CompiledExperiment,
     CompiledGate,
@@ -59,9 +59,7 @@ def join_path(*parts: str | int) -> str:
 def _bucketer(mode: str, cache: dict[str, Bucketer]) -> Bucketer:
     found = cache.get(mode)
     if found is None:
-        from flagport.local.bucketing import get_bucketer
-
-        found = cache[mode] = get_bucketer(mode)
+        found = cache[mode] = get_bucketer(cast(HashMode, mode))
     return found
 
 

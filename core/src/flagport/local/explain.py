@@ -93,7 +93,9 @@ def _percentage(out: Explanation, percentage: Percentage, user: User) -> bool:
         percentage.flag_salt, percentage.rule_salt, unit, percentage.percentage
     )
     value = _gate_bucket(percentage, unit)
-    shown = f"bucket {value:.4f} < {percentage.percentage / 100:.4f}" if value is not None else ""
+    shown = ""
+    if value is not None:
+        shown = f"bucket {value:.4f} {'<' if passed else '>='} {percentage.percentage / 100:.4f}"
     out.add(
         1,
         f"pass_percentage {percentage.percentage:g}% of {unit_name} {unit!r} "

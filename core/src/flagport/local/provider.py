@@ -140,13 +140,14 @@ class LocalProvider(Provider):
         try:
             self.load()
         except ConfigurationError as exc:
-            self.failed_reloads += 1
-            self.last_error = str(exc)
             logger.error(
                 "flagport: %s; still serving the previous definitions (%s)",
                 exc,
                 self._snapshot.source or "none loaded",
             )
+            # Counted after logging, so whoever waits on the counter finds the log.
+            self.last_error = str(exc)
+            self.failed_reloads += 1
             return False
         self.reloads += 1
         logger.info("flagport: reloaded %s", self.options.path or "inline flags")
