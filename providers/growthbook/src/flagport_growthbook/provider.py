@@ -253,15 +253,27 @@ class GrowthBookProvider(Provider):
             )
         )
 
-    def _reason(self, defs: Definitions, name: str, res: FeatureResult[Any]) -> Reason:
+    def _fields(self, defs: Definitions, name: str, res: FeatureResult[Any]) -> dict[str, Any]:
+        """The result fields every kind shares: name, reason, rule, provider, error."""
         source = res.source
         if source == "force":
-            return defs.rule_reasons.get((name, res.ruleId), Reason.TARGETING_MATCH)
-        if source == "experiment":
-            return Reason.SPLIT
-        if source in _UNUSABLE:
-            return _UNUSABLE[source]
-        return Reason.DEFAULT if name in defs.has_rules else Reason.STATIC
+            reason = defs.rule_reasons.get((name, res.ruleId), Reason.TARGETING_MATCH)
+        elif source == "experiment":
+            reason = Reason.SPLIT
+        elif source in _UNUSABLE:
+            reason = _UNUSABLE[source]
+        else:
+            reason = Reason.DEFAULT if name in defs.has_rules else Reason.STATIC
+        fields: dict[str, Any] = {
+            "name": name,
+            "reason": reason,
+            "rule_id": res.ruleId or None,
+            "provider": self.name,
+        }
+        if reason is Reason.ERROR:
+            fields["error_code"] = ErrorCode.GENERAL
+            fields["error_message"] = f"growthbook: cyclic prerequisites in feature {name!r}"
+        return fields
 
     def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
         defs = self._defs
@@ -274,15 +286,7 @@ class GrowthBookProvider(Provider):
         key = (name, res.ruleId, res.on, res.source)
         result = defs.gates.get(key)
         if result is None:
-            reason = self._reason(defs, name, res)
-            result = GateResult(
-                name=name,
-                value=res.on,
-                reason=reason,
-                rule_id=res.ruleId or None,
-                provider=self.name,
-                **_error_fields(reason, name),
-            )
+            result = GateResult(value=res.on, **self._fields(defs, name, res))
             defs.gates[key] = result
         return result
 
@@ -295,16 +299,11 @@ class GrowthBookProvider(Provider):
         key = _value_key(name, res)
         result = defs.experiments.get(key) if key is not None else None
         if result is None:
-            reason = self._reason(defs, name, res)
             result = ExperimentResult(
-                name=name,
                 group=str(exp.key) if exp is not None else None,
                 value=_mapping(res.value),
                 in_experiment=bool(exp is not None and exp.inExperiment and exp.hashUsed),
-                reason=reason,
-                rule_id=res.ruleId or None,
-                provider=self.name,
-                **_error_fields(reason, name),
+                **self._fields(defs, name, res),
             )
             if key is not None:
                 defs.experiments[key] = result
@@ -318,15 +317,7 @@ class GrowthBookProvider(Provider):
         key = _value_key(name, res)
         result = defs.configs.get(key) if key is not None else None
         if result is None:
-            reason = self._reason(defs, name, res)
-            result = ConfigResult(
-                name=name,
-                value=_mapping(res.value),
-                reason=reason,
-                rule_id=res.ruleId or None,
-                provider=self.name,
-                **_error_fields(reason, name),
-            )
+            result = ConfigResult(value=_mapping(res.value), **self._fields(defs, name, res))
             if key is not None:
                 defs.configs[key] = result
         return result
@@ -434,15 +425,6 @@ def _mapping(value: Any) -> Any:
         return freeze(value)
     # Results carry mappings; a scalar feature value is wrapped, not dropped.
     return freeze({"value": value})
-
-
-def _error_fields(reason: Reason, name: str) -> dict[str, Any]:
-    if reason is Reason.ERROR:
-        return {
-            "error_code": ErrorCode.GENERAL,
-            "error_message": f"growthbook: cyclic prerequisites in feature {name!r}",
-        }
-    return {}
 
 
 def _shutdown_live() -> None:
