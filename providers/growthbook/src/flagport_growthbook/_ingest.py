@@ -66,15 +66,12 @@ class IngestSender:
     def send(self, row: dict[str, Any]) -> None:
         """Queue one row; never blocks on the network."""
         with self._cond:
-            if self._closed:
-                self.dropped += 1
-                return
-            if len(self._queue) >= self.max_queue:
+            if self._closed or len(self._queue) >= self.max_queue:
                 self.dropped += 1
                 if self.dropped == 1:
                     logger.warning(
-                        "flagport-growthbook: event queue full (%d); dropping new events",
-                        self.max_queue,
+                        "flagport-growthbook: dropping events (%s); stats() counts them",
+                        "sender closed" if self._closed else f"queue full at {self.max_queue}",
                     )
                 return
             self._queue.append(row)
