@@ -89,6 +89,18 @@ def test_streamed_change_becomes_visible(
     assert eventually(lambda: fp.get_config(USER, "pricing").get("discount", 0.0) == 0.25)
 
 
+def test_a_stream_the_sdk_gave_up_on_is_reopened(
+    server: GrowthBookLoopback, client_for: Callable[..., Flagport]
+) -> None:
+    server.stream_status = 503  # the SDK's SSE client stops for good on an HTTP error
+    fp = client_for(streaming=True, refresh_interval=0.2)
+    assert fp.check_gate(USER, "new_checkout") is True
+    assert eventually(lambda: sum(1 for r in server.requests if r[1].startswith("/sub/")) >= 2)
+    assert server.stream_count == 0
+    server.stream_status = 200
+    assert server.wait_for_streams(1, timeout=5)
+
+
 def test_polled_change_becomes_visible(
     server: GrowthBookLoopback, client_for: Callable[..., Flagport], payload: dict[str, Any]
 ) -> None:

@@ -93,6 +93,9 @@ class GrowthBookLoopback:
         self._body = b""
         self._etag = ""
         self.set_payload(payload or {"features": {}})
+        #: HTTP status the streaming endpoint answers; not 200 refuses streams (as a
+        #: proxy in trouble would), which makes the SDK's SSE client give up.
+        self.stream_status = 200
         #: Every request as ``(method, path, headers)``.
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         #: Every ingested batch: ``{"query": ..., "headers": ..., "rows": [...]}``.
@@ -284,7 +287,10 @@ class GrowthBookLoopback:
                         return
                     self._reply(200, body, {"ETag": etag})
                 elif path == f"/sub/{server.client_key}":
-                    self._stream()
+                    if server.stream_status != 200:
+                        self._reply(server.stream_status, b'{"error": "unavailable"}')
+                    else:
+                        self._stream()
                 else:
                     self._reply(404, b'{"status": 404, "error": "Invalid API key"}')
 
