@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import socket
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -223,10 +224,17 @@ def test_threads_mixing_users_each_get_their_own_answers(
                     wrong.append(f"{u.user_id} round {round_}: {got} != {expected[u.user_id]}")
 
     threads = [threading.Thread(target=work, args=(i * 10,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    # Switch threads as often as possible, so that a provider keeping one user per
+    # shared SDK object would be caught answering for the wrong user.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        sys.setswitchinterval(interval)
     assert not any(t.is_alive() for t in threads)
     assert wrong == []
 
