@@ -47,7 +47,7 @@ import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
-from flagport.local.versions import padded_version
+from flagport.local.versions import padded_version, padded_version_text
 
 __all__ = ["Condition", "ConditionError", "compile_condition", "explain_condition"]
 
@@ -85,8 +85,11 @@ class ConditionError(ValueError):
 # -- JSON-type rules ---------------------------------------------------------------
 
 
+_NUMBER = (int, float)
+
+
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, _NUMBER) and not isinstance(value, bool)
 
 
 def _type_of(value: Any) -> str:
@@ -236,7 +239,10 @@ def _equals(expected: Any, *, insensitive: bool = False) -> _Predicate:
     if isinstance(expected, bool):
         return lambda value: value is expected
     if isinstance(expected, int | float):
-        return lambda value: _is_number(value) and value == expected
+        # Equality first: it fails fast for the usual non-matching or missing value.
+        return lambda value: (
+            value == expected and not isinstance(value, bool) and isinstance(value, _NUMBER)
+        )
     return lambda value: _deep_equal(expected, value)
 
 
@@ -287,6 +293,22 @@ def _membership(values: Collection[Any], *, insensitive: bool) -> _Predicate:
 
 
 # -- operators on a value ----------------------------------------------------------
+
+
+def _string_version(op: str, want: str) -> _Predicate:
+    """A version operator against a version string: the attribute must be a string."""
+    # padded_version without its type dispatch: the operand is known to be a string.
+    if op == "$vne":
+        return lambda v: not isinstance(v, str) or padded_version_text(v or "0") != want
+    if op == "$veq":
+        return lambda v: isinstance(v, str) and padded_version_text(v or "0") == want
+    if op == "$vlt":
+        return lambda v: isinstance(v, str) and padded_version_text(v or "0") < want
+    if op == "$vlte":
+        return lambda v: isinstance(v, str) and padded_version_text(v or "0") <= want
+    if op == "$vgt":
+        return lambda v: isinstance(v, str) and padded_version_text(v or "0") > want
+    return lambda v: isinstance(v, str) and padded_version_text(v or "0") >= want
 
 
 class _Compiler:
@@ -404,27 +426,23 @@ class _Compiler:
         return lambda v: isinstance(v, str) and (v >= arg if v.isascii() else _utf16(v) >= arg16)
 
     def op_version(self, op: str, arg: Any, path: str) -> _Predicate:
-        if _is_number(arg):
-            same_kind: _Predicate = _is_number
-        elif isinstance(arg, str):
-
-            def same_kind(v: Any) -> bool:
-                return isinstance(v, str)
-
-        else:
+        if isinstance(arg, str):
+            return _string_version(op, padded_version(arg))
+        if not _is_number(arg):
             raise ConditionError(path, f"{op} compares with a version string, got {arg!r}")
+        # A number is a version too (2 is "2"), compared only with numbers.
         want = padded_version(arg)
         if op == "$vne":
-            return lambda v: not same_kind(v) or padded_version(v) != want
+            return lambda v: not _is_number(v) or padded_version(v) != want
         if op == "$veq":
-            return lambda v: same_kind(v) and padded_version(v) == want
+            return lambda v: _is_number(v) and padded_version(v) == want
         if op == "$vlt":
-            return lambda v: same_kind(v) and padded_version(v) < want
+            return lambda v: _is_number(v) and padded_version(v) < want
         if op == "$vlte":
-            return lambda v: same_kind(v) and padded_version(v) <= want
+            return lambda v: _is_number(v) and padded_version(v) <= want
         if op == "$vgt":
-            return lambda v: same_kind(v) and padded_version(v) > want
-        return lambda v: same_kind(v) and padded_version(v) >= want
+            return lambda v: _is_number(v) and padded_version(v) > want
+        return lambda v: _is_number(v) and padded_version(v) >= want
 
     def op_in(self, op: str, arg: Any, path: str) -> _Predicate:
         if not isinstance(arg, list | tuple):

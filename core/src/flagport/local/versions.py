@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["compare_versions", "js_number_to_string", "padded_version"]
+__all__ = ["compare_versions", "js_number_to_string", "padded_version", "padded_version_text"]
 
 _STRIP = re.compile(r"(^v|\+.*$)")
 _SPLIT = re.compile(r"[-.]")
@@ -63,7 +63,8 @@ def js_number_to_string(value: float) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _pad(text: str) -> str:
+def padded_version_text(text: str) -> str:
+    """The padded form of a non-empty version string (cached): see :func:`padded_version`."""
     parts = _SPLIT.split(_STRIP.sub("", text))
     if len(parts) == 3:
         parts.append("~")
@@ -83,7 +84,7 @@ def padded_version(value: Any) -> str:
         value = js_number_to_string(value)
     if not value or not isinstance(value, str):
         value = "0"
-    return _pad(value)
+    return padded_version_text(value)
 
 
 def compare_versions(left: Any, right: Any) -> int:
