@@ -91,15 +91,11 @@ class PluginSettings:
                 config.getoption("flagport_option") or [], "--flagport-option", Path.cwd()
             )
         )
-        known_arg = config.getoption("flagport_known_flags")
-        known_ini = str(config.getini("flagport_known_flags") or "").strip()
-        known_path = (
-            Path(known_arg).resolve()
-            if known_arg
-            else (ini_dir / known_ini).resolve()
-            if known_ini
-            else None
-        )
+        known_path: Path | None = None
+        if known_arg := config.getoption("flagport_known_flags"):
+            known_path = Path(known_arg).resolve()
+        elif known_ini := str(config.getini("flagport_known_flags") or "").strip():
+            known_path = (ini_dir / known_ini).resolve()
         dead = config.getoption("flagport_dead_overrides") or config.getini(
             "flagport_dead_overrides"
         )
@@ -112,7 +108,7 @@ class PluginSettings:
         return cls(
             provider=provider,
             options=options,
-            explicit=pass_all or provider != DEFAULT_PROVIDER or bool(options),
+            explicit=pass_all or bool(cli_provider or ini_provider or options),
             strict=bool(config.getini("flagport_strict")),
             pass_all_gates=pass_all,
             known=load_known_flags(known_path) if known_path else None,
