@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import growthbook
 from growthbook import FeatureRepository, FeatureResult
-from growthbook.common_types import EvaluationContext, StackContext
+from growthbook.common_types import EvaluationContext, GlobalContext, StackContext
 from growthbook.core import eval_feature
 
 from flagport.errors import (
@@ -224,9 +224,12 @@ class GrowthBookProvider(Provider):
             self._expose(user, name, res, FlagKind.GATE)
         return res.on
 
-    def _eval(self, defs: Definitions, user: User, name: str) -> FeatureResult[Any]:
+    @staticmethod
+    def _eval(context: GlobalContext, user: User, name: str) -> FeatureResult[Any]:
+        # A fresh EvaluationContext per call: the SDK writes its prerequisite stack
+        # into it, so sharing one across threads would mix evaluations.
         ctx = user.provider_cache.get(USER_KEY) or to_user_context(user)
-        return eval_feature(name, EvaluationContext(ctx, defs.context, StackContext(None, set())))
+        return eval_feature(name, EvaluationContext(ctx, context, StackContext(None, set())))
 
     def _expose(self, user: User, name: str, res: FeatureResult[Any], via: FlagKind) -> None:
         """Report an experiment assignment reached through a gate or config.
@@ -279,8 +282,7 @@ class GrowthBookProvider(Provider):
         defs = self._defs
         if defs is None or name not in defs.context.features:
             defs = self._ready(name)
-        ctx = user.provider_cache.get(USER_KEY) or to_user_context(user)
-        res = eval_feature(name, EvaluationContext(ctx, defs.context, StackContext(None, set())))
+        res = self._eval(defs.context, user, name)
         if expose and res.source == "experiment":
             self._expose(user, name, res, FlagKind.GATE)
         key = (name, res.ruleId, res.on, res.source)
@@ -293,8 +295,10 @@ class GrowthBookProvider(Provider):
     def evaluate_experiment(
         self, user: User, name: str, *, expose: bool = True
     ) -> ExperimentResult:
-        defs = self._ready(name)
-        res = self._eval(defs, user, name)
+        defs = self._defs
+        if defs is None or name not in defs.context.features:
+            defs = self._ready(name)
+        res = self._eval(defs.context, user, name)
         exp = res.experimentResult if res.source == "experiment" else None
         key = _value_key(name, res)
         result = defs.experiments.get(key) if key is not None else None
@@ -310,8 +314,10 @@ class GrowthBookProvider(Provider):
         return result
 
     def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
-        defs = self._ready(name)
-        res = self._eval(defs, user, name)
+        defs = self._defs
+        if defs is None or name not in defs.context.features:
+            defs = self._ready(name)
+        res = self._eval(defs.context, user, name)
         if expose and res.source == "experiment":
             self._expose(user, name, res, FlagKind.CONFIG)
         key = _value_key(name, res)
