@@ -118,3 +118,24 @@ def test_construction_starts_nothing(payload: dict[str, Any]) -> None:
     )
     assert threading.active_count() == before
     assert provider.names().gates == frozenset()
+
+
+def test_every_bad_feature_is_reported_with_its_path() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        GrowthBookProvider.from_options(
+            offline=True,
+            bootstrap={
+                "features": {
+                    "ok": {"defaultValue": True},
+                    "not_an_object": 3,
+                    "bad_rules": {"rules": ["nope"]},
+                    "bad_coverage": {"rules": [{"force": True, "coverage": "half"}]},
+                }
+            },
+        )
+    paths = [loc.path for loc, _ in info.value.problems]
+    assert paths == [
+        "features.not_an_object",
+        "features.bad_rules.rules",
+        "features.bad_coverage.rules",
+    ]

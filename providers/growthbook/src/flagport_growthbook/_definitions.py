@@ -94,20 +94,25 @@ def build_definitions(payload: Mapping[str, Any], source: str = "payload") -> De
         if not isinstance(spec, Mapping):
             problems.append((Location(source, f"{prefix}{key}"), "a feature must be an object"))
             continue
-        rules = spec.get("rules") or []
         try:
-            features[key] = Feature(rules=list(rules), defaultValue=spec.get("defaultValue"))
-        except (TypeError, ValueError) as exc:
+            rules = list(spec.get("rules") or [])
+            feature = Feature(rules=rules, defaultValue=spec.get("defaultValue"))
+            reasons = {
+                (key, rule.get("id")): _force_reason(rule)
+                for rule in rules
+                if rule.get("force") is not None
+            }
+            is_experiment = any(_is_experiment_rule(r) for r in rules)
+        except (TypeError, ValueError, AttributeError) as exc:
             problems.append(
                 (Location(source, f"{prefix}{key}.rules"), f"not a GrowthBook rule list: {exc}")
             )
             continue
+        features[key] = feature
+        rule_reasons.update(reasons)
         if rules:
             has_rules.add(key)
-        for rule in rules:
-            if rule.get("force") is not None:
-                rule_reasons[(key, rule.get("id"))] = _force_reason(rule)
-        if any(_is_experiment_rule(r) for r in rules):
+        if is_experiment:
             experiments.add(key)
         elif all(isinstance(v, bool) for v in _values(spec)):
             gates.add(key)
