@@ -12,6 +12,7 @@ user wins over a global one.
 
 from __future__ import annotations
 
+import builtins
 import threading
 import weakref
 from collections.abc import Mapping
@@ -80,7 +81,7 @@ class OverrideTable(Generic[R]):
                 return found
         return self.base.lookup(name, user_id) if self.base is not None else None
 
-    def names(self) -> set[str]:
+    def names(self) -> builtins.set[str]:  # ``set`` alone is the method above
         """Every flag with an entry here or in the base."""
         own = set(self.table)
         return own | self.base.names() if self.base is not None else own
