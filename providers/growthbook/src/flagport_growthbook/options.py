@@ -7,6 +7,7 @@ environment (``FLAGPORT_GROWTHBOOK_CLIENT_KEY``) or in ``flagport.toml`` under
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -125,8 +126,6 @@ class GrowthBookOptions(ProviderOptions):
 
         :raises ConfigurationError: the file is missing or is not a JSON object.
         """
-        import json
-
         source = self.bootstrap
         if source is None or isinstance(source, Mapping):
             return source
