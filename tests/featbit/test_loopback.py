@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from typing import Any
 
 import pytest
@@ -223,3 +224,44 @@ def test_wrong_secret_never_becomes_ready(server: FeatBitLoopback) -> None:
         assert server.received == []
     finally:
         provider.shutdown(timeout=3)
+
+
+def test_evaluations_stay_consistent_while_definitions_change(
+    server: FeatBitLoopback, online: Flagport
+) -> None:
+    discounts = [round(0.1 + i / 100, 2) for i in range(10)]
+    assert online.get_config(US_PRO, "pricing").get("discount") == discounts[0]
+    seen: set[float] = set()
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.is_set():
+            try:
+                result = online.get_config(US_PRO, "pricing")
+                seen.add(result.get("discount", -1.0))
+                online.check_gate(US_PRO, "new_checkout")
+            except BaseException as exc:  # strict client: any failure is a bug
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for discount in discounts[1:]:
+            server.update_flag(
+                "pricing",
+                variations=[
+                    variation("pro", {"discount": discount}),
+                    variation("standard", {"discount": 0}),
+                ],
+            )
+        assert server.wait_for(lambda: online.get_config(US_PRO, "pricing").get("discount") == 0.19)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    assert errors == []
+    assert seen <= set(discounts)
+    assert online.provider.stats()["definition_updates"] >= 2
