@@ -11,12 +11,14 @@ import importlib.util
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from flagport import User
 from flagport.local.bucketing import (
     NOT_BUCKETED,
     get_bucketer,
@@ -45,6 +47,7 @@ defs = _load_vendor_defs()
 pytestmark = pytest.mark.timeout(60)
 
 N = len(defs.USER_IDS)
+USERS = [User(user_id=uid) for uid in defs.USER_IDS]
 
 
 def _check_split(gate: list[bool], groups: list[int]) -> None:
@@ -53,6 +56,18 @@ def _check_split(gate: list[bool], groups: list[int]) -> None:
     counts = Counter(groups)
     assert set(counts) == {0, 1, 2}
     assert all(0.3 * N < count < 0.37 * N for count in counts.values())
+
+
+@contextmanager
+def local_flagport(mode: str) -> Iterator[Any]:
+    """The whole local provider on the equivalent flags file (end to end)."""
+    from flagport import Flagport
+
+    client = Flagport(provider="local", flags=defs.flagport_flags(mode), watch=False)
+    try:
+        yield client
+    finally:
+        client.shutdown()
 
 
 def test_user_ids_include_non_ascii() -> None:
@@ -77,22 +92,28 @@ def test_statsig(statsig: Any) -> None:
     bucketer = get_bucketer("statsig")
     choose = bucketer.choose_group  # type: ignore[attr-defined]
     index = {name: i for i, name in enumerate(defs.GROUPS)}
-    gate_mismatches = group_mismatches = bucket_mismatches = 0
+    mismatches = Counter[str]()
     gate: list[bool] = []
     groups: list[int] = []
-    for uid in defs.USER_IDS:
-        user = StatsigUser(user_id=uid)
-        ours = bucketer.gate_passes(defs.GATE_SALT, defs.RULE_ID, uid, 50)
-        gate_mismatches += statsig.check_gate(user, defs.GATE) != ours
-        gate.append(ours)
-        theirs = index[statsig.get_experiment(user, defs.EXPERIMENT).group_name]
-        group = choose(defs.EXPERIMENT_SALT, uid, defs.STATSIG_WEIGHTS, 100.0)
-        group_mismatches += theirs != group
-        groups.append(group)
-        # experiment_bucket is the user_bucket / 1000 the group conditions compare.
-        per_mille = round(bucketer.experiment_bucket(defs.EXPERIMENT_SALT, uid) * 1000)
-        bucket_mismatches += theirs != (0 if per_mille < 334 else 1 if per_mille < 667 else 2)
-    assert (gate_mismatches, group_mismatches, bucket_mismatches) == (0, 0, 0)
+    with local_flagport("statsig") as local:
+        for uid, person in zip(defs.USER_IDS, USERS, strict=True):
+            user = StatsigUser(user_id=uid)
+            passed = statsig.check_gate(user, defs.GATE)
+            ours = bucketer.gate_passes(defs.GATE_SALT, defs.RULE_ID, uid, 50)
+            mismatches["gate"] += passed != ours
+            mismatches["local gate"] += passed != local.check_gate(person, defs.GATE)
+            gate.append(ours)
+
+            name = statsig.get_experiment(user, defs.EXPERIMENT).group_name
+            group = choose(defs.EXPERIMENT_SALT, uid, defs.STATSIG_WEIGHTS, 100.0)
+            mismatches["group"] += index[name] != group
+            served = local.get_experiment(person, defs.EXPERIMENT).group
+            mismatches["local group"] += name != served
+            groups.append(group)
+            # experiment_bucket is the user_bucket / 1000 the group conditions compare.
+            per_mille = round(bucketer.experiment_bucket(defs.EXPERIMENT_SALT, uid) * 1000)
+            mismatches["bucket"] += group != (0 if per_mille < 334 else 1 if per_mille < 667 else 2)
+    assert sum(mismatches.values()) == 0, dict(mismatches)
     _check_split(gate, groups)
 
 
@@ -107,7 +128,6 @@ def test_statsig(statsig: Any) -> None:
 def test_growthbook(mode: str, hash_version: int | None) -> None:
     from growthbook import GrowthBook
 
-    gb = GrowthBook(features=defs.growthbook_features(hash_version))
     bucketer = get_bucketer(mode)  # type: ignore[arg-type]
     choose = bucketer.choose_group  # type: ignore[attr-defined]
     ns_name, ns_start, ns_end = defs.NAMESPACE
@@ -115,15 +135,23 @@ def test_growthbook(mode: str, hash_version: int | None) -> None:
     gate: list[bool] = []
     groups: list[int] = []
     in_namespace = 0
-    try:
-        for uid in defs.USER_IDS:
+    with ExitStack() as stack:
+        gb = GrowthBook(features=defs.growthbook_features(hash_version))
+        stack.callback(gb.destroy)
+        local = stack.enter_context(local_flagport(mode))
+        for uid, person in zip(defs.USER_IDS, USERS, strict=True):
             gb.set_attributes({"id": uid})
+            passed = gb.is_on(defs.GATE)
             ours = bucketer.gate_passes(defs.GATE, defs.RULE_ID, uid, 50)
-            mismatches["gate"] += gb.is_on(defs.GATE) != ours
+            mismatches["gate"] += passed != ours
+            mismatches["local gate"] += passed != local.check_gate(person, defs.GATE)
             gate.append(ours)
 
+            variation = gb.eval_feature(defs.EXPERIMENT).value
             group = choose(defs.EXPERIMENT, uid, defs.GROWTHBOOK_WEIGHTS, 100.0)
-            mismatches["experiment"] += gb.eval_feature(defs.EXPERIMENT).value != group
+            mismatches["experiment"] += variation != group
+            served = local.get_experiment(person, defs.EXPERIMENT).group
+            mismatches["local experiment"] += defs.GROUPS[variation] != served
             groups.append(group)
 
             # Namespace and coverage: the unit must be in the namespace slice, then
@@ -133,9 +161,8 @@ def test_growthbook(mode: str, hash_version: int | None) -> None:
             covered = choose(defs.NAMESPACED, uid, defs.GROWTHBOOK_WEIGHTS, 80.0)
             expected = covered if ns else -1
             mismatches["namespaced"] += gb.eval_feature(defs.NAMESPACED).value != expected
-    finally:
-        gb.destroy()
-    assert dict(mismatches) == {"gate": 0, "experiment": 0, "namespaced": 0}
+    assert sum(mismatches.values()) == 0, dict(mismatches)
+    assert len(mismatches) == 5
     assert 0.65 * N < in_namespace < 0.75 * N
     _check_split(gate, groups)
 
@@ -179,19 +206,25 @@ def test_featbit(featbit: Any) -> None:
     bucketer = get_bucketer("featbit")
     choose = bucketer.choose_group  # type: ignore[attr-defined]
     index = {name: i for i, name in enumerate(defs.GROUPS)}
-    gate_mismatches = group_mismatches = 0
+    mismatches = Counter[str]()
     gate: list[bool] = []
     groups: list[int] = []
-    for uid in defs.USER_IDS:
-        user = {"key": uid, "name": uid}
-        ours = bucketer.gate_passes(defs.GATE, defs.RULE_ID, uid, 50)
-        gate_mismatches += featbit.variation(defs.GATE, user, None) != ours
-        gate.append(ours)
-        theirs = index[featbit.variation_detail(defs.EXPERIMENT, user, {}).variation_id]
-        group = choose(defs.EXPERIMENT, uid, defs.FEATBIT_WEIGHTS, 100.0)
-        group_mismatches += theirs != group
-        groups.append(group)
-    assert (gate_mismatches, group_mismatches) == (0, 0)
+    with local_flagport("featbit") as local:
+        for uid, person in zip(defs.USER_IDS, USERS, strict=True):
+            user = {"key": uid, "name": uid}
+            passed = featbit.variation(defs.GATE, user, None)
+            ours = bucketer.gate_passes(defs.GATE, defs.RULE_ID, uid, 50)
+            mismatches["gate"] += passed != ours
+            mismatches["local gate"] += passed != local.check_gate(person, defs.GATE)
+            gate.append(ours)
+
+            name = featbit.variation_detail(defs.EXPERIMENT, user, {}).variation_id
+            group = choose(defs.EXPERIMENT, uid, defs.FEATBIT_WEIGHTS, 100.0)
+            mismatches["group"] += index[name] != group
+            served = local.get_experiment(person, defs.EXPERIMENT).group
+            mismatches["local group"] += name != served
+            groups.append(group)
+    assert sum(mismatches.values()) == 0, dict(mismatches)
     _check_split(gate, groups)
 
 
