@@ -36,7 +36,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
-from websockets.sync.server import Server, ServerConnection, serve
+try:
+    from websockets.sync.server import Server, ServerConnection, serve
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "flagport_featbit.testing needs the 'websockets' package: "
+        "pip install 'flagport-featbit[testing]'"
+    ) from exc
 
 __all__ = [
     "INSIGHT_PATH",
