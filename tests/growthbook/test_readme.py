@@ -17,3 +17,11 @@ def test_loopback_example_runs() -> None:
     namespace: dict[str, object] = {}
     exec(compile(example, str(README), "exec"), namespace)
     assert namespace["changed"]
+
+
+def test_options_table_lists_every_option() -> None:
+    from flagport_growthbook import GrowthBookOptions
+
+    documented = set(re.findall(r"^\| `(\w+)` \|", README.read_text(), flags=re.M))
+    options = set(GrowthBookOptions.model_fields)
+    assert options <= documented, options - documented
