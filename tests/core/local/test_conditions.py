@@ -322,3 +322,14 @@ def test_padded_version_matches_growthbook() -> None:
 )  # fmt: skip
 def test_js_number_to_string(number: float, text: str) -> None:
     assert js_number_to_string(number) == text
+
+
+def test_tuples_are_arrays_and_mappings_are_objects() -> None:
+    """Beyond JSON (an intentional extension): Python values a User may carry."""
+    from types import MappingProxyType
+
+    attributes = {"tags": ("a", "b"), "meta": MappingProxyType({"tier": "gold"})}
+    assert compile_condition({"tags": {"$in": ["b"]}})(attributes) is True
+    assert compile_condition({"tags": {"$size": 2, "$type": "array"}})(attributes) is True
+    assert compile_condition({"tags.1": "b"})(attributes) is True
+    assert compile_condition({"meta.tier": "gold", "meta": {"$type": "object"}})(attributes) is True

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import operator
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
@@ -57,6 +58,11 @@ Condition = Callable[[Mapping[str, Any]], bool]
 _Predicate = Callable[[Any], bool]
 _Segments = Mapping[str, Collection[Any]]
 
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge,
+    "$vlt": operator.lt, "$vlte": operator.le, "$vgt": operator.gt, "$vgte": operator.ge,
+    "$veq": operator.eq, "$vne": operator.ne,
+}  # fmt: skip
 _TYPE_NAMES = frozenset({"string", "number", "boolean", "array", "object", "null"})
 _LOGICAL = ("$or", "$nor", "$and", "$not")
 _GROUP_KEYS = frozenset({"$or", "$nor", "$and", "$savedGroup"})
@@ -295,22 +301,6 @@ def _membership(values: Collection[Any], *, insensitive: bool) -> _Predicate:
 # -- operators on a value ----------------------------------------------------------
 
 
-def _string_version(op: str, want: str) -> _Predicate:
-    """A version operator against a version string: the attribute must be a string."""
-    # padded_version without its type dispatch: the operand is known to be a string.
-    if op == "$vne":
-        return lambda v: not isinstance(v, str) or padded_version_text(v or "0") != want
-    if op == "$veq":
-        return lambda v: isinstance(v, str) and padded_version_text(v or "0") == want
-    if op == "$vlt":
-        return lambda v: isinstance(v, str) and padded_version_text(v or "0") < want
-    if op == "$vlte":
-        return lambda v: isinstance(v, str) and padded_version_text(v or "0") <= want
-    if op == "$vgt":
-        return lambda v: isinstance(v, str) and padded_version_text(v or "0") > want
-    return lambda v: isinstance(v, str) and padded_version_text(v or "0") >= want
-
-
 class _Compiler:
     """Turns a condition mapping into closures; one instance per compile."""
 
@@ -403,46 +393,31 @@ class _Compiler:
         return test if op == "$eq" else _negate(test)
 
     def op_order(self, op: str, arg: Any, path: str) -> _Predicate:
+        holds = _COMPARE[op]
         if _is_number(arg):
-            if op == "$lt":
-                return lambda v: _is_number(v) and v < arg
-            if op == "$lte":
-                return lambda v: _is_number(v) and v <= arg
-            if op == "$gt":
-                return lambda v: _is_number(v) and v > arg
-            return lambda v: _is_number(v) and v >= arg
+            return lambda v: _is_number(v) and holds(v, arg)
         if not isinstance(arg, str):
             raise ConditionError(path, f"{op} compares with a number or a string, got {arg!r}")
         # Code points and UTF-16 code units order alike unless both strings leave ASCII.
         arg16 = _utf16(arg)
-        if op == "$lt":
-            return lambda v: isinstance(v, str) and (v < arg if v.isascii() else _utf16(v) < arg16)
-        if op == "$lte":
-            return lambda v: (
-                isinstance(v, str) and (v <= arg if v.isascii() else _utf16(v) <= arg16)
-            )
-        if op == "$gt":
-            return lambda v: isinstance(v, str) and (v > arg if v.isascii() else _utf16(v) > arg16)
-        return lambda v: isinstance(v, str) and (v >= arg if v.isascii() else _utf16(v) >= arg16)
+        return lambda v: (
+            isinstance(v, str) and (holds(v, arg) if v.isascii() else holds(_utf16(v), arg16))
+        )
 
     def op_version(self, op: str, arg: Any, path: str) -> _Predicate:
+        holds = _COMPARE[op]
+        want = padded_version(arg)
         if isinstance(arg, str):
-            return _string_version(op, padded_version(arg))
+            # padded_version without its type dispatch: the operand is a string.
+            if op == "$vne":
+                return lambda v: not isinstance(v, str) or padded_version_text(v or "0") != want
+            return lambda v: isinstance(v, str) and holds(padded_version_text(v or "0"), want)
         if not _is_number(arg):
             raise ConditionError(path, f"{op} compares with a version string, got {arg!r}")
         # A number is a version too (2 is "2"), compared only with numbers.
-        want = padded_version(arg)
         if op == "$vne":
             return lambda v: not _is_number(v) or padded_version(v) != want
-        if op == "$veq":
-            return lambda v: _is_number(v) and padded_version(v) == want
-        if op == "$vlt":
-            return lambda v: _is_number(v) and padded_version(v) < want
-        if op == "$vlte":
-            return lambda v: _is_number(v) and padded_version(v) <= want
-        if op == "$vgt":
-            return lambda v: _is_number(v) and padded_version(v) > want
-        return lambda v: _is_number(v) and padded_version(v) >= want
+        return lambda v: _is_number(v) and holds(padded_version(v), want)
 
     def op_in(self, op: str, arg: Any, path: str) -> _Predicate:
         if not isinstance(arg, list | tuple):
