@@ -16,6 +16,7 @@ import threading
 import time
 import weakref
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fbclient import Config, FBClient
@@ -73,7 +74,7 @@ def load_bootstrap(bootstrap: Any) -> str:
     else:
         source = str(bootstrap)
         try:
-            text = open(bootstrap, encoding="utf-8").read()  # noqa: SIM115
+            text = Path(bootstrap).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigurationError(
                 f"featbit bootstrap {source!r} cannot be read ({exc.strerror}); fix the "
