@@ -16,6 +16,7 @@ from flagport_featbit._convert import (
     USER_CACHE_KEY,
     check_data_sync,
     compile_flag,
+    compile_flags,
     encode_metrics,
     featbit_user,
 )
@@ -237,6 +238,17 @@ def test_vendor_error_reasons_raise(reason: str, error: type[Exception]) -> None
     flag = compile_flag(_scenario("pricing"))
     with pytest.raises(error):
         flag.result("config", reason, None)
+
+
+def test_unchanged_flags_keep_their_compiled_results() -> None:
+    flags = {f["key"]: f for f in scenario_flags()}
+    first = compile_flags(flags)
+    result = first["pricing"].result("config", "rule match", "pro")
+    changed = {**flags, "pricing": {**flags["pricing"], "updatedAt": "2026-02-01T00:00:00Z"}}
+    second = compile_flags(changed, first)
+    assert second["new_checkout"] is first["new_checkout"]
+    assert second["pricing"] is not first["pricing"]
+    assert second["pricing"].result("config", "rule match", "pro") is not result
 
 
 def test_data_sync_check_accepts_the_scenario() -> None:

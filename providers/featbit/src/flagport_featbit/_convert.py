@@ -281,6 +281,7 @@ class CompiledFlag:
     rules: tuple[_Rollout, ...]
     fallthrough: _Rollout
     targets_in_experiment: bool
+    version: str = ""
     results: dict[tuple[str, str, str | None], Any] = field(default_factory=dict)
 
     @property
@@ -377,15 +378,27 @@ def compile_flag(flag: Mapping[str, Any]) -> CompiledFlag:
         rules=tuple(_rollout(r.get("id"), r) for r in flag.get("rules") or ()),
         fallthrough=_rollout(FALLTHROUGH_RULE_ID, flag.get("fallthrough") or {}),
         targets_in_experiment=bool(flag.get("exptIncludeAllTargets")),
+        version=str(flag.get("updatedAt") or ""),
     )
 
 
-def compile_flags(flags: Mapping[str, Mapping[str, Any]]) -> dict[str, CompiledFlag]:
-    """Compile every flag; a malformed one is left out and logged, never fatal."""
+def compile_flags(
+    flags: Mapping[str, Mapping[str, Any]], previous: Mapping[str, CompiledFlag] | None = None
+) -> dict[str, CompiledFlag]:
+    """Compile every flag; a malformed one is left out and logged, never fatal.
+
+    :param previous: the last compilation; flags whose version (``updatedAt``) did not
+        change are taken from it, with the results they already built.
+    """
     compiled: dict[str, CompiledFlag] = {}
     for key, flag in flags.items():
+        name = str(flag.get("key", key))
+        known = previous.get(name) if previous else None
+        if known is not None and known.version and known.version == flag.get("updatedAt"):
+            compiled[name] = known
+            continue
         try:
-            compiled[str(flag.get("key", key))] = compile_flag(flag)
+            compiled[name] = compile_flag(flag)
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             warn_once(f"flag:{key}", "flagport featbit: ignoring malformed flag %r: %s", key, exc)
     return compiled

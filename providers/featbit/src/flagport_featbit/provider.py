@@ -218,7 +218,7 @@ class FeatBitProvider(Provider):
     def _definitions_changed(self, storage: WatchedStorage) -> None:
         # Runs on the SDK's streaming thread (or the caller's, offline); must not wait
         # for start(), which may be blocked in FBClient's constructor waiting for us.
-        compiled = compile_flags(storage.get_all(FEATURE_FLAGS))
+        compiled = compile_flags(storage.get_all(FEATURE_FLAGS), self._compiled)
         with self._tables_lock:
             self._compiled = compiled
             self._updates += 1
