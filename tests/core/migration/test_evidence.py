@@ -18,18 +18,23 @@ from flagport.migration.evidence import (
 from flagport.results import ExperimentResult, freeze
 
 
-def test_reservoir_is_bounded_and_percentiles_are_sane() -> None:
-    r = Reservoir(100)
-    for v in range(1, 10_001):
-        r.add(v * 1000)
-    assert len(r.samples) == 100
-    assert r.count == 10_000
-    p50, p99 = r.percentiles(50, 99)
-    assert 2_000_000 < p50 < 8_000_000  # a uniform sample of 1..10000 µs
+def test_reservoir_is_bounded_uniform_and_totals_are_exact() -> None:
+    r = Reservoir(200, seed=3)
+    for v in range(1, 20_001):
+        r.add(v * 1000, 2 * v * 1000)
+    assert len(r.samples[0]) == len(r.samples[1]) == 200
+    assert r.count == 20_000
+    assert r.totals == [sum(range(1, 20_001)) * 1000, 2 * sum(range(1, 20_001)) * 1000]
+    # A uniform sample of 1..20000 µs: the median is near 10000 µs, and old samples
+    # were kept as well as recent ones.
+    p50, p99 = r.percentiles(0, 50, 99)
+    assert 7_000_000 < p50 < 13_000_000
     assert p99 > p50
-    summary = r.summary_us()
-    assert summary["n"] == 10_000
-    assert summary["max"] <= 10_000
+    assert min(r.samples[0]) < 2_000_000
+    assert list(r.samples[1]) == [2 * v for v in r.samples[0]]  # pairs stay together
+    summary = r.summary_us(1)
+    assert summary["n"] == 20_000
+    assert summary["max"] <= 40_000
 
 
 def test_errors_count_flag_not_found_apart() -> None:

@@ -383,7 +383,9 @@ def test_auto_mode_moves_a_fast_secondary_inline_and_trips_on_a_slow_one(client:
     assert p.stats()["secondary"]["inline"]["to"] is True
     offloaded = p.stats()["secondary"]["offloaded"]
     p.new.delay_s = 0.05  # ten times the bound
-    fp.check_gate(USERS[0], "everyone")  # inline: this call measures the slowness
+    fp.check_gate(USERS[0], "everyone")  # inline: one slow call may be the machine
+    assert p.stats()["secondary"]["inline"]["to"] is True
+    fp.check_gate(USERS[0], "everyone")  # the second in a row trips the breaker
     secondary = p.stats()["secondary"]
     assert secondary["trips"]["to"] == 1
     assert secondary["inline"]["to"] is False

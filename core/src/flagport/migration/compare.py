@@ -42,21 +42,26 @@ def _plain(value: Any) -> Any:
 
 
 def same_value(a: Any, b: Any) -> bool:
-    """Whether two JSON-like values are equal, without Python's ``True == 1``.
+    """Whether two JSON-like values are equal.
 
     ``None`` and an empty mapping are equal (both mean "no value"); tuples and lists
-    with equal items are equal (results freeze lists into tuples).
+    with equal items are equal (results freeze lists into tuples); numbers compare
+    by value (``1 == 1.0``, as in JSON), but a top-level ``True`` is not ``1``.
+    Equal values, the common case, take one C-level comparison.
     """
-    a, b = _plain(a), _plain(b)
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if a == b:
+        return type(a) is type(b) or (type(a) is not bool and type(b) is not bool)
+    return _same_slow(_plain(a), _plain(b))
+
+
+def _same_slow(a: Any, b: Any) -> bool:
+    if type(a) is bool or type(b) is bool:
+        return a is b
     if isinstance(a, Mapping) and isinstance(b, Mapping):
-        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(_same_slow(a[k], b[k]) for k in a)
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return a == b
-    return type(a) is type(b) and bool(a == b)
+        return len(a) == len(b) and all(_same_slow(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 def differing_keys(a: Any, b: Any) -> list[str]:

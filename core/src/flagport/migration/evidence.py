@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import random
 import threading
@@ -19,7 +20,6 @@ import uuid
 from array import array
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +36,7 @@ from flagport.migration.compare import (
 from flagport.results import thaw
 
 __all__ = [
+    "COUNTED",
     "NEW",
     "OLD",
     "Evidence",
@@ -55,42 +56,63 @@ _MAX_VALUE_CHARS = 300
 
 
 class Reservoir:
-    """A uniform sample of at most ``size`` values (Vitter's algorithm R).
+    """A uniform sample of at most ``size`` pairs of timings (both sides of a comparison).
 
-    :param size: how many samples to keep.
+    Li's "algorithm L": after the reservoir fills, it computes how many offers to skip
+    before the next replacement, so an offer costs a counter increment and a
+    comparison, not a random number. Totals are kept exactly.
+
+    :param size: how many pairs to keep.
     """
 
-    __slots__ = ("_random", "count", "samples", "size")
+    __slots__ = ("_random", "_w", "count", "next", "samples", "size", "totals")
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 256, seed: int | None = None) -> None:
         self.size = size
         self.count = 0
-        self.samples = array("q")
-        self._random = random.Random(size).random
+        self.samples = (array("q"), array("q"))
+        self.totals = [0, 0]
+        self._random = random.Random(seed).random
+        self._w = 1.0
+        self.next = size
 
-    def add(self, value: int) -> None:
-        """Offer one value; it is kept with probability ``size / count``."""
-        self.count += 1
-        if len(self.samples) < self.size:
-            self.samples.append(value)
-            return
-        slot = int(self._random() * self.count)
-        if slot < self.size:
-            self.samples[slot] = value
+    def add(self, old_ns: int, new_ns: int) -> None:
+        """Offer one pair of timings (nanoseconds)."""
+        totals = self.totals
+        totals[0] += old_ns
+        totals[1] += new_ns
+        count = self.count
+        self.count = count + 1
+        if count < self.size:
+            self.samples[0].append(old_ns)
+            self.samples[1].append(new_ns)
+            if count + 1 == self.size:
+                self._skip()
+        elif count == self.next:
+            slot = int(self._random() * self.size)
+            self.samples[0][slot] = old_ns
+            self.samples[1][slot] = new_ns
+            self._skip()
 
-    def percentiles(self, *points: float) -> list[float]:
-        """The given percentiles (0-100) of the kept samples, nearest-rank."""
-        ordered = sorted(self.samples)
+    def _skip(self) -> None:
+        self._w *= math.exp(math.log(self._random() or 1e-300) / self.size)
+        gap = math.log(self._random() or 1e-300) / math.log1p(-self._w) if self._w < 1 else 0
+        self.next = self.count + int(gap)
+
+    def percentiles(self, side: int, *points: float) -> list[float]:
+        """Percentiles (0-100) of one side's kept samples, nearest-rank."""
+        ordered = sorted(self.samples[side])
         if not ordered:
             return [0.0 for _ in points]
         last = len(ordered) - 1
         return [float(ordered[min(last, max(0, round(p / 100 * last)))]) for p in points]
 
-    def summary_us(self) -> dict[str, float | int]:
-        """Count and p50/p90/p99/max in microseconds (samples are nanoseconds)."""
-        p50, p90, p99, top = self.percentiles(50, 90, 99, 100)
+    def summary_us(self, side: int) -> dict[str, float | int]:
+        """Count, total and p50/p90/p99/max of one side, in microseconds."""
+        p50, p90, p99, top = self.percentiles(side, 50, 90, 99, 100)
         return {
             "n": self.count,
+            "total": round(self.totals[side] / 1000, 1),
             "p50": round(p50 / 1000, 3),
             "p90": round(p90 / 1000, 3),
             "p99": round(p99 / 1000, 3),
@@ -98,24 +120,36 @@ class Reservoir:
         }
 
 
-@dataclass(frozen=True, slots=True)
 class Mismatch:
-    """One disagreement, as observed.
+    """One disagreement, as observed. Cheap to build: it only holds references.
 
     :ivar field: ``"value"`` (gates, configs, experiment values) or ``"group"``.
     :ivar old: the old provider's value (its group, mapped, for ``"group"``).
     :ivar new: the new provider's value.
-    :ivar keys: for mapping values, the top-level keys that differ.
     """
 
-    field: str
-    old: Any
-    new: Any
-    keys: tuple[str, ...] = ()
+    __slots__ = ("field", "new", "old")
+
+    def __init__(self, field: str, old: Any, new: Any) -> None:
+        self.field = field
+        self.old = old
+        self.new = new
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """For mapping values, the top-level keys that differ."""
+        return tuple(differing_keys(self.old, self.new))
+
+    def __repr__(self) -> str:
+        return f"Mismatch({self.field!r}, {self.old!r}, {self.new!r})"
+
+
+COUNTED = Mismatch("", None, None)
+"""What :meth:`FlagEvidence.compare` returns for a mismatch it was told not to detail."""
 
 
 class FlagEvidence:
-    """Counters for one flag. Thread-safe; cheap enough for every compared call.
+    """Counters for one flag: cheap enough for every compared call, safe across threads.
 
     :param name: the flag name.
     :param kind: ``"gate"``, ``"experiment"`` or ``"config"``.
@@ -138,10 +172,9 @@ class FlagEvidence:
         self.value_mismatches = 0
         self.errors = [0, 0]
         self.not_found = [0, 0]
-        self.latency = (Reservoir(reservoir_size), Reservoir(reservoir_size))
+        self.latency = Reservoir(reservoir_size)
         self.distribution: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
         self.passes = [0, 0]  # gates: how often each side said True
-        self._lock = threading.Lock()
 
     def error(self, side: int, error: BaseException | None = None) -> None:
         """Count a failed evaluation on ``side`` (:data:`OLD` or :data:`NEW`).
@@ -149,62 +182,73 @@ class FlagEvidence:
         :param error: the exception; a ``FlagNotFoundError`` is also counted apart,
             because "the new provider does not have this flag yet" is its own finding.
         """
-        with self._lock:
-            self.errors[side] += 1
-            if isinstance(error, FlagNotFoundError):
-                self.not_found[side] += 1
+        self.errors[side] += 1
+        if isinstance(error, FlagNotFoundError):
+            self.not_found[side] += 1
 
-    def timing(self, old_ns: int, new_ns: int) -> None:
-        """Record the cost of one evaluation on each side, in nanoseconds."""
-        with self._lock:
-            self.latency[OLD].add(old_ns)
-            self.latency[NEW].add(new_ns)
+    def compare(
+        self, old: Any, new: Any, old_ns: int = -1, new_ns: int = -1, details: bool = True
+    ) -> Mismatch | None:
+        """Record one comparison of this flag's results (or booleans from ``check_gate``).
 
-    def compare(self, old: Any, new: Any) -> Mismatch | None:
-        """Compare two results of this flag (or two booleans from ``check_gate``)."""
-        if self.kind == "experiment":
-            return self.experiment(old.group, old.value, new.group, new.value)
-        if isinstance(old, bool):
-            return self.value(old, new)
-        return self.value(old.value, new.value)
+        Experiments compare the old group mapped to its new name, then the values of
+        the group; gates and configs compare values.
 
-    def value(self, old: Any, new: Any) -> Mismatch | None:
-        """Compare a gate's or a config's values."""
-        equal = old is new or same_value(old, new)
-        with self._lock:
-            self.compared += 1
+        :param old_ns: what the old side's evaluation cost, in ns (-1: not timed).
+        :param new_ns: what the new side's evaluation cost, in ns.
+        :param details: False when nobody will look at the mismatch (no observer, no
+            log): a mismatch is then only counted, and :data:`COUNTED` returned.
+        :returns: the mismatch, or ``None`` when both sides agree.
+        """
+        experiment = self.kind == "experiment"
+        if experiment:
+            old_group, new_group = old.group, new.group
+            if old_group is not None and self.group_map:
+                old_group = self.group_map.get(old_group, old_group)
+            same_group = old_group == new_group
+            old, new = old.value, new.value
+            equal = same_group and (
+                old is new or (old == new and type(old) is type(new)) or same_value(old, new)
+            )
+        else:
+            if type(old) is not bool:
+                old, new = old.value, new.value
+            # same_value's own fast path, inlined: equal values of one type are equal.
+            equal = old is new or (old == new and type(old) is type(new)) or same_value(old, new)
+        # No lock on this path (it would cost as much as the rest of it): the counters
+        # are plain ``x += 1`` on ints, which the GIL does not interrupt halfway, and
+        # the reservoir tolerates a rare race (a slot written twice).
+        self.compared += 1
+        if old_ns >= 0:
+            latency = self.latency
+            if latency.count >= latency.size and latency.count != latency.next:
+                # Reservoir.add's common case, inlined: count the pair, keep no sample.
+                latency.count += 1
+                latency.totals[0] += old_ns
+                latency.totals[1] += new_ns
+            else:
+                latency.add(old_ns, new_ns)
+        if experiment:
+            self.distribution[OLD][NO_GROUP if old_group is None else old_group] += 1
+            self.distribution[NEW][NO_GROUP if new_group is None else new_group] += 1
+        else:
             if old is True:
                 self.passes[OLD] += 1
             if new is True:
                 self.passes[NEW] += 1
-            if equal:
-                return None
-            self.mismatches += 1
-        return Mismatch("value", thaw(old), thaw(new), tuple(differing_keys(old, new)))
-
-    def experiment(
-        self, old_group: str | None, old_value: Any, new_group: str | None, new_value: Any
-    ) -> Mismatch | None:
-        """Compare an experiment assignment: the mapped group, then the values."""
-        mapped = self.group_map.get(old_group, old_group) if old_group is not None else None
-        same_group = mapped == new_group
-        equal_values = same_group and (old_value is new_value or same_value(old_value, new_value))
-        with self._lock:
-            self.compared += 1
-            self.distribution[OLD][mapped if mapped is not None else NO_GROUP] += 1
-            self.distribution[NEW][new_group if new_group is not None else NO_GROUP] += 1
-            if equal_values:
-                return None
-            self.mismatches += 1
+        if equal:
+            return None
+        self.mismatches += 1
+        if experiment:
             if same_group:
                 self.value_mismatches += 1
             else:
                 self.group_mismatches += 1
-        if not same_group:
-            return Mismatch("group", mapped, new_group)
-        return Mismatch(
-            "value", thaw(old_value), thaw(new_value), tuple(differing_keys(old_value, new_value))
-        )
+        if not details:
+            return COUNTED
+        if experiment and not same_group:
+            return Mismatch("group", old_group, new_group)
+        return Mismatch("value", old, new)
 
     def to_dict(self, *, min_sample: int = 100, agreement: float = 0.99) -> dict[str, Any]:
         """JSON-ready evidence; gates and experiments add their ``split``.
@@ -213,25 +257,26 @@ class FlagEvidence:
         false) on each side, the chi-square test between them, the agreement two
         independent bucketings would reach by chance, and the verdict.
         """
-        with self._lock:
-            compared = self.compared
-            data: dict[str, Any] = {
-                "name": self.name,
-                "kind": self.kind,
-                "compared": compared,
-                "mismatches": self.mismatches,
-                "mismatch_rate": self.mismatches / compared if compared else 0.0,
-                "errors": dict(zip(SIDES, self.errors, strict=True)),
-                "not_found": dict(zip(SIDES, self.not_found, strict=True)),
-                "latency_us": {side: self.latency[i].summary_us() for i, side in enumerate(SIDES)},
-            }
-            if self.kind == "experiment":
-                old, new = dict(self.distribution[OLD]), dict(self.distribution[NEW])
-                group_mismatches, value_mismatches = self.group_mismatches, self.value_mismatches
-            else:
-                old = {"true": self.passes[OLD], "false": compared - self.passes[OLD]}
-                new = {"true": self.passes[NEW], "false": compared - self.passes[NEW]}
-                group_mismatches, value_mismatches = self.mismatches, 0
+        # A snapshot without a lock: writers take none (see compare), and copying a
+        # dict or sorting an array is one step under the GIL.
+        compared = self.compared
+        data: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "compared": compared,
+            "mismatches": self.mismatches,
+            "mismatch_rate": self.mismatches / compared if compared else 0.0,
+            "errors": dict(zip(SIDES, self.errors, strict=True)),
+            "not_found": dict(zip(SIDES, self.not_found, strict=True)),
+            "latency_us": {side: self.latency.summary_us(i) for i, side in enumerate(SIDES)},
+        }
+        if self.kind == "experiment":
+            old, new = dict(self.distribution[OLD]), dict(self.distribution[NEW])
+            group_mismatches, value_mismatches = self.group_mismatches, self.value_mismatches
+        else:
+            old = {"true": self.passes[OLD], "false": compared - self.passes[OLD]}
+            new = {"true": self.passes[NEW], "false": compared - self.passes[NEW]}
+            group_mismatches, value_mismatches = self.mismatches, 0
         if self.kind != "config":
             data["split"] = split_summary(
                 compared,
@@ -438,7 +483,8 @@ class Evidence:
         if self.observer is None and self.log is None:
             return
         key = self.hasher(unit)
-        served, other = (mismatch.new, mismatch.old) if served_new else (mismatch.old, mismatch.new)
+        old, new = thaw(mismatch.old), thaw(mismatch.new)
+        served, other = (new, old) if served_new else (old, new)
         if self.observer is not None:
             try:
                 self.observer(
@@ -454,11 +500,12 @@ class Evidence:
                 "field": mismatch.field,
                 "unit": key,
                 "served": "to" if served_new else "from",
-                "from": _bounded(mismatch.old),
-                "to": _bounded(mismatch.new),
+                "from": _bounded(old),
+                "to": _bounded(new),
             }
-            if mismatch.keys:
-                record["keys"] = list(mismatch.keys)
+            keys = mismatch.keys
+            if keys:
+                record["keys"] = list(keys)
             if extra:
                 record.update(extra)
             self.log.write(record)

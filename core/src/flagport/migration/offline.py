@@ -14,6 +14,7 @@ from typing import Any
 
 from flagport.migration.evidence import NEW, OLD, Evidence
 from flagport.provider import FlagNames, Provider
+from flagport.results import thaw
 from flagport.user import User
 
 __all__ = ["OfflineComparison", "compare_offline"]
@@ -81,8 +82,7 @@ def compare_offline(
                 spent[side] = perf_counter_ns() - start
             if isinstance(answers[OLD], BaseException) or isinstance(answers[NEW], BaseException):
                 continue
-            evidence.timing(spent[OLD], spent[NEW])
-            mismatch = evidence.compare(answers[OLD], answers[NEW])
+            mismatch = evidence.compare(answers[OLD], answers[NEW], spent[OLD], spent[NEW])
             if mismatch is not None:
                 kept = outcome.examples.setdefault(name, [])
                 if len(kept) < examples:
@@ -90,8 +90,8 @@ def compare_offline(
                         {
                             "user_id": user.user_id,
                             "field": mismatch.field,
-                            "from": mismatch.old,
-                            "to": mismatch.new,
+                            "from": thaw(mismatch.old),
+                            "to": thaw(mismatch.new),
                         }
                     )
         if progress is not None:
