@@ -5,7 +5,8 @@ construction, so a forked child starts its own). It watches the file's *director
 because editors and deploy tools often replace a file by renaming a new one over it,
 which a watch on the file itself would lose. Every ``interval`` seconds it also
 compares the file's ``stat`` with the last one seen, so a change is noticed even
-where file-system events are not delivered (network mounts, some containers).
+where file-system events are not delivered (network mounts, some containers), and
+in a process forked from one that was watching, which only polls.
 """
 
 from __future__ import annotations
@@ -21,6 +22,20 @@ __all__ = ["FileWatcher"]
 logger = logging.getLogger("flagport.local")
 
 _Signature = tuple[int, int, int] | None
+
+# watchfiles' native watcher holds locks on threads that do not survive fork(); a child
+# forked while its parent was watching cannot safely start another one, so it polls.
+_watching_in_this_process = False
+_forked_from_a_watcher = False
+
+
+def _note_fork() -> None:
+    global _forked_from_a_watcher, _watching_in_this_process
+    _forked_from_a_watcher = _forked_from_a_watcher or _watching_in_this_process
+    _watching_in_this_process = False
+
+
+os.register_at_fork(after_in_child=_note_fork)
 
 
 def file_signature(path: Path) -> _Signature:
@@ -59,8 +74,12 @@ class FileWatcher:
 
         :param seen: the signature of the version already loaded.
         """
+        global _watching_in_this_process
         if self.running:
             return
+        # Set before the thread exists: a fork at any later moment (even while the
+        # thread is still importing watchfiles) must leave the child polling.
+        _watching_in_this_process = True
         self._seen = seen if seen is not None else file_signature(self.path)
         self._stop = threading.Event()
         self.pid = os.getpid()
@@ -95,6 +114,9 @@ class FileWatcher:
             logger.exception("flagport: reloading %s failed", self.path)
 
     def _run(self) -> None:
+        if _forked_from_a_watcher:
+            self._poll()
+            return
         try:
             from watchfiles import watch
         except ImportError:  # pragma: no cover - watchfiles is a core dependency

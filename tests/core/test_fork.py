@@ -1,0 +1,103 @@
+"""Fork safety for the built-in providers, the way prefork servers use them.
+
+The parent builds the client, evaluates, then forks four workers
+(``multiprocessing`` with the fork start method, as gunicorn, uwsgi and Celery do).
+Each worker evaluates, sees a definition change made after the fork (``local``),
+logs an event and shuts down; every event of every process must arrive, and nothing
+may hang.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from pathlib import Path
+from typing import Any
+
+from flagport import Flagport, User
+
+WORKERS = 4
+OFF = "gates:\n  switch:\n    rules:\n      - {id: nobody, when: {country: XX}}\n"
+ON = "gates:\n  switch:\n    rules:\n      - {id: everyone}\n"
+
+
+def _worker(fp: Flagport, index: int, ready: Any, changed: Any, results: Any) -> None:
+    user = User(user_id=f"worker-{index}")
+    before = fp.check_gate(user, "switch")
+    ready.release()
+    changed.wait(20)
+    deadline = time.monotonic() + 10
+    after = fp.check_gate(user, "switch")
+    while not after and time.monotonic() < deadline:
+        time.sleep(0.05)
+        after = fp.check_gate(user, "switch")
+    fp.log_event(user, "worker-done", index)
+    fp.shutdown(timeout=10)
+    results.put((index, before, after))
+
+
+def _run_workers(fp: Flagport, change: Any) -> list[tuple[int, bool, bool]]:
+    ctx = multiprocessing.get_context("fork")
+    ready, changed, results = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+    procs = [
+        ctx.Process(target=_worker, args=(fp, i, ready, changed, results)) for i in range(WORKERS)
+    ]
+    for proc in procs:
+        proc.start()
+    for _ in procs:
+        assert ready.acquire(timeout=20), "a worker did not start"
+    change()
+    changed.set()
+    out = [results.get(timeout=30) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=20)
+        assert proc.exitcode == 0
+    return sorted(out)
+
+
+def _events(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_local_workers_reload_and_deliver_every_event(tmp_path: Path) -> None:
+    flags = tmp_path / "flags.yaml"
+    flags.write_text(OFF)
+    sink = tmp_path / "events.jsonl"
+    fp = Flagport(
+        provider="local",
+        path=str(flags),
+        events={"sinks": ["jsonl"], "jsonl_path": sink, "flush_interval": 0.2},
+    )
+    assert fp.check_gate(User(user_id="parent"), "switch") is False
+    fp.log_event(User(user_id="parent"), "parent-before-fork")
+
+    def change() -> None:
+        flags.write_text(ON)
+
+    results = _run_workers(fp, change)
+    assert results == [(i, False, True) for i in range(WORKERS)]
+    deadline = time.monotonic() + 10
+    while not fp.check_gate(User(user_id="parent"), "switch") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fp.check_gate(User(user_id="parent"), "switch") is True
+    fp.shutdown(timeout=10)
+    names = sorted((e["name"], e["value"]) for e in _events(sink))
+    assert names == [("parent-before-fork", None)] + [
+        ("worker-done", float(i)) for i in range(WORKERS)
+    ]
+
+
+def test_passall_workers_deliver_every_event(tmp_path: Path) -> None:
+    sink = tmp_path / "events.jsonl"
+    fp = Flagport(provider="passall", events={"sinks": ["jsonl"], "jsonl_path": sink})
+    assert fp.check_gate(User(user_id="parent"), "switch") is True
+    fp.override_gate("switch", False)
+
+    def change() -> None:
+        return None  # passall has no definitions to change; overrides were copied at fork
+
+    results = _run_workers(fp, change)
+    assert results == [(i, False, False) for i in range(WORKERS)]
+    fp.shutdown(timeout=10)
+    assert sorted(e["value"] for e in _events(sink)) == [float(i) for i in range(WORKERS)]
