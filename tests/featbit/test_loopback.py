@@ -265,3 +265,19 @@ def test_evaluations_stay_consistent_while_definitions_change(
     assert errors == []
     assert seen <= set(discounts)
     assert online.provider.stats()["definition_updates"] >= 2
+
+
+def test_rejected_insights_are_counted_not_waited_for(
+    server: FeatBitLoopback, online: Flagport
+) -> None:
+    assert online.check_gate(US_PRO, "new_checkout") is True
+    server.available = False
+    online.log_event(US_PRO, "lost_event", 1)
+    online.flush(timeout=10)
+    stats = online.provider.stats()
+    assert stats["events_failed"] >= 1
+    assert server.metrics("lost_event") == []
+    server.available = True
+    online.log_event(US_PRO, "kept_event", 2)
+    online.flush(timeout=10)
+    assert [m["numericValue"] for m in server.metrics("kept_event")] == [2.0]
