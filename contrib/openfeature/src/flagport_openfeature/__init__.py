@@ -1,0 +1,1 @@
+"""flagport <-> OpenFeature bridge."""

@@ -1,0 +1,1 @@
+"""flagport plugin registering the openfeature provider (filled in by the bridge work)."""
