@@ -215,6 +215,21 @@ def test_server_down_at_start_then_back(payload: dict[str, Any]) -> None:
         fp.shutdown(timeout=3)
 
 
+def test_unreachable_after_start_is_stale_then_ready_again(payload: dict[str, Any]) -> None:
+    first = GrowthBookLoopback(payload).start()
+    fp = Flagport(provider="growthbook", strict=True, **first.options(refresh_interval=0.1))
+    try:
+        assert fp.check_gate(USER, "new_checkout") is True
+        assert fp.provider.status is ProviderStatus.READY
+        first.stop()
+        assert eventually(lambda: fp.provider.status is ProviderStatus.STALE)
+        assert fp.check_gate(USER, "new_checkout") is True  # last definitions still served
+        with GrowthBookLoopback(payload, port=first.port):
+            assert eventually(lambda: fp.provider.status is ProviderStatus.READY)
+    finally:
+        fp.shutdown(timeout=3)
+
+
 def test_shutdown_delivers_queued_events_and_is_bounded(server: GrowthBookLoopback) -> None:
     before = set(threading.enumerate())
     fp = Flagport(

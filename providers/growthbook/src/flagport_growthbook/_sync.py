@@ -38,6 +38,8 @@ class DefinitionsSync:
     :param decryption_key: key for encrypted payloads, or ``""``.
     :param on_payload: called with each new decrypted payload (from this module's
         threads); it must not raise.
+    :param on_health: called with True after a fetch that reached GrowthBook, False
+        after one that did not (from this module's threads); it must not raise.
     :param streaming: also subscribe to server-sent events.
     :param refresh_interval: seconds between polls once loaded (0: no polling).
     :param retry_interval: seconds between attempts while nothing is loaded.
@@ -52,6 +54,7 @@ class DefinitionsSync:
         client_key: str,
         decryption_key: str,
         on_payload: Callable[[Payload], None],
+        on_health: Callable[[bool], None],
         streaming: bool,
         refresh_interval: float,
         retry_interval: float,
@@ -62,6 +65,7 @@ class DefinitionsSync:
         self.client_key = client_key
         self.decryption_key = decryption_key
         self.on_payload = on_payload
+        self.on_health = on_health
         self.streaming = streaming
         self.refresh_interval = refresh_interval
         self.retry_interval = retry_interval
@@ -146,8 +150,10 @@ class DefinitionsSync:
             logger.warning("flagport-growthbook: fetching features failed: %s", exc)
         if payload is None:
             self.fetch_failures += 1
+            self.on_health(False)
             return self.loaded.is_set()
         self._apply(payload)
+        self.on_health(True)
         return True
 
     def _apply(self, payload: Payload) -> None:

@@ -131,6 +131,7 @@ class GrowthBookProvider(Provider):
                     opts.decryption_key.get_secret_value() if opts.decryption_key else ""
                 ),
                 on_payload=self._on_payload,
+                on_health=self._on_health,
                 streaming=opts.streaming,
                 refresh_interval=opts.refresh_interval,
                 retry_interval=opts.retry_interval,
@@ -168,6 +169,13 @@ class GrowthBookProvider(Provider):
             logger.error("flagport-growthbook: ignoring a payload: %s", exc)
             return
         self._swap(defs)
+
+    def _on_health(self, reachable: bool) -> None:
+        # STALE: still serving the last definitions, but GrowthBook is not answering.
+        if reachable and self.status is ProviderStatus.STALE:
+            self.status = ProviderStatus.READY
+        elif not reachable and self.status is ProviderStatus.READY:
+            self.status = ProviderStatus.STALE
 
     def _swap(self, defs: Definitions) -> None:
         if self.status is ProviderStatus.SHUT_DOWN:

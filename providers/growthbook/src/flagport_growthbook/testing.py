@@ -24,10 +24,12 @@ Use it from tests (or your own application's tests)::
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -101,6 +103,7 @@ class GrowthBookLoopback:
         #: Every ingested batch: ``{"query": ..., "headers": ..., "rows": [...]}``.
         self.batches: list[dict[str, Any]] = []
         self._streams: list[queue.Queue[bytes | None]] = []
+        self._connections: set[socket.socket] = set()
         self._httpd = ThreadingHTTPServer((host, port), self._handler())
         self._httpd.daemon_threads = True
         self.port: int = self._httpd.server_address[1]
@@ -117,13 +120,21 @@ class GrowthBookLoopback:
         return self
 
     def stop(self) -> None:
-        """Close every stream and the listening socket."""
+        """Close every stream, every open connection and the listening socket.
+
+        Afterwards the server is as unreachable as a crashed one: clients holding a
+        keep-alive connection see it closed, new connections are refused.
+        """
         with self._lock:
             streams = list(self._streams)
+            connections = list(self._connections)
         for stream in streams:
             stream.put(None)
         self._httpd.shutdown()
         self._httpd.server_close()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> Self:
         return self.start()
@@ -256,6 +267,17 @@ class GrowthBookLoopback:
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None
+
+            def setup(self) -> None:
+                super().setup()
+                with server._lock:
+                    server._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with server._lock:
+                    server._connections.discard(self.connection)
+                with contextlib.suppress(OSError):
+                    super().finish()
 
             def _reply(
                 self, code: int, body: bytes, headers: Mapping[str, str] | None = None
