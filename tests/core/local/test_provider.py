@@ -438,3 +438,23 @@ def test_facade_by_name_with_path(tmp_path: Path) -> None:
     with Flagport(provider="local", path=str(path), watch=False) as fp:
         assert fp.check_gate({"user_id": "1"}, "g") is True
         assert fp.get_gate({"user_id": "1"}, "missing").error_code is not None
+
+
+def test_hash_memo_is_bounded_and_never_changes_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flagport.local import compiled
+
+    monkeypatch.setattr(compiled, "MEMO_LIMIT", 25)
+    provider = started({**GATE, **EXPERIMENT})
+    people = users(200, country="DE", app_version="2.0.0")
+    first = [
+        (provider.check_gate(u, "new_checkout"), provider.evaluate_experiment(u, "button_color"))
+        for u in people
+    ]
+    assert sum(len(m) for m in list(compiled._memos)) <= 25
+    compiled.clear_memo()
+    again = [
+        (provider.check_gate(u, "new_checkout"), provider.evaluate_experiment(u, "button_color"))
+        for u in people
+    ]
+    assert first == again
+    assert len({passed for passed, _ in first}) == 2

@@ -3,17 +3,20 @@
 A flags file is compiled once into a :class:`Snapshot`: conditions become callables,
 hash salts and thresholds are fixed, and every result an evaluation can return is
 built in advance (one per rule, per group, per outcome). Evaluating then allocates
-nothing but a memo key, and a reload replaces the whole snapshot with one reference
+nothing, and a reload replaces the whole snapshot with one reference
 assignment, so no evaluation can see half of two versions.
 
-Hashing dominates the cost of a percentage rule, so hash outcomes are memoised by
-``(algorithm, salts, threshold, unit id)`` in a bounded process-wide table: a unit
-seen again (in the same request or a later one) skips SHA-256/MD5/FNV entirely. The
-memo can only return what the hash would, so it never changes an answer.
+Hashing dominates the cost of a percentage rule, so each compiled rule and
+experiment memoises its hash outcomes by unit id, within one memory budget for the
+whole process: a unit seen again (in the same request or a later one) skips
+SHA-256/MD5/FNV entirely. The memo can only return what the hash would, so it never
+changes an answer.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,26 +40,62 @@ __all__ = [
 ]
 
 PROVIDER = "local"
-#: Entries kept in each hash memo before it is emptied (bounded memory, ~10 MB).
+#: Hash outcomes kept across all memos before they are emptied (about 10 MB at most).
 MEMO_LIMIT = 65_536
 
 Condition = Callable[[Mapping[str, Any]], bool]
 
 
-_pass_memo: dict[str, bool] = {}
-_bucket_memo: dict[str, Any] = {}
+class _Memo(dict[str, Any]):
+    """Hash outcomes of one rule or experiment by unit id (weakly registered).
+
+    Compared and hashed by identity, so the registry can hold many equal (empty) ones.
+    """
+
+    __slots__ = ("__weakref__",)
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+_memos: weakref.WeakSet[_Memo] = weakref.WeakSet()
+_memos_lock = threading.Lock()  # a reload may register memos while a request clears
+_stored = 0
+
+
+def _new_memo() -> _Memo:
+    memo = _Memo()
+    with _memos_lock:
+        _memos.add(memo)
+    return memo
+
+
+def _remember(memo: _Memo, unit: str, value: Any) -> None:
+    # One budget for every memo of the process: past it, all are emptied at once, so
+    # memory stays bounded however many flags and units there are. Memos of replaced
+    # snapshots vanish with them (the registry holds them weakly).
+    global _stored
+    if _stored >= MEMO_LIMIT:
+        clear_memo()
+    memo[unit] = value
+    _stored += 1
 
 
 def clear_memo() -> None:
     """Forget memoised hash outcomes (tests and benchmarks measuring cold paths)."""
-    _pass_memo.clear()
-    _bucket_memo.clear()
+    global _stored
+    with _memos_lock:
+        memos = list(_memos)
+        _stored = 0
+    for memo in memos:
+        memo.clear()
 
 
 class Percentage:
     """A fixed pass percentage for one (flag, rule) salt pair, memoised per unit."""
 
-    __slots__ = ("bucketer", "flag_salt", "key", "percentage", "rule_salt", "unit")
+    __slots__ = ("bucketer", "flag_salt", "memo", "percentage", "rule_salt", "unit")
 
     def __init__(
         self,
@@ -72,21 +111,18 @@ class Percentage:
         self.flag_salt = flag_salt
         self.rule_salt = rule_salt
         self.percentage = percentage
-        self.key = f"{mode}\x1f{flag_salt}\x1f{rule_salt}\x1f{percentage!r}\x1f"
+        self.memo = _new_memo()
 
     def passes(self, user: User) -> bool:
         """Whether the user's unit falls inside the percentage (False without a unit)."""
         unit = user.user_id if self.unit == "user_id" else user.custom_ids.get(self.unit)
         if not unit:
             return False
-        key = self.key + unit
-        found = _pass_memo.get(key)
+        found = self.memo.get(unit)
         if found is None:
             found = self.bucketer.gate_passes(self.flag_salt, self.rule_salt, unit, self.percentage)
-            if len(_pass_memo) >= MEMO_LIMIT:
-                _pass_memo.clear()
-            _pass_memo[key] = found
-        return found
+            _remember(self.memo, unit, found)
+        return bool(found)
 
 
 class Rule:
@@ -184,10 +220,11 @@ class CompiledExperiment:
         "bucketer",
         "choose",
         "groups",
-        "key",
+        "memo",
         "name",
         "namespace",
         "not_in",
+        "ns_memo",
         "overrides",
         "static",
         "unit",
@@ -199,7 +236,6 @@ class CompiledExperiment:
         *,
         name: str,
         unit: str,
-        key: str,
         bucketer: Bucketer,
         choose: Callable[[str], int],
         when: Condition | None,
@@ -211,7 +247,8 @@ class CompiledExperiment:
     ) -> None:
         self.name = name
         self.unit = unit
-        self.key = key
+        self.memo = _new_memo()
+        self.ns_memo = _new_memo()
         self.bucketer = bucketer
         self.choose = choose
         self.when = when
@@ -223,13 +260,10 @@ class CompiledExperiment:
 
     def group_index(self, unit: str) -> int:
         """The unit's group index, or -1 outside the allocation (memoised)."""
-        key = self.key + unit
-        found = _bucket_memo.get(key)
+        found = self.memo.get(unit)
         if found is None:
             found = self.choose(unit)
-            if len(_bucket_memo) >= MEMO_LIMIT:
-                _bucket_memo.clear()
-            _bucket_memo[key] = found
+            _remember(self.memo, unit, found)
         return int(found)
 
     def in_namespace(self, unit: str) -> bool:
@@ -237,13 +271,10 @@ class CompiledExperiment:
         if self.namespace is None:
             return True
         ns, start, end = self.namespace
-        key = f"{self.key}ns\x1f{unit}"
-        found = _bucket_memo.get(key)
+        found = self.ns_memo.get(unit)
         if found is None:
             found = self.bucketer.in_range(ns, unit, start, end)
-            if len(_bucket_memo) >= MEMO_LIMIT:
-                _bucket_memo.clear()
-            _bucket_memo[key] = found
+            _remember(self.ns_memo, unit, found)
         return bool(found)
 
     def evaluate(self, user: User) -> ExperimentResult:

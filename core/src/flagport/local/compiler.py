@@ -324,13 +324,9 @@ class _Compiler:
             )
         weights = tuple(float(g.weight) for g in exp.groups)
         allocation = float(exp.allocation)
-        key = f"{mode}\x1f{salt}\x1f{weights!r}\x1f{allocation!r}\x1f"
-        if namespace is not None:
-            key += f"{namespace!r}\x1f"
         return CompiledExperiment(
             name=name,
             unit=exp.unit,
-            key=key,
             bucketer=bucketer,
             choose=make_chooser(bucketer, salt, weights, allocation),
             when=when,
