@@ -60,11 +60,11 @@ position a pass percentage is compared with, for ``flagport explain``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from hashlib import md5, sha256
 from math import isfinite
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 __all__ = [
     "NOT_BUCKETED",
@@ -89,6 +89,7 @@ NOT_BUCKETED = -1.0
 (an empty unit under GrowthBook hashing); no range contains it."""
 
 Range = tuple[float, float]
+_Bound = TypeVar("_Bound", int, float)
 
 
 class Bucketer(Protocol):
@@ -161,17 +162,26 @@ def statsig_u64(text: str) -> int:
     return int.from_bytes(sha256(text.encode()).digest()[:8], "big")
 
 
-@lru_cache(maxsize=256)
-def _per_mille_slices(weights: tuple[float, ...], allocation: float) -> tuple[tuple[int, int], ...]:
-    # Bounds in basis points, computed as integers so that a per-mille bucket is
-    # compared exactly: 33.4 + 33.3 must be 6670, not 6670.000000000001.
+def _slices(
+    weights: Sequence[float], allocation: float, bound: Callable[[float], _Bound]
+) -> tuple[tuple[_Bound, _Bound], ...]:
+    """Each group's slice, from the running total of the weights before it (percent)
+    to that plus its weight times the allocation, each end converted by ``bound``."""
     slices = []
     cumulative = 0.0
     for weight in weights:
-        start = round(cumulative * 100)
-        slices.append((start, round((cumulative + weight * allocation / 100) * 100)))
+        slices.append((bound(cumulative), bound(cumulative + weight * allocation / 100)))
         cumulative += weight
     return tuple(slices)
+
+
+@lru_cache(maxsize=256)
+def _basis_point_slices(
+    weights: tuple[float, ...], allocation: float
+) -> tuple[tuple[int, int], ...]:
+    # Integers, so a per-mille bucket compares exactly: 0.3 + 14.3 percent must be
+    # 1460 basis points, not 1460.0000000000002.
+    return _slices(weights, allocation, lambda percent: round(percent * 100))
 
 
 class StatsigBucketer:
@@ -218,7 +228,7 @@ class StatsigBucketer:
         :returns: the group index, or ``-1`` outside the allocation.
         """
         basis_points = statsig_u64(f"{salt}.{unit}") % 1000 * 10
-        for index, (start, end) in enumerate(_per_mille_slices(tuple(weights), allocation)):
+        for index, (start, end) in enumerate(_basis_point_slices(tuple(weights), allocation)):
             if start <= basis_points < end:
                 return index
         return -1
@@ -312,13 +322,7 @@ def featbit_percentage(key: str) -> float:
 
 @lru_cache(maxsize=256)
 def _featbit_rollouts(weights: tuple[float, ...], allocation: float) -> tuple[Range, ...]:
-    rollouts = []
-    cumulative = 0.0
-    for weight in weights:
-        start = round(cumulative / 100, 10)
-        rollouts.append((start, round((cumulative + weight * allocation / 100) / 100, 10)))
-        cumulative += weight
-    return tuple(rollouts)
+    return _slices(weights, allocation, lambda percent: round(percent / 100, 10))
 
 
 class FeatBitBucketer:
