@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +189,38 @@ def test_plan_reads_stats_and_compare_output(tmp_path: Path, files: dict[str, Pa
     bad = CliRunner().invoke(cli, ["migrate", "plan", str(write(tmp_path / "x.json", {"a": 1}))])
     assert bad.exit_code == 2
     assert "no per-flag evidence" in bad.output
+
+
+def _run_once(log: Path, new: dict[str, Any]) -> None:
+    provider = MigrationProvider.from_options(
+        **{"from": OLD, "to": new}, stage="shadow", secondary_mode="inline", mismatch_log=str(log)
+    )
+    provider.start()
+    for i in range(200):
+        provider.check_gate(User(user_id=str(i)), "new_checkout")
+    provider.shutdown()
+
+
+def test_since_keeps_only_runs_after_a_fix(tmp_path: Path) -> None:
+    log = tmp_path / "m.jsonl"
+    broken = {**OLD, "label": "new", "gates": {**OLD["gates"], "new_checkout": []}}
+    _run_once(log, broken)
+    fixed_at = time.time()
+    time.sleep(0.01)  # records carry millisecond times
+    _run_once(log, {**OLD, "label": "new"})
+    everything = json.loads(run("migrate", "report", str(log), "--json").output)
+    assert everything["runs"] == 2
+    assert everything["flags"]["new_checkout"]["mismatches"] == 67
+    after = json.loads(
+        run("migrate", "report", str(log), "--json", "--since", str(fixed_at)).output
+    )
+    assert after["runs"] == 1
+    assert after["flags"]["new_checkout"]["mismatches"] == 0
+    iso = datetime.fromtimestamp(fixed_at, UTC).isoformat()
+    plan = json.loads(
+        run("migrate", "plan", str(log), "--json", "--min-sample", "100", "--since", iso).output
+    )
+    assert plan["new_checkout"]["ready"] is True
+    bad = CliRunner().invoke(cli, ["migrate", "report", str(log), "--since", "yesterday"])
+    assert bad.exit_code == 2
+    assert "ISO 8601" in bad.output

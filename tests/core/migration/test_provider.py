@@ -521,3 +521,13 @@ class TestMigrationConformance(ProviderConformance):
         assert result.value == client.check_gate(self.user, self.known_gate)
         assert result.error_code is None
         assert result.provider == "old"
+
+
+def test_a_control_file_not_written_yet_is_not_an_error(client: Any, tmp_path: Path) -> None:
+    control = tmp_path / "later.toml"
+    fp, p = client("shadow", control_file=str(control), control_poll_s=0)
+    assert set(served_by(fp)) == {"old"}
+    assert p.control_error is None
+    control.write_text('stage = "to"\n')
+    assert p.reload() is True
+    assert set(served_by(fp)) == {"new"}

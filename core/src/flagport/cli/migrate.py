@@ -283,16 +283,39 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _since(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is neither Unix time nor ISO 8601 (e.g. 2026-11-22T02:00:00Z)",
+            param_hint="--since",
+        ) from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+_SINCE_HELP = "Only runs started at or after this time (ISO 8601, UTC if no zone, or Unix)."
+
+
 @migrate_group.command("report")
 @click.argument("log", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--since", help=_SINCE_HELP)
 @click.option("--top", default=3, show_default=True, help="Mismatch patterns shown per flag.")
 @click.option("--threshold", default=0.999, show_default=True)
 @click.option("--min-sample", default=1000, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def report_command(log: Path, top: int, threshold: float, min_sample: int, as_json: bool) -> None:
+def report_command(
+    log: Path, since: str | None, top: int, threshold: float, min_sample: int, as_json: bool
+) -> None:
     """Summarise a migration's mismatch log (and its rotated copy)."""
     try:
-        contents = read_log(log)
+        contents = read_log(log, _since(since))
     except OSError as exc:
         _die(str(exc))
     flags = merge_flags(s["flags"] for s in contents.summaries.values())
@@ -352,7 +375,7 @@ def report_command(log: Path, top: int, threshold: float, min_sample: int, as_js
         err_console.print(f"[yellow]{contents.bad_lines} unreadable line(s) skipped[/]")
 
 
-def _load_flags(source: Path) -> dict[str, dict[str, Any]]:
+def _load_flags(source: Path, since: float | None) -> dict[str, dict[str, Any]]:
     if source.suffix == ".json":
         try:
             data = json.loads(source.read_text(encoding="utf-8"))
@@ -363,7 +386,7 @@ def _load_flags(source: Path) -> dict[str, dict[str, Any]]:
             _die(f"{source} holds no per-flag evidence (expected fp.stats() or compare --json)")
         return found
     try:
-        contents = read_log(source)
+        contents = read_log(source, since)
     except OSError as exc:
         _die(str(exc))
     return merge_flags(s["flags"] for s in contents.summaries.values())
@@ -385,6 +408,7 @@ def _control_toml(control: Mapping[str, Any]) -> str:
 
 @migrate_group.command("plan")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--since", help=_SINCE_HELP)
 @click.option("--threshold", default=0.999, show_default=True, help="Agreement needed.")
 @click.option("--min-sample", default=1000, show_default=True, help="Comparisons needed.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -394,13 +418,18 @@ def _control_toml(control: Mapping[str, Any]) -> str:
     help="Move ready flags to their next stage in this control file (TOML).",
 )
 def plan_command(
-    source: Path, threshold: float, min_sample: int, as_json: bool, write_control: Path | None
+    source: Path,
+    since: str | None,
+    threshold: float,
+    min_sample: int,
+    as_json: bool,
+    write_control: Path | None,
 ) -> None:
     """Per flag: ready to move? and the next stage.
 
     SOURCE is a mismatch log, a JSON dump of fp.stats(), or `flagport compare --json`.
     """
-    flags = _load_flags(source)
+    flags = _load_flags(source, _since(since))
     plan = {
         name: assess(data, threshold=threshold, min_sample=min_sample).to_dict()
         for name, data in sorted(flags.items())

@@ -270,6 +270,11 @@ class MigrationProvider(Provider):
         if not self.options.control_file:
             return False
         path = Path(self.options.control_file)
+        if not path.exists():
+            # Not written yet: the options rule until it is (`flagport migrate plan
+            # --write-control` creates it).
+            self._control_stamp = None
+            return False
         try:
             st = path.stat()
             stamp = (st.st_mtime_ns, st.st_size)

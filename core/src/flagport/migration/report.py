@@ -22,6 +22,7 @@ __all__ = ["Assessment", "LogContents", "assess", "find_flags", "merge_flags", "
 
 NEXT_STAGE = {"offline": "shadow", "from": "shadow", "shadow": "live", "live": "to", "to": "done"}
 _SUMMED = ("compared", "mismatches")
+_TYPES = ("summary", "mismatch")
 
 
 @dataclass
@@ -40,9 +41,11 @@ class LogContents:
     last: float | None = None
 
 
-def read_log(path: str | Path) -> LogContents:
+def read_log(path: str | Path, since: float | None = None) -> LogContents:
     """Read a mismatch log, starting with its rotated copy ``<path>.1`` if present.
 
+    :param since: Unix time; only runs (process lifetimes) that started at or after
+        it count, e.g. the runs since a fix to the new provider's definitions.
     :raises FileNotFoundError: neither file exists.
     """
     base = Path(path)
@@ -50,6 +53,8 @@ def read_log(path: str | Path) -> LogContents:
     if not files:
         raise FileNotFoundError(f"no mismatch log at {base}")
     contents = LogContents()
+    started: dict[str, float] = {}
+    records: list[dict[str, Any]] = []
     for file in files:
         with file.open(encoding="utf-8") as fh:
             for line in fh:
@@ -58,19 +63,25 @@ def read_log(path: str | Path) -> LogContents:
                 except json.JSONDecodeError:
                     contents.bad_lines += 1
                     continue
-                if not isinstance(record, dict):
+                if not isinstance(record, dict) or record.get("type") not in _TYPES:
                     contents.bad_lines += 1
                     continue
                 when = record.get("time")
                 if isinstance(when, int | float):
-                    contents.first = when if contents.first is None else min(contents.first, when)
-                    contents.last = when if contents.last is None else max(contents.last, when)
-                if record.get("type") == "summary" and isinstance(record.get("flags"), dict):
-                    contents.summaries[str(record.get("run"))] = record
-                elif record.get("type") == "mismatch":
-                    contents.mismatches.append(record)
-                else:
-                    contents.bad_lines += 1
+                    run = str(record.get("run"))
+                    started[run] = min(started.get(run, when), when)
+                records.append(record)
+    for record in records:
+        run, when = str(record.get("run")), record.get("time")
+        if since is not None and started.get(run, 0.0) < since:
+            continue
+        if isinstance(when, int | float):
+            contents.first = when if contents.first is None else min(contents.first, when)
+            contents.last = when if contents.last is None else max(contents.last, when)
+        if record["type"] == "summary" and isinstance(record.get("flags"), dict):
+            contents.summaries[run] = record
+        elif record["type"] == "mismatch":
+            contents.mismatches.append(record)
     return contents
 
 
@@ -252,12 +263,18 @@ def assess(
         )  # fmt: skip
     if verdict == Verdict.DIFFERENT_BUCKETING:
         moved = int(data.get("split", {}).get("group_mismatches", 0)) / compared
-        return Assessment(
-            current, verdict, True, following,
-            f"same split, different bucketing: {moved:.0%} of users change group on the "
-            f"new provider; move between experiments, or reproduce the old hashing "
-            f"(local provider)",
-        )  # fmt: skip
+        if data.get("kind") == "experiment":
+            why = (
+                f"same split, different bucketing: {moved:.0%} of users would change "
+                f"group; move when the experiment ends, or keep the old hashing "
+                f"(local provider)"
+            )
+        else:
+            why = (
+                f"same rollout, different bucketing: {moved:.0%} of users would flip; "
+                f"ramp it so they flip gradually"
+            )
+        return Assessment(current, verdict, True, following, why)
     rate = int(data.get("mismatches", 0)) / compared if compared else 0.0
     return Assessment(
         current, verdict, False, following,
