@@ -1,8 +1,26 @@
-"""flagport provider for GrowthBook, driving GrowthBook's own SDK."""
+"""flagport provider for GrowthBook, driving GrowthBook's own SDK.
+The names below are imported on first access, so that registering the provider
+(and listing providers) does not import the vendor SDK.
+"""
 
 from __future__ import annotations
 
-from flagport_growthbook.options import GrowthBookOptions
-from flagport_growthbook.provider import GrowthBookProvider
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flagport_growthbook.options import GrowthBookOptions
+    from flagport_growthbook.provider import GrowthBookProvider
 
 __all__ = ["GrowthBookOptions", "GrowthBookProvider"]
+
+_LAZY = {
+    "GrowthBookOptions": "flagport_growthbook.options",
+    "GrowthBookProvider": "flagport_growthbook.provider",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

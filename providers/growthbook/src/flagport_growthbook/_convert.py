@@ -28,6 +28,7 @@ __all__ = [
     "event_row",
     "public_attributes",
     "to_user_context",
+    "warn_once",
 ]
 
 logger = logging.getLogger("flagport.growthbook")
@@ -63,9 +64,11 @@ _OPTIONAL_COLUMNS = (
 _warned: set[str] = set()
 
 
-def _warn_once(key: str, message: str, *args: Any) -> None:
-    if key not in _warned:
-        _warned.add(key)
+def warn_once(key: str, message: str, *args: Any, seen: set[str] | None = None) -> None:
+    """Log a warning the first time ``key`` is met (in ``seen``, else in this process)."""
+    seen = _warned if seen is None else seen
+    if key not in seen:
+        seen.add(key)
         logger.warning(message, *args)
 
 
@@ -108,7 +111,7 @@ def _json_safe(value: Any) -> Any:
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_json_safe(v) for v in value]
-    _warn_once(
+    warn_once(
         f"type:{type(value).__name__}",
         "flagport-growthbook: %s values are not JSON; sent as their str()",
         type(value).__name__,
@@ -121,7 +124,7 @@ def _properties(event: Event) -> dict[str, Any]:
     if event.value is not None:
         if "value" in props:
             # The ingestor keeps one flat property map; the event value owns "value".
-            _warn_once(
+            warn_once(
                 "metadata-value",
                 "flagport-growthbook: metadata key 'value' clashes with the event value; "
                 "it is sent as 'metadata_value' (event %r)",

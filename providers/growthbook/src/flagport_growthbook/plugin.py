@@ -1,15 +1,19 @@
-"""Registers the ``growthbook`` provider with flagport (entry point ``flagport``)."""
+"""Registers the ``growthbook`` provider with flagport (entry point group ``flagport``).
+
+The provider is registered by reference, so listing providers does not import the
+vendor SDK; it is imported when a client selects ``growthbook``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flagport.hookspecs import hookimpl
-from flagport.provider import Provider
-from flagport_growthbook.provider import GrowthBookProvider
+from flagport import hookimpl
+
+__all__ = ["flagport_register_providers"]
 
 
 @hookimpl
-def flagport_register_providers(register: Callable[[type[Provider]], None]) -> None:
-    """Contribute :class:`GrowthBookProvider` under the name ``growthbook``."""
-    register(GrowthBookProvider)
+def flagport_register_providers(register: Callable[..., None]) -> None:
+    """Register :class:`~flagport_growthbook.provider.GrowthBookProvider` as ``growthbook``."""
+    register("flagport_growthbook.provider:GrowthBookProvider", name="growthbook")

@@ -35,7 +35,13 @@ from flagport.events.model import Event, EventKind, FlagKind
 from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.reasons import ErrorCode, Reason
 from flagport.results import ConfigResult, ExperimentResult, GateResult, freeze
-from flagport_growthbook._convert import USER_KEY, event_row, public_attributes, to_user_context
+from flagport_growthbook._convert import (
+    USER_KEY,
+    event_row,
+    public_attributes,
+    to_user_context,
+    warn_once,
+)
 from flagport_growthbook._definitions import Definitions, build_definitions
 from flagport_growthbook._ingest import IngestSender
 from flagport_growthbook._sync import DefinitionsSync
@@ -87,8 +93,8 @@ class GrowthBookProvider(Provider):
         self._ingest: IngestSender | None = None
         self._pid = os.getpid()
         self._lock = threading.Lock()
-        self._warned: set[str] = set()
         self._exposed = ExposureDeduper()
+        self._warned: set[str] = set()
         self.reloads = 0
 
     def _decrypt(self, payload: Mapping[str, Any], source: str) -> Mapping[str, Any]:
@@ -344,11 +350,12 @@ class GrowthBookProvider(Provider):
     def log_event(self, event: Event) -> None:
         ingest = self._ingest
         if ingest is None:
-            self._warn_once(
+            warn_once(
                 "no-ingestor",
                 "flagport-growthbook: events are not sent to GrowthBook (%s); they reach "
                 "flagport's own sinks only",
                 "offline" if not self.options.online else "no ingestor_host set",
+                seen=self._warned,
             )
             return
         if not self._owned():
@@ -380,11 +387,6 @@ class GrowthBookProvider(Provider):
             info["hash_value"] = value if isinstance(value, str | int | float) else None
             break
         return info
-
-    def _warn_once(self, key: str, message: str, *args: Any) -> None:
-        if key not in self._warned:
-            self._warned.add(key)
-            logger.warning(message, *args)
 
     # -- introspection ---------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
