@@ -122,3 +122,43 @@ def test_every_hookspec_is_documented() -> None:
     for name in names:
         doc = getattr(hookspecs, name).__doc__ or ""
         assert ":param" in doc, f"{name} lacks :param: documentation"
+
+
+class ByReference:
+    @hookimpl
+    def flagport_register_providers(self, register: Callable[..., None]) -> None:
+        register("flagport.providers.passall:PassAllProvider", name="lazy-passall")
+        register("fp_test_nowhere:Provider", name="broken-ref")
+
+
+def test_providers_registered_by_reference_import_on_first_use() -> None:
+    plugin = ByReference()
+    plugins.register_plugin(plugin, name="by-ref")
+    try:
+        registry = plugins.provider_registry()
+        assert "lazy-passall" in registry
+        assert "broken-ref" in registry
+        with pytest.raises(
+            PluginError, match=r"registered .* as 'lazy-passall', but its class says"
+        ):
+            plugins.get_provider_class("lazy-passall")
+        with pytest.raises(PluginError, match="failed to import 'fp_test_nowhere:Provider'"):
+            plugins.get_provider_class("broken-ref")
+    finally:
+        plugins.unregister_plugin(plugin)
+
+
+def test_vendor_providers_are_listed_without_importing_their_sdks() -> None:
+    import subprocess
+
+    code = (
+        "import sys; from flagport import plugins; r = plugins.provider_registry(); "
+        "print(sorted(r)); "
+        "print([m for m in ('statsig_python_core', 'growthbook', 'fbclient') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    names, imported = out.stdout.splitlines()[-2:]
+    assert "statsig" in names
+    assert "growthbook" in names
+    assert "featbit" in names
+    assert imported == "[]"

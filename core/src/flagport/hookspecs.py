@@ -27,13 +27,16 @@ hookimpl = pluggy.HookimplMarker("flagport")
 
 
 @hookspec
-def flagport_register_providers(register: Callable[[type[Provider]], None]) -> None:
+def flagport_register_providers(register: Callable[..., None]) -> None:
     """Register provider classes.
 
     Call ``register(ProviderClass)`` once per provider; the class's ``name`` is the
-    name users select it by. A name registered by two plugins is an error naming both.
+    name users select it by. A provider whose module imports a heavy vendor SDK can be
+    registered by reference instead, ``register("package.module:Class", name="vendor")``,
+    and is imported only when a client selects it. A name registered by two plugins is
+    an error naming both.
 
-    :param register: the callback that records a provider class.
+    :param register: the callback that records a provider.
     """
 
 

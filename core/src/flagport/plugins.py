@@ -10,7 +10,6 @@ import importlib.metadata
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pluggy
 
@@ -28,15 +27,53 @@ BUILTIN_PLUGINS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
 class ProviderInfo:
-    """A registered provider and where it came from."""
+    """A registered provider and where it came from.
 
-    name: str
-    provider_class: type[Provider]
-    plugin: str
-    distribution: str
-    version: str
+    A plugin may register a ``"module:Class"`` reference instead of the class, so that
+    listing providers does not import every vendor SDK; the class is imported the first
+    time :attr:`provider_class` is read.
+    """
+
+    __slots__ = ("_target", "distribution", "name", "plugin", "version")
+
+    def __init__(
+        self, name: str, target: type[Provider] | str, plugin: str, distribution: str, version: str
+    ) -> None:
+        self.name = name
+        self._target = target
+        self.plugin = plugin
+        self.distribution = distribution
+        self.version = version
+
+    @property
+    def provider_class(self) -> type[Provider]:
+        """The provider class (imported now if it was registered by reference)."""
+        target = self._target
+        if isinstance(target, str):
+            module_name, _, attr = target.partition(":")
+            try:
+                target = getattr(importlib.import_module(module_name), attr)
+            except Exception as exc:
+                raise PluginError(
+                    f"provider {self.name!r} of plugin {self.plugin!r} ({self.distribution}) "
+                    f"failed to import {self._target!r}: {type(exc).__name__}: {exc}"
+                ) from exc
+            if not (isinstance(target, type) and issubclass(target, Provider)):
+                raise PluginError(
+                    f"plugin {self.plugin!r} registered {self._target!r} as provider "
+                    f"{self.name!r}, which is not a flagport.Provider subclass"
+                )
+            if target.name != self.name:
+                raise PluginError(
+                    f"plugin {self.plugin!r} registered {self._target!r} as {self.name!r}, but "
+                    f"its class says name = {target.name!r}"
+                )
+            self._target = target
+        return target
+
+    def __repr__(self) -> str:
+        return f"<ProviderInfo {self.name!r} from {self.plugin!r} ({self.distribution})>"
 
 
 _lock = threading.RLock()
@@ -77,16 +114,22 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
         _sources[ep.name] = (dist, ep.dist.version if ep.dist else "unknown")
 
 
-def _registrar(registry: dict[str, ProviderInfo], plugin: str) -> Callable[[type[Provider]], None]:
+def _registrar(registry: dict[str, ProviderInfo], plugin: str) -> Callable[..., None]:
     """The ``register`` callback handed to one plugin's ``flagport_register_providers``."""
     dist, version = _sources.get(plugin, ("(registered at run time)", ""))
 
-    def register(provider_class: type[Provider]) -> None:
-        name = getattr(provider_class, "name", None)
+    def register(provider: type[Provider] | str, name: str | None = None) -> None:
+        if isinstance(provider, str):
+            if not name or ":" not in provider:
+                raise PluginError(
+                    f"plugin {plugin!r} registered {provider!r}: a reference needs the form "
+                    f"'module:Class' and a name, e.g. register('pkg.mod:MyProvider', name='my')"
+                )
+        else:
+            name = getattr(provider, "name", None)
         if not isinstance(name, str) or not name:
             raise PluginError(
-                f"plugin {plugin!r} registered {provider_class!r}, which has no 'name' class "
-                f"attribute"
+                f"plugin {plugin!r} registered {provider!r}, which has no 'name' class attribute"
             )
         if name in registry:
             first = registry[name]
@@ -95,7 +138,7 @@ def _registrar(registry: dict[str, ProviderInfo], plugin: str) -> Callable[[type
                 f"({first.distribution}) and by plugin {plugin!r} ({dist}). Uninstall one, or "
                 f"limit loading with FLAGPORT_PLUGINS."
             )
-        registry[name] = ProviderInfo(name, provider_class, plugin, dist, version)
+        registry[name] = ProviderInfo(name, provider, plugin, dist, version)
 
     return register
 

@@ -1,16 +1,19 @@
-"""Registers the ``featbit`` provider with flagport (entry point group ``flagport``)."""
+"""Registers the ``featbit`` provider with flagport (entry point group ``flagport``).
+
+The provider is registered by reference, so listing providers does not import the
+vendor SDK; it is imported when a client selects ``featbit``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flagport import Provider, hookimpl
-from flagport_featbit.provider import FeatBitProvider
+from flagport import hookimpl
 
 __all__ = ["flagport_register_providers"]
 
 
 @hookimpl
-def flagport_register_providers(register: Callable[[type[Provider]], None]) -> None:
-    """Register :class:`~flagport_featbit.FeatBitProvider` as ``featbit``."""
-    register(FeatBitProvider)
+def flagport_register_providers(register: Callable[..., None]) -> None:
+    """Register :class:`~flagport_featbit.provider.FeatBitProvider` as ``featbit``."""
+    register("flagport_featbit.provider:FeatBitProvider", name="featbit")
