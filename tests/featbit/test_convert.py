@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from flagport_featbit._convert import (
     encode_metrics,
     featbit_user,
 )
-from flagport_featbit._sdk import redact
+from flagport_featbit._sdk import Counters, redact
 from flagport_featbit.testing import make_flag, rollout, rule, scenario_flags, variation
 
 
@@ -266,3 +267,19 @@ def test_data_sync_check_reports_bad_disabled_variation() -> None:
     flags[0]["disabledVariationId"] = "nope"
     _, problems = check_data_sync({"featureFlags": flags})
     assert problems == [("data.featureFlags[0].disabledVariationId", "names no variation")]
+
+
+def test_event_counter_is_exact_across_threads() -> None:
+    counters = Counters()
+    threads = [
+        threading.Thread(target=lambda: [counters.accept() for _ in range(2000)]) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+        assert counters.accepted >= 0
+    for thread in threads:
+        thread.join(timeout=30)
+    assert counters.accepted == 8000
+    assert counters.accepted == 8000
+    counters.finished(8000, ok=True)
+    assert counters.wait_for(counters.accepted, timeout=0.1)

@@ -41,7 +41,8 @@ class Counters:
 
     def __init__(self) -> None:
         self._accepted = itertools.count()
-        self.accepted_total = 0
+        self._peeks = 0
+        self._peek_lock = threading.Lock()
         self.suppressed = 0
         self.delivered = 0
         self.failed = 0
@@ -50,8 +51,17 @@ class Counters:
         self._done = threading.Condition()
 
     def accept(self) -> None:
-        # itertools.count is atomic under the GIL: no lock on the evaluation path.
-        self.accepted_total = next(self._accepted) + 1
+        # next() on itertools.count is atomic under the GIL: no lock on the evaluation
+        # path, and no lost update between threads.
+        next(self._accepted)
+
+    @property
+    def accepted(self) -> int:
+        """Events accepted so far (reading the count consumes a number: subtract those)."""
+        with self._peek_lock:
+            total = next(self._accepted) - self._peeks
+            self._peeks += 1
+        return total
 
     def finished(self, events: int, ok: bool) -> None:
         with self._done:
@@ -75,7 +85,7 @@ class Counters:
 
     def as_dict(self) -> dict[str, int]:
         return {
-            "events_accepted": self.accepted_total,
+            "events_accepted": self.accepted,
             "events_delivered": self.delivered,
             "events_failed": self.failed,
             "insight_posts": self.posts,

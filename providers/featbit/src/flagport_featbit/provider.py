@@ -269,7 +269,7 @@ class FeatBitProvider(Provider):
             self._flush(client, timeout)
 
     def _flush(self, client: Any, timeout: float) -> None:
-        target = self._counters.accepted_total
+        target = self._counters.accepted
         client.flush()
         if not self._counters.wait_for(target, timeout):
             logger.warning(
