@@ -224,3 +224,17 @@ def test_since_keeps_only_runs_after_a_fix(tmp_path: Path) -> None:
     bad = CliRunner().invoke(cli, ["migrate", "report", str(log), "--since", "yesterday"])
     assert bad.exit_code == 2
     assert "ISO 8601" in bad.output
+
+
+def test_a_flag_moved_to_the_new_provider_is_done(tmp_path: Path) -> None:
+    log = tmp_path / "m.jsonl"
+    _run_once(log, {**OLD, "label": "new"})
+    provider = MigrationProvider.from_options(
+        **{"from": OLD, "to": {**OLD, "label": "new"}}, stage="to", mismatch_log=str(log)
+    )
+    provider.start()
+    provider.check_gate(User(user_id="1"), "new_checkout")
+    provider.shutdown()
+    plan = json.loads(run("migrate", "plan", str(log), "--json", "--min-sample", "100").output)
+    assert plan["new_checkout"]["stage"] == "to"
+    assert plan["new_checkout"]["next_stage"] == "done"

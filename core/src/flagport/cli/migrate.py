@@ -22,7 +22,7 @@ from flagport.cli._common import console, err_console, fail, parse_options, prin
 from flagport.errors import FlagportError
 from flagport.migration.offline import compare_offline
 from flagport.migration.provider import build_side
-from flagport.migration.report import assess, find_flags, merge_flags, read_log
+from flagport.migration.report import assess, find_flags, merge_log, read_log
 from flagport.provider import Provider
 from flagport.user import User, as_user
 
@@ -318,7 +318,7 @@ def report_command(
         contents = read_log(log, _since(since))
     except OSError as exc:
         _die(str(exc))
-    flags = merge_flags(s["flags"] for s in contents.summaries.values())
+    flags = merge_log(contents)
     patterns: dict[str, Counter[tuple[str, str, str]]] = {}
     units: dict[str, set[str]] = {}
     for record in contents.mismatches:
@@ -389,7 +389,7 @@ def _load_flags(source: Path, since: float | None) -> dict[str, dict[str, Any]]:
         contents = read_log(source, since)
     except OSError as exc:
         _die(str(exc))
-    return merge_flags(s["flags"] for s in contents.summaries.values())
+    return merge_log(contents)
 
 
 def _control_toml(control: Mapping[str, Any]) -> str:

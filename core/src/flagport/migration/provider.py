@@ -640,7 +640,16 @@ class MigrationProvider(Provider):
         if self._log is None:
             return
         self._next_summary = time.monotonic() + self.options.summary_interval_s
-        self._log.write({"type": "summary", "flags": self._flag_stats()})
+        opts = self.options
+        self._log.write(
+            {
+                "type": "summary",
+                "stage": opts.stage.value,
+                "stages": {k: v.value for k, v in opts.stages.items()},
+                "ramp": dict(opts.ramp),
+                "flags": self._flag_stats(),
+            }
+        )
         self._log.flush()
 
     def _flag_stats(self) -> dict[str, Any]:

@@ -18,7 +18,15 @@ from typing import Any
 from flagport.migration.compare import Verdict, chance_agreement, chi_square, split_verdict
 from flagport.migration.evidence import split_summary
 
-__all__ = ["Assessment", "LogContents", "assess", "find_flags", "merge_flags", "read_log"]
+__all__ = [
+    "Assessment",
+    "LogContents",
+    "assess",
+    "find_flags",
+    "merge_flags",
+    "merge_log",
+    "read_log",
+]
 
 NEXT_STAGE = {"offline": "shadow", "from": "shadow", "shadow": "live", "live": "to", "to": "done"}
 _SUMMED = ("compared", "mismatches")
@@ -133,6 +141,27 @@ def merge_flags(runs: Iterable[Mapping[str, Mapping[str, Any]]]) -> dict[str, di
                 dist.get("to", {}),
             )
     return merged
+
+
+def merge_log(contents: LogContents) -> dict[str, dict[str, Any]]:
+    """Every run's evidence added together, with each flag's stage as of the last run.
+
+    Flags the last run did not compare (a flag moved to ``to`` is never compared)
+    still get the stage that run was configured with.
+    """
+    summaries = sorted(contents.summaries.values(), key=lambda r: r.get("time", 0))
+    flags = merge_flags(s["flags"] for s in summaries)
+    if summaries and "stage" in summaries[-1]:
+        last = summaries[-1]
+        for name, data in flags.items():
+            stage = last.get("stages", {}).get(name, last["stage"])
+            data["stage"] = stage
+            ramp = last.get("ramp", {}).get(name)
+            if ramp is not None and stage in ("shadow", "live"):
+                data["ramp"] = ramp
+            else:
+                data.pop("ramp", None)
+    return flags
 
 
 def find_flags(data: Any) -> dict[str, dict[str, Any]] | None:
