@@ -344,13 +344,15 @@ class FeatBitProvider(Provider):
             quiet.on = False
 
     def _evaluate(self, kind: str, flag: CompiledFlag, user: User, expose: bool) -> Any:
+        # The SDK's default value goes unused (results come from the variation id), but
+        # it is type-checked on every call: False is the cheapest (None raises inside).
         attrs = user.provider_cache.get(USER_CACHE_KEY) or featbit_user(user)
         if expose:
-            detail = self._client.variation_detail(flag.key, attrs, None)
+            detail = self._client.variation_detail(flag.key, attrs, False)
         else:
             quiet.on = True
             try:
-                detail = self._client.variation_detail(flag.key, attrs, None)
+                detail = self._client.variation_detail(flag.key, attrs, False)
             finally:
                 quiet.on = False
         vid = detail.variation_id
@@ -413,7 +415,7 @@ class FeatBitProvider(Provider):
         attrs = featbit_user(event.user)
         if manual:
             # FeatBit's exposure record is an evaluation insight: evaluate again.
-            client.variation_detail(event.name, attrs, None)
+            client.variation_detail(event.name, attrs, False)
             return
         client.track_metrics(attrs, encode_metrics(event))
 
