@@ -34,9 +34,13 @@ if TYPE_CHECKING:
     from flagport.user import User
 
 __all__ = [
+    "FALLTHROUGH_RULE_ID",
     "PRIVATE_MARKER",
+    "TARGET_RULE_ID",
     "USER_CACHE_KEY",
     "CompiledFlag",
+    "check_data_sync",
+    "compile_flag",
     "compile_flags",
     "encode_metrics",
     "featbit_user",
