@@ -295,7 +295,7 @@ class FlagportProvider(AbstractProvider):
             return _error(
                 default_value,
                 OFErrorCode.TYPE_MISMATCH,
-                f"{flag_key!r} is {type(found).__name__} {found!r}, not {wanted.__name__}",
+                f"{flag_key!r} is {_json_type(found)} {found!r}, not {_json_type(wanted())}",
             )
         return FlagResolutionDetails(
             value=value,
@@ -355,6 +355,21 @@ def _dig(value: Any, path: str) -> Any:
             return _MISSING
         value = value[part]
     return value
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a value's type, for messages."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number" if not isinstance(value, int) else "an integer"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, Sequence):
+        return "an array"
+    return f"a {type(value).__name__}"
 
 
 def _coerce(value: Any, wanted: type[Any]) -> Any:
