@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flagport.local.bucketing import Bucketer
+from flagport.local.conditions import Condition
 from flagport.provider import FlagNames
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult, freeze
@@ -42,8 +43,6 @@ __all__ = [
 PROVIDER = "local"
 #: Hash outcomes kept across all memos before they are emptied (about 10 MB at most).
 MEMO_LIMIT = 65_536
-
-Condition = Callable[[Mapping[str, Any]], bool]
 
 
 class _Memo(dict[str, Any]):
@@ -100,7 +99,6 @@ class Percentage:
     def __init__(
         self,
         bucketer: Bucketer,
-        mode: str,
         unit: str,
         flag_salt: str,
         rule_salt: str,
@@ -248,7 +246,7 @@ class CompiledExperiment:
         self.name = name
         self.unit = unit
         self.memo = _new_memo()
-        self.ns_memo = _new_memo()
+        self.ns_memo = _new_memo() if namespace is not None else self.memo
         self.bucketer = bucketer
         self.choose = choose
         self.when = when

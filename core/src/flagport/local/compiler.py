@@ -18,13 +18,12 @@ from flagport.local.compiled import (
     CompiledConfig,
     CompiledExperiment,
     CompiledGate,
-    Condition,
     Percentage,
     Rule,
     Snapshot,
     frozen_value,
 )
-from flagport.local.conditions import ConditionError, compile_condition
+from flagport.local.conditions import Condition, ConditionError, compile_condition
 from flagport.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
 from flagport.provider import FlagNames
 from flagport.reasons import Reason
@@ -153,7 +152,7 @@ class _Compiler:
                 )
                 rules.append(Rule(rule_id, when, None, hit, None))
                 continue
-            percentage = Percentage(bucketer, mode, gate.unit, flag_salt, rule.salt or rule_id, pct)
+            percentage = Percentage(bucketer, gate.unit, flag_salt, rule.salt or rule_id, pct)
             miss = GateResult(
                 name=name, value=False, reason=_SPLIT, rule_id=rule_id, provider=PROVIDER
             )
@@ -202,9 +201,7 @@ class _Compiler:
                 )
                 rules.append(Rule(rule_id, when, None, hit, None))
                 continue
-            percentage = Percentage(
-                bucketer, mode, config.unit, flag_salt, rule.salt or rule_id, pct
-            )
+            percentage = Percentage(bucketer, config.unit, flag_salt, rule.salt or rule_id, pct)
             miss = ConfigResult(
                 name=name, value=default_value, reason=_SPLIT, rule_id=rule_id, provider=PROVIDER
             )
