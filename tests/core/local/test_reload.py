@@ -260,3 +260,16 @@ def test_forked_child_gets_its_own_watcher(flags_file: Path) -> None:
     assert fp.provider is parent_provider
     assert wait_for(lambda: fp.check_gate(USER, "new_checkout"))
     fp.shutdown()
+
+
+def test_reload_after_shutdown_serves_nothing(flags_file: Path) -> None:
+    from flagport import ProviderNotReadyError
+
+    provider = LocalProvider(LocalProvider.Options(path=str(flags_file), watch=True))
+    provider.start()
+    provider.shutdown(timeout=2)
+    flags_file.write_text(flags(True))
+    assert provider.reload() is False
+    provider.load()
+    with pytest.raises(ProviderNotReadyError):
+        provider.check_gate(USER, "new_checkout")

@@ -96,6 +96,7 @@ class LocalProvider(Provider):
         self._snapshot: Snapshot = _EMPTY
         self._lock = threading.Lock()
         self._watcher: FileWatcher | None = None
+        self._closed = False
         self.reloads = 0
         self.failed_reloads = 0
         self.last_error: str | None = None
@@ -125,11 +126,13 @@ class LocalProvider(Provider):
         """
         with self._lock:
             snapshot = self._build()
+            if self._closed:
+                # A reload that finished after shutdown() must not bring definitions back.
+                return snapshot
             self._snapshot = snapshot  # the one assignment readers see
             self.loaded_at = time.time()
             self.last_error = None
-            if self.status is not ProviderStatus.SHUT_DOWN:
-                self.status = ProviderStatus.READY
+            self.status = ProviderStatus.READY
         return snapshot
 
     def reload(self) -> bool:
@@ -137,6 +140,8 @@ class LocalProvider(Provider):
 
         :returns: True when new definitions are now served.
         """
+        if self._closed:
+            return False
         try:
             self.load()
         except ConfigurationError as exc:
@@ -162,6 +167,7 @@ class LocalProvider(Provider):
 
         :raises ConfigurationError: the definitions are invalid (or the file missing).
         """
+        self._closed = False
         path = self.options.path
         if path is not None and self.options.watch:
             if self._watcher is None:
@@ -181,8 +187,15 @@ class LocalProvider(Provider):
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop(timeout=min(timeout, 2.0))
-        self._snapshot = _EMPTY
-        self.status = ProviderStatus.SHUT_DOWN
+        # Wait (boundedly) for a reload in progress, so it cannot serve after this.
+        locked = self._lock.acquire(timeout=max(timeout, 0.0))
+        try:
+            self._closed = True
+            self._snapshot = _EMPTY
+            self.status = ProviderStatus.SHUT_DOWN
+        finally:
+            if locked:
+                self._lock.release()
 
     # -- evaluation --------------------------------------------------------------------------
     def _missing(self, snapshot: Snapshot, kind: str, name: str) -> Exception:
