@@ -16,7 +16,6 @@ import threading
 import time
 import weakref
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fbclient import Config, FBClient
@@ -33,6 +32,7 @@ from flagport.errors import (
     TypeMismatchError,
 )
 from flagport.events.model import EventKind
+from flagport.jsonfile import read_json_object
 from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.settings import validate_options
 from flagport_featbit._convert import (
@@ -69,24 +69,9 @@ def load_bootstrap(bootstrap: Any) -> str:
     :param bootstrap: a path to a JSON file, or the data-sync message as a mapping.
     :raises ConfigurationError: the file is missing or is not a valid data-sync message.
     """
-    if isinstance(bootstrap, Mapping):
-        source, payload = "option bootstrap", bootstrap
-    else:
-        source = str(bootstrap)
-        try:
-            text = Path(bootstrap).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigurationError(
-                f"featbit bootstrap {source!r} cannot be read ({exc.strerror}); fix the "
-                "'bootstrap' option (FLAGPORT_FEATBIT_BOOTSTRAP) to name a JSON file"
-            ) from None
-        try:
-            payload = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigurationError(
-                "featbit bootstrap is not valid JSON",
-                [(Location(source, "", exc.lineno), f"{exc.msg} (column {exc.colno})")],
-            ) from None
+    source, payload = read_json_object(
+        bootstrap, what="featbit bootstrap", option="bootstrap (FLAGPORT_FEATBIT_BOOTSTRAP)"
+    )
     message, problems = check_data_sync(payload)
     if problems:
         raise ConfigurationError(

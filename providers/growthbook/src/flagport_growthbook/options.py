@@ -7,7 +7,6 @@ environment (``FLAGPORT_GROWTHBOOK_CLIENT_KEY``) or in ``flagport.toml`` under
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from pydantic import Field, SecretStr
 
 from flagport.errors import ConfigurationError, Location
+from flagport.jsonfile import read_json_object
 from flagport.provider import ProviderOptions
 
 __all__ = ["GrowthBookOptions"]
@@ -129,24 +129,6 @@ class GrowthBookOptions(ProviderOptions):
         source = self.bootstrap
         if source is None or isinstance(source, Mapping):
             return source
-        path = Path(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigurationError(
-                "growthbook bootstrap file cannot be read",
-                [(Location(str(path)), f"{exc.strerror or exc}; fix the bootstrap path")],
-            ) from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigurationError(
-                "growthbook bootstrap file is not valid JSON",
-                [(Location(str(path), line=exc.lineno), f"{exc.msg}; fix the JSON syntax")],
-            ) from None
-        if not isinstance(data, dict):
-            raise ConfigurationError(
-                "growthbook bootstrap file is not a GrowthBook payload",
-                [(Location(str(path)), 'expected a JSON object such as {"features": {...}}')],
-            )
-        return data
+        return read_json_object(
+            source, what="growthbook bootstrap", option="bootstrap (FLAGPORT_GROWTHBOOK_BOOTSTRAP)"
+        )[1]

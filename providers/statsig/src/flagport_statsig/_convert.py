@@ -12,6 +12,7 @@ from typing import Any
 from statsig_python_core import StatsigUser
 
 from flagport.errors import ConfigurationError, Location
+from flagport.jsonfile import read_json_object
 from flagport.reasons import Reason
 from flagport.results import thaw
 from flagport.user import User
@@ -167,32 +168,9 @@ def load_bootstrap(bootstrap: Path | Mapping[str, Any]) -> tuple[str, dict[str, 
 
     :raises ConfigurationError: the file is unreadable, not JSON or not config specs.
     """
-    source = str(bootstrap) if isinstance(bootstrap, Path) else "option bootstrap"
-    if isinstance(bootstrap, Path):
-        try:
-            data = json.loads(bootstrap.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigurationError(
-                f"cannot read the statsig bootstrap file {source}: {exc}; fix the path"
-            ) from None
-        except json.JSONDecodeError as exc:
-            raise ConfigurationError(
-                "the statsig bootstrap is not valid JSON",
-                [(Location(source, "", exc.lineno), f"{exc.msg}; fix the JSON syntax")],
-            ) from None
-    else:
-        data = thaw(bootstrap)
-    if not isinstance(data, dict):
-        raise ConfigurationError(
-            "the statsig bootstrap must be a config-specs object",
-            [
-                (
-                    Location(source),
-                    f"got {type(data).__name__}; give the JSON object Statsig's "
-                    "download_config_specs endpoint returns",
-                )
-            ],
-        )
+    source, data = read_json_object(
+        bootstrap, what="statsig bootstrap", option="bootstrap (FLAGPORT_STATSIG_BOOTSTRAP)"
+    )
     problems = [
         (
             Location(source, key),
