@@ -9,6 +9,7 @@ a launched experiment without a winner, an override naming no group, and so on.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -104,18 +105,30 @@ class _Compiler:
         self.segments: dict[str, Any] = dict(definitions.segments)
         self.problems: list[Problem] = []
         self.bucketers: dict[str, Bucketer] = {}
+        self.compiled: dict[str, Condition] = {}
 
     def condition(self, cond: Mapping[str, Any] | None, path: str) -> Condition | None:
         if cond is None:
             return None
+        # Large files repeat the same conditions ({plan: pro}); compile each once. The
+        # key keeps key order, which matters for literal objects compared deeply.
         try:
-            return compile_condition(cond, self.segments, path=path)
+            key: str | None = json.dumps(cond, separators=(",", ":"))
+        except (TypeError, ValueError):
+            key = None
+        if key is not None and (known := self.compiled.get(key)) is not None:
+            return known
+        try:
+            compiled = compile_condition(cond, self.segments, path=path)
         except ConditionError as exc:
             where = exc.path or path
             if not where.startswith(path):
                 where = f"{path}.{where}" if where else path
             self.problems.append((where, exc.message))
-        return None
+            return None
+        if key is not None:
+            self.compiled[key] = compiled
+        return compiled
 
     def check_rule_ids(self, ids: list[str], path: str) -> None:
         seen: dict[str, int] = {}
