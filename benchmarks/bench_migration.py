@@ -44,8 +44,8 @@ USERS = [
     User(user_id=f"user-{i}", country=("US", "DE", "FR")[i % 3], custom={"plan": "pro"})
     for i in range(100)
 ]
-LOOPS = 5
-ROUNDS = 60
+LOOPS = 2
+ROUNDS = 200
 OPERATIONS = (
     ("gate", "check_gate", "new_checkout"),
     ("experiment", "evaluate_experiment", "button_color"),

@@ -403,7 +403,7 @@ def _control_toml(control: Mapping[str, Any]) -> str:
             lines += [
                 f"{json.dumps(k)} = {json.dumps(v)}" for k, v in sorted(control[table].items())
             ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).lstrip("\n") + "\n"
 
 
 @migrate_group.command("plan")
