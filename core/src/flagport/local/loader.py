@@ -369,9 +369,12 @@ def build(
         problems.extend(more)
     if problems or snapshot is None:
         count = len(problems)
+        located = locate(problems, source, text, fmt)
+        # In file order, so the report reads top to bottom like the file.
+        located.sort(key=lambda item: (item[0].line is None, item[0].line or 0))
         raise ConfigurationError(
             f"{source}: {count} problem{'s' if count != 1 else ''} in the flags file",
-            locate(problems, source, text, fmt),
+            located,
         )
     return snapshot
 
