@@ -106,6 +106,7 @@ class Flagport:
         self._lock = threading.RLock()
         self._started = False
         self._closed = False
+        self._forked = False
         self._pid = os.getpid()
         self._logged_failures: set[tuple[str, str, ErrorCode]] = set()
         self._after_evaluation: Any = None
@@ -163,6 +164,11 @@ class Flagport:
 
                 raise ProviderNotReadyError("this flagport client was shut down")
             self._resolve_observers()
+            if self._forked:
+                self._forked = False
+                old = self._provider
+                self._provider = type(old)(old.options)
+                self._wire_provider(self._provider)
             try:
                 self._provider.start()
             except Exception as exc:
@@ -180,13 +186,12 @@ class Flagport:
             return self._provider
 
     def _after_fork_in_child(self) -> None:
-        # Never touch the parent's provider (its threads do not exist here): build a
-        # fresh one from the same options; it starts on first use in this process.
-        old = self._provider
+        # Runs inside os.fork(): only plain assignments, nothing that can fail. The
+        # parent's provider is never touched here (its threads do not exist in this
+        # process); _start() builds a fresh one from the same options on first use.
         self._lock = threading.RLock()
-        self._provider = type(old)(old.options)
-        self._wire_provider(self._provider)
         self._started = False
+        self._forked = True
         self._pid = os.getpid()
         self.exposures = ExposureDeduper(self.exposures.window, self.exposures.max_keys)
         self.events.after_fork_in_child()
@@ -636,7 +641,10 @@ def forget_exposures() -> None:
 
 def _reset_clients_after_fork() -> None:
     for client in list(_clients):
-        client._after_fork_in_child()
+        try:
+            client._after_fork_in_child()
+        except Exception:  # pragma: no cover - a fork hook must never fail
+            logger.exception("flagport: resetting a client after fork failed")
 
 
 os.register_at_fork(after_in_child=_reset_clients_after_fork)
