@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -531,3 +532,20 @@ def test_a_control_file_not_written_yet_is_not_an_error(client: Any, tmp_path: P
     control.write_text('stage = "to"\n')
     assert p.reload() is True
     assert set(served_by(fp)) == {"new"}
+
+
+def test_summaries_are_written_while_running(client: Any, tmp_path: Path) -> None:
+    log = tmp_path / "m.jsonl"
+    fp, _ = client("shadow", mismatch_log=str(log), summary_interval_s=0.05)
+    served_by(fp)
+    # No flush, no shutdown: the housekeeping thread writes the summary on its own.
+    deadline = time.monotonic() + 10
+    summaries: list[dict[str, Any]] = []
+    while not summaries and time.monotonic() < deadline:
+        time.sleep(0.02)
+        if log.exists():
+            lines = log.read_text().splitlines()
+            summaries = [r for r in map(json.loads, lines) if r["type"] == "summary"]
+    assert summaries, "no summary was written"
+    assert summaries[-1]["flags"]["everyone"]["compared"] == len(USERS)
+    assert summaries[-1]["stage"] == "shadow"

@@ -144,7 +144,10 @@ class MigrationOptions(_Control, ProviderOptions):
         description="Size bound of the log and its one rotated copy together.",
     )
     summary_interval_s: float = Field(
-        60.0, gt=0, description="How often a summary line is added to the mismatch log."
+        60.0,
+        gt=0,
+        description="How often the evidence so far is added to the mismatch log (and at "
+        "flush and shutdown).",
     )
     hash_salt: SecretStr = Field(
         SecretStr("flagport-migration"),

@@ -309,9 +309,20 @@ class MigrationProvider(Provider):
         self.control_error = message
         return False
 
-    def _watch(self) -> None:
-        while not self._stop.wait(self.options.control_poll_s):
-            self.reload()
+    def _housekeeping(self) -> None:
+        # Re-reads the control file and writes periodic summaries, so `flagport migrate
+        # plan` sees a long-running process's evidence without waiting for shutdown.
+        polling = self.options.control_file and self.options.control_poll_s > 0
+        interval = self.options.control_poll_s if polling else self.options.summary_interval_s
+        interval = min(interval, self.options.summary_interval_s) if self._log else interval
+        while not self._stop.wait(interval):
+            try:
+                if polling:
+                    self.reload()
+                if self._log is not None and time.monotonic() >= self._next_summary:
+                    self.write_summary()
+            except Exception:
+                logger.exception("flagport: migration housekeeping failed")
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -334,12 +345,13 @@ class MigrationProvider(Provider):
         self.evidence.observer = hook if hook.get_hookimpls() else None
         self._details = self.evidence.observer is not None or self._log is not None
         self.reload()
-        if self.options.control_file and self.options.control_poll_s > 0:
+        self._next_summary = time.monotonic() + self.options.summary_interval_s
+        polling = self.options.control_file and self.options.control_poll_s > 0
+        if polling or self._log is not None:
             self._watcher = threading.Thread(
-                target=self._watch, name="flagport-migration-control", daemon=True
+                target=self._housekeeping, name="flagport-migration", daemon=True
             )
             self._watcher.start()
-        self._next_summary = time.monotonic() + self.options.summary_interval_s
         self.status = ProviderStatus.READY
 
     def flush(self, timeout: float = 5.0) -> None:
@@ -357,6 +369,8 @@ class MigrationProvider(Provider):
             return
         deadline = time.monotonic() + timeout
         self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout / 8)
         self.drain(timeout / 4)
         if self._worker is not None:
             # A full queue leaves the worker running; it is a daemon and dies with us.
