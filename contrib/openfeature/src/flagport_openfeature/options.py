@@ -2,9 +2,8 @@
 
 Set them in code, in the environment (``FLAGPORT_OPENFEATURE_OF_PROVIDER=pkg.mod:Factory``)
 or in ``flagport.toml`` under ``[openfeature]``. The provider to drive is
-``of_provider`` (``provider`` is accepted too, e.g. in ``flagport.toml``): in code,
-``Flagport(provider="openfeature", ...)`` already uses the name ``provider``, and so do
-the tables of a migration.
+``of_provider``, not ``provider``: ``Flagport(provider="openfeature", ...)`` already
+uses that name, and so do the tables of a migration.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from pydantic import AliasChoices, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from flagport.provider import ProviderOptions
 
@@ -45,7 +44,6 @@ class OpenFeatureOptions(ProviderOptions):
 
     of_provider: Any = Field(
         None,
-        validation_alias=AliasChoices("of_provider", "provider"),
         description=(
             "The OpenFeature provider: an import path 'package.module:factory' (a class "
             "or function called with of_provider_options, or a provider object), or, in "
