@@ -248,3 +248,45 @@ def test_weights_may_round_thirds() -> None:
 def test_top_level_must_be_a_mapping() -> None:
     with pytest.raises(ConfigurationError, match="mapping of sections"):
         load_mapping([1, 2])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "text", "path", "lines"),
+    [
+        (
+            ".yaml",
+            "gates:\n  a: {rules: []}\n  b: {}\n  a: {enabled: false}\n",
+            "gates.a",
+            "2 and 4",
+        ),
+        (
+            ".yaml",
+            "gates:\n  a:\n    enabled: true\n    enabled: false\n",
+            "gates.a.enabled",
+            "3 and 4",
+        ),
+        (
+            ".json",
+            '{"configs": {"c": {"default": {}},\n  "c": {"default": {}}}}',
+            "configs.c",
+            "1 and 2",
+        ),
+    ],
+)
+def test_repeated_keys_are_reported_not_silently_dropped(
+    tmp_path: Path, suffix: str, text: str, path: str, lines: str
+) -> None:
+    file = tmp_path / f"flags{suffix}"
+    file.write_text(text)
+    with pytest.raises(ConfigurationError) as exc:
+        load_file(file)
+    assert f"(lines {lines})" in messages(exc)[path]
+
+
+def test_yaml_merge_keys_may_override() -> None:
+    from flagport.local.loader import parse_text
+
+    text = "base: &b {weight: 50, name: a}\ngroup: {<<: *b, name: b}\n"
+    data, repeated = parse_text(text, "yaml", "x")
+    assert data["group"] == {"weight": 50, "name": "b"}
+    assert repeated is False

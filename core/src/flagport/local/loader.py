@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -29,7 +29,16 @@ from flagport.local.compiler import Problem, compile_definitions, join_path
 from flagport.local.conditions import ConditionError, compile_condition
 from flagport.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
 
-__all__ = ["FORMATS", "load_file", "load_mapping", "parse_file", "validate"]
+__all__ = [
+    "FORMATS",
+    "Parsed",
+    "build",
+    "load_file",
+    "load_mapping",
+    "parse_file",
+    "repeated_keys",
+    "validate",
+]
 
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 _SECTIONS: dict[str, type[BaseModel]] = {
@@ -61,17 +70,61 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def parse_text(text: str, fmt: str, source: str) -> Any:
+class _Loader(_SafeLoader):  # type: ignore[misc]
+    """The safe loader, noting whether any mapping repeats a key.
+
+    YAML (like JSON) silently keeps the last of two equal keys, so a gate defined twice
+    would quietly lose its first definition; the loader notices, and the file is
+    reported instead.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.repeated = False
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        # Merge keys (<<) override on purpose; only plain mappings are checked.
+        merging = any(key.tag == "tag:yaml.org,2002:merge" for key, _ in node.value)
+        mapping = super().construct_mapping(node, deep)
+        if not merging and len(mapping) < len(node.value):
+            self.repeated = True
+        return mapping
+
+
+def _load_json(text: str) -> tuple[Any, bool]:
+    repeated = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal repeated
+        mapping = dict(items)
+        if len(mapping) < len(items):
+            repeated = True
+        return mapping
+
+    return json.loads(text, object_pairs_hook=pairs), repeated
+
+
+def _load_yaml(text: str) -> tuple[Any, bool]:
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data(), loader.repeated
+    finally:
+        loader.dispose()
+
+
+def parse_text(text: str, fmt: str, source: str) -> tuple[Any, bool]:
     """Parse ``text`` as ``fmt``.
 
+    :returns: the data, and whether some mapping repeated a key (TOML refuses that
+        as a syntax error itself).
     :raises ConfigurationError: a syntax error, with its line.
     """
     try:
         if fmt == "json":
-            return json.loads(text)
+            return _load_json(text)
         if fmt == "toml":
-            return tomllib.loads(text)
-        return yaml.load(text, Loader=_SafeLoader)
+            return tomllib.loads(text), False
+        return _load_yaml(text)
     except json.JSONDecodeError as exc:
         line: int | None = exc.lineno
         detail = f"{exc.msg} (column {exc.colno})"
@@ -92,10 +145,21 @@ def parse_text(text: str, fmt: str, source: str) -> Any:
     )
 
 
-def parse_file(path: str | Path) -> tuple[Any, str, str]:
+class Parsed(NamedTuple):
+    """A flags file read and parsed.
+
+    :ivar repeated: some mapping in the file repeats a key (see :func:`repeated_keys`).
+    """
+
+    data: Any
+    text: str
+    fmt: str
+    repeated: bool = False
+
+
+def parse_file(path: str | Path) -> Parsed:
     """Read and parse a flags file.
 
-    :returns: the parsed data, the text and the format name.
     :raises ConfigurationError: unreadable, unknown type, empty or a syntax error.
     """
     file = Path(path)
@@ -113,7 +177,45 @@ def parse_file(path: str | Path) -> tuple[Any, str, str]:
             f"{file}: the flags file is empty; define at least one of gates, experiments "
             "or configs (see examples/flags.yaml)"
         )
-    return parse_text(text, fmt, str(file)), text, fmt
+    data, repeated = parse_text(text, fmt, str(file))
+    return Parsed(data, text, fmt, repeated)
+
+
+def repeated_keys(text: str) -> list[Problem]:
+    """Every key that repeats within one mapping of a YAML or JSON text, with its path.
+
+    Only called when parsing noticed a repeat, as it walks the whole node tree.
+    """
+    try:
+        root = yaml.compose(text, Loader=_SafeLoader)
+    except yaml.YAMLError:
+        root = None
+    if root is None:
+        return [("", "a key appears twice in one mapping; only the last would be used")]
+    problems: list[Problem] = []
+    pending: list[tuple[Any, str]] = [(root, "")]
+    while pending:
+        node, path = pending.pop()
+        if isinstance(node, yaml.SequenceNode):
+            pending.extend((child, f"{path}[{i}]") for i, child in enumerate(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                here = f"{path}.{key}" if path else key
+                line = key_node.start_mark.line + 1
+                if key in first and key_node.tag != "tag:yaml.org,2002:merge":
+                    problems.append(
+                        (
+                            here,
+                            f"{key!r} appears twice here (lines {first[key]} and {line}); only "
+                            "the last would be used: remove or rename one",
+                        )
+                    )
+                else:
+                    first[key] = line
+                pending.append((value_node, here))
+    return problems
 
 
 # -- validation ------------------------------------------------------------------------
@@ -357,12 +459,17 @@ def build(
     text: str | None = None,
     fmt: str = "yaml",
     default_hash: str = "statsig",
+    repeated: bool = False,
 ) -> Snapshot:
     """Validate and compile parsed data.
+
+    :param repeated: parsing noticed a repeated key; report where.
 
     :raises ConfigurationError: with every problem found, located.
     """
     definitions, problems = validate(data)
+    if repeated and text is not None:
+        problems[:0] = repeated_keys(text)
     snapshot = None
     if definitions is not None:
         snapshot, more = compile_definitions(definitions, source=source, default_hash=default_hash)
@@ -402,8 +509,15 @@ def load_file(path: str | Path, *, default_hash: str = "statsig") -> Snapshot:
     :raises ConfigurationError: every problem in the file, with locations.
     """
     with paused_gc():
-        data, text, fmt = parse_file(path)
-        return build(data, source=str(path), text=text, fmt=fmt, default_hash=default_hash)
+        parsed = parse_file(path)
+        return build(
+            parsed.data,
+            source=str(path),
+            text=parsed.text,
+            fmt=parsed.fmt,
+            default_hash=default_hash,
+            repeated=parsed.repeated,
+        )
 
 
 def load_mapping(

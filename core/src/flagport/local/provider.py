@@ -113,10 +113,16 @@ class LocalProvider(Provider):
         with paused_gc():
             if opts.path is None:
                 return build(opts.flags or {}, source="inline flags", default_hash=opts.hash)
-            data, text, fmt = parse_file(opts.path)
-            if opts.flags:
-                data = _merge(data, opts.flags)
-            return build(data, source=opts.path, text=text, fmt=fmt, default_hash=opts.hash)
+            parsed = parse_file(opts.path)
+            data = _merge(parsed.data, opts.flags) if opts.flags else parsed.data
+            return build(
+                data,
+                source=opts.path,
+                text=parsed.text,
+                fmt=parsed.fmt,
+                default_hash=opts.hash,
+                repeated=parsed.repeated,
+            )
 
     def load(self) -> Snapshot:
         """Load the definitions now and serve them.
