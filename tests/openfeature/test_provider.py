@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -30,30 +32,12 @@ from flagport import Reason as FPReason
 from flagport.plugins import provider_registry
 from flagport.testing.conformance import ProviderConformance
 from flagport_openfeature import OpenFeatureProvider
+from flagport_openfeature.testing import SCENARIO_KINDS, scenario_flags
 
 IN_MEMORY = "openfeature.provider.in_memory_provider:InMemoryProvider"
+SCENARIO = "flagport_openfeature.testing:scenario_provider"
+KINDS = SCENARIO_KINDS
 _domains = itertools.count()
-
-
-def _by_country(flag: InMemoryFlag[Any], ctx: EvaluationContext) -> FlagResolutionDetails[Any]:
-    variant = "on" if ctx.attributes.get("country") == "US" else "off"
-    return FlagResolutionDetails(
-        flag.variants[variant], reason=Reason.TARGETING_MATCH, variant=variant
-    )
-
-
-def _split(flag: InMemoryFlag[Any], ctx: EvaluationContext) -> FlagResolutionDetails[Any]:
-    names = sorted(flag.variants)
-    variant = names[sum(map(ord, ctx.targeting_key or "")) % len(names)]
-    return FlagResolutionDetails(flag.variants[variant], reason=Reason.SPLIT, variant=variant)
-
-
-def _by_plan(flag: InMemoryFlag[Any], ctx: EvaluationContext) -> FlagResolutionDetails[Any]:
-    if ctx.attributes.get("plan") == "pro":
-        return FlagResolutionDetails(
-            flag.variants["pro"], reason=Reason.TARGETING_MATCH, variant="pro"
-        )
-    return FlagResolutionDetails(flag.variants["base"], reason=Reason.DEFAULT, variant="base")
 
 
 def _echo(flag: InMemoryFlag[Any], ctx: EvaluationContext) -> FlagResolutionDetails[Any]:
@@ -61,27 +45,12 @@ def _echo(flag: InMemoryFlag[Any], ctx: EvaluationContext) -> FlagResolutionDeta
 
 
 def in_memory_flags() -> dict[str, InMemoryFlag[Any]]:
-    """The conformance suite's known flags, plus a few more."""
+    """The conformance suite's known flags (the common scenario), plus a few more."""
     return {
-        "new_checkout": InMemoryFlag(
-            "off", {"on": True, "off": False}, context_evaluator=_by_country
-        ),
-        "button_color": InMemoryFlag(
-            "control",
-            {"control": {"color": "gray"}, "blue": {"color": "blue"}, "green": {"color": "green"}},
-            context_evaluator=_split,
-        ),
-        "pricing": InMemoryFlag(
-            "base",
-            {"base": {"discount": 0}, "pro": {"discount": 0.1}},
-            context_evaluator=_by_plan,
-        ),
+        **scenario_flags(),
         "headline": InMemoryFlag("a", {"a": "Hello"}),
         "echo": InMemoryFlag("echo", {"echo": {}}, context_evaluator=_echo),
     }
-
-
-KINDS = {"gates": ["new_checkout"], "experiments": ["button_color"], "configs": ["pricing"]}
 
 
 def direct(**options: Any) -> OpenFeatureProvider:
@@ -101,8 +70,7 @@ class TestThroughTheOpenFeatureApiConformance(ProviderConformance):
 
     def make_provider(self) -> OpenFeatureProvider:
         return OpenFeatureProvider.from_options(  # type: ignore[return-value]
-            of_provider=IN_MEMORY,
-            of_provider_options={"flags": in_memory_flags()},
+            of_provider=SCENARIO,
             domain=f"conformance-{next(_domains)}",
             **KINDS,
         )
@@ -365,3 +333,29 @@ def test_describe_shows_an_instance_option_without_failing() -> None:
     described = direct().describe()
     assert described["options"]["of_provider"].startswith("<openfeature.provider")
     assert described["options"]["gates"] == ("new_checkout",)
+
+
+# -- fork --------------------------------------------------------------------------------------
+def _child(fp: Flagport, results: Any) -> None:
+    user = User(user_id="7", country="US")
+    value = fp.check_gate(user, "new_checkout")
+    built_here = fp.provider._of.pid == os.getpid()  # type: ignore[attr-defined]
+    fp.shutdown(timeout=5)
+    results.put((value, built_here))
+
+
+def test_a_forked_child_builds_its_own_provider_from_the_factory() -> None:
+    fp = Flagport(provider="openfeature", of_provider=SCENARIO, **KINDS)
+    assert fp.check_gate(US_PRO, "new_checkout") is True
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_child, args=(fp, results)) for _ in range(2)]
+    for proc in procs:
+        proc.start()
+    answers = [results.get(timeout=30) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=20)
+        assert proc.exitcode == 0
+    assert answers == [(True, True), (True, True)]
+    assert fp.provider._of.pid == os.getpid()  # type: ignore[attr-defined]
+    fp.shutdown()
