@@ -100,8 +100,13 @@ def error_for_code(code: str | None, message: str | None) -> FlagportError:
 
 
 # -- users <-> evaluation contexts -------------------------------------------------------
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _plain(value: Any) -> Any:
     """JSON-like data for flagport: datetimes become ISO 8601 strings."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Mapping):
