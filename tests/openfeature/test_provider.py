@@ -88,9 +88,11 @@ US_PRO = User(user_id="7", country="US", custom={"plan": "pro"})
 # -- results ----------------------------------------------------------------------------------
 def test_gate_is_the_boolean_flag_with_variant_as_rule(fp: Flagport) -> None:
     on = fp.get_gate(US_PRO, "new_checkout")
-    off = fp.get_gate(User(user_id="7", country="DE"), "new_checkout")
+    rollout = fp.get_gate(User(user_id="7", country="DE"), "new_checkout")  # bucket 44
+    off = fp.get_gate(User(user_id="1", country="DE"), "new_checkout")  # bucket 71
     assert (on.value, on.rule_id, on.reason) == (True, "on", FPReason.TARGETING_MATCH)
-    assert (off.value, off.rule_id) == (False, "off")
+    assert (rollout.value, rollout.rule_id, rollout.reason) == (True, "on", FPReason.SPLIT)
+    assert (off.value, off.rule_id, off.reason) == (False, "off", FPReason.DEFAULT)
     assert on.provider == "openfeature"
 
 

@@ -27,11 +27,17 @@ SCENARIO_KINDS: dict[str, list[str]] = {
 }
 
 
-def _by_country(flag: InMemoryFlag[Any], ctx: EvaluationContext) -> FlagResolutionDetails[Any]:
-    variant = "on" if ctx.attributes.get("country") == "US" else "off"
-    return FlagResolutionDetails(
-        flag.variants[variant], reason=Reason.TARGETING_MATCH, variant=variant
-    )
+def _bucket(salt: str, key: str, buckets: int) -> int:
+    digest = hashlib.sha256(f"{salt}.{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % buckets
+
+
+def _new_checkout(flag: InMemoryFlag[Any], ctx: EvaluationContext) -> FlagResolutionDetails[Any]:
+    if ctx.attributes.get("country") == "US":
+        return FlagResolutionDetails(True, reason=Reason.TARGETING_MATCH, variant="on")
+    if ctx.targeting_key and _bucket("new_checkout", ctx.targeting_key, 100) < 50:
+        return FlagResolutionDetails(True, reason=Reason.SPLIT, variant="on")
+    return FlagResolutionDetails(False, reason=Reason.DEFAULT, variant="off")
 
 
 def _split(flag: InMemoryFlag[Any], ctx: EvaluationContext) -> FlagResolutionDetails[Any]:
@@ -39,8 +45,7 @@ def _split(flag: InMemoryFlag[Any], ctx: EvaluationContext) -> FlagResolutionDet
         variant = flag.default_variant
         return FlagResolutionDetails(flag.variants[variant], reason=Reason.DEFAULT, variant=variant)
     names = sorted(flag.variants)
-    digest = hashlib.sha256(f"button_color.{ctx.targeting_key}".encode()).digest()
-    variant = names[int.from_bytes(digest[:4], "big") % len(names)]
+    variant = names[_bucket("button_color", ctx.targeting_key, len(names))]
     return FlagResolutionDetails(flag.variants[variant], reason=Reason.SPLIT, variant=variant)
 
 
@@ -56,7 +61,7 @@ def scenario_flags() -> dict[str, InMemoryFlag[Any]]:
     """The scenario as ``InMemoryProvider`` flags (a fresh copy)."""
     return {
         "new_checkout": InMemoryFlag(
-            "off", {"on": True, "off": False}, context_evaluator=_by_country
+            "off", {"on": True, "off": False}, context_evaluator=_new_checkout
         ),
         "button_color": InMemoryFlag(
             "control",
