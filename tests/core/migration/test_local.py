@@ -7,6 +7,7 @@ agreement is expected, unlike between two vendors.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ configs:
 # Statsig's scenario uses the spec salts below and per-mille buckets 333/667/1000
 # (bucket < 333 is control); GrowthBook's uses the flag key as seed and weights
 # 0.3334/0.3333/0.3333. Weights 33.4/33.3/33.3 against Statsig put bucket 333 in the
-# wrong group: 0.1 % of users, which is what the 2000 users below are for.
+# wrong group: 0.1 % of users, which is what EDGES below are for.
 STATSIG_LIKE = {
     "hash": "statsig", "gate_salt": "new_checkout_salt", "experiment_salt": "button_color_salt",
     "w1": 33.3, "w2": 33.4, "w3": 33.3, "discount": 0.1,
@@ -58,13 +59,21 @@ GROWTHBOOK_LIKE = {
     "hash": "growthbook", "gate_salt": "new_checkout", "experiment_salt": "button_color",
     "w1": 33.34, "w2": 33.33, "w3": 33.33, "discount": 0.1,
 }  # fmt: skip
+
+
+def _statsig_bucket(unit: str) -> int:
+    digest = hashlib.sha256(f"button_color_salt.{unit}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 1000
+
+
+# Users on both sides of every group boundary of Statsig's experiment (buckets 332/333
+# and 666/667), where a wrong weight shows first.
+EDGES = [
+    u for u in (f"edge-{i}" for i in range(20_000)) if _statsig_bucket(u) in (332, 333, 666, 667)
+]
 USERS = [
-    User(
-        user_id=f"user-{i}",
-        country=("US", "DE", "FR")[i % 3],
-        custom={"plan": ("pro", "free")[i % 2]},
-    )
-    for i in range(2000)
+    User(user_id=uid, country=("US", "DE", "FR")[i % 3], custom={"plan": ("pro", "free")[i % 2]})
+    for i, uid in enumerate([*(f"user-{i}" for i in range(1000)), *EDGES])
 ]
 
 
@@ -95,7 +104,7 @@ def test_local_reproduces_statsig_bucketing_user_by_user(tmp_path: Path) -> None
     )
     flags = run(provider)
     for name in ("new_checkout", "button_color", "pricing"):
-        assert (flags[name]["compared"], flags[name]["mismatches"]) == (2000, 0), name
+        assert (flags[name]["compared"], flags[name]["mismatches"]) == (len(USERS), 0), name
     assert flags["button_color"]["split"]["verdict"] == Verdict.AGREE
     assert flags["new_checkout"]["split"]["verdict"] == Verdict.AGREE
 
