@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, cast
 
 from flagport.local.bucketing import Bucketer, HashMode, get_bucketer
@@ -353,12 +354,13 @@ class _Compiler:
         experiments = {n: self.experiment(n, e) for n, e in self.defs.experiments.items()}
         configs = {n: self.config(n, c) for n, c in self.defs.configs.items()}
         return Snapshot(
-            gates=gates,
-            experiments=experiments,
-            configs=configs,
+            # Read-only views: a snapshot is shared by every thread and never changes.
+            gates=MappingProxyType(gates),
+            experiments=MappingProxyType(experiments),
+            configs=MappingProxyType(configs),
             source=source,
             definitions=self.defs,
-            segments=self.segments,
+            segments=MappingProxyType(self.segments),
             hash=self.mode,
             ready=True,
             names=FlagNames(frozenset(gates), frozenset(experiments), frozenset(configs)),
