@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from openfeature import api
 from openfeature.evaluation_context import EvaluationContext
+from openfeature.event import ProviderEventDetails
 from openfeature.exception import ParseError as OFParseError
 from openfeature.exception import TargetingKeyMissingError
 from openfeature.flag_evaluation import FlagEvaluationDetails, FlagResolutionDetails, Reason
@@ -288,6 +289,22 @@ def test_a_failed_initialize_is_reported_at_start() -> None:
     assert provider.status is ProviderStatus.ERROR
     # As OpenFeature does for a provider in ERROR, evaluations are still attempted.
     assert provider.evaluate_gate(US_PRO, "new_checkout").value is True
+
+
+def test_provider_events_set_the_flagport_status() -> None:
+    of = InMemoryProvider(in_memory_flags())
+    provider = direct(of_provider=of)
+    with Flagport(provider) as client:
+        assert client.check_gate(US_PRO, "new_checkout") is True
+        assert provider.status is ProviderStatus.READY
+        of.emit_provider_stale(ProviderEventDetails(message="connection lost"))
+        assert provider.status is ProviderStatus.STALE
+        of.emit_provider_error(ProviderEventDetails(message="still lost"))
+        assert provider.status is ProviderStatus.ERROR
+        of.emit_provider_configuration_changed(ProviderEventDetails(flags_changed=["x"]))
+        assert provider.status is ProviderStatus.READY
+    of.emit_provider_stale(ProviderEventDetails())  # detached: no longer ours
+    assert provider.status is ProviderStatus.SHUT_DOWN
 
 
 # -- through the OpenFeature API ------------------------------------------------------------

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from openfeature import api
+from openfeature.event import ProviderEvent, ProviderEventDetails
 from openfeature.exception import OpenFeatureError
 from openfeature.provider.no_op_provider import NoOpProvider
 from openfeature.track import TrackingEventDetails
@@ -49,6 +50,14 @@ if TYPE_CHECKING:
 __all__ = ["OpenFeatureProvider"]
 
 logger = logging.getLogger("flagport.openfeature")
+
+# What an event of a directly driven OpenFeature provider says about its state.
+_EVENT_STATUS = {
+    ProviderEvent.PROVIDER_READY: ProviderStatus.READY,
+    ProviderEvent.PROVIDER_CONFIGURATION_CHANGED: ProviderStatus.READY,
+    ProviderEvent.PROVIDER_STALE: ProviderStatus.STALE,
+    ProviderEvent.PROVIDER_ERROR: ProviderStatus.ERROR,
+}
 
 # Handed to the OpenFeature provider as the object default: when it comes back (by
 # identity) the provider had no value, and flagport's caller default applies.
@@ -146,6 +155,9 @@ class OpenFeatureProvider(Provider):
                     of.track,
                 )
                 self._client = None
+                # flagport stands in for OpenFeature's registry: the provider reports
+                # READY / STALE / ERROR through the callback it is attached to.
+                of.attach(self._on_event)
 
                 def work() -> None:
                     of.initialize(api.get_evaluation_context())
@@ -195,6 +207,16 @@ class OpenFeatureProvider(Provider):
         finally:
             self._init_done.set()
 
+    def _on_event(self, provider: Any, event: ProviderEvent, details: ProviderEventDetails) -> None:
+        status = _EVENT_STATUS.get(event)
+        if provider is self._of and status is not None and self._init_done.is_set():
+            if self.status is not ProviderStatus.SHUT_DOWN:
+                self.status = status
+            if event is ProviderEvent.PROVIDER_ERROR:
+                logger.warning(
+                    "flagport: the OpenFeature provider reports an error: %s", details.message
+                )
+
     def shutdown(self, timeout: float = 5.0) -> None:
         """Shut an owned OpenFeature provider down (never longer than ``timeout``)."""
         with self._lock:
@@ -209,6 +231,7 @@ class OpenFeatureProvider(Provider):
             if api.get_client(domain).provider is of:
                 api.set_provider(NoOpProvider(), domain)
             return
+        of.detach()
         worker = threading.Thread(target=_quietly, args=(of.shutdown,), daemon=True)
         worker.start()
         worker.join(min(timeout, self.options.shutdown_timeout))
