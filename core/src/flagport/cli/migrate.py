@@ -189,7 +189,12 @@ def _csv(flags: Mapping[str, dict[str, Any]]) -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON/TOML/YAML: {experiment: {old_group: new_group}}.",
 )
-@click.option("--threshold", default=0.999, show_default=True, help="Agreement that counts.")
+@click.option(
+    "--threshold",
+    default=1.0,
+    show_default=True,
+    help="Agreement that counts (offline answers are deterministic: any difference is real).",
+)
 @click.option("--min-sample", default=30, show_default=True, help="Users needed for a verdict.")
 @click.option("--examples", default=3, show_default=True, help="Mismatch examples per flag.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
