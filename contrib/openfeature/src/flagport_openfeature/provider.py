@@ -200,7 +200,8 @@ class OpenFeatureProvider(Provider):
         except Exception as exc:
             message = getattr(exc, "error_message", None) or str(exc)
             self.init_error = f"{type(exc).__name__}: {message}"
-            self.status = ProviderStatus.ERROR
+            if self.status is not ProviderStatus.SHUT_DOWN:
+                self.status = ProviderStatus.ERROR
         else:
             if self.status is not ProviderStatus.SHUT_DOWN:
                 self.status = ProviderStatus.READY
