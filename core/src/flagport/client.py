@@ -107,6 +107,10 @@ class Flagport:
         self._started = False
         self._closed = False
         self._forked = False
+        # True until started, and while observers need whole results: check_gate then
+        # takes the get_gate path. One attribute test on the hot path.
+        self._gate_slow = True
+        self._provider_check_gate: Callable[..., bool] = self._provider.check_gate
         self._pid = os.getpid()
         self._logged_failures: set[tuple[str, str, ErrorCode]] = set()
         self._after_evaluation: Any = None
@@ -182,7 +186,9 @@ class Flagport:
                     exc,
                 )
                 self._report_provider_error(None, exc)
+            self._provider_check_gate = self._provider.check_gate
             self._started = True
+            self._gate_slow = self._after_evaluation is not None
             return self._provider
 
     def _after_fork_in_child(self) -> None:
@@ -191,6 +197,7 @@ class Flagport:
         # process); _start() builds a fresh one from the same options on first use.
         self._lock = threading.RLock()
         self._started = False
+        self._gate_slow = True
         self._forked = True
         self._pid = os.getpid()
         self.exposures = ExposureDeduper(self.exposures.window, self.exposures.max_keys)
@@ -220,6 +227,7 @@ class Flagport:
                 self._guard(None, self._provider.shutdown, remaining)
             self._provider.status = ProviderStatus.SHUT_DOWN
             self._started = False
+            self._gate_slow = True
 
     close = shutdown
 
@@ -286,19 +294,19 @@ class Flagport:
         self, user: UserLike, name: str, *, default: bool = False, expose: bool = True
     ) -> bool:
         """Whether the gate passes for the user. Never raises unless ``strict``."""
-        if self._gate_overrides.active or self._after_evaluation is not None:
-            # Overrides and observers need the whole result.
+        if self._gate_slow or self._gate_overrides.active:
+            # Not started yet, overridden or observed: those need the whole result.
             return self.get_gate(user, name, default=default, expose=expose).value
         self._n_gates += 1
-        provider = self._provider if self._started else self._start()
         try:
             if type(user) is not User:
                 user = as_user(user)
-            value = provider.check_gate(user, name, expose=expose)
+            if expose:
+                return self._provider_check_gate(user, name)
+            return self._provider_check_gate(user, name, expose=False)
         except Exception as exc:
             self._failure("gate", name, exc)
             return default
-        return value
 
     def get_gate(
         self, user: UserLike, name: str, *, default: bool = False, expose: bool = True
