@@ -2,7 +2,8 @@
 
 The scenario (a gate on for US users and 50% of the rest, a three-group experiment, a
 JSON config, a custom event) is written in each vendor's own format (the vendors'
-``testing`` modules hold them) and as a local flags file. The application below builds
+``testing`` modules hold them), as a local flags file, and as an OpenFeature
+in-memory provider driven through the ``openfeature`` provider. The application below builds
 its client from settings only; each run writes a different ``flagport.toml`` and
 nothing else, and the application-level behaviour must be the same.
 """
@@ -63,6 +64,12 @@ PROVIDERS: dict[str, Writer] = {
     "statsig": bootstrapped("statsig", scenario_specs),
     "growthbook": bootstrapped("growthbook", scenario_payload),
     "featbit": bootstrapped("featbit", lambda: data_sync(scenario_flags())),
+    # any OpenFeature provider, here the SDK's own in-memory one holding the scenario
+    "openfeature": lambda tmp: (
+        'provider = "openfeature"\n[openfeature]\n'
+        'of_provider = "flagport_openfeature.testing:scenario_provider"\n'
+        'gates = ["new_checkout"]\n'
+    ),
 }
 
 
