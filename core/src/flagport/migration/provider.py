@@ -4,39 +4,30 @@ Each flag has a stage (``from``, ``shadow``, ``live``, ``to``) and optionally a 
 The served side answers the caller; in ``shadow`` and ``live`` the other side (the
 *secondary*) is evaluated too, without exposures, and the two answers are compared.
 
-The secondary never changes the answer. How long it may delay it: in ``offload`` mode
-not at all (it runs on a worker thread; the answer never waits), at the price of a
-thread hand-off per comparison. In ``auto`` mode (the default) it first runs on the
-worker while its cost is measured, moves onto the caller's thread once it has proven
-fast (well under ``secondary_timeout_ms``), and goes back to the worker, for
-``secondary_cooldown_s``, after two consecutive calls over the bound: at most two
-answers in a row wait longer than the bound, then none. ``inline`` mode always runs
-it on the caller's thread (for benchmarks and offline work).
+The secondary never changes the answer, and where it runs (the caller's thread or a
+worker, so that it cannot delay the answer beyond ``secondary_timeout_ms``) is decided
+by :class:`~flagport.migration.secondary.SecondaryRunner`. Evidence goes to
+:mod:`flagport.migration.evidence`; stages change through the API or the control file
+(:mod:`flagport.migration.control`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import queue
 import threading
 import time
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from random import random
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
-import yaml
-from pydantic import ValidationError
-
 from flagport.errors import ConfigurationError, Location
 from flagport.events.model import Event, EventKind
+from flagport.migration.control import ControlFileReader
 from flagport.migration.evidence import NEW, OLD, Evidence, FlagEvidence, MismatchLog, UnitHasher
-from flagport.migration.options import ControlFile, MigrationOptions, Stage
+from flagport.migration.options import MigrationOptions, Stage
 from flagport.migration.ramp import BUCKETS, threshold, unit_point
+from flagport.migration.secondary import SecondaryRunner
 from flagport.plugins import get_plugin_manager, get_provider_class
 from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.results import ConfigResult, ExperimentResult, GateResult
@@ -54,11 +45,6 @@ _CHECK, _GATE, _EXPERIMENT, _CONFIG = 0, 1, 2, 3
 _KIND_NAMES = ("gate", "gate", "experiment", "config")
 # Route modes.
 _OLD_ONLY, _NEW_ONLY, _OLD_SERVED, _NEW_SERVED, _RAMP = range(5)
-_PROBATION = 16  # fast offloaded evaluations before a secondary may run inline
-# Consecutive over-bound inline evaluations that move a secondary off the request path:
-# one alone may be the machine (a descheduled thread), not the secondary.
-_TRIP_AFTER = 2
-_STOP = object()
 _FAILED = object()
 
 
@@ -138,15 +124,6 @@ def build_side(side: str, spec: Mapping[str, Any]) -> Provider:
     return cls(validated)
 
 
-def _read_control(path: Path) -> Any:
-    data = path.read_bytes()
-    if path.suffix == ".toml":
-        return tomllib.loads(data.decode("utf-8"))
-    if path.suffix == ".json":
-        return json.loads(data)
-    return yaml.safe_load(data) or {}
-
-
 class MigrationProvider(Provider):
     """Serve from one provider while comparing with another, flag by flag.
 
@@ -178,24 +155,18 @@ class MigrationProvider(Provider):
             hasher=UnitHasher(options.hash_salt.get_secret_value()),
             log=self._log,
         )
-        self._bound_ns = int(options.secondary_timeout_ms * 1_000_000)
-        self._auto = options.secondary_mode == "auto"
-        inline = options.secondary_mode == "inline"
-        self._inline = [inline, inline]  # per secondary side
-        self._fast_streak = [0, 0]
-        self._slow_streak = [0, 0]
-        self._cooldown_until = [0.0, 0.0]
-        self.trips = [0, 0]
-        self.offloaded = 0
-        self.dropped = 0
+        self.secondary = SecondaryRunner(
+            options.secondary_mode,
+            options.secondary_timeout_ms,
+            options.secondary_cooldown_s,
+            options.offload_queue,
+            (self.old.name, self.new.name),
+            self._run_offloaded,
+        )
         self.event_errors = [0, 0]
-        self._queue: queue.Queue[Any] = queue.Queue(options.offload_queue)
-        self._pending = 0
-        self._idle = threading.Condition()
-        self._worker: threading.Thread | None = None
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
-        self._control_stamp: tuple[int, int] | None = None
+        self._control = ControlFileReader(options.control_file) if options.control_file else None
         self.control_error: str | None = None
         self._next_summary = 0.0
         self._details = self._log is not None  # and when an observer exists (start)
@@ -267,40 +238,22 @@ class MigrationProvider(Provider):
 
         :returns: whether new settings were applied.
         """
-        if not self.options.control_file:
-            return False
-        path = Path(self.options.control_file)
-        if not path.exists():
-            # Not written yet: the options rule until it is (`flagport migrate plan
-            # --write-control` creates it).
-            self._control_stamp = None
+        if self._control is None:
             return False
         try:
-            st = path.stat()
-            stamp = (st.st_mtime_ns, st.st_size)
-            if stamp == self._control_stamp:
-                return False
-            self._control_stamp = stamp
-            control = ControlFile.model_validate(_read_control(path))
-        except ValidationError as exc:
-            problems = [
-                (Location(str(path), ".".join(str(p) for p in err["loc"])), err["msg"])
-                for err in exc.errors(include_input=False, include_url=False)
-            ]
-            error = ConfigurationError(
-                f"migration control file {path} is invalid; the previous stages stay "
-                f"in force until it is fixed",
-                problems,
-            )
-            return self._control_failed(str(error))
+            control = self._control.changed()
+        except ConfigurationError as exc:
+            return self._control_failed(str(exc))
         except Exception as exc:
             return self._control_failed(
-                f"migration control file {path} could not be read ({type(exc).__name__}: "
-                f"{exc}); the previous stages stay in force"
+                f"migration control file {self._control.path} could not be read "
+                f"({type(exc).__name__}: {exc}); the previous stages stay in force"
             )
+        if control is None:
+            return False
         self.control_error = None
         self._update(**control.model_dump(exclude_none=True))
-        logger.info("flagport: migration control file %s applied", path)
+        logger.info("flagport: migration control file %s applied", self._control.path)
         return True
 
     def _control_failed(self, message: str) -> bool:
@@ -356,7 +309,7 @@ class MigrationProvider(Provider):
 
     def flush(self, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
-        self.drain(timeout / 2)
+        self.secondary.drain(timeout / 2)
         self.write_summary()
         for side in self._sides:
             try:
@@ -371,12 +324,8 @@ class MigrationProvider(Provider):
         self._stop.set()
         if self._watcher is not None:
             self._watcher.join(timeout / 8)
-        self.drain(timeout / 4)
-        if self._worker is not None:
-            # A full queue leaves the worker running; it is a daemon and dies with us.
-            with contextlib.suppress(queue.Full):
-                self._queue.put_nowait(_STOP)
-            self._worker.join(timeout / 8)
+        self.secondary.drain(timeout / 4)
+        self.secondary.stop(timeout / 8)
         self.write_summary()
         if self._log is not None:
             self._log.close()
@@ -392,8 +341,7 @@ class MigrationProvider(Provider):
 
         :returns: whether none is left.
         """
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+        return self.secondary.drain(timeout)
 
     # -- evaluation ----------------------------------------------------------------------------
     def check_gate(self, user: User, name: str, *, expose: bool = True) -> bool:
@@ -439,7 +387,13 @@ class MigrationProvider(Provider):
         methods = (self._methods[OLD][kind], self._methods[NEW][kind])
         kind_name = _KIND_NAMES[kind]
         ramped, flag_evidence = self._ramped, self.evidence.flag
-        inline, auto, clock = self._inline, self._auto, perf_counter_ns
+        runner, clock = self.secondary, perf_counter_ns
+        inline, auto, offload, measured = (
+            runner.inline,
+            runner.auto,
+            runner.offload,
+            runner.measured,
+        )
 
         def evaluate(user: User, name: str, *, expose: bool = True) -> Any:
             route = self._routes.get(name, self._default_route)
@@ -461,7 +415,7 @@ class MigrationProvider(Provider):
             middle = clock()
             other = 1 - side
             if not inline[other]:
-                self._offload((kind, user, name, served, side, middle - start))
+                offload((kind, user, name, served, side, middle - start))
                 return served
             try:
                 answer = methods[other](user, name, expose=False)
@@ -485,19 +439,10 @@ class MigrationProvider(Provider):
                 if mismatch is not None and details:
                     self._mismatch(evidence, mismatch, user, side == NEW)
             if auto:
-                self._measured(other, end - middle)
+                measured(other, end - middle)
             return served
 
         return evaluate
-
-    def _measured(self, side: int, spent: int) -> None:
-        """The circuit breaker: count consecutive inline evaluations over the bound."""
-        if spent <= self._bound_ns:
-            self._slow_streak[side] = 0
-            return
-        self._slow_streak[side] += 1
-        if self._slow_streak[side] >= _TRIP_AFTER:
-            self._trip(side)
 
     def _secondary(
         self,
@@ -548,70 +493,9 @@ class MigrationProvider(Provider):
         if self._log is not None and time.monotonic() >= self._next_summary:
             self.write_summary()
 
-    # -- the secondary's circuit breaker and worker ---------------------------------------------
-    def _trip(self, side: int) -> None:
-        self._inline[side] = False
-        self._fast_streak[side] = 0
-        self._slow_streak[side] = 0
-        self._cooldown_until[side] = time.monotonic() + self.options.secondary_cooldown_s
-        self.trips[side] += 1
-        logger.warning(
-            "flagport: migration secondary %r exceeded %.1f ms; comparing off the request path",
-            self._sides[side].name,
-            self.options.secondary_timeout_ms,
-        )
-
-    def _offload(self, job: tuple[Any, ...]) -> None:
-        if self._worker is None:
-            self._start_worker()
-        with self._idle:
-            self._pending += 1
-        try:
-            self._queue.put_nowait(job)
-        except queue.Full:
-            self.dropped += 1
-            self._done()
-        else:
-            self.offloaded += 1
-
-    def _start_worker(self) -> None:
-        with self._idle:
-            if self._worker is None:
-                self._worker = threading.Thread(
-                    target=self._work, name="flagport-migration-compare", daemon=True
-                )
-                self._worker.start()
-
-    def _done(self) -> None:
-        with self._idle:
-            self._pending -= 1
-            if self._pending == 0:
-                self._idle.notify_all()
-
-    def _work(self) -> None:
-        while True:
-            job = self._queue.get()
-            if job is _STOP:
-                return
-            try:
-                kind, user, name, served, side, served_ns = job
-                spent = self._secondary(kind, user, name, served, side, served_ns)
-                if self._auto:
-                    self._promote(1 - side, spent)
-            except Exception:
-                logger.exception("flagport: an offloaded migration comparison failed")
-            finally:
-                self._done()
-
-    def _promote(self, side: int, spent: int) -> None:
-        # Back onto the caller's thread only after a run of evaluations well under the
-        # bound, and never before the cool-down after a trip has passed.
-        if spent * 4 >= self._bound_ns:
-            self._fast_streak[side] = 0
-            return
-        self._fast_streak[side] += 1
-        if self._fast_streak[side] >= _PROBATION and time.monotonic() >= self._cooldown_until[side]:
-            self._inline[side] = True
+    def _run_offloaded(self, job: tuple[Any, ...]) -> tuple[int, int]:
+        kind, user, name, served, side, served_ns = job
+        return 1 - side, self._secondary(kind, user, name, served, side, served_ns)
 
     # -- names, events, stats --------------------------------------------------------------------
     def names(self) -> FlagNames:
@@ -683,15 +567,7 @@ class MigrationProvider(Provider):
             "ramp": dict(sorted(self.options.ramp.items())),
             "sample_rate": self._sample_rate,
             "providers": {s: p.name for s, p in zip(sides, self._sides, strict=True)},
-            "secondary": {
-                "mode": self.options.secondary_mode,
-                "timeout_ms": self.options.secondary_timeout_ms,
-                "inline": dict(zip(sides, self._inline, strict=True)),
-                "trips": dict(zip(sides, self.trips, strict=True)),
-                "offloaded": self.offloaded,
-                "dropped": self.dropped,
-                "pending": self._pending,
-            },
+            "secondary": self.secondary.stats(),
             "event_errors": dict(zip(sides, self.event_errors, strict=True)),
             "control_error": self.control_error,
             "mismatch_log": self._log.stats() if self._log is not None else None,
