@@ -174,7 +174,10 @@ def validate_options(
     try:
         return model.model_validate(dict(options))
     except ValidationError as exc:
-        valid = sorted(model.model_fields)
+        valid = sorted(
+            {field.alias or name for name, field in model.model_fields.items()}
+            | set(model.model_fields)
+        )
         problems: list[tuple[Location, str]] = []
         for err in exc.errors(include_input=False, include_url=False):
             key = str(err["loc"][0]) if err["loc"] else ""
