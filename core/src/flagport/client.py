@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Self, TypeVar, cast
 
 from flagport.errors import FlagportError, GeneralError
 from flagport.events.exposures import ExposureDeduper
@@ -44,6 +44,7 @@ from flagport.user import User, UserLike, as_user
 __all__ = ["Flagport", "forget_exposures"]
 
 logger = logging.getLogger("flagport")
+R = TypeVar("R", GateResult, ExperimentResult, ConfigResult)
 _EMPTY = FrozenDict()
 _clients: weakref.WeakSet[Flagport] = weakref.WeakSet()
 
@@ -286,6 +287,20 @@ class Flagport:
             self._report_provider_error(name, exc)
         return code, message
 
+    def _error_result(
+        self, result_type: type[R], kind: str, name: str, exc: Exception, value: Any
+    ) -> R:
+        """The default result served because evaluating ``name`` raised ``exc``."""
+        code, message = self._failure(kind, name, exc)
+        return result_type(
+            name=name,
+            value=value,
+            reason=Reason.ERROR,
+            provider=self._provider.name,
+            error_code=code,
+            error_message=message,
+        )
+
     def _user(self, user: UserLike) -> User:
         return user if type(user) is User else as_user(user)
 
@@ -322,15 +337,7 @@ class Flagport:
                 provider = self._provider if self._started else self._start()
                 result = provider.evaluate_gate(user, name, expose=expose)
         except Exception as exc:
-            code, message = self._failure("gate", name, exc)
-            result = GateResult(
-                name=name,
-                value=default,
-                reason=Reason.ERROR,
-                provider=self._provider.name,
-                error_code=code,
-                error_message=message,
-            )
+            result = self._error_result(GateResult, "gate", name, exc, default)
         if self._after_evaluation is not None:
             self._observe(user, result, "gate")
         return result
@@ -355,19 +362,10 @@ class Flagport:
                 provider = self._provider if self._started else self._start()
                 result = provider.evaluate_experiment(user, name, expose=expose)
         except Exception as exc:
-            code, message = self._failure("experiment", name, exc)
-            result = ExperimentResult(
-                name=name,
-                value=freeze(default) if default else _EMPTY,
-                reason=Reason.ERROR,
-                provider=self._provider.name,
-                error_code=code,
-                error_message=message,
-            )
+            result = self._error_result(ExperimentResult, "experiment", name, exc, _value(default))
         else:
-            # Providers return value=None for "no value": the caller's default applies.
             if cast(Any, result.value) is None:
-                result = replace(result, value=freeze(default) if default else _EMPTY)
+                result = replace(result, value=_value(default))
             exposable = result.in_experiment or result.reason is Reason.OVERRIDE
             if expose and exposable and result.group is not None:
                 self._expose(user, result)
@@ -458,18 +456,10 @@ class Flagport:
                 provider = self._provider if self._started else self._start()
                 result = provider.evaluate_config(user, name, expose=expose)
         except Exception as exc:
-            code, message = self._failure("config", name, exc)
-            result = ConfigResult(
-                name=name,
-                value=freeze(default) if default else _EMPTY,
-                reason=Reason.ERROR,
-                provider=self._provider.name,
-                error_code=code,
-                error_message=message,
-            )
+            result = self._error_result(ConfigResult, "config", name, exc, _value(default))
         else:
             if cast(Any, result.value) is None:
-                result = replace(result, value=freeze(default) if default else _EMPTY)
+                result = replace(result, value=_value(default))
         if self._after_evaluation is not None:
             self._observe(user, result, "config")
         return result
@@ -622,6 +612,14 @@ class Flagport:
             self._after_evaluation(user=user, result=result, kind=kind)
         except Exception:
             logger.exception("flagport: an after_evaluation observer failed")
+
+
+def _value(default: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The value served for an experiment or config without one: the caller's default.
+
+    Providers return ``value=None`` for "no value" (``passall``, errors).
+    """
+    return freeze(default) if default else _EMPTY
 
 
 def _event_value(value: Any) -> float | str:
