@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import random
 import time
 from collections.abc import Iterator
@@ -549,3 +550,49 @@ def test_summaries_are_written_while_running(client: Any, tmp_path: Path) -> Non
     assert summaries, "no summary was written"
     assert summaries[-1]["flags"]["everyone"]["compared"] == len(USERS)
     assert summaries[-1]["stage"] == "shadow"
+
+
+def _child(fp: Flagport, out: Any) -> None:
+    provider = fp.provider
+    result = fp.get_gate(USERS[0], "everyone")
+    fp.flush()
+    out.send(
+        (
+            result.provider,
+            provider is not _PARENT_PROVIDER[0],
+            provider.stats()["flags"]["everyone"]["compared"],
+        )
+    )
+    fp.shutdown()
+
+
+_PARENT_PROVIDER: list[Any] = [None]
+
+
+def test_a_forked_worker_builds_its_own_provider_with_the_current_stages(client: Any) -> None:
+    fp, p = client("shadow")
+    fp.get_gate(USERS[0], "everyone")
+    p.set_stage("everyone", "live")  # changed at run time, before the fork
+    _PARENT_PROVIDER[0] = p
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(fp, send))
+    child.start()
+    assert receive.poll(30)
+    served_by, fresh, compared = receive.recv()
+    child.join(30)
+    assert child.exitcode == 0
+    assert (served_by, fresh, compared) == ("new", True, 1)  # the child's own evidence
+    assert p.stats()["flags"]["everyone"]["compared"] == 1  # the parent's is untouched
+
+
+def test_configured_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FLAGPORT_PROVIDER", "migration")
+    monkeypatch.setenv("FLAGPORT_MIGRATION_STAGE", "live")
+    monkeypatch.setenv("FLAGPORT_MIGRATION_SECONDARY_MODE", "inline")
+    monkeypatch.setenv("FLAGPORT_MIGRATION_FROM", json.dumps({"provider": "table", **OLD}))
+    monkeypatch.setenv("FLAGPORT_MIGRATION_TO", json.dumps({"provider": "table", **NEW}))
+    with Flagport.from_settings() as fp:
+        assert fp.get_gate(USERS[0], "everyone").provider == "new"
+        assert fp.stats()["provider"]["flags"]["everyone"]["compared"] == 1
