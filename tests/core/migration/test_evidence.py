@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from flagport.errors import FlagNotFoundError, GeneralError
+from flagport.migration import evidence as evidence_module
 from flagport.migration.evidence import (
     NEW,
     OLD,
@@ -125,3 +128,12 @@ def test_report_writes_hashed_units_and_bounded_values(tmp_path: Path) -> None:
 class ConfigLike:
     def __init__(self, value: dict[str, str]) -> None:
         self.value = value
+
+
+def test_flags_beyond_the_bound_share_one_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(evidence_module, "MAX_FLAGS", 3)
+    evidence = Evidence()
+    for i in range(10):
+        evidence.flag(f"f{i}", "gate").compare(True, True)
+    assert len(evidence.flags) == 4
+    assert evidence.flags[f"gate:{evidence_module.OVERFLOW}"].compared == 7

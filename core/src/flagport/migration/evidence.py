@@ -51,6 +51,9 @@ __all__ = [
 logger = logging.getLogger("flagport.migration")
 
 OLD, NEW = 0, 1
+MAX_FLAGS = 10_000
+"""Flags with their own evidence; any further flag is counted under :data:`OVERFLOW`."""
+OVERFLOW = "(other flags)"
 SIDES = ("from", "to")
 _MAX_VALUE_CHARS = 300
 
@@ -96,7 +99,10 @@ class Reservoir:
 
     def _skip(self) -> None:
         self._w *= math.exp(math.log(self._random() or 1e-300) / self.size)
-        gap = math.log(self._random() or 1e-300) / math.log1p(-self._w) if self._w < 1 else 0
+        if 0.0 < self._w < 1.0:
+            gap = math.log(self._random() or 1e-300) / math.log1p(-self._w)
+        else:  # w underflowed after an astronomically long run: keep what we have
+            gap = 1e18
         self.next = self.count + int(gap)
 
     def percentiles(self, side: int, *points: float) -> list[float]:
@@ -467,7 +473,12 @@ class Evidence:
         with self._lock:
             found = self.flags.get(key)
             if found is None:
-                found = FlagEvidence(name, kind, self.group_map.get(name))
+                if len(self.flags) >= MAX_FLAGS:
+                    # Flag names made up at run time must not grow memory without end.
+                    key = f"{kind}:{OVERFLOW}"
+                    found = self.flags.get(key) or FlagEvidence(OVERFLOW, kind)
+                else:
+                    found = FlagEvidence(name, kind, self.group_map.get(name))
                 self.flags = {**self.flags, key: found}
         return found
 
