@@ -25,6 +25,18 @@ def blocks() -> list[tuple[str, int, str]]:
     return found
 
 
+def test_readme_example_runs_from_the_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = DOCS.parent
+    text = (root / "README.md").read_text()
+    (code,) = BLOCK.findall(text)
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("FLAGPORT_PROVIDER", raising=False)
+    namespace: dict[str, object] = {"__name__": "readme"}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["color"] in {"gray", "blue", "green"}
+    assert namespace["discount"] == 0.1  # the example user is on the pro plan
+
+
 @pytest.mark.parametrize(("page", "line", "code"), blocks(), ids=lambda v: str(v)[:20])
 def test_example_runs(
     page: str, line: int, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
