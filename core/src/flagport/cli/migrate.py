@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from flagport.cli._common import console, err_console, fail, parse_options, print_json
 from flagport.errors import FlagportError
+from flagport.migration.control import read_structured
 from flagport.migration.offline import compare_offline
 from flagport.migration.provider import build_side
 from flagport.migration.report import assess, find_flags, merge_log, read_log
@@ -42,15 +42,6 @@ _CSV_COLUMNS = (
 )
 
 
-def _read_structured(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".toml":
-        return tomllib.loads(text)
-    if path.suffix == ".json":
-        return json.loads(text)
-    return yaml.safe_load(text)
-
-
 def parse_spec(spec: str, extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """Turn a provider spec into ``{"provider": NAME, ...options}``.
 
@@ -61,8 +52,8 @@ def parse_spec(spec: str, extra: tuple[str, ...] = ()) -> dict[str, Any]:
     if spec.startswith("@"):
         path = Path(spec[1:])
         try:
-            data = _read_structured(path)
-        except (OSError, ValueError, yaml.YAMLError) as exc:
+            data = read_structured(path)
+        except (OSError, ValueError) as exc:
             raise click.BadParameter(f"cannot read {path}: {exc}") from None
         if not isinstance(data, dict) or not isinstance(data.get("provider"), str):
             raise click.BadParameter(
@@ -226,7 +217,7 @@ def compare_command(
     """
     old = _start("from", parse_spec(from_spec, from_option))
     new = _start("to", parse_spec(to_spec, to_option))
-    mapping = _read_structured(group_map) if group_map else None
+    mapping = read_structured(group_map) if group_map else None
     total = sum(1 for line in users_path.open(encoding="utf-8") if line.strip())
     show = err_console.is_terminal if progress is None else progress
     bar = Progress(

@@ -13,16 +13,24 @@ from pydantic import ValidationError
 from flagport.errors import ConfigurationError, Location
 from flagport.migration.options import ControlFile
 
-__all__ = ["ControlFileReader"]
+__all__ = ["ControlFileReader", "read_structured"]
 
 
-def _parse(path: Path) -> Any:
+def read_structured(path: Path) -> Any:
+    """Parse a TOML, JSON or YAML file, chosen by its suffix (anything else: YAML).
+
+    :raises OSError: the file cannot be read.
+    :raises ValueError: it is not valid in its format.
+    """
     data = path.read_bytes()
     if path.suffix == ".toml":
         return tomllib.loads(data.decode("utf-8"))
     if path.suffix == ".json":
         return json.loads(data)
-    return yaml.safe_load(data) or {}
+    try:
+        return yaml.safe_load(data) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML: {exc}") from None
 
 
 class ControlFileReader:
@@ -55,7 +63,7 @@ class ControlFileReader:
             return None
         self._stamp = stamp
         try:
-            return ControlFile.model_validate(_parse(self.path))
+            return ControlFile.model_validate(read_structured(self.path))
         except ValidationError as exc:
             problems = [
                 (Location(str(self.path), ".".join(str(p) for p in err["loc"])), err["msg"])

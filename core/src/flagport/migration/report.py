@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flagport.migration.compare import Verdict, chance_agreement, chi_square, split_verdict
+from flagport.migration.compare import Verdict
 from flagport.migration.evidence import split_summary
 
 __all__ = [
@@ -211,16 +211,16 @@ def _verdict(data: Mapping[str, Any], threshold: float, min_sample: int) -> str:
     split = data.get("split")
     if split:
         dist = split["distribution"]
-        old, new = dist.get("from", {}), dist.get("to", {})
-        return split_verdict(
+        summary = split_summary(
             compared,
             int(split.get("group_mismatches", 0)),
             int(split.get("value_mismatches", 0)),
-            chi_square(old, new),
-            chance_agreement(old, new),
+            dist.get("from", {}),
+            dist.get("to", {}),
             min_sample=min_sample,
             agreement=threshold,
         )
+        return str(summary["verdict"])
     if compared < min_sample:
         return Verdict.INSUFFICIENT
     agreement = 1.0 - int(data.get("mismatches", 0)) / compared
