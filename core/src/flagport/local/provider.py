@@ -20,8 +20,9 @@ from pydantic import Field, model_validator
 
 from flagport.errors import ConfigurationError, FlagNotFoundError, ProviderNotReadyError
 from flagport.local.compiled import Snapshot
-from flagport.local.loader import build, file_format, parse_file, paused_gc
+from flagport.local.loader import build, paused_gc
 from flagport.local.models import HashMode
+from flagport.local.parsing import file_format, parse_file
 from flagport.local.watcher import FileWatcher, file_signature
 from flagport.provider import FlagNames, Provider, ProviderOptions, ProviderStatus
 

@@ -1,0 +1,199 @@
+"""Reading flags files: YAML, JSON or TOML, chosen by the file's extension.
+
+Syntax errors become :class:`~flagport.ConfigurationError` with their line. YAML is
+parsed by libyaml when it is installed, and values are built straight from its node
+tree (see :class:`_Builder`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import yaml
+
+from flagport.errors import ConfigurationError, Location
+
+__all__ = ["FORMATS", "Parsed", "file_format", "parse_file", "parse_text"]
+
+FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
+SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MERGE = "tag:yaml.org,2002:merge"
+_TOML_LINE = re.compile(r"at line (\d+)")
+
+
+def file_format(path: Path) -> str:
+    """The format of ``path`` by its extension.
+
+    :raises ConfigurationError: the extension is not .yaml/.yml/.json/.toml.
+    """
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ConfigurationError(
+            f"{path}: unknown flags file type {path.suffix or '(no extension)'!r}; "
+            "name it .yaml, .yml, .json or .toml"
+        )
+    return fmt
+
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+
+
+class _Builder:
+    """Python values from a composed YAML node tree, like ``yaml.safe_load``, faster.
+
+    PyYAML's constructor spends most of a large file's load time in generic
+    machinery; plain strings, decimal integers, booleans, nulls, mappings and lists
+    (all a flags file holds) are built directly here, and anything else (floats,
+    octal or sexagesimal integers, timestamps, merge keys) is handed to PyYAML's own
+    constructor. It also notes whether any mapping repeats a key: YAML silently keeps
+    the last of two equal keys, so a gate defined twice would lose its first
+    definition without a word.
+    """
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.repeated = False
+        self.built: dict[int, Any] = {}  # aliases share a node: build it once
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            tag, text = node.tag, node.value
+            if tag == _STR:
+                return text
+            if tag == _INT and text.isdigit() and (text[0] != "0" or text == "0"):
+                return int(text)
+            if tag == _BOOL:
+                return self.loader.bool_values[text.lower()]
+            if tag == _NULL:
+                return None
+            return self.loader.construct_object(node, deep=True)
+        found = self.built.get(id(node))
+        if found is not None:
+            return found
+        if isinstance(node, yaml.SequenceNode):
+            items: list[Any] = []
+            self.built[id(node)] = items
+            items.extend(self.value(child) for child in node.value)
+            return items
+        if isinstance(node, yaml.MappingNode):
+            if any(key.tag == MERGE for key, _ in node.value):
+                return self.loader.construct_object(node, deep=True)
+            mapping: dict[Any, Any] = {}
+            self.built[id(node)] = mapping
+            for key_node, value_node in node.value:
+                key = self.value(key_node)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise yaml.constructor.ConstructorError(
+                        "while building a mapping",
+                        node.start_mark,
+                        "found an unhashable key",
+                        key_node.start_mark,
+                    ) from None
+                if key in mapping:
+                    self.repeated = True
+                mapping[key] = self.value(value_node)
+            return mapping
+        return self.loader.construct_object(node, deep=True)
+
+
+def _load_json(text: str) -> tuple[Any, bool]:
+    repeated = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal repeated
+        mapping = dict(items)
+        if len(mapping) < len(items):
+            repeated = True
+        return mapping
+
+    return json.loads(text, object_pairs_hook=pairs), repeated
+
+
+def _load_yaml(text: str) -> tuple[Any, bool]:
+    loader = SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, False
+        builder = _Builder(loader)
+        return builder.value(node), builder.repeated
+    finally:
+        loader.dispose()
+
+
+def parse_text(text: str, fmt: str, source: str) -> tuple[Any, bool]:
+    """Parse ``text`` as ``fmt``.
+
+    :returns: the data, and whether some mapping repeated a key (TOML refuses that
+        as a syntax error itself).
+    :raises ConfigurationError: a syntax error, with its line.
+    """
+    try:
+        if fmt == "json":
+            return _load_json(text)
+        if fmt == "toml":
+            return tomllib.loads(text), False
+        return _load_yaml(text)
+    except json.JSONDecodeError as exc:
+        line: int | None = exc.lineno
+        detail = f"{exc.msg} (column {exc.colno})"
+    except tomllib.TOMLDecodeError as exc:
+        found = _TOML_LINE.search(str(exc))
+        line = int(found.group(1)) if found else None
+        detail = str(exc)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
+        detail = ", ".join(p for p in parts if p) or " ".join(str(exc).split())
+        if mark is not None:
+            detail += f" (column {mark.column + 1})"
+    raise ConfigurationError(
+        f"{source}: not valid {fmt.upper()}",
+        [(Location(source, "", line), f"syntax error: {detail}; fix the syntax at this line")],
+    )
+
+
+class Parsed(NamedTuple):
+    """A flags file read and parsed.
+
+    :ivar repeated: some mapping in the file repeats a key (see :func:`repeated_keys`).
+    """
+
+    data: Any
+    text: str
+    fmt: str
+    repeated: bool = False
+
+
+def parse_file(path: str | Path) -> Parsed:
+    """Read and parse a flags file.
+
+    :raises ConfigurationError: unreadable, unknown type, empty or a syntax error.
+    """
+    file = Path(path)
+    fmt = file_format(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{file}: cannot read the flags file ({exc.strerror or exc}); check the path"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(f"{file}: not UTF-8 text ({exc}); save it as UTF-8") from None
+    if not text.strip():
+        raise ConfigurationError(
+            f"{file}: the flags file is empty; define at least one of gates, experiments "
+            "or configs (see examples/flags.yaml)"
+        )
+    data, repeated = parse_text(text, fmt, str(file))
+    return Parsed(data, text, fmt, repeated)
