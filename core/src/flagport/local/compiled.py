@@ -144,6 +144,25 @@ class Rule:
         self.miss = miss
 
 
+def first_match(rules: tuple[Rule, ...], user: User, default: Any) -> Any:
+    """The outcome of the first rule whose condition holds, else ``default``.
+
+    That rule decides, pass or fail: a unit outside its percentage gets its miss
+    outcome, and later rules are not tried (Statsig's semantics).
+    """
+    if not rules:
+        return default
+    attributes = user.attributes
+    for rule in rules:
+        when = rule.when
+        if when is None or when(attributes):
+            percentage = rule.percentage
+            if percentage is None or percentage.passes(user):
+                return rule.hit
+            return rule.miss
+    return default
+
+
 class CompiledGate:
     """A gate ready to evaluate: overrides, then the first matching rule decides."""
 
@@ -170,15 +189,7 @@ class CompiledGate:
             forced = self.overrides.get(user.user_id)  # type: ignore[arg-type]
             if forced is not None:
                 return forced
-        attributes = user.attributes
-        for rule in self.rules:
-            when = rule.when
-            if when is None or when(attributes):
-                percentage = rule.percentage
-                if percentage is None or percentage.passes(user):
-                    return rule.hit  # type: ignore[no-any-return]
-                return rule.miss  # type: ignore[no-any-return]
-        return self.default
+        return first_match(self.rules, user, self.default)  # type: ignore[no-any-return]
 
 
 class CompiledConfig:
@@ -193,17 +204,7 @@ class CompiledConfig:
 
     def evaluate(self, user: User) -> ConfigResult:
         """The config's result for ``user`` (a shared, prebuilt object)."""
-        rules = self.rules
-        if rules:
-            attributes = user.attributes
-            for rule in rules:
-                when = rule.when
-                if when is None or when(attributes):
-                    percentage = rule.percentage
-                    if percentage is None or percentage.passes(user):
-                        return rule.hit  # type: ignore[no-any-return]
-                    return rule.miss  # type: ignore[no-any-return]
-        return self.default
+        return first_match(self.rules, user, self.default)  # type: ignore[no-any-return]
 
 
 class CompiledExperiment:

@@ -10,7 +10,7 @@ a launched experiment without a winner, an override naming no group, and so on.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -26,7 +26,14 @@ from flagport.local.compiled import (
     frozen_value,
 )
 from flagport.local.conditions import Condition, ConditionError, compile_condition
-from flagport.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
+from flagport.local.models import (
+    ConfigDef,
+    ConfigRuleDef,
+    ExperimentDef,
+    FlagsFile,
+    GateDef,
+    GateRuleDef,
+)
 from flagport.provider import FlagNames
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult
@@ -145,46 +152,59 @@ class _Compiler:
             else:
                 seen[rule_id] = index
 
-    # -- gates ---------------------------------------------------------------------
-    def gate(self, name: str, gate: GateDef) -> CompiledGate:
-        mode = gate.hash or self.mode
-        bucketer = _bucketer(mode, self.bucketers)
-        flag_salt = gate.salt or name
-        ids = [rule.id or f"rule_{i}" for i, rule in enumerate(gate.rules)]
+    # -- gates and configs: ordered rules, the first matching one decides -----------
+    def rules(
+        self,
+        path: str,
+        name: str,
+        flag: GateDef | ConfigDef,
+        result: Callable[..., Any],
+        hit_value: Callable[[Any], Any],
+        miss_value: Any,
+    ) -> tuple[Rule, ...]:
+        """Compile a gate's or config's rules, with every result they can serve.
+
+        :param result: the result class (``GateResult`` or ``ConfigResult``).
+        :param hit_value: a rule definition -> the value served when it passes.
+        :param miss_value: the value served when a rule's percentage fails.
+        """
+        bucketer = _bucketer(flag.hash or self.mode, self.bucketers)
+        flag_salt = flag.salt or name
+        definitions: Sequence[GateRuleDef | ConfigRuleDef] = flag.rules
+        ids = [rule.id or f"rule_{i}" for i, rule in enumerate(definitions)]
         if len(set(ids)) < len(ids):
-            self.check_rule_ids(ids, f"gates.{name}")
-        rules: list[Rule] = []
-        for index, (rule_id, rule) in enumerate(zip(ids, gate.rules, strict=True)):
-            when = None
-            if rule.when is not None:
-                when = self.condition(rule.when, f"gates.{name}.rules[{index}].when")
+            self.check_rule_ids(ids, path)
+        compiled: list[Rule] = []
+        for index, (rule_id, rule) in enumerate(zip(ids, definitions, strict=True)):
+            when = self.condition(rule.when, f"{path}.rules[{index}].when")
             pct = float(rule.pass_percentage)
+            value = hit_value(rule)
             if pct >= 100:
                 # No percentage: the miss outcome can never be served, so is not built.
-                hit = GateResult(
-                    name=name, value=True, reason=_MATCH, rule_id=rule_id, provider=PROVIDER
+                hit = result(
+                    name=name, value=value, reason=_MATCH, rule_id=rule_id, provider=PROVIDER
                 )
-                rules.append(Rule(rule_id, when, None, hit, None))
+                compiled.append(Rule(rule_id, when, None, hit, None))
                 continue
-            percentage = Percentage(bucketer, gate.unit, flag_salt, rule.salt or rule_id, pct)
-            miss = GateResult(
-                name=name, value=False, reason=_SPLIT, rule_id=rule_id, provider=PROVIDER
+            percentage = Percentage(bucketer, flag.unit, flag_salt, rule.salt or rule_id, pct)
+            miss = result(
+                name=name, value=miss_value, reason=_SPLIT, rule_id=rule_id, provider=PROVIDER
             )
             hit = miss
             if pct > 0:
-                hit = GateResult(
-                    name=name, value=True, reason=_SPLIT, rule_id=rule_id, provider=PROVIDER
+                hit = result(
+                    name=name, value=value, reason=_SPLIT, rule_id=rule_id, provider=PROVIDER
                 )
-            rules.append(Rule(rule_id, when, percentage, hit, miss))
+            compiled.append(Rule(rule_id, when, percentage, hit, miss))
+        return tuple(compiled)
+
+    def gate(self, name: str, gate: GateDef) -> CompiledGate:
+        rules = self.rules(f"gates.{name}", name, gate, GateResult, lambda _: True, False)
         overrides: dict[str, GateResult] = {}
         if gate.overrides:
             forced = {
                 value: GateResult(
-                    name=name,
-                    value=value,
-                    reason=Reason.TARGETING_MATCH,
-                    rule_id="override",
-                    provider=PROVIDER,
+                    name=name, value=value, reason=_MATCH, rule_id="override", provider=PROVIDER
                 )
                 for value in (True, False)
             }
@@ -192,41 +212,17 @@ class _Compiler:
         disabled = None
         if not gate.enabled:
             disabled = GateResult(name=name, value=False, reason=Reason.DISABLED, provider=PROVIDER)
-        return CompiledGate(name, tuple(rules), overrides, disabled)
+        return CompiledGate(name, rules, overrides, disabled)
 
-    # -- configs -------------------------------------------------------------------
     def config(self, name: str, config: ConfigDef) -> CompiledConfig:
-        path = f"configs.{name}"
-        mode = config.hash or self.mode
-        bucketer = _bucketer(mode, self.bucketers)
-        flag_salt = config.salt or name
-        ids = [rule.id or f"rule_{i}" for i, rule in enumerate(config.rules)]
-        if len(set(ids)) < len(ids):
-            self.check_rule_ids(ids, path)
         default_value = frozen_value(config.default) or _EMPTY
-        rules: list[Rule] = []
-        for index, (rule_id, rule) in enumerate(zip(ids, config.rules, strict=True)):
-            when = self.condition(rule.when, f"{path}.rules[{index}].when")
-            pct = float(rule.pass_percentage)
-            value = frozen_value(rule.value) or _EMPTY
-            if pct >= 100:
-                hit = ConfigResult(
-                    name=name, value=value, reason=_MATCH, rule_id=rule_id, provider=PROVIDER
-                )
-                rules.append(Rule(rule_id, when, None, hit, None))
-                continue
-            percentage = Percentage(bucketer, config.unit, flag_salt, rule.salt or rule_id, pct)
-            miss = ConfigResult(
-                name=name, value=default_value, reason=_SPLIT, rule_id=rule_id, provider=PROVIDER
-            )
-            hit = miss
-            if pct > 0:
-                hit = ConfigResult(
-                    name=name, value=value, reason=_SPLIT, rule_id=rule_id, provider=PROVIDER
-                )
-            rules.append(Rule(rule_id, when, percentage, hit, miss))
+
+        def value(rule: Any) -> Any:
+            return frozen_value(rule.value) or _EMPTY
+
+        rules = self.rules(f"configs.{name}", name, config, ConfigResult, value, default_value)
         default = ConfigResult(name=name, value=default_value, reason=_DEFAULT, provider=PROVIDER)
-        return CompiledConfig(name, tuple(rules), default)
+        return CompiledConfig(name, rules, default)
 
     # -- experiments -----------------------------------------------------------------
     def experiment(self, name: str, exp: ExperimentDef) -> CompiledExperiment:
