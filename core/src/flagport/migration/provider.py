@@ -43,15 +43,18 @@ logger = logging.getLogger("flagport.migration")
 # Evaluation kinds, as indexes into the per-side method tables.
 _CHECK, _GATE, _EXPERIMENT, _CONFIG = 0, 1, 2, 3
 _KIND_NAMES = ("gate", "gate", "experiment", "config")
-# Route modes.
-_OLD_ONLY, _NEW_ONLY, _OLD_SERVED, _NEW_SERVED, _RAMP = range(5)
 _FAILED = object()
 
 
 class _Route:
-    """How one flag is served: precomputed so the hot path only reads it."""
+    """How one flag is served: precomputed so the hot path only reads it.
 
-    __slots__ = ("cache_key", "compare", "covered", "flag", "mode", "ramp", "side", "stage")
+    :ivar side: the side that serves, or -1 when the ramp decides per unit.
+    :ivar compare: whether the other side is evaluated and compared.
+    :ivar covered: with a ramp, how many buckets the new side serves.
+    """
+
+    __slots__ = ("cache_key", "compare", "covered", "flag", "ramp", "side", "stage")
 
     def __init__(self, flag: str | None, stage: Stage, ramp: float | None) -> None:
         self.stage = stage
@@ -59,25 +62,13 @@ class _Route:
         self.flag = flag or ""
         self.cache_key = ("flagport.migration.ramp", self.flag)
         self.covered = 0
-        if stage is Stage.FROM:
-            self.mode = _OLD_ONLY
-        elif stage is Stage.TO:
-            self.mode = _NEW_ONLY
-        else:
-            pct = ramp if ramp is not None else (0.0 if stage is Stage.SHADOW else 100.0)
-            self.covered = threshold(pct)
-            if self.covered == 0:
-                self.mode = _OLD_SERVED
-            elif self.covered == BUCKETS:
-                self.mode = _NEW_SERVED
-            else:
-                self.mode = _RAMP
-        #: the side that serves (-1: decided per unit by the ramp), and whether the
-        #: other side is compared
-        self.side = {_OLD_ONLY: OLD, _OLD_SERVED: OLD, _NEW_ONLY: NEW, _NEW_SERVED: NEW}.get(
-            self.mode, -1
-        )
-        self.compare = self.mode in (_OLD_SERVED, _NEW_SERVED, _RAMP)
+        self.compare = stage in (Stage.SHADOW, Stage.LIVE)
+        if not self.compare:
+            self.side = OLD if stage is Stage.FROM else NEW
+            return
+        pct = ramp if ramp is not None else (0.0 if stage is Stage.SHADOW else 100.0)
+        self.covered = threshold(pct)
+        self.side = OLD if self.covered == 0 else NEW if self.covered == BUCKETS else -1
 
 
 class _Everywhere(Mapping[str, str]):
