@@ -16,6 +16,8 @@ from flagport.local import LocalProvider
 
 USER = User(user_id="user-1", country="DE")
 
+Waiter = Callable[..., bool]  # the conftest's wait_for fixture
+
 
 def flags(value: bool, rule: str = "all") -> str:
     return f"""\
@@ -36,15 +38,6 @@ def replace(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
 @pytest.fixture
 def flags_file(tmp_path: Path) -> Path:
     path = tmp_path / "flags.yaml"
@@ -62,14 +55,18 @@ def watched(flags_file: Path) -> Iterator[LocalProvider]:
     provider.shutdown(timeout=2)
 
 
-def test_in_place_edit_goes_live(flags_file: Path, watched: LocalProvider) -> None:
+def test_in_place_edit_goes_live(
+    flags_file: Path, watched: LocalProvider, wait_for: Waiter
+) -> None:
     assert watched.check_gate(USER, "new_checkout") is False
     flags_file.write_text(flags(True))
     assert wait_for(lambda: watched.check_gate(USER, "new_checkout"))
     assert watched.reloads >= 1
 
 
-def test_atomic_replace_goes_live(flags_file: Path, watched: LocalProvider) -> None:
+def test_atomic_replace_goes_live(
+    flags_file: Path, watched: LocalProvider, wait_for: Waiter
+) -> None:
     replace(flags_file, flags(True))
     assert wait_for(lambda: watched.check_gate(USER, "new_checkout"))
     replace(flags_file, flags(False))
@@ -77,7 +74,7 @@ def test_atomic_replace_goes_live(flags_file: Path, watched: LocalProvider) -> N
 
 
 def test_bad_edit_is_logged_with_place_and_last_good_keeps_serving(
-    flags_file: Path, watched: LocalProvider, caplog: pytest.LogCaptureFixture
+    flags_file: Path, watched: LocalProvider, caplog: pytest.LogCaptureFixture, wait_for: Waiter
 ) -> None:
     caplog.set_level(logging.ERROR, logger="flagport.local")
     replace(flags_file, flags(True))
@@ -101,7 +98,7 @@ def test_bad_edit_is_logged_with_place_and_last_good_keeps_serving(
     assert watched.last_error is None
 
 
-def test_start_with_bad_file_recovers_when_fixed(flags_file: Path) -> None:
+def test_start_with_bad_file_recovers_when_fixed(flags_file: Path, wait_for: Waiter) -> None:
     flags_file.write_text("gates: {g: {rules: [{pass_percentage: 500}]}}\n")
     provider = LocalProvider(
         LocalProvider.Options(path=str(flags_file), watch=True, reload_interval=0.2)
@@ -112,7 +109,9 @@ def test_start_with_bad_file_recovers_when_fixed(flags_file: Path) -> None:
         assert wait_for(lambda: fp.check_gate(USER, "new_checkout"))
 
 
-def test_watcher_thread_lives_between_start_and_shutdown(flags_file: Path) -> None:
+def test_watcher_thread_lives_between_start_and_shutdown(
+    flags_file: Path, wait_for: Waiter
+) -> None:
     provider = LocalProvider(LocalProvider.Options(path=str(flags_file), reload_interval=0.2))
     before = {t.name for t in threading.enumerate()}
     provider.start()
@@ -221,7 +220,7 @@ def test_reloads_under_concurrent_evaluation_are_atomic(tmp_path: Path) -> None:
     assert provider.failed_reloads >= 6
 
 
-def _child_sees_reload(path: Path, fp: Flagport) -> int:
+def _child_sees_reload(path: Path, fp: Flagport, wait_for: Waiter) -> int:
     # Runs in the forked child: the client must build its own provider and watcher.
     try:
         if fp.check_gate(USER, "new_checkout") is not False:
@@ -236,13 +235,13 @@ def _child_sees_reload(path: Path, fp: Flagport) -> int:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_forked_child_gets_its_own_watcher(flags_file: Path) -> None:
+def test_forked_child_gets_its_own_watcher(flags_file: Path, wait_for: Waiter) -> None:
     fp = Flagport(provider="local", path=str(flags_file), reload_interval=0.2)
     assert fp.check_gate(USER, "new_checkout") is False
     parent_provider = fp.provider
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child's exit code is the assertion
-        os._exit(_child_sees_reload(flags_file, fp))
+        os._exit(_child_sees_reload(flags_file, fp, wait_for))
     deadline = time.monotonic() + 20
     status = None
     while time.monotonic() < deadline:

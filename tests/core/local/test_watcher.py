@@ -12,14 +12,7 @@ import pytest
 
 from flagport.local.watcher import FileWatcher, file_signature
 
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
+Waiter = Callable[..., bool]  # the conftest's wait_for fixture
 
 
 class Counter:
@@ -53,7 +46,7 @@ def watcher(target: Path, counter: Counter) -> Iterator[FileWatcher]:
 
 
 def test_change_calls_back_and_untouched_file_does_not(
-    target: Path, counter: Counter, watcher: FileWatcher
+    target: Path, counter: Counter, watcher: FileWatcher, wait_for: Waiter
 ) -> None:
     time.sleep(0.3)
     assert counter.calls == 0
@@ -70,7 +63,7 @@ def test_other_files_in_the_directory_are_ignored(
 
 
 def test_deleted_file_is_not_reported_until_it_returns(
-    target: Path, counter: Counter, watcher: FileWatcher
+    target: Path, counter: Counter, watcher: FileWatcher, wait_for: Waiter
 ) -> None:
     target.unlink()
     time.sleep(0.4)
@@ -80,7 +73,7 @@ def test_deleted_file_is_not_reported_until_it_returns(
 
 
 def test_rename_over_the_file_is_reported(
-    target: Path, counter: Counter, watcher: FileWatcher
+    target: Path, counter: Counter, watcher: FileWatcher, wait_for: Waiter
 ) -> None:
     new = target.with_name("new.yaml")
     new.write_text("a: 4\n")
@@ -89,7 +82,7 @@ def test_rename_over_the_file_is_reported(
 
 
 def test_failing_callback_is_logged_and_watching_goes_on(
-    target: Path, caplog: pytest.LogCaptureFixture
+    target: Path, caplog: pytest.LogCaptureFixture, wait_for: Waiter
 ) -> None:
     calls: list[int] = []
 
@@ -113,7 +106,7 @@ def test_failing_callback_is_logged_and_watching_goes_on(
         w.stop()
 
 
-def test_polling_alone_notices_changes(target: Path, counter: Counter) -> None:
+def test_polling_alone_notices_changes(target: Path, counter: Counter, wait_for: Waiter) -> None:
     # Where file-system events never arrive, the stat check every interval still works.
     w = FileWatcher(target, counter, interval=0.05)
     w._seen = file_signature(target)

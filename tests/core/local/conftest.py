@@ -1,0 +1,29 @@
+"""Fixtures shared by the local provider's tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+Waiter = Callable[..., bool]
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+@pytest.fixture
+def wait_for() -> Waiter:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass; return the last check.
+
+    For things another thread does (a reload, a watcher callback): tests bound the
+    wait, they do not time it.
+    """
+    return _wait_for
