@@ -161,6 +161,7 @@ class MigrationProvider(Provider):
         self.control_error: str | None = None
         self._next_summary = 0.0
         self._details = self._log is not None  # and when an observer exists (start)
+        self._changing = threading.RLock()
         self._rebuild()
         self._evaluators = tuple(self._evaluator(k) for k in (_CHECK, _GATE, _EXPERIMENT, _CONFIG))
         # The closures replace the methods on this instance (see _evaluator).
@@ -182,8 +183,9 @@ class MigrationProvider(Provider):
     def _update(self, **changes: Any) -> None:
         # Run-time changes live in the options, so a provider rebuilt after fork from
         # ``type(p)(p.options)`` keeps them.
-        self.options = self.options.model_copy(update=changes)
-        self._rebuild()
+        with self._changing:
+            self.options = self.options.model_copy(update=changes)
+            self._rebuild()
 
     def stage_of(self, flag: str) -> Stage:
         """The flag's current stage."""
@@ -195,10 +197,11 @@ class MigrationProvider(Provider):
         :raises ValueError: ``stage`` is not one of from, shadow, live, to.
         """
         value = Stage(stage)
-        if flag is None:
-            self._update(stage=value)
-        else:
-            self._update(stages={**self.options.stages, flag: value})
+        with self._changing:  # read-modify-write against the control file's thread
+            if flag is None:
+                self._update(stage=value)
+            else:
+                self._update(stages={**self.options.stages, flag: value})
 
     def set_ramp(self, flag: str, percentage: float | None) -> None:
         """Serve the new provider to ``percentage`` % of the flag's units (``None`` removes).
@@ -207,14 +210,15 @@ class MigrationProvider(Provider):
 
         :raises ValueError: the percentage is outside 0-100.
         """
-        ramp = dict(self.options.ramp)
-        if percentage is None:
-            ramp.pop(flag, None)
-        elif not 0.0 <= float(percentage) <= 100.0:
+        if percentage is not None and not 0.0 <= float(percentage) <= 100.0:
             raise ValueError(f"ramp for {flag!r} is {percentage}; use a percentage from 0 to 100")
-        else:
-            ramp[flag] = float(percentage)
-        self._update(ramp=ramp)
+        with self._changing:
+            ramp = dict(self.options.ramp)
+            if percentage is None:
+                ramp.pop(flag, None)
+            else:
+                ramp[flag] = float(percentage)
+            self._update(ramp=ramp)
 
     def set_sample_rate(self, rate: float) -> None:
         """Compare this share (0-1) of evaluations from now on."""
