@@ -299,8 +299,8 @@ class CompiledExperiment:
 class Snapshot:
     """One immutable version of the definitions.
 
-    :ivar gates: compiled gates by name (never modified after construction).
-    :ivar source: where the definitions came from (a file path or ``"inline"``).
+    :ivar gates: compiled gates by name (a read-only view; likewise the others).
+    :ivar source: where the definitions came from (a file path or ``"inline flags"``).
     :ivar definitions: the validated file model, for ``explain`` and the CLI.
     :ivar ready: False only for the empty placeholder used before the first load.
     """

@@ -15,7 +15,7 @@ from typing import Any
 
 from flagport.errors import FlagNotFoundError
 from flagport.local.compiled import CompiledExperiment, Percentage, Snapshot
-from flagport.local.conditions import compile_condition, explain_condition
+from flagport.local.conditions import Condition, explain_condition
 from flagport.local.models import ConfigDef, ExperimentDef, GateDef
 from flagport.results import Result
 from flagport.user import User
@@ -68,17 +68,17 @@ class Explanation:
 def _when(
     out: Explanation,
     cond: Mapping[str, Any] | None,
+    compiled: Condition | None,
     attributes: Mapping[str, Any],
     segments: Mapping[str, Any],
 ) -> bool:
-    if cond is None:
+    if cond is None or compiled is None:
         out.add(1, "when: (none) - applies to everyone", True)
         return True
-    parts = explain_condition(cond, attributes, segments)
-    for text, ok in parts:
+    for text, ok in explain_condition(cond, attributes, segments):
         out.add(1, text, ok)
-    # The parts are listed depth first; the compiled condition decides the whole.
-    matched = compile_condition(cond, segments)(attributes)
+    # The parts are listed depth first; the evaluator's own condition decides.
+    matched = compiled(attributes)
     out.add(1, "when: matched" if matched else "when: not matched", matched)
     return matched
 
@@ -128,7 +128,7 @@ def _rules(
     conditions = [rule_def.when for rule_def in definition.rules]
     for index, (when, rule) in enumerate(zip(conditions, compiled_rules, strict=True)):
         out.add(0, f"rules[{index}] id={rule.id!r}")
-        if not _when(out, when, attributes, segments):
+        if not _when(out, when, rule.when, attributes, segments):
             continue
         if rule.percentage is None:
             out.add(1, "no pass_percentage: the rule decides", True)
@@ -185,7 +185,7 @@ def _experiment(
     if definition.overrides:
         out.add(0, "overrides: unit not listed", False)
     out.add(0, "targeting")
-    if not _when(out, definition.when, user.attributes, snapshot.segments):
+    if not _when(out, definition.when, exp.when, user.attributes, snapshot.segments):
         return
     if exp.namespace is not None:
         ns, start, end = exp.namespace
