@@ -76,32 +76,15 @@ def make_chooser(
 ) -> Callable[[str], int]:
     """Build ``unit -> group index (or -1)`` for one experiment.
 
-    Groups take consecutive slices of [0, 1) by weight; each slice keeps only its
-    first ``allocation`` percent, the way GrowthBook applies coverage, so raising the
-    allocation later never moves a unit that was already assigned.
+    Each algorithm places group boundaries in its vendor's own arithmetic
+    (``choose_group`` of :mod:`flagport.local.bucketing`): groups take consecutive
+    slices by weight and each slice keeps its first ``allocation`` percent, so raising
+    the allocation later never moves a unit that was already assigned.
     """
-    choose_group = getattr(bucketer, "choose_group", None)
-    if choose_group is not None:
-
-        def delegated(unit: str) -> int:
-            return int(choose_group(salt, unit, weights, allocation))
-
-        return delegated
-    ranges: list[tuple[float, float]] = []
-    start = 0.0
-    for weight in weights:
-        share = weight / 100.0
-        ranges.append((start, start + share * allocation / 100.0))
-        start += share
-    frozen = tuple(ranges)
-    bucket = bucketer.experiment_bucket
+    choose_group = cast(Any, bucketer).choose_group
 
     def choose(unit: str) -> int:
-        position = bucket(salt, unit)
-        for index, (low, high) in enumerate(frozen):
-            if low <= position < high:
-                return index
-        return -1
+        return int(choose_group(salt, unit, weights, allocation))
 
     return choose
 
