@@ -458,3 +458,20 @@ def test_hash_memo_is_bounded_and_never_changes_answers(monkeypatch: pytest.Monk
     ]
     assert first == again
     assert len({passed for passed, _ in first}) == 2
+
+
+def test_hash_option_applies_when_the_file_names_none() -> None:
+    plain = {"gates": {"g": {"rules": [{"id": "r", "pass_percentage": 50}]}}}
+    people = users(300)
+
+    def answers(provider: LocalProvider) -> list[bool]:
+        return [provider.check_gate(u, "g") for u in people]
+
+    statsig, growthbook = started(plain), started(plain, hash="growthbook")
+    assert answers(statsig) != answers(growthbook)
+    named = started({"hash": "growthbook", **plain})
+    assert answers(named) == answers(growthbook)
+    overridden = started(
+        {"gates": {"g": {"hash": "statsig", **plain["gates"]["g"]}}}, hash="featbit"
+    )
+    assert answers(overridden) == answers(statsig)
