@@ -238,3 +238,27 @@ def test_a_flag_moved_to_the_new_provider_is_done(tmp_path: Path) -> None:
     plan = json.loads(run("migrate", "plan", str(log), "--json", "--min-sample", "100").output)
     assert plan["new_checkout"]["stage"] == "to"
     assert plan["new_checkout"]["next_stage"] == "done"
+
+
+def test_compare_renames_groups_through_a_group_map(tmp_path: Path, files: dict[str, Path]) -> None:
+    renamed = {"Control": GROUPS["control"], "Blue": GROUPS["blue"]}
+    old = write(
+        tmp_path / "renamed.json",
+        {**OLD, "experiments": {"button_color": {"salt": "a", "groups": renamed}}},
+    )
+    mapping = tmp_path / "groups.toml"
+    mapping.write_text('[button_color]\nControl = "control"\nBlue = "blue"\n')
+    args = [
+        "compare",
+        "--from",
+        f"@{old}",
+        "--to",
+        f"@{files['old']}",
+        "--users",
+        str(files["users"]),
+        "--json",
+    ]
+    without = json.loads(run(*args).output)["flags"]["button_color"]
+    assert without["mismatches"] == 300
+    mapped = json.loads(run(*args, "--group-map", str(mapping)).output)["flags"]["button_color"]
+    assert (mapped["mismatches"], mapped["assessment"]["verdict"]) == (0, Verdict.AGREE)
