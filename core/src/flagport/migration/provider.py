@@ -172,13 +172,14 @@ class MigrationProvider(Provider):
     # -- routes and run-time control ------------------------------------------------------
     def _rebuild(self) -> None:
         opts = self.options
-        self._sample_rate = opts.sample_rate
-        self._sample_all = opts.sample_rate >= 1.0
         self._default_route = _Route(None, opts.stage, None)
         routes: dict[str, _Route] = {}
         for flag in set(opts.stages) | set(opts.ramp):
             routes[flag] = _Route(flag, opts.stages.get(flag, opts.stage), opts.ramp.get(flag))
-        self._routes = routes  # replaced whole: readers never see half an update
+        self._routes = routes
+        # What the hot path reads, in one attribute replaced whole, so an evaluation
+        # sees the old settings or the new ones, never half of each.
+        self._state = (routes, self._default_route, opts.sample_rate)
 
     def _update(self, **changes: Any) -> None:
         # Run-time changes live in the options, so a provider rebuilt after fork from
@@ -391,11 +392,13 @@ class MigrationProvider(Provider):
         )
 
         def evaluate(user: User, name: str, *, expose: bool = True) -> Any:
-            route = self._routes.get(name, self._default_route)
+            routes, route, rate = self._state
+            if routes:
+                route = routes.get(name, route)
             side = route.side
             if side < 0:
                 side = NEW if ramped(user, route) else OLD
-            if not (route.compare and (self._sample_all or random() < self._sample_rate)):
+            if not (route.compare and (rate >= 1.0 or random() < rate)):
                 try:
                     return methods[side](user, name, expose=expose)
                 except Exception as exc:
@@ -560,7 +563,7 @@ class MigrationProvider(Provider):
             "stage": self.options.stage.value,
             "stages": {k: v.value for k, v in sorted(self.options.stages.items())},
             "ramp": dict(sorted(self.options.ramp.items())),
-            "sample_rate": self._sample_rate,
+            "sample_rate": self.options.sample_rate,
             "providers": {s: p.name for s, p in zip(sides, self._sides, strict=True)},
             "secondary": self.secondary.stats(),
             "event_errors": dict(zip(sides, self.event_errors, strict=True)),
