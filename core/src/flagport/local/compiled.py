@@ -94,7 +94,7 @@ def clear_memo() -> None:
 class Percentage:
     """A fixed pass percentage for one (flag, rule) salt pair, memoised per unit."""
 
-    __slots__ = ("bucketer", "flag_salt", "memo", "percentage", "rule_salt", "unit")
+    __slots__ = ("bucketer", "by_user_id", "flag_salt", "memo", "percentage", "rule_salt", "unit")
 
     def __init__(
         self,
@@ -106,6 +106,7 @@ class Percentage:
     ) -> None:
         self.bucketer = bucketer
         self.unit = unit
+        self.by_user_id = unit == "user_id"
         self.flag_salt = flag_salt
         self.rule_salt = rule_salt
         self.percentage = percentage
@@ -113,14 +114,14 @@ class Percentage:
 
     def passes(self, user: User) -> bool:
         """Whether the user's unit falls inside the percentage (False without a unit)."""
-        unit = user.user_id if self.unit == "user_id" else user.custom_ids.get(self.unit)
+        unit = user.user_id if self.by_user_id else user.custom_ids.get(self.unit)
         if not unit:
             return False
-        found = self.memo.get(unit)
+        found: bool | None = self.memo.get(unit)
         if found is None:
             found = self.bucketer.gate_passes(self.flag_salt, self.rule_salt, unit, self.percentage)
             _remember(self.memo, unit, found)
-        return bool(found)
+        return found
 
 
 class Rule:
@@ -150,16 +151,18 @@ def first_match(rules: tuple[Rule, ...], user: User, default: Any) -> Any:
     That rule decides, pass or fail: a unit outside its percentage gets its miss
     outcome, and later rules are not tried (Statsig's semantics).
     """
-    if not rules:
-        return default
-    attributes = user.attributes
+    attributes = None  # built on first need: a pure rollout never looks at them
     for rule in rules:
         when = rule.when
-        if when is None or when(attributes):
-            percentage = rule.percentage
-            if percentage is None or percentage.passes(user):
-                return rule.hit
-            return rule.miss
+        if when is not None:
+            if attributes is None:
+                attributes = user.attributes
+            if not when(attributes):
+                continue
+        percentage = rule.percentage
+        if percentage is None or percentage.passes(user):
+            return rule.hit
+        return rule.miss
     return default
 
 
@@ -299,7 +302,7 @@ class CompiledExperiment:
 class Snapshot:
     """One immutable version of the definitions.
 
-    :ivar gates: compiled gates by name (a read-only view; likewise the others).
+    :ivar gates: compiled gates by name (never modified once built; likewise the others).
     :ivar source: where the definitions came from (a file path or ``"inline flags"``).
     :ivar definitions: the validated file model, for ``explain`` and the CLI.
     :ivar ready: False only for the empty placeholder used before the first load.

@@ -333,10 +333,11 @@ class _Compiler:
         experiments = {n: self.experiment(n, e) for n, e in self.defs.experiments.items()}
         configs = {n: self.config(n, c) for n, c in self.defs.configs.items()}
         return Snapshot(
-            # Read-only views: a snapshot is shared by every thread and never changes.
-            gates=MappingProxyType(gates),
-            experiments=MappingProxyType(experiments),
-            configs=MappingProxyType(configs),
+            # Plain dicts, never modified after this point: the hot path is one
+            # dict lookup (a read-only proxy would add ~40 ns to every evaluation).
+            gates=gates,
+            experiments=experiments,
+            configs=configs,
             source=source,
             definitions=self.defs,
             segments=MappingProxyType(self.segments),
