@@ -272,3 +272,19 @@ def test_reload_after_shutdown_serves_nothing(flags_file: Path) -> None:
     provider.load()
     with pytest.raises(ProviderNotReadyError):
         provider.check_gate(USER, "new_checkout")
+
+
+def test_client_stats_show_the_provider_state(flags_file: Path) -> None:
+    with Flagport(provider="local", path=str(flags_file), watch=False) as fp:
+        fp.check_gate(USER, "new_checkout")
+        flags_file.write_text("gates: {g: {rules: [{pass_percentage: 500}]}}\n")
+        assert fp.provider.reload() is False  # type: ignore[attr-defined]
+        state = fp.stats()["provider"]
+    assert (state["name"], state["gates"], state["reloads"], state["failed_reloads"]) == (
+        "local",
+        1,
+        0,
+        1,
+    )
+    assert "pass_percentage" in state["last_error"]
+    assert state["source"] == str(flags_file)
