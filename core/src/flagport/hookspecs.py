@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from flagport.events.model import Event
     from flagport.events.settings import EventSettings
     from flagport.events.sinks import Sink
-    from flagport.provider import Provider
     from flagport.results import Result
     from flagport.user import User
 
