@@ -80,6 +80,8 @@ def test_plugin_import_failure_names_plugin_and_distribution(
     message = str(info.value)
     assert "'broken'" in message
     assert "'fp-test-broken'" in message
+    assert "Installed providers that did load:" in message
+    assert "passall" in message
     assert "does_not_exist" in message
     assert isinstance(info.value.__cause__, ImportError)
 
@@ -112,6 +114,7 @@ def test_duplicate_provider_name_names_both_plugins() -> None:
     assert "'passall' is registered twice" in str(info.value)
     assert "flagport.providers.passall" in str(info.value)
     assert "dup-plugin" in str(info.value)
+    assert "Installed providers: " in str(info.value)
 
 
 def test_every_hookspec_is_documented() -> None:

@@ -96,6 +96,7 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
     if os.environ.get("FLAGPORT_DISABLE_PLUGINS", "").lower() in {"1", "true", "yes"}:
         return
     only = {n.strip() for n in os.environ.get("FLAGPORT_PLUGINS", "").split(",") if n.strip()}
+    failures: list[tuple[str, str, Exception]] = []
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if only and ep.name not in only:
             continue
@@ -105,16 +106,39 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
         try:
             plugin = ep.load()
         except Exception as exc:
-            raise PluginError(
-                f"flagport plugin {ep.name!r} from distribution {dist!r} failed to import: "
-                f"{type(exc).__name__}: {exc}. Reinstall it, or set FLAGPORT_PLUGINS to the "
-                f"plugins you want loaded."
-            ) from exc
+            failures.append((ep.name, dist, exc))
+            continue
         pm.register(plugin, name=ep.name)
         _sources[ep.name] = (dist, ep.dist.version if ep.dist else "unknown")
+    if failures:
+        name, dist, error = failures[0]
+        others = "".join(f"; plugin {n!r} ({d}) too" for n, d, _ in failures[1:])
+        raise PluginError(
+            f"flagport plugin {name!r} from distribution {dist!r} failed to import: "
+            f"{type(error).__name__}: {error}{others}. Installed providers that did load: "
+            f"{', '.join(_offered(pm)) or 'none'}. Reinstall the distribution, or set "
+            f"FLAGPORT_PLUGINS to the plugins you want loaded."
+        ) from error
 
 
-def _registrar(registry: dict[str, ProviderInfo], plugin: str) -> Callable[..., None]:
+def _offered(pm: pluggy.PluginManager) -> list[str]:
+    """The provider names the registered plugins offer (for error messages)."""
+    names: set[str] = set()
+
+    def note(provider: object, name: str | None = None) -> None:
+        names.add(name or str(getattr(provider, "name", provider)))
+
+    for impl in pm.hook.flagport_register_providers.get_hookimpls():
+        try:
+            impl.function(register=note)
+        except Exception:
+            continue
+    return sorted(names)
+
+
+def _registrar(
+    registry: dict[str, ProviderInfo], plugin: str, clashes: list[str]
+) -> Callable[..., None]:
     """The ``register`` callback handed to one plugin's ``flagport_register_providers``."""
     dist, version = _sources.get(plugin, ("(registered at run time)", ""))
 
@@ -133,11 +157,11 @@ def _registrar(registry: dict[str, ProviderInfo], plugin: str) -> Callable[..., 
             )
         if name in registry:
             first = registry[name]
-            raise PluginError(
+            clashes.append(
                 f"provider name {name!r} is registered twice: by plugin {first.plugin!r} "
-                f"({first.distribution}) and by plugin {plugin!r} ({dist}). Uninstall one, or "
-                f"limit loading with FLAGPORT_PLUGINS."
+                f"({first.distribution}) and by plugin {plugin!r} ({dist})"
             )
+            return
         registry[name] = ProviderInfo(name, provider, plugin, dist, version)
 
     return register
@@ -176,8 +200,14 @@ def provider_registry() -> dict[str, ProviderInfo]:
         if _registry is None:
             pm = get_plugin_manager()
             registry: dict[str, ProviderInfo] = {}
+            clashes: list[str] = []
             for impl in pm.hook.flagport_register_providers.get_hookimpls():
-                impl.function(register=_registrar(registry, impl.plugin_name))
+                impl.function(register=_registrar(registry, impl.plugin_name, clashes))
+            if clashes:
+                raise PluginError(
+                    f"{'; '.join(clashes)}. Installed providers: {', '.join(sorted(registry))}. "
+                    f"Uninstall one of the two, or limit loading with FLAGPORT_PLUGINS."
+                )
             _registry = dict(sorted(registry.items()))
     return _registry
 
