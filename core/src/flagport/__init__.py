@@ -7,7 +7,9 @@ pass-all-gates test provider, chosen by configuration.
 from __future__ import annotations
 
 from flagport._global import (
+    bind_client,
     check_gate,
+    current_client,
     evaluate_all,
     flush,
     get_client,
@@ -65,7 +67,9 @@ __all__ = [
     "Reason",
     "TypeMismatchError",
     "User",
+    "bind_client",
     "check_gate",
+    "current_client",
     "current_user",
     "evaluate_all",
     "flush",

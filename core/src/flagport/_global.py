@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from flagport.client import Flagport
@@ -13,7 +15,9 @@ from flagport.scope import current_user
 from flagport.user import UserLike
 
 __all__ = [
+    "bind_client",
     "check_gate",
+    "current_client",
     "evaluate_all",
     "flush",
     "get_client",
@@ -29,6 +33,8 @@ __all__ = [
 
 _client: Flagport | None = None
 _lock = threading.Lock()
+# A client bound to the current request (flagport.middleware's client=), per thread/task.
+_bound: ContextVar[Flagport | None] = ContextVar("flagport_client", default=None)
 
 
 def setup(provider: str | None = None, **options: Any) -> Flagport:
@@ -65,6 +71,25 @@ def get_client() -> Flagport:
     return client
 
 
+def current_client() -> Flagport:
+    """The client bound by :func:`bind_client` (a request's), else :func:`get_client`.
+
+    The module-level shortcuts evaluate with it.
+    """
+    bound = _bound.get()
+    return bound if bound is not None else get_client()
+
+
+@contextmanager
+def bind_client(client: Flagport) -> Iterator[Flagport]:
+    """Make ``client`` the :func:`current_client` of this thread or task until the block ends."""
+    token = _bound.set(client)
+    try:
+        yield client
+    finally:
+        _bound.reset(token)
+
+
 def _resolve(user: UserLike | str, name: str | None) -> tuple[Any, str]:
     """``(user, name)``, or ``(name,)`` with the user taken from the current scope."""
     if name is not None:
@@ -76,31 +101,31 @@ def _resolve(user: UserLike | str, name: str | None) -> tuple[Any, str]:
 
 
 def check_gate(user: UserLike | str, name: str | None = None, *, default: bool = False) -> bool:
-    """``get_client().check_gate(user, name)``; ``check_gate(name)`` inside a scope."""
+    """``current_client().check_gate(user, name)``; ``check_gate(name)`` inside a scope."""
     who, flag = _resolve(user, name)
-    return get_client().check_gate(who, flag, default=default)
+    return current_client().check_gate(who, flag, default=default)
 
 
 def get_gate(user: UserLike | str, name: str | None = None, *, default: bool = False) -> GateResult:
-    """``get_client().get_gate(user, name)``; ``get_gate(name)`` inside a scope."""
+    """``current_client().get_gate(user, name)``; ``get_gate(name)`` inside a scope."""
     who, flag = _resolve(user, name)
-    return get_client().get_gate(who, flag, default=default)
+    return current_client().get_gate(who, flag, default=default)
 
 
 def get_experiment(
     user: UserLike | str, name: str | None = None, *, default: Mapping[str, Any] | None = None
 ) -> ExperimentResult:
-    """``get_client().get_experiment(user, name)``; ``get_experiment(name)`` inside a scope."""
+    """``current_client().get_experiment(user, name)``; ``get_experiment(name)`` inside a scope."""
     who, flag = _resolve(user, name)
-    return get_client().get_experiment(who, flag, default=default)
+    return current_client().get_experiment(who, flag, default=default)
 
 
 def get_config(
     user: UserLike | str, name: str | None = None, *, default: Mapping[str, Any] | None = None
 ) -> ConfigResult:
-    """``get_client().get_config(user, name)``; ``get_config(name)`` inside a scope."""
+    """``current_client().get_config(user, name)``; ``get_config(name)`` inside a scope."""
     who, flag = _resolve(user, name)
-    return get_client().get_config(who, flag, default=default)
+    return current_client().get_config(who, flag, default=default)
 
 
 def log_event(
@@ -109,17 +134,17 @@ def log_event(
     value: float | str | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> None:
-    """``get_client().log_event(user, name, ...)``; ``log_event(name, ...)`` inside a scope.
+    """``current_client().log_event(user, name, ...)``; ``log_event(name, ...)`` inside a scope.
 
     Inside a scope, pass ``value`` and ``metadata`` by keyword.
     """
     who, event = _resolve(user, name)
-    get_client().log_event(who, event, value, metadata)
+    current_client().log_event(who, event, value, metadata)
 
 
 def evaluate_all(user: UserLike | None = None) -> Evaluations:
-    """``get_client().evaluate_all(user)``, for the scope's user when none is given."""
-    return get_client().evaluate_all(user if user is not None else current_user())  # type: ignore[arg-type]
+    """``current_client().evaluate_all(user)``, for the scope's user when none is given."""
+    return current_client().evaluate_all(user if user is not None else current_user())  # type: ignore[arg-type]
 
 
 def stats() -> dict[str, Any]:
