@@ -35,10 +35,12 @@ def client() -> Iterator[tuple[Flagport, list[Event]]]:
     fp.shutdown()
 
 
-def user_from_header(environ: WSGIEnvironment) -> User | None:
+def user_from_header(environ: WSGIEnvironment) -> User | dict[str, Any] | None:
     name = environ.get("HTTP_X_USER")
     if name == "boom":
         raise RuntimeError("session store down")
+    if name == "bad":
+        return {"user_id": name, "custom": "not a mapping"}  # not a valid user
     return User(user_id=name) if name else None
 
 
@@ -128,7 +130,8 @@ def test_wsgi_no_user_and_a_failing_user_callable_serve_without_a_scope(
     with caplog.at_level(logging.DEBUG, logger="flagport"):
         for _ in range(3):
             assert call(app, "boom", "/list")[0] == "None:False:INVALID_CONTEXT"
-    assert app.user_errors == 3
+        assert call(app, "bad", "/list")[0] == "None:False:INVALID_CONTEXT"
+    assert app.user_errors == 4
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
     assert "session store down" in caplog.text

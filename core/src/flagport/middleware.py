@@ -25,7 +25,7 @@ from flagport._global import bind_client
 from flagport._global import flush as flush_global
 from flagport.client import Flagport
 from flagport.scope import scope
-from flagport.user import UserLike
+from flagport.user import User, UserLike, as_user
 
 __all__ = ["ASGIApp", "FlagportASGIMiddleware", "FlagportWSGIMiddleware"]
 
@@ -58,7 +58,7 @@ class _Base:
         else:
             logger.debug("flagport middleware: the user callable raised again: %r", exc)
 
-    def _contexts(self, user: UserLike | None) -> list[AbstractContextManager[Any]]:
+    def _contexts(self, user: User | None) -> list[AbstractContextManager[Any]]:
         entered: list[AbstractContextManager[Any]] = []
         if self.client is not None:
             entered.append(bind_client(self.client))
@@ -107,7 +107,9 @@ class FlagportWSGIMiddleware(_Base):
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
-            user = self.user_from_environ(environ)
+            found = self.user_from_environ(environ)
+            # Validate here, so that a bad user dict is a user error, not a failed request.
+            user = as_user(found) if found is not None else None
         except Exception as exc:
             self._failed(exc)
             user = None
@@ -200,7 +202,9 @@ class FlagportASGIMiddleware(_Base):
             return
         try:
             found = self.user_from_scope(scope)
-            user = await found if inspect.isawaitable(found) else found
+            if inspect.isawaitable(found):
+                found = await found
+            user = as_user(found) if found is not None else None
         except Exception as exc:
             self._failed(exc)
             user = None
