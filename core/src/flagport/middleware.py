@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from contextlib import AbstractContextManager, ExitStack
@@ -44,19 +45,22 @@ class _Base:
     def __init__(self, client: Flagport | None, flush: bool) -> None:
         self.client = client
         self.flush = flush
-        #: How many times the user callable raised (only the first is logged in full).
+        #: How many requests got no user because the callable raised or gave an invalid one.
         self.user_errors = 0
+        # next() on a count is atomic, so exactly one thread logs the first failure.
+        self._failures = itertools.count(1)
 
     def _failed(self, exc: BaseException) -> None:
-        self.user_errors += 1
-        if self.user_errors == 1:
+        self.user_errors = failure = next(self._failures)
+        if failure == 1:
             logger.error(
-                "flagport middleware: the user callable raised; serving the request without "
-                "a scope (logged once, later failures at DEBUG)",
+                "flagport middleware: no user for the request (%s); serving it without a "
+                "scope. Logged once; later failures at DEBUG",
+                type(exc).__name__,
                 exc_info=exc,
             )
         else:
-            logger.debug("flagport middleware: the user callable raised again: %r", exc)
+            logger.debug("flagport middleware: no user for the request: %r", exc)
 
     def _contexts(self, user: User | None) -> list[AbstractContextManager[Any]]:
         entered: list[AbstractContextManager[Any]] = []
