@@ -22,17 +22,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture
-def client() -> Iterator[tuple[Flagport, list[Event]]]:
-    seen: list[Event] = []
-    # window 0: only the request scope de-duplicates exposures
-    fp = Flagport(provider="passall", events={"sinks": [seen.append], "exposure_window": 0})
-    fp.override_gate("beta", True, user_id="alice")
-    fp.override_gate("beta", False)
-    fp.override_experiment("button_color", group="blue", value={"color": "blue"})
-    previous = flagport.set_client(fp)
-    yield fp, seen
-    flagport.set_client(previous)
-    fp.shutdown()
+def client(scoped_client: tuple[Flagport, list[Event]]) -> tuple[Flagport, list[Event]]:
+    return scoped_client
 
 
 def user_from_header(environ: WSGIEnvironment) -> User | dict[str, Any] | None:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,16 +14,8 @@ BOB = User(user_id="bob")
 
 
 @pytest.fixture
-def client() -> Iterator[tuple[Flagport, list[Event]]]:
-    seen: list[Event] = []
-    fp = Flagport(provider="passall", events={"sinks": [seen.append], "exposure_window": 0})
-    fp.override_gate("beta", True, user_id="alice")
-    fp.override_gate("beta", False)
-    fp.override_experiment("button_color", group="blue", value={"color": "blue"})
-    previous = flagport.set_client(fp)
-    yield fp, seen
-    flagport.set_client(previous)
-    fp.shutdown()
+def client(scoped_client: tuple[Flagport, list[Event]]) -> tuple[Flagport, list[Event]]:
+    return scoped_client
 
 
 def test_shortcuts_use_the_scope_user(client: tuple[Flagport, list[Event]]) -> None:
