@@ -2,7 +2,7 @@
 
 Every side evaluates the same definitions, the vendors from their own formats (the
 gate ``new_checkout``, a 50 % rollout, and the experiment ``button_color`` with three
-groups, from ``tests/core/local/vendor_defs.py``; the config ``pricing`` of VENDORS.md
+groups, from ``tests/support/vendor_defs.py``; the config ``pricing`` of VENDORS.md
 section 2), and flagport hashes the way the vendor it is compared with does. Each row
 is measured with ``timeit.repeat`` alternating between the two sides, so that load
 from other processes hits both alike, and the median per call is reported with the
@@ -45,7 +45,7 @@ from flagport.local.loader import load_file
 
 # The vendor-format definitions shared with the bucketing tests (a test folder is not
 # a package, so it is put on the path).
-sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "core" / "local"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "support"))
 import vendor_defs as defs
 
 NUMBER = 20_000

@@ -17,30 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scenario_flags import SCENARIO_FLAGS_YAML as FLAGS_YAML  # tests/support
 
 from flagport import Event, Flagport, User
 from flagport_featbit.testing import data_sync, scenario_flags
 from flagport_growthbook.testing import scenario_payload
 from flagport_statsig.testing import scenario_specs
-
-FLAGS_YAML = """
-gates:
-  new_checkout:
-    rules:
-      - {id: us, when: {country: US}}
-      - {id: rollout, pass_percentage: 50}
-experiments:
-  button_color:
-    groups:
-      - {name: control, weight: 34, value: {color: gray}}
-      - {name: blue, weight: 33, value: {color: blue}}
-      - {name: green, weight: 33, value: {color: green}}
-configs:
-  pricing:
-    default: {discount: 0}
-    rules:
-      - {id: pro, when: {plan: pro}, value: {discount: 0.1}}
-"""
 
 COLORS = {"control": "gray", "blue": "blue", "green": "green"}
 Writer = Callable[[Path], str]

@@ -7,16 +7,13 @@ flagport bucketer puts it: zero mismatches.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+import vendor_defs as defs  # tests/support, on pytest's pythonpath
 
 from flagport import User
 from flagport.local.bucketing import (
@@ -27,23 +24,6 @@ from flagport.local.bucketing import (
     select_range,
 )
 
-
-def _load_vendor_defs() -> ModuleType:
-    # Test folders are not packages (pytest's importlib mode): load the sibling by path.
-    name = "flagport_tests_vendor_defs"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("vendor_defs.py")
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-defs = _load_vendor_defs()
 pytestmark = pytest.mark.timeout(60)
 
 N = len(defs.USER_IDS)

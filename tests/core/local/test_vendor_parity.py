@@ -9,36 +9,15 @@ way the vendor feeds its own.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+import vendor_defs as defs  # tests/support, on pytest's pythonpath
 
 from flagport import Reason, User
 from flagport.local import LocalProvider
 
-
-def _vendor_defs() -> ModuleType:
-    # Test folders are not packages (pytest's importlib mode): load the sibling by
-    # path, under the name test_bucketing_vs_vendors uses, so it is loaded once.
-    name = "flagport_tests_vendor_defs"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("vendor_defs.py")
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-defs = _vendor_defs()
 IDS: list[str] = defs.USER_IDS[:1500] + defs.USER_IDS[-4:]
 
 
