@@ -383,21 +383,33 @@ class Flagport:
         ):
             return
         if self.exposures.first_time(user.user_id or "", result.name, group):
-            self._exposures_logged += 1
-            self._submit(
-                (
-                    time.time(),
-                    EventKind.EXPOSURE,
-                    user,
-                    result.name,
-                    None,
-                    {"reason": result.reason.value},
-                    result.provider or self._provider.name,
-                    FlagKind.EXPERIMENT,
-                    result.group,
-                    result.rule_id,
-                )
+            self._submit_exposure(
+                user, result, FlagKind.EXPERIMENT, result.group, {"reason": result.reason.value}
             )
+
+    def _submit_exposure(
+        self,
+        user: User,
+        result: Result,
+        flag_kind: FlagKind,
+        group: str | None,
+        metadata: dict[str, Any],
+    ) -> None:
+        self._exposures_logged += 1
+        self._submit(
+            (
+                time.time(),
+                EventKind.EXPOSURE,
+                user,
+                result.name,
+                None,
+                metadata,
+                result.provider or self._provider.name,
+                flag_kind,
+                group,
+                result.rule_id,
+            )
+        )
 
     def log_exposure(self, user: UserLike, name: str, *, kind: str = "experiment") -> None:
         """Log an exposure by hand, for an evaluation made with ``expose=False``.
@@ -420,20 +432,8 @@ class Flagport:
         else:
             result = self.get_config(user, name, expose=False)
             group = result.rule_id
-        self._exposures_logged += 1
-        self._submit(
-            (
-                time.time(),
-                EventKind.EXPOSURE,
-                user,
-                name,
-                None,
-                {"reason": result.reason.value, "manual": True},
-                result.provider or self._provider.name,
-                flag_kind,
-                group,
-                result.rule_id,
-            )
+        self._submit_exposure(
+            user, result, flag_kind, group, {"reason": result.reason.value, "manual": True}
         )
 
     # -- configs -----------------------------------------------------------------------
