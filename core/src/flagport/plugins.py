@@ -15,6 +15,7 @@ import pluggy
 
 from flagport import hookspecs, observers
 from flagport.errors import ConfigurationError, PluginError
+from flagport.imports import import_object
 from flagport.provider import Provider
 
 __all__ = ["ProviderInfo", "get_plugin_manager", "get_provider_class", "provider_registry", "reset"]
@@ -51,9 +52,8 @@ class ProviderInfo:
         """The provider class (imported now if it was registered by reference)."""
         target = self._target
         if isinstance(target, str):
-            module_name, _, attr = target.partition(":")
             try:
-                target = getattr(importlib.import_module(module_name), attr)
+                target = import_object(target)
             except Exception as exc:
                 raise PluginError(
                     f"provider {self.name!r} of plugin {self.plugin!r} ({self.distribution}) "

@@ -15,7 +15,6 @@ variant is the group. Two ways to drive a provider:
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -35,6 +34,7 @@ from flagport.errors import (
     TypeMismatchError,
 )
 from flagport.events.model import EventKind
+from flagport.imports import import_object
 from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult, freeze
 from flagport_openfeature._convert import error_for_code, reason_from_of, user_to_context
@@ -75,9 +75,8 @@ def build_of_provider(spec: Any, options: Mapping[str, Any]) -> FeatureProvider:
     """
     target = spec
     if isinstance(spec, str):
-        module_name, _, attr = spec.partition(":")
         try:
-            target = getattr(importlib.import_module(module_name), attr)
+            target = import_object(spec)
         except (ImportError, AttributeError) as exc:
             raise ConfigurationError(
                 f"openfeature provider option of_provider={spec!r} does not import: "

@@ -7,7 +7,6 @@ which is much cheaper to produce and is exactly ``Event.model_dump(mode="json")`
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from pydantic_core import to_json
 from flagport.errors import ConfigurationError
 from flagport.events.model import Event, EventKind
 from flagport.events.settings import EventSettings
+from flagport.imports import import_object
 
 if TYPE_CHECKING:
     from flagport.provider import Provider
@@ -143,9 +143,8 @@ class CallableSink:
 
 
 def _import_callable(spec: str) -> Callable[[Event], Any]:
-    module_name, _, attr = spec.partition(":")
     try:
-        fn = getattr(importlib.import_module(module_name), attr)
+        fn = import_object(spec)
     except (ImportError, AttributeError) as exc:
         raise ConfigurationError(
             f"[events] sinks: cannot import {spec!r} ({exc}); give 'package.module:function'"
