@@ -143,6 +143,12 @@ class Flagport:
 
     def _wire_provider(self, provider: Provider) -> None:
         provider.emit = self._emit
+        provider.rebound = self._rebind
+
+    def _rebind(self) -> None:
+        # The provider replaced its methods (the migration provider does, when a
+        # comparison window opens or a stage changes): call the new check_gate.
+        self._provider_check_gate = self._provider.check_gate
 
     def _resolve_observers(self) -> None:
         # Once, not per call, so that a hook nobody implements costs nothing; again at

@@ -78,6 +78,9 @@ class Provider(ABC):
         #: Set by the client: call it with an exposure/custom :class:`Event` the vendor
         #: reported through a callback, so it reaches flagport's sinks and observers.
         self.emit: Callable[[Event], None] = _ignore
+        #: Set by the client: call it after replacing an evaluation method on the
+        #: instance (the client caches ``check_gate``), so the client calls the new one.
+        self.rebound: Callable[[], None] = _nothing
 
     @classmethod
     def from_options(cls, **options: Any) -> Provider:
@@ -154,4 +157,8 @@ class Provider(ABC):
 
 
 def _ignore(event: Event) -> None:
+    return None
+
+
+def _nothing() -> None:
     return None

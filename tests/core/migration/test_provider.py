@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,13 +203,48 @@ def test_sample_rate_zero_compares_nothing(client: Any) -> None:
     assert p.new.calls == 0
 
 
-def test_sample_rate_compares_a_share(client: Any) -> None:
-    random.seed(7)
-    fp, p = client("shadow", sample_rate=0.25)
-    for _ in range(5):
-        served_by(fp)
+def test_sample_rate_compares_a_share_in_windows(client: Any) -> None:
+    fp, p = client("shadow", sample_rate=0.25, sample_period_s=0.04)
+    evaluated = 0
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        for u in USERS[:20]:
+            assert fp.check_gate(u, "everyone") is True
+        evaluated += 20
+        time.sleep(0.0005)
     compared = p.stats()["flags"]["everyone"]["compared"]
-    assert 0.18 * 5 * len(USERS) < compared < 0.32 * 5 * len(USERS)
+    # 50 windows of 10 ms at random offsets: a quarter of the evaluations, loosely
+    # (the thread and the loop share a busy machine).
+    assert 0.12 * evaluated < compared < 0.4 * evaluated
+    assert p.sampler.windows >= 25
+
+
+def test_uncompared_evaluations_call_the_served_provider_itself(client: Any) -> None:
+    fp, p = client("shadow", sample_rate=0.0)
+    assert set(p.route_methods().values()) == {"from"}
+    assert p.check_gate == p.old.check_gate
+    fp.check_gate(USERS[0], "everyone")
+    assert (p.old.calls, p.new.calls) == (1, 0)
+    # The client caches check_gate; a stage change reaches it at once.
+    p.set_stage(None, "to")
+    assert set(p.route_methods().values()) == {"to"}
+    fp.check_gate(USERS[0], "everyone")
+    assert (p.old.calls, p.new.calls) == (1, 1)
+    p.set_sample_rate(1.0)
+    assert set(p.route_methods().values()) == {"to"}  # nothing compares in "to"
+    p.set_stage(None, "live")
+    assert set(p.route_methods().values()) == {"compare"}
+    fp.check_gate(USERS[0], "everyone")
+    assert (p.old.calls, p.new.calls) == (2, 2)
+
+
+def test_flags_served_by_different_sides_are_routed_per_call(client: Any) -> None:
+    fp, p = client("shadow", sample_rate=0.0, stages={"new_checkout": "to"})
+    assert set(p.route_methods().values()) == {"route"}
+    assert fp.get_gate(USERS[1], "new_checkout").provider == "new"
+    assert fp.get_gate(USERS[1], "everyone").provider == "old"
+    assert p.check_gate(USERS[1], "new_checkout", expose=False) is True
+    assert p.stats()["flags"] == {}
 
 
 # -- mismatches ------------------------------------------------------------------------------
@@ -378,7 +412,7 @@ def test_offloaded_secondary_never_delays_the_answer(client: Any) -> None:
 
 
 def test_auto_mode_moves_a_fast_secondary_inline_and_trips_on_a_slow_one(client: Any) -> None:
-    fp, p = client("shadow", secondary_mode="auto", secondary_timeout_ms=5)
+    fp, p = client("shadow", secondary_mode="auto", secondary_timeout_ms=5, batch_size=1)
     for u in USERS[:20]:
         fp.check_gate(u, "everyone")
         assert p.drain(5)  # offloaded while on probation
@@ -398,6 +432,46 @@ def test_auto_mode_moves_a_fast_secondary_inline_and_trips_on_a_slow_one(client:
     p.new.release.set()
     assert p.drain(5)
     assert p.stats()["secondary"]["offloaded"] == offloaded + 1
+
+
+def test_auto_mode_compares_a_fast_secondary_in_batches_on_the_callers_thread(
+    client: Any,
+) -> None:
+    fp, p = client("shadow", secondary_mode="auto", batch_size=8)
+    for u in USERS[:20]:
+        fp.check_gate(u, "everyone")
+        assert p.drain(5)  # offloaded while on probation
+    assert p.stats()["secondary"]["inline"]["to"] is True
+    before = p.stats()["flags"]["everyone"]["compared"]
+    on_callers = p.stats()["secondary"]["on_callers"]
+    for u in USERS[20:27]:
+        fp.check_gate(u, "everyone")
+    assert p.stats()["flags"]["everyone"]["compared"] == before  # queued
+    fp.check_gate(USERS[27], "everyone")  # the eighth: this caller runs the batch
+    assert p.stats()["flags"]["everyone"]["compared"] == before + 8
+    assert p.stats()["secondary"]["on_callers"] == on_callers + 8
+    fp.check_gate(USERS[28], "everyone")
+    fp.flush()  # leftovers are compared at flush
+    assert p.stats()["flags"]["everyone"]["compared"] == before + 9
+
+
+def test_a_callers_run_stops_at_the_bound(client: Any) -> None:
+    fp, p = client("shadow", secondary_mode="auto", batch_size=64, secondary_timeout_ms=20)
+    for u in USERS[:20]:
+        fp.check_gate(u, "everyone")
+        assert p.drain(5)
+    assert p.stats()["secondary"]["inline"]["to"] is True
+    p.new.delay_s = 0.004  # fast enough to stay inline, 64 of them are 256 ms
+    for u in USERS[:63]:
+        fp.check_gate(u, "everyone")
+    start = time.monotonic()
+    fp.check_gate(USERS[63], "everyone")
+    took = time.monotonic() - start
+    assert took < 0.2  # the bound (20 ms) and the evaluation running at it, loosely
+    assert 0 < p.stats()["secondary"]["pending"] < 64
+    p.new.delay_s = 0.0
+    assert p.drain(5)
+    assert p.stats()["flags"]["everyone"]["compared"] == 20 + 64
 
 
 def test_a_full_offload_queue_drops_comparisons_not_answers(client: Any) -> None:

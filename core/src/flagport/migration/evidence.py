@@ -18,7 +18,6 @@ import threading
 import time
 import uuid
 from array import array
-from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -113,12 +112,20 @@ class Reservoir:
         last = len(ordered) - 1
         return [float(ordered[min(last, max(0, round(p / 100 * last)))]) for p in points]
 
-    def summary_us(self, side: int) -> dict[str, float | int]:
-        """Count, total and p50/p90/p99/max of one side, in microseconds."""
+    def summary_us(self, side: int, of: int | None = None) -> dict[str, float | int]:
+        """Count, total and p50/p90/p99/max of one side, in microseconds.
+
+        :param of: how many evaluations the timed ones (``n``) were taken from; the
+            total is then their mean cost times that many (an estimate, unless all
+            were timed).
+        """
         p50, p90, p99, top = self.percentiles(side, 50, 90, 99, 100)
+        total: float = self.totals[side]
+        if of is not None and self.count:
+            total = total * of / self.count
         return {
             "n": self.count,
-            "total": round(self.totals[side] / 1000, 1),
+            "total": round(total / 1000, 1),
             "p50": round(p50 / 1000, 3),
             "p90": round(p90 / 1000, 3),
             "p99": round(p99 / 1000, 3),
@@ -179,8 +186,12 @@ class FlagEvidence:
         self.errors = [0, 0]
         self.not_found = [0, 0]
         self.latency = Reservoir(reservoir_size)
-        self.distribution: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
+        # Plain dicts: a Counter's += costs twice as much (subclass item access).
+        self.distribution: tuple[dict[str, int], dict[str, int]] = ({}, {})
         self.passes = [0, 0]  # gates: how often each side said True
+        self.compare = (  # type: ignore[method-assign]
+            self._compare_experiment if kind == "experiment" else self._compare_value
+        )
 
     def error(self, side: int, error: BaseException | None = None) -> None:
         """Count a failed evaluation on ``side`` (:data:`OLD` or :data:`NEW`).
@@ -198,7 +209,8 @@ class FlagEvidence:
         """Record one comparison of this flag's results (or booleans from ``check_gate``).
 
         Experiments compare the old group mapped to its new name, then the values of
-        the group; gates and configs compare values.
+        the group; gates and configs compare values. (Replaced per instance by the
+        method for its kind, so the kind is not tested on every call.)
 
         :param old_ns: what the old side's evaluation cost, in ns (-1: not timed).
         :param new_ns: what the new side's evaluation cost, in ns.
@@ -206,55 +218,79 @@ class FlagEvidence:
             log): a mismatch is then only counted, and :data:`COUNTED` returned.
         :returns: the mismatch, or ``None`` when both sides agree.
         """
-        experiment = self.kind == "experiment"
-        if experiment:
-            old_group, new_group = old.group, new.group
-            if old_group is not None and self.group_map:
-                old_group = self.group_map.get(old_group, old_group)
-            same_group = old_group == new_group
+        if self.kind == "experiment":
+            return self._compare_experiment(old, new, old_ns, new_ns, details)
+        return self._compare_value(old, new, old_ns, new_ns, details)
+
+    # No lock on these paths (one would cost as much as the rest): the counters are
+    # plain ``x += 1`` on ints, which the GIL does not interrupt halfway, and the
+    # reservoir tolerates a rare race (a slot written twice).
+
+    def _compare_value(
+        self, old: Any, new: Any, old_ns: int = -1, new_ns: int = -1, details: bool = True
+    ) -> Mismatch | None:
+        if type(old) is not bool:
             old, new = old.value, new.value
-            equal = same_group and (
-                old is new or (old == new and type(old) is type(new)) or same_value(old, new)
-            )
-        else:
-            if type(old) is not bool:
-                old, new = old.value, new.value
-            # same_value's own fast path, inlined: equal values of one type are equal.
-            equal = old is new or (old == new and type(old) is type(new)) or same_value(old, new)
-        # No lock on this path (it would cost as much as the rest of it): the counters
-        # are plain ``x += 1`` on ints, which the GIL does not interrupt halfway, and
-        # the reservoir tolerates a rare race (a slot written twice).
         self.compared += 1
         if old_ns >= 0:
-            latency = self.latency
-            if latency.count >= latency.size and latency.count != latency.next:
-                # Reservoir.add's common case, inlined: count the pair, keep no sample.
-                latency.count += 1
-                latency.totals[0] += old_ns
-                latency.totals[1] += new_ns
-            else:
-                latency.add(old_ns, new_ns)
-        if experiment:
-            self.distribution[OLD][NO_GROUP if old_group is None else old_group] += 1
-            self.distribution[NEW][NO_GROUP if new_group is None else new_group] += 1
-        else:
-            if old is True:
-                self.passes[OLD] += 1
-            if new is True:
-                self.passes[NEW] += 1
-        if equal:
+            self._timed(old_ns, new_ns)
+        if old is True:
+            self.passes[OLD] += 1
+        if new is True:
+            self.passes[NEW] += 1
+        if old is new:
+            return None
+        # same_value's own fast paths, inlined: booleans are singletons, and equal
+        # values of one type are equal.
+        if (
+            type(old) is not bool
+            and type(new) is not bool
+            and ((old == new and type(old) is type(new)) or same_value(old, new))
+        ):
             return None
         self.mismatches += 1
-        if experiment:
-            if same_group:
-                self.value_mismatches += 1
-            else:
-                self.group_mismatches += 1
-        if not details:
-            return COUNTED
-        if experiment and not same_group:
-            return Mismatch("group", old_group, new_group)
-        return Mismatch("value", old, new)
+        return Mismatch("value", old, new) if details else COUNTED
+
+    def _compare_experiment(
+        self, old: Any, new: Any, old_ns: int = -1, new_ns: int = -1, details: bool = True
+    ) -> Mismatch | None:
+        old_group, new_group = old.group, new.group
+        if old_group is not None and self.group_map:
+            old_group = self.group_map.get(old_group, old_group)
+        old, new = old.value, new.value
+        self.compared += 1
+        if old_ns >= 0:
+            self._timed(old_ns, new_ns)
+        old_counts, new_counts = self.distribution
+        old_key = NO_GROUP if old_group is None else old_group
+        new_key = NO_GROUP if new_group is None else new_group
+        try:
+            old_counts[old_key] += 1
+        except KeyError:
+            old_counts[old_key] = 1
+        try:
+            new_counts[new_key] += 1
+        except KeyError:
+            new_counts[new_key] = 1
+        if old_group != new_group:
+            self.mismatches += 1
+            self.group_mismatches += 1
+            return Mismatch("group", old_group, new_group) if details else COUNTED
+        if old is new or (old == new and type(old) is type(new)) or same_value(old, new):
+            return None
+        self.mismatches += 1
+        self.value_mismatches += 1
+        return Mismatch("value", old, new) if details else COUNTED
+
+    def _timed(self, old_ns: int, new_ns: int) -> None:
+        latency = self.latency
+        if latency.count >= latency.size and latency.count != latency.next:
+            # Reservoir.add's common case, inlined: count the pair, keep no sample.
+            latency.count += 1
+            latency.totals[0] += old_ns
+            latency.totals[1] += new_ns
+        else:
+            latency.add(old_ns, new_ns)
 
     def to_dict(self, *, min_sample: int = 100, agreement: float = 0.99) -> dict[str, Any]:
         """JSON-ready evidence; gates and experiments add their ``split``.
@@ -274,7 +310,9 @@ class FlagEvidence:
             "mismatch_rate": self.mismatches / compared if compared else 0.0,
             "errors": dict(zip(SIDES, self.errors, strict=True)),
             "not_found": dict(zip(SIDES, self.not_found, strict=True)),
-            "latency_us": {side: self.latency.summary_us(i) for i, side in enumerate(SIDES)},
+            "latency_us": {
+                side: self.latency.summary_us(i, compared) for i, side in enumerate(SIDES)
+            },
         }
         if self.kind == "experiment":
             old, new = dict(self.distribution[OLD]), dict(self.distribution[NEW])

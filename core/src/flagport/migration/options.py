@@ -64,7 +64,14 @@ class _Control(BaseModel):
         ),
     )
     sample_rate: float = Field(
-        1.0, ge=0.0, le=1.0, description="Share of evaluations compared (0-1)."
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Share of evaluations compared (0-1). Below 1, evaluations are compared in "
+            "time windows covering this share of every 'sample_period_s', at random "
+            "offsets; outside them the served provider is called directly."
+        ),
     )
 
     @field_validator("ramp")
@@ -117,17 +124,32 @@ class MigrationOptions(_Control, ProviderOptions):
         20.0,
         gt=0,
         description=(
-            "How long the secondary (compared, not served) evaluation may delay an "
-            "answer. A secondary slower than this is moved off the request path."
+            "How long a run of secondary (compared, not served) evaluations on a "
+            "caller's thread may delay an answer; in 'auto' mode, a secondary slower "
+            "than this per evaluation is moved off the request path."
         ),
     )
-    secondary_mode: Literal["auto", "inline", "offload"] = Field(
+    secondary_mode: Literal["auto", "offload", "inline"] = Field(
         "auto",
         description=(
-            "'inline' evaluates the secondary on the caller's thread; 'offload' on a "
-            "worker thread (the answer never waits for it); 'auto' runs it inline while "
-            "it is measured fast and offloads it otherwise."
+            "'auto' evaluates the secondary on a worker thread until it has proven "
+            "fast, then on the callers' threads in batches of 'batch_size' (the "
+            "cheapest), and back on the worker when it gets slow; 'offload' always on "
+            "the worker (the answer never waits for it); 'inline' on the caller's "
+            "thread at once (evidence complete when the call returns)."
         ),
+    )
+    batch_size: int = Field(
+        64,
+        ge=1,
+        le=4096,
+        description="In 'auto' mode, how many comparisons a caller's thread evaluates in one run.",
+    )
+    sample_period_s: float = Field(
+        1.0,
+        gt=0,
+        le=3600,
+        description="With a sample_rate below 1, the period in which one comparison window opens.",
     )
     secondary_cooldown_s: float = Field(
         30.0, ge=0, description="In 'auto' mode, how long a slow secondary stays offloaded."

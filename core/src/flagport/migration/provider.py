@@ -17,7 +17,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from random import random
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from flagport.migration.control import ControlFileReader
 from flagport.migration.evidence import NEW, OLD, Evidence, FlagEvidence, MismatchLog, UnitHasher
 from flagport.migration.options import MigrationOptions, Stage
 from flagport.migration.ramp import BUCKETS, threshold, unit_point
+from flagport.migration.sampling import WindowSampler
 from flagport.migration.secondary import SecondaryRunner
 from flagport.plugins import get_plugin_manager, get_provider_class
 from flagport.provider import FlagNames, Provider, ProviderStatus
@@ -36,14 +36,16 @@ from flagport.settings import validate_options
 if TYPE_CHECKING:
     from flagport.user import User
 
-__all__ = ["MigrationProvider", "build_side"]
+__all__ = ["TIME_EVERY", "MigrationProvider", "build_side"]
 
 logger = logging.getLogger("flagport.migration")
 
 # Evaluation kinds, as indexes into the per-side method tables.
 _CHECK, _GATE, _EXPERIMENT, _CONFIG = 0, 1, 2, 3
 _KIND_NAMES = ("gate", "gate", "experiment", "config")
-_FAILED = object()
+_METHOD_NAMES = ("check_gate", "evaluate_gate", "evaluate_experiment", "evaluate_config")
+TIME_EVERY = 16
+"""One offloaded comparison in this many is timed, on both sides (a power of two)."""
 
 
 class _Route:
@@ -152,8 +154,10 @@ class MigrationProvider(Provider):
             options.secondary_cooldown_s,
             options.offload_queue,
             (self.old.name, self.new.name),
-            self._run_offloaded,
+            self._compare_batch,
+            options.batch_size,
         )
+        self.sampler = WindowSampler(options.sample_period_s, self._set_window)
         self.event_errors = [0, 0]
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
@@ -162,12 +166,16 @@ class MigrationProvider(Provider):
         self._next_summary = 0.0
         self._details = self._log is not None  # and when an observer exists (start)
         self._changing = threading.RLock()
-        self._rebuild()
-        self._evaluators = tuple(self._evaluator(k) for k in (_CHECK, _GATE, _EXPERIMENT, _CONFIG))
-        # The closures replace the methods on this instance (see _evaluator).
-        self.check_gate, self.evaluate_gate, self.evaluate_experiment, self.evaluate_config = (  # type: ignore[method-assign]
-            self._evaluators
+        kinds = (_CHECK, _GATE, _EXPERIMENT, _CONFIG)
+        self._routers = tuple(self._router(kind) for kind in kinds)
+        # Per kind: comparing with the old side serving, with the new side serving,
+        # and routing per flag to one of those two.
+        self._served_comparers = tuple(
+            (self._comparer(kind, OLD), self._comparer(kind, NEW)) for kind in kinds
         )
+        self._comparers = tuple(self._routing_comparer(kind) for kind in kinds)
+        self._comparing = False
+        self._rebuild()
 
     # -- routes and run-time control ------------------------------------------------------
     def _rebuild(self) -> None:
@@ -177,9 +185,20 @@ class MigrationProvider(Provider):
         for flag in set(opts.stages) | set(opts.ramp):
             routes[flag] = _Route(flag, opts.stages.get(flag, opts.stage), opts.ramp.get(flag))
         self._routes = routes
-        # What the hot path reads, in one attribute replaced whole, so an evaluation
-        # sees the old settings or the new ones, never half of each.
-        self._state = (routes, self._default_route, opts.sample_rate)
+        # What the routing closures read, in one attribute replaced whole, so an
+        # evaluation sees the old settings or the new ones, never half of each.
+        self._state = (routes, self._default_route)
+        every = [self._default_route, *routes.values()]
+        sides = {route.side for route in every}
+        self._uniform_side = sides.pop() if len(sides) == 1 and -1 not in sides else None
+        self._any_compare = any(route.compare for route in every)
+        self._all_compare = all(route.compare for route in every)
+        rate = opts.sample_rate
+        if rate >= 1.0 or rate <= 0.0:
+            self._comparing = rate >= 1.0
+        if self.status is ProviderStatus.READY:
+            self.sampler.set_rate(rate)
+        self._install()
 
     def _update(self, **changes: Any) -> None:
         # Run-time changes live in the options, so a provider rebuilt after fork from
@@ -294,6 +313,7 @@ class MigrationProvider(Provider):
         self.evidence.observer = hook if hook.get_hookimpls() else None
         self._details = self.evidence.observer is not None or self._log is not None
         self.reload()
+        self.sampler.set_rate(self.options.sample_rate)
         self._next_summary = time.monotonic() + self.options.summary_interval_s
         polling = self.options.control_file and self.options.control_poll_s > 0
         if polling or self._log is not None:
@@ -318,6 +338,7 @@ class MigrationProvider(Provider):
             return
         deadline = time.monotonic() + timeout
         self._stop.set()
+        self.sampler.stop(timeout / 8)
         if self._watcher is not None:
             self._watcher.join(timeout / 8)
         self.secondary.drain(timeout / 4)
@@ -370,115 +391,210 @@ class MigrationProvider(Provider):
         return 0 <= point < route.covered
 
     def _evaluate(self, kind: int, user: User, name: str, expose: bool) -> Any:
-        return self._evaluators[kind](user, name, expose=expose)
+        return getattr(self, _METHOD_NAMES[kind])(user, name, expose=expose)
 
-    def _evaluator(self, kind: int) -> Callable[..., Any]:
-        """The hot path of one evaluation kind, as a closure over what never changes.
+    def _install(self) -> None:
+        """Bind this instance's evaluation methods to what the routes and the sampling
+        window call for now, and tell the client (which caches ``check_gate``).
 
-        Bound as an instance attribute over the class's method of the same name, so an
-        uncompared call costs one Python frame before the served provider's own. It
-        repeats :meth:`_secondary` inline for compared calls: the 20 % budget of a
-        comparison leaves no room for extra frames.
+        With the window closed and every flag served by one side, the methods are that
+        side's own bound methods: an uncompared evaluation then costs nothing over the
+        served provider. Otherwise they are closures that route per flag (and per unit,
+        for ramps), and compare while the window is open.
         """
-        methods = (self._methods[OLD][kind], self._methods[NEW][kind])
-        kind_name = _KIND_NAMES[kind]
-        ramped, flag_evidence = self._ramped, self.evidence.flag
-        runner, clock = self.secondary, perf_counter_ns
-        inline, auto, offload, measured = (
-            runner.inline,
-            runner.auto,
-            runner.offload,
-            runner.measured,
-        )
+        with self._changing:
+            comparing = self._comparing and self._any_compare
+            side = self._uniform_side
+            for kind, attr in enumerate(_METHOD_NAMES):
+                if comparing and side is not None and self._all_compare:
+                    method = self._served_comparers[kind][side]
+                elif comparing:
+                    method = self._comparers[kind]
+                elif side is not None:
+                    method = self._methods[side][kind]
+                else:
+                    method = self._routers[kind]
+                setattr(self, attr, method)
+        self.rebound()
 
-        def evaluate(user: User, name: str, *, expose: bool = True) -> Any:
-            routes, route, rate = self._state
+    def _set_window(self, comparing: bool) -> None:
+        with self._changing:
+            if comparing != self._comparing:
+                self._comparing = comparing
+                self._install()
+
+    def route_methods(self) -> dict[str, str]:
+        """What each evaluation method is bound to now: ``"from"``/``"to"`` (that
+        side's own method, nothing in between), ``"route"`` or ``"compare"``."""
+        names = {}
+        for kind, attr in enumerate(_METHOD_NAMES):
+            method = getattr(self, attr)
+            if method is self._comparers[kind] or method in self._served_comparers[kind]:
+                names[attr] = "compare"
+            elif method is self._routers[kind]:
+                names[attr] = "route"
+            else:
+                names[attr] = "from" if method == self._methods[OLD][kind] else "to"
+        return names
+
+    def _router(self, kind: int) -> Callable[..., Any]:
+        """Serve each flag from its side, compare nothing (the window is closed)."""
+        methods = (self._methods[OLD][kind], self._methods[NEW][kind])
+        ramped = self._ramped
+
+        def route(user: User, name: str, *, expose: bool = True) -> Any:
+            routes, route = self._state
             if routes:
                 route = routes.get(name, route)
             side = route.side
             if side < 0:
                 side = NEW if ramped(user, route) else OLD
-            if not (route.compare and (rate >= 1.0 or random() < rate)):
-                try:
-                    # A positional call when exposing (the common case) skips keyword
-                    # handling: this path must cost next to nothing over the served side.
-                    if expose:
-                        return methods[side](user, name)
-                    return methods[side](user, name, expose=False)
-                except Exception as exc:
-                    flag_evidence(name, kind_name).error(side, exc)
-                    raise
-            start = clock()
+            # A positional call when exposing (the common case) skips keyword handling.
+            if expose:
+                return methods[side](user, name)
+            return methods[side](user, name, expose=False)
+
+        return route
+
+    def _routing_comparer(self, kind: int) -> Callable[..., Any]:
+        """Serve each flag from its side; compare it when its stage says so."""
+        methods = (self._methods[OLD][kind], self._methods[NEW][kind])
+        comparers = self._served_comparers[kind]
+        ramped = self._ramped
+
+        def route(user: User, name: str, *, expose: bool = True) -> Any:
+            routes, route = self._state
+            if routes:
+                route = routes.get(name, route)
+            side = route.side
+            if side < 0:
+                side = NEW if ramped(user, route) else OLD
+            if route.compare:
+                return comparers[side](user, name, expose=expose)
+            if expose:
+                return methods[side](user, name)
+            return methods[side](user, name, expose=False)
+
+        return route
+
+    def _comparer(self, kind: int, side: int) -> Callable[..., Any]:
+        """Serve from ``side`` and queue a comparison with the other side.
+
+        :class:`~flagport.migration.secondary.SecondaryRunner.submit`, inlined: this
+        path is what a comparison costs the caller. One queued comparison in
+        :data:`TIME_EVERY` is timed, on both sides (reading the clock four times costs
+        as much as the rest of a comparison); with a batch of one (``inline``), all are.
+        """
+        method, other = self._methods[side][kind], 1 - side
+        kind_name, flag_evidence = _KIND_NAMES[kind], self.evidence.flag
+        runner, clock, every = self.secondary, perf_counter_ns, TIME_EVERY - 1
+        index = kind * 2 + other
+        queue, size, batch = runner.queues[index], runner.queue_size, runner.batch
+        inline, run_here, wake = runner.inline, runner.run_here, runner.wake
+
+        def compare(user: User, name: str, *, expose: bool = True) -> Any:
+            waiting = len(queue)
+            if waiting >= size:
+                runner.dropped += 1
+                return method(user, name) if expose else method(user, name, expose=False)
             try:
-                served = methods[side](user, name, expose=expose)
+                if waiting & every:
+                    served = method(user, name) if expose else method(user, name, expose=False)
+                    served_ns = -1
+                else:
+                    start = clock()
+                    served = method(user, name) if expose else method(user, name, expose=False)
+                    served_ns = clock() - start
             except Exception as exc:
                 flag_evidence(name, kind_name).error(side, exc)
                 raise
-            middle = clock()
-            other = 1 - side
-            if not inline[other]:
-                offload((kind, user, name, served, side, middle - start))
-                return served
-            try:
-                answer = methods[other](user, name, expose=False)
-            except Exception as exc:
-                flag_evidence(name, kind_name).error(other, exc)
-                answer = _FAILED
-            end = clock()
-            if answer is not _FAILED:
-                evidence = self.evidence.flags.get(name)
-                if evidence is None or evidence.kind != kind_name:
-                    evidence = flag_evidence(name, kind_name)
-                details = self._details
-                if side == OLD:
-                    mismatch = evidence.compare(
-                        served, answer, middle - start, end - middle, details
-                    )
-                else:
-                    mismatch = evidence.compare(
-                        answer, served, end - middle, middle - start, details
-                    )
-                if mismatch is not None and details:
-                    self._mismatch(evidence, mismatch, user, side == NEW)
-            if auto:
-                measured(other, end - middle)
+            queue.append((user, name, served, served_ns))
+            if inline[other]:
+                if waiting + 1 >= batch:
+                    run_here(index)
+            elif runner.asleep:
+                wake()
             return served
 
-        return evaluate
+        return compare
 
-    def _secondary(
-        self,
-        kind: int,
-        user: User,
-        name: str,
-        served: Any,
-        side: int,
-        served_ns: int,
-        start: int = 0,
-    ) -> int:
-        """Evaluate the other side, compare, record; returns what it cost (ns).
+    def _compare_batch(self, index: int, on_caller: bool = False, limit: int = 0) -> int:
+        """Evaluate the other side of the comparisons in one queue, compare, record.
 
-        :param start: when the secondary evaluation starts (``perf_counter_ns``), when
-            the caller already read the clock.
+        :param index: the queue: ``kind * 2 + the side to evaluate``.
+        :param on_caller: run on a caller's thread: stop once the run has taken the
+            bound (``secondary_timeout_ms``) or the side was moved to the worker.
+        :param limit: evaluate at most this many (0: until the queue is empty).
+        :returns: how many jobs it took.
         """
-        other = 1 - side
-        start = start or perf_counter_ns()
-        try:
-            answer = self._methods[other][kind](user, name, expose=False)
-        except Exception as exc:
-            self.evidence.flag(name, _KIND_NAMES[kind]).error(other, exc)
-            return perf_counter_ns() - start
-        spent = perf_counter_ns() - start
-        evidence = self.evidence.flags.get(name)
-        if evidence is None or evidence.kind != _KIND_NAMES[kind]:
-            evidence = self.evidence.flag(name, _KIND_NAMES[kind])
-        if side == OLD:
-            mismatch = evidence.compare(served, answer, served_ns, spent)
-        else:
-            mismatch = evidence.compare(answer, served, spent, served_ns)
-        if mismatch is not None:
-            self._mismatch(evidence, mismatch, user, side == NEW)
-        return spent
+        kind, other = divmod(index, 2)
+        side, method, kind_name = 1 - other, self._methods[other][kind], _KIND_NAMES[kind]
+        evidence, clock, details, runner = (
+            self.evidence,
+            perf_counter_ns,
+            self._details,
+            self.secondary,
+        )
+        flags, auto, jobs = evidence.flags, runner.auto, runner.queues[index]
+        pop, done, last = jobs.popleft, 0, None
+        flag: Any = None
+        deadline = clock() + runner.bound_ns if on_caller else 0
+        while jobs:
+            try:
+                user, name, served, served_ns = pop()
+            except IndexError:  # another thread took the last one
+                break
+            done += 1
+            try:
+                if served_ns < 0:
+                    answer = method(user, name, expose=False)
+                else:
+                    start = clock()
+                    answer = method(user, name, expose=False)
+                    spent = clock() - start
+            except Exception as exc:
+                evidence.flag(name, kind_name).error(other, exc)
+                continue
+            try:
+                if name is not last:
+                    flag = flags.get(name)
+                    if flag is None or flag.kind != kind_name:
+                        flag = evidence.flag(name, kind_name)
+                    last = name
+                if served_ns < 0:
+                    mismatch = (
+                        flag.compare(answer, served, -1, -1, details)
+                        if side
+                        else flag.compare(served, answer, -1, -1, details)
+                    )
+                else:
+                    mismatch = (
+                        flag.compare(answer, served, spent, served_ns, details)
+                        if side
+                        else flag.compare(served, answer, served_ns, spent, details)
+                    )
+                    if auto:
+                        if on_caller:
+                            runner.measured(other, spent)
+                        else:
+                            runner.promote(other, spent)
+                if mismatch is not None and details:
+                    self._mismatch(flag, mismatch, user, side == NEW)
+            except Exception:
+                logger.exception("flagport: comparing %r failed", name)
+            if done == limit:
+                break
+            # On a caller's thread: the bound (checked after the first jobs, which
+            # catch a secondary gone slow, then every 8), and a trip that moved the
+            # side to the worker. A run cut short by the bound counts as slow.
+            if on_caller and (done < 3 or not done & 7):
+                if clock() > deadline:
+                    if auto:
+                        runner.measured(other, runner.bound_ns + 1)
+                    break
+                if not runner.inline[other]:
+                    break
+        return done
 
     def _mismatch(
         self, evidence: FlagEvidence, mismatch: Any, user: User, served_new: bool
@@ -494,10 +610,6 @@ class MigrationProvider(Provider):
         )
         if self._log is not None and time.monotonic() >= self._next_summary:
             self.write_summary()
-
-    def _run_offloaded(self, job: tuple[Any, ...]) -> tuple[int, int]:
-        kind, user, name, served, side, served_ns = job
-        return 1 - side, self._secondary(kind, user, name, served, side, served_ns)
 
     # -- names, events, stats --------------------------------------------------------------------
     def names(self) -> FlagNames:
