@@ -59,6 +59,18 @@ def test_gate_split_counts_true_and_false() -> None:
     assert split["group_mismatches"] == 2
 
 
+def test_a_tally_of_booleans_counts_like_one_comparison_each() -> None:
+    one_by_one, tallied = FlagEvidence("g", "gate"), FlagEvidence("g", "gate")
+    pairs = [(True, True)] * 5 + [(True, False)] * 3 + [(False, True)] * 2 + [(False, False)]
+    table = [0, 0, 0, 0]
+    for old, new in pairs:
+        one_by_one.compare(old, new)
+        table[old << 1 | new] += 1
+    tallied.tally(table)
+    assert tallied.to_dict() == one_by_one.to_dict()
+    assert tallied.mismatches == 5
+
+
 def test_experiment_compare_maps_groups_and_checks_values() -> None:
     ev = FlagEvidence("e", "experiment", {"Blue": "blue"})
 

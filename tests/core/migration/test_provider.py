@@ -455,6 +455,25 @@ def test_auto_mode_compares_a_fast_secondary_in_batches_on_the_callers_thread(
     assert p.stats()["flags"]["everyone"]["compared"] == before + 9
 
 
+def test_batched_gate_checks_count_every_mismatch(client: Any) -> None:
+    new = {**NEW, "gates": {**NEW["gates"], "new_checkout": ["1", "2", "30"]}}
+    fp, p = client("shadow", new=new, secondary_mode="auto", batch_size=16)
+    for u in USERS[:20]:
+        fp.check_gate(u, "new_checkout")
+        assert p.drain(5)  # offloaded while on probation
+    for u in USERS[20:]:
+        fp.check_gate(u, "new_checkout")
+    fp.flush()
+    assert p.stats()["secondary"]["on_callers"] >= len(USERS) - 20
+    flag = p.stats()["flags"]["new_checkout"]
+    # old passes users 1, 2, 3; new passes 1, 2, 30: users 3 and 30 differ
+    assert (flag["compared"], flag["mismatches"]) == (len(USERS), 2)
+    assert flag["split"]["distribution"] == {
+        "from": {"true": 3, "false": len(USERS) - 3},
+        "to": {"true": 3, "false": len(USERS) - 3},
+    }
+
+
 def test_a_callers_run_stops_at_the_bound(client: Any) -> None:
     fp, p = client("shadow", secondary_mode="auto", batch_size=64, secondary_timeout_ms=20)
     for u in USERS[:20]:

@@ -282,6 +282,15 @@ class FlagEvidence:
         self.value_mismatches += 1
         return Mismatch("value", old, new) if details else COUNTED
 
+    def tally(self, table: list[int]) -> None:
+        """Record untimed comparisons of booleans from a 2x2 table of counts, indexed
+        ``old << 1 | new`` (what a batch of ``check_gate`` comparisons adds up to)."""
+        both_false, new_only, old_only, both_true = table
+        self.compared += both_false + new_only + old_only + both_true
+        self.passes[OLD] += old_only + both_true
+        self.passes[NEW] += new_only + both_true
+        self.mismatches += new_only + old_only
+
     def _timed(self, old_ns: int, new_ns: int) -> None:
         latency = self.latency
         if latency.count >= latency.size and latency.count != latency.next:

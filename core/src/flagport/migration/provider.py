@@ -490,15 +490,18 @@ class MigrationProvider(Provider):
         runner, clock, every = self.secondary, perf_counter_ns, TIME_EVERY - 1
         index = kind * 2 + other
         queue, size, batch = runner.queues[index], runner.queue_size, runner.batch
-        inline, run_here, wake = runner.inline, runner.run_here, runner.wake
+        inline, run_here, wake, auto = runner.inline, runner.run_here, runner.wake, runner.auto
 
         def compare(user: User, name: str, *, expose: bool = True) -> Any:
             waiting = len(queue)
             if waiting >= size:
                 runner.dropped += 1
                 return method(user, name) if expose else method(user, name, expose=False)
+            now = inline[other]
             try:
-                if waiting & every:
+                # Untimed but for one in TIME_EVERY; in auto mode, all are timed while
+                # the secondary is on the worker (on probation): they decide its move.
+                if waiting & every and (now or not auto):
                     served = method(user, name) if expose else method(user, name, expose=False)
                     served_ns = -1
                 else:
@@ -509,7 +512,7 @@ class MigrationProvider(Provider):
                 flag_evidence(name, kind_name).error(side, exc)
                 raise
             queue.append((user, name, served, served_ns))
-            if inline[other]:
+            if now:
                 if waiting + 1 >= batch:
                     run_here(index)
             elif runner.asleep:
@@ -521,30 +524,36 @@ class MigrationProvider(Provider):
     def _compare_batch(self, index: int, on_caller: bool = False, limit: int = 0) -> int:
         """Evaluate the other side of the comparisons in one queue, compare, record.
 
+        Untimed ``check_gate`` comparisons nobody wants the details of are tallied per
+        flag in a 2x2 table and added once per run: a table cell costs a third of a
+        comparison call.
+
         :param index: the queue: ``kind * 2 + the side to evaluate``.
         :param on_caller: run on a caller's thread: stop once the run has taken the
             bound (``secondary_timeout_ms``) or the side was moved to the worker.
-        :param limit: evaluate at most this many (0: until the queue is empty).
+        :param limit: evaluate at most this many (0: all that are queued now).
         :returns: how many jobs it took.
         """
         kind, other = divmod(index, 2)
         side, method, kind_name = 1 - other, self._methods[other][kind], _KIND_NAMES[kind]
-        evidence, clock, details, runner = (
-            self.evidence,
+        evidence, details, runner = self.evidence, self._details, self.secondary
+        flags, auto, jobs, clock = (
+            evidence.flags,
+            runner.auto,
+            runner.queues[index],
             perf_counter_ns,
-            self._details,
-            self.secondary,
         )
-        flags, auto, jobs = evidence.flags, runner.auto, runner.queues[index]
+        tally = kind == _CHECK and not details
+        tables: dict[str, list[int]] = {}
         pop, done, last = jobs.popleft, 0, None
         flag: Any = None
         deadline = clock() + runner.bound_ns if on_caller else 0
-        while jobs:
+        for done in range(1, (min(len(jobs), limit) if limit else len(jobs)) + 1):
             try:
                 user, name, served, served_ns = pop()
             except IndexError:  # another thread took the last one
+                done -= 1
                 break
-            done += 1
             try:
                 if served_ns < 0:
                     answer = method(user, name, expose=False)
@@ -556,44 +565,54 @@ class MigrationProvider(Provider):
                 evidence.flag(name, kind_name).error(other, exc)
                 continue
             try:
-                if name is not last:
-                    flag = flags.get(name)
-                    if flag is None or flag.kind != kind_name:
-                        flag = evidence.flag(name, kind_name)
-                    last = name
-                if served_ns < 0:
-                    mismatch = (
-                        flag.compare(answer, served, -1, -1, details)
-                        if side
-                        else flag.compare(served, answer, -1, -1, details)
-                    )
+                if served_ns < 0 and tally:
+                    table = tables.get(name)
+                    if table is None:
+                        table = tables[name] = [0, 0, 0, 0]
+                    if side:
+                        table[(answer is True) << 1 | (served is True)] += 1
+                    else:
+                        table[(served is True) << 1 | (answer is True)] += 1
+                    mismatch = None
                 else:
-                    mismatch = (
-                        flag.compare(answer, served, spent, served_ns, details)
-                        if side
-                        else flag.compare(served, answer, served_ns, spent, details)
-                    )
-                    if auto:
-                        if on_caller:
-                            runner.measured(other, spent)
-                        else:
-                            runner.promote(other, spent)
+                    if name is not last:
+                        flag = flags.get(name)
+                        if flag is None or flag.kind != kind_name:
+                            flag = evidence.flag(name, kind_name)
+                        last = name
+                    if served_ns < 0:
+                        mismatch = (
+                            flag.compare(answer, served, -1, -1, details)
+                            if side
+                            else flag.compare(served, answer, -1, -1, details)
+                        )
+                    else:
+                        mismatch = (
+                            flag.compare(answer, served, spent, served_ns, details)
+                            if side
+                            else flag.compare(served, answer, served_ns, spent, details)
+                        )
+                        if auto:
+                            if on_caller:
+                                runner.measured(other, spent)
+                            else:
+                                runner.promote(other, spent)
                 if mismatch is not None and details:
                     self._mismatch(flag, mismatch, user, side == NEW)
             except Exception:
                 logger.exception("flagport: comparing %r failed", name)
-            if done == limit:
-                break
             # On a caller's thread: the bound (checked after the first jobs, which
             # catch a secondary gone slow, then every 8), and a trip that moved the
             # side to the worker. A run cut short by the bound counts as slow.
             if on_caller and (done < 3 or not done & 7):
                 if clock() > deadline:
-                    if auto:
+                    if auto and served_ns < 0:  # (a timed job was measured already)
                         runner.measured(other, runner.bound_ns + 1)
                     break
                 if not runner.inline[other]:
                     break
+        for name, table in tables.items():
+            evidence.flag(name, kind_name).tally(table)
         return done
 
     def _mismatch(

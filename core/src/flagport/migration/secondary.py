@@ -17,8 +17,9 @@ costs 10-35 % more than their separate costs. A run happens
   moves it to the caller's thread in batches once it has proven fast, and back to the
   worker, for a cool-down, after two consecutive evaluations over the bound.
 
-Whatever a caller leaves queued when traffic stops, the worker evaluates within
-:data:`IDLE_WAIT_S`; ``drain()`` (the provider's ``flush``) evaluates it at once.
+Whatever callers leave queued when traffic stops, the worker evaluates after two
+:data:`IDLE_WAIT_S` without a caller's run; ``drain()`` (the provider's ``flush``)
+evaluates it at once.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ TRIP_AFTER = 2
 """Consecutive over-bound evaluations on the caller's thread that move a secondary to
 the worker: one alone may be the machine (a descheduled thread), not the secondary."""
 IDLE_WAIT_S = 0.5
-"""The longest the worker, once started, sleeps without evaluating leftover jobs."""
+"""How long the worker, once started, sleeps between looks for jobs that callers
+left queued."""
 
 Run = Callable[[int, bool, int], int]
 KINDS = 4
@@ -175,28 +177,39 @@ class SecondaryRunner:
         self._wake.set()
 
     def _work(self) -> None:
-        queues = self.queues
+        queues, inline = self.queues, self.inline
+        # Jobs queued for the callers' threads are taken only when no caller has run a
+        # batch for a whole idle period (traffic stopped): taking them while callers
+        # are busy would turn the cheap runs on their threads into hand-offs.
+        leftovers, seen = False, -1
         while not self._stopping:
-            if any(queues):
-                self._running = True
-                for index, queue in enumerate(queues):
-                    if queue:
-                        try:
-                            self.offloaded += self._run(index, False, 0)
-                        except Exception:
-                            logger.exception("flagport: offloaded migration comparisons failed")
+            worked = False
+            for index, queue in enumerate(queues):
+                if queue and (leftovers or not inline[index & 1]):
+                    self._running = worked = True
+                    try:
+                        self.offloaded += self._run(index, False, 0)
+                    except Exception:
+                        logger.exception("flagport: offloaded migration comparisons failed")
+            leftovers = False
+            if worked:
                 continue
             with self._idle:
                 self._running = False
                 self._idle.notify_all()
             self.asleep = True
-            if not any(queues):
-                self._wake.wait(IDLE_WAIT_S)
+            if not self._offloaded_waiting():
+                woken = self._wake.wait(IDLE_WAIT_S)
                 self._wake.clear()
+                if not woken:
+                    leftovers, seen = self.on_callers == seen, self.on_callers
             self.asleep = False
         with self._idle:
             self._running = False
             self._idle.notify_all()
+
+    def _offloaded_waiting(self) -> bool:
+        return any(queue and not self.inline[i & 1] for i, queue in enumerate(self.queues))
 
     def _quiet(self) -> bool:
         return not (self._running or any(self.queues))
