@@ -545,15 +545,41 @@ class MigrationProvider(Provider):
         )
         tally = kind == _CHECK and not details
         tables: dict[str, list[int]] = {}
-        pop, done, last = jobs.popleft, 0, None
+        pop, done, last, served_ns = jobs.popleft, 0, None, 0
         flag: Any = None
         deadline = clock() + runner.bound_ns if on_caller else 0
         for done in range(1, (min(len(jobs), limit) if limit else len(jobs)) + 1):
+            # On a caller's thread, before the next job: the bound (checked after the
+            # first jobs, which catch a secondary gone slow, then every 8), and a trip
+            # that moved the side to the worker. A run cut short by the bound counts
+            # as slow (unless its last job was timed, and so measured, already).
+            if on_caller and done > 1 and (done < 4 or done & 7 == 1):
+                if clock() > deadline:
+                    if auto and served_ns < 0:
+                        runner.measured(other, runner.bound_ns + 1)
+                    done -= 1
+                    break
+                if not runner.inline[other]:
+                    done -= 1
+                    break
             try:
                 user, name, served, served_ns = pop()
             except IndexError:  # another thread took the last one
                 done -= 1
                 break
+            if tally and served_ns < 0:
+                try:
+                    answer = method(user, name, expose=False)
+                    table = tables.get(name)
+                    if table is None:
+                        table = tables[name] = [0, 0, 0, 0]
+                    if side:
+                        table[(answer is True) * 2 + (served is True)] += 1
+                    else:
+                        table[(served is True) * 2 + (answer is True)] += 1
+                except Exception as exc:
+                    evidence.flag(name, kind_name).error(other, exc)
+                continue
             try:
                 if served_ns < 0:
                     answer = method(user, name, expose=False)
@@ -565,52 +591,32 @@ class MigrationProvider(Provider):
                 evidence.flag(name, kind_name).error(other, exc)
                 continue
             try:
-                if served_ns < 0 and tally:
-                    table = tables.get(name)
-                    if table is None:
-                        table = tables[name] = [0, 0, 0, 0]
-                    if side:
-                        table[(answer is True) << 1 | (served is True)] += 1
-                    else:
-                        table[(served is True) << 1 | (answer is True)] += 1
-                    mismatch = None
+                if name is not last:
+                    flag = flags.get(name)
+                    if flag is None or flag.kind != kind_name:
+                        flag = evidence.flag(name, kind_name)
+                    last = name
+                if served_ns < 0:
+                    mismatch = (
+                        flag.compare(answer, served, -1, -1, details)
+                        if side
+                        else flag.compare(served, answer, -1, -1, details)
+                    )
                 else:
-                    if name is not last:
-                        flag = flags.get(name)
-                        if flag is None or flag.kind != kind_name:
-                            flag = evidence.flag(name, kind_name)
-                        last = name
-                    if served_ns < 0:
-                        mismatch = (
-                            flag.compare(answer, served, -1, -1, details)
-                            if side
-                            else flag.compare(served, answer, -1, -1, details)
-                        )
-                    else:
-                        mismatch = (
-                            flag.compare(answer, served, spent, served_ns, details)
-                            if side
-                            else flag.compare(served, answer, served_ns, spent, details)
-                        )
-                        if auto:
-                            if on_caller:
-                                runner.measured(other, spent)
-                            else:
-                                runner.promote(other, spent)
+                    mismatch = (
+                        flag.compare(answer, served, spent, served_ns, details)
+                        if side
+                        else flag.compare(served, answer, served_ns, spent, details)
+                    )
+                    if auto:
+                        if on_caller:
+                            runner.measured(other, spent)
+                        else:
+                            runner.promote(other, spent)
                 if mismatch is not None and details:
                     self._mismatch(flag, mismatch, user, side == NEW)
             except Exception:
                 logger.exception("flagport: comparing %r failed", name)
-            # On a caller's thread: the bound (checked after the first jobs, which
-            # catch a secondary gone slow, then every 8), and a trip that moved the
-            # side to the worker. A run cut short by the bound counts as slow.
-            if on_caller and (done < 3 or not done & 7):
-                if clock() > deadline:
-                    if auto and served_ns < 0:  # (a timed job was measured already)
-                        runner.measured(other, runner.bound_ns + 1)
-                    break
-                if not runner.inline[other]:
-                    break
         for name, table in tables.items():
             evidence.flag(name, kind_name).tally(table)
         return done
