@@ -35,3 +35,23 @@ def test_the_settings_example_builds_a_migration_provider() -> None:
 @pytest.mark.parametrize("control", blocks("toml")[1:])
 def test_control_file_examples_are_valid(control: str) -> None:
     ControlFile.model_validate(tomllib.loads(control))
+
+
+def test_the_options_table_lists_every_option_with_its_default() -> None:
+    from flagport.migration import MigrationOptions
+
+    section = TEXT.split("## Options", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (`[^|]+`) \| ([^|]+) \|", section, re.MULTILINE)
+    documented = {
+        name: default.strip() for names, default in rows for name in re.findall(r"`([^`]+)`", names)
+    }
+    for name, field in MigrationOptions.model_fields.items():
+        key = field.alias or name
+        assert key in documented, f"option {key!r} is missing from the table in {PAGE}"
+        if not field.is_required() and isinstance(field.default, int | float | str):
+            shown = documented[key].strip("`")
+            assert (
+                float(shown) == float(field.default)
+                if not isinstance(field.default, str)
+                else shown == field.default
+            ), f"{key}: table says {shown}, default is {field.default}"

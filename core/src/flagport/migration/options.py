@@ -155,7 +155,10 @@ class MigrationOptions(_Control, ProviderOptions):
         30.0, ge=0, description="In 'auto' mode, how long a slow secondary stays offloaded."
     )
     offload_queue: int = Field(
-        1024, ge=1, description="Offloaded comparisons waiting; beyond it they are dropped."
+        1024,
+        ge=1,
+        description="Comparisons waiting to be evaluated (per kind and side); beyond it "
+        "they are skipped and counted as dropped.",
     )
     mismatch_log: str | None = Field(
         None, description="Path of a JSON-lines log of mismatches (units hashed)."
