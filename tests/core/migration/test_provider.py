@@ -217,6 +217,9 @@ def test_sample_rate_compares_a_share_in_windows(client: Any) -> None:
     # (the thread and the loop share a busy machine).
     assert 0.12 * evaluated < compared < 0.4 * evaluated
     assert p.sampler.windows >= 25
+    sampling = p.stats()["sampling"]
+    assert sampling["windows"] >= 25
+    assert 0.2 < sampling["open_s"] < 1.0  # a quarter of the 2 s, loosely
 
 
 def test_uncompared_evaluations_call_the_served_provider_itself(client: Any) -> None:

@@ -705,6 +705,12 @@ class MigrationProvider(Provider):
             "stages": {k: v.value for k, v in sorted(self.options.stages.items())},
             "ramp": dict(sorted(self.options.ramp.items())),
             "sample_rate": self.options.sample_rate,
+            "sampling": {
+                "period_s": self.sampler.period_s,
+                "windows": self.sampler.windows,
+                "open_s": round(self.sampler.open_s, 3),
+                "comparing": self._comparing and self._any_compare,
+            },
             "providers": {s: p.name for s, p in zip(sides, self._sides, strict=True)},
             "secondary": self.secondary.stats(),
             "event_errors": dict(zip(sides, self.event_errors, strict=True)),
