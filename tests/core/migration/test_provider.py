@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -475,6 +476,32 @@ def test_batched_gate_checks_count_every_mismatch(client: Any) -> None:
         "from": {"true": 3, "false": len(USERS) - 3},
         "to": {"true": 3, "false": len(USERS) - 3},
     }
+
+
+def test_callers_on_many_threads_lose_no_comparison(client: Any) -> None:
+    new = {**NEW, "gates": {**NEW["gates"], "new_checkout": ["1", "2", "30"]}}
+    fp, p = client("shadow", new=new, secondary_mode="auto", batch_size=16)
+    for u in USERS[:20]:
+        fp.check_gate(u, "new_checkout")
+        assert p.drain(5)
+    before = p.stats()["flags"]["new_checkout"]
+
+    def work() -> None:
+        for u in USERS:
+            fp.check_gate(u, "new_checkout")
+            fp.get_config(u, "pricing")
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    fp.flush()
+    flags = p.stats()["flags"]
+    assert flags["new_checkout"]["compared"] == before["compared"] + 4 * len(USERS)
+    assert flags["new_checkout"]["mismatches"] == before["mismatches"] + 4 * 2
+    assert flags["pricing"]["compared"] == 4 * len(USERS)
+    assert p.stats()["secondary"]["dropped"] == 0
 
 
 def test_a_callers_run_stops_at_the_bound(client: Any) -> None:
