@@ -504,6 +504,30 @@ def test_callers_on_many_threads_lose_no_comparison(client: Any) -> None:
     assert p.stats()["secondary"]["dropped"] == 0
 
 
+def test_flush_does_not_wait_for_traffic_that_keeps_coming(client: Any) -> None:
+    fp, p = client("shadow", secondary_mode="auto", batch_size=64)
+    for u in USERS[:20]:
+        fp.check_gate(u, "everyone")
+        assert p.drain(5)
+    stop = threading.Event()
+
+    def traffic() -> None:
+        while not stop.is_set():
+            for u in USERS[:50]:
+                fp.check_gate(u, "everyone")
+
+    thread = threading.Thread(target=traffic)
+    thread.start()
+    try:
+        time.sleep(0.05)
+        start = time.monotonic()
+        assert p.drain(5)
+        assert time.monotonic() - start < 2.0  # not the whole timeout
+    finally:
+        stop.set()
+        thread.join()
+
+
 def test_a_callers_run_stops_at_the_bound(client: Any) -> None:
     fp, p = client("shadow", secondary_mode="auto", batch_size=64, secondary_timeout_ms=20)
     for u in USERS[:20]:

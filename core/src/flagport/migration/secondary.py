@@ -215,10 +215,11 @@ class SecondaryRunner:
         return not (self._running or any(self.queues))
 
     def drain(self, timeout: float = 5.0) -> bool:
-        """Evaluate what waits for the caller's thread here, and wait (at most
-        ``timeout`` seconds) until the worker is done too.
+        """Evaluate what waits for the callers' threads here, and wait (at most
+        ``timeout`` seconds) until the worker has evaluated what waits for it.
 
-        :returns: whether nothing is left.
+        :returns: whether that is all done (what other threads queue meanwhile for
+            their own runs is not waited for).
         """
         for index, queue in enumerate(self.queues):
             if queue and self.inline[index & 1]:
@@ -228,11 +229,15 @@ class SecondaryRunner:
                 if queue:  # offloaded before the worker existed (or after it stopped)
                     self.offloaded += self._run(index, False, 0)
             return self._quiet()
-        if self._quiet():
+        # What callers' threads queue meanwhile is theirs to run: wait for the worker's.
+        if self._worker_done():
             return True  # waking an idle worker for nothing would cost a thread switch
         self._wake.set()
         with self._idle:
-            return self._idle.wait_for(self._quiet, timeout)
+            return self._idle.wait_for(self._worker_done, timeout)
+
+    def _worker_done(self) -> bool:
+        return not (self._running or self._offloaded_waiting())
 
     def stop(self, timeout: float = 1.0) -> None:
         """Stop the worker after the run it is in (bounded by ``timeout``); what is
