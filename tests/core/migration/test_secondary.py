@@ -92,16 +92,21 @@ def test_the_worker_evaluates_what_accumulated_in_one_run() -> None:
     r.stop()
 
 
-def test_a_full_queue_drops_and_counts() -> None:
+def one_at_a_time(size: int) -> tuple[SecondaryRunner, threading.Event]:
+    """An offloading runner whose worker takes one job per run, once released."""
     release = threading.Event()
 
     def run(index: int, on_caller: bool, limit: int) -> int:
-        jobs = r.queues[index]
         release.wait(5)
-        jobs.popleft()
+        r.queues[index].popleft()
         return 1
 
-    r = SecondaryRunner("offload", 10.0, 0.0, 1, ("a", "b"), run)
+    r = SecondaryRunner("offload", 10.0, 0.0, size, ("a", "b"), run)
+    return r, release
+
+
+def test_a_full_queue_drops_and_counts() -> None:
+    r, release = one_at_a_time(1)
     for _ in range(5):
         r.submit(0, (0,))
     release.set()
@@ -114,15 +119,7 @@ def test_a_full_queue_drops_and_counts() -> None:
 
 
 def test_stop_drops_and_counts_what_is_left() -> None:
-    release = threading.Event()
-
-    def run(index: int, on_caller: bool, limit: int) -> int:
-        jobs = r.queues[index]
-        release.wait(5)
-        jobs.popleft()
-        return 1
-
-    r = SecondaryRunner("offload", 10.0, 0.0, 100, ("a", "b"), run)
+    r, release = one_at_a_time(100)
     for _ in range(10):
         r.submit(0, (0,))
     release.set()

@@ -167,13 +167,13 @@ class MigrationProvider(Provider):
         self._details = self._log is not None  # and when an observer exists (start)
         self._changing = threading.RLock()
         kinds = (_CHECK, _GATE, _EXPERIMENT, _CONFIG)
-        self._routers = tuple(self._router(kind) for kind in kinds)
         # Per kind: comparing with the old side serving, with the new side serving,
-        # and routing per flag to one of those two.
+        # and routing per flag without and with comparing.
         self._served_comparers = tuple(
             (self._comparer(kind, OLD), self._comparer(kind, NEW)) for kind in kinds
         )
-        self._comparers = tuple(self._routing_comparer(kind) for kind in kinds)
+        self._routers = tuple(self._router(kind) for kind in kinds)
+        self._comparers = tuple(self._router(kind, compare=True) for kind in kinds)
         self._comparing = False
         self._rebuild()
 
@@ -437,9 +437,11 @@ class MigrationProvider(Provider):
                 names[attr] = "from" if method == self._methods[OLD][kind] else "to"
         return names
 
-    def _router(self, kind: int) -> Callable[..., Any]:
-        """Serve each flag from its side, compare nothing (the window is closed)."""
+    def _router(self, kind: int, compare: bool = False) -> Callable[..., Any]:
+        """Serve each flag from its side (per unit, for ramps); with ``compare``, hand
+        the flags whose stage compares to the comparing closure of their side."""
         methods = (self._methods[OLD][kind], self._methods[NEW][kind])
+        comparers = self._served_comparers[kind] if compare else ()
         ramped = self._ramped
 
         def route(user: User, name: str, *, expose: bool = True) -> Any:
@@ -449,28 +451,9 @@ class MigrationProvider(Provider):
             side = route.side
             if side < 0:
                 side = NEW if ramped(user, route) else OLD
-            # A positional call when exposing (the common case) skips keyword handling.
-            if expose:
-                return methods[side](user, name)
-            return methods[side](user, name, expose=False)
-
-        return route
-
-    def _routing_comparer(self, kind: int) -> Callable[..., Any]:
-        """Serve each flag from its side; compare it when its stage says so."""
-        methods = (self._methods[OLD][kind], self._methods[NEW][kind])
-        comparers = self._served_comparers[kind]
-        ramped = self._ramped
-
-        def route(user: User, name: str, *, expose: bool = True) -> Any:
-            routes, route = self._state
-            if routes:
-                route = routes.get(name, route)
-            side = route.side
-            if side < 0:
-                side = NEW if ramped(user, route) else OLD
-            if route.compare:
+            if compare and route.compare:
                 return comparers[side](user, name, expose=expose)
+            # A positional call when exposing (the common case) skips keyword handling.
             if expose:
                 return methods[side](user, name)
             return methods[side](user, name, expose=False)
@@ -583,6 +566,7 @@ class MigrationProvider(Provider):
             try:
                 if served_ns < 0:
                     answer = method(user, name, expose=False)
+                    spent = -1
                 else:
                     start = clock()
                     answer = method(user, name, expose=False)
@@ -596,23 +580,16 @@ class MigrationProvider(Provider):
                     if flag is None or flag.kind != kind_name:
                         flag = evidence.flag(name, kind_name)
                     last = name
-                if served_ns < 0:
-                    mismatch = (
-                        flag.compare(answer, served, -1, -1, details)
-                        if side
-                        else flag.compare(served, answer, -1, -1, details)
-                    )
-                else:
-                    mismatch = (
-                        flag.compare(answer, served, spent, served_ns, details)
-                        if side
-                        else flag.compare(served, answer, served_ns, spent, details)
-                    )
-                    if auto:
-                        if on_caller:
-                            runner.measured(other, spent)
-                        else:
-                            runner.promote(other, spent)
+                mismatch = (
+                    flag.compare(answer, served, spent, served_ns, details)
+                    if side
+                    else flag.compare(served, answer, served_ns, spent, details)
+                )
+                if auto and spent >= 0:
+                    if on_caller:
+                        runner.measured(other, spent)
+                    else:
+                        runner.promote(other, spent)
                 if mismatch is not None and details:
                     self._mismatch(flag, mismatch, user, side == NEW)
             except Exception:

@@ -97,17 +97,16 @@ class WindowSampler:
             offset = self._rng() * (period - window)
             if self._pause(offset):
                 continue
-            opened = time.monotonic()
+            interrupted, spent = False, 0.0
             if window > 0:
+                opened = time.monotonic()
                 self._safe_switch(True)
                 self.windows += 1
                 interrupted = self._pause(window)
                 self._safe_switch(False)
-            else:
-                interrupted = False
-            spent = time.monotonic() - opened
-            self.open_s += spent if window > 0 else 0.0
-            owed = max(-period, min(period, target - (spent if window > 0 else 0.0)))
+                spent = time.monotonic() - opened
+            self.open_s += spent
+            owed = max(-period, min(period, target - spent))
             if interrupted or self._pause(period - offset - spent):
                 owed = 0.0
 
