@@ -547,6 +547,23 @@ def test_a_callers_run_stops_at_the_bound(client: Any) -> None:
     assert p.stats()["flags"]["everyone"]["compared"] == 20 + 64
 
 
+def test_a_batch_larger_than_the_queue_runs_when_the_queue_is_full(client: Any) -> None:
+    fp, p = client("shadow", secondary_mode="auto", batch_size=64, offload_queue=8)
+    for u in USERS[:20]:
+        fp.check_gate(u, "everyone")
+        assert p.drain(5)
+    assert p.stats()["secondary"]["inline"]["to"] is True
+    pending = []
+    for u in USERS[:30]:
+        fp.check_gate(u, "everyone")
+        pending.append(p.stats()["secondary"]["pending"])
+    assert max(pending) < 8  # the eighth job ran the queue, never past its bound
+    fp.flush()
+    stats = p.stats()
+    assert stats["secondary"]["dropped"] == 0
+    assert stats["flags"]["everyone"]["compared"] == 20 + 30
+
+
 def test_a_full_offload_queue_drops_comparisons_not_answers(client: Any) -> None:
     fp, p = client("shadow", secondary_mode="offload", offload_queue=1)
     p.new.block = True

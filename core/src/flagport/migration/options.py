@@ -140,7 +140,7 @@ class MigrationOptions(_Control, ProviderOptions):
         ),
     )
     batch_size: int = Field(
-        64,
+        128,
         ge=1,
         le=4096,
         description="In 'auto' mode, how many comparisons a caller's thread evaluates in one run.",

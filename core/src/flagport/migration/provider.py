@@ -44,7 +44,7 @@ logger = logging.getLogger("flagport.migration")
 _CHECK, _GATE, _EXPERIMENT, _CONFIG = 0, 1, 2, 3
 _KIND_NAMES = ("gate", "gate", "experiment", "config")
 _METHOD_NAMES = ("check_gate", "evaluate_gate", "evaluate_experiment", "evaluate_config")
-TIME_EVERY = 16
+TIME_EVERY = 64
 """One offloaded comparison in this many is timed, on both sides (a power of two)."""
 
 
@@ -467,16 +467,32 @@ class MigrationProvider(Provider):
         path is what a comparison costs the caller. One queued comparison in
         :data:`TIME_EVERY` is timed, on both sides (reading the clock four times costs
         as much as the rest of a comparison); with a batch of one (``inline``), all are.
+        The common case (the caller's thread runs the secondary, the job is not timed,
+        the batch not complete) takes the first branch; the rest is in ``queue_job``.
         """
         method, other = self._methods[side][kind], 1 - side
         kind_name, flag_evidence = _KIND_NAMES[kind], self.evidence.flag
         runner, clock, every = self.secondary, perf_counter_ns, TIME_EVERY - 1
         index = kind * 2 + other
-        queue, size, batch = runner.queues[index], runner.queue_size, runner.batch
+        queue, size = runner.queues[index], runner.queue_size
+        # The job that completes a batch runs it (a queue smaller than the batch: the
+        # job that fills the queue).
+        last = min(runner.batch, size) - 1
         inline, run_here, wake, auto = runner.inline, runner.run_here, runner.wake, runner.auto
 
         def compare(user: User, name: str, *, expose: bool = True) -> Any:
             waiting = len(queue)
+            if waiting & every and waiting < last and inline[other]:
+                try:
+                    served = method(user, name) if expose else method(user, name, expose=False)
+                except Exception as exc:
+                    flag_evidence(name, kind_name).error(side, exc)
+                    raise
+                queue.append((user, name, served, -1))
+                return served
+            return queue_job(user, name, expose, waiting)
+
+        def queue_job(user: User, name: str, expose: bool, waiting: int) -> Any:
             if waiting >= size:
                 runner.dropped += 1
                 return method(user, name) if expose else method(user, name, expose=False)
@@ -496,7 +512,7 @@ class MigrationProvider(Provider):
                 raise
             queue.append((user, name, served, served_ns))
             if now:
-                if waiting + 1 >= batch:
+                if waiting >= last:
                     run_here(index)
             elif runner.asleep:
                 wake()
@@ -520,82 +536,84 @@ class MigrationProvider(Provider):
         kind, other = divmod(index, 2)
         side, method, kind_name = 1 - other, self._methods[other][kind], _KIND_NAMES[kind]
         evidence, details, runner = self.evidence, self._details, self.secondary
-        flags, auto, jobs, clock = (
-            evidence.flags,
-            runner.auto,
-            runner.queues[index],
-            perf_counter_ns,
-        )
+        flags, auto, inline, clock = evidence.flags, runner.auto, runner.inline, perf_counter_ns
+        jobs = runner.queues[index]
         tally = kind == _CHECK and not details
+        # A tally cell is indexed ``old << 1 | new``: weights for the served answer and
+        # the secondary's.
+        served_weight, answer_weight = (1, 2) if side else (2, 1)
         tables: dict[str, list[int]] = {}
-        pop, done, last, served_ns = jobs.popleft, 0, None, 0
+        table: list[int] = []
+        pop, last, last_table = jobs.popleft, None, None
         flag: Any = None
+        wanted = min(len(jobs), limit) if limit else len(jobs)
         deadline = clock() + runner.bound_ns if on_caller else 0
-        for done in range(1, (min(len(jobs), limit) if limit else len(jobs)) + 1):
-            # On a caller's thread, before the next job: the bound (checked after the
-            # first jobs, which catch a secondary gone slow, then every 8), and a trip
-            # that moved the side to the worker. A run cut short by the bound counts
-            # as slow (unless its last job was timed, and so measured, already).
-            if on_caller and done > 1 and (done < 4 or done & 7 == 1):
+        done = served_ns = 0
+        while done < wanted:
+            if on_caller and done:
+                # On a caller's thread, between chunks: the bound (checked after each
+                # of the first two jobs, which catch a secondary gone slow, then every
+                # 8), and a trip that moved the side to the worker. A run cut short by
+                # the bound counts as slow (unless its last job was timed, and so
+                # measured, already).
                 if clock() > deadline:
                     if auto and served_ns < 0:
                         runner.measured(other, runner.bound_ns + 1)
-                    done -= 1
                     break
-                if not runner.inline[other]:
-                    done -= 1
+                if not inline[other]:
                     break
-            try:
-                user, name, served, served_ns = pop()
-            except IndexError:  # another thread took the last one
-                done -= 1
-                break
-            if tally and served_ns < 0:
+            chunk = min(wanted - done, (1 if done < 2 else 8) if on_caller else wanted)
+            for _ in range(chunk):
                 try:
-                    answer = method(user, name, expose=False)
-                    table = tables.get(name)
-                    if table is None:
-                        table = tables[name] = [0, 0, 0, 0]
-                    if side:
-                        table[(answer is True) * 2 + (served is True)] += 1
+                    user, name, served, served_ns = pop()
+                except IndexError:  # another thread took the last ones
+                    wanted = done
+                    break
+                done += 1
+                if tally and served_ns < 0:
+                    try:
+                        answer = method(user, name, expose=False)
+                    except Exception as exc:
+                        evidence.flag(name, kind_name).error(other, exc)
+                        continue
+                    if name is not last_table:
+                        table = tables.get(name) or tables.setdefault(name, [0, 0, 0, 0])
+                        last_table = name
+                    table[(served is True) * served_weight + (answer is True) * answer_weight] += 1
+                    continue
+                try:
+                    if served_ns < 0:
+                        answer = method(user, name, expose=False)
+                        spent = -1
                     else:
-                        table[(served is True) * 2 + (answer is True)] += 1
+                        start = clock()
+                        answer = method(user, name, expose=False)
+                        spent = clock() - start
                 except Exception as exc:
                     evidence.flag(name, kind_name).error(other, exc)
-                continue
-            try:
-                if served_ns < 0:
-                    answer = method(user, name, expose=False)
-                    spent = -1
-                else:
-                    start = clock()
-                    answer = method(user, name, expose=False)
-                    spent = clock() - start
-            except Exception as exc:
-                evidence.flag(name, kind_name).error(other, exc)
-                continue
-            try:
-                if name is not last:
-                    flag = flags.get(name)
-                    if flag is None or flag.kind != kind_name:
-                        flag = evidence.flag(name, kind_name)
-                    last = name
-                mismatch = (
-                    flag.compare(answer, served, spent, served_ns, details)
-                    if side
-                    else flag.compare(served, answer, served_ns, spent, details)
-                )
-                if auto and spent >= 0:
-                    if on_caller:
-                        runner.measured(other, spent)
-                    else:
-                        runner.promote(other, spent)
-                if mismatch is not None and details:
-                    self._mismatch(flag, mismatch, user, side == NEW)
-            except Exception:
-                logger.exception("flagport: comparing %r failed", name)
-        for name, table in tables.items():
-            evidence.flag(name, kind_name).tally(table)
+                    continue
+                try:
+                    if name is not last:
+                        flag = flags.get(name)
+                        if flag is None or flag.kind != kind_name:
+                            flag = evidence.flag(name, kind_name)
+                        last = name
+                    mismatch = (
+                        flag.compare(answer, served, spent, served_ns, details)
+                        if side
+                        else flag.compare(served, answer, served_ns, spent, details)
+                    )
+                    if auto and spent >= 0:
+                        if on_caller:
+                            runner.measured(other, spent)
+                        else:
+                            runner.promote(other, spent)
+                    if mismatch is not None and details:
+                        self._mismatch(flag, mismatch, user, side == NEW)
+                except Exception:
+                    logger.exception("flagport: comparing %r failed", name)
+        for name, counts in tables.items():
+            evidence.flag(name, kind_name).tally(counts)
         return done
 
     def _mismatch(

@@ -74,7 +74,7 @@ class SecondaryRunner:
         queue_size: int,
         names: tuple[str, str],
         run: Run,
-        batch_size: int = 64,
+        batch_size: int = 128,
     ) -> None:
         self.mode = mode
         self.auto = mode == "auto"
