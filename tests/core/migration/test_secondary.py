@@ -156,6 +156,22 @@ def test_promoted_jobs_run_on_the_callers_thread_in_batches() -> None:
     assert r.stats()["offloaded"] == 0
 
 
+def test_a_queue_smaller_than_the_batch_is_run_when_full() -> None:
+    def run(index: int, on_caller: bool, limit: int) -> int:
+        jobs = r.queues[index]
+        taken = len(jobs)
+        jobs.clear()
+        return taken
+
+    r = SecondaryRunner("auto", 10.0, 0.0, 4, ("a", "b"), run, batch_size=64)
+    r.inline[1] = True
+    for _ in range(10):
+        r.submit(1, (1,))
+        assert len(r.queues[1]) < 4
+    assert r.stats()["on_callers"] == 8
+    assert r.stats()["dropped"] == 0
+
+
 def test_inline_mode_evaluates_every_job_at_once() -> None:
     done: list[int] = []
 

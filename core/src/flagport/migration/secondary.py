@@ -145,7 +145,8 @@ class SecondaryRunner:
     def submit(self, index: int, job: Any) -> None:
         """Queue a comparison in queue ``index`` (``kind * 2 + secondary side``);
         evaluate a batch now when that side runs on the caller's thread and one is
-        complete; drop (and count) the job when the queue is full. (The provider
+        complete (or the queue is full, when it is smaller than a batch); drop (and
+        count) the job when the queue is full. (The provider
         inlines this on its hot path.)"""
         queue = self.queues[index]
         if len(queue) >= self.queue_size:
@@ -153,7 +154,7 @@ class SecondaryRunner:
             return
         queue.append(job)
         if self.inline[index & 1]:
-            if len(queue) >= self.batch:
+            if len(queue) >= min(self.batch, self.queue_size):
                 self.run_here(index)
         elif self.asleep:
             self.wake()
