@@ -482,9 +482,7 @@ class MigrationProvider(Provider):
         runner, clock, every = self.secondary, perf_counter_ns, TIME_EVERY - 1
         index = kind * 2 + other
         queue, size = runner.queues[index], runner.queue_size
-        # The job that completes a batch runs it (a queue smaller than the batch: the
-        # job that fills the queue).
-        last = min(runner.batch, size) - 1
+        last = runner.fill - 1  # the job that completes a batch (or fills the queue) runs it
         inline, run_here, wake, auto = runner.inline, runner.run_here, runner.wake, runner.auto
 
         def compare(user: User, name: str, *, expose: bool = True) -> Any:

@@ -84,6 +84,9 @@ class SecondaryRunner:
         #: the jobs queued, one queue per kind and secondary side: ``kind * 2 + side``
         self.queues: tuple[deque[Any], ...] = tuple(deque() for _ in range(KINDS * 2))
         self.batch = 1 if mode == "inline" else batch_size
+        #: how many queued jobs make a caller run them: a batch, or a queue smaller
+        #: than a batch once it is full
+        self.fill = min(self.batch, queue_size)
         self.bound_ns = int(bound_ms * 1_000_000)
         self.cooldown_s = cooldown_s
         self.queue_size = queue_size
@@ -154,7 +157,7 @@ class SecondaryRunner:
             return
         queue.append(job)
         if self.inline[index & 1]:
-            if len(queue) >= min(self.batch, self.queue_size):
+            if len(queue) >= self.fill:
                 self.run_here(index)
         elif self.asleep:
             self.wake()
