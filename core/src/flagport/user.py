@@ -36,13 +36,13 @@ class User(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    user_id: str | None = Field(None, description="The primary bucketing unit.")
+    user_id: str | None = Field(default=None, description="The primary bucketing unit.")
     email: str | None = None
     ip: str | None = None
     user_agent: str | None = None
-    country: str | None = Field(None, description="Usually an ISO 3166 alpha-2 code.")
+    country: str | None = Field(default=None, description="Usually an ISO 3166 alpha-2 code.")
     locale: str | None = None
-    app_version: str | None = Field(None, description="Compared with the $v* operators.")
+    app_version: str | None = Field(default=None, description="Compared with the $v* operators.")
     custom: Mapping[str, Any] = Field(default_factory=dict)
     private: Mapping[str, Any] = Field(
         default_factory=dict, repr=False, description="Seen by conditions, never sent in events."

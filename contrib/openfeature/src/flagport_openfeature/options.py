@@ -43,7 +43,7 @@ class OpenFeatureOptions(ProviderOptions):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     of_provider: Any = Field(
-        None,
+        default=None,
         description=(
             "The OpenFeature provider: an import path 'package.module:factory' (a class "
             "or function called with of_provider_options, or a provider object), or, in "
@@ -56,7 +56,7 @@ class OpenFeatureOptions(ProviderOptions):
         description="Keyword arguments for the of_provider factory.",
     )
     domain: str | None = Field(
-        None,
+        default=None,
         description=(
             "OpenFeature domain. With of_provider, flagport registers the provider with "
             "the OpenFeature API under it and evaluates through an OpenFeature client "
@@ -65,24 +65,26 @@ class OpenFeatureOptions(ProviderOptions):
         ),
     )
     gates: tuple[str, ...] = Field(
-        (), description="Names of the boolean flags (OpenFeature cannot list flags)."
+        default=(), description="Names of the boolean flags (OpenFeature cannot list flags)."
     )
     experiments: tuple[str, ...] = Field(
-        (), description="Names of the object flags served as experiments (variant = group)."
+        default=(), description="Names of the object flags served as experiments (variant = group)."
     )
-    configs: tuple[str, ...] = Field((), description="Names of the object flags served as configs.")
+    configs: tuple[str, ...] = Field(
+        default=(), description="Names of the object flags served as configs."
+    )
     include_private: bool = Field(
-        True,
+        default=True,
         description=(
             "Pass the user's private attributes to the OpenFeature provider (targeting "
             "may need them; OpenFeature has no notion of private attributes)."
         ),
     )
     init_timeout: float = Field(
-        10.0, ge=0, description="Seconds start() waits for the provider to initialize."
+        default=10.0, ge=0, description="Seconds start() waits for the provider to initialize."
     )
     shutdown_timeout: float = Field(
-        5.0, ge=0, description="Longest wait for the provider's shutdown, in seconds."
+        default=5.0, ge=0, description="Longest wait for the provider's shutdown, in seconds."
     )
 
     @field_validator("of_provider")

@@ -45,7 +45,9 @@ class Event(BaseModel):
     time: float = Field(default_factory=time.time, description="Unix time in seconds.")
     provider: str | None = None
     flag_kind: FlagKind | None = None
-    group: str | None = Field(None, description="Experiment group or gate value of an exposure.")
+    group: str | None = Field(
+        default=None, description="Experiment group or gate value of an exposure."
+    )
     rule_id: str | None = None
 
     @field_serializer("user")

@@ -23,19 +23,25 @@ class EventSettings(BaseModel):
             "'module:function' for a callable taking one Event, or the callable itself."
         ),
     )
-    jsonl_path: Path = Field(Path("flagport-events.jsonl"), description="File of the jsonl sink.")
-    logging_logger: str = Field("flagport.events", description="Logger of the logging sink.")
-    logging_level: str = Field("INFO", description="Level of the logging sink's records.")
-    max_queue: int = Field(
-        100_000, ge=1, description="Events held per sink; beyond it new events are dropped."
+    jsonl_path: Path = Field(
+        default=Path("flagport-events.jsonl"), description="File of the jsonl sink."
     )
-    batch_size: int = Field(1000, ge=1, description="Events delivered to a sink at a time.")
+    logging_logger: str = Field(
+        default="flagport.events", description="Logger of the logging sink."
+    )
+    logging_level: str = Field(default="INFO", description="Level of the logging sink's records.")
+    max_queue: int = Field(
+        default=100_000, ge=1, description="Events held per sink; beyond it new events are dropped."
+    )
+    batch_size: int = Field(default=1000, ge=1, description="Events delivered to a sink at a time.")
     flush_interval: float = Field(
-        1.0, gt=0, description="Seconds between deliveries when the batch does not fill."
+        default=1.0, gt=0, description="Seconds between deliveries when the batch does not fill."
     )
     exposure_window: float = Field(
-        3600.0, ge=0, description="Seconds a repeated (unit, flag, group) exposure is suppressed."
+        default=3600.0,
+        ge=0,
+        description="Seconds a repeated (unit, flag, group) exposure is suppressed.",
     )
     exposure_max_keys: int = Field(
-        100_000, ge=1, description="Exposures remembered for de-duplication (LRU)."
+        default=100_000, ge=1, description="Exposures remembered for de-duplication (LRU)."
     )

@@ -68,7 +68,7 @@ class GateRuleDef(_Def):
     """One rule of a gate. The first rule whose `when` holds decides the gate."""
 
     id: str | None = Field(
-        None,
+        default=None,
         min_length=1,
         description=(
             "Rule id reported in results and exposures; also the default salt. "
@@ -76,35 +76,37 @@ class GateRuleDef(_Def):
         ),
     )
     when: Condition | None = Field(
-        None, description="Who the rule applies to; omitted means everyone."
+        default=None, description="Who the rule applies to; omitted means everyone."
     )
     pass_percentage: Percentage = Field(
-        100,
+        default=100,
         description=(
             "Percent of the matched units for whom the gate passes (0-100). Units that "
             "match `when` but fall outside it get False; later rules are not tried."
         ),
     )
     salt: str | None = Field(
-        None, min_length=1, description="Hash salt for pass_percentage; defaults to the id."
+        default=None, min_length=1, description="Hash salt for pass_percentage; defaults to the id."
     )
 
 
 class GateDef(_Def):
     """A feature gate: a boolean decided by ordered rules."""
 
-    description: str | None = Field(None, description="Free text for people; not used.")
-    enabled: bool = Field(True, description="False serves False to everyone (reason DISABLED).")
+    description: str | None = Field(default=None, description="Free text for people; not used.")
+    enabled: bool = Field(
+        default=True, description="False serves False to everyone (reason DISABLED)."
+    )
     unit: str = Field(
-        "user_id",
+        default="user_id",
         min_length=1,
         description="The id percentages hash: user_id or a custom_ids key such as company_id.",
     )
     salt: str | None = Field(
-        None, min_length=1, description="Gate-level hash salt; defaults to the gate name."
+        default=None, min_length=1, description="Gate-level hash salt; defaults to the gate name."
     )
     hash: HashMode | None = Field(
-        None, description="Bucketing algorithm for this gate; defaults to the file's."
+        default=None, description="Bucketing algorithm for this gate; defaults to the file's."
     )
     overrides: UnitIds = Field(
         default_factory=dict,
@@ -136,37 +138,43 @@ class NamespaceDef(_Def):
 class ExperimentDef(_Def):
     """An experiment: units split into groups by weight."""
 
-    description: str | None = Field(None, description="Free text for people; not used.")
+    description: str | None = Field(default=None, description="Free text for people; not used.")
     unit: str = Field(
-        "user_id",
+        default="user_id",
         min_length=1,
         description="The bucketing unit: user_id or a custom_ids key such as company_id.",
     )
     salt: str | None = Field(
-        None, min_length=1, description="Hash salt; defaults to the experiment name."
+        default=None, min_length=1, description="Hash salt; defaults to the experiment name."
     )
     hash: HashMode | None = Field(
-        None, description="Bucketing algorithm for this experiment; defaults to the file's."
+        default=None, description="Bucketing algorithm for this experiment; defaults to the file's."
     )
     status: Literal["running", "stopped", "launched"] = Field(
-        "running",
+        default="running",
         description=(
             "running assigns units; stopped serves the default to everyone (DISABLED); "
             "launched serves the winner's value to everyone (STATIC)."
         ),
     )
-    winner: str | None = Field(None, description="The launched group's name (status launched).")
-    allocation: Percentage = Field(100, description="Percent of eligible units in the experiment.")
-    when: Condition | None = Field(
-        None, description="Who is eligible; omitted means everyone with a unit id."
+    winner: str | None = Field(
+        default=None, description="The launched group's name (status launched)."
     )
-    namespace: NamespaceDef | None = Field(None, description="Mutual exclusion with others.")
+    allocation: Percentage = Field(
+        default=100, description="Percent of eligible units in the experiment."
+    )
+    when: Condition | None = Field(
+        default=None, description="Who is eligible; omitted means everyone with a unit id."
+    )
+    namespace: NamespaceDef | None = Field(
+        default=None, description="Mutual exclusion with others."
+    )
     groups: list[GroupDef] = Field(min_length=1, description="The groups, weights summing to 100.")
     overrides: Annotated[dict[str, str], BeforeValidator(_string_keys)] = Field(
         default_factory=dict, description="Unit id -> group name, decided before bucketing."
     )
     default: Value | None = Field(
-        None,
+        default=None,
         description=("Value for units not in the experiment; omitted means the caller's default."),
     )
 
@@ -175,27 +183,29 @@ class ConfigRuleDef(_Def):
     """One rule of a dynamic config; the first matching rule's value is served."""
 
     id: str | None = Field(
-        None, min_length=1, description="Rule id; defaults to rule_<index> (0-based)."
+        default=None, min_length=1, description="Rule id; defaults to rule_<index> (0-based)."
     )
-    when: Condition | None = Field(None, description="Who the rule applies to.")
+    when: Condition | None = Field(default=None, description="Who the rule applies to.")
     pass_percentage: Percentage = Field(
-        100,
+        default=100,
         description=(
             "Percent of the matched units served this value; the others get the default "
             "(later rules are not tried)."
         ),
     )
-    salt: str | None = Field(None, min_length=1, description="Hash salt; defaults to the id.")
+    salt: str | None = Field(
+        default=None, min_length=1, description="Hash salt; defaults to the id."
+    )
     value: Value = Field(description="The JSON object served when the rule decides.")
 
 
 class ConfigDef(_Def):
     """A dynamic config: a JSON object chosen by ordered rules."""
 
-    description: str | None = Field(None, description="Free text for people; not used.")
-    unit: str = Field("user_id", min_length=1, description="The id percentages hash.")
-    salt: str | None = Field(None, min_length=1, description="Defaults to the config name.")
-    hash: HashMode | None = Field(None, description="Defaults to the file's.")
+    description: str | None = Field(default=None, description="Free text for people; not used.")
+    unit: str = Field(default="user_id", min_length=1, description="The id percentages hash.")
+    salt: str | None = Field(default=None, min_length=1, description="Defaults to the config name.")
+    hash: HashMode | None = Field(default=None, description="Defaults to the file's.")
     default: Value = Field(default_factory=dict, description="Served when no rule matches.")
     rules: list[ConfigRuleDef] = Field(
         default_factory=list, description="Ordered rules; the first matching rule decides."
@@ -213,11 +223,11 @@ class FlagsFile(_Def):
     )
 
     schema_: str | None = Field(
-        None, alias="$schema", description="Optional JSON Schema reference, for editors."
+        default=None, alias="$schema", description="Optional JSON Schema reference, for editors."
     )
-    version: Literal[1] = Field(1, description="Format version.")
+    version: Literal[1] = Field(default=1, description="Format version.")
     hash: HashMode | None = Field(
-        None,
+        default=None,
         description=(
             "Default bucketing algorithm: statsig (default), growthbook (hash v2), "
             "growthbook_v1 or featbit, so units keep their buckets when moved from a vendor."

@@ -41,20 +41,22 @@ _KINDS = {"gates": "gate", "experiments": "experiment", "configs": "config"}
 class LocalOptions(ProviderOptions):
     """Options of the ``local`` provider."""
 
-    path: str | None = Field(None, description="The flags file (.yaml, .yml, .json or .toml).")
+    path: str | None = Field(
+        default=None, description="The flags file (.yaml, .yml, .json or .toml)."
+    )
     flags: dict[str, Any] | None = Field(
-        None,
+        default=None,
         description=(
             "Inline definitions in the flags file format; with path, their entries "
             "replace the file's entries of the same name."
         ),
     )
     hash: HashMode = Field(
-        "statsig", description="Bucketing algorithm for files that do not name one."
+        default="statsig", description="Bucketing algorithm for files that do not name one."
     )
-    watch: bool = Field(True, description="Reload the file when it changes.")
+    watch: bool = Field(default=True, description="Reload the file when it changes.")
     reload_interval: float = Field(
-        0.5,
+        default=0.5,
         gt=0,
         le=60,
         description="Seconds between file checks when file-system events are missed.",

@@ -51,7 +51,9 @@ def _check_ramp(value: dict[str, float]) -> dict[str, float]:
 class _Control(BaseModel):
     """The settings that may change while the provider runs."""
 
-    stage: Stage = Field(Stage.FROM, description="The stage of every flag not listed in 'stages'.")
+    stage: Stage = Field(
+        default=Stage.FROM, description="The stage of every flag not listed in 'stages'."
+    )
     stages: dict[str, Stage] = Field(
         default_factory=dict, description="Stage per flag name, overriding 'stage'."
     )
@@ -64,7 +66,7 @@ class _Control(BaseModel):
         ),
     )
     sample_rate: float = Field(
-        1.0,
+        default=1.0,
         ge=0.0,
         le=1.0,
         description=(
@@ -91,7 +93,7 @@ class ControlFile(BaseModel):
     stage: Stage | None = None
     stages: dict[str, Stage] | None = None
     ramp: dict[str, float] | None = None
-    sample_rate: float | None = Field(None, ge=0.0, le=1.0)
+    sample_rate: float | None = Field(default=None, ge=0.0, le=1.0)
 
     @field_validator("ramp")
     @classmethod
@@ -121,7 +123,7 @@ class MigrationOptions(_Control, ProviderOptions):
         ),
     )
     secondary_timeout_ms: float = Field(
-        20.0,
+        default=20.0,
         gt=0,
         description=(
             "How long a run of secondary (compared, not served) evaluations on a "
@@ -130,7 +132,7 @@ class MigrationOptions(_Control, ProviderOptions):
         ),
     )
     secondary_mode: Literal["auto", "offload", "inline"] = Field(
-        "auto",
+        default="auto",
         description=(
             "'auto' evaluates the secondary on a worker thread until it has proven "
             "fast, then on the callers' threads in batches of 'batch_size' (the "
@@ -140,56 +142,59 @@ class MigrationOptions(_Control, ProviderOptions):
         ),
     )
     batch_size: int = Field(
-        128,
+        default=128,
         ge=1,
         le=4096,
         description="In 'auto' mode, how many comparisons a caller's thread evaluates in one run.",
     )
     sample_period_s: float = Field(
-        1.0,
+        default=1.0,
         gt=0,
         le=3600,
         description="With a sample_rate below 1, the period in which one comparison window opens.",
     )
     secondary_cooldown_s: float = Field(
-        30.0, ge=0, description="In 'auto' mode, how long a slow secondary stays offloaded."
+        default=30.0, ge=0, description="In 'auto' mode, how long a slow secondary stays offloaded."
     )
     offload_queue: int = Field(
-        1024,
+        default=1024,
         ge=1,
         description="Comparisons waiting to be evaluated (per kind and side); beyond it "
         "they are skipped and counted as dropped.",
     )
     mismatch_log: str | None = Field(
-        None, description="Path of a JSON-lines log of mismatches (units hashed)."
+        default=None, description="Path of a JSON-lines log of mismatches (units hashed)."
     )
     mismatch_log_max_bytes: int = Field(
-        10_000_000,
+        default=10_000_000,
         ge=10_000,
         description="Size bound of the log and its one rotated copy together.",
     )
     summary_interval_s: float = Field(
-        60.0,
+        default=60.0,
         gt=0,
         description="How often the evidence so far is added to the mismatch log (and at "
         "flush and shutdown).",
     )
     hash_salt: SecretStr = Field(
-        SecretStr("flagport-migration"),
+        default=SecretStr("flagport-migration"),
         description="Secret mixed into unit hashes in the log and the mismatch hook.",
     )
     ramp_unit: str = Field(
-        "user_id", description="The unit ramps are decided by: 'user_id' or a custom_ids key."
+        default="user_id",
+        description="The unit ramps are decided by: 'user_id' or a custom_ids key.",
     )
     control_file: str | None = Field(
-        None,
+        default=None,
         description=(
             "A TOML, JSON or YAML file with stage/stages/ramp/sample_rate, re-read when it "
             "changes, so stages move without a restart."
         ),
     )
     control_poll_s: float = Field(
-        1.0, ge=0, description="How often the control file is checked (0: only on reload())."
+        default=1.0,
+        ge=0,
+        description="How often the control file is checked (0: only on reload()).",
     )
 
     @field_validator("from_", mode="before")

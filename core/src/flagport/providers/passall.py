@@ -29,9 +29,11 @@ __all__ = ["PassAllOptions", "PassAllProvider"]
 class PassAllOptions(ProviderOptions):
     """Options of the ``passall`` provider."""
 
-    gate_value: bool = Field(True, description="The value every gate returns.")
+    gate_value: bool = Field(default=True, description="The value every gate returns.")
     max_events: int = Field(
-        100_000, ge=0, description="Events kept in memory; the oldest are dropped beyond it."
+        default=100_000,
+        ge=0,
+        description="Events kept in memory; the oldest are dropped beyond it.",
     )
 
 

@@ -30,49 +30,54 @@ class FeatBitOptions(ProviderOptions):
     """How to reach FeatBit (or run without it) and how to batch events."""
 
     env_secret: SecretStr | None = Field(
-        None,
+        default=None,
         description="The environment's server-side secret. Required unless offline.",
     )
     streaming_url: str | None = Field(
-        None,
+        default=None,
         description="The evaluation server's websocket base URL (ws:// or wss://); "
         "the SDK appends /streaming. Required unless offline.",
     )
     event_url: str | None = Field(
-        None,
+        default=None,
         description="The evaluation server's HTTP base URL (http:// or https://) that "
         "receives insight events at /api/public/insight/track. Required unless offline.",
     )
     start_wait: float = Field(
-        5.0,
+        default=5.0,
         ge=0,
         description="Seconds start() waits for the first data-sync; after that the "
         "provider serves defaults (PROVIDER_NOT_READY) and keeps connecting.",
     )
-    offline: bool = Field(False, description="Make no network connection; answer from `bootstrap`.")
+    offline: bool = Field(
+        default=False, description="Make no network connection; answer from `bootstrap`."
+    )
     bootstrap: Path | dict[str, Any] | None = Field(
-        None,
+        default=None,
         description="Definitions for offline mode: a JSON file path, or the data-sync "
         'message itself ({"messageType": "data-sync", "data": {"eventType": "full", '
         '"featureFlags": [...], "segments": [...]}}).',
     )
     events_flush_interval: float = Field(
-        1.0, gt=0, le=3.0, description="Seconds between insight batches (the SDK caps it at 3)."
+        default=1.0,
+        gt=0,
+        le=3.0,
+        description="Seconds between insight batches (the SDK caps it at 3).",
     )
     events_max_in_queue: int = Field(
-        10_000, gt=0, description="Events queued before the SDK starts dropping them."
+        default=10_000, gt=0, description="Events queued before the SDK starts dropping them."
     )
     streaming_first_retry_delay: float = Field(
-        1.0,
+        default=1.0,
         gt=0,
         le=60.0,
         description="Seconds before the first reconnection attempt (then exponential backoff).",
     )
     connect_timeout: float = Field(
-        5.0, gt=0, le=10.0, description="Websocket connection timeout in seconds."
+        default=5.0, gt=0, le=10.0, description="Websocket connection timeout in seconds."
     )
     quiet_sdk_logs: bool = Field(
-        True,
+        default=True,
         description="Raise the `fbclient` logger to WARNING when it has no level of its "
         "own: the SDK logs every single evaluation at INFO.",
     )

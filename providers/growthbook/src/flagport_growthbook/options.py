@@ -29,57 +29,62 @@ class GrowthBookOptions(ProviderOptions):
     """How the ``growthbook`` provider reaches GrowthBook (or runs without it)."""
 
     client_key: SecretStr | None = Field(
-        None,
+        default=None,
         description="SDK connection key (sdk-...). Required unless offline or bootstrapped.",
     )
     api_host: str = Field(
-        "https://cdn.growthbook.io",
+        default="https://cdn.growthbook.io",
         description="Where features are fetched: GET <api_host>/api/features/<client_key>.",
     )
     decryption_key: SecretStr | None = Field(
-        None, description="Key of an SDK connection with encrypted features or saved groups."
+        default=None,
+        description="Key of an SDK connection with encrypted features or saved groups.",
     )
     streaming: bool = Field(
-        False, description="Receive changes over server-sent events (<api_host>/sub/<key>)."
+        default=False, description="Receive changes over server-sent events (<api_host>/sub/<key>)."
     )
     ingestor_host: str | None = Field(
-        None,
+        default=None,
         description=(
             "Where events go: POST <ingestor_host>/track?client_key=<key>. "
             "Unset: events reach flagport's own sinks only."
         ),
     )
     offline: bool = Field(
-        False, description="Never touch the network; definitions come from bootstrap only."
+        default=False, description="Never touch the network; definitions come from bootstrap only."
     )
     bootstrap: str | Path | dict[str, Any] | None = Field(
-        None,
+        default=None,
         description=(
             "GrowthBook SDK payload ({'features': {...}, 'savedGroups': {...}}), or a path "
             "to a JSON file holding one, served until (or instead of) the network."
         ),
     )
     init_timeout: float = Field(
-        5.0, ge=0, description="Seconds start() waits for the first definitions."
+        default=5.0, ge=0, description="Seconds start() waits for the first definitions."
     )
     refresh_interval: float = Field(
-        60.0, ge=0, description="Seconds between polls of the features endpoint; 0 disables."
+        default=60.0,
+        ge=0,
+        description="Seconds between polls of the features endpoint; 0 disables.",
     )
     retry_interval: float = Field(
-        1.0, gt=0, description="Seconds between fetch attempts while no definitions loaded."
+        default=1.0, gt=0, description="Seconds between fetch attempts while no definitions loaded."
     )
     http_timeout: float = Field(
-        10.0, gt=0, description="Connect and read timeout of each HTTP request, in seconds."
+        default=10.0, gt=0, description="Connect and read timeout of each HTTP request, in seconds."
     )
     streaming_reconnect_delay: int = Field(
-        5, ge=1, description="Seconds the SSE client waits before reconnecting."
+        default=5, ge=1, description="Seconds the SSE client waits before reconnecting."
     )
-    events_batch_size: int = Field(100, ge=1, description="Events per POST to the ingestor.")
+    events_batch_size: int = Field(
+        default=100, ge=1, description="Events per POST to the ingestor."
+    )
     events_flush_interval: float = Field(
-        1.0, gt=0, description="Longest time an event waits before it is sent, in seconds."
+        default=1.0, gt=0, description="Longest time an event waits before it is sent, in seconds."
     )
     events_max_queue: int = Field(
-        10_000, ge=1, description="Events held in memory; beyond it new ones are dropped."
+        default=10_000, ge=1, description="Events held in memory; beyond it new ones are dropped."
     )
 
     @property

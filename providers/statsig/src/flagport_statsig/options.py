@@ -25,59 +25,59 @@ class StatsigProviderOptions(ProviderOptions):
     """Options of :class:`~flagport_statsig.StatsigProvider`."""
 
     server_secret: SecretStr | None = Field(
-        None,
+        default=None,
         description="The server secret key (secret-...). Required unless offline=true.",
     )
     environment: str | None = Field(
-        None,
+        default=None,
         description="Statsig environment tier (development, staging, production); "
         "rules that target an environment see it.",
     )
     specs_url: str | None = Field(
-        None,
+        default=None,
         description="Base URL the definitions (config specs) are downloaded from; "
         "the SDK appends /<server_secret>.json. Default: Statsig's CDN.",
     )
     log_event_url: str | None = Field(
-        None, description="URL events are POSTed to. Default: Statsig's event API."
+        default=None, description="URL events are POSTed to. Default: Statsig's event API."
     )
     init_timeout_ms: int = Field(
-        3000,
+        default=3000,
         ge=0,
         description="How long start() waits for the first definitions before serving "
         "defaults with PROVIDER_NOT_READY (the SDK keeps trying in the background).",
     )
     specs_sync_interval_ms: int = Field(
-        10_000,
+        default=10_000,
         ge=MIN_SYNC_INTERVAL_MS,
         description="How often changed definitions are polled for (at least 1000 ms).",
     )
     event_flush_interval_ms: int | None = Field(
-        None, ge=1, description="How often queued events are sent (SDK default when unset)."
+        default=None, ge=1, description="How often queued events are sent (SDK default when unset)."
     )
     event_queue_size: int | None = Field(
-        None, ge=1, description="Events buffered before a flush is forced (SDK default)."
+        default=None, ge=1, description="Events buffered before a flush is forced (SDK default)."
     )
     offline: bool = Field(
-        False,
+        default=False,
         description="Never touch the network: definitions come from bootstrap, "
         "events are discarded by the SDK.",
     )
     bootstrap: Path | dict[str, Any] | None = Field(
-        None,
+        default=None,
         description="Definitions in Statsig's config-specs JSON (download_config_specs), "
         "as a file path or a dict. Required when offline; online it serves until the "
         "first download succeeds.",
     )
     disable_country_lookup: bool = Field(
-        True,
+        default=True,
         description="Do not derive the country from the IP address (loads a database "
         "at start); set User.country instead.",
     )
     log_level: Literal["none", "error", "warn", "info", "debug"] = Field(
-        "error", description="The SDK's own console log level."
+        default="error", description="The SDK's own console log level."
     )
-    service_name: str | None = Field(None, description="Service name reported to Statsig.")
+    service_name: str | None = Field(default=None, description="Service name reported to Statsig.")
 
     @field_validator("bootstrap")
     @classmethod
