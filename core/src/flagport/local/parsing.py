@@ -193,7 +193,7 @@ def parse_file(path: str | Path) -> Parsed:
     if not text.strip():
         raise ConfigurationError(
             f"{file}: the flags file is empty; define at least one of gates, experiments "
-            "or configs (see examples/flags.yaml)"
+            "or configs (`flagport schema` prints the format)"
         )
     data, repeated = parse_text(text, fmt, str(file))
     return Parsed(data, text, fmt, repeated)
