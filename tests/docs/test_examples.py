@@ -1,46 +1,160 @@
-"""Execute the Python examples of the core documentation pages, so they stay true."""
+"""Every example in the documentation, the READMEs and the examples' READMEs runs as written.
+
+Each page's Python blocks run in order in one namespace (a reader's session), in a
+fresh directory holding the example flags file as ``flags.yaml`` and
+``examples/flags.yaml``. Its shell commands ``flagport …`` / ``uv run flagport …``
+(and, on pages that drive the example scripts, ``python script.py …``) run there too.
+A block that is not meant to run is preceded by ``<!-- not run: the reason -->``.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import runpy
+import shlex
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-PAGES = ["index.md", "events.md", "plugins.md"]
-BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+from flagport.cli import cli
+from flagport_featbit.testing import data_sync, scenario_flags
+
+ROOT = Path(__file__).resolve().parents[2]
+FLAGS = ROOT / "examples" / "flags.yaml"
+MIGRATION = ROOT / "examples" / "migration"
+PAGES = sorted(
+    str(p.relative_to(ROOT))
+    for pattern in ["README.md", "*/README.md", "*/*/README.md", "docs/**/*.md"]
+    for p in ROOT.glob(pattern)
+    if ".venv" not in p.parts and "benchmarks" not in p.parts
+)
+# Pages whose commands are one whole run, tested as such by their own test module.
+COVERED_ELSEWHERE = {
+    "examples/migration/README.md": "tests/docs/test_migration_example.py",
+}
+# Pages whose Python blocks are sketches for frameworks flagport does not depend on.
+PYTHON_ELSEWHERE = {
+    "docs/pytest.md": "Django/Flask/FastAPI sketches; the plugin: tests/pytest_flagport",
+    "docs/web.md": "Flask/Starlette sketches; its WSGI example: tests/core/test_middleware.py",
+}
+# Pages working in examples/migration, whose data make_data.py writes first.
+IN_MIGRATION_EXAMPLE = {"docs/migration.md"}
+NOT_RUN = "<!-- not run:"
+FENCE = re.compile(r"^```(?P<lang>[\w-]*)\n(?P<body>.*?)^```", re.DOTALL | re.MULTILINE)
+COMMAND = re.compile(r"^(?:\$ )?(?:uv run )?(?P<cmd>(?:flagport|python) .*)$")
 
 
-def blocks() -> list[tuple[str, int, str]]:
-    found = []
-    for page in PAGES:
-        text = (DOCS / page).read_text()
-        for match in BLOCK.finditer(text):
-            code = match.group(1)
-            if "make_provider(self):\n        ..." in code:
-                continue  # a template to fill in, not a runnable example
-            line = text.count("\n", 0, match.start()) + 2
-            found.append((page, line, code))
-    return found
+@dataclass
+class Page:
+    path: str
+    python: list[tuple[int, str]] = field(default_factory=list)
+    commands: list[tuple[int, str]] = field(default_factory=list)
+    not_run: list[str] = field(default_factory=list)
 
 
-def test_readme_example_runs_from_the_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    root = DOCS.parent
-    text = (root / "README.md").read_text()
-    (code,) = BLOCK.findall(text)
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("FLAGPORT_PROVIDER", raising=False)
+def read(path: str) -> Page:
+    text = (ROOT / path).read_text()
+    page = Page(path)
+    for match in FENCE.finditer(text):
+        line = text.count("\n", 0, match.start()) + 2
+        before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
+        if before.startswith(NOT_RUN):
+            page.not_run.append(f"{path}:{line}")
+            continue
+        lang, body = match.group("lang"), match.group("body")
+        if lang == "python":
+            page.python.append((line, body))
+        elif lang in {"", "bash", "console", "text", "shell"}:
+            page.commands.extend(
+                (line + i, cmd) for i, cmd in enumerate(shell_commands(body), start=0)
+            )
+    return page
+
+
+def shell_commands(body: str) -> Iterator[str]:
+    joined = re.sub(r"\\\n\s*", "", body)
+    for raw in joined.splitlines():
+        found = COMMAND.match(raw.split("  #", 1)[0].strip())
+        if found:
+            yield found.group("cmd")
+
+
+ALL = [read(p) for p in PAGES]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "examples").mkdir()
+    shutil.copy(FLAGS, tmp_path / "examples" / "flags.yaml")
+    shutil.copy(FLAGS, tmp_path / "flags.yaml")
+    featbit = data_sync(scenario_flags())
+    (tmp_path / "featbit-flags.json").write_text(json.dumps(featbit))
+    monkeypatch.chdir(tmp_path)
+    for key in [k for k in os.environ if k.startswith("FLAGPORT_")]:
+        monkeypatch.delenv(key)
+    return tmp_path
+
+
+def run_python_script(argv: list[str]) -> None:
+    saved = sys.argv
+    sys.argv = argv
+    try:
+        runpy.run_path(argv[0], run_name="__main__")
+    finally:
+        sys.argv = saved
+
+
+def test_the_pages_are_found() -> None:
+    assert {"README.md", "core/README.md", "docs/index.md", "docs/migration.md"} <= set(PAGES)
+    assert "providers/statsig/README.md" in PAGES
+
+
+def test_few_blocks_are_not_run() -> None:
+    not_run = [where for page in ALL for where in page.not_run]
+    assert len(not_run) <= 8, not_run
+
+
+@pytest.mark.parametrize(
+    "page", [p for p in ALL if p.python and p.path not in PYTHON_ELSEWHERE], ids=lambda p: p.path
+)
+def test_python_examples_run(page: Page, workdir: Path) -> None:
+    namespace: dict[str, object] = {"__name__": "docs_example"}
+    for line, code in page.python:
+        exec(compile(code, f"{page.path}:{line}", "exec"), namespace)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [p for p in ALL if p.commands and p.path not in COVERED_ELSEWHERE],
+    ids=lambda p: p.path,
+)
+def test_shell_commands_run(page: Page, workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if page.path in IN_MIGRATION_EXAMPLE:
+        for path in MIGRATION.iterdir():
+            shutil.copy(path, workdir)
+        run_python_script(["make_data.py", "--users", "300"])
+    for line, command in page.commands:
+        argv = shlex.split(command)
+        if argv[0] == "python":
+            assert page.path in IN_MIGRATION_EXAMPLE, f"{page.path}:{line}: {command}"
+            run_python_script(argv[1:])
+            continue
+        result = CliRunner().invoke(cli, argv[1:], catch_exceptions=False)
+        assert result.exit_code == 0, f"{page.path}:{line}: {command}\n{result.output}"
+    capsys.readouterr()
+
+
+def test_the_readme_example_answers_as_it_says(workdir: Path) -> None:
+    (page,) = [p for p in ALL if p.path == "README.md"]
     namespace: dict[str, object] = {"__name__": "readme"}
-    exec(compile(code, "README.md", "exec"), namespace)
+    for line, code in page.python:
+        exec(compile(code, f"README.md:{line}", "exec"), namespace)
     assert namespace["color"] in {"gray", "blue", "green"}
     assert namespace["discount"] == 0.1  # the example user is on the pro plan
-
-
-@pytest.mark.parametrize(("page", "line", "code"), blocks(), ids=lambda v: str(v)[:20])
-def test_example_runs(
-    page: str, line: int, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FLAGPORT_PROVIDER", raising=False)
-    exec(compile(code, f"docs/{page}:{line}", "exec"), {"__name__": f"docs_{page}"})
