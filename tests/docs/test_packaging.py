@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -85,3 +86,10 @@ def test_an_empty_flags_file_points_at_what_is_installed(tmp_path: Path) -> None
         Flagport(provider="local", path=str(tmp_path / "flags.yaml"), watch=False).provider.start()
     assert "examples/" not in str(error.value)  # not shipped in any distribution
     assert "flagport schema" in str(error.value)
+
+
+def test_ci_installs_from_the_wheels_and_tries_the_lowest_versions() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "python3 scripts/check_fresh_install.py" in ci
+    assert "scripts/check_lowest_bounds.sh" in ci
+    assert os.access(ROOT / "scripts" / "check_lowest_bounds.sh", os.X_OK)

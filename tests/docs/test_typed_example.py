@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "examples" / "typed_app"
 SOURCES = [ROOT / "core" / "src", *ROOT.glob("providers/*/src"), *ROOT.glob("contrib/*/src")]
 
 
+@pytest.mark.timeout(600)  # a cold mypy run over pydantic, on a busy machine
 def test_the_typed_app_passes_mypy_strict_without_the_pydantic_plugin(tmp_path: Path) -> None:
     assert "plugins" not in (APP / "mypy.ini").read_text()
     result = subprocess.run(
