@@ -18,6 +18,8 @@ def test_python_m_flagport_runs_the_cli() -> None:
 
 
 def test_importing_flagport_does_not_import_the_cli() -> None:
-    done = _python("-c", "import sys, flagport; print(sorted({'click', 'rich'} & set(sys.modules)))")
+    done = _python(
+        "-c", "import sys, flagport; print(sorted({'click', 'rich'} & set(sys.modules)))"
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
