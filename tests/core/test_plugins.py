@@ -118,7 +118,7 @@ def test_a_broken_plugin_leaves_every_other_provider_working(
     assert "every other provider works" in warnings[0]
     assert [b.plugin for b in plugins.broken_plugins()] == ["broken"]
     # A provider name no plugin offers mentions the broken plugin that may have.
-    with pytest.raises(ConfigurationError, match="unknown provider 'nope'.*fp-test-broken"):
+    with pytest.raises(ConfigurationError, match=r"unknown provider 'nope'.*fp-test-broken"):
         Flagport(provider="nope")
 
 

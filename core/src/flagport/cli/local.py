@@ -147,7 +147,11 @@ def explain_command(
     file: str, kind: str, name: str, user_json: str, hash_mode: str, as_json: bool
 ) -> None:
     """Show how a flag is evaluated for a user: each rule, each sub-condition's
-    outcome, the bucket against its threshold, and the final reason."""
+    outcome, the bucket against its threshold, and the final reason.
+
+    \b
+    flagport explain examples/flags.yaml gate new_checkout --user '{"country": "US"}'
+    """
     user = parse_user(user_json)
     snapshot = _load(file, hash_mode)
     if snapshot is None:
