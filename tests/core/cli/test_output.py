@@ -121,3 +121,15 @@ def test_eval_json_is_valid_json_for_non_finite_vendor_values(tmp_path: Path) ->
 
     value = json.loads(result.stdout, parse_constant=refuse)["value"]
     assert value == {"max": "Infinity", "min": "-Infinity", "ratio": "NaN", "n": 1.5}
+
+
+def test_counts_and_messages_are_grammatical(tmp_path: Path) -> None:
+    one = tmp_path / "one.yaml"
+    one.write_text("gates:\n  g: {}\nexperiments: {}\nconfigs:\n  c: {default: {}}\n")
+    assert run("validate", str(one)).stdout == f"ok {one}: 1 gate, 0 experiments, 1 config\n"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("gates: [a, b]\n")
+    result = run("validate", str(bad))
+    assert result.exit_code == 1
+    assert "1 problem in" in result.stderr
+    assert "gates: must map each name to its definition, not list" in result.stderr
