@@ -21,7 +21,9 @@ def fresh_plugin_manager() -> Iterator[None]:
 def make_distribution(root: Path, dist: str, module: str, source: str, ep_name: str) -> None:
     """Write an installed distribution (dist-info + module) that importlib.metadata finds."""
     (root / f"{module}.py").write_text(source)
-    info = root / f"{dist}-1.0.dist-info"
+    # Installers write the name with underscores: importlib.metadata reads the name up
+    # to the first "-" of the folder to tell distributions apart.
+    info = root / f"{dist.replace('-', '_')}-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text(f"[flagport]\n{ep_name} = {module}\n")
@@ -70,20 +72,76 @@ def test_entry_point_plugin_is_loaded_with_its_distribution(
     assert (info.distribution, info.version, info.plugin) == ("fp-test-echo", "1.0", "echo")
 
 
+BROKEN_PLUGIN = "import does_not_exist\n"
+
+
 def test_plugin_import_failure_names_plugin_and_distribution(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    make_distribution(site, "fp-test-broken", "fp_test_broken", "import does_not_exist\n", "broken")
+    make_distribution(site, "fp-test-broken", "fp_test_broken", BROKEN_PLUGIN, "broken")
     monkeypatch.setenv("FLAGPORT_PLUGINS", "broken")
     with pytest.raises(PluginError) as info:
-        plugins.get_plugin_manager()
+        Flagport(provider="broken")
     message = str(info.value)
+    assert "provider 'broken' is unavailable" in message
     assert "'broken'" in message
-    assert "'fp-test-broken'" in message
-    assert "Installed providers that did load:" in message
+    assert "'fp-test-broken' 1.0" in message
+    assert "Installed providers that work:" in message
     assert "passall" in message
     assert "does_not_exist" in message
     assert isinstance(info.value.__cause__, ImportError)
+
+
+def test_a_broken_plugin_leaves_every_other_provider_working(
+    site: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A real installed distribution whose entry point fails to import, next to a
+    # working one: only the broken plugin's providers are lost.
+    make_distribution(site, "fp-test-broken", "fp_test_broken", BROKEN_PLUGIN, "broken")
+    source = (
+        "from flagport import hookimpl\n"
+        "from flagport.providers.passall import PassAllProvider\n"
+        "class Echo(PassAllProvider):\n    name = 'echo'\n"
+        "@hookimpl\ndef flagport_register_providers(register):\n    register(Echo)\n"
+    )
+    make_distribution(site, "fp-test-echo", "fp_test_echo", source, "echo")
+    monkeypatch.setenv("FLAGPORT_PLUGINS", "broken,echo")
+    with caplog.at_level("WARNING", logger="flagport.plugins"):
+        with Flagport(provider="passall") as fp:
+            assert fp.check_gate({"user_id": "1"}, "anything") is True
+        with Flagport(provider="echo") as fp:
+            assert fp.check_gate({"user_id": "1"}, "anything") is True
+    warnings = [r.getMessage() for r in caplog.records if r.name == "flagport.plugins"]
+    assert len(warnings) == 1
+    assert "flagport plugin 'broken' from distribution 'fp-test-broken' 1.0" in warnings[0]
+    assert "ModuleNotFoundError" in warnings[0]
+    assert "every other provider works" in warnings[0]
+    assert [b.plugin for b in plugins.broken_plugins()] == ["broken"]
+    # A provider name no plugin offers mentions the broken plugin that may have.
+    with pytest.raises(ConfigurationError, match=r"unknown provider 'nope'.*fp-test-broken"):
+        Flagport(provider="nope")
+
+
+class FailingRegistration:
+    @hookimpl
+    def flagport_register_providers(self, register: Callable[..., None]) -> None:
+        register("flagport.providers.passall:PassAllProvider", name="half")
+        raise RuntimeError("cannot reach the licence server")
+
+
+def test_a_plugin_whose_registration_raises_offers_nothing() -> None:
+    plugin = FailingRegistration()
+    plugins.register_plugin(plugin, name="failing-registration")
+    try:
+        registry = plugins.provider_registry()
+        assert "passall" in registry
+        assert "half" not in registry
+        [broken] = plugins.broken_plugins()
+        assert broken.plugin == "failing-registration"
+        assert isinstance(broken.error, RuntimeError)
+    finally:
+        plugins.unregister_plugin(plugin)
+    assert plugins.broken_plugins() == []
 
 
 def test_disabling_entry_points_skips_broken_plugins(

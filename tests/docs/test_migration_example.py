@@ -71,7 +71,7 @@ def test_the_migration_example_runs_from_compare_to_finish(
     served = run_script("traffic.py", capsys=capsys)
     assert "('new_checkout', 'statsig'): 400" in served  # shadow: Statsig serves everyone
     assert "growthbook" not in served
-    assert "1 run(s)" in flagport("migrate", "report", "mismatches.jsonl")
+    assert "1 run," in flagport("migrate", "report", "mismatches.jsonl")
     flagport(
         "migrate",
         "plan",

@@ -2,14 +2,21 @@
 
 Plugins load once, lazily (never at import). ``FLAGPORT_DISABLE_PLUGINS=1`` skips
 entry points entirely; ``FLAGPORT_PLUGINS=a,b`` loads only the named entry points.
+
+A plugin that fails to load (its import raises, or its ``flagport_register_providers``
+does) makes only its own providers unavailable: it is logged as a warning, and
+choosing a provider it may have offered raises an error naming the plugin, its
+distribution and the original error. Every other provider keeps working.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pluggy
 
@@ -18,7 +25,17 @@ from flagport.errors import ConfigurationError, PluginError
 from flagport.imports import import_object
 from flagport.provider import Provider
 
-__all__ = ["ProviderInfo", "get_plugin_manager", "get_provider_class", "provider_registry", "reset"]
+__all__ = [
+    "BrokenPlugin",
+    "ProviderInfo",
+    "broken_plugins",
+    "get_plugin_manager",
+    "get_provider_class",
+    "provider_registry",
+    "reset",
+]
+
+logger = logging.getLogger("flagport.plugins")
 
 ENTRY_POINT_GROUP = "flagport"
 BUILTIN_PLUGINS = (
@@ -76,6 +93,29 @@ class ProviderInfo:
         return f"<ProviderInfo {self.name!r} from {self.plugin!r} ({self.distribution})>"
 
 
+@dataclass(frozen=True)
+class BrokenPlugin:
+    """A plugin that failed to load; its providers are unavailable.
+
+    :ivar plugin: the entry-point (or run-time registration) name.
+    :ivar distribution: the distribution that installed it.
+    :ivar error: what its import or its provider registration raised.
+    """
+
+    plugin: str
+    distribution: str
+    version: str
+    error: BaseException
+
+    def describe(self) -> str:
+        """One sentence: which plugin, from where, failed how."""
+        version = f" {self.version}" if self.version else ""
+        return (
+            f"flagport plugin {self.plugin!r} from distribution {self.distribution!r}{version} "
+            f"failed to load ({type(self.error).__name__}: {self.error})"
+        )
+
+
 _lock = threading.RLock()
 _pm: pluggy.PluginManager | None = None
 _registry: dict[str, ProviderInfo] | None = None
@@ -83,6 +123,10 @@ _registry: dict[str, ProviderInfo] | None = None
 _sources: dict[str, tuple[str, str]] = {}
 # plugins registered in code; they survive reset() until unregistered
 _runtime: list[tuple[object, str | None]] = []
+# plugins that failed to load, by plugin name: at import (since the manager was
+# built) and in flagport_register_providers (since the registry was built)
+_failed_imports: dict[str, BrokenPlugin] = {}
+_failed_registrations: dict[str, BrokenPlugin] = {}
 
 
 def _version(dist: str) -> str:
@@ -92,48 +136,38 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
+def _mark_broken(into: dict[str, BrokenPlugin], plugin: str, error: BaseException) -> None:
+    dist, version = _sources.get(plugin, ("(registered at run time)", ""))
+    broken = BrokenPlugin(plugin, dist, version, error)
+    into[plugin] = broken
+    logger.warning(
+        "%s; its providers are unavailable, every other provider works. Reinstall or "
+        "upgrade %s, or leave the plugin out with FLAGPORT_PLUGINS (a comma-separated "
+        "list of the plugins to load).",
+        broken.describe(),
+        dist,
+    )
+
+
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
     if os.environ.get("FLAGPORT_DISABLE_PLUGINS", "").lower() in {"1", "true", "yes"}:
         return
     only = {n.strip() for n in os.environ.get("FLAGPORT_PLUGINS", "").split(",") if n.strip()}
-    failures: list[tuple[str, str, Exception]] = []
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if only and ep.name not in only:
             continue
         if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
             continue
         dist = ep.dist.name if ep.dist else "unknown distribution"
+        _sources[ep.name] = (dist, ep.dist.version if ep.dist else "unknown")
         try:
             plugin = ep.load()
         except Exception as exc:
-            failures.append((ep.name, dist, exc))
+            # Only this plugin's providers are lost; raising here would take the
+            # built-in ones and every other vendor's down with it.
+            _mark_broken(_failed_imports, ep.name, exc)
             continue
         pm.register(plugin, name=ep.name)
-        _sources[ep.name] = (dist, ep.dist.version if ep.dist else "unknown")
-    if failures:
-        name, dist, error = failures[0]
-        others = "".join(f"; plugin {n!r} ({d}) too" for n, d, _ in failures[1:])
-        raise PluginError(
-            f"flagport plugin {name!r} from distribution {dist!r} failed to import: "
-            f"{type(error).__name__}: {error}{others}. Installed providers that did load: "
-            f"{', '.join(_offered(pm)) or 'none'}. Reinstall the distribution, or set "
-            f"FLAGPORT_PLUGINS to the plugins you want loaded."
-        ) from error
-
-
-def _offered(pm: pluggy.PluginManager) -> list[str]:
-    """The provider names the registered plugins offer (for error messages)."""
-    names: set[str] = set()
-
-    def note(provider: object, name: str | None = None) -> None:
-        names.add(name or str(getattr(provider, "name", provider)))
-
-    for impl in pm.hook.flagport_register_providers.get_hookimpls():
-        try:
-            impl.function(register=note)
-        except Exception:
-            continue
-    return sorted(names)
 
 
 def _registrar(
@@ -180,6 +214,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
                 module = importlib.import_module(module_name)
                 pm.register(module, name=module_name)
                 _sources[module_name] = ("flagport", _version("flagport"))
+            _failed_imports.clear()
             _load_entry_points(pm)
             for plugin, name in _runtime:
                 pm.register(plugin, name=name)
@@ -201,8 +236,16 @@ def provider_registry() -> dict[str, ProviderInfo]:
             pm = get_plugin_manager()
             registry: dict[str, ProviderInfo] = {}
             clashes: list[str] = []
+            _failed_registrations.clear()
             for impl in pm.hook.flagport_register_providers.get_hookimpls():
-                impl.function(register=_registrar(registry, impl.plugin_name, clashes))
+                before = set(registry)
+                try:
+                    impl.function(register=_registrar(registry, impl.plugin_name, clashes))
+                except Exception as exc:
+                    # Drop what it registered before failing: half a plugin is not offered.
+                    for name in set(registry) - before:
+                        del registry[name]
+                    _mark_broken(_failed_registrations, impl.plugin_name, exc)
             if clashes:
                 raise PluginError(
                     f"{'; '.join(clashes)}. Installed providers: {', '.join(sorted(registry))}. "
@@ -219,16 +262,34 @@ def get_provider_class(name: str) -> type[Provider]:
         the installed providers.
     """
     registry = provider_registry()
-    try:
+    if name in registry:
         return registry[name].provider_class
-    except KeyError:
-        installed = ", ".join(registry) or "none"
-        hint = ""
-        if name in {"statsig", "growthbook", "featbit"}:
-            hint = f" Install it with: pip install 'flagport[{name}]'."
-        raise ConfigurationError(
-            f"unknown provider {name!r}; installed providers: {installed}.{hint}"
-        ) from None
+    installed = ", ".join(registry) or "none"
+    failed = {**_failed_imports, **_failed_registrations}
+    broken = failed.get(name)
+    if broken is not None:
+        # By convention a plugin's entry point is named after its provider.
+        raise PluginError(
+            f"provider {name!r} is unavailable: {broken.describe()}. Installed providers "
+            f"that work: {installed}. Reinstall or upgrade {broken.distribution} "
+            f"(and its dependencies)."
+        ) from broken.error
+    hint = ""
+    if name in {"statsig", "growthbook", "featbit"}:
+        hint = f" Install it with: pip install 'flagport[{name}]'."
+    if failed:
+        hint += (
+            " It may come from a plugin that failed to load: "
+            + "; ".join(b.describe() for b in failed.values())
+            + "."
+        )
+    raise ConfigurationError(f"unknown provider {name!r}; installed providers: {installed}.{hint}")
+
+
+def broken_plugins() -> list[BrokenPlugin]:
+    """The plugins that failed to load (their providers are unavailable)."""
+    provider_registry()
+    return list({**_failed_imports, **_failed_registrations}.values())
 
 
 def register_plugin(plugin: object, name: str | None = None) -> None:

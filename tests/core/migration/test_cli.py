@@ -115,7 +115,7 @@ def test_compare_reports_bad_provider_options(files: dict[str, Path]) -> None:
         cli,
         ["compare", "--from", "table:gatez={}", "--to", "passall", "--users", str(files["users"])],
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # bad input, not a bug (issue 12)
     assert "migration.from.gatez" in result.output
 
 
@@ -187,7 +187,7 @@ def test_plan_reads_stats_and_compare_output(tmp_path: Path, files: dict[str, Pa
     assert plan["pricing"]["ready"] is True
     assert plan["new_checkout"]["ready"] is False
     bad = CliRunner().invoke(cli, ["migrate", "plan", str(write(tmp_path / "x.json", {"a": 1}))])
-    assert bad.exit_code == 2
+    assert bad.exit_code == 1  # bad input, not a bug (issue 12)
     assert "no per-flag evidence" in bad.output
 
 
@@ -262,3 +262,91 @@ def test_compare_renames_groups_through_a_group_map(tmp_path: Path, files: dict[
     assert without["mismatches"] == 300
     mapped = json.loads(run(*args, "--group-map", str(mapping)).output)["flags"]["button_color"]
     assert (mapped["mismatches"], mapped["assessment"]["verdict"]) == (0, Verdict.AGREE)
+
+
+def _compare(files: dict[str, Path], *extra: str, users: Path | None = None) -> Any:
+    return CliRunner().invoke(
+        cli,
+        ["compare", "--from", f"@{files['old']}", "--to", f"@{files['new']}", "--users",
+         str(users or files["users"]), *extra],
+    )  # fmt: skip
+
+
+def test_compare_refuses_an_empty_users_file(tmp_path: Path, files: dict[str, Path]) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    for extra in ((), ("--fail-on-mismatch",)):
+        result = _compare(files, *extra, users=empty)
+        assert result.exit_code == 1
+        assert f"the users file {empty} holds no users, so nothing can be compared" in (
+            result.stderr
+        )
+
+
+def test_fail_on_mismatch_fails_when_no_flag_was_compared(tmp_path: Path) -> None:
+    nothing = write(tmp_path / "nothing.json", {"provider": "table"})
+    users = tmp_path / "users.jsonl"
+    users.write_text('{"user_id": "1"}\n')
+    args = ["compare", "--from", f"@{nothing}", "--to", f"@{nothing}", "--users", str(users)]
+    assert run(*args).exit_code == 0
+    result = CliRunner().invoke(cli, [*args, "--fail-on-mismatch"])
+    assert result.exit_code == 1
+    assert "nothing was compared" in result.stderr
+
+
+def test_report_and_plan_refuse_a_file_that_is_not_a_mismatch_log(tmp_path: Path) -> None:
+    other = tmp_path / "events.jsonl"
+    other.write_text('{"event": "purchase"}\nnot json\n')
+    for command in ("report", "plan"):
+        result = CliRunner().invoke(cli, ["migrate", command, str(other)])
+        assert result.exit_code == 1
+        assert f"{other} is not a mismatch log: no line is a flagport migration record" in (
+            result.stderr
+        )
+        assert "(2 other lines)" in result.stderr
+        assert "mismatch_log" in result.stderr
+
+
+def test_report_refuses_a_since_that_leaves_no_run(tmp_path: Path) -> None:
+    log = tmp_path / "m.jsonl"
+    _run_once(log, {**OLD, "label": "new"})
+    result = CliRunner().invoke(cli, ["migrate", "report", str(log), "--since", "2999-01-01"])
+    assert result.exit_code == 1
+    assert f"the mismatch log {log} holds no run started at or after 2999-01-01" in result.stderr
+
+
+def test_tables_keep_long_and_bracketed_names_off_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    long = "checkout_" + "very_long_segment_" * 6 + "end"
+    gates = {long: ["1"], "beta[eu]": ["1"]}
+    old = write(tmp_path / "old.json", {"provider": "table", "gates": gates})
+    new = write(tmp_path / "new.json", {"provider": "table", "gates": {**gates, "beta[eu]": []}})
+    users = tmp_path / "users.jsonl"
+    users.write_text('{"user_id": "1"}\n{"user_id": "2"}\n')
+    result = run("compare", "--from", f"@{old}", "--to", f"@{new}", "--users", str(users))
+    assert "table → table: 2 users, 2 flags" in result.stdout
+    assert f"│ {long} │" in result.stdout
+    assert "│ beta[eu] " in result.stdout
+    assert "insufficient" in result.stdout  # the verdict column is not cut either
+    assert "…" not in result.stdout
+    assert "  beta[eu] user 1: value True → False" in result.stdout
+
+    log = tmp_path / "m.jsonl"
+    provider = MigrationProvider.from_options(
+        **{"from": json.loads(old.read_text()), "to": json.loads(new.read_text())},
+        stage="shadow",
+        secondary_mode="inline",
+        mismatch_log=str(log),
+    )
+    provider.start()
+    for uid in ("1", "2"):
+        provider.check_gate(User(user_id=uid), "beta[eu]")
+        provider.check_gate(User(user_id=uid), long)
+    provider.shutdown()
+    report = run("migrate", "report", str(log))
+    assert f"{log}: 1 run, 1 mismatch line," in report.stdout
+    assert f"│ {long} │" in report.stdout
+    assert "…" not in report.stdout
+    assert "  beta[eu] value: True → False x1 (1 distinct unit)" in report.stdout

@@ -1,4 +1,4 @@
-"""Helpers shared by the command modules: option parsing, user parsing, output."""
+"""Input parsing shared by the command modules: ``key=value`` options and ``--user`` JSON."""
 
 from __future__ import annotations
 
@@ -7,21 +7,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import click
-from rich.console import Console
 
 from flagport.errors import FlagportError
 from flagport.user import User, as_user
 
-__all__ = ["console", "fail", "parse_options", "parse_user", "print_json"]
-
-console = Console()
-err_console = Console(stderr=True)
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print an error in red on stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
-    raise SystemExit(code)
+__all__ = ["parse_options", "parse_user"]
 
 
 def _option_value(raw: str) -> Any:
@@ -58,8 +48,3 @@ def parse_user(raw: str) -> User:
         return as_user(data)
     except FlagportError as exc:
         raise click.BadParameter(str(exc), param_hint="--user") from None
-
-
-def print_json(data: Any) -> None:
-    """Print ``data`` as JSON on stdout (for scripts)."""
-    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))

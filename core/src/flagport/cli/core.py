@@ -8,11 +8,14 @@ from typing import Any
 import click
 from rich.table import Table
 
-from flagport.cli._common import console, fail, parse_options, parse_user, print_json
+from flagport.cli._common import parse_options, parse_user
+from flagport.cli._output import print_json, say, show, styled
 from flagport.client import Flagport
-from flagport.errors import FlagportError
 from flagport.plugins import provider_registry
+from flagport.provider import FlagNames
+from flagport.reasons import ErrorCode
 from flagport.results import Result
+from flagport.suggest import did_you_mean
 
 __all__ = ["COMMANDS"]
 
@@ -23,11 +26,7 @@ KINDS = ("gate", "experiment", "config")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def providers_command(as_json: bool) -> None:
     """List the installed providers and where they come from."""
-    try:
-        registry = provider_registry()
-    except FlagportError as exc:
-        fail(str(exc))
-        return
+    registry = provider_registry()
     rows = [
         {
             "name": info.name,
@@ -45,23 +44,26 @@ def providers_command(as_json: bool) -> None:
         table.add_column(column)
     for row in rows:
         table.add_row(*(row[c] for c in ("name", "distribution", "version", "plugin")))
-    console.print(table)
+    show(table)
 
 
 def _render(result: Result, kind: str) -> None:
     data = result.to_dict()
     colour = "red" if result.error_code else "green"
-    table = Table(title=f"{kind} [bold]{result.name}[/]", show_header=False)
+    table = Table(title=styled(f"{kind} ", (result.name, "bold")), show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
     for key, value in data.items():
         if value is None:
             continue
-        text = str(value)
-        if key in {"value", "group"}:
-            text = f"[{colour}]{text}[/]"
-        table.add_row(key, text)
-    console.print(table)
+        table.add_row(
+            key, styled((str(value), colour)) if key in {"value", "group"} else str(value)
+        )
+    show(table)
+
+
+def _known(names: FlagNames, kind: str) -> frozenset[str]:
+    return {"gate": names.gates, "experiment": names.experiments}.get(kind, names.configs)
 
 
 @click.command("eval")
@@ -97,22 +99,22 @@ def eval_command(
     if kind not in KINDS:
         raise click.BadParameter(f"{kind!r} is not one of {', '.join(KINDS)}", param_hint="KIND")
     user = parse_user(user_json)
-    try:
-        client = Flagport(provider, **options)
-    except FlagportError as exc:
-        fail(str(exc))
-        return
-    with client:
+    with Flagport(provider, **options) as client:
         if kind == "gate":
             result: Result = client.get_gate(user, name, expose=False)
         elif kind == "experiment":
             result = client.get_experiment(user, name, expose=False)
         else:
             result = client.get_config(user, name, expose=False)
+        hint = ""
+        if result.error_code == ErrorCode.FLAG_NOT_FOUND:
+            hint = did_you_mean(name, _known(client.names(), kind))
     if as_json:
         print_json(result.to_dict())
     else:
         _render(result, kind)
+    if hint:
+        say(("hint:", "bold yellow"), f" no {kind} {name!r}; {hint}", err=True)
     if result.error_code is not None:
         raise SystemExit(1)
 

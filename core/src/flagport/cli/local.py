@@ -6,15 +6,17 @@ import json
 from pathlib import Path
 
 import click
-from rich.markup import escape
 
-from flagport.cli._common import console, err_console, parse_user, print_json
+from flagport.cli._common import parse_user
+from flagport.cli._errors import INTERNAL_ERROR, internal_error
+from flagport.cli._output import fail, plural, print_json, say
 from flagport.errors import ConfigurationError, FlagNotFoundError
 from flagport.local.compiled import Snapshot
 from flagport.local.explain import explain
 from flagport.local.loader import load_file
 from flagport.local.models import HASH_MODES, flags_file_schema
 from flagport.local.reference import markdown_reference
+from flagport.suggest import did_you_mean
 
 __all__ = ["COMMANDS"]
 
@@ -29,23 +31,14 @@ def _load(path: str, hash_mode: str) -> Snapshot | None:
 
 def _report(exc: ConfigurationError) -> None:
     if not exc.problems:
-        err_console.print(
-            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
-        )
+        say(("error:", "bold red"), " ", str(exc), err=True)
         return
-    count = len(exc.problems)
-    err_console.print(
-        f"[bold red]{count} problem{'s' if count != 1 else ''}[/] in "
-        f"{escape(exc.problems[0][0].source)}:",
-        highlight=False,
-        soft_wrap=True,
-    )
+    count = plural(len(exc.problems), "problem")
+    say((count, "bold red"), f" in {exc.problems[0][0].source}:", err=True)
     for location, text in exc.problems:
         where = location.source + (f":{location.line}" if location.line else "")
-        path = f" [cyan]{escape(location.path)}[/]" if location.path else ""
-        err_console.print(
-            f"  {escape(where)}{path}: {escape(text)}", highlight=False, soft_wrap=True
-        )
+        path = (" ", (location.path, "cyan")) if location.path else ()
+        say(f"  {where}", *path, f": {text}", err=True)
 
 
 _hash_option = click.option(
@@ -65,15 +58,19 @@ _hash_option = click.option(
 def validate_command(files: tuple[str, ...], hash_mode: str, as_json: bool) -> None:
     """Check flags files; report every problem with its file, line and path.
 
-    Exits 1 when any file has a problem.
+    Exits 1 when any file has a problem, 2 when checking one hit a bug in flagport
+    (the other files are still checked).
+
+    \b
+    flagport validate examples/flags.yaml
     """
-    failed = False
+    code = 0
     report: list[dict[str, object]] = []
     for file in files:
         try:
             snapshot = load_file(file, default_hash=hash_mode)
         except ConfigurationError as exc:
-            failed = True
+            code = max(code, 1)
             if as_json:
                 problems = exc.problems or []
                 report.append(
@@ -90,6 +87,16 @@ def validate_command(files: tuple[str, ...], hash_mode: str, as_json: bool) -> N
             else:
                 _report(exc)
             continue
+        except Exception as exc:  # a bug; RecursionError and MemoryError included
+            code = INTERNAL_ERROR
+            message = internal_error(exc, where=file)
+            if as_json:
+                report.append(
+                    {"file": file, "ok": False, "problems": [], "internal_error": message}
+                )
+            else:
+                say(("error:", "bold red"), " ", message, err=True)
+            continue
         counts = {
             k: len(v)
             for k, v in (
@@ -101,16 +108,15 @@ def validate_command(files: tuple[str, ...], hash_mode: str, as_json: bool) -> N
         if as_json:
             report.append({"file": file, "ok": True, "problems": [], **counts})
         else:
-            console.print(
-                f"[green]ok[/] {escape(file)}: {counts['gates']} gates, "
-                f"{counts['experiments']} experiments, {counts['configs']} configs",
-                highlight=False,
-                soft_wrap=True,
+            say(
+                ("ok", "green"),
+                f" {file}: "
+                + ", ".join(plural(count, kind[:-1]) for kind, count in counts.items()),
             )
     if as_json:
         print_json(report)
-    if failed:
-        raise SystemExit(1)
+    if code:
+        raise SystemExit(code)
 
 
 @click.command("schema")
@@ -141,7 +147,11 @@ def explain_command(
     file: str, kind: str, name: str, user_json: str, hash_mode: str, as_json: bool
 ) -> None:
     """Show how a flag is evaluated for a user: each rule, each sub-condition's
-    outcome, the bucket against its threshold, and the final reason."""
+    outcome, the bucket against its threshold, and the final reason.
+
+    \b
+    flagport explain examples/flags.yaml gate new_checkout --user '{"country": "US"}'
+    """
     user = parse_user(user_json)
     snapshot = _load(file, hash_mode)
     if snapshot is None:
@@ -149,23 +159,19 @@ def explain_command(
     try:
         story = explain(snapshot, kind, name, user)
     except FlagNotFoundError as exc:
-        err_console.print(
-            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        known = {"gate": snapshot.gates, "experiment": snapshot.experiments}.get(
+            kind, snapshot.configs
         )
-        raise SystemExit(1) from None
+        hint = did_you_mean(name, known)
+        fail(f"{exc}; {hint}" if hint else str(exc))
     if as_json:
         print_json(story.to_dict())
         return
-    console.print(
-        f"[bold]{kind} {escape(name)}[/] in {escape(story.source)}", highlight=False, soft_wrap=True
-    )
-    marks = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[dim]•[/]"}
+    say((f"{kind} {name}", "bold"), f" in {story.source}")
+    marks = {True: ("✓", "green"), False: ("✗", "red"), None: ("•", "dim")}
     for line in story.lines:
-        indent = "  " * (line.depth + 1)
-        console.print(
-            f"{indent}{marks[line.ok]} {escape(line.text)}", highlight=False, soft_wrap=True
-        )
-    console.print(f"[bold]=>[/] {escape(story.summary)}", highlight=False, soft_wrap=True)
+        say("  " * (line.depth + 1), marks[line.ok], f" {line.text}")
+    say(("=>", "bold"), f" {story.summary}")
 
 
 COMMANDS = [validate_command, schema_command, explain_command]

@@ -11,18 +11,19 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from flagport.cli._common import console, err_console, fail, parse_options, print_json
+from flagport.cli._common import parse_options
+from flagport.cli._output import fail, plural, print_json, say, show, stderr_console, styled, warn
 from flagport.errors import FlagportError
 from flagport.migration.control import read_structured
 from flagport.migration.offline import compare_offline
 from flagport.migration.provider import build_side
-from flagport.migration.report import assess, find_flags, merge_log, read_log
+from flagport.migration.report import LogContents, assess, find_flags, merge_log, read_log
 from flagport.provider import Provider
 from flagport.user import User, as_user
 
@@ -69,20 +70,30 @@ def parse_spec(spec: str, extra: tuple[str, ...] = ()) -> dict[str, Any]:
     return options
 
 
-def _die(message: str) -> NoReturn:
-    fail(message)
-    raise SystemExit(2)  # fail() exits; this tells the type checker
-
-
 def _start(side: str, spec: Mapping[str, Any]) -> Provider:
     try:
         provider = build_side(side, spec)
         provider.start()
     except FlagportError as exc:
-        _die(str(exc))
+        fail(str(exc))
     except Exception as exc:
-        _die(f"the {side!r} provider {spec['provider']!r} failed to start: {exc}")
+        fail(f"the {side!r} provider {spec['provider']!r} failed to start: {exc}")
     return provider
+
+
+def _count_users(path: Path) -> int:
+    """The users in ``path`` (a first pass, for the progress bar); none is an error."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            total = sum(1 for line in fh if line.strip())
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read the users file {path}: {exc}")
+    if not total:
+        fail(
+            f"the users file {path} holds no users, so nothing can be compared; "
+            f'write one JSON object per line, e.g. {{"user_id": "42", "country": "US"}}'
+        )
+    return total
 
 
 def _users(path: Path) -> Iterator[User]:
@@ -93,7 +104,16 @@ def _users(path: Path) -> Iterator[User]:
             try:
                 yield as_user(json.loads(line))
             except (ValueError, FlagportError) as exc:
-                _die(f"{path}:{number}: not a user ({exc}); one JSON object per line")
+                fail(f"{path}:{number}: not a user ({exc}); one JSON object per line")
+
+
+def _group_map(path: Path | None) -> Any:
+    if path is None:
+        return None
+    try:
+        return read_structured(path)
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read the group map {path}: {exc}")
 
 
 def _agreement(data: Mapping[str, Any]) -> float | None:
@@ -134,9 +154,8 @@ def _table(title: str, flags: Mapping[str, dict[str, Any]], *, with_stage: bool)
             "-" if chance is None or not data.get("compared") else f"{chance:.2%}",
             "-" if p is None or not data.get("compared") else f"{p:.3g}",
             f"{data['errors']['from']}/{data['errors']['to']}",
-            f"[{_COLOURS[good]}]{verdict}[/]",
         ]
-        table.add_row(*row)
+        table.add_row(*row, styled((verdict, _COLOURS[good])))
     return table
 
 
@@ -211,15 +230,18 @@ def compare_command(
 
     A SPEC is NAME, NAME:key=value,key=value or @file.toml (a table with 'provider').
 
+    With the files examples/migration/make_data.py writes:
+
     \b
-    flagport compare --from statsig:bootstrap=specs.json \\
-                     --to growthbook:features_path=features.json --users users.jsonl
+    flagport compare --from statsig:offline=true,bootstrap=statsig_specs.json \\
+                     --to growthbook:offline=true,bootstrap=growthbook_features.json \\
+                     --users users.jsonl
     """
+    total = _count_users(users_path)
+    mapping = _group_map(group_map)
     old = _start("from", parse_spec(from_spec, from_option))
     new = _start("to", parse_spec(to_spec, to_option))
-    mapping = read_structured(group_map) if group_map else None
-    total = sum(1 for line in users_path.open(encoding="utf-8") if line.strip())
-    show = err_console.is_terminal if progress is None else progress
+    err_console = stderr_console()
     bar = Progress(
         TextColumn("comparing"),
         BarColumn(),
@@ -227,7 +249,7 @@ def compare_command(
         TimeRemainingColumn(),
         console=err_console,
         transient=True,
-        disable=not show,
+        disable=not (err_console.is_terminal if progress is None else progress),
     )
     try:
         with bar:
@@ -255,17 +277,27 @@ def compare_command(
     elif as_csv:
         click.echo(_csv(flags), nl=False)
     else:
-        title = f"{old.name} → {new.name}: {outcome.users} users, {len(flags)} flags"
-        console.print(_table(title, flags, with_stage=False))
+        title = (
+            f"{old.name} → {new.name}: {plural(outcome.users, 'user')}, "
+            f"{plural(len(flags), 'flag')}"
+        )
+        show(_table(title, flags, with_stage=False))
         for name, data in flags.items():
             for example in data["examples"]:
-                console.print(
-                    f"  [yellow]{name}[/] user {example['user_id']}: {example['field']} "
+                say(
+                    "  ",
+                    (name, "yellow"),
+                    f" user {example['user_id']}: {example['field']} "
                     f"{example['from']!r} → {example['to']!r}",
-                    highlight=False,
                 )
-    if fail_on_mismatch and not all(d["assessment"]["ready"] for d in flags.values()):
-        sys.exit(1)
+    if fail_on_mismatch:
+        if not flags:
+            fail(
+                f"neither {old.name!r} nor {new.name!r} served a flag to the users in "
+                f"{users_path}, so nothing was compared; check both providers' definitions"
+            )
+        if not all(d["assessment"]["ready"] for d in flags.values()):
+            sys.exit(1)
 
 
 @click.group("migrate")
@@ -310,10 +342,7 @@ def report_command(
     log: Path, since: str | None, top: int, threshold: float, min_sample: int, as_json: bool
 ) -> None:
     """Summarise a migration's mismatch log (and its rotated copy)."""
-    try:
-        contents = read_log(log, _since(since))
-    except OSError as exc:
-        _die(str(exc))
+    contents = _read_log(log, since)
     flags = merge_log(contents)
     patterns: dict[str, Counter[tuple[str, str, str]]] = {}
     units: dict[str, set[str]] = {}
@@ -355,37 +384,57 @@ def report_command(
         print_json(report)
         return
     title = (
-        f"{log}: {report['runs']} run(s), {report['mismatch_lines']} mismatch lines, "
+        f"{log}: {plural(len(contents.summaries), 'run')}, "
+        f"{plural(len(contents.mismatches), 'mismatch line')}, "
         f"{report['first']} → {report['last']}"
     )
-    console.print(_table(title, flags, with_stage=True))
+    show(_table(title, flags, with_stage=True))
     for name, data in flags.items():
         for pattern in data["top_mismatches"]:
-            console.print(
-                f"  [yellow]{name}[/] {pattern['field']}: {pattern['from']!r} → "
-                f"{pattern['to']!r} x{pattern['count']} "
-                f"({data['units_with_mismatches']} distinct units)",
-                highlight=False,
+            say(
+                "  ",
+                (name, "yellow"),
+                f" {pattern['field']}: {pattern['from']!r} → {pattern['to']!r} "
+                f"x{pattern['count']} "
+                f"({plural(data['units_with_mismatches'], 'distinct unit')})",
             )
     if contents.bad_lines:
-        err_console.print(f"[yellow]{contents.bad_lines} unreadable line(s) skipped[/]")
+        warn(f"{plural(contents.bad_lines, 'unreadable line')} skipped")
 
 
-def _load_flags(source: Path, since: float | None) -> dict[str, dict[str, Any]]:
+def _read_log(path: Path, since: str | None) -> LogContents:
+    """Read a mismatch log; a file that holds no migration record is refused."""
+    start = _since(since)
+    try:
+        contents = read_log(path, start)
+        every_run = contents if start is None else read_log(path)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read the mismatch log {path}: {exc}")
+    if not (every_run.summaries or every_run.mismatches):
+        fail(
+            f"{path} is not a mismatch log: no line is a flagport migration record "
+            f"({plural(contents.bad_lines, 'other line')}). Expected the JSON lines the "
+            f"migration provider writes to its mismatch_log file (records of type "
+            f"'summary' and 'mismatch')"
+        )
+    if not (contents.summaries or contents.mismatches):
+        fail(f"the mismatch log {path} holds no run started at or after {since}")
+    return contents
+
+
+def _load_flags(source: Path, since: str | None) -> dict[str, dict[str, Any]]:
     if source.suffix == ".json":
         try:
             data = json.loads(source.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            _die(f"cannot read {source}: {exc}")
+            fail(f"cannot read {source}: {exc}")
         found = find_flags(data)
         if found is None:
-            _die(f"{source} holds no per-flag evidence (expected fp.stats() or compare --json)")
+            fail(f"{source} holds no per-flag evidence (expected fp.stats() or compare --json)")
         return found
-    try:
-        contents = read_log(source, since)
-    except OSError as exc:
-        _die(str(exc))
-    return merge_log(contents)
+    return merge_log(_read_log(source, since))
 
 
 def _control_toml(control: Mapping[str, Any]) -> str:
@@ -425,7 +474,7 @@ def plan_command(
 
     SOURCE is a mismatch log, a JSON dump of fp.stats(), or `flagport compare --json`.
     """
-    flags = _load_flags(source, _since(since))
+    flags = _load_flags(source, since)
     plan = {
         name: assess(data, threshold=threshold, min_sample=min_sample).to_dict()
         for name, data in sorted(flags.items())
@@ -433,7 +482,10 @@ def plan_command(
     if write_control is not None:
         control: dict[str, Any] = {}
         if write_control.is_file():
-            control = tomllib.loads(write_control.read_text(encoding="utf-8"))
+            try:
+                control = tomllib.loads(write_control.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                fail(f"cannot update the control file {write_control}: {exc}")
         stages = dict(control.get("stages", {}))
         for name, step in plan.items():
             if step["ready"] and step["next_stage"] != "done":
@@ -452,13 +504,13 @@ def plan_command(
             name,
             step["stage"],
             step["verdict"],
-            f"[{_COLOURS[ready]}]{'yes' if ready else 'no'}[/]",
+            styled(("yes" if ready else "no", _COLOURS[ready])),
             step["next_stage"] if ready else "-",
             step["reason"],
         )
-    console.print(table)
+    show(table)
     if write_control is not None:
-        console.print(f"wrote {write_control}")
+        say(f"wrote {write_control}")
 
 
 COMMANDS = [compare_command, migrate_group]

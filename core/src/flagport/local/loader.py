@@ -148,7 +148,7 @@ def validate(data: Any) -> tuple[FlagsFile | None, list[Problem]]:
                 continue
             if not isinstance(value, Mapping):
                 problems.append(
-                    (str(key), f"must map {key} names to definitions, not {type(value).__name__}")
+                    (str(key), f"must map each name to its definition, not {type(value).__name__}")
                 )
                 continue
             validated: dict[str, Any] = {}

@@ -1,0 +1,63 @@
+"""How every command ends on an error: one line, an exit code, a traceback only on request.
+
+Exit codes: 0 success; 1 the input has a problem (a flags file, a users file, a
+provider's options: the message says where and how to fix it), a check failed or a
+flag evaluated with an error; 2 a usage error (click's) or an internal error (a bug:
+any exception flagport did not expect, ``RecursionError`` and ``MemoryError``
+included), printed as one line unless ``flagport --debug`` asks for the traceback.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import click
+
+from flagport.cli._output import fail
+from flagport.errors import FlagportError
+
+__all__ = ["INTERNAL_ERROR", "CommandGroup", "debugging", "internal_error", "one_line"]
+
+INTERNAL_ERROR = 2
+
+
+def debugging() -> bool:
+    """Whether ``flagport --debug`` (or ``FLAGPORT_DEBUG=1``) asked for tracebacks."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.find_root().params.get("debug"))
+
+
+def one_line(exc: BaseException) -> str:
+    """``"Type: message"`` with the message's lines joined."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def internal_error(exc: BaseException, where: str = "") -> str:
+    """The one-line report of a bug (the traceback first, on stderr, under ``--debug``)."""
+    if debugging():
+        traceback.print_exception(exc)
+    prefix = f"{where}: " if where else ""
+    return (
+        f"{prefix}internal error: {one_line(exc)}. This is a bug in flagport; run again "
+        f"with 'flagport --debug ...' for the traceback and report it"
+    )
+
+
+class CommandGroup(click.Group):
+    """The top-level group: turns every error a command lets out into one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except (FlagportError, OSError) as exc:
+            # Bad input (flagport's own errors say where) or a file that cannot be
+            # read or written (the message names it).
+            if debugging():
+                traceback.print_exception(exc)
+            fail(str(exc) if isinstance(exc, FlagportError) else one_line(exc))
+        except Exception as exc:
+            fail(internal_error(exc), code=INTERNAL_ERROR)

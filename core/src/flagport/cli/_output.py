@@ -1,0 +1,127 @@
+"""Everything the commands print goes through here.
+
+Consoles never read rich markup: a message, a flag name, a path or an option value
+is printed exactly as given (``pip install 'flagport[statsig]'`` keeps its brackets).
+Colour comes only from :class:`rich.text.Text` spans built by :func:`styled`.
+
+Output that is not a terminal (a pipe, a file, a CI log) is not wrapped or squeezed
+to 80 columns: tables take their natural width so no name is cut with ``…``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Mapping
+from typing import IO, Any, NoReturn
+
+import click
+from rich.console import Console, RenderableType
+from rich.text import Text
+
+__all__ = [
+    "Part",
+    "fail",
+    "plural",
+    "print_json",
+    "say",
+    "show",
+    "stderr_console",
+    "stdout_console",
+    "styled",
+    "warn",
+]
+
+#: A piece of a line: plain text, or ``(text, style)`` for a coloured span.
+Part = str | tuple[str, str] | Text
+
+# Wide enough for any table a person would still read; rich needs a number.
+_UNLIMITED = 100_000
+
+
+def _console(stream: IO[str]) -> Console:
+    # Built per call against the current sys.stdout/stderr, so redirection (and
+    # click's test runner) is honoured.
+    width: int | None = None
+    if not stream.isatty():
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() else _UNLIMITED
+    return Console(file=stream, markup=False, highlight=False, emoji=False, width=width)
+
+
+def stdout_console() -> Console:
+    """A console on stdout (for tables and lines of a report)."""
+    return _console(sys.stdout)
+
+
+def stderr_console() -> Console:
+    """A console on stderr (for problems, warnings and progress bars)."""
+    return _console(sys.stderr)
+
+
+def styled(*parts: Part) -> Text:
+    """One line of text from ``parts``; nothing in them is read as markup."""
+    text = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            text.append(part[0], style=part[1])
+        else:
+            text.append(part)
+    return text
+
+
+def say(*parts: Part, err: bool = False) -> None:
+    """Print one line (on stderr with ``err``); long lines are not wrapped."""
+    console = stderr_console() if err else stdout_console()
+    console.print(styled(*parts), soft_wrap=True)
+
+
+def show(renderable: RenderableType) -> None:
+    """Print a table (or other rich renderable) on stdout."""
+    stdout_console().print(renderable)
+
+
+def warn(message: str) -> None:
+    """Print ``warning: message`` on stderr."""
+    say(("warning:", "bold yellow"), " ", message, err=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``error: message`` on stderr and exit with ``code``.
+
+    Exit codes: 1 the input has a problem (a file, an option value, a provider's
+    options); 2 a usage error (click's) or an internal error (a bug).
+    """
+    say(("error:", "bold red"), " ", message, err=True)
+    raise SystemExit(code)
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``"1 config"``, ``"2 configs"``; ``plural_form`` for irregular words."""
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+# The tokens Python's json module reads back (float("Infinity") works too).
+_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float) and not math.isfinite(data):
+        return _NON_FINITE.get(data, "NaN")
+    if isinstance(data, Mapping):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(value) for value in data]
+    return data
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` as valid JSON on stdout (for scripts).
+
+    JSON has no infinity or NaN; a vendor can still serve them, so a non-finite
+    number is printed as the string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"``.
+    """
+    click.echo(json.dumps(_finite(data), indent=2, allow_nan=False, default=str))

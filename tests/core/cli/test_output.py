@@ -1,0 +1,135 @@
+"""What the commands print: literal text (no markup), full width off a terminal, valid JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from flagport import plugins
+from flagport.cli import cli
+
+LONG = "checkout_" + "very_long_segment_" * 6 + "end"  # 120 characters
+
+FLAGS = f"""\
+gates:
+  "checkout[v2]":
+    rules:
+      - id: "us[1]"
+        when: {{country: US}}
+  {LONG}:
+    rules:
+      - pass_percentage: 100
+configs:
+  pricing:
+    default: {{discount: 0}}
+"""
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture(autouse=True)
+def _no_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Off a terminal the width is unlimited unless COLUMNS says otherwise.
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
+@pytest.fixture
+def flags(tmp_path: Path) -> Path:
+    # A path with brackets too: rich markup would read "[x]" as a style and drop it.
+    path = tmp_path / "flags[x].yaml"
+    path.write_text(FLAGS)
+    return path
+
+
+@pytest.fixture
+def only_builtin_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("FLAGPORT_DISABLE_PLUGINS", "1")
+    plugins.reset()
+    yield
+    plugins.reset()
+
+
+def test_an_error_keeps_text_in_square_brackets(only_builtin_plugins: None) -> None:
+    result = run("eval", "gate", "g", "--provider", "statsig")
+    assert result.exit_code == 1
+    assert "pip install 'flagport[statsig]'" in result.stderr
+    # One line, even though it is longer than 80 columns.
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_validate_prints_paths_and_problems_literally(flags: Path, tmp_path: Path) -> None:
+    ok = run("validate", str(flags))
+    assert ok.exit_code == 0
+    assert f"ok {flags}: 2 gates, 0 experiments, 1 config\n" == ok.stdout
+    bad = tmp_path / "bad[1].yaml"
+    bad.write_text('gates:\n  "g[1]":\n    rules:\n      - pass_percentage: 150\n')
+    failed = run("validate", str(bad))
+    assert failed.exit_code == 1
+    assert f"1 problem in {bad}:" in failed.stderr
+    assert f"  {bad}:" in failed.stderr
+    assert " gates.g[1].rules[0].pass_percentage: Input should be" in failed.stderr
+
+
+def test_eval_and_explain_print_flag_and_rule_names_literally(flags: Path) -> None:
+    user = '{"user_id": "1", "country": "US"}'
+    table = run("eval", str(flags), "gate", "checkout[v2]", "--user", user)
+    assert table.exit_code == 0
+    assert "gate checkout[v2]" in table.stdout
+    assert "us[1]" in table.stdout
+    story = run("explain", str(flags), "gate", "checkout[v2]", "--user", user)
+    assert story.exit_code == 0
+    assert f"gate checkout[v2] in {flags}" in story.stdout
+    assert "rule 'us[1]'" in story.stdout
+
+
+def test_tables_are_not_squeezed_off_a_terminal(flags: Path) -> None:
+    result = run("eval", str(flags), "gate", LONG)
+    assert result.exit_code == 0
+    assert f"│ {LONG} │" in result.stdout
+    assert "…" not in result.stdout
+
+
+def test_columns_still_limits_the_width_when_set(
+    flags: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    result = run("eval", str(flags), "gate", LONG)
+    assert max(len(line) for line in result.stdout.splitlines()) <= 60
+
+
+def test_eval_json_is_valid_json_for_non_finite_vendor_values(tmp_path: Path) -> None:
+    # GrowthBook's SDK reads its payload with json.loads, which accepts these.
+    features = tmp_path / "features.json"
+    features.write_text(
+        '{"features": {"limits": {"defaultValue": '
+        '{"max": Infinity, "min": -Infinity, "ratio": NaN, "n": 1.5}}}}'
+    )
+    result = run(
+        "eval", "config", "limits", "--provider", "growthbook", "--json",
+        "--option", "offline=true", "--option", f"bootstrap={features}",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"{token} is not JSON")
+
+    value = json.loads(result.stdout, parse_constant=refuse)["value"]
+    assert value == {"max": "Infinity", "min": "-Infinity", "ratio": "NaN", "n": 1.5}
+
+
+def test_counts_and_messages_are_grammatical(tmp_path: Path) -> None:
+    one = tmp_path / "one.yaml"
+    one.write_text("gates:\n  g: {}\nexperiments: {}\nconfigs:\n  c: {default: {}}\n")
+    assert run("validate", str(one)).stdout == f"ok {one}: 1 gate, 0 experiments, 1 config\n"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("gates: [a, b]\n")
+    result = run("validate", str(bad))
+    assert result.exit_code == 1
+    assert "1 problem in" in result.stderr
+    assert "gates: must map each name to its definition, not list" in result.stderr
