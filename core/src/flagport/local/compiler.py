@@ -25,7 +25,8 @@ from flagport.local.compiled import (
     Snapshot,
     frozen_value,
 )
-from flagport.local.conditions import Condition, ConditionError, compile_condition
+from flagport.local.conditions import Condition, ConditionError, compile_audited
+from flagport.local.limits import MAX_CONDITION_SIZE, Audit, Problem
 from flagport.local.models import (
     ConfigDef,
     ConfigRuleDef,
@@ -42,9 +43,6 @@ __all__ = ["WEIGHT_TOLERANCE", "Problem", "compile_definitions", "join_path"]
 
 #: How far group weights may stray from 100 in total (rounding of thirds: 33.33 * 3).
 WEIGHT_TOLERANCE = 0.011
-
-Problem = tuple[str, str]
-"""A path inside the file (``gates.new_checkout.rules[1].when``) and what is wrong."""
 
 _EMPTY = FrozenDict()
 # Enum member access costs a lookup each time; compiling 10,000 flags does it often.
@@ -97,9 +95,17 @@ class _Compiler:
         self.problems: list[Problem] = []
         self.bucketers: dict[str, Bucketer] = {}
         self.compiled: dict[str, Condition] = {}
+        self.audit = Audit()
+        for name, values in self.segments.items():
+            self.problems.extend(self.audit.check(values, join_path("segments", name)))
 
     def condition(self, cond: Mapping[str, Any] | None, path: str) -> Condition | None:
         if cond is None:
+            return None
+        # Bounded first: the memo key below and the compiler both walk the condition.
+        limits = self.audit.check(cond, path, max_size=MAX_CONDITION_SIZE)
+        if limits or self.audit.exhausted:
+            self.problems.extend(limits)
             return None
         # Large files repeat the same conditions ({plan: pro}); compile each once. The
         # key keeps key order, which matters for literal objects compared deeply.
@@ -110,7 +116,7 @@ class _Compiler:
         if key is not None and (known := self.compiled.get(key)) is not None:
             return known
         try:
-            compiled = compile_condition(cond, self.segments, path=path)
+            compiled = compile_audited(cond, self.segments, path=path)
         except ConditionError as exc:
             where = exc.path or path
             if not where.startswith(path):
@@ -120,6 +126,16 @@ class _Compiler:
         if key is not None:
             self.compiled[key] = compiled
         return compiled
+
+    def value(self, value: Mapping[str, Any] | None, path: str) -> Mapping[str, Any] | None:
+        """A value served to applications, frozen once it is known to be bounded."""
+        if value is None:
+            return None
+        limits = self.audit.check(value, path)
+        if limits or self.audit.exhausted:
+            self.problems.extend(limits)
+            return _EMPTY
+        return frozen_value(value)
 
     def check_rule_ids(self, ids: list[str], path: str) -> None:
         seen: dict[str, int] = {}
@@ -142,13 +158,13 @@ class _Compiler:
         name: str,
         flag: GateDef | ConfigDef,
         result: Callable[..., Any],
-        hit_value: Callable[[Any], Any],
+        hit_value: Callable[[Any, str], Any],
         miss_value: Any,
     ) -> tuple[Rule, ...]:
         """Compile a gate's or config's rules, with every result they can serve.
 
         :param result: the result class (``GateResult`` or ``ConfigResult``).
-        :param hit_value: a rule definition -> the value served when it passes.
+        :param hit_value: a rule definition and its path -> the value served when it passes.
         :param miss_value: the value served when a rule's percentage fails.
         """
         bucketer = _bucketer(flag.hash or self.mode, self.bucketers)
@@ -161,7 +177,7 @@ class _Compiler:
         for index, (rule_id, rule) in enumerate(zip(ids, definitions, strict=True)):
             when = self.condition(rule.when, f"{path}.rules[{index}].when")
             pct = float(rule.pass_percentage)
-            value = hit_value(rule)
+            value = hit_value(rule, f"{path}.rules[{index}].value")
             if pct >= 100:
                 # No percentage: the miss outcome can never be served, so is not built.
                 hit = result(
@@ -182,7 +198,7 @@ class _Compiler:
         return tuple(compiled)
 
     def gate(self, name: str, gate: GateDef) -> CompiledGate:
-        rules = self.rules(f"gates.{name}", name, gate, GateResult, lambda _: True, False)
+        rules = self.rules(f"gates.{name}", name, gate, GateResult, lambda *_: True, False)
         overrides: dict[str, GateResult] = {}
         if gate.overrides:
             forced = {
@@ -198,10 +214,10 @@ class _Compiler:
         return CompiledGate(name, rules, overrides, disabled)
 
     def config(self, name: str, config: ConfigDef) -> CompiledConfig:
-        default_value = frozen_value(config.default) or _EMPTY
+        default_value = self.value(config.default, f"configs.{name}.default") or _EMPTY
 
-        def value(rule: Any) -> Any:
-            return frozen_value(rule.value) or _EMPTY
+        def value(rule: Any, where: str) -> Any:
+            return self.value(rule.value, where) or _EMPTY
 
         rules = self.rules(f"configs.{name}", name, config, ConfigResult, value, default_value)
         default = ConfigResult(name=name, value=default_value, reason=_DEFAULT, provider=PROVIDER)
@@ -275,7 +291,7 @@ class _Compiler:
                 )
             namespace = (exp.namespace.name, float(start), float(end))
         when = self.condition(exp.when, f"{path}.when")
-        default_value = frozen_value(exp.default)
+        default_value = self.value(exp.default, f"{path}.default")
 
         def result(reason: Reason, **kw: Any) -> ExperimentResult:
             return ExperimentResult(name=name, reason=reason, provider=PROVIDER, **kw)
@@ -284,11 +300,11 @@ class _Compiler:
             result(
                 _SPLIT,
                 group=g.name,
-                value=frozen_value(g.value) or _EMPTY,
+                value=self.value(g.value, join_path(path, "groups", i, "value")) or _EMPTY,
                 rule_id=g.name,
                 in_experiment=True,
             )
-            for g in exp.groups
+            for i, g in enumerate(exp.groups)
         )
         forced: dict[str, ExperimentResult] = {}
         overrides: dict[str, ExperimentResult] = {}

@@ -44,13 +44,20 @@ from __future__ import annotations
 import difflib
 import json
 import operator
-import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+from flagport.local.limits import MAX_CONDITION_SIZE, Audit
+from flagport.local.regex import RegexError, compile_search
 from flagport.local.versions import padded_version, padded_version_text
 
-__all__ = ["Condition", "ConditionError", "compile_condition", "explain_condition"]
+__all__ = [
+    "Condition",
+    "ConditionError",
+    "compile_audited",
+    "compile_condition",
+    "explain_condition",
+]
 
 Condition = Callable[[Mapping[str, Any]], bool]
 """A compiled condition: attributes in, match out. Never raises."""
@@ -485,7 +492,7 @@ class _Compiler:
         return lambda v: v is None
 
     def op_type(self, op: str, arg: Any, path: str) -> _Predicate:
-        if arg not in _TYPE_NAMES:
+        if not isinstance(arg, str) or arg not in _TYPE_NAMES:
             raise ConditionError(
                 path, f"$type is one of {', '.join(sorted(_TYPE_NAMES))}, got {arg!r}"
             )
@@ -498,13 +505,12 @@ class _Compiler:
         if not isinstance(arg, str):
             raise ConditionError(path, f"{op} takes a regular expression string, got {arg!r}")
         try:
-            pattern = re.compile(arg, re.IGNORECASE if op.endswith("i") else 0)
-        except re.error as exc:
+            matches = compile_search(arg, insensitive=op.endswith("i"))
+        except RegexError as exc:
             raise ConditionError(path, f"invalid regular expression {arg!r}: {exc}") from None
-        search = pattern.search
         if op.startswith("$not"):
-            return lambda v: not (isinstance(v, str) and search(v) is not None)
-        return lambda v: isinstance(v, str) and search(v) is not None
+            return lambda v: not (isinstance(v, str) and matches(v))
+        return lambda v: isinstance(v, str) and matches(v)
 
 
 _Operator = Callable[[_Compiler, str, Any, str], _Predicate]
@@ -544,9 +550,31 @@ def compile_condition(
     :returns: a function taking the flat attribute mapping (``User.attributes``) and
         returning whether it matches. It never raises.
     :raises ConditionError: the condition is malformed: an unknown operator, a bad
-        regular expression, a non-list for ``$in``, an undefined segment, ...
+        regular expression, a non-list for ``$in``, an undefined segment, ... or it
+        breaks a limit of :mod:`.limits` (it contains itself, nests too deep, is too
+        large once YAML aliases are expanded).
+    """
+    _check_limits(cond, path, Audit())
+    return compile_audited(cond, segments, path=path)
+
+
+def compile_audited(
+    cond: Mapping[str, Any],
+    segments: Mapping[str, Collection[Any]] | None = None,
+    *,
+    path: str = "",
+) -> Condition:
+    """:func:`compile_condition` for a condition already checked by an :class:`.Audit`.
+
+    The loader checks every condition of a file with one audit (so aliases shared
+    between flags count once against the file's limit) before compiling it.
     """
     return _Compiler(segments).condition(cond, path)
+
+
+def _check_limits(cond: Any, path: str, audit: Audit) -> None:
+    for where, message in audit.check(cond, path, max_size=MAX_CONDITION_SIZE):
+        raise ConditionError(where, message)
 
 
 def explain_condition(
@@ -568,6 +596,7 @@ def explain_condition(
     :returns: ``(description, matched)`` pairs.
     :raises ConditionError: the condition is malformed.
     """
+    _check_limits(cond, "", Audit())
     compiler = _Compiler(segments)
     lines: list[tuple[str, bool]] = []
     _explain(compiler, cond, attributes, "", lines)

@@ -61,7 +61,8 @@ UnitIds = Annotated[dict[str, bool], BeforeValidator(_string_keys)]
 
 
 class _Def(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No inf/nan: JSON cannot write them, so they could not be served or reported.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class GateRuleDef(_Def):
@@ -218,6 +219,7 @@ class FlagsFile(_Def):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
+        allow_inf_nan=False,
         title="flagport flags file",
         populate_by_name=True,
     )

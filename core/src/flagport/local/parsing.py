@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -64,16 +65,10 @@ class _Builder:
 
     def value(self, node: Any) -> Any:
         if isinstance(node, yaml.ScalarNode):
-            tag, text = node.tag, node.value
-            if tag == _STR:
-                return text
-            if tag == _INT and text.isdigit() and (text[0] != "0" or text == "0"):
-                return int(text)
-            if tag == _BOOL:
-                return self.loader.bool_values[text.lower()]
-            if tag == _NULL:
-                return None
-            return self.loader.construct_object(node, deep=True)
+            try:
+                return self.scalar(node)
+            except ValueError as exc:  # too many digits, a 13th month, ...
+                raise _ScalarError(node.start_mark.line + 1, str(exc)) from None
         found = self.built.get(id(node))
         if found is not None:
             return found
@@ -103,6 +98,57 @@ class _Builder:
                 mapping[key] = self.value(value_node)
             return mapping
         return self.loader.construct_object(node, deep=True)
+
+    def scalar(self, node: Any) -> Any:
+        tag, text = node.tag, node.value
+        if tag == _STR:
+            return text
+        if tag == _INT and text.isdigit() and (text[0] != "0" or text == "0"):
+            return int(text)
+        if tag == _BOOL:
+            return self.loader.bool_values[text.lower()]
+        if tag == _NULL:
+            return None
+        return self.loader.construct_object(node, deep=True)
+
+
+class _ScalarError(ValueError):
+    """A YAML scalar Python cannot build, with the line it is on."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _deepest_line(text: str, fmt: str) -> int | None:
+    """The line where brackets (JSON, TOML) nest deepest: a hint for "nested too deep"."""
+    if fmt == "yaml":
+        return None  # libyaml refuses deep nesting itself, with its line
+    depth, deepest, line, found = 0, 0, 1, None
+    quote = ""
+    escaped = False
+    for char in text:
+        if char == "\n":
+            line += 1
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, found = depth, line
+        elif char in "]}":
+            depth -= 1
+    return found
+
+
+_TOO_MANY_DIGITS = re.compile(r"\d{4301,}")
 
 
 def _load_json(text: str) -> tuple[Any, bool]:
@@ -135,8 +181,10 @@ def parse_text(text: str, fmt: str, source: str) -> tuple[Any, bool]:
 
     :returns: the data, and whether some mapping repeated a key (TOML refuses that
         as a syntax error itself).
-    :raises ConfigurationError: a syntax error, with its line.
+    :raises ConfigurationError: a syntax error, a value Python cannot read (an integer
+        of thousands of digits) or nesting too deep to read, with its line.
     """
+    problem: str | None = None
     try:
         if fmt == "json":
             return _load_json(text)
@@ -150,6 +198,14 @@ def parse_text(text: str, fmt: str, source: str) -> tuple[Any, bool]:
         found = _TOML_LINE.search(str(exc))
         line = int(found.group(1)) if found else None
         detail = str(exc)
+    except RecursionError:
+        line = _deepest_line(text, fmt)
+        problem = (
+            "nested too deep to read (mappings or lists inside each other hundreds of "
+            "times); flatten it"
+        )
+    except ValueError as exc:
+        line, problem = _value_problem(exc, text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -157,10 +213,25 @@ def parse_text(text: str, fmt: str, source: str) -> tuple[Any, bool]:
         detail = ", ".join(p for p in parts if p) or " ".join(str(exc).split())
         if mark is not None:
             detail += f" (column {mark.column + 1})"
+    if problem is None:
+        problem = f"syntax error: {detail}; fix the syntax at this line"
     raise ConfigurationError(
-        f"{source}: not valid {fmt.upper()}",
-        [(Location(source, "", line), f"syntax error: {detail}; fix the syntax at this line")],
+        f"{source}: not valid {fmt.upper()}", [(Location(source, "", line), problem)]
     )
+
+
+def _value_problem(exc: ValueError, text: str) -> tuple[int | None, str]:
+    """A value the parser could not build (JSON and TOML raise these without a line)."""
+    line = getattr(exc, "line", None)
+    digits = _TOO_MANY_DIGITS.search(text)
+    if digits is not None:
+        line = line or text.count("\n", 0, digits.start()) + 1
+        count = digits.end() - digits.start()
+        return line, (
+            f"a number of {count:,} digits is longer than Python reads "
+            f"({sys.get_int_max_str_digits():,}); write it as a string"
+        )
+    return line, f"cannot read a value: {exc}; fix it at this line"
 
 
 class Parsed(NamedTuple):

@@ -1,0 +1,192 @@
+"""Bounds on what a flags file may hold, so a small hostile file cannot exhaust a process.
+
+A YAML file is a graph, not a tree: an alias (``*a``) makes a second reference to an
+anchored node, so ten aliases per level over seven levels describe ten million
+conditions in 700 bytes, and an alias inside its own anchor describes an infinite
+one. JSON and TOML files are trees, but can nest deeper than Python's stack. Before
+anything recursive sees a condition or a value (compiling, freezing, encoding), an
+:class:`Audit` walks it without recursion and refuses, with the path of the place:
+
+- a value that contains itself (a cycle through an alias);
+- nesting deeper than :data:`MAX_DEPTH` mappings and lists;
+- a condition larger than :data:`MAX_CONDITION_SIZE` values with aliases expanded
+  (evaluating a condition visits every part of it, shared or not);
+- more than :data:`MAX_ALIAS_GROWTH` values added to the file by aliases;
+- a float that is not finite (``.inf``, ``.nan``, ``1e999``): JSON has no such
+  number, so it could not be served to an application as JSON.
+
+Sizes are memoised by identity, so the walk costs one step per distinct value and one
+per alias, however large the expansion.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["MAX_ALIAS_GROWTH", "MAX_CONDITION_SIZE", "MAX_DEPTH", "Audit", "Problem"]
+
+Problem = tuple[str, str]
+"""A path inside the file (``gates.new_checkout.rules[1].when``) and what is wrong."""
+
+#: Mappings and lists nested inside one condition or value.
+MAX_DEPTH = 64
+#: Values in one condition, counted with every alias expanded.
+MAX_CONDITION_SIZE = 10_000
+#: Values that YAML aliases may add to one file, counted with every alias expanded.
+MAX_ALIAS_GROWTH = 1_000_000
+
+_CONTAINERS = (Mapping, list, tuple)
+_OPEN = object()  # marks a container whose walk has started and not finished
+
+
+def _step(path: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def _children(node: Any) -> list[tuple[Any, Any]]:
+    if isinstance(node, Mapping):
+        return list(node.items())
+    return list(enumerate(node))
+
+
+def _too_deep(root: str, where: str) -> Problem:
+    # Reported where the deep value starts: its full path would be 64 steps long.
+    inside = where[len(root) :] if where.startswith(root) else where
+    shown = inside if len(inside) <= 60 else f"{inside[:28]}...{inside[-28:]}"
+    return (
+        root,
+        f"nested more than {MAX_DEPTH} mappings or lists deep (at {shown or 'this value'}); "
+        "flatten it: conditions rarely need more than a few levels of $and/$or/$not",
+    )
+
+
+class Audit:
+    """Checks the conditions and values of one file against the limits.
+
+    One audit is used for a whole file, so a node shared by two conditions (an anchor
+    used in several flags) is counted as added by aliases the second time.
+    """
+
+    def __init__(self) -> None:
+        # id -> (expanded size, height) of each container walked, or _OPEN during its
+        # walk. The containers stay alive in the parsed data, so ids are not reused.
+        self.sizes: dict[int, Any] = {}
+        self.added = 0
+        #: Aliases added more than :data:`MAX_ALIAS_GROWTH` values; reported once, after
+        #: which nothing more of the file should be compiled.
+        self.exhausted = False
+
+    def check(self, value: Any, path: str, *, max_size: int | None = None) -> list[Problem]:
+        """Walk ``value`` (a condition or a value of the file) and report what breaks a limit.
+
+        :param path: where ``value`` is in the file, prefixed to every problem's path.
+        :param max_size: the most values ``value`` may hold with aliases expanded
+            (:data:`MAX_CONDITION_SIZE` for a condition); None for no limit of its own.
+        :returns: at most one problem: the walk stops at the first, as what lies
+            beyond a cycle or an expansion is not worth reporting.
+        """
+        if not isinstance(value, _CONTAINERS):
+            return self._scalar(value, path)
+        size, problem = self._walk(value, path)
+        if problem is not None:
+            return [problem]
+        if max_size is not None and size > max_size:
+            return [
+                (
+                    path,
+                    f"this condition has {size:,} parts once YAML aliases are expanded, more "
+                    f"than the {max_size:,} a condition may have (every part is evaluated); "
+                    "put long lists of values in a segment or split the rule",
+                )
+            ]
+        return []
+
+    @staticmethod
+    def _scalar(value: Any, path: str) -> list[Problem]:
+        if isinstance(value, float) and not math.isfinite(value):
+            return [
+                (
+                    path,
+                    f"{value!r} is not a finite number and JSON has no way to write it; "
+                    "use a finite number (or a string)",
+                )
+            ]
+        return []
+
+    def _walk(self, root: Any, path: str) -> tuple[int, Problem | None]:
+        # An explicit stack (not recursion): each frame is a container, its path, its
+        # remaining children, and the size and height gathered so far.
+        sizes = self.sizes
+        if (known := sizes.get(id(root))) is not None and known is not _OPEN:
+            return self._repeat(known, path, 0)
+        sizes[id(root)] = _OPEN
+        stack: list[list[Any]] = [[root, path, iter(_children(root)), 1, 0]]
+        try:
+            return self._unwind(stack)
+        finally:
+            # Containers left open by a problem may be walked again from elsewhere.
+            for frame in stack:
+                if sizes.get(id(frame[0])) is _OPEN:
+                    del sizes[id(frame[0])]
+
+    def _unwind(self, stack: list[list[Any]]) -> tuple[int, Problem | None]:
+        sizes = self.sizes
+        while stack:
+            frame = stack[-1]
+            for key, child in frame[2]:
+                if not isinstance(child, _CONTAINERS):
+                    frame[3] += 1
+                    if isinstance(child, float) and not math.isfinite(child):
+                        return 0, self._scalar(child, _step(frame[1], key))[0]
+                    continue
+                where = _step(frame[1], key)
+                known = sizes.get(id(child))
+                if known is _OPEN:
+                    return 0, (
+                        where,
+                        "this value contains itself (a YAML alias inside its own anchor), "
+                        "so it has no end; refer to a node defined before it instead",
+                    )
+                if known is not None:
+                    _, problem = self._repeat(known, where, len(stack))
+                    if problem is not None:
+                        return 0, problem
+                    frame[3] += known[0]
+                    frame[4] = max(frame[4], known[1] + 1)
+                    continue
+                if len(stack) >= MAX_DEPTH:
+                    return 0, _too_deep(stack[0][1], where)
+                sizes[id(child)] = _OPEN
+                stack.append([child, where, iter(_children(child)), 1, 0])
+                break
+            else:
+                stack.pop()
+                node, _, _, size, height = frame
+                sizes[id(node)] = (size, height)
+                if stack:
+                    parent = stack[-1]
+                    parent[3] += size
+                    parent[4] = max(parent[4], height + 1)
+                else:
+                    return size, None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _repeat(self, known: tuple[int, int], where: str, depth: int) -> tuple[int, Problem | None]:
+        """Count a second reference to a walked container (an alias)."""
+        size, height = known
+        if depth + height >= MAX_DEPTH:
+            return 0, _too_deep(where, where)
+        self.added += size
+        if self.added > MAX_ALIAS_GROWTH and not self.exhausted:
+            self.exhausted = True
+            return 0, (
+                where,
+                f"YAML aliases expand this file by more than {MAX_ALIAS_GROWTH:,} values "
+                "(reached at this alias); write the shared part once, for example as a "
+                "segment, instead of nesting aliases of aliases",
+            )
+        return size, None

@@ -1,0 +1,118 @@
+"""Regular expressions for ``$regex`` and friends, run by RE2 in linear time.
+
+Python's :mod:`re` backtracks: ``(a+)+$`` against 28 ``a`` and a ``!`` takes 20
+seconds and holds the GIL all along, so one rule in a flags file could stall every
+thread of an application. RE2 (Google's engine, the ``google-re2`` bindings) runs any
+pattern in time linear in the text, and refuses what needs backtracking
+(backreferences such as ``\\1``, look-around such as ``(?=...)``, possessive
+quantifiers) instead of running it slowly. Its syntax is the common core of
+JavaScript's (GrowthBook's SDKs) and Python's, with these differences, all refused
+at load or documented in ``docs/flags-file.md``: ``\\w \\d \\s \\b`` are ASCII (as in
+JavaScript, not Unicode as in Python), a repetition count is at most 1000, and
+``{,n}`` (Python's ``{0,n}``, JavaScript's literal text) is refused as ambiguous.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
+
+__all__ = ["MAX_REPEAT", "RegexError", "compile_search"]
+
+#: The largest repetition count RE2 accepts (``a{1000}``).
+MAX_REPEAT = 1000
+
+_REPEAT = re.compile(r"\{(\d*)(,?)(\d*)\}")
+
+
+class RegexError(ValueError):
+    """A pattern flagport refuses to run; the message says why and how to fix it."""
+
+
+def _options(*, insensitive: bool) -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # the reason is in the exception; RE2 would print it too
+    # Without captures RE2 only needs its DFA to know whether a pattern matches.
+    options.never_capture = True
+    options.case_sensitive = not insensitive
+    return options
+
+
+_SENSITIVE = _options(insensitive=False)
+_INSENSITIVE = _options(insensitive=True)
+
+
+def _ambiguous_repetition(pattern: str) -> str | None:
+    """A ``{...}`` that RE2 would read as literal text but Python as a repetition."""
+    i, end, in_class = 0, len(pattern), False
+    while i < end:
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            # A "]" first in a class (after an optional "^") is a literal "]".
+            i += 1 + (pattern.startswith("^", i + 1))
+            i += pattern.startswith("]", i)
+            continue
+        elif char == "{" and i and (found := _REPEAT.match(pattern, i)):
+            low, comma, high = found.groups()
+            if comma and not low:
+                return (
+                    f"{found.group(0)} means {{0{found.group(0)[1:]} in Python but literal "
+                    f"text in JavaScript and RE2; write {{0{found.group(0)[1:]} or escape "
+                    "the brace as \\{"
+                )
+            if any(n and int(n) > MAX_REPEAT for n in (low, high)):
+                return (
+                    f"repetition {found.group(0)} is over {MAX_REPEAT}, the most RE2 "
+                    "repeats; use a smaller count or + / *"
+                )
+        i += 1
+    return None
+
+
+def _hint(reason: str) -> str:
+    if any(word in reason for word in ("escape sequence", "perl operator", "repetition op")):
+        return (
+            "; flagport runs patterns with RE2, which takes linear time and so has no "
+            "backreferences, look-around or possessive quantifiers"
+        )
+    return ""
+
+
+def compile_search(pattern: str, *, insensitive: bool = False) -> Callable[[str], bool]:
+    """Compile ``pattern`` into ``text -> whether it matches anywhere in text``.
+
+    Matching is ``re.search``'s (GrowthBook's Python SDK; JavaScript's ``RegExp.test``):
+    unanchored unless the pattern anchors itself. It takes time linear in the text.
+
+    :param insensitive: ignore case (``$regexi``, ``$notRegexi``).
+    :raises RegexError: RE2 cannot run the pattern (backreference, look-around, a
+        repetition over 1000, too large once compiled) or it is ambiguous.
+    """
+    problem = _ambiguous_repetition(pattern)
+    if problem is not None:
+        raise RegexError(problem)
+    try:
+        compiled = re2.compile(pattern, _INSENSITIVE if insensitive else _SENSITIVE)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise RegexError(f"{reason}{_hint(str(reason))}") from None
+    search = compiled.search
+
+    def matches(text: str) -> bool:
+        try:
+            return search(text) is not None
+        except UnicodeEncodeError:
+            # A lone surrogate (from a JSON "\\ud800") has no UTF-8 form; RE2 reads UTF-8.
+            return search(text.encode("utf-8", "replace").decode("utf-8")) is not None
+
+    return matches
