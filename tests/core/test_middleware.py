@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
+import sys
 import threading
 import urllib.request
 from collections.abc import Iterable, Iterator
@@ -12,6 +14,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 from wsgiref.types import StartResponse, WSGIEnvironment
 from wsgiref.util import setup_testing_defaults
 
+import flask
 import pytest
 
 import flagport
@@ -71,18 +74,22 @@ def wsgi_app(bodies: list[Closing]) -> Any:
     return app
 
 
-def call(app: Any, user: str | None, path: str = "/") -> tuple[str, Any]:
+def request(user: str | None, path: str = "/") -> dict[str, Any]:
     environ: dict[str, Any] = {"PATH_INFO": path}
     setup_testing_defaults(environ)
     if user is not None:
         environ["HTTP_X_USER"] = user
+    return environ
+
+
+def call(app: Any, user: str | None, path: str = "/") -> tuple[str, Any]:
     statuses: list[str] = []
 
     def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
         statuses.append(status)
         return lambda data: None
 
-    body = app(environ, start_response)
+    body = app(request(user, path), start_response)
     # The app has returned but its body is unread: the caller's context has no scope.
     assert flagport.current_user() is None
     try:
@@ -203,6 +210,50 @@ def test_wsgi_bound_client_and_flush(client: tuple[Flagport, list[Event]]) -> No
         assert flagport.current_client() is client[0]
     finally:
         own.shutdown()
+
+
+# A body iterated but never closed, then garbage-collected: its scope lives in a
+# Context of its own, which is simply dropped; nothing may be reported (a Flask test run
+# with -W error::pytest.PytestUnraisableExceptionWarning failed on it).
+
+
+@pytest.mark.parametrize("bound", [False, True], ids=["scope", "scope-and-client"])
+def test_wsgi_body_never_closed_is_dropped_silently(
+    client: tuple[Flagport, list[Event]], monkeypatch: pytest.MonkeyPatch, bound: bool
+) -> None:
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    bodies: list[Closing] = []
+    own = client[0] if bound else None
+    app = FlagportWSGIMiddleware(wsgi_app(bodies), user_from_header, client=own)
+    body = app(request("alice"), lambda status, headers, exc_info=None: lambda data: None)
+    assert b"".join(body).decode().splitlines() == ["alice:True:-"] * 3
+    del body  # no close(), as a careless server or test helper does
+    gc.collect()
+    assert [f"{u.exc_type.__name__}: {u.exc_value}" for u in unraisable] == []
+    assert bodies[0].closed_as is None
+    assert flagport.current_user() is None
+    assert call(app, "bob")[0].splitlines() == ["bob:False:-"] * 3
+
+
+def test_flask_test_client_requests_report_nothing(
+    client: tuple[Flagport, list[Event]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    app = flask.Flask(__name__)
+
+    @app.get("/")
+    def index() -> str:
+        return describe().decode()
+
+    app.wsgi_app = FlagportWSGIMiddleware(app.wsgi_app, user_from_header)  # type: ignore[method-assign]
+    http = app.test_client()
+    assert http.get("/", headers={"X-User": "alice"}).text == "alice:True:-"
+    assert http.get("/").text == "None:False:INVALID_CONTEXT"
+    gc.collect()
+    assert [f"{u.exc_type.__name__}: {u.exc_value}" for u in unraisable] == []
+    assert flagport.current_user() is None
 
 
 # ASGI: the application is driven directly, as a server would.

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import gc
+import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import flagport
 from flagport import ErrorCode, Event, Flagport, User
+from flagport.scope import current_scope
 
 ALICE = User(user_id="alice")
 BOB = User(user_id="bob")
@@ -80,6 +85,40 @@ def test_asyncio_tasks_have_their_own_scope(client: tuple[Flagport, list[Event]]
         return await asyncio.gather(handler(ALICE), handler(BOB), handler(ALICE))
 
     assert asyncio.run(main()) == [(True, "alice"), (False, "bob"), (True, "alice")]
+
+
+def test_a_scope_left_open_in_a_dropped_generator_reports_nothing(
+    client: tuple[Flagport, list[Event]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A streamed response body holding a scope, run in a Context of its own (as the
+    # WSGI middleware runs bodies), never closed: the collector finalises it here, in
+    # another Context, where resetting the scope's variable is not possible.
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+    def body() -> Iterator[str]:
+        with flagport.scope(ALICE):
+            user = flagport.current_user()
+            yield user.user_id if user else "none"
+
+    context = contextvars.copy_context()
+    chunks = body()
+    assert context.run(next, chunks) == "alice"
+    del chunks
+    gc.collect()
+    assert [f"{u.exc_type.__name__}: {u.exc_value}" for u in unraisable] == []
+    assert flagport.current_user() is None
+    assert context.run(flagport.current_user) is ALICE  # that Context keeps its own value
+
+
+def test_scope_blocks_nest_and_restore(client: tuple[Flagport, list[Event]]) -> None:
+    with flagport.scope(ALICE) as outer:
+        assert outer.user is ALICE
+        with flagport.scope({"user_id": "bob"}) as inner:
+            assert current_scope() is inner
+            assert inner.user == BOB
+        assert current_scope() is outer
+    assert current_scope() is None
 
 
 def test_stats_counts_evaluations_exposures_and_events(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
 from flagport.client import Flagport
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult
-from flagport.scope import current_user
+from flagport.scope import ContextBinding, current_user
 from flagport.user import UserLike
 
 __all__ = [
@@ -80,14 +79,9 @@ def current_client() -> Flagport:
     return bound if bound is not None else get_client()
 
 
-@contextmanager
-def bind_client(client: Flagport) -> Iterator[Flagport]:
+def bind_client(client: Flagport) -> ContextBinding[Flagport]:
     """Make ``client`` the :func:`current_client` of this thread or task until the block ends."""
-    token = _bound.set(client)
-    try:
-        yield client
-    finally:
-        _bound.reset(token)
+    return ContextBinding(_bound, client)
 
 
 def _resolve(user: UserLike | str, name: str | None) -> tuple[Any, str]:

@@ -86,7 +86,10 @@ class FlagportWSGIMiddleware(_Base):
     The scope covers the application call and the whole iteration of the response
     body, up to its ``close()``. It lives in a :class:`contextvars.Context` of its own
     that is entered around each step, so it never leaks into the server thread's
-    context, even if a server forgets to call ``close()``.
+    context, even if a server forgets to call ``close()``: such a body is then
+    garbage-collected with its Context, silently (the bindings entered in it run
+    nothing when dropped; see :class:`~flagport.scope.ContextBinding`), and
+    ``flush`` does not happen for it.
 
     :param app: the WSGI application to wrap.
     :param user_from_environ: the request's user (a :class:`~flagport.User` or a dict),

@@ -9,14 +9,17 @@ baseplate binds experiments to a request. The scope lives in a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import suppress
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Generic, TypeVar
 
 from flagport.user import User, UserLike, as_user
 
-__all__ = ["Scope", "current_scope", "current_user", "scope"]
+__all__ = ["ContextBinding", "Scope", "current_scope", "current_user", "scope"]
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -35,17 +38,55 @@ class Scope:
         return True
 
 
+class ContextBinding(Generic[T]):
+    """Sets a context variable to a value for a ``with`` block, and back after it.
+
+    A plain object rather than a ``@contextmanager`` generator on purpose: a generator
+    left suspended inside its block runs its ``finally`` when it is garbage-collected,
+    in whatever context the collection happens to run, where resetting the variable
+    raises ``ValueError: <Token> was created in a different Context``. That is what a
+    WSGI body iterated but never closed left behind (its scope lives in a
+    :class:`contextvars.Context` of its own, which is simply dropped). This object has
+    nothing to run when it is dropped, and an exit in another context (a generator of
+    the application's that holds the block, finalised by the collector) does nothing.
+    """
+
+    __slots__ = ("_token", "_value", "_var")
+
+    def __init__(self, var: ContextVar[T | None], value: T) -> None:
+        self._var = var
+        self._value = value
+        self._token: Token[T | None] | None = None
+
+    def __enter__(self) -> T:
+        self._token = self._var.set(self._value)
+        return self._value
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        token, self._token = self._token, None
+        if token is None:
+            return
+        # A ValueError means an exit in another Context than the one entered: a generator
+        # or coroutine holding the block was finalised by the garbage collector. The value
+        # lives only in the Context it was set in, so here there is nothing to undo.
+        with suppress(ValueError):
+            self._var.reset(token)
+
+
 _current: ContextVar[Scope | None] = ContextVar("flagport_scope", default=None)
 
 
-@contextmanager
-def scope(user: UserLike) -> Iterator[Scope]:
-    """Make ``user`` the current user until the block ends (nestable)."""
-    token = _current.set(Scope(as_user(user)))
-    try:
-        yield _current.get()  # type: ignore[misc]
-    finally:
-        _current.reset(token)
+def scope(user: UserLike) -> ContextBinding[Scope]:
+    """Make ``user`` the current user until the block ends (nestable).
+
+    Use it as ``with flagport.scope(user) as active:``; ``active`` is the :class:`Scope`.
+    """
+    return ContextBinding(_current, Scope(as_user(user)))
 
 
 def current_scope() -> Scope | None:

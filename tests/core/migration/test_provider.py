@@ -448,12 +448,14 @@ def test_auto_mode_compares_a_fast_secondary_in_batches_on_the_callers_thread(
     assert p.stats()["secondary"]["inline"]["to"] is True
     before = p.stats()["flags"]["everyone"]["compared"]
     on_callers = p.stats()["secondary"]["on_callers"]
+    # Read the evidence and the runner directly: stats() would compare what is queued.
+    flag = p.evidence.flags["everyone"]
     for u in USERS[20:27]:
         fp.check_gate(u, "everyone")
-    assert p.stats()["flags"]["everyone"]["compared"] == before  # queued
+    assert (flag.compared, p.secondary.stats()["pending"]) == (before, 7)  # queued
     fp.check_gate(USERS[27], "everyone")  # the eighth: this caller runs the batch
-    assert p.stats()["flags"]["everyone"]["compared"] == before + 8
-    assert p.stats()["secondary"]["on_callers"] == on_callers + 8
+    assert (flag.compared, p.secondary.stats()["pending"]) == (before + 8, 0)
+    assert p.secondary.on_callers == on_callers + 8
     fp.check_gate(USERS[28], "everyone")
     fp.flush()  # leftovers are compared at flush
     assert p.stats()["flags"]["everyone"]["compared"] == before + 9
@@ -541,7 +543,7 @@ def test_a_callers_run_stops_at_the_bound(client: Any) -> None:
     fp.check_gate(USERS[63], "everyone")
     took = time.monotonic() - start
     assert took < 0.2  # the bound (20 ms) and the evaluation running at it, loosely
-    assert 0 < p.stats()["secondary"]["pending"] < 64
+    assert 0 < p.secondary.stats()["pending"] < 64
     p.new.delay_s = 0.0
     assert p.drain(5)
     assert p.stats()["flags"]["everyone"]["compared"] == 20 + 64
@@ -556,7 +558,7 @@ def test_a_batch_larger_than_the_queue_runs_when_the_queue_is_full(client: Any) 
     pending = []
     for u in USERS[:30]:
         fp.check_gate(u, "everyone")
-        pending.append(p.stats()["secondary"]["pending"])
+        pending.append(p.secondary.stats()["pending"])
     assert max(pending) < 8  # the eighth job ran the queue, never past its bound
     fp.flush()
     stats = p.stats()

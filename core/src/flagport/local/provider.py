@@ -36,6 +36,26 @@ logger = logging.getLogger("flagport.local")
 
 _EMPTY = Snapshot()
 _KINDS = {"gates": "gate", "experiments": "experiment", "configs": "config"}
+_ERROR_LINES = 11  # of last_error: the summary and the first ten problems
+
+
+def _error_text(exc: Exception, source: str) -> str:
+    """What ``stats()`` keeps of a failed load: located, bounded, no raw exception text.
+
+    A :class:`ConfigurationError` already names the file, line and path of each
+    problem. Anything else is a bug in flagport; its message may quote the file's
+    values, so only its type is kept (the traceback is logged at DEBUG).
+    """
+    if not isinstance(exc, ConfigurationError):
+        return (
+            f"{source}: internal error while loading the flags file ({type(exc).__name__}); "
+            "please report it with the traceback logged at DEBUG level"
+        )
+    lines = str(exc).splitlines()
+    if len(lines) > _ERROR_LINES:
+        more = len(lines) - _ERROR_LINES
+        lines = [*lines[:_ERROR_LINES], f"  ... and {more} more (flagport validate lists all)"]
+    return "\n".join(lines)
 
 
 class LocalOptions(ProviderOptions):
@@ -60,6 +80,16 @@ class LocalOptions(ProviderOptions):
         gt=0,
         le=60,
         description="Seconds between file checks when file-system events are missed.",
+    )
+    reload_settle: float = Field(
+        0.5,
+        ge=0,
+        le=60,
+        description=(
+            "Seconds a changed file must stay unchanged before it is reloaded, so a "
+            "file still being written is not served half-written (0: reload at once). "
+            "Writing a new file and renaming it over the old one is the safe way."
+        ),
     )
 
     @model_validator(mode="after")
@@ -102,7 +132,11 @@ class LocalProvider(Provider):
         self._closed = False
         self.reloads = 0
         self.failed_reloads = 0
+        #: the last failed load's error, until a load succeeds
         self.last_error: str | None = None
+        #: when the last load failed (epoch seconds); kept after a good load, so a
+        #: monitor polling less often than reloads happen still sees a failure happened
+        self.last_error_at: float | None = None
         self.loaded_at: float | None = None
 
     # -- loading -------------------------------------------------------------------------
@@ -147,25 +181,36 @@ class LocalProvider(Provider):
     def reload(self) -> bool:
         """Reload, logging a bad edit instead of raising.
 
+        Every failure is counted in ``failed_reloads`` and kept in ``last_error`` and
+        ``last_error_at``, an unexpected exception (a bug) included.
+
         :returns: True when new definitions are now served.
         """
         if self._closed:
             return False
         try:
             self.load()
-        except ConfigurationError as exc:
+        except Exception as exc:
+            error = self._failed(exc)
+            bug = not isinstance(exc, ConfigurationError)
             logger.error(
                 "flagport: %s; still serving the previous definitions (%s)",
-                exc,
+                error if bug else exc,
                 self._snapshot.source or "none loaded",
+                # A bug's traceback is for its report, not for the operator's log.
+                exc_info=exc if bug and logger.isEnabledFor(logging.DEBUG) else None,
             )
             # Counted after logging, so whoever waits on the counter finds the log.
-            self.last_error = str(exc)
             self.failed_reloads += 1
             return False
         self.reloads += 1
         logger.info("flagport: reloaded %s", self.options.path or "inline flags")
         return True
+
+    def _failed(self, exc: Exception) -> str:
+        self.last_error = _error_text(exc, self.options.path or "inline flags")
+        self.last_error_at = time.time()
+        return self.last_error
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -181,15 +226,18 @@ class LocalProvider(Provider):
         if path is not None and self.options.watch:
             if self._watcher is None:
                 self._watcher = FileWatcher(
-                    Path(path), self.reload, interval=self.options.reload_interval
+                    Path(path),
+                    self.reload,
+                    interval=self.options.reload_interval,
+                    settle=self.options.reload_settle,
                 )
-            seen = file_signature(Path(path).resolve())
-            self._watcher.start(seen)
+            # Taken before loading: a change in between is then seen as a change.
+            self._watcher.start(file_signature(Path(path)))
         try:
             self.load()
-        except ConfigurationError as exc:
+        except Exception as exc:
             self.status = ProviderStatus.ERROR
-            self.last_error = str(exc)
+            self._failed(exc)
             raise
 
     def shutdown(self, timeout: float = 5.0) -> None:
@@ -266,6 +314,7 @@ class LocalProvider(Provider):
             "reloads": self.reloads,
             "failed_reloads": self.failed_reloads,
             "last_error": self.last_error,
+            "last_error_at": self.last_error_at,
             "watching": bool(watcher is not None and watcher.running),
             "pid": os.getpid(),
         }

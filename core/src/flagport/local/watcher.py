@@ -7,6 +7,17 @@ which a watch on the file itself would lose. Every ``interval`` seconds it also
 compares the file's ``stat`` with the last one seen, so a change is noticed even
 where file-system events are not delivered (network mounts, some containers), and
 in a process forked from one that was watching, which only polls.
+
+The path is watched as given, never resolved: ``stat`` follows symbolic links each
+time, so when a link is pointed somewhere else the new target is what is seen. A
+Kubernetes ConfigMap volume updates exactly that way (``flags.yaml -> ..data/flags.yaml``
+and ``..data`` swapped to a new timestamped directory), as do deploy tools that switch
+a ``current`` link between releases.
+
+A change is reported only once the file has stayed the same (inode, size,
+modification time) for ``settle`` seconds, so a writer that writes part of the file,
+pauses and writes the rest is not served the part: YAML cut at a line end is often
+valid YAML. Renaming a complete new file over the old one is the safe way to write.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,18 +60,29 @@ def file_signature(path: Path) -> _Signature:
 
 
 class FileWatcher:
-    """Calls ``on_change()`` (from its own thread) after the file changes.
+    """Calls ``on_change()`` (from its own thread) after the file changes and settles.
 
-    :param path: the file to watch.
+    :param path: the file to watch; symbolic links in it are followed on every check.
     :param on_change: called with no arguments; exceptions are logged, not raised.
     :param interval: seconds between ``stat`` checks; also the longest a missed
         file-system event can delay a reload.
+    :param settle: seconds the file must stay unchanged before ``on_change`` is
+        called (0: at once).
     """
 
-    def __init__(self, path: Path, on_change: Callable[[], object], interval: float = 0.5) -> None:
-        self.path = path.resolve()
+    def __init__(
+        self,
+        path: Path,
+        on_change: Callable[[], object],
+        interval: float = 0.5,
+        settle: float = 0.0,
+    ) -> None:
+        # Absolute, so a later chdir changes nothing, but not resolved: resolving once
+        # would pin the watch to the link's first target.
+        self.path = Path(os.path.abspath(path))
         self.on_change = on_change
         self.interval = interval
+        self.settle = settle
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen: _Signature = None
@@ -100,10 +123,34 @@ class FileWatcher:
             thread.join(timeout)
         self._thread = None
 
-    def _changed(self) -> bool:
+    def _check(self, trusted: bool) -> None:
+        """Call back once the file has settled, if it changed.
+
+        :param trusted: a file-system event named the file itself; it is trusted even
+            when ``stat`` looks unchanged, because two writes within the file system's
+            timestamp granularity look identical.
+        """
+        if not trusted and file_signature(self.path) == self._seen:
+            return
+        if self._settled():
+            self._fire()
+
+    def _settled(self) -> bool:
+        """Wait until the file has stayed the same for ``settle`` seconds.
+
+        :returns: False when the watcher is stopping or the file is gone.
+        """
         current = file_signature(self.path)
-        if current == self._seen:
-            return False
+        quiet_since = time.monotonic()
+        while self.settle > 0:
+            left = self.settle - (time.monotonic() - quiet_since)
+            if left <= 0:
+                break
+            if self._stop.wait(min(self.interval, left)):
+                return False
+            later = file_signature(self.path)
+            if later != current:
+                current, quiet_since = later, time.monotonic()
         self._seen = current
         return current is not None
 
@@ -123,11 +170,16 @@ class FileWatcher:
             self._poll()
             return
         step_ms = max(10, int(self.interval * 1000))
-        target = str(self.path)
+        # Events name the file under the directory as given or as the platform resolved it.
+        real_parent = os.path.realpath(self.path.parent)
+        targets = {str(self.path), os.path.join(real_parent, self.path.name)}
         try:
+            # Every entry of the directory, not only the file: swapping a link the
+            # path goes through (a ConfigMap's ``..data``) changes no event's path to
+            # the file itself. Events for other entries are checked against ``stat``.
             for changes in watch(
                 self.path.parent,
-                watch_filter=lambda _change, changed: changed == target,
+                watch_filter=None,  # the default filter drops paths under .git, .venv...
                 debounce=50,
                 step=10,
                 rust_timeout=step_ms,
@@ -138,14 +190,7 @@ class FileWatcher:
             ):
                 if self._stop.is_set():
                     return
-                if changes:
-                    # An event is trusted even when stat looks unchanged: two writes
-                    # within the file system's timestamp granularity look identical.
-                    self._seen = file_signature(self.path)
-                    if self._seen is not None:
-                        self._fire()
-                elif self._changed():
-                    self._fire()
+                self._check(trusted=any(changed in targets for _, changed in changes))
         except Exception as exc:
             # The directory vanished or the platform refused a watch: keep polling.
             if not self._stop.is_set():
@@ -159,5 +204,4 @@ class FileWatcher:
 
     def _poll(self) -> None:
         while not self._stop.wait(self.interval):
-            if self._changed():
-                self._fire()
+            self._check(trusted=False)

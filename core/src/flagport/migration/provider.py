@@ -36,7 +36,7 @@ from flagport.settings import validate_options
 if TYPE_CHECKING:
     from flagport.user import User
 
-__all__ = ["TIME_EVERY", "MigrationProvider", "build_side"]
+__all__ = ["STATS_WAIT_S", "TIME_EVERY", "MigrationProvider", "build_side"]
 
 logger = logging.getLogger("flagport.migration")
 
@@ -46,6 +46,8 @@ _KIND_NAMES = ("gate", "gate", "experiment", "config")
 _METHOD_NAMES = ("check_gate", "evaluate_gate", "evaluate_experiment", "evaluate_config")
 TIME_EVERY = 64
 """One offloaded comparison in this many is timed, on both sides (a power of two)."""
+STATS_WAIT_S = 1.0
+"""How long ``stats()`` waits for the worker to finish the comparisons queued for it."""
 
 
 _Job = tuple["User", str, Any, int]
@@ -716,6 +718,24 @@ class MigrationProvider(Provider):
         return flags
 
     def stats(self) -> dict[str, Any]:
+        """Every comparison of the evaluations made before this call, and the state.
+
+        The comparisons queued when it is called are finished first (this is not a
+        hot path): those waiting for a caller's run are run here, and the worker's are
+        waited for, in all at most :data:`STATS_WAIT_S`. What a slow or stuck secondary
+        leaves is reported as ``secondary.pending``.
+        """
+        runner = self.secondary
+        owed = sum(map(len, runner.queues))
+        done = runner.on_callers + runner.offloaded + owed
+        deadline = time.monotonic() + STATS_WAIT_S
+        # drain() stops a run on this thread at secondary_timeout_ms, as it would on a
+        # request's; traffic arriving meanwhile is not waited for.
+        while owed and runner.on_callers + runner.offloaded < done:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            runner.drain(left)
         sides = ("from", "to")
         return {
             "stage": self.options.stage.value,
