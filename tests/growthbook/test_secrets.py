@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,11 +23,11 @@ VENDOR_LOGGERS = ("growthbook", "urllib3")
 
 
 @pytest.fixture
-def down() -> Iterator[str]:
+def down() -> str:
     """The URL of a GrowthBook that is not there (connections refused)."""
     server = GrowthBookLoopback().start()
     server.stop()
-    yield server.url
+    return server.url
 
 
 @pytest.mark.parametrize("server_state", SERVERS)

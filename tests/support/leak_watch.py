@@ -48,7 +48,9 @@ class LeakWatch:
         logging the requests it receives).
     """
 
-    def __init__(self, canary: str, loggers: Iterable[str] = (), ignore: Iterable[str] = ()) -> None:
+    def __init__(
+        self, canary: str, loggers: Iterable[str] = (), ignore: Iterable[str] = ()
+    ) -> None:
         self.canary = canary
         self.texts: list[tuple[str, str]] = []
         self._handler = _Capture(self.texts)
@@ -139,6 +141,7 @@ def _user() -> Any:
 
 
 SOURCES = ("constructor", "environment", "toml")
+_PLUGIN_SWITCHES = {"FLAGPORT_DISABLE_PLUGINS", "FLAGPORT_PLUGINS"}
 SERVERS = ("down", "wrong", "right")
 
 
@@ -156,7 +159,10 @@ def settle_source(
     """
     monkeypatch.chdir(tmp_path)
     for var in list(os.environ):
-        if var.startswith("FLAGPORT_") and var not in {"FLAGPORT_DISABLE_PLUGINS", "FLAGPORT_PLUGINS"}:
+        if var.startswith("FLAGPORT_") and var not in {
+            "FLAGPORT_DISABLE_PLUGINS",
+            "FLAGPORT_PLUGINS",
+        }:
             monkeypatch.delenv(var)
     if source == "environment":
         monkeypatch.setenv(f"FLAGPORT_{provider.upper()}_{secret_option.upper()}", canary)
@@ -167,4 +173,3 @@ def settle_source(
         )
         return {}
     return {secret_option: canary}
-
