@@ -91,7 +91,30 @@ _SECRET_WORDS = frozenset(
 # A name with one of these words holds something about a secret, not the secret: a
 # public key, a key's id, a file or URL where one is found.
 _PUBLIC_WORDS = frozenset(
-    {"public", "id", "name", "names", "file", "path", "url", "uri", "host", "type", "prefix"}
+    {
+        "public",
+        "id",
+        "name",
+        "names",
+        "file",
+        "path",
+        "url",
+        "uri",
+        "host",
+        "type",
+        "prefix",
+        "mode",
+        "method",
+        "scheme",
+        "enabled",
+        "timeout",
+        "ttl",
+        "max",
+        "min",
+        "size",
+        "count",
+        "length",
+    }
 )
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _URL_PASSWORD = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@/\s]+@")
@@ -101,7 +124,7 @@ def is_secret_name(name: object) -> bool:
     """True when an option or header called ``name`` holds a secret, by its words.
 
     ``client_key``, ``X-Api-Key``, ``authToken``, ``Authorization`` are; ``public_key``,
-    ``key_file``, ``token_url`` are not.
+    ``key_file``, ``token_url``, ``auth_mode`` are not.
     """
     if not isinstance(name, str):
         return False
@@ -159,8 +182,10 @@ def _mask(value: Any, declared: frozenset[str], depth: int) -> Any:
             k: MASK if _hides(k, v, declared) else _mask(v, declared, depth + 1)
             for k, v in value.items()
         }
-    if isinstance(value, list | tuple):
-        return type(value)(_mask(v, declared, depth) for v in value)
+    if isinstance(value, list):
+        return [_mask(v, declared, depth) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_mask(v, declared, depth) for v in value)
     if isinstance(value, str):
         return _URL_PASSWORD.sub(rf"\1:{MASK}@", redact(value))
     return value
@@ -213,8 +238,8 @@ def _collect(value: Any, secret: bool, depth: int) -> Iterator[str]:
         yield value.get_secret_value()
     elif isinstance(value, SecretBytes):
         yield value.get_secret_value().decode("utf-8", "replace")
-    elif secret and isinstance(value, str | int) and not isinstance(value, bool):
-        yield str(value)
+    elif secret and isinstance(value, str):
+        yield value
     elif isinstance(value, Mapping) and depth < TABLE_DEPTH:
         for key, item in value.items():
             yield from _collect(item, is_secret_name(key), depth + 1)

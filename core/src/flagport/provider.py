@@ -108,8 +108,9 @@ class Provider(ABC):
     def shutdown(self, timeout: float = 5.0) -> None:
         """Deliver queued events and release resources, within ``timeout`` seconds.
 
-        Must be idempotent and must never hang. An override calls
-        ``flagport._redact.release(self)`` once the vendor's threads are stopped.
+        Must be idempotent and must never hang. An override ends with
+        ``super().shutdown(timeout)`` once the vendor's threads are stopped: from then on
+        the provider's secrets are no longer redacted from log records.
         """
         self.status = ProviderStatus.SHUT_DOWN
         release(self)
