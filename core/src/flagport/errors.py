@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flagport._redact import redact
 from flagport.reasons import ErrorCode
 
 __all__ = [
@@ -28,9 +29,18 @@ class FlagportError(Exception):
     """Base class of every error flagport raises.
 
     :ivar code: the OpenFeature error code a default result carries for this error.
+
+    Its text never shows a live secret (see :mod:`flagport._redact`): a message built
+    from a vendor's error may quote a URL or a header that holds one.
     """
 
     code: ErrorCode = ErrorCode.GENERAL
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
 
 
 class FlagNotFoundError(FlagportError):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from flagport._redact import mask, protect, release
 from flagport.results import ConfigResult, ExperimentResult, GateResult
 
 if TYPE_CHECKING:
@@ -30,10 +31,15 @@ class ProviderOptions(BaseModel):
     """Base of every provider's options model.
 
     Subclasses declare fields with descriptions; secrets are ``pydantic.SecretStr``.
-    Unknown options are an error, so a typo never goes unnoticed.
+    Unknown options are an error, so a typo never goes unnoticed. Validation errors
+    never quote the input and the repr masks secret-named keys of tables (the inner
+    providers of a migration, an OpenFeature factory's keyword arguments).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    def __repr_args__(self) -> Any:
+        return mask(dict(super().__repr_args__())).items()
 
 
 class ProviderStatus(StrEnum):
@@ -74,6 +80,8 @@ class Provider(ABC):
 
     def __init__(self, options: ProviderOptions) -> None:
         self.options = options
+        # Its secrets are redacted from every log record until shutdown() releases them.
+        protect(self, options)
         self.status = ProviderStatus.NOT_READY
         #: Set by the client: call it with an exposure/custom :class:`Event` the vendor
         #: reported through a callback, so it reaches flagport's sinks and observers.
@@ -100,9 +108,12 @@ class Provider(ABC):
     def shutdown(self, timeout: float = 5.0) -> None:
         """Deliver queued events and release resources, within ``timeout`` seconds.
 
-        Must be idempotent and must never hang.
+        Must be idempotent and must never hang. An override ends with
+        ``super().shutdown(timeout)`` once the vendor's threads are stopped: from then on
+        the provider's secrets are no longer redacted from log records.
         """
         self.status = ProviderStatus.SHUT_DOWN
+        release(self)
 
     def flush(self, timeout: float = 5.0) -> None:  # noqa: B027 - optional hook
         """Deliver queued events to the vendor now (best effort, bounded by ``timeout``)."""
@@ -153,7 +164,8 @@ class Provider(ABC):
 
     def describe(self) -> dict[str, Any]:
         """Options and state for ``flagport providers`` and ``stats()``; no secrets."""
-        return {"status": self.status.value, "options": self.options.model_dump(mode="json")}
+        options = mask(self.options.model_dump(mode="json"))
+        return {"status": self.status.value, "options": options}
 
 
 def _ignore(event: Event) -> None:

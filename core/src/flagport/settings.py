@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from flagport._redact import MaskedDict
 from flagport.errors import ConfigurationError, Location
 
 __all__ = ["DEFAULT_PROVIDER", "Settings", "load_settings", "validate_options"]
@@ -38,6 +39,9 @@ class Settings:
     :ivar strict: raise instead of serving defaults.
     :ivar events: the ``[events]`` table (sinks and their options).
     :ivar sources: where each option came from, by option name (and ``"provider"``).
+
+    ``options`` and ``events`` are dicts whose ``repr`` masks secrets, so printing the
+    settings (or either table) never shows one; reading them gives the real values.
     """
 
     provider: str
@@ -45,6 +49,10 @@ class Settings:
     strict: bool = False
     events: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "options", MaskedDict(self.options))
+        object.__setattr__(self, "events", MaskedDict(self.events))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

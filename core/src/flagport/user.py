@@ -128,7 +128,19 @@ def as_user(user: UserLike) -> User:
         try:
             return User.model_validate(known)
         except ValidationError as exc:
-            raise InvalidContextError(f"invalid user {dict(user)!r}: {exc}") from None
-    raise InvalidContextError(
-        f"expected a flagport.User or a mapping, got {type(user).__name__}: {user!r}"
-    )
+            raise InvalidContextError(f"invalid user: {_problems(exc)}") from None
+    raise InvalidContextError(f"expected a flagport.User or a mapping, got {type(user).__name__}")
+
+
+def _problems(exc: ValidationError) -> str:
+    """Each bad field and what it should be, never its value: a user is personal data.
+
+    A problem inside ``private`` is reported as ``private``, so not even the name of a
+    private attribute is shown.
+    """
+    problems: list[str] = []
+    for err in exc.errors(include_input=False, include_url=False, include_context=False):
+        loc = err["loc"][:1] if err["loc"][:1] == ("private",) else err["loc"]
+        where = ".".join(str(part) for part in loc) or "user"
+        problems.append(f"field {where!r}: {err['msg']}")
+    return "; ".join(problems)

@@ -26,6 +26,7 @@ from openfeature.exception import OpenFeatureError
 from openfeature.provider.no_op_provider import NoOpProvider
 from openfeature.track import TrackingEventDetails
 
+from flagport._redact import mask
 from flagport.errors import (
     ConfigurationError,
     FlagportError,
@@ -88,7 +89,7 @@ def build_of_provider(spec: Any, options: Mapping[str, Any]) -> FeatureProvider:
         except Exception as exc:
             raise ConfigurationError(
                 f"openfeature provider option of_provider={spec!r}: calling the factory "
-                f"with of_provider_options={dict(options)!r} failed: "
+                f"with of_provider_options={mask(dict(options))!r} failed: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
     if not _is_provider(target):
@@ -335,7 +336,7 @@ class OpenFeatureProvider(Provider):
         }
 
     def describe(self) -> dict[str, Any]:
-        options = self.options.model_dump(mode="python", exclude={"of_provider"})
+        options = mask(self.options.model_dump(mode="python", exclude={"of_provider"}))
         spec = self.options.of_provider
         options["of_provider"] = spec if spec is None or isinstance(spec, str) else repr(spec)
         return {"status": self.status.value, "options": options, "stats": self.stats()}

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from flagport._redact import MaskedDict
 from flagport.provider import ProviderOptions
 
 __all__ = ["ControlFile", "MigrationOptions", "Stage"]
@@ -206,6 +207,12 @@ class MigrationOptions(_Control, ProviderOptions):
     @classmethod
     def _to(cls, value: Any) -> dict[str, Any]:
         return _inner(value, "to")
+
+    @field_validator("from_", "to", mode="after")
+    @classmethod
+    def _masked(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # The inner providers' options hold their secrets: printing a side masks them.
+        return MaskedDict(value)
 
     def control(self) -> dict[str, Any]:
         """The run-time-changeable settings, as a plain dict."""

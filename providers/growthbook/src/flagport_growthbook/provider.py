@@ -24,6 +24,7 @@ from growthbook import FeatureRepository, FeatureResult
 from growthbook.common_types import EvaluationContext, GlobalContext, StackContext
 from growthbook.core import eval_feature
 
+from flagport._redact import release
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
@@ -203,6 +204,7 @@ class GrowthBookProvider(Provider):
             # Built in a parent process: its threads (and maybe its lock's holder) do
             # not exist here; touch nothing of theirs.
             self._sync = self._ingest = None
+            release(self)
             return
         with self._lock:
             sync, self._sync = self._sync, None
@@ -211,6 +213,7 @@ class GrowthBookProvider(Provider):
             ingest.close(timeout * 0.6)
         if sync is not None:
             sync.stop(timeout * 0.4)
+        release(self)  # the key is no longer sent: stop redacting it from logs
 
     def _owned(self) -> bool:
         return self._pid == os.getpid()

@@ -1,0 +1,61 @@
+"""A key among the OpenFeature factory's keyword arguments never shows.
+
+``of_provider_options`` are whatever the factory takes (an SDK key, headers); flagport
+masks them by name when it prints them, and redacts them from every log record and
+error while the provider lives.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from leak_watch import LeakWatch, exercise  # tests/support
+from openfeature.provider.in_memory_provider import InMemoryProvider
+
+from flagport import ConfigurationError, Flagport
+from flagport_openfeature.testing import SCENARIO_KINDS, scenario_flags
+
+CANARY = "of-canary-Vb61nPq0Ks"
+
+
+def keyed_provider(sdk_key: str, headers: dict[str, str], fail: bool = False) -> InMemoryProvider:
+    """What a vendor's OpenFeature provider does with its key: log it, or fail with it."""
+    logging.getLogger("ofvendor.client").debug("connecting with %s and %r", sdk_key, headers)
+    if fail:
+        raise PermissionError(f"key {sdk_key} was refused")
+    return InMemoryProvider(scenario_flags())
+
+
+def options(**extra: Any) -> dict[str, Any]:
+    return {
+        "provider": "openfeature",
+        "of_provider": keyed_provider,
+        "of_provider_options": {"sdk_key": CANARY, "headers": {"Authorization": CANARY}},
+        **SCENARIO_KINDS,
+        **extra,
+    }
+
+
+def test_the_factorys_key_never_shows(capfd: pytest.CaptureFixture[str]) -> None:
+    with LeakWatch(CANARY) as watch:
+        fp = Flagport(**options())
+        provider = fp.provider
+        assert provider.stats()["initialized"]  # the factory got the real key
+        exercise(fp, watch)
+    assert "connecting with *** and {'Authorization': '***'}" in str(watch.texts)
+    watch.assert_clean(capfd)
+
+
+def test_a_failing_factory_reports_no_key(capfd: pytest.CaptureFixture[str]) -> None:
+    of = options(of_provider_options={"sdk_key": CANARY, "headers": {}, "fail": True})
+    with LeakWatch(CANARY) as watch:
+        with pytest.raises(ConfigurationError) as info:
+            Flagport(strict=True, **of).check_gate({"user_id": "1"}, "new_checkout")
+        watch.add("exception", f"{info.value!s} {info.value!r}")
+        fp = Flagport(**of)
+        watch.add("result", fp.get_gate({"user_id": "1"}, "new_checkout"))
+        fp.shutdown()
+    assert "refused" in str(info.value)
+    watch.assert_clean(capfd)
