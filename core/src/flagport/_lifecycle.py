@@ -129,7 +129,11 @@ def install_signal_handlers(signals: Iterable[int] = (signal.SIGTERM,)) -> None:
             continue
         # None: a handler installed outside Python, which flagport cannot call back.
         _installed[signum] = signal.SIG_DFL if current is None else current
-        signal.signal(signum, _on_signal)
+        try:
+            signal.signal(signum, _on_signal)
+        except BaseException:
+            del _installed[signum]
+            raise
 
 
 atexit.register(shutdown_all)

@@ -203,7 +203,7 @@ class EventPipeline:
                 if worker.thread is not None:
                     worker.thread.join(max(0.0, deadline - time.monotonic()))
         for worker in self.workers:
-            lost = len(worker.queue)
+            lost = len(worker.queue) + worker.in_flight
             if lost:
                 logger.warning(
                     "flagport: event sink %r did not take %d events before shutdown",
