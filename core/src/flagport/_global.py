@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import atexit
 import threading
 from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
+from flagport._lifecycle import install_signal_handlers
 from flagport.client import Flagport
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult
 from flagport.scope import ContextBinding, current_user
@@ -23,6 +23,7 @@ __all__ = [
     "get_config",
     "get_experiment",
     "get_gate",
+    "install_signal_handlers",
     "log_event",
     "set_client",
     "setup",
@@ -156,6 +157,3 @@ def shutdown(timeout: float = 5.0) -> None:
     client = set_client(None)
     if client is not None:
         client.shutdown(timeout)
-
-
-atexit.register(shutdown)

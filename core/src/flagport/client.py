@@ -11,13 +11,13 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
+from flagport import _lifecycle
 from flagport.errors import FlagportError, GeneralError
 from flagport.events.exposures import ExposureDeduper
 from flagport.events.model import Event, EventKind, FlagKind
@@ -46,7 +46,6 @@ __all__ = ["Flagport", "forget_exposures"]
 logger = logging.getLogger("flagport")
 R = TypeVar("R", GateResult, ExperimentResult, ConfigResult)
 _EMPTY = FrozenDict()
-_clients: weakref.WeakSet[Flagport] = weakref.WeakSet()
 
 
 class Flagport:
@@ -121,7 +120,7 @@ class Flagport:
         # starts the provider, yet observers must see it.
         self._resolve_observers()
         self._wire_provider(self._provider)
-        _clients.add(self)
+        _lifecycle.register(self, self.event_settings.shutdown_timeout)
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> Flagport:
@@ -564,12 +563,13 @@ class Flagport:
     def _submit(self, record: Record) -> None:
         if not self._started and not self._closed:
             self._start()
+        entry = self.events.prepare(record)  # cut to the event bounds, for observers too
         if self._on_event is not None:
             try:
-                self._on_event(event=record_event(record))
+                self._on_event(event=record_event(entry.record))
             except Exception:
                 logger.exception("flagport: an on_event observer failed")
-        self.events.submit(record)
+        self.events.submit(entry)
 
     def _emit(self, event: Event) -> None:
         """Accept an event a provider reported through a vendor callback."""
@@ -647,16 +647,5 @@ def forget_exposures() -> None:
     The next assignment of each (unit, experiment, group) is logged again; the pytest
     plugin calls this before each test so that tests do not depend on their order.
     """
-    for client in list(_clients):
+    for client in _lifecycle.live_clients():
         client.exposures.clear()
-
-
-def _reset_clients_after_fork() -> None:
-    for client in list(_clients):
-        try:
-            client._after_fork_in_child()
-        except Exception:  # pragma: no cover - a fork hook must never fail
-            logger.exception("flagport: resetting a client after fork failed")
-
-
-os.register_at_fork(after_in_child=_reset_clients_after_fork)

@@ -1,10 +1,13 @@
 """The event pipeline: events leave the request path at once and reach every sink.
 
-``submit`` appends a small tuple to each sink's bounded queue (no model is built,
-no I/O happens on the caller's thread). Each sink has its own worker thread,
-started on first use in each process, which turns records into events and delivers
-them in batches, so a sink that raises or stalls only affects itself. Every queue
-counts what it accepted, delivered, failed to deliver and dropped.
+``submit`` cuts a record to the event bounds (:mod:`flagport.events.bounds`) and
+appends it to each sink's queue, bounded in events and in bytes (no model is built,
+no I/O happens on the caller's thread). Each sink has its own worker thread
+(:mod:`flagport.events.worker`), started on first use in each process, which turns
+records into events and delivers them in batches, so a sink that raises or stalls
+only affects itself, and an event that cannot be delivered only itself. Every queue
+counts what it accepted, delivered, failed to deliver, dropped, holds and is
+delivering.
 """
 
 from __future__ import annotations
@@ -12,21 +15,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from flagport.events.bounds import EventBounds
 from flagport.events.model import Event, EventKind, FlagKind
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink, build_sink
+from flagport.events.worker import Prepared, SinkWorker
 
 if TYPE_CHECKING:
     from flagport.provider import Provider
     from flagport.user import User
 
-__all__ = ["EventPipeline", "Record", "record_dict", "record_event"]
+__all__ = ["EventPipeline", "Prepared", "Record", "record_dict", "record_event"]
 
 logger = logging.getLogger("flagport.events")
+
+#: Estimated JSON bytes of an event besides its name, user and metadata.
+_ENVELOPE = 160
+#: Distinct event names whose truncation is logged; later ones are only counted.
+_LOGGED_TRUNCATIONS = 100
 
 # (time, kind, user, name, value, metadata, provider, flag_kind, group, rule_id)
 Record = tuple[
@@ -81,97 +90,6 @@ def record_dict(rec: Record) -> dict[str, Any]:
     }
 
 
-class SinkWorker:
-    """One sink, its bounded queue, its thread and its counters."""
-
-    def __init__(self, sink: Sink, settings: EventSettings) -> None:
-        self.sink = sink
-        self.max_queue = settings.max_queue
-        self.batch_size = settings.batch_size
-        self.interval = settings.flush_interval
-        self._convert: Callable[[Record], Any] = record_event if sink.wants_models else record_dict
-        self._reset()
-
-    def _reset(self) -> None:
-        self.queue: deque[Record] = deque()
-        self.accepted = 0  # written under the pipeline lock
-        self.dropped = 0  # written under the pipeline lock
-        self.delivered = 0  # written by the worker thread only
-        self.failed = 0  # written by the worker thread only
-        self.wake = threading.Event()
-        self.done = threading.Condition()
-        self.thread: threading.Thread | None = None
-        self.stopping = False
-        self._logged_failure = False
-
-    def start(self) -> None:
-        self.thread = threading.Thread(
-            target=self._run, name=f"flagport-events-{self.sink.name}", daemon=True
-        )
-        self.thread.start()
-
-    def _run(self) -> None:
-        while True:
-            self.wake.wait(self.interval)
-            self.wake.clear()
-            self._drain()
-            if self.stopping:
-                self._drain()
-                break
-        try:
-            self.sink.close()
-        except Exception:
-            logger.exception("flagport: closing event sink %r failed", self.sink.name)
-
-    def _drain(self) -> None:
-        queue = self.queue
-        while queue:
-            records: list[Record] = []
-            try:
-                while len(records) < self.batch_size:
-                    records.append(queue.popleft())
-            except IndexError:
-                pass
-            try:
-                self.sink.deliver([self._convert(r) for r in records])
-            except Exception as exc:
-                self.failed += len(records)
-                if not self._logged_failure:
-                    self._logged_failure = True
-                    logger.error(
-                        "flagport: event sink %r failed (%s: %s); its events are counted as "
-                        "failed in stats()",
-                        self.sink.name,
-                        type(exc).__name__,
-                        exc,
-                    )
-            else:
-                self.delivered += len(records)
-            with self.done:
-                self.done.notify_all()
-
-    def wait(self, target: int, deadline: float) -> bool:
-        """Wait until ``target`` accepted events were delivered or failed, or the deadline."""
-        self.wake.set()
-        with self.done:
-            while self.delivered + self.failed < target:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self.done.wait(min(remaining, 0.05))
-                self.wake.set()
-        return True
-
-    def stats(self) -> dict[str, int]:
-        return {
-            "accepted": self.accepted,
-            "delivered": self.delivered,
-            "failed": self.failed,
-            "dropped": self.dropped,
-            "queued": len(self.queue),
-        }
-
-
 class EventPipeline:
     """Batches events off the request path to every configured sink.
 
@@ -187,33 +105,63 @@ class EventPipeline:
         registered: dict[str, Callable[[EventSettings], Sink]] | None = None,
     ) -> None:
         self.settings = settings
-        self.workers = [
-            SinkWorker(build_sink(spec, settings, provider, registered or {}), settings)
-            for spec in settings.sinks
-        ]
+        self.bounds = EventBounds(settings.max_event_depth, settings.max_event_bytes)
+        self.workers = []
+        for spec in settings.sinks:
+            sink = build_sink(spec, settings, provider, registered or {})
+            convert = record_event if sink.wants_models else record_dict
+            self.workers.append(SinkWorker(sink, settings, convert))
         self._lock = threading.Lock()
         self._running = False
         self._closed = False
+        self._logged_truncations: set[str] = set()
 
-    def submit(self, record: Record) -> None:
-        """Queue a record for every sink; never blocks on a sink, never raises."""
+    def prepare(self, record: Record) -> Prepared:
+        """``record`` cut to the event bounds, with its estimated size.
+
+        A cut is logged once per event name; each sink counts the cut events it takes.
+        """
+        t, kind, user, name, value, metadata, provider, flag_kind, group, rule_id = record
+        bounds = self.bounds
+        bounded_user, user_size, user_cut = bounds.user(user)
+        data, data_size, data_cut = bounds.value(metadata) if metadata else (metadata, 2, False)
+        size = _ENVELOPE + len(name) + user_size + data_size
+        if type(value) is str:
+            size += len(value)
+        if not (user_cut or data_cut):
+            return Prepared(record, size, False)
+        if name not in self._logged_truncations and (
+            len(self._logged_truncations) < _LOGGED_TRUNCATIONS
+        ):
+            self._logged_truncations.add(name)
+            logger.warning(
+                "flagport: event %r had its %s cut to max_event_depth=%d and "
+                "max_event_bytes=%d (nested too deep, too large, or referring to itself); "
+                "counted as truncated in stats()",
+                name,
+                "metadata" if data_cut else "user attributes",
+                bounds.max_depth,
+                bounds.max_bytes,
+            )
+        record = (t, kind, bounded_user, name, value, data, provider, flag_kind, group, rule_id)
+        return Prepared(record, size, True)
+
+    def submit(self, record: Record | Prepared) -> None:
+        """Queue a record for every sink; never blocks on a sink, never raises.
+
+        :param record: a record, or one :meth:`prepare` already returned.
+        """
+        entry = record if type(record) is Prepared else self.prepare(record)  # type: ignore[arg-type]
         with self._lock:
             if not self._running and not self._start():
                 return
             for worker in self.workers:
-                queue = worker.queue
-                if len(queue) >= worker.max_queue:
-                    worker.dropped += 1
-                    continue
-                queue.append(record)
-                worker.accepted += 1
-                if len(queue) == worker.batch_size:
-                    worker.wake.set()
+                worker.offer(entry)
 
     def _start(self) -> bool:
         if self._closed:
             for worker in self.workers:
-                worker.dropped += 1
+                worker.refuse()
             logger.warning("flagport: an event was logged after shutdown and dropped")
             return False
         for worker in self.workers:
@@ -221,13 +169,20 @@ class EventPipeline:
         self._running = True
         return True
 
+    def wake(self) -> None:
+        """Ask every worker to deliver what it holds now (a flush that does not wait)."""
+        for worker in self.workers:
+            worker.wake.set()
+
     def flush(self, timeout: float = 5.0) -> bool:
-        """Deliver everything accepted so far; False if a sink did not finish in time."""
+        """Deliver everything accepted so far; False if a sink did not finish in time.
+
+        Takes no lock, so a signal handler that interrupted a producer can flush.
+        """
         if not self._running:
             return True
         deadline = time.monotonic() + timeout
-        with self._lock:
-            targets = [worker.accepted for worker in self.workers]
+        targets = [worker.accepted for worker in self.workers]
         ok = True
         for worker, target in zip(self.workers, targets, strict=True):
             ok = worker.wait(target, deadline) and ok
@@ -248,7 +203,7 @@ class EventPipeline:
                 if worker.thread is not None:
                     worker.thread.join(max(0.0, deadline - time.monotonic()))
         for worker in self.workers:
-            lost = len(worker.queue)
+            lost = len(worker.queue) + worker.in_flight
             if lost:
                 logger.warning(
                     "flagport: event sink %r did not take %d events before shutdown",
@@ -265,12 +220,17 @@ class EventPipeline:
             worker._reset()
 
     def stats(self) -> dict[str, dict[str, int]]:
-        """Counters per sink, keyed by sink name (``name#2`` for a second sink of a name)."""
+        """Counters per sink, keyed by sink name (``name#2`` for a second sink of a name).
+
+        Each sink's counters are one consistent reading: ``accepted`` equals
+        ``delivered + failed + dropped + queued + in_flight``.
+        """
         counters: dict[str, dict[str, int]] = {}
-        for worker in self.workers:
-            key, n = worker.sink.name, 1
-            while key in counters:
-                n += 1
-                key = f"{worker.sink.name}#{n}"
-            counters[key] = worker.stats()
+        with self._lock:
+            for worker in self.workers:
+                key, n = worker.sink.name, 1
+                while key in counters:
+                    n += 1
+                    key = f"{worker.sink.name}#{n}"
+                counters[key] = worker.stats()
         return counters

@@ -33,6 +33,35 @@ class EventSettings(BaseModel):
     max_queue: int = Field(
         default=100_000, ge=1, description="Events held per sink; beyond it new events are dropped."
     )
+    max_queue_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1,
+        description=(
+            "Estimated JSON bytes of the events held per sink (queued or being delivered); "
+            "beyond it new events are dropped."
+        ),
+    )
+    max_event_depth: int = Field(
+        default=20,
+        ge=1,
+        description="Containers an event's metadata or user attributes may nest; deeper is cut.",
+    )
+    max_event_bytes: int = Field(
+        default=64 * 1024,
+        ge=256,
+        description=(
+            "Estimated JSON bytes of an event's metadata, and of its user's custom "
+            "attributes; beyond it entries are cut."
+        ),
+    )
+    shutdown_timeout: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "Seconds this client's events may take to be delivered at interpreter exit "
+            "(and on SIGTERM with flagport.install_signal_handlers())."
+        ),
+    )
     batch_size: int = Field(default=1000, ge=1, description="Events delivered to a sink at a time.")
     flush_interval: float = Field(
         default=1.0, gt=0, description="Seconds between deliveries when the batch does not fill."

@@ -3,6 +3,8 @@
 A sink receives batches on its own worker thread. ``wants_models`` sinks get
 :class:`~flagport.Event` objects; the others get the same data as plain dicts,
 which is much cheaper to produce and is exactly ``Event.model_dump(mode="json")``.
+Every built-in sink takes each event on its own: one that cannot be serialised or
+delivered is reported back and counted alone, the rest of its batch goes through.
 """
 
 from __future__ import annotations
@@ -28,9 +30,14 @@ __all__ = [
     "JsonlSink",
     "LoggingSink",
     "ProviderSink",
+    "Rejected",
     "Sink",
     "build_sink",
+    "deliver_each",
 ]
+
+Rejected = Sequence[tuple[int, Exception]]
+"""The events of a batch a sink could not take: their index in the batch, and why."""
 
 
 class Sink(Protocol):
@@ -43,8 +50,12 @@ class Sink(Protocol):
     name: str
     wants_models: bool
 
-    def deliver(self, batch: Sequence[Any]) -> None:
-        """Deliver a batch; raising counts the whole batch as failed for this sink."""
+    def deliver(self, batch: Sequence[Any]) -> Rejected | None:
+        """Deliver a batch.
+
+        :returns: the events that could not be delivered (counted as failed one by
+            one), or None when all were. Raising counts the whole batch as failed.
+        """
 
     def close(self) -> None:
         """Release resources (called once, at shutdown, on the worker's thread)."""
@@ -59,18 +70,21 @@ class ProviderSink:
     def __init__(self, provider: Callable[[], Provider]) -> None:
         self._provider = provider
 
-    def deliver(self, batch: Sequence[Event]) -> None:
+    def deliver(self, batch: Sequence[Event]) -> Rejected:
         provider = self._provider()
         own_exposures = provider.logs_own_exposures
-        for event in batch:
+
+        def send(event: Event) -> None:
             if event.kind is EventKind.EXPOSURE:
                 # Forced values stay out of the vendor's analysis; automatic exposures
                 # are the SDK's own job when it logs them, manual ones are not.
                 if event.metadata.get("reason") == "OVERRIDE":
-                    continue
+                    return
                 if own_exposures and not event.metadata.get("manual"):
-                    continue
+                    return
             provider.log_event(event)
+
+        return deliver_each(batch, send)
 
     def close(self) -> None:
         return None
@@ -87,13 +101,27 @@ class JsonlSink:
         self._file: IO[bytes] | None = None
         self._pid = 0
 
-    def deliver(self, batch: Sequence[dict[str, Any]]) -> None:
+    def deliver(self, batch: Sequence[dict[str, Any]]) -> Rejected:
+        rejected: list[tuple[int, Exception]] = []
+        try:
+            lines = list(map(to_json, batch))
+        except Exception:
+            # Some event does not serialise: encode one at a time to keep the others.
+            lines = []
+            for index, item in enumerate(batch):
+                try:
+                    lines.append(to_json(item))
+                except Exception as exc:
+                    rejected.append((index, exc))
+        if not lines:
+            return rejected
         if self._file is None or self._pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("ab")
             self._pid = os.getpid()
-        self._file.write(b"\n".join(map(to_json, batch)) + b"\n")
+        self._file.write(b"\n".join(lines) + b"\n")
         self._file.flush()
+        return rejected
 
     def close(self) -> None:
         if self._file is not None and self._pid == os.getpid():
@@ -115,11 +143,13 @@ class LoggingSink:
                 f"[events] logging_level {level!r} is not a logging level; use INFO, DEBUG…"
             )
 
-    def deliver(self, batch: Sequence[dict[str, Any]]) -> None:
+    def deliver(self, batch: Sequence[dict[str, Any]]) -> Rejected:
         if not self._logger.isEnabledFor(self._level):
-            return
-        for item in batch:
-            self._logger.log(self._level, "%s", to_json(item).decode(), extra={"event": item})
+            return ()
+        return deliver_each(batch, self._log)
+
+    def _log(self, item: dict[str, Any]) -> None:
+        self._logger.log(self._level, "%s", to_json(item).decode(), extra={"event": item})
 
     def close(self) -> None:
         return None
@@ -134,12 +164,22 @@ class CallableSink:
         self._fn = fn
         self.name = name or getattr(fn, "__qualname__", repr(fn)).rpartition("<locals>.")[2]
 
-    def deliver(self, batch: Sequence[Event]) -> None:
-        for event in batch:
-            self._fn(event)
+    def deliver(self, batch: Sequence[Event]) -> Rejected:
+        return deliver_each(batch, self._fn)
 
     def close(self) -> None:
         return None
+
+
+def deliver_each(batch: Sequence[Any], deliver: Callable[[Any], object]) -> Rejected:
+    """Call ``deliver`` with each item of ``batch``; the items that raised, with why."""
+    rejected = []
+    for index, item in enumerate(batch):
+        try:
+            deliver(item)
+        except Exception as exc:
+            rejected.append((index, exc))
+    return rejected
 
 
 def _import_callable(spec: str) -> Callable[[Event], Any]:

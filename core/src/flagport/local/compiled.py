@@ -32,17 +32,23 @@ if TYPE_CHECKING:
     from flagport.user import User
 
 __all__ = [
+    "MEMO_BYTES_LIMIT",
     "MEMO_LIMIT",
     "CompiledConfig",
     "CompiledExperiment",
     "CompiledGate",
     "Snapshot",
     "clear_memo",
+    "memo_stats",
 ]
 
 PROVIDER = "local"
-#: Hash outcomes kept across all memos before they are emptied (about 10 MB at most).
+#: Hash outcomes kept across all memos before they are emptied.
 MEMO_LIMIT = 65_536
+#: Estimated bytes those outcomes hold (their unit ids and entries) before the memos are
+#: emptied; a unit id alone larger than this is never memoised.
+MEMO_BYTES_LIMIT = 16 * 1024 * 1024
+_ENTRY_BYTES = 120  # a dict slot and a str object's header, besides the id's characters
 
 
 class _Memo(dict[str, Any]):
@@ -61,6 +67,8 @@ class _Memo(dict[str, Any]):
 _memos: weakref.WeakSet[_Memo] = weakref.WeakSet()
 _memos_lock = threading.Lock()  # a reload may register memos while a request clears
 _stored = 0
+_stored_bytes = 0
+_clears = 0  # how often the budget emptied the memos
 
 
 def _new_memo() -> _Memo:
@@ -74,21 +82,33 @@ def _remember(memo: _Memo, unit: str, value: Any) -> None:
     # One budget for every memo of the process: past it, all are emptied at once, so
     # memory stays bounded however many flags and units there are. Memos of replaced
     # snapshots vanish with them (the registry holds them weakly).
-    global _stored
-    if _stored >= MEMO_LIMIT:
+    # Counted in entries and in bytes: 8,000 ids of 100 KB are few entries but 800 MB.
+    global _stored, _stored_bytes, _clears
+    size = len(unit) + _ENTRY_BYTES
+    if size > MEMO_BYTES_LIMIT:
+        return
+    if _stored >= MEMO_LIMIT or _stored_bytes + size > MEMO_BYTES_LIMIT:
+        _clears += 1
         clear_memo()
     memo[unit] = value
     _stored += 1
+    _stored_bytes += size
 
 
 def clear_memo() -> None:
     """Forget memoised hash outcomes (tests and benchmarks measuring cold paths)."""
-    global _stored
+    global _stored, _stored_bytes
     with _memos_lock:
         memos = list(_memos)
-        _stored = 0
+        _stored = _stored_bytes = 0
     for memo in memos:
         memo.clear()
+
+
+def memo_stats() -> dict[str, int]:
+    """The memos' accounting: outcomes held, their estimated bytes, and how often the
+    limits (:data:`MEMO_LIMIT`, :data:`MEMO_BYTES_LIMIT`) emptied them."""
+    return {"entries": _stored, "bytes": _stored_bytes, "clears": _clears}
 
 
 class Percentage:

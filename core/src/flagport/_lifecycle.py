@@ -1,0 +1,140 @@
+"""Process lifecycle for every client: fork, interpreter exit and (opt-in) SIGTERM.
+
+Clients register here when they are built and are held weakly, so a client the
+application drops is forgotten with it.
+
+- **fork**: the child resets every live client, which then starts its own provider
+  and event workers on first use (the parent's threads do not exist in the child).
+- **exit**: every live client is shut down, each within its ``[events]
+  shutdown_timeout``; all of them deliver at the same time, so the exit waits at
+  most for the slowest, not for the sum.
+- **SIGTERM** (only after :func:`install_signal_handlers`): every live client
+  flushes, then the previous handler runs; a default handler is re-raised, so the
+  process still ends by the signal. The clients are flushed, not shut down: a
+  server's own graceful shutdown may log more events, which the exit then delivers.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import signal
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flagport.client import Flagport
+
+__all__ = ["install_signal_handlers", "live_clients", "register"]
+
+logger = logging.getLogger("flagport")
+
+_clients: weakref.WeakKeyDictionary[Flagport, float] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+_installed: dict[int, Any] = {}  # signal number -> the handler flagport replaced
+
+
+def register(client: Flagport, timeout: float) -> None:
+    """Flush ``client`` at exit within ``timeout`` seconds, and reset it in a forked child."""
+    with _lock:
+        _clients[client] = timeout
+
+
+def live_clients() -> list[Flagport]:
+    """The clients still alive, oldest first."""
+    with _lock:
+        return list(_clients)
+
+
+def _timeouts() -> list[tuple[Flagport, float]]:
+    with _lock:
+        return list(_clients.items())
+
+
+def _deliver_all(finish: Callable[[Flagport, float], object], clients: Iterable[Any]) -> None:
+    """Call ``finish(client, seconds_left)`` for each client, all against one clock.
+
+    Every client's workers are woken first, so they deliver in parallel while the
+    clients are finished one after the other.
+    """
+    pending = list(clients)
+    for client, _ in pending:
+        client.events.wake()
+    start = time.monotonic()
+    for client, timeout in pending:
+        try:
+            finish(client, max(0.0, timeout - (time.monotonic() - start)))
+        except Exception:
+            logger.exception("flagport: delivering a client's events at exit failed")
+
+
+def shutdown_all() -> None:
+    """Shut every live client down, each within its shutdown timeout (the exit hook)."""
+    _deliver_all(lambda client, left: client.shutdown(left), _timeouts())
+
+
+def flush_all() -> None:
+    """Flush every live client, each within its shutdown timeout (the SIGTERM hook)."""
+    _deliver_all(lambda client, left: client.flush(left), _timeouts())
+
+
+def _reset_after_fork() -> None:
+    # Runs inside os.fork() in the child: no lock taken by another thread may be
+    # waited on here, so the registry's lock is replaced, not acquired.
+    global _lock
+    _lock = threading.Lock()
+    for client in list(_clients):
+        try:
+            client._after_fork_in_child()
+        except Exception:  # pragma: no cover - a fork hook must never fail
+            logger.exception("flagport: resetting a client after fork failed")
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    try:
+        flush_all()
+    finally:
+        previous = _installed.get(signum, signal.SIG_DFL)
+        if callable(previous):
+            previous(signum, frame)
+        elif previous == signal.SIG_DFL:
+            # End the process the way the signal would have: restore the default and
+            # send it again, so the exit status still says "killed by SIGTERM".
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+        # SIG_IGN: the process chose to ignore the signal; it keeps running.
+
+
+def install_signal_handlers(signals: Iterable[int] = (signal.SIGTERM,)) -> None:
+    """Flush every live client's events when the process receives one of ``signals``.
+
+    Opt-in, because a signal handler is the application's to own. Call it from the
+    main thread after the server has installed its own handlers (gunicorn and uvicorn
+    install theirs when a worker starts): flagport's handler flushes within each
+    client's ``shutdown_timeout``, then calls the handler it replaced, or, when that
+    was the default action, ends the process by the signal as the default would.
+    Calling it again is harmless.
+
+    :param signals: the signals to handle (SIGTERM by default).
+    :raises ValueError: called from a thread other than the main thread.
+    """
+    for signum in signals:
+        current = signal.getsignal(signum)
+        if current is _on_signal:
+            continue
+        # None: a handler installed outside Python, which flagport cannot call back.
+        _installed[signum] = signal.SIG_DFL if current is None else current
+        try:
+            signal.signal(signum, _on_signal)
+        except BaseException:
+            del _installed[signum]
+            raise
+
+
+atexit.register(shutdown_all)
+os.register_at_fork(after_in_child=_reset_after_fork)

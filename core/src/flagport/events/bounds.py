@@ -1,0 +1,184 @@
+"""Bounds on what one event carries: its depth, its size, no cycles.
+
+``log_event`` metadata and a user's ``custom`` and ``private`` attributes are
+arbitrary Python values. A value built from shared references (``d = {"a": d,
+"b": [d]}`` forty times) is small in memory but astronomically large once a sink
+encodes it, and a self-referencing one never ends. So, before an event is queued,
+its metadata and user are copied into data no deeper than ``max_depth`` containers
+and no larger than ``max_bytes`` (estimated as JSON text), each cut marked with
+:data:`TRUNCATED`. The estimate is also what the queues count against their byte
+limit.
+
+Values of other types (dates, models, anything) are kept as they are and counted at
+a nominal size: whether they serialise is the sink's concern, one event at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from flagport.user import User
+
+__all__ = ["TRUNCATED", "Bounded", "EventBounds"]
+
+TRUNCATED = "<truncated by flagport>"
+"""Stands in for what was cut: a string's tail, a container too deep, a cycle, or the
+entries past the size limit (under the key ``"…"`` in a mapping, last in a list)."""
+
+_CUT_KEY = "…"
+_SCALAR_SIZE = 8  # a number, true/false/null, or a value of another type, as JSON
+_ENTRY_SIZE = 4  # quotes, colon and comma around a mapping key
+_LEAVES = (str, int, float, bool, type(None))
+
+
+class Bounded(NamedTuple):
+    """A value cut to the bounds, with its estimated JSON size."""
+
+    value: Any
+    size: int
+    truncated: bool
+
+
+class _Walk:
+    """One bounded copy: a byte budget spent as the value is copied, depth first."""
+
+    __slots__ = ("budget", "max_depth", "path", "truncated")
+
+    def __init__(self, max_depth: int, budget: int) -> None:
+        self.max_depth = max_depth
+        self.budget = budget
+        self.truncated = False
+        self.path: set[int] = set()  # containers being copied: one seen again is a cycle
+
+    def cut(self) -> str:
+        self.truncated = True
+        self.budget -= len(TRUNCATED) + 2
+        return TRUNCATED
+
+    def copy(self, value: Any, depth: int) -> Any:
+        kind = type(value)
+        if kind is str:
+            if len(value) + 2 <= self.budget:
+                self.budget -= len(value) + 2
+                return value
+            keep = max(self.budget - len(TRUNCATED) - 2, 0)
+            self.budget = 0
+            self.truncated = True
+            return value[:keep] + TRUNCATED
+        if kind in _LEAVES:
+            self.budget -= _SCALAR_SIZE
+            return value
+        if kind is bytes or kind is bytearray:
+            if len(value) > self.budget:
+                return self.cut()
+            self.budget -= len(value)
+            return value
+        is_mapping = isinstance(value, Mapping)
+        if not is_mapping and not isinstance(value, list | tuple | set | frozenset):
+            self.budget -= _SCALAR_SIZE
+            return value
+        if depth >= self.max_depth or id(value) in self.path:
+            return self.cut()
+        self.path.add(id(value))
+        self.budget -= 2
+        try:
+            return self._mapping(value, depth) if is_mapping else self._sequence(value, depth)
+        finally:
+            self.path.discard(id(value))
+
+    def _mapping(self, value: Mapping[Any, Any], depth: int) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            if self.budget <= 0:
+                out[_CUT_KEY] = self.cut()
+                break
+            self.budget -= (len(key) if type(key) is str else _SCALAR_SIZE) + _ENTRY_SIZE
+            out[key] = self.copy(item, depth + 1)
+        return out
+
+    def _sequence(self, value: Any, depth: int) -> list[Any] | tuple[Any, ...]:
+        out: list[Any] = []
+        for item in value:
+            if self.budget <= 0:
+                out.append(self.cut())
+                break
+            self.budget -= 1
+            out.append(self.copy(item, depth + 1))
+        return tuple(out) if type(value) is tuple else out
+
+
+def _flat_size(data: Mapping[Any, Any]) -> int:
+    """The JSON size of a flat mapping of strings and scalars, or -1 for anything else.
+
+    The common case (``{"sku": "A1"}``) is measured without copying.
+    """
+    size = 2
+    for key, item in data.items():
+        if type(key) is not str:
+            return -1
+        kind = type(item)
+        if kind is str:
+            size += len(item) + 2
+        elif kind in _LEAVES:
+            size += _SCALAR_SIZE
+        else:
+            return -1
+        size += len(key) + _ENTRY_SIZE
+    return size
+
+
+class EventBounds:
+    """Cuts event metadata and users to a depth and a size.
+
+    :param max_depth: containers nested deeper are replaced by :data:`TRUNCATED`.
+    :param max_bytes: estimated JSON size of an event's metadata, and separately of
+        its user's attributes, beyond which entries are cut.
+    """
+
+    __slots__ = ("_user_key", "max_bytes", "max_depth")
+
+    def __init__(self, max_depth: int, max_bytes: int) -> None:
+        self.max_depth = max_depth
+        self.max_bytes = max_bytes
+        # Users are cut once per user object and limits, remembered on the user.
+        self._user_key = ("flagport.events.bounds", max_depth, max_bytes)
+
+    def value(self, value: Any) -> Bounded:
+        """A bounded copy of ``value`` (metadata, or a part of one)."""
+        if type(value) is dict:
+            size = _flat_size(value)
+            if 0 <= size <= self.max_bytes:
+                return Bounded(value, size, False)
+        walk = _Walk(self.max_depth, self.max_bytes)
+        copied = walk.copy(value, 0)
+        return Bounded(copied, self.max_bytes - walk.budget, walk.truncated)
+
+    def user(self, user: User) -> tuple[User, int, bool]:
+        """``user`` with ``custom`` and ``private`` bounded, its event size, whether cut.
+
+        The same user object is returned when nothing had to be cut.
+        """
+        cache = user.provider_cache
+        found: tuple[User, int, bool] | None = cache.get(self._user_key)
+        if found is None:
+            found = cache[self._user_key] = self._bound_user(user)
+        return found
+
+    def _bound_user(self, user: User) -> tuple[User, int, bool]:
+        size = 2
+        for name, item in user.event_view.items():
+            if type(item) is str:
+                size += len(name) + len(item) + _ENTRY_SIZE + 2
+        if user.custom_ids:
+            # Validated strings: measured, never cut (they name the units).
+            size += _flat_size(user.custom_ids)
+        custom = self.value(user.custom) if user.custom else Bounded(user.custom, 2, False)
+        private = self.value(user.private) if user.private else Bounded(user.private, 2, False)
+        size += custom.size
+        if not (custom.truncated or private.truncated):
+            return user, size, False
+        fields = {name: getattr(user, name) for name in type(user).model_fields}
+        fields.update(custom=custom.value, private=private.value)
+        return type(user).model_construct(**fields), size, True

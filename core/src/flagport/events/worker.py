@@ -1,0 +1,226 @@
+"""One sink's queue, thread and counters.
+
+Producers (``log_event`` callers) append under the pipeline's lock; the worker
+thread takes batches off the queue without that lock, so a flush from a signal
+handler that interrupted a producer still completes. Every event a sink was given
+is in exactly one of its counters at every instant::
+
+    accepted = delivered + failed + dropped + queued + in_flight
+
+The worker's own counters change inside a sequence lock (``_version`` odd while it
+moves events from one counter to another), which :meth:`SinkWorker.stats` retries
+on, so a reader never sees an event twice or nowhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from flagport.events.settings import EventSettings
+from flagport.events.sinks import Sink
+
+if TYPE_CHECKING:
+    from flagport.events.pipeline import Record
+
+__all__ = ["Prepared", "SinkWorker"]
+
+logger = logging.getLogger("flagport.events")
+
+#: Distinct (event name, error) failures logged per sink; later ones are only counted.
+_LOGGED_FAILURES = 100
+
+
+class Prepared(NamedTuple):
+    """A record cut to the event bounds, with its estimated size in bytes."""
+
+    record: Record
+    size: int
+    truncated: bool
+
+
+class SinkWorker:
+    """One sink, its bounded queue, its thread and its counters.
+
+    :param convert: turns a record into what the sink takes (an event or a dict).
+    """
+
+    def __init__(
+        self, sink: Sink, settings: EventSettings, convert: Callable[[Record], Any]
+    ) -> None:
+        self.sink = sink
+        self.max_queue = settings.max_queue
+        self.max_bytes = settings.max_queue_bytes
+        self.batch_size = settings.batch_size
+        self.interval = settings.flush_interval
+        self._convert = convert
+        self._reset()
+
+    def _reset(self) -> None:
+        self.queue: deque[Prepared] = deque()
+        # Written by producers under the pipeline lock.
+        self.accepted = 0
+        self.dropped = 0
+        self.truncated = 0
+        self.bytes_in = 0
+        # Written by the worker thread only, inside the sequence lock.
+        self.delivered = 0
+        self.failed = 0
+        self.in_flight = 0
+        self.bytes_out = 0
+        self._version = 0
+        self.wake = threading.Event()
+        self.done = threading.Condition()
+        self.thread: threading.Thread | None = None
+        self.stopping = False
+        self._logged_failures: set[tuple[str, str]] = set()
+        self._logged_drop = False
+
+    def start(self) -> None:
+        self.thread = threading.Thread(
+            target=self._run, name=f"flagport-events-{self.sink.name}", daemon=True
+        )
+        self.thread.start()
+
+    # -- the producer side (under the pipeline lock) --------------------------------
+    def offer(self, entry: Prepared) -> None:
+        """Queue ``entry``, or count it dropped when the queue is full."""
+        self.accepted += 1
+        queue = self.queue
+        if len(queue) >= self.max_queue or (
+            self.bytes_in - self.bytes_out + entry.size > self.max_bytes
+        ):
+            self.dropped += 1
+            if not self._logged_drop:
+                self._logged_drop = True
+                logger.warning(
+                    "flagport: event sink %r is full (max_queue=%d, max_queue_bytes=%d); "
+                    "new events are dropped and counted in stats()",
+                    self.sink.name,
+                    self.max_queue,
+                    self.max_bytes,
+                )
+            return
+        queue.append(entry)
+        self.bytes_in += entry.size
+        if entry.truncated:
+            self.truncated += 1
+        if len(queue) == self.batch_size:
+            self.wake.set()
+
+    def refuse(self) -> None:
+        """Count an event that arrived after shutdown."""
+        self.accepted += 1
+        self.dropped += 1
+
+    # -- the worker thread ----------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            self.wake.wait(self.interval)
+            self.wake.clear()
+            self._drain()
+            if self.stopping:
+                self._drain()
+                break
+        try:
+            self.sink.close()
+        except Exception:
+            logger.exception("flagport: closing event sink %r failed", self.sink.name)
+
+    def _drain(self) -> None:
+        queue = self.queue
+        while queue:
+            self._version += 1
+            entries: list[Prepared] = []
+            try:
+                while len(entries) < self.batch_size:
+                    entries.append(queue.popleft())
+            except IndexError:
+                pass
+            self.in_flight = len(entries)
+            self._version += 1
+            failed = self._deliver([entry.record for entry in entries])
+            self._version += 1
+            self.failed += failed
+            self.delivered += len(entries) - failed
+            self.bytes_out += sum(entry.size for entry in entries)
+            self.in_flight = 0
+            self._version += 1
+            with self.done:
+                self.done.notify_all()
+
+    def _deliver(self, records: list[Record]) -> int:
+        """Deliver one batch; returns how many of its events failed."""
+        items: list[Any] = []
+        names: list[str] = []
+        failed = 0
+        for record in records:
+            try:
+                items.append(self._convert(record))
+            except Exception as exc:
+                failed += 1
+                self._log_failure(record[3], exc)
+            else:
+                names.append(record[3])
+        if not items:
+            return failed
+        try:
+            rejected = self.sink.deliver(items)
+        except Exception as exc:
+            self._log_failure(None, exc)
+            return failed + len(items)
+        for index, error in rejected or ():
+            self._log_failure(names[index], error)
+        return failed + len(rejected or ())
+
+    def _log_failure(self, event: str | None, exc: BaseException) -> None:
+        # The event's name and the error, never the event's data.
+        key = (event or "", type(exc).__name__)
+        if key in self._logged_failures or len(self._logged_failures) >= _LOGGED_FAILURES:
+            return
+        self._logged_failures.add(key)
+        what = "a batch of events" if event is None else f"event {event!r}"
+        logger.error(
+            "flagport: event sink %r could not take %s (%s: %s); counted as failed in stats()",
+            self.sink.name,
+            what,
+            type(exc).__name__,
+            exc,
+        )
+
+    # -- readers --------------------------------------------------------------------
+    def wait(self, target: int, deadline: float) -> bool:
+        """Wait until the first ``target`` accepted events were delivered, failed or
+        dropped, or the deadline passed."""
+        self.wake.set()
+        with self.done:
+            while self.delivered + self.failed + self.dropped < target:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self.done.wait(min(remaining, 0.05))
+                self.wake.set()
+        return True
+
+    def stats(self) -> dict[str, int]:
+        """The counters, consistent with each other (call under the pipeline lock)."""
+        while True:
+            version = self._version
+            if not version & 1:
+                counters = {
+                    "accepted": self.accepted,
+                    "delivered": self.delivered,
+                    "failed": self.failed,
+                    "dropped": self.dropped,
+                    "queued": len(self.queue),
+                    "in_flight": self.in_flight,
+                    "queued_bytes": self.bytes_in - self.bytes_out,
+                    "truncated": self.truncated,
+                }
+                if self._version == version:
+                    return counters
+            time.sleep(0)  # let the worker finish moving its batch

@@ -1,0 +1,197 @@
+"""Process exit and SIGTERM: real interpreters write events to a jsonl file, then end."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import flagport
+
+EVENTS = 50_000
+
+# A client the application never shuts down, holding every event in its queue: the
+# batch is larger than the events and the interval long, so nothing is delivered
+# before the process ends.
+PRELUDE = """
+import flagport, signal, sys, threading
+from flagport import Flagport, User
+
+fp = Flagport(
+    provider="passall",
+    events={{
+        "sinks": ["jsonl"],
+        "jsonl_path": sys.argv[1],
+        "batch_size": 100_000,
+        "flush_interval": 3600,
+    }},
+)
+user = User(user_id="1")
+{setup}
+for i in range({events}):
+    fp.log_event(user, "tick", i)
+"""
+
+WAIT_FOR_SIGNAL = """
+print("ready", flush=True)
+threading.Event().wait(600)
+print("not killed", flush=True)
+"""
+
+
+def _script(setup: str = "", tail: str = "", events: int = EVENTS) -> str:
+    return textwrap.dedent(PRELUDE.format(setup=setup, events=events)) + textwrap.dedent(tail)
+
+
+def _lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with path.open("rb") as fh:
+        return sum(1 for _ in fh)
+
+
+def _run_until_signal(code: str, path: Path) -> tuple[int, str]:
+    """Run ``code``, send SIGTERM once it printed "ready"; its exit code and output."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    assert first == "ready\n", first + process.stdout.read()
+    process.send_signal(signal.SIGTERM)
+    output = process.stdout.read()
+    return process.wait(timeout=180), output
+
+
+def test_a_client_never_shut_down_delivers_everything_at_normal_exit(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-c", _script(), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert _lines(path) == EVENTS
+
+
+def test_every_live_client_is_flushed_at_exit_not_only_the_process_wide_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "events.jsonl"
+    second = tmp_path / "second.jsonl"
+    setup = f"""
+flagport.setup(provider="passall", events={{"sinks": ["jsonl"], "jsonl_path": {str(second)!r},
+               "batch_size": 100_000, "flush_interval": 3600}})
+for i in range(1000):
+    flagport.log_event(user, "global", i)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", _script(setup=setup), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (_lines(path), _lines(second)) == (EVENTS, 1000)
+
+
+def test_the_exit_waits_for_a_stalled_sink_no_longer_than_its_shutdown_timeout() -> None:
+    code = """
+import threading
+from flagport import Flagport, User
+
+def stalled(event):
+    threading.Event().wait()  # never returns
+
+fp = Flagport(provider="passall", events={"sinks": [stalled], "shutdown_timeout": 0.2})
+fp.log_event(User(user_id="1"), "tick")
+print("exiting", flush=True)
+"""
+    # Without the bound the exit would wait forever; the subprocess timeout is the guard.
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "exiting\n"
+    assert "did not take 1 events before shutdown" in done.stderr
+
+
+def test_sigterm_flushes_then_ends_the_process_by_the_signal(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    code = _script(setup="flagport.install_signal_handlers()", tail=WAIT_FOR_SIGNAL)
+    returncode, output = _run_until_signal(code, path)
+    assert returncode == -signal.SIGTERM, output
+    assert "not killed" not in output
+    assert _lines(path) == EVENTS
+
+
+def test_sigterm_flushes_then_calls_the_handler_it_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    setup = """
+def graceful(signum, frame):
+    print("previous handler ran with", signum, flush=True)
+    sys.exit(3)
+
+signal.signal(signal.SIGTERM, graceful)
+flagport.install_signal_handlers()
+flagport.install_signal_handlers()  # twice is harmless: still one flush, one previous
+"""
+    returncode, output = _run_until_signal(_script(setup=setup, tail=WAIT_FOR_SIGNAL), path)
+    assert returncode == 3, output
+    assert output.count("previous handler ran with") == 1
+    # The previous handler exits, so the exit hook runs after the signal's flush too:
+    # still every event exactly once.
+    assert _lines(path) == EVENTS
+    names = {json.loads(line)["name"] for line in path.read_text().splitlines()}
+    assert names == {"tick"}
+
+
+def test_sigterm_ignored_by_the_application_stays_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    setup = """
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+flagport.install_signal_handlers()
+"""
+    # raise_signal runs the handler before it returns: the flush is done by then.
+    tail = """
+signal.raise_signal(signal.SIGTERM)
+print("alive after", fp.stats()["events"]["jsonl"]["delivered"], flush=True)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", _script(setup=setup, tail=tail), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"alive after {EVENTS}" in done.stdout
+
+
+def test_install_signal_handlers_outside_the_main_thread_is_a_clear_error() -> None:
+    from flagport import _lifecycle as lifecycle
+
+    errors: list[BaseException] = []
+
+    def install() -> None:
+        try:
+            flagport.install_signal_handlers()
+        except ValueError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=install)
+    thread.start()
+    thread.join()
+    assert [type(e) for e in errors] == [ValueError]
+    assert "main thread" in str(errors[0])
+    assert signal.getsignal(signal.SIGTERM) is not lifecycle._on_signal
