@@ -21,9 +21,13 @@ __all__ = ["Scope", "current_scope", "current_user", "scope"]
 
 @dataclass(slots=True)
 class Scope:
-    """The user of the current request and the exposures already logged in it."""
+    """The user of the current request and the exposures already logged in it.
 
-    user: User
+    :ivar user: None in a scope opened for no user (or, by a non-strict client, for
+        an invalid one): shortcuts then serve defaults with ``INVALID_CONTEXT``.
+    """
+
+    user: User | None
     exposed: set[tuple[str, str]] = field(default_factory=set)
 
     def first_exposure(self, flag: str, group: str) -> bool:
@@ -39,9 +43,12 @@ _current: ContextVar[Scope | None] = ContextVar("flagport_scope", default=None)
 
 
 @contextmanager
-def scope(user: UserLike) -> Iterator[Scope]:
-    """Make ``user`` the current user until the block ends (nestable)."""
-    token = _current.set(Scope(as_user(user)))
+def scope(user: UserLike | None) -> Iterator[Scope]:
+    """Make ``user`` the current user until the block ends (nestable).
+
+    :raises InvalidContextError: ``user`` is neither None, a ``User`` nor a valid mapping.
+    """
+    token = _current.set(Scope(as_user(user) if user is not None else None))
     try:
         yield _current.get()  # type: ignore[misc]
     finally:
