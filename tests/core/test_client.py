@@ -3,6 +3,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 
 import flagport
 from flagport import (
+    ConfigurationError,
     ErrorCode,
     Flagport,
     FlagportError,
@@ -238,3 +241,207 @@ def test_forked_child_builds_its_own_provider() -> None:
     assert proc.exitcode == 0
     assert fp.check_gate(USER, "g") is True
     fp.shutdown()
+
+
+# -- never raises (issue 12 §6) ---------------------------------------------------------
+
+INLINE_FLAGS = {
+    "gates": {"new_checkout": {"rules": [{"id": "us", "when": {"country": "US"}}]}},
+    "configs": {"pricing": {"default": {"discount": 0.1}}},
+}
+
+
+@pytest.mark.parametrize("user", [None, {"custom": [{None: "x"}]}, 42, "42"])
+def test_evaluate_all_serves_an_empty_result_for_an_invalid_user(user: Any) -> None:
+    with Flagport(provider="local", flags=INLINE_FLAGS) as fp:
+        everything = fp.evaluate_all(user)
+        assert (everything.gates, everything.experiments, everything.configs) == ({}, {}, {})
+        assert everything.error_code is ErrorCode.INVALID_CONTEXT
+        assert everything.to_dict()["error_code"] == "INVALID_CONTEXT"
+        assert set(fp.evaluate_all(USER).gates) == {"new_checkout"}
+    with (
+        Flagport(provider="local", flags=INLINE_FLAGS, strict=True) as fp,
+        pytest.raises(flagport.InvalidContextError),
+    ):
+        fp.evaluate_all(user)
+
+
+@pytest.mark.parametrize("name", [["new_checkout"], {"a": 1}, None, 7, ("t",)])
+@pytest.mark.parametrize("provider", ["local", "passall"])
+def test_a_name_that_is_not_a_str_serves_the_default(name: Any, provider: str) -> None:
+    options = {"flags": INLINE_FLAGS} if provider == "local" else {}
+    with Flagport(provider=provider, **options) as fp:
+        for _ in range(2):  # started or not
+            assert fp.check_gate(USER, name, default=True) is True
+            gate = fp.get_gate(USER, name)
+            assert (gate.value, gate.error_code) == (False, ErrorCode.FLAG_NOT_FOUND)
+            assert isinstance(gate.name, str)
+            exp = fp.get_experiment(USER, name, default={"color": "gray"})
+            assert (exp.value, exp.error_code) == ({"color": "gray"}, ErrorCode.FLAG_NOT_FOUND)
+            assert fp.get_config(USER, name).error_code is ErrorCode.FLAG_NOT_FOUND
+            fp.log_event(USER, name)
+            fp.log_exposure(USER, name)
+    with Flagport(provider=provider, strict=True, **options) as fp:
+        with pytest.raises(flagport.FlagNotFoundError, match="flag names are str"):
+            fp.get_gate(USER, name)
+        with pytest.raises(flagport.FlagNotFoundError, match="flag names are str"):
+            fp.check_gate(USER, name)
+        with pytest.raises(GeneralError, match="event names are str"):
+            fp.log_event(USER, name)
+
+
+def test_a_huge_name_is_shortened_in_logs_and_errors(caplog: pytest.LogCaptureFixture) -> None:
+    name = "x" * 1_000_000
+    with (
+        Flagport(provider="local", flags=INLINE_FLAGS) as fp,
+        caplog.at_level(logging.WARNING, logger="flagport"),
+    ):
+        gate = fp.get_gate(USER, name)
+    assert gate.error_code is ErrorCode.FLAG_NOT_FOUND
+    assert len(gate.error_message or "") <= 1_000
+    assert max(len(r.getMessage()) for r in caplog.records) < 2_000
+
+
+def _self_referencing() -> dict[str, Any]:
+    loop: dict[str, Any] = {"color": "gray"}
+    loop["self"] = loop
+    return loop
+
+
+def _deep(levels: int) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    node = root
+    for _ in range(levels):
+        node["x"] = {}
+        node = node["x"]
+    return root
+
+
+@pytest.mark.parametrize("default", [_self_referencing(), _deep(3_000), 5, ["a"], "text"])
+@pytest.mark.parametrize("provider", ["local", "passall"])
+def test_a_default_that_cannot_be_served_is_a_type_mismatch(default: Any, provider: str) -> None:
+    # passall serves the default; local serves it for an unknown flag
+    options = {"flags": INLINE_FLAGS} if provider == "local" else {}
+    with Flagport(provider=provider, **options) as fp:
+        exp = fp.get_experiment(USER, "button_color", default=default)
+        cfg = fp.get_config(USER, "nope" if provider == "local" else "pricing", default=default)
+        for result in (exp, cfg):
+            assert result.value == {}
+            assert result.reason is Reason.ERROR
+            assert result.error_code in (ErrorCode.TYPE_MISMATCH, ErrorCode.FLAG_NOT_FOUND)
+        # a default that is never needed does no harm
+        if provider == "local":
+            assert fp.get_config(USER, "pricing", default=default).value == {"discount": 0.1}
+    with Flagport(provider="passall", strict=True) as fp, pytest.raises(flagport.TypeMismatchError):
+        fp.get_config(USER, "pricing", default=default)
+
+
+def test_a_gate_default_is_served_as_a_bool() -> None:
+    fp = exploding()
+    assert fp.check_gate(USER, "g", default=1) is True  # type: ignore[arg-type]
+    assert fp.get_gate(USER, "g", default=[]).value is False  # type: ignore[arg-type]
+
+
+def test_concurrent_overrides_are_all_kept() -> None:
+    fp = Flagport(provider="passall")
+    threads, per_thread = 8, 500
+    barrier = threading.Barrier(threads)
+
+    def force(thread: int) -> None:
+        barrier.wait()
+        for i in range(per_thread):
+            fp.override_gate("same", True, user_id=f"{thread}-{i}")
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        workers = [threading.Thread(target=force, args=(t,)) for t in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert len(fp.overrides.gates.table["same"]) == threads * per_thread
+
+
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [
+        ("override_gate", (["g"], True)),
+        ("override_gate", ("g", True, {"user_id": 1.5})),
+        ("override_experiment", ("e", ["blue"])),
+        ("override_experiment", ("e", "blue", _self_referencing())),
+        ("override_config", ("c", 5)),
+        ("override_config", ("c", _deep(200))),
+    ],
+)
+def test_an_override_that_cannot_be_stored_is_refused(call: str, args: tuple[Any, ...]) -> None:
+    *positional, last = args
+    kwargs = last if isinstance(last, dict) and "user_id" in last else {}
+    if not kwargs:
+        positional.append(last)
+    with Flagport(provider="passall") as fp:
+        getattr(fp, call)(*positional, **kwargs)  # logged, not raised
+        assert fp.names() == flagport.FlagNames()
+    with Flagport(provider="passall", strict=True) as fp, pytest.raises(ConfigurationError):
+        getattr(fp, call)(*positional, **kwargs)
+
+
+def test_an_override_for_an_int_user_id_matches_that_user() -> None:
+    with Flagport(provider="passall") as fp:
+        fp.override_gate("g", False, user_id=7)  # type: ignore[arg-type]
+        assert fp.check_gate({"user_id": 7}, "g") is False
+
+
+class BrokenNames(Exploding):
+    name = "broken_names"
+
+    def names(self) -> flagport.FlagNames:
+        raise RuntimeError("vendor exploded")
+
+
+class BrokenStart(Exploding):
+    name = "broken_start"
+
+    def start(self) -> None:
+        raise OSError("vendor unreachable")
+
+
+def test_strict_raises_only_flagport_errors() -> None:
+    fp = Flagport(BrokenStart(BrokenStart.Options()), strict=True)
+    with pytest.raises(flagport.ProviderNotReadyError, match="vendor unreachable"):
+        fp.check_gate(USER, "g")
+    fp = Flagport(BrokenNames(BrokenNames.Options()), strict=True)
+    with pytest.raises(GeneralError, match="vendor exploded"):
+        fp.names()
+    with pytest.raises(GeneralError, match="vendor exploded"):
+        fp.evaluate_all(USER)
+    lenient = Flagport(BrokenNames(BrokenNames.Options()))
+    assert lenient.evaluate_all(USER).to_dict() == {"gates": {}, "experiments": {}, "configs": {}}
+
+
+def test_scope_for_an_invalid_user_serves_defaults() -> None:
+    with Flagport(provider="passall") as fp:
+        previous = flagport.set_client(fp)
+        try:
+            with fp.scope(USER), fp.scope(["not", "a", "user"]):  # type: ignore[arg-type]
+                # the inner scope has no user: not the outer one's
+                assert flagport.current_user() is None
+                gate = flagport.get_gate("g")
+                assert gate.error_code is ErrorCode.INVALID_CONTEXT
+            with flagport.scope(None):
+                assert flagport.get_config("c").error_code is ErrorCode.INVALID_CONTEXT
+        finally:
+            flagport.set_client(previous)
+    with (
+        Flagport(provider="passall", strict=True) as fp,
+        pytest.raises(flagport.InvalidContextError),
+        fp.scope(["not", "a", "user"]),  # type: ignore[arg-type]
+    ):
+        pass
+
+
+def test_module_level_call_without_a_name_serves_the_default(scoped_client: Any) -> None:
+    assert flagport.check_gate(USER) is False  # type: ignore[call-arg]
+    assert flagport.get_gate(USER).error_code is ErrorCode.FLAG_NOT_FOUND  # type: ignore[call-arg]

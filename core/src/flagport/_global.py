@@ -85,12 +85,12 @@ def bind_client(client: Flagport) -> ContextBinding[Flagport]:
     return ContextBinding(_bound, client)
 
 
-def _resolve(user: UserLike | str, name: str | None) -> tuple[Any, str]:
+def _resolve(user: UserLike | str, name: str | None) -> tuple[Any, Any]:
     """``(user, name)``, or ``(name,)`` with the user taken from the current scope."""
-    if name is not None:
+    if name is not None or not isinstance(user, str):
+        # A missing name reaches the client as None: it serves the default with
+        # FLAG_NOT_FOUND ("flag names are str"), or raises that in strict mode.
         return user, name
-    if not isinstance(user, str):
-        raise TypeError("a flag name is required: check_gate(user, name) or check_gate(name)")
     # With no scope the client gets None and serves the default with INVALID_CONTEXT.
     return current_user(), user
 

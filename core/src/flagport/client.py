@@ -15,10 +15,18 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import Any, NoReturn, Self, TypeVar, cast
 
 from flagport import _lifecycle
-from flagport.errors import FlagportError, GeneralError
+from flagport.errors import (
+    ConfigurationError,
+    FlagNotFoundError,
+    FlagportError,
+    GeneralError,
+    ProviderNotReadyError,
+    TypeMismatchError,
+    shown,
+)
 from flagport.events.exposures import ExposureDeduper
 from flagport.events.model import Event, EventKind, FlagKind
 from flagport.events.pipeline import EventPipeline, Record, record_event
@@ -170,8 +178,6 @@ class Flagport:
             if self._started:
                 return self._provider
             if self._closed:
-                from flagport.errors import ProviderNotReadyError
-
                 raise ProviderNotReadyError("this flagport client was shut down")
             self._resolve_observers()
             if self._forked:
@@ -184,7 +190,11 @@ class Flagport:
             except Exception as exc:
                 self._provider.status = ProviderStatus.ERROR
                 if self.strict:
-                    raise
+                    _raise_strict(
+                        exc,
+                        f"provider {self._provider.name!r} failed to start",
+                        ProviderNotReadyError,
+                    )
                 logger.error(
                     "flagport: provider %r failed to start (%s: %s); serving defaults",
                     self._provider.name,
@@ -258,7 +268,7 @@ class Flagport:
             return fn(*args)
         except Exception as exc:
             if self.strict:
-                raise
+                _raise_strict(exc, f"{getattr(fn, '__name__', fn)} failed")
             logger.warning(
                 "flagport: %s failed: %s: %s", getattr(fn, "__name__", fn), type(exc).__name__, exc
             )
@@ -276,17 +286,20 @@ class Flagport:
         """Turn a provider exception into an error code, or re-raise it in strict mode."""
         code = exc.code if isinstance(exc, FlagportError) else ErrorCode.GENERAL
         self._n_errors += 1
-        message = f"{type(exc).__name__}: {exc}"
+        message = _describe(exc)
+        # The caller's name can be anything (a list, a megabyte of text): log and remember
+        # a short printable form of it.
+        label = shown(name)
         if self.strict:
             if isinstance(exc, FlagportError):
                 raise exc
-            raise GeneralError(f"{kind} {name!r}: {message}") from exc
-        key = (kind, name, code)
+            raise GeneralError(f"{kind} {label}: {message}") from exc
+        key = (kind, label, code)
         if key not in self._logged_failures:
             if len(self._logged_failures) < 10_000:
                 self._logged_failures.add(key)
             logger.warning(
-                "flagport: %s %r served its default (%s): %s", kind, name, code.value, message
+                "flagport: %s %s served its default (%s): %s", kind, label, code.value, message
             )
         if code is not ErrorCode.FLAG_NOT_FOUND:
             self._report_provider_error(name, exc)
@@ -298,7 +311,7 @@ class Flagport:
         """The default result served because evaluating ``name`` raised ``exc``."""
         code, message = self._failure(kind, name, exc)
         return result_type(
-            name=name,
+            name=name if isinstance(name, str) else shown(name),
             value=value,
             reason=Reason.ERROR,
             provider=self._provider.name,
@@ -314,8 +327,9 @@ class Flagport:
         self, user: UserLike, name: str, *, default: bool = False, expose: bool = True
     ) -> bool:
         """Whether the gate passes for the user. Never raises unless ``strict``."""
-        if self._gate_slow or self._gate_overrides.active:
-            # Not started yet, overridden or observed: those need the whole result.
+        if self._gate_slow or self._gate_overrides.active or type(name) is not str:
+            # Not started yet, overridden, observed or an odd name: those take the path
+            # that builds the whole result.
             return self.get_gate(user, name, default=default, expose=expose).value
         self._n_gates += 1
         try:
@@ -326,7 +340,7 @@ class Flagport:
             return self._provider_check_gate(user, name, expose=False)
         except Exception as exc:
             self._failure("gate", name, exc)
-            return default
+            return _gate_default(default)
 
     def get_gate(
         self, user: UserLike, name: str, *, default: bool = False, expose: bool = True
@@ -335,6 +349,8 @@ class Flagport:
         result: GateResult | None = None
         self._n_gates += 1
         try:
+            if not isinstance(name, str):
+                raise _not_a_name(name)
             user = self._user(user)
             if self.overrides.gates.active:
                 result = self.overrides.gates.lookup(name, user.user_id)
@@ -342,7 +358,7 @@ class Flagport:
                 provider = self._provider if self._started else self._start()
                 result = provider.evaluate_gate(user, name, expose=expose)
         except Exception as exc:
-            result = self._error_result(GateResult, "gate", name, exc, default)
+            result = self._error_result(GateResult, "gate", name, exc, _gate_default(default))
         if self._after_evaluation is not None:
             self._observe(user, result, "gate")
         return result
@@ -360,17 +376,21 @@ class Flagport:
         result: ExperimentResult | None = None
         self._n_experiments += 1
         try:
+            if not isinstance(name, str):
+                raise _not_a_name(name)
             user = self._user(user)
             if self.overrides.experiments.active:
                 result = self.overrides.experiments.lookup(name, user.user_id)
             if result is None:
                 provider = self._provider if self._started else self._start()
                 result = provider.evaluate_experiment(user, name, expose=expose)
-        except Exception as exc:
-            result = self._error_result(ExperimentResult, "experiment", name, exc, _value(default))
-        else:
             if cast(Any, result.value) is None:
                 result = replace(result, value=_value(default))
+        except Exception as exc:
+            result = self._error_result(
+                ExperimentResult, "experiment", name, exc, _value_or_empty(default)
+            )
+        else:
             exposable = result.in_experiment or result.reason is Reason.OVERRIDE
             if expose and exposable and result.group is not None:
                 self._expose(user, result)
@@ -422,10 +442,12 @@ class Flagport:
         Manual exposures are not de-duplicated: the caller decides when one happened.
         """
         try:
+            if not isinstance(name, str):
+                raise _not_a_name(name)
             user = self._user(user)
             flag_kind = FlagKind(kind)
         except Exception as exc:
-            self._failure(kind, name, exc)
+            self._failure("exposure", name, exc)
             return
         result: Result
         if flag_kind is FlagKind.EXPERIMENT:
@@ -454,17 +476,18 @@ class Flagport:
         result: ConfigResult | None = None
         self._n_configs += 1
         try:
+            if not isinstance(name, str):
+                raise _not_a_name(name)
             user = self._user(user)
             if self.overrides.configs.active:
                 result = self.overrides.configs.lookup(name, user.user_id)
             if result is None:
                 provider = self._provider if self._started else self._start()
                 result = provider.evaluate_config(user, name, expose=expose)
-        except Exception as exc:
-            result = self._error_result(ConfigResult, "config", name, exc, _value(default))
-        else:
             if cast(Any, result.value) is None:
                 result = replace(result, value=_value(default))
+        except Exception as exc:
+            result = self._error_result(ConfigResult, "config", name, exc, _value_or_empty(default))
         if self._after_evaluation is not None:
             self._observe(user, result, "config")
         return result
@@ -476,7 +499,7 @@ class Flagport:
             known = self.provider.names()
         except Exception as exc:
             if self.strict:
-                raise
+                _raise_strict(exc, "listing the provider's flags")
             self._report_provider_error(None, exc)
             known = FlagNames()
         gates, experiments, configs = self.overrides.names()
@@ -485,8 +508,16 @@ class Flagport:
         )
 
     def evaluate_all(self, user: UserLike) -> Evaluations:
-        """Evaluate every known gate, experiment and config for the user (no exposures)."""
-        user = self._user(user)
+        """Evaluate every known gate, experiment and config for the user (no exposures).
+
+        For a user that cannot be evaluated, the mappings are empty and the
+        :class:`~flagport.results.Evaluations` carries the error (strict: raises it).
+        """
+        try:
+            user = self._user(user)
+        except Exception as exc:
+            code, message = self._failure("evaluate_all", "(every flag)", exc)
+            return Evaluations({}, {}, {}, error_code=code, error_message=message)
         known = self.names()
         return Evaluations(
             gates={n: self.get_gate(user, n, expose=False) for n in sorted(known.gates)},
@@ -498,8 +529,15 @@ class Flagport:
 
     # -- overrides -----------------------------------------------------------------------
     def override_gate(self, name: str, value: bool, *, user_id: str | None = None) -> None:
-        """Force a gate, for everyone or for one user id."""
-        self.overrides.gate(name, value, user_id)
+        """Force a gate, for everyone or for one user id.
+
+        An override that cannot be stored (a name that is not a str, for example) is
+        logged and ignored; ``strict`` raises :class:`~flagport.ConfigurationError`.
+        """
+        try:
+            self.overrides.gate(name, value, user_id)
+        except Exception as exc:
+            self._refuse_override(exc)
 
     def override_experiment(
         self,
@@ -510,13 +548,24 @@ class Flagport:
         user_id: str | None = None,
     ) -> None:
         """Force an experiment's group and parameters, for everyone or one user id."""
-        self.overrides.experiment(name, group, value, user_id)
+        try:
+            self.overrides.experiment(name, group, value, user_id)
+        except Exception as exc:
+            self._refuse_override(exc)
 
     def override_config(
         self, name: str, value: Mapping[str, Any], *, user_id: str | None = None
     ) -> None:
         """Force a dynamic config's value, for everyone or one user id."""
-        self.overrides.config(name, value, user_id)
+        try:
+            self.overrides.config(name, value, user_id)
+        except Exception as exc:
+            self._refuse_override(exc)
+
+    def _refuse_override(self, exc: Exception) -> None:
+        if self.strict:
+            _raise_strict(exc, "the override cannot be stored", ConfigurationError)
+        logger.warning("flagport: override ignored: %s", _describe(exc))
 
     def clear_overrides(self, name: str | None = None) -> None:
         """Remove every override, or only those of one flag."""
@@ -535,6 +584,8 @@ class Flagport:
         Returns at once: delivery happens in batches on background threads.
         """
         try:
+            if not isinstance(name, str):
+                raise TypeError(f"event names are str, got {type(name).__name__}")
             if type(user) is not User:
                 user = as_user(user)
             if value is not None and type(value) is not float and type(value) is not str:
@@ -542,8 +593,8 @@ class Flagport:
             data = dict(metadata) if metadata else {}
         except Exception as exc:
             if self.strict:
-                raise GeneralError(f"invalid event {name!r}: {exc}") from exc
-            logger.warning("flagport: event %r dropped: %s", name, exc)
+                raise GeneralError(f"invalid event {shown(name)}: {_describe(exc)}") from exc
+            logger.warning("flagport: event %s dropped: %s", shown(name), _describe(exc))
             return
         self._submit(
             (
@@ -590,9 +641,20 @@ class Flagport:
             )
         )
 
-    def scope(self, user: UserLike) -> AbstractContextManager[Scope]:
-        """``with fp.scope(user):`` — the same as :func:`flagport.scope`."""
-        return scope(user)
+    def scope(self, user: UserLike | None) -> AbstractContextManager[Scope]:
+        """``with fp.scope(user):`` — :func:`flagport.scope`, checked by this client.
+
+        An invalid user opens a scope with no user (its shortcuts serve defaults with
+        ``INVALID_CONTEXT``) and is logged; ``strict`` raises
+        :class:`~flagport.InvalidContextError`.
+        """
+        if user is None or type(user) is User:
+            return scope(user)
+        try:
+            return scope(self._user(user))
+        except Exception as exc:
+            self._failure("scope", "(every flag)", exc)
+            return scope(None)
 
     def stats(self) -> dict[str, Any]:
         """Counters: evaluations, exposures, events per sink, and the provider's own."""
@@ -624,8 +686,75 @@ def _value(default: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """The value served for an experiment or config without one: the caller's default.
 
     Providers return ``value=None`` for "no value" (``passall``, errors).
+
+    :raises TypeMismatchError: the default is not a mapping, or not JSON-like data
+        (it refers to itself, or is nested too deep).
     """
-    return freeze(default) if default else _EMPTY
+    if default is None:
+        return _EMPTY
+    if not isinstance(default, Mapping):
+        raise TypeMismatchError(
+            f"the default is a mapping such as {{'color': 'blue'}}, got {type(default).__name__}"
+        )
+    try:
+        return freeze(default) if default else _EMPTY
+    except ValueError as exc:
+        raise TypeMismatchError(f"the default cannot be served: {exc}") from None
+
+
+def _value_or_empty(default: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """:func:`_value`, or an empty mapping when the default itself cannot be served.
+
+    Used on the failure path, which reports the first error, not this one.
+    """
+    try:
+        return _value(default)
+    except FlagportError:
+        return _EMPTY
+
+
+def _not_a_name(name: object) -> FlagNotFoundError:
+    """No flag has a name that is not a str (a list, None, a number…)."""
+    return FlagNotFoundError(f"flag names are str, got {type(name).__name__} {shown(name)}")
+
+
+def _gate_default(default: Any) -> bool:
+    """The caller's gate default as a bool (a value whose truth cannot be told is False)."""
+    if default is True or default is False:
+        return default
+    try:
+        return bool(default)
+    except Exception:
+        return False
+
+
+#: Longest error message a result carries: a provider's message may quote the caller's
+#: input (a name, a value), which can be any size.
+MAX_ERROR_MESSAGE = 1_000
+
+
+def _describe(exc: BaseException) -> str:
+    """``"Type: message"`` of an exception, bounded, even if its ``str()`` fails."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = "(no message: str() of the exception failed)"
+    message = f"{type(exc).__name__}: {text}"
+    if len(message) > MAX_ERROR_MESSAGE:
+        message = f"{message[: MAX_ERROR_MESSAGE - 1]}…"
+    return message
+
+
+def _raise_strict(
+    exc: Exception, context: str, wrapper: type[FlagportError] = GeneralError
+) -> NoReturn:
+    """Raise ``exc`` if it is a :class:`FlagportError`, else a ``wrapper`` around it.
+
+    Strict mode raises only :class:`FlagportError` subclasses, whatever a provider raised.
+    """
+    if isinstance(exc, FlagportError):
+        raise exc
+    raise wrapper(f"{context}: {_describe(exc)}") from exc
 
 
 def _event_value(value: Any) -> float | str:

@@ -22,6 +22,7 @@ __all__ = [
     "PluginError",
     "ProviderNotReadyError",
     "TypeMismatchError",
+    "shown",
 ]
 
 
@@ -123,3 +124,15 @@ class PluginError(FlagportError):
     """A plugin could not be loaded, or two plugins registered the same provider name."""
 
     code = ErrorCode.GENERAL
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages about a caller's input.
+
+    A flag name or value can be any size; an error message or log line must not be.
+    """
+    try:
+        text = repr(value)
+    except Exception:  # a repr that fails must not turn a message into an error
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"

@@ -2,7 +2,8 @@
 
 Each override is stored as a ready result (reason ``OVERRIDE``), so serving one
 allocates nothing. Tables are replaced, never mutated, so readers on other threads
-always see a whole table.
+always see a whole table without a lock; writers copy and replace under a lock, so
+two overrides set at once are both kept.
 
 Besides its own overrides, every client consults :data:`global_overrides`: values
 forced for the whole process (the pytest plugin forces there, so application code
@@ -18,6 +19,7 @@ import weakref
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
+from flagport.errors import ConfigurationError, shown
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, GateResult, Result, freeze
 
@@ -40,10 +42,11 @@ class OverrideTable(Generic[R]):
         nothing more while nothing is forced.
     """
 
-    __slots__ = ("__weakref__", "_dependents", "active", "base", "table")
+    __slots__ = ("__weakref__", "_dependents", "_write_lock", "active", "base", "table")
 
     def __init__(self, base: OverrideTable[R] | None = None) -> None:
         self.table: dict[str, dict[str, R]] = {}
+        self._write_lock = threading.Lock()
         self.base = base
         self.active = False
         self._dependents: weakref.WeakSet[OverrideTable[R]] | None = None
@@ -65,10 +68,12 @@ class OverrideTable(Generic[R]):
                 dependent._refresh()
 
     def set(self, name: str, result: R, user_id: str | None) -> None:
-        by_user = dict(self.table.get(name, {}))
-        by_user[user_id if user_id is not None else _ANY_USER] = result
-        self.table = {**self.table, name: by_user}
-        self._changed()
+        with self._write_lock:
+            # Copy, change, then publish with one assignment: readers never lock.
+            by_user = dict(self.table.get(name, {}))
+            by_user[user_id if user_id is not None else _ANY_USER] = result
+            self.table = {**self.table, name: by_user}
+            self._changed()
 
     def lookup(self, name: str, user_id: str | None) -> R | None:
         """This table's entry for the flag and user, else its base's."""
@@ -87,11 +92,12 @@ class OverrideTable(Generic[R]):
         return own | self.base.names() if self.base is not None else own
 
     def clear(self, name: str | None = None) -> None:
-        if name is None:
-            self.table = {}
-        else:
-            self.table = {k: v for k, v in self.table.items() if k != name}
-        self._changed()
+        with self._write_lock:
+            if name is None:
+                self.table = {}
+            else:
+                self.table = {k: v for k, v in self.table.items() if k != name}
+            self._changed()
 
 
 class Overrides:
@@ -111,10 +117,19 @@ class Overrides:
         self.configs: OverrideTable[ConfigResult] = OverrideTable(base.configs if base else None)
 
     def gate(self, name: str, value: bool, user_id: str | None = None) -> None:
-        result = GateResult(
-            name=name, value=bool(value), reason=Reason.OVERRIDE, rule_id="override"
-        )
-        self.gates.set(name, result, user_id)
+        """Force a gate.
+
+        :raises ConfigurationError: the name, value or user id cannot be an override.
+        """
+        user_key = _checked("gate", name, user_id)
+        try:
+            forced = bool(value)
+        except Exception as exc:
+            raise ConfigurationError(
+                f"override of gate {shown(name)}: the value {shown(value)} is not a bool ({exc})"
+            ) from None
+        result = GateResult(name=name, value=forced, reason=Reason.OVERRIDE, rule_id="override")
+        self.gates.set(name, result, user_key)
 
     def experiment(
         self,
@@ -123,20 +138,38 @@ class Overrides:
         value: Mapping[str, Any] | None = None,
         user_id: str | None = None,
     ) -> None:
+        """Force an experiment's group and parameters.
+
+        :raises ConfigurationError: as :meth:`gate`.
+        """
+        user_key = _checked("experiment", name, user_id)
+        if group is not None and not isinstance(group, str):
+            raise ConfigurationError(
+                f"override of experiment {shown(name)}: the group is a str or None, "
+                f"got {type(group).__name__}"
+            )
         result = ExperimentResult(
             name=name,
             group=group,
-            value=freeze(value or {}),
+            value=_frozen("experiment", name, value or {}),
             reason=Reason.OVERRIDE,
             rule_id="override",
         )
-        self.experiments.set(name, result, user_id)
+        self.experiments.set(name, result, user_key)
 
     def config(self, name: str, value: Mapping[str, Any], user_id: str | None = None) -> None:
+        """Force a dynamic config's value.
+
+        :raises ConfigurationError: as :meth:`gate`.
+        """
+        user_key = _checked("config", name, user_id)
         result = ConfigResult(
-            name=name, value=freeze(value), reason=Reason.OVERRIDE, rule_id="override"
+            name=name,
+            value=_frozen("config", name, value),
+            reason=Reason.OVERRIDE,
+            rule_id="override",
         )
-        self.configs.set(name, result, user_id)
+        self.configs.set(name, result, user_key)
 
     def clear(self, name: str | None = None) -> None:
         for table in (self.gates, self.experiments, self.configs):
@@ -144,6 +177,33 @@ class Overrides:
 
     def names(self) -> tuple[set[str], set[str], set[str]]:
         return self.gates.names(), self.experiments.names(), self.configs.names()
+
+
+def _checked(kind: str, name: object, user_id: object) -> str | None:
+    """The user id an override of ``name`` is stored under (None for everyone)."""
+    if not isinstance(name, str):
+        raise ConfigurationError(
+            f"override of a {kind}: flag names are str, got {type(name).__name__} {shown(name)}"
+        )
+    if user_id is None or isinstance(user_id, str):
+        return user_id
+    if isinstance(user_id, int) and not isinstance(user_id, bool):
+        return str(user_id)  # as flagport.as_user does for a user's id
+    raise ConfigurationError(
+        f"override of {kind} {shown(name)}: user_id is a str, got {type(user_id).__name__}"
+    )
+
+
+def _frozen(kind: str, name: str, value: object) -> Any:
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"override of {kind} {shown(name)}: the value is a mapping "
+            f"(e.g. {{'discount': 0.2}}), got {type(value).__name__}"
+        )
+    try:
+        return freeze(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"override of {kind} {shown(name)}: {exc}") from None
 
 
 #: Values forced for every client in the process, consulted after a client's own

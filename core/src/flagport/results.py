@@ -9,7 +9,7 @@ plain JSON-ready data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, overload
 
@@ -52,42 +52,137 @@ class FrozenDict(dict[str, Any]):
         return dict.__repr__(self)
 
 
+#: How deep :func:`freeze` and :func:`thaw` follow nested mappings and lists. Deeper
+#: data is refused rather than followed until Python's recursion limit.
+MAX_VALUE_DEPTH = 100
+
+
+class _Unconvertible(Exception):
+    """Raised inside :func:`_convert`; collects the path on the way out."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.path: list[str] = []
+
+    def as_value_error(self) -> ValueError:
+        where = "".join(reversed(self.path))
+        if len(where) > 200:
+            where = where[:100] + "…" + where[-100:]
+        return ValueError(f"the value {self.problem} at value{where}")
+
+
+def _convert(
+    value: Any,
+    mapping: Callable[[list[tuple[Any, Any]]], Any],
+    sequence: Callable[[list[Any]], Any],
+    keep: type,
+) -> Any:
+    """Rebuild nested JSON-like data with ``mapping`` and ``sequence``, bounded.
+
+    A node reached twice (data built from shared references) is converted once and
+    shared, so it costs its size, not the number of paths to it; a cycle or data
+    nested deeper than :data:`MAX_VALUE_DEPTH` raises ``ValueError`` naming where.
+    """
+    done: dict[int, Any] = {}
+    open_nodes: set[int] = set()
+
+    def convert(node: Any, depth: int) -> Any:
+        if isinstance(node, keep) or not isinstance(node, Mapping | list | tuple):
+            return node
+        ident = id(node)
+        found = done.get(ident)
+        if found is not None:
+            return found
+        if ident in open_nodes:
+            raise _Unconvertible("refers to itself")
+        if depth >= MAX_VALUE_DEPTH:
+            raise _Unconvertible(f"is nested deeper than {MAX_VALUE_DEPTH} levels")
+        open_nodes.add(ident)
+        if isinstance(node, Mapping):
+            items: list[tuple[Any, Any]] = []
+            for key, child in node.items():
+                try:
+                    items.append((key, convert(child, depth + 1)))
+                except _Unconvertible as exc:
+                    exc.path.append(f"[{key!r}]"[:60])
+                    raise
+            converted = mapping(items)
+        else:
+            elements: list[Any] = []
+            for index, child in enumerate(node):
+                try:
+                    elements.append(convert(child, depth + 1))
+                except _Unconvertible as exc:
+                    exc.path.append(f"[{index}]")
+                    raise
+            converted = sequence(elements)
+        open_nodes.discard(ident)
+        done[ident] = converted
+        return converted
+
+    try:
+        return convert(value, 0)
+    except _Unconvertible as exc:
+        raise exc.as_value_error() from None
+
+
+def _frozen_mapping(items: list[tuple[Any, Any]]) -> FrozenDict:
+    return FrozenDict({str(k): v for k, v in items})
+
+
 def freeze(value: Any) -> Any:
-    """Deep-freeze JSON-like data: dicts become :class:`FrozenDict`, lists tuples."""
-    if isinstance(value, FrozenDict):
+    """Deep-freeze JSON-like data: dicts become :class:`FrozenDict`, lists tuples.
+
+    :raises ValueError: the data refers to itself or is nested deeper than
+        :data:`MAX_VALUE_DEPTH` levels (the message says where).
+    """
+    if isinstance(value, FrozenDict) or not isinstance(value, Mapping | list | tuple):
         return value
-    if isinstance(value, Mapping):
-        return FrozenDict({str(k): freeze(v) for k, v in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(freeze(v) for v in value)
-    return value
+    return _convert(value, _frozen_mapping, tuple, FrozenDict)
 
 
 def thaw(value: Any) -> Any:
-    """Undo :func:`freeze`: plain dicts and lists, safe to modify and serialise."""
-    if isinstance(value, Mapping):
-        return {k: thaw(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [thaw(v) for v in value]
-    return value
+    """Undo :func:`freeze`: plain dicts and lists, safe to modify and serialise.
+
+    :raises ValueError: as :func:`freeze`.
+    """
+    if not isinstance(value, Mapping | list | tuple):
+        return value
+    return _convert(value, dict, list, _NeverKept)
+
+
+class _NeverKept:
+    """No value is an instance: :func:`thaw` converts every container."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _typed_get(value: Any, key: str, default: Any) -> Any:
     if not isinstance(value, Mapping):
         return default
-    found = value.get(key, default)
-    if default is None or found is default:
-        return found
-    # Numbers are interchangeable (JSON has one number type), bools are not numbers.
-    if isinstance(default, bool) or isinstance(found, bool):
-        return found if isinstance(found, bool) and isinstance(default, bool) else default
-    if isinstance(default, int | float) and isinstance(found, int | float):
-        return type(default)(found)
-    if isinstance(default, Mapping) and isinstance(found, Mapping):
-        return found
-    if isinstance(default, list | tuple) and isinstance(found, list | tuple):
-        return found
+    try:
+        found = value.get(key, _MISSING)
+    except TypeError:  # an unhashable key: not in any mapping
+        return default
+    if found is _MISSING or default is None:
+        return default if found is _MISSING else found
+    # JSON has one number type: a number default takes the stored number as it is
+    # (0.2 stays 0.2 under an int default). A bool is not a number here.
+    if isinstance(default, bool):
+        return found if isinstance(found, bool) else default
+    if _is_number(default):
+        return found if _is_number(found) else default
+    if isinstance(default, Mapping):
+        return found if isinstance(found, Mapping) else default
+    if isinstance(default, list | tuple):
+        return found if isinstance(found, list | tuple) else default
     return found if isinstance(found, type(default)) else default
+
+
+_MISSING: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +226,14 @@ class ConfigResult(_ResultBase):
     @overload
     def get(self, key: str, default: None = None) -> Any: ...
     @overload
+    def get(self, key: str, default: bool) -> bool: ...
+    @overload
+    def get(self, key: str, default: float) -> int | float: ...
+    @overload
+    def get(self, key: str, default: list[T] | tuple[T, ...]) -> Sequence[T]: ...
+    @overload
+    def get(self, key: str, default: dict[str, T]) -> Mapping[str, T]: ...
+    @overload
     def get(self, key: str, default: T) -> T: ...
     def get(self, key: str, default: Any = None) -> Any:
         """Return ``value[key]``, or ``default`` when it is missing or of another type."""
@@ -155,6 +258,14 @@ class ExperimentResult(_ResultBase):
     @overload
     def get(self, key: str, default: None = None) -> Any: ...
     @overload
+    def get(self, key: str, default: bool) -> bool: ...
+    @overload
+    def get(self, key: str, default: float) -> int | float: ...
+    @overload
+    def get(self, key: str, default: list[T] | tuple[T, ...]) -> Sequence[T]: ...
+    @overload
+    def get(self, key: str, default: dict[str, T]) -> Mapping[str, T]: ...
+    @overload
     def get(self, key: str, default: T) -> T: ...
     def get(self, key: str, default: Any = None) -> Any:
         """Return ``value[key]``, or ``default`` when it is missing or of another type."""
@@ -166,16 +277,31 @@ Result = GateResult | ExperimentResult | ConfigResult
 
 @dataclass(frozen=True, slots=True)
 class Evaluations:
-    """Everything a provider knows, evaluated for one user (see ``evaluate_all``)."""
+    """Everything a provider knows, evaluated for one user (see ``evaluate_all``).
+
+    :ivar error_code: set when nothing could be evaluated (an invalid user): the
+        mappings are then empty and ``error_message`` says why.
+    """
 
     gates: Mapping[str, GateResult]
     experiments: Mapping[str, ExperimentResult]
     configs: Mapping[str, ConfigResult]
+    error_code: ErrorCode | None = None
+    error_message: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        """True when nothing was evaluated because the call failed."""
+        return self.error_code is not None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data, keyed by kind then name."""
-        return {
+        """Plain JSON-ready data, keyed by kind then name (plus the error, if any)."""
+        data: dict[str, Any] = {
             "gates": {k: r.to_dict() for k, r in self.gates.items()},
             "experiments": {k: r.to_dict() for k, r in self.experiments.items()},
             "configs": {k: r.to_dict() for k, r in self.configs.items()},
         }
+        if self.error_code is not None:
+            data["error_code"] = self.error_code
+            data["error_message"] = self.error_message
+        return data

@@ -24,9 +24,13 @@ T = TypeVar("T")
 
 @dataclass(slots=True)
 class Scope:
-    """The user of the current request and the exposures already logged in it."""
+    """The user of the current request and the exposures already logged in it.
 
-    user: User
+    :ivar user: None in a scope opened for no user (or, by a non-strict client, for
+        an invalid one): shortcuts then serve defaults with ``INVALID_CONTEXT``.
+    """
+
+    user: User | None
     exposed: set[tuple[str, str]] = field(default_factory=set)
 
     def first_exposure(self, flag: str, group: str) -> bool:
@@ -81,12 +85,14 @@ class ContextBinding(Generic[T]):
 _current: ContextVar[Scope | None] = ContextVar("flagport_scope", default=None)
 
 
-def scope(user: UserLike) -> ContextBinding[Scope]:
+def scope(user: UserLike | None) -> ContextBinding[Scope]:
     """Make ``user`` the current user until the block ends (nestable).
 
     Use it as ``with flagport.scope(user) as active:``; ``active`` is the :class:`Scope`.
+
+    :raises InvalidContextError: ``user`` is neither None, a ``User`` nor a valid mapping.
     """
-    return ContextBinding(_current, Scope(as_user(user)))
+    return ContextBinding(_current, Scope(as_user(user) if user is not None else None))
 
 
 def current_scope() -> Scope | None:

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import json
+import math
+from enum import IntEnum
+from typing import Any
+
+import pytest
+
+from flagport.reasons import ErrorCode
+from flagport.results import (
+    MAX_VALUE_DEPTH,
+    ConfigResult,
+    Evaluations,
+    ExperimentResult,
+    FrozenDict,
+    freeze,
+    thaw,
+)
+
+
+class Level(IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+def config(**value: Any) -> ConfigResult:
+    return ConfigResult(name="pricing", value=freeze(value))
+
+
+@pytest.mark.parametrize(
+    ("stored", "default", "expected"),
+    [
+        # a number default takes the stored number as it is: int stays int, float float
+        (0.2, 0, 0.2),
+        (9.99, 0, 9.99),
+        (-0.7, 0, -0.7),
+        (3, 0.0, 3),
+        (7, 0, 7),
+        (2.5, Level.LOW, 2.5),
+        (2, Level.LOW, 2),
+        (10**30, 0, 10**30),
+        # bool is not a number: neither way
+        (True, 0, 0),
+        (1, False, False),
+        (0.0, True, True),
+        (False, True, False),
+        # anything else: the stored value when it is of the default's type
+        ("blue", "gray", "blue"),
+        (3, "gray", "gray"),
+        ("3", 0, 0),
+        ({"a": 1}, {}, FrozenDict({"a": 1})),
+        ([1, 2], [], (1, 2)),
+        ("x", [], []),
+        (None, 0, 0),
+        ("blue", None, "blue"),
+    ],
+)
+def test_get_keeps_stored_numbers_and_types(stored: Any, default: Any, expected: Any) -> None:
+    found = config(key=stored).get("key", default)
+    assert found == expected
+    assert type(found) is type(expected)
+
+
+@pytest.mark.parametrize("stored", [math.inf, -math.inf])
+def test_get_serves_infinities_with_any_number_default(stored: float) -> None:
+    # int(inf) raised OverflowError
+    assert config(price=stored).get("price", 0) == stored
+    assert config(price=stored).get("price", 0.0) == stored
+
+
+def test_get_serves_nan_with_an_int_default() -> None:
+    # int(nan) raised ValueError
+    assert math.isnan(config(price=math.nan).get("price", 0))
+
+
+def test_int_enum_default_is_returned_when_missing() -> None:
+    result = config(other=1)
+    assert result.get("level", Level.HIGH) is Level.HIGH
+    assert result.get("level", 0) == 0
+
+
+def test_get_with_missing_keys_values_and_odd_keys() -> None:
+    assert config().get("missing", 5) == 5
+    assert config().get("missing") is None
+    assert config(a=1).get(["unhashable"], 5) == 5  # type: ignore[arg-type]
+    assert ConfigResult(name="x", value=None).get("a", 1) == 1  # type: ignore[arg-type]
+
+
+def test_experiment_result_get_follows_the_same_rule() -> None:
+    exp = ExperimentResult(name="button", group="big", value=freeze({"size": 1.5}))
+    assert exp.get("size", 0) == 1.5
+    assert exp.get("size", True) is True
+
+
+def test_freeze_and_thaw_round_trip() -> None:
+    data = {"a": [1, {"b": (2, 3)}], 4: "four"}
+    frozen = freeze(data)
+    assert isinstance(frozen, FrozenDict)
+    assert frozen == {"a": (1, {"b": (2, 3)}), "4": "four"}
+    assert thaw(frozen) == {"a": [1, {"b": [2, 3]}], "4": "four"}
+    with pytest.raises(TypeError, match="read-only"):
+        frozen["x"] = 1
+
+
+def test_freeze_refuses_a_value_that_refers_to_itself() -> None:
+    loop: dict[str, Any] = {"a": [1]}
+    loop["a"].append(loop)
+    with pytest.raises(ValueError, match=r"refers to itself at value\['a'\]\[1\]"):
+        freeze(loop)
+    with pytest.raises(ValueError, match="refers to itself"):
+        thaw(loop)
+
+
+def test_freeze_refuses_values_nested_too_deep() -> None:
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(3_000):
+        node["x"] = {}
+        node = node["x"]
+    with pytest.raises(ValueError, match=f"deeper than {MAX_VALUE_DEPTH} levels"):
+        freeze(deep)
+    with pytest.raises(ValueError, match=f"deeper than {MAX_VALUE_DEPTH} levels"):
+        thaw(deep)
+    shallow: dict[str, Any] = {}
+    node = shallow
+    for _ in range(MAX_VALUE_DEPTH - 1):
+        node["x"] = {}
+        node = node["x"]
+    assert thaw(freeze(shallow)) == shallow
+
+
+def test_shared_references_cost_their_size_not_their_paths() -> None:
+    # 2**60 paths, 60 distinct nodes: converted once each and shared
+    shared: dict[str, Any] = {"leaf": 1}
+    for _ in range(60):
+        shared = {"a": shared, "b": [shared]}
+    frozen = freeze(shared)
+    assert frozen["a"] is frozen["b"][0]
+    thawed = thaw(frozen)
+    assert thawed["a"] is thawed["b"][0]
+
+
+def test_evaluations_carry_an_error_only_when_there_is_one() -> None:
+    ok = Evaluations({}, {}, {})
+    assert not ok.is_error
+    assert ok.to_dict() == {"gates": {}, "experiments": {}, "configs": {}}
+    failed = Evaluations({}, {}, {}, error_code=ErrorCode.INVALID_CONTEXT, error_message="no")
+    assert failed.is_error
+    assert json.loads(json.dumps(failed.to_dict()))["error_code"] == "INVALID_CONTEXT"
