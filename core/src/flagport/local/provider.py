@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, model_validator
 
@@ -25,6 +25,7 @@ from flagport.local.models import HashMode
 from flagport.local.parsing import file_format, parse_file
 from flagport.local.watcher import FileWatcher, file_signature
 from flagport.provider import FlagNames, Provider, ProviderOptions, ProviderStatus
+from flagport.settings_files import PathOption
 
 if TYPE_CHECKING:
     from flagport.results import ConfigResult, ExperimentResult, GateResult
@@ -41,7 +42,9 @@ _KINDS = {"gates": "gate", "experiments": "experiment", "configs": "config"}
 class LocalOptions(ProviderOptions):
     """Options of the ``local`` provider."""
 
-    path: str | None = Field(None, description="The flags file (.yaml, .yml, .json or .toml).")
+    path: Annotated[str | None, PathOption()] = Field(
+        None, description="The flags file (.yaml, .yml, .json or .toml)."
+    )
     flags: dict[str, Any] | None = Field(
         None,
         description=(
