@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ from pydantic import Field, SecretStr
 
 from flagport import ConfigurationError, Flagport, ProviderOptions
 from flagport.settings import ALL_OPTIONS, load_settings, validate_options
+from flagport.settings_files import resolve_paths
 
 
 def write(path: Path, text: str) -> Path:
@@ -266,3 +268,37 @@ def test_a_flags_file_next_to_the_settings_is_served_from_a_subfolder(
         monkeypatch.delenv(name, raising=False)
     with Flagport.from_settings(strict=True) as fp:
         assert fp.check_gate({"user_id": "1"}, "on_for_all") is True
+
+
+# -- docs/settings.md ------------------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+
+
+def test_doc_settings_file_example_loads_with_paths_next_to_it(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (toml,) = _blocks("toml")
+    write(root / "flagport.toml", toml)
+    settings = load_settings(cwd=root / "src", environ={})
+    assert (settings.provider, settings.strict) == ("local", False)
+    assert settings.options == {"path": str(root / "flags.yaml")}
+    assert settings.events == {
+        "sinks": ["provider", "jsonl"],
+        "jsonl_path": str(root / "logs" / "events.jsonl"),
+    }
+
+
+def test_doc_path_option_example_marks_a_path(tmp_path: Path) -> None:
+    (code,) = _blocks("python")
+    namespace: dict[str, object] = {}
+    exec(compile(code, str(DOC), "exec", dont_inherit=True), namespace)
+    model = namespace["MyOptions"]
+    assert isinstance(model, type)
+    assert issubclass(model, ProviderOptions)
+    options = {"rules_file": "rules.yaml"}
+    resolve_paths(options, {"rules_file": tmp_path}, model)
+    assert options == {"rules_file": str(tmp_path / "rules.yaml")}

@@ -1,10 +1,12 @@
 """Settings: which provider, its options, strictness and event sinks.
 
 Sources, lowest precedence first: ``[tool.flagport]`` in ``pyproject.toml``, then
-``flagport.toml`` (or the file named by ``FLAGPORT_CONFIG``), then environment
-variables (``FLAGPORT_PROVIDER``, ``FLAGPORT_<PROVIDER>_<OPTION>``), then constructor
-arguments. Every value remembers where it came from, so a bad one is reported with
-its source and the fix.
+``flagport.toml`` (or the file named by ``FLAGPORT_CONFIG``), both found from the
+current directory up to the project root (:mod:`flagport.settings_files`), then
+environment variables (``FLAGPORT_PROVIDER``, ``FLAGPORT_<PROVIDER>_<OPTION>``), then
+constructor arguments. Every value remembers where it came from, so a bad one is
+reported with its source and the fix; a relative path from a file resolves against
+that file's directory.
 """
 
 from __future__ import annotations
