@@ -18,7 +18,7 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
-from flagport.errors import FlagportError, GeneralError
+from flagport.errors import FlagportError, GeneralError, MissingUserError
 from flagport.events.exposures import ExposureDeduper
 from flagport.events.model import Event, EventKind, FlagKind
 from flagport.events.pipeline import EventPipeline, Record, record_event
@@ -278,7 +278,7 @@ class Flagport:
         code = exc.code if isinstance(exc, FlagportError) else ErrorCode.GENERAL
         self._n_errors += 1
         message = f"{type(exc).__name__}: {exc}"
-        if self.strict:
+        if self.strict and not isinstance(exc, MissingUserError):
             if isinstance(exc, FlagportError):
                 raise exc
             raise GeneralError(f"{kind} {name!r}: {message}") from exc
@@ -542,7 +542,7 @@ class Flagport:
                 value = _event_value(value)
             data = dict(metadata) if metadata else {}
         except Exception as exc:
-            if self.strict:
+            if self.strict and not isinstance(exc, MissingUserError):
                 raise GeneralError(f"invalid event {name!r}: {exc}") from exc
             logger.warning("flagport: event %r dropped: %s", name, exc)
             return
