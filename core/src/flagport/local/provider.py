@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -252,6 +253,12 @@ class LocalProvider(Provider):
 
     def names(self) -> FlagNames:
         return self._snapshot.names
+
+    def experiment_groups(self, name: str) -> Mapping[str, Mapping[str, Any]] | None:
+        experiment = self._snapshot.experiments.get(name)
+        if experiment is None:
+            return None
+        return {g.group: g.value for g in experiment.groups if g.group is not None}
 
     # -- introspection --------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
