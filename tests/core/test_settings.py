@@ -7,7 +7,7 @@ import pytest
 from pydantic import Field, SecretStr
 
 from flagport import ConfigurationError, Flagport, ProviderOptions
-from flagport.settings import ALL_OPTIONS, load_settings, validate_options
+from flagport.settings import ALL_OPTIONS, load_settings, override_settings, validate_options
 from flagport.settings_files import resolve_paths
 
 
@@ -302,3 +302,61 @@ def test_doc_path_option_example_marks_a_path(tmp_path: Path) -> None:
     options = {"rules_file": "rules.yaml"}
     resolve_paths(options, {"rules_file": tmp_path}, model)
     assert options == {"rules_file": str(tmp_path / "rules.yaml")}
+
+
+# -- override_settings: the programmatic layer ---------------------------------------------
+
+
+def test_overrides_sit_above_files_and_environment_and_below_arguments(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(root / "flagport.toml", 'provider = "growthbook"\n[passall]\na = "file"\nb = "file"\n')
+    env = {"FLAGPORT_PROVIDER": "statsig", "FLAGPORT_PASSALL_B": "env", "FLAGPORT_STRICT": "0"}
+    table = {"provider": "passall", "strict": True, "passall": {"b": "override", "c": "override"}}
+    with override_settings(table, source="the test tool"):
+        settings = load_settings(options={"c": "argument"}, cwd=root, environ=env)
+        assert settings.provider == "passall"
+        assert settings.options == {"a": "file", "b": "override", "c": "argument"}
+        assert settings.strict is True
+        assert settings.sources["b"] == "the test tool [passall] b"
+        assert settings.sources[ALL_OPTIONS].endswith("; the test tool")
+        assert load_settings("local", cwd=root, environ=env).provider == "local"
+    after = load_settings(cwd=root, environ=env)
+    assert (after.provider, after.strict) == ("statsig", False)
+
+
+def test_nested_overrides_stack_and_unwind(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    with override_settings({"provider": "passall", "passall": {"a": 1, "b": 1}}):
+        with override_settings({"passall": {"b": 2}}):
+            assert load_settings(cwd=root, environ={}).options == {"a": 1, "b": 2}
+        assert load_settings(cwd=root, environ={}).options == {"a": 1, "b": 1}
+    assert load_settings(cwd=root, environ={}).provider == "local"
+
+
+def test_override_paths_resolve_against_their_base(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    table = {"provider": "local", "local": {"path": "flags.yaml"}, "events": {"jsonl_path": "e"}}
+    with override_settings(table, base=tmp_path / "conf"):
+        settings = load_settings(cwd=root, environ={})
+    assert settings.options == {"path": str(tmp_path / "conf" / "flags.yaml")}
+    assert settings.events == {"jsonl_path": str(tmp_path / "conf" / "e")}
+    with override_settings(table):
+        assert load_settings(cwd=root, environ={}).options == {"path": "flags.yaml"}
+
+
+def test_an_override_reaches_clients_built_from_settings_and_is_checked(tmp_path: Path) -> None:
+    table = {"provider": "passall", "passall": {"gate_value": False}}
+    with override_settings(table), Flagport.from_settings() as fp:
+        assert fp.check_gate({"user_id": "1"}, "g") is False
+    typo = {"provider": "passall", "passall": {"gate_vlaue": False}}
+    where = r"t \[passall\] gate_vlaue at gate_vlaue"
+    with (
+        override_settings(typo, source="t"),
+        pytest.raises(ConfigurationError, match=rf"{where}: unknown option 'gate_vlaue'"),
+    ):
+        Flagport.from_settings()
+    with (
+        override_settings({"provder": "passall"}, source="tool"),
+        pytest.raises(ConfigurationError, match="tool: unknown top-level setting 'provder'"),
+    ):
+        load_settings(cwd=project(tmp_path), environ={})

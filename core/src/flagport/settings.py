@@ -4,6 +4,7 @@ Sources, lowest precedence first: ``[tool.flagport]`` in ``pyproject.toml``, the
 ``flagport.toml`` (or the file named by ``FLAGPORT_CONFIG``), both found from the
 current directory up to the project root (:mod:`flagport.settings_files`), then
 environment variables (``FLAGPORT_PROVIDER``, ``FLAGPORT_<PROVIDER>_<OPTION>``), then
+settings a tool gives with :func:`override_settings` (the pytest plugin), then
 constructor arguments. Every value remembers where it came from, so a bad one is
 reported with its source and the fix; a relative path from a file resolves against
 that file's directory.
@@ -14,7 +15,9 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +33,7 @@ __all__ = [
     "PathOption",
     "Settings",
     "load_settings",
+    "override_settings",
     "validate_options",
 ]
 
@@ -38,6 +42,9 @@ DEFAULT_PROVIDER = "local"
 #: settings files were read, or where none was found.
 ALL_OPTIONS = ""
 _TOP_LEVEL = {"provider", "strict", "events"}
+#: Settings given by :func:`override_settings`, lowest precedence first.
+_overrides: list[Layer] = []
+_overrides_lock = threading.Lock()
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -98,21 +105,26 @@ def load_settings(
     """
     env = os.environ if environ is None else environ
     found = discover(Path(cwd) if cwd else Path.cwd(), env)
-    layers = found.layers
+    overriding = tuple(_overrides)
 
     chosen, chosen_from = DEFAULT_PROVIDER, "default"
-    for layer in layers:
+    for layer in found.layers:
         if "provider" in layer.data:
             chosen, chosen_from = str(layer.data["provider"]), f"{layer.source} provider"
     if env.get("FLAGPORT_PROVIDER"):
         chosen, chosen_from = env["FLAGPORT_PROVIDER"], "environment FLAGPORT_PROVIDER"
+    for layer in overriding:
+        if "provider" in layer.data:
+            chosen, chosen_from = str(layer.data["provider"]), f"{layer.source} provider"
     if provider:
         chosen, chosen_from = provider, "argument provider"
 
     merged = _Merged(chosen)
-    for layer in layers:
+    for layer in found.layers:
         merged.add_layer(layer)
     merged.add_environment(env)
+    for layer in overriding:
+        merged.add_layer(layer)
     for key, value in (options or {}).items():
         merged.set_option(key, value, f"argument {key}", None)
     if strict is not None:
@@ -121,11 +133,40 @@ def load_settings(
         merged.set_event(key, value, None)
     merged.resolve_paths()
 
-    origin = found.describe()
+    origin = "; ".join([found.describe(), *(layer.source for layer in overriding)])
     if chosen_from == "default":
         origin += f"; provider {DEFAULT_PROVIDER!r} is the default"
     sources = {ALL_OPTIONS: origin, "provider": chosen_from, **merged.sources}
     return Settings(chosen, merged.options, merged.strict, merged.events, sources)
+
+
+@contextmanager
+def override_settings(
+    table: Mapping[str, Any], *, source: str = "override_settings()", base: Path | None = None
+) -> Iterator[Mapping[str, Any]]:
+    """Settings every client in the process builds from until the block ends.
+
+    For tools that configure an application from outside, such as the pytest plugin:
+    process-wide (not per thread), so clients built on the application's own threads
+    see them too. They sit above the environment and the files and below arguments in
+    code; nested blocks stack, the innermost on top. The process environment is not
+    touched, so subprocesses do not see them.
+
+    :param table: settings in the shape of ``flagport.toml``:
+        ``{"provider": "local", "strict": True, "local": {"path": "flags.yaml"}}``.
+    :param source: how messages name these settings.
+    :param base: the directory relative paths in ``table`` resolve against (the file
+        they were written in); without it they stay relative to the current directory.
+    """
+    layer = Layer(source, dict(table), base)
+    with _overrides_lock:
+        _overrides.append(layer)
+    try:
+        yield layer.data
+    finally:
+        with _overrides_lock:
+            # By identity: an equal layer entered elsewhere stays.
+            _overrides[:] = [other for other in _overrides if other is not layer]
 
 
 class _Merged:
