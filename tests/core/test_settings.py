@@ -293,7 +293,7 @@ def test_doc_settings_file_example_loads_with_paths_next_to_it(tmp_path: Path) -
 
 
 def test_doc_path_option_example_marks_a_path(tmp_path: Path) -> None:
-    (code,) = _blocks("python")
+    (code,) = [block for block in _blocks("python") if "PathOption" in block]
     namespace: dict[str, object] = {}
     exec(compile(code, str(DOC), "exec", dont_inherit=True), namespace)
     model = namespace["MyOptions"]
@@ -360,3 +360,8 @@ def test_an_override_reaches_clients_built_from_settings_and_is_checked(tmp_path
         pytest.raises(ConfigurationError, match="tool: unknown top-level setting 'provder'"),
     ):
         load_settings(cwd=project(tmp_path), environ={})
+
+
+def test_doc_override_settings_example_runs() -> None:
+    (code,) = [block for block in _blocks("python") if "override_settings" in block]
+    exec(compile(code, str(DOC), "exec", dont_inherit=True), {})

@@ -54,13 +54,14 @@ def test_everything_is_restored_after_a_failing_test(pytester: pytest.Pytester) 
         import flagport as fm
         from flagport import User
         from flagport.overrides import global_overrides
+        from flagport.settings import load_settings
 
         U = User(user_id="42")
 
         def test_fails_while_forcing(flagport):
             flagport.force_gate("g", True)
             assert fm.check_gate(U, "g") is True
-            assert os.environ["FLAGPORT_PROVIDER"] == "passall"
+            assert load_settings().provider == "passall"
             raise AssertionError("boom")
 
         def test_nothing_leaks_into_the_next_test():
@@ -68,6 +69,7 @@ def test_everything_is_restored_after_a_failing_test(pytester: pytest.Pytester) 
             assert fm.get_client() is conftest.APP_CLIENT
             assert fm.check_gate(U, "g") is False
             assert "FLAGPORT_PROVIDER" not in os.environ
+            assert load_settings().provider == "local"  # the default again
             assert not global_overrides.gates.table
         """
     )
