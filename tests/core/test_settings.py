@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from pydantic import Field, SecretStr
 
 from flagport import ConfigurationError, Flagport, ProviderOptions
-from flagport.settings import load_settings, validate_options
+from flagport.settings import ALL_OPTIONS, load_settings, override_settings, validate_options
+from flagport.settings_files import resolve_paths
 
 
 def write(path: Path, text: str) -> Path:
@@ -113,3 +115,253 @@ def test_client_uses_settings_files(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         assert fp.check_gate({"user_id": "1"}, "g") is False
     with Flagport(gate_value=True) as fp:
         assert fp.check_gate({"user_id": "1"}, "g") is True
+
+
+# -- discovery: up from the current directory, to the project root -------------------------
+
+
+def project(tmp_path: Path) -> Path:
+    """A project root (it has ``.git``) with a subfolder ``src/app``; returns the root."""
+    root = tmp_path / "project"
+    (root / ".git").mkdir(parents=True)
+    (root / "src" / "app").mkdir(parents=True)
+    return root
+
+
+def test_flagport_toml_is_found_from_a_subfolder(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(root / "flagport.toml", 'provider = "passall"\n[passall]\ngate_value = false\n')
+    settings = load_settings(cwd=root / "src" / "app", environ={})
+    assert settings.provider == "passall"
+    assert settings.options == {"gate_value": False}
+    assert settings.sources[ALL_OPTIONS] == f"settings read from {root / 'flagport.toml'}"
+
+
+def test_pyproject_tool_table_is_found_from_a_subfolder(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(root / "pyproject.toml", '[tool.flagport]\nprovider = "passall"\n')
+    assert load_settings(cwd=root / "src" / "app", environ={}).provider == "passall"
+
+
+def test_the_nearest_directory_with_settings_wins(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(root / "flagport.toml", 'provider = "growthbook"\n')
+    write(root / "src" / "flagport.toml", 'provider = "passall"\n')
+    assert load_settings(cwd=root / "src" / "app", environ={}).provider == "passall"
+
+
+@pytest.mark.parametrize("marker", [".git", ".hg", "pyproject.toml"])
+def test_the_search_stops_at_the_project_root(tmp_path: Path, marker: str) -> None:
+    write(tmp_path / "flagport.toml", 'provider = "passall"\n')  # above the project
+    root = tmp_path / "project"
+    (root / "sub").mkdir(parents=True)
+    if marker == "pyproject.toml":
+        write(root / marker, "[project]\nname = 'app'\n")
+    else:
+        (root / marker).mkdir()
+    settings = load_settings(cwd=root / "sub", environ={})
+    assert settings.provider == "local"
+    assert settings.sources[ALL_OPTIONS] == (
+        f"no settings file found (looked for flagport.toml and [tool.flagport] in "
+        f"pyproject.toml in {root / 'sub'} up to {root}); provider 'local' is the default"
+    )
+
+
+def test_without_settings_the_error_says_none_was_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project(tmp_path)
+    monkeypatch.chdir(root / "src")
+    for name in ("FLAGPORT_PROVIDER", "FLAGPORT_CONFIG", "FLAGPORT_LOCAL_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigurationError) as info:
+        Flagport.from_settings()
+    message = str(info.value)
+    assert "no settings file found (looked for flagport.toml and [tool.flagport] in " in message
+    assert f"in {root / 'src'} up to {root}); provider 'local' is the default" in message
+    assert "option ''" not in message
+    assert "the local provider needs definitions" in message
+
+
+def test_a_missing_option_names_the_files_read(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(root / "flagport.toml", 'provider = "x"\n')
+    settings = load_settings(cwd=root, environ={})
+    with pytest.raises(ConfigurationError) as info:
+        validate_options(SecretOptions, settings.options, settings.sources, "provider 'x'")
+    where = f"settings read from {root / 'flagport.toml'} at server_secret"
+    assert f"{where}: option 'server_secret' is required" in str(info.value)
+
+
+# -- relative paths resolve against the file that set them -----------------------------------
+
+
+def test_relative_paths_in_a_file_resolve_against_its_directory(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(
+        root / "flagport.toml",
+        'provider = "local"\n[local]\npath = "flags/flags.yaml"\n'
+        '[events]\njsonl_path = "logs/events.jsonl"\n',
+    )
+    settings = load_settings(cwd=root / "src" / "app", environ={})
+    assert settings.options == {"path": str(root / "flags" / "flags.yaml")}
+    assert settings.events == {"jsonl_path": str(root / "logs" / "events.jsonl")}
+
+
+def test_paths_from_code_and_environment_stay_as_given(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(root / "flagport.toml", '[local]\npath = "a.yaml"\n[events]\njsonl_path = "e.jsonl"\n')
+    env = {"FLAGPORT_LOCAL_PATH": "b.yaml", "FLAGPORT_EVENTS_JSONL_PATH": "f.jsonl"}
+    assert load_settings(cwd=root, environ=env).options == {"path": "b.yaml"}
+    assert load_settings(cwd=root, environ=env).events == {"jsonl_path": "f.jsonl"}
+    assert load_settings(options={"path": "c.yaml"}, cwd=root, environ={}).options == {
+        "path": "c.yaml"
+    }
+
+
+def test_absolute_paths_and_other_options_are_untouched(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(root / "flagport.toml", f'[local]\npath = "{root / "f.yaml"}"\nwatch = false\n')
+    assert load_settings(cwd=root, environ={}).options == {
+        "path": str(root / "f.yaml"),
+        "watch": False,
+    }
+
+
+def test_flagport_config_paths_resolve_against_that_file(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    elsewhere = tmp_path / "conf"
+    elsewhere.mkdir()
+    write(elsewhere / "flagport.toml", '[local]\npath = "flags.yaml"\n')
+    env = {"FLAGPORT_CONFIG": "../../conf/flagport.toml"}
+    settings = load_settings(cwd=root / "src", environ=env)
+    assert settings.options == {"path": str(elsewhere / "flags.yaml")}
+    assert settings.sources[ALL_OPTIONS] == (
+        f"settings read from {elsewhere / 'flagport.toml'}; provider 'local' is the default"
+    )
+
+
+def test_migration_paths_and_its_sides_paths_resolve_against_the_file(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(
+        root / "flagport.toml",
+        'provider = "migration"\n[migration]\ncontrol_file = "control.toml"\n'
+        'mismatch_log = "logs/mismatches.jsonl"\n'
+        '[migration.from]\nprovider = "local"\npath = "old.yaml"\n'
+        '[migration.to]\nprovider = "passall"\ngate_value = true\n',
+    )
+    options = load_settings(cwd=root / "src", environ={}).options
+    assert options["control_file"] == str(root / "control.toml")
+    assert options["mismatch_log"] == str(root / "logs" / "mismatches.jsonl")
+    assert options["from"] == {"provider": "local", "path": str(root / "old.yaml")}
+    assert options["to"] == {"provider": "passall", "gate_value": True}
+
+
+def test_a_flags_file_next_to_the_settings_is_served_from_a_subfolder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project(tmp_path)
+    write(root / "flagport.toml", '[local]\npath = "flags.yaml"\nwatch = false\n')
+    write(root / "flags.yaml", "gates:\n  on_for_all:\n    rules:\n      - id: all\n")
+    monkeypatch.chdir(root / "src" / "app")
+    for name in ("FLAGPORT_PROVIDER", "FLAGPORT_CONFIG", "FLAGPORT_LOCAL_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    with Flagport.from_settings(strict=True) as fp:
+        assert fp.check_gate({"user_id": "1"}, "on_for_all") is True
+
+
+# -- docs/settings.md ------------------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+
+
+def test_doc_settings_file_example_loads_with_paths_next_to_it(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (toml,) = _blocks("toml")
+    write(root / "flagport.toml", toml)
+    settings = load_settings(cwd=root / "src", environ={})
+    assert (settings.provider, settings.strict) == ("local", False)
+    assert settings.options == {"path": str(root / "flags.yaml")}
+    assert settings.events == {
+        "sinks": ["provider", "jsonl"],
+        "jsonl_path": str(root / "logs" / "events.jsonl"),
+    }
+
+
+def test_doc_path_option_example_marks_a_path(tmp_path: Path) -> None:
+    (code,) = [block for block in _blocks("python") if "PathOption" in block]
+    namespace: dict[str, object] = {}
+    exec(compile(code, str(DOC), "exec", dont_inherit=True), namespace)
+    model = namespace["MyOptions"]
+    assert isinstance(model, type)
+    assert issubclass(model, ProviderOptions)
+    options = {"rules_file": "rules.yaml"}
+    resolve_paths(options, {"rules_file": tmp_path}, model)
+    assert options == {"rules_file": str(tmp_path / "rules.yaml")}
+
+
+# -- override_settings: the programmatic layer ---------------------------------------------
+
+
+def test_overrides_sit_above_files_and_environment_and_below_arguments(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    write(root / "flagport.toml", 'provider = "growthbook"\n[passall]\na = "file"\nb = "file"\n')
+    env = {"FLAGPORT_PROVIDER": "statsig", "FLAGPORT_PASSALL_B": "env", "FLAGPORT_STRICT": "0"}
+    table = {"provider": "passall", "strict": True, "passall": {"b": "override", "c": "override"}}
+    with override_settings(table, source="the test tool"):
+        settings = load_settings(options={"c": "argument"}, cwd=root, environ=env)
+        assert settings.provider == "passall"
+        assert settings.options == {"a": "file", "b": "override", "c": "argument"}
+        assert settings.strict is True
+        assert settings.sources["b"] == "the test tool [passall] b"
+        assert settings.sources[ALL_OPTIONS].endswith("; the test tool")
+        assert load_settings("local", cwd=root, environ=env).provider == "local"
+    after = load_settings(cwd=root, environ=env)
+    assert (after.provider, after.strict) == ("statsig", False)
+
+
+def test_nested_overrides_stack_and_unwind(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    with override_settings({"provider": "passall", "passall": {"a": 1, "b": 1}}):
+        with override_settings({"passall": {"b": 2}}):
+            assert load_settings(cwd=root, environ={}).options == {"a": 1, "b": 2}
+        assert load_settings(cwd=root, environ={}).options == {"a": 1, "b": 1}
+    assert load_settings(cwd=root, environ={}).provider == "local"
+
+
+def test_override_paths_resolve_against_their_base(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    table = {"provider": "local", "local": {"path": "flags.yaml"}, "events": {"jsonl_path": "e"}}
+    with override_settings(table, base=tmp_path / "conf"):
+        settings = load_settings(cwd=root, environ={})
+    assert settings.options == {"path": str(tmp_path / "conf" / "flags.yaml")}
+    assert settings.events == {"jsonl_path": str(tmp_path / "conf" / "e")}
+    with override_settings(table):
+        assert load_settings(cwd=root, environ={}).options == {"path": "flags.yaml"}
+
+
+def test_an_override_reaches_clients_built_from_settings_and_is_checked(tmp_path: Path) -> None:
+    table = {"provider": "passall", "passall": {"gate_value": False}}
+    with override_settings(table), Flagport.from_settings() as fp:
+        assert fp.check_gate({"user_id": "1"}, "g") is False
+    typo = {"provider": "passall", "passall": {"gate_vlaue": False}}
+    where = r"t \[passall\] gate_vlaue at gate_vlaue"
+    with (
+        override_settings(typo, source="t"),
+        pytest.raises(ConfigurationError, match=rf"{where}: unknown option 'gate_vlaue'"),
+    ):
+        Flagport.from_settings()
+    with (
+        override_settings({"provder": "passall"}, source="tool"),
+        pytest.raises(ConfigurationError, match="tool: unknown top-level setting 'provder'"),
+    ):
+        load_settings(cwd=project(tmp_path), environ={})
+
+
+def test_doc_override_settings_example_runs() -> None:
+    (code,) = [block for block in _blocks("python") if "override_settings" in block]
+    exec(compile(code, str(DOC), "exec", dont_inherit=True), {})

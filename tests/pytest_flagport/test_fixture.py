@@ -54,13 +54,14 @@ def test_everything_is_restored_after_a_failing_test(pytester: pytest.Pytester) 
         import flagport as fm
         from flagport import User
         from flagport.overrides import global_overrides
+        from flagport.settings import load_settings
 
         U = User(user_id="42")
 
         def test_fails_while_forcing(flagport):
             flagport.force_gate("g", True)
             assert fm.check_gate(U, "g") is True
-            assert os.environ["FLAGPORT_PROVIDER"] == "passall"
+            assert load_settings().provider == "passall"
             raise AssertionError("boom")
 
         def test_nothing_leaks_into_the_next_test():
@@ -68,6 +69,7 @@ def test_everything_is_restored_after_a_failing_test(pytester: pytest.Pytester) 
             assert fm.get_client() is conftest.APP_CLIENT
             assert fm.check_gate(U, "g") is False
             assert "FLAGPORT_PROVIDER" not in os.environ
+            assert load_settings().provider == "local"  # the default again
             assert not global_overrides.gates.table
         """
     )
@@ -215,3 +217,52 @@ def test_known_flags_file_turns_typos_into_failures(pytester: pytest.Pytester) -
         "--flagport-known-flags", "known.yaml", "-o", "flagport_strict=false"
     )
     relaxed.assert_outcomes(passed=3)
+
+
+def test_an_anonymous_request_is_served_defaults_as_in_production(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        from wsgiref.util import setup_testing_defaults
+
+        import pytest
+        import flagport as fm
+        from flagport import ErrorCode, FlagNotFoundError, Reason, User
+        from flagport.middleware import FlagportWSGIMiddleware
+
+        def app(environ, start_response):
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            fm.log_event("page_view")
+            return [b"new" if fm.check_gate("new_checkout") else b"old"]
+
+        def user_from_environ(environ):
+            user_id = environ.get("HTTP_X_USER_ID")
+            return User(user_id=user_id) if user_id else None
+
+        application = FlagportWSGIMiddleware(app, user_from_environ)
+
+        def get(**headers):
+            environ = {f"HTTP_{k.upper()}": v for k, v in headers.items()}
+            setup_testing_defaults(environ)
+            return b"".join(application(environ, lambda status, headers: None))
+
+        def test_anonymous_and_signed_in(flags):
+            assert flags.strict
+            assert get() == b"old"
+            assert get(x_user_id="42") == b"new"
+            assert [e.user.user_id for e in flags.custom_events] == ["42"]
+
+        def test_the_absent_user_has_a_reason(flags):
+            for result in (fm.get_gate("g"), fm.get_experiment("e"), fm.get_config("c")):
+                assert result.reason is Reason.ERROR
+                assert result.error_code is ErrorCode.INVALID_CONTEXT
+            assert fm.get_gate("g", default=True).value is True
+            assert flags.get_config(None, "c", default={"n": 1}).get("n") == 1
+
+        def test_strict_still_rejects_an_invalid_user(flags):
+            with pytest.raises(fm.InvalidContextError):
+                flags.check_gate(42, "g")
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=3)

@@ -127,3 +127,48 @@ def test_the_sample_application_suite_passes(pytester: pytest.Pytester) -> None:
         ]
     )
     assert "dead overrides" not in result.stdout.str()
+
+
+FORCED_GROUPS = """
+import pytest
+import flagport as fm
+from flagport import Reason, User
+
+U = User(user_id="1")
+
+@pytest.mark.flagport(experiments={"button_color": "blue"})
+def test_a_forced_group_serves_its_value_from_the_file():
+    result = fm.get_experiment(U, "button_color")
+    assert (result.group, dict(result.value), result.reason) == (
+        "blue", {"color": "blue"}, Reason.OVERRIDE
+    )
+
+def test_the_fixture_forces_a_group_with_its_value(flagport):
+    flagport.force_experiment("button_color", group="control")
+    assert dict(fm.get_experiment(U, "button_color").value) == {"color": "gray"}
+
+@pytest.mark.flagport(experiments={"button_color": {"group": "blue", "value": {"color": "navy"}}})
+def test_a_value_given_with_the_group_wins():
+    assert fm.get_experiment(U, "button_color").get("color") == "navy"
+
+@pytest.mark.flagport(experiments={"button_color": "purple"})
+def test_a_group_the_file_does_not_define():
+    fm.get_experiment(U, "button_color")
+"""
+
+
+def test_a_forced_group_takes_its_value_from_the_flags_file(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", flags=FLAGS)
+    pytester.makepyfile(test_groups=FORCED_GROUPS)
+    args = ("--flagport-provider", "local", "--flagport-option", "path=flags.yaml")
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*cannot force experiment 'button_color' into group 'purple': provider 'local' "
+            "defines the groups 'control', 'blue'*"
+        ]
+    )
+
+    relaxed = pytester.runpytest(*args, "-o", "flagport_strict=false")
+    relaxed.assert_outcomes(passed=4)

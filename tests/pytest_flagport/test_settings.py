@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from flagport import FlagNames
+from flagport.settings import load_settings
 from pytest_flagport.settings import PluginSettings, load_known_flags
 
 pytest_plugins = ["pytester"]
@@ -51,16 +52,23 @@ def test_bad_known_flags_files_name_the_file_and_the_fix(
     assert message in str(info.value)
 
 
-def test_settings_environment_selects_the_provider_and_its_options() -> None:
+def test_applied_settings_select_the_provider_and_its_options(tmp_path: Path) -> None:
     settings = PluginSettings(
-        provider="local", options={"path": "/x/flags.yaml", "watch": False}, strict=False
+        provider="local",
+        option_layers=(
+            ("ini", {"path": "flags.yaml", "watch": "true"}, tmp_path / "ini"),
+            ("--flagport-option", {"watch": "false"}, tmp_path),
+        ),
+        strict=False,
     )
-    assert settings.environment() == {
-        "FLAGPORT_PROVIDER": "local",
-        "FLAGPORT_STRICT": "0",
-        "FLAGPORT_LOCAL_PATH": "/x/flags.yaml",
-        "FLAGPORT_LOCAL_WATCH": "false",
-    }
+    assert settings.options == {"path": "flags.yaml", "watch": "false"}
+    with settings.applied():
+        applied = load_settings(environ={"FLAGPORT_PROVIDER": "statsig", "FLAGPORT_STRICT": "1"})
+    assert (applied.provider, applied.strict) == ("local", False)
+    assert applied.options == {"path": str(tmp_path / "ini" / "flags.yaml"), "watch": "false"}
+    assert applied.sources["watch"] == "--flagport-option [local] watch"
+    assert load_settings(environ={}).provider == "local"
+    assert load_settings(environ={}).options == {}
 
 
 def test_relative_paths_are_fixed_where_they_were_written(
@@ -75,11 +83,12 @@ def test_relative_paths_are_fixed_where_they_were_written(
     pytester.makepyfile(
         """
         import os
+        from flagport.settings import load_settings
 
         def test_path(tmp_path, monkeypatch):
             monkeypatch.chdir(tmp_path)
             expected = os.path.join(os.environ["EXPECTED_ROOT"], "conf", "flags.yaml")
-            assert os.environ["FLAGPORT_LOCAL_PATH"] == expected
+            assert load_settings().options["path"] == expected
         """
     )
     monkeypatch.setenv("EXPECTED_ROOT", str(pytester.path / "sub"))

@@ -23,6 +23,7 @@ from flagport.errors import (
     FlagNotFoundError,
     FlagportError,
     GeneralError,
+    MissingUserError,
     ProviderNotReadyError,
     TypeMismatchError,
     shown,
@@ -290,7 +291,7 @@ class Flagport:
         # The caller's name can be anything (a list, a megabyte of text): log and remember
         # a short printable form of it.
         label = shown(name)
-        if self.strict:
+        if self.strict and not isinstance(exc, MissingUserError):
             if isinstance(exc, FlagportError):
                 raise exc
             raise GeneralError(f"{kind} {label}: {message}") from exc
@@ -592,7 +593,7 @@ class Flagport:
                 value = _event_value(value)
             data = dict(metadata) if metadata else {}
         except Exception as exc:
-            if self.strict:
+            if self.strict and not isinstance(exc, MissingUserError):
                 raise GeneralError(f"invalid event {shown(name)}: {_describe(exc)}") from exc
             logger.warning("flagport: event %s dropped: %s", shown(name), _describe(exc))
             return

@@ -18,6 +18,7 @@ __all__ = [
     "GeneralError",
     "InvalidContextError",
     "Location",
+    "MissingUserError",
     "ParseError",
     "PluginError",
     "ProviderNotReadyError",
@@ -72,6 +73,14 @@ class InvalidContextError(FlagportError):
     """The user given cannot be evaluated (wrong type, missing unit id)."""
 
     code = ErrorCode.INVALID_CONTEXT
+
+
+class MissingUserError(InvalidContextError):
+    """No user at all: an anonymous request, or a shortcut called outside a request scope.
+
+    Normal, not a mistake: even a strict client serves the default for it (with
+    ``INVALID_CONTEXT``) and drops an event logged for nobody, as production does.
+    """
 
 
 class GeneralError(FlagportError):

@@ -10,7 +10,7 @@ re-raises it in strict mode.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -150,6 +150,16 @@ class Provider(ABC):
     def names(self) -> FlagNames:
         """Every flag the provider currently knows, for ``evaluate_all`` and the CLI."""
         return FlagNames()
+
+    def experiment_groups(self, name: str) -> Mapping[str, Mapping[str, Any]] | None:
+        """The groups the definitions give an experiment, each with its value.
+
+        A group forced without a value (the pytest plugin's markers) serves this one.
+
+        :returns: group name -> value, in definition order; ``None`` when the provider
+            cannot tell (it holds no definitions of groups, or none of this experiment).
+        """
+        return None
 
     # -- events ------------------------------------------------------------------
     def log_event(self, event: Event) -> None:  # noqa: B027 - optional hook

@@ -1,10 +1,13 @@
 """Settings: which provider, its options, strictness and event sinks.
 
 Sources, lowest precedence first: ``[tool.flagport]`` in ``pyproject.toml``, then
-``flagport.toml`` (or the file named by ``FLAGPORT_CONFIG``), then environment
-variables (``FLAGPORT_PROVIDER``, ``FLAGPORT_<PROVIDER>_<OPTION>``), then constructor
-arguments. Every value remembers where it came from, so a bad one is reported with
-its source and the fix.
+``flagport.toml`` (or the file named by ``FLAGPORT_CONFIG``), both found from the
+current directory up to the project root (:mod:`flagport.settings_files`), then
+environment variables (``FLAGPORT_PROVIDER``, ``FLAGPORT_<PROVIDER>_<OPTION>``), then
+settings a tool gives with :func:`override_settings` (the pytest plugin), then
+constructor arguments. Every value remembers where it came from, so a bad one is
+reported with its source and the fix; a relative path from a file resolves against
+that file's directory.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import tomllib
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,11 +26,26 @@ from pydantic import BaseModel, ValidationError
 
 from flagport._redact import MaskedDict
 from flagport.errors import ConfigurationError, Location
+from flagport.settings_files import Layer, PathOption, discover, resolve_paths
 
-__all__ = ["DEFAULT_PROVIDER", "Settings", "load_settings", "validate_options"]
+__all__ = [
+    "ALL_OPTIONS",
+    "DEFAULT_PROVIDER",
+    "PathOption",
+    "Settings",
+    "load_settings",
+    "override_settings",
+    "validate_options",
+]
 
 DEFAULT_PROVIDER = "local"
+#: The key of :attr:`Settings.sources` describing the options as a whole: which
+#: settings files were read, or where none was found.
+ALL_OPTIONS = ""
 _TOP_LEVEL = {"provider", "strict", "events"}
+#: Settings given by :func:`override_settings`, lowest precedence first.
+_overrides: list[Layer] = []
+_overrides_lock = threading.Lock()
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -38,7 +57,8 @@ class Settings:
     :ivar options: that provider's options (not yet validated).
     :ivar strict: raise instead of serving defaults.
     :ivar events: the ``[events]`` table (sinks and their options).
-    :ivar sources: where each option came from, by option name (and ``"provider"``).
+    :ivar sources: where each option came from, by option name, and ``"provider"``;
+        :data:`ALL_OPTIONS` says which settings files were read (or that none was).
 
     ``options`` and ``events`` are dicts whose ``repr`` masks secrets, so printing the
     settings (or either table) never shows one; reading them gives the real values.
@@ -53,34 +73,6 @@ class Settings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", MaskedDict(self.options))
         object.__setattr__(self, "events", MaskedDict(self.events))
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(
-            f"{path}: not valid TOML ({exc}); fix the syntax at the position shown"
-        ) from None
-
-
-def _file_layers(cwd: Path, environ: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
-    layers: list[tuple[str, dict[str, Any]]] = []
-    pyproject = cwd / "pyproject.toml"
-    if pyproject.is_file():
-        table = _read_toml(pyproject).get("tool", {}).get("flagport")
-        if isinstance(table, dict):
-            layers.append((f"{pyproject} [tool.flagport]", table))
-    explicit = environ.get("FLAGPORT_CONFIG")
-    config = Path(explicit) if explicit else cwd / "flagport.toml"
-    if explicit and not config.is_file():
-        raise ConfigurationError(
-            f"FLAGPORT_CONFIG names {config}, which does not exist; fix the path or unset it"
-        )
-    if config.is_file():
-        layers.append((str(config), _read_toml(config)))
-    return layers
 
 
 def _env_value(raw: str) -> Any:
@@ -114,59 +106,144 @@ def load_settings(
     :param options: provider options given in code.
     :param strict: strictness given in code.
     :param events: event settings given in code.
-    :param cwd: where to look for ``pyproject.toml`` and ``flagport.toml``.
+    :param cwd: where the search for ``flagport.toml`` and ``pyproject.toml`` starts
+        (it goes up to the project root).
     :param environ: the environment (defaults to ``os.environ``).
+    :raises ConfigurationError: a settings file is unreadable or has an unknown key.
     """
     env = os.environ if environ is None else environ
-    layers = _file_layers(Path(cwd) if cwd else Path.cwd(), env)
+    found = discover(Path(cwd) if cwd else Path.cwd(), env)
+    overriding = tuple(_overrides)
 
     chosen, chosen_from = DEFAULT_PROVIDER, "default"
-    for source, data in layers:
-        if "provider" in data:
-            chosen, chosen_from = str(data["provider"]), f"{source} provider"
+    for layer in found.layers:
+        if "provider" in layer.data:
+            chosen, chosen_from = str(layer.data["provider"]), f"{layer.source} provider"
     if env.get("FLAGPORT_PROVIDER"):
         chosen, chosen_from = env["FLAGPORT_PROVIDER"], "environment FLAGPORT_PROVIDER"
+    for layer in overriding:
+        if "provider" in layer.data:
+            chosen, chosen_from = str(layer.data["provider"]), f"{layer.source} provider"
     if provider:
         chosen, chosen_from = provider, "argument provider"
 
-    merged: dict[str, Any] = {}
-    sources: dict[str, str] = {"provider": chosen_from}
-    is_strict = False
-    event_settings: dict[str, Any] = {}
-    for source, data in layers:
+    merged = _Merged(chosen)
+    for layer in found.layers:
+        merged.add_layer(layer)
+    merged.add_environment(env)
+    for layer in overriding:
+        merged.add_layer(layer)
+    for key, value in (options or {}).items():
+        merged.set_option(key, value, f"argument {key}", None)
+    if strict is not None:
+        merged.strict = strict
+    for key, value in (events or {}).items():
+        merged.set_event(key, value, None)
+    merged.resolve_paths()
+
+    origin = "; ".join([found.describe(), *(layer.source for layer in overriding)])
+    if chosen_from == "default":
+        origin += f"; provider {DEFAULT_PROVIDER!r} is the default"
+    sources = {ALL_OPTIONS: origin, "provider": chosen_from, **merged.sources}
+    return Settings(chosen, merged.options, merged.strict, merged.events, sources)
+
+
+@contextmanager
+def override_settings(
+    table: Mapping[str, Any], *, source: str = "override_settings()", base: Path | None = None
+) -> Iterator[Mapping[str, Any]]:
+    """Settings every client in the process builds from until the block ends.
+
+    For tools that configure an application from outside, such as the pytest plugin:
+    process-wide (not per thread), so clients built on the application's own threads
+    see them too. They sit above the environment and the files and below arguments in
+    code; nested blocks stack, the innermost on top. The process environment is not
+    touched, so subprocesses do not see them.
+
+    :param table: settings in the shape of ``flagport.toml``:
+        ``{"provider": "local", "strict": True, "local": {"path": "flags.yaml"}}``.
+    :param source: how messages name these settings.
+    :param base: the directory relative paths in ``table`` resolve against (the file
+        they were written in); without it they stay relative to the current directory.
+    """
+    layer = Layer(source, dict(table), base)
+    with _overrides_lock:
+        _overrides.append(layer)
+    try:
+        yield layer.data
+    finally:
+        with _overrides_lock:
+            # By identity: an equal layer entered elsewhere stays.
+            _overrides[:] = [other for other in _overrides if other is not layer]
+
+
+class _Merged:
+    """Settings merged so far, each value with its source and the base of its paths."""
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.options: dict[str, Any] = {}
+        self.sources: dict[str, str] = {}
+        self.strict = False
+        self.events: dict[str, Any] = {}
+        self._bases: dict[str, Path] = {}
+        self._event_bases: dict[str, Path] = {}
+
+    def set_option(self, key: str, value: Any, source: str, base: Path | None) -> None:
+        self.options[key] = value
+        self.sources[key] = source
+        _set_base(self._bases, key, base)
+
+    def set_event(self, key: str, value: Any, base: Path | None) -> None:
+        self.events[key] = value
+        _set_base(self._event_bases, key, base)
+
+    def add_layer(self, layer: Layer) -> None:
+        data = layer.data
         for key in data:
             if key not in _TOP_LEVEL and not isinstance(data[key], dict):
                 raise ConfigurationError(
-                    f"{source}: unknown top-level setting {key!r}; top-level keys are "
-                    f"{sorted(_TOP_LEVEL)} and one table per provider (e.g. [{chosen}])"
+                    f"{layer.source}: unknown top-level setting {key!r}; top-level keys are "
+                    f"{sorted(_TOP_LEVEL)} and one table per provider (e.g. [{self.provider}])"
                 )
-        table = data.get(chosen, {})
-        for key, value in table.items():
-            merged[key] = value
-            sources[key] = f"{source} [{chosen}] {key}"
+        for key, value in data.get(self.provider, {}).items():
+            source = f"{layer.source} [{self.provider}] {key}"
+            self.set_option(key, value, source, layer.base)
         if "strict" in data:
-            is_strict = _truthy(data["strict"])
-        event_settings.update(data.get("events", {}))
+            self.strict = _truthy(data["strict"])
+        for key, value in data.get("events", {}).items():
+            self.set_event(key, value, layer.base)
 
-    prefix = f"FLAGPORT_{chosen.upper()}_"
-    for var, raw in env.items():
-        if var.startswith(prefix):
-            key = var[len(prefix) :].lower()
-            merged[key] = _env_value(raw)
-            sources[key] = f"environment {var}"
-        elif var.startswith("FLAGPORT_EVENTS_"):
-            event_settings[var[len("FLAGPORT_EVENTS_") :].lower()] = _env_value(raw)
-    if "FLAGPORT_STRICT" in env:
-        is_strict = _truthy(env["FLAGPORT_STRICT"])
+    def add_environment(self, env: Mapping[str, str]) -> None:
+        prefix = f"FLAGPORT_{self.provider.upper()}_"
+        for var, raw in env.items():
+            if var.startswith(prefix):
+                key = var[len(prefix) :].lower()
+                self.set_option(key, _env_value(raw), f"environment {var}", None)
+            elif var.startswith("FLAGPORT_EVENTS_"):
+                self.set_event(var[len("FLAGPORT_EVENTS_") :].lower(), _env_value(raw), None)
+        if "FLAGPORT_STRICT" in env:
+            self.strict = _truthy(env["FLAGPORT_STRICT"])
 
-    for key, value in (options or {}).items():
-        merged[key] = value
-        sources[key] = f"argument {key}"
-    if strict is not None:
-        is_strict = strict
-    if events:
-        event_settings.update(events)
-    return Settings(chosen, merged, is_strict, event_settings, sources)
+    def resolve_paths(self) -> None:
+        """Resolve relative paths that came from a file against the file's directory."""
+        if self._bases:
+            # Imported here: plugins are loaded only when a file gave this provider options.
+            from flagport.plugins import get_provider_class
+
+            model = get_provider_class(self.provider).Options
+            resolve_paths(self.options, self._bases, model)
+        if self._event_bases:
+            from flagport.events.settings import EventSettings
+
+            resolve_paths(self.events, self._event_bases, EventSettings)
+
+
+def _set_base(bases: dict[str, Path], key: str, base: Path | None) -> None:
+    if base is None:
+        bases.pop(key, None)
+    else:
+        bases[key] = base
 
 
 def validate_options(
@@ -188,10 +265,13 @@ def validate_options(
         )
         problems: list[tuple[Location, str]] = []
         for err in exc.errors(include_input=False, include_url=False):
-            key = str(err["loc"][0]) if err["loc"] else ""
+            key = str(err["loc"][0]) if err["loc"] else ALL_OPTIONS
             path = ".".join(str(p) for p in err["loc"])
-            source = sources.get(key, "argument")
-            if err["type"] == "extra_forbidden":
+            # A missing option, or a rule across options, has no source of its own.
+            source = sources.get(key) or sources.get(ALL_OPTIONS, "argument")
+            if not err["loc"]:
+                text = err["msg"].removeprefix("Value error, ")
+            elif err["type"] == "extra_forbidden":
                 close = difflib.get_close_matches(key, valid, n=1)
                 fix = f"did you mean {close[0]!r}?" if close else f"valid options: {valid}"
                 text = f"unknown option {key!r}; {fix}"

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flagport.errors import InvalidContextError
+from flagport.errors import InvalidContextError, MissingUserError
 from flagport.results import thaw
 
 __all__ = ["BUILTIN_FIELDS", "User", "UserLike", "as_user"]
@@ -113,10 +113,13 @@ def as_user(user: UserLike) -> User:
     Keys of a mapping that are not fields of :class:`User` are taken as ``custom``
     attributes, so a GrowthBook-style attribute dict works unchanged.
 
+    :raises MissingUserError: ``user`` is None (no user: not a mistake).
     :raises InvalidContextError: the value is neither a ``User`` nor a valid mapping.
     """
     if isinstance(user, User):
         return user
+    if user is None:
+        raise MissingUserError("no user (an anonymous request, or no request scope)")
     if isinstance(user, Mapping):
         fields = User.model_fields
         known = {k: v for k, v in user.items() if k in fields}

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from flagport import (
     ConfigResult,
+    ConfigurationError,
     Evaluations,
     Event,
     EventKind,
@@ -113,9 +114,15 @@ class FlagportFixture:
     ) -> None:
         """Put everyone (or one user id) in an experiment group, with its parameters.
 
+        Without ``value``, the group serves the value the provider's definitions give
+        it (the flags file's, with ``local``), when the provider has them.
+
         :raises FlagNotFoundError: in strict mode, the name is not a known experiment.
+        :raises ConfigurationError: in strict mode, the definitions have no such group.
         """
         self._check_name("experiment", name)
+        if group is not None:
+            value = self._group_value(name, group, value)
         global_overrides.experiment(name, group, value, user_id)
         self._forced("experiment", name)
 
@@ -133,6 +140,25 @@ class FlagportFixture:
     def _forced(self, kind: str, name: str) -> None:
         with self.capture.lock:
             self.capture.forced[(kind, name)] = None
+
+    def _group_value(
+        self, name: str, group: str, value: Mapping[str, Any] | None
+    ) -> Mapping[str, Any] | None:
+        """``value``, else the group's value in the provider's definitions."""
+        groups = self.client.provider.experiment_groups(name)
+        if groups is None:
+            return value
+        if group not in groups:
+            if self.strict:
+                close = closest_name(group, groups)
+                hint = f"did you mean {close!r}?" if close else "force one of those"
+                raise ConfigurationError(
+                    f"cannot force experiment {name!r} into group {group!r}: provider "
+                    f"{self.client.provider_name!r} defines the groups "
+                    f"{', '.join(map(repr, groups))}; {hint}"
+                )
+            return value
+        return groups[group] if value is None else value
 
     def _known_names(self) -> tuple[FlagNames, str] | None:
         if self._known is not None:

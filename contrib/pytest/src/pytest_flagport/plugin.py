@@ -1,15 +1,17 @@
 """pytest-flagport: force gates, experiment groups and configs in tests, for any provider.
 
 Loaded through the ``pytest11`` entry point. Per test, the ``flagport`` fixture
-builds a client, installs it as the process-wide client, points flagport's settings
-at the test provider and forces values for every client in the process; all of it
-is undone when the test ends, pass or fail. Everything is per process, so each
-pytest-xdist worker keeps its own state.
+points flagport's settings at the test provider (:func:`flagport.settings.override_settings`,
+not the environment), builds a client from them, installs it as the process-wide
+client and forces values for every client in the process; all of it is undone when
+the test ends, pass or fail. Everything is per process, so each pytest-xdist worker
+keeps its own state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -37,7 +39,7 @@ DEAD_PROPERTY = "flagport_dead_overrides"
 class _Session:
     settings: PluginSettings
     recorder: Recorder
-    environment: pytest.MonkeyPatch
+    applied: ExitStack
     report: _DeadOverrideReport
 
 
@@ -53,23 +55,23 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
     settings = PluginSettings.from_config(config)
-    environment = pytest.MonkeyPatch()
+    applied = ExitStack()
     if settings.explicit:
-        try:
-            # Cheap (starts nothing); reports a bad provider or option before any test.
-            Flagport(settings.provider, strict=settings.strict, **settings.options)
-        except FlagportError as exc:
-            raise pytest.UsageError(f"flagport: {exc}") from None
         # Clients the application builds from settings during collection and between
         # tests use the chosen provider too (the PASS_ALL_GATES switch works this way).
-        for name, value in settings.environment().items():
-            environment.setenv(name, value)
+        applied.enter_context(settings.applied())
+        try:
+            # Cheap (starts nothing); reports a bad provider or option before any test.
+            Flagport.from_settings()
+        except FlagportError as exc:
+            applied.close()
+            raise pytest.UsageError(f"flagport: {exc}") from None
     # Registered for the whole session: clients resolve observers when they start.
     recorder = Recorder()
     register_plugin(recorder)
     report = _DeadOverrideReport(settings.dead_overrides)
     config.pluginmanager.register(report, "flagport-dead-overrides")
-    config.stash[_SESSION] = _Session(settings, recorder, environment, report)
+    config.stash[_SESSION] = _Session(settings, recorder, applied, report)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -79,7 +81,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     del config.stash[_SESSION]
     unregister_plugin(session.recorder)
     config.pluginmanager.unregister(session.report)
-    session.environment.undo()
+    session.applied.close()
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -123,29 +125,26 @@ def flagport_fixture(request: pytest.FixtureRequest) -> Iterator[FlagportFixture
     session = request.config.stash[_SESSION]
     s = session.settings
     capture = Capture(known=s.known if s.strict else None)
-    client = Flagport(s.provider, strict=s.strict, **s.options)
-    fixture = FlagportFixture(client, capture, s.known, s.known_source)
-    environment = pytest.MonkeyPatch()
-    for name, value in s.environment().items():
-        environment.setenv(name, value)
-    previous = set_client(client)
-    global_overrides.clear()
-    forget_exposures()
-    session.recorder.capture = capture
-    try:
-        _force_markers(request.node, fixture)
-        yield fixture
-    finally:
-        session.recorder.capture = None
+    with s.applied():
+        client = Flagport.from_settings()
+        fixture = FlagportFixture(client, capture, s.known, s.known_source)
+        previous = set_client(client)
         global_overrides.clear()
-        set_client(previous)
-        environment.undo()
-        client.shutdown()
-        dead = capture.dead_overrides()
-        if dead and s.dead_overrides is not DeadOverrides.OFF:
-            request.node.user_properties.append(
-                (DEAD_PROPERTY, [f"{kind} {name!r}" for kind, name in dead])
-            )
+        forget_exposures()
+        session.recorder.capture = capture
+        try:
+            _force_markers(request.node, fixture)
+            yield fixture
+        finally:
+            session.recorder.capture = None
+            global_overrides.clear()
+            set_client(previous)
+            client.shutdown()
+            dead = capture.dead_overrides()
+            if dead and s.dead_overrides is not DeadOverrides.OFF:
+                request.node.user_properties.append(
+                    (DEAD_PROPERTY, [f"{kind} {name!r}" for kind, name in dead])
+                )
 
 
 @pytest.fixture(name="flags")

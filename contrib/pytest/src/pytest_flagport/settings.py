@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import pytest
 import yaml
 
 from flagport import FlagNames
+from flagport.settings import override_settings
 
 __all__ = ["DeadOverrides", "PluginSettings", "add_options", "load_known_flags"]
 
@@ -37,7 +40,10 @@ class PluginSettings:
     """Resolved plugin settings for one pytest session.
 
     :ivar provider: the provider the ``flagport`` fixture's client uses.
-    :ivar options: that provider's options, as given (strings from the command line).
+    :ivar option_layers: that provider's options as given (strings from the command
+        line), by where they were written: ``(source, options, base directory)``, the
+        ini file's first, so that the command line wins and a relative path resolves
+        against the place it was written in.
     :ivar explicit: whether the provider was chosen by an option (not the default);
         then flagport's own settings point at it for the whole session.
     :ivar strict: the fixture's client raises instead of serving defaults.
@@ -48,7 +54,7 @@ class PluginSettings:
     """
 
     provider: str = DEFAULT_PROVIDER
-    options: dict[str, Any] = field(default_factory=dict)
+    option_layers: tuple[tuple[str, dict[str, Any], Path | None], ...] = ()
     explicit: bool = False
     strict: bool = True
     pass_all_gates: bool = False
@@ -56,16 +62,28 @@ class PluginSettings:
     known_source: str | None = None
     dead_overrides: DeadOverrides = DeadOverrides.REPORT
 
-    def environment(self) -> dict[str, str]:
-        """flagport's environment settings that select this provider and its options."""
-        env = {
-            "FLAGPORT_PROVIDER": self.provider,
-            "FLAGPORT_STRICT": "1" if self.strict else "0",
-        }
-        prefix = f"FLAGPORT_{self.provider.upper()}_"
-        for key, value in self.options.items():
-            env[prefix + key.upper()] = value if isinstance(value, str) else json.dumps(value)
-        return env
+    @property
+    def options(self) -> dict[str, Any]:
+        """The provider's options, the command line's over the ini file's."""
+        merged: dict[str, Any] = {}
+        for _, options, _ in self.option_layers:
+            merged.update(options)
+        return merged
+
+    @contextmanager
+    def applied(self) -> Iterator[None]:
+        """flagport's settings select this provider, its options and strictness.
+
+        Through :func:`flagport.settings.override_settings`, until the block ends: every
+        client built from settings in the process (not in subprocesses) uses them.
+        """
+        with ExitStack() as stack:
+            table = {"provider": self.provider, "strict": self.strict}
+            stack.enter_context(override_settings(table, source="pytest-flagport"))
+            for source, options, base in self.option_layers:
+                layer = {self.provider: options}
+                stack.enter_context(override_settings(layer, source=source, base=base))
+            yield
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> PluginSettings:
@@ -85,12 +103,21 @@ class PluginSettings:
                 f"provider is set to {provider!r}; drop one of the two options"
             )
         ini_dir = config.inipath.parent if config.inipath else config.rootpath
-        options = _parse_options(config.getini("flagport_options"), "ini flagport_options", ini_dir)
-        options.update(
-            _parse_options(
-                config.getoption("flagport_option") or [], "--flagport-option", Path.cwd()
-            )
+        ini = f"{config.inipath} flagport_options" if config.inipath else "ini flagport_options"
+        given = (
+            (
+                ini,
+                _parse_options(config.getini("flagport_options"), "ini flagport_options"),
+                ini_dir,
+            ),
+            # A relative path means the same file wherever a test later chdirs to.
+            (
+                "--flagport-option",
+                _parse_options(config.getoption("flagport_option") or [], "--flagport-option"),
+                Path.cwd(),
+            ),
         )
+        layers = tuple(layer for layer in given if layer[1])
         known_path: Path | None = None
         if known_arg := config.getoption("flagport_known_flags"):
             known_path = Path(known_arg).resolve()
@@ -107,8 +134,8 @@ class PluginSettings:
             ) from None
         return cls(
             provider=provider,
-            options=options,
-            explicit=pass_all or bool(cli_provider or ini_provider or options),
+            option_layers=layers,
+            explicit=pass_all or bool(cli_provider or ini_provider or layers),
             strict=bool(config.getini("flagport_strict")),
             pass_all_gates=pass_all,
             known=load_known_flags(known_path) if known_path else None,
@@ -117,7 +144,7 @@ class PluginSettings:
         )
 
 
-def _parse_options(items: list[str], where: str, base: Path) -> dict[str, Any]:
+def _parse_options(items: list[str], where: str) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -126,11 +153,7 @@ def _parse_options(items: list[str], where: str, base: Path) -> dict[str, Any]:
             raise pytest.UsageError(
                 f"{where}: {item!r} is not KEY=VALUE; write e.g. path=flags.yaml"
             )
-        value = value.strip()
-        # A relative file name means the same file wherever a test later chdirs to.
-        if (key == "path" or key.endswith("_path")) and value and not Path(value).is_absolute():
-            value = str((base / value).resolve())
-        options[key] = value
+        options[key] = value.strip()
     return options
 
 

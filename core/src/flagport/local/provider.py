@@ -13,8 +13,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, model_validator
 
@@ -25,6 +26,7 @@ from flagport.local.models import HashMode
 from flagport.local.parsing import file_format, parse_file
 from flagport.local.watcher import FileWatcher, file_signature
 from flagport.provider import FlagNames, Provider, ProviderOptions, ProviderStatus
+from flagport.settings_files import PathOption
 
 if TYPE_CHECKING:
     from flagport.results import ConfigResult, ExperimentResult, GateResult
@@ -61,7 +63,7 @@ def _error_text(exc: Exception, source: str) -> str:
 class LocalOptions(ProviderOptions):
     """Options of the ``local`` provider."""
 
-    path: str | None = Field(
+    path: Annotated[str | None, PathOption()] = Field(
         default=None, description="The flags file (.yaml, .yml, .json or .toml)."
     )
     flags: dict[str, Any] | None = Field(
@@ -299,6 +301,12 @@ class LocalProvider(Provider):
 
     def names(self) -> FlagNames:
         return self._snapshot.names
+
+    def experiment_groups(self, name: str) -> Mapping[str, Mapping[str, Any]] | None:
+        experiment = self._snapshot.experiments.get(name)
+        if experiment is None:
+            return None
+        return {g.group: g.value for g in experiment.groups if g.group is not None}
 
     # -- introspection --------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

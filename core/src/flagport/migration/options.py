@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from flagport._redact import MaskedDict
 from flagport.provider import ProviderOptions
+from flagport.settings_files import PathOption, ProviderTable
 
 __all__ = ["ControlFile", "MigrationOptions", "Stage"]
 
@@ -111,11 +112,13 @@ class MigrationOptions(_Control, ProviderOptions):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    from_: dict[str, Any] = Field(
+    from_: Annotated[dict[str, Any], ProviderTable()] = Field(
         alias="from",
         description="The old provider: {provider = NAME, ...its options}.",
     )
-    to: dict[str, Any] = Field(description="The new provider: {provider = NAME, ...its options}.")
+    to: Annotated[dict[str, Any], ProviderTable()] = Field(
+        description="The new provider: {provider = NAME, ...its options}."
+    )
     group_map: dict[str, dict[str, str]] = Field(
         default_factory=dict,
         description=(
@@ -163,7 +166,7 @@ class MigrationOptions(_Control, ProviderOptions):
         description="Comparisons waiting to be evaluated (per kind and side); beyond it "
         "they are skipped and counted as dropped.",
     )
-    mismatch_log: str | None = Field(
+    mismatch_log: Annotated[str | None, PathOption()] = Field(
         default=None, description="Path of a JSON-lines log of mismatches (units hashed)."
     )
     mismatch_log_max_bytes: int = Field(
@@ -185,7 +188,7 @@ class MigrationOptions(_Control, ProviderOptions):
         default="user_id",
         description="The unit ramps are decided by: 'user_id' or a custom_ids key.",
     )
-    control_file: str | None = Field(
+    control_file: Annotated[str | None, PathOption()] = Field(
         default=None,
         description=(
             "A TOML, JSON or YAML file with stage/stages/ramp/sample_rate, re-read when it "
