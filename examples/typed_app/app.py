@@ -30,7 +30,7 @@ class Page:
     layout: str
     button_color: str
     discount: float
-    max_mb: int
+    max_mb: float
 
 
 def make_client(path: Path = FLAGS) -> Flagport:
@@ -64,7 +64,7 @@ def checkout_page(fp: Flagport, user: User) -> Page:
     assert gate.value is one_page
     color: str = button.get("color", "gray")
     discount: float = pricing.get("discount", 0.0)
-    max_mb: int = limits.get("max_mb", 25)
+    max_mb: float = limits.get("max_mb", 25)  # a stored 25.5 stays 25.5
     return Page("one_page" if one_page else "classic", color, discount, max_mb)
 
 

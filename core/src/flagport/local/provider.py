@@ -84,7 +84,7 @@ class LocalOptions(ProviderOptions):
         description="Seconds between file checks when file-system events are missed.",
     )
     reload_settle: float = Field(
-        0.5,
+        default=0.5,
         ge=0,
         le=60,
         description=(
