@@ -49,6 +49,8 @@ def test_unknown_provider_lists_installed_ones(monkeypatch: pytest.MonkeyPatch) 
         Flagport(provider="optimizely")
     assert "unknown provider 'optimizely'" in str(info.value)
     assert "passall" in str(info.value)
+    with pytest.raises(ConfigurationError, match="did you mean 'passall'"):
+        Flagport(provider="passal")
 
 
 def test_missing_vendor_provider_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,6 +24,7 @@ from flagport import hookspecs, observers
 from flagport.errors import ConfigurationError, PluginError
 from flagport.imports import import_object
 from flagport.provider import Provider
+from flagport.suggest import did_you_mean
 
 __all__ = [
     "BrokenPlugin",
@@ -274,6 +275,7 @@ def get_provider_class(name: str) -> type[Provider]:
             f"that work: {installed}. Reinstall or upgrade {broken.distribution} "
             f"(and its dependencies)."
         ) from broken.error
+    close = did_you_mean(name, registry)
     hint = ""
     if name in {"statsig", "growthbook", "featbit"}:
         hint = f" Install it with: pip install 'flagport[{name}]'."
@@ -283,7 +285,8 @@ def get_provider_class(name: str) -> type[Provider]:
             + "; ".join(b.describe() for b in failed.values())
             + "."
         )
-    raise ConfigurationError(f"unknown provider {name!r}; installed providers: {installed}.{hint}")
+    unknown = f"unknown provider {name!r}" + (f" ({close})" if close else "")
+    raise ConfigurationError(f"{unknown}; installed providers: {installed}.{hint}")
 
 
 def broken_plugins() -> list[BrokenPlugin]:
