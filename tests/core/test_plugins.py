@@ -49,7 +49,7 @@ def test_unknown_provider_lists_installed_ones(monkeypatch: pytest.MonkeyPatch) 
         Flagport(provider="optimizely")
     assert "unknown provider 'optimizely'" in str(info.value)
     assert "passall" in str(info.value)
-    with pytest.raises(ConfigurationError, match="did you mean 'passall'"):
+    with pytest.raises(ConfigurationError, match="Did you mean 'passall'"):
         Flagport(provider="passal")
 
 

@@ -24,7 +24,7 @@ from flagport import hookspecs, observers
 from flagport.errors import ConfigurationError, PluginError
 from flagport.imports import import_object
 from flagport.provider import Provider
-from flagport.suggest import did_you_mean
+from flagport.suggest import closest_name
 
 __all__ = [
     "BrokenPlugin",
@@ -275,8 +275,8 @@ def get_provider_class(name: str) -> type[Provider]:
             f"that work: {installed}. Reinstall or upgrade {broken.distribution} "
             f"(and its dependencies)."
         ) from broken.error
-    close = did_you_mean(name, registry)
-    hint = ""
+    close = closest_name(name, registry)
+    hint = f" Did you mean {close!r}?" if close else ""
     if name in {"statsig", "growthbook", "featbit"}:
         hint = f" Install it with: pip install 'flagport[{name}]'."
     if failed:
@@ -285,8 +285,7 @@ def get_provider_class(name: str) -> type[Provider]:
             + "; ".join(b.describe() for b in failed.values())
             + "."
         )
-    unknown = f"unknown provider {name!r}" + (f" ({close})" if close else "")
-    raise ConfigurationError(f"{unknown}; installed providers: {installed}.{hint}")
+    raise ConfigurationError(f"unknown provider {name!r}; installed providers: {installed}.{hint}")
 
 
 def broken_plugins() -> list[BrokenPlugin]:
