@@ -49,6 +49,8 @@ def test_unknown_provider_lists_installed_ones(monkeypatch: pytest.MonkeyPatch) 
         Flagport(provider="optimizely")
     assert "unknown provider 'optimizely'" in str(info.value)
     assert "passall" in str(info.value)
+    with pytest.raises(ConfigurationError, match="Did you mean 'passall'"):
+        Flagport(provider="passal")
 
 
 def test_missing_vendor_provider_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,16 +59,18 @@ def test_missing_vendor_provider_says_how_to_install(monkeypatch: pytest.MonkeyP
         plugins.get_provider_class("statsig")
 
 
+ECHO_PLUGIN = (
+    "from flagport import hookimpl\n"
+    "from flagport.providers.passall import PassAllProvider\n"
+    "class Echo(PassAllProvider):\n    name = 'echo'\n"
+    "@hookimpl\ndef flagport_register_providers(register):\n    register(Echo)\n"
+)
+
+
 def test_entry_point_plugin_is_loaded_with_its_distribution(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = (
-        "from flagport import hookimpl\n"
-        "from flagport.providers.passall import PassAllProvider\n"
-        "class Echo(PassAllProvider):\n    name = 'echo'\n"
-        "@hookimpl\ndef flagport_register_providers(register):\n    register(Echo)\n"
-    )
-    make_distribution(site, "fp-test-echo", "fp_test_echo", source, "echo")
+    make_distribution(site, "fp-test-echo", "fp_test_echo", ECHO_PLUGIN, "echo")
     monkeypatch.setenv("FLAGPORT_PLUGINS", "echo")
     info = plugins.provider_registry()["echo"]
     assert (info.distribution, info.version, info.plugin) == ("fp-test-echo", "1.0", "echo")
@@ -98,13 +102,7 @@ def test_a_broken_plugin_leaves_every_other_provider_working(
     # A real installed distribution whose entry point fails to import, next to a
     # working one: only the broken plugin's providers are lost.
     make_distribution(site, "fp-test-broken", "fp_test_broken", BROKEN_PLUGIN, "broken")
-    source = (
-        "from flagport import hookimpl\n"
-        "from flagport.providers.passall import PassAllProvider\n"
-        "class Echo(PassAllProvider):\n    name = 'echo'\n"
-        "@hookimpl\ndef flagport_register_providers(register):\n    register(Echo)\n"
-    )
-    make_distribution(site, "fp-test-echo", "fp_test_echo", source, "echo")
+    make_distribution(site, "fp-test-echo", "fp_test_echo", ECHO_PLUGIN, "echo")
     monkeypatch.setenv("FLAGPORT_PLUGINS", "broken,echo")
     with caplog.at_level("WARNING", logger="flagport.plugins"):
         with Flagport(provider="passall") as fp:

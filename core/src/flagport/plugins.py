@@ -24,6 +24,7 @@ from flagport import hookspecs, observers
 from flagport.errors import ConfigurationError, PluginError
 from flagport.imports import import_object
 from flagport.provider import Provider
+from flagport.suggest import closest_name
 
 __all__ = [
     "BrokenPlugin",
@@ -274,7 +275,8 @@ def get_provider_class(name: str) -> type[Provider]:
             f"that work: {installed}. Reinstall or upgrade {broken.distribution} "
             f"(and its dependencies)."
         ) from broken.error
-    hint = ""
+    close = closest_name(name, registry)
+    hint = f" Did you mean {close!r}?" if close else ""
     if name in {"statsig", "growthbook", "featbit"}:
         hint = f" Install it with: pip install 'flagport[{name}]'."
     if failed:

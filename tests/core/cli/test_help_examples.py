@@ -1,8 +1,9 @@
 """Every example command shown in a ``--help`` text runs as written.
 
-The examples assume the repository's ``examples/flags.yaml`` and the files
-``examples/migration/make_data.py`` writes; the test prepares exactly that in a
-scratch directory, then runs each example there and expects exit code 0.
+The examples name a flags file ``flags.yaml`` (the repository's example one) and the
+files ``examples/migration/make_data.py`` writes (both vendors' offline definitions
+and ``users.jsonl``); the test prepares exactly that in a scratch directory, then
+runs each example there and expects exit code 0.
 """
 
 from __future__ import annotations
@@ -65,8 +66,7 @@ def test_the_examples_are_found() -> None:
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("help-examples")
-    (root / "examples").mkdir()
-    shutil.copy(ROOT / "examples" / "flags.yaml", root / "examples" / "flags.yaml")
+    shutil.copy(ROOT / "examples" / "flags.yaml", root / "flags.yaml")
     subprocess.run(
         [sys.executable, str(ROOT / "examples" / "migration" / "make_data.py"), "--users", "50"],
         cwd=root,

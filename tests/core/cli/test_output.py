@@ -133,3 +133,16 @@ def test_counts_and_messages_are_grammatical(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "1 problem in" in result.stderr
     assert "gates: must map each name to its definition, not list" in result.stderr
+
+
+def test_every_command_module_prints_through_the_output_module() -> None:
+    # Markup is off only on the consoles _output builds; a Console made elsewhere, or
+    # a markup tag in a string, would bring the swallowed brackets back.
+    cli_dir = Path(__file__).parents[3] / "core" / "src" / "flagport" / "cli"
+    for module in cli_dir.glob("*.py"):
+        if module.name == "_output.py":
+            continue
+        source = module.read_text()
+        assert "Console(" not in source, module.name
+        assert "rich.markup" not in source, module.name
+        assert "[/]" not in source, module.name

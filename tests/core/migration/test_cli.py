@@ -350,3 +350,15 @@ def test_tables_keep_long_and_bracketed_names_off_a_terminal(
     assert f"│ {long} │" in report.stdout
     assert "…" not in report.stdout
     assert "  beta[eu] value: True → False x1 (1 distinct unit)" in report.stdout
+
+
+def test_report_title_is_one_line_off_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    log = tmp_path / ("a_long_directory_name_" * 4) / "m.jsonl"
+    log.parent.mkdir()
+    _run_once(log, {**OLD, "label": "new"})
+    title = run("migrate", "report", str(log)).stdout.splitlines()[0].strip()
+    assert title.startswith(f"{log}: 1 run, 0 mismatch lines, ")
+    assert title.endswith(" UTC")

@@ -18,7 +18,9 @@ from collections.abc import Mapping
 from typing import IO, Any, NoReturn
 
 import click
+from rich.cells import cell_len
 from rich.console import Console, RenderableType
+from rich.table import Table
 from rich.text import Text
 
 __all__ = [
@@ -80,6 +82,11 @@ def say(*parts: Part, err: bool = False) -> None:
 
 def show(renderable: RenderableType) -> None:
     """Print a table (or other rich renderable) on stdout."""
+    if isinstance(renderable, Table) and renderable.title is not None:
+        # A table wraps its title to its own width: widen it to fit the title instead
+        # (a terminal narrower than that still caps it).
+        title = cell_len(str(renderable.title)) + 2
+        renderable.min_width = max(renderable.min_width or 0, title)
     stdout_console().print(renderable)
 
 

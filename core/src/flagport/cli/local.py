@@ -62,7 +62,7 @@ def validate_command(files: tuple[str, ...], hash_mode: str, as_json: bool) -> N
     (the other files are still checked).
 
     \b
-    flagport validate examples/flags.yaml
+    flagport validate flags.yaml
     """
     code = 0
     report: list[dict[str, object]] = []
@@ -150,7 +150,7 @@ def explain_command(
     outcome, the bucket against its threshold, and the final reason.
 
     \b
-    flagport explain examples/flags.yaml gate new_checkout --user '{"country": "US"}'
+    flagport explain flags.yaml gate new_checkout --user '{"country": "US"}'
     """
     user = parse_user(user_json)
     snapshot = _load(file, hash_mode)

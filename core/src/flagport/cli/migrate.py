@@ -230,7 +230,7 @@ def compare_command(
 
     A SPEC is NAME, NAME:key=value,key=value or @file.toml (a table with 'provider').
 
-    With the files examples/migration/make_data.py writes:
+    Two vendors offline, from their downloaded definitions, over a sample of users:
 
     \b
     flagport compare --from statsig:offline=true,bootstrap=statsig_specs.json \\
