@@ -48,11 +48,16 @@ def started() -> Iterator[Callable[..., LocalProvider]]:
 
 
 # -- a writer that pauses halfway ---------------------------------------------------------
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    written = tmp_path / "flags.yaml"
+    written.write_text(flags(False, False))
+    return written
+
+
 def test_a_file_written_in_two_parts_is_loaded_only_whole(
-    tmp_path: Path, started: Callable[..., LocalProvider], wait_for: Waiter
+    path: Path, started: Callable[..., LocalProvider], wait_for: Waiter
 ) -> None:
-    path = tmp_path / "flags.yaml"
-    path.write_text(flags(False, False))
     # The settle period is ten times the writer's pause, so a busy machine cannot
     # make the pause look like the end of the write.
     provider = started(path, reload_interval=0.05, reload_settle=4)
@@ -74,10 +79,8 @@ def test_a_file_written_in_two_parts_is_loaded_only_whole(
 
 
 def test_settle_zero_reloads_without_waiting(
-    tmp_path: Path, started: Callable[..., LocalProvider], wait_for: Waiter
+    path: Path, started: Callable[..., LocalProvider], wait_for: Waiter
 ) -> None:
-    path = tmp_path / "flags.yaml"
-    path.write_text(flags(False, False))
     provider = started(path, reload_interval=0.05, reload_settle=0)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(flags(True, False))
