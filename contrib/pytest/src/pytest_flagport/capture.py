@@ -8,9 +8,7 @@ nothing.
 
 from __future__ import annotations
 
-import difflib
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,7 +18,7 @@ if TYPE_CHECKING:
     from flagport.results import Result
     from flagport.user import User
 
-__all__ = ["Capture", "Recorder", "closest_name", "known_names"]
+__all__ = ["Capture", "Recorder", "known_names"]
 
 #: ``kind`` as flagport's ``flagport_after_evaluation`` hook names it.
 KINDS = ("gate", "experiment", "config")
@@ -33,12 +31,6 @@ def known_names(names: FlagNames, kind: str) -> frozenset[str]:
     if kind == "experiment":
         return names.experiments
     return names.configs
-
-
-def closest_name(name: str, candidates: Iterable[str]) -> str | None:
-    """The candidate ``name`` was most likely a typo of, if any is close enough."""
-    close = difflib.get_close_matches(name, sorted(candidates), n=1)
-    return close[0] if close else None
 
 
 @dataclass

@@ -18,8 +18,9 @@ from flagport import (
     GateResult,
 )
 from flagport.overrides import global_overrides
+from flagport.suggest import closest_name
 from pytest_flagport.assertions import MISSING, find_events, mismatch_message
-from pytest_flagport.capture import Capture, closest_name, known_names
+from pytest_flagport.capture import Capture, known_names
 
 if TYPE_CHECKING:
     from flagport.user import UserLike

@@ -21,7 +21,8 @@ from flagport import FlagNames, Flagport, FlagportError, set_client
 from flagport.client import forget_exposures
 from flagport.overrides import global_overrides
 from flagport.plugins import register_plugin, unregister_plugin
-from pytest_flagport.capture import Capture, Recorder, closest_name, known_names
+from flagport.suggest import closest_name
+from pytest_flagport.capture import Capture, Recorder, known_names
 from pytest_flagport.client import FlagportFixture
 from pytest_flagport.markers import MARKERS, marker_forcing, matrix_combinations, matrix_gates
 from pytest_flagport.settings import DeadOverrides, PluginSettings, add_options
