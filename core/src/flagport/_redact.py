@@ -31,6 +31,7 @@ is registered it costs one function call and one test per record.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -219,7 +220,8 @@ class MaskedDict(dict[str, Any]):
 _lock = threading.RLock()  # re-entrant: a finaliser may run during a locked section
 _ids = itertools.count()
 _entries: dict[int, frozenset[str]] = {}
-_owners: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
+# By id(): a provider class may define __eq__ or __slots__, which weak keys would refuse.
+_owners: dict[int, int] = {}
 _pattern: re.Pattern[str] | None = None
 
 
@@ -264,8 +266,10 @@ def _rebuild() -> None:
     _pattern = re.compile("|".join(re.escape(f) for f in ordered))
 
 
-def _drop(entry: int) -> None:
+def _drop(owner_id: int, entry: int) -> None:
     with _lock:
+        if _owners.get(owner_id) == entry:
+            del _owners[owner_id]
         if _entries.pop(entry, None) is not None:
             _rebuild()
 
@@ -282,19 +286,17 @@ def protect(owner: object, secrets: Any) -> None:
         found = list(_collect_options(secrets))
     else:
         found = list(_collect(secrets, isinstance(secrets, str), 0))
-    forms = frozenset(form for s in found if len(s) >= MIN_SECRET_LENGTH for form in _forms(s)) - {
-        ""
-    }
+    forms = {form for s in found if len(s) >= MIN_SECRET_LENGTH for form in _forms(s)}
     if not forms:
         return
     with _lock:
-        previous = _owners.get(owner)
+        entry = next(_ids)
+        previous = _owners.get(id(owner))
         if previous is not None:
             _entries.pop(previous, None)
-        entry = next(_ids)
-        _entries[entry] = forms
-        _owners[owner] = entry
-        weakref.finalize(owner, _drop, entry)
+        _entries[entry], _owners[id(owner)] = frozenset(forms), entry
+        with contextlib.suppress(TypeError):  # not weakly referenceable: release() only
+            weakref.finalize(owner, _drop, id(owner), entry)
         _rebuild()
         _install()
 
@@ -302,9 +304,9 @@ def protect(owner: object, secrets: Any) -> None:
 def release(owner: object) -> None:
     """Stop redacting what :func:`protect` registered for ``owner`` (idempotent)."""
     with _lock:
-        entry = _owners.pop(owner, None)
-    if entry is not None:
-        _drop(entry)
+        entry = _owners.get(id(owner))
+        if entry is not None:
+            _drop(id(owner), entry)
 
 
 def redact(text: str) -> str:
