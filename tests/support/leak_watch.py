@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -80,11 +81,14 @@ class LeakWatch:
         self.texts.append((label, str(value)))
 
     def leaks(self) -> list[str]:
-        """Labels and excerpts of every text holding the canary."""
+        """Labels and excerpts of every text holding the canary, as is or URL-encoded."""
+        forms = {self.canary, quote(self.canary, safe=""), quote_plus(self.canary)}
         found = []
         for label, text in self.texts:
-            if self.canary in text and not label.startswith(self._ignore):
-                at = text.index(self.canary)
+            if label.startswith(self._ignore):
+                continue
+            for form in (f for f in forms if f in text):
+                at = text.index(form)
                 found.append(f"{label}: ...{text[max(0, at - 120) : at + 40]}...")
         return found
 

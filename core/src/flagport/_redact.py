@@ -118,7 +118,7 @@ _PUBLIC_WORDS = frozenset(
     }
 )
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-_URL_PASSWORD = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@/\s]+@")
+_URL_PASSWORD = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):([^@/\s]+)@")
 
 
 def is_secret_name(name: object) -> bool:
@@ -240,8 +240,11 @@ def _collect(value: Any, secret: bool, depth: int) -> Iterator[str]:
         yield value.get_secret_value()
     elif isinstance(value, SecretBytes):
         yield value.get_secret_value().decode("utf-8", "replace")
-    elif secret and isinstance(value, str):
-        yield value
+    elif isinstance(value, str):
+        if secret:
+            yield value
+        # The password of a URL (https://user:password@host) is one whatever its option.
+        yield from (match.group(2) for match in _URL_PASSWORD.finditer(value))
     elif isinstance(value, Mapping) and depth < TABLE_DEPTH:
         for key, item in value.items():
             yield from _collect(item, is_secret_name(key), depth + 1)
