@@ -176,17 +176,17 @@ def _hides(key: object, value: Any, declared: frozenset[str]) -> bool:
 
 
 def _mask(value: Any, declared: frozenset[str], depth: int) -> Any:
+    if isinstance(value, Mapping | list | tuple) and depth > TABLE_DEPTH:
+        return value  # definitions, not settings (and no recursion into a cycle)
     if isinstance(value, Mapping):
-        if depth > TABLE_DEPTH:
-            return value
         return {
             k: MASK if _hides(k, v, declared) else _mask(v, declared, depth + 1)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_mask(v, declared, depth) for v in value]
+        return [_mask(v, declared, depth + 1) for v in value]
     if isinstance(value, tuple):
-        return tuple(_mask(v, declared, depth) for v in value)
+        return tuple(_mask(v, declared, depth + 1) for v in value)
     if isinstance(value, str):
         return _URL_PASSWORD.sub(rf"\1:{MASK}@", redact(value))
     return value
