@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -147,6 +147,38 @@ def _user() -> Any:
 SOURCES = ("constructor", "environment", "toml")
 _PLUGIN_SWITCHES = {"FLAGPORT_DISABLE_PLUGINS", "FLAGPORT_PLUGINS"}
 SERVERS = ("down", "wrong", "right")
+
+
+def run_provider(
+    provider: str,
+    secret_option: str,
+    canary: str,
+    server: Any,
+    options_of: Callable[[Any], dict[str, Any]],
+    *,
+    source: str,
+    server_state: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    loggers: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+) -> tuple[LeakWatch, dict[str, Any]]:
+    """Run a client of ``provider`` through :func:`exercise` against a loopback ``server``.
+
+    The canary is given through ``source`` (see :data:`SOURCES`); the server is stopped
+    first when ``server_state`` is ``"down"``.
+
+    :param server: a loopback server, not started, expecting the right or a wrong secret.
+    :param options_of: the provider options pointing at the started server.
+    :returns: the watch (to assert on) and the provider's stats before the shutdown.
+    """
+    given = settle_source(source, provider, secret_option, canary, tmp_path, monkeypatch)
+    with server, LeakWatch(canary, loggers, ignore) as watch:
+        options = {k: v for k, v in options_of(server).items() if k != secret_option}
+        if server_state == "down":
+            server.stop()
+        stats = exercise(Flagport(provider=provider, **given, **options), watch)
+    return watch, stats["provider"]
 
 
 def settle_source(
