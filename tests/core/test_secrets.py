@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 CANARY = "tok-canary-Jf83kQzL1v/x"  # the "/" makes its URL-encoded form differ
 HEADER_CANARY = "Bearer hdr-canary-Pw72mXn"
+URL_CANARY = "pw-canary-Zt5c8"
 
 
 class VendorOptions(ProviderOptions):
@@ -92,9 +93,6 @@ class VendorProvider(Provider):
     def names(self) -> FlagNames:
         return FlagNames(gates=frozenset({"new_checkout"}))
 
-    def stats(self) -> dict[str, Any]:
-        return {"last_error": f"GET {self._url()} refused"}
-
 
 class _Plugin:
     @hookimpl
@@ -134,11 +132,15 @@ def test_a_providers_secret_never_shows(
 
 
 def test_secrets_known_by_name_only_never_show(capfd: pytest.CaptureFixture[str]) -> None:
-    """An option a plugin did not mark (``sdk_credential``), an Authorization header."""
+    """An option a plugin did not mark (``sdk_credential``), an Authorization header, the
+    password of a URL."""
     headers = {"Authorization": HEADER_CANARY, "Accept": "application/json"}
-    for canary in (CANARY, HEADER_CANARY):
+    endpoint = f"https://user:{URL_CANARY}@vendor.invalid"
+    for canary in (CANARY, HEADER_CANARY, URL_CANARY):
         with LeakWatch(canary) as watch:
-            fp = Flagport(provider="fakevendor", sdk_credential=CANARY, headers=headers)
+            fp = Flagport(
+                provider="fakevendor", sdk_credential=CANARY, headers=headers, endpoint=endpoint
+            )
             watch.add("pprint(settings)", pprint.pformat(fp.settings))
             watch.add("rich(settings)", pretty_repr(fp.settings))
             exercise(fp, watch)

@@ -9,9 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from leak_watch import SERVERS, SOURCES, LeakWatch, exercise, settle_source  # tests/support
+from leak_watch import SERVERS, SOURCES, run_provider  # tests/support
 
-from flagport import Flagport
 from flagport_featbit.testing import FeatBitLoopback
 
 CANARY = "fb-canary-Hq2mZt9LwX4c"
@@ -28,20 +27,21 @@ def test_the_env_secret_never_shows(
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    given = settle_source(source, "featbit", "env_secret", CANARY, tmp_path, monkeypatch)
     secret = CANARY if server_state == "right" else "fb-another-secret"
-    with (
-        FeatBitLoopback(env_secret=secret) as server,
-        LeakWatch(CANARY, ("fbclient",), ignore=SERVER_LOGGERS) as watch,
-    ):
-        options = server.provider_options(start_wait=0.5)
-        del options["env_secret"]
-        if server_state == "down":
-            server.stop()
-        fp = Flagport(provider="featbit", **given, **options)
-        exercise(fp, watch)
-        if server_state == "right":
-            assert server.metrics("purchase")  # the real secret reached the server
-        else:
-            assert not server.metrics()
+    server = FeatBitLoopback(env_secret=secret)
+    watch, _ = run_provider(
+        "featbit",
+        "env_secret",
+        CANARY,
+        server,
+        lambda srv: srv.provider_options(start_wait=0.5),
+        source=source,
+        server_state=server_state,
+        tmp_path=tmp_path,
+        monkeypatch=monkeypatch,
+        loggers=("fbclient",),
+        ignore=SERVER_LOGGERS,
+    )
+    # The real secret reached the server: it took the events.
+    assert bool(server.metrics("purchase")) is (server_state == "right")
     watch.assert_clean(capfd)

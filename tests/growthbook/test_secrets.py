@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from leak_watch import SERVERS, SOURCES, LeakWatch, exercise, settle_source  # tests/support
+from leak_watch import SERVERS, SOURCES, LeakWatch, run_provider  # tests/support
 
 from flagport import Flagport
 from flagport.cli import cli
@@ -39,23 +39,25 @@ def test_the_client_key_never_shows(
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    given = settle_source(source, "growthbook", "client_key", CANARY, tmp_path, monkeypatch)
     key = CANARY if server_state == "right" else "sdk-another-key"
-    with (
-        GrowthBookLoopback(scenario_payload(), client_key=key) as server,
-        LeakWatch(CANARY, VENDOR_LOGGERS) as watch,
-    ):
-        options = server.options(init_timeout=0.5, retry_interval=0.1)
-        del options["client_key"]
-        if server_state == "down":
-            server.stop()
-        fp = Flagport(provider="growthbook", **given, **options)
-        stats = exercise(fp, watch)["provider"]
-        if server_state == "right":
-            assert stats["features"] > 0  # the real key reached the server
-            assert server.events  # and events were sent with it
-        else:
-            assert stats["fetch_failures"] > 0
+    server = GrowthBookLoopback(scenario_payload(), client_key=key)
+    watch, stats = run_provider(
+        "growthbook",
+        "client_key",
+        CANARY,
+        server,
+        lambda srv: srv.options(init_timeout=0.5, retry_interval=0.1),
+        source=source,
+        server_state=server_state,
+        tmp_path=tmp_path,
+        monkeypatch=monkeypatch,
+        loggers=VENDOR_LOGGERS,
+    )
+    if server_state == "right":
+        assert stats["features"] > 0  # the real key reached the server
+        assert server.events  # and events were sent with it
+    else:
+        assert stats["fetch_failures"] > 0
     watch.assert_clean(capfd)
 
 

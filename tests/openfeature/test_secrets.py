@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from leak_watch import LeakWatch, exercise  # tests/support
+from openfeature.evaluation_context import EvaluationContext
 from openfeature.provider.in_memory_provider import InMemoryProvider
 
 from flagport import ConfigurationError, Flagport
@@ -20,11 +21,26 @@ from flagport_openfeature.testing import SCENARIO_KINDS, scenario_flags
 CANARY = "of-canary-Vb61nPq0Ks"
 
 
-def keyed_provider(sdk_key: str, headers: dict[str, str], fail: bool = False) -> InMemoryProvider:
+class RefusedProvider(InMemoryProvider):
+    """Initialization fails with a message that quotes the key, as SDKs' errors do."""
+
+    def __init__(self, sdk_key: str) -> None:
+        super().__init__(scenario_flags())
+        self.sdk_key = sdk_key
+
+    def initialize(self, evaluation_context: EvaluationContext) -> None:
+        raise PermissionError(f"key {self.sdk_key} was refused")
+
+
+def keyed_provider(
+    sdk_key: str, headers: dict[str, str], fail: str | None = None
+) -> InMemoryProvider:
     """What a vendor's OpenFeature provider does with its key: log it, or fail with it."""
     logging.getLogger("ofvendor.client").debug("connecting with %s and %r", sdk_key, headers)
-    if fail:
+    if fail == "construction":
         raise PermissionError(f"key {sdk_key} was refused")
+    if fail == "initialize":
+        return RefusedProvider(sdk_key)
     return InMemoryProvider(scenario_flags())
 
 
@@ -49,7 +65,7 @@ def test_the_factorys_key_never_shows(capfd: pytest.CaptureFixture[str]) -> None
 
 
 def test_a_failing_factory_reports_no_key(capfd: pytest.CaptureFixture[str]) -> None:
-    of = options(of_provider_options={"sdk_key": CANARY, "headers": {}, "fail": True})
+    of = options(of_provider_options={"sdk_key": CANARY, "headers": {}, "fail": "construction"})
     with LeakWatch(CANARY) as watch:
         with pytest.raises(ConfigurationError) as info:
             Flagport(strict=True, **of).check_gate({"user_id": "1"}, "new_checkout")
@@ -58,4 +74,15 @@ def test_a_failing_factory_reports_no_key(capfd: pytest.CaptureFixture[str]) -> 
         watch.add("result", fp.get_gate({"user_id": "1"}, "new_checkout"))
         fp.shutdown()
     assert "refused" in str(info.value)
+    watch.assert_clean(capfd)
+
+
+def test_a_provider_failing_to_initialize_reports_no_key(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    of = options(of_provider_options={"sdk_key": CANARY, "headers": {}, "fail": "initialize"})
+    with LeakWatch(CANARY) as watch:
+        fp = Flagport(**of)
+        exercise(fp, watch)
+    assert "PermissionError: key *** was refused" in str(watch.texts)  # in stats()
     watch.assert_clean(capfd)

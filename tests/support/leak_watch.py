@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -80,11 +81,14 @@ class LeakWatch:
         self.texts.append((label, str(value)))
 
     def leaks(self) -> list[str]:
-        """Labels and excerpts of every text holding the canary."""
+        """Labels and excerpts of every text holding the canary, as is or URL-encoded."""
+        forms = {self.canary, quote(self.canary, safe=""), quote_plus(self.canary)}
         found = []
         for label, text in self.texts:
-            if self.canary in text and not label.startswith(self._ignore):
-                at = text.index(self.canary)
+            if label.startswith(self._ignore):
+                continue
+            for form in (f for f in forms if f in text):
+                at = text.index(form)
                 found.append(f"{label}: ...{text[max(0, at - 120) : at + 40]}...")
         return found
 
@@ -143,6 +147,38 @@ def _user() -> Any:
 SOURCES = ("constructor", "environment", "toml")
 _PLUGIN_SWITCHES = {"FLAGPORT_DISABLE_PLUGINS", "FLAGPORT_PLUGINS"}
 SERVERS = ("down", "wrong", "right")
+
+
+def run_provider(
+    provider: str,
+    secret_option: str,
+    canary: str,
+    server: Any,
+    options_of: Callable[[Any], dict[str, Any]],
+    *,
+    source: str,
+    server_state: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    loggers: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+) -> tuple[LeakWatch, dict[str, Any]]:
+    """Run a client of ``provider`` through :func:`exercise` against a loopback ``server``.
+
+    The canary is given through ``source`` (see :data:`SOURCES`); the server is stopped
+    first when ``server_state`` is ``"down"``.
+
+    :param server: a loopback server, not started, expecting the right or a wrong secret.
+    :param options_of: the provider options pointing at the started server.
+    :returns: the watch (to assert on) and the provider's stats before the shutdown.
+    """
+    given = settle_source(source, provider, secret_option, canary, tmp_path, monkeypatch)
+    with server, LeakWatch(canary, loggers, ignore) as watch:
+        options = {k: v for k, v in options_of(server).items() if k != secret_option}
+        if server_state == "down":
+            server.stop()
+        stats = exercise(Flagport(provider=provider, **given, **options), watch)
+    return watch, stats["provider"]
 
 
 def settle_source(

@@ -31,6 +31,7 @@ is registered it costs one function call and one test per record.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -117,7 +118,7 @@ _PUBLIC_WORDS = frozenset(
     }
 )
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-_URL_PASSWORD = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@/\s]+@")
+_URL_PASSWORD = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):([^@/\s]+)@")
 
 
 def is_secret_name(name: object) -> bool:
@@ -175,17 +176,17 @@ def _hides(key: object, value: Any, declared: frozenset[str]) -> bool:
 
 
 def _mask(value: Any, declared: frozenset[str], depth: int) -> Any:
+    if isinstance(value, Mapping | list | tuple) and depth > TABLE_DEPTH:
+        return value  # definitions, not settings (and no recursion into a cycle)
     if isinstance(value, Mapping):
-        if depth > TABLE_DEPTH:
-            return value
         return {
             k: MASK if _hides(k, v, declared) else _mask(v, declared, depth + 1)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_mask(v, declared, depth) for v in value]
+        return [_mask(v, declared, depth + 1) for v in value]
     if isinstance(value, tuple):
-        return tuple(_mask(v, declared, depth) for v in value)
+        return tuple(_mask(v, declared, depth + 1) for v in value)
     if isinstance(value, str):
         return _URL_PASSWORD.sub(rf"\1:{MASK}@", redact(value))
     return value
@@ -219,7 +220,8 @@ class MaskedDict(dict[str, Any]):
 _lock = threading.RLock()  # re-entrant: a finaliser may run during a locked section
 _ids = itertools.count()
 _entries: dict[int, frozenset[str]] = {}
-_owners: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
+# By id(): a provider class may define __eq__ or __slots__, which weak keys would refuse.
+_owners: dict[int, int] = {}
 _pattern: re.Pattern[str] | None = None
 
 
@@ -238,8 +240,11 @@ def _collect(value: Any, secret: bool, depth: int) -> Iterator[str]:
         yield value.get_secret_value()
     elif isinstance(value, SecretBytes):
         yield value.get_secret_value().decode("utf-8", "replace")
-    elif secret and isinstance(value, str):
-        yield value
+    elif isinstance(value, str):
+        if secret:
+            yield value
+        # The password of a URL (https://user:password@host) is one whatever its option.
+        yield from (match.group(2) for match in _URL_PASSWORD.finditer(value))
     elif isinstance(value, Mapping) and depth < TABLE_DEPTH:
         for key, item in value.items():
             yield from _collect(item, is_secret_name(key), depth + 1)
@@ -264,8 +269,10 @@ def _rebuild() -> None:
     _pattern = re.compile("|".join(re.escape(f) for f in ordered))
 
 
-def _drop(entry: int) -> None:
+def _drop(owner_id: int, entry: int) -> None:
     with _lock:
+        if _owners.get(owner_id) == entry:
+            del _owners[owner_id]
         if _entries.pop(entry, None) is not None:
             _rebuild()
 
@@ -282,19 +289,17 @@ def protect(owner: object, secrets: Any) -> None:
         found = list(_collect_options(secrets))
     else:
         found = list(_collect(secrets, isinstance(secrets, str), 0))
-    forms = frozenset(form for s in found if len(s) >= MIN_SECRET_LENGTH for form in _forms(s)) - {
-        ""
-    }
+    forms = {form for s in found if len(s) >= MIN_SECRET_LENGTH for form in _forms(s)}
     if not forms:
         return
     with _lock:
-        previous = _owners.get(owner)
+        entry = next(_ids)
+        previous = _owners.get(id(owner))
         if previous is not None:
             _entries.pop(previous, None)
-        entry = next(_ids)
-        _entries[entry] = forms
-        _owners[owner] = entry
-        weakref.finalize(owner, _drop, entry)
+        _entries[entry], _owners[id(owner)] = frozenset(forms), entry
+        with contextlib.suppress(TypeError):  # not weakly referenceable: release() only
+            weakref.finalize(owner, _drop, id(owner), entry)
         _rebuild()
         _install()
 
@@ -302,9 +307,9 @@ def protect(owner: object, secrets: Any) -> None:
 def release(owner: object) -> None:
     """Stop redacting what :func:`protect` registered for ``owner`` (idempotent)."""
     with _lock:
-        entry = _owners.pop(owner, None)
-    if entry is not None:
-        _drop(entry)
+        entry = _owners.get(id(owner))
+        if entry is not None:
+            _drop(id(owner), entry)
 
 
 def redact(text: str) -> str:

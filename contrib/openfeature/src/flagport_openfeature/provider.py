@@ -26,7 +26,7 @@ from openfeature.exception import OpenFeatureError
 from openfeature.provider.no_op_provider import NoOpProvider
 from openfeature.track import TrackingEventDetails
 
-from flagport._redact import mask
+from flagport._redact import mask, redact
 from flagport.errors import (
     ConfigurationError,
     FlagportError,
@@ -199,7 +199,8 @@ class OpenFeatureProvider(Provider):
             work()
         except Exception as exc:
             message = getattr(exc, "error_message", None) or str(exc)
-            self.init_error = f"{type(exc).__name__}: {message}"
+            # Shown by stats(): the provider's message may quote its key.
+            self.init_error = redact(f"{type(exc).__name__}: {message}")
             if self.status is not ProviderStatus.SHUT_DOWN:
                 self.status = ProviderStatus.ERROR
         else:

@@ -23,7 +23,6 @@ from fbclient.category import FEATURE_FLAGS
 from fbclient.config import WebSocketConfig
 from fbclient.status_types import StateType
 
-from flagport._redact import release
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
@@ -287,12 +286,12 @@ class FeatBitProvider(Provider):
         # A client inherited through fork() has no threads here and its stop() waits
         # forever for them; it is left alone (the flagport client builds a new one).
         if client is None or self._pid != os.getpid():
-            release(self)
+            super().shutdown(timeout)
             return
         if not self.options.offline:
             self._flush(client, timeout)
         _stop(client, min(_STOP_WAIT, max(0.0, deadline - time.monotonic())))
-        release(self)  # the secret is no longer sent: stop redacting it from logs
+        super().shutdown(timeout)  # the secret is no longer sent: its redaction ends
 
     # -- evaluation ----------------------------------------------------------------
     def _missing(self, name: str, kind: str) -> FlagportError:

@@ -24,7 +24,6 @@ from growthbook import FeatureRepository, FeatureResult
 from growthbook.common_types import EvaluationContext, GlobalContext, StackContext
 from growthbook.core import eval_feature
 
-from flagport._redact import release
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
@@ -204,7 +203,7 @@ class GrowthBookProvider(Provider):
             # Built in a parent process: its threads (and maybe its lock's holder) do
             # not exist here; touch nothing of theirs.
             self._sync = self._ingest = None
-            release(self)
+            super().shutdown(timeout)
             return
         with self._lock:
             sync, self._sync = self._sync, None
@@ -213,7 +212,7 @@ class GrowthBookProvider(Provider):
             ingest.close(timeout * 0.6)
         if sync is not None:
             sync.stop(timeout * 0.4)
-        release(self)  # the key is no longer sent: stop redacting it from logs
+        super().shutdown(timeout)  # the key is no longer sent: its redaction ends
 
     def _owned(self) -> bool:
         return self._pid == os.getpid()

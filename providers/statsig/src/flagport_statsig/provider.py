@@ -28,7 +28,6 @@ from statsig_python_core import (
     StatsigOptions,
 )
 
-from flagport._redact import release
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
@@ -264,7 +263,7 @@ class StatsigProvider(Provider):
             self._check = _not_started
             self.status = ProviderStatus.SHUT_DOWN
         if sdk is None or os.getpid() != self._pid:
-            release(self)
+            super().shutdown(timeout)
             return  # an SDK inherited through fork() belongs to the parent: leave it
 
         def stop() -> None:
@@ -282,7 +281,7 @@ class StatsigProvider(Provider):
         worker = threading.Thread(target=stop, name="flagport-statsig-shutdown", daemon=True)
         worker.start()
         worker.join(timeout)
-        release(self)  # the secret is no longer sent: stop redacting it from logs
+        super().shutdown(timeout)  # the secret is no longer sent: its redaction ends
 
     # -- names and errors ----------------------------------------------------------------------
     def names(self) -> FlagNames:
