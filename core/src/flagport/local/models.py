@@ -219,7 +219,9 @@ class FlagsFile(_Def):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
-        allow_inf_nan=False,
+        # A non-finite number in a segment is reported by the compiler's audit, once,
+        # rather than once per member of the segment's value union.
+        allow_inf_nan=True,
         title="flagport flags file",
         populate_by_name=True,
     )

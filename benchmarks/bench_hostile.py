@@ -1,0 +1,171 @@
+"""Hostile input to the local evaluator: how long the worst of it takes, and how much memory.
+
+Prints, for the figures the hardening issue asks for:
+
+* every pattern of a pathological set (each takes seconds to years with a
+  backtracking engine) against attributes of 1,000 to 100,000 characters: the time
+  of one evaluation and the time per 1,000 characters, the worst of them, and the
+  same pattern under Python's ``re`` at a length it can still finish, for scale.
+  Target: well under 1 ms per 1,000 characters;
+* the 707-byte YAML alias bomb (ten million conditions once expanded): the time to
+  load it (it is refused) and the peak memory traced while doing so;
+* every other hostile file (deep nesting, a self-referencing alias, thousands of
+  digits, thousands of problems): the time to load it (each is refused).
+
+Run: ``uv run python benchmarks/bench_hostile.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flagport import ConfigurationError
+from flagport.local.conditions import compile_condition
+from flagport.local.loader import load_file
+
+LENGTHS = (1_000, 10_000, 100_000)
+PATTERNS: list[tuple[str, Callable[[int], str]]] = [
+    ("(a+)+$", lambda n: "a" * n + "!"),
+    ("^(a|a?)+$", lambda n: "a" * n + "!"),
+    (r"(\w+\s?)+$", lambda n: "ab " * (n // 3) + "!"),
+    ("(a|aa)+$", lambda n: "a" * n + "!"),
+    ("(a*)*b", lambda n: "a" * n),
+    ("(.*a){20}", lambda n: "a" * n),
+    ("(.*){1,100}[bc]", lambda n: "a" * n),
+    ("^(([a-z])+.)+[A-Z]([a-z])+$", lambda n: "a" * n + "!"),
+    ("(a+)+$", lambda n: "a" * n),
+]
+# Python's re on the first pattern at this length already takes a noticeable time.
+RE_LENGTH = 22
+
+
+def best_of(fn: Callable[[], Any], runs: int = 5) -> float:
+    """Seconds of the fastest of ``runs`` calls (the least disturbed by other load)."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def regex_figures() -> None:
+    print("regular expressions, one evaluation of {name: {$regex: pattern}}")
+    print(f"  {'pattern':32s} {'chars':>8s} {'ms':>9s} {'ms/1k chars':>12s}")
+    worst = (0.0, "", 0)
+    for pattern, make in PATTERNS:
+        test = compile_condition({"name": {"$regex": pattern}})
+        for length in LENGTHS:
+            attributes = {"name": make(length)}
+            seconds = best_of(lambda test=test, attributes=attributes: test(attributes))
+            per_k = seconds * 1000 / (len(attributes["name"]) / 1000)
+            worst = max(worst, (per_k, pattern, length))
+            print(f"  {pattern:32s} {length:>8,d} {seconds * 1000:>9.3f} {per_k:>12.4f}")
+    per_k, pattern, length = worst
+    print(f"  worst: {per_k:.4f} ms per 1,000 chars ({pattern} at {length:,} chars)")
+    backtracking = re.compile(PATTERNS[0][0])
+    text = PATTERNS[0][1](RE_LENGTH)
+    slow = best_of(lambda: backtracking.search(text), runs=1)
+    fast_test = compile_condition({"name": {"$regex": PATTERNS[0][0]}})
+    fast = best_of(lambda: fast_test({"name": PATTERNS[0][1](100_000)}))
+    print(
+        f"  for scale: Python re, {PATTERNS[0][0]} at {RE_LENGTH} chars: {slow * 1000:.1f} ms "
+        f"(doubles with each char); RE2 at 100,000 chars: {fast * 1000:.3f} ms "
+        f"(ratio re/RE2 {slow / fast:,.0f}x)"
+    )
+
+
+def alias_bomb(levels: int = 7, fan_out: int = 10) -> str:
+    lines = ["gates:", "  bomb:", "    rules:", "      - when: &a0 {country: US}"]
+    for level in range(1, levels + 1):
+        refs = ", ".join([f"*a{level - 1}"] * fan_out)
+        lines.append(f"      - when: &a{level} {{$or: [{refs}]}}")
+    return "\n".join(lines) + "\n"
+
+
+def hostile_files() -> dict[str, str]:
+    deep_and = '{"$and": [' * 600 + '{"country": "US"}' + "]}" * 600
+    deep_not = '{"$not": ' * 300 + '{"country": "US"}' + "}" * 300
+    regex_errors = "".join(
+        f'  g{i}:\n    rules:\n      - when: {{name: {{$regex: "(a)\\\\1"}}}}\n'
+        for i in range(3_000)
+    )
+    toml_errors = "".join(
+        f'[gates.g{i}]\nrules = [{{when = {{name = {{"$regex" = "(a)\\\\1"}}}}}}]\n'
+        for i in range(3_000)
+    )
+    return {
+        "alias bomb, 7 levels x 10 (bomb.yaml)": alias_bomb(),
+        "alias bomb + a repeated key (bomb_repeat.yaml)": alias_bomb().replace(
+            "{country: US}", "{country: US, country: UK}"
+        ),
+        "self-referencing alias (self.yaml)": (
+            "gates:\n  g:\n    rules:\n      - when: &x {$or: [*x]}\n"
+        ),
+        "$and nested 600 deep (deep_and.json)": (
+            '{"gates": {"g": {"rules": [{"when": ' + deep_and + "}]}}}"
+        ),
+        "$not nested 300 deep (deep_not.json)": (
+            '{"gates": {"g": {"rules": [{"when": ' + deep_not + "}]}}}"
+        ),
+        "TOML nested 1,000 deep (deep.toml)": (
+            "[gates.g]\nrules = [{when = " + "{a = " * 1000 + "1" + "}" * 1000 + "}]\n"
+        ),
+        "1,000 nested regex groups (groups.yaml)": (
+            "gates:\n  g:\n    rules:\n      - when: {name: {$regex: '"
+            + "(" * 1000
+            + "a"
+            + ")" * 1000
+            + "'}}\n"
+        ),
+        "5,000-digit integer (digits.json)": (
+            '{"gates": {"g": {"rules": [{"when": {"n": ' + "9" * 5000 + "}}]}}}"
+        ),
+        "$regex a{4294967296} (repeat.yaml)": (
+            "gates:\n  g:\n    rules:\n      - when: {n: {$regex: 'a{4294967296}'}}\n"
+        ),
+        "3,000 refused patterns (errors.yaml)": "gates:\n" + regex_errors,
+        "3,000 refused patterns (errors.toml)": toml_errors,
+    }
+
+
+def load(path: Path) -> str:
+    try:
+        load_file(path)
+    except ConfigurationError as exc:
+        return f"refused, {len(exc.problems):,} problem(s)"
+    return "loaded"
+
+
+def file_figures() -> None:
+    print("hostile flags files, load_file (what validate and a reload run)")
+    print(f"  {'file':50s} {'bytes':>8s} {'ms':>9s} {'peak MiB':>9s}  outcome")
+    with tempfile.TemporaryDirectory() as folder:
+        for label, text in hostile_files().items():
+            path = Path(folder) / label.rsplit("(", 1)[1].rstrip(")")
+            path.write_text(text, encoding="utf-8")
+            start = time.perf_counter()
+            outcome = load(path)
+            seconds = time.perf_counter() - start
+            # Memory in a second run: tracing slows Python down several times.
+            tracemalloc.start()
+            load(path)
+            peak = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+            print(f"  {label:50s} {len(text):>8,d} {seconds * 1000:>9.1f} {peak:>9.2f}  {outcome}")
+
+
+def main() -> None:
+    regex_figures()
+    print()
+    file_figures()
+
+
+if __name__ == "__main__":
+    main()
