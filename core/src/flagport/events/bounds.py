@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from flagport.user import User
 
-__all__ = ["TRUNCATED", "Bounded", "EventBounds"]
+__all__ = ["TRUNCATED", "Bounded", "EventBounds", "flat_size"]
 
 TRUNCATED = "<truncated by flagport>"
 """Stands in for what was cut: a string's tail, a container too deep, a cycle, or the
@@ -109,7 +109,7 @@ class _Walk:
         return tuple(out) if type(value) is tuple else out
 
 
-def _flat_size(data: Mapping[Any, Any]) -> int:
+def flat_size(data: Mapping[Any, Any]) -> int:
     """The JSON size of a flat mapping of strings and scalars, or -1 for anything else.
 
     The common case (``{"sku": "A1"}``) is measured without copying.
@@ -137,18 +137,18 @@ class EventBounds:
         its user's attributes, beyond which entries are cut.
     """
 
-    __slots__ = ("_user_key", "max_bytes", "max_depth")
+    __slots__ = ("max_bytes", "max_depth", "user_key")
 
     def __init__(self, max_depth: int, max_bytes: int) -> None:
         self.max_depth = max_depth
         self.max_bytes = max_bytes
         # Users are cut once per user object and limits, remembered on the user.
-        self._user_key = ("flagport.events.bounds", max_depth, max_bytes)
+        self.user_key = ("flagport.events.bounds", max_depth, max_bytes)
 
     def value(self, value: Any) -> Bounded:
         """A bounded copy of ``value`` (metadata, or a part of one)."""
         if type(value) is dict:
-            size = _flat_size(value)
+            size = flat_size(value)
             if 0 <= size <= self.max_bytes:
                 return Bounded(value, size, False)
         walk = _Walk(self.max_depth, self.max_bytes)
@@ -161,9 +161,9 @@ class EventBounds:
         The same user object is returned when nothing had to be cut.
         """
         cache = user.provider_cache
-        found: tuple[User, int, bool] | None = cache.get(self._user_key)
+        found: tuple[User, int, bool] | None = cache.get(self.user_key)
         if found is None:
-            found = cache[self._user_key] = self._bound_user(user)
+            found = cache[self.user_key] = self._bound_user(user)
         return found
 
     def _bound_user(self, user: User) -> tuple[User, int, bool]:
@@ -173,7 +173,7 @@ class EventBounds:
                 size += len(name) + len(item) + _ENTRY_SIZE + 2
         if user.custom_ids:
             # Validated strings: measured, never cut (they name the units).
-            size += _flat_size(user.custom_ids)
+            size += flat_size(user.custom_ids)
         custom = self.value(user.custom) if user.custom else Bounded(user.custom, 2, False)
         private = self.value(user.private) if user.private else Bounded(user.private, 2, False)
         size += custom.size

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink
@@ -27,20 +27,17 @@ from flagport.events.sinks import Sink
 if TYPE_CHECKING:
     from flagport.events.pipeline import Record
 
-__all__ = ["Prepared", "SinkWorker"]
+    Prepared = tuple[Record, int, bool]
+    """A record cut to the event bounds, its estimated JSON size, whether it was cut.
+
+    A plain tuple: it is built once per event on the caller's thread."""
+
+__all__ = ["SinkWorker"]
 
 logger = logging.getLogger("flagport.events")
 
 #: Distinct (event name, error) failures logged per sink; later ones are only counted.
 _LOGGED_FAILURES = 100
-
-
-class Prepared(NamedTuple):
-    """A record cut to the event bounds, with its estimated size in bytes."""
-
-    record: Record
-    size: int
-    truncated: bool
 
 
 class SinkWorker:
@@ -91,9 +88,8 @@ class SinkWorker:
         """Queue ``entry``, or count it dropped when the queue is full."""
         self.accepted += 1
         queue = self.queue
-        if len(queue) >= self.max_queue or (
-            self.bytes_in - self.bytes_out + entry.size > self.max_bytes
-        ):
+        size = entry[1]
+        if len(queue) >= self.max_queue or self.bytes_in - self.bytes_out + size > self.max_bytes:
             self.dropped += 1
             if not self._logged_drop:
                 self._logged_drop = True
@@ -106,8 +102,8 @@ class SinkWorker:
                 )
             return
         queue.append(entry)
-        self.bytes_in += entry.size
-        if entry.truncated:
+        self.bytes_in += size
+        if entry[2]:
             self.truncated += 1
         if len(queue) == self.batch_size:
             self.wake.set()
@@ -143,11 +139,11 @@ class SinkWorker:
                 pass
             self.in_flight = len(entries)
             self._version += 1
-            failed = self._deliver([entry.record for entry in entries])
+            failed = self._deliver([entry[0] for entry in entries])
             self._version += 1
             self.failed += failed
             self.delivered += len(entries) - failed
-            self.bytes_out += sum(entry.size for entry in entries)
+            self.bytes_out += sum(entry[1] for entry in entries)
             self.in_flight = 0
             self._version += 1
             with self.done:
