@@ -9,14 +9,21 @@ and no larger than ``max_bytes`` (estimated as JSON text), each cut marked with
 :data:`TRUNCATED`. The estimate is also what the queues count against their byte
 limit.
 
-Values of other types (dates, models, anything) are kept as they are and counted at
-a nominal size: whether they serialise is the sink's concern, one event at a time.
+Dataclasses and pydantic models are copied as mappings of their fields, deques,
+sets and iterators as lists (an endless iterator is read only as far as the size
+limit). Values of other types (dates, numbers, anything) are kept as they are and
+counted at a nominal size: whether they serialise is the sink's concern, one event
+at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from flagport.user import User
@@ -31,6 +38,24 @@ _CUT_KEY = "…"
 _SCALAR_SIZE = 8  # a number, true/false/null, or a value of another type, as JSON
 _ENTRY_SIZE = 4  # quotes, colon and comma around a mapping key
 _LEAVES = (str, int, float, bool, type(None))
+# What JSON encoders write as arrays; an iterator may never end, so it is read only
+# as far as the budget goes.
+_SEQUENCES = (list, tuple, set, frozenset, deque, Iterator)
+
+
+def _entries(value: Any) -> Iterable[tuple[Any, Any]] | None:
+    """The key/value pairs an encoder would write for ``value``, or None if not a mapping.
+
+    Dataclasses and pydantic models are walked through their fields, like mappings,
+    since encoders expand them too.
+    """
+    if isinstance(value, Mapping):
+        return value.items()
+    if isinstance(value, BaseModel):
+        return ((name, getattr(value, name, None)) for name in type(value).model_fields)
+    if is_dataclass(value) and not isinstance(value, type):
+        return ((f.name, getattr(value, f.name, None)) for f in fields(value))
+    return None
 
 
 class Bounded(NamedTuple):
@@ -59,24 +84,25 @@ class _Walk:
 
     def copy(self, value: Any, depth: int) -> Any:
         kind = type(value)
-        if kind is str:
+        if kind in _LEAVES and kind is not str:
+            self.budget -= _SCALAR_SIZE
+            return value
+        if isinstance(value, str):
             if len(value) + 2 <= self.budget:
                 self.budget -= len(value) + 2
                 return value
             keep = max(self.budget - len(TRUNCATED) - 2, 0)
             self.budget = 0
             self.truncated = True
-            return value[:keep] + TRUNCATED
-        if kind in _LEAVES:
-            self.budget -= _SCALAR_SIZE
-            return value
-        if kind is bytes or kind is bytearray:
+            return str(value[:keep]) + TRUNCATED
+        if isinstance(value, bytes | bytearray):
             if len(value) > self.budget:
                 return self.cut()
             self.budget -= len(value)
             return value
-        is_mapping = isinstance(value, Mapping)
-        if not is_mapping and not isinstance(value, list | tuple | set | frozenset):
+        entries = _entries(value)
+        if entries is None and not isinstance(value, _SEQUENCES):
+            # Encoders refuse other types or write them as one scalar.
             self.budget -= _SCALAR_SIZE
             return value
         if depth >= self.max_depth or id(value) in self.path:
@@ -84,13 +110,15 @@ class _Walk:
         self.path.add(id(value))
         self.budget -= 2
         try:
-            return self._mapping(value, depth) if is_mapping else self._sequence(value, depth)
+            if entries is not None:
+                return self._mapping(entries, depth)
+            return self._sequence(value, depth)
         finally:
             self.path.discard(id(value))
 
-    def _mapping(self, value: Mapping[Any, Any], depth: int) -> dict[Any, Any]:
+    def _mapping(self, entries: Iterable[tuple[Any, Any]], depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
-        for key, item in value.items():
+        for key, item in entries:
             if self.budget <= 0:
                 out[_CUT_KEY] = self.cut()
                 break

@@ -37,7 +37,7 @@ __all__ = ["SinkWorker"]
 logger = logging.getLogger("flagport.events")
 
 #: Distinct (event name, error) failures logged per sink; later ones are only counted.
-_LOGGED_FAILURES = 100
+_LOGGED_FAILURES = 20
 
 
 class SinkWorker:
@@ -85,12 +85,16 @@ class SinkWorker:
 
     # -- the producer side (under the pipeline lock) --------------------------------
     def offer(self, entry: Prepared) -> None:
-        """Queue ``entry``, or count it dropped when the queue is full."""
-        self.accepted += 1
+        """Queue ``entry``, or count it dropped when the queue is full.
+
+        ``accepted`` grows last, so a flush never waits for an event not yet queued
+        (a signal handler may interrupt a producer here).
+        """
         queue = self.queue
         size = entry[1]
         if len(queue) >= self.max_queue or self.bytes_in - self.bytes_out + size > self.max_bytes:
             self.dropped += 1
+            self.accepted += 1
             if not self._logged_drop:
                 self._logged_drop = True
                 logger.warning(
@@ -105,13 +109,14 @@ class SinkWorker:
         self.bytes_in += size
         if entry[2]:
             self.truncated += 1
+        self.accepted += 1
         if len(queue) == self.batch_size:
             self.wake.set()
 
     def refuse(self) -> None:
         """Count an event that arrived after shutdown."""
-        self.accepted += 1
         self.dropped += 1
+        self.accepted += 1
 
     # -- the worker thread ----------------------------------------------------------
     def _run(self) -> None:
@@ -176,9 +181,17 @@ class SinkWorker:
     def _log_failure(self, event: str | None, exc: BaseException) -> None:
         # The event's name and the error, never the event's data.
         key = (event or "", type(exc).__name__)
-        if key in self._logged_failures or len(self._logged_failures) >= _LOGGED_FAILURES:
+        logged = self._logged_failures
+        if key in logged or len(logged) > _LOGGED_FAILURES:
             return
-        self._logged_failures.add(key)
+        logged.add(key)
+        if len(logged) > _LOGGED_FAILURES:
+            logger.error(
+                "flagport: event sink %r keeps failing; further failures are only counted "
+                "in stats()",
+                self.sink.name,
+            )
+            return
         what = "a batch of events" if event is None else f"event {event!r}"
         logger.error(
             "flagport: event sink %r could not take %s (%s: %s); counted as failed in stats()",
