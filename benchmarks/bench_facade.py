@@ -46,7 +46,7 @@ def sink_throughput(path: Path, user: User, n: int = 200_000) -> float:
     for i in range(n):
         metadata = {"sku": "A1", "i": i}
         record = (time.time(), EventKind.CUSTOM, user, "purchase", 9.99, metadata, "passall")
-        worker.queue.append((*record, None, None, None))
+        worker.queue.append(pipeline.prepare((*record, None, None, None)))
     start = time.perf_counter()
     worker._drain()  # the worker thread's own loop body, run here without a producer
     elapsed = time.perf_counter() - start

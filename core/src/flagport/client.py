@@ -618,7 +618,7 @@ class Flagport:
         entry = self.events.prepare(record)  # cut to the event bounds, for observers too
         if self._on_event is not None:
             try:
-                self._on_event(event=record_event(entry.record))
+                self._on_event(event=record_event(entry[0]))
             except Exception:
                 logger.exception("flagport: an on_event observer failed")
         self.events.submit(entry)

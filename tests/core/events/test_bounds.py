@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 import logging
 import subprocess
@@ -119,6 +121,30 @@ def test_deep_and_large_metadata_is_cut_to_the_bounds(tmp_path: Path) -> None:
     assert large["metadata"]["…"] == TRUNCATED
     assert len(wide["metadata"]) < 1000
     assert wide["metadata"]["…"] == TRUNCATED
+
+
+@dataclasses.dataclass
+class Node:
+    name: str
+    children: list[Any]
+
+
+def test_endless_iterators_and_shared_dataclasses_are_cut(tmp_path: Path) -> None:
+    node = Node("leaf", [])
+    for _ in range(40):
+        node = Node("n", [node, node])
+    path = tmp_path / "events.jsonl"
+    fp = _jsonl(path, max_event_bytes=4096)
+    fp.log_event(USER, "endless", metadata={"count": itertools.count()})
+    fp.log_event(USER, "tree", metadata={"node": node})
+    fp.shutdown(timeout=30)
+    counts = fp.stats()["events"]["jsonl"]
+    assert (counts["delivered"], counts["truncated"]) == (2, 2)
+    endless, tree = (json.loads(line) for line in path.read_text().splitlines())
+    assert endless["metadata"]["count"][:3] == [0, 1, 2]
+    assert endless["metadata"]["count"][-1] == TRUNCATED
+    assert tree["metadata"]["node"]["name"] == "n"
+    assert _depth(tree["metadata"]) <= 20
 
 
 def test_observers_and_model_sinks_see_the_cut_event() -> None:

@@ -144,3 +144,21 @@ def test_every_event_is_in_one_counter_while_producers_race_a_draining_sink() ->
     assert counts["dropped"] > 0  # the queue did overflow
     assert counts["delivered"] == len(delivered) == 8000 - counts["dropped"]
     assert _balance(final["logging"]) == 0
+
+
+def test_a_failing_sink_names_a_bounded_number_of_events(caplog: pytest.LogCaptureFixture) -> None:
+    def down(event: Event) -> None:
+        raise ConnectionError("vendor unreachable")
+
+    with (
+        caplog.at_level(logging.ERROR, logger="flagport.events"),
+        Flagport(provider="passall", events={"sinks": [down]}) as fp,
+    ):
+        for i in range(500):
+            fp.log_event(USER, f"event-{i}")
+        assert fp.flush(timeout=30)
+        assert fp.stats()["events"]["down"]["failed"] == 500
+    messages = [r.getMessage() for r in caplog.records if r.name == "flagport.events"]
+    assert len(messages) == 21
+    assert all("event 'event-" in m for m in messages[:20])
+    assert "keeps failing" in messages[-1]

@@ -9,19 +9,26 @@ and no larger than ``max_bytes`` (estimated as JSON text), each cut marked with
 :data:`TRUNCATED`. The estimate is also what the queues count against their byte
 limit.
 
-Values of other types (dates, models, anything) are kept as they are and counted at
-a nominal size: whether they serialise is the sink's concern, one event at a time.
+Dataclasses and pydantic models are copied as mappings of their fields, deques,
+sets and iterators as lists (an endless iterator is read only as far as the size
+limit). Values of other types (dates, numbers, anything) are kept as they are and
+counted at a nominal size: whether they serialise is the sink's concern, one event
+at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from flagport.user import User
 
-__all__ = ["TRUNCATED", "Bounded", "EventBounds"]
+__all__ = ["TRUNCATED", "Bounded", "EventBounds", "flat_size"]
 
 TRUNCATED = "<truncated by flagport>"
 """Stands in for what was cut: a string's tail, a container too deep, a cycle, or the
@@ -31,6 +38,24 @@ _CUT_KEY = "…"
 _SCALAR_SIZE = 8  # a number, true/false/null, or a value of another type, as JSON
 _ENTRY_SIZE = 4  # quotes, colon and comma around a mapping key
 _LEAVES = (str, int, float, bool, type(None))
+# What JSON encoders write as arrays; an iterator may never end, so it is read only
+# as far as the budget goes.
+_SEQUENCES = (list, tuple, set, frozenset, deque, Iterator)
+
+
+def _entries(value: Any) -> Iterable[tuple[Any, Any]] | None:
+    """The key/value pairs an encoder would write for ``value``, or None if not a mapping.
+
+    Dataclasses and pydantic models are walked through their fields, like mappings,
+    since encoders expand them too.
+    """
+    if isinstance(value, Mapping):
+        return value.items()
+    if isinstance(value, BaseModel):
+        return ((name, getattr(value, name, None)) for name in type(value).model_fields)
+    if is_dataclass(value) and not isinstance(value, type):
+        return ((f.name, getattr(value, f.name, None)) for f in fields(value))
+    return None
 
 
 class Bounded(NamedTuple):
@@ -59,24 +84,25 @@ class _Walk:
 
     def copy(self, value: Any, depth: int) -> Any:
         kind = type(value)
-        if kind is str:
+        if kind in _LEAVES and kind is not str:
+            self.budget -= _SCALAR_SIZE
+            return value
+        if isinstance(value, str):
             if len(value) + 2 <= self.budget:
                 self.budget -= len(value) + 2
                 return value
             keep = max(self.budget - len(TRUNCATED) - 2, 0)
             self.budget = 0
             self.truncated = True
-            return value[:keep] + TRUNCATED
-        if kind in _LEAVES:
-            self.budget -= _SCALAR_SIZE
-            return value
-        if kind is bytes or kind is bytearray:
+            return str(value[:keep]) + TRUNCATED
+        if isinstance(value, bytes | bytearray):
             if len(value) > self.budget:
                 return self.cut()
             self.budget -= len(value)
             return value
-        is_mapping = isinstance(value, Mapping)
-        if not is_mapping and not isinstance(value, list | tuple | set | frozenset):
+        entries = _entries(value)
+        if entries is None and not isinstance(value, _SEQUENCES):
+            # Encoders refuse other types or write them as one scalar.
             self.budget -= _SCALAR_SIZE
             return value
         if depth >= self.max_depth or id(value) in self.path:
@@ -84,13 +110,15 @@ class _Walk:
         self.path.add(id(value))
         self.budget -= 2
         try:
-            return self._mapping(value, depth) if is_mapping else self._sequence(value, depth)
+            if entries is not None:
+                return self._mapping(entries, depth)
+            return self._sequence(value, depth)
         finally:
             self.path.discard(id(value))
 
-    def _mapping(self, value: Mapping[Any, Any], depth: int) -> dict[Any, Any]:
+    def _mapping(self, entries: Iterable[tuple[Any, Any]], depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
-        for key, item in value.items():
+        for key, item in entries:
             if self.budget <= 0:
                 out[_CUT_KEY] = self.cut()
                 break
@@ -109,7 +137,7 @@ class _Walk:
         return tuple(out) if type(value) is tuple else out
 
 
-def _flat_size(data: Mapping[Any, Any]) -> int:
+def flat_size(data: Mapping[Any, Any]) -> int:
     """The JSON size of a flat mapping of strings and scalars, or -1 for anything else.
 
     The common case (``{"sku": "A1"}``) is measured without copying.
@@ -137,18 +165,18 @@ class EventBounds:
         its user's attributes, beyond which entries are cut.
     """
 
-    __slots__ = ("_user_key", "max_bytes", "max_depth")
+    __slots__ = ("max_bytes", "max_depth", "user_key")
 
     def __init__(self, max_depth: int, max_bytes: int) -> None:
         self.max_depth = max_depth
         self.max_bytes = max_bytes
         # Users are cut once per user object and limits, remembered on the user.
-        self._user_key = ("flagport.events.bounds", max_depth, max_bytes)
+        self.user_key = ("flagport.events.bounds", max_depth, max_bytes)
 
     def value(self, value: Any) -> Bounded:
         """A bounded copy of ``value`` (metadata, or a part of one)."""
         if type(value) is dict:
-            size = _flat_size(value)
+            size = flat_size(value)
             if 0 <= size <= self.max_bytes:
                 return Bounded(value, size, False)
         walk = _Walk(self.max_depth, self.max_bytes)
@@ -161,9 +189,9 @@ class EventBounds:
         The same user object is returned when nothing had to be cut.
         """
         cache = user.provider_cache
-        found: tuple[User, int, bool] | None = cache.get(self._user_key)
+        found: tuple[User, int, bool] | None = cache.get(self.user_key)
         if found is None:
-            found = cache[self._user_key] = self._bound_user(user)
+            found = cache[self.user_key] = self._bound_user(user)
         return found
 
     def _bound_user(self, user: User) -> tuple[User, int, bool]:
@@ -173,7 +201,7 @@ class EventBounds:
                 size += len(name) + len(item) + _ENTRY_SIZE + 2
         if user.custom_ids:
             # Validated strings: measured, never cut (they name the units).
-            size += _flat_size(user.custom_ids)
+            size += flat_size(user.custom_ids)
         custom = self.value(user.custom) if user.custom else Bounded(user.custom, 2, False)
         private = self.value(user.private) if user.private else Bounded(user.private, 2, False)
         size += custom.size

@@ -18,17 +18,18 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flagport.events.bounds import EventBounds
+from flagport.events.bounds import EventBounds, flat_size
 from flagport.events.model import Event, EventKind, FlagKind
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink, build_sink
-from flagport.events.worker import Prepared, SinkWorker
+from flagport.events.worker import SinkWorker
 
 if TYPE_CHECKING:
+    from flagport.events.worker import Prepared
     from flagport.provider import Provider
     from flagport.user import User
 
-__all__ = ["EventPipeline", "Prepared", "Record", "record_dict", "record_event"]
+__all__ = ["EventPipeline", "Record", "record_dict", "record_event"]
 
 logger = logging.getLogger("flagport.events")
 
@@ -117,41 +118,58 @@ class EventPipeline:
         self._logged_truncations: set[str] = set()
 
     def prepare(self, record: Record) -> Prepared:
-        """``record`` cut to the event bounds, with its estimated size.
+        """``record`` cut to the event bounds, its estimated size, and whether it was cut.
 
         A cut is logged once per event name; each sink counts the cut events it takes.
         """
-        t, kind, user, name, value, metadata, provider, flag_kind, group, rule_id = record
+        user = record[2]
+        metadata = record[5]
         bounds = self.bounds
-        bounded_user, user_size, user_cut = bounds.user(user)
-        data, data_size, data_cut = bounds.value(metadata) if metadata else (metadata, 2, False)
-        size = _ENVELOPE + len(name) + user_size + data_size
+        found = user.provider_cache.get(bounds.user_key)  # each user object is measured once
+        bounded_user, size, user_cut = found if found is not None else bounds.user(user)
+        size += _ENVELOPE + len(record[3])
+        value = record[4]
         if type(value) is str:
             size += len(value)
-        if not (user_cut or data_cut):
-            return Prepared(record, size, False)
-        if name not in self._logged_truncations and (
-            len(self._logged_truncations) < _LOGGED_TRUNCATIONS
-        ):
-            self._logged_truncations.add(name)
-            logger.warning(
-                "flagport: event %r had its %s cut to max_event_depth=%d and "
-                "max_event_bytes=%d (nested too deep, too large, or referring to itself); "
-                "counted as truncated in stats()",
-                name,
-                "metadata" if data_cut else "user attributes",
-                bounds.max_depth,
-                bounds.max_bytes,
-            )
-        record = (t, kind, bounded_user, name, value, data, provider, flag_kind, group, rule_id)
-        return Prepared(record, size, True)
+        if not metadata:
+            if not user_cut:
+                return (record, size + 2, False)
+            data, data_size, data_cut = metadata, 2, False
+        else:
+            # The common case, a flat dict of strings and numbers within the bounds, is
+            # measured in place; anything else is copied to the bounds.
+            data_size = flat_size(metadata) if type(metadata) is dict else -1
+            if 0 <= data_size <= bounds.max_bytes:
+                if not user_cut:
+                    return (record, size + data_size, False)
+                data, data_cut = metadata, False
+            else:
+                data, data_size, data_cut = bounds.value(metadata)
+                if not (data_cut or user_cut):
+                    return (record, size + data_size, False)
+        self._log_cut(record[3], "metadata" if data_cut else "user attributes")
+        t, kind, _, name, _, _, provider, flag_kind, group, rule_id = record
+        cut = (t, kind, bounded_user, name, value, data, provider, flag_kind, group, rule_id)
+        return (cut, size + data_size, True)
 
-    def submit(self, record: Record | Prepared) -> None:
-        """Queue a record for every sink; never blocks on a sink, never raises.
+    def _log_cut(self, name: str, part: str) -> None:
+        logged = self._logged_truncations
+        if name in logged or len(logged) >= _LOGGED_TRUNCATIONS:
+            return
+        logged.add(name)
+        logger.warning(
+            "flagport: event %r had its %s cut to max_event_depth=%d and max_event_bytes=%d "
+            "(nested too deep, too large, or referring to itself); counted as truncated "
+            "in stats()",
+            name,
+            part,
+            self.bounds.max_depth,
+            self.bounds.max_bytes,
+        )
 
-        :param record: a record, or one :meth:`prepare` already returned.
-        """
-        entry = record if type(record) is Prepared else self.prepare(record)  # type: ignore[arg-type]
+    def submit(self, entry: Prepared) -> None:
+        """Queue an entry :meth:`prepare` returned for every sink; never blocks on a sink,
+        never raises."""
         with self._lock:
             if not self._running and not self._start():
                 return

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink
@@ -27,20 +27,17 @@ from flagport.events.sinks import Sink
 if TYPE_CHECKING:
     from flagport.events.pipeline import Record
 
-__all__ = ["Prepared", "SinkWorker"]
+    Prepared = tuple[Record, int, bool]
+    """A record cut to the event bounds, its estimated JSON size, whether it was cut.
+
+    A plain tuple: it is built once per event on the caller's thread."""
+
+__all__ = ["SinkWorker"]
 
 logger = logging.getLogger("flagport.events")
 
 #: Distinct (event name, error) failures logged per sink; later ones are only counted.
-_LOGGED_FAILURES = 100
-
-
-class Prepared(NamedTuple):
-    """A record cut to the event bounds, with its estimated size in bytes."""
-
-    record: Record
-    size: int
-    truncated: bool
+_LOGGED_FAILURES = 20
 
 
 class SinkWorker:
@@ -88,13 +85,16 @@ class SinkWorker:
 
     # -- the producer side (under the pipeline lock) --------------------------------
     def offer(self, entry: Prepared) -> None:
-        """Queue ``entry``, or count it dropped when the queue is full."""
-        self.accepted += 1
+        """Queue ``entry``, or count it dropped when the queue is full.
+
+        ``accepted`` grows last, so a flush never waits for an event not yet queued
+        (a signal handler may interrupt a producer here).
+        """
         queue = self.queue
-        if len(queue) >= self.max_queue or (
-            self.bytes_in - self.bytes_out + entry.size > self.max_bytes
-        ):
+        size = entry[1]
+        if len(queue) >= self.max_queue or self.bytes_in - self.bytes_out + size > self.max_bytes:
             self.dropped += 1
+            self.accepted += 1
             if not self._logged_drop:
                 self._logged_drop = True
                 logger.warning(
@@ -106,16 +106,17 @@ class SinkWorker:
                 )
             return
         queue.append(entry)
-        self.bytes_in += entry.size
-        if entry.truncated:
+        self.bytes_in += size
+        if entry[2]:
             self.truncated += 1
+        self.accepted += 1
         if len(queue) == self.batch_size:
             self.wake.set()
 
     def refuse(self) -> None:
         """Count an event that arrived after shutdown."""
-        self.accepted += 1
         self.dropped += 1
+        self.accepted += 1
 
     # -- the worker thread ----------------------------------------------------------
     def _run(self) -> None:
@@ -143,11 +144,11 @@ class SinkWorker:
                 pass
             self.in_flight = len(entries)
             self._version += 1
-            failed = self._deliver([entry.record for entry in entries])
+            failed = self._deliver([entry[0] for entry in entries])
             self._version += 1
             self.failed += failed
             self.delivered += len(entries) - failed
-            self.bytes_out += sum(entry.size for entry in entries)
+            self.bytes_out += sum(entry[1] for entry in entries)
             self.in_flight = 0
             self._version += 1
             with self.done:
@@ -180,9 +181,17 @@ class SinkWorker:
     def _log_failure(self, event: str | None, exc: BaseException) -> None:
         # The event's name and the error, never the event's data.
         key = (event or "", type(exc).__name__)
-        if key in self._logged_failures or len(self._logged_failures) >= _LOGGED_FAILURES:
+        logged = self._logged_failures
+        if key in logged or len(logged) > _LOGGED_FAILURES:
             return
-        self._logged_failures.add(key)
+        logged.add(key)
+        if len(logged) > _LOGGED_FAILURES:
+            logger.error(
+                "flagport: event sink %r keeps failing; further failures are only counted "
+                "in stats()",
+                self.sink.name,
+            )
+            return
         what = "a batch of events" if event is None else f"event {event!r}"
         logger.error(
             "flagport: event sink %r could not take %s (%s: %s); counted as failed in stats()",
