@@ -259,11 +259,12 @@ def test_evaluate_all_serves_an_empty_result_for_an_invalid_user(user: Any) -> N
         assert everything.error_code is ErrorCode.INVALID_CONTEXT
         assert everything.to_dict()["error_code"] == "INVALID_CONTEXT"
         assert set(fp.evaluate_all(USER).gates) == {"new_checkout"}
-    with (
-        Flagport(provider="local", flags=INLINE_FLAGS, strict=True) as fp,
-        pytest.raises(flagport.InvalidContextError),
-    ):
-        fp.evaluate_all(user)
+    if user is not None:  # no user at all is not a mistake, even under strict
+        with (
+            Flagport(provider="local", flags=INLINE_FLAGS, strict=True) as fp,
+            pytest.raises(flagport.InvalidContextError),
+        ):
+            fp.evaluate_all(user)
 
 
 @pytest.mark.parametrize("name", [["new_checkout"], {"a": 1}, None, 7, ("t",)])
