@@ -759,9 +759,18 @@ def _raise_strict(
 
 
 def _event_value(value: Any) -> float | str:
-    """Numbers become floats (as every vendor stores them); anything else its string form."""
+    """Numbers become floats (as every vendor stores them); anything else its string form.
+
+    :raises TypeError: for a mapping or a collection, whose string form can be of any
+        size (structured data belongs in the metadata).
+    """
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
+    if isinstance(value, Mapping | list | tuple | set | frozenset):
+        raise TypeError(
+            f"an event value is a number or a str, got {type(value).__name__}; "
+            "put structured data in metadata"
+        )
     return str(value)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, overload
 
+from flagport.errors import shown
 from flagport.reasons import ErrorCode, Reason
 
 __all__ = [
@@ -105,7 +106,7 @@ def _convert(
                 try:
                     items.append((key, convert(child, depth + 1)))
                 except _Unconvertible as exc:
-                    exc.path.append(f"[{key!r}]"[:60])
+                    exc.path.append(f"[{shown(key, 40)}]")
                     raise
             converted = mapping(items)
         else:
