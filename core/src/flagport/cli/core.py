@@ -81,7 +81,7 @@ def eval_command(
 
     \b
     flagport eval gate new_checkout --provider passall --user '{"user_id": "42"}'
-    flagport eval examples/flags.yaml gate new_checkout --user '{"user_id": "42", "country": "US"}'
+    flagport eval flags.yaml gate new_checkout --user '{"user_id": "42", "country": "US"}'
     """
     options: dict[str, Any] = parse_options(option_pairs)
     if len(args) == 3:
