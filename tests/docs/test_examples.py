@@ -72,18 +72,23 @@ def read(path: str) -> Page:
         if lang == "python":
             page.python.append((line, body))
         elif lang in {"", "bash", "console", "text", "shell"}:
-            page.commands.extend(
-                (line + i, cmd) for i, cmd in enumerate(shell_commands(body), start=0)
-            )
+            page.commands.extend((line + i, cmd) for i, cmd in shell_commands(body))
     return page
 
 
-def shell_commands(body: str) -> Iterator[str]:
-    joined = re.sub(r"\\\n\s*", "", body)
-    for raw in joined.splitlines():
-        found = COMMAND.match(raw.split("  #", 1)[0].strip())
+def shell_commands(body: str) -> Iterator[tuple[int, str]]:
+    """``(line offset, command)`` of each command; ``\\`` continues a command's line."""
+    lines = body.splitlines()
+    i = 0
+    while i < len(lines):
+        start, text = i, lines[i]
+        while text.endswith("\\") and i + 1 < len(lines):
+            i += 1
+            text = text[:-1] + " " + lines[i].strip()
+        found = COMMAND.match(text.split("  #", 1)[0].strip())
         if found:
-            yield found.group("cmd")
+            yield start, found.group("cmd")
+        i += 1
 
 
 ALL = [read(p) for p in PAGES]

@@ -35,9 +35,10 @@ def run_script(name: str, *args: str, capsys: pytest.CaptureFixture[str]) -> str
 
 
 def flagport(*args: str) -> str:
+    """The command's standard output (what a pipe or ``> file.csv`` gets)."""
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout
 
 
 def test_the_migration_example_runs_from_compare_to_finish(

@@ -93,3 +93,16 @@ def test_ci_installs_from_the_wheels_and_tries_the_lowest_versions() -> None:
     assert "python3 scripts/check_fresh_install.py" in ci
     assert "scripts/check_lowest_bounds.sh" in ci
     assert os.access(ROOT / "scripts" / "check_lowest_bounds.sh", os.X_OK)
+
+
+def test_shipped_code_points_at_no_file_of_the_repository_only() -> None:
+    # Messages and --help texts reach users of the wheels, who have no examples/ folder.
+    sources = [ROOT / "core" / "src", *ROOT.glob("providers/*/src"), *ROOT.glob("contrib/*/src")]
+    mentions = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for source in sources
+        for path in source.rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "examples/" in line
+    ]
+    assert mentions == []

@@ -104,7 +104,7 @@ def test_compare_table_csv_and_exit_code(files: dict[str, Path]) -> None:
     assert table.exit_code == 1
     assert "new_checkout" in table.output
     assert "user 9: value True → False" in table.output
-    rows = list(csv.DictReader(io.StringIO(run(*args, "--csv").output)))
+    rows = list(csv.DictReader(io.StringIO(run(*args, "--csv").stdout)))
     by_flag = {r["flag"]: r for r in rows}
     assert by_flag["pricing"]["agreement"] == "1.000000"
     assert by_flag["new_checkout"]["mismatches"] == "1"
