@@ -271,3 +271,29 @@ def test_flagport_errors_hide_a_live_secret() -> None:
     finally:
         fp.shutdown()
     assert canary in str(error)  # once the provider is gone the text is left alone
+
+
+class RawErrorProvider(VendorProvider):
+    """Fails the way an SDK does: its own exception type, the secret in the text."""
+
+    name = "fakevendor-raw"
+
+    def start(self) -> None:
+        self.status = self.status.READY
+
+    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
+        raise RuntimeError(f"Max retries exceeded with url: {self._url()}")
+
+    def stats(self) -> dict[str, Any]:
+        raise RuntimeError(f"stats unavailable at {self._url()}")
+
+
+def test_a_vendors_own_exception_text_is_redacted_in_results_and_stats() -> None:
+    provider = RawErrorProvider(VendorOptions(api_token=SecretStr(CANARY)))
+    with Flagport(provider=provider) as fp:
+        gate = fp.get_gate(USER, "new_checkout")
+        assert gate.error_message is not None
+        assert "Max retries exceeded" in gate.error_message
+        shown = f"{gate.error_message} {fp.stats()!r}"
+    assert CANARY not in shown
+    assert quote(CANARY, safe="") not in shown

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar, cast
 
 from flagport import _lifecycle
+from flagport._redact import redact
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
@@ -663,7 +664,7 @@ class Flagport:
         try:
             provider_stats = provider.stats()
         except Exception as exc:
-            provider_stats = {"error": f"{type(exc).__name__}: {exc}"}
+            provider_stats = {"error": _describe(exc)}
         return {
             "provider": {"name": provider.name, "status": provider.status.value, **provider_stats},
             "evaluations": {
@@ -740,7 +741,8 @@ def _describe(exc: BaseException) -> str:
         text = str(exc)
     except Exception:
         text = "(no message: str() of the exception failed)"
-    message = f"{type(exc).__name__}: {text}"
+    # A vendor's own exception can quote a secret (a URL with the key in it).
+    message = redact(f"{type(exc).__name__}: {text}")
     if len(message) > MAX_ERROR_MESSAGE:
         message = f"{message[: MAX_ERROR_MESSAGE - 1]}…"
     return message
