@@ -22,15 +22,20 @@ differential test), so a rule moves between GrowthBook and flagport unchanged:
 - The ``i`` variants (``$ini $nini $alli $regexi $notRegexi``) ignore case.
 - ``$exists`` is about ``null``; ``$type`` is one of ``string number boolean array
   object null``.
+- ``$regex`` and friends search like ``re.search`` but run on RE2 (:mod:`.regex`), in
+  time linear in the attribute; a pattern RE2 cannot run is refused.
 
 Conditions are compiled once into nested closures; evaluating one never looks at
-the condition mapping again.
+the condition mapping again. Before compiling, a condition is checked against the
+bounds of :mod:`.limits` (no cycle, bounded depth and size with YAML aliases expanded),
+so compiling and evaluating it take bounded time and memory.
 
 Intentional differences from GrowthBook, all on conditions GrowthBook would
 silently treat as never (or, for ``$notRegex``, always) matching: flagport refuses
 them at compile time with a :class:`ConditionError` naming the place, because in a
 flags file they are typos. These are an unknown ``$`` key (GrowthBook reads one
-at condition level as an attribute name), an invalid regular expression, a
+at condition level as an attribute name), an invalid regular expression (or one
+RE2 cannot run: a backreference, look-around), a
 non-list for ``$in $nin $ini $nini $all $alli``, a non-mapping for ``$elemMatch``
 or ``$not``, a non-number non-string for ``$lt``..``$gte`` and the version
 operators, an unknown ``$type`` name, a ``$inGroup`` segment that is not defined,

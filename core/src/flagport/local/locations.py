@@ -80,8 +80,10 @@ def _yaml_line(root: Any, path: str, cache: dict[int, dict[str, tuple[Any, Any]]
     return line
 
 
-_TOML_HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]#]+?)\s*\]\]?\s*(#.*)?$")
-_TOML_KEY = re.compile(r"^\s*([^=\[#]+?)\s*=")
+# No two parts of either pattern can match the same characters, so a hostile line
+# (100,000 spaces) costs one pass, not one per character.
+_TOML_HEADER = re.compile(r"^\s*\[\[?([^\[\]#]*)\]\]?\s*(#.*)?$")
+_TOML_KEY = re.compile(r"^([^=\[#]*)=")
 
 
 def _toml_name(text: str) -> tuple[str, ...]:
@@ -98,7 +100,7 @@ class _TomlIndex:
         for number, content in enumerate(text.splitlines(), start=1):
             header = _TOML_HEADER.match(content)
             if header is not None:
-                table = _toml_name(header.group(1))
+                table = _toml_name(header.group(1).strip())
                 # The first of two equal headers ([[x]] arrays) is where a path points;
                 # keys are only looked for under it.
                 first = table not in self.headers

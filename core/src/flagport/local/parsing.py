@@ -148,7 +148,8 @@ def _deepest_line(text: str, fmt: str) -> int | None:
     return found
 
 
-_TOO_MANY_DIGITS = re.compile(r"\d{4301,}")
+# Only at the start of a run of digits: from inside one, each start would rescan it.
+_TOO_MANY_DIGITS = re.compile(r"(?<!\d)\d{4301,}")
 
 
 def _load_json(text: str) -> tuple[Any, bool]:

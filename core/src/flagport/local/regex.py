@@ -40,6 +40,7 @@ def _options(*, insensitive: bool) -> re2.Options:
     return options
 
 
+_UNANCHORED = re2._re2.RE2.Anchor.UNANCHORED
 _SENSITIVE = _options(insensitive=False)
 _INSENSITIVE = _options(insensitive=True)
 
@@ -106,13 +107,18 @@ def compile_search(pattern: str, *, insensitive: bool = False) -> Callable[[str]
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
         raise RegexError(f"{reason}{_hint(str(reason))}") from None
-    search = compiled.search
+    # The binding's own Match, not the wrapper's search: the wrapper builds a match
+    # object and maps byte offsets back to characters, five times the cost of the
+    # match itself on a short attribute. Never capturing, Match returns one span.
+    match = compiled._regexp.Match
 
     def matches(text: str) -> bool:
         try:
-            return search(text) is not None
+            data = text.encode("utf-8")
         except UnicodeEncodeError:
             # A lone surrogate (from a JSON "\\ud800") has no UTF-8 form; RE2 reads UTF-8.
-            return search(text.encode("utf-8", "replace").decode("utf-8")) is not None
+            data = text.encode("utf-8", "replace")
+        start: int = match(_UNANCHORED, data, 0, len(data))[0][0]
+        return start >= 0  # -1 when nothing matched
 
     return matches
