@@ -1,6 +1,7 @@
 """One sink's queue, thread and counters.
 
-Producers (``log_event`` callers) append under the pipeline's lock; the worker
+Producers (``log_event`` callers) append under the pipeline's lock (in
+:meth:`~flagport.events.pipeline.EventPipeline.submit`); the worker
 thread takes batches off the queue without that lock, so a flush from a signal
 handler that interrupted a producer still completes. Every event a sink was given
 is in exactly one of its counters at every instant::
@@ -84,39 +85,19 @@ class SinkWorker:
         self.thread.start()
 
     # -- the producer side (under the pipeline lock) --------------------------------
-    def offer(self, entry: Prepared) -> None:
-        """Queue ``entry``, or count it dropped when the queue is full.
-
-        ``accepted`` grows last, so a flush never waits for an event not yet queued
-        (a signal handler may interrupt a producer here).
-        """
-        queue = self.queue
-        size = entry[1]
-        if len(queue) >= self.max_queue or self.bytes_in - self.bytes_out + size > self.max_bytes:
-            self.dropped += 1
-            self.accepted += 1
-            if not self._logged_drop:
-                self._logged_drop = True
-                logger.warning(
-                    "flagport: event sink %r is full (max_queue=%d, max_queue_bytes=%d); "
-                    "new events are dropped and counted in stats()",
-                    self.sink.name,
-                    self.max_queue,
-                    self.max_bytes,
-                )
-            return
-        queue.append(entry)
-        self.bytes_in += size
-        if entry[2]:
-            self.truncated += 1
-        self.accepted += 1
-        if len(queue) == self.batch_size:
-            self.wake.set()
-
-    def refuse(self) -> None:
-        """Count an event that arrived after shutdown."""
+    def refuse(self, *, full: bool = False) -> None:
+        """Count an event dropped because the queue is full, or arrived after shutdown."""
         self.dropped += 1
         self.accepted += 1
+        if full and not self._logged_drop:
+            self._logged_drop = True
+            logger.warning(
+                "flagport: event sink %r is full (max_queue=%d, max_queue_bytes=%d); "
+                "new events are dropped and counted in stats()",
+                self.sink.name,
+                self.max_queue,
+                self.max_bytes,
+            )
 
     # -- the worker thread ----------------------------------------------------------
     def _run(self) -> None:
