@@ -139,17 +139,22 @@ class SinkWorker:
 
     def _deliver(self, records: list[Record]) -> int:
         """Deliver one batch; returns how many of its events failed."""
-        items: list[Any] = []
-        names: list[str] = []
+        convert = self._convert
         failed = 0
-        for record in records:
-            try:
-                items.append(self._convert(record))
-            except Exception as exc:
-                failed += 1
-                self._log_failure(record[3], exc)
-            else:
-                names.append(record[3])
+        try:
+            items = [convert(record) for record in records]
+        except Exception:
+            # Some record does not convert: one at a time, to count it alone.
+            items, kept = [], []
+            for record in records:
+                try:
+                    items.append(convert(record))
+                except Exception as exc:
+                    failed += 1
+                    self._log_failure(record[3], exc)
+                else:
+                    kept.append(record)
+            records = kept
         if not items:
             return failed
         try:
@@ -157,9 +162,11 @@ class SinkWorker:
         except Exception as exc:
             self._log_failure(None, exc)
             return failed + len(items)
-        for index, error in rejected or ():
-            self._log_failure(names[index], error)
-        return failed + len(rejected or ())
+        if not rejected:
+            return failed
+        for index, error in rejected:
+            self._log_failure(records[index][3], error)
+        return failed + len(rejected)
 
     def _log_failure(self, event: str | None, exc: BaseException) -> None:
         # The event's name and the error, never the event's data.
