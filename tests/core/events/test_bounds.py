@@ -111,9 +111,12 @@ def test_deep_and_large_metadata_is_cut_to_the_bounds(tmp_path: Path) -> None:
     fp.log_event(USER, "deep", metadata={"deep": deep})
     fp.log_event(USER, "large", metadata={"blob": "x" * 1_000_000, "after": "y"})
     fp.log_event(USER, "wide", metadata={f"k{i}": i for i in range(100_000)})
+    fp.log_event(USER, "long value", "v" * 1_000_000)
     fp.shutdown(timeout=30)
-    assert fp.stats()["events"]["jsonl"]["truncated"] == 3
-    deep_event, large, wide = (json.loads(line) for line in path.read_text().splitlines())
+    assert fp.stats()["events"]["jsonl"]["truncated"] == 4
+    deep_event, large, wide, value = (json.loads(line) for line in path.read_text().splitlines())
+    assert value["value"].endswith(TRUNCATED)
+    assert len(value["value"]) < 4096
     assert _depth(deep_event["metadata"]) == 8
     blob = large["metadata"]["blob"]
     assert blob.endswith(TRUNCATED)

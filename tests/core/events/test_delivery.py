@@ -162,3 +162,16 @@ def test_a_failing_sink_names_a_bounded_number_of_events(caplog: pytest.LogCaptu
     assert len(messages) == 21
     assert all("event 'event-" in m for m in messages[:20])
     assert "keeps failing" in messages[-1]
+
+
+def test_an_event_that_is_no_valid_model_fails_alone() -> None:
+    received: list[str] = []
+    events = {"sinks": [lambda e: received.append(e.name)], "flush_interval": 60}
+    with Flagport(provider="passall", events=events) as fp:
+        fp.log_event(USER, "before")
+        fp.log_event(USER, "int key", metadata={1: "a key Event.metadata refuses"})
+        fp.log_event(USER, "after")
+        assert fp.flush(timeout=30)
+        counts = next(iter(fp.stats()["events"].values()))
+    assert received == ["before", "after"]
+    assert (counts["delivered"], counts["failed"]) == (2, 1)

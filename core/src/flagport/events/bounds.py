@@ -18,6 +18,7 @@ at a time.
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields, is_dataclass
@@ -28,7 +29,7 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     from flagport.user import User
 
-__all__ = ["TRUNCATED", "Bounded", "EventBounds", "flat_size"]
+__all__ = ["NOT_FLAT", "TRUNCATED", "Bounded", "EventBounds", "flat_size"]
 
 TRUNCATED = "<truncated by flagport>"
 """Stands in for what was cut: a string's tail, a container too deep, a cycle, or the
@@ -38,6 +39,8 @@ _CUT_KEY = "…"
 _SCALAR_SIZE = 8  # a number, true/false/null, or a value of another type, as JSON
 _ENTRY_SIZE = 4  # quotes, colon and comma around a mapping key
 _LEAVES = (str, int, float, bool, type(None))
+_SCALARS = frozenset((int, float, bool, type(None)))
+_SCALAR_ENTRY_SIZE = _ENTRY_SIZE + _SCALAR_SIZE
 # What JSON encoders write as arrays; an iterator may never end, so it is read only
 # as far as the budget goes.
 _SEQUENCES = (list, tuple, set, frozenset, deque, Iterator)
@@ -137,23 +140,26 @@ class _Walk:
         return tuple(out) if type(value) is tuple else out
 
 
+NOT_FLAT = sys.maxsize
+"""What :func:`flat_size` returns for anything but a flat mapping (larger than any bound)."""
+
+
 def flat_size(data: Mapping[Any, Any]) -> int:
-    """The JSON size of a flat mapping of strings and scalars, or -1 for anything else.
+    """The JSON size of a flat mapping of strings and scalars, or :data:`NOT_FLAT`.
 
     The common case (``{"sku": "A1"}``) is measured without copying.
     """
-    size = 2
+    size = 2 + _SCALAR_ENTRY_SIZE * len(data)  # a string's quotes count as a scalar
     for key, item in data.items():
         if type(key) is not str:
-            return -1
+            return NOT_FLAT
         kind = type(item)
         if kind is str:
-            size += len(item) + 2
-        elif kind in _LEAVES:
-            size += _SCALAR_SIZE
+            size += len(key) + len(item)
+        elif kind in _SCALARS:
+            size += len(key)
         else:
-            return -1
-        size += len(key) + _ENTRY_SIZE
+            return NOT_FLAT
     return size
 
 
@@ -171,13 +177,13 @@ class EventBounds:
         self.max_depth = max_depth
         self.max_bytes = max_bytes
         # Users are cut once per user object and limits, remembered on the user.
-        self.user_key = ("flagport.events.bounds", max_depth, max_bytes)
+        self.user_key = f"flagport.events.bounds:{max_depth}:{max_bytes}"
 
     def value(self, value: Any) -> Bounded:
         """A bounded copy of ``value`` (metadata, or a part of one)."""
         if type(value) is dict:
             size = flat_size(value)
-            if 0 <= size <= self.max_bytes:
+            if size <= self.max_bytes:
                 return Bounded(value, size, False)
         walk = _Walk(self.max_depth, self.max_bytes)
         copied = walk.copy(value, 0)

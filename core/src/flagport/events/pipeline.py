@@ -107,6 +107,8 @@ class EventPipeline:
     ) -> None:
         self.settings = settings
         self.bounds = EventBounds(settings.max_event_depth, settings.max_event_bytes)
+        self._user_key = self.bounds.user_key
+        self._max_bytes = settings.max_event_bytes
         self.workers = []
         for spec in settings.sinks:
             sink = build_sink(spec, settings, provider, registered or {})
@@ -122,35 +124,34 @@ class EventPipeline:
 
         A cut is logged once per event name; each sink counts the cut events it takes.
         """
-        user = record[2]
+        # The common case in as few steps as possible: a user already measured and within
+        # the bounds, flat metadata of strings and numbers, a short value.
+        found = record[2].provider_cache.get(self._user_key)
         metadata = record[5]
+        if found is not None and not found[2] and type(metadata) is dict:
+            size = flat_size(metadata)
+            value = record[4]
+            if type(value) is str:
+                size += len(value)
+            if size <= self._max_bytes:
+                return (record, size + found[1] + len(record[3]) + _ENVELOPE, False)
+        return self._cut(record)
+
+    def _cut(self, record: Record) -> Prepared:
+        t, kind, user, name, value, metadata, provider, flag_kind, group, rule_id = record
         bounds = self.bounds
-        found = user.provider_cache.get(bounds.user_key)  # each user object is measured once
-        bounded_user, size, user_cut = found if found is not None else bounds.user(user)
-        size += _ENVELOPE + len(record[3])
-        value = record[4]
+        bounded_user, size, user_cut = bounds.user(user)
+        data, data_size, data_cut = bounds.value(metadata)
+        value_cut = False
         if type(value) is str:
-            size += len(value)
-        if not metadata:
-            if not user_cut:
-                return (record, size + 2, False)
-            data, data_size, data_cut = metadata, 2, False
-        else:
-            # The common case, a flat dict of strings and numbers within the bounds, is
-            # measured in place; anything else is copied to the bounds.
-            data_size = flat_size(metadata) if type(metadata) is dict else -1
-            if 0 <= data_size <= bounds.max_bytes:
-                if not user_cut:
-                    return (record, size + data_size, False)
-                data, data_cut = metadata, False
-            else:
-                data, data_size, data_cut = bounds.value(metadata)
-                if not (data_cut or user_cut):
-                    return (record, size + data_size, False)
-        self._log_cut(record[3], "metadata" if data_cut else "user attributes")
-        t, kind, _, name, _, _, provider, flag_kind, group, rule_id = record
+            value, value_size, value_cut = bounds.value(value)
+            size += value_size
+        size += data_size + len(name) + _ENVELOPE
+        if not (user_cut or data_cut or value_cut):
+            return (record, size, False)
+        self._log_cut(name, "metadata" if data_cut else "value" if value_cut else "user attributes")
         cut = (t, kind, bounded_user, name, value, data, provider, flag_kind, group, rule_id)
-        return (cut, size + data_size, True)
+        return (cut, size, True)
 
     def _log_cut(self, name: str, part: str) -> None:
         logged = self._logged_truncations
@@ -170,11 +171,28 @@ class EventPipeline:
     def submit(self, entry: Prepared) -> None:
         """Queue an entry :meth:`prepare` returned for every sink; never blocks on a sink,
         never raises."""
+        size = entry[1]
         with self._lock:
             if not self._running and not self._start():
                 return
+            # The worker's producer side, inlined: this runs once per event and sink.
+            # ``accepted`` grows last, so a flush never waits for an event not yet
+            # queued (a signal handler may interrupt a producer here).
             for worker in self.workers:
-                worker.offer(entry)
+                queue = worker.queue
+                if (
+                    len(queue) >= worker.max_queue
+                    or worker.bytes_in - worker.bytes_out + size > worker.max_bytes
+                ):
+                    worker.refuse(full=True)
+                    continue
+                queue.append(entry)
+                worker.bytes_in += size
+                if entry[2]:
+                    worker.truncated += 1
+                worker.accepted += 1
+                if len(queue) == worker.batch_size:
+                    worker.wake.set()
 
     def _start(self) -> bool:
         if self._closed:

@@ -1,6 +1,7 @@
 """One sink's queue, thread and counters.
 
-Producers (``log_event`` callers) append under the pipeline's lock; the worker
+Producers (``log_event`` callers) append under the pipeline's lock (in
+:meth:`~flagport.events.pipeline.EventPipeline.submit`); the worker
 thread takes batches off the queue without that lock, so a flush from a signal
 handler that interrupted a producer still completes. Every event a sink was given
 is in exactly one of its counters at every instant::
@@ -36,6 +37,8 @@ __all__ = ["SinkWorker"]
 
 logger = logging.getLogger("flagport.events")
 
+#: Readings stats() attempts while the worker moves a batch between counters.
+_STATS_TRIES = 10_000
 #: Distinct (event name, error) failures logged per sink; later ones are only counted.
 _LOGGED_FAILURES = 20
 
@@ -84,39 +87,19 @@ class SinkWorker:
         self.thread.start()
 
     # -- the producer side (under the pipeline lock) --------------------------------
-    def offer(self, entry: Prepared) -> None:
-        """Queue ``entry``, or count it dropped when the queue is full.
-
-        ``accepted`` grows last, so a flush never waits for an event not yet queued
-        (a signal handler may interrupt a producer here).
-        """
-        queue = self.queue
-        size = entry[1]
-        if len(queue) >= self.max_queue or self.bytes_in - self.bytes_out + size > self.max_bytes:
-            self.dropped += 1
-            self.accepted += 1
-            if not self._logged_drop:
-                self._logged_drop = True
-                logger.warning(
-                    "flagport: event sink %r is full (max_queue=%d, max_queue_bytes=%d); "
-                    "new events are dropped and counted in stats()",
-                    self.sink.name,
-                    self.max_queue,
-                    self.max_bytes,
-                )
-            return
-        queue.append(entry)
-        self.bytes_in += size
-        if entry[2]:
-            self.truncated += 1
-        self.accepted += 1
-        if len(queue) == self.batch_size:
-            self.wake.set()
-
-    def refuse(self) -> None:
-        """Count an event that arrived after shutdown."""
+    def refuse(self, *, full: bool = False) -> None:
+        """Count an event dropped because the queue is full, or arrived after shutdown."""
         self.dropped += 1
         self.accepted += 1
+        if full and not self._logged_drop:
+            self._logged_drop = True
+            logger.warning(
+                "flagport: event sink %r is full (max_queue=%d, max_queue_bytes=%d); "
+                "new events are dropped and counted in stats()",
+                self.sink.name,
+                self.max_queue,
+                self.max_bytes,
+            )
 
     # -- the worker thread ----------------------------------------------------------
     def _run(self) -> None:
@@ -156,17 +139,22 @@ class SinkWorker:
 
     def _deliver(self, records: list[Record]) -> int:
         """Deliver one batch; returns how many of its events failed."""
-        items: list[Any] = []
-        names: list[str] = []
+        convert = self._convert
         failed = 0
-        for record in records:
-            try:
-                items.append(self._convert(record))
-            except Exception as exc:
-                failed += 1
-                self._log_failure(record[3], exc)
-            else:
-                names.append(record[3])
+        try:
+            items = [convert(record) for record in records]
+        except Exception:
+            # Some record does not convert: one at a time, to count it alone.
+            items, kept = [], []
+            for record in records:
+                try:
+                    items.append(convert(record))
+                except Exception as exc:
+                    failed += 1
+                    self._log_failure(record[3], exc)
+                else:
+                    kept.append(record)
+            records = kept
         if not items:
             return failed
         try:
@@ -174,9 +162,11 @@ class SinkWorker:
         except Exception as exc:
             self._log_failure(None, exc)
             return failed + len(items)
-        for index, error in rejected or ():
-            self._log_failure(names[index], error)
-        return failed + len(rejected or ())
+        if not rejected:
+            return failed
+        for index, error in rejected:
+            self._log_failure(records[index][3], error)
+        return failed + len(rejected)
 
     def _log_failure(self, event: str | None, exc: BaseException) -> None:
         # The event's name and the error, never the event's data.
@@ -217,19 +207,24 @@ class SinkWorker:
 
     def stats(self) -> dict[str, int]:
         """The counters, consistent with each other (call under the pipeline lock)."""
-        while True:
+        for _ in range(_STATS_TRIES):
             version = self._version
-            if not version & 1:
-                counters = {
-                    "accepted": self.accepted,
-                    "delivered": self.delivered,
-                    "failed": self.failed,
-                    "dropped": self.dropped,
-                    "queued": len(self.queue),
-                    "in_flight": self.in_flight,
-                    "queued_bytes": self.bytes_in - self.bytes_out,
-                    "truncated": self.truncated,
-                }
-                if self._version == version:
-                    return counters
+            counters = self._read()
+            if not version & 1 and self._version == version:
+                return counters
             time.sleep(0)  # let the worker finish moving its batch
+        # A worker stopped inside its window (frozen at interpreter exit): a reading that
+        # may be off by one batch is better than none.
+        return self._read()
+
+    def _read(self) -> dict[str, int]:
+        return {
+            "accepted": self.accepted,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "dropped": self.dropped,
+            "queued": len(self.queue),
+            "in_flight": self.in_flight,
+            "queued_bytes": self.bytes_in - self.bytes_out,
+            "truncated": self.truncated,
+        }
