@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import math
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,3 +149,36 @@ def test_evaluations_carry_an_error_only_when_there_is_one() -> None:
     failed = Evaluations({}, {}, {}, error_code=ErrorCode.INVALID_CONTEXT, error_message="no")
     assert failed.is_error
     assert json.loads(json.dumps(failed.to_dict()))["error_code"] == "INVALID_CONTEXT"
+
+
+TYPED_GETS = """
+from collections.abc import Mapping, Sequence
+from enum import IntEnum
+from typing import Any, assert_type
+
+from flagport import ConfigResult, ExperimentResult
+
+
+class Level(IntEnum):
+    LOW = 1
+
+
+def check(config: ConfigResult, experiment: ExperimentResult) -> None:
+    assert_type(config.get("discount", 0), int | float)
+    assert_type(config.get("discount", 0.0), int | float)
+    assert_type(experiment.get("level", Level.LOW), int | float)
+    assert_type(config.get("beta", False), bool)
+    assert_type(config.get("color", "gray"), str)
+    assert_type(config.get("tags", ["a"]), Sequence[str])
+    assert_type(config.get("limits", {"rps": 1}), Mapping[str, int])
+    assert_type(experiment.get("anything"), Any)
+"""
+
+
+def test_type_checkers_see_what_get_can_return(tmp_path: Path) -> None:
+    from mypy import api
+
+    snippet = tmp_path / "typed_gets.py"
+    snippet.write_text(TYPED_GETS)
+    out, err, status = api.run(["--strict", "--no-error-summary", str(snippet)])
+    assert status == 0, out + err

@@ -205,6 +205,37 @@ class _ResultBase:
         return self.error_code is not None
 
 
+class _ValueGet:
+    """``get(key, default)`` on a result's ``value`` mapping (configs and experiments)."""
+
+    __slots__ = ()
+    value: Mapping[str, Any]
+
+    @overload
+    def get(self, key: str, default: None = None) -> Any: ...
+    @overload
+    def get(self, key: str, default: bool) -> bool: ...
+    @overload
+    def get(self, key: str, default: float) -> int | float: ...
+    @overload
+    def get(self, key: str, default: list[T] | tuple[T, ...]) -> Sequence[T]: ...
+    @overload
+    def get(self, key: str, default: dict[str, T]) -> Mapping[str, T]: ...
+    @overload
+    def get(self, key: str, default: T) -> T: ...
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return ``value[key]``, or ``default`` when it is missing or of another type.
+
+        Numbers are one type, as in JSON: under an ``int`` or ``float`` default the
+        stored number comes back unchanged (``get("discount", 0)`` on 0.2 is 0.2). A
+        ``bool`` is not a number: a ``bool`` default takes only a stored ``bool``, a
+        number default never does. Any other default takes a stored value that is an
+        instance of its type (a ``list`` default also takes the stored tuple); nothing
+        is ever converted.
+        """
+        return _typed_get(self.value, key, default)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GateResult(_ResultBase):
     """The outcome of a feature gate.
@@ -219,30 +250,14 @@ class GateResult(_ResultBase):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConfigResult(_ResultBase):
+class ConfigResult(_ResultBase, _ValueGet):
     """A dynamic config's value for a user (an empty mapping when there is none)."""
 
     value: Mapping[str, Any] = field(default_factory=FrozenDict)
 
-    @overload
-    def get(self, key: str, default: None = None) -> Any: ...
-    @overload
-    def get(self, key: str, default: bool) -> bool: ...
-    @overload
-    def get(self, key: str, default: float) -> int | float: ...
-    @overload
-    def get(self, key: str, default: list[T] | tuple[T, ...]) -> Sequence[T]: ...
-    @overload
-    def get(self, key: str, default: dict[str, T]) -> Mapping[str, T]: ...
-    @overload
-    def get(self, key: str, default: T) -> T: ...
-    def get(self, key: str, default: Any = None) -> Any:
-        """Return ``value[key]``, or ``default`` when it is missing or of another type."""
-        return _typed_get(self.value, key, default)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ExperimentResult(_ResultBase):
+class ExperimentResult(_ResultBase, _ValueGet):
     """A user's assignment in an experiment.
 
     :ivar group: the group (variation) name, or ``None`` when the user is not in it.
@@ -255,22 +270,6 @@ class ExperimentResult(_ResultBase):
     group: str | None = None
     value: Mapping[str, Any] = field(default_factory=FrozenDict)
     in_experiment: bool = False
-
-    @overload
-    def get(self, key: str, default: None = None) -> Any: ...
-    @overload
-    def get(self, key: str, default: bool) -> bool: ...
-    @overload
-    def get(self, key: str, default: float) -> int | float: ...
-    @overload
-    def get(self, key: str, default: list[T] | tuple[T, ...]) -> Sequence[T]: ...
-    @overload
-    def get(self, key: str, default: dict[str, T]) -> Mapping[str, T]: ...
-    @overload
-    def get(self, key: str, default: T) -> T: ...
-    def get(self, key: str, default: Any = None) -> Any:
-        """Return ``value[key]``, or ``default`` when it is missing or of another type."""
-        return _typed_get(self.value, key, default)
 
 
 Result = GateResult | ExperimentResult | ConfigResult
