@@ -12,16 +12,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import runpy
 import shlex
 import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from example_scripts import run_script
 
 from flagport.cli import cli
 from flagport_featbit.testing import data_sync, scenario_flags
@@ -107,15 +106,6 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def run_python_script(argv: list[str]) -> None:
-    saved = sys.argv
-    sys.argv = argv
-    try:
-        runpy.run_path(argv[0], run_name="__main__")
-    finally:
-        sys.argv = saved
-
-
 def test_the_pages_are_found() -> None:
     assert {"README.md", "core/README.md", "docs/index.md", "docs/migration.md"} <= set(PAGES)
     assert "providers/statsig/README.md" in PAGES
@@ -144,12 +134,12 @@ def test_shell_commands_run(page: Page, workdir: Path, capsys: pytest.CaptureFix
     if page.path in IN_MIGRATION_EXAMPLE:
         for path in MIGRATION.iterdir():
             shutil.copy(path, workdir)
-        run_python_script(["make_data.py", "--users", "300"])
+        run_script(["make_data.py", "--users", "300"])
     for line, command in page.commands:
         argv = shlex.split(command)
         if argv[0] == "python":
             assert page.path in IN_MIGRATION_EXAMPLE, f"{page.path}:{line}: {command}"
-            run_python_script(argv[1:])
+            run_script(argv[1:])
             continue
         result = CliRunner().invoke(cli, argv[1:], catch_exceptions=False)
         assert result.exit_code == 0, f"{page.path}:{line}: {command}\n{result.output}"

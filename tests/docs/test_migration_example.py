@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-import runpy
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from example_scripts import run_script
 
 from flagport.cli import cli
 
@@ -24,13 +23,8 @@ SIDES = [
 ]
 
 
-def run_script(name: str, *args: str, capsys: pytest.CaptureFixture[str]) -> str:
-    argv = sys.argv
-    sys.argv = [name, *args]
-    try:
-        runpy.run_path(name, run_name="__main__")
-    finally:
-        sys.argv = argv
+def run_script_output(name: str, *args: str, capsys: pytest.CaptureFixture[str]) -> str:
+    run_script([name, *args])
     return capsys.readouterr().out
 
 
@@ -50,7 +44,7 @@ def test_the_migration_example_runs_from_compare_to_finish(
     for key in [k for k in os.environ if k.startswith("FLAGPORT_")]:
         monkeypatch.delenv(key)
 
-    run_script("make_data.py", "--users", "400", capsys=capsys)
+    run_script_output("make_data.py", "--users", "400", capsys=capsys)
     rows = {
         r["flag"]: r
         for r in csv.DictReader(
@@ -60,7 +54,7 @@ def test_the_migration_example_runs_from_compare_to_finish(
     assert rows["pricing"]["verdict"] == "mismatch"  # the typo is found
     assert rows["button_color"]["verdict"] == "expected: different bucketing"
 
-    run_script("make_data.py", "--users", "400", "--fixed", capsys=capsys)
+    run_script_output("make_data.py", "--users", "400", "--fixed", capsys=capsys)
     rows = {
         r["flag"]: r
         for r in csv.DictReader(
@@ -69,7 +63,7 @@ def test_the_migration_example_runs_from_compare_to_finish(
     }
     assert rows["pricing"]["verdict"] == "agree"
 
-    served = run_script("traffic.py", capsys=capsys)
+    served = run_script_output("traffic.py", capsys=capsys)
     assert "('new_checkout', 'statsig'): 400" in served  # shadow: Statsig serves everyone
     assert "growthbook" not in served
     assert "1 run," in flagport("migrate", "report", "mismatches.jsonl")
@@ -87,14 +81,14 @@ def test_the_migration_example_runs_from_compare_to_finish(
     Path("migration-control.toml").write_text(
         '[stages]\npricing = "live"\nnew_checkout = "live"\n[ramp]\nnew_checkout = 10\n'
     )
-    served = run_script("traffic.py", capsys=capsys)
+    served = run_script_output("traffic.py", capsys=capsys)
     assert "('pricing', 'growthbook')" in served
     assert "('pricing', 'statsig')" not in served
     assert "('new_checkout', 'growthbook')" in served
     assert "('new_checkout', 'statsig')" in served
 
     Path("migration-control.toml").write_text('stage = "to"\n')
-    served = run_script("traffic.py", capsys=capsys)
+    served = run_script_output("traffic.py", capsys=capsys)
     assert "statsig" not in served
     plan = flagport("migrate", "plan", "mismatches.jsonl")
     assert plan.count("done") >= 3
