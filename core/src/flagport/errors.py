@@ -6,6 +6,7 @@ so a non-strict client can turn it into a default result with the same code.
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 
 from flagport._redact import redact
@@ -136,12 +137,20 @@ class PluginError(FlagportError):
 
 
 def shown(value: object, limit: int = 80) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for messages about a caller's input.
+    """A short ``repr`` of a caller's input (a flag name, a value), for messages.
 
-    A flag name or value can be any size; an error message or log line must not be.
+    Bounded in time and size whatever the value: nested data is shown a few levels
+    and items deep (a structure built from shared references is never expanded), and
+    the text is cut to ``limit`` characters.
     """
     try:
-        text = repr(value)
+        text = _SHORT_REPR.repr(value)
     except Exception:  # a repr that fails must not turn a message into an error
         text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel = 3
+_SHORT_REPR.maxdict = _SHORT_REPR.maxlist = _SHORT_REPR.maxtuple = _SHORT_REPR.maxset = 4
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 80
