@@ -281,3 +281,24 @@ def test_repeated_keys_are_reported_not_silently_dropped(
     with pytest.raises(ConfigurationError) as exc:
         load_file(file)
     assert f"(lines {lines})" in messages(exc)[path]
+
+
+@pytest.mark.parametrize("field", ["description", "segment"])
+def test_a_wrong_value_built_from_aliases_is_shown_short(tmp_path: Path, field: str) -> None:
+    # Each level holds ten aliases of the one below: the repr of the last is 10**6 items
+    # (at eight levels the message of a 700-byte file took a minute and 4 GB).
+    anchors = ["  - &a0 [a, b, c, d, e, f, g, h, i, j]"]
+    anchors += [f"  - &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 6)]
+    where = (
+        "gates:\n  g:\n    description: *a5\n"
+        if field == "description"
+        else "segments:\n  s: *a5\n"
+    )
+    path = tmp_path / "flags.yaml"
+    path.write_text("x-anchors:\n" + "\n".join(anchors) + "\n" + where, encoding="utf-8")
+    with pytest.raises(ConfigurationError) as info:
+        load_file(path)
+    problems = [text for _, text in info.value.problems if "valid" in text]
+    assert problems
+    assert all(len(text) < 300 for text in problems), max(map(len, problems))
+    assert len(str(info.value)) < 10_000

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from flagport.errors import ConfigurationError
+from flagport.errors import ConfigurationError, shown
 from flagport.local.compiled import Snapshot
 from flagport.local.compiler import Problem, compile_definitions, join_path
 from flagport.local.conditions import ConditionError, compile_condition
@@ -65,7 +65,8 @@ def _describe(error: Mapping[str, Any], allowed: tuple[str, ...] = ()) -> str:
         )
     if kind == "literal_error" and "expected" in (ctx := error.get("ctx") or {}):
         message = f"must be {ctx['expected']}"
-    return f"{message} (got {error.get('input')!r})"
+    # The input may be a YAML alias of aliases: its full repr could be gigabytes long.
+    return f"{message} (got {shown(error.get('input'))})"
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, ...]:
