@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from flagport import Flagport, User, plugins
+from flagport import Flagport, User, observers, plugins
 
 
 @pytest.fixture
@@ -57,3 +57,27 @@ def test_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
         assert plugins.get_plugin_manager().get_plugin("flagport.observers.logging") is None
     finally:
         plugins.reset()
+
+
+def test_enable_logging_registers_the_observer_in_code(caplog: pytest.LogCaptureFixture) -> None:
+    observer = plugins.enable_logging(logging.INFO)
+    try:
+        pm = plugins.get_plugin_manager()
+        assert pm.get_plugin(observers.PLUGIN_NAME) is observer
+        with (
+            caplog.at_level(logging.INFO, logger="flagport.observe"),
+            Flagport(provider="passall") as fp,
+        ):
+            fp.check_gate(User(user_id="42"), "new_checkout")
+        assert [r.getMessage() for r in caplog.records if r.name == "flagport.observe"] == [
+            "gate new_checkout = True (STATIC)"
+        ]
+    finally:
+        plugins.unregister_plugin(observer)
+    assert plugins.get_plugin_manager().get_plugin(observers.PLUGIN_NAME) is None
+
+
+def test_enable_logging_from_its_old_module_warns() -> None:
+    with pytest.warns(DeprecationWarning, match=r"flagport\.plugins"):
+        enable = observers.enable_logging  # type: ignore[attr-defined]
+    assert enable is plugins.enable_logging

@@ -10,7 +10,7 @@ import pytest
 
 from flagport import ConfigurationError, Flagport
 from flagport.plugins import get_provider_class
-from flagport_statsig import StatsigProvider, StatsigProviderOptions
+from flagport_statsig import StatsigOptions, StatsigProvider
 
 
 def test_registered_under_its_name() -> None:
@@ -79,12 +79,41 @@ def test_bootstrap_must_look_like_config_specs(bad: dict[str, Any]) -> None:
 def test_bootstrap_file_is_read(tmp_path: Path, specs: dict[str, Any]) -> None:
     path = tmp_path / "specs.json"
     path.write_text(json.dumps(specs))
-    options = StatsigProviderOptions(offline=True, bootstrap=path)
+    options = StatsigOptions(offline=True, bootstrap=path)
     with Flagport(StatsigProvider(options)) as fp:
         assert "new_checkout" in fp.names().gates
 
 
 def test_options_are_frozen_and_forbid_extras() -> None:
-    options = StatsigProviderOptions(server_secret="secret-x")
+    options = StatsigOptions(server_secret="secret-x")
     with pytest.raises(ValueError, match="frozen"):
         options.offline = True  # type: ignore[misc]
+
+
+def test_options_are_named_like_the_other_vendors() -> None:
+    """``StatsigOptions`` as ``GrowthBookOptions`` and ``FeatBitOptions``; it is the model."""
+    import flagport_featbit
+    import flagport_growthbook
+    import flagport_statsig
+
+    assert StatsigProvider.Options is StatsigOptions
+    assert flagport_growthbook.GrowthBookProvider.Options is flagport_growthbook.GrowthBookOptions
+    assert flagport_featbit.FeatBitProvider.Options is flagport_featbit.FeatBitOptions
+    assert "StatsigOptions" in flagport_statsig.__all__
+    assert "StatsigProviderOptions" not in flagport_statsig.__all__
+
+
+@pytest.mark.parametrize("module", ["flagport_statsig", "flagport_statsig.options"])
+def test_old_options_name_still_imports_with_a_warning(module: str) -> None:
+    import importlib
+
+    with pytest.warns(DeprecationWarning, match=r"StatsigProviderOptions.*StatsigOptions"):
+        old = importlib.import_module(module).StatsigProviderOptions
+    assert old is StatsigOptions
+
+
+def test_unknown_name_is_still_an_attribute_error() -> None:
+    import flagport_statsig
+
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        flagport_statsig.Nope  # noqa: B018

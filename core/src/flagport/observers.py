@@ -2,8 +2,11 @@
 
 Off by default (an observer nobody registers costs nothing). Turn it on with
 ``FLAGPORT_LOG_EVALUATIONS=1`` (or ``=DEBUG``/``=INFO``…) in the environment, or in code
-with :func:`enable_logging`. Each record carries the details in ``record.flagport``
-(a dict), ready for a JSON log formatter.
+with :func:`flagport.plugins.enable_logging`. Each record carries the details in
+``record.flagport`` (a dict), ready for a JSON log formatter.
+
+This module is a plugin like any other: it knows the hooks, not the plugin manager
+(which imports it), so the two never import each other.
 """
 
 from __future__ import annotations
@@ -11,11 +14,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flagport._deprecation import renamed_attribute
 from flagport.hookspecs import hookimpl
 from flagport.results import Result
 from flagport.user import User
 
-__all__ = ["LoggingObserver", "enable_logging"]
+__all__ = ["LoggingObserver", "level_from_env"]
+
+#: The plugin name the logging observer is registered under.
+PLUGIN_NAME = "flagport.observers.logging"
 
 
 class LoggingObserver:
@@ -81,10 +88,9 @@ def level_from_env(value: str) -> int | None:
     return level if isinstance(level, int) else logging.DEBUG
 
 
-def enable_logging(level: int = logging.DEBUG) -> LoggingObserver:
-    """Register a :class:`LoggingObserver`; clients started afterwards use it."""
-    from flagport.plugins import register_plugin
+# ``enable_logging`` registers a plugin, so it lives with the plugin manager now.
+_RENAMED = {"enable_logging": "flagport.plugins:enable_logging"}
 
-    observer = LoggingObserver(level)
-    register_plugin(observer, name="flagport.observers.logging")
-    return observer
+
+def __getattr__(name: str) -> Any:
+    return renamed_attribute(__name__, name, _RENAMED)

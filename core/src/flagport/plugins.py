@@ -30,6 +30,7 @@ __all__ = [
     "BrokenPlugin",
     "ProviderInfo",
     "broken_plugins",
+    "enable_logging",
     "get_plugin_manager",
     "get_provider_class",
     "provider_registry",
@@ -220,8 +221,8 @@ def get_plugin_manager() -> pluggy.PluginManager:
             for plugin, name in _runtime:
                 pm.register(plugin, name=name)
             level = observers.level_from_env(os.environ.get("FLAGPORT_LOG_EVALUATIONS", ""))
-            if level is not None and pm.get_plugin("flagport.observers.logging") is None:
-                pm.register(observers.LoggingObserver(level), name="flagport.observers.logging")
+            if level is not None and pm.get_plugin(observers.PLUGIN_NAME) is None:
+                pm.register(observers.LoggingObserver(level), name=observers.PLUGIN_NAME)
             pm.check_pending()
             _pm = pm
     return _pm
@@ -305,6 +306,19 @@ def register_plugin(plugin: object, name: str | None = None) -> None:
         pm.register(plugin, name=name)
         _runtime.append((plugin, name))
         _registry = None
+
+
+def enable_logging(level: int = logging.DEBUG) -> observers.LoggingObserver:
+    """Register a :class:`~flagport.observers.LoggingObserver`; clients started afterwards use it.
+
+    In code what ``FLAGPORT_LOG_EVALUATIONS`` does from the environment.
+
+    :param level: level of the evaluation and event records.
+    :returns: the registered observer (:func:`unregister_plugin` removes it).
+    """
+    observer = observers.LoggingObserver(level)
+    register_plugin(observer, name=observers.PLUGIN_NAME)
+    return observer
 
 
 def unregister_plugin(plugin: object) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flagport.hookspecs import hookimpl
 from flagport.provider import Provider
-from flagport_openfeature.provider import OpenFeatureProvider
+from flagport_openfeature.from_openfeature import OpenFeatureProvider
 
 
 @hookimpl

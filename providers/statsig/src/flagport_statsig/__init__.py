@@ -3,7 +3,8 @@
 ``Flagport(provider="statsig", server_secret="secret-...")``; see the package README for
 the options and how flagport's model maps onto Statsig's.
 The names below are imported on first access, so that registering the provider
-(and listing providers) does not import the vendor SDK.
+(and listing providers) does not import the vendor SDK. ``StatsigProviderOptions``
+is the old name of :class:`StatsigOptions` (deprecated, it warns).
 """
 
 from __future__ import annotations
@@ -11,19 +12,24 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from flagport._deprecation import renamed_attribute
+
 if TYPE_CHECKING:
-    from flagport_statsig.options import StatsigProviderOptions
+    from flagport_statsig.options import StatsigOptions
+    from flagport_statsig.options import StatsigProviderOptions as StatsigProviderOptions
     from flagport_statsig.provider import StatsigProvider
 
-__all__ = ["StatsigProvider", "StatsigProviderOptions"]
+__all__ = ["StatsigOptions", "StatsigProvider"]
 
 _LAZY = {
-    "StatsigProviderOptions": "flagport_statsig.options",
+    "StatsigOptions": "flagport_statsig.options",
     "StatsigProvider": "flagport_statsig.provider",
 }
+
+_RENAMED = {"StatsigProviderOptions": "flagport_statsig.options:StatsigOptions"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return renamed_attribute(__name__, name, _RENAMED)

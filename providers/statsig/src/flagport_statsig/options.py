@@ -8,20 +8,21 @@ environment (``FLAGPORT_STATSIG_SERVER_SECRET``) or in a file (``[statsig]`` in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 
+from flagport._deprecation import renamed_attribute
 from flagport.provider import ProviderOptions
 
-__all__ = ["StatsigProviderOptions"]
+__all__ = ["StatsigOptions"]
 
 #: The Statsig SDK silently replaces a sync interval below this with its 10 s default,
 #: so a smaller value is rejected here instead of being ignored there.
 MIN_SYNC_INTERVAL_MS = 1000
 
 
-class StatsigProviderOptions(ProviderOptions):
+class StatsigOptions(ProviderOptions):
     """Options of :class:`~flagport_statsig.StatsigProvider`."""
 
     server_secret: SecretStr | None = Field(
@@ -88,3 +89,14 @@ class StatsigProviderOptions(ProviderOptions):
                 "config-specs JSON file, or the specs as a dict"
             )
         return value
+
+
+if TYPE_CHECKING:
+    StatsigProviderOptions = StatsigOptions
+
+# The old name, still importable with a DeprecationWarning.
+_RENAMED = {"StatsigProviderOptions": "flagport_statsig.options:StatsigOptions"}
+
+
+def __getattr__(name: str) -> Any:
+    return renamed_attribute(__name__, name, _RENAMED)

@@ -25,8 +25,8 @@ from statsig_python_core import (
     FeatureGateEvaluationOptions,
     Statsig,
     StatsigBasePy,
-    StatsigOptions,
 )
+from statsig_python_core import StatsigOptions as SdkOptions
 
 from flagport.errors import (
     ConfigurationError,
@@ -49,7 +49,7 @@ from flagport_statsig._convert import (
     to_statsig_user,
     warn_once,
 )
-from flagport_statsig.options import StatsigProviderOptions
+from flagport_statsig.options import StatsigOptions
 
 if TYPE_CHECKING:
     from flagport.events.model import Event
@@ -108,11 +108,11 @@ class StatsigProvider(Provider):
     """
 
     name = "statsig"
-    Options = StatsigProviderOptions
+    Options = StatsigOptions
     logs_own_exposures = True
-    options: StatsigProviderOptions
+    options: StatsigOptions
 
-    def __init__(self, options: StatsigProviderOptions) -> None:
+    def __init__(self, options: StatsigOptions) -> None:
         super().__init__(options)
         self._secret = self._check_secret(options)
         self._bootstrap_json: str | None = None
@@ -145,7 +145,7 @@ class StatsigProvider(Provider):
         self._check: Callable[..., bool] = _not_started
 
     @staticmethod
-    def _check_secret(options: StatsigProviderOptions) -> str:
+    def _check_secret(options: StatsigOptions) -> str:
         if options.offline:
             return _OFFLINE_SECRET
         secret = options.server_secret.get_secret_value() if options.server_secret else ""
@@ -164,7 +164,7 @@ class StatsigProvider(Provider):
         return secret
 
     # -- lifecycle -------------------------------------------------------------------------
-    def _sdk_options(self) -> StatsigOptions:
+    def _sdk_options(self) -> SdkOptions:
         o = self.options
         kwargs: dict[str, Any] = {
             "init_timeout_ms": o.init_timeout_ms,
@@ -185,7 +185,7 @@ class StatsigProvider(Provider):
             kwargs["disable_network"] = True
         if self._bootstrap_json is not None:
             kwargs["data_store"] = _SpecsStore(self._bootstrap_json)
-        return StatsigOptions(**kwargs)
+        return SdkOptions(**kwargs)
 
     def start(self) -> None:
         """Create the SDK and wait up to ``init_timeout_ms`` for definitions.
