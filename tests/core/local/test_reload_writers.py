@@ -165,3 +165,21 @@ def test_polling_follows_a_swapped_link(tmp_path: Path, wait_for: Waiter) -> Non
         watcher._stop.set()
         thread.join(5)
     assert watcher.path == volume.root / "flags.yaml"  # watched as given, not resolved
+
+
+def test_a_change_before_the_watch_is_registered_is_still_seen(
+    tmp_path: Path, wait_for: Waiter
+) -> None:
+    # start() takes the loaded version's signature; the file-system watch is registered
+    # later, on the watcher's thread. A change in between raises no event: the
+    # watcher's own stat check must still find it, long before a 60 s interval.
+    path = tmp_path / "flags.yaml"
+    path.write_text("a: 1\n")
+    calls: list[int] = []
+    watcher = FileWatcher(path, lambda: calls.append(1), interval=60.0)
+    loaded = (-1, 0, 0)  # the version loaded before the change, as start() recorded it
+    watcher.start(seen=loaded)
+    try:
+        assert wait_for(lambda: len(calls) == 1)
+    finally:
+        watcher.stop()

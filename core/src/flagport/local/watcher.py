@@ -169,7 +169,10 @@ class FileWatcher:
         except ImportError:  # pragma: no cover - watchfiles is a core dependency
             self._poll()
             return
-        step_ms = max(10, int(self.interval * 1000))
+        # The watch is registered only once ``watch()`` first runs, some time after
+        # start() took the loaded version's signature: a change in between raises no
+        # event. A stat at least every second closes that gap (and any missed event).
+        step_ms = max(10, int(min(self.interval, 1.0) * 1000))
         # Events name the file under the directory as given or as the platform resolved it.
         real_parent = os.path.realpath(self.path.parent)
         targets = {str(self.path), os.path.join(real_parent, self.path.name)}
