@@ -117,8 +117,8 @@ class Audit:
             return [
                 (
                     path,
-                    f"this condition has {size:,} parts once YAML aliases are expanded, more "
-                    f"than the {max_size:,} a condition may have (every part is evaluated); "
+                    f"this condition has {size:,} parts (each YAML alias counted as a copy), "
+                    f"more than the {max_size:,} a condition may have (every part is evaluated); "
                     "put long lists of values in a segment or split the rule",
                 )
             ]
