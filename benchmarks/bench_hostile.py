@@ -18,6 +18,7 @@ Run: ``uv run python benchmarks/bench_hostile.py``.
 from __future__ import annotations
 
 import re
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -28,6 +29,9 @@ from typing import Any
 from flagport import ConfigurationError
 from flagport.local.conditions import compile_condition
 from flagport.local.loader import load_file
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "support"))
+from hostile_flags import alias_bomb
 
 LENGTHS = (1_000, 10_000, 100_000)
 PATTERNS: list[tuple[str, Callable[[int], str]]] = [
@@ -79,14 +83,6 @@ def regex_figures() -> None:
         f"(doubles with each char); RE2 at 100,000 chars: {fast * 1000:.3f} ms "
         f"(ratio re/RE2 {slow / fast:,.0f}x)"
     )
-
-
-def alias_bomb(levels: int = 7, fan_out: int = 10) -> str:
-    lines = ["gates:", "  bomb:", "    rules:", "      - when: &a0 {country: US}"]
-    for level in range(1, levels + 1):
-        refs = ", ".join([f"*a{level - 1}"] * fan_out)
-        lines.append(f"      - when: &a{level} {{$or: [{refs}]}}")
-    return "\n".join(lines) + "\n"
 
 
 def hostile_files() -> dict[str, str]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hostile_flags import alias_bomb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,15 +27,6 @@ from flagport.local.limits import MAX_CONDITION_SIZE, MAX_DEPTH, Audit
 from flagport.local.loader import load_file, load_mapping
 from flagport.local.parsing import parse_file
 from flagport.local.regex import RegexError, compile_search
-
-
-def alias_bomb(levels: int = 7, fan_out: int = 10) -> str:
-    """The issue's 707-byte file: each level an $or of ten aliases of the level below."""
-    lines = ["gates:", "  bomb:", "    rules:", "      - when: &a0 {country: US}"]
-    for level in range(1, levels + 1):
-        refs = ", ".join([f"*a{level - 1}"] * fan_out)
-        lines.append(f"      - when: &a{level} {{$or: [{refs}]}}")
-    return "\n".join(lines) + "\n"
 
 
 def load_text(tmp_path: Path, name: str, text: str) -> ConfigurationError:

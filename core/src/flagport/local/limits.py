@@ -22,7 +22,7 @@ per alias, however large the expansion.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 __all__ = ["MAX_ALIAS_GROWTH", "MAX_CONDITION_SIZE", "MAX_DEPTH", "Audit", "Problem"]
@@ -38,6 +38,8 @@ MAX_CONDITION_SIZE = 10_000
 MAX_ALIAS_GROWTH = 1_000_000
 
 _CONTAINERS = (Mapping, list, tuple)
+_PLAIN = frozenset({str, int, bool, type(None)})
+_INF = math.inf
 _OPEN = object()  # marks a container whose walk has started and not finished
 
 
@@ -47,10 +49,25 @@ def _step(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-def _children(node: Any) -> list[tuple[Any, Any]]:
+def _children(node: Any) -> Iterator[tuple[Any, Any]]:
     if isinstance(node, Mapping):
-        return list(node.items())
-    return list(enumerate(node))
+        return iter(node.items())
+    return enumerate(node)
+
+
+def _flat_size(node: Any) -> int:
+    """1 + the number of children when none is a container or a non-finite float, else 0.
+
+    Most conditions and values are small mappings and lists of plain values: they are
+    measured by this one loop, without a frame, a path or a memo entry. (None of them
+    can close a cycle; a list of aliases to one of them is a container of its own.)
+    """
+    for item in node.values() if isinstance(node, Mapping) else node:
+        if item.__class__ in _PLAIN:
+            continue  # the usual case, without an ABC isinstance check
+        if isinstance(item, _CONTAINERS) or (isinstance(item, float) and not -_INF < item < _INF):
+            return 0
+    return len(node) + 1
 
 
 def _too_deep(root: str, where: str) -> Problem:
@@ -91,15 +108,17 @@ class Audit:
         """
         if not isinstance(value, _CONTAINERS):
             return self._scalar(value, path)
-        size, problem = self._walk(value, path)
-        if problem is not None:
-            return [problem]
+        size = _flat_size(value)
+        if not size:
+            size, problem = self._walk(value, path)
+            if problem is not None:
+                return [problem]
         if max_size is not None and size > max_size:
             return [
                 (
                     path,
-                    f"this condition has {size:,} parts once YAML aliases are expanded, more "
-                    f"than the {max_size:,} a condition may have (every part is evaluated); "
+                    f"this condition has {size:,} parts (each YAML alias counted as a copy), "
+                    f"more than the {max_size:,} a condition may have (every part is evaluated); "
                     "put long lists of values in a segment or split the rule",
                 )
             ]
@@ -160,6 +179,11 @@ class Audit:
                     continue
                 if len(stack) >= MAX_DEPTH:
                     return 0, _too_deep(stack[0][1], where)
+                flat = _flat_size(child)
+                if flat:
+                    frame[3] += flat
+                    frame[4] = max(frame[4], 1)
+                    continue
                 sizes[id(child)] = _OPEN
                 stack.append([child, where, iter(_children(child)), 1, 0])
                 break
