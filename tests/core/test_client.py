@@ -446,3 +446,11 @@ def test_scope_for_an_invalid_user_serves_defaults() -> None:
 def test_module_level_call_without_a_name_serves_the_default(scoped_client: Any) -> None:
     assert flagport.check_gate(USER) is False  # type: ignore[call-arg]
     assert flagport.get_gate(USER).error_code is ErrorCode.FLAG_NOT_FOUND  # type: ignore[call-arg]
+
+
+def test_a_custom_that_is_not_a_mapping_beside_other_keys_is_invalid_context() -> None:
+    # as_user merged the other keys into dict(custom): TypeError, served as GENERAL
+    with Flagport(provider="passall") as fp:
+        result = fp.get_gate({"custom": -1, "plan": "pro"}, "g")
+        assert result.error_code is ErrorCode.INVALID_CONTEXT
+        assert "-1" not in (result.error_message or "")

@@ -43,3 +43,10 @@ def test_events_are_kept_in_memory_and_bounded() -> None:
         assert [e.name for e in provider.events] == ["e1", "e2"]
         assert provider.dropped_events == 1
         assert "ssn" not in provider.events[0].model_dump_json()
+
+
+def test_results_kept_for_reuse_are_bounded() -> None:
+    provider = PassAllProvider(PassAllProvider.Options())
+    for i in range(20_000):
+        assert provider.evaluate_gate(User(user_id="1"), f"gate-{i}").value is True
+    assert len(provider._results) == 10_000

@@ -9,7 +9,7 @@ plain JSON-ready data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, overload
 
@@ -73,53 +73,58 @@ class _Unconvertible(Exception):
         return ValueError(f"the value {self.problem} at value{where}")
 
 
-def _convert(
-    value: Any,
-    mapping: Callable[[list[tuple[Any, Any]]], Any],
-    sequence: Callable[[list[Any]], Any],
-    keep: type,
-) -> Any:
-    """Rebuild nested JSON-like data with ``mapping`` and ``sequence``, bounded.
+_OPEN: Any = object()  # marks a node being converted, to tell a cycle from a shared node
+_CONTAINERS = (Mapping, list, tuple)
+
+
+def _convert(value: Any, freezing: bool) -> Any:
+    """Rebuild nested JSON-like data frozen (FrozenDict, tuple) or thawed (dict, list).
 
     A node reached twice (data built from shared references) is converted once and
     shared, so it costs its size, not the number of paths to it; a cycle or data
     nested deeper than :data:`MAX_VALUE_DEPTH` raises ``ValueError`` naming where.
     """
-    done: dict[int, Any] = {}
-    open_nodes: set[int] = set()
+    seen: dict[int, Any] = {}
 
     def convert(node: Any, depth: int) -> Any:
-        if isinstance(node, keep) or not isinstance(node, Mapping | list | tuple):
-            return node
         ident = id(node)
-        found = done.get(ident)
+        found = seen.get(ident)
         if found is not None:
+            if found is _OPEN:
+                raise _Unconvertible("refers to itself")
             return found
-        if ident in open_nodes:
-            raise _Unconvertible("refers to itself")
         if depth >= MAX_VALUE_DEPTH:
             raise _Unconvertible(f"is nested deeper than {MAX_VALUE_DEPTH} levels")
-        open_nodes.add(ident)
+        seen[ident] = _OPEN
+        converted: Any
         if isinstance(node, Mapping):
-            items: list[tuple[Any, Any]] = []
+            mapping: dict[Any, Any] = {}
             for key, child in node.items():
-                try:
-                    items.append((key, convert(child, depth + 1)))
-                except _Unconvertible as exc:
-                    exc.path.append(f"[{shown(key, 40)}]")
-                    raise
-            converted = mapping(items)
+                # Scalars are copied as they are; only containers recurse.
+                if isinstance(child, _CONTAINERS) and not (
+                    freezing and isinstance(child, FrozenDict)
+                ):
+                    try:
+                        child = convert(child, depth + 1)
+                    except _Unconvertible as exc:
+                        exc.path.append(f"[{shown(key, 40)}]")
+                        raise
+                mapping[str(key) if freezing else key] = child
+            converted = FrozenDict(mapping) if freezing else mapping
         else:
-            elements: list[Any] = []
+            items: list[Any] = []
             for index, child in enumerate(node):
-                try:
-                    elements.append(convert(child, depth + 1))
-                except _Unconvertible as exc:
-                    exc.path.append(f"[{index}]")
-                    raise
-            converted = sequence(elements)
-        open_nodes.discard(ident)
-        done[ident] = converted
+                if isinstance(child, _CONTAINERS) and not (
+                    freezing and isinstance(child, FrozenDict)
+                ):
+                    try:
+                        child = convert(child, depth + 1)
+                    except _Unconvertible as exc:
+                        exc.path.append(f"[{index}]")
+                        raise
+                items.append(child)
+            converted = tuple(items) if freezing else items
+        seen[ident] = converted
         return converted
 
     try:
@@ -128,19 +133,22 @@ def _convert(
         raise exc.as_value_error() from None
 
 
-def _frozen_mapping(items: list[tuple[Any, Any]]) -> FrozenDict:
-    return FrozenDict({str(k): v for k, v in items})
-
-
 def freeze(value: Any) -> Any:
     """Deep-freeze JSON-like data: dicts become :class:`FrozenDict`, lists tuples.
 
     :raises ValueError: the data refers to itself or is nested deeper than
         :data:`MAX_VALUE_DEPTH` levels (the message says where).
     """
-    if isinstance(value, FrozenDict) or not isinstance(value, Mapping | list | tuple):
+    if isinstance(value, FrozenDict) or not isinstance(value, _CONTAINERS):
         return value
-    return _convert(value, _frozen_mapping, tuple, FrozenDict)
+    if isinstance(value, Mapping):
+        # The common case, a flat mapping (most defaults and values), skips the walk.
+        for child in value.values():
+            if isinstance(child, _CONTAINERS):
+                break
+        else:
+            return FrozenDict({str(k): v for k, v in value.items()})
+    return _convert(value, freezing=True)
 
 
 def thaw(value: Any) -> Any:
@@ -148,13 +156,9 @@ def thaw(value: Any) -> Any:
 
     :raises ValueError: as :func:`freeze`.
     """
-    if not isinstance(value, Mapping | list | tuple):
+    if not isinstance(value, _CONTAINERS):
         return value
-    return _convert(value, dict, list, _NeverKept)
-
-
-class _NeverKept:
-    """No value is an instance: :func:`thaw` converts every container."""
+    return _convert(value, freezing=False)
 
 
 def _is_number(value: Any) -> bool:

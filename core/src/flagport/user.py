@@ -125,7 +125,10 @@ def as_user(user: UserLike) -> User:
         known = {k: v for k, v in user.items() if k in fields}
         extra = {k: v for k, v in user.items() if k not in fields}
         if extra:
-            known["custom"] = {**extra, **dict(known.get("custom") or {})}
+            custom = known.get("custom")
+            if custom is not None and not isinstance(custom, Mapping):
+                raise InvalidContextError("invalid user: field 'custom': must be a mapping")
+            known["custom"] = {**extra, **(custom or {})}
         if "user_id" in known and isinstance(known["user_id"], int | float):
             known["user_id"] = str(known["user_id"])
         try:
