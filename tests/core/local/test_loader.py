@@ -102,6 +102,25 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
         load_file(path)
 
 
+def test_a_file_over_the_size_limit_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("flagport.local.parsing.MAX_FILE_BYTES", 1024)
+    path = tmp_path / "flags.yaml"
+    path.write_text("gates:\n" + "  g: {}\n" * 200)
+    with pytest.raises(ConfigurationError, match="larger than"):
+        load_file(path)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_path_pointing_at_an_endless_device_is_refused(tmp_path: Path) -> None:
+    # Read whole, this grew to 9 GB in 30 s.
+    path = tmp_path / "flags.yaml"
+    path.symlink_to("/dev/zero")
+    with pytest.raises(ConfigurationError, match="larger than 64 MiB"):
+        load_file(path)
+
+
 # -- syntax errors carry their line ----------------------------------------------------------------
 @pytest.mark.parametrize(
     ("suffix", "text", "line"),

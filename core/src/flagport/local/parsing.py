@@ -18,7 +18,10 @@ import yaml
 
 from flagport.errors import ConfigurationError, Location
 
-__all__ = ["FORMATS", "Parsed", "file_format", "parse_file", "parse_text"]
+__all__ = ["FORMATS", "MAX_FILE_BYTES", "Parsed", "file_format", "parse_file", "parse_text"]
+
+#: The largest flags file read (a file of 300,000 gates is about 20 MiB).
+MAX_FILE_BYTES = 64 * 2**20
 
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -255,11 +258,21 @@ def parse_file(path: str | Path) -> Parsed:
     file = Path(path)
     fmt = file_format(file)
     try:
-        text = file.read_text(encoding="utf-8")
+        # Bounded: a path pointed at a device (/dev/zero) or a runaway generated file
+        # would otherwise be read until memory runs out.
+        with file.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigurationError(
             f"{file}: cannot read the flags file ({exc.strerror or exc}); check the path"
         ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigurationError(
+            f"{file}: the flags file is larger than {MAX_FILE_BYTES // 2**20} MiB, the most "
+            "flagport reads; check that the path names a flags file, or split the file"
+        )
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigurationError(f"{file}: not UTF-8 text ({exc}); save it as UTF-8") from None
     if not text.strip():
