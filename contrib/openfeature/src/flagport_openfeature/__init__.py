@@ -9,12 +9,32 @@
 
 The old module paths ``flagport_openfeature.openfeature_provider`` and
 ``flagport_openfeature.provider`` still import, with a :class:`DeprecationWarning`.
+
+The names below are imported on first access, so that registering the ``openfeature``
+provider (which flagport does whenever it lists or selects a provider) does not import
+the OpenFeature SDK.
 """
 
 from __future__ import annotations
 
-from flagport_openfeature.from_openfeature import OpenFeatureProvider
-from flagport_openfeature.options import OpenFeatureOptions
-from flagport_openfeature.to_openfeature import FlagportProvider
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flagport_openfeature.from_openfeature import OpenFeatureProvider
+    from flagport_openfeature.options import OpenFeatureOptions
+    from flagport_openfeature.to_openfeature import FlagportProvider
 
 __all__ = ["FlagportProvider", "OpenFeatureOptions", "OpenFeatureProvider"]
+
+_LAZY = {
+    "FlagportProvider": "flagport_openfeature.to_openfeature",
+    "OpenFeatureOptions": "flagport_openfeature.options",
+    "OpenFeatureProvider": "flagport_openfeature.from_openfeature",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
