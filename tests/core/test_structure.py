@@ -262,3 +262,29 @@ def test_import_flagport_does_not_import(after_import: dict[str, object], packag
 def test_import_flagport_starts_no_thread(after_import: dict[str, object]) -> None:
     assert after_import["threads"] == [["MainThread", False]]
     assert after_import["active"] == 1
+
+
+_FIRST_EVALUATION = """
+import json, sys
+import flagport
+from flagport.plugins import provider_registry
+with flagport.Flagport(provider="local", path="examples/flags.yaml", watch=False) as fp:
+    fp.check_gate(flagport.User(user_id="42"), "new_checkout")
+print(json.dumps({"modules": sorted(sys.modules), "providers": sorted(provider_registry())}))
+"""
+
+
+def test_a_local_evaluation_imports_no_vendor_sdk() -> None:
+    """Every installed provider is registered, and only the selected one is imported."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_EVALUATION],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    seen = json.loads(done.stdout)
+    assert {"featbit", "growthbook", "local", "openfeature", "statsig"} <= set(seen["providers"])
+    vendors = ("statsig_python_core", "growthbook", "fbclient", "openfeature")
+    loaded = [m for m in seen["modules"] if m.split(".")[0] in vendors]
+    assert not loaded, f"a local evaluation imported {loaded[:5]}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flagport._deprecation import renamed_attribute
+from flagport._exports import lazy_export
 from flagport.hookspecs import hookimpl
 from flagport.results import Result
 from flagport.user import User
@@ -93,4 +93,4 @@ _RENAMED = {"enable_logging": "flagport.plugins:enable_logging"}
 
 
 def __getattr__(name: str) -> Any:
-    return renamed_attribute(__name__, name, _RENAMED)
+    return lazy_export(__name__, name, {}, _RENAMED)

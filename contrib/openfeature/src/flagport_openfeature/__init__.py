@@ -9,12 +9,31 @@
 
 The old module paths ``flagport_openfeature.openfeature_provider`` and
 ``flagport_openfeature.provider`` still import, with a :class:`DeprecationWarning`.
+
+The names below are imported on first access, so that registering the ``openfeature``
+provider (which flagport does whenever it lists or selects a provider) does not import
+the OpenFeature SDK.
 """
 
 from __future__ import annotations
 
-from flagport_openfeature.from_openfeature import OpenFeatureProvider
-from flagport_openfeature.options import OpenFeatureOptions
-from flagport_openfeature.to_openfeature import FlagportProvider
+from typing import TYPE_CHECKING, Any
+
+from flagport._exports import lazy_export
+
+if TYPE_CHECKING:
+    from flagport_openfeature.from_openfeature import OpenFeatureProvider
+    from flagport_openfeature.options import OpenFeatureOptions
+    from flagport_openfeature.to_openfeature import FlagportProvider
 
 __all__ = ["FlagportProvider", "OpenFeatureOptions", "OpenFeatureProvider"]
+
+_LAZY = {
+    "FlagportProvider": "flagport_openfeature.to_openfeature",
+    "OpenFeatureOptions": "flagport_openfeature.options",
+    "OpenFeatureProvider": "flagport_openfeature.from_openfeature",
+}
+
+
+def __getattr__(name: str) -> Any:
+    return lazy_export(__name__, name, _LAZY)

@@ -1,15 +1,19 @@
-"""Registers the ``openfeature`` provider with flagport (entry point ``flagport``)."""
+"""Registers the ``openfeature`` provider with flagport (entry point group ``flagport``).
+
+The provider is registered by reference, so listing providers does not import the
+OpenFeature SDK; it is imported when a client selects ``openfeature``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from flagport.hookspecs import hookimpl
-from flagport.provider import Provider
-from flagport_openfeature.from_openfeature import OpenFeatureProvider
+
+__all__ = ["flagport_register_providers"]
 
 
 @hookimpl
-def flagport_register_providers(register: Callable[[type[Provider]], None]) -> None:
-    """Contribute :class:`OpenFeatureProvider` under the name ``openfeature``."""
-    register(OpenFeatureProvider)
+def flagport_register_providers(register: Callable[..., None]) -> None:
+    """Register :class:`~flagport_openfeature.from_openfeature.OpenFeatureProvider`."""
+    register("flagport_openfeature.from_openfeature:OpenFeatureProvider", name="openfeature")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flagport._deprecation import renamed_attribute
+from flagport._exports import lazy_export
 
 if TYPE_CHECKING:
     from flagport_openfeature.from_openfeature import OpenFeatureProvider
@@ -18,4 +18,4 @@ _RENAMED = {"OpenFeatureProvider": "flagport_openfeature.from_openfeature:OpenFe
 
 
 def __getattr__(name: str) -> Any:
-    return renamed_attribute(__name__, name, _RENAMED)
+    return lazy_export(__name__, name, {}, _RENAMED)

@@ -5,8 +5,9 @@ The names below are imported on first access, so that registering the provider
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from flagport._exports import lazy_export
 
 if TYPE_CHECKING:
     from flagport_growthbook.options import GrowthBookOptions
@@ -21,6 +22,4 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return lazy_export(__name__, name, _LAZY)

@@ -9,10 +9,9 @@ is the old name of :class:`StatsigOptions` (deprecated, it warns).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-from flagport._deprecation import renamed_attribute
+from flagport._exports import lazy_export
 
 if TYPE_CHECKING:
     from flagport_statsig.options import StatsigOptions
@@ -30,6 +29,4 @@ _RENAMED = {"StatsigProviderOptions": "flagport_statsig.options:StatsigOptions"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    return renamed_attribute(__name__, name, _RENAMED)
+    return lazy_export(__name__, name, _LAZY, _RENAMED)

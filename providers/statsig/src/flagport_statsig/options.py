@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 
-from flagport._deprecation import renamed_attribute
+from flagport._exports import lazy_export
 from flagport.provider import ProviderOptions
 
 __all__ = ["StatsigOptions"]
@@ -99,4 +99,4 @@ _RENAMED = {"StatsigProviderOptions": "flagport_statsig.options:StatsigOptions"}
 
 
 def __getattr__(name: str) -> Any:
-    return renamed_attribute(__name__, name, _RENAMED)
+    return lazy_export(__name__, name, {}, _RENAMED)

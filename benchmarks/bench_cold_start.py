@@ -1,0 +1,191 @@
+"""What a fresh process pays before its first answer: imports, first evaluation, the CLI.
+
+A CLI call, a serverless function or a worker that forks per task pays these every
+time. Each figure is the median over fresh interpreters (``python -c ...``), measured
+in turns so that load from other processes hits every row alike:
+
+* ``import pydantic``, ``import flagport``, ``import statsig_python_core``,
+  ``import growthbook``: the import alone, timed inside the child (interpreter start-up
+  is the separate row ``python -c pass``, timed from outside);
+* ``pydantic + one model class``: the floor for any library that defines a pydantic
+  model at import (``import pydantic`` alone is lazy and builds nothing);
+* first evaluation: ``Flagport(provider="local", path="examples/flags.yaml")`` and one
+  ``check_gate``, timed inside the child after ``import flagport``;
+* ``flagport --help``: the whole command, timed from outside.
+
+Goals (issue 14, "Cold start"): ``import flagport`` at most 50 ms more than
+``import pydantic``; the first evaluation at most 50 ms after import; ``flagport --help``
+at most 300 ms. To see where import time goes: ``python -X importtime -c "import flagport"``.
+
+Each row shows wall time and the CPU time of the process (user + system). On a loaded
+machine the wall time stretches with everyone else's work while the CPU time barely
+moves, so the CPU column is the one to compare between runs there.
+
+Children run with a bytecode cache (``PYTHONPYCACHEPREFIX`` in a temporary folder,
+filled by one warm-up round), as an installed package has: with
+``PYTHONDONTWRITEBYTECODE`` set, as in some development shells, every import compiles
+its source again and that dominates. ``--no-bytecode`` measures that case.
+
+Run: ``uv run python benchmarks/bench_cold_start.py`` (``--runs N``, default 11).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAGS = ROOT / "examples" / "flags.yaml"
+
+# Each child prints the wall and CPU seconds its measured part took.
+_CLOCKS = "import time; w, c = time.perf_counter(), time.process_time()\n"
+_REPORT = "\nprint(time.perf_counter() - w, time.process_time() - c)\n"
+_TIMED_IMPORT = _CLOCKS + "import {module}" + _REPORT
+# What any library defining one pydantic model at import pays: ``import pydantic`` alone
+# is lazy, the first model class imports pydantic's schema machinery and looks up its
+# plugins (an entry-point scan over every installed distribution).
+_ONE_MODEL = _CLOCKS + "from pydantic import BaseModel\nclass M(BaseModel):\n    x: int" + _REPORT
+_FIRST_EVALUATION = (
+    "import flagport\n"
+    + _CLOCKS
+    + f"fp = flagport.Flagport(provider='local', path={str(FLAGS)!r})\n"
+    + "fp.check_gate(flagport.User(user_id='42', country='DE'), 'new_checkout')"
+    + _REPORT
+    + "fp.shutdown()\n"
+)
+
+Sample = tuple[float, float]  # (wall, cpu) seconds
+
+
+def _child(code: str, env: dict[str, str]) -> Callable[[], Sample]:
+    def run() -> Sample:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env=env,
+        )
+        wall, cpu = done.stdout.split()[-2:]
+        return float(wall), float(cpu)
+
+    return run
+
+
+def _whole(command: list[str], env: dict[str, str]) -> Callable[[], Sample]:
+    def run() -> Sample:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True, cwd=ROOT, env=env)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return wall, cpu
+
+    return run
+
+
+def child_environment(bytecode: bool, cache: str) -> dict[str, str]:
+    """The children's environment: with a bytecode cache in ``cache``, or without any."""
+    env = dict(os.environ)
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = cache
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def measurements(env: dict[str, str]) -> dict[str, Callable[[], Sample]]:
+    """Row name -> a function that runs one fresh process and returns its seconds."""
+    cli = shutil.which("flagport", path=str(Path(sys.executable).parent)) or "flagport"
+    return {
+        "python -c pass (start-up)": _whole([sys.executable, "-c", "pass"], env),
+        "import pydantic": _child(_TIMED_IMPORT.format(module="pydantic"), env),
+        "pydantic + one model class": _child(_ONE_MODEL, env),
+        "import flagport": _child(_TIMED_IMPORT.format(module="flagport"), env),
+        "import statsig_python_core": _child(
+            _TIMED_IMPORT.format(module="statsig_python_core"), env
+        ),
+        "import growthbook": _child(_TIMED_IMPORT.format(module="growthbook"), env),
+        "first evaluation (after import)": _child(_FIRST_EVALUATION, env),
+        "flagport --help (whole command)": _whole([cli, "--help"], env),
+    }
+
+
+def run(runs: int, env: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) milliseconds per row, the rows measured in turns."""
+    rows = measurements(env)
+    for measure in rows.values():  # warm-up: fills the bytecode cache
+        measure()
+    walls: dict[str, list[float]] = {name: [] for name in rows}
+    cpus: dict[str, list[float]] = {name: [] for name in rows}
+    for _ in range(runs):
+        for name, measure in rows.items():
+            wall, cpu = measure()
+            walls[name].append(wall * 1000)
+            cpus[name].append(cpu * 1000)
+    return {name: (statistics.median(walls[name]), statistics.median(cpus[name])) for name in rows}
+
+
+def report(ms: dict[str, tuple[float, float]]) -> None:
+    """Print the rows, the goals and the ratios to the vendor SDKs' imports."""
+    print(f"  {'':<40} {'wall':>8} {'cpu':>8}")
+    for name, (wall, cpu) in ms.items():
+        print(f"  {name:<40} {wall:8.1f} {cpu:8.1f}")
+
+    def both(name: str) -> tuple[float, float]:
+        return ms[name]
+
+    flagport, pydantic = both("import flagport"), both("import pydantic")
+    goals = [
+        (
+            "import flagport - import pydantic",
+            tuple(f - p for f, p in zip(flagport, pydantic, strict=True)),
+            50.0,
+        ),
+        ("first evaluation after import", both("first evaluation (after import)"), 50.0),
+        ("flagport --help", both("flagport --help (whole command)"), 300.0),
+    ]
+    print("goals (wall / cpu ms)")
+    for name, (wall, cpu), goal in goals:
+        verdict = "met" if wall <= goal else ("met in CPU time" if cpu <= goal else "NOT met")
+        print(f"  {name:<40} {wall:8.1f} {cpu:8.1f}  (goal <= {goal:.0f} ms: {verdict})")
+    floor = both("pydantic + one model class")
+    print(
+        f"  {'import flagport - pydantic + one model':<40} {flagport[0] - floor[0]:8.1f} "
+        f"{flagport[1] - floor[1]:8.1f}  (flagport's own share)"
+    )
+    print("ratios (cpu)")
+    for vendor in ("pydantic", "statsig_python_core", "growthbook"):
+        ratio = flagport[1] / ms[f"import {vendor}"][1]
+        print(f"  import flagport / import {vendor:<19} {ratio:6.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=11, help="fresh processes per row")
+    parser.add_argument(
+        "--no-bytecode", action="store_true", help="children compile every import from source"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="flagport-pycache-") as cache:
+        env = child_environment(not args.no_bytecode, cache)
+        ms = run(args.runs, env)
+    cached = "without bytecode cache" if args.no_bytecode else "with bytecode cache"
+    print(f"median of {args.runs} fresh processes ({cached}), ms")
+    report(ms)
+
+
+if __name__ == "__main__":
+    main()
