@@ -151,13 +151,7 @@ class Flagport:
         return self._provider.name
 
     def _wire_provider(self, provider: Provider) -> None:
-        provider.emit = self._emit
-        provider.rebound = self._rebind
-
-    def _rebind(self) -> None:
-        # The provider replaced its methods (the migration provider does, when a
-        # comparison window opens or a stage changes): call the new check_gate.
-        self._provider_check_gate = self._provider.check_gate
+        provider.attach(self._emit)
 
     def _resolve_observers(self) -> None:
         # Once, not per call, so that a hook nobody implements costs nothing; again at
@@ -244,6 +238,7 @@ class Flagport:
                 remaining = max(0.0, deadline - time.monotonic())
                 self._guard(None, self._provider.shutdown, remaining)
             self._provider.status = ProviderStatus.SHUT_DOWN
+            self._provider.detach()
             self._started = False
             self._gate_slow = True
 

@@ -83,12 +83,9 @@ class Provider(ABC):
         # Its secrets are redacted from every log record until shutdown() releases them.
         protect(self, options)
         self.status = ProviderStatus.NOT_READY
-        #: Set by the client: call it with an exposure/custom :class:`Event` the vendor
-        #: reported through a callback, so it reaches flagport's sinks and observers.
+        #: Call it with an exposure/custom :class:`Event` the vendor reported through a
+        #: callback, so it reaches flagport's sinks and observers (see :meth:`attach`).
         self.emit: Callable[[Event], None] = _ignore
-        #: Set by the client: call it after replacing an evaluation method on the
-        #: instance (the client caches ``check_gate``), so the client calls the new one.
-        self.rebound: Callable[[], None] = _nothing
 
     @classmethod
     def from_options(cls, **options: Any) -> Provider:
@@ -96,6 +93,21 @@ class Provider(ABC):
         return cls(cls.Options.model_validate(options))
 
     # -- lifecycle ---------------------------------------------------------------
+    def attach(self, emit: Callable[[Event], None]) -> None:
+        """Called by the client that owns this provider, before :meth:`start`.
+
+        Override to pass ``emit`` on (a composite provider attaches its parts); call
+        ``super().attach(emit)``.
+
+        :param emit: delivers an event the vendor reported through a callback to the
+            client's sinks and observers; from now on :attr:`emit` calls it.
+        """
+        self.emit = emit
+
+    def detach(self) -> None:
+        """Called when the client lets go of this provider: :attr:`emit` ignores events."""
+        self.emit = _ignore
+
     def start(self) -> None:
         """Load definitions, open connections. Called once per process, lazily.
 
@@ -179,8 +191,4 @@ class Provider(ABC):
 
 
 def _ignore(event: Event) -> None:
-    return None
-
-
-def _nothing() -> None:
     return None

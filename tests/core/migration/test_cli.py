@@ -126,7 +126,7 @@ def test_report_and_plan_from_a_live_log(tmp_path: Path) -> None:
         **{"from": OLD, "to": new},
         stage="shadow",
         stages={"pricing": "live"},
-        secondary_mode="inline",
+        compare_on="caller",
         mismatch_log=str(log),
     )
     provider.start()
@@ -193,7 +193,7 @@ def test_plan_reads_stats_and_compare_output(tmp_path: Path, files: dict[str, Pa
 
 def _run_once(log: Path, new: dict[str, Any]) -> None:
     provider = MigrationProvider.from_options(
-        **{"from": OLD, "to": new}, stage="shadow", secondary_mode="inline", mismatch_log=str(log)
+        **{"from": OLD, "to": new}, stage="shadow", compare_on="caller", mismatch_log=str(log)
     )
     provider.start()
     for i in range(200):
@@ -337,7 +337,7 @@ def test_tables_keep_long_and_bracketed_names_off_a_terminal(
     provider = MigrationProvider.from_options(
         **{"from": json.loads(old.read_text()), "to": json.loads(new.read_text())},
         stage="shadow",
-        secondary_mode="inline",
+        compare_on="caller",
         mismatch_log=str(log),
     )
     provider.start()

@@ -9,15 +9,9 @@ import pytest
 
 from flagport.errors import FlagNotFoundError, GeneralError
 from flagport.migration import evidence as evidence_module
-from flagport.migration.evidence import (
-    NEW,
-    OLD,
-    Evidence,
-    FlagEvidence,
-    MismatchLog,
-    Reservoir,
-    UnitHasher,
-)
+from flagport.migration.evidence import Evidence, FlagEvidence, Reservoir
+from flagport.migration.mismatch_log import MismatchLog, UnitHasher
+from flagport.migration.options import Side
 from flagport.results import ExperimentResult, freeze
 
 
@@ -25,26 +19,28 @@ def test_reservoir_is_bounded_uniform_and_totals_are_exact() -> None:
     r = Reservoir(200, seed=3)
     for v in range(1, 20_001):
         r.add(v * 1000, 2 * v * 1000)
-    assert len(r.samples[0]) == len(r.samples[1]) == 200
+    old, new = r.samples[Side.OLD], r.samples[Side.NEW]
+    assert len(old) == len(new) == 200
     assert r.count == 20_000
-    assert r.totals == [sum(range(1, 20_001)) * 1000, 2 * sum(range(1, 20_001)) * 1000]
+    total = sum(range(1, 20_001)) * 1000
+    assert r.totals == {Side.OLD: total, Side.NEW: 2 * total}
     # A uniform sample of 1..20000 µs: the median is near 10000 µs, and old samples
     # were kept as well as recent ones.
-    p50, p99 = r.percentiles(0, 50, 99)
+    p50, p99 = r.percentiles(Side.OLD, 50, 99)
     assert 7_000_000 < p50 < 13_000_000
     assert p99 > p50
-    assert min(r.samples[0]) < 2_000_000
-    assert list(r.samples[1]) == [2 * v for v in r.samples[0]]  # pairs stay together
-    summary = r.summary_us(1)
+    assert min(old) < 2_000_000
+    assert list(new) == [2 * v for v in old]  # pairs stay together
+    summary = r.summary_us(Side.NEW)
     assert summary["n"] == 20_000
     assert summary["max"] <= 40_000
 
 
 def test_errors_count_flag_not_found_apart() -> None:
     ev = FlagEvidence("f", "gate")
-    ev.error(NEW, FlagNotFoundError("f"))
-    ev.error(NEW, GeneralError("down"))
-    ev.error(OLD)
+    ev.error(Side.NEW, FlagNotFoundError("f"))
+    ev.error(Side.NEW, GeneralError("down"))
+    ev.error(Side.OLD)
     data = ev.to_dict()
     assert data["errors"] == {"from": 1, "to": 2}
     assert data["not_found"] == {"from": 0, "to": 1}
@@ -57,18 +53,6 @@ def test_gate_split_counts_true_and_false() -> None:
     split = ev.to_dict(min_sample=1)["split"]
     assert split["distribution"] == {"from": {"true": 2, "false": 2}, "to": {"true": 2, "false": 2}}
     assert split["group_mismatches"] == 2
-
-
-def test_a_tally_of_booleans_counts_like_one_comparison_each() -> None:
-    one_by_one, tallied = FlagEvidence("g", "gate"), FlagEvidence("g", "gate")
-    pairs = [(True, True)] * 5 + [(True, False)] * 3 + [(False, True)] * 2 + [(False, False)]
-    table = [0, 0, 0, 0]
-    for old, new in pairs:
-        one_by_one.compare(old, new)
-        table[old << 1 | new] += 1
-    tallied.tally(table)
-    assert tallied.to_dict() == one_by_one.to_dict()
-    assert tallied.mismatches == 5
 
 
 def test_experiment_compare_maps_groups_and_checks_values() -> None:
@@ -127,7 +111,7 @@ def test_report_writes_hashed_units_and_bounded_values(tmp_path: Path) -> None:
     ev = evidence.flag("pricing", "config")
     mismatch = ev.compare(ConfigLike({"blob": "x" * 1000}), ConfigLike({"blob": "y"}))
     assert mismatch is not None
-    evidence.report(ev, mismatch, "user-42", served_new=False)
+    evidence.report(ev, mismatch, "user-42", served_by=Side.OLD)
     log.flush()
     record = json.loads((tmp_path / "m.jsonl").read_text())
     assert record["unit"] == UnitHasher("k")("user-42")

@@ -148,7 +148,7 @@ def test_a_changed_rule_in_the_new_file_is_caught_and_its_fix_is_picked_up(
             "to": {"provider": "local", "path": str(new), "reload_interval": 0.05},
         },
         stage="shadow",
-        secondary_mode="inline",
+        compare_on="caller",
     )
     with Flagport(provider, strict=True) as fp:
         pro, free = USERS[0], USERS[1]

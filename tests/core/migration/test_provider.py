@@ -15,6 +15,7 @@ import pytest
 from flagport import ConfigurationError, ErrorCode, Flagport, User, hookimpl
 from flagport.events.model import Event, EventKind, FlagKind
 from flagport.migration import MigrationProvider, Stage
+from flagport.migration.comparator import QUEUE_SIZE
 from flagport.migration.compare import Verdict
 from flagport.plugins import register_plugin, unregister_plugin
 from flagport.testing.conformance import ProviderConformance
@@ -40,7 +41,7 @@ def provider(
     new: dict[str, Any] | None = None,
     **opts: Any,
 ) -> MigrationProvider:
-    options: dict[str, Any] = {"stage": stage, "secondary_mode": "inline", **opts}
+    options: dict[str, Any] = {"stage": stage, "compare_on": "caller", **opts}
     options["from"] = {"provider": "table", **(old or OLD)}
     options["to"] = {"provider": "table", **(new or NEW)}
     return MigrationProvider.from_options(**options)  # type: ignore[return-value]
@@ -204,47 +205,34 @@ def test_sample_rate_zero_compares_nothing(client: Any) -> None:
     assert p.new.calls == 0
 
 
-def test_sample_rate_compares_a_share_in_windows(client: Any) -> None:
-    fp, p = client("shadow", sample_rate=0.25, sample_period_s=0.04)
-    evaluated = 0
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        for u in USERS[:20]:
+def test_sample_rate_compares_a_share_drawn_per_call(client: Any) -> None:
+    fp, p = client("shadow", sample_rate=0.25)
+    for _ in range(10):
+        for u in USERS:
             assert fp.check_gate(u, "everyone") is True
-        evaluated += 20
-        time.sleep(0.0005)
     compared = p.stats()["flags"]["everyone"]["compared"]
-    # 50 windows of 10 ms at random offsets: a quarter of the evaluations, loosely
-    # (the thread and the loop share a busy machine).
-    assert 0.12 * evaluated < compared < 0.4 * evaluated
-    assert p.sampler.windows >= 25
-    sampling = p.stats()["sampling"]
-    assert sampling["windows"] >= 25
-    assert 0.2 < sampling["open_s"] < 1.0  # a quarter of the 2 s, loosely
+    assert 0.2 * 10 * len(USERS) < compared < 0.3 * 10 * len(USERS)
+    assert p.new.calls == compared
 
 
-def test_uncompared_evaluations_call_the_served_provider_itself(client: Any) -> None:
+def test_uncompared_evaluations_call_the_served_provider_only(client: Any) -> None:
     fp, p = client("shadow", sample_rate=0.0)
-    assert set(p.route_methods().values()) == {"from"}
-    assert p.check_gate == p.old.check_gate
     fp.check_gate(USERS[0], "everyone")
     assert (p.old.calls, p.new.calls) == (1, 0)
-    # The client caches check_gate; a stage change reaches it at once.
+    # The client holds on to check_gate; a stage change reaches it at once.
     p.set_stage(None, "to")
-    assert set(p.route_methods().values()) == {"to"}
     fp.check_gate(USERS[0], "everyone")
     assert (p.old.calls, p.new.calls) == (1, 1)
     p.set_sample_rate(1.0)
-    assert set(p.route_methods().values()) == {"to"}  # nothing compares in "to"
-    p.set_stage(None, "live")
-    assert set(p.route_methods().values()) == {"compare"}
     fp.check_gate(USERS[0], "everyone")
-    assert (p.old.calls, p.new.calls) == (2, 2)
+    assert (p.old.calls, p.new.calls) == (1, 2)  # nothing compares in "to"
+    p.set_stage(None, "live")
+    fp.check_gate(USERS[0], "everyone")
+    assert (p.old.calls, p.new.calls) == (2, 3)
 
 
 def test_flags_served_by_different_sides_are_routed_per_call(client: Any) -> None:
     fp, p = client("shadow", sample_rate=0.0, stages={"new_checkout": "to"})
-    assert set(p.route_methods().values()) == {"route"}
     assert fp.get_gate(USERS[1], "new_checkout").provider == "new"
     assert fp.get_gate(USERS[1], "everyone").provider == "old"
     assert p.check_gate(USERS[1], "new_checkout", expose=False) is True
@@ -401,7 +389,7 @@ def test_failing_served_side_gives_the_default_and_is_counted(client: Any) -> No
 
 
 def test_offloaded_secondary_never_delays_the_answer(client: Any) -> None:
-    fp, p = client("shadow", secondary_mode="offload")
+    fp, p = client("shadow", compare_on="worker")
     p.new.block = True
     # The secondary blocks until released; the answer comes back while it is blocked.
     assert fp.check_gate(USERS[1], "new_checkout") is True
@@ -412,65 +400,35 @@ def test_offloaded_secondary_never_delays_the_answer(client: Any) -> None:
     assert not p.new.release_timed_out
     flag = p.stats()["flags"]["new_checkout"]
     assert (flag["compared"], flag["mismatches"]) == (1, 0)
-    assert p.stats()["secondary"]["offloaded"] == 1
+    assert p.stats()["secondary"]["compare_on"] == "worker"
 
 
-def test_auto_mode_moves_a_fast_secondary_inline_and_trips_on_a_slow_one(client: Any) -> None:
-    fp, p = client("shadow", secondary_mode="auto", secondary_timeout_ms=5, batch_size=1)
-    for u in USERS[:20]:
-        fp.check_gate(u, "everyone")
-        assert p.drain(5)  # offloaded while on probation
-    assert p.stats()["secondary"]["inline"]["to"] is True
-    offloaded = p.stats()["secondary"]["offloaded"]
+def test_a_slow_secondary_on_the_callers_thread_moves_to_the_worker(client: Any) -> None:
+    fp, p = client("shadow", secondary_timeout_ms=5)
+    fp.check_gate(USERS[0], "everyone")
+    assert p.stats()["secondary"]["compare_on"] == "caller"
     p.new.delay_s = 0.05  # ten times the bound
-    fp.check_gate(USERS[0], "everyone")  # inline: one slow call may be the machine
-    assert p.stats()["secondary"]["inline"]["to"] is True
-    fp.check_gate(USERS[0], "everyone")  # the second in a row trips the breaker
+    fp.check_gate(USERS[0], "everyone")  # one slow call may be the machine
+    assert p.stats()["secondary"]["compare_on"] == "caller"
+    fp.check_gate(USERS[0], "everyone")  # the second in a row moves it
     secondary = p.stats()["secondary"]
-    assert secondary["trips"]["to"] == 1
-    assert secondary["inline"]["to"] is False
+    assert (secondary["compare_on"], secondary["moved_to_worker"]) == ("worker", True)
     p.new.delay_s = 0.0
     p.new.block = True
     assert fp.check_gate(USERS[1], "everyone") is True  # returns while the secondary blocks
     assert p.new.entered.wait(5)
     p.new.release.set()
     assert p.drain(5)
-    assert p.stats()["secondary"]["offloaded"] == offloaded + 1
+    assert p.stats()["flags"]["everyone"]["compared"] == 4
 
 
-def test_auto_mode_compares_a_fast_secondary_in_batches_on_the_callers_thread(
-    client: Any,
-) -> None:
-    fp, p = client("shadow", secondary_mode="auto", batch_size=8)
-    for u in USERS[:20]:
-        fp.check_gate(u, "everyone")
-        assert p.drain(5)  # offloaded while on probation
-    assert p.stats()["secondary"]["inline"]["to"] is True
-    before = p.stats()["flags"]["everyone"]["compared"]
-    on_callers = p.stats()["secondary"]["on_callers"]
-    # Read the evidence and the runner directly: stats() would compare what is queued.
-    flag = p.evidence.flags["everyone"]
-    for u in USERS[20:27]:
-        fp.check_gate(u, "everyone")
-    assert (flag.compared, p.secondary.stats()["pending"]) == (before, 7)  # queued
-    fp.check_gate(USERS[27], "everyone")  # the eighth: this caller runs the batch
-    assert (flag.compared, p.secondary.stats()["pending"]) == (before + 8, 0)
-    assert p.secondary.on_callers == on_callers + 8
-    fp.check_gate(USERS[28], "everyone")
-    fp.flush()  # leftovers are compared at flush
-    assert p.stats()["flags"]["everyone"]["compared"] == before + 9
-
-
-def test_batched_gate_checks_count_every_mismatch(client: Any) -> None:
+def test_gate_checks_compared_on_the_worker_count_every_mismatch(client: Any) -> None:
     new = {**NEW, "gates": {**NEW["gates"], "new_checkout": ["1", "2", "30"]}}
-    fp, p = client("shadow", new=new, secondary_mode="auto", batch_size=16)
-    for u in USERS[:20]:
-        fp.check_gate(u, "new_checkout")
-        assert p.drain(5)  # offloaded while on probation
-    for u in USERS[20:]:
+    fp, p = client("shadow", new=new, compare_on="worker")
+    for u in USERS:
         fp.check_gate(u, "new_checkout")
     fp.flush()
-    assert p.stats()["secondary"]["on_callers"] >= len(USERS) - 20
+    assert p.stats()["secondary"]["compared"] == len(USERS)
     flag = p.stats()["flags"]["new_checkout"]
     # old passes users 1, 2, 3; new passes 1, 2, 30: users 3 and 30 differ
     assert (flag["compared"], flag["mismatches"]) == (len(USERS), 2)
@@ -482,11 +440,7 @@ def test_batched_gate_checks_count_every_mismatch(client: Any) -> None:
 
 def test_callers_on_many_threads_lose_no_comparison(client: Any) -> None:
     new = {**NEW, "gates": {**NEW["gates"], "new_checkout": ["1", "2", "30"]}}
-    fp, p = client("shadow", new=new, secondary_mode="auto", batch_size=16)
-    for u in USERS[:20]:
-        fp.check_gate(u, "new_checkout")
-        assert p.drain(5)
-    before = p.stats()["flags"]["new_checkout"]
+    fp, p = client("shadow", new=new, compare_on="worker")
 
     def work() -> None:
         for u in USERS:
@@ -500,17 +454,14 @@ def test_callers_on_many_threads_lose_no_comparison(client: Any) -> None:
         t.join()
     fp.flush()
     flags = p.stats()["flags"]
-    assert flags["new_checkout"]["compared"] == before["compared"] + 4 * len(USERS)
-    assert flags["new_checkout"]["mismatches"] == before["mismatches"] + 4 * 2
+    assert flags["new_checkout"]["compared"] == 4 * len(USERS)
+    assert flags["new_checkout"]["mismatches"] == 4 * 2
     assert flags["pricing"]["compared"] == 4 * len(USERS)
     assert p.stats()["secondary"]["dropped"] == 0
 
 
 def test_flush_does_not_wait_for_traffic_that_keeps_coming(client: Any) -> None:
-    fp, p = client("shadow", secondary_mode="auto", batch_size=64)
-    for u in USERS[:20]:
-        fp.check_gate(u, "everyone")
-        assert p.drain(5)
+    fp, p = client("shadow", compare_on="worker")
     stop = threading.Event()
 
     def traffic() -> None:
@@ -530,52 +481,18 @@ def test_flush_does_not_wait_for_traffic_that_keeps_coming(client: Any) -> None:
         thread.join()
 
 
-def test_a_callers_run_stops_at_the_bound(client: Any) -> None:
-    fp, p = client("shadow", secondary_mode="auto", batch_size=64, secondary_timeout_ms=20)
-    for u in USERS[:20]:
-        fp.check_gate(u, "everyone")
-        assert p.drain(5)
-    assert p.stats()["secondary"]["inline"]["to"] is True
-    p.new.delay_s = 0.004  # fast enough to stay inline, 64 of them are 256 ms
-    for u in USERS[:63]:
-        fp.check_gate(u, "everyone")
-    start = time.monotonic()
-    fp.check_gate(USERS[63], "everyone")
-    took = time.monotonic() - start
-    assert took < 0.2  # the bound (20 ms) and the evaluation running at it, loosely
-    assert 0 < p.secondary.stats()["pending"] < 64
-    p.new.delay_s = 0.0
-    assert p.drain(5)
-    assert p.stats()["flags"]["everyone"]["compared"] == 20 + 64
-
-
-def test_a_batch_larger_than_the_queue_runs_when_the_queue_is_full(client: Any) -> None:
-    fp, p = client("shadow", secondary_mode="auto", batch_size=64, offload_queue=8)
-    for u in USERS[:20]:
-        fp.check_gate(u, "everyone")
-        assert p.drain(5)
-    assert p.stats()["secondary"]["inline"]["to"] is True
-    pending = []
-    for u in USERS[:30]:
-        fp.check_gate(u, "everyone")
-        pending.append(p.secondary.stats()["pending"])
-    assert max(pending) < 8  # the eighth job ran the queue, never past its bound
-    fp.flush()
-    stats = p.stats()
-    assert stats["secondary"]["dropped"] == 0
-    assert stats["flags"]["everyone"]["compared"] == 20 + 30
-
-
 def test_a_full_offload_queue_drops_comparisons_not_answers(client: Any) -> None:
-    fp, p = client("shadow", secondary_mode="offload", offload_queue=1)
+    fp, p = client("shadow", compare_on="worker")
     p.new.block = True
-    answers = [fp.check_gate(u, "everyone") for u in USERS[:10]]
-    assert answers == [True] * 10
+    assert fp.check_gate(USERS[0], "everyone") is True
+    assert p.new.entered.wait(5)  # the worker is stuck in the first comparison
+    answers = [fp.check_gate(USERS[0], "everyone") for _ in range(QUEUE_SIZE + 10)]
+    assert answers == [True] * (QUEUE_SIZE + 10)
+    assert p.comparator.stats()["dropped"] == 10
     p.new.release.set()
     assert p.drain(5)
     stats = p.stats()["secondary"]
-    assert stats["dropped"] >= 8
-    assert stats["offloaded"] + stats["dropped"] == 10
+    assert (stats["compared"], stats["dropped"]) == (QUEUE_SIZE + 1, 10)
 
 
 # -- events ----------------------------------------------------------------------------------
@@ -635,6 +552,27 @@ def test_inner_option_errors_are_located() -> None:
         )
 
 
+@pytest.mark.parametrize(
+    ("removed", "compare_on"),
+    [
+        ({"secondary_mode": "inline"}, "caller"),
+        ({"secondary_mode": "auto"}, "worker"),
+        ({"batch_size": 64, "sample_period_s": 0.1}, "worker"),
+        ({"offload_queue": 8, "secondary_cooldown_s": 1}, "worker"),
+    ],
+)
+def test_removed_options_warn_and_say_what_to_do(removed: dict[str, Any], compare_on: str) -> None:
+    with pytest.warns(DeprecationWarning, match="migration option '.*' was removed") as caught:
+        p = MigrationProvider.from_options(
+            **{"from": {"provider": "table", **OLD}, "to": {"provider": "table", **NEW}},
+            **removed,
+        )
+    assert p.options.compare_on == compare_on
+    assert len(caught) == len(removed)
+    if "secondary_mode" in removed:
+        assert "use compare_on = 'worker'" in str(caught[0].message)
+
+
 def test_from_and_to_must_name_a_provider() -> None:
     with pytest.raises(ConfigurationError, match="must be a table naming its provider"):
         Flagport(provider="migration", **{"from": "statsig", "to": {"provider": "table"}})
@@ -645,7 +583,7 @@ def test_selectable_from_a_settings_file(tmp_path: Path, monkeypatch: pytest.Mon
         'provider = "migration"\n'
         "[migration]\n"
         'stage = "live"\n'
-        'secondary_mode = "inline"\n'
+        'compare_on = "caller"\n'
         '[migration.from]\nprovider = "table"\nlabel = "old"\ngates = {g = true}\n'
         '[migration.to]\nprovider = "table"\nlabel = "new"\ngates = {g = false}\n'
     )
@@ -750,7 +688,7 @@ def test_configured_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FLAGPORT_PROVIDER", "migration")
     monkeypatch.setenv("FLAGPORT_MIGRATION_STAGE", "live")
-    monkeypatch.setenv("FLAGPORT_MIGRATION_SECONDARY_MODE", "inline")
+    monkeypatch.setenv("FLAGPORT_MIGRATION_COMPARE_ON", "caller")
     monkeypatch.setenv("FLAGPORT_MIGRATION_FROM", json.dumps({"provider": "table", **OLD}))
     monkeypatch.setenv("FLAGPORT_MIGRATION_TO", json.dumps({"provider": "table", **NEW}))
     with Flagport.from_settings() as fp:

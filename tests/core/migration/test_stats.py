@@ -35,7 +35,7 @@ def migration() -> Iterator[Any]:
 
 
 def test_stats_right_after_shadow_evaluations_counts_them_all(migration: Any) -> None:
-    # The default (auto) mode: a new secondary is compared on the worker thread.
+    # By default the secondary is compared on the worker thread.
     fp, _ = migration()
     for user in USERS:
         fp.check_gate(user, "beta")
@@ -47,21 +47,8 @@ def test_stats_right_after_shadow_evaluations_counts_them_all(migration: Any) ->
     assert state["secondary"]["pending"] == 0
 
 
-def test_stats_counts_a_batch_still_waiting_for_a_callers_run(migration: Any) -> None:
-    # Once promoted, comparisons wait for a batch of 128 on the callers' threads.
-    fp, p = migration(batch_size=128)
-    for user in USERS[:20]:
-        fp.check_gate(user, "beta")
-        assert p.drain(5)  # offloaded while on probation
-    assert p.secondary.inline[1] is True
-    for user in USERS[20:]:
-        fp.check_gate(user, "beta")
-    assert p.secondary.stats()["pending"] == (len(USERS) - 20) % 128
-    assert fp.stats()["provider"]["flags"]["beta"]["compared"] == len(USERS)
-
-
 def test_stats_with_a_stuck_secondary_returns_and_counts_what_is_pending(migration: Any) -> None:
-    fp, p = migration(secondary_mode="offload")
+    fp, p = migration(compare_on="worker")
     p.new.block = True
     for user in USERS[:10]:
         assert fp.check_gate(user, "beta") is (user.user_id in {"1", "2", "3"})

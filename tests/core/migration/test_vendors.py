@@ -50,7 +50,7 @@ def migration(
             "to": {"provider": "growthbook", **growthbook.options()},
         },
         stage=stage,
-        secondary_mode="inline",
+        compare_on="caller",
         **opts,
     )
     return Flagport(provider, strict=False)
@@ -144,7 +144,7 @@ def test_growthbook_to_featbit_events_and_no_secondary_insights() -> None:
                 "to": {"provider": "featbit", **featbit.provider_options()},
             },
             stage="shadow",
-            secondary_mode="inline",
+            compare_on="caller",
         )
         with Flagport(provider, strict=False) as fp:
             for user in USERS[:200]:

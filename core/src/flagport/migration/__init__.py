@@ -8,8 +8,9 @@ is removed. See ``docs/migration.md``.
 from __future__ import annotations
 
 from flagport.migration.compare import ChiSquare, Verdict, chi_square, split_verdict
-from flagport.migration.evidence import Evidence, FlagEvidence, MismatchLog
-from flagport.migration.options import ControlFile, MigrationOptions, Stage
+from flagport.migration.evidence import Evidence, FlagEvidence
+from flagport.migration.mismatch_log import MismatchLog
+from flagport.migration.options import ControlFile, MigrationOptions, Side, Stage
 from flagport.migration.provider import MigrationProvider
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "MigrationOptions",
     "MigrationProvider",
     "MismatchLog",
+    "Side",
     "Stage",
     "Verdict",
     "chi_square",

@@ -1,26 +1,20 @@
-"""Evidence of agreement: per-flag counters, latencies, errors and the mismatch log.
+"""Evidence of agreement: per-flag counters, latencies and errors, and mismatch reports.
 
 Everything here is bounded: a latency reservoir keeps a fixed number of samples per
-flag and side, and the mismatch log rotates once it reaches half its size bound, so
-the log and its one rotated copy never exceed it. Units are written as keyed hashes,
-never as ids, and no user attribute is ever written.
+flag and side, and the number of flags with their own evidence is capped. Mismatches
+go to an observer and to the :class:`~flagport.migration.mismatch_log.MismatchLog`
+with units as keyed hashes, never as ids; no user attribute is ever written.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
-import os
 import random
 import threading
-import time
-import uuid
 from array import array
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from flagport.errors import FlagNotFoundError
 from flagport.migration.compare import (
@@ -32,12 +26,12 @@ from flagport.migration.compare import (
     same_value,
     split_verdict,
 )
+from flagport.migration.mismatch_log import MismatchLog, UnitHasher, bounded
+from flagport.migration.options import Side
 from flagport.results import thaw
 
 __all__ = [
     "COUNTED",
-    "NEW",
-    "OLD",
     "Evidence",
     "FlagEvidence",
     "Mismatch",
@@ -49,12 +43,9 @@ __all__ = [
 
 logger = logging.getLogger("flagport.migration")
 
-OLD, NEW = 0, 1
 MAX_FLAGS = 10_000
 """Flags with their own evidence; any further flag is counted under :data:`OVERFLOW`."""
 OVERFLOW = "(other flags)"
-SIDES = ("from", "to")
-_MAX_VALUE_CHARS = 300
 
 
 class Reservoir:
@@ -72,28 +63,28 @@ class Reservoir:
     def __init__(self, size: int = 256, seed: int | None = None) -> None:
         self.size = size
         self.count = 0
-        self.samples = (array("q"), array("q"))
-        self.totals = [0, 0]
+        self.samples = {Side.OLD: array("q"), Side.NEW: array("q")}
+        self.totals = dict.fromkeys(Side, 0)
         self._random = random.Random(seed).random
         self._w = 1.0
         self.next = size
 
     def add(self, old_ns: int, new_ns: int) -> None:
         """Offer one pair of timings (nanoseconds)."""
-        totals = self.totals
-        totals[0] += old_ns
-        totals[1] += new_ns
+        self.totals[Side.OLD] += old_ns
+        self.totals[Side.NEW] += new_ns
         count = self.count
         self.count = count + 1
+        old, new = self.samples[Side.OLD], self.samples[Side.NEW]
         if count < self.size:
-            self.samples[0].append(old_ns)
-            self.samples[1].append(new_ns)
+            old.append(old_ns)
+            new.append(new_ns)
             if count + 1 == self.size:
                 self._skip()
         elif count == self.next:
             slot = int(self._random() * self.size)
-            self.samples[0][slot] = old_ns
-            self.samples[1][slot] = new_ns
+            old[slot] = old_ns
+            new[slot] = new_ns
             self._skip()
 
     def _skip(self) -> None:
@@ -104,7 +95,7 @@ class Reservoir:
             gap = 1e18
         self.next = self.count + int(gap)
 
-    def percentiles(self, side: int, *points: float) -> list[float]:
+    def percentiles(self, side: Side, *points: float) -> list[float]:
         """Percentiles (0-100) of one side's kept samples, nearest-rank."""
         ordered = sorted(self.samples[side])
         if not ordered:
@@ -112,7 +103,7 @@ class Reservoir:
         last = len(ordered) - 1
         return [float(ordered[min(last, max(0, round(p / 100 * last)))]) for p in points]
 
-    def summary_us(self, side: int, of: int | None = None) -> dict[str, float | int]:
+    def summary_us(self, side: Side, of: int | None = None) -> dict[str, float | int]:
         """Count, total and p50/p90/p99/max of one side, in microseconds.
 
         :param of: how many evaluations the timed ones (``n``) were taken from; the
@@ -183,18 +174,16 @@ class FlagEvidence:
         self.mismatches = 0
         self.group_mismatches = 0
         self.value_mismatches = 0
-        self.errors = [0, 0]
-        self.not_found = [0, 0]
+        self.errors = dict.fromkeys(Side, 0)
+        self.not_found = dict.fromkeys(Side, 0)
         self.latency = Reservoir(reservoir_size)
-        # Plain dicts: a Counter's += costs twice as much (subclass item access).
-        self.distribution: tuple[dict[str, int], dict[str, int]] = ({}, {})
-        self.passes = [0, 0]  # gates: how often each side said True
-        self.compare = (  # type: ignore[method-assign]
-            self._compare_experiment if kind == "experiment" else self._compare_value
-        )
+        #: experiments: how many units each side put in each group
+        self.distribution: dict[Side, dict[str, int]] = {Side.OLD: {}, Side.NEW: {}}
+        #: gates: how often each side said True
+        self.passes = dict.fromkeys(Side, 0)
 
-    def error(self, side: int, error: BaseException | None = None) -> None:
-        """Count a failed evaluation on ``side`` (:data:`OLD` or :data:`NEW`).
+    def error(self, side: Side, error: BaseException | None = None) -> None:
+        """Count a failed evaluation on ``side``.
 
         :param error: the exception; a ``FlagNotFoundError`` is also counted apart,
             because "the new provider does not have this flag yet" is its own finding.
@@ -203,14 +192,17 @@ class FlagEvidence:
         if isinstance(error, FlagNotFoundError):
             self.not_found[side] += 1
 
+    # No lock on these paths (one would cost as much as the rest): the counters are
+    # plain ``x += 1`` on ints, which the GIL does not interrupt halfway, and the
+    # reservoir tolerates a rare race (a slot written twice).
+
     def compare(
         self, old: Any, new: Any, old_ns: int = -1, new_ns: int = -1, details: bool = True
     ) -> Mismatch | None:
         """Record one comparison of this flag's results (or booleans from ``check_gate``).
 
         Experiments compare the old group mapped to its new name, then the values of
-        the group; gates and configs compare values. (Replaced per instance by the
-        method for its kind, so the kind is not tested on every call.)
+        the group; gates and configs compare values.
 
         :param old_ns: what the old side's evaluation cost, in ns (-1: not timed).
         :param new_ns: what the new side's evaluation cost, in ns.
@@ -218,88 +210,44 @@ class FlagEvidence:
             log): a mismatch is then only counted, and :data:`COUNTED` returned.
         :returns: the mismatch, or ``None`` when both sides agree.
         """
+        self.compared += 1
+        if old_ns >= 0:
+            self.latency.add(old_ns, new_ns)
         if self.kind == "experiment":
-            return self._compare_experiment(old, new, old_ns, new_ns, details)
-        return self._compare_value(old, new, old_ns, new_ns, details)
-
-    # No lock on these paths (one would cost as much as the rest): the counters are
-    # plain ``x += 1`` on ints, which the GIL does not interrupt halfway, and the
-    # reservoir tolerates a rare race (a slot written twice).
-
-    def _compare_value(
-        self, old: Any, new: Any, old_ns: int = -1, new_ns: int = -1, details: bool = True
-    ) -> Mismatch | None:
-        if type(old) is not bool:
-            old, new = old.value, new.value
-        self.compared += 1
-        if old_ns >= 0:
-            self._timed(old_ns, new_ns)
-        if old is True:
-            self.passes[OLD] += 1
-        if new is True:
-            self.passes[NEW] += 1
-        if old is new:
-            return None
-        # same_value's own fast paths, inlined: booleans are singletons, and equal
-        # values of one type are equal.
-        if (
-            type(old) is not bool
-            and type(new) is not bool
-            and ((old == new and type(old) is type(new)) or same_value(old, new))
-        ):
-            return None
-        self.mismatches += 1
-        return Mismatch("value", old, new) if details else COUNTED
-
-    def _compare_experiment(
-        self, old: Any, new: Any, old_ns: int = -1, new_ns: int = -1, details: bool = True
-    ) -> Mismatch | None:
-        old_group, new_group = old.group, new.group
-        if old_group is not None and self.group_map:
-            old_group = self.group_map.get(old_group, old_group)
-        old, new = old.value, new.value
-        self.compared += 1
-        if old_ns >= 0:
-            self._timed(old_ns, new_ns)
-        old_counts, new_counts = self.distribution
-        old_key = NO_GROUP if old_group is None else old_group
-        new_key = NO_GROUP if new_group is None else new_group
-        try:
-            old_counts[old_key] += 1
-        except KeyError:
-            old_counts[old_key] = 1
-        try:
-            new_counts[new_key] += 1
-        except KeyError:
-            new_counts[new_key] = 1
-        if old_group != new_group:
-            self.mismatches += 1
-            self.group_mismatches += 1
-            return Mismatch("group", old_group, new_group) if details else COUNTED
-        if old is new or (old == new and type(old) is type(new)) or same_value(old, new):
-            return None
-        self.mismatches += 1
-        self.value_mismatches += 1
-        return Mismatch("value", old, new) if details else COUNTED
-
-    def tally(self, table: list[int]) -> None:
-        """Record untimed comparisons of booleans from a 2x2 table of counts, indexed
-        ``old << 1 | new`` (what a batch of ``check_gate`` comparisons adds up to)."""
-        both_false, new_only, old_only, both_true = table
-        self.compared += both_false + new_only + old_only + both_true
-        self.passes[OLD] += old_only + both_true
-        self.passes[NEW] += new_only + both_true
-        self.mismatches += new_only + old_only
-
-    def _timed(self, old_ns: int, new_ns: int) -> None:
-        latency = self.latency
-        if latency.count >= latency.size and latency.count != latency.next:
-            # Reservoir.add's common case, inlined: count the pair, keep no sample.
-            latency.count += 1
-            latency.totals[0] += old_ns
-            latency.totals[1] += new_ns
+            mismatch = self._experiment_mismatch(old, new)
         else:
-            latency.add(old_ns, new_ns)
+            mismatch = self._value_mismatch(old, new)
+        if mismatch is None:
+            return None
+        self.mismatches += 1
+        return mismatch if details else COUNTED
+
+    def _value_mismatch(self, old: Any, new: Any) -> Mismatch | None:
+        if type(old) is not bool:  # a result, not check_gate's boolean
+            old, new = old.value, new.value
+        if old is True:
+            self.passes[Side.OLD] += 1
+        if new is True:
+            self.passes[Side.NEW] += 1
+        if old is new or same_value(old, new):
+            return None
+        return Mismatch("value", old, new)
+
+    def _experiment_mismatch(self, old: Any, new: Any) -> Mismatch | None:
+        old_group, new_group = old.group, new.group
+        if old_group is not None:
+            old_group = self.group_map.get(old_group, old_group)
+        for side, group in ((Side.OLD, old_group), (Side.NEW, new_group)):
+            counts = self.distribution[side]
+            key = NO_GROUP if group is None else group
+            counts[key] = counts.get(key, 0) + 1
+        if old_group != new_group:
+            self.group_mismatches += 1
+            return Mismatch("group", old_group, new_group)
+        if same_value(old.value, new.value):
+            return None
+        self.value_mismatches += 1
+        return Mismatch("value", old.value, new.value)
 
     def to_dict(self, *, min_sample: int = 100, agreement: float = 0.99) -> dict[str, Any]:
         """JSON-ready evidence; gates and experiments add their ``split``.
@@ -317,18 +265,17 @@ class FlagEvidence:
             "compared": compared,
             "mismatches": self.mismatches,
             "mismatch_rate": self.mismatches / compared if compared else 0.0,
-            "errors": dict(zip(SIDES, self.errors, strict=True)),
-            "not_found": dict(zip(SIDES, self.not_found, strict=True)),
-            "latency_us": {
-                side: self.latency.summary_us(i, compared) for i, side in enumerate(SIDES)
-            },
+            "errors": {side.value: n for side, n in self.errors.items()},
+            "not_found": {side.value: n for side, n in self.not_found.items()},
+            "latency_us": {side.value: self.latency.summary_us(side, compared) for side in Side},
         }
         if self.kind == "experiment":
-            old, new = dict(self.distribution[OLD]), dict(self.distribution[NEW])
+            old, new = dict(self.distribution[Side.OLD]), dict(self.distribution[Side.NEW])
             group_mismatches, value_mismatches = self.group_mismatches, self.value_mismatches
         else:
-            old = {"true": self.passes[OLD], "false": compared - self.passes[OLD]}
-            new = {"true": self.passes[NEW], "false": compared - self.passes[NEW]}
+            passes = self.passes
+            old = {"true": passes[Side.OLD], "false": compared - passes[Side.OLD]}
+            new = {"true": passes[Side.NEW], "false": compared - passes[Side.NEW]}
             group_mismatches, value_mismatches = self.mismatches, 0
         if self.kind != "config":
             data["split"] = split_summary(
@@ -359,7 +306,7 @@ def split_summary(
     return {
         "group_mismatches": group_mismatches,
         "value_mismatches": value_mismatches,
-        "distribution": {"from": dict(old), "to": dict(new)},
+        "distribution": {Side.OLD.value: dict(old), Side.NEW.value: dict(new)},
         "chi_square": test.to_dict(),
         "chance_agreement": chance,
         "kappa": kappa(1.0 - group_mismatches / compared, chance) if compared else 0.0,
@@ -373,114 +320,6 @@ def split_summary(
             agreement=agreement,
         ),
     }
-
-
-class UnitHasher:
-    """Keyed hash of a unit id: stable within a deployment, useless without the key.
-
-    :param key: the secret mixed in (option ``hash_salt``).
-    """
-
-    def __init__(self, key: str) -> None:
-        self._key = hashlib.sha256(key.encode("utf-8")).digest()[:32]
-
-    def __call__(self, unit: str | None) -> str:
-        if not unit:
-            return ""
-        digest = hashlib.blake2b(unit.encode("utf-8"), key=self._key, digest_size=8)
-        return digest.hexdigest()
-
-
-def _bounded(value: Any) -> Any:
-    """The value itself when short; otherwise its size and a digest."""
-    try:
-        text = json.dumps(value, sort_keys=True, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
-    if len(text) <= _MAX_VALUE_CHARS:
-        return value
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    return {"truncated": True, "chars": len(text), "sha256": digest}
-
-
-class MismatchLog:
-    """An append-only JSON-lines file of mismatches and periodic summaries.
-
-    ``{pid}`` in the path is replaced by the process id, so forked workers write
-    their own files. Writes are buffered and flushed by :meth:`flush`; the file is
-    opened on the first write. When the file reaches half of ``max_bytes`` it
-    becomes ``<path>.1`` (replacing the previous one), so both together stay under
-    ``max_bytes``.
-
-    :param path: the log file.
-    :param max_bytes: the size bound of the file and its rotated copy together.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], max_bytes: int = 10_000_000) -> None:
-        self.path = Path(str(path).replace("{pid}", str(os.getpid())))
-        self.max_bytes = max_bytes
-        self.run = uuid.uuid4().hex[:12]
-        self.written = 0
-        self.rotations = 0
-        self.failures = 0
-        self._size = 0
-        self._fh: IO[str] | None = None
-        self._lock = threading.Lock()
-
-    def _open(self) -> IO[str]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = self.path.open("a", encoding="utf-8", buffering=65536)
-        self._size = fh.tell()
-        return fh
-
-    def write(self, record: Mapping[str, Any]) -> None:
-        """Append one record (a ``time`` and the ``run`` id are added). Never raises."""
-        line = json.dumps({"time": round(time.time(), 3), "run": self.run, **record}) + "\n"
-        size = len(line.encode("utf-8"))
-        with self._lock:
-            try:
-                if self._fh is None:
-                    self._fh = self._open()
-                if self._size + size > self.max_bytes // 2 and self._size > 0:
-                    self._fh.close()
-                    os.replace(self.path, self.path.with_name(self.path.name + ".1"))
-                    self.rotations += 1
-                    self._fh = self._open()
-                self._fh.write(line)
-                self._size += size
-                self.written += 1
-            except OSError as exc:
-                self.failures += 1
-                if self.failures == 1:
-                    logger.warning("flagport: mismatch log %s not written: %s", self.path, exc)
-
-    def flush(self) -> None:
-        """Push buffered lines to the file."""
-        with self._lock:
-            if self._fh is not None:
-                try:
-                    self._fh.flush()
-                except OSError:
-                    self.failures += 1
-
-    def close(self) -> None:
-        """Flush and close; a later write reopens the file."""
-        with self._lock:
-            if self._fh is not None:
-                try:
-                    self._fh.close()
-                except OSError:
-                    self.failures += 1
-                self._fh = None
-
-    def stats(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "written": self.written,
-            "bytes": self._size,
-            "rotations": self.rotations,
-            "failures": self.failures,
-        }
 
 
 MismatchObserver = Callable[..., Any]
@@ -534,7 +373,7 @@ class Evidence:
         evidence: FlagEvidence,
         mismatch: Mismatch,
         unit: str | None,
-        served_new: bool,
+        served_by: Side,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
         """Tell the observer and the log about a mismatch. Never raises."""
@@ -542,7 +381,7 @@ class Evidence:
             return
         key = self.hasher(unit)
         old, new = thaw(mismatch.old), thaw(mismatch.new)
-        served, other = (new, old) if served_new else (old, new)
+        served, other = (old, new) if served_by is Side.OLD else (new, old)
         if self.observer is not None:
             try:
                 self.observer(
@@ -557,9 +396,9 @@ class Evidence:
                 "kind": evidence.kind,
                 "field": mismatch.field,
                 "unit": key,
-                "served": "to" if served_new else "from",
-                "from": _bounded(old),
-                "to": _bounded(new),
+                "served": served_by.value,
+                Side.OLD.value: bounded(old),
+                Side.NEW.value: bounded(new),
             }
             keys = mismatch.keys
             if keys:

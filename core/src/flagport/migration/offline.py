@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from time import perf_counter_ns
 from typing import Any
 
-from flagport.migration.evidence import NEW, OLD, Evidence
+from flagport.migration.evidence import Evidence
+from flagport.migration.options import Side
 from flagport.provider import FlagNames, Provider
 from flagport.results import thaw
 from flagport.user import User
@@ -65,24 +66,25 @@ def compare_offline(
         names = FlagNames(a.gates | b.gates, a.experiments | b.experiments, a.configs | b.configs)
     flags = _kinds(names)
     outcome = OfflineComparison(Evidence(group_map))
-    sides = (old, new)
+    providers = {Side.OLD: old, Side.NEW: new}
     for user in users:
         outcome.users += 1
         for kind, method, name in flags:
             evidence = outcome.evidence.flag(name, kind)
-            answers: list[Any] = [None, None]
-            spent = [0, 0]
-            for side in (OLD, NEW):
+            answers: dict[Side, Any] = {}
+            spent: dict[Side, int] = {}
+            for side, provider in providers.items():
                 start = perf_counter_ns()
                 try:
-                    answers[side] = getattr(sides[side], method)(user, name, expose=False)
+                    answers[side] = getattr(provider, method)(user, name, expose=False)
                 except Exception as exc:
                     evidence.error(side, exc)
-                    answers[side] = exc
                 spent[side] = perf_counter_ns() - start
-            if isinstance(answers[OLD], BaseException) or isinstance(answers[NEW], BaseException):
+            if len(answers) < len(providers):
                 continue
-            mismatch = evidence.compare(answers[OLD], answers[NEW], spent[OLD], spent[NEW])
+            mismatch = evidence.compare(
+                answers[Side.OLD], answers[Side.NEW], spent[Side.OLD], spent[Side.NEW]
+            )
             if mismatch is not None:
                 kept = outcome.examples.setdefault(name, [])
                 if len(kept) < examples:
@@ -90,8 +92,8 @@ def compare_offline(
                         {
                             "user_id": user.user_id,
                             "field": mismatch.field,
-                            "from": thaw(mismatch.old),
-                            "to": thaw(mismatch.new),
+                            Side.OLD.value: thaw(mismatch.old),
+                            Side.NEW.value: thaw(mismatch.new),
                         }
                     )
         if progress is not None:

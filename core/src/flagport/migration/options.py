@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from flagport._redact import MaskedDict
 from flagport.provider import ProviderOptions
 from flagport.settings_files import PathOption, ProviderTable
 
-__all__ = ["ControlFile", "MigrationOptions", "Stage"]
+__all__ = ["REMOVED_OPTIONS", "ControlFile", "MigrationOptions", "Side", "Stage"]
 
 
 class Stage(StrEnum):
@@ -30,6 +31,52 @@ class Stage(StrEnum):
     """Serve the new provider, evaluate the old one and compare."""
     TO = "to"
     """Serve the new provider only."""
+
+
+class Side(StrEnum):
+    """One of the two providers of a migration.
+
+    In code the sides are *old* and *new*; their values are the names users see: the
+    option keys, and the keys of statistics and of the mismatch log.
+    """
+
+    OLD = "from"
+    """The provider being left (option ``from``)."""
+    NEW = "to"
+    """The provider being moved to (option ``to``)."""
+
+    @property
+    def other(self) -> Side:
+        """The other side."""
+        return Side.NEW if self is Side.OLD else Side.OLD
+
+
+REMOVED_OPTIONS = {
+    "secondary_mode": "use compare_on = 'worker' (was 'auto' or 'offload') or 'caller' "
+    "(was 'inline')",
+    "batch_size": "comparisons are no longer batched; remove it",
+    "sample_period_s": "sample_rate is drawn per evaluation; remove it",
+    "offload_queue": "the worker's queue has a fixed bound; remove it",
+    "secondary_cooldown_s": "a slow secondary now moves to the worker for good; remove it",
+}
+"""Options of earlier versions, with what to do instead (see docs/migration.md)."""
+
+
+def _removed(options: Any) -> Any:
+    """Drop the options of :data:`REMOVED_OPTIONS` with a warning; map ``secondary_mode``."""
+    if not isinstance(options, dict) or not REMOVED_OPTIONS.keys() & options.keys():
+        return options
+    options = dict(options)
+    for key in REMOVED_OPTIONS.keys() & options.keys():
+        value = options.pop(key)
+        warnings.warn(
+            f"migration option {key!r} was removed: {REMOVED_OPTIONS[key]}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if key == "secondary_mode" and "compare_on" not in options:
+            options["compare_on"] = "caller" if value == "inline" else "worker"
+    return options
 
 
 def _inner(value: Any, side: str) -> dict[str, Any]:
@@ -71,11 +118,7 @@ class _Control(BaseModel):
         default=1.0,
         ge=0.0,
         le=1.0,
-        description=(
-            "Share of evaluations compared (0-1). Below 1, evaluations are compared in "
-            "time windows covering this share of every 'sample_period_s', at random "
-            "offsets; outside them the served provider is called directly."
-        ),
+        description=("Share of evaluations compared (0-1), drawn at random per evaluation."),
     )
 
     @field_validator("ramp")
@@ -126,45 +169,22 @@ class MigrationOptions(_Control, ProviderOptions):
             "groups differently."
         ),
     )
+    compare_on: Literal["worker", "caller"] = Field(
+        default="worker",
+        description=(
+            "Where the compared (not served) provider is evaluated: 'worker', one thread "
+            "of the provider's (the answer never waits for it), or 'caller', the calling "
+            "thread right after the served evaluation (evidence is complete when the call "
+            "returns; the answer waits for it)."
+        ),
+    )
     secondary_timeout_ms: float = Field(
         default=20.0,
         gt=0,
         description=(
-            "How long a run of secondary (compared, not served) evaluations on a "
-            "caller's thread may delay an answer; in 'auto' mode, a secondary slower "
-            "than this per evaluation is moved off the request path."
+            "With compare_on = 'caller', how long a compared evaluation may delay an "
+            "answer: two in a row over it move comparisons to the worker for good."
         ),
-    )
-    secondary_mode: Literal["auto", "offload", "inline"] = Field(
-        default="auto",
-        description=(
-            "'auto' evaluates the secondary on a worker thread until it has proven "
-            "fast, then on the callers' threads in batches of 'batch_size' (the "
-            "cheapest), and back on the worker when it gets slow; 'offload' always on "
-            "the worker (the answer never waits for it); 'inline' on the caller's "
-            "thread at once (evidence complete when the call returns)."
-        ),
-    )
-    batch_size: int = Field(
-        default=128,
-        ge=1,
-        le=4096,
-        description="In 'auto' mode, how many comparisons a caller's thread evaluates in one run.",
-    )
-    sample_period_s: float = Field(
-        default=1.0,
-        gt=0,
-        le=3600,
-        description="With a sample_rate below 1, the period in which one comparison window opens.",
-    )
-    secondary_cooldown_s: float = Field(
-        default=30.0, ge=0, description="In 'auto' mode, how long a slow secondary stays offloaded."
-    )
-    offload_queue: int = Field(
-        default=1024,
-        ge=1,
-        description="Comparisons waiting to be evaluated (per kind and side); beyond it "
-        "they are skipped and counted as dropped.",
     )
     mismatch_log: Annotated[str | None, PathOption()] = Field(
         default=None, description="Path of a JSON-lines log of mismatches (units hashed)."
@@ -201,6 +221,11 @@ class MigrationOptions(_Control, ProviderOptions):
         description="How often the control file is checked (0: only on reload()).",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, options: Any) -> Any:
+        return _removed(options)
+
     @field_validator("from_", mode="before")
     @classmethod
     def _from(cls, value: Any) -> dict[str, Any]:
@@ -216,12 +241,3 @@ class MigrationOptions(_Control, ProviderOptions):
     def _masked(cls, value: dict[str, Any]) -> dict[str, Any]:
         # The inner providers' options hold their secrets: printing a side masks them.
         return MaskedDict(value)
-
-    def control(self) -> dict[str, Any]:
-        """The run-time-changeable settings, as a plain dict."""
-        return {
-            "stage": self.stage,
-            "stages": dict(self.stages),
-            "ramp": dict(self.ramp),
-            "sample_rate": self.sample_rate,
-        }

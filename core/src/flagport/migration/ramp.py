@@ -1,4 +1,4 @@
-"""Deterministic per-unit ramps: which units the new provider serves.
+"""Routes: which side serves a flag, and deterministic per-unit ramps.
 
 Each (flag, unit) pair has a fixed point in ``[0, BUCKETS)``; a ramp of *p* % covers
 the points below ``p * BUCKETS / 100``. So one flag keeps every unit on the same side
@@ -9,8 +9,14 @@ it at 50 %), and different flags ramp independent sets of units.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-__all__ = ["BUCKETS", "in_ramp", "threshold", "unit_point"]
+from flagport.migration.options import Side, Stage
+
+if TYPE_CHECKING:
+    from flagport.user import User
+
+__all__ = ["BUCKETS", "Route", "in_ramp", "threshold", "unit_point"]
 
 BUCKETS = 10_000
 """Resolution of a ramp: 0.01 %."""
@@ -28,5 +34,45 @@ def threshold(percentage: float) -> int:
 
 
 def in_ramp(point: int, covered: int) -> bool:
-    """Whether a unit at ``point`` is inside a ramp of ``covered`` buckets."""
-    return point < covered
+    """Whether a unit at ``point`` (-1: no unit) is inside a ramp of ``covered`` buckets."""
+    return 0 <= point < covered
+
+
+class Route:
+    """How one flag is served, worked out when the stages or ramps change.
+
+    :param flag: the flag (``None`` for the default route).
+    :param ramp_unit: the unit a ramp splits by (``user_id`` or a ``custom_ids`` key).
+    :ivar side: the side that serves, or ``None`` when the ramp decides per unit.
+    :ivar compares: whether the stage compares the two sides.
+    """
+
+    __slots__ = ("cache_key", "compares", "covered", "flag", "ramp", "ramp_unit", "side", "stage")
+
+    def __init__(self, flag: str | None, stage: Stage, ramp: float | None, ramp_unit: str) -> None:
+        self.stage = stage
+        self.ramp = ramp
+        self.flag = flag or ""
+        self.ramp_unit = ramp_unit
+        self.cache_key = ("flagport.migration.ramp", self.flag)
+        self.compares = stage in (Stage.SHADOW, Stage.LIVE)
+        self.covered = 0
+        self.side: Side | None = Side.OLD if stage is Stage.FROM else Side.NEW
+        if self.compares:
+            pct = ramp if ramp is not None else (0.0 if stage is Stage.SHADOW else 100.0)
+            self.covered = threshold(pct)
+            if self.covered == 0:
+                self.side = Side.OLD
+            elif self.covered < BUCKETS:
+                self.side = None
+
+    def unit_side(self, user: User) -> Side:
+        """The side a ramp serves this user from (the old one without the unit)."""
+        # The point is cached on the user, so a request that evaluates a ramped flag
+        # several times hashes once.
+        cache = user.provider_cache
+        point = cache.get(self.cache_key)
+        if point is None:
+            unit = user.unit(self.ramp_unit)
+            point = cache[self.cache_key] = unit_point(self.flag, unit) if unit else -1
+        return Side.NEW if in_ramp(point, self.covered) else Side.OLD

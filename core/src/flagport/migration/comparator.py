@@ -1,0 +1,214 @@
+"""Where the compared side of a migration is evaluated: the caller's thread or a worker.
+
+A *comparison* starts with an evaluation one side served (its answer goes back to the
+caller unchanged); the other side, the *secondary*, evaluates the same flag for the
+same user, and the two answers are recorded as evidence. The provider hands each
+comparison to a :class:`Comparator`, which decides where the secondary runs:
+
+* :class:`InlineComparator` (``compare_on = "caller"``): at once, on the caller's
+  thread, so the evidence is complete when the call returns and the answer waits for
+  the secondary. A secondary that takes longer than the bound twice in a row is moved
+  to a worker for good.
+* :class:`OffloadComparator` (``compare_on = "worker"``): queued for one worker
+  thread, so the answer never waits for the secondary. The queue is bounded: while it
+  is full (a secondary that hangs), comparisons are skipped and counted as dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from queue import Empty, SimpleQueue
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flagport.migration.options import Side
+    from flagport.user import User
+
+__all__ = [
+    "QUEUE_SIZE",
+    "TRIP_AFTER",
+    "Comparator",
+    "Comparison",
+    "InlineComparator",
+    "OffloadComparator",
+]
+
+logger = logging.getLogger("flagport.migration")
+
+QUEUE_SIZE = 4096
+"""Comparisons waiting for the worker before new ones are dropped."""
+TRIP_AFTER = 2
+"""Consecutive over-bound evaluations on the caller's thread that move a secondary to
+the worker: one alone may be the machine (a descheduled thread), not the secondary."""
+
+Comparison = tuple[str, "Side", "User", str, Any, int]
+"""What a comparison needs: the provider method, the side that served, the user, the
+flag, the served answer and what it took (ns)."""
+Compare = Callable[[str, "Side", "User", str, Any, int], int]
+"""Evaluates the secondary of one comparison and records the outcome; returns what the
+secondary took (ns). Never raises."""
+
+
+class Comparator(ABC):
+    """Runs the secondary side of comparisons somewhere.
+
+    :param compare: evaluates the secondary and records the outcome.
+    """
+
+    def __init__(self, compare: Compare) -> None:
+        self._compare = compare
+
+    @abstractmethod
+    def submit(self, *comparison: Any) -> None:
+        """Compare now or later (the arguments are a :data:`Comparison`)."""
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Finish the comparisons submitted before this call, waiting at most ``timeout``
+        seconds. :returns: whether they are finished."""
+        return True
+
+    def stop(self, timeout: float = 1.0) -> None:  # noqa: B027 - nothing to stop inline
+        """Stop comparing; what is still waiting is dropped and counted."""
+
+    @abstractmethod
+    def stats(self) -> dict[str, Any]:
+        """Counters: ``compared``, ``dropped``, ``pending`` and where comparisons run."""
+
+
+class OffloadComparator(Comparator):
+    """Comparisons go through a bounded queue to one worker thread, started on the first.
+
+    :param compare: run on the worker for each comparison, in the order submitted.
+    :param queue_size: comparisons waiting before new ones are dropped.
+    """
+
+    def __init__(self, compare: Compare, queue_size: int = QUEUE_SIZE) -> None:
+        super().__init__(compare)
+        self.queue_size = queue_size
+        self.submitted = 0
+        self.compared = 0
+        self.dropped = 0
+        self._jobs: SimpleQueue[Comparison | None] = SimpleQueue()
+        self._done = threading.Condition()
+        self._waiting = 0  # drain() calls waiting: the worker then reports every job
+        self._worker: threading.Thread | None = None
+        self._stopped = False
+        self._start_lock = threading.Lock()
+
+    def submit(self, *comparison: Any) -> None:
+        if self._jobs.qsize() >= self.queue_size:
+            self.dropped += 1
+            return
+        self.submitted += 1
+        self._jobs.put(comparison)
+        if self._worker is None:
+            self._start()
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._work, name="flagport-migration-compare", daemon=True
+                )
+                self._worker.start()
+
+    def _work(self) -> None:
+        while not self._stopped and (job := self._jobs.get()) is not None:
+            try:
+                self._compare(*job)
+            except Exception:  # the worker must survive whatever one comparison does
+                logger.exception("flagport: a migration comparison failed")
+            self.compared += 1
+            if self._waiting or self._jobs.empty():
+                with self._done:
+                    self._done.notify_all()
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        # What other threads submit meanwhile is not waited for: under steady traffic
+        # the queue is never empty.
+        target = self.submitted
+        with self._done:
+            self._waiting += 1
+            try:
+                return self._done.wait_for(lambda: self.compared >= target, timeout)
+            finally:
+                self._waiting -= 1
+
+    def stop(self, timeout: float = 1.0) -> None:
+        self._stopped = True
+        if self._worker is not None:
+            self._jobs.put(None)  # wakes an idle worker
+            self._worker.join(timeout)
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except Empty:
+                break
+            if job is not None:
+                self.dropped += 1
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "compare_on": "worker",
+            "compared": self.compared,
+            "dropped": self.dropped,
+            "pending": self._jobs.qsize(),
+        }
+
+
+class InlineComparator(Comparator):
+    """Comparisons run at once on the caller's thread, until the secondary is too slow.
+
+    :param compare: run on the caller's thread for each comparison.
+    :param bound_ms: how long one secondary evaluation may delay an answer; after
+        :data:`TRIP_AFTER` in a row over it, comparisons go to ``fallback``.
+    :param fallback: where comparisons go from then on.
+    :param name: the secondary's name, for the warning.
+    """
+
+    def __init__(
+        self, compare: Compare, bound_ms: float, fallback: Comparator, name: str = "secondary"
+    ) -> None:
+        super().__init__(compare)
+        self.bound_ns = int(bound_ms * 1_000_000)
+        self.fallback = fallback
+        self.name = name
+        self.compared = 0
+        self.tripped = False
+        self._slow = 0
+
+    def submit(self, *comparison: Any) -> None:
+        if self.tripped:
+            self.fallback.submit(*comparison)
+            return
+        spent = self._compare(*comparison)
+        self.compared += 1
+        if spent <= self.bound_ns:
+            self._slow = 0
+            return
+        self._slow += 1
+        if self._slow >= TRIP_AFTER:
+            self.tripped = True
+            logger.warning(
+                "flagport: migration secondary %r took over %.1f ms; comparing on a worker",
+                self.name,
+                self.bound_ns / 1_000_000,
+            )
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        return self.fallback.drain(timeout)
+
+    def stop(self, timeout: float = 1.0) -> None:
+        self.fallback.stop(timeout)
+
+    def stats(self) -> dict[str, Any]:
+        offloaded = self.fallback.stats()
+        return {
+            **offloaded,
+            "compare_on": "worker" if self.tripped else "caller",
+            "compared": self.compared + offloaded["compared"],
+            "moved_to_worker": self.tripped,
+        }

@@ -1,0 +1,106 @@
+"""The two comparators on their own: the caller's thread and the worker."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flagport.migration.comparator import TRIP_AFTER, InlineComparator, OffloadComparator
+from flagport.migration.options import Side
+
+MS = 1_000_000
+
+
+class Recorder:
+    """A comparison function: records where it ran; blocks while ``block`` is set."""
+
+    def __init__(self, spent_ns: int = 1000) -> None:
+        self.spent_ns = spent_ns
+        self.seen: list[tuple[str, str]] = []
+        self.block = threading.Event()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(
+        self, method: str, served_by: Side, user: Any, name: str, served: Any, ns: int
+    ) -> int:
+        self.seen.append((name, threading.current_thread().name))
+        if self.block.is_set():
+            self.entered.set()
+            self.release.wait(10)
+        return self.spent_ns
+
+
+def submit(comparator: Any, name: str = "g") -> None:
+    comparator.submit("check_gate", Side.OLD, None, name, True, 100)
+
+
+def test_the_worker_compares_off_the_callers_thread_in_order() -> None:
+    record = Recorder()
+    worker = OffloadComparator(record)
+    for i in range(50):
+        submit(worker, f"f{i}")
+    assert worker.drain(5)
+    assert [name for name, _ in record.seen] == [f"f{i}" for i in range(50)]
+    assert {thread for _, thread in record.seen} == {"flagport-migration-compare"}
+    assert worker.stats() == {"compare_on": "worker", "compared": 50, "dropped": 0, "pending": 0}
+    worker.stop()
+
+
+def test_a_full_queue_drops_and_counts_without_waiting() -> None:
+    record = Recorder()
+    record.block.set()
+    worker = OffloadComparator(record, queue_size=3)
+    submit(worker)
+    assert record.entered.wait(5)  # the worker is stuck in the first comparison
+    for _ in range(9):
+        submit(worker)  # returns at once: three wait, six are dropped
+    assert worker.stats()["pending"] == 3
+    assert worker.stats()["dropped"] == 6
+    assert not worker.drain(0.05)  # bounded: the stuck comparison is not finished
+    record.release.set()
+    assert worker.drain(5)
+    assert worker.stats() == {"compare_on": "worker", "compared": 4, "dropped": 6, "pending": 0}
+    worker.stop()
+
+
+def test_stop_counts_what_is_left_as_dropped() -> None:
+    record = Recorder()
+    record.block.set()
+    worker = OffloadComparator(record)
+    for _ in range(10):
+        submit(worker)
+    assert record.entered.wait(5)
+    worker.stop(0.05)
+    stats = worker.stats()
+    assert (stats["dropped"], stats["pending"]) == (9, 0)
+    record.release.set()
+
+
+def test_inline_compares_at_once_on_the_callers_thread() -> None:
+    record = Recorder()
+    inline = InlineComparator(record, 10.0, OffloadComparator(record))
+    submit(inline)
+    assert record.seen == [("g", threading.current_thread().name)]
+    assert inline.stats()["compared"] == 1
+    assert inline.stats()["compare_on"] == "caller"
+
+
+def test_inline_moves_to_the_worker_after_slow_evaluations_in_a_row() -> None:
+    record = Recorder(spent_ns=50 * MS)  # five times the bound
+    inline = InlineComparator(record, 10.0, OffloadComparator(record))
+    submit(inline)
+    record.spent_ns = MS  # the streak is broken: one slow one may be the machine
+    submit(inline)
+    record.spent_ns = 50 * MS
+    for _ in range(TRIP_AFTER - 1):
+        submit(inline)
+    assert inline.stats()["compare_on"] == "caller"
+    submit(inline)  # TRIP_AFTER in a row
+    assert inline.stats()["compare_on"] == "worker"
+    assert inline.stats()["moved_to_worker"] is True
+    submit(inline)
+    assert inline.drain(5)
+    assert record.seen[-1][1] == "flagport-migration-compare"
+    assert inline.stats()["compared"] == TRIP_AFTER + 3
+    inline.stop()
