@@ -353,26 +353,24 @@ def test_concurrent_overrides_are_all_kept() -> None:
 
 
 @pytest.mark.parametrize(
-    ("call", "args"),
+    ("call", "args", "kwargs"),
     [
-        ("override_gate", (["g"], True)),
-        ("override_gate", ("g", True, {"user_id": 1.5})),
-        ("override_experiment", ("e", ["blue"])),
-        ("override_experiment", ("e", "blue", self_referencing())),
-        ("override_config", ("c", 5)),
-        ("override_config", ("c", deep(200))),
+        ("override_gate", (["g"], True), {}),
+        ("override_gate", ("g", True), {"user_id": 1.5}),
+        ("override_experiment", ("e", ["blue"]), {}),
+        ("override_experiment", ("e", "blue", self_referencing()), {}),
+        ("override_config", ("c", 5), {}),
+        ("override_config", ("c", deep(200)), {}),
     ],
 )
-def test_an_override_that_cannot_be_stored_is_refused(call: str, args: tuple[Any, ...]) -> None:
-    *positional, last = args
-    kwargs = last if isinstance(last, dict) and "user_id" in last else {}
-    if not kwargs:
-        positional.append(last)
+def test_an_override_that_cannot_be_stored_is_refused(
+    call: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
     with Flagport(provider="passall") as fp:
-        getattr(fp, call)(*positional, **kwargs)  # logged, not raised
+        getattr(fp, call)(*args, **kwargs)  # logged, not raised
         assert fp.names() == flagport.FlagNames()
     with Flagport(provider="passall", strict=True) as fp, pytest.raises(ConfigurationError):
-        getattr(fp, call)(*positional, **kwargs)
+        getattr(fp, call)(*args, **kwargs)
 
 
 def test_an_override_for_an_int_user_id_matches_that_user() -> None:
