@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hostile_values import deep, self_referencing
 
 import flagport
 from flagport import (
@@ -303,22 +304,7 @@ def test_a_huge_name_is_shortened_in_logs_and_errors(caplog: pytest.LogCaptureFi
     assert max(len(r.getMessage()) for r in caplog.records) < 2_000
 
 
-def _self_referencing() -> dict[str, Any]:
-    loop: dict[str, Any] = {"color": "gray"}
-    loop["self"] = loop
-    return loop
-
-
-def _deep(levels: int) -> dict[str, Any]:
-    root: dict[str, Any] = {}
-    node = root
-    for _ in range(levels):
-        node["x"] = {}
-        node = node["x"]
-    return root
-
-
-@pytest.mark.parametrize("default", [_self_referencing(), _deep(3_000), 5, ["a"], "text"])
+@pytest.mark.parametrize("default", [self_referencing(), deep(3_000), 5, ["a"], "text"])
 @pytest.mark.parametrize("provider", ["local", "passall"])
 def test_a_default_that_cannot_be_served_is_a_type_mismatch(default: Any, provider: str) -> None:
     # passall serves the default; local serves it for an unknown flag
@@ -367,26 +353,24 @@ def test_concurrent_overrides_are_all_kept() -> None:
 
 
 @pytest.mark.parametrize(
-    ("call", "args"),
+    ("call", "args", "kwargs"),
     [
-        ("override_gate", (["g"], True)),
-        ("override_gate", ("g", True, {"user_id": 1.5})),
-        ("override_experiment", ("e", ["blue"])),
-        ("override_experiment", ("e", "blue", _self_referencing())),
-        ("override_config", ("c", 5)),
-        ("override_config", ("c", _deep(200))),
+        ("override_gate", (["g"], True), {}),
+        ("override_gate", ("g", True), {"user_id": 1.5}),
+        ("override_experiment", ("e", ["blue"]), {}),
+        ("override_experiment", ("e", "blue", self_referencing()), {}),
+        ("override_config", ("c", 5), {}),
+        ("override_config", ("c", deep(200)), {}),
     ],
 )
-def test_an_override_that_cannot_be_stored_is_refused(call: str, args: tuple[Any, ...]) -> None:
-    *positional, last = args
-    kwargs = last if isinstance(last, dict) and "user_id" in last else {}
-    if not kwargs:
-        positional.append(last)
+def test_an_override_that_cannot_be_stored_is_refused(
+    call: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
     with Flagport(provider="passall") as fp:
-        getattr(fp, call)(*positional, **kwargs)  # logged, not raised
+        getattr(fp, call)(*args, **kwargs)  # logged, not raised
         assert fp.names() == flagport.FlagNames()
     with Flagport(provider="passall", strict=True) as fp, pytest.raises(ConfigurationError):
-        getattr(fp, call)(*positional, **kwargs)
+        getattr(fp, call)(*args, **kwargs)
 
 
 def test_an_override_for_an_int_user_id_matches_that_user() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_values import deep, self_referencing, shared
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -85,29 +86,6 @@ PROVIDERS: dict[str, dict[str, Any]] = {
 # -- hostile values ------------------------------------------------------------------------
 
 
-def _loop() -> dict[str, Any]:
-    loop: dict[str, Any] = {"user_id": "1"}
-    loop["self"] = [loop]
-    return loop
-
-
-def _deep(levels: int = 3_000) -> dict[str, Any]:
-    root: dict[str, Any] = {}
-    node = root
-    for _ in range(levels):
-        node["x"] = {}
-        node = node["x"]
-    return root
-
-
-def _shared(levels: int = 40) -> dict[str, Any]:
-    # 2**40 paths through 40 objects: anything that walks paths never finishes
-    node: dict[str, Any] = {"leaf": 1}
-    for _ in range(levels):
-        node = {"a": node, "b": [node]}
-    return node
-
-
 class Unprintable:
     def __repr__(self) -> str:
         raise RuntimeError("no repr")
@@ -138,9 +116,9 @@ HOSTILE = [
     [1, [2]],
     ("t",),
     {1, 2},
-    _loop(),
-    _deep(),
-    _shared(),
+    self_referencing(),
+    deep(),
+    shared(),
 ]
 
 json_values = st.recursive(
@@ -171,14 +149,14 @@ odd_users = st.one_of(
     st.sampled_from(
         [
             {"custom": [{None: "x"}]},
-            {"user_id": "1", "custom": {"loop": _loop()}},
-            {"user_id": "1", "private": {"deep": _deep()}},
-            {"user_id": "1", "custom": {"shared": _shared()}},
+            {"user_id": "1", "custom": {"loop": self_referencing()}},
+            {"user_id": "1", "private": {"deep": deep()}},
+            {"user_id": "1", "custom": {"shared": shared()}},
             {"user_id": HUGE, "country": HUGE},
             {"user_id": ["1"]},
             {"user_id": 7, "custom_ids": {"company_id": 5}},
             {"app_version": "not.a.version", "email": UNICODE},
-            _loop(),
+            self_referencing(),
         ]
     ),
     st.sampled_from(HOSTILE),

@@ -96,34 +96,22 @@ def _convert(value: Any, freezing: bool) -> Any:
         if depth >= MAX_VALUE_DEPTH:
             raise _Unconvertible(f"is nested deeper than {MAX_VALUE_DEPTH} levels")
         seen[ident] = _OPEN
+        is_mapping = isinstance(node, Mapping)
+        pairs: list[tuple[Any, Any]] = []
+        for key, child in node.items() if is_mapping else enumerate(node):
+            # Scalars are copied as they are; only containers recurse.
+            if isinstance(child, _CONTAINERS) and not (freezing and isinstance(child, FrozenDict)):
+                try:
+                    child = convert(child, depth + 1)
+                except _Unconvertible as exc:
+                    exc.path.append(f"[{shown(key, 40)}]")
+                    raise
+            pairs.append((key, child))
         converted: Any
-        if isinstance(node, Mapping):
-            mapping: dict[Any, Any] = {}
-            for key, child in node.items():
-                # Scalars are copied as they are; only containers recurse.
-                if isinstance(child, _CONTAINERS) and not (
-                    freezing and isinstance(child, FrozenDict)
-                ):
-                    try:
-                        child = convert(child, depth + 1)
-                    except _Unconvertible as exc:
-                        exc.path.append(f"[{shown(key, 40)}]")
-                        raise
-                mapping[str(key) if freezing else key] = child
-            converted = FrozenDict(mapping) if freezing else mapping
+        if is_mapping:
+            converted = FrozenDict({str(k): v for k, v in pairs}) if freezing else dict(pairs)
         else:
-            items: list[Any] = []
-            for index, child in enumerate(node):
-                if isinstance(child, _CONTAINERS) and not (
-                    freezing and isinstance(child, FrozenDict)
-                ):
-                    try:
-                        child = convert(child, depth + 1)
-                    except _Unconvertible as exc:
-                        exc.path.append(f"[{index}]")
-                        raise
-                items.append(child)
-            converted = tuple(items) if freezing else items
+            converted = tuple(v for _, v in pairs) if freezing else [v for _, v in pairs]
         seen[ident] = converted
         return converted
 
