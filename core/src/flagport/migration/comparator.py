@@ -17,10 +17,12 @@ comparison to a :class:`Comparator`, which decides where the secondary runs:
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from queue import Empty, SimpleQueue
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -47,9 +49,8 @@ the worker: one alone may be the machine (a descheduled thread), not the seconda
 Comparison = tuple[str, "Side", "User", str, Any, int]
 """What a comparison needs: the provider method, the side that served, the user, the
 flag, the served answer and what it took (ns)."""
-Compare = Callable[[str, "Side", "User", str, Any, int], int]
-"""Evaluates the secondary of one comparison and records the outcome; returns what the
-secondary took (ns). Never raises."""
+Compare = Callable[[Comparison], None]
+"""Evaluates the secondary of one comparison and records the outcome. Never raises."""
 
 
 class Comparator(ABC):
@@ -62,8 +63,8 @@ class Comparator(ABC):
         self._compare = compare
 
     @abstractmethod
-    def submit(self, *comparison: Any) -> None:
-        """Compare now or later (the arguments are a :data:`Comparison`)."""
+    def submit(self, comparison: Comparison) -> None:
+        """Compare now or later."""
 
     def drain(self, timeout: float = 5.0) -> bool:
         """Finish the comparisons submitted before this call, waiting at most ``timeout``
@@ -93,12 +94,15 @@ class OffloadComparator(Comparator):
         self.dropped = 0
         self._jobs: SimpleQueue[Comparison | None] = SimpleQueue()
         self._done = threading.Condition()
-        self._waiting = 0  # drain() calls waiting: the worker then reports every job
+        # What drain() calls wait for (how many compared): the worker tells them when
+        # it gets there, or when the queue is empty, not after every comparison.
+        self._targets: list[int] = []
+        self._wanted = sys.maxsize
         self._worker: threading.Thread | None = None
         self._stopped = False
         self._start_lock = threading.Lock()
 
-    def submit(self, *comparison: Any) -> None:
+    def submit(self, comparison: Comparison) -> None:
         if self._jobs.qsize() >= self.queue_size:
             self.dropped += 1
             return
@@ -118,11 +122,11 @@ class OffloadComparator(Comparator):
     def _work(self) -> None:
         while not self._stopped and (job := self._jobs.get()) is not None:
             try:
-                self._compare(*job)
+                self._compare(job)
             except Exception:  # the worker must survive whatever one comparison does
                 logger.exception("flagport: a migration comparison failed")
             self.compared += 1
-            if self._waiting or self._jobs.empty():
+            if self.compared >= self._wanted or self._jobs.empty():
                 with self._done:
                     self._done.notify_all()
 
@@ -131,11 +135,13 @@ class OffloadComparator(Comparator):
         # the queue is never empty.
         target = self.submitted
         with self._done:
-            self._waiting += 1
+            self._targets.append(target)
+            self._wanted = min(self._targets)
             try:
                 return self._done.wait_for(lambda: self.compared >= target, timeout)
             finally:
-                self._waiting -= 1
+                self._targets.remove(target)
+                self._wanted = min(self._targets, default=sys.maxsize)
 
     def stop(self, timeout: float = 1.0) -> None:
         self._stopped = True
@@ -163,7 +169,7 @@ class InlineComparator(Comparator):
     """Comparisons run at once on the caller's thread, until the secondary is too slow.
 
     :param compare: run on the caller's thread for each comparison.
-    :param bound_ms: how long one secondary evaluation may delay an answer; after
+    :param bound_ms: how long one comparison may delay an answer; after
         :data:`TRIP_AFTER` in a row over it, comparisons go to ``fallback``.
     :param fallback: where comparisons go from then on.
     :param name: the secondary's name, for the warning.
@@ -180,11 +186,13 @@ class InlineComparator(Comparator):
         self.tripped = False
         self._slow = 0
 
-    def submit(self, *comparison: Any) -> None:
+    def submit(self, comparison: Comparison) -> None:
         if self.tripped:
-            self.fallback.submit(*comparison)
+            self.fallback.submit(comparison)
             return
-        spent = self._compare(*comparison)
+        start = perf_counter_ns()
+        self._compare(comparison)
+        spent = perf_counter_ns() - start
         self.compared += 1
         if spent <= self.bound_ns:
             self._slow = 0
