@@ -27,8 +27,9 @@ class Recorder:
         self.entered = threading.Event()
         self.release = threading.Event()
 
-    def __call__(self, comparison: Comparison) -> None:
-        self.seen.append((comparison[3], threading.current_thread().name))
+    def __call__(self, comparisons: list[Comparison]) -> None:
+        for comparison in comparisons:
+            self.seen.append((comparison[3], threading.current_thread().name))
         time.sleep(self.delay_s)
         if self.block.is_set():
             self.entered.set()
@@ -59,7 +60,7 @@ def test_a_full_queue_drops_and_counts_without_waiting() -> None:
     assert record.entered.wait(5)  # the worker is stuck in the first comparison
     for _ in range(9):
         submit(worker)  # returns at once: three wait, six are dropped
-    assert worker.stats()["pending"] == 3
+    assert worker.stats()["pending"] == 1 + 3
     assert worker.stats()["dropped"] == 6
     assert not worker.drain(0.05)  # bounded: the stuck comparison is not finished
     record.release.set()
@@ -76,8 +77,9 @@ def test_stop_counts_what_is_left_as_dropped() -> None:
         submit(worker)
     assert record.entered.wait(5)
     worker.stop(0.05)
-    stats = worker.stats()
-    assert (stats["dropped"], stats["pending"]) == (9, 0)
+    stats = worker.stats()  # the worker took one or more at once, the rest are dropped
+    assert stats["dropped"] + stats["pending"] == 10
+    assert stats["pending"] >= 1
     record.release.set()
 
 

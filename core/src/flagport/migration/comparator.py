@@ -42,6 +42,8 @@ logger = logging.getLogger("flagport.migration")
 
 QUEUE_SIZE = 4096
 """Comparisons waiting for the worker before new ones are dropped."""
+BATCH = 256
+"""Waiting comparisons the worker takes at once."""
 TRIP_AFTER = 2
 """Consecutive over-bound evaluations on the caller's thread that move a secondary to
 the worker: one alone may be the machine (a descheduled thread), not the secondary."""
@@ -49,8 +51,8 @@ the worker: one alone may be the machine (a descheduled thread), not the seconda
 Comparison = tuple[str, "Side", "User", str, Any, int]
 """What a comparison needs: the provider method, the side that served, the user, the
 flag, the served answer and what it took (ns)."""
-Compare = Callable[[Comparison], None]
-"""Evaluates the secondary of one comparison and records the outcome. Never raises."""
+Compare = Callable[[list[Comparison]], None]
+"""Evaluates the secondary of comparisons and records the outcomes. Never raises."""
 
 
 class Comparator(ABC):
@@ -76,7 +78,8 @@ class Comparator(ABC):
 
     @abstractmethod
     def stats(self) -> dict[str, Any]:
-        """Counters: ``compared``, ``dropped``, ``pending`` and where comparisons run."""
+        """Counters: ``compared``, ``dropped``, ``pending`` (submitted, not compared yet)
+        and where comparisons run (``compare_on``)."""
 
 
 class OffloadComparator(Comparator):
@@ -100,6 +103,7 @@ class OffloadComparator(Comparator):
         self._wanted = sys.maxsize
         self._worker: threading.Thread | None = None
         self._stopped = False
+        self._running = 0  # comparisons the worker is in
         self._start_lock = threading.Lock()
 
     def submit(self, comparison: Comparison) -> None:
@@ -121,11 +125,20 @@ class OffloadComparator(Comparator):
 
     def _work(self) -> None:
         while not self._stopped and (job := self._jobs.get()) is not None:
+            # The secondary then evaluates many in a row, with its code and data warm.
+            jobs = [job]
+            while len(jobs) < BATCH and not self._jobs.empty():
+                if (job := self._jobs.get()) is None:
+                    self._stopped = True
+                    break
+                jobs.append(job)
+            self._running = len(jobs)
             try:
-                self._compare(job)
+                self._compare(jobs)
             except Exception:  # the worker must survive whatever one comparison does
-                logger.exception("flagport: a migration comparison failed")
-            self.compared += 1
+                logger.exception("flagport: migration comparisons failed")
+            self.compared += len(jobs)
+            self._running = 0
             if self.compared >= self._wanted or self._jobs.empty():
                 with self._done:
                     self._done.notify_all()
@@ -161,7 +174,7 @@ class OffloadComparator(Comparator):
             "compare_on": "worker",
             "compared": self.compared,
             "dropped": self.dropped,
-            "pending": self._jobs.qsize(),
+            "pending": self._jobs.qsize() + self._running,
         }
 
 
@@ -191,7 +204,7 @@ class InlineComparator(Comparator):
             self.fallback.submit(comparison)
             return
         start = perf_counter_ns()
-        self._compare(comparison)
+        self._compare([comparison])
         spent = perf_counter_ns() - start
         self.compared += 1
         if spent <= self.bound_ns:

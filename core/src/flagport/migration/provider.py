@@ -36,7 +36,6 @@ from flagport.migration.options import NEW, OLD, MigrationOptions, Side, Stage
 from flagport.migration.ramp import Route
 from flagport.plugins import get_plugin_manager, get_provider_class
 from flagport.provider import FlagNames, Provider, ProviderStatus
-from flagport.results import ConfigResult, ExperimentResult, GateResult
 from flagport.settings import ALL_OPTIONS, validate_options
 
 if TYPE_CHECKING:
@@ -88,6 +87,22 @@ def build_side(side: Side | str, spec: Mapping[str, Any]) -> Provider:
             f"invalid {key!r} provider {name!r} of the migration provider", problems
         ) from None
     return cls(validated)
+
+
+def _evaluation(method: str) -> Any:
+    """The migration provider's ``method``: served by the flag's side, and a sampled share
+    of the calls (in stages that compare) handed to the comparator too."""
+
+    def evaluate(self: MigrationProvider, user: User, name: str, *, expose: bool = True) -> Any:
+        routes, default = self._routing
+        route = routes.get(name, default)
+        side = route.side or route.unit_side(user)
+        if route.compares and random() < self._sample_rate:
+            return self._serve_and_compare(method, side, user, name, expose)
+        return getattr(self.sides[side], method)(user, name, expose=expose)
+
+    evaluate.__name__ = evaluate.__qualname__ = method
+    return evaluate
 
 
 class MigrationProvider(Provider):
@@ -322,32 +337,18 @@ class MigrationProvider(Provider):
         return self.comparator.drain(timeout)
 
     # -- evaluation ----------------------------------------------------------------------------
-    def check_gate(self, user: User, name: str, *, expose: bool = True) -> bool:
-        return self._evaluate("check_gate", user, name, expose)  # type: ignore[no-any-return]
+    # The same code for each method of the sides, made once by _evaluation: an
+    # uncompared call is then one frame over the served provider's own.
+    check_gate = _evaluation("check_gate")
+    evaluate_gate = _evaluation("evaluate_gate")
+    evaluate_experiment = _evaluation("evaluate_experiment")
+    evaluate_config = _evaluation("evaluate_config")
 
-    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
-        return self._evaluate("evaluate_gate", user, name, expose)  # type: ignore[no-any-return]
-
-    def evaluate_experiment(
-        self, user: User, name: str, *, expose: bool = True
-    ) -> ExperimentResult:
-        return self._evaluate(  # type: ignore[no-any-return]
-            "evaluate_experiment", user, name, expose
-        )
-
-    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
-        return self._evaluate(  # type: ignore[no-any-return]
-            "evaluate_config", user, name, expose
-        )
-
-    def _evaluate(self, method: str, user: User, name: str, expose: bool) -> Any:
-        """Serve from the flag's side; hand a sampled share to the comparator."""
-        routes, default = self._routing
-        route = routes.get(name, default)
-        side = route.side or route.unit_side(user)
+    def _serve_and_compare(
+        self, method: str, side: Side, user: User, name: str, expose: bool
+    ) -> Any:
+        """Serve from ``side`` and hand the answer to the comparator."""
         serve = getattr(self.sides[side], method)
-        if not route.compares or random() >= self._sample_rate:
-            return serve(user, name, expose=expose)
         self._compared += 1
         timed = self._compared % TIME_EVERY == 1
         start = perf_counter_ns() if timed else 0
@@ -360,31 +361,37 @@ class MigrationProvider(Provider):
         self.comparator.submit((method, side, user, name, served, served_ns))
         return served
 
-    def _compare(self, comparison: Comparison) -> None:
-        """Evaluate the other side for one served answer and record the outcome (timed
-        on this side too when the served answer was)."""
-        method, served_by, user, name, served, served_ns = comparison
-        other = NEW if served_by is OLD else OLD
-        kind = KINDS[method]
-        flag = self.evidence.flags.get(name)
-        if flag is None or flag.kind != kind:  # its first comparison (or an odd name)
-            flag = self.evidence.flag(name, kind)
-        start = perf_counter_ns() if served_ns >= 0 else 0
-        try:
-            answer = getattr(self.sides[other], method)(user, name, expose=False)
-        except Exception as exc:
-            flag.error(other, exc)
-            return
-        spent = perf_counter_ns() - start if served_ns >= 0 else -1
-        try:
-            if served_by is OLD:
-                mismatch = flag.compare(served, answer, served_ns, spent, self._details)
-            else:
-                mismatch = flag.compare(answer, served, spent, served_ns, self._details)
-            if mismatch is not None and self._details:
-                self._report(flag, mismatch, user, served_by)
-        except Exception:
-            logger.exception("flagport: comparing %r failed", name)
+    def _compare(self, comparisons: list[Comparison]) -> None:
+        """Evaluate the other side for served answers, then record the outcomes.
+
+        In two passes: an SDK's evaluation pushes the bookkeeping's code and data out of
+        the CPU caches (and the bookkeeping the SDK's), so alternating them costs more
+        than each in a pass of its own. Timed on the other side too when the served
+        answer was.
+        """
+        answered = []
+        for comparison in comparisons:
+            method, served_by, user, name, _, served_ns = comparison
+            other = NEW if served_by is OLD else OLD
+            start = perf_counter_ns() if served_ns >= 0 else 0
+            try:
+                answer = getattr(self.sides[other], method)(user, name, expose=False)
+            except Exception as exc:
+                self.evidence.flag(name, KINDS[method]).error(other, exc)
+                continue
+            answered.append((comparison, answer, perf_counter_ns() - start if start else -1))
+        details = self._details
+        for (method, served_by, user, name, served, served_ns), answer, spent in answered:
+            try:
+                flag = self.evidence.flag(name, KINDS[method])
+                if served_by is OLD:
+                    mismatch = flag.compare(served, answer, served_ns, spent, details)
+                else:
+                    mismatch = flag.compare(answer, served, spent, served_ns, details)
+                if mismatch is not None and details:
+                    self._report(flag, mismatch, user, served_by)
+            except Exception:
+                logger.exception("flagport: comparing %r failed", name)
 
     def _report(self, flag: FlagEvidence, mismatch: Mismatch, user: User, served_by: Side) -> None:
         route = self._route(flag.name)
