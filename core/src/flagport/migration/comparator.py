@@ -1,9 +1,8 @@
 """Where the compared side of a migration is evaluated: the caller's thread or a worker.
 
-A *comparison* starts with an evaluation one side served (its answer goes back to the
-caller unchanged); the other side, the *secondary*, evaluates the same flag for the
-same user, and the two answers are recorded as evidence. The provider hands each
-comparison to a :class:`Comparator`, which decides where the secondary runs:
+A *comparison* starts with an answer one side served to the caller; the other side,
+the *secondary*, evaluates the same flag for the same user, and the two answers are
+recorded as evidence. A :class:`Comparator` decides where the secondary runs:
 
 * :class:`InlineComparator` (``compare_on = "caller"``): at once, on the caller's
   thread, so the evidence is complete when the call returns and the answer waits for
@@ -17,7 +16,6 @@ comparison to a :class:`Comparator`, which decides where the secondary runs:
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -68,12 +66,12 @@ class Comparator(ABC):
     def submit(self, comparison: Comparison) -> None:
         """Compare now or later."""
 
+    @abstractmethod
     def drain(self, timeout: float = 5.0) -> bool:
-        """Finish the comparisons submitted before this call, waiting at most ``timeout``
-        seconds. :returns: whether they are finished."""
-        return True
+        """Wait (at most ``timeout`` s) until what was submitted before is compared."""
 
-    def stop(self, timeout: float = 1.0) -> None:  # noqa: B027 - nothing to stop inline
+    @abstractmethod
+    def stop(self, timeout: float = 1.0) -> None:
         """Stop comparing; what is still waiting is dropped and counted."""
 
     @abstractmethod
@@ -96,11 +94,7 @@ class OffloadComparator(Comparator):
         self.compared = 0
         self.dropped = 0
         self._jobs: SimpleQueue[Comparison | None] = SimpleQueue()
-        self._done = threading.Condition()
-        # What drain() calls wait for (how many compared): the worker tells them when
-        # it gets there, or when the queue is empty, not after every comparison.
-        self._targets: list[int] = []
-        self._wanted = sys.maxsize
+        self._done = threading.Condition()  # notified after every batch
         self._worker: threading.Thread | None = None
         self._stopped = False
         self._running = 0  # comparisons the worker is in
@@ -139,22 +133,15 @@ class OffloadComparator(Comparator):
                 logger.exception("flagport: migration comparisons failed")
             self.compared += len(jobs)
             self._running = 0
-            if self.compared >= self._wanted or self._jobs.empty():
-                with self._done:
-                    self._done.notify_all()
+            with self._done:
+                self._done.notify_all()
 
     def drain(self, timeout: float = 5.0) -> bool:
         # What other threads submit meanwhile is not waited for: under steady traffic
         # the queue is never empty.
         target = self.submitted
         with self._done:
-            self._targets.append(target)
-            self._wanted = min(self._targets)
-            try:
-                return self._done.wait_for(lambda: self.compared >= target, timeout)
-            finally:
-                self._targets.remove(target)
-                self._wanted = min(self._targets, default=sys.maxsize)
+            return self._done.wait_for(lambda: self.compared >= target, timeout)
 
     def stop(self, timeout: float = 1.0) -> None:
         self._stopped = True

@@ -143,7 +143,6 @@ class MigrationProvider(Provider):
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
         self._control = ControlFileReader(options.control_file) if options.control_file else None
-        self.control_error: str | None = None
         self._next_summary = 0.0
         self._details = self._log is not None  # and when an observer exists (start)
         self._changing = threading.RLock()
@@ -220,29 +219,17 @@ class MigrationProvider(Provider):
 
         :returns: whether new settings were applied.
         """
-        if self._control is None:
-            return False
-        try:
-            control = self._control.changed()
-        except ConfigurationError as exc:
-            return self._control_failed(str(exc))
-        except Exception as exc:
-            return self._control_failed(
-                f"migration control file {self._control.path} could not be read "
-                f"({type(exc).__name__}: {exc}); the previous stages stay in force"
-            )
+        control = self._control.read() if self._control is not None else None
         if control is None:
             return False
-        self.control_error = None
         self._update(**control.model_dump(exclude_none=True))
-        logger.info("flagport: migration control file %s applied", self._control.path)
+        logger.info("flagport: migration control file %s applied", self.options.control_file)
         return True
 
-    def _control_failed(self, message: str) -> bool:
-        if message != self.control_error:
-            logger.error("flagport: %s", message)
-        self.control_error = message
-        return False
+    @property
+    def control_error(self) -> str | None:
+        """Why the control file last read could not be used (``None``: it could)."""
+        return self._control.error if self._control is not None else None
 
     def _housekeeping(self) -> None:
         # Re-reads the control file and writes periodic summaries, so `flagport migrate
@@ -330,10 +317,7 @@ class MigrationProvider(Provider):
         self.status = ProviderStatus.SHUT_DOWN
 
     def drain(self, timeout: float = 5.0) -> bool:
-        """Wait until the comparisons made so far are done (at most ``timeout`` seconds).
-
-        :returns: whether they are.
-        """
+        """Wait (at most ``timeout`` s) until the comparisons made so far are recorded."""
         return self.comparator.drain(timeout)
 
     # -- evaluation ----------------------------------------------------------------------------
@@ -449,11 +433,10 @@ class MigrationProvider(Provider):
         self._log.write({"type": "summary", **self._settings(), "flags": self._flag_stats()})
         self._log.flush()
 
-    def _settings(self) -> dict[str, Any]:
-        """The settings that change at run time, JSON-ready."""
-        return self.options.model_dump(
-            mode="json", include={"stage", "stages", "ramp", "sample_rate"}
-        )
+    def _settings(self, *names: str) -> dict[str, Any]:
+        """Options by name, JSON-ready; by default those that change at run time."""
+        names = names or ("stage", "stages", "ramp", "sample_rate")
+        return self.options.model_dump(mode="json", include=set(names))
 
     def _flag_stats(self) -> dict[str, Any]:
         flags = self.evidence.to_dict()
@@ -475,10 +458,7 @@ class MigrationProvider(Provider):
         return {
             **self._settings(),
             "providers": {side.value: p.name for side, p in self.sides.items()},
-            "secondary": {
-                **self.comparator.stats(),
-                "timeout_ms": self.options.secondary_timeout_ms,
-            },
+            "secondary": self.comparator.stats(),
             "event_errors": {side.value: n for side, n in self.event_errors.items()},
             "control_error": self.control_error,
             "mismatch_log": self._log.stats() if self._log is not None else None,
@@ -487,14 +467,10 @@ class MigrationProvider(Provider):
 
     def describe(self) -> dict[str, Any]:
         # The inner options may hold secrets; each side describes itself safely.
-        opts = self.options
+        options = {**self._settings(), **self._settings("compare_on", "secondary_timeout_ms")}
+        options["mismatch_log"] = self.options.mismatch_log
         return {
             "status": self.status.value,
-            "options": {
-                **self._settings(),
-                "compare_on": opts.compare_on,
-                "secondary_timeout_ms": opts.secondary_timeout_ms,
-                "mismatch_log": opts.mismatch_log,
-            },
+            "options": options,
             **{side.value: p.describe() for side, p in self.sides.items()},
         }
