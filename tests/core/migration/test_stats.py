@@ -57,6 +57,6 @@ def test_stats_with_a_stuck_secondary_returns_and_counts_what_is_pending(migrati
     # bounded time, then says what is still to do.
     state = p.stats()
     assert state["flags"].get("beta", {"compared": 0})["compared"] == 0
-    assert state["secondary"]["pending"] == 9
+    assert state["secondary"]["pending"] == 10
     p.new.release.set()
     assert p.stats()["flags"]["beta"]["compared"] == 10

@@ -1,9 +1,8 @@
 """Where the compared side of a migration is evaluated: the caller's thread or a worker.
 
-A *comparison* starts with an evaluation one side served (its answer goes back to the
-caller unchanged); the other side, the *secondary*, evaluates the same flag for the
-same user, and the two answers are recorded as evidence. The provider hands each
-comparison to a :class:`Comparator`, which decides where the secondary runs:
+A *comparison* starts with an answer one side served to the caller; the other side,
+the *secondary*, evaluates the same flag for the same user, and the two answers are
+recorded as evidence. A :class:`Comparator` decides where the secondary runs:
 
 * :class:`InlineComparator` (``compare_on = "caller"``): at once, on the caller's
   thread, so the evidence is complete when the call returns and the answer waits for
@@ -21,6 +20,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from queue import Empty, SimpleQueue
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -40,6 +40,8 @@ logger = logging.getLogger("flagport.migration")
 
 QUEUE_SIZE = 4096
 """Comparisons waiting for the worker before new ones are dropped."""
+BATCH = 256
+"""Waiting comparisons the worker takes at once."""
 TRIP_AFTER = 2
 """Consecutive over-bound evaluations on the caller's thread that move a secondary to
 the worker: one alone may be the machine (a descheduled thread), not the secondary."""
@@ -47,9 +49,8 @@ the worker: one alone may be the machine (a descheduled thread), not the seconda
 Comparison = tuple[str, "Side", "User", str, Any, int]
 """What a comparison needs: the provider method, the side that served, the user, the
 flag, the served answer and what it took (ns)."""
-Compare = Callable[[str, "Side", "User", str, Any, int], int]
-"""Evaluates the secondary of one comparison and records the outcome; returns what the
-secondary took (ns). Never raises."""
+Compare = Callable[[list[Comparison]], None]
+"""Evaluates the secondary of comparisons and records the outcomes. Never raises."""
 
 
 class Comparator(ABC):
@@ -62,20 +63,21 @@ class Comparator(ABC):
         self._compare = compare
 
     @abstractmethod
-    def submit(self, *comparison: Any) -> None:
-        """Compare now or later (the arguments are a :data:`Comparison`)."""
+    def submit(self, comparison: Comparison) -> None:
+        """Compare now or later."""
 
+    @abstractmethod
     def drain(self, timeout: float = 5.0) -> bool:
-        """Finish the comparisons submitted before this call, waiting at most ``timeout``
-        seconds. :returns: whether they are finished."""
-        return True
+        """Wait (at most ``timeout`` s) until what was submitted before is compared."""
 
-    def stop(self, timeout: float = 1.0) -> None:  # noqa: B027 - nothing to stop inline
+    @abstractmethod
+    def stop(self, timeout: float = 1.0) -> None:
         """Stop comparing; what is still waiting is dropped and counted."""
 
     @abstractmethod
     def stats(self) -> dict[str, Any]:
-        """Counters: ``compared``, ``dropped``, ``pending`` and where comparisons run."""
+        """Counters: ``compared``, ``dropped``, ``pending`` (submitted, not compared yet)
+        and where comparisons run (``compare_on``)."""
 
 
 class OffloadComparator(Comparator):
@@ -92,13 +94,13 @@ class OffloadComparator(Comparator):
         self.compared = 0
         self.dropped = 0
         self._jobs: SimpleQueue[Comparison | None] = SimpleQueue()
-        self._done = threading.Condition()
-        self._waiting = 0  # drain() calls waiting: the worker then reports every job
+        self._done = threading.Condition()  # notified after every batch
         self._worker: threading.Thread | None = None
         self._stopped = False
+        self._running = 0  # comparisons the worker is in
         self._start_lock = threading.Lock()
 
-    def submit(self, *comparison: Any) -> None:
+    def submit(self, comparison: Comparison) -> None:
         if self._jobs.qsize() >= self.queue_size:
             self.dropped += 1
             return
@@ -117,25 +119,29 @@ class OffloadComparator(Comparator):
 
     def _work(self) -> None:
         while not self._stopped and (job := self._jobs.get()) is not None:
+            # The secondary then evaluates many in a row, with its code and data warm.
+            jobs = [job]
+            while len(jobs) < BATCH and not self._jobs.empty():
+                if (job := self._jobs.get()) is None:
+                    self._stopped = True
+                    break
+                jobs.append(job)
+            self._running = len(jobs)
             try:
-                self._compare(*job)
+                self._compare(jobs)
             except Exception:  # the worker must survive whatever one comparison does
-                logger.exception("flagport: a migration comparison failed")
-            self.compared += 1
-            if self._waiting or self._jobs.empty():
-                with self._done:
-                    self._done.notify_all()
+                logger.exception("flagport: migration comparisons failed")
+            self.compared += len(jobs)
+            self._running = 0
+            with self._done:
+                self._done.notify_all()
 
     def drain(self, timeout: float = 5.0) -> bool:
         # What other threads submit meanwhile is not waited for: under steady traffic
         # the queue is never empty.
         target = self.submitted
         with self._done:
-            self._waiting += 1
-            try:
-                return self._done.wait_for(lambda: self.compared >= target, timeout)
-            finally:
-                self._waiting -= 1
+            return self._done.wait_for(lambda: self.compared >= target, timeout)
 
     def stop(self, timeout: float = 1.0) -> None:
         self._stopped = True
@@ -155,7 +161,7 @@ class OffloadComparator(Comparator):
             "compare_on": "worker",
             "compared": self.compared,
             "dropped": self.dropped,
-            "pending": self._jobs.qsize(),
+            "pending": self._jobs.qsize() + self._running,
         }
 
 
@@ -163,7 +169,7 @@ class InlineComparator(Comparator):
     """Comparisons run at once on the caller's thread, until the secondary is too slow.
 
     :param compare: run on the caller's thread for each comparison.
-    :param bound_ms: how long one secondary evaluation may delay an answer; after
+    :param bound_ms: how long one comparison may delay an answer; after
         :data:`TRIP_AFTER` in a row over it, comparisons go to ``fallback``.
     :param fallback: where comparisons go from then on.
     :param name: the secondary's name, for the warning.
@@ -180,11 +186,13 @@ class InlineComparator(Comparator):
         self.tripped = False
         self._slow = 0
 
-    def submit(self, *comparison: Any) -> None:
+    def submit(self, comparison: Comparison) -> None:
         if self.tripped:
-            self.fallback.submit(*comparison)
+            self.fallback.submit(comparison)
             return
-        spent = self._compare(*comparison)
+        start = perf_counter_ns()
+        self._compare([comparison])
+        spent = perf_counter_ns() - start
         self.compared += 1
         if spent <= self.bound_ns:
             self._slow = 0

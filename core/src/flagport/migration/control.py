@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from flagport.errors import ConfigurationError, Location
 from flagport.migration.options import ControlFile
 
 __all__ = ["ControlFileReader", "read_structured"]
+
+logger = logging.getLogger("flagport.migration")
 
 
 def read_structured(path: Path) -> Any:
@@ -41,7 +44,28 @@ class ControlFileReader:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        #: why the file last read could not be used (logged once per distinct problem)
+        self.error: str | None = None
         self._stamp: tuple[int, int] | None = None
+
+    def read(self) -> ControlFile | None:
+        """Like :meth:`changed`, but a bad file is logged and kept in :attr:`error`."""
+        try:
+            control = self.changed()
+        except Exception as exc:
+            message = (
+                str(exc)
+                if isinstance(exc, ConfigurationError)
+                else f"migration control file {self.path} could not be read "
+                f"({type(exc).__name__}: {exc}); the previous stages stay in force"
+            )
+            if message != self.error:
+                logger.error("flagport: %s", message)
+            self.error = message
+            return None
+        if control is not None:
+            self.error = None
+        return control
 
     def changed(self) -> ControlFile | None:
         """The file's settings if it changed since the last call, else ``None``.

@@ -27,7 +27,7 @@ from flagport.migration.compare import (
     split_verdict,
 )
 from flagport.migration.mismatch_log import MismatchLog, UnitHasher, bounded
-from flagport.migration.options import Side
+from flagport.migration.options import NEW, OLD, Side
 from flagport.results import thaw
 
 __all__ = [
@@ -58,30 +58,34 @@ class Reservoir:
     :param size: how many pairs to keep.
     """
 
-    __slots__ = ("_random", "_w", "count", "next", "samples", "size", "totals")
+    __slots__ = ("_random", "_w", "count", "new_total", "next", "old_total", "samples", "size")
 
     def __init__(self, size: int = 256, seed: int | None = None) -> None:
         self.size = size
         self.count = 0
-        self.samples = {Side.OLD: array("q"), Side.NEW: array("q")}
-        self.totals = dict.fromkeys(Side, 0)
+        self.samples = {OLD: array("q"), NEW: array("q")}
+        self.old_total = self.new_total = 0
         self._random = random.Random(seed).random
         self._w = 1.0
         self.next = size
 
     def add(self, old_ns: int, new_ns: int) -> None:
         """Offer one pair of timings (nanoseconds)."""
-        self.totals[Side.OLD] += old_ns
-        self.totals[Side.NEW] += new_ns
+        self.old_total += old_ns
+        self.new_total += new_ns
         count = self.count
         self.count = count + 1
-        old, new = self.samples[Side.OLD], self.samples[Side.NEW]
+        if count < self.size or count == self.next:
+            self._keep(count, old_ns, new_ns)
+
+    def _keep(self, count: int, old_ns: int, new_ns: int) -> None:
+        old, new = self.samples[OLD], self.samples[NEW]
         if count < self.size:
             old.append(old_ns)
             new.append(new_ns)
             if count + 1 == self.size:
                 self._skip()
-        elif count == self.next:
+        else:
             slot = int(self._random() * self.size)
             old[slot] = old_ns
             new[slot] = new_ns
@@ -111,7 +115,7 @@ class Reservoir:
             were timed).
         """
         p50, p90, p99, top = self.percentiles(side, 50, 90, 99, 100)
-        total: float = self.totals[side]
+        total: float = self.old_total if side is OLD else self.new_total
         if of is not None and self.count:
             total = total * of / self.count
         return {
@@ -178,7 +182,7 @@ class FlagEvidence:
         self.not_found = dict.fromkeys(Side, 0)
         self.latency = Reservoir(reservoir_size)
         #: experiments: how many units each side put in each group
-        self.distribution: dict[Side, dict[str, int]] = {Side.OLD: {}, Side.NEW: {}}
+        self.distribution: dict[Side, dict[str, int]] = {OLD: {}, NEW: {}}
         #: gates: how often each side said True
         self.passes = dict.fromkeys(Side, 0)
 
@@ -214,40 +218,41 @@ class FlagEvidence:
         if old_ns >= 0:
             self.latency.add(old_ns, new_ns)
         if self.kind == "experiment":
-            mismatch = self._experiment_mismatch(old, new)
+            mismatch = self._experiment_mismatch(old, new, details)
         else:
-            mismatch = self._value_mismatch(old, new)
-        if mismatch is None:
-            return None
-        self.mismatches += 1
-        return mismatch if details else COUNTED
+            mismatch = self._value_mismatch(old, new, details)
+        if mismatch is not None:
+            self.mismatches += 1
+        return mismatch
 
-    def _value_mismatch(self, old: Any, new: Any) -> Mismatch | None:
+    def _value_mismatch(self, old: Any, new: Any, details: bool) -> Mismatch | None:
         if type(old) is not bool:  # a result, not check_gate's boolean
             old, new = old.value, new.value
         if old is True:
-            self.passes[Side.OLD] += 1
+            self.passes[OLD] += 1
         if new is True:
-            self.passes[Side.NEW] += 1
-        if old is new or same_value(old, new):
+            self.passes[NEW] += 1
+        if old is new:  # booleans (gates) are singletons
             return None
-        return Mismatch("value", old, new)
+        if type(old) is not bool and type(new) is not bool and same_value(old, new):
+            return None
+        return Mismatch("value", old, new) if details else COUNTED
 
-    def _experiment_mismatch(self, old: Any, new: Any) -> Mismatch | None:
+    def _experiment_mismatch(self, old: Any, new: Any, details: bool) -> Mismatch | None:
         old_group, new_group = old.group, new.group
         if old_group is not None:
             old_group = self.group_map.get(old_group, old_group)
-        for side, group in ((Side.OLD, old_group), (Side.NEW, new_group)):
+        for side, group in ((OLD, old_group), (NEW, new_group)):
             counts = self.distribution[side]
             key = NO_GROUP if group is None else group
             counts[key] = counts.get(key, 0) + 1
         if old_group != new_group:
             self.group_mismatches += 1
-            return Mismatch("group", old_group, new_group)
+            return Mismatch("group", old_group, new_group) if details else COUNTED
         if same_value(old.value, new.value):
             return None
         self.value_mismatches += 1
-        return Mismatch("value", old.value, new.value)
+        return Mismatch("value", old.value, new.value) if details else COUNTED
 
     def to_dict(self, *, min_sample: int = 100, agreement: float = 0.99) -> dict[str, Any]:
         """JSON-ready evidence; gates and experiments add their ``split``.
@@ -270,12 +275,12 @@ class FlagEvidence:
             "latency_us": {side.value: self.latency.summary_us(side, compared) for side in Side},
         }
         if self.kind == "experiment":
-            old, new = dict(self.distribution[Side.OLD]), dict(self.distribution[Side.NEW])
+            old, new = dict(self.distribution[OLD]), dict(self.distribution[NEW])
             group_mismatches, value_mismatches = self.group_mismatches, self.value_mismatches
         else:
             passes = self.passes
-            old = {"true": passes[Side.OLD], "false": compared - passes[Side.OLD]}
-            new = {"true": passes[Side.NEW], "false": compared - passes[Side.NEW]}
+            old = {"true": passes[OLD], "false": compared - passes[OLD]}
+            new = {"true": passes[NEW], "false": compared - passes[NEW]}
             group_mismatches, value_mismatches = self.mismatches, 0
         if self.kind != "config":
             data["split"] = split_summary(
@@ -306,7 +311,7 @@ def split_summary(
     return {
         "group_mismatches": group_mismatches,
         "value_mismatches": value_mismatches,
-        "distribution": {Side.OLD.value: dict(old), Side.NEW.value: dict(new)},
+        "distribution": {OLD.value: dict(old), NEW.value: dict(new)},
         "chi_square": test.to_dict(),
         "chance_agreement": chance,
         "kappa": kappa(1.0 - group_mismatches / compared, chance) if compared else 0.0,
@@ -381,7 +386,7 @@ class Evidence:
             return
         key = self.hasher(unit)
         old, new = thaw(mismatch.old), thaw(mismatch.new)
-        served, other = (old, new) if served_by is Side.OLD else (new, old)
+        served, other = (old, new) if served_by is OLD else (new, old)
         if self.observer is not None:
             try:
                 self.observer(
@@ -397,8 +402,8 @@ class Evidence:
                 "field": mismatch.field,
                 "unit": key,
                 "served": served_by.value,
-                Side.OLD.value: bounded(old),
-                Side.NEW.value: bounded(new),
+                OLD.value: bounded(old),
+                NEW.value: bounded(new),
             }
             keys = mismatch.keys
             if keys:

@@ -13,7 +13,7 @@ from time import perf_counter_ns
 from typing import Any
 
 from flagport.migration.evidence import Evidence
-from flagport.migration.options import Side
+from flagport.migration.options import NEW, OLD, Side
 from flagport.provider import FlagNames, Provider
 from flagport.results import thaw
 from flagport.user import User
@@ -66,7 +66,7 @@ def compare_offline(
         names = FlagNames(a.gates | b.gates, a.experiments | b.experiments, a.configs | b.configs)
     flags = _kinds(names)
     outcome = OfflineComparison(Evidence(group_map))
-    providers = {Side.OLD: old, Side.NEW: new}
+    providers = {OLD: old, NEW: new}
     for user in users:
         outcome.users += 1
         for kind, method, name in flags:
@@ -82,9 +82,7 @@ def compare_offline(
                 spent[side] = perf_counter_ns() - start
             if len(answers) < len(providers):
                 continue
-            mismatch = evidence.compare(
-                answers[Side.OLD], answers[Side.NEW], spent[Side.OLD], spent[Side.NEW]
-            )
+            mismatch = evidence.compare(answers[OLD], answers[NEW], spent[OLD], spent[NEW])
             if mismatch is not None:
                 kept = outcome.examples.setdefault(name, [])
                 if len(kept) < examples:
@@ -92,8 +90,8 @@ def compare_offline(
                         {
                             "user_id": user.user_id,
                             "field": mismatch.field,
-                            Side.OLD.value: thaw(mismatch.old),
-                            Side.NEW.value: thaw(mismatch.new),
+                            OLD.value: thaw(mismatch.old),
+                            NEW.value: thaw(mismatch.new),
                         }
                     )
         if progress is not None:

@@ -12,7 +12,7 @@ from flagport._redact import MaskedDict
 from flagport.provider import ProviderOptions
 from flagport.settings_files import PathOption, ProviderTable
 
-__all__ = ["REMOVED_OPTIONS", "ControlFile", "MigrationOptions", "Side", "Stage"]
+__all__ = ["NEW", "OLD", "REMOVED_OPTIONS", "ControlFile", "MigrationOptions", "Side", "Stage"]
 
 
 class Stage(StrEnum):
@@ -45,10 +45,10 @@ class Side(StrEnum):
     NEW = "to"
     """The provider being moved to (option ``to``)."""
 
-    @property
-    def other(self) -> Side:
-        """The other side."""
-        return Side.NEW if self is Side.OLD else Side.OLD
+
+OLD, NEW = Side.OLD, Side.NEW
+"""The sides as plain names: on Python 3.11 reading a member from its enum class costs
+a few hundred nanoseconds, as much as the rest of a comparison's bookkeeping."""
 
 
 REMOVED_OPTIONS = {

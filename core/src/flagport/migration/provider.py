@@ -23,27 +23,34 @@ from typing import TYPE_CHECKING, Any
 
 from flagport.errors import ConfigurationError, Location
 from flagport.events.model import EventKind
-from flagport.migration.comparator import Comparator, InlineComparator, OffloadComparator
+from flagport.migration.comparator import (
+    Comparator,
+    Comparison,
+    InlineComparator,
+    OffloadComparator,
+)
 from flagport.migration.control import ControlFileReader
 from flagport.migration.evidence import Evidence, FlagEvidence, Mismatch
 from flagport.migration.mismatch_log import MismatchLog, UnitHasher
-from flagport.migration.options import MigrationOptions, Side, Stage
+from flagport.migration.options import NEW, OLD, MigrationOptions, Side, Stage
 from flagport.migration.ramp import Route
 from flagport.plugins import get_plugin_manager, get_provider_class
 from flagport.provider import FlagNames, Provider, ProviderStatus
-from flagport.results import ConfigResult, ExperimentResult, GateResult
 from flagport.settings import ALL_OPTIONS, validate_options
 
 if TYPE_CHECKING:
     from flagport.events.model import Event
     from flagport.user import User
 
-__all__ = ["STATS_WAIT_S", "MigrationProvider", "build_side"]
+__all__ = ["STATS_WAIT_S", "TIME_EVERY", "MigrationProvider", "build_side"]
 
 logger = logging.getLogger("flagport.migration")
 
 STATS_WAIT_S = 1.0
 """How long ``stats()`` waits for the worker to finish the comparisons queued for it."""
+TIME_EVERY = 16
+"""One comparison in this many is timed on both sides, for the latency evidence: reading
+the clock costs about a tenth of a comparison's bookkeeping."""
 KINDS = {
     "check_gate": "gate",
     "evaluate_gate": "gate",
@@ -82,6 +89,22 @@ def build_side(side: Side | str, spec: Mapping[str, Any]) -> Provider:
     return cls(validated)
 
 
+def _evaluation(method: str) -> Any:
+    """The migration provider's ``method``: served by the flag's side, and a sampled share
+    of the calls (in stages that compare) handed to the comparator too."""
+
+    def evaluate(self: MigrationProvider, user: User, name: str, *, expose: bool = True) -> Any:
+        routes, default = self._routing
+        route = routes.get(name, default)
+        side = route.side or route.unit_side(user)
+        if route.compares and random() < self._sample_rate:
+            return self._serve_and_compare(method, side, user, name, expose)
+        return getattr(self.sides[side], method)(user, name, expose=expose)
+
+    evaluate.__name__ = evaluate.__qualname__ = method
+    return evaluate
+
+
 class MigrationProvider(Provider):
     """Serve from one provider while comparing with another, flag by flag.
 
@@ -97,9 +120,9 @@ class MigrationProvider(Provider):
 
     def __init__(self, options: MigrationOptions) -> None:
         super().__init__(options)
-        self.old = build_side(Side.OLD, options.from_)
-        self.new = build_side(Side.NEW, options.to)
-        self.sides = {Side.OLD: self.old, Side.NEW: self.new}
+        self.old = build_side(OLD, options.from_)
+        self.new = build_side(NEW, options.to)
+        self.sides = {OLD: self.old, NEW: self.new}
         self._log = (
             MismatchLog(options.mismatch_log, options.mismatch_log_max_bytes)
             if options.mismatch_log
@@ -116,10 +139,10 @@ class MigrationProvider(Provider):
                 self._compare, options.secondary_timeout_ms, self.comparator, self.new.name
             )
         self.event_errors = dict.fromkeys(Side, 0)
+        self._compared = 0
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
         self._control = ControlFileReader(options.control_file) if options.control_file else None
-        self.control_error: str | None = None
         self._next_summary = 0.0
         self._details = self._log is not None  # and when an observer exists (start)
         self._changing = threading.RLock()
@@ -196,29 +219,17 @@ class MigrationProvider(Provider):
 
         :returns: whether new settings were applied.
         """
-        if self._control is None:
-            return False
-        try:
-            control = self._control.changed()
-        except ConfigurationError as exc:
-            return self._control_failed(str(exc))
-        except Exception as exc:
-            return self._control_failed(
-                f"migration control file {self._control.path} could not be read "
-                f"({type(exc).__name__}: {exc}); the previous stages stay in force"
-            )
+        control = self._control.read() if self._control is not None else None
         if control is None:
             return False
-        self.control_error = None
         self._update(**control.model_dump(exclude_none=True))
-        logger.info("flagport: migration control file %s applied", self._control.path)
+        logger.info("flagport: migration control file %s applied", self.options.control_file)
         return True
 
-    def _control_failed(self, message: str) -> bool:
-        if message != self.control_error:
-            logger.error("flagport: %s", message)
-        self.control_error = message
-        return False
+    @property
+    def control_error(self) -> str | None:
+        """Why the control file last read could not be used (``None``: it could)."""
+        return self._control.error if self._control is not None else None
 
     def _housekeeping(self) -> None:
         # Re-reads the control file and writes periodic summaries, so `flagport migrate
@@ -306,74 +317,65 @@ class MigrationProvider(Provider):
         self.status = ProviderStatus.SHUT_DOWN
 
     def drain(self, timeout: float = 5.0) -> bool:
-        """Wait until the comparisons made so far are done (at most ``timeout`` seconds).
-
-        :returns: whether they are.
-        """
+        """Wait (at most ``timeout`` s) until the comparisons made so far are recorded."""
         return self.comparator.drain(timeout)
 
     # -- evaluation ----------------------------------------------------------------------------
-    def check_gate(self, user: User, name: str, *, expose: bool = True) -> bool:
-        return self._evaluate("check_gate", user, name, expose)  # type: ignore[no-any-return]
+    # The same code for each method of the sides, made once by _evaluation: an
+    # uncompared call is then one frame over the served provider's own.
+    check_gate = _evaluation("check_gate")
+    evaluate_gate = _evaluation("evaluate_gate")
+    evaluate_experiment = _evaluation("evaluate_experiment")
+    evaluate_config = _evaluation("evaluate_config")
 
-    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
-        return self._evaluate("evaluate_gate", user, name, expose)  # type: ignore[no-any-return]
-
-    def evaluate_experiment(
-        self, user: User, name: str, *, expose: bool = True
-    ) -> ExperimentResult:
-        return self._evaluate(  # type: ignore[no-any-return]
-            "evaluate_experiment", user, name, expose
-        )
-
-    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
-        return self._evaluate(  # type: ignore[no-any-return]
-            "evaluate_config", user, name, expose
-        )
-
-    def _evaluate(self, method: str, user: User, name: str, expose: bool) -> Any:
-        """Serve from the flag's side; hand a sampled share to the comparator."""
-        routes, default = self._routing
-        route = routes.get(name, default)
-        side = route.side or route.unit_side(user)
+    def _serve_and_compare(
+        self, method: str, side: Side, user: User, name: str, expose: bool
+    ) -> Any:
+        """Serve from ``side`` and hand the answer to the comparator."""
         serve = getattr(self.sides[side], method)
-        if not route.compares or random() >= self._sample_rate:
-            return serve(user, name, expose=expose)
-        start = perf_counter_ns()
+        self._compared += 1
+        timed = self._compared % TIME_EVERY == 1
+        start = perf_counter_ns() if timed else 0
         try:
             served = serve(user, name, expose=expose)
         except Exception as exc:
             self.evidence.flag(name, KINDS[method]).error(side, exc)
             raise
-        self.comparator.submit(method, side, user, name, served, perf_counter_ns() - start)
+        served_ns = perf_counter_ns() - start if timed else -1
+        self.comparator.submit((method, side, user, name, served, served_ns))
         return served
 
-    def _compare(
-        self, method: str, served_by: Side, user: User, name: str, served: Any, served_ns: int
-    ) -> int:
-        """Evaluate the other side for one served answer and record the outcome.
+    def _compare(self, comparisons: list[Comparison]) -> None:
+        """Evaluate the other side for served answers, then record the outcomes.
 
-        :returns: what the other side took (ns).
+        In two passes: an SDK's evaluation pushes the bookkeeping's code and data out of
+        the CPU caches (and the bookkeeping the SDK's), so alternating them costs more
+        than each in a pass of its own. Timed on the other side too when the served
+        answer was.
         """
-        other = served_by.other
-        flag = self.evidence.flag(name, KINDS[method])
-        start = perf_counter_ns()
-        try:
-            answer = getattr(self.sides[other], method)(user, name, expose=False)
-        except Exception as exc:
-            flag.error(other, exc)
-            return perf_counter_ns() - start
-        spent = perf_counter_ns() - start
-        try:
-            if served_by is Side.OLD:
-                mismatch = flag.compare(served, answer, served_ns, spent, self._details)
-            else:
-                mismatch = flag.compare(answer, served, spent, served_ns, self._details)
-            if mismatch is not None and self._details:
-                self._report(flag, mismatch, user, served_by)
-        except Exception:
-            logger.exception("flagport: comparing %r failed", name)
-        return spent
+        answered = []
+        for comparison in comparisons:
+            method, served_by, user, name, _, served_ns = comparison
+            other = NEW if served_by is OLD else OLD
+            start = perf_counter_ns() if served_ns >= 0 else 0
+            try:
+                answer = getattr(self.sides[other], method)(user, name, expose=False)
+            except Exception as exc:
+                self.evidence.flag(name, KINDS[method]).error(other, exc)
+                continue
+            answered.append((comparison, answer, perf_counter_ns() - start if start else -1))
+        details = self._details
+        for (method, served_by, user, name, served, served_ns), answer, spent in answered:
+            try:
+                flag = self.evidence.flag(name, KINDS[method])
+                if served_by is OLD:
+                    mismatch = flag.compare(served, answer, served_ns, spent, details)
+                else:
+                    mismatch = flag.compare(answer, served, spent, served_ns, details)
+                if mismatch is not None and details:
+                    self._report(flag, mismatch, user, served_by)
+            except Exception:
+                logger.exception("flagport: comparing %r failed", name)
 
     def _report(self, flag: FlagEvidence, mismatch: Mismatch, user: User, served_by: Side) -> None:
         route = self._route(flag.name)
@@ -388,7 +390,7 @@ class MigrationProvider(Provider):
     def serves_new(self, user: User, flag: str) -> bool:
         """Whether the new provider answers this user's evaluations of ``flag`` now."""
         route = self._route(flag)
-        return (route.side or route.unit_side(user)) is Side.NEW
+        return (route.side or route.unit_side(user)) is NEW
 
     # -- names, events, stats --------------------------------------------------------------------
     def names(self) -> FlagNames:
@@ -402,13 +404,13 @@ class MigrationProvider(Provider):
         until the default stage is ``to`` (dual write keeps vendor metrics continuous).
         """
         if event.kind is EventKind.EXPOSURE:
-            side = Side.NEW if self.serves_new(event.user, event.name) else Side.OLD
+            side = NEW if self.serves_new(event.user, event.name) else OLD
             if not self.sides[side].logs_own_exposures:
                 self._send(side, event)
             return
         if self.options.stage is not Stage.TO:
-            self._send(Side.OLD, event)
-        self._send(Side.NEW, event)
+            self._send(OLD, event)
+        self._send(NEW, event)
 
     def _send(self, side: Side, event: Event) -> None:
         try:
@@ -431,11 +433,10 @@ class MigrationProvider(Provider):
         self._log.write({"type": "summary", **self._settings(), "flags": self._flag_stats()})
         self._log.flush()
 
-    def _settings(self) -> dict[str, Any]:
-        """The settings that change at run time, JSON-ready."""
-        return self.options.model_dump(
-            mode="json", include={"stage", "stages", "ramp", "sample_rate"}
-        )
+    def _settings(self, *names: str) -> dict[str, Any]:
+        """Options by name, JSON-ready; by default those that change at run time."""
+        names = names or ("stage", "stages", "ramp", "sample_rate")
+        return self.options.model_dump(mode="json", include=set(names))
 
     def _flag_stats(self) -> dict[str, Any]:
         flags = self.evidence.to_dict()
@@ -457,10 +458,7 @@ class MigrationProvider(Provider):
         return {
             **self._settings(),
             "providers": {side.value: p.name for side, p in self.sides.items()},
-            "secondary": {
-                **self.comparator.stats(),
-                "timeout_ms": self.options.secondary_timeout_ms,
-            },
+            "secondary": self.comparator.stats(),
             "event_errors": {side.value: n for side, n in self.event_errors.items()},
             "control_error": self.control_error,
             "mismatch_log": self._log.stats() if self._log is not None else None,
@@ -469,14 +467,10 @@ class MigrationProvider(Provider):
 
     def describe(self) -> dict[str, Any]:
         # The inner options may hold secrets; each side describes itself safely.
-        opts = self.options
+        options = {**self._settings(), **self._settings("compare_on", "secondary_timeout_ms")}
+        options["mismatch_log"] = self.options.mismatch_log
         return {
             "status": self.status.value,
-            "options": {
-                **self._settings(),
-                "compare_on": opts.compare_on,
-                "secondary_timeout_ms": opts.secondary_timeout_ms,
-                "mismatch_log": opts.mismatch_log,
-            },
+            "options": options,
             **{side.value: p.describe() for side, p in self.sides.items()},
         }

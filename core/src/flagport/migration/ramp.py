@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from flagport.migration.options import Side, Stage
+from flagport.migration.options import NEW, OLD, Side, Stage
 
 if TYPE_CHECKING:
     from flagport.user import User
@@ -57,12 +57,12 @@ class Route:
         self.cache_key = ("flagport.migration.ramp", self.flag)
         self.compares = stage in (Stage.SHADOW, Stage.LIVE)
         self.covered = 0
-        self.side: Side | None = Side.OLD if stage is Stage.FROM else Side.NEW
+        self.side: Side | None = OLD if stage is Stage.FROM else NEW
         if self.compares:
             pct = ramp if ramp is not None else (0.0 if stage is Stage.SHADOW else 100.0)
             self.covered = threshold(pct)
             if self.covered == 0:
-                self.side = Side.OLD
+                self.side = OLD
             elif self.covered < BUCKETS:
                 self.side = None
 
@@ -75,4 +75,4 @@ class Route:
         if point is None:
             unit = user.unit(self.ramp_unit)
             point = cache[self.cache_key] = unit_point(self.flag, unit) if unit else -1
-        return Side.NEW if in_ramp(point, self.covered) else Side.OLD
+        return NEW if in_ramp(point, self.covered) else OLD
