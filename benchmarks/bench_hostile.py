@@ -88,7 +88,8 @@ def regex_figures() -> None:
             test = compile_condition({"name": {"$regex": pattern}})
         except ConditionError as exc:
             size = re.search(r"compiles to ([\d,]+)", str(exc))
-            print(f"  {pattern:32s} refused at load ({size.group(1) if size else '?'} instructions)")
+            shown = size.group(1) if size else "?"
+            print(f"  {pattern:32s} refused at load ({shown} instructions)")
             continue
         for length in LENGTHS:
             attributes = {"name": make(length)}

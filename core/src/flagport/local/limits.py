@@ -13,7 +13,10 @@ anything recursive sees a condition or a value (compiling, freezing, encoding), 
   (evaluating a condition visits every part of it, shared or not);
 - more than :data:`MAX_ALIAS_GROWTH` values added to the file by aliases;
 - a float that is not finite (``.inf``, ``.nan``, ``1e999``): JSON has no such
-  number, so it could not be served to an application as JSON.
+  number, so it could not be served to an application as JSON;
+- any other scalar JSON cannot write: a date (YAML and TOML read an unquoted
+  ``2024-01-01`` as one, and a rule comparing with it never matched the string an
+  application passes), ``!!binary`` bytes, a ``!!set``.
 
 Sizes are memoised by identity, so the walk costs one step per distinct value and one
 per alias, however large the expansion.
@@ -21,6 +24,7 @@ per alias, however large the expansion.
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -65,8 +69,8 @@ def _flat_size(node: Any) -> int:
     for item in node.values() if isinstance(node, Mapping) else node:
         if item.__class__ in _PLAIN:
             continue  # the usual case, without an ABC isinstance check
-        if isinstance(item, _CONTAINERS) or (isinstance(item, float) and not -_INF < item < _INF):
-            return 0
+        if isinstance(item, _CONTAINERS) or not (isinstance(item, float) and -_INF < item < _INF):
+            return 0  # a container, or a scalar for _scalar to judge (inf, a date...)
     return len(node) + 1
 
 
@@ -78,6 +82,20 @@ def _too_deep(root: str, where: str) -> Problem:
         root,
         f"nested more than {MAX_DEPTH} mappings or lists deep (at {shown or 'this value'}); "
         "flatten it: conditions rarely need more than a few levels of $and/$or/$not",
+    )
+
+
+def _not_json(value: Any) -> str:
+    # A date never equals the string an application passes, so a rule comparing with
+    # one silently never matches; bytes and sets cannot be served as JSON.
+    if isinstance(value, datetime.date | datetime.time):
+        return (
+            f"{value!r} is a date or time, which JSON has no way to write (YAML and TOML "
+            "read an unquoted 2024-01-01 as one); quote it to make it a string"
+        )
+    return (
+        f"a {type(value).__name__} is not a JSON value (a YAML tag such as !!binary or "
+        "!!set makes one); write a string, number, boolean, null, list or mapping"
     )
 
 
@@ -134,6 +152,8 @@ class Audit:
                     "use a finite number (or a string)",
                 )
             ]
+        if not (value is None or isinstance(value, str | int | float)):
+            return [(path, _not_json(value))]
         return []
 
     def _walk(self, root: Any, path: str) -> tuple[int, Problem | None]:
@@ -159,8 +179,11 @@ class Audit:
             for key, child in frame[2]:
                 if not isinstance(child, _CONTAINERS):
                     frame[3] += 1
-                    if isinstance(child, float) and not math.isfinite(child):
-                        return 0, self._scalar(child, _step(frame[1], key))[0]
+                    if child is None or isinstance(child, str | int):
+                        continue
+                    problems = self._scalar(child, _step(frame[1], key))
+                    if problems:
+                        return 0, problems[0]
                     continue
                 where = _step(frame[1], key)
                 known = sizes.get(id(child))
