@@ -17,6 +17,7 @@ Run: ``uv run python benchmarks/bench_hostile.py``.
 
 from __future__ import annotations
 
+import random
 import re
 import sys
 import tempfile
@@ -27,13 +28,18 @@ from pathlib import Path
 from typing import Any
 
 from flagport import ConfigurationError
-from flagport.local.conditions import compile_condition
+from flagport.local.conditions import ConditionError, compile_condition
 from flagport.local.loader import load_file
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "support"))
 from hostile_flags import alias_bomb
 
 LENGTHS = (1_000, 10_000, 100_000)
+_RANDOM = random.Random(12)
+# Random a/b text: after `[ab]*a` or `a[ab]{n}` every position starts a new
+# possibility, so RE2's DFA meets a new state at almost every character (a DFA blow-up)
+# and falls back to simulating the program, at a cost per character that grows with it.
+RANDOM_AB = "".join(_RANDOM.choice("ab") for _ in range(LENGTHS[-1]))
 PATTERNS: list[tuple[str, Callable[[int], str]]] = [
     ("(a+)+$", lambda n: "a" * n + "!"),
     ("^(a|a?)+$", lambda n: "a" * n + "!"),
@@ -44,6 +50,20 @@ PATTERNS: list[tuple[str, Callable[[int], str]]] = [
     ("(.*){1,100}[bc]", lambda n: "a" * n),
     ("^(([a-z])+.)+[A-Z]([a-z])+$", lambda n: "a" * n + "!"),
     ("(a+)+$", lambda n: "a" * n),
+    # Large counted repetitions of alternations and classes: refused at load when they
+    # compile to more than MAX_PROGRAM_SIZE instructions, fast when accepted.
+    ("(x|y|z|a|b|.){1000}q", lambda n: "a" * n),
+    ("[^x]{500}[^y]{500}z", lambda n: "a" * n),
+    ("(x|y|z|a|b|.){120}q", lambda n: "a" * n),
+    ("[^x]{60}[^y]{60}z", lambda n: "a" * n),
+    ("(.*a){100}", lambda n: RANDOM_AB[:n]),
+    ("[a-z]{990}", lambda n: ("a" * 989 + "!") * (n // 990 + 1)),
+    # DFA blow-ups.
+    ("[ab]*a[ab]{20}", lambda n: RANDOM_AB[:n]),
+    (".*a.{20}", lambda n: RANDOM_AB[:n]),
+    ("a[ab]{20}c", lambda n: RANDOM_AB[:n]),
+    ("a[ab]{100}c", lambda n: RANDOM_AB[:n]),
+    ("a[ab]{990}c", lambda n: RANDOM_AB[:n]),
 ]
 # Python's re on the first pattern at this length already takes a noticeable time.
 RE_LENGTH = 22
@@ -64,7 +84,13 @@ def regex_figures() -> None:
     print(f"  {'pattern':32s} {'chars':>8s} {'ms':>9s} {'ms/1k chars':>12s}")
     worst = (0.0, "", 0)
     for pattern, make in PATTERNS:
-        test = compile_condition({"name": {"$regex": pattern}})
+        try:
+            test = compile_condition({"name": {"$regex": pattern}})
+        except ConditionError as exc:
+            size = re.search(r"compiles to ([\d,]+)", str(exc))
+            shown = size.group(1) if size else "?"
+            print(f"  {pattern:32s} refused at load ({shown} instructions)")
+            continue
         for length in LENGTHS:
             attributes = {"name": make(length)}
             seconds = best_of(lambda test=test, attributes=attributes: test(attributes))

@@ -8,6 +8,7 @@ in-process guard could stop it); a YAML alias bomb by how few values the audit w
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import textwrap
@@ -26,7 +27,7 @@ from flagport.local.conditions import ConditionError, compile_condition, explain
 from flagport.local.limits import MAX_CONDITION_SIZE, MAX_DEPTH, Audit
 from flagport.local.loader import load_file, load_mapping
 from flagport.local.parsing import parse_file
-from flagport.local.regex import RegexError, compile_search
+from flagport.local.regex import MAX_PROGRAM_SIZE, RegexError, compile_search
 
 
 def load_text(tmp_path: Path, name: str, text: str) -> ConfigurationError:
@@ -44,6 +45,8 @@ def only_problem(error: ConfigurationError) -> tuple[Any, str]:
 
 # -- regular expressions ---------------------------------------------------------------
 
+_RANDOM = random.Random(12)
+RANDOM_AB = "".join(_RANDOM.choice("ab") for _ in range(100_000))
 PATHOLOGICAL = [
     # (pattern, text, whether it matches): each takes seconds to years with `re`.
     ("(a+)+$", "a" * 100_000 + "!", False),
@@ -52,6 +55,13 @@ PATHOLOGICAL = [
     ("(a|aa)+$", "a" * 100_000 + "!", False),
     ("(.*a){20}", "a" * 100_000, True),
     ("(a+)+$", "a" * 100_000, True),
+    # DFA blow-ups (a new DFA state at almost every character of random a/b text):
+    # RE2 falls back to simulating the program, still linear, still right.
+    ("[ab]*a[ab]{20}", RANDOM_AB, True),
+    ("a[ab]{20}c", RANDOM_AB, False),
+    (".*a.{20}", RANDOM_AB, True),
+    ("(.*a){100}", "ab" * 50_000, True),
+    ("(x|y|z|a|b|.){120}q", "a" * 100_000, False),
 ]
 
 
@@ -95,12 +105,35 @@ def test_pathological_patterns_answer_right_in_linear_time() -> None:
         ("a{1001}", "over 1000"),
         ("a{,3}", "write {0,3}"),
         ("(", "missing )"),
+        # Accepted by RE2, but too large a program to run fast (8.5 s on 100,000 chars).
+        ("(x|y|z|a|b|.){1000}q", "compiles to 8,005 RE2 instructions"),
+        ("[^x]{500}[^y]{500}z", "more than the 1,000"),
+        (".{200}", "compiles to 1,604"),
+        ("(?i)[a-z]{300}", "more than the 1,000"),
     ],
 )
 def test_patterns_re2_cannot_run_are_refused_with_the_reason(pattern: str, reason: str) -> None:
     with pytest.raises(RegexError, match=None) as info:
         compile_search(pattern)
     assert reason in str(info.value)
+
+
+def test_the_largest_program_is_accepted_and_one_more_is_refused() -> None:
+    assert compile_search("a" * 995 + "b")("x" + "a" * 995 + "b")  # 1,000 instructions
+    with pytest.raises(RegexError, match="1,001 RE2 instructions"):
+        compile_search("a" * 996 + "b")
+
+
+def test_a_too_large_pattern_is_located_with_its_size_and_the_limit(tmp_path: Path) -> None:
+    text = (
+        "version: 1\ngates:\n  g:\n    rules:\n"
+        "      - when: {name: {$regex: '(x|y|z|a|b|.){1000}q'}}\n"
+    )
+    location, message = only_problem(load_text(tmp_path, "flags.yaml", text))
+    assert (location.line, location.path) == (5, "gates.g.rules[0].when.name.$regex")
+    assert "'(x|y|z|a|b|.){1000}q'" in message
+    assert "8,005 RE2 instructions" in message
+    assert f"{MAX_PROGRAM_SIZE:,}" in message
 
 
 def test_braces_re2_reads_as_text_are_kept_where_they_are_text() -> None:

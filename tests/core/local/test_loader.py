@@ -321,3 +321,30 @@ def test_a_wrong_value_built_from_aliases_is_shown_short(tmp_path: Path, field: 
     assert problems
     assert all(len(text) < 300 for text in problems), max(map(len, problems))
     assert len(str(info.value)) < 10_000
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        # Unquoted, YAML reads a date: the rule compared it with the string the
+        # application passes and silently never matched.
+        ("flags.yaml", "gates:\n  g:\n    rules:\n      - when: {signup: 2024-01-01}\n", 4),
+        ("flags.toml", "[configs.c]\ndefault = {starts = 2024-01-01}\n", 2),
+        ("flags.yaml", "configs:\n  c:\n    default: {logo: !!binary aGVsbG8=}\n", 3),
+        # A tagged mapping was built as a mapping of nulls and served so.
+        ("flags.yaml", "configs:\n  c:\n    default: {tags: !!set {a, b}}\n", 3),
+        ("flags.yaml", "gates:\n  g:\n    rules:\n      - when: {d: {$in: [x, 2024-01-01]}}\n", 4),
+        ("flags.toml", "[configs.c]\ndefault = {at = 10:30:00}\n", 2),
+    ],
+)
+def test_values_json_cannot_write_are_refused_with_their_place(
+    tmp_path: Path, name: str, text: str, where: int
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigurationError) as info:
+        load_file(path)
+    [(location, message)] = info.value.problems
+    assert location.line == where
+    assert "JSON" in message
+    assert "quote it" in message or "!!set" in message

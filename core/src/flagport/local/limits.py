@@ -13,19 +13,32 @@ anything recursive sees a condition or a value (compiling, freezing, encoding), 
   (evaluating a condition visits every part of it, shared or not);
 - more than :data:`MAX_ALIAS_GROWTH` values added to the file by aliases;
 - a float that is not finite (``.inf``, ``.nan``, ``1e999``): JSON has no such
-  number, so it could not be served to an application as JSON.
+  number, so it could not be served to an application as JSON;
+- any other scalar JSON cannot write: a date (YAML and TOML read an unquoted
+  ``2024-01-01`` as one, and a rule comparing with it never matched the string an
+  application passes), ``!!binary`` bytes, a ``!!set``.
 
-Sizes are memoised by identity, so the walk costs one step per distinct value and one
+Each value JSON cannot write is reported (up to :data:`MAX_VALUE_PROBLEMS` in a file);
+the first problem of shape (cycle, depth, size, expansion) ends the walk. Sizes are
+memoised by identity, so the walk costs one step per distinct value and one
 per alias, however large the expansion.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["MAX_ALIAS_GROWTH", "MAX_CONDITION_SIZE", "MAX_DEPTH", "Audit", "Problem"]
+__all__ = [
+    "MAX_ALIAS_GROWTH",
+    "MAX_CONDITION_SIZE",
+    "MAX_DEPTH",
+    "MAX_VALUE_PROBLEMS",
+    "Audit",
+    "Problem",
+]
 
 Problem = tuple[str, str]
 """A path inside the file (``gates.new_checkout.rules[1].when``) and what is wrong."""
@@ -36,11 +49,15 @@ MAX_DEPTH = 64
 MAX_CONDITION_SIZE = 10_000
 #: Values that YAML aliases may add to one file, counted with every alias expanded.
 MAX_ALIAS_GROWTH = 1_000_000
+#: Values JSON cannot write (``.inf``, a date) reported in one file, each with its place;
+#: past this many one more problem says so and the walk stops.
+MAX_VALUE_PROBLEMS = 50
 
 _CONTAINERS = (Mapping, list, tuple)
 _PLAIN = frozenset({str, int, bool, type(None)})
 _INF = math.inf
 _OPEN = object()  # marks a container whose walk has started and not finished
+_STOP: tuple[str, str] = ("", "")  # stops a walk whose problem was already reported
 
 
 def _step(path: str, key: Any) -> str:
@@ -65,8 +82,8 @@ def _flat_size(node: Any) -> int:
     for item in node.values() if isinstance(node, Mapping) else node:
         if item.__class__ in _PLAIN:
             continue  # the usual case, without an ABC isinstance check
-        if isinstance(item, _CONTAINERS) or (isinstance(item, float) and not -_INF < item < _INF):
-            return 0
+        if isinstance(item, _CONTAINERS) or not (isinstance(item, float) and -_INF < item < _INF):
+            return 0  # a container, or a scalar for _scalar to judge (inf, a date...)
     return len(node) + 1
 
 
@@ -78,6 +95,20 @@ def _too_deep(root: str, where: str) -> Problem:
         root,
         f"nested more than {MAX_DEPTH} mappings or lists deep (at {shown or 'this value'}); "
         "flatten it: conditions rarely need more than a few levels of $and/$or/$not",
+    )
+
+
+def _not_json(value: Any) -> str:
+    # A date never equals the string an application passes, so a rule comparing with
+    # one silently never matches; bytes and sets cannot be served as JSON.
+    if isinstance(value, datetime.date | datetime.time):
+        return (
+            f"{value!r} is a date or time, which JSON has no way to write (YAML and TOML "
+            "read an unquoted 2024-01-01 as one); quote it to make it a string"
+        )
+    return (
+        f"a {type(value).__name__} is not a JSON value (a YAML tag such as !!binary or "
+        "!!set makes one); write a string, number, boolean, null, list or mapping"
     )
 
 
@@ -96,6 +127,8 @@ class Audit:
         #: Aliases added more than :data:`MAX_ALIAS_GROWTH` values; reported once, after
         #: which nothing more of the file should be compiled.
         self.exhausted = False
+        self.bad_values = 0  # values JSON cannot write, found so far in the file
+        self._found: list[Problem] = []
 
     def check(self, value: Any, path: str, *, max_size: int | None = None) -> list[Problem]:
         """Walk ``value`` (a condition or a value of the file) and report what breaks a limit.
@@ -103,26 +136,52 @@ class Audit:
         :param path: where ``value`` is in the file, prefixed to every problem's path.
         :param max_size: the most values ``value`` may hold with aliases expanded
             (:data:`MAX_CONDITION_SIZE` for a condition); None for no limit of its own.
-        :returns: at most one problem: the walk stops at the first, as what lies
-            beyond a cycle or an expansion is not worth reporting.
+        :returns: each value JSON cannot write (up to :data:`MAX_VALUE_PROBLEMS` in
+            the file), then at most one problem of shape: the walk stops there, as what
+            lies beyond a cycle or an expansion is not worth reporting.
         """
+        self._found = []
         if not isinstance(value, _CONTAINERS):
-            return self._scalar(value, path)
+            stop = self._note(value, path)
+            return self._found if stop is None or stop is _STOP else [*self._found, stop]
         size = _flat_size(value)
         if not size:
             size, problem = self._walk(value, path)
+            if problem is _STOP:
+                return self._found
             if problem is not None:
-                return [problem]
+                return [*self._found, problem]
         if max_size is not None and size > max_size:
             return [
+                *self._found,
                 (
                     path,
                     f"this condition has {size:,} parts (each YAML alias counted as a copy), "
                     f"more than the {max_size:,} a condition may have (every part is evaluated); "
                     "put long lists of values in a segment or split the rule",
-                )
+                ),
             ]
-        return []
+        return self._found
+
+    def _note(self, value: Any, path: str) -> Problem | None:
+        """Record ``value`` if JSON cannot write it; a problem to stop at when too many."""
+        problems = self._scalar(value, path)
+        if not problems:
+            return None
+        self.bad_values += 1
+        if self.bad_values <= MAX_VALUE_PROBLEMS:
+            self._found.extend(problems)
+            return None
+        # Nothing more of the file is compiled: it is refused, and a condition behind
+        # aliases of aliases would be expanded by compiling it.
+        self.exhausted = True
+        if self.bad_values > MAX_VALUE_PROBLEMS + 1:
+            return _STOP
+        return (
+            path,
+            f"more than {MAX_VALUE_PROBLEMS} values JSON cannot write in this file (the "
+            "first are reported above); fix those and load it again",
+        )
 
     @staticmethod
     def _scalar(value: Any, path: str) -> list[Problem]:
@@ -134,6 +193,8 @@ class Audit:
                     "use a finite number (or a string)",
                 )
             ]
+        if not (value is None or isinstance(value, str | int | float)):
+            return [(path, _not_json(value))]
         return []
 
     def _walk(self, root: Any, path: str) -> tuple[int, Problem | None]:
@@ -143,7 +204,7 @@ class Audit:
         if (known := sizes.get(id(root))) is not None and known is not _OPEN:
             return self._repeat(known, path, 0)
         sizes[id(root)] = _OPEN
-        stack: list[list[Any]] = [[root, path, iter(_children(root)), 1, 0]]
+        stack: list[list[Any]] = [[root, path, iter(_children(root)), 1, 0, False]]
         try:
             return self._unwind(stack)
         finally:
@@ -159,8 +220,15 @@ class Audit:
             for key, child in frame[2]:
                 if not isinstance(child, _CONTAINERS):
                     frame[3] += 1
-                    if isinstance(child, float) and not math.isfinite(child):
-                        return 0, self._scalar(child, _step(frame[1], key))[0]
+                    if child is None or isinstance(child, str | int):
+                        continue
+                    where = _step(frame[1], key)
+                    if self._scalar(child, where):
+                        # Every such value is reported, so the walk goes on; the
+                        # container is not memoised, so an alias to it reports again.
+                        frame[5] = True
+                        if (too_many := self._note(child, where)) is not None:
+                            return 0, too_many
                     continue
                 where = _step(frame[1], key)
                 known = sizes.get(id(child))
@@ -185,16 +253,20 @@ class Audit:
                     frame[4] = max(frame[4], 1)
                     continue
                 sizes[id(child)] = _OPEN
-                stack.append([child, where, iter(_children(child)), 1, 0])
+                stack.append([child, where, iter(_children(child)), 1, 0, False])
                 break
             else:
                 stack.pop()
-                node, _, _, size, height = frame
-                sizes[id(node)] = (size, height)
+                node, _, _, size, height, bad = frame
+                if bad:
+                    del sizes[id(node)]
+                else:
+                    sizes[id(node)] = (size, height)
                 if stack:
                     parent = stack[-1]
                     parent[3] += size
                     parent[4] = max(parent[4], height + 1)
+                    parent[5] = parent[5] or bad
                 else:
                     return size, None
         raise AssertionError("unreachable")  # pragma: no cover

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -19,12 +20,6 @@ from flagport.local.parsing import MERGE, SafeLoader
 
 __all__ = ["locate", "repeated_keys"]
 
-_TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
-
-
-def _tokens(path: str) -> list[str | int]:
-    return [int(i) if i else key for i, key in _TOKEN.findall(path)]
-
 
 def _compose(text: str) -> Any:
     try:
@@ -33,74 +28,100 @@ def _compose(text: str) -> Any:
         return None
 
 
-def _keys(node: Any, cache: dict[int, dict[str, tuple[Any, Any]]]) -> dict[str, tuple[Any, Any]]:
-    # A mapping's keys by name (first occurrence), built once per mapping: looking a
-    # path up is then one dict lookup per step, even in a mapping of 10,000 flags.
+_Keys = tuple[dict[str, tuple[Any, Any]], tuple[int, ...]]
+
+
+def _keys(node: Any, cache: dict[int, _Keys]) -> _Keys:
+    # A mapping's keys by name (first occurrence) and their lengths, built once per
+    # mapping: looking a path up is then a few dict lookups per step, even in a mapping
+    # of 10,000 flags.
     found = cache.get(id(node))
     if found is None:
-        found = {}
+        names: dict[str, tuple[Any, Any]] = {}
         for key_node, value_node in node.value:
-            found.setdefault(str(key_node.value), (key_node, value_node))
-        cache[id(node)] = found
+            names.setdefault(str(key_node.value), (key_node, value_node))
+        found = cache[id(node)] = (names, _longest_first(names))
     return found
 
 
-def _yaml_line(root: Any, path: str, cache: dict[int, dict[str, tuple[Any, Any]]]) -> int | None:
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def _longest_first(names: Iterable[str]) -> tuple[int, ...]:
+    return tuple(sorted({len(name) for name in names}, reverse=True))
+
+
+def _key_ends(rest: str, lengths: tuple[int, ...]) -> list[int]:
+    """Where a key at the start of ``rest`` may end, longest first.
+
+    A key may itself contain dots or brackets (an attribute path in a condition, a
+    flag named ``a[0]``), so every ``.`` and ``[`` is a possible end, not a certain one;
+    only the lengths some key has are tried, so a long hostile key costs no more.
+    """
+    size = len(rest)
+    return [n for n in lengths if n == size or (n < size and rest[n] in ".[")]
+
+
+def _yaml_line(root: Any, path: str, cache: dict[int, _Keys]) -> int | None:
     node = root
     if node is None:
         return None
-    tokens = _tokens(path)
     line: int = node.start_mark.line + 1
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if isinstance(node, yaml.SequenceNode) and isinstance(token, int):
-            if token >= len(node.value):
+    rest = path
+    while rest:
+        if isinstance(node, yaml.SequenceNode):
+            index = _INDEX.match(rest)
+            if index is None or int(index.group(1)) >= len(node.value):
                 break
-            node = node.value[token]
+            node = node.value[int(index.group(1))]
             line = node.start_mark.line + 1
-            i += 1
-            continue
-        if not isinstance(node, yaml.MappingNode):
-            break
-        matched = False
-        # A key may itself contain dots (an attribute path in a condition): try the
-        # longest run of tokens that names a key.
-        end = next((k for k in range(i, len(tokens)) if isinstance(tokens[k], int)), len(tokens))
-        for j in range(end, i, -1):
-            pair = _keys(node, cache).get(".".join(str(t) for t in tokens[i:j]))
-            if pair is not None:
-                line = pair[0].start_mark.line + 1
-                node = pair[1]
-                i = j
-                matched = True
+            rest = rest[index.end() :]
+        elif isinstance(node, yaml.MappingNode):
+            # Matched against the keys as written, the longest key that fits: the path
+            # is the keys joined, so cutting it at brackets first would misread a key
+            # with brackets as list indexes.
+            keys, lengths = _keys(node, cache)
+            for end in _key_ends(rest, lengths):
+                pair = keys.get(rest[:end])
+                if pair is not None:
+                    line = pair[0].start_mark.line + 1
+                    node = pair[1]
+                    rest = rest[end:]
+                    break
+            else:
                 break
-        if not matched:
+        else:
             break
+        rest = rest.removeprefix(".")
     return line
 
 
 # No two parts of either pattern can match the same characters, so a hostile line
 # (100,000 spaces) costs one pass, not one per character.
-_TOML_HEADER = re.compile(r"^\s*\[\[?([^\[\]#]*)\]\]?\s*(#.*)?$")
+_TOML_HEADER = re.compile(r"""^\s*\[\[?((?:"[^"]*"|'[^']*'|[^\[\]#"'])*)\]\]?\s*(#.*)?$""")
 _TOML_KEY = re.compile(r"^([^=\[#]*)=")
+_TOML_PART = re.compile(r""""([^"]*)"|'([^']*)'|([^."']+)""")
+_LEADING_INDEXES = re.compile(r"^(?:\[\d+\]|\.)*")
 
 
-def _toml_name(text: str) -> tuple[str, ...]:
-    return tuple(part.strip().strip("\"'") for part in text.split("."))
+def _toml_name(text: str) -> str:
+    # Quoted parts may hold dots and brackets (a flag named "a[0]"); the name is its
+    # parts joined as a problem's path joins them.
+    parts = (double or single or bare.strip() for double, single, bare in _TOML_PART.findall(text))
+    return ".".join(part for part in parts if part)
 
 
 class _TomlIndex:
     """The line of each table header and of each key's first line under it, read once."""
 
     def __init__(self, text: str) -> None:
-        self.headers: dict[tuple[str, ...], int] = {}
-        self.keys: dict[tuple[tuple[str, ...], str], int] = {}
-        table: tuple[str, ...] | None = None
+        self.headers: dict[str, int] = {}
+        self.keys: dict[tuple[str, str], int] = {}
+        table: str | None = None
         for number, content in enumerate(text.splitlines(), start=1):
             header = _TOML_HEADER.match(content)
             if header is not None:
-                table = _toml_name(header.group(1).strip())
+                table = _toml_name(header.group(1))
                 # The first of two equal headers ([[x]] arrays) is where a path points;
                 # keys are only looked for under it.
                 first = table not in self.headers
@@ -111,15 +132,21 @@ class _TomlIndex:
             key = _TOML_KEY.match(content) if table is not None else None
             if key is not None and table is not None:
                 self.keys.setdefault((table, key.group(1).strip().strip("\"'")), number)
+        self.header_lengths = _longest_first(self.headers)
+        self.key_lengths = _longest_first(key for _, key in self.keys)
 
     def line(self, path: str) -> int | None:
-        tokens = tuple(str(t) for t in _tokens(path) if not isinstance(t, int))
-        for length in range(len(tokens), 0, -1):
-            found = self.headers.get(tokens[:length])
+        # The longest start of the path that is a table, then the key under it (an
+        # array of tables, [[x]], is one header for all its items: indexes are skipped).
+        for end in _key_ends(path, self.header_lengths):
+            found = self.headers.get(path[:end])
             if found is None:
                 continue
-            if length < len(tokens):
-                return self.keys.get((tokens[:length], tokens[length]), found)
+            rest = _LEADING_INDEXES.sub("", path[end:], count=1)
+            for key_end in _key_ends(rest, self.key_lengths) if rest else ():
+                key = self.keys.get((path[:end], rest[:key_end]))
+                if key is not None:
+                    return key
             return found
         return None
 
@@ -131,7 +158,7 @@ def locate(
     located: list[tuple[Location, str]] = []
     # Composed once for all problems: a file with thousands of them is read once.
     root = toml = None
-    keys: dict[int, dict[str, tuple[Any, Any]]] = {}
+    keys: dict[int, _Keys] = {}
     if text is not None and problems:
         if fmt == "toml":
             toml = _TomlIndex(text)

@@ -47,6 +47,8 @@ _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
 
 
 class _Builder:
@@ -75,13 +77,15 @@ class _Builder:
         found = self.built.get(id(node))
         if found is not None:
             return found
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
             items: list[Any] = []
             self.built[id(node)] = items
             items.extend(self.value(child) for child in node.value)
             return items
         if isinstance(node, yaml.MappingNode):
-            if any(key.tag == MERGE for key, _ in node.value):
+            # A tagged mapping (!!set) is PyYAML's to build, so the audit sees a set and
+            # refuses it, instead of a mapping of nulls served as if it were written so.
+            if node.tag != _MAP or any(key.tag == MERGE for key, _ in node.value):
                 return self.loader.construct_object(node, deep=True)
             mapping: dict[Any, Any] = {}
             self.built[id(node)] = mapping

@@ -16,13 +16,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 
-__all__ = ["MAX_REPEAT", "RegexError", "compile_search"]
+__all__ = ["MAX_PROGRAM_SIZE", "MAX_REPEAT", "RegexError", "compile_search"]
 
 #: The largest repetition count RE2 accepts (``a{1000}``).
 MAX_REPEAT = 1000
+#: The most instructions a compiled pattern may have (RE2's ``programsize``). Time is
+#: linear in the text, but the factor grows with the program: RE2's DFA builds states
+#: of up to this many instructions and, when they outgrow its cache, falls back to
+#: simulating the program one character at a time. ``(x|y|z|a|b|.){1000}q`` compiles
+#: to 10,005 instructions and took 8.5 s on 100,000 characters.
+MAX_PROGRAM_SIZE = 1000
 
 _REPEAT = re.compile(r"\{(\d*)(,?)(\d*)\}")
 
@@ -87,6 +94,19 @@ def _hint(reason: str) -> str:
     return ""
 
 
+def _check_size(program: Any) -> None:
+    # The reverse program (which finds where a match starts) is compiled on first use;
+    # measuring it here compiles it at load, not in the first evaluation.
+    size = max(program.ProgramSize(), program.ReverseProgramSize())
+    if size > MAX_PROGRAM_SIZE:
+        raise RegexError(
+            f"it compiles to {size:,} RE2 instructions, more than the {MAX_PROGRAM_SIZE:,} "
+            "flagport runs (matching time grows with the program); use smaller repetition "
+            "counts (each copy of a repeated group or class counts, `.` and `\\pL` are "
+            "several instructions), or `+` / `*` instead of a count"
+        )
+
+
 def compile_search(pattern: str, *, insensitive: bool = False) -> Callable[[str], bool]:
     """Compile ``pattern`` into ``text -> whether it matches anywhere in text``.
 
@@ -95,7 +115,8 @@ def compile_search(pattern: str, *, insensitive: bool = False) -> Callable[[str]
 
     :param insensitive: ignore case (``$regexi``, ``$notRegexi``).
     :raises RegexError: RE2 cannot run the pattern (backreference, look-around, a
-        repetition over 1000, too large once compiled) or it is ambiguous.
+        repetition over 1000), it compiles to more than :data:`MAX_PROGRAM_SIZE`
+        instructions, or it is ambiguous.
     """
     problem = _ambiguous_repetition(pattern)
     if problem is not None:
@@ -107,6 +128,7 @@ def compile_search(pattern: str, *, insensitive: bool = False) -> Callable[[str]
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
         raise RegexError(f"{reason}{_hint(str(reason))}") from None
+    _check_size(compiled._regexp)
     # The binding's own Match, not the wrapper's search: the wrapper builds a match
     # object and maps byte offsets back to characters, five times the cost of the
     # match itself on a short attribute. Never capturing, Match returns one span.
