@@ -181,39 +181,43 @@ def full_sampling(console: Console, old: Provider, new: Provider) -> int:
 
 
 def low_sampling(console: Console, old: Provider, seconds: float) -> int:
-    sampled = migration(0.01)
+    sampled = {"worker": migration(0.01), "caller": migration(0.01, "caller")}
     table = Table(
         title=f"sample rate 0.01: µs of CPU per evaluation (totals over {seconds:g} s each)"
     )
-    for column in ("operation", "old alone (statsig)", "shadow 0.01", "compared share"):
+    table.add_column("operation")
+    for column in ("old alone (statsig)", "shadow 0.01, worker", "shadow 0.01, caller"):
         table.add_column(column, justify="right")
-    table.add_column(f"0.01 / old\ntarget <= {LOW_TARGET:.2f}", justify="right")
+    table.add_column("compared share", justify="right")
+    table.add_column(f"worker / old\ntarget <= {LOW_TARGET:.2f}", justify="right")
+    table.add_column("caller / old", justify="right")
     failures = 0
     for kind, method, flag in OPERATIONS:
-        old_block = block(loop(old, method, flag))
-        sampled_block = block(loop(sampled, method, flag, drain=False), sampled.drain)
-        old_block(), sampled_block()
-        before = sampled.stats()["flags"].get(flag, {}).get("compared", 0)
-        totals, rounds = [0.0, 0.0], 0
+        blocks = {"old": block(loop(old, method, flag))}
+        for name, p in sampled.items():
+            blocks[name] = block(loop(p, method, flag, drain=False), p.drain)
+        for run in blocks.values():
+            run()
+        before = sampled["worker"].stats()["flags"].get(flag, {}).get("compared", 0)
+        totals, rounds = dict.fromkeys(blocks, 0.0), 0
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            totals[0] += cpu_seconds(old_block)
-            totals[1] += cpu_seconds(sampled_block)
+            for name, run in blocks.items():
+                totals[name] += cpu_seconds(run)
             rounds += BLOCK
-        share = (sampled.stats()["flags"][flag]["compared"] - before) / (
-            rounds * LOOPS * len(USERS)
-        )
-        ratio = totals[1] / totals[0]
+        compared = sampled["worker"].stats()["flags"][flag]["compared"] - before
+        ratio = totals["worker"] / totals["old"]
         failures += ratio > LOW_TARGET
         table.add_row(
             kind,
-            f"{per_call_us(totals[0], rounds):.3f}",
-            f"{per_call_us(totals[1], rounds):.3f}",
-            f"{share:.2%}",
+            *(f"{per_call_us(total, rounds):.3f}" for total in totals.values()),
+            f"{compared / (rounds * LOOPS * len(USERS)):.2%}",
             ratio_cell(ratio, LOW_TARGET),
+            f"{totals['caller'] / totals['old']:.2f}",
         )
     console.print(table)
-    sampled.shutdown(2)
+    for provider in sampled.values():
+        provider.shutdown(2)
     return failures
 
 

@@ -525,6 +525,19 @@ def test_exposures_go_to_the_side_that_served_the_user(client: Any) -> None:
     assert not [e for e in p.old.events if e.kind is EventKind.EXPOSURE]
 
 
+def test_events_either_side_reports_reach_the_clients_sinks_until_shutdown() -> None:
+    # The sides never override attach(): the base class's connects them.
+    received: list[str] = []
+    p = provider("shadow")
+    with Flagport(p, strict=False, events={"sinks": [lambda e: received.append(e.name)]}) as fp:
+        p.old.emit(_custom("reported_by_old"))
+        p.new.emit(_custom("reported_by_new"))
+        fp.flush()
+        assert sorted(received) == ["reported_by_new", "reported_by_old"]
+    p.new.emit(_custom("after_shutdown"))  # detached: ignored, nothing raised
+    assert "after_shutdown" not in received
+
+
 def test_a_failing_event_side_does_not_stop_the_other(client: Any) -> None:
     _, p = client("shadow")
 

@@ -97,9 +97,20 @@ def _evaluation(method: str) -> Any:
         routes, default = self._routing
         route = routes.get(name, default)
         side = route.side or route.unit_side(user)
-        if route.compares and random() < self._sample_rate:
-            return self._serve_and_compare(method, side, user, name, expose)
-        return getattr(self.sides[side], method)(user, name, expose=expose)
+        serve = self._methods[side][method]
+        if not route.compares or random() >= self._sample_rate:
+            return serve(user, name, expose=expose)
+        self._compared += 1
+        timed = self._compared % TIME_EVERY == 1
+        start = perf_counter_ns() if timed else 0
+        try:
+            served = serve(user, name, expose=expose)
+        except Exception as exc:
+            self.evidence.flag(name, KINDS[method]).error(side, exc)
+            raise
+        served_ns = perf_counter_ns() - start if timed else -1
+        self.comparator.submit((method, side, user, name, served, served_ns))
+        return served
 
     evaluate.__name__ = evaluate.__qualname__ = method
     return evaluate
@@ -123,6 +134,7 @@ class MigrationProvider(Provider):
         self.old = build_side(OLD, options.from_)
         self.new = build_side(NEW, options.to)
         self.sides = {OLD: self.old, NEW: self.new}
+        self._methods = {s: {m: getattr(p, m) for m in KINDS} for s, p in self.sides.items()}
         self._log = (
             MismatchLog(options.mismatch_log, options.mismatch_log_max_bytes)
             if options.mismatch_log
@@ -328,23 +340,6 @@ class MigrationProvider(Provider):
     evaluate_experiment = _evaluation("evaluate_experiment")
     evaluate_config = _evaluation("evaluate_config")
 
-    def _serve_and_compare(
-        self, method: str, side: Side, user: User, name: str, expose: bool
-    ) -> Any:
-        """Serve from ``side`` and hand the answer to the comparator."""
-        serve = getattr(self.sides[side], method)
-        self._compared += 1
-        timed = self._compared % TIME_EVERY == 1
-        start = perf_counter_ns() if timed else 0
-        try:
-            served = serve(user, name, expose=expose)
-        except Exception as exc:
-            self.evidence.flag(name, KINDS[method]).error(side, exc)
-            raise
-        served_ns = perf_counter_ns() - start if timed else -1
-        self.comparator.submit((method, side, user, name, served, served_ns))
-        return served
-
     def _compare(self, comparisons: list[Comparison]) -> None:
         """Evaluate the other side for served answers, then record the outcomes.
 
@@ -359,7 +354,7 @@ class MigrationProvider(Provider):
             other = NEW if served_by is OLD else OLD
             start = perf_counter_ns() if served_ns >= 0 else 0
             try:
-                answer = getattr(self.sides[other], method)(user, name, expose=False)
+                answer = self._methods[other][method](user, name, expose=False)
             except Exception as exc:
                 self.evidence.flag(name, KINDS[method]).error(other, exc)
                 continue
