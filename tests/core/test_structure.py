@@ -317,3 +317,26 @@ def test_a_first_evaluation_does_not_wait_for_the_file_watcher() -> None:
     seen = json.loads(done.stdout)
     assert any(name.startswith("flagport-local-watch") for name in seen["threads"])
     assert [m for m in seen["modules"] if m.split(".")[0] == "watchfiles"] == []
+
+
+_OTHER_PROVIDER = """
+import json, sys
+import flagport
+with flagport.Flagport(provider="passall") as fp:
+    fp.check_gate(flagport.User(user_id="42"), "new_checkout")
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_client_of_another_provider_does_not_import_the_local_evaluator() -> None:
+    # The local provider is registered by reference (``"module:Class"``), like a vendor's.
+    done = subprocess.run(
+        [sys.executable, "-c", _OTHER_PROVIDER],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    modules = json.loads(done.stdout)
+    local = [m for m in modules if m.startswith("flagport.local.") and m != "flagport.local.plugin"]
+    assert local == []
