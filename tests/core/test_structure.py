@@ -340,3 +340,18 @@ def test_a_client_of_another_provider_does_not_import_the_local_evaluator() -> N
     modules = json.loads(done.stdout)
     local = [m for m in modules if m.startswith("flagport.local.") and m != "flagport.local.plugin"]
     assert local == []
+
+
+def test_a_first_evaluation_reads_no_plugin_metadata() -> None:
+    # A plugin's distribution and version are read (parsing its metadata file with the
+    # email parser) only when shown: in an error or by `flagport providers`.
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_EVALUATION],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    seen = json.loads(done.stdout)
+    assert "statsig" in seen["providers"]
+    assert "email.parser" not in seen["modules"]
