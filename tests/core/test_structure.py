@@ -291,3 +291,67 @@ def test_a_local_evaluation_imports_no_vendor_sdk() -> None:
     vendors = ("statsig_python_core", "growthbook", "fbclient", "openfeature")
     loaded = [m for m in seen["modules"] if m.split(".")[0] in vendors]
     assert not loaded, f"a local evaluation imported {loaded[:5]}"
+
+
+_WATCHED_EVALUATION = """
+import json, sys, threading
+import flagport
+fp = flagport.Flagport(provider="local", path="examples/flags.yaml", reload_interval=60)
+fp.check_gate(flagport.User(user_id="42"), "new_checkout")
+threads = [t.name for t in threading.enumerate()]
+print(json.dumps({"modules": sorted(sys.modules), "threads": threads}))
+fp.shutdown()
+"""
+
+
+def test_a_first_evaluation_does_not_wait_for_the_file_watcher() -> None:
+    # The watcher thread polls its first interval before importing watchfiles, so a
+    # short-lived process's first answer does not share the CPU with that import.
+    done = subprocess.run(
+        [sys.executable, "-c", _WATCHED_EVALUATION],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    seen = json.loads(done.stdout)
+    assert any(name.startswith("flagport-local-watch") for name in seen["threads"])
+    assert [m for m in seen["modules"] if m.split(".")[0] == "watchfiles"] == []
+
+
+_OTHER_PROVIDER = """
+import json, sys
+import flagport
+with flagport.Flagport(provider="passall") as fp:
+    fp.check_gate(flagport.User(user_id="42"), "new_checkout")
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_client_of_another_provider_does_not_import_the_local_evaluator() -> None:
+    # The local provider is registered by reference (``"module:Class"``), like a vendor's.
+    done = subprocess.run(
+        [sys.executable, "-c", _OTHER_PROVIDER],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    modules = json.loads(done.stdout)
+    local = [m for m in modules if m.startswith("flagport.local.") and m != "flagport.local.plugin"]
+    assert local == []
+
+
+def test_a_first_evaluation_reads_no_plugin_metadata() -> None:
+    # A plugin's distribution and version are read (parsing its metadata file with the
+    # email parser) only when shown: in an error or by `flagport providers`.
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_EVALUATION],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    seen = json.loads(done.stdout)
+    assert "statsig" in seen["providers"]
+    assert "email.parser" not in seen["modules"]

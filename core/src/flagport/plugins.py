@@ -11,6 +11,7 @@ distribution and the original error. Every other provider keeps working.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import logging
 import os
@@ -55,16 +56,25 @@ class ProviderInfo:
     time :attr:`provider_class` is read.
     """
 
-    __slots__ = ("_target", "distribution", "name", "plugin", "version")
+    __slots__ = ("_source", "_target", "name", "plugin")
 
     def __init__(
-        self, name: str, target: type[Provider] | str, plugin: str, distribution: str, version: str
+        self, name: str, target: type[Provider] | str, plugin: str, source: _Source
     ) -> None:
         self.name = name
         self._target = target
         self.plugin = plugin
-        self.distribution = distribution
-        self.version = version
+        self._source = source
+
+    @property
+    def distribution(self) -> str:
+        """The distribution that installed the plugin."""
+        return self._source()[0]
+
+    @property
+    def version(self) -> str:
+        """That distribution's version."""
+        return self._source()[1]
 
     @property
     def provider_class(self) -> type[Provider]:
@@ -118,11 +128,35 @@ class BrokenPlugin:
         )
 
 
+#: A plugin's distribution and version, read when first shown: reading them parses the
+#: distribution's metadata file, milliseconds a first evaluation does not need.
+_Source = Callable[[], tuple[str, str]]
+
+
+def _distribution_source(dist: importlib.metadata.Distribution | None) -> _Source:
+    @functools.cache
+    def source() -> tuple[str, str]:
+        if dist is None:
+            return ("unknown distribution", "unknown")
+        return (dist.name, dist.version)
+
+    return source
+
+
+@functools.cache
+def _builtin_source() -> tuple[str, str]:
+    return ("flagport", _version("flagport"))
+
+
+def _run_time_source() -> tuple[str, str]:
+    return ("(registered at run time)", "")
+
+
 _lock = threading.RLock()
 _pm: pluggy.PluginManager | None = None
 _registry: dict[str, ProviderInfo] | None = None
-# plugin name -> (distribution, version), for messages and `flagport providers`
-_sources: dict[str, tuple[str, str]] = {}
+# plugin name -> its (distribution, version), for messages and `flagport providers`
+_sources: dict[str, _Source] = {}
 # plugins registered in code; they survive reset() until unregistered
 _runtime: list[tuple[object, str | None]] = []
 # plugins that failed to load, by plugin name: at import (since the manager was
@@ -139,7 +173,7 @@ def _version(dist: str) -> str:
 
 
 def _mark_broken(into: dict[str, BrokenPlugin], plugin: str, error: BaseException) -> None:
-    dist, version = _sources.get(plugin, ("(registered at run time)", ""))
+    dist, version = _sources.get(plugin, _run_time_source)()
     broken = BrokenPlugin(plugin, dist, version, error)
     into[plugin] = broken
     logger.warning(
@@ -160,8 +194,7 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
             continue
         if pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
             continue
-        dist = ep.dist.name if ep.dist else "unknown distribution"
-        _sources[ep.name] = (dist, ep.dist.version if ep.dist else "unknown")
+        _sources[ep.name] = _distribution_source(ep.dist)
         try:
             plugin = ep.load()
         except Exception as exc:
@@ -176,7 +209,7 @@ def _registrar(
     registry: dict[str, ProviderInfo], plugin: str, clashes: list[str]
 ) -> Callable[..., None]:
     """The ``register`` callback handed to one plugin's ``flagport_register_providers``."""
-    dist, version = _sources.get(plugin, ("(registered at run time)", ""))
+    source = _sources.get(plugin, _run_time_source)
 
     def register(provider: type[Provider] | str, name: str | None = None) -> None:
         if isinstance(provider, str):
@@ -195,10 +228,10 @@ def _registrar(
             first = registry[name]
             clashes.append(
                 f"provider name {name!r} is registered twice: by plugin {first.plugin!r} "
-                f"({first.distribution}) and by plugin {plugin!r} ({dist})"
+                f"({first.distribution}) and by plugin {plugin!r} ({source()[0]})"
             )
             return
-        registry[name] = ProviderInfo(name, provider, plugin, dist, version)
+        registry[name] = ProviderInfo(name, provider, plugin, source)
 
     return register
 
@@ -215,7 +248,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
             for module_name in BUILTIN_PLUGINS:
                 module = importlib.import_module(module_name)
                 pm.register(module, name=module_name)
-                _sources[module_name] = ("flagport", _version("flagport"))
+                _sources[module_name] = _builtin_source
             _failed_imports.clear()
             _load_entry_points(pm)
             for plugin, name in _runtime:

@@ -1,24 +1,60 @@
 """The ``flagport`` command line.
 
-Each command module exposes ``COMMANDS``, a list of click commands added to the
-group; a module per concern keeps this file a table of contents. Exit codes and
-error handling are the same for every command (see :mod:`flagport.cli._errors`).
+Each command lives in a module per concern (``core``, ``local``, ``migrate``); the
+table below names them, so this file is a table of contents and ``flagport --help``
+imports none of them (see :mod:`flagport.cli._lazy`). Exit codes and error handling
+are the same for every command (see :mod:`flagport.cli._errors`).
 """
 
 from __future__ import annotations
 
-import importlib
-
 import click
 
 from flagport.cli._errors import CommandGroup
+from flagport.cli._lazy import LazyCommand, LazyGroup
 
-__all__ = ["cli", "main"]
+__all__ = ["COMMANDS", "cli", "main"]
 
-COMMAND_MODULES = ("flagport.cli.core", "flagport.cli.local", "flagport.cli.migrate")
+#: Every command: where it lives and the summary ``flagport --help`` lists.
+COMMANDS = {
+    "providers": LazyCommand(
+        "flagport.cli.core:providers_command",
+        "List the installed providers and where they come from.",
+    ),
+    "eval": LazyCommand("flagport.cli.core:eval_command", "Evaluate one flag for one user."),
+    "validate": LazyCommand(
+        "flagport.cli.local:validate_command",
+        "Check flags files; report every problem with its file, line and path.",
+    ),
+    "schema": LazyCommand(
+        "flagport.cli.local:schema_command",
+        "Print the JSON Schema of the flags file, for editors and CI checks.",
+    ),
+    "explain": LazyCommand(
+        "flagport.cli.local:explain_command",
+        "Show how a flag is evaluated for a user: each rule, each sub-condition's outcome, "
+        "the bucket against its threshold, and the final reason.",
+    ),
+    "compare": LazyCommand(
+        "flagport.cli.migrate:compare_command",
+        "Evaluate every flag for every user through two providers and compare.",
+    ),
+    "migrate": LazyCommand(
+        "flagport.cli.migrate:migrate_group",
+        "Follow a live migration: summarise its log, plan the next stages.",
+    ),
+}
 
 
-@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class _RootGroup(CommandGroup, LazyGroup):
+    """The top-level group: lazy commands, one-line errors."""
+
+
+@click.group(
+    cls=_RootGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="flagport")
 @click.option(
     "--debug",
@@ -32,11 +68,6 @@ def cli(debug: bool) -> None:
     Exit codes: 0 success; 1 a problem in the input (the message says where) or a
     failed check; 2 a usage error or an internal error (a bug).
     """
-
-
-for _module in COMMAND_MODULES:
-    for _command in importlib.import_module(_module).COMMANDS:
-        cli.add_command(_command)
 
 
 def main() -> None:

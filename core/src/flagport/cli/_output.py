@@ -6,6 +6,9 @@ Colour comes only from :class:`rich.text.Text` spans built by :func:`styled`.
 
 Output that is not a terminal (a pipe, a file, a CI log) is not wrapped or squeezed
 to 80 columns: tables take their natural width so no name is cut with ``…``.
+
+rich is imported by the functions that print, not with this module: the command
+group imports this module for its error line, and ``flagport --help`` prints none.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ import math
 import os
 import sys
 from collections.abc import Mapping
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 import click
-from rich.cells import cell_len
-from rich.console import Console, RenderableType
-from rich.table import Table
-from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.text import Text
 
 __all__ = [
     "Part",
@@ -37,7 +40,7 @@ __all__ = [
 ]
 
 #: A piece of a line: plain text, or ``(text, style)`` for a coloured span.
-Part = str | tuple[str, str] | Text
+Part: TypeAlias = "str | tuple[str, str] | Text"
 
 # Wide enough for any table a person would still read; rich needs a number.
 _UNLIMITED = 100_000
@@ -46,6 +49,8 @@ _UNLIMITED = 100_000
 def _console(stream: IO[str]) -> Console:
     # Built per call against the current sys.stdout/stderr, so redirection (and
     # click's test runner) is honoured.
+    from rich.console import Console
+
     width: int | None = None
     if not stream.isatty():
         columns = os.environ.get("COLUMNS", "")
@@ -65,6 +70,8 @@ def stderr_console() -> Console:
 
 def styled(*parts: Part) -> Text:
     """One line of text from ``parts``; nothing in them is read as markup."""
+    from rich.text import Text
+
     text = Text()
     for part in parts:
         if isinstance(part, tuple):
@@ -82,6 +89,9 @@ def say(*parts: Part, err: bool = False) -> None:
 
 def show(renderable: RenderableType) -> None:
     """Print a table (or other rich renderable) on stdout."""
+    from rich.cells import cell_len
+    from rich.table import Table
+
     if isinstance(renderable, Table) and renderable.title is not None:
         # A table wraps its title to its own width: widen it to fit the title instead
         # (a terminal narrower than that still caps it).

@@ -17,7 +17,7 @@ from flagport.reasons import ErrorCode
 from flagport.results import Result
 from flagport.suggest import did_you_mean
 
-__all__ = ["COMMANDS"]
+__all__ = ["eval_command", "providers_command"]
 
 KINDS = ("gate", "experiment", "config")
 
@@ -117,6 +117,3 @@ def eval_command(
         say(("hint:", "bold yellow"), f" no {kind} {name!r}; {hint}", err=True)
     if result.error_code is not None:
         raise SystemExit(1)
-
-
-COMMANDS = [providers_command, eval_command]

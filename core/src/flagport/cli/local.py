@@ -18,7 +18,7 @@ from flagport.local.models import HASH_MODES, flags_file_schema
 from flagport.local.reference import markdown_reference
 from flagport.suggest import did_you_mean
 
-__all__ = ["COMMANDS"]
+__all__ = ["explain_command", "schema_command", "validate_command"]
 
 
 def _load(path: str, hash_mode: str) -> Snapshot | None:
@@ -172,6 +172,3 @@ def explain_command(
     for line in story.lines:
         say("  " * (line.depth + 1), marks[line.ok], f" {line.text}")
     say(("=>", "bold"), f" {story.summary}")
-
-
-COMMANDS = [validate_command, schema_command, explain_command]

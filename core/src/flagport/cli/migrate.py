@@ -27,7 +27,7 @@ from flagport.migration.report import LogContents, assess, find_flags, merge_log
 from flagport.provider import Provider
 from flagport.user import User, as_user
 
-__all__ = ["COMMANDS", "parse_spec"]
+__all__ = ["compare_command", "migrate_group", "parse_spec"]
 
 _COLOURS = {True: "green", False: "red"}
 _CSV_COLUMNS = (
@@ -511,6 +511,3 @@ def plan_command(
     show(table)
     if write_control is not None:
         say(f"wrote {write_control}")
-
-
-COMMANDS = [compare_command, migrate_group]

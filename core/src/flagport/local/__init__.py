@@ -2,10 +2,25 @@
 
 ``Flagport(provider="local", path="flags.yaml")`` selects it; the file format is
 described by :mod:`flagport.local.models` and ``docs/flags-file.md``.
+
+The provider's module (and with it YAML, the rule compiler, the regex engine) is
+imported when first used, not when this package is: the plugin registers the provider
+by reference, so a client of another provider never pays for it.
 """
 
 from __future__ import annotations
 
-from flagport.local.provider import LocalOptions, LocalProvider
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flagport.local.provider import LocalOptions, LocalProvider
 
 __all__ = ["LocalOptions", "LocalProvider"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from flagport.local import provider
+
+        return getattr(provider, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flagport.hookspecs import hookimpl
-from flagport.local.provider import LocalProvider
-from flagport.provider import Provider
 
 __all__ = ["flagport_register_providers"]
 
 
 @hookimpl
-def flagport_register_providers(register: Callable[[type[Provider]], None]) -> None:
-    """Register :class:`~flagport.local.provider.LocalProvider` as ``local``."""
-    register(LocalProvider)
+def flagport_register_providers(register: Callable[..., None]) -> None:
+    """Register :class:`~flagport.local.provider.LocalProvider` as ``local``.
+
+    By reference: the evaluator is imported only by a client that selects it.
+    """
+    register("flagport.local.provider:LocalProvider", name="local")

@@ -6,7 +6,9 @@ because editors and deploy tools often replace a file by renaming a new one over
 which a watch on the file itself would lose. Every ``interval`` seconds it also
 compares the file's ``stat`` with the last one seen, so a change is noticed even
 where file-system events are not delivered (network mounts, some containers), and
-in a process forked from one that was watching, which only polls.
+in a process forked from one that was watching, which only polls. For its first
+second a watcher only polls (every 50 ms): importing watchfiles would cost a
+short-lived process more than its first evaluation.
 
 The path is watched as given, never resolved: ``stat`` follows symbolic links each
 time, so when a link is pointed somewhere else the new target is what is seen. A
@@ -57,6 +59,11 @@ def file_signature(path: Path) -> _Signature:
     except OSError:
         return None
     return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+# How long a new watcher polls before it imports watchfiles, and how often meanwhile.
+_POLL_BEFORE_WATCHING_S = 1.0
+_FIRST_POLL_STEP_S = 0.05
 
 
 class FileWatcher:
@@ -164,6 +171,14 @@ class FileWatcher:
         if _forked_from_a_watcher:
             self._poll()
             return
+        # Poll for a second, then watch: importing watchfiles costs about as much as a
+        # first evaluation, on the process's CPU while it evaluates, and a short-lived
+        # process (a CLI call, a serverless function) is gone before it would be used.
+        deadline = time.monotonic() + _POLL_BEFORE_WATCHING_S
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stop.wait(min(self.interval, _FIRST_POLL_STEP_S, left)):
+                return
+            self._check(trusted=False)
         try:
             from watchfiles import watch
         except ImportError:  # pragma: no cover - watchfiles is a core dependency
