@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flagport.hookspecs import hookimpl
-from flagport.migration.provider import MigrationProvider
-from flagport.provider import Provider
 
 __all__ = ["flagport_register_providers"]
 
 
 @hookimpl
-def flagport_register_providers(register: Callable[[type[Provider]], None]) -> None:
-    register(MigrationProvider)
+def flagport_register_providers(register: Callable[..., None]) -> None:
+    """Register :class:`~flagport.migration.provider.MigrationProvider` as ``migration``.
+
+    By reference: the provider (and the evidence, comparison and control-file code it
+    brings) is imported only by a client that selects it.
+    """
+    register("flagport.migration.provider:MigrationProvider", name="migration")
