@@ -41,7 +41,6 @@ import traceback
 import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any, get_args
-from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, SecretBytes, SecretStr
 
