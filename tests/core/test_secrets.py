@@ -210,8 +210,17 @@ def test_the_migration_providers_options_print_without_inner_secrets(
         "to": {"provider": "passall"},
     }
     options = MigrationOptions.model_validate(sides)
-    for shown in (repr(options), str(options), repr(options.from_), str(options.from_)):
+    for shown in (
+        repr(options),
+        str(options),
+        repr(options.from_),
+        str(options.from_),
+        str(options.model_dump()),
+        str(options.model_dump(mode="json", by_alias=True)),
+        options.model_dump_json(),
+    ):
         assert CANARY not in shown
+    assert options.model_dump()["from_"] == {"provider": "fakevendor", "api_token": "***"}
     assert options.from_["api_token"] == CANARY
     with LeakWatch(CANARY) as watch:
         fp = Flagport(provider="migration", **sides)
