@@ -224,9 +224,15 @@ _owners: dict[int, int] = {}
 _pattern: re.Pattern[str] | None = None
 
 
+# Characters URL encoders leave as they are: a secret made of them stays one literal.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
 def _encoded_char(char: str) -> str:
     """A pattern for ``char`` as it can appear in a URL: itself, or percent-encoded
     in either case of hex digits (and a space also as ``+``)."""
+    if char in _UNRESERVED:
+        return re.escape(char)
     escapes = "".join(f"%[{b >> 4:X}{b >> 4:x}][{b & 15:X}{b & 15:x}]" for b in char.encode())
     plain = re.escape(char) + ("|\\+" if char == " " else "")
     return f"(?:{plain}|{escapes})"
