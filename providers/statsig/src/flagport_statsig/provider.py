@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +23,6 @@ from statsig_python_core import (
     DynamicConfigEvaluationOptions,
     ExperimentEvaluationOptions,
     FeatureGateEvaluationOptions,
-    OutputLoggerProvider,
     Statsig,
     StatsigBasePy,
 )
@@ -52,6 +50,7 @@ from flagport_statsig._convert import (
     warn_once,
 )
 from flagport_statsig.options import StatsigOptions
+from flagport_statsig.sdk_output import SdkOutput, masked_whole
 
 if TYPE_CHECKING:
     from flagport.events.model import Event
@@ -74,43 +73,6 @@ _MAX_CACHED_RESULTS = 10_000
 # means that after fork() the child never drops (and so never finalises, flushes or
 # joins the threads of) an SDK inherited from its parent: the child starts its own.
 _pinned: dict[int, Any] = {}
-
-
-# The SDK's own masking of a key keeps its first 12 characters and its tail
-# (``secret-abcde*****-rest``), which flagport's redaction of the whole key misses.
-_SDK_MASKED_KEY = re.compile(r"[\w-]*\*{4,}[\w-]*")
-
-
-def _masked_whole(text: str) -> str:
-    """``text`` with each key the SDK masked in part replaced whole by ``***``."""
-    return _SDK_MASKED_KEY.sub("***", text)
-
-
-class _SdkOutput(OutputLoggerProvider):
-    """The SDK's console output, as records of the ``statsig`` logger.
-
-    Left to itself the SDK prints on stdout, where flagport's redaction cannot reach:
-    its errors quote the definitions URL, which ends with the server secret. As log
-    records they are redacted like every other (and the application decides where they
-    go). ``log_level`` still chooses what the SDK reports.
-    """
-
-    _logger = logging.getLogger("statsig")
-
-    def _log(self, level: int, tag: str, msg: str) -> None:
-        self._logger.log(level, "[%s] %s", tag, _masked_whole(msg))
-
-    def debug(self, tag: str, msg: str) -> None:
-        self._log(logging.DEBUG, tag, msg)
-
-    def info(self, tag: str, msg: str) -> None:
-        self._log(logging.INFO, tag, msg)
-
-    def warn(self, tag: str, msg: str) -> None:
-        self._log(logging.WARNING, tag, msg)
-
-    def error(self, tag: str, msg: str) -> None:
-        self._log(logging.ERROR, tag, msg)
 
 
 class _SpecsStore(DataStore):
@@ -210,7 +172,7 @@ class StatsigProvider(Provider):
             "specs_sync_interval_ms": o.specs_sync_interval_ms,
             "disable_country_lookup": o.disable_country_lookup,
             "output_log_level": o.log_level,
-            "output_logger_provider": _SdkOutput(),  # type: ignore[no-untyped-call]
+            "output_logger_provider": SdkOutput(),  # type: ignore[no-untyped-call]
         }
         optional = {
             "specs_url": o.specs_url,
@@ -259,7 +221,7 @@ class StatsigProvider(Provider):
                     logger.warning(
                         "flagport-statsig: no definitions yet (%s); serving defaults with "
                         "PROVIDER_NOT_READY until they arrive",
-                        _masked_whole(str(details.failure_details.reason)),
+                        masked_whole(str(details.failure_details.reason)),
                     )
             self._refresh_names()
 
