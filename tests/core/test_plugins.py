@@ -120,6 +120,50 @@ def test_a_broken_plugin_leaves_every_other_provider_working(
         Flagport(provider="nope")
 
 
+@pytest.mark.parametrize("statement", ["raise SystemExit(3)", "import sys; sys.exit('no licence')"])
+def test_a_plugin_that_exits_at_import_is_a_broken_plugin(
+    statement: str, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_distribution(site, "fp-test-exits", "fp_test_exits", f"{statement}\n", "exits")
+    monkeypatch.setenv("FLAGPORT_PLUGINS", "exits")
+    with Flagport(provider="passall") as fp:
+        assert fp.check_gate({"user_id": "1"}, "anything") is True
+    [broken] = plugins.broken_plugins()
+    assert broken.plugin == "exits"
+    assert isinstance(broken.error, SystemExit)
+
+
+class ExitingRegistration:
+    @hookimpl
+    def flagport_register_providers(self, register: Callable[..., None]) -> None:
+        register("fp_test_exits_later:Provider", name="exits-later")
+        raise SystemExit(1)
+
+
+def test_a_plugin_that_exits_while_registering_or_importing_is_a_broken_plugin(
+    site: Path,
+) -> None:
+    (site / "fp_test_exits_ref.py").write_text("raise SystemExit(2)\n")
+    plugin, by_ref = ExitingRegistration(), ExitingByReference()
+    plugins.register_plugin(plugin, name="exits-registering")
+    plugins.register_plugin(by_ref, name="exits-by-ref")
+    try:
+        registry = plugins.provider_registry()
+        assert "exits-later" not in registry
+        assert [b.plugin for b in plugins.broken_plugins()] == ["exits-registering"]
+        with pytest.raises(PluginError, match="failed to import 'fp_test_exits_ref:Provider'"):
+            plugins.get_provider_class("exits-ref")
+    finally:
+        plugins.unregister_plugin(plugin)
+        plugins.unregister_plugin(by_ref)
+
+
+class ExitingByReference:
+    @hookimpl
+    def flagport_register_providers(self, register: Callable[..., None]) -> None:
+        register("fp_test_exits_ref:Provider", name="exits-ref")
+
+
 class FailingRegistration:
     @hookimpl
     def flagport_register_providers(self, register: Callable[..., None]) -> None:

@@ -21,6 +21,7 @@ from pydantic import Field, SecretStr, ValidationError
 from rich.pretty import pretty_repr
 
 from flagport import Flagport, FlagportError, InvalidContextError, hookimpl
+from flagport._redact import protect, redact, release
 from flagport.errors import FlagNotFoundError, GeneralError
 from flagport.migration.options import MigrationOptions
 from flagport.plugins import get_plugin_manager, register_plugin, unregister_plugin
@@ -209,8 +210,17 @@ def test_the_migration_providers_options_print_without_inner_secrets(
         "to": {"provider": "passall"},
     }
     options = MigrationOptions.model_validate(sides)
-    for shown in (repr(options), str(options), repr(options.from_), str(options.from_)):
+    for shown in (
+        repr(options),
+        str(options),
+        repr(options.from_),
+        str(options.from_),
+        str(options.model_dump()),
+        str(options.model_dump(mode="json", by_alias=True)),
+        options.model_dump_json(),
+    ):
         assert CANARY not in shown
+    assert options.model_dump()["from_"] == {"provider": "fakevendor", "api_token": "***"}
     assert options.from_["api_token"] == CANARY
     with LeakWatch(CANARY) as watch:
         fp = Flagport(provider="migration", **sides)
@@ -297,3 +307,30 @@ def test_a_vendors_own_exception_text_is_redacted_in_results_and_stats() -> None
         shown = f"{gate.error_message} {fp.stats()!r}"
     assert CANARY not in shown
     assert quote(CANARY, safe="") not in shown
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "gb+key=ü?&x",  # as given
+        "gb%2Bkey=%C3%BC?&x",  # urllib3: only what it deems unsafe, upper-case hex
+        "gb%2bkey%3d%c3%bc%3f%26x",  # lower-case hex
+        "gb%2Bkey%3D%C3%BC%3F%26x",  # quote(safe="")
+        "gb+key=%C3%BC?&x",  # partly encoded
+    ],
+)
+def test_a_secret_is_redacted_in_every_url_encoding(form: str) -> None:
+    secret = "gb+key=ü?&x"
+    owner = VendorOptions(api_token=SecretStr(secret))
+    protect(owner, owner)
+    try:
+        with LeakWatch(secret) as watch:
+            logging.getLogger("urllib3.connectionpool").warning("GET /api/features/%s", form)
+        assert [text.split("\n")[0] for _, text in watch.texts] == [
+            "urllib3.connectionpool WARNING GET /api/features/***"
+        ]
+        assert redact(f"at https://cdn/api/features/{form}.json") == (
+            "at https://cdn/api/features/***.json"
+        )
+    finally:
+        release(owner)

@@ -14,7 +14,7 @@ Two tools live here:
   exception messages): every provider registers the secrets of its options while it
   lives (:func:`protect`, called by the provider base class, undone by :func:`release`
   at shutdown or when the provider is garbage-collected), and every occurrence of one
-  of them, or of its URL-encoded or escaped forms, is replaced by ``***``
+  of them, URL-encoded in whole or in part or escaped, is replaced by ``***``
   (:func:`redact`).
 
 Log records are redacted where they are made: flagport wraps the log record factory
@@ -41,7 +41,6 @@ import traceback
 import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any, get_args
-from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, SecretBytes, SecretStr
 
@@ -225,14 +224,28 @@ _owners: dict[int, int] = {}
 _pattern: re.Pattern[str] | None = None
 
 
+# Characters URL encoders leave as they are: a secret made of them stays one literal.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _encoded_char(char: str) -> str:
+    """A pattern for ``char`` as it can appear in a URL: itself, or percent-encoded
+    in either case of hex digits (and a space also as ``+``)."""
+    if char in _UNRESERVED:
+        return re.escape(char)
+    escapes = "".join(f"%[{b >> 4:X}{b >> 4:x}][{b & 15:X}{b & 15:x}]" for b in char.encode())
+    plain = re.escape(char) + ("|\\+" if char == " " else "")
+    return f"(?:{plain}|{escapes})"
+
+
 def _forms(secret: str) -> Iterator[str]:
-    """The secret as it can appear in text: raw, URL-encoded, JSON- and repr-escaped."""
-    yield secret
-    yield quote(secret, safe="")
-    yield quote(secret)
-    yield quote_plus(secret)
-    yield json.dumps(secret)[1:-1]
-    yield repr(secret)[1:-1]
+    """Patterns for the secret as it can appear in text: raw or URL-encoded, one
+    character at a time (HTTP clients encode only what they deem unsafe, and in either
+    case of hex digits), and JSON- or repr-escaped."""
+    yield "".join(map(_encoded_char, secret))
+    for escaped in (json.dumps(secret)[1:-1], repr(secret)[1:-1]):
+        if escaped != secret:
+            yield re.escape(escaped)
 
 
 def _collect(value: Any, secret: bool, depth: int) -> Iterator[str]:
@@ -264,9 +277,9 @@ def _rebuild() -> None:
     if not forms:
         _pattern = None
         return
-    # Longest first, so that an encoded form is replaced whole, not around a shorter one.
+    # Longest first, so that an escaped form is replaced whole, not around a shorter one.
     ordered = sorted(forms, key=lambda f: (-len(f), f))
-    _pattern = re.compile("|".join(re.escape(f) for f in ordered))
+    _pattern = re.compile("|".join(ordered))
 
 
 def _drop(owner_id: int, entry: int) -> None:

@@ -587,6 +587,8 @@ class Flagport:
                 user = as_user(user)
             if value is not None and type(value) is not float and type(value) is not str:
                 value = _event_value(value)
+            if metadata is not None and not isinstance(metadata, Mapping):
+                raise TypeError(f"metadata must be a mapping, got {type(metadata).__name__}")
             data = dict(metadata) if metadata else {}
         except Exception as exc:
             if self.strict and not isinstance(exc, MissingUserError):

@@ -83,7 +83,9 @@ class ProviderInfo:
         if isinstance(target, str):
             try:
                 target = import_object(target)
-            except Exception as exc:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # SystemExit from a module is a broken plugin too
                 raise PluginError(
                     f"provider {self.name!r} of plugin {self.plugin!r} ({self.distribution}) "
                     f"failed to import {self._target!r}: {type(exc).__name__}: {exc}"
@@ -197,9 +199,12 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
         _sources[ep.name] = _distribution_source(ep.dist)
         try:
             plugin = ep.load()
-        except Exception as exc:
-            # Only this plugin's providers are lost; raising here would take the
-            # built-in ones and every other vendor's down with it.
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            # Only this plugin's providers are lost; raising here (or exiting, for a
+            # module that calls sys.exit) would take the built-in ones and every other
+            # vendor's down with it.
             _mark_broken(_failed_imports, ep.name, exc)
             continue
         pm.register(plugin, name=ep.name)
@@ -276,7 +281,9 @@ def provider_registry() -> dict[str, ProviderInfo]:
                 before = set(registry)
                 try:
                     impl.function(register=_registrar(registry, impl.plugin_name, clashes))
-                except Exception as exc:
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as exc:  # SystemExit too: a broken plugin, not an exit
                     # Drop what it registered before failing: half a plugin is not offered.
                     for name in set(registry) - before:
                         del registry[name]

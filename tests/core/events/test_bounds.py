@@ -174,7 +174,7 @@ def test_values_within_the_bounds_are_kept_as_they_are() -> None:
     metadata = {"a": shared, "b": [shared, (1, 2.5, None, True)], 3: {"ok"}}
     copied = bounds.value(metadata)
     assert not copied.truncated
-    assert copied.value == {"a": {"x": 1}, "b": [{"x": 1}, (1, 2.5, None, True)], 3: ["ok"]}
+    assert copied.value == {"a": {"x": 1}, "b": [{"x": 1}, (1, 2.5, None, True)], "3": ["ok"]}
     flat = {"sku": "A1", "n": 2}
     assert bounds.value(flat).value is flat  # the common case is not copied
     user = User(user_id="1", custom={"plan": "pro"})

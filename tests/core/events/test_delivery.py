@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 from flagport import Event, Flagport, User
+from flagport.events.settings import EventSettings
+from flagport.events.sinks import CallableSink
+from flagport.events.worker import SinkWorker
 
 USER = User(user_id="7", custom={"plan": "pro"}, private={"ssn": "123-45-6789"})
 
@@ -166,12 +169,19 @@ def test_a_failing_sink_names_a_bounded_number_of_events(caplog: pytest.LogCaptu
 
 def test_an_event_that_is_no_valid_model_fails_alone() -> None:
     received: list[str] = []
-    events = {"sinks": [lambda e: received.append(e.name)], "flush_interval": 60}
-    with Flagport(provider="passall", events=events) as fp:
-        fp.log_event(USER, "before")
-        fp.log_event(USER, "int key", metadata={1: "a key Event.metadata refuses"})
-        fp.log_event(USER, "after")
-        assert fp.flush(timeout=30)
-        counts = next(iter(fp.stats()["events"].values()))
+    settings = EventSettings(flush_interval=60)
+    worker = SinkWorker(CallableSink(received.append, name="names"), settings, _model_of)
+    for name in ("before", "no model", "after"):
+        worker.queue.append(((0.0, None, None, name), 10, False))
+        worker.accepted += 1
+        worker.bytes_in += 10
+    worker._drain()
+    counts = worker.stats()
     assert received == ["before", "after"]
-    assert (counts["delivered"], counts["failed"]) == (2, 1)
+    assert (counts["delivered"], counts["failed"], counts["queued_bytes"]) == (2, 1, 0)
+
+
+def _model_of(record: Any) -> str:
+    if record[3] == "no model":
+        raise ValueError("this record makes no Event")
+    return str(record[3])

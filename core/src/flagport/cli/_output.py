@@ -14,10 +14,8 @@ group imports this module for its error line, and ``flagport --help`` prints non
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
-from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 import click
@@ -25,6 +23,8 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.text import Text
+
+from flagport.finite_json import finite
 
 __all__ = [
     "Part",
@@ -121,24 +121,10 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {word}"
 
 
-# The tokens Python's json module reads back (float("Infinity") works too).
-_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
-
-
-def _finite(data: Any) -> Any:
-    if isinstance(data, float) and not math.isfinite(data):
-        return _NON_FINITE.get(data, "NaN")
-    if isinstance(data, Mapping):
-        return {key: _finite(value) for key, value in data.items()}
-    if isinstance(data, list | tuple):
-        return [_finite(value) for value in data]
-    return data
-
-
 def print_json(data: Any) -> None:
     """Print ``data`` as valid JSON on stdout (for scripts).
 
     JSON has no infinity or NaN; a vendor can still serve them, so a non-finite
     number is printed as the string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"``.
     """
-    click.echo(json.dumps(_finite(data), indent=2, allow_nan=False, default=str))
+    click.echo(json.dumps(finite(data), indent=2, allow_nan=False, default=str))

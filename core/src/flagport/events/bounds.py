@@ -11,13 +11,15 @@ limit.
 
 Dataclasses and pydantic models are copied as mappings of their fields, deques,
 sets and iterators as lists (an endless iterator is read only as far as the size
-limit). Values of other types (dates, numbers, anything) are kept as they are and
-counted at a nominal size: whether they serialise is the sink's concern, one event
-at a time.
+limit). Mapping keys become strings, as JSON writes them (:func:`json_key`), so every
+sink sees the same event. Values of other types (dates, numbers, anything) are kept
+as they are and counted at a nominal size: whether they serialise is the sink's
+concern, one event at a time.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -26,10 +28,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel
 
+from flagport.finite_json import finite
+
 if TYPE_CHECKING:
     from flagport.user import User
 
-__all__ = ["NOT_FLAT", "TRUNCATED", "Bounded", "EventBounds", "flat_size"]
+__all__ = ["NOT_FLAT", "TRUNCATED", "Bounded", "EventBounds", "flat_size", "json_key"]
 
 TRUNCATED = "<truncated by flagport>"
 """Stands in for what was cut: a string's tail, a container too deep, a cycle, or the
@@ -119,14 +123,17 @@ class _Walk:
         finally:
             self.path.discard(id(value))
 
-    def _mapping(self, entries: Iterable[tuple[Any, Any]], depth: int) -> dict[Any, Any]:
-        out: dict[Any, Any] = {}
+    def _mapping(self, entries: Iterable[tuple[Any, Any]], depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for key, item in entries:
             if self.budget <= 0:
                 out[_CUT_KEY] = self.cut()
                 break
-            self.budget -= (len(key) if type(key) is str else _SCALAR_SIZE) + _ENTRY_SIZE
-            out[key] = self.copy(item, depth + 1)
+            name = key if type(key) is str else json_key(key)
+            if len(name) + _ENTRY_SIZE > self.budget:
+                name = self.copy(name, depth)  # cut like a string value
+            self.budget -= len(name) + _ENTRY_SIZE
+            out[name] = self.copy(item, depth + 1)
         return out
 
     def _sequence(self, value: Any, depth: int) -> list[Any] | tuple[Any, ...]:
@@ -139,6 +146,29 @@ class _Walk:
             out.append(self.copy(item, depth + 1))
         return tuple(out) if type(value) is tuple else out
 
+
+def json_key(key: object) -> str:
+    """``key`` as a JSON object key, the way Python's json module writes it.
+
+    ``1`` is ``"1"``, ``True`` is ``"true"``, ``None`` is ``"null"``, ``1.5`` is
+    ``"1.5"``; a key of another type is its ``str()``. Every sink then sees the same
+    metadata, whether it encodes JSON itself or hands the event to a vendor.
+    """
+    if isinstance(key, str):
+        return str.__str__(key)
+    if key is True or key is False or key is None:
+        return _JSON_CONSTANTS[key]
+    if isinstance(key, int):
+        return int.__repr__(key)
+    if isinstance(key, float):
+        return float.__repr__(key) if math.isfinite(key) else str(finite(key))
+    try:
+        return str(key)
+    except Exception:  # a key whose str() fails still needs a name
+        return f"<{type(key).__name__}>"
+
+
+_JSON_CONSTANTS: dict[bool | None, str] = {True: "true", False: "false", None: "null"}
 
 NOT_FLAT = sys.maxsize
 """What :func:`flat_size` returns for anything but a flat mapping (larger than any bound)."""

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from flagport.errors import shown
 from flagport.events.bounds import EventBounds, flat_size
 from flagport.events.model import Event, EventKind, FlagKind
 from flagport.events.settings import EventSettings
@@ -133,7 +134,7 @@ class EventPipeline:
             value = record[4]
             if type(value) is str:
                 size += len(value)
-            if size <= self._max_bytes:
+            if size <= self._max_bytes and len(record[3]) <= self._max_bytes:
                 return (record, size + found[1] + len(record[3]) + _ENVELOPE, False)
         return self._cut(record)
 
@@ -141,16 +142,20 @@ class EventPipeline:
         t, kind, user, name, value, metadata, provider, flag_kind, group, rule_id = record
         bounds = self.bounds
         bounded_user, size, user_cut = bounds.user(user)
+        # The copy even when nothing was cut: its mapping keys are strings.
         data, data_size, data_cut = bounds.value(metadata)
+        name, name_size, name_cut = bounds.value(name)
         value_cut = False
         if type(value) is str:
             value, value_size, value_cut = bounds.value(value)
             size += value_size
-        size += data_size + len(name) + _ENVELOPE
-        if not (user_cut or data_cut or value_cut):
-            return (record, size, False)
-        self._log_cut(name, "metadata" if data_cut else "value" if value_cut else "user attributes")
+        size += data_size + name_size + _ENVELOPE
         cut = (t, kind, bounded_user, name, value, data, provider, flag_kind, group, rule_id)
+        if not (user_cut or data_cut or value_cut or name_cut):
+            return (cut, size, False)
+        parts = ("name", "metadata", "value", "user attributes")
+        cuts = (name_cut, data_cut, value_cut, user_cut)
+        self._log_cut(name, next(part for part, was in zip(parts, cuts, strict=True) if was))
         return (cut, size, True)
 
     def _log_cut(self, name: str, part: str) -> None:
@@ -159,10 +164,10 @@ class EventPipeline:
             return
         logged.add(name)
         logger.warning(
-            "flagport: event %r had its %s cut to max_event_depth=%d and max_event_bytes=%d "
+            "flagport: event %s had its %s cut to max_event_depth=%d and max_event_bytes=%d "
             "(nested too deep, too large, or referring to itself); counted as truncated "
             "in stats()",
-            name,
+            shown(name),
             part,
             self.bounds.max_depth,
             self.bounds.max_bytes,

@@ -20,6 +20,7 @@ from pydantic_core import to_json
 from flagport.errors import ConfigurationError
 from flagport.events.model import Event, EventKind
 from flagport.events.settings import EventSettings
+from flagport.finite_json import NON_FINITE_TOKENS, finite
 from flagport.imports import import_object
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ __all__ = [
     "Sink",
     "build_sink",
     "deliver_each",
+    "encode",
 ]
 
 Rejected = Sequence[tuple[int, Exception]]
@@ -104,13 +106,13 @@ class JsonlSink:
     def deliver(self, batch: Sequence[dict[str, Any]]) -> Rejected:
         rejected: list[tuple[int, Exception]] = []
         try:
-            lines = list(map(to_json, batch))
+            lines = list(map(encode, batch))
         except Exception:
             # Some event does not serialise: encode one at a time to keep the others.
             lines = []
             for index, item in enumerate(batch):
                 try:
-                    lines.append(to_json(item))
+                    lines.append(encode(item))
                 except Exception as exc:
                     rejected.append((index, exc))
         if not lines:
@@ -149,7 +151,7 @@ class LoggingSink:
         return deliver_each(batch, self._log)
 
     def _log(self, item: dict[str, Any]) -> None:
-        self._logger.log(self._level, "%s", to_json(item).decode(), extra={"event": item})
+        self._logger.log(self._level, "%s", encode(item).decode(), extra={"event": item})
 
     def close(self) -> None:
         return None
@@ -169,6 +171,15 @@ class CallableSink:
 
     def close(self) -> None:
         return None
+
+
+def encode(item: dict[str, Any]) -> bytes:
+    """One event as JSON; a non-finite number is written as a string (``"NaN"``)."""
+    line = to_json(item)
+    # Seldom there: a plain search is cheaper than walking every event.
+    if NON_FINITE_TOKENS[0] in line or NON_FINITE_TOKENS[1] in line:
+        line = to_json(finite(item))
+    return line
 
 
 def deliver_each(batch: Sequence[Any], deliver: Callable[[Any], object]) -> Rejected:

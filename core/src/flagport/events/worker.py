@@ -22,6 +22,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from flagport.errors import shown
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink
 
@@ -41,6 +44,8 @@ logger = logging.getLogger("flagport.events")
 _STATS_TRIES = 10_000
 #: Distinct (event name, error) failures logged per sink; later ones are only counted.
 _LOGGED_FAILURES = 20
+#: Characters of a sink's error quoted in its log line.
+_MAX_DESCRIPTION = 300
 
 
 class SinkWorker:
@@ -169,8 +174,9 @@ class SinkWorker:
         return failed + len(rejected)
 
     def _log_failure(self, event: str | None, exc: BaseException) -> None:
-        # The event's name and the error, never the event's data.
-        key = (event or "", type(exc).__name__)
+        # The event's name and the error, never the event's data; one bounded line.
+        name = "" if event is None else shown(event)
+        key = (name, type(exc).__name__)
         logged = self._logged_failures
         if key in logged or len(logged) > _LOGGED_FAILURES:
             return
@@ -182,13 +188,12 @@ class SinkWorker:
                 self.sink.name,
             )
             return
-        what = "a batch of events" if event is None else f"event {event!r}"
+        what = "a batch of events" if event is None else f"event {name}"
         logger.error(
-            "flagport: event sink %r could not take %s (%s: %s); counted as failed in stats()",
-            self.sink.name,
+            "flagport: event sink %s could not take %s (%s); counted as failed in stats()",
+            shown(self.sink.name),
             what,
-            type(exc).__name__,
-            exc,
+            described(exc),
         )
 
     # -- readers --------------------------------------------------------------------
@@ -228,3 +233,24 @@ class SinkWorker:
             "queued_bytes": self.bytes_in - self.bytes_out,
             "truncated": self.truncated,
         }
+
+
+def described(exc: BaseException) -> str:
+    """``Type: message`` of a sink's error on one line of at most
+    :data:`_MAX_DESCRIPTION` characters.
+
+    A validation error is described by where and what, never by the value it refused
+    (pydantic quotes it as ``input_value=...``), which is the application's data.
+    """
+    try:
+        if isinstance(exc, ValidationError):
+            text = "; ".join(
+                f"{'.'.join(map(str, error['loc'])) or 'event'}: {error['msg']}"
+                for error in exc.errors(include_url=False, include_input=False)
+            )
+        else:
+            text = str(exc)
+    except Exception:
+        text = "(no message: str() of the exception failed)"
+    line = " ".join(f"{type(exc).__name__}: {text}"[: _MAX_DESCRIPTION * 2].split())
+    return line if len(line) <= _MAX_DESCRIPTION else f"{line[: _MAX_DESCRIPTION - 1]}…"

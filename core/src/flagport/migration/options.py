@@ -6,9 +6,17 @@ import warnings
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
-from flagport._redact import MaskedDict
+from flagport._redact import MaskedDict, mask
 from flagport.provider import ProviderOptions
 from flagport.settings_files import PathOption, ProviderTable
 
@@ -241,3 +249,8 @@ class MigrationOptions(_Control, ProviderOptions):
     def _masked(cls, value: dict[str, Any]) -> dict[str, Any]:
         # The inner providers' options hold their secrets: printing a side masks them.
         return MaskedDict(value)
+
+    @field_serializer("from_", "to")
+    def _serialised_masked(self, value: dict[str, Any]) -> Any:
+        # Dumped options get printed and logged too; the provider reads the attributes.
+        return mask(dict(value))

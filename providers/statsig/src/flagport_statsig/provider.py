@@ -50,6 +50,7 @@ from flagport_statsig._convert import (
     warn_once,
 )
 from flagport_statsig.options import StatsigOptions
+from flagport_statsig.sdk_output import SdkOutput, masked_whole
 
 if TYPE_CHECKING:
     from flagport.events.model import Event
@@ -171,6 +172,7 @@ class StatsigProvider(Provider):
             "specs_sync_interval_ms": o.specs_sync_interval_ms,
             "disable_country_lookup": o.disable_country_lookup,
             "output_log_level": o.log_level,
+            "output_logger_provider": SdkOutput(),  # type: ignore[no-untyped-call]
         }
         optional = {
             "specs_url": o.specs_url,
@@ -219,7 +221,7 @@ class StatsigProvider(Provider):
                     logger.warning(
                         "flagport-statsig: no definitions yet (%s); serving defaults with "
                         "PROVIDER_NOT_READY until they arrive",
-                        details.failure_details.reason,
+                        masked_whole(str(details.failure_details.reason)),
                     )
             self._refresh_names()
 
@@ -273,6 +275,10 @@ class StatsigProvider(Provider):
                 if done is not None:
                     done.wait(timeout)
                 _pinned.pop(id(sdk), None)
+                # The SDK's wrapper keeps methods bound to the instance in its __dict__: a
+                # cycle only the garbage collector frees, possibly after the SDK's atexit
+                # hook, when releasing our log callback prints a GIL warning on stderr.
+                vars(sdk).clear()
             except Exception:
                 logger.exception("flagport-statsig: SDK shutdown failed")
 
