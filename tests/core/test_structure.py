@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ SOURCE_ROOTS = sorted(
 MAX_LINES = 500
 
 # Modules over MAX_LINES today, each with its line count as a ceiling: they may shrink,
-# never grow. Split one below MAX_LINES, then delete its line (until then the test warns).
+# never grow. Split one below MAX_LINES, then delete its line (the test says so).
 # (issue 14 "Done when": no module over 500 lines.)
 LARGE_MODULES = {
     "core/src/flagport/client.py": 789,  # three hand copies of one evaluation flow
@@ -238,13 +239,18 @@ FORBIDDEN_AT_IMPORT = ("statsig_python_core", "growthbook", "fbclient", "openfea
 FORBIDDEN_AT_IMPORT += ("click", "rich")
 
 
+def _run_json(script: str) -> Any:
+    """Run ``script`` in a fresh interpreter from the repository root; its JSON output."""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return json.loads(done.stdout)
+
+
 @pytest.fixture(scope="module")
 def after_import() -> dict[str, object]:
     """What a fresh ``python -c "import flagport"`` has loaded and started."""
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    result: dict[str, object] = json.loads(done.stdout)
+    result: dict[str, object] = _run_json(_PROBE)
     return result
 
 
@@ -273,14 +279,7 @@ print(json.dumps({"modules": sorted(sys.modules), "providers": sorted(provider_r
 
 def test_a_local_evaluation_imports_no_vendor_sdk() -> None:
     """Every installed provider is registered, and only the selected one is imported."""
-    done = subprocess.run(
-        [sys.executable, "-c", _FIRST_EVALUATION],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    seen = json.loads(done.stdout)
+    seen = _run_json(_FIRST_EVALUATION)
     assert {"featbit", "growthbook", "local", "openfeature", "statsig"} <= set(seen["providers"])
     vendors = ("statsig_python_core", "growthbook", "fbclient", "openfeature")
     loaded = [m for m in seen["modules"] if m.split(".")[0] in vendors]
@@ -301,14 +300,7 @@ fp.shutdown()
 def test_a_first_evaluation_does_not_wait_for_the_file_watcher() -> None:
     # The watcher thread polls its first interval before importing watchfiles, so a
     # short-lived process's first answer does not share the CPU with that import.
-    done = subprocess.run(
-        [sys.executable, "-c", _WATCHED_EVALUATION],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    seen = json.loads(done.stdout)
+    seen = _run_json(_WATCHED_EVALUATION)
     assert any(name.startswith("flagport-local-watch") for name in seen["threads"])
     assert [m for m in seen["modules"] if m.split(".")[0] == "watchfiles"] == []
 
@@ -325,14 +317,7 @@ print(json.dumps(sorted(sys.modules)))
 def test_a_client_of_another_provider_does_not_import_the_built_in_providers() -> None:
     # The local and migration providers are registered by reference (``"module:Class"``),
     # like a vendor's: a passall client loads neither, nor YAML.
-    done = subprocess.run(
-        [sys.executable, "-c", _OTHER_PROVIDER],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    modules = json.loads(done.stdout)
+    modules = _run_json(_OTHER_PROVIDER)
     built_in = [
         m
         for m in modules
@@ -345,13 +330,6 @@ def test_a_client_of_another_provider_does_not_import_the_built_in_providers() -
 def test_a_first_evaluation_reads_no_plugin_metadata() -> None:
     # A plugin's distribution and version are read (parsing its metadata file with the
     # email parser) only when shown: in an error or by `flagport providers`.
-    done = subprocess.run(
-        [sys.executable, "-c", _FIRST_EVALUATION],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    seen = json.loads(done.stdout)
+    seen = _run_json(_FIRST_EVALUATION)
     assert "statsig" in seen["providers"]
     assert "email.parser" not in seen["modules"]
