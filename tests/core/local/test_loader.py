@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from flagport import ConfigurationError, Reason, User
 from flagport.errors import Location
 from flagport.local.loader import load_file, load_mapping
+from flagport.local.parsing import parse_file
 
 YAML = """\
 segments:
@@ -119,6 +121,19 @@ def test_a_path_pointing_at_an_endless_device_is_refused(tmp_path: Path) -> None
     path.symlink_to("/dev/zero")
     with pytest.raises(ConfigurationError, match="larger than 64 MiB"):
         load_file(path)
+
+
+def test_reading_a_small_file_allocates_little(tmp_path: Path) -> None:
+    # The size bound must not cost its own size: read(limit) allocates limit bytes up front.
+    path = tmp_path / "flags.json"
+    path.write_text('{"gates": {"g": {}}}')
+    tracemalloc.start()
+    try:
+        parse_file(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20
 
 
 # -- syntax errors carry their line ----------------------------------------------------------------

@@ -12,7 +12,7 @@ import re
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import yaml
 
@@ -22,6 +22,7 @@ __all__ = ["FORMATS", "MAX_FILE_BYTES", "Parsed", "file_format", "parse_file", "
 
 #: The largest flags file read (a file of 300,000 gates is about 20 MiB).
 MAX_FILE_BYTES = 64 * 2**20
+_CHUNK_BYTES = 2**20
 
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -254,6 +255,20 @@ class Parsed(NamedTuple):
     repeated: bool = False
 
 
+def _read_at_most(fh: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit`` bytes, read in chunks: ``read(limit)`` would allocate ``limit`` bytes
+    up front for every file, however small."""
+    chunks: list[bytes] = []
+    total = 0
+    while total < limit:
+        chunk = fh.read(min(_CHUNK_BYTES, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
 def parse_file(path: str | Path) -> Parsed:
     """Read and parse a flags file.
 
@@ -265,7 +280,7 @@ def parse_file(path: str | Path) -> Parsed:
         # Bounded: a path pointed at a device (/dev/zero) or a runaway generated file
         # would otherwise be read until memory runs out.
         with file.open("rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
+            raw = _read_at_most(fh, MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigurationError(
             f"{file}: cannot read the flags file ({exc.strerror or exc}); check the path"
