@@ -18,7 +18,6 @@ from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar, cast
 
 from flagport import _lifecycle
-from flagport._redact import redact
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
@@ -27,6 +26,7 @@ from flagport.errors import (
     MissingUserError,
     ProviderNotReadyError,
     TypeMismatchError,
+    describe,
     shown,
 )
 from flagport.events.exposures import ExposureDeduper
@@ -283,7 +283,7 @@ class Flagport:
         """Turn a provider exception into an error code, or re-raise it in strict mode."""
         code = exc.code if isinstance(exc, FlagportError) else ErrorCode.GENERAL
         self._n_errors += 1
-        message = _describe(exc)
+        message = describe(exc)
         # The caller's name can be anything (a list, a megabyte of text): log and remember
         # a short printable form of it.
         label = shown(name)
@@ -562,7 +562,7 @@ class Flagport:
     def _refuse_override(self, exc: Exception) -> None:
         if self.strict:
             _raise_strict(exc, "the override cannot be stored", ConfigurationError)
-        logger.warning("flagport: override ignored: %s", _describe(exc))
+        logger.warning("flagport: override ignored: %s", describe(exc))
 
     def clear_overrides(self, name: str | None = None) -> None:
         """Remove every override, or only those of one flag."""
@@ -592,8 +592,8 @@ class Flagport:
             data = dict(metadata) if metadata else {}
         except Exception as exc:
             if self.strict and not isinstance(exc, MissingUserError):
-                raise GeneralError(f"invalid event {shown(name)}: {_describe(exc)}") from exc
-            logger.warning("flagport: event %s dropped: %s", shown(name), _describe(exc))
+                raise GeneralError(f"invalid event {shown(name)}: {describe(exc)}") from exc
+            logger.warning("flagport: event %s dropped: %s", shown(name), describe(exc))
             return
         self._submit(
             (
@@ -661,7 +661,7 @@ class Flagport:
         try:
             provider_stats = provider.stats()
         except Exception as exc:
-            provider_stats = {"error": _describe(exc)}
+            provider_stats = {"error": describe(exc)}
         return {
             "provider": {"name": provider.name, "status": provider.status.value, **provider_stats},
             "evaluations": {
@@ -727,24 +727,6 @@ def _gate_default(default: Any) -> bool:
         return False
 
 
-#: Longest error message a result carries: a provider's message may quote the caller's
-#: input (a name, a value), which can be any size.
-MAX_ERROR_MESSAGE = 1_000
-
-
-def _describe(exc: BaseException) -> str:
-    """``"Type: message"`` of an exception, bounded, even if its ``str()`` fails."""
-    try:
-        text = str(exc)
-    except Exception:
-        text = "(no message: str() of the exception failed)"
-    # A vendor's own exception can quote a secret (a URL with the key in it).
-    message = redact(f"{type(exc).__name__}: {text}")
-    if len(message) > MAX_ERROR_MESSAGE:
-        message = f"{message[: MAX_ERROR_MESSAGE - 1]}…"
-    return message
-
-
 def _raise_strict(
     exc: Exception, context: str, wrapper: type[FlagportError] = GeneralError
 ) -> NoReturn:
@@ -754,7 +736,7 @@ def _raise_strict(
     """
     if isinstance(exc, FlagportError):
         raise exc
-    raise wrapper(f"{context}: {_describe(exc)}") from exc
+    raise wrapper(f"{context}: {describe(exc)}") from exc
 
 
 def _event_value(value: Any) -> float | str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import reprlib
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from flagport._redact import redact
 from flagport.reasons import ErrorCode
 
@@ -24,6 +26,7 @@ __all__ = [
     "PluginError",
     "ProviderNotReadyError",
     "TypeMismatchError",
+    "describe",
     "shown",
 ]
 
@@ -134,6 +137,37 @@ class PluginError(FlagportError):
     """A plugin could not be loaded, or two plugins registered the same provider name."""
 
     code = ErrorCode.GENERAL
+
+
+#: Longest description of an exception in a message: a provider's message may quote the
+#: caller's input (a name, a value), which can be any size.
+MAX_ERROR_MESSAGE = 1_000
+
+
+def describe(exc: BaseException, limit: int = MAX_ERROR_MESSAGE, *, one_line: bool = False) -> str:
+    """``"Type: message"`` of an exception, for a message, a log line or a result.
+
+    Never a live secret (a vendor's exception can quote a URL with the key in it), never
+    the value a validation refused (pydantic quotes it as ``input_value=...``: the
+    application's data), at most ``limit`` characters, even if ``str()`` fails.
+
+    :param one_line: join the message's lines (a log line, a CLI error).
+    """
+    try:
+        if isinstance(exc, ValidationError):
+            text = "; ".join(
+                f"{'.'.join(map(str, error['loc'])) or 'value'}: {error['msg']}"
+                for error in exc.errors(include_url=False, include_input=False)
+            )
+        else:
+            text = str(exc)
+    except Exception:
+        text = "(no message: str() of the exception failed)"
+    # Cut well past the limit before redacting, so a megabyte of message costs little.
+    message = redact(f"{type(exc).__name__}: {text[: limit * 4]}" if text else type(exc).__name__)
+    if one_line:
+        message = " ".join(message.split())
+    return message if len(message) <= limit else f"{message[: limit - 1]}…"
 
 
 def shown(value: object, limit: int = 80) -> str:

@@ -15,9 +15,9 @@ from typing import Any
 import click
 
 from flagport.cli._output import fail
-from flagport.errors import FlagportError
+from flagport.errors import FlagportError, describe
 
-__all__ = ["INTERNAL_ERROR", "CommandGroup", "debugging", "internal_error", "one_line"]
+__all__ = ["INTERNAL_ERROR", "CommandGroup", "debugging", "internal_error"]
 
 INTERNAL_ERROR = 2
 
@@ -28,19 +28,14 @@ def debugging() -> bool:
     return bool(ctx and ctx.find_root().params.get("debug"))
 
 
-def one_line(exc: BaseException) -> str:
-    """``"Type: message"`` with the message's lines joined."""
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def internal_error(exc: BaseException, where: str = "") -> str:
     """The one-line report of a bug (the traceback first, on stderr, under ``--debug``)."""
     if debugging():
         traceback.print_exception(exc)
     prefix = f"{where}: " if where else ""
+    error = describe(exc, one_line=True)
     return (
-        f"{prefix}internal error: {one_line(exc)}. This is a bug in flagport; run again "
+        f"{prefix}internal error: {error}. This is a bug in flagport; run again "
         f"with 'flagport --debug ...' for the traceback and report it"
     )
 
@@ -58,6 +53,6 @@ class CommandGroup(click.Group):
             # read or written (the message names it).
             if debugging():
                 traceback.print_exception(exc)
-            fail(str(exc) if isinstance(exc, FlagportError) else one_line(exc))
+            fail(str(exc) if isinstance(exc, FlagportError) else describe(exc, one_line=True))
         except Exception as exc:
             fail(internal_error(exc), code=INTERNAL_ERROR)

@@ -22,9 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from flagport.errors import shown
+from flagport.errors import describe, shown
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink
 
@@ -193,7 +191,7 @@ class SinkWorker:
             "flagport: event sink %s could not take %s (%s); counted as failed in stats()",
             shown(self.sink.name),
             what,
-            described(exc),
+            describe(exc, _MAX_DESCRIPTION, one_line=True),
         )
 
     # -- readers --------------------------------------------------------------------
@@ -233,24 +231,3 @@ class SinkWorker:
             "queued_bytes": self.bytes_in - self.bytes_out,
             "truncated": self.truncated,
         }
-
-
-def described(exc: BaseException) -> str:
-    """``Type: message`` of a sink's error on one line of at most
-    :data:`_MAX_DESCRIPTION` characters.
-
-    A validation error is described by where and what, never by the value it refused
-    (pydantic quotes it as ``input_value=...``), which is the application's data.
-    """
-    try:
-        if isinstance(exc, ValidationError):
-            text = "; ".join(
-                f"{'.'.join(map(str, error['loc'])) or 'event'}: {error['msg']}"
-                for error in exc.errors(include_url=False, include_input=False)
-            )
-        else:
-            text = str(exc)
-    except Exception:
-        text = "(no message: str() of the exception failed)"
-    line = " ".join(f"{type(exc).__name__}: {text}"[: _MAX_DESCRIPTION * 2].split())
-    return line if len(line) <= _MAX_DESCRIPTION else f"{line[: _MAX_DESCRIPTION - 1]}…"
