@@ -105,8 +105,11 @@ class Provider(ABC):
         self.emit = emit
 
     def detach(self) -> None:
-        """Called when the client lets go of this provider: :attr:`emit` ignores events."""
+        """Called when the client lets go of this provider (after :meth:`shutdown`, started
+        or not): :attr:`emit` ignores events, and the provider's secrets are no longer
+        redacted from log records. An override calls ``super().detach()``."""
         self.emit = _ignore
+        release(self)
 
     def start(self) -> None:
         """Load definitions, open connections. Called once per process, lazily.
@@ -120,12 +123,9 @@ class Provider(ABC):
     def shutdown(self, timeout: float = 5.0) -> None:
         """Deliver queued events and release resources, within ``timeout`` seconds.
 
-        Must be idempotent and must never hang. An override ends with
-        ``super().shutdown(timeout)`` once the vendor's threads are stopped: from then on
-        the provider's secrets are no longer redacted from log records.
+        Must be idempotent and must never hang.
         """
         self.status = ProviderStatus.SHUT_DOWN
-        release(self)
 
     def flush(self, timeout: float = 5.0) -> None:  # noqa: B027 - optional hook
         """Deliver queued events to the vendor now (best effort, bounded by ``timeout``)."""

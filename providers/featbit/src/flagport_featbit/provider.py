@@ -286,12 +286,10 @@ class FeatBitProvider(Provider):
         # A client inherited through fork() has no threads here and its stop() waits
         # forever for them; it is left alone (the flagport client builds a new one).
         if client is None or self._pid != os.getpid():
-            super().shutdown(timeout)
             return
         if not self.options.offline:
             self._flush(client, timeout)
         _stop(client, min(_STOP_WAIT, max(0.0, deadline - time.monotonic())))
-        super().shutdown(timeout)  # the secret is no longer sent: its redaction ends
 
     # -- evaluation ----------------------------------------------------------------
     def _missing(self, name: str, kind: str) -> FlagportError:

@@ -203,7 +203,6 @@ class GrowthBookProvider(Provider):
             # Built in a parent process: its threads (and maybe its lock's holder) do
             # not exist here; touch nothing of theirs.
             self._sync = self._ingest = None
-            super().shutdown(timeout)
             return
         with self._lock:
             sync, self._sync = self._sync, None
@@ -212,7 +211,6 @@ class GrowthBookProvider(Provider):
             ingest.close(timeout * 0.6)
         if sync is not None:
             sync.stop(timeout * 0.4)
-        super().shutdown(timeout)  # the key is no longer sent: its redaction ends
 
     def _owned(self) -> bool:
         return self._pid == os.getpid()

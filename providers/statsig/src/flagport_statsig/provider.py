@@ -265,7 +265,6 @@ class StatsigProvider(Provider):
             self._check = _not_started
             self.status = ProviderStatus.SHUT_DOWN
         if sdk is None or os.getpid() != self._pid:
-            super().shutdown(timeout)
             return  # an SDK inherited through fork() belongs to the parent: leave it
 
         def stop() -> None:
@@ -287,7 +286,6 @@ class StatsigProvider(Provider):
         worker = threading.Thread(target=stop, name="flagport-statsig-shutdown", daemon=True)
         worker.start()
         worker.join(timeout)
-        super().shutdown(timeout)  # the secret is no longer sent: its redaction ends
 
     # -- names and errors ----------------------------------------------------------------------
     def names(self) -> FlagNames:
