@@ -192,10 +192,9 @@ class Flagport:
                         ProviderNotReadyError,
                     )
                 logger.error(
-                    "flagport: provider %r failed to start (%s: %s); serving defaults",
+                    "flagport: provider %r failed to start (%s); serving defaults",
                     self._provider.name,
-                    type(exc).__name__,
-                    exc,
+                    describe(exc),
                 )
                 self._report_provider_error(None, exc)
             self._provider_check_gate = self._provider.check_gate
@@ -266,9 +265,7 @@ class Flagport:
         except Exception as exc:
             if self.strict:
                 _raise_strict(exc, f"{getattr(fn, '__name__', fn)} failed")
-            logger.warning(
-                "flagport: %s failed: %s: %s", getattr(fn, "__name__", fn), type(exc).__name__, exc
-            )
+            logger.warning("flagport: %s failed: %s", getattr(fn, "__name__", fn), describe(exc))
             self._report_provider_error(flag, exc)
             return None
 
@@ -288,9 +285,7 @@ class Flagport:
         # a short printable form of it.
         label = shown(name)
         if self.strict and not isinstance(exc, MissingUserError):
-            if isinstance(exc, FlagportError):
-                raise exc
-            raise GeneralError(f"{kind} {label}: {message}") from exc
+            _raise_strict(exc, f"{kind} {label}")
         key = (kind, label, code)
         if key not in self._logged_failures:
             if len(self._logged_failures) < 10_000:
@@ -728,7 +723,7 @@ def _gate_default(default: Any) -> bool:
 
 
 def _raise_strict(
-    exc: Exception, context: str, wrapper: type[FlagportError] = GeneralError
+    exc: BaseException, context: str, wrapper: type[FlagportError] = GeneralError
 ) -> NoReturn:
     """Raise ``exc`` if it is a :class:`FlagportError`, else a ``wrapper`` around it.
 

@@ -12,7 +12,6 @@ that file's directory.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import threading
@@ -27,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from flagport._redact import MaskedDict
 from flagport.errors import ConfigurationError, Location
 from flagport.settings_files import Layer, PathOption, discover, resolve_paths
+from flagport.suggest import did_you_mean
 
 __all__ = [
     "ALL_OPTIONS",
@@ -272,8 +272,7 @@ def validate_options(
             if not err["loc"]:
                 text = err["msg"].removeprefix("Value error, ")
             elif err["type"] == "extra_forbidden":
-                close = difflib.get_close_matches(key, valid, n=1)
-                fix = f"did you mean {close[0]!r}?" if close else f"valid options: {valid}"
+                fix = did_you_mean(key, valid) or f"valid options: {valid}"
                 text = f"unknown option {key!r}; {fix}"
             elif err["type"] == "missing":
                 text = f"option {key!r} is required; set it in code, the environment or a file"

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from flagport._exports import lazy_export
+
 if TYPE_CHECKING:
     from flagport.local.provider import LocalOptions, LocalProvider
 
 __all__ = ["LocalOptions", "LocalProvider"]
+_LAZY = dict.fromkeys(__all__, "flagport.local.provider")
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from flagport.local import provider
-
-        return getattr(provider, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return lazy_export(__name__, name, _LAZY)
