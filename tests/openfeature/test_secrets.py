@@ -86,3 +86,12 @@ def test_a_provider_failing_to_initialize_reports_no_key(
         exercise(fp, watch)
     assert "PermissionError: key *** was refused" in str(watch.texts)  # in stats()
     watch.assert_clean(capfd)
+
+
+def test_factory_options_are_masked_in_every_dump() -> None:
+    from flagport_openfeature.options import OpenFeatureOptions
+
+    canary = "sdk-canary-dump-4Lq9"
+    options = OpenFeatureOptions(of_provider="json:loads", of_provider_options={"sdk_key": canary})
+    assert options.of_provider_options["sdk_key"] == canary  # the provider reads the value
+    assert canary not in f"{options.model_dump()} {options.model_dump_json()} {options!r}"

@@ -15,9 +15,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
-from flagport._redact import mask, protect, release
+from flagport._redact import MaskedDict, mask, protect, release
 from flagport.results import ConfigResult, ExperimentResult, GateResult
 
 if TYPE_CHECKING:
@@ -32,11 +38,21 @@ class ProviderOptions(BaseModel):
 
     Subclasses declare fields with descriptions; secrets are ``pydantic.SecretStr``.
     Unknown options are an error, so a typo never goes unnoticed. Validation errors
-    never quote the input and the repr masks secret-named keys of tables (the inner
-    providers of a migration, an OpenFeature factory's keyword arguments).
+    never quote the input; the repr, every dump and the printed form of a table (the
+    inner providers of a migration, an OpenFeature factory's keyword arguments) mask
+    secret-named keys. A provider reads its options' attributes, which keep the values.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _masked_tables(cls, value: Any) -> Any:
+        return MaskedDict(value) if type(value) is dict else value
+
+    @model_serializer(mode="wrap")
+    def _masked_dump(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return mask(handler(self))
 
     def __repr_args__(self) -> Any:
         return mask(dict(super().__repr_args__())).items()

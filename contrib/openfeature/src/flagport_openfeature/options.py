@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from flagport._redact import MaskedDict
 from flagport.provider import ProviderOptions
 
 __all__ = ["OpenFeatureOptions"]
@@ -101,12 +100,6 @@ class OpenFeatureOptions(ProviderOptions):
             f"of_provider must be an import path 'package.module:factory', a factory or "
             f"an OpenFeature provider, got {type(value).__name__}: {value!r}"
         )
-
-    @field_validator("of_provider_options", mode="after")
-    @classmethod
-    def _masked(cls, value: dict[str, Any]) -> dict[str, Any]:
-        # A factory's keyword arguments may hold an SDK key: printing them masks it.
-        return MaskedDict(value)
 
     @model_validator(mode="after")
     def _needs_a_provider(self) -> OpenFeatureOptions:

@@ -11,12 +11,10 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    field_serializer,
     field_validator,
     model_validator,
 )
 
-from flagport._redact import MaskedDict, mask
 from flagport.provider import ProviderOptions
 from flagport.settings_files import PathOption, ProviderTable
 
@@ -243,14 +241,3 @@ class MigrationOptions(_Control, ProviderOptions):
     @classmethod
     def _to(cls, value: Any) -> dict[str, Any]:
         return _inner(value, "to")
-
-    @field_validator("from_", "to", mode="after")
-    @classmethod
-    def _masked(cls, value: dict[str, Any]) -> dict[str, Any]:
-        # The inner providers' options hold their secrets: printing a side masks them.
-        return MaskedDict(value)
-
-    @field_serializer("from_", "to")
-    def _serialised_masked(self, value: dict[str, Any]) -> Any:
-        # Dumped options get printed and logged too; the provider reads the attributes.
-        return mask(dict(value))
