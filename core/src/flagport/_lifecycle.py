@@ -34,15 +34,17 @@ __all__ = ["install_signal_handlers", "live_clients", "register"]
 
 logger = logging.getLogger("flagport")
 
-_clients: weakref.WeakKeyDictionary[Flagport, float] = weakref.WeakKeyDictionary()
+# Ordered by registration (a dict of weak keys), so clients are finished oldest first.
+_clients: weakref.WeakKeyDictionary[Flagport, None] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 _installed: dict[int, Any] = {}  # signal number -> the handler flagport replaced
 
 
-def register(client: Flagport, timeout: float) -> None:
-    """Flush ``client`` at exit within ``timeout`` seconds, and reset it in a forked child."""
+def register(client: Flagport) -> None:
+    """Flush ``client`` at exit within its events' ``shutdown_timeout``, and reset it in a
+    forked child."""
     with _lock:
-        _clients[client] = timeout
+        _clients[client] = None
 
 
 def live_clients() -> list[Flagport]:
@@ -51,22 +53,18 @@ def live_clients() -> list[Flagport]:
         return list(_clients)
 
 
-def _timeouts() -> list[tuple[Flagport, float]]:
-    with _lock:
-        return list(_clients.items())
-
-
-def _deliver_all(finish: Callable[[Flagport, float], object], clients: Iterable[Any]) -> None:
-    """Call ``finish(client, seconds_left)`` for each client, all against one clock.
+def _deliver_all(finish: Callable[[Flagport, float], object]) -> None:
+    """Call ``finish(client, seconds_left)`` for each live client, all against one clock.
 
     Every client's workers are woken first, so they deliver in parallel while the
     clients are finished one after the other.
     """
-    pending = list(clients)
-    for client, _ in pending:
+    pending = live_clients()
+    for client in pending:
         client.events.wake()
     start = time.monotonic()
-    for client, timeout in pending:
+    for client in pending:
+        timeout = client.event_settings.shutdown_timeout
         try:
             finish(client, max(0.0, timeout - (time.monotonic() - start)))
         except Exception:
@@ -75,12 +73,12 @@ def _deliver_all(finish: Callable[[Flagport, float], object], clients: Iterable[
 
 def shutdown_all() -> None:
     """Shut every live client down, each within its shutdown timeout (the exit hook)."""
-    _deliver_all(lambda client, left: client.shutdown(left), _timeouts())
+    _deliver_all(lambda client, left: client.shutdown(left))
 
 
 def flush_all() -> None:
     """Flush every live client, each within its shutdown timeout (the SIGTERM hook)."""
-    _deliver_all(lambda client, left: client.flush(left), _timeouts())
+    _deliver_all(lambda client, left: client.flush(left))
 
 
 def _reset_after_fork() -> None:

@@ -130,7 +130,7 @@ class Flagport:
         # starts the provider, yet observers must see it.
         self._resolve_observers()
         self._wire_provider(self._provider)
-        _lifecycle.register(self, self.event_settings.shutdown_timeout)
+        _lifecycle.register(self)
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> Flagport:

@@ -104,17 +104,9 @@ class JsonlSink:
         self._pid = 0
 
     def deliver(self, batch: Sequence[dict[str, Any]]) -> Rejected:
-        rejected: list[tuple[int, Exception]] = []
-        try:
-            lines = list(map(encode, batch))
-        except Exception:
-            # Some event does not serialise: encode one at a time to keep the others.
-            lines = []
-            for index, item in enumerate(batch):
-                try:
-                    lines.append(encode(item))
-                except Exception as exc:
-                    rejected.append((index, exc))
+        # An event that does not serialise is rejected alone; the others are written.
+        lines: list[bytes] = []
+        rejected = deliver_each(batch, lambda item: lines.append(encode(item)))
         if not lines:
             return rejected
         if self._file is None or self._pid != os.getpid():
