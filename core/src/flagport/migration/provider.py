@@ -379,8 +379,6 @@ class MigrationProvider(Provider):
             extra["ramp"] = route.ramp
         unit = user.unit(self.options.ramp_unit)
         self.evidence.report(flag, mismatch, unit, served_by, extra)
-        if self._log is not None and time.monotonic() >= self._next_summary:
-            self.write_summary()
 
     def serves_new(self, user: User, flag: str) -> bool:
         """Whether the new provider answers this user's evaluations of ``flag`` now."""
