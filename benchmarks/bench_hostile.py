@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from flagport import ConfigurationError
-from flagport.local.conditions import ConditionError, compile_condition
-from flagport.local.loader import load_file
+from flagport.providers.local.conditions import ConditionError, compile_condition
+from flagport.providers.local.loader import load_file
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "support"))
 from hostile_flags import alias_bomb

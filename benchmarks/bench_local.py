@@ -39,9 +39,9 @@ from growthbook import GrowthBook
 from statsig_python_core import StatsigUser
 
 from flagport import Flagport, User
-from flagport.local import LocalProvider
-from flagport.local.compiled import clear_memo
-from flagport.local.loader import load_file
+from flagport.providers.local import LocalProvider
+from flagport.providers.local.compiled import clear_memo
+from flagport.providers.local.loader import load_file
 
 # The vendor-format definitions shared with the bucketing tests (a test folder is not
 # a package, so it is put on the path).

@@ -37,9 +37,9 @@ from rich.console import Console
 from rich.table import Table
 
 from flagport import User
-from flagport.migration import MigrationProvider
-from flagport.migration.provider import build_side
 from flagport.provider import Provider
+from flagport.providers.migration import MigrationProvider
+from flagport.providers.migration.provider import build_side
 from flagport_growthbook.testing import scenario_payload
 from flagport_statsig.testing import scenario_specs
 

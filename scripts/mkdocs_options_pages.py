@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flagport.local.reference import fields_table
 from flagport.plugins import provider_registry
+from flagport.providers.local.reference import fields_table
 
 FOLDER = "options"
 

@@ -23,9 +23,9 @@ from rich.pretty import pretty_repr
 from flagport import Flagport, FlagportError, InvalidContextError, hookimpl
 from flagport._redact import protect, redact, release
 from flagport.errors import FlagNotFoundError, GeneralError
-from flagport.migration.options import MigrationOptions
 from flagport.plugins import get_plugin_manager, register_plugin, unregister_plugin
 from flagport.provider import FlagNames, Provider, ProviderOptions
+from flagport.providers.migration.options import MigrationOptions
 from flagport.results import ConfigResult, ExperimentResult, GateResult
 from flagport.settings import load_settings
 

@@ -52,7 +52,7 @@ def flagport_flags(mode: str) -> dict[str, Any]:
         "growthbook_v1": GROWTHBOOK_WEIGHTS,
         "featbit": FEATBIT_WEIGHTS,
     }[mode]
-    # Each vendor names its salts differently; see flagport.local.bucketing.
+    # Each vendor names its salts differently; see flagport.providers.local.bucketing.
     gate_salt = GATE_SALT if mode == "statsig" else GATE
     experiment_salt = EXPERIMENT_SALT if mode == "statsig" else EXPERIMENT
     groups = [

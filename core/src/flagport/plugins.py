@@ -43,8 +43,8 @@ logger = logging.getLogger("flagport.plugins")
 ENTRY_POINT_GROUP = "flagport"
 BUILTIN_PLUGINS = (
     "flagport.providers.passall",
-    "flagport.local.plugin",
-    "flagport.migration.plugin",
+    "flagport.providers.local.plugin",
+    "flagport.providers.migration.plugin",
 )
 
 

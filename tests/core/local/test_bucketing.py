@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from flagport.local.bucketing import (
+from flagport.providers.local.bucketing import (
     NOT_BUCKETED,
     FeatBitBucketer,
     GrowthBookBucketer,

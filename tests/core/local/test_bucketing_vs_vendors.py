@@ -16,7 +16,7 @@ import pytest
 import vendor_defs as defs  # tests/support, on pytest's pythonpath
 
 from flagport import User
-from flagport.local.bucketing import (
+from flagport.providers.local.bucketing import (
     NOT_BUCKETED,
     get_bucketer,
     growthbook_hash,
@@ -214,7 +214,7 @@ def test_featbit(featbit: Any) -> None:
 @pytest.mark.parametrize("mode", ["statsig", "growthbook", "growthbook_v1", "featbit"])
 def test_flagport_flags_are_valid(mode: str) -> None:
     """The equivalent flags files stay loadable by the local provider's models."""
-    from flagport.local.models import FlagsFile
+    from flagport.providers.local.models import FlagsFile
 
     flags = FlagsFile.model_validate(defs.flagport_flags(mode))
     assert flags.gates[defs.GATE].rules[0].pass_percentage == 50

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from flagport.cli import cli
-from flagport.local.models import flags_file_schema
+from flagport.providers.local.models import flags_file_schema
 
 ROOT = Path(__file__).parents[3]
 EXAMPLE = ROOT / "examples" / "flags.yaml"

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from growthbook.core import evalCondition
 
-from flagport.local.conditions import ConditionError, compile_condition, explain_condition
-from flagport.local.versions import compare_versions, js_number_to_string, padded_version
+from flagport.providers.local.conditions import ConditionError, compile_condition, explain_condition
+from flagport.providers.local.versions import compare_versions, js_number_to_string, padded_version
 
 SEGMENTS: dict[str, list[Any]] = {"beta": ["12", "99", 7], "flags": [True], "empty": []}
 

@@ -5,7 +5,7 @@ segments) and attribute dicts (strings including versions and non-ASCII text,
 numbers, booleans, null, lists, nested objects) from a shared pool of values, so
 that matches are frequent; flagport and ``growthbook.core.evalCondition`` must
 agree on every one. Conditions flagport refuses on purpose (see the module
-docstring of :mod:`flagport.local.conditions`) are not generated here; they are
+docstring of :mod:`flagport.providers.local.conditions`) are not generated here; they are
 covered in ``test_conditions.py``.
 """
 
@@ -17,7 +17,7 @@ from growthbook.core import evalCondition
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flagport.local.conditions import compile_condition
+from flagport.providers.local.conditions import compile_condition
 
 SEGMENTS: dict[str, list[Any]] = {
     "beta": ["u1", "u2", 7, True],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flagport.local import LocalProvider
+from flagport.providers.local import LocalProvider
 from flagport.testing.conformance import ProviderConformance
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "flags.yaml"

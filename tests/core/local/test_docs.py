@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from flagport import Reason, User
-from flagport.local.loader import load_file, load_mapping
-from flagport.local.models import FlagsFile, flags_file_schema
-from flagport.local.reference import markdown_reference, splice
+from flagport.providers.local.loader import load_file, load_mapping
+from flagport.providers.local.models import FlagsFile, flags_file_schema
+from flagport.providers.local.reference import markdown_reference, splice
 
 ROOT = Path(__file__).parents[3]
 DOC = ROOT / "docs" / "flags-file.md"

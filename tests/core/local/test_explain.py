@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from flagport import FlagNotFoundError, Reason, User
-from flagport.local.explain import explain
-from flagport.local.loader import load_file, load_mapping
+from flagport.providers.local.explain import explain
+from flagport.providers.local.loader import load_file, load_mapping
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "flags.yaml"
 

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 
 from flagport import ConfigurationError, User
 from flagport.cli import cli
-from flagport.local.conditions import ConditionError, compile_condition, explain_condition
-from flagport.local.limits import MAX_CONDITION_SIZE, MAX_DEPTH, Audit
-from flagport.local.loader import load_file, load_mapping
-from flagport.local.parsing import parse_file
-from flagport.local.regex import MAX_PROGRAM_SIZE, RegexError, compile_search
+from flagport.providers.local.conditions import ConditionError, compile_condition, explain_condition
+from flagport.providers.local.limits import MAX_CONDITION_SIZE, MAX_DEPTH, Audit
+from flagport.providers.local.loader import load_file, load_mapping
+from flagport.providers.local.parsing import parse_file
+from flagport.providers.local.regex import MAX_PROGRAM_SIZE, RegexError, compile_search
 
 
 def load_text(tmp_path: Path, name: str, text: str) -> ConfigurationError:
@@ -71,7 +71,7 @@ def test_pathological_patterns_answer_right_in_linear_time() -> None:
     script = textwrap.dedent(
         """
         import json, sys
-        from flagport.local.conditions import compile_condition
+        from flagport.providers.local.conditions import compile_condition
         cases = json.loads(sys.stdin.read())
         answers = []
         for pattern, text, _ in cases:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from flagport import User
-from flagport.local import LocalProvider, compiled
-from flagport.local.bucketing import get_bucketer
+from flagport.providers.local import LocalProvider, compiled
+from flagport.providers.local.bucketing import get_bucketer
 
 FLAGS = {
     "gates": {"rollout": {"salt": "rollout", "rules": [{"id": "half", "pass_percentage": 50}]}},

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from flagport import ConfigurationError
-from flagport.local.parsing import parse_text
+from flagport.providers.local.parsing import parse_text
 
 
 def test_yaml_merge_keys_may_override() -> None:

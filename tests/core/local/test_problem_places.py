@@ -8,8 +8,8 @@ import pytest
 from hostile_flags import alias_bomb
 
 from flagport import ConfigurationError
-from flagport.local.limits import MAX_VALUE_PROBLEMS
-from flagport.local.loader import load_file
+from flagport.providers.local.limits import MAX_VALUE_PROBLEMS
+from flagport.providers.local.loader import load_file
 
 
 def problems_of(tmp_path: Path, name: str, text: str) -> list[tuple[int | None, str, str]]:

@@ -17,8 +17,8 @@ from flagport import (
     Reason,
     User,
 )
-from flagport.local import LocalProvider
 from flagport.plugins import get_provider_class
+from flagport.providers.local import LocalProvider
 
 
 def started(flags: dict[str, Any], **options: Any) -> LocalProvider:
@@ -441,7 +441,7 @@ def test_facade_by_name_with_path(tmp_path: Path) -> None:
 
 
 def test_hash_memo_is_bounded_and_never_changes_answers(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flagport.local import compiled
+    from flagport.providers.local import compiled
 
     monkeypatch.setattr(compiled, "MEMO_LIMIT", 25)
     provider = started({**GATE, **EXPERIMENT})

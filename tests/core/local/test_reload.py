@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flagport import Flagport, User
-from flagport.local import LocalProvider
+from flagport.providers.local import LocalProvider
 
 USER = User(user_id="user-1", country="DE")
 
@@ -76,7 +76,7 @@ def test_atomic_replace_goes_live(
 def test_bad_edit_is_logged_with_place_and_last_good_keeps_serving(
     flags_file: Path, watched: LocalProvider, caplog: pytest.LogCaptureFixture, wait_for: Waiter
 ) -> None:
-    caplog.set_level(logging.ERROR, logger="flagport.local")
+    caplog.set_level(logging.ERROR, logger="flagport.providers.local")
     replace(flags_file, flags(True))
     assert wait_for(lambda: watched.check_gate(USER, "new_checkout"))
     good = watched.snapshot

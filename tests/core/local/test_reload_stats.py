@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from flagport import Flagport, User
-from flagport.local import LocalProvider
+from flagport.providers.local import LocalProvider
 
 USER = User(user_id="user-1")
 GOOD = "gates:\n  g:\n    rules:\n      - pass_percentage: 100\n"
@@ -78,8 +78,8 @@ def test_an_internal_error_is_counted_located_and_without_its_message(
     def broken_build(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("value canary-4f2a from the file")
 
-    monkeypatch.setattr("flagport.local.provider.build", broken_build)
-    with caplog.at_level(logging.INFO, logger="flagport.local"):
+    monkeypatch.setattr("flagport.providers.local.provider.build", broken_build)
+    with caplog.at_level(logging.INFO, logger="flagport.providers.local"):
         assert provider.reload() is False
     stats = provider.stats()
     assert stats["failed_reloads"] == 1
@@ -92,7 +92,7 @@ def test_an_internal_error_is_counted_located_and_without_its_message(
     assert not any(record.exc_info for record in caplog.records)
 
     caplog.clear()
-    with caplog.at_level(logging.DEBUG, logger="flagport.local"):
+    with caplog.at_level(logging.DEBUG, logger="flagport.providers.local"):
         assert provider.reload() is False
     assert any(record.exc_info for record in caplog.records)  # the traceback, for a report
     assert provider.stats()["failed_reloads"] == 2
@@ -109,7 +109,7 @@ def test_last_error_is_bounded_and_the_log_has_every_problem(
     path.write_text(
         "gates:\n" + "".join(f"  g{i}:\n    rules: [{{pass_percentage: 500}}]\n" for i in range(40))
     )
-    with caplog.at_level(logging.ERROR, logger="flagport.local"):
+    with caplog.at_level(logging.ERROR, logger="flagport.providers.local"):
         assert provider.reload() is False
     error = provider.stats()["last_error"]
     assert error.startswith(f"{path}: 40 problems")

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from flagport import User
-from flagport.local import LocalProvider
-from flagport.local.watcher import FileWatcher, file_signature
+from flagport.providers.local import LocalProvider
+from flagport.providers.local.watcher import FileWatcher, file_signature
 
 USER = User(user_id="user-1")
 Waiter = Callable[..., bool]  # the conftest's wait_for fixture

@@ -16,7 +16,7 @@ import pytest
 import vendor_defs as defs  # tests/support, on pytest's pythonpath
 
 from flagport import Reason, User
-from flagport.local import LocalProvider
+from flagport.providers.local import LocalProvider
 
 IDS: list[str] = defs.USER_IDS[:1500] + defs.USER_IDS[-4:]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flagport.local.watcher import FileWatcher, file_signature
+from flagport.providers.local.watcher import FileWatcher, file_signature
 
 Waiter = Callable[..., bool]  # the conftest's wait_for fixture
 

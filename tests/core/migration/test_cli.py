@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from flagport import User
 from flagport.cli import cli
 from flagport.cli.migrate import parse_spec
-from flagport.migration import MigrationProvider
-from flagport.migration.compare import Verdict
+from flagport.providers.migration import MigrationProvider
+from flagport.providers.migration.compare import Verdict
 
 GROUPS = {"control": {"color": "gray"}, "blue": {"color": "blue"}}
 OLD: dict[str, Any] = {

@@ -7,13 +7,13 @@ import time
 from typing import Any
 
 from flagport import User
-from flagport.migration.comparator import (
+from flagport.providers.migration.comparator import (
     TRIP_AFTER,
     Comparison,
     InlineComparator,
     OffloadComparator,
 )
-from flagport.migration.options import Side
+from flagport.providers.migration.options import Side
 
 
 class Recorder:

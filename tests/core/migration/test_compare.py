@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import chi2, chi2_contingency
 
-from flagport.migration.compare import (
+from flagport.providers.migration.compare import (
     ChiSquare,
     Verdict,
     chance_agreement,

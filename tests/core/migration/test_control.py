@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from flagport import ConfigurationError
-from flagport.migration.control import ControlFileReader
-from flagport.migration.options import Stage
+from flagport.providers.migration.control import ControlFileReader
+from flagport.providers.migration.options import Stage
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flagport.migration import ControlFile, MigrationProvider
+from flagport.providers.migration import ControlFile, MigrationProvider
 
 PAGE = Path(__file__).resolve().parents[3] / "docs" / "migration.md"
 TEXT = PAGE.read_text()
@@ -38,7 +38,7 @@ def test_control_file_examples_are_valid(control: str) -> None:
 
 
 def test_the_options_table_lists_every_option_with_its_default() -> None:
-    from flagport.migration import MigrationOptions
+    from flagport.providers.migration import MigrationOptions
 
     section = TEXT.split("## Options", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| (`[^|]+`) \| ([^|]+) \|", section, re.MULTILINE)

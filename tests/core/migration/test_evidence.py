@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from flagport.errors import FlagNotFoundError, GeneralError
-from flagport.migration import evidence as evidence_module
-from flagport.migration.evidence import Evidence, FlagEvidence, Reservoir
-from flagport.migration.mismatch_log import MismatchLog, UnitHasher
-from flagport.migration.options import Side
+from flagport.providers.migration import evidence as evidence_module
+from flagport.providers.migration.evidence import Evidence, FlagEvidence, Reservoir
+from flagport.providers.migration.mismatch_log import MismatchLog, UnitHasher
+from flagport.providers.migration.options import Side
 from flagport.results import ExperimentResult, freeze
 
 

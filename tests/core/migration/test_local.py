@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from flagport import Flagport, User
-from flagport.migration import MigrationProvider
-from flagport.migration.compare import Verdict
+from flagport.providers.migration import MigrationProvider
+from flagport.providers.migration.compare import Verdict
 from flagport.testing.conformance import ProviderConformance
 from flagport_growthbook.testing import scenario_payload
 from flagport_statsig.testing import scenario_specs

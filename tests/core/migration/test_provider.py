@@ -14,11 +14,11 @@ import pytest
 
 from flagport import ConfigurationError, ErrorCode, Flagport, User, hookimpl
 from flagport.events.model import Event, EventKind, FlagKind
-from flagport.migration import MigrationProvider, Stage
-from flagport.migration.comparator import QUEUE_SIZE
-from flagport.migration.compare import Verdict
-from flagport.migration.provider import TIME_EVERY
 from flagport.plugins import register_plugin, unregister_plugin
+from flagport.providers.migration import MigrationProvider, Stage
+from flagport.providers.migration.comparator import QUEUE_SIZE
+from flagport.providers.migration.compare import Verdict
+from flagport.providers.migration.provider import TIME_EVERY
 from flagport.testing.conformance import ProviderConformance
 
 OLD: dict[str, Any] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flagport.migration.ramp import BUCKETS, in_ramp, threshold, unit_point
+from flagport.providers.migration.ramp import BUCKETS, in_ramp, threshold, unit_point
 
 UNITS = [f"user-{i}" for i in range(10_000)]
 

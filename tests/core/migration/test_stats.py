@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from flagport import Flagport, User
-from flagport.migration import MigrationProvider
+from flagport.providers.migration import MigrationProvider
 
 TABLE: dict[str, Any] = {"gates": {"beta": ["1", "2", "3"]}, "configs": {"pricing": {"d": 1}}}
 USERS = [User(user_id=str(i)) for i in range(300)]

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from flagport import Flagport, User
-from flagport.migration import MigrationProvider
-from flagport.migration.compare import Verdict
+from flagport.providers.migration import MigrationProvider
+from flagport.providers.migration.compare import Verdict
 from flagport_featbit.testing import FeatBitLoopback, scenario_flags
 from flagport_growthbook.testing import GrowthBookLoopback, scenario_payload
 from flagport_statsig.testing import StatsigLoopbackServer, scenario_specs

@@ -11,11 +11,11 @@ from flagport.cli._common import parse_user
 from flagport.cli._errors import INTERNAL_ERROR, internal_error
 from flagport.cli._output import fail, plural, print_json, say
 from flagport.errors import ConfigurationError, FlagNotFoundError
-from flagport.local.compiled import Snapshot
-from flagport.local.explain import explain
-from flagport.local.loader import load_file
-from flagport.local.models import HASH_MODES, flags_file_schema
-from flagport.local.reference import markdown_reference
+from flagport.providers.local.compiled import Snapshot
+from flagport.providers.local.explain import explain
+from flagport.providers.local.loader import load_file
+from flagport.providers.local.models import HASH_MODES, flags_file_schema
+from flagport.providers.local.reference import markdown_reference
 from flagport.suggest import did_you_mean
 
 __all__ = ["explain_command", "schema_command", "validate_command"]

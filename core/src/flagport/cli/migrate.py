@@ -20,11 +20,11 @@ from rich.table import Table
 from flagport.cli._common import parse_options
 from flagport.cli._output import fail, plural, print_json, say, show, stderr_console, styled, warn
 from flagport.errors import FlagportError
-from flagport.migration.control import read_structured
-from flagport.migration.offline import compare_offline
-from flagport.migration.provider import build_side
-from flagport.migration.report import LogContents, assess, find_flags, merge_log, read_log
 from flagport.provider import Provider
+from flagport.providers.migration.control import read_structured
+from flagport.providers.migration.offline import compare_offline
+from flagport.providers.migration.provider import build_side
+from flagport.providers.migration.report import LogContents, assess, find_flags, merge_log, read_log
 from flagport.user import User, as_user
 
 __all__ = ["compare_command", "migrate_group", "parse_spec"]

@@ -7,7 +7,7 @@ unknown keys, so a typo (``pass_precentage``) is an error rather than a silently
 ignored line.
 
 Conditions (``when``) are kept as plain mappings here; their language is checked
-when they are compiled (:mod:`flagport.local.conditions`).
+when they are compiled (:mod:`flagport.providers.local.conditions`).
 """
 
 from __future__ import annotations

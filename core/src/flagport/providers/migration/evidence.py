@@ -2,7 +2,7 @@
 
 Everything here is bounded: a latency reservoir keeps a fixed number of samples per
 flag and side, and the number of flags with their own evidence is capped. Mismatches
-go to an observer and to the :class:`~flagport.migration.mismatch_log.MismatchLog`
+go to an observer and to the :class:`~flagport.providers.migration.mismatch_log.MismatchLog`
 with units as keyed hashes, never as ids; no user attribute is ever written.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flagport.errors import FlagNotFoundError
-from flagport.migration.compare import (
+from flagport.providers.migration.compare import (
     NO_GROUP,
     chance_agreement,
     chi_square,
@@ -26,8 +26,8 @@ from flagport.migration.compare import (
     same_value,
     split_verdict,
 )
-from flagport.migration.mismatch_log import MismatchLog, UnitHasher, bounded
-from flagport.migration.options import NEW, OLD, Side
+from flagport.providers.migration.mismatch_log import MismatchLog, UnitHasher, bounded
+from flagport.providers.migration.options import NEW, OLD, Side
 from flagport.results import thaw
 
 __all__ = [
@@ -41,7 +41,7 @@ __all__ = [
     "split_summary",
 ]
 
-logger = logging.getLogger("flagport.migration")
+logger = logging.getLogger("flagport.providers.migration")
 
 MAX_FLAGS = 10_000
 """Flags with their own evidence; any further flag is counted under :data:`OVERFLOW`."""

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flagport.migration.compare import Verdict
-from flagport.migration.evidence import split_summary
+from flagport.providers.migration.compare import Verdict
+from flagport.providers.migration.evidence import split_summary
 
 __all__ = [
     "Assessment",
@@ -184,7 +184,8 @@ class Assessment:
     """Whether a flag may move on, and why.
 
     :ivar stage: the current stage (``offline`` for an offline comparison).
-    :ivar verdict: what the evidence says (a :class:`~flagport.migration.compare.Verdict`).
+    :ivar verdict: what the evidence says (a
+        :class:`~flagport.providers.migration.compare.Verdict`).
     :ivar ready: whether the next stage is safe by the thresholds given.
     :ivar next_stage: the stage to move to (``done`` once at ``to``).
     :ivar reason: one sentence for a person.
@@ -238,7 +239,7 @@ def assess(
 
     A flag is ready when at least ``min_sample`` evaluations were compared, at least
     ``threshold`` of them agreed (for experiments: the same split, see
-    :func:`~flagport.migration.compare.split_verdict`) and the new provider's
+    :func:`~flagport.providers.migration.compare.split_verdict`) and the new provider's
     error rate is below ``1 - threshold``. ``from`` may always move to ``shadow``
     (shadow serves the same answers; it only starts comparing) once the new provider
     has the flag.

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from flagport.errors import Location
-from flagport.local.compiler import Problem
-from flagport.local.parsing import MERGE, SafeLoader
+from flagport.providers.local.compiler import Problem
+from flagport.providers.local.parsing import MERGE, SafeLoader
 
 __all__ = ["locate", "repeated_keys"]
 

@@ -11,8 +11,8 @@ __all__ = ["flagport_register_providers"]
 
 @hookimpl
 def flagport_register_providers(register: Callable[..., None]) -> None:
-    """Register :class:`~flagport.local.provider.LocalProvider` as ``local``.
+    """Register :class:`~flagport.providers.local.provider.LocalProvider` as ``local``.
 
     By reference: the evaluator is imported only by a client that selects it.
     """
-    register("flagport.local.provider:LocalProvider", name="local")
+    register("flagport.providers.local.provider:LocalProvider", name="local")

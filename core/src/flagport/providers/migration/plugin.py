@@ -11,9 +11,9 @@ __all__ = ["flagport_register_providers"]
 
 @hookimpl
 def flagport_register_providers(register: Callable[..., None]) -> None:
-    """Register :class:`~flagport.migration.provider.MigrationProvider` as ``migration``.
+    """Register :class:`~flagport.providers.migration.provider.MigrationProvider` as ``migration``.
 
     By reference: the provider (and the evidence, comparison and control-file code it
     brings) is imported only by a client that selects it.
     """
-    register("flagport.migration.provider:MigrationProvider", name="migration")
+    register("flagport.providers.migration.provider:MigrationProvider", name="migration")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from flagport.migration.options import NEW, OLD, Side, Stage
+from flagport.providers.migration.options import NEW, OLD, Side, Stage
 
 if TYPE_CHECKING:
     from flagport.user import User
@@ -54,7 +54,7 @@ class Route:
         self.ramp = ramp
         self.flag = flag or ""
         self.ramp_unit = ramp_unit
-        self.cache_key = ("flagport.migration.ramp", self.flag)
+        self.cache_key = ("flagport.providers.migration.ramp", self.flag)
         self.compares = stage in (Stage.SHADOW, Stage.LIVE)
         self.covered = 0
         self.side: Side | None = OLD if stage is Stage.FROM else NEW

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flagport.local.models import flags_file_schema
+from flagport.providers.local.models import flags_file_schema
 
 __all__ = ["BEGIN", "END", "fields_table", "markdown_reference", "splice"]
 

@@ -1,6 +1,6 @@
 """``local``: gates, experiments and configs from a flags file, evaluated in process.
 
-The definitions live in one immutable :class:`~flagport.local.compiled.Snapshot`
+The definitions live in one immutable :class:`~flagport.providers.local.compiled.Snapshot`
 held in a single attribute. Every evaluation reads that attribute once, and a reload
 replaces it with one assignment, so an evaluation sees either the old version or the
 new one, never a mixture. A bad edit is logged with its file, path and line, and the
@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field, model_validator
 
 from flagport.errors import ConfigurationError, FlagNotFoundError, ProviderNotReadyError
-from flagport.local.compiled import Snapshot
-from flagport.local.loader import build, paused_gc
-from flagport.local.models import HashMode
-from flagport.local.parsing import file_format, parse_file
-from flagport.local.watcher import FileWatcher, file_signature
 from flagport.provider import FlagNames, Provider, ProviderOptions, ProviderStatus
+from flagport.providers.local.compiled import Snapshot
+from flagport.providers.local.loader import build, paused_gc
+from flagport.providers.local.models import HashMode
+from flagport.providers.local.parsing import file_format, parse_file
+from flagport.providers.local.watcher import FileWatcher, file_signature
 from flagport.settings_files import PathOption
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["LocalOptions", "LocalProvider"]
 
-logger = logging.getLogger("flagport.local")
+logger = logging.getLogger("flagport.providers.local")
 
 _EMPTY = Snapshot()
 _KINDS = {"gates": "gate", "experiments": "experiment", "configs": "config"}

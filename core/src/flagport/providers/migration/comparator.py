@@ -24,7 +24,7 @@ from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flagport.migration.options import Side
+    from flagport.providers.migration.options import Side
     from flagport.user import User
 
 __all__ = [
@@ -36,7 +36,7 @@ __all__ = [
     "OffloadComparator",
 ]
 
-logger = logging.getLogger("flagport.migration")
+logger = logging.getLogger("flagport.providers.migration")
 
 QUEUE_SIZE = 4096
 """Comparisons waiting for the worker before new ones are dropped."""

@@ -52,9 +52,9 @@ import operator
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
-from flagport.local.limits import MAX_CONDITION_SIZE, Audit
-from flagport.local.regex import RegexError, compile_search
-from flagport.local.versions import padded_version, padded_version_text
+from flagport.providers.local.limits import MAX_CONDITION_SIZE, Audit
+from flagport.providers.local.regex import RegexError, compile_search
+from flagport.providers.local.versions import padded_version, padded_version_text
 
 __all__ = [
     "Condition",

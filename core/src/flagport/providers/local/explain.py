@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flagport.errors import FlagNotFoundError
-from flagport.local.compiled import CompiledExperiment, Percentage, Snapshot
-from flagport.local.conditions import Condition, explain_condition
-from flagport.local.models import ConfigDef, ExperimentDef, GateDef
+from flagport.providers.local.compiled import CompiledExperiment, Percentage, Snapshot
+from flagport.providers.local.conditions import Condition, explain_condition
+from flagport.providers.local.models import ConfigDef, ExperimentDef, GateDef
 from flagport.results import Result
 from flagport.user import User
 

@@ -1,4 +1,4 @@
-"""Validated definitions -> a compiled :class:`~flagport.local.compiled.Snapshot`.
+"""Validated definitions -> a compiled :class:`~flagport.providers.local.compiled.Snapshot`.
 
 Everything the pydantic models cannot see on their own is checked here, and every
 problem is collected (not just the first), each with its path inside the file:
@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, cast
 
-from flagport.local.bucketing import Bucketer, HashMode, get_bucketer
-from flagport.local.compiled import (
+from flagport.provider import FlagNames
+from flagport.providers.local.bucketing import Bucketer, HashMode, get_bucketer
+from flagport.providers.local.compiled import (
     PROVIDER,
     CompiledConfig,
     CompiledExperiment,
@@ -25,9 +26,9 @@ from flagport.local.compiled import (
     Snapshot,
     frozen_value,
 )
-from flagport.local.conditions import Condition, ConditionError, compile_audited
-from flagport.local.limits import MAX_CONDITION_SIZE, Audit, Problem
-from flagport.local.models import (
+from flagport.providers.local.conditions import Condition, ConditionError, compile_audited
+from flagport.providers.local.limits import MAX_CONDITION_SIZE, Audit, Problem
+from flagport.providers.local.models import (
     ConfigDef,
     ConfigRuleDef,
     ExperimentDef,
@@ -35,7 +36,6 @@ from flagport.local.models import (
     GateDef,
     GateRuleDef,
 )
-from flagport.provider import FlagNames
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult
 
@@ -75,7 +75,7 @@ def make_chooser(
     """Build ``unit -> group index (or -1)`` for one experiment.
 
     Each algorithm places group boundaries in its vendor's own arithmetic
-    (``choose_group`` of :mod:`flagport.local.bucketing`): groups take consecutive
+    (``choose_group`` of :mod:`flagport.providers.local.bucketing`): groups take consecutive
     slices by weight and each slice keeps its first ``allocation`` percent, so raising
     the allocation later never moves a unit that was already assigned.
     """

@@ -20,12 +20,12 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from flagport.errors import ConfigurationError, shown
-from flagport.local.compiled import Snapshot
-from flagport.local.compiler import Problem, compile_definitions, join_path
-from flagport.local.conditions import ConditionError, compile_condition
-from flagport.local.locations import locate, repeated_keys
-from flagport.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
-from flagport.local.parsing import parse_file
+from flagport.providers.local.compiled import Snapshot
+from flagport.providers.local.compiler import Problem, compile_definitions, join_path
+from flagport.providers.local.conditions import ConditionError, compile_condition
+from flagport.providers.local.locations import locate, repeated_keys
+from flagport.providers.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
+from flagport.providers.local.parsing import parse_file
 
 __all__ = ["build", "load_file", "load_mapping", "paused_gc", "validate"]
 

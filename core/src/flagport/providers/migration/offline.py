@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from time import perf_counter_ns
 from typing import Any
 
-from flagport.migration.evidence import Evidence
-from flagport.migration.options import NEW, OLD, Side
 from flagport.provider import FlagNames, Provider
+from flagport.providers.migration.evidence import Evidence
+from flagport.providers.migration.options import NEW, OLD, Side
 from flagport.results import thaw
 from flagport.user import User
 

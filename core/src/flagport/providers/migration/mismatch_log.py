@@ -19,7 +19,7 @@ from typing import IO, Any
 
 __all__ = ["MismatchLog", "UnitHasher", "bounded"]
 
-logger = logging.getLogger("flagport.migration")
+logger = logging.getLogger("flagport.providers.migration")
 
 _MAX_VALUE_CHARS = 300
 

@@ -12,11 +12,11 @@ import yaml
 from pydantic import ValidationError
 
 from flagport.errors import ConfigurationError, Location
-from flagport.migration.options import ControlFile
+from flagport.providers.migration.options import ControlFile
 
 __all__ = ["ControlFileReader", "read_structured"]
 
-logger = logging.getLogger("flagport.migration")
+logger = logging.getLogger("flagport.providers.migration")
 
 
 def read_structured(path: Path) -> Any:

@@ -6,9 +6,9 @@ evaluations (``sample_rate``, drawn per call) is evaluated by the other side too
 *secondary*, without exposures, and the two answers are compared.
 
 The secondary never changes the answer. Where it runs (the caller's thread, or a worker
-so that the answer never waits for it) is the :mod:`~flagport.migration.comparator`'s
-business. Evidence goes to :mod:`flagport.migration.evidence`; stages change through the
-API or the control file (:mod:`flagport.migration.control`).
+so that the answer never waits for it) is the :mod:`~flagport.providers.migration.comparator`'s
+business. Evidence goes to :mod:`flagport.providers.migration.evidence`; stages change through the
+API or the control file (:mod:`flagport.providers.migration.control`).
 """
 
 from __future__ import annotations
@@ -23,19 +23,19 @@ from typing import TYPE_CHECKING, Any
 
 from flagport.errors import ConfigurationError, Location
 from flagport.events.model import EventKind
-from flagport.migration.comparator import (
+from flagport.plugins import get_plugin_manager, get_provider_class
+from flagport.provider import FlagNames, Provider, ProviderStatus
+from flagport.providers.migration.comparator import (
     Comparator,
     Comparison,
     InlineComparator,
     OffloadComparator,
 )
-from flagport.migration.control import ControlFileReader
-from flagport.migration.evidence import Evidence, FlagEvidence, Mismatch
-from flagport.migration.mismatch_log import MismatchLog, UnitHasher
-from flagport.migration.options import NEW, OLD, MigrationOptions, Side, Stage
-from flagport.migration.ramp import Route
-from flagport.plugins import get_plugin_manager, get_provider_class
-from flagport.provider import FlagNames, Provider, ProviderStatus
+from flagport.providers.migration.control import ControlFileReader
+from flagport.providers.migration.evidence import Evidence, FlagEvidence, Mismatch
+from flagport.providers.migration.mismatch_log import MismatchLog, UnitHasher
+from flagport.providers.migration.options import NEW, OLD, MigrationOptions, Side, Stage
+from flagport.providers.migration.ramp import Route
 from flagport.settings import ALL_OPTIONS, validate_options
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["STATS_WAIT_S", "TIME_EVERY", "MigrationProvider", "build_side"]
 
-logger = logging.getLogger("flagport.migration")
+logger = logging.getLogger("flagport.providers.migration")
 
 STATS_WAIT_S = 1.0
 """How long ``stats()`` waits for the worker to finish the comparisons queued for it."""
@@ -119,7 +119,7 @@ def _evaluation(method: str) -> Any:
 class MigrationProvider(Provider):
     """Serve from one provider while comparing with another, flag by flag.
 
-    Options: see :class:`~flagport.migration.options.MigrationOptions`.
+    Options: see :class:`~flagport.providers.migration.options.MigrationOptions`.
 
     :ivar old: the provider being left (option ``from``).
     :ivar new: the provider being moved to (option ``to``).

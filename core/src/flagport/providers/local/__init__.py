@@ -1,7 +1,7 @@
 """The ``local`` provider: flags from a file, evaluated in process.
 
 ``Flagport(provider="local", path="flags.yaml")`` selects it; the file format is
-described by :mod:`flagport.local.models` and ``docs/flags-file.md``.
+described by :mod:`flagport.providers.local.models` and ``docs/flags-file.md``.
 
 The provider's module (and with it YAML, the rule compiler, the regex engine) is
 imported when first used, not when this package is: the plugin registers the provider
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from flagport._exports import lazy_export
 
 if TYPE_CHECKING:
-    from flagport.local.provider import LocalOptions, LocalProvider
+    from flagport.providers.local.provider import LocalOptions, LocalProvider
 
 __all__ = ["LocalOptions", "LocalProvider"]
-_LAZY = dict.fromkeys(__all__, "flagport.local.provider")
+_LAZY = dict.fromkeys(__all__, "flagport.providers.local.provider")
 
 
 def __getattr__(name: str) -> Any:

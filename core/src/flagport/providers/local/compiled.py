@@ -21,14 +21,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flagport.local.bucketing import Bucketer
-from flagport.local.conditions import Condition
 from flagport.provider import FlagNames
+from flagport.providers.local.bucketing import Bucketer
+from flagport.providers.local.conditions import Condition
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult, freeze
 
 if TYPE_CHECKING:
-    from flagport.local.models import FlagsFile
+    from flagport.providers.local.models import FlagsFile
     from flagport.user import User
 
 __all__ = [

@@ -33,7 +33,7 @@ from pathlib import Path
 
 __all__ = ["FileWatcher"]
 
-logger = logging.getLogger("flagport.local")
+logger = logging.getLogger("flagport.providers.local")
 
 _Signature = tuple[int, int, int] | None
 

@@ -1,0 +1,31 @@
+"""Deprecated module path: migration is in :mod:`flagport.providers.migration`.
+
+``from flagport.migration import MigrationProvider`` (and the other names that package
+exports) still works and warns; it will be removed in a future release.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flagport._exports import lazy_export
+
+_NAMES = (
+    "ChiSquare",
+    "ControlFile",
+    "Evidence",
+    "FlagEvidence",
+    "MigrationOptions",
+    "MigrationProvider",
+    "MismatchLog",
+    "Side",
+    "Stage",
+    "Verdict",
+    "chi_square",
+    "split_verdict",
+)
+_RENAMED = {name: f"flagport.providers.migration:{name}" for name in _NAMES}
+
+
+def __getattr__(name: str) -> Any:
+    return lazy_export(__name__, name, {}, _RENAMED)
