@@ -147,8 +147,9 @@ class MigrationProvider(Provider):
         )
         self.comparator: Comparator = OffloadComparator(self._compare)
         if options.compare_on == "caller":
+            names = {side: p.name for side, p in self.sides.items()}
             self.comparator = InlineComparator(
-                self._compare, options.secondary_timeout_ms, self.comparator, self.new.name
+                self._compare, options.secondary_timeout_ms, self.comparator, names
             )
         self.event_errors = dict.fromkeys(Side, 0)
         self._compared = 0
