@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -215,6 +216,21 @@ def test_sample_rate_compares_a_share_drawn_per_call(client: Any) -> None:
     compared = p.stats()["flags"]["everyone"]["compared"]
     assert 0.2 * 10 * len(USERS) < compared < 0.3 * 10 * len(USERS)
     assert p.new.calls == compared
+
+
+@pytest.mark.parametrize(("stage", "rate"), [("shadow", 1.0), ("shadow", 0.0), ("from", 0.5)])
+def test_no_random_number_is_drawn_when_the_rate_decides_alone(
+    client: Any, stage: str, rate: float
+) -> None:
+    # Every call compared (rate 1), none (rate 0, or a stage that does not compare):
+    # drawing would cost the hot path for nothing, and consume the process's stream.
+    fp, p = client(stage, sample_rate=rate, compare_on="worker")
+    random.seed(7)
+    expected = random.getstate()
+    for u in USERS[:50]:
+        assert fp.check_gate(u, "everyone") is True
+    assert random.getstate() == expected
+    assert p.stats()["flags"].get("everyone", {}).get("compared", 0) == (50 if rate == 1.0 else 0)
 
 
 def test_uncompared_evaluations_call_the_served_provider_only(client: Any) -> None:
