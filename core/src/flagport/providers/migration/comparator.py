@@ -173,8 +173,7 @@ class InlineComparator(Comparator):
     :param bound_ms: how long one comparison may delay an answer; after
         :data:`TRIP_AFTER` in a row over it, comparisons go to ``fallback``.
     :param fallback: where comparisons go from then on.
-    :param names: each side's provider name, for the warning: the secondary is the side
-        that did not serve, which a flag's stage or ramp decides per call.
+    :param names: each side's provider name; the warning names the side that did not serve.
     """
 
     def __init__(

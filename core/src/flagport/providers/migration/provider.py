@@ -171,8 +171,7 @@ class MigrationProvider(Provider):
             flag: Route(flag, opts.stages.get(flag, opts.stage), opts.ramp.get(flag), unit, rate)
             for flag in set(opts.stages) | set(opts.ramp)
         }
-        # One attribute replaced whole, so an evaluation sees the old routes or the new
-        # ones, never half of each.
+        # Replaced whole: an evaluation sees the old routes or the new ones, never a mix.
         self._routing = (routes, default)
 
     def _route(self, flag: str) -> Route:
