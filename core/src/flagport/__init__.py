@@ -56,44 +56,21 @@ if TYPE_CHECKING:
 # --help``, whose package this is) loads no pydantic model, no plugin manager and no
 # event machinery until a name is asked for.
 _MODULES = {
-    "flagport._global": (
-        "bind_client",
-        "check_gate",
-        "current_client",
-        "evaluate_all",
-        "flush",
-        "get_client",
-        "get_config",
-        "get_experiment",
-        "get_gate",
-        "install_signal_handlers",
-        "log_event",
-        "set_client",
-        "setup",
-        "shutdown",
-        "stats",
-    ),
-    "flagport.client": ("Flagport",),
-    "flagport.errors": (
-        "ConfigurationError",
-        "FlagNotFoundError",
-        "FlagportError",
-        "GeneralError",
-        "InvalidContextError",
-        "MissingUserError",
-        "ParseError",
-        "PluginError",
-        "ProviderNotReadyError",
-        "TypeMismatchError",
-    ),
-    "flagport.events.model": ("Event", "EventKind", "FlagKind"),
-    "flagport.hookspecs": ("hookimpl",),
-    "flagport.provider": ("FlagNames", "Provider", "ProviderOptions", "ProviderStatus"),
-    "flagport.reasons": ("ErrorCode", "Reason"),
-    "flagport.results": ("ConfigResult", "Evaluations", "ExperimentResult", "GateResult"),
-    "flagport.user": ("User",),
+    "flagport._global": "bind_client check_gate current_client evaluate_all flush get_client "
+    "get_config get_experiment get_gate install_signal_handlers log_event set_client setup "
+    "shutdown stats",
+    "flagport.client": "Flagport",
+    "flagport.errors": "ConfigurationError FlagNotFoundError FlagportError GeneralError "
+    "InvalidContextError MissingUserError ParseError PluginError ProviderNotReadyError "
+    "TypeMismatchError",
+    "flagport.events.model": "Event EventKind FlagKind",
+    "flagport.hookspecs": "hookimpl",
+    "flagport.provider": "FlagNames Provider ProviderOptions ProviderStatus",
+    "flagport.reasons": "ErrorCode Reason",
+    "flagport.results": "ConfigResult Evaluations ExperimentResult GateResult",
+    "flagport.user": "User",
 }
-_LAZY = {name: module for module, names in _MODULES.items() for name in names}
+_LAZY = {name: module for module, names in _MODULES.items() for name in names.split()}
 
 
 def __getattr__(name: str) -> Any:
