@@ -15,7 +15,11 @@ in turns so that load from other processes hits every row alike:
 
 Goals (issue 14, "Cold start"): ``import flagport`` at most 50 ms more than
 ``import pydantic``; the first evaluation at most 50 ms after import; ``flagport --help``
-at most 300 ms. To see where import time goes: ``python -X importtime -c "import flagport"``.
+at most 300 ms. ``import flagport`` imports its public names on first use, so the
+import and the first evaluation trade cost: the report also prints their sum, and its
+part over ``pydantic + one model class`` (a floor: ``flagport.User`` is a pydantic
+model), flagport's own share. To see where the time goes: ``python -X importtime -c
+"import flagport; flagport.User"``.
 
 Each row shows wall time and the CPU time of the process (user + system). On a loaded
 machine the wall time stretches with everyone else's work while the CPU time barely
@@ -161,10 +165,16 @@ def report(ms: dict[str, tuple[float, float]]) -> None:
     for name, (wall, cpu), goal in goals:
         verdict = "met" if wall <= goal else ("met in CPU time" if cpu <= goal else "NOT met")
         print(f"  {name:<40} {wall:8.1f} {cpu:8.1f}  (goal <= {goal:.0f} ms: {verdict})")
+    # ``import flagport`` defers its public names to their first use, so the two rows
+    # above trade cost between them: their sum is what a cold start pays, and the part
+    # of it over a single pydantic model is flagport's own.
+    first = both("first evaluation (after import)")
     floor = both("pydantic + one model class")
+    cold = tuple(i + f for i, f in zip(flagport, first, strict=True))
+    print(f"  {'import + first evaluation':<40} {cold[0]:8.1f} {cold[1]:8.1f}  (a cold start)")
     print(
-        f"  {'import flagport - pydantic + one model':<40} {flagport[0] - floor[0]:8.1f} "
-        f"{flagport[1] - floor[1]:8.1f}  (flagport's own share)"
+        f"  {'  minus pydantic + one model class':<40} {cold[0] - floor[0]:8.1f} "
+        f"{cold[1] - floor[1]:8.1f}  (flagport's own share)"
     )
     print("ratios (cpu)")
     for vendor in ("pydantic", "statsig_python_core", "growthbook"):

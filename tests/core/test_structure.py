@@ -235,9 +235,10 @@ print(json.dumps({
 }))
 """
 
-# Vendor SDKs load with their provider; click and rich with the CLI.
+# Vendor SDKs load with their provider; click and rich with the CLI; pydantic (its models
+# cost more than the rest of a cold start) with the first public name used.
 FORBIDDEN_AT_IMPORT = ("statsig_python_core", "growthbook", "fbclient", "openfeature")
-FORBIDDEN_AT_IMPORT += ("click", "rich")
+FORBIDDEN_AT_IMPORT += ("click", "rich", "pydantic", "pluggy", "yaml")
 
 
 def _run_json(script: str) -> Any:
@@ -261,6 +262,20 @@ def test_import_flagport_does_not_import(after_import: dict[str, object], packag
     assert isinstance(modules, list)
     loaded = [m for m in modules if m == package or m.startswith(f"{package}.")]
     assert not loaded, f"import flagport imported {loaded}"
+
+
+def test_every_public_name_is_the_defining_module_s_object() -> None:
+    # ``import flagport`` imports each public name on first use (``flagport.__getattr__``).
+    import flagport
+
+    lazy = flagport._LAZY
+    assert set(lazy) | {"current_user", "scope"} == set(flagport.__all__)
+    for name, module in lazy.items():
+        assert getattr(flagport, name) is getattr(importlib.import_module(module), name), name
+    assert set(flagport.__all__) <= set(dir(flagport))
+    assert flagport.scope.__name__ == "scope"  # the function, not the submodule
+    with pytest.raises(AttributeError, match="has no attribute 'Flagprot'"):
+        flagport.Flagprot  # noqa: B018
 
 
 def test_import_flagport_starts_no_thread(after_import: dict[str, object]) -> None:

@@ -6,43 +6,82 @@ pass-all-gates test provider, chosen by configuration.
 
 from __future__ import annotations
 
-from flagport._global import (
-    bind_client,
-    check_gate,
-    current_client,
-    evaluate_all,
-    flush,
-    get_client,
-    get_config,
-    get_experiment,
-    get_gate,
-    install_signal_handlers,
-    log_event,
-    set_client,
-    setup,
-    shutdown,
-    stats,
-)
-from flagport.client import Flagport
-from flagport.errors import (
-    ConfigurationError,
-    FlagNotFoundError,
-    FlagportError,
-    GeneralError,
-    InvalidContextError,
-    MissingUserError,
-    ParseError,
-    PluginError,
-    ProviderNotReadyError,
-    TypeMismatchError,
-)
-from flagport.events.model import Event, EventKind, FlagKind
-from flagport.hookspecs import hookimpl
-from flagport.provider import FlagNames, Provider, ProviderOptions, ProviderStatus
-from flagport.reasons import ErrorCode, Reason
-from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult
+from typing import TYPE_CHECKING, Any
+
+from flagport._exports import lazy_export
+
+# ``scope`` is bound at once: it is also a submodule's name, and importing that
+# submodule later would otherwise rebind ``flagport.scope`` to the module.
 from flagport.scope import current_user, scope
-from flagport.user import User
+
+if TYPE_CHECKING:
+    from flagport._global import (
+        bind_client,
+        check_gate,
+        current_client,
+        evaluate_all,
+        flush,
+        get_client,
+        get_config,
+        get_experiment,
+        get_gate,
+        install_signal_handlers,
+        log_event,
+        set_client,
+        setup,
+        shutdown,
+        stats,
+    )
+    from flagport.client import Flagport
+    from flagport.errors import (
+        ConfigurationError,
+        FlagNotFoundError,
+        FlagportError,
+        GeneralError,
+        InvalidContextError,
+        MissingUserError,
+        ParseError,
+        PluginError,
+        ProviderNotReadyError,
+        TypeMismatchError,
+    )
+    from flagport.events.model import Event, EventKind, FlagKind
+    from flagport.hookspecs import hookimpl
+    from flagport.provider import FlagNames, Provider, ProviderOptions, ProviderStatus
+    from flagport.reasons import ErrorCode, Reason
+    from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult
+    from flagport.user import User
+
+# Everything else is imported on first use: ``import flagport`` (and so ``flagport
+# --help``, whose package this is) loads no pydantic model, no plugin manager and no
+# event machinery until a name is asked for.
+_MODULES = {
+    "flagport._global": "bind_client check_gate current_client evaluate_all flush get_client "
+    "get_config get_experiment get_gate install_signal_handlers log_event set_client setup "
+    "shutdown stats",
+    "flagport.client": "Flagport",
+    "flagport.errors": "ConfigurationError FlagNotFoundError FlagportError GeneralError "
+    "InvalidContextError MissingUserError ParseError PluginError ProviderNotReadyError "
+    "TypeMismatchError",
+    "flagport.events.model": "Event EventKind FlagKind",
+    "flagport.hookspecs": "hookimpl",
+    "flagport.provider": "FlagNames Provider ProviderOptions ProviderStatus",
+    "flagport.reasons": "ErrorCode Reason",
+    "flagport.results": "ConfigResult Evaluations ExperimentResult GateResult",
+    "flagport.user": "User",
+}
+_LAZY = {name: module for module, names in _MODULES.items() for name in names.split()}
+
+
+def __getattr__(name: str) -> Any:
+    value = lazy_export(__name__, name, _LAZY)
+    globals()[name] = value  # found directly from now on, without this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "ConfigResult",

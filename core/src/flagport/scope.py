@@ -13,9 +13,10 @@ from contextlib import suppress
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from flagport.user import User, UserLike, as_user
+if TYPE_CHECKING:
+    from flagport.user import User, UserLike
 
 __all__ = ["ContextBinding", "Scope", "current_scope", "current_user", "scope"]
 
@@ -92,6 +93,10 @@ def scope(user: UserLike | None) -> ContextBinding[Scope]:
 
     :raises InvalidContextError: ``user`` is neither None, a ``User`` nor a valid mapping.
     """
+    # Imported here: ``import flagport`` binds this function (its name is also this
+    # module's) without loading the pydantic models of flagport.user.
+    from flagport.user import as_user
+
     return ContextBinding(_current, Scope(as_user(user) if user is not None else None))
 
 

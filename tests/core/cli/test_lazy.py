@@ -14,8 +14,10 @@ from flagport.cli import COMMANDS, cli
 from flagport.cli._lazy import LazyCommand, LazyGroup
 
 # What the command modules import and the help listing must not: the commands
-# themselves, rich (tables, colour), YAML, the local evaluator and the migration package.
+# themselves, rich (tables, colour), YAML, pydantic and flagport's models (errors are
+# imported when one happens), the local evaluator and the migration package.
 NOT_FOR_HELP = ("flagport.cli.core", "flagport.cli.local", "flagport.cli.migrate", "rich", "yaml")
+NOT_FOR_HELP += ("pydantic", "flagport.errors", "flagport.client", "flagport.user")
 NOT_FOR_HELP_PACKAGES = ("flagport.providers.local", "flagport.providers.migration")
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ from flagport import ConfigurationError, ErrorCode, Flagport, User, hookimpl
 from flagport.events.model import Event, EventKind, FlagKind
 from flagport.plugins import register_plugin, unregister_plugin
 from flagport.providers.migration import MigrationProvider, Stage
-from flagport.providers.migration.comparator import QUEUE_SIZE
+from flagport.providers.migration.comparator import QUEUE_SIZE, TRIP_AFTER
 from flagport.providers.migration.compare import Verdict
 from flagport.providers.migration.provider import TIME_EVERY
 from flagport.testing.conformance import ProviderConformance
@@ -214,6 +216,21 @@ def test_sample_rate_compares_a_share_drawn_per_call(client: Any) -> None:
     compared = p.stats()["flags"]["everyone"]["compared"]
     assert 0.2 * 10 * len(USERS) < compared < 0.3 * 10 * len(USERS)
     assert p.new.calls == compared
+
+
+@pytest.mark.parametrize(("stage", "rate"), [("shadow", 1.0), ("shadow", 0.0), ("from", 0.5)])
+def test_no_random_number_is_drawn_when_the_rate_decides_alone(
+    client: Any, stage: str, rate: float
+) -> None:
+    # Every call compared (rate 1), none (rate 0, or a stage that does not compare):
+    # drawing would cost the hot path for nothing, and consume the process's stream.
+    fp, p = client(stage, sample_rate=rate, compare_on="worker")
+    random.seed(7)
+    expected = random.getstate()
+    for u in USERS[:50]:
+        assert fp.check_gate(u, "everyone") is True
+    assert random.getstate() == expected
+    assert p.stats()["flags"].get("everyone", {}).get("compared", 0) == (50 if rate == 1.0 else 0)
 
 
 def test_uncompared_evaluations_call_the_served_provider_only(client: Any) -> None:
@@ -421,6 +438,21 @@ def test_a_slow_secondary_on_the_callers_thread_moves_to_the_worker(client: Any)
     p.new.release.set()
     assert p.drain(5)
     assert p.stats()["flags"]["everyone"]["compared"] == 4
+
+
+def test_the_slow_secondary_warning_names_the_side_compared_not_always_the_new_one(
+    client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # In "live" the new side serves and the old one is the secondary.
+    fp, p = client("live", secondary_timeout_ms=5)
+    p.old.delay_s = 0.05
+    with caplog.at_level(logging.WARNING, logger="flagport.providers.migration"):
+        for _ in range(TRIP_AFTER):
+            assert fp.check_gate(USERS[0], "everyone") is True
+    warnings = [r.getMessage() for r in caplog.records if "took over" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "'from' side" in warnings[0]
+    assert "'to' side" not in warnings[0]
 
 
 def test_gate_checks_compared_on_the_worker_count_every_mismatch(client: Any) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 import click
 
 from flagport.cli._output import fail
-from flagport.errors import FlagportError, describe
 
 __all__ = ["INTERNAL_ERROR", "CommandGroup", "debugging", "internal_error"]
 
@@ -30,6 +29,8 @@ def debugging() -> bool:
 
 def internal_error(exc: BaseException, where: str = "") -> str:
     """The one-line report of a bug (the traceback first, on stderr, under ``--debug``)."""
+    from flagport.errors import describe  # on an error only: --help loads click alone
+
     if debugging():
         traceback.print_exception(exc)
     prefix = f"{where}: " if where else ""
@@ -48,11 +49,14 @@ class CommandGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except (FlagportError, OSError) as exc:
+        except Exception as exc:
+            # Imported on an error only: ``flagport --help`` loads click alone.
+            from flagport.errors import FlagportError, describe
+
+            if not isinstance(exc, FlagportError | OSError):
+                fail(internal_error(exc), code=INTERNAL_ERROR)
             # Bad input (flagport's own errors say where) or a file that cannot be
             # read or written (the message names it).
             if debugging():
                 traceback.print_exception(exc)
             fail(str(exc) if isinstance(exc, FlagportError) else describe(exc, one_line=True))
-        except Exception as exc:
-            fail(internal_error(exc), code=INTERNAL_ERROR)

@@ -35,7 +35,8 @@ class Event(BaseModel):
     The user's ``private`` attributes are never serialised.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Built on first use: a process that only checks gates never validates an event.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     kind: EventKind = EventKind.CUSTOM
     name: str = Field(description="Event name; for exposures, the flag name.")

@@ -18,13 +18,14 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from queue import Empty, SimpleQueue
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
+from flagport.providers.migration.options import NEW, OLD, Side
+
 if TYPE_CHECKING:
-    from flagport.providers.migration.options import Side
     from flagport.user import User
 
 __all__ = [
@@ -172,16 +173,20 @@ class InlineComparator(Comparator):
     :param bound_ms: how long one comparison may delay an answer; after
         :data:`TRIP_AFTER` in a row over it, comparisons go to ``fallback``.
     :param fallback: where comparisons go from then on.
-    :param name: the secondary's name, for the warning.
+    :param names: each side's provider name; the warning names the side that did not serve.
     """
 
     def __init__(
-        self, compare: Compare, bound_ms: float, fallback: Comparator, name: str = "secondary"
+        self,
+        compare: Compare,
+        bound_ms: float,
+        fallback: Comparator,
+        names: Mapping[Side, str] | None = None,
     ) -> None:
         super().__init__(compare)
         self.bound_ns = int(bound_ms * 1_000_000)
         self.fallback = fallback
-        self.name = name
+        self.names = dict(names or {})
         self.compared = 0
         self.tripped = False
         self._slow = 0
@@ -200,9 +205,12 @@ class InlineComparator(Comparator):
         self._slow += 1
         if self._slow >= TRIP_AFTER:
             self.tripped = True
+            secondary = NEW if comparison[1] is OLD else OLD
             logger.warning(
-                "flagport: migration secondary %r took over %.1f ms; comparing on a worker",
-                self.name,
+                "flagport: migration secondary %r (the %r side) took over %.1f ms; "
+                "comparing on a worker",
+                self.names.get(secondary, "secondary"),
+                secondary.value,
                 self.bound_ns / 1_000_000,
             )
 

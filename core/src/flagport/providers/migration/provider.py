@@ -98,7 +98,8 @@ def _evaluation(method: str) -> Any:
         route = routes.get(name, default)
         side = route.side or route.unit_side(user)
         serve = self._methods[side][method]
-        if not route.compares or random() >= self._sample_rate:
+        rate = route.sample_rate  # 0 in a stage that does not compare
+        if rate == 0.0 or (rate < 1.0 and random() >= rate):
             return serve(user, name, expose=expose)
         self._compared += 1
         timed = self._compared % TIME_EVERY == 1
@@ -147,8 +148,9 @@ class MigrationProvider(Provider):
         )
         self.comparator: Comparator = OffloadComparator(self._compare)
         if options.compare_on == "caller":
+            names = {side: p.name for side, p in self.sides.items()}
             self.comparator = InlineComparator(
-                self._compare, options.secondary_timeout_ms, self.comparator, self.new.name
+                self._compare, options.secondary_timeout_ms, self.comparator, names
             )
         self.event_errors = dict.fromkeys(Side, 0)
         self._compared = 0
@@ -163,16 +165,14 @@ class MigrationProvider(Provider):
     # -- routes and run-time control ------------------------------------------------------
     def _apply(self) -> None:
         opts = self.options
-        unit = opts.ramp_unit
-        default = Route(None, opts.stage, None, unit)
+        unit, rate = opts.ramp_unit, opts.sample_rate
+        default = Route(None, opts.stage, None, unit, rate)
         routes = {
-            flag: Route(flag, opts.stages.get(flag, opts.stage), opts.ramp.get(flag), unit)
+            flag: Route(flag, opts.stages.get(flag, opts.stage), opts.ramp.get(flag), unit, rate)
             for flag in set(opts.stages) | set(opts.ramp)
         }
-        # One attribute replaced whole, so an evaluation sees the old routes or the new
-        # ones, never half of each.
+        # Replaced whole: an evaluation sees the old routes or the new ones, never a mix.
         self._routing = (routes, default)
-        self._sample_rate = opts.sample_rate
 
     def _route(self, flag: str) -> Route:
         routes, default = self._routing

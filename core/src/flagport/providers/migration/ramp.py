@@ -39,23 +39,45 @@ def in_ramp(point: int, covered: int) -> bool:
 
 
 class Route:
-    """How one flag is served, worked out when the stages or ramps change.
+    """How one flag is served and compared, worked out when the settings change, so an
+    evaluation only reads it.
 
     :param flag: the flag (``None`` for the default route).
     :param ramp_unit: the unit a ramp splits by (``user_id`` or a ``custom_ids`` key).
+    :param sample_rate: the share of evaluations compared in a stage that compares.
     :ivar side: the side that serves, or ``None`` when the ramp decides per unit.
     :ivar compares: whether the stage compares the two sides.
+    :ivar sample_rate: the share of this flag's evaluations compared: 0 in a stage that
+        does not compare, so the hot path reads one number.
     """
 
-    __slots__ = ("cache_key", "compares", "covered", "flag", "ramp", "ramp_unit", "side", "stage")
+    __slots__ = (
+        "cache_key",
+        "compares",
+        "covered",
+        "flag",
+        "ramp",
+        "ramp_unit",
+        "sample_rate",
+        "side",
+        "stage",
+    )
 
-    def __init__(self, flag: str | None, stage: Stage, ramp: float | None, ramp_unit: str) -> None:
+    def __init__(
+        self,
+        flag: str | None,
+        stage: Stage,
+        ramp: float | None,
+        ramp_unit: str,
+        sample_rate: float = 1.0,
+    ) -> None:
         self.stage = stage
         self.ramp = ramp
         self.flag = flag or ""
         self.ramp_unit = ramp_unit
         self.cache_key = ("flagport.providers.migration.ramp", self.flag)
         self.compares = stage in (Stage.SHADOW, Stage.LIVE)
+        self.sample_rate = sample_rate if self.compares else 0.0
         self.covered = 0
         self.side: Side | None = OLD if stage is Stage.FROM else NEW
         if self.compares:
