@@ -14,6 +14,7 @@ from typing import Any
 
 from flagport._redact import redact
 from flagport.events.model import Event
+from flagport.reasons import ErrorCode, Reason
 from flagport.results import ExperimentResult, GateResult, Result, thaw
 from flagport.user import User
 from flagport_opentelemetry.options import OpenTelemetrySettings
@@ -32,6 +33,8 @@ __all__ = [
     "VERSION",
     "for_exposure",
     "for_result",
+    "result_series",
+    "series",
 ]
 
 EVENT_NAME = "feature_flag.evaluation"
@@ -53,6 +56,13 @@ MAX_TEXT = 1000
 
 def _cut(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+#: The conventions' value of each flagport reason and error code: its lower-case form.
+_LOWER: dict[str, str] = {
+    **{r: r.value.lower() for r in Reason},
+    **{c: c.value.lower() for c in ErrorCode},
+}
 
 
 def variant(result: Result) -> str | None:
@@ -79,14 +89,14 @@ def for_result(
     user: User | None, result: Result, settings: OpenTelemetrySettings
 ) -> dict[str, Any]:
     """The event's attributes for an evaluation result."""
-    attributes: dict[str, Any] = {KEY: result.name, REASON: result.reason.value.lower()}
+    attributes: dict[str, Any] = {KEY: result.name, REASON: _LOWER[result.reason]}
     chosen = variant(result)
     if chosen is not None:
         attributes[VARIANT] = chosen
     if result.provider:
         attributes[PROVIDER_NAME] = result.provider
     if result.error_code is not None:
-        attributes[ERROR_TYPE] = result.error_code.value.lower()
+        attributes[ERROR_TYPE] = _LOWER[result.error_code]
         if result.error_message:
             attributes[ERROR_MESSAGE] = _cut(redact(result.error_message))
     if settings.include_value:
@@ -113,3 +123,28 @@ def for_exposure(event: Event, settings: OpenTelemetrySettings) -> dict[str, Any
     if settings.set_id:
         attributes[SET_ID] = settings.set_id
     return attributes
+
+
+def result_series(result: Result) -> tuple[str, str | None, str | None, str | None, str | None]:
+    """What the evaluation counter groups by: flag, variant, reason, provider, error type."""
+    code = result.error_code
+    return (
+        result.name,
+        variant(result),
+        _LOWER[result.reason],
+        result.provider,
+        None if code is None else _LOWER[code],
+    )
+
+
+def series(
+    attributes: dict[str, Any],
+) -> tuple[str, str | None, str | None, str | None, str | None]:
+    """:func:`result_series` from an event's attributes."""
+    return (
+        attributes[KEY],
+        attributes.get(VARIANT),
+        attributes.get(REASON),
+        attributes.get(PROVIDER_NAME),
+        attributes.get(ERROR_TYPE),
+    )

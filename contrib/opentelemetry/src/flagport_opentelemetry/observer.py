@@ -24,7 +24,15 @@ from flagport.events.model import Event, EventKind
 from flagport.hookspecs import hookimpl
 from flagport.results import Result
 from flagport.user import User
-from flagport_opentelemetry.attributes import EVENT_NAME, VERSION, for_exposure, for_result
+from flagport_opentelemetry.attributes import (
+    EVENT_NAME,
+    PROVIDER_NAME,
+    VERSION,
+    for_exposure,
+    for_result,
+    result_series,
+    series,
+)
 from flagport_opentelemetry.metrics import Instruments
 from flagport_opentelemetry.options import OpenTelemetrySettings
 from flagport_opentelemetry.versions import DefinitionVersions
@@ -62,36 +70,32 @@ class Telemetry:
     ) -> None:
         self.settings = settings
         version = _version()
-        self.instruments = (
-            Instruments(get_meter(SCOPE, version, meter_provider)) if settings.metrics else None
-        )
+        self._failed = False
+        self.instruments: Instruments | None = None
+        if settings.metrics:
+            try:
+                self.instruments = Instruments(get_meter(SCOPE, version, meter_provider))
+            except Exception as exc:  # a broken meter provider costs the metrics only
+                self._failure(exc)
         self._logger: Logger | None = (
             get_logger(SCOPE, version, logger_provider) if settings.log_events else None
         )
         self._span_events = settings.span_events
         self._rate = settings.sample_rate
         self._versions = DefinitionVersions()
-        self._failed = False
 
-    def record(self, attributes: dict[str, Any], sampled: bool = True) -> None:
-        """Count one evaluation and, when ``sampled``, emit its event."""
-        try:
-            if self.instruments is not None:
-                self.instruments.count(attributes)
-            if not sampled:
-                return
-            version = self._versions.get(attributes.get("feature_flag.provider.name"))
-            if version is not None:
-                attributes[VERSION] = version
-            if self._span_events:
-                span = trace.get_current_span()
-                if span.is_recording():
-                    span.add_event(EVENT_NAME, attributes)
-            log = self._logger
-            if log is not None and log.enabled(event_name=EVENT_NAME):
-                log.emit(event_name=EVENT_NAME, attributes=attributes)
-        except Exception as exc:
-            self._failure(exc)
+    def emit(self, attributes: dict[str, Any]) -> None:
+        """Emit one ``feature_flag.evaluation`` event: on the current span, and as a log."""
+        version = self._versions.get(attributes.get(PROVIDER_NAME))
+        if version is not None:
+            attributes[VERSION] = version
+        if self._span_events:
+            span = trace.get_current_span()
+            if span.is_recording():
+                span.add_event(EVENT_NAME, attributes)
+        log = self._logger
+        if log is not None and log.enabled(event_name=EVENT_NAME):
+            log.emit(event_name=EVENT_NAME, attributes=attributes)
 
     def _failure(self, exc: Exception) -> None:
         # Once: an SDK that fails on one evaluation fails on all of them.
@@ -118,13 +122,15 @@ class ExposureTelemetry(Telemetry):
 
     @hookimpl
     def flagport_on_event(self, event: Event) -> None:
-        if event.kind is EventKind.EXPOSURE:
-            try:
-                attributes = for_exposure(event, self.settings)
-            except Exception as exc:
-                self._failure(exc)
-                return
-            self.record(attributes)
+        if event.kind is not EventKind.EXPOSURE:
+            return
+        try:
+            attributes = for_exposure(event, self.settings)
+            if self.instruments is not None:
+                self.instruments.count(series(attributes))
+            self.emit(attributes)
+        except Exception as exc:
+            self._failure(exc)
 
 
 class EvaluationTelemetry(Telemetry):
@@ -133,8 +139,10 @@ class EvaluationTelemetry(Telemetry):
     @hookimpl
     def flagport_after_evaluation(self, user: User, result: Result, kind: str) -> None:
         try:
-            attributes = for_result(user, result, self.settings)
+            if self.instruments is not None:
+                self.instruments.count(result_series(result))
+            if self._rate < 1.0 and random.random() >= self._rate:
+                return
+            self.emit(for_result(user, result, self.settings))
         except Exception as exc:
             self._failure(exc)
-            return
-        self.record(attributes, self._rate >= 1.0 or random.random() < self._rate)
