@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 __all__ = ["OpenTelemetrySettings", "Volume"]
 
@@ -69,9 +70,11 @@ class OpenTelemetrySettings(BaseModel):
             try:
                 value = float(text)
             except ValueError:
-                raise ValueError(
-                    f"{value!r} is not a volume: use 'off', 'all', 'exposures' or a sample "
-                    "rate between 0 and 1 such as 0.01"
+                raise PydanticCustomError(
+                    "volume",
+                    "{value} is not a volume: use 'off', 'all', 'exposures' or a sample rate "
+                    "between 0 and 1 such as 0.01",
+                    {"value": repr(value)},
                 ) from None
         if isinstance(value, int | float):
             if value == 0:
