@@ -113,3 +113,13 @@ def test_a_live_secret_in_an_error_message_is_redacted() -> None:
         release(owner)
     assert secret not in json.dumps(attributes)
     assert attributes["error.type"] == "general"
+
+
+def test_a_huge_flag_name_is_cut_in_events_and_metrics(otel: Otel, client: Flagport) -> None:
+    otel.enable("all")
+    name = "x" * 1_000_000
+    assert client.check_gate(US, name) is False
+    (event,) = otel.events()
+    assert len(event["feature_flag.key"]) == MAX_TEXT
+    (series,) = otel.points("flagport.evaluations")
+    assert len(dict(series)["feature_flag.key"]) == MAX_TEXT

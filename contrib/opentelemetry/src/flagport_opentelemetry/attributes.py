@@ -49,8 +49,9 @@ SET_ID = "feature_flag.set.id"
 ERROR_TYPE = "error.type"
 ERROR_MESSAGE = "feature_flag.error.message"
 
-#: Longest value and error message reported: the conventions ask to limit the size of
-#: ``feature_flag.result.value``, and an error message can quote a whole payload.
+#: Longest value, error message and flag name reported: the conventions ask to limit the
+#: size of ``feature_flag.result.value``, an error message can quote a whole payload, and
+#: a caller can pass any string as a flag name.
 MAX_TEXT = 1000
 
 
@@ -89,7 +90,7 @@ def for_result(
     user: User | None, result: Result, settings: OpenTelemetrySettings
 ) -> dict[str, Any]:
     """The event's attributes for an evaluation result."""
-    attributes: dict[str, Any] = {KEY: result.name, REASON: _LOWER[result.reason]}
+    attributes: dict[str, Any] = {KEY: _cut(result.name), REASON: _LOWER[result.reason]}
     chosen = variant(result)
     if chosen is not None:
         attributes[VARIANT] = chosen
@@ -110,7 +111,7 @@ def for_result(
 
 def for_exposure(event: Event, settings: OpenTelemetrySettings) -> dict[str, Any]:
     """The event's attributes for an exposure (the served value is not part of one)."""
-    attributes: dict[str, Any] = {KEY: event.name}
+    attributes: dict[str, Any] = {KEY: _cut(event.name)}
     reason = event.metadata.get("reason")
     if isinstance(reason, str):
         attributes[REASON] = reason.lower()
@@ -129,7 +130,7 @@ def result_series(result: Result) -> tuple[str, str | None, str | None, str | No
     """What the evaluation counter groups by: flag, variant, reason, provider, error type."""
     code = result.error_code
     return (
-        result.name,
+        _cut(result.name),
         variant(result),
         _LOWER[result.reason],
         result.provider,
