@@ -10,9 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "opentelemetry.md"
-EXAMPLE = re.compile(
-    r"```python\n((?:(?!```).)*)```\n\nprints:\n\n```text\n(.*?)```", re.DOTALL
-)
+EXAMPLE = re.compile(r"```python\n((?:(?!```).)*)```\n\nprints:\n\n```text\n(.*?)```", re.DOTALL)
 SNIPPET = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 
