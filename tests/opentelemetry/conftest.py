@@ -5,27 +5,16 @@ from pathlib import Path
 
 import pytest
 from otel_memory import Otel
+from scenario_flags import SCENARIO_FLAGS_YAML
 
 import flagport_opentelemetry
 from flagport import Flagport
 
-FLAGS_YAML = """
-gates:
-  new_checkout:
-    rules:
-      - {id: us, when: {country: US}}
-  everyone: {}
-experiments:
-  button_color:
-    groups:
-      - {name: control, weight: 50, value: {color: gray}}
-      - {name: blue, weight: 50, value: {color: blue}}
-configs:
-  pricing:
-    default: {discount: 0}
-    rules:
-      - {id: pro, when: {plan: pro}, value: {discount: 0.1}}
-"""
+# The common scenario, plus a gate for everyone and one that only a rule can open.
+FLAGS_YAML = SCENARIO_FLAGS_YAML.replace(
+    "gates:\n",
+    "gates:\n  everyone: {}\n  us_only:\n    rules:\n      - {id: us, when: {country: US}}\n",
+)
 
 
 @pytest.fixture

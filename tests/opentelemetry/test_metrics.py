@@ -17,10 +17,10 @@ def test_evaluations_are_counted_by_flag_variant_reason_and_provider(
 ) -> None:
     otel.enable("all")
     for _ in range(3):
-        client.check_gate(US, "new_checkout")
-    client.check_gate(FR, "new_checkout")
+        client.check_gate(US, "us_only")
+    client.check_gate(FR, "us_only")
     points = otel.points("flagport.evaluations")
-    base = {("feature_flag.key", "new_checkout"), ("feature_flag.provider.name", "local")}
+    base = {("feature_flag.key", "us_only"), ("feature_flag.provider.name", "local")}
     matched = base | {
         ("feature_flag.result.variant", "true"),
         ("feature_flag.result.reason", "targeting_match"),
