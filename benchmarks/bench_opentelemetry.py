@@ -107,7 +107,7 @@ def main() -> int:
         for mode in ("exposures", "off") if turn % 2 else ("off", "exposures"):
             if mode == "off":
                 plugins.unregister_plugin(telemetry)
-            else:
+            elif not plugins.get_plugin_manager().is_registered(telemetry):
                 plugins.register_plugin(telemetry, name=PLUGIN_NAME)
             call = timeit.timeit(lambda: exposures.check_gate(user, "new_checkout"), number=NUMBER)
             gate[mode].append(call / NUMBER * 1e6)

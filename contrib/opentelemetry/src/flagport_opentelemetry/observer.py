@@ -19,6 +19,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry._logs import Logger, LoggerProvider, get_logger
 from opentelemetry.metrics import MeterProvider, get_meter
+from opentelemetry.trace import Span
 
 from flagport.events.model import Event, EventKind
 from flagport.hookspecs import hookimpl
@@ -84,17 +85,25 @@ class Telemetry:
         self._rate = settings.sample_rate
         self._versions = DefinitionVersions()
 
-    def emit(self, attributes: dict[str, Any]) -> None:
-        """Emit one ``feature_flag.evaluation`` event: on the current span, and as a log."""
+    def targets(self) -> tuple[Span | None, Logger | None]:
+        """Where an event would go now: the current span if it records, the logger if it
+        is enabled. Neither means the event's attributes need not be built at all."""
+        span = trace.get_current_span() if self._span_events else None
+        if span is not None and not span.is_recording():
+            span = None
+        log = self._logger
+        if log is not None and not log.enabled(event_name=EVENT_NAME):
+            log = None
+        return span, log
+
+    def emit(self, attributes: dict[str, Any], span: Span | None, log: Logger | None) -> None:
+        """Emit one ``feature_flag.evaluation`` event to the targets :meth:`targets` gave."""
         version = self._versions.get(attributes.get(PROVIDER_NAME))
         if version is not None:
             attributes[VERSION] = version
-        if self._span_events:
-            span = trace.get_current_span()
-            if span.is_recording():
-                span.add_event(EVENT_NAME, attributes)
-        log = self._logger
-        if log is not None and log.enabled(event_name=EVENT_NAME):
+        if span is not None:
+            span.add_event(EVENT_NAME, attributes)
+        if log is not None:
             log.emit(event_name=EVENT_NAME, attributes=attributes)
 
     def _failure(self, exc: Exception) -> None:
@@ -128,7 +137,9 @@ class ExposureTelemetry(Telemetry):
             attributes = for_exposure(event, self.settings)
             if self.instruments is not None:
                 self.instruments.count(series(attributes))
-            self.emit(attributes)
+            span, log = self.targets()
+            if span is not None or log is not None:
+                self.emit(attributes, span, log)
         except Exception as exc:
             self._failure(exc)
 
@@ -143,6 +154,8 @@ class EvaluationTelemetry(Telemetry):
                 self.instruments.count(result_series(result))
             if self._rate < 1.0 and random.random() >= self._rate:
                 return
-            self.emit(for_result(user, result, self.settings))
+            span, log = self.targets()
+            if span is not None or log is not None:
+                self.emit(for_result(user, result, self.settings), span, log)
         except Exception as exc:
             self._failure(exc)
