@@ -162,7 +162,7 @@ def main() -> int:
     print(f"  target: 'exposures' at most {TARGET:.2f}x off: {verdict}")
     print("'all' mode, cost per evaluation over telemetry off:")
     for label, figures in (
-        ("metrics only (flagport's own share)", own),
+        ("observer and metrics, no event", own),
         ("metrics + log event, no span", everything),
         ("metrics + log event + span event", spans),
     ):
