@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +149,27 @@ def test_disable_stops_recording(otel: Otel, flags: Path) -> None:
     with Flagport(provider="local", path=str(flags)) as fp:
         fp.check_gate(US, "new_checkout")
     assert otel.events() == []
+
+
+def test_a_child_forked_while_a_parent_thread_counts_still_counts(
+    otel: Otel, client: Flagport
+) -> None:
+    telemetry = otel.enable("all", log_events=False, span_events=False)
+    instruments = telemetry.instruments
+    client.check_gate(US, "new_checkout")
+    with instruments._lock:  # as if another thread were counting at the fork
+        pid = os.fork()
+        if pid == 0:  # the child: counting must not wait for the parent's thread
+            code = 0 if client.check_gate(US, "new_checkout") else 1
+            os._exit(code)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung on a lock held by the parent")
+    assert os.waitstatus_to_exitcode(status) == 0

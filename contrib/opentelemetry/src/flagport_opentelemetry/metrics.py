@@ -11,13 +11,13 @@ pay. The pipeline's counters are read from every live client at collection too.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from typing import Any
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from flagport._lifecycle import live_clients
+from flagport_opentelemetry._locks import fork_safe_lock
 from flagport_opentelemetry.attributes import ERROR_TYPE, KEY, PROVIDER_NAME, REASON, VARIANT
 
 __all__ = ["MAX_SERIES", "PIPELINE_COUNTERS", "SINK", "Instruments", "pipeline_totals"]
@@ -69,7 +69,7 @@ class Instruments:
     def __init__(self, meter: Meter) -> None:
         self.active = True
         self._counts: dict[Series, int] = {}
-        self._lock = threading.Lock()
+        self._lock = fork_safe_lock(self)
         meter.create_observable_counter(
             "flagport.evaluations",
             callbacks=[self._observe_evaluations],

@@ -9,10 +9,10 @@ second: a reload shows within that second.
 
 from __future__ import annotations
 
-import threading
 import time
 
 from flagport._lifecycle import live_clients
+from flagport_opentelemetry._locks import fork_safe_lock
 
 __all__ = ["DefinitionVersions"]
 
@@ -29,7 +29,7 @@ class DefinitionVersions:
     def __init__(self, ttl: float = 1.0) -> None:
         self.ttl = ttl
         self._cache: dict[str | None, tuple[float, str | None]] = {}
-        self._lock = threading.Lock()
+        self._lock = fork_safe_lock(self)
 
     def get(self, provider: str | None) -> str | None:
         """The version for ``provider``, the name a result carries."""
