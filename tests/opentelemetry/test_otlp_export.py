@@ -82,7 +82,9 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
 
 
 def _value(value: AnyValue) -> Any:
-    return getattr(value, value.WhichOneof("value"))
+    kind = value.WhichOneof("value")
+    assert kind is not None, "an attribute without a value"
+    return getattr(value, kind)
 
 
 def _attributes(pairs: Iterator[KeyValue] | Any) -> dict[str, Any]:

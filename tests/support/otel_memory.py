@@ -8,7 +8,7 @@ from typing import Any
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -65,5 +65,6 @@ class Otel:
                 for m in scope.metrics:
                     if m.name == metric:
                         for point in m.data.data_points:
+                            assert isinstance(point, NumberDataPoint), "a sum or a gauge"
                             found[frozenset((point.attributes or {}).items())] = point.value
         return found
