@@ -30,6 +30,7 @@ def test_every_member_is_found() -> None:
         "flagport-featbit",
         "pytest-flagport",
         "flagport-openfeature",
+        "flagport-opentelemetry",
     }
 
 
@@ -75,7 +76,7 @@ def test_the_extras_require_a_version_of_the_provider() -> None:
     extras = core["optional-dependencies"]
     assert isinstance(extras, dict)
     versions = {project(m)["name"]: project(m)["version"] for m in MEMBERS}
-    assert set(extras) == {"statsig", "growthbook", "featbit"}
+    assert set(extras) == {"statsig", "growthbook", "featbit", "opentelemetry"}
     for extra, requirements in extras.items():
         assert requirements == [f"flagport-{extra}>={versions[f'flagport-{extra}']}"]
 

@@ -126,6 +126,8 @@ class Flagport:
         self._after_evaluation: Any = None
         self._on_event: Any = None
         self._on_provider_error: Any = None
+        # Plugins register the observers their settings sections ask for first.
+        get_plugin_manager().hook.flagport_configure(settings=self.settings)
         # Resolved now too, not only at start: a value served by an override never
         # starts the provider, yet observers must see it.
         self._resolve_observers()

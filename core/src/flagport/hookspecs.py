@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from flagport.events.settings import EventSettings
     from flagport.events.sinks import Sink
     from flagport.results import Result
+    from flagport.settings import Settings
     from flagport.user import User
 
 __all__ = ["hookimpl", "hookspec"]
@@ -49,6 +50,33 @@ def flagport_register_sinks(
     client's settings list ``name``.
 
     :param register: the callback that records a sink factory.
+    """
+
+
+@hookspec
+def flagport_register_settings(register: Callable[..., None]) -> None:
+    """Register a settings section that a plugin reads.
+
+    Call ``register(name, model, switch=None)``. The table ``[name]`` in
+    ``flagport.toml`` (or ``[tool.flagport.name]``), the environment variables
+    ``FLAGPORT_<NAME>_<OPTION>`` and ``override_settings({name: {...}})`` then fill the
+    pydantic ``model``, with the precedence provider options have; a bare
+    ``FLAGPORT_<NAME>=value`` sets the option named ``switch``. Every client's
+    ``settings.sections[name]`` holds the validated model. A name registered twice is
+    an error naming both plugins.
+
+    :param register: the callback that records a section.
+    """
+
+
+@hookspec
+def flagport_configure(settings: Settings) -> None:
+    """Called when a client has been built with ``settings``, before it resolves its observers.
+
+    A plugin whose settings section turns something on registers its observers here.
+
+    :param settings: the client's resolved settings (``settings.sections`` holds each
+        registered section).
     """
 
 

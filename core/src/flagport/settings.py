@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from flagport._redact import MaskedDict
 from flagport.errors import ConfigurationError, Location
 from flagport.settings_files import Layer, PathOption, discover, resolve_paths
+from flagport.settings_sections import SectionValues, registered_sections
 from flagport.suggest import did_you_mean
 
 __all__ = [
@@ -59,6 +60,8 @@ class Settings:
     :ivar events: the ``[events]`` table (sinks and their options).
     :ivar sources: where each option came from, by option name, and ``"provider"``;
         :data:`ALL_OPTIONS` says which settings files were read (or that none was).
+    :ivar sections: each settings section a plugin registered, validated, by name
+        (``sections["opentelemetry"]``).
 
     ``options`` and ``events`` are dicts whose ``repr`` masks secrets, so printing the
     settings (or either table) never shows one; reading them gives the real values.
@@ -69,6 +72,7 @@ class Settings:
     strict: bool = False
     events: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    sections: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", MaskedDict(self.options))
@@ -128,11 +132,15 @@ def load_settings(
         chosen, chosen_from = provider, "argument provider"
 
     merged = _Merged(chosen)
+    sections = SectionValues(registered_sections())
     for layer in found.layers:
         merged.add_layer(layer)
+        sections.add_table(layer.data, layer.source)
     merged.add_environment(env)
+    sections.add_environment(env, _env_value)
     for layer in overriding:
         merged.add_layer(layer)
+        sections.add_table(layer.data, layer.source)
     for key, value in (options or {}).items():
         merged.set_option(key, value, f"argument {key}", None)
     if strict is not None:
@@ -145,7 +153,8 @@ def load_settings(
     if chosen_from == "default":
         origin += f"; provider {DEFAULT_PROVIDER!r} is the default"
     sources = {ALL_OPTIONS: origin, "provider": chosen_from, **merged.sources}
-    return Settings(chosen, merged.options, merged.strict, merged.events, sources)
+    validated = sections.validate(validate_options)
+    return Settings(chosen, merged.options, merged.strict, merged.events, sources, validated)
 
 
 @contextmanager
