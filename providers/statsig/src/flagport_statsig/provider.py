@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from statsig_python_core import (
 )
 from statsig_python_core import StatsigOptions as SdkOptions
 
+from flagport._fork import reset_in_child
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
@@ -134,7 +134,6 @@ class StatsigProvider(Provider):
                 ],
             )
         self._lock = threading.Lock()
-        self._pid = os.getpid()
         self._sdk: Any = None
         self._gates: frozenset[str] = frozenset()
         self._experiments: frozenset[str] = frozenset()
@@ -198,9 +197,9 @@ class StatsigProvider(Provider):
         with self._lock:
             if self._sdk is not None:
                 return
-            self._pid = os.getpid()
             sdk = Statsig(self._secret, self._sdk_options())
             _pinned[id(sdk)] = sdk
+            reset_in_child(self, StatsigProvider._after_fork_in_child)
             sdk.subscribe("specs_updated", self._on_specs_updated)
             future = sdk.initialize_with_details()
             details = None
@@ -249,9 +248,23 @@ class StatsigProvider(Provider):
         if self._ready and self.status is ProviderStatus.NOT_READY:
             self.status = ProviderStatus.READY
 
+    def _after_fork_in_child(self) -> None:
+        # The SDK's threads did not survive the fork and any lock may have been held by
+        # one of them: forget the inherited SDK (it stays pinned, never finalised here)
+        # and start afresh if start() is called again (the flagport client builds a new
+        # provider instead).
+        self._lock = threading.Lock()
+        self._sdk = None
+        self._check = _not_started
+        self._gates = self._experiments = self._configs = frozenset()
+        self._ready = False
+        self._results = {}
+        if self.status is not ProviderStatus.SHUT_DOWN:
+            self.status = ProviderStatus.NOT_READY
+
     def flush(self, timeout: float = 5.0) -> None:
         sdk = self._sdk
-        if sdk is None or os.getpid() != self._pid:
+        if sdk is None:
             return
         done = Statsig.flush_events(sdk)
         if done is not None:
@@ -264,8 +277,8 @@ class StatsigProvider(Provider):
             self._gates = self._experiments = self._configs = frozenset()
             self._check = _not_started
             self.status = ProviderStatus.SHUT_DOWN
-        if sdk is None or os.getpid() != self._pid:
-            return  # an SDK inherited through fork() belongs to the parent: leave it
+        if sdk is None:
+            return  # an SDK inherited through fork() was forgotten by the fork reset
 
         def stop() -> None:
             try:
