@@ -28,6 +28,7 @@ from statsig_python_core import (
 from statsig_python_core import StatsigOptions as SdkOptions
 
 from flagport._fork import reset_in_child
+from flagport._memos import Budget, Memo
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
@@ -139,7 +140,7 @@ class StatsigProvider(Provider):
         self._experiments: frozenset[str] = frozenset()
         self._configs: frozenset[str] = frozenset()
         self._ready = False
-        self._results: dict[tuple[Any, ...], Any] = {}
+        self._results: Memo[tuple[Any, ...], Any] = Budget(_MAX_CACHED_RESULTS).memo()
         self._spec_updates = 0
         self._init_source: str | None = None
         self._check: Callable[..., bool] = _not_started
@@ -230,7 +231,7 @@ class StatsigProvider(Provider):
         values = data.get("values") if isinstance(data, dict) else None
         if isinstance(values, dict):
             self._rules = build_rule_index(values)
-        self._results = {}
+        self._results.budget.clear()
         self._spec_updates += 1
         self._ready = True
         self._refresh_names()
@@ -258,7 +259,7 @@ class StatsigProvider(Provider):
         self._check = _not_started
         self._gates = self._experiments = self._configs = frozenset()
         self._ready = False
-        self._results = {}
+        self._results = Budget(_MAX_CACHED_RESULTS).memo()  # a clear would take a lock
         if self.status is not ProviderStatus.SHUT_DOWN:
             self.status = ProviderStatus.NOT_READY
 
@@ -343,9 +344,7 @@ class StatsigProvider(Provider):
         # Keys include the definitions' time (lcut), so a result built from old
         # definitions is never served for new ones, even between an update and the
         # callback that clears this cache.
-        if len(self._results) >= _MAX_CACHED_RESULTS:
-            self._results = {}
-        self._results[key] = result
+        self._results.put(key, result)
 
     # -- evaluation ---------------------------------------------------------------------------
     def _user(self, user: User) -> Any:
