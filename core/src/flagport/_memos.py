@@ -15,6 +15,7 @@ results and exposure de-duplication.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 import weakref
 from collections.abc import Callable, Hashable
@@ -25,6 +26,7 @@ __all__ = ["Budget", "Memo", "memoized"]
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
 _F = TypeVar("_F", bound=Callable[..., Any])
+_VARARGS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
 
 
 class Memo(dict[_K, _V]):
@@ -115,20 +117,38 @@ class Budget:
 
 def memoized(max_entries: int) -> Callable[[_F], _F]:
     """Remember a function's results by its (hashable) positional arguments, at most
-    ``max_entries`` of them; the memo is the wrapper's ``memo`` attribute."""
+    ``max_entries`` of them; the memo is the wrapper's ``memo`` attribute.
+
+    A hit is one dict lookup inside one Python call (a function of one argument is
+    keyed by the argument itself, with no tuple built).
+    """
 
     def decorate(function: _F) -> _F:
-        memo: Memo[tuple[Any, ...], Any] = Budget(max_entries).memo()
-        missing = object()
+        memo: Memo[Any, Any] = Budget(max_entries).memo()
+        code = getattr(function, "__code__", None)
+        if code is not None and code.co_argcount == 1 and not code.co_flags & _VARARGS:
 
-        @functools.wraps(function)
-        def wrapper(*args: Any) -> Any:
-            found = memo.get(args, missing)
-            if found is missing:
-                found = function(*args)
-                memo.put(args, found)
-            return found
+            def one(arg: Any) -> Any:
+                try:
+                    return memo[arg]
+                except KeyError:
+                    found = function(arg)
+                    memo.put(arg, found)
+                    return found
 
+            wrapper: Callable[..., Any] = one
+        else:
+
+            def many(*args: Any) -> Any:
+                try:
+                    return memo[args]
+                except KeyError:
+                    found = function(*args)
+                    memo.put(args, found)
+                    return found
+
+            wrapper = many
+        functools.update_wrapper(wrapper, function)
         wrapper.memo = memo  # type: ignore[attr-defined]
         return cast(_F, wrapper)
 
