@@ -9,13 +9,18 @@ may hang.
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import time
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flagport import Flagport, User
+from flagport import Flagport, User, _fork
+from flagport.providers.local import watcher as watcher_module
+from flagport.providers.local.watcher import FileWatcher
 
 WORKERS = 4
 OFF = "gates:\n  switch:\n    rules:\n      - {id: nobody, when: {country: XX}}\n"
@@ -101,3 +106,69 @@ def test_passall_workers_deliver_every_event(tmp_path: Path) -> None:
     assert results == [(i, False, False) for i in range(WORKERS)]
     fp.shutdown(timeout=10)
     assert sorted(e["value"] for e in _events(sink)) == [float(i) for i in range(WORKERS)]
+
+
+# -- the one registry of what reacts to fork (flagport._fork) -----------------------------
+class _Owner:
+    def __init__(self) -> None:
+        self.resets = 0
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def _in_a_forked_child(check: Callable[[], object]) -> Any:
+    """``check()`` run in a forked child; its result (or its exception's repr)."""
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+
+    def child() -> None:
+        try:
+            results.put(check())
+        except Exception as exc:
+            results.put(repr(exc))
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    found = results.get(timeout=20)
+    proc.join(timeout=20)
+    assert proc.exitcode == 0
+    return found
+
+
+def test_registered_resets_run_in_the_child_once_each_and_a_failing_one_stops_none() -> None:
+    owner, dropped = _Owner(), _Owner()
+
+    def broken(_: object) -> None:
+        raise RuntimeError("a reset that fails")
+
+    _fork.reset_in_child(owner, broken)
+    _fork.reset_in_child(owner, _Owner.reset)
+    _fork.reset_in_child(owner, _Owner.reset)  # the same pair again: still once
+    _fork.reset_in_child(dropped, _Owner.reset)
+    witness = weakref.ref(dropped)
+    del dropped
+    gc.collect()
+    assert witness() is None  # held weakly: registering kept nothing alive
+    assert _in_a_forked_child(lambda: owner.resets) == 1
+    assert owner.resets == 0  # the parent is untouched
+
+
+def test_a_started_watcher_is_not_running_in_a_forked_child(tmp_path: Path) -> None:
+    # No process ids: the parent's thread does not exist in the child, and a watcher's
+    # state says so; stop() there returns at once.
+    path = tmp_path / "flags.yaml"
+    path.write_text(ON)
+    watcher = FileWatcher(path, lambda: None, interval=0.05)
+    watcher.start()
+    try:
+
+        def check() -> tuple[bool, bool]:
+            running = watcher.running
+            watcher.stop(timeout=30)
+            return running, watcher_module._forked_from_a_watcher
+
+        assert _in_a_forked_child(check) == (False, True)
+        assert watcher.running
+    finally:
+        watcher.stop()

@@ -34,7 +34,7 @@ def test_invalid_json_names_file_line_and_column(tmp_path: Path) -> None:
 
 
 def test_missing_file_and_non_object(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="cannot be read") as info:
+    with pytest.raises(ConfigurationError, match="cannot read") as info:
         read_json_object(
             tmp_path / "nope.json", what="x bootstrap", option="bootstrap (FLAGPORT_X)"
         )
@@ -42,3 +42,17 @@ def test_missing_file_and_non_object(tmp_path: Path) -> None:
     (tmp_path / "list.json").write_text("[1]")
     with pytest.raises(ConfigurationError, match="must be a JSON object"):
         read_json_object(tmp_path / "list.json", what="x bootstrap", option="bootstrap")
+
+
+def test_hostile_json_is_a_located_configuration_error(tmp_path: Path) -> None:
+    # Both escaped json.loads as a ValueError / RecursionError without file or line.
+    path = tmp_path / "boot.json"
+    path.write_text('{\n"a": ' + "9" * 5000 + "}")
+    with pytest.raises(ConfigurationError) as info:
+        read_json_object(path, what="x bootstrap", option="bootstrap")
+    ((location, text),) = info.value.problems
+    assert (location.source, location.line) == (str(path), 2)
+    assert "5,000 digits" in text
+    path.write_text('{"a":\n' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(ConfigurationError, match="nested too deep"):
+        read_json_object(path, what="x bootstrap", option="bootstrap")

@@ -61,7 +61,17 @@ def test_explicit_config_file_and_missing_one(tmp_path: Path) -> None:
 
 def test_bad_toml_names_the_file(tmp_path: Path) -> None:
     write(tmp_path / "flagport.toml", "provider = \n")
-    with pytest.raises(ConfigurationError, match=r"flagport\.toml: not valid TOML"):
+    with pytest.raises(ConfigurationError, match=r"flagport\.toml: not valid TOML") as info:
+        load_settings(cwd=tmp_path, environ={})
+    ((location, message),) = info.value.problems
+    assert (location.source, location.line) == (str(tmp_path / "flagport.toml"), 1)
+    assert "fix the syntax" in message
+
+
+def test_a_settings_file_that_is_not_utf8_is_a_configuration_error(tmp_path: Path) -> None:
+    # tomllib raised UnicodeDecodeError through load_settings: a traceback, not a fix.
+    (tmp_path / "pyproject.toml").write_bytes(b'[tool.flagport]\nprovider = "caf\xe9"\n')
+    with pytest.raises(ConfigurationError, match=r"pyproject\.toml: not UTF-8 text"):
         load_settings(cwd=tmp_path, environ={})
 
 

@@ -344,6 +344,27 @@ def test_a_client_of_another_provider_does_not_import_the_built_in_providers() -
     assert "yaml" not in modules
 
 
+_JSON_EVALUATION = """
+import json, sys, tempfile
+from pathlib import Path
+import flagport
+folder = Path(tempfile.mkdtemp())
+(folder / "flagport.toml").write_text('provider = "local"\\n[local]\\npath = "flags.json"\\n')
+(folder / "flags.json").write_text('{"gates": {"g": {"rules": [{"id": "all"}]}}}')
+settings = flagport.settings.load_settings(cwd=folder, environ={})
+with flagport.Flagport(settings.provider, watch=False, **settings.options) as fp:
+    assert fp.check_gate(flagport.User(user_id="42"), "g") is True
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_reading_toml_settings_and_a_json_flags_file_imports_no_yaml() -> None:
+    # YAML is imported by the document reader only for a YAML document.
+    modules = _run_json(_JSON_EVALUATION)
+    assert "flagport.providers.local.provider" in modules
+    assert [m for m in modules if m.split(".")[0] == "yaml"] == []
+
+
 def test_a_first_evaluation_reads_no_plugin_metadata() -> None:
     # A plugin's distribution and version are read (parsing its metadata file with the
     # email parser) only when shown: in an error or by `flagport providers`.

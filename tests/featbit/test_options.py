@@ -134,7 +134,7 @@ def test_bootstrap_file_that_is_not_json_gives_its_line(tmp_path: Path) -> None:
 
 
 def test_missing_bootstrap_file() -> None:
-    with pytest.raises(ConfigurationError, match="cannot be read"):
+    with pytest.raises(ConfigurationError, match="cannot read"):
         FeatBitProvider.from_options(offline=True, bootstrap="/no/such/flags.json")
 
 

@@ -96,7 +96,7 @@ def test_without_options_the_session_environment_is_untouched(pytester: pytest.P
         ),
         (
             ["--flagport-known-flags", "missing.yaml"],
-            "*flagport known flags file *missing.yaml: cannot be read (No such file or directory)*",
+            "*missing.yaml: cannot read the flagport known flags file (No such file or directory)*",
         ),
     ],
 )

@@ -35,7 +35,11 @@ def test_known_flags_are_read_from_yaml_json_and_toml(tmp_path: Path, name: str,
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("flags.ini", "[gates]", "unknown extension '.ini'; use .yaml, .yml, .json or .toml"),
+        (
+            "flags.ini",
+            "[gates]",
+            "unknown flagport known flags file type '.ini'; name it .yaml, .yml, .json or .toml",
+        ),
         ("flags.yaml", "gates: [a\n", "not valid"),
         ("flags.yaml", "segments: {}\n", "expected top-level 'gates', 'experiments'"),
         ("flags.json", '{"gates": 3}', "'gates' must be a table or a list of names, not int"),
@@ -50,6 +54,14 @@ def test_bad_known_flags_files_name_the_file_and_the_fix(
         load_known_flags(path)
     assert str(path) in str(info.value)
     assert message in str(info.value)
+
+
+def test_a_syntax_error_in_the_known_flags_file_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    path.write_text('{\n  "gates": [\n    "a",\n  ]\n}\n')
+    with pytest.raises(pytest.UsageError) as info:
+        load_known_flags(path)
+    assert f"{path}:4: syntax error" in str(info.value)
 
 
 def test_applied_settings_select_the_provider_and_its_options(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from flagport import Flagport, User
+from flagport import Flagport, ProviderNotReadyError, User
 from flagport_statsig.testing import StatsigLoopbackServer, scenario_specs
 
 WORKERS = 4
@@ -90,3 +90,39 @@ def test_forked_workers_evaluate_see_updates_and_deliver_events() -> None:
         assert sorted(e["metadata"]["pid"] for e in done) == sorted(r["pid"] for r in reports)
         assert len(server.custom_events("parent_before_fork")) == 1
         assert len(server.custom_events("parent_after_fork")) == 1
+
+
+@pytest.mark.timeout(60)
+def test_a_provider_used_alone_forgets_an_inherited_sdk_and_starts_its_own() -> None:
+    """Without the client, a provider inherited through fork() never calls the parent's
+    SDK (its threads are gone): it is not ready until started, then has its own."""
+    from flagport_statsig import StatsigProvider
+
+    ctx = multiprocessing.get_context("fork")
+    us = User(user_id="u", country="US")
+    with StatsigLoopbackServer(scenario_specs()) as server:
+        provider = StatsigProvider.from_options(**server.provider_options())
+        provider.start()
+        assert provider.check_gate(us, "new_checkout") is True
+        results = ctx.Queue()
+
+        def child() -> None:
+            try:
+                provider.flush(timeout=5)  # nothing of the parent's to flush
+                try:
+                    provider.check_gate(us, "new_checkout")
+                    results.put("served through the parent's SDK")
+                except ProviderNotReadyError:
+                    provider.start()
+                    results.put(provider.check_gate(us, "new_checkout"))
+                provider.shutdown(timeout=5)
+            except Exception as exc:
+                results.put(repr(exc))
+
+        worker = ctx.Process(target=child, daemon=True)
+        worker.start()
+        assert results.get(timeout=30) is True
+        worker.join(timeout=20)
+        assert worker.exitcode == 0
+        assert provider.check_gate(us, "new_checkout") is True  # the parent's is untouched
+        provider.shutdown(timeout=5)

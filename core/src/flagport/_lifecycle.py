@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from flagport._fork import in_child
+
 if TYPE_CHECKING:
     from flagport.client import Flagport
 
@@ -135,4 +137,4 @@ def install_signal_handlers(signals: Iterable[int] = (signal.SIGTERM,)) -> None:
 
 
 atexit.register(shutdown_all)
-os.register_at_fork(after_in_child=_reset_after_fork)
+in_child(_reset_after_fork)

@@ -126,6 +126,8 @@ class ConfigurationError(FlagportError, ValueError):
     code = ErrorCode.PARSE_ERROR
 
     def __init__(self, message: str, problems: list[tuple[Location, str]] | None = None) -> None:
+        #: the message without its problems
+        self.summary = message
         self.problems = problems or []
         if self.problems:
             lines = [message] + [f"  {loc}: {text}" for loc, text in self.problems]

@@ -1,16 +1,17 @@
 """Reading a JSON document that a person points an option at (a bootstrap payload).
 
 One place for the errors every provider needs: an unreadable file, invalid JSON (with
-its line and column), or a document that is not a JSON object.
+its line and column, from flagport's one document reader), or a document that is not a
+JSON object.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flagport._documents import read_document
 from flagport.errors import ConfigurationError, Location
 from flagport.results import thaw
 
@@ -31,21 +32,8 @@ def read_json_object(
     if isinstance(document, Mapping):
         return f"option {option.split()[0]}", thaw(document)
     source = str(document)
-    try:
-        text = Path(document).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ConfigurationError(
-            f"the {what} file cannot be read",
-            [(Location(source), f"{reason}; fix the {option} option to name a JSON file")],
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigurationError(
-            f"the {what} is not valid JSON",
-            [(Location(source, "", exc.lineno), f"{exc.msg} (column {exc.colno}); fix the syntax")],
-        ) from None
+    fix = f"fix the {option} option to name a JSON file"
+    data = read_document(document, what=f"{what} file", fix=fix, fmt="json").data
     if not isinstance(data, dict):
         raise ConfigurationError(
             f"the {what} must be a JSON object",

@@ -15,7 +15,6 @@ process runs: options that hold paths are marked :class:`PathOption` (or typed
 from __future__ import annotations
 
 import os
-import tomllib
 import types
 import typing
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from flagport._documents import read_document
 from flagport.errors import ConfigurationError, FlagportError
 
 __all__ = [
@@ -106,17 +106,12 @@ class Discovery:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """The TOML document in ``path``.
+    """The TOML document in ``path`` (whatever its extension).
 
-    :raises ConfigurationError: the file is not valid TOML, with the position.
+    :raises ConfigurationError: the file cannot be read or is not valid TOML, with the line.
     """
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(
-            f"{path}: not valid TOML ({exc}); fix the syntax at the position shown"
-        ) from None
+    data: dict[str, Any] = read_document(path, what="settings file", fmt="toml").data
+    return data
 
 
 def _tool_table(pyproject: Path) -> Layer | None:

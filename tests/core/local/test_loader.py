@@ -107,7 +107,7 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
 def test_a_file_over_the_size_limit_is_refused_unread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("flagport.providers.local.parsing.MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr("flagport._documents.MAX_DOCUMENT_BYTES", 1024)
     path = tmp_path / "flags.yaml"
     path.write_text("gates:\n" + "  g: {}\n" * 200)
     with pytest.raises(ConfigurationError, match="larger than"):

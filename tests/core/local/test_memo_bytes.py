@@ -15,7 +15,7 @@ FLAGS = {
 
 def _held_bytes() -> int:
     """The characters of every unit id the memos keep alive."""
-    return sum(len(unit) for memo in list(compiled._memos) for unit in memo)
+    return sum(len(unit) for memo in compiled.MEMOS.memos() for unit in memo)
 
 
 def test_long_unit_ids_cannot_fill_memory_through_the_memo() -> None:
@@ -42,7 +42,7 @@ def test_long_unit_ids_cannot_fill_memory_through_the_memo() -> None:
 def test_a_unit_id_larger_than_the_whole_budget_is_never_memoised(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(compiled, "MEMO_BYTES_LIMIT", 10_000)
+    monkeypatch.setattr(compiled.MEMOS, "max_bytes", 10_000)
     provider = LocalProvider(LocalProvider.Options(flags=FLAGS, watch=False))
     provider.start()
     compiled.clear_memo()

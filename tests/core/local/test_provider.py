@@ -443,14 +443,14 @@ def test_facade_by_name_with_path(tmp_path: Path) -> None:
 def test_hash_memo_is_bounded_and_never_changes_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     from flagport.providers.local import compiled
 
-    monkeypatch.setattr(compiled, "MEMO_LIMIT", 25)
+    monkeypatch.setattr(compiled.MEMOS, "max_entries", 25)
     provider = started({**GATE, **EXPERIMENT})
     people = users(200, country="DE", app_version="2.0.0")
     first = [
         (provider.check_gate(u, "new_checkout"), provider.evaluate_experiment(u, "button_color"))
         for u in people
     ]
-    assert sum(len(m) for m in list(compiled._memos)) <= 25
+    assert sum(len(m) for m in compiled.MEMOS.memos()) <= 25
     compiled.clear_memo()
     again = [
         (provider.check_gate(u, "new_checkout"), provider.evaluate_experiment(u, "button_color"))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from flagport import Flagport, User
+from flagport import ConfigurationError, Flagport, User
 from flagport.providers.local import LocalProvider
 
 USER = User(user_id="user-1")
@@ -117,6 +117,23 @@ def test_last_error_is_bounded_and_the_log_has_every_problem(
     assert error.splitlines()[-1] == "  ... and 30 more (flagport validate lists all)"
     assert "gates.g39" in caplog.text
     provider.shutdown()
+
+
+def test_last_error_keeps_ten_problems_whatever_their_text_holds(tmp_path: Path) -> None:
+    # It was cut at eleven lines of text: a path with a newline in it (every problem's
+    # location shows it) halved the problems kept and miscounted the rest.
+    folder = tmp_path / "two\nlines"
+    folder.mkdir()
+    path = folder / "flags.yaml"
+    path.write_text(
+        "gates:\n" + "".join(f"  g{i}:\n    rules: [{{pass_percentage: 500}}]\n" for i in range(6))
+    )
+    provider = LocalProvider(LocalProvider.Options(path=str(path), watch=False))
+    with pytest.raises(ConfigurationError):
+        provider.start()
+    error = provider.stats()["last_error"]
+    assert "more (flagport validate lists all)" not in error
+    assert all(f"gates.g{i}" in error for i in range(6))
 
 
 def test_a_failed_start_records_when(tmp_path: Path) -> None:

@@ -49,9 +49,21 @@ def test_errors_name_the_file_and_the_path(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as err:
         ControlFileReader(path).changed()
     text = str(err.value)
-    assert f"{path} at sample_rate" in text
-    assert f"{path} at ramp" in text
-    assert f"{path} at stages.gate" in text
+    assert f"{path}:1 at sample_rate" in text
+    assert f"{path}:2 at ramp" in text
+    assert f"{path}:5 at stages.gate" in text
     path.write_text('stagez = "to"\n')
     with pytest.raises(ConfigurationError, match="stagez"):
         ControlFileReader(path).changed()
+
+
+def test_a_control_file_nested_too_deep_is_a_located_error(tmp_path: Path) -> None:
+    # json.loads raised RecursionError, reported as "could not be read (RecursionError)".
+    path = tmp_path / "c.json"
+    path.write_text('{"stage": "live",\n"ramp": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    reader = ControlFileReader(path)
+    with pytest.raises(ConfigurationError, match="previous stages stay in force") as err:
+        reader.changed()
+    ((location, message),) = err.value.problems
+    assert (location.source, location.line) == (str(path), 2)
+    assert "nested too deep" in message

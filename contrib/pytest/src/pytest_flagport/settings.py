@@ -6,8 +6,6 @@ Command-line options win over ini options. Every mistake is a
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -16,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from flagport import FlagNames
+from flagport import ConfigurationError, FlagNames
+from flagport._documents import read_document
 from flagport.settings import override_settings
 
 __all__ = ["DeadOverrides", "PluginSettings", "add_options", "load_known_flags"]
@@ -164,29 +162,17 @@ def load_known_flags(path: Path) -> FlagNames:
     ``configs`` tables, or lists of names), so any file in the local provider's
     format works, and so does a plain list kept for a vendor's flags.
 
-    :raises pytest.UsageError: the file is missing, unreadable or has no such tables.
+    :raises pytest.UsageError: the file is missing, unreadable, not valid in its format
+        (with the line) or has no such tables.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise pytest.UsageError(
-            f"flagport known flags file {path}: cannot be read ({exc.strerror}); fix "
-            f"--flagport-known-flags / flagport_known_flags"
-        ) from None
-    try:
-        if path.suffix in {".yaml", ".yml"}:
-            data = yaml.safe_load(text)
-        elif path.suffix == ".json":
-            data = json.loads(text)
-        elif path.suffix == ".toml":
-            data = tomllib.loads(text)
-        else:
-            raise pytest.UsageError(
-                f"flagport known flags file {path}: unknown extension {path.suffix!r}; "
-                f"use .yaml, .yml, .json or .toml"
-            )
-    except (yaml.YAMLError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise pytest.UsageError(f"flagport known flags file {path}: not valid ({exc})") from None
+        data = read_document(
+            path,
+            what="flagport known flags file",
+            fix="fix --flagport-known-flags / flagport_known_flags",
+        ).data
+    except ConfigurationError as exc:
+        raise pytest.UsageError(str(exc)) from None
     if not isinstance(data, dict) or not any(k in data for k in _KINDS):
         raise pytest.UsageError(
             f"flagport known flags file {path}: expected top-level 'gates', 'experiments' "

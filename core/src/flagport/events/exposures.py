@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+
+from flagport._memos import Budget
 
 __all__ = ["ExposureDeduper"]
 
 
 class ExposureDeduper:
-    """Remembers recent exposures in a bounded LRU with a time window.
+    """Remembers recent exposures, within a time window and a bounded memo.
 
     :param window: seconds during which a repeat exposure is suppressed (0 disables
         de-duplication).
-    :param max_keys: memory bound; the least recently seen keys are forgotten first.
+    :param max_keys: memory bound; past it every exposure is forgotten at once (see
+        :mod:`flagport._memos`), so a repeat may be logged once more.
     """
 
     def __init__(self, window: float = 3600.0, max_keys: int = 100_000) -> None:
         self.window = window
         self.max_keys = max_keys
-        self._seen: OrderedDict[tuple[str, str, str], float] = OrderedDict()
+        self._seen = Budget(max_keys).memo()
         self._lock = threading.Lock()
 
     def first_time(self, unit: str, flag: str, group: str) -> bool:
@@ -34,15 +36,12 @@ class ExposureDeduper:
             last = seen.get(key)
             if last is not None and now - last < self.window:
                 return False
-            seen[key] = now
-            seen.move_to_end(key)
-            if len(seen) > self.max_keys:
-                seen.popitem(last=False)
+            seen.put(key, now)
         return True
 
     def clear(self) -> None:
         with self._lock:
-            self._seen.clear()
+            self._seen.budget.clear()
 
     def __len__(self) -> int:
         return len(self._seen)

@@ -72,5 +72,7 @@ class EventSettings(BaseModel):
         description="Seconds a repeated (unit, flag, group) exposure is suppressed.",
     )
     exposure_max_keys: int = Field(
-        default=100_000, ge=1, description="Exposures remembered for de-duplication (LRU)."
+        default=100_000,
+        ge=1,
+        description="Exposures remembered for de-duplication (when full, all are forgotten).",
     )

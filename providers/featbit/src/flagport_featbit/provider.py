@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
-import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +21,7 @@ from fbclient.category import FEATURE_FLAGS
 from fbclient.config import WebSocketConfig
 from fbclient.status_types import StateType
 
+from flagport._fork import reset_in_child
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
@@ -100,7 +99,6 @@ class FeatBitProvider(Provider):
         super().__init__(options)
         self._bootstrap = load_bootstrap(options.bootstrap) if options.offline else None
         self._client: Any = None
-        self._pid = 0
         self._start_lock = threading.Lock()
         self._tables_lock = threading.Lock()
         self._compiled: dict[str, CompiledFlag] | None = None
@@ -138,8 +136,7 @@ class FeatBitProvider(Provider):
                     sdk_logger.setLevel(logging.WARNING)
             storage = WatchedStorage(self._definitions_changed)
             secret = opts.env_secret.get_secret_value() if opts.env_secret else "offline"
-            self._pid = os.getpid()
-            _started.add(self)
+            reset_in_child(self, FeatBitProvider._after_fork_in_child)
             if opts.offline:
                 config = Config(
                     secret,
@@ -250,8 +247,7 @@ class FeatBitProvider(Provider):
         client = self._client
         if client is None or self.options.offline or self.status is ProviderStatus.SHUT_DOWN:
             return
-        if self._pid == os.getpid():
-            self._flush(client, timeout)
+        self._flush(client, timeout)
 
     def _flush(self, client: Any, timeout: float) -> None:
         target = self._counters.accepted
@@ -284,8 +280,8 @@ class FeatBitProvider(Provider):
             self._names = FlagNames()
             client = self._client
         # A client inherited through fork() has no threads here and its stop() waits
-        # forever for them; it is left alone (the flagport client builds a new one).
-        if client is None or self._pid != os.getpid():
+        # forever for them: the fork reset forgot it (the flagport client builds a new one).
+        if client is None:
             return
         if not self.options.offline:
             self._flush(client, timeout)
@@ -417,17 +413,6 @@ class FeatBitProvider(Provider):
         if isinstance(self.options.bootstrap, Mapping):
             info["options"]["bootstrap"] = "<data-sync message>"
         return info
-
-
-_started: weakref.WeakSet[FeatBitProvider] = weakref.WeakSet()
-
-
-def _reset_after_fork() -> None:
-    for provider in list(_started):
-        provider._after_fork_in_child()
-
-
-os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _stop(client: Any, timeout: float) -> None:

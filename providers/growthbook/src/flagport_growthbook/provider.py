@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import threading
 import weakref
 from collections.abc import Mapping
@@ -24,6 +23,7 @@ from growthbook import FeatureRepository, FeatureResult
 from growthbook.common_types import EvaluationContext, GlobalContext, StackContext
 from growthbook.core import eval_feature
 
+from flagport._fork import reset_in_child
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
@@ -91,8 +91,8 @@ class GrowthBookProvider(Provider):
             self._bootstrap = build_definitions(payload, source)
         self._sync: DefinitionsSync | None = None
         self._ingest: IngestSender | None = None
-        self._pid = os.getpid()
         self._lock = threading.Lock()
+        self._forked = False
         self._exposed = ExposureDeduper()
         self._warned: set[str] = set()
         self.reloads = 0
@@ -125,7 +125,7 @@ class GrowthBookProvider(Provider):
     def start(self) -> None:
         """Serve the bootstrap at once; when online, fetch and wait ``init_timeout``."""
         opts = self.options
-        self._pid = os.getpid()
+        reset_in_child(self, GrowthBookProvider._after_fork_in_child)
         if self._bootstrap is not None:
             self._swap(self._bootstrap)
         if opts.online and opts.client_key is not None:
@@ -190,8 +190,17 @@ class GrowthBookProvider(Provider):
         self.reloads += 1
         self.status = ProviderStatus.READY
 
+    def _after_fork_in_child(self) -> None:
+        # Streaming, polling and event sending are the parent's threads (one may have
+        # held the lock): touch nothing of theirs. The flagport client builds a new
+        # provider in the child; used alone, this one keeps serving its definitions.
+        self._lock = threading.Lock()
+        self._sync = self._ingest = None
+        self._forked = True
+        _live.discard(self)
+
     def flush(self, timeout: float = 5.0) -> None:
-        if self._ingest is not None and self._owned():
+        if self._ingest is not None:
             self._ingest.flush(timeout)
 
     def shutdown(self, timeout: float = 5.0) -> None:
@@ -199,11 +208,6 @@ class GrowthBookProvider(Provider):
         self.status = ProviderStatus.SHUT_DOWN
         self._defs = None
         _live.discard(self)
-        if not self._owned():
-            # Built in a parent process: its threads (and maybe its lock's holder) do
-            # not exist here; touch nothing of theirs.
-            self._sync = self._ingest = None
-            return
         with self._lock:
             sync, self._sync = self._sync, None
             ingest, self._ingest = self._ingest, None
@@ -211,9 +215,6 @@ class GrowthBookProvider(Provider):
             ingest.close(timeout * 0.6)
         if sync is not None:
             sync.stop(timeout * 0.4)
-
-    def _owned(self) -> bool:
-        return self._pid == os.getpid()
 
     # -- evaluation --------------------------------------------------------------------
     def _ready(self, name: str) -> Definitions:
@@ -354,11 +355,13 @@ class GrowthBookProvider(Provider):
                 "no-ingestor",
                 "flagport-growthbook: events are not sent to GrowthBook (%s); they reach "
                 "flagport's own sinks only",
-                "offline" if not self.options.online else "no ingestor_host set",
+                "offline"
+                if not self.options.online
+                else "inherited through fork()"
+                if self._forked
+                else "no ingestor_host set",
                 seen=self._warned,
             )
-            return
-        if not self._owned():
             return
         experiment = None
         if event.kind is EventKind.EXPOSURE and event.flag_kind is FlagKind.EXPERIMENT:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +27,8 @@ from statsig_python_core import (
 )
 from statsig_python_core import StatsigOptions as SdkOptions
 
+from flagport._fork import reset_in_child
+from flagport._memos import Budget, Memo
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
@@ -134,13 +135,12 @@ class StatsigProvider(Provider):
                 ],
             )
         self._lock = threading.Lock()
-        self._pid = os.getpid()
         self._sdk: Any = None
         self._gates: frozenset[str] = frozenset()
         self._experiments: frozenset[str] = frozenset()
         self._configs: frozenset[str] = frozenset()
         self._ready = False
-        self._results: dict[tuple[Any, ...], Any] = {}
+        self._results: Memo[tuple[Any, ...], Any] = Budget(_MAX_CACHED_RESULTS).memo()
         self._spec_updates = 0
         self._init_source: str | None = None
         self._check: Callable[..., bool] = _not_started
@@ -198,9 +198,9 @@ class StatsigProvider(Provider):
         with self._lock:
             if self._sdk is not None:
                 return
-            self._pid = os.getpid()
             sdk = Statsig(self._secret, self._sdk_options())
             _pinned[id(sdk)] = sdk
+            reset_in_child(self, StatsigProvider._after_fork_in_child)
             sdk.subscribe("specs_updated", self._on_specs_updated)
             future = sdk.initialize_with_details()
             details = None
@@ -231,7 +231,7 @@ class StatsigProvider(Provider):
         values = data.get("values") if isinstance(data, dict) else None
         if isinstance(values, dict):
             self._rules = build_rule_index(values)
-        self._results = {}
+        self._results.budget.clear()
         self._spec_updates += 1
         self._ready = True
         self._refresh_names()
@@ -249,9 +249,23 @@ class StatsigProvider(Provider):
         if self._ready and self.status is ProviderStatus.NOT_READY:
             self.status = ProviderStatus.READY
 
+    def _after_fork_in_child(self) -> None:
+        # The SDK's threads did not survive the fork and any lock may have been held by
+        # one of them: forget the inherited SDK (it stays pinned, never finalised here)
+        # and start afresh if start() is called again (the flagport client builds a new
+        # provider instead).
+        self._lock = threading.Lock()
+        self._sdk = None
+        self._check = _not_started
+        self._gates = self._experiments = self._configs = frozenset()
+        self._ready = False
+        self._results = Budget(_MAX_CACHED_RESULTS).memo()  # a clear would take a lock
+        if self.status is not ProviderStatus.SHUT_DOWN:
+            self.status = ProviderStatus.NOT_READY
+
     def flush(self, timeout: float = 5.0) -> None:
         sdk = self._sdk
-        if sdk is None or os.getpid() != self._pid:
+        if sdk is None:
             return
         done = Statsig.flush_events(sdk)
         if done is not None:
@@ -264,8 +278,8 @@ class StatsigProvider(Provider):
             self._gates = self._experiments = self._configs = frozenset()
             self._check = _not_started
             self.status = ProviderStatus.SHUT_DOWN
-        if sdk is None or os.getpid() != self._pid:
-            return  # an SDK inherited through fork() belongs to the parent: leave it
+        if sdk is None:
+            return  # an SDK inherited through fork() was forgotten by the fork reset
 
         def stop() -> None:
             try:
@@ -330,9 +344,7 @@ class StatsigProvider(Provider):
         # Keys include the definitions' time (lcut), so a result built from old
         # definitions is never served for new ones, even between an update and the
         # callback that clears this cache.
-        if len(self._results) >= _MAX_CACHED_RESULTS:
-            self._results = {}
-        self._results[key] = result
+        self._results.put(key, result)
 
     # -- evaluation ---------------------------------------------------------------------------
     def _user(self, user: User) -> Any:

@@ -61,10 +61,11 @@ position a pass percentage is compared with, for ``flagport explain``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from hashlib import md5, sha256
 from math import isfinite
 from typing import Literal, Protocol, TypeVar
+
+from flagport._memos import memoized
 
 __all__ = [
     "NOT_BUCKETED",
@@ -175,7 +176,7 @@ def _slices(
     return tuple(slices)
 
 
-@lru_cache(maxsize=256)
+@memoized(256)
 def _basis_point_slices(
     weights: tuple[float, ...], allocation: float
 ) -> tuple[tuple[int, int], ...]:
@@ -261,7 +262,7 @@ def growthbook_hash(seed: str, unit: str, version: int = 2) -> float:
     return fnv1a32(unit + seed) % 1000 / 1000
 
 
-@lru_cache(maxsize=256)
+@memoized(256)
 def _growthbook_group_ranges(weights: tuple[float, ...], allocation: float) -> tuple[Range, ...]:
     return growthbook_ranges(_fractions(weights), round(allocation / 100, 10))
 
@@ -320,7 +321,7 @@ def featbit_percentage(key: str) -> float:
     return abs(int.from_bytes(md5(key.encode()).digest()[:4], "little", signed=True) / -2147483648)
 
 
-@lru_cache(maxsize=256)
+@memoized(256)
 def _featbit_rollouts(weights: tuple[float, ...], allocation: float) -> tuple[Range, ...]:
     return _slices(weights, allocation, lambda percent: round(percent / 100, 10))
 

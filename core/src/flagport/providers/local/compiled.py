@@ -15,12 +15,11 @@ changes an answer.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from flagport._memos import Budget, Memo
 from flagport.provider import FlagNames
 from flagport.providers.local.bucketing import Bucketer
 from flagport.providers.local.conditions import Condition
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from flagport.user import User
 
 __all__ = [
+    "MEMOS",
     "MEMO_BYTES_LIMIT",
     "MEMO_LIMIT",
     "CompiledConfig",
@@ -51,64 +51,27 @@ MEMO_BYTES_LIMIT = 16 * 1024 * 1024
 _ENTRY_BYTES = 120  # a dict slot and a str object's header, besides the id's characters
 
 
-class _Memo(dict[str, Any]):
-    """Hash outcomes of one rule or experiment by unit id (weakly registered).
-
-    Compared and hashed by identity, so the registry can hold many equal (empty) ones.
-    """
-
-    __slots__ = ("__weakref__",)
-    __hash__ = object.__hash__  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
+#: Every compiled rule's and experiment's memo, under one budget for the process: past
+#: it, all are emptied at once, so memory stays bounded however many flags and units
+#: there are. Memos of replaced snapshots vanish with them (the budget holds them
+#: weakly). Counted in bytes too: 8,000 ids of 100 KB are few entries but 800 MB.
+MEMOS = Budget(MEMO_LIMIT, MEMO_BYTES_LIMIT)
+_new_memo = MEMOS.memo
 
 
-_memos: weakref.WeakSet[_Memo] = weakref.WeakSet()
-_memos_lock = threading.Lock()  # a reload may register memos while a request clears
-_stored = 0
-_stored_bytes = 0
-_clears = 0  # how often the budget emptied the memos
-
-
-def _new_memo() -> _Memo:
-    memo = _Memo()
-    with _memos_lock:
-        _memos.add(memo)
-    return memo
-
-
-def _remember(memo: _Memo, unit: str, value: Any) -> None:
-    # One budget for every memo of the process: past it, all are emptied at once, so
-    # memory stays bounded however many flags and units there are. Memos of replaced
-    # snapshots vanish with them (the registry holds them weakly).
-    # Counted in entries and in bytes: 8,000 ids of 100 KB are few entries but 800 MB.
-    global _stored, _stored_bytes, _clears
-    size = len(unit) + _ENTRY_BYTES
-    if size > MEMO_BYTES_LIMIT:
-        return
-    if _stored >= MEMO_LIMIT or _stored_bytes + size > MEMO_BYTES_LIMIT:
-        _clears += 1
-        clear_memo()
-    memo[unit] = value
-    _stored += 1
-    _stored_bytes += size
+def _remember(memo: Memo[str, Any], unit: str, value: Any) -> None:
+    MEMOS.put(memo, unit, value, len(unit) + _ENTRY_BYTES)
 
 
 def clear_memo() -> None:
     """Forget memoised hash outcomes (tests and benchmarks measuring cold paths)."""
-    global _stored, _stored_bytes
-    with _memos_lock:
-        memos = list(_memos)
-        _stored = _stored_bytes = 0
-    for memo in memos:
-        memo.clear()
+    MEMOS.clear()
 
 
 def memo_stats() -> dict[str, int]:
     """The memos' accounting: outcomes held, their estimated bytes, and how often the
     limits (:data:`MEMO_LIMIT`, :data:`MEMO_BYTES_LIMIT`) emptied them."""
-    return {"entries": _stored, "bytes": _stored_bytes, "clears": _clears}
+    return MEMOS.stats()
 
 
 class Percentage:

@@ -3,8 +3,8 @@
 Every problem in a file is reported at once, as one
 :class:`~flagport.ConfigurationError` whose ``problems`` name the file, the path
 inside it (``gates.new_checkout.rules[1].when``) and the line. Lines are found only
-when something is wrong (:mod:`.locations`); the fast path never builds a position
-map.
+when something is wrong (:meth:`flagport._documents.Document.locate`); the fast path
+never builds a position map.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from flagport._documents import Document, locate
 from flagport.errors import ConfigurationError, shown
 from flagport.providers.local.compiled import Snapshot
 from flagport.providers.local.compiler import Problem, compile_definitions, join_path
 from flagport.providers.local.conditions import ConditionError, compile_condition
-from flagport.providers.local.locations import locate, repeated_keys
 from flagport.providers.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
 from flagport.providers.local.parsing import parse_file
 
@@ -197,27 +197,26 @@ def build(
     data: Any,
     *,
     source: str,
-    text: str | None = None,
-    fmt: str = "yaml",
+    document: Document | None = None,
     default_hash: str = "statsig",
-    repeated: bool = False,
 ) -> Snapshot:
     """Validate and compile parsed data.
 
-    :param repeated: parsing noticed a repeated key; report where.
+    :param document: the file ``data`` came from, to locate problems and report its
+        repeated keys (None for definitions given in code).
 
     :raises ConfigurationError: with every problem found, located.
     """
     definitions, problems = validate(data)
-    if repeated and text is not None:
-        problems[:0] = repeated_keys(text)
+    if document is not None:
+        problems[:0] = document.repeated_keys()
     snapshot = None
     if definitions is not None:
         snapshot, more = compile_definitions(definitions, source=source, default_hash=default_hash)
         problems.extend(more)
     if problems or snapshot is None:
         count = len(problems)
-        located = locate(problems, source, text, fmt)
+        located = locate(problems, source, document)
         # In file order, so the report reads top to bottom like the file.
         located.sort(key=lambda item: (item[0].line is None, item[0].line or 0))
         raise ConfigurationError(
@@ -250,15 +249,8 @@ def load_file(path: str | Path, *, default_hash: str = "statsig") -> Snapshot:
     :raises ConfigurationError: every problem in the file, with locations.
     """
     with paused_gc():
-        parsed = parse_file(path)
-        return build(
-            parsed.data,
-            source=str(path),
-            text=parsed.text,
-            fmt=parsed.fmt,
-            default_hash=default_hash,
-            repeated=parsed.repeated,
-        )
+        document = parse_file(path)
+        return build(document.data, source=str(path), document=document, default_hash=default_hash)
 
 
 def load_mapping(
@@ -269,4 +261,4 @@ def load_mapping(
     :raises ConfigurationError: every problem found, with paths (no lines).
     """
     with paused_gc():
-        return build(data, source=source, text=None, default_hash=default_hash)
+        return build(data, source=source, default_hash=default_hash)

@@ -38,26 +38,27 @@ logger = logging.getLogger("flagport.providers.local")
 
 _EMPTY = Snapshot()
 _KINDS = {"gates": "gate", "experiments": "experiment", "configs": "config"}
-_ERROR_LINES = 11  # of last_error: the summary and the first ten problems
+_ERROR_PROBLEMS = 10  # kept in last_error; the log and `flagport validate` have all
 
 
 def _error_text(exc: Exception, source: str) -> str:
     """What ``stats()`` keeps of a failed load: located, bounded, no raw exception text.
 
     A :class:`ConfigurationError` already names the file, line and path of each
-    problem. Anything else is a bug in flagport; its message may quote the file's
-    values, so only its type is kept (the traceback is logged at DEBUG).
+    problem; the first ten are kept. Anything else is a bug in flagport; its message
+    may quote the file's values, so only its type is kept (the traceback is logged at
+    DEBUG).
     """
     if not isinstance(exc, ConfigurationError):
         return (
             f"{source}: internal error while loading the flags file ({type(exc).__name__}); "
             "please report it with the traceback logged at DEBUG level"
         )
-    lines = str(exc).splitlines()
-    if len(lines) > _ERROR_LINES:
-        more = len(lines) - _ERROR_LINES
-        lines = [*lines[:_ERROR_LINES], f"  ... and {more} more (flagport validate lists all)"]
-    return "\n".join(lines)
+    more = len(exc.problems) - _ERROR_PROBLEMS
+    if more <= 0:
+        return str(exc)
+    kept = ConfigurationError(exc.summary, exc.problems[:_ERROR_PROBLEMS])
+    return f"{kept}\n  ... and {more} more (flagport validate lists all)"
 
 
 class LocalOptions(ProviderOptions):
@@ -152,16 +153,9 @@ class LocalProvider(Provider):
         with paused_gc():
             if opts.path is None:
                 return build(opts.flags or {}, source="inline flags", default_hash=opts.hash)
-            parsed = parse_file(opts.path)
-            data = _merge(parsed.data, opts.flags) if opts.flags else parsed.data
-            return build(
-                data,
-                source=opts.path,
-                text=parsed.text,
-                fmt=parsed.fmt,
-                default_hash=opts.hash,
-                repeated=parsed.repeated,
-            )
+            document = parse_file(opts.path)
+            data = _merge(document.data, opts.flags) if opts.flags else document.data
+            return build(data, source=opts.path, document=document, default_hash=opts.hash)
 
     def load(self) -> Snapshot:
         """Load the definitions now and serve them.

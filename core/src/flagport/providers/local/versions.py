@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 from typing import Any
+
+from flagport._memos import memoized
 
 __all__ = ["compare_versions", "js_number_to_string", "padded_version", "padded_version_text"]
 
@@ -62,7 +63,7 @@ def js_number_to_string(value: float) -> str:
     return f"{head}e{'+' if point > 0 else '-'}{abs(point - 1)}"
 
 
-@lru_cache(maxsize=1024)
+@memoized(1024)
 def padded_version_text(text: str) -> str:
     """The padded form of a non-empty version string (cached): see :func:`padded_version`."""
     parts = _SPLIT.split(_STRIP.sub("", text))

@@ -25,11 +25,14 @@ valid YAML. Renaming a complete new file over the old one is the safe way to wri
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from flagport._fork import in_child
 
 __all__ = ["FileWatcher"]
 
@@ -49,7 +52,7 @@ def _note_fork() -> None:
     _watching_in_this_process = False
 
 
-os.register_at_fork(after_in_child=_note_fork)
+in_child(_note_fork)
 
 
 def file_signature(path: Path) -> _Signature:
@@ -93,11 +96,12 @@ class FileWatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen: _Signature = None
-        self.pid = 0
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive() and self.pid == os.getpid()
+        # In a forked child the parent's thread counts as stopped (threading marks it
+        # so), so a watcher inherited through fork() is not running there.
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self, seen: _Signature = None) -> None:
         """Start the thread (again, in a forked child).
@@ -112,7 +116,6 @@ class FileWatcher:
         _watching_in_this_process = True
         self._seen = seen if seen is not None else file_signature(self.path)
         self._stop = threading.Event()
-        self.pid = os.getpid()
         self._thread = threading.Thread(
             target=self._run, name=f"flagport-local-watch:{self.path.name}", daemon=True
         )
@@ -122,12 +125,8 @@ class FileWatcher:
         """Stop the thread and wait at most ``timeout`` seconds for it."""
         self._stop.set()
         thread = self._thread
-        if (
-            thread is not None
-            and thread is not threading.current_thread()
-            and self.pid == os.getpid()
-        ):
-            thread.join(timeout)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)  # returns at once for a parent's thread in a forked child
         self._thread = None
 
     def _check(self, trusted: bool) -> None:
@@ -174,11 +173,8 @@ class FileWatcher:
         # Poll for a second, then watch: importing watchfiles costs about as much as a
         # first evaluation, on the process's CPU while it evaluates, and a short-lived
         # process (a CLI call, a serverless function) is gone before it would be used.
-        deadline = time.monotonic() + _POLL_BEFORE_WATCHING_S
-        while (left := deadline - time.monotonic()) > 0:
-            if self._stop.wait(min(self.interval, _FIRST_POLL_STEP_S, left)):
-                return
-            self._check(trusted=False)
+        if self._poll(_POLL_BEFORE_WATCHING_S, min(self.interval, _FIRST_POLL_STEP_S)):
+            return
         try:
             from watchfiles import watch
         except ImportError:  # pragma: no cover - watchfiles is a core dependency
@@ -220,6 +216,14 @@ class FileWatcher:
                 )
                 self._poll()
 
-    def _poll(self) -> None:
-        while not self._stop.wait(self.interval):
+    def _poll(self, duration: float = math.inf, step: float | None = None) -> bool:
+        """Check the file every ``step`` seconds (default ``interval``) for ``duration``.
+
+        :returns: True when the watcher was stopped meanwhile.
+        """
+        deadline = time.monotonic() + duration
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stop.wait(min(step or self.interval, left)):
+                return True
             self._check(trusted=False)
+        return False

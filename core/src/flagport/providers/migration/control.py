@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import tomllib
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from flagport.errors import ConfigurationError, Location
+from flagport._documents import FORMATS, Document, locate, read_document
+from flagport.errors import ConfigurationError
 from flagport.providers.migration.options import ControlFile
 
 __all__ = ["ControlFileReader", "read_structured"]
@@ -19,21 +17,19 @@ __all__ = ["ControlFileReader", "read_structured"]
 logger = logging.getLogger("flagport.providers.migration")
 
 
-def read_structured(path: Path) -> Any:
+def read_structured(path: Path, what: str = "file") -> Any:
     """Parse a TOML, JSON or YAML file, chosen by its suffix (anything else: YAML).
 
-    :raises OSError: the file cannot be read.
-    :raises ValueError: it is not valid in its format.
+    :param what: what the file is, for messages.
+    :raises ConfigurationError: the file cannot be read or is not valid in its format,
+        naming the file and the line.
     """
-    data = path.read_bytes()
-    if path.suffix == ".toml":
-        return tomllib.loads(data.decode("utf-8"))
-    if path.suffix == ".json":
-        return json.loads(data)
-    try:
-        return yaml.safe_load(data) or {}
-    except yaml.YAMLError as exc:
-        raise ValueError(f"not valid YAML: {exc}") from None
+    return _read(path, what).data
+
+
+def _read(path: Path, what: str) -> Document:
+    fmt = FORMATS.get(path.suffix.lower(), "yaml")
+    return read_document(path, what=what, fmt=fmt)
 
 
 class ControlFileReader:
@@ -72,10 +68,9 @@ class ControlFileReader:
 
         A file that does not exist yet is not an error (``None``).
 
-        :raises ConfigurationError: the file is invalid; the message names the file and
-            the path inside it of every problem.
-        :raises OSError: the file could not be read.
-        :raises ValueError: the file is not valid TOML, JSON or YAML.
+        :raises ConfigurationError: the file cannot be read, is not valid TOML, JSON or
+            YAML, or its settings are invalid; the message names the file, and the line
+            and path inside it of every problem.
         """
         try:
             st = self.path.stat()
@@ -87,14 +82,22 @@ class ControlFileReader:
             return None
         self._stamp = stamp
         try:
-            return ControlFile.model_validate(read_structured(self.path))
+            document = _read(self.path, "migration control file")
+        except ConfigurationError as exc:
+            raise ConfigurationError(
+                f"{exc.summary}; the previous stages stay in force until it is fixed",
+                exc.problems,
+            ) from None
+        try:
+            # An empty YAML file is no settings, not a null.
+            return ControlFile.model_validate({} if document.data is None else document.data)
         except ValidationError as exc:
             problems = [
-                (Location(str(self.path), ".".join(str(p) for p in err["loc"])), err["msg"])
+                (".".join(str(p) for p in err["loc"]), err["msg"])
                 for err in exc.errors(include_input=False, include_url=False)
             ]
             raise ConfigurationError(
                 f"migration control file {self.path} is invalid; the previous stages stay "
                 f"in force until it is fixed",
-                problems,
+                locate(problems, str(self.path), document),
             ) from None

@@ -1,0 +1,234 @@
+"""YAML for :mod:`flagport._documents`: values and positions from libyaml's node tree.
+
+Imported only when a YAML document is read, or when the line of a problem in a JSON
+document is looked for (JSON is YAML, and libyaml's node tree keeps every node's
+position): reading TOML or JSON imports no YAML.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import yaml
+
+from flagport._document_lines import INDEX, SyntaxProblem, key_ends, longest_first
+
+__all__ = ["MERGE", "NodeIndex", "SafeLoader", "compose", "load"]
+
+SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
+class _ScalarError(ValueError):
+    """A YAML scalar Python cannot build, with the line it is on."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class _Builder:
+    """Python values from a composed YAML node tree, like ``yaml.safe_load``, faster.
+
+    PyYAML's constructor spends most of a large file's load time in generic
+    machinery; plain strings, decimal integers, booleans, nulls, mappings and lists
+    (all a flags file holds) are built directly here, and anything else (floats,
+    octal or sexagesimal integers, timestamps, merge keys) is handed to PyYAML's own
+    constructor. It also notes whether any mapping repeats a key: YAML silently keeps
+    the last of two equal keys, so a gate defined twice would lose its first
+    definition without a word.
+    """
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.repeated = False
+        self.built: dict[int, Any] = {}  # aliases share a node: build it once
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                return self.scalar(node)
+            except ValueError as exc:  # too many digits, a 13th month, ...
+                raise _ScalarError(node.start_mark.line + 1, str(exc)) from None
+        found = self.built.get(id(node))
+        if found is not None:
+            return found
+        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+            items: list[Any] = []
+            self.built[id(node)] = items
+            items.extend(self.value(child) for child in node.value)
+            return items
+        if isinstance(node, yaml.MappingNode):
+            # A tagged mapping (!!set) is PyYAML's to build, so the audit sees a set and
+            # refuses it, instead of a mapping of nulls served as if it were written so.
+            if node.tag != _MAP or any(key.tag == MERGE for key, _ in node.value):
+                return self.loader.construct_object(node, deep=True)
+            mapping: dict[Any, Any] = {}
+            self.built[id(node)] = mapping
+            for key_node, value_node in node.value:
+                key = self.value(key_node)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise yaml.constructor.ConstructorError(
+                        "while building a mapping",
+                        node.start_mark,
+                        "found an unhashable key",
+                        key_node.start_mark,
+                    ) from None
+                if key in mapping:
+                    self.repeated = True
+                mapping[key] = self.value(value_node)
+            return mapping
+        return self.loader.construct_object(node, deep=True)
+
+    def scalar(self, node: Any) -> Any:
+        tag, text = node.tag, node.value
+        if tag == _STR:
+            return text
+        if tag == _INT and text.isdigit() and (text[0] != "0" or text == "0"):
+            return int(text)
+        if tag == _BOOL:
+            return self.loader.bool_values[text.lower()]
+        if tag == _NULL:
+            return None
+        return self.loader.construct_object(node, deep=True)
+
+
+def load(text: str) -> tuple[Any, bool]:
+    """The values of a YAML text, and whether some mapping repeated a key.
+
+    :raises SyntaxProblem: not valid YAML, with the line and column.
+    :raises ValueError: a scalar Python cannot build (its ``line`` attribute says where).
+    """
+    loader = SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, False
+        builder = _Builder(loader)
+        return builder.value(node), builder.repeated
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
+        detail = ", ".join(p for p in parts if p) or " ".join(str(exc).split())
+        if mark is not None:
+            detail += f" (column {mark.column + 1})"
+        raise SyntaxProblem(mark.line + 1 if mark is not None else None, detail) from None
+    finally:
+        loader.dispose()
+
+
+def compose(text: str) -> Any:
+    """libyaml's node tree of a YAML or JSON text, or None when it cannot be composed."""
+    try:
+        return yaml.compose(text, Loader=SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
+_Keys = tuple[dict[str, tuple[Any, Any]], tuple[int, ...]]
+
+
+class NodeIndex:
+    """Lines of paths in a composed node tree, and the keys that repeat in it.
+
+    :param root: the tree (:func:`compose`); None finds no line.
+    """
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self._keys: dict[int, _Keys] = {}
+
+    def _mapping(self, node: Any) -> _Keys:
+        # A mapping's keys by name (first occurrence) and their lengths, built once per
+        # mapping: looking a path up is then a few dict lookups per step, even in a
+        # mapping of 10,000 flags.
+        found = self._keys.get(id(node))
+        if found is None:
+            names: dict[str, tuple[Any, Any]] = {}
+            for key_node, value_node in node.value:
+                names.setdefault(str(key_node.value), (key_node, value_node))
+            found = self._keys[id(node)] = (names, longest_first(names))
+        return found
+
+    def line(self, path: str) -> int | None:
+        """The line of the deepest part of ``path`` found in the tree."""
+        node = self.root
+        if node is None:
+            return None
+        line: int = node.start_mark.line + 1
+        rest = path
+        while rest:
+            if isinstance(node, yaml.SequenceNode):
+                index = INDEX.match(rest)
+                if index is None or int(index.group(1)) >= len(node.value):
+                    break
+                node = node.value[int(index.group(1))]
+                line = node.start_mark.line + 1
+                rest = rest[index.end() :]
+            elif isinstance(node, yaml.MappingNode):
+                # Matched against the keys as written, the longest key that fits: the
+                # path is the keys joined, so cutting it at brackets first would misread
+                # a key with brackets as list indexes.
+                keys, lengths = self._mapping(node)
+                for end in key_ends(rest, lengths):
+                    pair = keys.get(rest[:end])
+                    if pair is not None:
+                        line = pair[0].start_mark.line + 1
+                        node = pair[1]
+                        rest = rest[end:]
+                        break
+                else:
+                    break
+            else:
+                break
+            rest = rest.removeprefix(".")
+        return line
+
+    def repeated_keys(self) -> list[tuple[str, str]]:
+        """Every key that repeats within one mapping, with its path.
+
+        Walks the whole tree, each node once: a node shared through aliases is reported
+        at its first path.
+        """
+        if self.root is None:
+            return [("", "a key appears twice in one mapping; only the last would be used")]
+        problems: list[tuple[str, str]] = []
+        # Breadth first, so a shared node is reported at its shortest path.
+        pending: deque[tuple[Any, str]] = deque([(self.root, "")])
+        # An alias shares its anchor's node: look at each node once, or a file of aliases
+        # of aliases (or an alias inside its own anchor) would be walked without end.
+        seen: set[int] = set()
+        while pending:
+            node, path = pending.popleft()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, yaml.SequenceNode):
+                pending.extend((child, f"{path}[{i}]") for i, child in enumerate(node.value))
+            elif isinstance(node, yaml.MappingNode):
+                first: dict[str, int] = {}
+                for key_node, value_node in node.value:
+                    key = str(key_node.value)
+                    here = f"{path}.{key}" if path else key
+                    line = key_node.start_mark.line + 1
+                    if key in first and key_node.tag != MERGE:
+                        problems.append(
+                            (
+                                here,
+                                f"{key!r} appears twice here (lines {first[key]} and {line}); "
+                                "only the last would be used: remove or rename one",
+                            )
+                        )
+                    else:
+                        first[key] = line
+                    pending.append((value_node, here))
+        return problems
