@@ -7,6 +7,8 @@ pass-all-gates test provider, chosen by configuration.
 from __future__ import annotations
 
 from flagport._global import (
+    aclose,
+    aflush,
     bind_client,
     check_gate,
     current_client,
@@ -21,7 +23,9 @@ from flagport._global import (
     set_client,
     setup,
     shutdown,
+    start,
     stats,
+    wait_ready,
 )
 from flagport.client import Flagport
 from flagport.errors import (
@@ -70,6 +74,8 @@ __all__ = [
     "Reason",
     "TypeMismatchError",
     "User",
+    "aclose",
+    "aflush",
     "bind_client",
     "check_gate",
     "current_client",
@@ -87,5 +93,7 @@ __all__ = [
     "set_client",
     "setup",
     "shutdown",
+    "start",
     "stats",
+    "wait_ready",
 ]

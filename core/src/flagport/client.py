@@ -2,7 +2,10 @@
 
 Overrides live here, above the provider, so they behave the same for every vendor.
 Evaluation never raises unless ``strict`` is on: a failure serves the default with
-``reason=ERROR`` and the error code, logged once per flag. The work is done by
+``reason=ERROR`` and the error code, logged once per flag. Evaluation is synchronous
+and in memory; what waits (start, flush, close) also has an async form that never
+blocks the event loop, and an evaluation on an event loop's thread never waits for a
+provider still starting (see :mod:`flagport._provider_lifecycle`). The work is done by
 collaborators, one concern each: :mod:`flagport._evaluation` (the one evaluation path
 and the failure policy), :mod:`flagport._provider_lifecycle` (starting, rebuilding
 after fork and stopping the provider) and :mod:`flagport._client_events` (exposures
@@ -135,7 +138,8 @@ class Flagport:
     # -- lifecycle ---------------------------------------------------------------
     @property
     def provider(self) -> Provider:
-        """The provider answering this client's calls (started if it was not yet)."""
+        """The provider answering this client's calls (started if it was not yet: on an
+        event loop, ``await fp.start()`` first)."""
         return self._lifecycle.start()
 
     @property
@@ -184,6 +188,45 @@ class Flagport:
         self._lifecycle.shutdown(timeout, before=self.events.shutdown)
 
     close = shutdown
+
+    async def start(self) -> None:
+        """Start the provider without blocking the event loop, and wait until it started.
+
+        The vendor SDK's start-up (its network round trips, its timeout) runs on a thread
+        of its own. A provider that fails to start is logged and serves defaults;
+        ``strict`` raises :class:`~flagport.ProviderNotReadyError`.
+        """
+        await self._lifecycle.wait_started(None)
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        """Start the provider without blocking the event loop; whether it is ready within
+        ``timeout`` seconds (``None``: once its start finished). A start still running
+        goes on in the background; evaluations serve defaults until it is ready."""
+        return await self._lifecycle.wait_ready(timeout)
+
+    async def aflush(self, timeout: float = 5.0) -> bool:
+        """:meth:`flush` on a worker thread, so the event loop goes on meanwhile."""
+        import asyncio  # only async programs pay for it
+
+        return await asyncio.to_thread(self.flush, timeout)
+
+    async def aclose(self, timeout: float = 5.0) -> None:
+        """:meth:`shutdown` on a worker thread, so the event loop goes on meanwhile."""
+        import asyncio
+
+        await asyncio.to_thread(self.shutdown, timeout)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
     def __enter__(self) -> Self:
         return self
