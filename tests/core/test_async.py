@@ -169,6 +169,18 @@ def test_aclose_does_not_wait_for_a_start_that_hangs(run: Any) -> None:
     assert provider.status is ProviderStatus.SHUT_DOWN
 
 
+def test_a_closed_client_begins_no_start_on_the_loop(run: Any) -> None:
+    async def main() -> None:
+        fp = Flagport(provider="passall")
+        await fp.aclose()
+        for _ in range(3):
+            assert fp.get_gate(USER, "g").error_code is ErrorCode.PROVIDER_NOT_READY
+            fp.log_event(USER, "late")
+        assert fp._lifecycle._background is None  # no thread spent on a start
+
+    run(main)
+
+
 class BrokenStart(Held):
     name = "broken_start"
 

@@ -133,6 +133,7 @@ class ProviderLifecycle:
         """
         if self.started:
             return self.provider
+        self._refuse_if_closed()  # before a thread is spent on a start that cannot be
         if on_event_loop_thread():
             self.start_in_background()
             raise ProviderNotReadyError(
