@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flagport import EventKind, Flagport, User
+from flagport._records import Record
 from flagport.events.pipeline import EventPipeline
 from flagport.events.settings import EventSettings
 from flagport.providers.passall import PassAllProvider
@@ -27,6 +28,7 @@ NUMBER = 20_000
 # A plain Python call f(user, key) measured on the machine VENDORS.md's figures come from.
 REFERENCE_PLAIN_CALL = 0.042
 REPEAT = 9
+_NO_FLAG = (None, None, None)  # a custom event: no flag kind, group or rule
 
 
 def interleaved(ops: dict[str, Callable[[], object]]) -> dict[str, list[float]]:
@@ -45,8 +47,10 @@ def sink_throughput(path: Path, user: User, n: int = 200_000) -> float:
     worker = pipeline.workers[0]
     for i in range(n):
         metadata = {"sku": "A1", "i": i}
-        record = (time.time(), EventKind.CUSTOM, user, "purchase", 9.99, metadata, "passall")
-        worker.queue.append(pipeline.prepare((*record, None, None, None)))
+        record = Record(
+            time.time(), EventKind.CUSTOM, user, "purchase", 9.99, metadata, "passall", *_NO_FLAG
+        )
+        worker.queue.append(pipeline.prepare(record))
     start = time.perf_counter()
     worker._drain()  # the worker thread's own loop body, run here without a producer
     elapsed = time.perf_counter() - start

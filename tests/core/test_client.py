@@ -163,10 +163,10 @@ def test_observers_are_resolved_once_at_start() -> None:
     hook = plugins.get_plugin_manager().hook
     with Flagport(provider="passall") as fp:
         fp.check_gate(USER, "g")
-        assert (fp._after_evaluation is None) == (
+        assert (fp._observers.after_evaluation is None) == (
             not hook.flagport_after_evaluation.get_hookimpls()
         )
-        assert (fp._on_event is None) == (not hook.flagport_on_event.get_hookimpls())
+        assert (fp._observers.on_event is None) == (not hook.flagport_on_event.get_hookimpls())
 
 
 def test_exposures_are_logged_once_per_unit_and_group() -> None:

@@ -6,6 +6,8 @@ pass-all-gates test provider, chosen by configuration.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 from flagport._exports import lazy_export
@@ -16,6 +18,8 @@ from flagport.scope import current_user, scope
 
 if TYPE_CHECKING:
     from flagport._global import (
+        aclose,
+        aflush,
         bind_client,
         check_gate,
         current_client,
@@ -30,7 +34,9 @@ if TYPE_CHECKING:
         set_client,
         setup,
         shutdown,
+        start,
         stats,
+        wait_ready,
     )
     from flagport.client import Flagport
     from flagport.errors import (
@@ -56,9 +62,9 @@ if TYPE_CHECKING:
 # --help``, whose package this is) loads no pydantic model, no plugin manager and no
 # event machinery until a name is asked for.
 _MODULES = {
-    "flagport._global": "bind_client check_gate current_client evaluate_all flush get_client "
-    "get_config get_experiment get_gate install_signal_handlers log_event set_client setup "
-    "shutdown stats",
+    "flagport._global": "aclose aflush bind_client check_gate current_client evaluate_all flush "
+    "get_client get_config get_experiment get_gate install_signal_handlers log_event set_client "
+    "setup shutdown start stats wait_ready",
     "flagport.client": "Flagport",
     "flagport.errors": "ConfigurationError FlagNotFoundError FlagportError GeneralError "
     "InvalidContextError MissingUserError ParseError PluginError ProviderNotReadyError "
@@ -74,6 +80,10 @@ _LAZY = {name: module for module, names in _MODULES.items() for name in names.sp
 
 
 def __getattr__(name: str) -> Any:
+    if name not in _LAZY and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        # ``flagport.settings`` and other submodules, which used to be imported with the
+        # package, still resolve as attributes.
+        return importlib.import_module(f"{__name__}.{name}")
     value = lazy_export(__name__, name, _LAZY)
     globals()[name] = value  # found directly from now on, without this function
     return value
@@ -109,6 +119,8 @@ __all__ = [
     "Reason",
     "TypeMismatchError",
     "User",
+    "aclose",
+    "aflush",
     "bind_client",
     "check_gate",
     "current_client",
@@ -126,5 +138,7 @@ __all__ = [
     "set_client",
     "setup",
     "shutdown",
+    "start",
     "stats",
+    "wait_ready",
 ]

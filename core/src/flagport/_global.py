@@ -14,6 +14,8 @@ from flagport.scope import ContextBinding, current_user
 from flagport.user import UserLike
 
 __all__ = [
+    "aclose",
+    "aflush",
     "bind_client",
     "check_gate",
     "current_client",
@@ -28,7 +30,9 @@ __all__ = [
     "set_client",
     "setup",
     "shutdown",
+    "start",
     "stats",
+    "wait_ready",
 ]
 
 _client: Flagport | None = None
@@ -157,3 +161,26 @@ def shutdown(timeout: float = 5.0) -> None:
     client = set_client(None)
     if client is not None:
         client.shutdown(timeout)
+
+
+async def start() -> None:
+    """``await get_client().start()``: start the process-wide client's provider off the
+    event loop (an application's lifespan start-up)."""
+    await get_client().start()
+
+
+async def wait_ready(timeout: float | None = None) -> bool:
+    """``await get_client().wait_ready(timeout)``."""
+    return await get_client().wait_ready(timeout)
+
+
+async def aflush(timeout: float = 5.0) -> bool:
+    """:func:`flush` without blocking the event loop."""
+    return await _client.aflush(timeout) if _client is not None else True
+
+
+async def aclose(timeout: float = 5.0) -> None:
+    """:func:`shutdown` without blocking the event loop."""
+    client = set_client(None)
+    if client is not None:
+        await client.aclose(timeout)

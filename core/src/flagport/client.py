@@ -2,60 +2,62 @@
 
 Overrides live here, above the provider, so they behave the same for every vendor.
 Evaluation never raises unless ``strict`` is on: a failure serves the default with
-``reason=ERROR`` and the error code, logged once per flag.
+``reason=ERROR`` and the error code, logged once per flag. Evaluation is synchronous
+and in memory; what waits (start, flush, close) also has an async form that never
+blocks the event loop, and an evaluation on an event loop's thread never waits for a
+provider still starting (see :mod:`flagport._provider_lifecycle`). The work is done by
+collaborators, one concern each: :mod:`flagport._evaluation` (the one evaluation path
+and the failure policy), :mod:`flagport._provider_lifecycle` (starting, rebuilding
+after fork and stopping the provider) and :mod:`flagport._client_events` (exposures
+and events).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import replace
 from types import TracebackType
-from typing import Any, NoReturn, Self, TypeVar, cast
+from typing import Any, Self
 
 from flagport import _lifecycle
+from flagport._client_events import ClientEvents, event_value
+from flagport._evaluation import (
+    CONFIG,
+    EXPERIMENT,
+    GATE,
+    Evaluator,
+    Failures,
+    Observers,
+    gate_default,
+    not_a_name,
+    raise_strict,
+)
+from flagport._provider_lifecycle import ProviderLifecycle
 from flagport.errors import (
     ConfigurationError,
-    FlagNotFoundError,
-    FlagportError,
     GeneralError,
     MissingUserError,
-    ProviderNotReadyError,
-    TypeMismatchError,
     describe,
     shown,
 )
 from flagport.events.exposures import ExposureDeduper
-from flagport.events.model import Event, EventKind, FlagKind
-from flagport.events.pipeline import EventPipeline, Record, record_event
+from flagport.events.model import EventKind, FlagKind
+from flagport.events.pipeline import EventPipeline
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink
 from flagport.overrides import Overrides, global_overrides
 from flagport.plugins import get_plugin_manager, get_provider_class
-from flagport.provider import FlagNames, Provider, ProviderStatus
-from flagport.reasons import ErrorCode, Reason
-from flagport.results import (
-    ConfigResult,
-    Evaluations,
-    ExperimentResult,
-    FrozenDict,
-    GateResult,
-    Result,
-    freeze,
-)
-from flagport.scope import Scope, current_scope, scope
+from flagport.provider import FlagNames, Provider
+from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult, Result
+from flagport.scope import Scope, scope
 from flagport.settings import Settings, load_settings, validate_options
 from flagport.user import User, UserLike, as_user
 
 __all__ = ["Flagport", "forget_exposures"]
 
 logger = logging.getLogger("flagport")
-R = TypeVar("R", GateResult, ExperimentResult, ConfigResult)
-_EMPTY = FrozenDict()
 
 
 class Flagport:
@@ -85,7 +87,6 @@ class Flagport:
             if options:
                 raise TypeError("options cannot be given with a provider instance")
             self.settings = Settings(provider.name, strict=bool(strict), events=dict(events or {}))
-            self._provider = provider
         else:
             self.settings = load_settings(provider, options, strict=strict, events=events)
             cls = get_provider_class(self.settings.provider)
@@ -95,7 +96,7 @@ class Flagport:
                 self.settings.sources,
                 f"provider {self.settings.provider!r}",
             )
-            self._provider = cls(validated)
+            provider = cls(validated)
         self.strict = self.settings.strict
         self.overrides = Overrides(global_overrides)
         self.event_settings = validate_options(
@@ -104,34 +105,28 @@ class Flagport:
             {k: f"[events] {k}" for k in self.settings.events},
             "events",
         )
-        self.exposures = ExposureDeduper(
-            self.event_settings.exposure_window, self.event_settings.exposure_max_keys
-        )
         self.events = EventPipeline(self.event_settings, lambda: self.provider, _sink_factories())
-        # Plain attribute counters: the cheapest thing on the hot path (a lost increment
-        # under heavy thread contention is acceptable for these statistics).
-        self._n_gates = self._n_experiments = self._n_configs = self._n_errors = 0
-        self._gate_overrides = self.overrides.gates
-        self._exposures_logged = 0
-        self._lock = threading.RLock()
-        self._started = False
-        self._closed = False
-        self._forked = False
-        # True until started, and while observers need whole results: check_gate then
-        # takes the get_gate path. One attribute test on the hot path.
-        self._gate_slow = True
-        self._provider_check_gate: Callable[..., bool] = self._provider.check_gate
-        self._pid = os.getpid()
-        self._logged_failures: set[tuple[str, str, ErrorCode]] = set()
-        self._after_evaluation: Any = None
-        self._on_event: Any = None
-        self._on_provider_error: Any = None
+        # Resolved now, not only at start: a value served by an override never starts the
+        # provider, yet observers must see it.
         # Plugins register the observers their settings sections ask for first.
         get_plugin_manager().hook.flagport_configure(settings=self.settings)
-        # Resolved now too, not only at start: a value served by an override never
-        # starts the provider, yet observers must see it.
-        self._resolve_observers()
-        self._wire_provider(self._provider)
+        self._observers = Observers()
+        self._failures = Failures(self.strict, provider.name, self._observers)
+        self._lifecycle = ProviderLifecycle(
+            provider, self._emit, self._failures, on_change=self._answer_from
+        )
+        self._events = ClientEvents(
+            self.events, self.event_settings, self._lifecycle, self._observers
+        )
+        self._gates = Evaluator(
+            GATE, self.overrides.gates, self._lifecycle, self._failures, self._events
+        )
+        self._experiments = Evaluator(
+            EXPERIMENT, self.overrides.experiments, self._lifecycle, self._failures, self._events
+        )
+        self._configs = Evaluator(
+            CONFIG, self.overrides.configs, self._lifecycle, self._failures, self._events
+        )
         _lifecycle.register(self)
 
     @classmethod
@@ -145,76 +140,40 @@ class Flagport:
     # -- lifecycle ---------------------------------------------------------------
     @property
     def provider(self) -> Provider:
-        """The provider answering this client's calls (started if it was not yet)."""
-        return self._provider if self._started else self._start()
+        """The provider answering this client's calls (started if it was not yet: on an
+        event loop, ``await fp.start()`` first)."""
+        return self._lifecycle.start()
 
     @property
     def provider_name(self) -> str:
-        return self._provider.name
+        return self._failures.provider
 
-    def _wire_provider(self, provider: Provider) -> None:
-        provider.attach(self._emit)
+    @property
+    def exposures(self) -> ExposureDeduper:
+        """The exposures logged within the de-duplication window."""
+        return self._events.exposures
 
-    def _resolve_observers(self) -> None:
-        # Once, not per call, so that a hook nobody implements costs nothing; again at
-        # start, for plugins registered after construction.
-        hook = get_plugin_manager().hook
-        self._after_evaluation = (
-            hook.flagport_after_evaluation
-            if hook.flagport_after_evaluation.get_hookimpls()
-            else None
-        )
-        self._on_event = hook.flagport_on_event if hook.flagport_on_event.get_hookimpls() else None
-        self._on_provider_error = (
-            hook.flagport_on_provider_error
-            if hook.flagport_on_provider_error.get_hookimpls()
-            else None
-        )
+    @property
+    def _provider(self) -> Provider:
+        # The provider as it is, started or not (tests and diagnostics read it).
+        return self._lifecycle.provider
 
-    def _start(self) -> Provider:
-        with self._lock:
-            if self._started:
-                return self._provider
-            if self._closed:
-                raise ProviderNotReadyError("this flagport client was shut down")
-            self._resolve_observers()
-            if self._forked:
-                self._forked = False
-                old = self._provider
-                self._provider = type(old)(old.options)
-                self._wire_provider(self._provider)
-            try:
-                self._provider.start()
-            except Exception as exc:
-                self._provider.status = ProviderStatus.ERROR
-                if self.strict:
-                    _raise_strict(
-                        exc,
-                        f"provider {self._provider.name!r} failed to start",
-                        ProviderNotReadyError,
-                    )
-                logger.error(
-                    "flagport: provider %r failed to start (%s); serving defaults",
-                    self._provider.name,
-                    describe(exc),
-                )
-                self._report_provider_error(None, exc)
-            self._provider_check_gate = self._provider.check_gate
-            self._started = True
-            self._gate_slow = self._after_evaluation is not None
-            return self._provider
+    @property
+    def _started(self) -> bool:
+        return self._lifecycle.started
+
+    def _answer_from(self, provider: Provider | None) -> None:
+        for evaluator in (self._gates, self._experiments, self._configs):
+            evaluator.bind(provider)
+
+    def _emit(self, event: Any) -> None:
+        """Accept an event a provider reported through a vendor callback."""
+        self._events.emit(event)
 
     def _after_fork_in_child(self) -> None:
-        # Runs inside os.fork(): only plain assignments, nothing that can fail. The
-        # parent's provider is never touched here (its threads do not exist in this
-        # process); _start() builds a fresh one from the same options on first use.
-        self._lock = threading.RLock()
-        self._started = False
-        self._gate_slow = True
-        self._forked = True
-        self._pid = os.getpid()
-        self.exposures = ExposureDeduper(self.exposures.window, self.exposures.max_keys)
-        self.events.after_fork_in_child()
+        # Runs inside os.fork() (see flagport._lifecycle): plain assignments only.
+        self._lifecycle.after_fork_in_child()
+        self._events.after_fork_in_child()
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Deliver queued events to every sink and the vendor, within ``timeout`` seconds.
@@ -223,27 +182,53 @@ class Flagport:
         """
         deadline = time.monotonic() + timeout
         delivered = self.events.flush(timeout)
-        if self._started:
-            self._guard(None, self._provider.flush, max(0.0, deadline - time.monotonic()))
+        self._lifecycle.flush(max(0.0, deadline - time.monotonic()))
         return delivered
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Flush and stop the provider. Safe to call more than once."""
-        with self._lock:
-            if self._closed:
-                return
-            deadline = time.monotonic() + timeout
-            self.events.shutdown(timeout)
-            self._closed = True
-            if self._started:
-                remaining = max(0.0, deadline - time.monotonic())
-                self._guard(None, self._provider.shutdown, remaining)
-            self._provider.status = ProviderStatus.SHUT_DOWN
-            self._provider.detach()
-            self._started = False
-            self._gate_slow = True
+        self._lifecycle.shutdown(timeout, before=self.events.shutdown)
 
     close = shutdown
+
+    async def start(self) -> None:
+        """Start the provider without blocking the event loop, and wait until it started.
+
+        The vendor SDK's start-up (its network round trips, its timeout) runs on a thread
+        of its own. A provider that fails to start is logged and serves defaults;
+        ``strict`` raises :class:`~flagport.ProviderNotReadyError`.
+        """
+        await self._lifecycle.wait_started(None)
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        """Start the provider without blocking the event loop; whether it is ready within
+        ``timeout`` seconds (``None``: once its start finished). A start still running
+        goes on in the background; evaluations serve defaults until it is ready."""
+        return await self._lifecycle.wait_ready(timeout)
+
+    async def aflush(self, timeout: float = 5.0) -> bool:
+        """:meth:`flush` on a worker thread, so the event loop goes on meanwhile."""
+        import asyncio  # only async programs pay for it
+
+        return await asyncio.to_thread(self.flush, timeout)
+
+    async def aclose(self, timeout: float = 5.0) -> None:
+        """:meth:`shutdown` on a worker thread, so the event loop goes on meanwhile."""
+        import asyncio
+
+        await asyncio.to_thread(self.shutdown, timeout)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
     def __enter__(self) -> Self:
         return self
@@ -257,107 +242,37 @@ class Flagport:
         self.shutdown()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else ("started" if self._started else "not started")
-        return f"<Flagport provider={self._provider.name!r} strict={self.strict} {state}>"
+        name, state = self.provider_name, self._lifecycle.state
+        return f"<Flagport provider={name!r} strict={self.strict} {state}>"
 
-    # -- failures ------------------------------------------------------------------
-    def _guard(self, flag: str | None, fn: Any, *args: Any) -> Any:
-        try:
-            return fn(*args)
-        except Exception as exc:
-            if self.strict:
-                _raise_strict(exc, f"{getattr(fn, '__name__', fn)} failed")
-            logger.warning("flagport: %s failed: %s", getattr(fn, "__name__", fn), describe(exc))
-            self._report_provider_error(flag, exc)
-            return None
-
-    def _report_provider_error(self, flag: str | None, exc: BaseException) -> None:
-        if self._on_provider_error is not None:
-            try:
-                self._on_provider_error(provider=self._provider.name, flag=flag, error=exc)
-            except Exception:
-                logger.exception("flagport: an on_provider_error observer failed")
-
-    def _failure(self, kind: str, name: str, exc: BaseException) -> tuple[ErrorCode, str]:
-        """Turn a provider exception into an error code, or re-raise it in strict mode."""
-        code = exc.code if isinstance(exc, FlagportError) else ErrorCode.GENERAL
-        self._n_errors += 1
-        message = describe(exc)
-        # The caller's name can be anything (a list, a megabyte of text): log and remember
-        # a short printable form of it.
-        label = shown(name)
-        if self.strict and not isinstance(exc, MissingUserError):
-            _raise_strict(exc, f"{kind} {label}")
-        key = (kind, label, code)
-        if key not in self._logged_failures:
-            if len(self._logged_failures) < 10_000:
-                self._logged_failures.add(key)
-            logger.warning(
-                "flagport: %s %s served its default (%s): %s", kind, label, code.value, message
-            )
-        if code is not ErrorCode.FLAG_NOT_FOUND:
-            self._report_provider_error(name, exc)
-        return code, message
-
-    def _error_result(
-        self, result_type: type[R], kind: str, name: str, exc: Exception, value: Any
-    ) -> R:
-        """The default result served because evaluating ``name`` raised ``exc``."""
-        code, message = self._failure(kind, name, exc)
-        return result_type(
-            name=name if isinstance(name, str) else shown(name),
-            value=value,
-            reason=Reason.ERROR,
-            provider=self._provider.name,
-            error_code=code,
-            error_message=message,
-        )
-
-    def _user(self, user: UserLike) -> User:
-        return user if type(user) is User else as_user(user)
-
-    # -- gates -----------------------------------------------------------------------
+    # -- evaluation ----------------------------------------------------------------
     def check_gate(
         self, user: UserLike, name: str, *, default: bool = False, expose: bool = True
     ) -> bool:
         """Whether the gate passes for the user. Never raises unless ``strict``."""
-        if self._gate_slow or self._gate_overrides.active or type(name) is not str:
-            # Not started yet, overridden, observed or an odd name: those take the path
-            # that builds the whole result.
-            return self.get_gate(user, name, default=default, expose=expose).value
-        self._n_gates += 1
+        gates = self._gates
+        value_only = gates.value_only
+        if value_only is None or gates.overrides.active or type(name) is not str:
+            # Not started yet, observed, overridden or an odd name: those take the one
+            # evaluation path, which builds the whole result.
+            return gates.evaluate(user, name, default, expose).value
+        gates.count += 1
         try:
             if type(user) is not User:
                 user = as_user(user)
             if expose:
-                return self._provider_check_gate(user, name)
-            return self._provider_check_gate(user, name, expose=False)
+                return value_only(user, name)  # type: ignore[no-any-return]
+            return value_only(user, name, expose=False)  # type: ignore[no-any-return]
         except Exception as exc:
-            self._failure("gate", name, exc)
-            return _gate_default(default)
+            self._failures.served_default("gate", name, exc)
+            return gate_default(default)
 
     def get_gate(
         self, user: UserLike, name: str, *, default: bool = False, expose: bool = True
     ) -> GateResult:
         """The gate's value with its reason, rule and any error."""
-        result: GateResult | None = None
-        self._n_gates += 1
-        try:
-            if not isinstance(name, str):
-                raise _not_a_name(name)
-            user = self._user(user)
-            if self.overrides.gates.active:
-                result = self.overrides.gates.lookup(name, user.user_id)
-            if result is None:
-                provider = self._provider if self._started else self._start()
-                result = provider.evaluate_gate(user, name, expose=expose)
-        except Exception as exc:
-            result = self._error_result(GateResult, "gate", name, exc, _gate_default(default))
-        if self._after_evaluation is not None:
-            self._observe(user, result, "gate")
-        return result
+        return self._gates.evaluate(user, name, default, expose)
 
-    # -- experiments -----------------------------------------------------------------
     def get_experiment(
         self,
         user: UserLike,
@@ -367,68 +282,18 @@ class Flagport:
         expose: bool = True,
     ) -> ExperimentResult:
         """The user's group and its parameters; logs an exposure on first assignment."""
-        result: ExperimentResult | None = None
-        self._n_experiments += 1
-        try:
-            if not isinstance(name, str):
-                raise _not_a_name(name)
-            user = self._user(user)
-            if self.overrides.experiments.active:
-                result = self.overrides.experiments.lookup(name, user.user_id)
-            if result is None:
-                provider = self._provider if self._started else self._start()
-                result = provider.evaluate_experiment(user, name, expose=expose)
-            if cast(Any, result.value) is None:
-                result = replace(result, value=_value(default))
-        except Exception as exc:
-            result = self._error_result(
-                ExperimentResult, "experiment", name, exc, _value_or_empty(default)
-            )
-        else:
-            exposable = result.in_experiment or result.reason is Reason.OVERRIDE
-            if expose and exposable and result.group is not None:
-                self._expose(user, result)
-        if self._after_evaluation is not None:
-            self._observe(user, result, "experiment")
-        return result
+        return self._experiments.evaluate(user, name, default, expose)
 
-    def _expose(self, user: User, result: ExperimentResult) -> None:
-        group = result.group or ""
-        active = current_scope()
-        if (
-            active is not None
-            and active.user is user
-            and not active.first_exposure(result.name, group)
-        ):
-            return
-        if self.exposures.first_time(user.user_id or "", result.name, group):
-            self._submit_exposure(
-                user, result, FlagKind.EXPERIMENT, result.group, {"reason": result.reason.value}
-            )
-
-    def _submit_exposure(
+    def get_config(
         self,
-        user: User,
-        result: Result,
-        flag_kind: FlagKind,
-        group: str | None,
-        metadata: dict[str, Any],
-    ) -> None:
-        self._exposures_logged += 1
-        self._submit(
-            (
-                time.time(),
-                EventKind.EXPOSURE,
-                user,
-                result.name,
-                None,
-                metadata,
-                result.provider or self._provider.name,
-                flag_kind,
-                group,
-                result.rule_id,
-            )
-        )
+        user: UserLike,
+        name: str,
+        *,
+        default: Mapping[str, Any] | None = None,
+        expose: bool = True,
+    ) -> ConfigResult:
+        """The dynamic config's value for the user."""
+        return self._configs.evaluate(user, name, default, expose)
 
     def log_exposure(self, user: UserLike, name: str, *, kind: str = "experiment") -> None:
         """Log an exposure by hand, for an evaluation made with ``expose=False``.
@@ -437,11 +302,11 @@ class Flagport:
         """
         try:
             if not isinstance(name, str):
-                raise _not_a_name(name)
-            user = self._user(user)
+                raise not_a_name(name)
+            user = user if type(user) is User else as_user(user)
             flag_kind = FlagKind(kind)
         except Exception as exc:
-            self._failure("exposure", name, exc)
+            self._failures.served_default("exposure", name, exc)
             return
         result: Result
         if flag_kind is FlagKind.EXPERIMENT:
@@ -453,48 +318,17 @@ class Flagport:
         else:
             result = self.get_config(user, name, expose=False)
             group = result.rule_id
-        self._submit_exposure(
-            user, result, flag_kind, group, {"reason": result.reason.value, "manual": True}
-        )
+        metadata = {"reason": result.reason.value, "manual": True}
+        self._events.exposure(user, result, flag_kind, group, metadata)
 
-    # -- configs -----------------------------------------------------------------------
-    def get_config(
-        self,
-        user: UserLike,
-        name: str,
-        *,
-        default: Mapping[str, Any] | None = None,
-        expose: bool = True,
-    ) -> ConfigResult:
-        """The dynamic config's value for the user."""
-        result: ConfigResult | None = None
-        self._n_configs += 1
-        try:
-            if not isinstance(name, str):
-                raise _not_a_name(name)
-            user = self._user(user)
-            if self.overrides.configs.active:
-                result = self.overrides.configs.lookup(name, user.user_id)
-            if result is None:
-                provider = self._provider if self._started else self._start()
-                result = provider.evaluate_config(user, name, expose=expose)
-            if cast(Any, result.value) is None:
-                result = replace(result, value=_value(default))
-        except Exception as exc:
-            result = self._error_result(ConfigResult, "config", name, exc, _value_or_empty(default))
-        if self._after_evaluation is not None:
-            self._observe(user, result, "config")
-        return result
-
-    # -- everything ---------------------------------------------------------------------
     def names(self) -> FlagNames:
         """Every flag the provider knows, plus every overridden one."""
         try:
-            known = self.provider.names()
+            known = self._lifecycle.require().names()
         except Exception as exc:
             if self.strict:
-                _raise_strict(exc, "listing the provider's flags")
-            self._report_provider_error(None, exc)
+                raise_strict(exc, "listing the provider's flags")
+            self._failures.report(None, exc)
             known = FlagNames()
         gates, experiments, configs = self.overrides.names()
         return FlagNames(
@@ -508,9 +342,9 @@ class Flagport:
         :class:`~flagport.results.Evaluations` carries the error (strict: raises it).
         """
         try:
-            user = self._user(user)
+            user = user if type(user) is User else as_user(user)
         except Exception as exc:
-            code, message = self._failure("evaluate_all", "(every flag)", exc)
+            code, message = self._failures.served_default("evaluate_all", "(every flag)", exc)
             return Evaluations({}, {}, {}, error_code=code, error_message=message)
         known = self.names()
         return Evaluations(
@@ -528,10 +362,7 @@ class Flagport:
         An override that cannot be stored (a name that is not a str, for example) is
         logged and ignored; ``strict`` raises :class:`~flagport.ConfigurationError`.
         """
-        try:
-            self.overrides.gate(name, value, user_id)
-        except Exception as exc:
-            self._refuse_override(exc)
+        self._override(self.overrides.gate, name, value, user_id)
 
     def override_experiment(
         self,
@@ -542,24 +373,21 @@ class Flagport:
         user_id: str | None = None,
     ) -> None:
         """Force an experiment's group and parameters, for everyone or one user id."""
-        try:
-            self.overrides.experiment(name, group, value, user_id)
-        except Exception as exc:
-            self._refuse_override(exc)
+        self._override(self.overrides.experiment, name, group, value, user_id)
 
     def override_config(
         self, name: str, value: Mapping[str, Any], *, user_id: str | None = None
     ) -> None:
         """Force a dynamic config's value, for everyone or one user id."""
-        try:
-            self.overrides.config(name, value, user_id)
-        except Exception as exc:
-            self._refuse_override(exc)
+        self._override(self.overrides.config, name, value, user_id)
 
-    def _refuse_override(self, exc: Exception) -> None:
-        if self.strict:
-            _raise_strict(exc, "the override cannot be stored", ConfigurationError)
-        logger.warning("flagport: override ignored: %s", describe(exc))
+    def _override(self, store: Callable[..., None], *args: Any) -> None:
+        try:
+            store(*args)
+        except Exception as exc:
+            if self.strict:
+                raise_strict(exc, "the override cannot be stored", ConfigurationError)
+            logger.warning("flagport: override ignored: %s", describe(exc))
 
     def clear_overrides(self, name: str | None = None) -> None:
         """Remove every override, or only those of one flag."""
@@ -583,7 +411,7 @@ class Flagport:
             if type(user) is not User:
                 user = as_user(user)
             if value is not None and type(value) is not float and type(value) is not str:
-                value = _event_value(value)
+                value = event_value(value)
             if metadata is not None and not isinstance(metadata, Mapping):
                 raise TypeError(f"metadata must be a mapping, got {type(metadata).__name__}")
             data = dict(metadata) if metadata else {}
@@ -592,50 +420,7 @@ class Flagport:
                 raise GeneralError(f"invalid event {shown(name)}: {describe(exc)}") from exc
             logger.warning("flagport: event %s dropped: %s", shown(name), describe(exc))
             return
-        self._submit(
-            (
-                time.time(),
-                EventKind.CUSTOM,
-                user,
-                name,
-                value,
-                data,
-                self._provider.name,
-                None,
-                None,
-                None,
-            )
-        )
-
-    def _submit(self, record: Record) -> None:
-        if not self._started and not self._closed:
-            self._start()
-        entry = self.events.prepare(record)  # cut to the event bounds, for observers too
-        if self._on_event is not None:
-            try:
-                self._on_event(event=record_event(entry[0]))
-            except Exception:
-                logger.exception("flagport: an on_event observer failed")
-        self.events.submit(entry)
-
-    def _emit(self, event: Event) -> None:
-        """Accept an event a provider reported through a vendor callback."""
-        if event.kind is EventKind.EXPOSURE:
-            self._exposures_logged += 1
-        self._submit(
-            (
-                event.time,
-                event.kind,
-                event.user,
-                event.name,
-                event.value,
-                dict(event.metadata),
-                event.provider,
-                event.flag_kind,
-                event.group,
-                event.rule_id,
-            )
-        )
+        self._events.record(EventKind.CUSTOM, user, name, value, data)
 
     def scope(self, user: UserLike | None) -> AbstractContextManager[Scope]:
         """``with fp.scope(user):`` — :func:`flagport.scope`, checked by this client.
@@ -647,14 +432,14 @@ class Flagport:
         if user is None or type(user) is User:
             return scope(user)
         try:
-            return scope(self._user(user))
+            return scope(as_user(user))
         except Exception as exc:
-            self._failure("scope", "(every flag)", exc)
+            self._failures.served_default("scope", "(every flag)", exc)
             return scope(None)
 
     def stats(self) -> dict[str, Any]:
         """Counters: evaluations, exposures, events per sink, and the provider's own."""
-        provider = self._provider
+        provider = self._lifecycle.provider
         try:
             provider_stats = provider.stats()
         except Exception as exc:
@@ -662,94 +447,17 @@ class Flagport:
         return {
             "provider": {"name": provider.name, "status": provider.status.value, **provider_stats},
             "evaluations": {
-                "gates": self._n_gates,
-                "experiments": self._n_experiments,
-                "configs": self._n_configs,
-                "errors": self._n_errors,
+                "gates": self._gates.count,
+                "experiments": self._experiments.count,
+                "configs": self._configs.count,
+                "errors": self._failures.count,
             },
-            "exposures": {"logged": self._exposures_logged, "remembered": len(self.exposures)},
+            "exposures": {
+                "logged": self._events.exposures_logged,
+                "remembered": len(self._events.exposures),
+            },
             "events": self.events.stats(),
         }
-
-    def _observe(self, user: Any, result: Result, kind: str) -> None:
-        try:
-            self._after_evaluation(user=user, result=result, kind=kind)
-        except Exception:
-            logger.exception("flagport: an after_evaluation observer failed")
-
-
-def _value(default: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """The value served for an experiment or config without one: the caller's default.
-
-    Providers return ``value=None`` for "no value" (``passall``, errors).
-
-    :raises TypeMismatchError: the default is not a mapping, or not JSON-like data
-        (it refers to itself, or is nested too deep).
-    """
-    if default is None:
-        return _EMPTY
-    if not isinstance(default, Mapping):
-        raise TypeMismatchError(
-            f"the default is a mapping such as {{'color': 'blue'}}, got {type(default).__name__}"
-        )
-    try:
-        return freeze(default) if default else _EMPTY
-    except ValueError as exc:
-        raise TypeMismatchError(f"the default cannot be served: {exc}") from None
-
-
-def _value_or_empty(default: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """:func:`_value`, or an empty mapping when the default itself cannot be served.
-
-    Used on the failure path, which reports the first error, not this one.
-    """
-    try:
-        return _value(default)
-    except FlagportError:
-        return _EMPTY
-
-
-def _not_a_name(name: object) -> FlagNotFoundError:
-    """No flag has a name that is not a str (a list, None, a number…)."""
-    return FlagNotFoundError(f"flag names are str, got {type(name).__name__} {shown(name)}")
-
-
-def _gate_default(default: Any) -> bool:
-    """The caller's gate default as a bool (a value whose truth cannot be told is False)."""
-    if default is True or default is False:
-        return default
-    try:
-        return bool(default)
-    except Exception:
-        return False
-
-
-def _raise_strict(
-    exc: BaseException, context: str, wrapper: type[FlagportError] = GeneralError
-) -> NoReturn:
-    """Raise ``exc`` if it is a :class:`FlagportError`, else a ``wrapper`` around it.
-
-    Strict mode raises only :class:`FlagportError` subclasses, whatever a provider raised.
-    """
-    if isinstance(exc, FlagportError):
-        raise exc
-    raise wrapper(f"{context}: {describe(exc)}") from exc
-
-
-def _event_value(value: Any) -> float | str:
-    """Numbers become floats (as every vendor stores them); anything else its string form.
-
-    :raises TypeError: for a mapping or a collection, whose string form can be of any
-        size (structured data belongs in the metadata).
-    """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, Mapping | list | tuple | set | frozenset):
-        raise TypeError(
-            f"an event value is a number or a str, got {type(value).__name__}; "
-            "put structured data in metadata"
-        )
-    return str(value)
 
 
 def _sink_factories() -> dict[str, Callable[[EventSettings], Sink]]:

@@ -18,9 +18,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from flagport._records import Record
 from flagport.errors import shown
 from flagport.events.bounds import EventBounds, flat_size
-from flagport.events.model import Event, EventKind, FlagKind
+from flagport.events.model import Event
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink, build_sink
 from flagport.events.worker import SinkWorker
@@ -28,7 +29,6 @@ from flagport.events.worker import SinkWorker
 if TYPE_CHECKING:
     from flagport.events.worker import Prepared
     from flagport.provider import Provider
-    from flagport.user import User
 
 __all__ = ["EventPipeline", "Record", "record_dict", "record_event"]
 
@@ -38,20 +38,6 @@ logger = logging.getLogger("flagport.events")
 _ENVELOPE = 160
 #: Distinct event names whose truncation is logged; later ones are only counted.
 _LOGGED_TRUNCATIONS = 100
-
-# (time, kind, user, name, value, metadata, provider, flag_kind, group, rule_id)
-Record = tuple[
-    float,
-    EventKind,
-    "User",
-    str,
-    float | str | None,
-    dict[str, Any],
-    str | None,
-    FlagKind | None,
-    str | None,
-    str | None,
-]
 
 
 def record_event(rec: Record) -> Event:
@@ -139,7 +125,7 @@ class EventPipeline:
         return self._cut(record)
 
     def _cut(self, record: Record) -> Prepared:
-        t, kind, user, name, value, metadata, provider, flag_kind, group, rule_id = record
+        user, name, value, metadata = record.user, record.name, record.value, record.metadata
         bounds = self.bounds
         bounded_user, size, user_cut = bounds.user(user)
         # The copy even when nothing was cut: its mapping keys are strings.
@@ -150,7 +136,7 @@ class EventPipeline:
             value, value_size, value_cut = bounds.value(value)
             size += value_size
         size += data_size + name_size + _ENVELOPE
-        cut = (t, kind, bounded_user, name, value, data, provider, flag_kind, group, rule_id)
+        cut = record._replace(user=bounded_user, name=name, value=value, metadata=data)
         if not (user_cut or data_cut or value_cut or name_cut):
             return (cut, size, False)
         parts = ("name", "metadata", "value", "user attributes")
