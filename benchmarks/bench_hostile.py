@@ -9,6 +9,8 @@ Prints, for the figures the hardening issue asks for:
   Target: well under 1 ms per 1,000 characters;
 * the 707-byte YAML alias bomb (ten million conditions once expanded): the time to
   load it (it is refused) and the peak memory traced while doing so;
+* a 250 KB file of 3,000 gates aliasing one 8,001-part condition, valid or each
+  failing validation: both stopped by the file's alias budget;
 * every other hostile file (deep nesting, a self-referencing alias, thousands of
   digits, thousands of problems): the time to load it (each is refused).
 
@@ -122,8 +124,20 @@ def hostile_files() -> dict[str, str]:
         f'[gates.g{i}]\nrules = [{{when = {{name = {{"$regex" = "(a)\\\\1"}}}}}}]\n'
         for i in range(3_000)
     )
+    big = ", ".join(f"{{plan: p{i}}}" for i in range(4_000))
+
+    def aliased(percentage: int) -> str:
+        # 3,000 gates aliasing one 8,001-part condition: 24 million values expanded.
+        gates = "".join(
+            f"  g{i}:\n    rules:\n      - when: *big\n        pass_percentage: {percentage}\n"
+            for i in range(3_000)
+        )
+        return f"gates:\n  g:\n    rules:\n      - when: &big {{$or: [{big}]}}\n{gates}"
+
     return {
         "alias bomb, 7 levels x 10 (bomb.yaml)": alias_bomb(),
+        "3,000 aliases of an 8,001-part when (budget.yaml)": aliased(50),
+        "... each failing validation (budget_invalid.yaml)": aliased(200),
         "alias bomb + a repeated key (bomb_repeat.yaml)": alias_bomb().replace(
             "{country: US}", "{country: US, country: UK}"
         ),
