@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 import subprocess
 import sys
 import textwrap
 import threading
+import time
+import weakref
 from pathlib import Path
+from typing import Any
 
 import flagport
+from flagport import Flagport, User
 
 EVENTS = 50_000
 
@@ -103,6 +108,76 @@ for i in range(1000):
     )
     assert done.returncode == 0, done.stderr
     assert (_lines(path), _lines(second)) == (EVENTS, 1000)
+
+
+def test_a_client_dropped_without_shutdown_delivers_everything_at_exit(tmp_path: Path) -> None:
+    # The application lets go of the client: it is collected with its events queued.
+    path = tmp_path / "events.jsonl"
+    tail = """
+import gc, weakref
+alive = weakref.ref(fp)
+del fp
+gc.collect()
+print("collected" if alive() is None else "alive", flush=True)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", _script(tail=tail), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "collected\n"
+    assert _lines(path) == EVENTS
+
+
+def _dropped_jsonl_client(path: Path, events: int) -> tuple[list[weakref.ref[Any]], list[Any]]:
+    """Weak references to a client that logged ``events`` and was dropped and to its
+    event workers, and the workers' threads."""
+    client = Flagport(
+        provider="passall",
+        events={
+            "sinks": ["jsonl"],
+            "jsonl_path": path,
+            "batch_size": 10_000,
+            "flush_interval": 3600,
+        },
+    )
+    for i in range(events):
+        client.log_event(User(user_id=str(i)), "tick", i)
+    threads = [worker.thread for worker in client.events.workers]
+    refs: list[weakref.ref[Any]] = [weakref.ref(client)]
+    refs += [weakref.ref(worker) for worker in client.events.workers]
+    del client
+    gc.collect()
+    return refs, threads
+
+
+def test_a_dropped_client_delivers_and_ends_its_threads_when_collected(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    (client, _), threads = _dropped_jsonl_client(path, 500)
+    assert client() is None
+    # Without an exit: the collection itself sets the workers delivering and ending.
+    # The join's timeout only guards against a hang; before, the thread never ended.
+    for thread in threads:
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+    assert _lines(path) == 500
+
+
+def test_dropping_many_clients_leaks_neither_clients_nor_threads(tmp_path: Path) -> None:
+    dropped = [_dropped_jsonl_client(tmp_path / f"{n}.jsonl", 3) for n in range(100)]
+    assert all(client() is None for (client, *_), _ in dropped)
+    threads = [thread for _, started in dropped for thread in started]
+    guard = time.monotonic() + 60  # against a hang only: before, no thread ever ended
+    for thread in threads:
+        thread.join(timeout=max(0.0, guard - time.monotonic()))
+    assert not [thread for thread in threads if thread.is_alive()]
+    assert [_lines(tmp_path / f"{n}.jsonl") for n in range(100)] == [3] * 100
+    # Once its thread ended, nothing holds a worker (nor its queue) any more.
+    gc.collect()
+    assert not [ref for refs, _ in dropped for ref in refs if ref() is not None]
 
 
 def test_the_exit_waits_for_a_stalled_sink_no_longer_than_its_shutdown_timeout() -> None:
