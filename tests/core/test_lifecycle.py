@@ -59,6 +59,17 @@ def _lines(path: Path) -> int:
         return sum(1 for _ in fh)
 
 
+def _run(code: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` with ``path`` as its argument to the end (the timeout guards a hang)."""
+    return subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
 def _run_until_signal(code: str, path: Path) -> tuple[int, str]:
     """Run ``code``, send SIGTERM once it printed "ready"; its exit code and output."""
     process = subprocess.Popen(
@@ -77,13 +88,7 @@ def _run_until_signal(code: str, path: Path) -> tuple[int, str]:
 
 def test_a_client_never_shut_down_delivers_everything_at_normal_exit(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
-    done = subprocess.run(
-        [sys.executable, "-c", _script(), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    done = _run(_script(), path)
     assert done.returncode == 0, done.stderr
     assert _lines(path) == EVENTS
 
@@ -99,13 +104,7 @@ flagport.setup(provider="passall", events={{"sinks": ["jsonl"], "jsonl_path": {s
 for i in range(1000):
     flagport.log_event(user, "global", i)
 """
-    done = subprocess.run(
-        [sys.executable, "-c", _script(setup=setup), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    done = _run(_script(setup=setup), path)
     assert done.returncode == 0, done.stderr
     assert (_lines(path), _lines(second)) == (EVENTS, 1000)
 
@@ -120,13 +119,7 @@ del fp
 gc.collect()
 print("collected" if alive() is None else "alive", flush=True)
 """
-    done = subprocess.run(
-        [sys.executable, "-c", _script(tail=tail), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    done = _run(_script(tail=tail), path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "collected\n"
     assert _lines(path) == EVENTS
@@ -242,13 +235,7 @@ flagport.install_signal_handlers()
 signal.raise_signal(signal.SIGTERM)
 print("alive after", fp.stats()["events"]["jsonl"]["delivered"], flush=True)
 """
-    done = subprocess.run(
-        [sys.executable, "-c", _script(setup=setup, tail=tail), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    done = _run(_script(setup=setup, tail=tail), path)
     assert done.returncode == 0, done.stderr
     assert f"alive after {EVENTS}" in done.stdout
 
