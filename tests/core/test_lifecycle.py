@@ -125,52 +125,59 @@ print("collected" if alive() is None else "alive", flush=True)
     assert _lines(path) == EVENTS
 
 
-def _dropped_jsonl_client(path: Path, events: int) -> tuple[list[weakref.ref[Any]], list[Any]]:
-    """Weak references to a client that logged ``events`` and was dropped and to its
-    event workers, and the workers' threads."""
-    client = Flagport(
-        provider="passall",
-        events={
-            "sinks": ["jsonl"],
-            "jsonl_path": path,
-            "batch_size": 10_000,
-            "flush_interval": 3600,
-        },
-    )
-    for i in range(events):
-        client.log_event(User(user_id=str(i)), "tick", i)
-    threads = [worker.thread for worker in client.events.workers]
-    refs: list[weakref.ref[Any]] = [weakref.ref(client)]
-    refs += [weakref.ref(worker) for worker in client.events.workers]
-    del client
-    gc.collect()
+def _dropped_jsonl_clients(
+    paths: list[Path], events: int
+) -> tuple[list[weakref.ref[Any]], list[Any]]:
+    """Weak references to clients (one per path) that each logged ``events`` and were
+    dropped, and to their event workers; and the workers' threads."""
+    refs: list[weakref.ref[Any]] = []
+    threads: list[Any] = []
+    for path in paths:
+        client = Flagport(
+            provider="passall",
+            events={
+                "sinks": ["jsonl"],
+                "jsonl_path": path,
+                "batch_size": 10_000,
+                "flush_interval": 3600,
+            },
+        )
+        for i in range(events):
+            client.log_event(User(user_id=str(i)), "tick", i)
+        threads += [worker.thread for worker in client.events.workers]
+        refs.append(weakref.ref(client))
+        refs += [weakref.ref(worker) for worker in client.events.workers]
+        del client
+    gc.collect()  # once: a collection walks the whole heap of the test session
     return refs, threads
+
+
+def _join(threads: list[Any]) -> list[Any]:
+    """The threads still alive after waiting for them; the wait only guards a hang
+    (before, no thread of a dropped client ever ended)."""
+    guard = time.monotonic() + 60
+    for thread in threads:
+        thread.join(timeout=max(0.0, guard - time.monotonic()))
+    return [thread for thread in threads if thread.is_alive()]
 
 
 def test_a_dropped_client_delivers_and_ends_its_threads_when_collected(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
-    (client, _), threads = _dropped_jsonl_client(path, 500)
+    (client, *_), threads = _dropped_jsonl_clients([path], 500)
     assert client() is None
     # Without an exit: the collection itself sets the workers delivering and ending.
-    # The join's timeout only guards against a hang; before, the thread never ended.
-    for thread in threads:
-        thread.join(timeout=60)
-        assert not thread.is_alive()
+    assert _join(threads) == []
     assert _lines(path) == 500
 
 
 def test_dropping_many_clients_leaks_neither_clients_nor_threads(tmp_path: Path) -> None:
-    dropped = [_dropped_jsonl_client(tmp_path / f"{n}.jsonl", 3) for n in range(100)]
-    assert all(client() is None for (client, *_), _ in dropped)
-    threads = [thread for _, started in dropped for thread in started]
-    guard = time.monotonic() + 60  # against a hang only: before, no thread ever ended
-    for thread in threads:
-        thread.join(timeout=max(0.0, guard - time.monotonic()))
-    assert not [thread for thread in threads if thread.is_alive()]
-    assert [_lines(tmp_path / f"{n}.jsonl") for n in range(100)] == [3] * 100
-    # Once its thread ended, nothing holds a worker (nor its queue) any more.
+    paths = [tmp_path / f"{n}.jsonl" for n in range(50)]
+    refs, threads = _dropped_jsonl_clients(paths, 3)
+    assert _join(threads) == []
+    assert [_lines(path) for path in paths] == [3] * 50
+    # Once its thread ended, nothing holds a client or a worker (nor its queue) any more.
     gc.collect()
-    assert not [ref for refs, _ in dropped for ref in refs if ref() is not None]
+    assert [ref for ref in refs if ref() is not None] == []
 
 
 def test_the_exit_waits_for_a_stalled_sink_no_longer_than_its_shutdown_timeout() -> None:
