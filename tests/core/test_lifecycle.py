@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 import subprocess
 import sys
 import textwrap
 import threading
+import time
+import weakref
 from pathlib import Path
+from typing import Any
 
 import flagport
+from flagport import Flagport, User
 
 EVENTS = 50_000
 
@@ -54,6 +59,17 @@ def _lines(path: Path) -> int:
         return sum(1 for _ in fh)
 
 
+def _run(code: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` with ``path`` as its argument to the end (the timeout guards a hang)."""
+    return subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
 def _run_until_signal(code: str, path: Path) -> tuple[int, str]:
     """Run ``code``, send SIGTERM once it printed "ready"; its exit code and output."""
     process = subprocess.Popen(
@@ -72,13 +88,7 @@ def _run_until_signal(code: str, path: Path) -> tuple[int, str]:
 
 def test_a_client_never_shut_down_delivers_everything_at_normal_exit(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
-    done = subprocess.run(
-        [sys.executable, "-c", _script(), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    done = _run(_script(), path)
     assert done.returncode == 0, done.stderr
     assert _lines(path) == EVENTS
 
@@ -94,15 +104,80 @@ flagport.setup(provider="passall", events={{"sinks": ["jsonl"], "jsonl_path": {s
 for i in range(1000):
     flagport.log_event(user, "global", i)
 """
-    done = subprocess.run(
-        [sys.executable, "-c", _script(setup=setup), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    done = _run(_script(setup=setup), path)
     assert done.returncode == 0, done.stderr
     assert (_lines(path), _lines(second)) == (EVENTS, 1000)
+
+
+def test_a_client_dropped_without_shutdown_delivers_everything_at_exit(tmp_path: Path) -> None:
+    # The application lets go of the client: it is collected with its events queued.
+    path = tmp_path / "events.jsonl"
+    tail = """
+import gc, weakref
+alive = weakref.ref(fp)
+del fp
+gc.collect()
+print("collected" if alive() is None else "alive", flush=True)
+"""
+    done = _run(_script(tail=tail), path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "collected\n"
+    assert _lines(path) == EVENTS
+
+
+def _dropped_jsonl_clients(
+    paths: list[Path], events: int
+) -> tuple[list[weakref.ref[Any]], list[Any]]:
+    """Weak references to clients (one per path) that each logged ``events`` and were
+    dropped, and to their event workers; and the workers' threads."""
+    refs: list[weakref.ref[Any]] = []
+    threads: list[Any] = []
+    for path in paths:
+        client = Flagport(
+            provider="passall",
+            events={
+                "sinks": ["jsonl"],
+                "jsonl_path": path,
+                "batch_size": 10_000,
+                "flush_interval": 3600,
+            },
+        )
+        for i in range(events):
+            client.log_event(User(user_id=str(i)), "tick", i)
+        threads += [worker.thread for worker in client.events.workers]
+        refs.append(weakref.ref(client))
+        refs += [weakref.ref(worker) for worker in client.events.workers]
+        del client
+    gc.collect()  # once: a collection walks the whole heap of the test session
+    return refs, threads
+
+
+def _join(threads: list[Any]) -> list[Any]:
+    """The threads still alive after waiting for them; the wait only guards a hang
+    (before, no thread of a dropped client ever ended)."""
+    guard = time.monotonic() + 60
+    for thread in threads:
+        thread.join(timeout=max(0.0, guard - time.monotonic()))
+    return [thread for thread in threads if thread.is_alive()]
+
+
+def test_a_dropped_client_delivers_and_ends_its_threads_when_collected(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    (client, *_), threads = _dropped_jsonl_clients([path], 500)
+    assert client() is None
+    # Without an exit: the collection itself sets the workers delivering and ending.
+    assert _join(threads) == []
+    assert _lines(path) == 500
+
+
+def test_dropping_many_clients_leaks_neither_clients_nor_threads(tmp_path: Path) -> None:
+    paths = [tmp_path / f"{n}.jsonl" for n in range(50)]
+    refs, threads = _dropped_jsonl_clients(paths, 3)
+    assert _join(threads) == []
+    assert [_lines(path) for path in paths] == [3] * 50
+    # Once its thread ended, nothing holds a client or a worker (nor its queue) any more.
+    gc.collect()
+    assert [ref for ref in refs if ref() is not None] == []
 
 
 def test_the_exit_waits_for_a_stalled_sink_no_longer_than_its_shutdown_timeout() -> None:
@@ -167,13 +242,7 @@ flagport.install_signal_handlers()
 signal.raise_signal(signal.SIGTERM)
 print("alive after", fp.stats()["events"]["jsonl"]["delivered"], flush=True)
 """
-    done = subprocess.run(
-        [sys.executable, "-c", _script(setup=setup, tail=tail), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    done = _run(_script(setup=setup, tail=tail), path)
     assert done.returncode == 0, done.stderr
     assert f"alive after {EVENTS}" in done.stdout
 

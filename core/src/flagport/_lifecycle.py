@@ -1,8 +1,13 @@
 """Process lifecycle for every client: fork, interpreter exit and (opt-in) SIGTERM.
 
 Clients register here when they are built and are held weakly, so a client the
-application drops is forgotten with it.
+application drops is forgotten with it; its events are not.
 
+- **drop**: a client collected without :meth:`~flagport.Flagport.shutdown` (the
+  application let go of it) has its event workers finish on their own: each delivers
+  what it holds at once, closes its sink and ends its thread. Only the workers are
+  kept, by their own running threads, never the client, so dropping clients leaks
+  neither clients nor threads. The exit waits for them as for live clients.
 - **fork**: the child resets every live client, which then starts its own provider
   and event workers on first use (the parent's threads do not exist in the child).
 - **exit**: every live client is shut down, each within its ``[events]
@@ -31,6 +36,7 @@ from flagport._fork import in_child
 
 if TYPE_CHECKING:
     from flagport.client import Flagport
+    from flagport.events.worker import SinkWorker
 
 __all__ = ["install_signal_handlers", "live_clients", "register"]
 
@@ -40,13 +46,58 @@ logger = logging.getLogger("flagport")
 _clients: weakref.WeakKeyDictionary[Flagport, None] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 _installed: dict[int, Any] = {}  # signal number -> the handler flagport replaced
+# Workers of dropped clients still delivering -> the dropped client's shutdown timeout.
+# Weak: a worker lives as long as its thread runs, which ends once it has delivered.
+_orphans: weakref.WeakKeyDictionary[SinkWorker, float] = weakref.WeakKeyDictionary()
+# Reentrant: a finalizer adopting orphans may run in a garbage collection started while
+# this thread holds it.
+_orphans_lock = threading.RLock()
 
 
 def register(client: Flagport) -> None:
-    """Flush ``client`` at exit within its events' ``shutdown_timeout``, and reset it in a
-    forked child."""
+    """Flush ``client`` at exit within its events' ``shutdown_timeout``, reset it in a
+    forked child, and deliver its events if it is dropped without being shut down."""
     with _lock:
         _clients[client] = None
+    # The finalizer holds the workers weakly and never the client: a worker holds its
+    # events only once its thread has started, and the thread then keeps it alive.
+    workers = weakref.WeakSet(client.events.workers)
+    finalizer = weakref.finalize(client, _adopt, workers, client.event_settings.shutdown_timeout)
+    finalizer.atexit = False  # at exit, live clients are shut down by shutdown_all
+
+
+def _adopt(workers: weakref.WeakSet[SinkWorker], timeout: float) -> None:
+    """A client was collected without shutdown: its workers deliver, close and end.
+
+    Runs wherever the collection happened, so it only sets flags, never waits.
+    """
+    for worker in list(workers):
+        thread = worker.thread
+        if thread is None or worker.stopping or not thread.is_alive():
+            continue  # never started (holds nothing), or already shut down
+        with _orphans_lock:
+            _orphans[worker] = timeout
+        worker.stopping = True
+        worker.wake.set()
+
+
+def _finish_orphans(start: float) -> None:
+    """Wait for the workers of dropped clients, each within its client's timeout from
+    ``start``."""
+    with _orphans_lock:
+        pending = list(_orphans.items())
+    for worker, timeout in pending:
+        thread = worker.thread
+        if thread is not None:
+            thread.join(max(0.0, timeout - (time.monotonic() - start)))
+        lost = len(worker.queue) + worker.in_flight
+        if lost:
+            logger.warning(
+                "flagport: event sink %r of a client dropped without shutdown did not "
+                "take %d events before exit",
+                worker.sink.name,
+                lost,
+            )
 
 
 def live_clients() -> list[Flagport]:
@@ -59,7 +110,8 @@ def _deliver_all(finish: Callable[[Flagport, float], object]) -> None:
     """Call ``finish(client, seconds_left)`` for each live client, all against one clock.
 
     Every client's workers are woken first, so they deliver in parallel while the
-    clients are finished one after the other.
+    clients are finished one after the other; then the workers of clients dropped
+    without shutdown, already delivering, are waited for against the same clock.
     """
     pending = live_clients()
     for client in pending:
@@ -71,6 +123,7 @@ def _deliver_all(finish: Callable[[Flagport, float], object]) -> None:
             finish(client, max(0.0, timeout - (time.monotonic() - start)))
         except Exception:
             logger.exception("flagport: delivering a client's events at exit failed")
+    _finish_orphans(start)
 
 
 def shutdown_all() -> None:
@@ -86,8 +139,11 @@ def flush_all() -> None:
 def _reset_after_fork() -> None:
     # Runs inside os.fork() in the child: no lock taken by another thread may be
     # waited on here, so the registry's lock is replaced, not acquired.
-    global _lock
+    global _lock, _orphans_lock
     _lock = threading.Lock()
+    # The parent's orphaned workers deliver in the parent; their threads are not here.
+    _orphans_lock = threading.RLock()
+    _orphans.clear()
     for client in list(_clients):
         try:
             client._after_fork_in_child()

@@ -88,14 +88,14 @@ def make_chooser(
 
 
 class _Compiler:
-    def __init__(self, definitions: FlagsFile, default_hash: str) -> None:
+    def __init__(self, definitions: FlagsFile, default_hash: str, audit: Audit) -> None:
         self.defs = definitions
         self.mode = definitions.hash or default_hash
         self.segments: dict[str, Any] = dict(definitions.segments)
         self.problems: list[Problem] = []
         self.bucketers: dict[str, Bucketer] = {}
         self.compiled: dict[str, Condition] = {}
-        self.audit = Audit()
+        self.audit = audit
         for name, values in self.segments.items():
             self.problems.extend(self.audit.check(values, join_path("segments", name)))
 
@@ -364,16 +364,21 @@ class _Compiler:
 
 
 def compile_definitions(
-    definitions: FlagsFile, *, source: str, default_hash: str = "statsig"
+    definitions: FlagsFile,
+    *,
+    source: str,
+    default_hash: str = "statsig",
+    audit: Audit | None = None,
 ) -> tuple[Snapshot, list[Problem]]:
     """Compile validated definitions.
 
     :param definitions: the validated file.
     :param source: the file path (or ``"inline"``), kept on the snapshot.
     :param default_hash: the bucketing algorithm when the file does not name one.
+    :param audit: the file's audit, already used by validation; a new one when None.
     :returns: the snapshot and every problem found; use the snapshot only when the
         list is empty.
     """
-    compiler = _Compiler(definitions, default_hash)
+    compiler = _Compiler(definitions, default_hash, Audit() if audit is None else audit)
     snapshot = compiler.run(source)
     return snapshot, compiler.problems

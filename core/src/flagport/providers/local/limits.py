@@ -142,7 +142,7 @@ class Audit:
         """
         self._found = []
         if not isinstance(value, _CONTAINERS):
-            stop = self._note(value, path)
+            stop = self._note(self._scalar(value, path), path)
             return self._found if stop is None or stop is _STOP else [*self._found, stop]
         size = _flat_size(value)
         if not size:
@@ -163,9 +163,8 @@ class Audit:
             ]
         return self._found
 
-    def _note(self, value: Any, path: str) -> Problem | None:
-        """Record ``value`` if JSON cannot write it; a problem to stop at when too many."""
-        problems = self._scalar(value, path)
+    def _note(self, problems: list[Problem], path: str) -> Problem | None:
+        """Record the problems of a value JSON cannot write; a problem to stop at when too many."""
         if not problems:
             return None
         self.bad_values += 1
@@ -223,11 +222,11 @@ class Audit:
                     if child is None or isinstance(child, str | int):
                         continue
                     where = _step(frame[1], key)
-                    if self._scalar(child, where):
+                    if problems := self._scalar(child, where):
                         # Every such value is reported, so the walk goes on; the
                         # container is not memoised, so an alias to it reports again.
                         frame[5] = True
-                        if (too_many := self._note(child, where)) is not None:
+                        if (too_many := self._note(problems, where)) is not None:
                             return 0, too_many
                     continue
                 where = _step(frame[1], key)

@@ -23,7 +23,8 @@ from flagport._documents import Document, locate
 from flagport.errors import ConfigurationError, shown
 from flagport.providers.local.compiled import Snapshot
 from flagport.providers.local.compiler import Problem, compile_definitions, join_path
-from flagport.providers.local.conditions import ConditionError, compile_condition
+from flagport.providers.local.conditions import ConditionError, compile_audited
+from flagport.providers.local.limits import MAX_CONDITION_SIZE, Audit
 from flagport.providers.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
 from flagport.providers.local.parsing import parse_file
 
@@ -107,9 +108,13 @@ def _validation_problems(
     return problems
 
 
-def _raw_condition_problems(raw: Any, segments: Any, section: str, name: str) -> list[Problem]:
+def _raw_condition_problems(
+    raw: Any, segments: Any, section: str, name: str, audit: Audit, checked: dict[int, Any]
+) -> list[Problem]:
     # A flag that failed validation is not compiled, but its conditions can still be
-    # checked, so one run reports a typo in `when` next to a bad percentage.
+    # checked, so one run reports a typo in `when` next to a bad percentage. They are
+    # audited with the file's audit: aliases in flags that fail validation count
+    # against the same budget as those in flags that compile.
     if not isinstance(raw, Mapping):
         return []
     found: list[tuple[str, Any]] = [(join_path(section, name, "when"), raw.get("when"))]
@@ -123,22 +128,40 @@ def _raw_condition_problems(raw: Any, segments: Any, section: str, name: str) ->
     for path, cond in found:
         if not isinstance(cond, Mapping):
             continue
-        try:
-            compile_condition(cond, known, path=path)
-        except ConditionError as exc:
-            problems.append((exc.path or path, exc.message))
+        limits = audit.check(cond, path, max_size=MAX_CONDITION_SIZE)
+        if limits or audit.exhausted:
+            problems.extend(limits)
+            continue
+        # A condition aliased by many flags is compiled once (as the compiler does):
+        # `checked` maps it (alive in the parsed data, so its id is its own) to None
+        # or the path it was first compiled at and its problem.
+        if id(cond) not in checked:
+            try:
+                compile_audited(cond, known, path=path)
+                checked[id(cond)] = None
+            except ConditionError as exc:
+                checked[id(cond)] = (path, exc.path or path, exc.message)
+        if (problem := checked[id(cond)]) is not None:
+            first, where, message = problem
+            if where.startswith(first):
+                where = path + where[len(first) :]
+            problems.append((where, message))
     return problems
 
 
-def validate(data: Any) -> tuple[FlagsFile | None, list[Problem]]:
+def validate(data: Any, audit: Audit | None = None) -> tuple[FlagsFile | None, list[Problem]]:
     """Validate parsed data flag by flag, so every flag's problems are reported.
 
+    :param audit: the file's :class:`.Audit`, to be shared with the compiler; a new
+        one when None.
     :returns: the model holding every flag that validated (None when the top level
         itself is invalid) and the problems; the model is complete only when there
         are no problems.
     """
     if not isinstance(data, Mapping):
         return None, [("", f"the file must hold a mapping of sections, not {type(data).__name__}")]
+    audit = Audit() if audit is None else audit
+    checked: dict[int, Any] = {}
     problems: list[Problem] = []
     owner: dict[str, str] = {}
     head: dict[str, Any] = {}
@@ -174,7 +197,11 @@ def validate(data: Any) -> tuple[FlagsFile | None, list[Problem]]:
                     validated[name] = _adapter(model).validate_python(raw)
                 except ValidationError as exc:
                     problems.extend(_validation_problems(exc, model, key, name))
-                    problems.extend(_raw_condition_problems(raw, data.get("segments"), key, name))
+                    problems.extend(
+                        _raw_condition_problems(
+                            raw, data.get("segments"), key, name, audit, checked
+                        )
+                    )
             sections[key] = validated
         elif key in _TOP_LEVEL:
             head[key] = value
@@ -207,12 +234,17 @@ def build(
 
     :raises ConfigurationError: with every problem found, located.
     """
-    definitions, problems = validate(data)
+    # One audit for the file: aliases count against one budget, in flags that fail
+    # validation (whose conditions are still checked) as in those compiled.
+    audit = Audit()
+    definitions, problems = validate(data, audit)
     if document is not None:
         problems[:0] = document.repeated_keys()
     snapshot = None
     if definitions is not None:
-        snapshot, more = compile_definitions(definitions, source=source, default_hash=default_hash)
+        snapshot, more = compile_definitions(
+            definitions, source=source, default_hash=default_hash, audit=audit
+        )
         problems.extend(more)
     if problems or snapshot is None:
         count = len(problems)

@@ -20,7 +20,9 @@ from typing import Any
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 
-__all__ = ["MAX_PROGRAM_SIZE", "MAX_REPEAT", "RegexError", "compile_search"]
+from flagport.providers.local.regex_cost import MAX_NESTING, dfa_risk
+
+__all__ = ["MAX_DFA_RISK", "MAX_PROGRAM_SIZE", "MAX_REPEAT", "RegexError", "compile_search"]
 
 #: The largest repetition count RE2 accepts (``a{1000}``).
 MAX_REPEAT = 1000
@@ -30,6 +32,12 @@ MAX_REPEAT = 1000
 #: simulating the program one character at a time. ``(x|y|z|a|b|.){1000}q`` compiles
 #: to 10,005 instructions and took 8.5 s on 100,000 characters.
 MAX_PROGRAM_SIZE = 1000
+#: The most risky positions (:func:`.regex_cost.dfa_risk`) a pattern may have: a class
+#: repeated after something that can match the same characters, as in ``a[ab]{10}c``.
+#: Each one can double the states RE2's DFA meets; past its cache RE2 simulates the
+#: program instead, 10 to 100 times slower (``a[ab]{20}c``: 1 to 3 ms per 1,000
+#: characters; ``a[ab]{8}c``: under 0.1, built from nothing on 1,000 characters).
+MAX_DFA_RISK = 8
 
 _REPEAT = re.compile(r"\{(\d*)(,?)(\d*)\}")
 
@@ -43,6 +51,12 @@ def _options(*, insensitive: bool) -> re2.Options:
     options.log_errors = False  # the reason is in the exception; RE2 would print it too
     # Without captures RE2 only needs its DFA to know whether a pattern matches.
     options.never_capture = True
+    # RE2 gives its DFA what is left of max_mem after the program; with the default 8
+    # MiB a program of 900 instructions leaves too little and every search simulates
+    # the program instead (36 ms per 1,000 characters for [a-z]{990}). 16 MiB keeps the
+    # DFA for every program flagport accepts. It is a cap, not an allocation: the DFA
+    # grows with the states it meets, and MAX_DFA_RISK keeps those few.
+    options.max_mem = 16 << 20
     options.case_sensitive = not insensitive
     return options
 
@@ -107,6 +121,24 @@ def _check_size(program: Any) -> None:
         )
 
 
+def _check_risk(pattern: str, *, insensitive: bool) -> None:
+    risk = dfa_risk(pattern, insensitive=insensitive)
+    if risk is None:
+        raise RegexError(
+            f"it nests more than {MAX_NESTING} repeated groups or alternatives; flatten it"
+        )
+    if risk > MAX_DFA_RISK:
+        raise RegexError(
+            f"{risk:,} of the characters it matches come from a class repeated after "
+            "something that can match the same characters (as in `a[ab]{20}c` or "
+            "`.*a.{20}`), more than the "
+            f"{MAX_DFA_RISK} flagport runs: on some texts RE2 then meets a new state at "
+            "almost every character and runs 10 to 100 times slower; anchor the pattern "
+            "with ^ (or $), start the repetition after a character it cannot match "
+            "(`@[a-z]{1,30}`), or use + / * instead of a count"
+        )
+
+
 def compile_search(pattern: str, *, insensitive: bool = False) -> Callable[[str], bool]:
     """Compile ``pattern`` into ``text -> whether it matches anywhere in text``.
 
@@ -116,7 +148,8 @@ def compile_search(pattern: str, *, insensitive: bool = False) -> Callable[[str]
     :param insensitive: ignore case (``$regexi``, ``$notRegexi``).
     :raises RegexError: RE2 cannot run the pattern (backreference, look-around, a
         repetition over 1000), it compiles to more than :data:`MAX_PROGRAM_SIZE`
-        instructions, or it is ambiguous.
+        instructions, it has more than :data:`MAX_DFA_RISK` risky positions, or it
+        is ambiguous.
     """
     problem = _ambiguous_repetition(pattern)
     if problem is not None:
@@ -129,6 +162,7 @@ def compile_search(pattern: str, *, insensitive: bool = False) -> Callable[[str]
             reason = reason.decode("utf-8", "replace")
         raise RegexError(f"{reason}{_hint(str(reason))}") from None
     _check_size(compiled._regexp)
+    _check_risk(pattern, insensitive=insensitive)
     # The binding's own Match, not the wrapper's search: the wrapper builds a match
     # object and maps byte offsets back to characters, five times the cost of the
     # match itself on a short attribute. Never capturing, Match returns one span.
