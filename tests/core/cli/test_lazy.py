@@ -16,6 +16,7 @@ from flagport.cli._lazy import LazyCommand, LazyGroup
 # What the command modules import and the help listing must not: the commands
 # themselves, rich (tables, colour), YAML, the local evaluator and the migration package.
 NOT_FOR_HELP = ("flagport.cli.core", "flagport.cli.local", "flagport.cli.migrate", "rich", "yaml")
+NOT_FOR_HELP += ("flagport.cli.compare",)
 NOT_FOR_HELP_PACKAGES = ("flagport.providers.local", "flagport.providers.migration")
 
 
