@@ -33,7 +33,6 @@ from flagport.events.exposures import ExposureDeduper
 from flagport.events.model import Event, EventKind, FlagKind
 from flagport.events.pipeline import EventPipeline, Record, record_event
 from flagport.events.settings import EventSettings
-from flagport.events.sinks import Sink
 from flagport.overrides import Overrides, global_overrides
 from flagport.plugins import get_plugin_manager, get_provider_class
 from flagport.provider import FlagNames, Provider, ProviderStatus
@@ -107,7 +106,7 @@ class Flagport:
         self.exposures = ExposureDeduper(
             self.event_settings.exposure_window, self.event_settings.exposure_max_keys
         )
-        self.events = EventPipeline(self.event_settings, lambda: self.provider, _sink_factories())
+        self.events = EventPipeline(self.event_settings, lambda: self.provider)
         # Plain attribute counters: the cheapest thing on the hot path (a lost increment
         # under heavy thread contention is acceptable for these statistics).
         self._n_gates = self._n_experiments = self._n_configs = self._n_errors = 0
@@ -748,12 +747,6 @@ def _event_value(value: Any) -> float | str:
             "put structured data in metadata"
         )
     return str(value)
-
-
-def _sink_factories() -> dict[str, Callable[[EventSettings], Sink]]:
-    factories: dict[str, Callable[[EventSettings], Sink]] = {}
-    get_plugin_manager().hook.flagport_register_sinks(register=factories.__setitem__)
-    return factories
 
 
 def forget_exposures() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagport.errors import shown
@@ -24,6 +24,7 @@ from flagport.events.model import Event, EventKind, FlagKind
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink, build_sink
 from flagport.events.worker import SinkWorker
+from flagport.plugins import sink_factories
 
 if TYPE_CHECKING:
     from flagport.events.worker import Prepared
@@ -97,22 +98,25 @@ class EventPipeline:
 
     :param settings: the event settings.
     :param provider: returns the active provider (for the ``provider`` sink).
-    :param registered: sink factories contributed by plugins.
+    :param registered: the sink factories by name; by default those the plugins (the
+        built-in one included) register through ``flagport_register_sinks``.
     """
 
     def __init__(
         self,
         settings: EventSettings,
         provider: Callable[[], Provider],
-        registered: dict[str, Callable[[EventSettings], Sink]] | None = None,
+        registered: Mapping[str, Callable[[EventSettings], Sink]] | None = None,
     ) -> None:
         self.settings = settings
         self.bounds = EventBounds(settings.max_event_depth, settings.max_event_bytes)
         self._user_key = self.bounds.user_key
         self._max_bytes = settings.max_event_bytes
+        if registered is None:
+            registered = sink_factories(provider)
         self.workers = []
         for spec in settings.sinks:
-            sink = build_sink(spec, settings, provider, registered or {})
+            sink = build_sink(spec, settings, registered)
             convert = record_event if sink.wants_models else record_dict
             self.workers.append(SinkWorker(sink, settings, convert))
         self._lock = threading.Lock()
