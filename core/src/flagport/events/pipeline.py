@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagport.errors import shown
-from flagport.events.bounds import EventBounds, flat_size
+from flagport.events.bounds import EventBounds
 from flagport.events.model import Event, EventKind, FlagKind
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink, build_sink
@@ -110,8 +110,6 @@ class EventPipeline:
     ) -> None:
         self.settings = settings
         self.bounds = EventBounds(settings.max_event_depth, settings.max_event_bytes)
-        self._user_key = self.bounds.user_key
-        self._max_bytes = settings.max_event_bytes
         if registered is None:
             registered = sink_factories(provider)
         self.workers = []
@@ -127,36 +125,27 @@ class EventPipeline:
     def prepare(self, record: Record) -> Prepared:
         """``record`` cut to the event bounds, its estimated size, and whether it was cut.
 
-        A cut is logged once per event name; each sink counts the cut events it takes.
+        Each part is bounded by :class:`~flagport.events.bounds.EventBounds`, which
+        returns it as it is, measured, in the common case (a user already measured, flat
+        metadata, short strings). A cut is logged once per event name; each sink counts
+        the cut events it takes.
         """
-        # The common case in as few steps as possible: a user already measured and within
-        # the bounds, flat metadata of strings and numbers, a short value.
-        found = record[2].provider_cache.get(self._user_key)
-        metadata = record[5]
-        if found is not None and not found[2] and type(metadata) is dict:
-            size = flat_size(metadata)
-            value = record[4]
-            if type(value) is str:
-                size += len(value)
-            if size <= self._max_bytes and len(record[3]) <= self._max_bytes:
-                return (record, size + found[1] + len(record[3]) + _ENVELOPE, False)
-        return self._cut(record)
-
-    def _cut(self, record: Record) -> Prepared:
-        t, kind, user, name, value, metadata, provider, flag_kind, group, rule_id = record
         bounds = self.bounds
-        bounded_user, size, user_cut = bounds.user(user)
-        # The copy even when nothing was cut: its mapping keys are strings.
-        data, data_size, data_cut = bounds.value(metadata)
-        name, name_size, name_cut = bounds.value(name)
+        user, size, user_cut = bounds.user(record[2])
+        name, name_size, name_cut = bounds.value(record[3])
+        value, metadata = record[4], record[5]
         value_cut = False
         if type(value) is str:
             value, value_size, value_cut = bounds.value(value)
             size += value_size
+        data, data_size, data_cut = bounds.value(metadata)
         size += data_size + name_size + _ENVELOPE
-        cut = (t, kind, bounded_user, name, value, data, provider, flag_kind, group, rule_id)
         if not (user_cut or data_cut or value_cut or name_cut):
-            return (cut, size, False)
+            if data is not metadata:  # copied, not cut: its mapping keys are now strings
+                record = (*record[:5], data, *record[6:])
+            return (record, size, False)
+        t, kind, _, _, _, _, provider, flag_kind, group, rule_id = record
+        cut = (t, kind, user, name, value, data, provider, flag_kind, group, rule_id)
         parts = ("name", "metadata", "value", "user attributes")
         cuts = (name_cut, data_cut, value_cut, user_cut)
         self._log_cut(name, next(part for part, was in zip(parts, cuts, strict=True) if was))
