@@ -128,12 +128,11 @@ def _read_log(path: Path, since: str | None) -> LogContents:
     start = _since(since)
     try:
         contents = read_log(path, start)
-        every_run = contents if start is None else read_log(path)
     except FileNotFoundError as exc:
         fail(str(exc))
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"cannot read the mismatch log {path}: {exc}")
-    if not (every_run.summaries or every_run.mismatches):
+    if not (contents.summaries or contents.mismatches or contents.left_out):
         fail(
             f"{path} is not a mismatch log: no line is a flagport migration record "
             f"({plural(contents.bad_lines, 'other line')}). Expected the JSON lines the "
