@@ -229,17 +229,6 @@ class JsonlClash:
         register("jsonl", lambda settings: ListSink())
 
 
-def test_a_plugin_sink_named_like_a_built_in_one_is_an_error_naming_both() -> None:
-    # Before, a plugin's "jsonl" was silently ignored for the built-in one.
-    plugin = JsonlClash()
-    plugins.register_plugin(plugin, name="jsonl-clash")
-    try:
-        with pytest.raises(PluginError, match=r"'jsonl' is registered twice.*jsonl-clash"):
-            Flagport(provider="passall")
-    finally:
-        plugins.unregister_plugin(plugin)
-
-
 def test_an_unknown_sink_suggests_the_closest_name() -> None:
     with pytest.raises(ConfigurationError, match=r"unknown sink 'jsnol'; did you mean 'jsonl'"):
         Flagport(provider="passall", events={"sinks": ["jsnol"]})
@@ -251,11 +240,21 @@ class BrokenSinkPlugin:
         raise RuntimeError("no sinks today")
 
 
-def test_a_plugin_failing_to_register_sinks_is_named() -> None:
-    plugin = BrokenSinkPlugin()
-    plugins.register_plugin(plugin, name="broken-sinks")
+@pytest.mark.parametrize(
+    ("plugin", "error"),
+    [
+        # Before, a plugin's "jsonl" was silently ignored for the built-in one.
+        (JsonlClash(), r"'jsonl' is registered twice: by plugin .* and by plugin 'sink-test'"),
+        (BrokenSinkPlugin(), r"plugin 'sink-test' failed .*RuntimeError: no sinks today"),
+    ],
+    ids=["name-clash", "hook-raises"],
+)
+def test_a_plugin_s_sink_registration_problem_is_an_error_naming_it(
+    plugin: object, error: str
+) -> None:
+    plugins.register_plugin(plugin, name="sink-test")
     try:
-        with pytest.raises(PluginError, match=r"'broken-sinks' failed .*no sinks today"):
+        with pytest.raises(PluginError, match=error):
             Flagport(provider="passall")
     finally:
         plugins.unregister_plugin(plugin)

@@ -6,14 +6,14 @@ report|plan`` (:mod:`flagport.cli.migrate`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rich.table import Table
 
-from flagport.cli._output import styled
+from flagport.cli._output import say, show, styled
 
-__all__ = ["COLOURS", "agreement_rate", "evidence_table", "p_value"]
+__all__ = ["COLOURS", "agreement_rate", "evidence_table", "p_value", "show_evidence"]
 
 #: The colour of a good (True) or a bad (False) outcome.
 COLOURS = {True: "green", False: "red"}
@@ -60,3 +60,17 @@ def evidence_table(title: str, flags: Mapping[str, dict[str, Any]], *, with_stag
         ]
         table.add_row(*row, styled((verdict, COLOURS[good])))
     return table
+
+
+def show_evidence(
+    title: str,
+    flags: Mapping[str, dict[str, Any]],
+    *,
+    with_stage: bool,
+    notes: Callable[[Mapping[str, Any]], Iterable[str]],
+) -> None:
+    """Print the evidence table, then each flag's ``notes`` (examples, patterns) under it."""
+    show(evidence_table(title, flags, with_stage=with_stage))
+    for name, data in flags.items():
+        for note in notes(data):
+            say("  ", (name, "yellow"), f" {note}")

@@ -14,8 +14,8 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from flagport.cli._common import parse_options
-from flagport.cli._evidence import agreement_rate, evidence_table, p_value
-from flagport.cli._output import fail, plural, print_json, say, show, stderr_console
+from flagport.cli._evidence import agreement_rate, p_value, show_evidence
+from flagport.cli._output import fail, plural, print_json, stderr_console
 from flagport.errors import FlagportError
 from flagport.provider import Provider
 from flagport.providers.migration.control import read_structured
@@ -234,15 +234,15 @@ def compare_command(
             f"{old.name} → {new.name}: {plural(outcome.users, 'user')}, "
             f"{plural(len(flags), 'flag')}"
         )
-        show(evidence_table(title, flags, with_stage=False))
-        for name, data in flags.items():
-            for example in data["examples"]:
-                say(
-                    "  ",
-                    (name, "yellow"),
-                    f" user {example['user_id']}: {example['field']} "
-                    f"{example['from']!r} → {example['to']!r}",
-                )
+        show_evidence(
+            title,
+            flags,
+            with_stage=False,
+            notes=lambda data: (
+                f"user {e['user_id']}: {e['field']} {e['from']!r} → {e['to']!r}"
+                for e in data["examples"]
+            ),
+        )
     if fail_on_mismatch:
         if not flags:
             fail(

@@ -14,7 +14,7 @@ import click
 from rich.table import Table
 
 from flagport._exports import lazy_export
-from flagport.cli._evidence import COLOURS, evidence_table
+from flagport.cli._evidence import COLOURS, show_evidence
 from flagport.cli._output import fail, plural, print_json, say, show, styled, warn
 from flagport.providers.migration.report import LogContents, assess, find_flags, merge_log, read_log
 
@@ -109,16 +109,16 @@ def report_command(
         f"{plural(len(contents.mismatches), 'mismatch line')}, "
         f"{report['first']} → {report['last']}"
     )
-    show(evidence_table(title, flags, with_stage=True))
-    for name, data in flags.items():
-        for pattern in data["top_mismatches"]:
-            say(
-                "  ",
-                (name, "yellow"),
-                f" {pattern['field']}: {pattern['from']!r} → {pattern['to']!r} "
-                f"x{pattern['count']} "
-                f"({plural(data['units_with_mismatches'], 'distinct unit')})",
-            )
+    show_evidence(
+        title,
+        flags,
+        with_stage=True,
+        notes=lambda data: (
+            f"{p['field']}: {p['from']!r} → {p['to']!r} x{p['count']} "
+            f"({plural(data['units_with_mismatches'], 'distinct unit')})"
+            for p in data["top_mismatches"]
+        ),
+    )
     if contents.bad_lines:
         warn(f"{plural(contents.bad_lines, 'unreadable line')} skipped")
 
