@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from flagport import Flagport, User, observers, plugins
+from flagport import Flagport, User, hookimpl, observers, plugins
 
 
 @pytest.fixture
@@ -81,3 +82,62 @@ def test_enable_logging_from_its_old_module_warns() -> None:
     with pytest.warns(DeprecationWarning, match=r"flagport\.plugins"):
         enable = observers.enable_logging  # type: ignore[attr-defined]
     assert enable is plugins.enable_logging
+
+
+def test_the_logging_observer_is_registered_through_the_observer_hook(
+    evaluation_logging: None,
+) -> None:
+    # The built-in module contributes it through flagport_register_observers, the hook a
+    # third-party plugin uses for an observer a setting turns on.
+    pm = plugins.get_plugin_manager()
+    assert pm.get_plugin("flagport.observers") is observers
+    assert [i.plugin_name for i in pm.hook.flagport_register_observers.get_hookimpls()] == [
+        "flagport.observers"
+    ]
+    assert isinstance(pm.get_plugin(observers.PLUGIN_NAME), observers.LoggingObserver)
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.kinds: list[str] = []
+
+    @hookimpl
+    def flagport_after_evaluation(self, user: User, result: object, kind: str) -> None:
+        self.kinds.append(kind)
+
+
+class _SwitchedObserverPlugin:
+    def __init__(self) -> None:
+        self.observer = _Counter()
+
+    @hookimpl
+    def flagport_register_observers(self, register: Any) -> None:
+        register(self.observer, name="test-counter")
+
+
+def test_a_plugin_registers_an_observer_through_the_hook() -> None:
+    plugin = _SwitchedObserverPlugin()
+    plugins.register_plugin(plugin, name="switched")
+    try:
+        plugins.reset()  # the hook is called when the manager is built
+        assert plugins.get_plugin_manager().get_plugin("test-counter") is plugin.observer
+        with Flagport(provider="passall") as fp:
+            fp.check_gate(User(user_id="42"), "new_checkout")
+        assert plugin.observer.kinds == ["gate"]
+    finally:
+        plugins.unregister_plugin(plugin)
+        plugins.reset()
+    assert plugins.get_plugin_manager().get_plugin("test-counter") is None
+
+
+def test_enable_logging_replaces_the_observer_the_environment_switch_registered(
+    evaluation_logging: None,
+) -> None:
+    # Before, the second registration under the same name raised ValueError.
+    observer = plugins.enable_logging(logging.WARNING)
+    try:
+        assert plugins.get_plugin_manager().get_plugin(observers.PLUGIN_NAME) is observer
+        plugins.reset()  # the switch is read again; the observer set in code stays
+        assert plugins.get_plugin_manager().get_plugin(observers.PLUGIN_NAME) is observer
+    finally:
+        plugins.unregister_plugin(observer)

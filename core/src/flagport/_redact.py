@@ -40,9 +40,12 @@ import threading
 import traceback
 import weakref
 from collections.abc import Iterator, Mapping
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import BaseModel, SecretBytes, SecretStr
+from pydantic.fields import FieldInfo
+
+from flagport._model_fields import fields_marked
 
 __all__ = [
     "MASK",
@@ -132,10 +135,11 @@ def is_secret_name(name: object) -> bool:
     return bool(words & _SECRET_WORDS) and not words & _PUBLIC_WORDS
 
 
-def _is_secret_type(annotation: Any) -> bool:
-    if annotation in (SecretStr, SecretBytes):
-        return True
-    return any(_is_secret_type(arg) for arg in get_args(annotation))
+def _is_secret_mark(part: Any) -> bool:
+    if isinstance(part, FieldInfo):
+        extra = part.json_schema_extra
+        return isinstance(extra, Mapping) and extra.get("secret") is True
+    return part is SecretStr or part is SecretBytes
 
 
 def secret_fields(model: type[BaseModel]) -> frozenset[str]:
@@ -144,15 +148,7 @@ def secret_fields(model: type[BaseModel]) -> frozenset[str]:
     A field is secret when its type is ``SecretStr``/``SecretBytes`` (possibly optional)
     or it is marked with ``json_schema_extra={"secret": True}``.
     """
-    names: set[str] = set()
-    for name, info in model.model_fields.items():
-        extra = info.json_schema_extra
-        marked = isinstance(extra, Mapping) and extra.get("secret") is True
-        if marked or _is_secret_type(info.annotation):
-            names.add(name)
-            if info.alias:
-                names.add(info.alias)
-    return frozenset(names)
+    return fields_marked(model, _is_secret_mark)
 
 
 def _declared_secret_names() -> frozenset[str]:

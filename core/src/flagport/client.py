@@ -46,7 +46,6 @@ from flagport.events.exposures import ExposureDeduper
 from flagport.events.model import EventKind, FlagKind
 from flagport.events.pipeline import EventPipeline
 from flagport.events.settings import EventSettings
-from flagport.events.sinks import Sink
 from flagport.overrides import Overrides, global_overrides
 from flagport.plugins import get_plugin_manager, get_provider_class
 from flagport.provider import FlagNames, Provider
@@ -105,7 +104,7 @@ class Flagport:
             {k: f"[events] {k}" for k in self.settings.events},
             "events",
         )
-        self.events = EventPipeline(self.event_settings, lambda: self.provider, _sink_factories())
+        self.events = EventPipeline(self.event_settings, lambda: self.provider)
         # Resolved now, not only at start: a value served by an override never starts the
         # provider, yet observers must see it.
         # Plugins register the observers their settings sections ask for first.
@@ -458,12 +457,6 @@ class Flagport:
             },
             "events": self.events.stats(),
         }
-
-
-def _sink_factories() -> dict[str, Callable[[EventSettings], Sink]]:
-    factories: dict[str, Callable[[EventSettings], Sink]] = {}
-    get_plugin_manager().hook.flagport_register_sinks(register=factories.__setitem__)
-    return factories
 
 
 def forget_exposures() -> None:

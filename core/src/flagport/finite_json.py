@@ -4,7 +4,8 @@ A vendor can serve a non-finite number and an application can log one; Python's 
 pydantic's encoders write the bare tokens ``NaN`` and ``Infinity`` by default, which
 JSON parsers refuse. Every JSON flagport prints or writes (CLI output, event sinks)
 turns them into the strings ``"Infinity"``, ``"-Infinity"`` and ``"NaN"`` instead,
-which Python's ``float()`` reads back.
+which Python's ``float()`` reads back (the event sinks get the same from pydantic's
+encoder, ``inf_nan_mode="strings"``).
 """
 
 from __future__ import annotations
@@ -13,13 +14,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["NON_FINITE_TOKENS", "finite"]
+__all__ = ["finite"]
 
 _NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
-
-NON_FINITE_TOKENS = (b"NaN", b"Infinity")
-"""What a default encoder writes for a non-finite number: output without either of
-these bytes had none."""
 
 
 def finite(data: Any) -> Any:

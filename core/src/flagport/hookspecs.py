@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from flagport.events.model import Event
     from flagport.events.settings import EventSettings
     from flagport.events.sinks import Sink
+    from flagport.provider import Provider
     from flagport.results import Result
     from flagport.settings import Settings
     from flagport.user import User
@@ -43,13 +44,35 @@ def flagport_register_providers(register: Callable[..., None]) -> None:
 @hookspec
 def flagport_register_sinks(
     register: Callable[[str, Callable[[EventSettings], Sink]], None],
+    provider: Callable[[], Provider],
 ) -> None:
     """Register event sinks that settings can name in ``[events] sinks``.
 
     Call ``register(name, factory)``; ``factory(settings)`` builds the sink when a
-    client's settings list ``name``.
+    client's settings list ``name``. Called once per client, when it is built. The
+    built-in ``provider``, ``jsonl`` and ``logging`` sinks come through this hook too
+    (:mod:`flagport.events.sinks`); a name registered by two plugins is an error naming
+    both.
 
     :param register: the callback that records a sink factory.
+    :param provider: returns the client's active provider (for a sink that hands events
+        to it, as the built-in ``provider`` sink does).
+    """
+
+
+@hookspec
+def flagport_register_observers(register: Callable[..., None]) -> None:
+    """Register plugin objects that observe evaluations, events and provider errors.
+
+    For an observer that a setting turns on: call ``register(observer, name=...)`` with
+    an object implementing observer hooks (``flagport_after_evaluation``…) when it is
+    wanted, and nothing otherwise, so that clients pay nothing for it. Called once, when
+    the plugin manager is built; a name already registered (e.g. by
+    :func:`flagport.plugins.register_plugin`) is kept and the new object is not
+    registered. The built-in logging observer (``FLAGPORT_LOG_EVALUATIONS``) comes
+    through this hook (:mod:`flagport.observers`).
+
+    :param register: the callback that registers an observer with the plugin manager.
     """
 
 

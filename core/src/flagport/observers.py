@@ -5,13 +5,16 @@ Off by default (an observer nobody registers costs nothing). Turn it on with
 with :func:`flagport.plugins.enable_logging`. Each record carries the details in
 ``record.flagport`` (a dict), ready for a JSON log formatter.
 
-This module is a plugin like any other: it knows the hooks, not the plugin manager
-(which imports it), so the two never import each other.
+This module is a built-in plugin, registered like any other: its
+:func:`flagport_register_observers` registers the observer when the environment asks
+for it. It knows the hooks, not the plugin manager, so the two never import each other.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable
 from typing import Any
 
 from flagport._exports import lazy_export
@@ -19,7 +22,7 @@ from flagport.hookspecs import hookimpl
 from flagport.results import Result
 from flagport.user import User
 
-__all__ = ["LoggingObserver", "level_from_env"]
+__all__ = ["LoggingObserver", "flagport_register_observers", "level_from_env"]
 
 #: The plugin name the logging observer is registered under.
 PLUGIN_NAME = "flagport.observers.logging"
@@ -86,6 +89,14 @@ def level_from_env(value: str) -> int | None:
         return logging.DEBUG
     level = logging.getLevelName(text)
     return level if isinstance(level, int) else logging.DEBUG
+
+
+@hookimpl
+def flagport_register_observers(register: Callable[..., None]) -> None:
+    """Register a :class:`LoggingObserver` when ``FLAGPORT_LOG_EVALUATIONS`` asks for one."""
+    level = level_from_env(os.environ.get("FLAGPORT_LOG_EVALUATIONS", ""))
+    if level is not None:
+        register(LoggingObserver(level), name=PLUGIN_NAME)
 
 
 # ``enable_logging`` registers a plugin, so it lives with the plugin manager now.

@@ -1,4 +1,7 @@
-"""The plugin manager: built-in providers first, then the ``flagport`` entry points.
+"""The plugin manager: built-in plugins first, then the ``flagport`` entry points.
+
+The built-in providers, event sinks and logging observer are plugin modules
+(:data:`BUILTIN_PLUGINS`) that contribute through the same hooks as third-party ones.
 
 Plugins load once, lazily (never at import). ``FLAGPORT_DISABLE_PLUGINS=1`` skips
 entry points entirely; ``FLAGPORT_PLUGINS=a,b`` loads only the named entry points.
@@ -18,14 +21,20 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pluggy
 
-from flagport import hookspecs, observers
+from flagport import hookspecs
 from flagport.errors import ConfigurationError, PluginError
 from flagport.imports import import_object
 from flagport.provider import Provider
-from flagport.suggest import closest_name
+from flagport.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from flagport.events.settings import EventSettings
+    from flagport.events.sinks import Sink
+    from flagport.observers import LoggingObserver
 
 __all__ = [
     "BrokenPlugin",
@@ -36,6 +45,7 @@ __all__ = [
     "get_provider_class",
     "provider_registry",
     "reset",
+    "sink_factories",
 ]
 
 logger = logging.getLogger("flagport.plugins")
@@ -45,6 +55,8 @@ BUILTIN_PLUGINS = (
     "flagport.providers.passall",
     "flagport.providers.local.plugin",
     "flagport.providers.migration.plugin",
+    "flagport.events.sinks",
+    "flagport.observers",
 )
 
 
@@ -241,6 +253,13 @@ def _registrar(
     return register
 
 
+def _add_observer(pm: pluggy.PluginManager, observer: object, name: str | None = None) -> None:
+    """The ``register`` callback of ``flagport_register_observers``."""
+    if name is not None and pm.get_plugin(name) is not None:
+        return  # registered in code (register_plugin) already: that one stays
+    pm.register(observer, name=name)
+
+
 def get_plugin_manager() -> pluggy.PluginManager:
     """The process-wide plugin manager, built on first call."""
     global _pm
@@ -258,9 +277,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
             _load_entry_points(pm)
             for plugin, name in _runtime:
                 pm.register(plugin, name=name)
-            level = observers.level_from_env(os.environ.get("FLAGPORT_LOG_EVALUATIONS", ""))
-            if level is not None and pm.get_plugin(observers.PLUGIN_NAME) is None:
-                pm.register(observers.LoggingObserver(level), name=observers.PLUGIN_NAME)
+            pm.hook.flagport_register_observers(register=functools.partial(_add_observer, pm))
             pm.check_pending()
             _pm = pm
     return _pm
@@ -316,8 +333,8 @@ def get_provider_class(name: str) -> type[Provider]:
             f"that work: {installed}. Reinstall or upgrade {broken.distribution} "
             f"(and its dependencies)."
         ) from broken.error
-    close = closest_name(name, registry)
-    hint = f" Did you mean {close!r}?" if close else ""
+    close = did_you_mean(name, registry)
+    hint = f" {close[0].upper()}{close[1:]}" if close else ""  # a sentence of its own
     if name in {"statsig", "growthbook", "featbit"}:
         hint = f" Install it with: pip install 'flagport[{name}]'."
     if failed:
@@ -335,6 +352,48 @@ def broken_plugins() -> list[BrokenPlugin]:
     return list({**_failed_imports, **_failed_registrations}.values())
 
 
+def _sink_registrar(
+    factories: dict[str, Callable[[EventSettings], Sink]], owners: dict[str, str], plugin: str
+) -> Callable[[str, Callable[[EventSettings], Sink]], None]:
+    """The ``register`` callback handed to one plugin's ``flagport_register_sinks``."""
+
+    def register(name: str, factory: Callable[[EventSettings], Sink]) -> None:
+        if name in owners:
+            raise PluginError(
+                f"event sink {name!r} is registered twice: by plugin {owners[name]!r} and by "
+                f"plugin {plugin!r}. Uninstall one of the two, or limit loading with "
+                f"FLAGPORT_PLUGINS."
+            )
+        owners[name], factories[name] = plugin, factory
+
+    return register
+
+
+def sink_factories(
+    provider: Callable[[], Provider],
+) -> dict[str, Callable[[EventSettings], Sink]]:
+    """Every event sink factory by name, collected through ``flagport_register_sinks``.
+
+    :param provider: returns the client's active provider (the ``provider`` sink's).
+    :raises PluginError: two plugins registered one name, or a plugin's hook raised.
+    """
+    factories: dict[str, Callable[[EventSettings], Sink]] = {}
+    owners: dict[str, str] = {}
+    for impl in get_plugin_manager().hook.flagport_register_sinks.get_hookimpls():
+        register = _sink_registrar(factories, owners, impl.plugin_name)
+        wanted = {"provider": provider} if "provider" in impl.argnames else {}
+        try:
+            impl.function(register=register, **wanted)
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {impl.plugin_name!r} failed to register its event sinks: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+    return factories
+
+
 def register_plugin(plugin: object, name: str | None = None) -> None:
     """Register a plugin object at run time (tests, applications with in-code plugins).
 
@@ -348,7 +407,7 @@ def register_plugin(plugin: object, name: str | None = None) -> None:
         _registry = None
 
 
-def enable_logging(level: int = logging.DEBUG) -> observers.LoggingObserver:
+def enable_logging(level: int = logging.DEBUG) -> LoggingObserver:
     """Register a :class:`~flagport.observers.LoggingObserver`; clients started afterwards use it.
 
     In code what ``FLAGPORT_LOG_EVALUATIONS`` does from the environment.
@@ -356,8 +415,14 @@ def enable_logging(level: int = logging.DEBUG) -> observers.LoggingObserver:
     :param level: level of the evaluation and event records.
     :returns: the registered observer (:func:`unregister_plugin` removes it).
     """
-    observer = observers.LoggingObserver(level)
-    register_plugin(observer, name=observers.PLUGIN_NAME)
+    from flagport.observers import PLUGIN_NAME, LoggingObserver
+
+    # It replaces the one FLAGPORT_LOG_EVALUATIONS (or an earlier call) registered.
+    current = get_plugin_manager().get_plugin(PLUGIN_NAME)
+    if current is not None:
+        unregister_plugin(current)
+    observer = LoggingObserver(level)
+    register_plugin(observer, name=PLUGIN_NAME)
     return observer
 
 

@@ -76,6 +76,19 @@ class FlagNames:
     experiments: frozenset[str] = frozenset()
     configs: frozenset[str] = frozenset()
 
+    def of(self, kind: str) -> frozenset[str]:
+        """The names of one kind: ``"gate"``, ``"experiment"`` or ``"config"``.
+
+        :raises ValueError: ``kind`` is none of those.
+        """
+        if kind == "gate":
+            return self.gates
+        if kind == "experiment":
+            return self.experiments
+        if kind == "config":
+            return self.configs
+        raise ValueError(f"unknown flag kind {kind!r}; use 'gate', 'experiment' or 'config'")
+
 
 class Provider(ABC):
     """A source of answers for gates, experiments and configs.

@@ -15,8 +15,6 @@ process runs: options that hold paths are marked :class:`PathOption` (or typed
 from __future__ import annotations
 
 import os
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -25,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from flagport._documents import read_document
+from flagport._model_fields import fields_marked
 from flagport.errors import ConfigurationError, FlagportError
 
 __all__ = [
@@ -151,23 +150,15 @@ def discover(start: str | os.PathLike[str], environ: Mapping[str, str]) -> Disco
     return Discovery(layers, origin, stop)
 
 
-def _has_mark(annotation: Any, mark: type) -> bool:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        inner, *metadata = typing.get_args(annotation)
-        return any(isinstance(m, mark) for m in metadata) or _has_mark(inner, mark)
-    if origin is typing.Union or origin is types.UnionType:
-        return any(_has_mark(arg, mark) for arg in typing.get_args(annotation))
-    return mark is PathOption and isinstance(annotation, type) and issubclass(annotation, PurePath)
-
-
 def _marked(model: type[BaseModel], mark: type) -> frozenset[str]:
     """The names (and aliases) of the options of ``model`` marked ``mark``."""
-    names: set[str] = set()
-    for name, info in model.model_fields.items():
-        if any(isinstance(m, mark) for m in info.metadata) or _has_mark(info.annotation, mark):
-            names.update({name, info.alias or name})
-    return frozenset(names)
+
+    def is_mark(part: Any) -> bool:
+        if mark is PathOption and isinstance(part, type) and issubclass(part, PurePath):
+            return True
+        return isinstance(part, mark)
+
+    return fields_marked(model, is_mark)
 
 
 def path_options(model: type[BaseModel]) -> frozenset[str]:

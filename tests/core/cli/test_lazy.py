@@ -18,6 +18,7 @@ from flagport.cli._lazy import LazyCommand, LazyGroup
 # imported when one happens), the local evaluator and the migration package.
 NOT_FOR_HELP = ("flagport.cli.core", "flagport.cli.local", "flagport.cli.migrate", "rich", "yaml")
 NOT_FOR_HELP += ("pydantic", "flagport.errors", "flagport.client", "flagport.user")
+NOT_FOR_HELP += ("flagport.cli.compare",)
 NOT_FOR_HELP_PACKAGES = ("flagport.providers.local", "flagport.providers.migration")
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from flagport import Event, Flagport, User
+from flagport import Event, EventKind, Flagport, User
 
 TRUNCATED = "<truncated by flagport>"
 USER = User(user_id="7", private={"ssn": "123-45-6789"})
@@ -172,13 +172,29 @@ def test_values_within_the_bounds_are_kept_as_they_are() -> None:
     bounds = module.EventBounds(max_depth=20, max_bytes=65_536)
     shared = {"x": 1}
     metadata = {"a": shared, "b": [shared, (1, 2.5, None, True)], 3: {"ok"}}
-    copied = bounds.value(metadata)
-    assert not copied.truncated
-    assert copied.value == {"a": {"x": 1}, "b": [{"x": 1}, (1, 2.5, None, True)], "3": ["ok"]}
+    copied, _, truncated = bounds.value(metadata)
+    assert not truncated
+    assert copied == {"a": {"x": 1}, "b": [{"x": 1}, (1, 2.5, None, True)], "3": ["ok"]}
     flat = {"sku": "A1", "n": 2}
-    assert bounds.value(flat).value is flat  # the common case is not copied
+    assert bounds.value(flat)[0] is flat  # the common case is not copied
+    assert bounds.value("purchase") == ("purchase", 10, False)  # nor a short string
     user = User(user_id="1", custom={"plan": "pro"})
     assert bounds.user(user)[0] is user
+
+
+def test_an_events_size_does_not_depend_on_whether_its_user_was_measured_before() -> None:
+    # The size the queues count is estimated in one place: before, a first event (its
+    # user not yet measured) and the same event again were measured by two copies of
+    # the checks, 4 bytes apart.
+    from flagport.events.pipeline import EventPipeline
+    from flagport.events.settings import EventSettings
+
+    pipeline = EventPipeline(EventSettings(sinks=[]), provider=lambda: None)  # type: ignore[arg-type,return-value]
+    user = User(user_id="1", custom={"plan": "pro"})
+    record = (1.0, EventKind.CUSTOM, user, "search", "shoes", {"q": "x"}, "p", None, None, None)
+    first, second = pipeline.prepare(record), pipeline.prepare(record)
+    assert first == second
+    assert second[0] is record  # nothing to cut or copy: the record itself
 
 
 def test_queues_are_bounded_in_bytes_and_count_what_they_drop() -> None:

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
-from flagport import ConfigurationError, Event, Flagport, User, hookimpl, plugins
+from flagport import ConfigurationError, Event, Flagport, PluginError, User, hookimpl, plugins
 from flagport.events.model import EventKind, FlagKind
 from flagport.events.pipeline import record_dict, record_event
+from flagport.events.settings import EventSettings
+from flagport.providers.passall import PassAllProvider
 
 USER = User(user_id="7", country="US", custom={"plan": "pro"}, private={"ssn": "123"})
 
@@ -205,6 +207,57 @@ def test_plugins_contribute_sinks_by_name() -> None:
         plugins.unregister_plugin(plugin)
     assert [len(b) for b in plugin.sink.batches] in ([2, 2, 1], [5], [2, 3], [4, 1], [1, 2, 2])
     assert sum(len(b) for b in plugin.sink.batches) == 5
+
+
+def test_built_in_sinks_come_through_the_plugin_hook() -> None:
+    # Registered by the built-in plugin module, like a third party's sinks: no branch
+    # in the pipeline knows their names.
+    pm = plugins.get_plugin_manager()
+    assert pm.get_plugin("flagport.events.sinks") is not None
+    owners = {impl.plugin_name for impl in pm.hook.flagport_register_sinks.get_hookimpls()}
+    assert owners == {"flagport.events.sinks"}
+    provider = PassAllProvider(PassAllProvider.Options())
+    factories = plugins.sink_factories(lambda: provider)
+    assert sorted(factories) == ["jsonl", "logging", "provider"]
+    settings = EventSettings(sinks=["provider"])
+    assert factories["provider"](settings).name == "provider"
+
+
+class JsonlClash:
+    @hookimpl
+    def flagport_register_sinks(self, register: Any) -> None:
+        register("jsonl", lambda settings: ListSink())
+
+
+def test_an_unknown_sink_suggests_the_closest_name() -> None:
+    with pytest.raises(ConfigurationError, match=r"unknown sink 'jsnol'; did you mean 'jsonl'"):
+        Flagport(provider="passall", events={"sinks": ["jsnol"]})
+
+
+class BrokenSinkPlugin:
+    @hookimpl
+    def flagport_register_sinks(self, register: Any) -> None:
+        raise RuntimeError("no sinks today")
+
+
+@pytest.mark.parametrize(
+    ("plugin", "error"),
+    [
+        # Before, a plugin's "jsonl" was silently ignored for the built-in one.
+        (JsonlClash(), r"'jsonl' is registered twice: by plugin .* and by plugin 'sink-test'"),
+        (BrokenSinkPlugin(), r"plugin 'sink-test' failed .*RuntimeError: no sinks today"),
+    ],
+    ids=["name-clash", "hook-raises"],
+)
+def test_a_plugin_s_sink_registration_problem_is_an_error_naming_it(
+    plugin: object, error: str
+) -> None:
+    plugins.register_plugin(plugin, name="sink-test")
+    try:
+        with pytest.raises(PluginError, match=error):
+            Flagport(provider="passall")
+    finally:
+        plugins.unregister_plugin(plugin)
 
 
 def _forked_worker(fp: Flagport, index: int) -> None:

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from flagport import Event, Flagport, User
+from flagport.events import sinks
 
 USER = User(user_id="7", custom={"plan": "pro"})
 TRUNCATED = "<truncated by flagport>"
@@ -41,6 +43,26 @@ def test_non_finite_numbers_are_written_as_strings_in_valid_json(
         assert [e["value"] for e in events] == ["NaN", 1.5, "NaN and Infinity are words here"]
         assert events[1]["metadata"] == {"x": "Infinity", "deep": [{"y": "-Infinity"}]}
         assert events[2]["metadata"] == {"ok": 2.0}
+
+
+def test_a_line_with_non_finite_numbers_is_encoded_in_one_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Before, such a line was encoded, searched for NaN/Infinity and encoded again.
+    passes: list[object] = []
+
+    def counting(value: object, **options: Any) -> bytes:
+        passes.append(value)
+        return to_json(value, **options)
+
+    monkeypatch.setattr(sinks, "to_json", counting)
+    item = {"value": float("nan"), "metadata": {"up": float("inf"), "down": [-float("inf")]}}
+    line = sinks.encode(item)
+    assert len(passes) == 1
+    assert _strict_json(line) == {
+        "value": "NaN",
+        "metadata": {"up": "Infinity", "down": ["-Infinity"]},
+    }
 
 
 def test_a_failing_sinks_log_line_is_one_short_line(caplog: pytest.LogCaptureFixture) -> None:

@@ -315,6 +315,30 @@ def test_report_refuses_a_since_that_leaves_no_run(tmp_path: Path) -> None:
     assert f"the mismatch log {log} holds no run started at or after 2999-01-01" in result.stderr
 
 
+def test_report_since_reads_the_log_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before, --since read the whole log a second time to tell "not a mismatch log" from
+    # "no run since then".
+    import flagport.cli.migrate as migrate_cli
+
+    log = tmp_path / "m.jsonl"
+    _run_once(log, {**OLD, "label": "new"})
+    reads: list[float | None] = []
+    read_log = migrate_cli.read_log
+
+    def counting(path: Path, since: float | None = None) -> Any:
+        reads.append(since)
+        return read_log(path, since)
+
+    monkeypatch.setattr(migrate_cli, "read_log", counting)
+    late = CliRunner().invoke(cli, ["migrate", "report", str(log), "--since", "2999-01-01"])
+    assert late.exit_code == 1
+    assert "holds no run started at or after 2999-01-01" in late.stderr
+    assert len(reads) == 1
+    early = run("migrate", "report", str(log), "--json", "--since", "2000-01-01")
+    assert json.loads(early.output)["runs"] == 1
+    assert len(reads) == 2
+
+
 def test_tables_keep_long_and_bracketed_names_off_a_terminal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

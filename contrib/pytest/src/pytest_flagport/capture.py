@@ -18,19 +18,10 @@ if TYPE_CHECKING:
     from flagport.results import Result
     from flagport.user import User
 
-__all__ = ["Capture", "Recorder", "known_names"]
+__all__ = ["Capture", "Recorder"]
 
 #: ``kind`` as flagport's ``flagport_after_evaluation`` hook names it.
 KINDS = ("gate", "experiment", "config")
-
-
-def known_names(names: FlagNames, kind: str) -> frozenset[str]:
-    """The names of one kind (``"gate"``, ``"experiment"``, ``"config"``)."""
-    if kind == "gate":
-        return names.gates
-    if kind == "experiment":
-        return names.experiments
-    return names.configs
 
 
 @dataclass
@@ -72,7 +63,7 @@ class Recorder:
         with capture.lock:
             capture.evaluated.add(key)
             known = capture.known
-            if known is not None and result.name not in known_names(known, kind):
+            if known is not None and result.name not in known.of(kind):
                 capture.unknown[key] = None
 
     @hookimpl

@@ -18,9 +18,9 @@ from flagport import (
     GateResult,
 )
 from flagport.overrides import global_overrides
-from flagport.suggest import closest_name
+from flagport.suggest import did_you_mean
 from pytest_flagport.assertions import MISSING, find_events, mismatch_message
-from pytest_flagport.capture import Capture, known_names
+from pytest_flagport.capture import Capture
 
 if TYPE_CHECKING:
     from flagport.user import UserLike
@@ -151,8 +151,7 @@ class FlagportFixture:
             return value
         if group not in groups:
             if self.strict:
-                close = closest_name(group, groups)
-                hint = f"did you mean {close!r}?" if close else "force one of those"
+                hint = did_you_mean(group, groups) or "force one of those"
                 raise ConfigurationError(
                     f"cannot force experiment {name!r} into group {group!r}: provider "
                     f"{self.client.provider_name!r} defines the groups "
@@ -176,11 +175,10 @@ class FlagportFixture:
         if known is None:
             return
         names, source = known
-        valid = known_names(names, kind)
+        valid = names.of(kind)
         if name in valid:
             return
-        close = closest_name(name, valid)
-        hint = f"did you mean {close!r}?" if close else f"known {kind}s: {sorted(valid)}"
+        hint = did_you_mean(name, valid) or f"known {kind}s: {sorted(valid)}"
         raise FlagNotFoundError(
             f"cannot force {kind} {name!r}: {source} has no such {kind}; {hint}"
         )

@@ -21,8 +21,8 @@ from flagport import FlagNames, Flagport, FlagportError, set_client
 from flagport.client import forget_exposures
 from flagport.overrides import global_overrides
 from flagport.plugins import register_plugin, unregister_plugin
-from flagport.suggest import closest_name
-from pytest_flagport.capture import Capture, Recorder, known_names
+from flagport.suggest import did_you_mean
+from pytest_flagport.capture import Capture, Recorder
 from pytest_flagport.client import FlagportFixture
 from pytest_flagport.markers import MARKERS, marker_forcing, matrix_combinations, matrix_gates
 from pytest_flagport.settings import DeadOverrides, PluginSettings, add_options
@@ -186,8 +186,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
             f"(strict mode; a typo, or a flag missing from that file):"
         ]
         for kind, name in capture.unknown:
-            close = closest_name(name, known_names(known, kind))
-            lines.append(f"  {kind} {name!r}" + (f" (did you mean {close!r}?)" if close else ""))
+            hint = did_you_mean(name, known.of(kind))
+            lines.append(f"  {kind} {name!r}" + (f" ({hint})" if hint else ""))
         pytest.fail("\n".join(lines), pytrace=False)
     return result
 

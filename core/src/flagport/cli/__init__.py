@@ -36,7 +36,7 @@ COMMANDS = {
         "the bucket against its threshold, and the final reason.",
     ),
     "compare": LazyCommand(
-        "flagport.cli.migrate:compare_command",
+        "flagport.cli.compare:compare_command",
         "Evaluate every flag for every user through two providers and compare.",
     ),
     "migrate": LazyCommand(

@@ -28,6 +28,7 @@ from flagport.finite_json import finite
 
 __all__ = [
     "Part",
+    "error",
     "fail",
     "plural",
     "print_json",
@@ -105,13 +106,18 @@ def warn(message: str) -> None:
     say(("warning:", "bold yellow"), " ", message, err=True)
 
 
+def error(message: str) -> None:
+    """Print ``error: message`` on stderr (the one way every command reports an error)."""
+    say(("error:", "bold red"), " ", message, err=True)
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``error: message`` on stderr and exit with ``code``.
 
     Exit codes: 1 the input has a problem (a file, an option value, a provider's
     options); 2 a usage error (click's) or an internal error (a bug).
     """
-    say(("error:", "bold red"), " ", message, err=True)
+    error(message)
     raise SystemExit(code)
 
 

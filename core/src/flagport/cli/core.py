@@ -12,7 +12,6 @@ from flagport.cli._common import parse_options, parse_user
 from flagport.cli._output import print_json, say, show, styled
 from flagport.client import Flagport
 from flagport.plugins import provider_registry
-from flagport.provider import FlagNames
 from flagport.reasons import ErrorCode
 from flagport.results import Result
 from flagport.suggest import did_you_mean
@@ -62,10 +61,6 @@ def _render(result: Result, kind: str) -> None:
     show(table)
 
 
-def _known(names: FlagNames, kind: str) -> frozenset[str]:
-    return {"gate": names.gates, "experiment": names.experiments}.get(kind, names.configs)
-
-
 @click.command("eval")
 @click.argument("args", nargs=-1, required=True, metavar="[FILE] gate|experiment|config NAME")
 @click.option("--user", "user_json", default="{}", show_default=True, help="The user as JSON.")
@@ -108,7 +103,7 @@ def eval_command(
             result = client.get_config(user, name, expose=False)
         hint = ""
         if result.error_code == ErrorCode.FLAG_NOT_FOUND:
-            hint = did_you_mean(name, _known(client.names(), kind))
+            hint = did_you_mean(name, client.names().of(kind))
     if as_json:
         print_json(result.to_dict())
     else:

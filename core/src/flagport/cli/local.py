@@ -9,7 +9,7 @@ import click
 
 from flagport.cli._common import parse_user
 from flagport.cli._errors import INTERNAL_ERROR, internal_error
-from flagport.cli._output import fail, plural, print_json, say
+from flagport.cli._output import error, fail, plural, print_json, say
 from flagport.errors import ConfigurationError, FlagNotFoundError
 from flagport.providers.local.compiled import Snapshot
 from flagport.providers.local.explain import explain
@@ -31,7 +31,7 @@ def _load(path: str, hash_mode: str) -> Snapshot | None:
 
 def _report(exc: ConfigurationError) -> None:
     if not exc.problems:
-        say(("error:", "bold red"), " ", str(exc), err=True)
+        error(str(exc))
         return
     count = plural(len(exc.problems), "problem")
     say((count, "bold red"), f" in {exc.problems[0][0].source}:", err=True)
@@ -95,7 +95,7 @@ def validate_command(files: tuple[str, ...], hash_mode: str, as_json: bool) -> N
                     {"file": file, "ok": False, "problems": [], "internal_error": message}
                 )
             else:
-                say(("error:", "bold red"), " ", message, err=True)
+                error(message)
             continue
         counts = {
             k: len(v)
@@ -159,10 +159,7 @@ def explain_command(
     try:
         story = explain(snapshot, kind, name, user)
     except FlagNotFoundError as exc:
-        known = {"gate": snapshot.gates, "experiment": snapshot.experiments}.get(
-            kind, snapshot.configs
-        )
-        hint = did_you_mean(name, known)
+        hint = did_you_mean(name, snapshot.names.of(kind))
         fail(f"{exc}; {hint}" if hint else str(exc))
     if as_json:
         print_json(story.to_dict())

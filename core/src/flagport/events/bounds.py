@@ -24,7 +24,7 @@ import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields, is_dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -65,12 +65,11 @@ def _entries(value: Any) -> Iterable[tuple[Any, Any]] | None:
     return None
 
 
-class Bounded(NamedTuple):
-    """A value cut to the bounds, with its estimated JSON size."""
+Bounded = tuple[Any, int, bool]
+"""A value cut to the bounds, its estimated JSON size, and whether anything was cut.
 
-    value: Any
-    size: int
-    truncated: bool
+A plain tuple: the pipeline bounds a few parts of every event, and building a named
+tuple costs several times as much as a tuple."""
 
 
 class _Walk:
@@ -210,14 +209,22 @@ class EventBounds:
         self.user_key = f"flagport.events.bounds:{max_depth}:{max_bytes}"
 
     def value(self, value: Any) -> Bounded:
-        """A bounded copy of ``value`` (metadata, or a part of one)."""
-        if type(value) is dict:
+        """A bounded copy of ``value`` (metadata, a part of one, an event's name).
+
+        The common cases are measured, not copied: a string within the size, a flat
+        mapping of strings and scalars within it (see :func:`flat_size`).
+        """
+        kind = type(value)
+        if kind is str:
+            if len(value) + 2 <= self.max_bytes:
+                return (value, len(value) + 2, False)
+        elif kind is dict:
             size = flat_size(value)
             if size <= self.max_bytes:
-                return Bounded(value, size, False)
+                return (value, size, False)
         walk = _Walk(self.max_depth, self.max_bytes)
         copied = walk.copy(value, 0)
-        return Bounded(copied, self.max_bytes - walk.budget, walk.truncated)
+        return (copied, self.max_bytes - walk.budget, walk.truncated)
 
     def user(self, user: User) -> tuple[User, int, bool]:
         """``user`` with ``custom`` and ``private`` bounded, its event size, whether cut.
@@ -238,11 +245,13 @@ class EventBounds:
         if user.custom_ids:
             # Validated strings: measured, never cut (they name the units).
             size += flat_size(user.custom_ids)
-        custom = self.value(user.custom) if user.custom else Bounded(user.custom, 2, False)
-        private = self.value(user.private) if user.private else Bounded(user.private, 2, False)
-        size += custom.size
-        if not (custom.truncated or private.truncated):
+        empty = (user.custom, 2, False)
+        custom, custom_size, custom_cut = self.value(user.custom) if user.custom else empty
+        empty = (user.private, 2, False)
+        private, _, private_cut = self.value(user.private) if user.private else empty
+        size += custom_size
+        if not (custom_cut or private_cut):
             return user, size, False
         fields = {name: getattr(user, name) for name in type(user).model_fields}
-        fields.update(custom=custom.value, private=private.value)
+        fields.update(custom=custom, private=private)
         return type(user).model_construct(**fields), size, True

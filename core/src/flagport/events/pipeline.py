@@ -15,16 +15,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagport._records import Record
 from flagport.errors import shown
-from flagport.events.bounds import EventBounds, flat_size
+from flagport.events.bounds import EventBounds
 from flagport.events.model import Event
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink, build_sink
 from flagport.events.worker import SinkWorker
+from flagport.plugins import sink_factories
 
 if TYPE_CHECKING:
     from flagport.events.worker import Prepared
@@ -83,22 +84,23 @@ class EventPipeline:
 
     :param settings: the event settings.
     :param provider: returns the active provider (for the ``provider`` sink).
-    :param registered: sink factories contributed by plugins.
+    :param registered: the sink factories by name; by default those the plugins (the
+        built-in one included) register through ``flagport_register_sinks``.
     """
 
     def __init__(
         self,
         settings: EventSettings,
         provider: Callable[[], Provider],
-        registered: dict[str, Callable[[EventSettings], Sink]] | None = None,
+        registered: Mapping[str, Callable[[EventSettings], Sink]] | None = None,
     ) -> None:
         self.settings = settings
         self.bounds = EventBounds(settings.max_event_depth, settings.max_event_bytes)
-        self._user_key = self.bounds.user_key
-        self._max_bytes = settings.max_event_bytes
+        if registered is None:
+            registered = sink_factories(provider)
         self.workers = []
         for spec in settings.sinks:
-            sink = build_sink(spec, settings, provider, registered or {})
+            sink = build_sink(spec, settings, registered)
             convert = record_event if sink.wants_models else record_dict
             self.workers.append(SinkWorker(sink, settings, convert))
         self._lock = threading.Lock()
@@ -109,36 +111,26 @@ class EventPipeline:
     def prepare(self, record: Record) -> Prepared:
         """``record`` cut to the event bounds, its estimated size, and whether it was cut.
 
-        A cut is logged once per event name; each sink counts the cut events it takes.
+        Each part is bounded by :class:`~flagport.events.bounds.EventBounds`, which
+        returns it as it is, measured, in the common case (a user already measured, flat
+        metadata, short strings). A cut is logged once per event name; each sink counts
+        the cut events it takes.
         """
-        # The common case in as few steps as possible: a user already measured and within
-        # the bounds, flat metadata of strings and numbers, a short value.
-        found = record[2].provider_cache.get(self._user_key)
-        metadata = record[5]
-        if found is not None and not found[2] and type(metadata) is dict:
-            size = flat_size(metadata)
-            value = record[4]
-            if type(value) is str:
-                size += len(value)
-            if size <= self._max_bytes and len(record[3]) <= self._max_bytes:
-                return (record, size + found[1] + len(record[3]) + _ENVELOPE, False)
-        return self._cut(record)
-
-    def _cut(self, record: Record) -> Prepared:
-        user, name, value, metadata = record.user, record.name, record.value, record.metadata
         bounds = self.bounds
-        bounded_user, size, user_cut = bounds.user(user)
-        # The copy even when nothing was cut: its mapping keys are strings.
-        data, data_size, data_cut = bounds.value(metadata)
-        name, name_size, name_cut = bounds.value(name)
+        user, size, user_cut = bounds.user(record[2])
+        name, name_size, name_cut = bounds.value(record[3])
+        value, metadata = record[4], record[5]
         value_cut = False
         if type(value) is str:
             value, value_size, value_cut = bounds.value(value)
             size += value_size
+        data, data_size, data_cut = bounds.value(metadata)
         size += data_size + name_size + _ENVELOPE
-        cut = record._replace(user=bounded_user, name=name, value=value, metadata=data)
         if not (user_cut or data_cut or value_cut or name_cut):
-            return (cut, size, False)
+            if data is not metadata:  # copied, not cut: its mapping keys are now strings
+                record = record._replace(metadata=data)
+            return (record, size, False)
+        cut = record._replace(user=user, name=name, value=value, metadata=data)
         parts = ("name", "metadata", "value", "user attributes")
         cuts = (name_cut, data_cut, value_cut, user_cut)
         self._log_cut(name, next(part for part, was in zip(parts, cuts, strict=True) if was))

@@ -1,5 +1,9 @@
 """Event sinks: where the pipeline delivers events.
 
+The built-in sinks (``provider``, ``jsonl``, ``logging``) are registered by this
+module's :func:`flagport_register_sinks`, the hook plugins contribute theirs through:
+the plugin manager registers the module like any built-in plugin.
+
 A sink receives batches on its own worker thread. ``wants_models`` sinks get
 :class:`~flagport.Event` objects; the others get the same data as plain dicts,
 which is much cheaper to produce and is exactly ``Event.model_dump(mode="json")``.
@@ -10,18 +14,19 @@ delivered is reported back and counted alone, the rest of its batch goes through
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from pydantic_core import to_json
 
+from flagport._fork import reset_in_child
 from flagport.errors import ConfigurationError
 from flagport.events.model import Event, EventKind
 from flagport.events.settings import EventSettings
-from flagport.finite_json import NON_FINITE_TOKENS, finite
+from flagport.hookspecs import hookimpl
 from flagport.imports import import_object
+from flagport.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from flagport.provider import Provider
@@ -36,6 +41,7 @@ __all__ = [
     "build_sink",
     "deliver_each",
     "encode",
+    "flagport_register_sinks",
 ]
 
 Rejected = Sequence[tuple[int, Exception]]
@@ -101,7 +107,8 @@ class JsonlSink:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._file: IO[bytes] | None = None
-        self._pid = 0
+        # A forked child opens its own handle rather than sharing the parent's.
+        reset_in_child(self, _forget_file)
 
     def deliver(self, batch: Sequence[dict[str, Any]]) -> Rejected:
         # An event that does not serialise is rejected alone; the others are written.
@@ -109,18 +116,21 @@ class JsonlSink:
         rejected = deliver_each(batch, lambda item: lines.append(encode(item)))
         if not lines:
             return rejected
-        if self._file is None or self._pid != os.getpid():
+        if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("ab")
-            self._pid = os.getpid()
         self._file.write(b"\n".join(lines) + b"\n")
         self._file.flush()
         return rejected
 
     def close(self) -> None:
-        if self._file is not None and self._pid == os.getpid():
+        if self._file is not None:
             self._file.close()
         self._file = None
+
+
+def _forget_file(sink: JsonlSink) -> None:
+    sink._file = None
 
 
 class LoggingSink:
@@ -166,12 +176,9 @@ class CallableSink:
 
 
 def encode(item: dict[str, Any]) -> bytes:
-    """One event as JSON; a non-finite number is written as a string (``"NaN"``)."""
-    line = to_json(item)
-    # Seldom there: a plain search is cheaper than walking every event.
-    if NON_FINITE_TOKENS[0] in line or NON_FINITE_TOKENS[1] in line:
-        line = to_json(finite(item))
-    return line
+    """One event as JSON; a non-finite number is written as a string (``"NaN"``), as
+    :mod:`flagport.finite_json` spells them, in the same single pass."""
+    return to_json(item, inf_nan_mode="strings")
 
 
 def deliver_each(batch: Sequence[Any], deliver: Callable[[Any], object]) -> Rejected:
@@ -200,27 +207,38 @@ def _import_callable(spec: str) -> Callable[[Event], Any]:
 def build_sink(
     spec: str | Callable[..., Any],
     settings: EventSettings,
-    provider: Callable[[], Provider],
-    registered: dict[str, Callable[[EventSettings], Sink]],
+    registered: Mapping[str, Callable[[EventSettings], Sink]],
 ) -> Sink:
-    """Build the sink a ``sinks`` entry names.
+    """Build the sink a ``sinks`` entry names: a callable, a registered name (the
+    built-ins are registered too, see :func:`flagport_register_sinks`) or
+    ``"module:function"``.
 
-    :param registered: sink factories contributed by plugins, by name.
+    :param registered: sink factories contributed through ``flagport_register_sinks``.
     :raises ConfigurationError: the name is unknown or the callable cannot be imported.
     """
     if callable(spec):
         return CallableSink(spec)
-    if spec == "provider":
-        return ProviderSink(provider)
-    if spec == "jsonl":
-        return JsonlSink(settings.jsonl_path)
-    if spec == "logging":
-        return LoggingSink(settings.logging_logger, settings.logging_level)
-    if spec in registered:
-        return registered[spec](settings)
+    factory = registered.get(spec)
+    if factory is not None:
+        return factory(settings)
     if ":" in spec:
         return CallableSink(_import_callable(spec), name=spec)
-    known = ["provider", "jsonl", "logging", *registered]
+    hint = did_you_mean(spec, registered)
     raise ConfigurationError(
-        f"[events] sinks: unknown sink {spec!r}; use one of {known} or 'module:function'"
+        f"[events] sinks: unknown sink {spec!r}; "
+        + (f"{hint} " if hint else "")
+        + f"use one of {sorted(registered)} or 'module:function'"
+    )
+
+
+@hookimpl
+def flagport_register_sinks(
+    register: Callable[[str, Callable[[EventSettings], Sink]], None],
+    provider: Callable[[], Provider],
+) -> None:
+    """Register the built-in sinks, through the hook plugins use for theirs."""
+    register("provider", lambda settings: ProviderSink(provider))
+    register("jsonl", lambda settings: JsonlSink(settings.jsonl_path))
+    register(
+        "logging", lambda settings: LoggingSink(settings.logging_logger, settings.logging_level)
     )

@@ -9,7 +9,6 @@ never builds a position map.
 
 from __future__ import annotations
 
-import difflib
 import gc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from flagport.providers.local.conditions import ConditionError, compile_audited
 from flagport.providers.local.limits import MAX_CONDITION_SIZE, Audit
 from flagport.providers.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
 from flagport.providers.local.parsing import parse_file
+from flagport.suggest import did_you_mean
 
 __all__ = ["build", "load_file", "load_mapping", "paused_gc", "validate"]
 
@@ -49,10 +49,9 @@ def _describe(error: Mapping[str, Any], allowed: tuple[str, ...] = ()) -> str:
     loc = error["loc"]
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else "?"
-        hint = ""
-        close = difflib.get_close_matches(key, allowed, n=1)
-        if close:
-            hint = f"; did you mean {close[0]!r}?"
+        hint = did_you_mean(key, allowed)
+        if hint:
+            hint = f"; {hint}"
         elif allowed:
             hint = f"; allowed keys: {', '.join(allowed)}"
         return f"unknown key {key!r}{hint}"
@@ -206,8 +205,7 @@ def validate(data: Any, audit: Audit | None = None) -> tuple[FlagsFile | None, l
         elif key in _TOP_LEVEL:
             head[key] = value
         else:
-            close = difflib.get_close_matches(str(key), _TOP_LEVEL, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(_TOP_LEVEL)}"
+            hint = did_you_mean(str(key), _TOP_LEVEL) or f"allowed: {', '.join(_TOP_LEVEL)}"
             problems.append((str(key), f"unknown top-level key {key!r}; {hint}"))
     try:
         top = FlagsFile.model_validate(head)

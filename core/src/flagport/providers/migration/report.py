@@ -40,11 +40,13 @@ class LogContents:
     :ivar summaries: the latest summary of each run, by run id.
     :ivar mismatches: every mismatch line, oldest first.
     :ivar bad_lines: lines that were not valid JSON records (e.g. cut by a crash).
+    :ivar left_out: records of runs that started before ``since``, not counted.
     """
 
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
     mismatches: list[dict[str, Any]] = field(default_factory=list)
     bad_lines: int = 0
+    left_out: int = 0
     first: float | None = None
     last: float | None = None
 
@@ -82,6 +84,7 @@ def read_log(path: str | Path, since: float | None = None) -> LogContents:
     for record in records:
         run, when = str(record.get("run")), record.get("time")
         if since is not None and started.get(run, 0.0) < since:
+            contents.left_out += 1
             continue
         if isinstance(when, int | float):
             contents.first = when if contents.first is None else min(contents.first, when)
