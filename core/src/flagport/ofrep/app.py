@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from flagport import _redact
 from flagport.errors import ConfigurationError, shown
-from flagport.finite_json import finite
 from flagport.ofrep.evaluation import (
+    BulkEncoder,
     RequestError,
+    encode_json,
     evaluate_bulk,
     evaluate_flag,
     provider_problem,
@@ -61,16 +62,8 @@ class _Response:
         self.status, self.body, self.headers = status, body, headers or []
 
 
-def _dumps(data: Any) -> bytes:
-    try:
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except ValueError:  # a non-finite number in a value: JSON spells it as a string
-        text = json.dumps(finite(data), separators=(",", ":"), ensure_ascii=False)
-    return text.encode()
-
-
 def _json(status: int, data: Any, headers: list[tuple[bytes, bytes]] | None = None) -> _Response:
-    return _Response(status, _dumps(data), [*_JSON, *(headers or [])])
+    return _Response(status, encode_json(data), [*_JSON, *(headers or [])])
 
 
 def _error(status: int, details: str, **fields: Any) -> _Response:
@@ -140,6 +133,7 @@ class OfrepApp:
         self.fp = fp
         self.max_body_bytes = max_body_bytes
         self._tokens = _check_tokens(tokens)
+        self._encoder = BulkEncoder()
         if self._tokens:
             # Any log record that comes to carry a token (a proxy's error, a debug dump of
             # headers) is redacted for as long as this application lives.
@@ -229,7 +223,7 @@ class OfrepApp:
         if key is not None:
             status, item = evaluate_flag(self.fp, user, key)
             return _json(status, item)
-        content = _dumps(evaluate_bulk(self.fp, user))
+        content = evaluate_bulk(self.fp, user, self._encoder)
         etag = _etag(content)
         if_none_match = headers.get(b"if-none-match")
         if if_none_match is not None and _etag_matches(if_none_match, etag):

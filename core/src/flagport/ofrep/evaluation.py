@@ -23,14 +23,16 @@ flagport's code in ``metadata.flagportErrorCode``.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagport.context import user_from_context
 from flagport.errors import FlagportError, InvalidContextError, shown
+from flagport.finite_json import finite
 from flagport.reasons import ErrorCode, Reason
-from flagport.results import ConfigResult, ExperimentResult, GateResult, Result
+from flagport.results import ExperimentResult, FrozenDict, GateResult, Result
 
 if TYPE_CHECKING:
     from flagport.client import Flagport
@@ -38,7 +40,9 @@ if TYPE_CHECKING:
     from flagport.user import User
 
 __all__ = [
+    "BulkEncoder",
     "RequestError",
+    "encode_json",
     "evaluate_bulk",
     "evaluate_flag",
     "flag_evaluation",
@@ -231,11 +235,56 @@ def evaluate_flag(fp: Flagport, user: User, key: str) -> tuple[int, dict[str, An
     return (404 if item["errorCode"] == "FLAG_NOT_FOUND" else 400), item
 
 
-def evaluate_bulk(fp: Flagport, user: User) -> dict[str, Any]:
-    """The body of a bulk evaluation: every flag for the user (no exposures: a client
-    caches the answers and uses some of them later, or never)."""
+def encode_json(data: Any) -> bytes:
+    """Compact UTF-8 JSON; a non-finite number (JSON has none) is spelled as a string."""
+    try:
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        text = json.dumps(finite(data), separators=(",", ":"), ensure_ascii=False)
+    return text.encode()
+
+
+_IMMUTABLE = (bool, FrozenDict)
+
+
+class BulkEncoder:
+    """Encodes bulk evaluations, reusing a flag's JSON while its answer is unchanged.
+
+    Most flags give most users one of a few answers, each the same frozen value object
+    (the local evaluator freezes definitions once); re-encoding 200 of them per request
+    would cost more than evaluating them. An answer is reused only when its reason,
+    rule, group and error are equal and its value is the *same* immutable object (held
+    here, so its identity cannot pass to another object).
+    """
+
+    def __init__(self) -> None:
+        self._parts: dict[tuple[str, str], tuple[tuple[Any, ...], Any, bytes]] = {}
+
+    def encode(self, kind: str, key: str, result: Result) -> bytes:
+        value = result.value
+        signature = (
+            result.reason,
+            result.rule_id,
+            getattr(result, "group", None),
+            result.error_code,
+            result.error_message,
+        )
+        cached = self._parts.get((kind, key))
+        if cached is not None and cached[1] is value and cached[0] == signature:
+            return cached[2]
+        data = encode_json(flag_evaluation(key, kind, result))
+        if isinstance(value, _IMMUTABLE):
+            if len(self._parts) > 100_000:  # names that come and go: start afresh
+                self._parts.clear()
+            self._parts[(kind, key)] = (signature, value, data)
+        return data
+
+
+def evaluate_bulk(fp: Flagport, user: User, encoder: BulkEncoder) -> bytes:
+    """The JSON body of a bulk evaluation: every flag for the user (no exposures: a
+    client caches the answers and uses some of them later, or never)."""
     names = fp.names()
-    flags: list[dict[str, Any]] = []
+    parts: list[bytes] = []
     seen: set[str] = set()
     kinds: tuple[tuple[str, frozenset[str], Any], ...] = (
         ("gate", names.gates, fp.get_gate),
@@ -249,11 +298,9 @@ def evaluate_bulk(fp: Flagport, user: User) -> dict[str, Any]:
                 continue
             seen.add(key)
             try:
-                result: GateResult | ExperimentResult | ConfigResult = evaluate(
-                    user, key, expose=False
-                )
+                result: Result = evaluate(user, key, expose=False)
             except FlagportError as exc:
-                flags.append(_failure(key, kind, exc.code, str(exc)))
+                parts.append(encode_json(_failure(key, kind, exc.code, str(exc))))
                 continue
-            flags.append(flag_evaluation(key, kind, result))
-    return {"flags": flags}
+            parts.append(encoder.encode(kind, key, result))
+    return b'{"flags":[' + b",".join(parts) + b"]}"
