@@ -7,8 +7,13 @@ from typing import Any
 import pytest
 
 from flagport import ErrorCode, Reason, User
-from flagport.ofrep.evaluation import RequestError, flag_evaluation, user_from_request
-from flagport.results import ConfigResult, ExperimentResult, GateResult
+from flagport.ofrep.evaluation import (
+    BulkEncoder,
+    RequestError,
+    flag_evaluation,
+    user_from_request,
+)
+from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult
 
 
 @pytest.mark.parametrize(
@@ -116,3 +121,21 @@ def test_bad_bodies_are_invalid_contexts(body: object, says: str) -> None:
     with pytest.raises(RequestError, match=says) as caught:
         user_from_request(body)
     assert caught.value.code == "INVALID_CONTEXT"
+
+
+def test_the_bulk_encoder_reuses_only_an_unchanged_answer() -> None:
+    encoder = BulkEncoder()
+    value = FrozenDict({"discount": 0})
+    first = ConfigResult(name="c", value=value, reason=Reason.DEFAULT)
+    assert encoder.encode("config", "c", first) == encoder.encode("config", "c", first)
+    # A reload: the same rule and reason, a new value object.
+    reloaded = ConfigResult(name="c", value=FrozenDict({"discount": 5}), reason=Reason.DEFAULT)
+    assert b'"discount":5' in encoder.encode("config", "c", reloaded)
+    matched = ConfigResult(name="c", value=value, reason=Reason.TARGETING_MATCH, rule_id="r")
+    assert b'"variant":"r"' in encoder.encode("config", "c", matched)
+    # A plain dict may change in place: never reused.
+    mutable: dict[str, Any] = {"x": 1}
+    plain = ConfigResult(name="c", value=mutable, reason=Reason.DEFAULT)
+    encoder.encode("config", "c", plain)
+    mutable["x"] = 2
+    assert b'"x":2' in encoder.encode("config", "c", plain)
