@@ -158,7 +158,9 @@ class OfrepApp:
             response = _error(500, "the flag service failed; its log says why")
         if response is None:  # the client went away
             return
-        headers = [*response.headers, (b"content-length", str(len(response.body)).encode())]
+        headers = response.headers
+        if response.status != 304:  # a 304's length would be the unsent 200's
+            headers = [*headers, (b"content-length", str(len(response.body)).encode())]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
