@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from flagport import _redact
@@ -34,15 +34,13 @@ from flagport.ofrep.evaluation import (
 
 if TYPE_CHECKING:
     from flagport.client import Flagport
+    from flagport.middleware import ASGIReceive as Receive
+    from flagport.middleware import ASGIScope as Scope
+    from flagport.middleware import ASGISend as Send
 
 __all__ = ["MIN_TOKEN_LENGTH", "OfrepApp", "ofrep_app"]
 
 logger = logging.getLogger("flagport.ofrep")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 BULK_PATH = "/ofrep/v1/evaluate/flags"
 FLAG_PREFIX = BULK_PATH + "/"
