@@ -6,15 +6,11 @@ one direction comes back unchanged through the other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
-from typing import Any
-
 from openfeature.evaluation_context import EvaluationContext
 from openfeature.exception import ErrorCode as OFErrorCode
 from openfeature.flag_evaluation import Reason as OFReason
-from pydantic import ValidationError
 
+from flagport.context import context_attributes, user_from_context
 from flagport.errors import (
     FlagNotFoundError,
     FlagportError,
@@ -25,7 +21,7 @@ from flagport.errors import (
     TypeMismatchError,
 )
 from flagport.reasons import ErrorCode, Reason
-from flagport.user import BUILTIN_FIELDS, User
+from flagport.user import User
 
 __all__ = [
     "context_to_user",
@@ -36,7 +32,6 @@ __all__ = [
     "user_to_context",
 ]
 
-_BUILTINS = frozenset(BUILTIN_FIELDS)
 _OF_CODES = {code.value: OFErrorCode(code.value) for code in ErrorCode}
 
 #: OpenFeature's reason for each flagport reason. The names are shared; OVERRIDE has
@@ -99,101 +94,32 @@ def error_for_code(code: str | None, message: str | None) -> FlagportError:
     return cls(message or f"the OpenFeature provider reported {code}")
 
 
-# -- users <-> evaluation contexts -------------------------------------------------------
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _plain(value: Any) -> Any:
-    """JSON-like data for flagport: datetimes become ISO 8601 strings."""
-    if type(value) in _SCALARS:
-        return value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _text(name: str, value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    raise InvalidContextError(
-        f"evaluation context attribute {name!r} must be a string (it is flagport's "
-        f"built-in User.{name}), got {type(value).__name__}: {value!r}"
-    )
-
-
-def _string_map(name: str, value: Any) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        raise InvalidContextError(
-            f"evaluation context attribute {name!r} must be a mapping of names to ids, "
-            f"got {type(value).__name__}: {value!r}"
-        )
-    return {str(k): _text(f"{name}.{k}", v) for k, v in value.items()}
-
-
+# -- users <-> evaluation contexts (the conversion lives in core: OFREP uses it too) ------
 def context_to_user(context: EvaluationContext | None) -> User:
     """The flagport user an OpenFeature evaluation context describes.
 
-    ``targeting_key`` is the ``user_id`` (a ``user_id`` attribute is used when there is
-    no targeting key); attributes named like :class:`~flagport.User`'s built-in fields
-    fill those fields; a ``custom_ids`` mapping gives the other bucketing units and a
-    ``private`` mapping the private attributes; every other attribute is ``custom``.
+    See :func:`flagport.context.user_from_context` for how attributes map to fields.
 
     :raises InvalidContextError: a built-in field is not a string, or ``custom_ids``
         is not a mapping of strings.
     """
     if context is None:
         return User()
-    fields: dict[str, Any] = {}
-    custom: dict[str, Any] = {}
-    for name, value in context.attributes.items():
-        if name in _BUILTINS:
-            fields[name] = _text(name, value)
-        elif name == "custom_ids":
-            fields["custom_ids"] = _string_map(name, value)
-        elif name == "private" and isinstance(value, Mapping):
-            fields["private"] = _plain(value)
-        else:
-            custom[name] = _plain(value)
-    if context.targeting_key:
-        fields["user_id"] = _text("targeting_key", context.targeting_key)
-    if custom:
-        fields["custom"] = custom
-    try:
-        return User.model_validate(fields)
-    except ValidationError as exc:
-        raise InvalidContextError(f"invalid evaluation context: {exc}") from None
+    return user_from_context(context.targeting_key, context.attributes)
 
 
 def user_to_context(user: User, *, include_private: bool = True) -> EvaluationContext:
     """The OpenFeature evaluation context for a flagport user.
 
-    ``user_id`` is the targeting key; the other built-in fields, every ``custom`` key
-    and (unless ``include_private`` is false) every ``private`` key are top-level
-    attributes, as flagport's own conditions see them; ``custom_ids`` is a
-    ``custom_ids`` mapping attribute. :func:`context_to_user` reads this back into an
-    equivalent user (private attributes come back as custom ones: OpenFeature has no
-    notion of private attributes).
+    ``user_id`` is the targeting key; the attributes are
+    :func:`flagport.context.context_attributes`. :func:`context_to_user` reads this back
+    into an equivalent user.
     """
     cache_key = ("flagport_openfeature.context", include_private)
     cached = user.provider_cache.get(cache_key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    attributes: dict[str, Any] = {
-        name: value
-        for name in BUILTIN_FIELDS
-        if name != "user_id" and (value := getattr(user, name)) is not None
-    }
-    attributes.update(user.custom)
-    if include_private:
-        attributes.update(user.private)
-    if user.custom_ids:
-        attributes["custom_ids"] = dict(user.custom_ids)
+    attributes = context_attributes(user, include_private=include_private)
     context = EvaluationContext(targeting_key=user.user_id, attributes=attributes)
     user.provider_cache[cache_key] = context
     return context
