@@ -18,7 +18,15 @@ import yaml
 
 from flagport.errors import ConfigurationError, Location
 
-__all__ = ["FORMATS", "MAX_FILE_BYTES", "Parsed", "file_format", "parse_file", "parse_text"]
+__all__ = [
+    "FORMATS",
+    "MAX_FILE_BYTES",
+    "Parsed",
+    "file_format",
+    "parse_bytes",
+    "parse_file",
+    "parse_text",
+]
 
 #: The largest flags file read (a file of 300,000 gates is about 20 MiB).
 MAX_FILE_BYTES = 64 * 2**20
@@ -285,19 +293,28 @@ def parse_file(path: str | Path) -> Parsed:
         raise ConfigurationError(
             f"{file}: cannot read the flags file ({exc.strerror or exc}); check the path"
         ) from None
+    return parse_bytes(raw, fmt, str(file))
+
+
+def parse_bytes(raw: bytes, fmt: str, source: str) -> Parsed:
+    """Decode and parse a flags file's bytes (read from disk or fetched from a URL).
+
+    :param source: where the bytes came from, named in every problem.
+    :raises ConfigurationError: too large, not UTF-8, empty or a syntax error.
+    """
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigurationError(
-            f"{file}: the flags file is larger than {MAX_FILE_BYTES // 2**20} MiB, the most "
+            f"{source}: the flags file is larger than {MAX_FILE_BYTES // 2**20} MiB, the most "
             "flagport reads; check that the path names a flags file, or split the file"
         )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigurationError(f"{file}: not UTF-8 text ({exc}); save it as UTF-8") from None
+        raise ConfigurationError(f"{source}: not UTF-8 text ({exc}); save it as UTF-8") from None
     if not text.strip():
         raise ConfigurationError(
-            f"{file}: the flags file is empty; define at least one of gates, experiments "
+            f"{source}: the flags file is empty; define at least one of gates, experiments "
             "or configs (`flagport schema` prints the format)"
         )
-    data, repeated = parse_text(text, fmt, str(file))
+    data, repeated = parse_text(text, fmt, source)
     return Parsed(data, text, fmt, repeated)
