@@ -89,7 +89,8 @@ def _private_key(pem: bytes, source: str) -> Ed25519PrivateKey:
         raise ConfigurationError(
             f"{source}: a {type(key).__name__}, not an ed25519 key; make one with `flagport keygen`"
         )
-    return key
+    ed25519_key: Ed25519PrivateKey = key
+    return ed25519_key
 
 
 def public_key_text(pem: bytes, source: str = "private key") -> str:
