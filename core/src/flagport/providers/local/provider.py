@@ -290,10 +290,9 @@ class LocalProvider(Provider):
             self._url = UrlSource(self)
         try:
             self._url.start()
-        except Exception as exc:
-            if not self._snapshot.ready:
-                self.status = ProviderStatus.ERROR
-            self._failed(exc)
+        except ProviderNotReadyError:
+            # The source recorded why (a located problem, or the server's error).
+            self.status = ProviderStatus.ERROR
             raise
 
     def shutdown(self, timeout: float = 5.0) -> None:

@@ -116,8 +116,8 @@ class UrlSource:
             )
             self._thread.start()
         if not self.provider.snapshot.ready:
-            detail = self.last_error or "no version received yet"
-            raise ProviderNotReadyError(f"{self.display}: {detail}; no cached copy to serve")
+            detail = self.last_error or f"{self.display}: no version received yet"
+            raise ProviderNotReadyError(f"{detail}; no cached copy to serve")
 
     def stop(self, timeout: float) -> None:
         self._stop.set()
