@@ -47,8 +47,7 @@ http {{
 
 def find_nginx() -> str | None:
     """The nginx binary: on PATH, or in /usr/sbin where Debian puts it."""
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    return found
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 
 
 def _free_port() -> int:
