@@ -8,6 +8,7 @@ It answers conditional requests the way static servers do (a strong ETag of the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
+from urllib.parse import urlsplit
 
 Mode = Literal["ok", "fail", "stall", "drop"]
 
@@ -77,6 +79,7 @@ class FlagServer:
 
             def do_GET(self) -> None:
                 headers = dict(self.headers.items())
+                self.path = urlsplit(self.path).path
                 mode = server.mode
                 if mode == "stall":
                     server.release.wait(30)
@@ -103,7 +106,8 @@ class FlagServer:
                     return
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                with contextlib.suppress(OSError):  # the client gave up (a timeout)
+                    self.wfile.write(body)
 
         return Handler
 

@@ -315,7 +315,8 @@ class LocalProvider(Provider):
     # -- evaluation --------------------------------------------------------------------------
     def _missing(self, snapshot: Snapshot, kind: str, name: str) -> Exception:
         if not snapshot.ready:
-            detail = f": {self.last_error}" if self.last_error else ""
+            error = (self._url.last_error if self._url else None) or self.last_error
+            detail = f": {error}" if error else ""
             return ProviderNotReadyError(f"the local provider has no definitions loaded{detail}")
         for section, other in _KINDS.items():
             if other != kind and name in getattr(snapshot, section):
