@@ -8,7 +8,10 @@ in ``test_url_nginx.py``; signatures in ``test_url_signing.py``; one poller per 
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -294,6 +297,25 @@ def test_a_password_in_the_url_is_masked(server: FlagServer) -> None:
 def test_url_options_are_checked_at_construction(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         Flagport(provider="local", **options)
+
+
+_PATH_EVALUATION = """
+import json, sys
+import flagport
+with flagport.Flagport(provider="local", path="examples/flags.yaml", watch=False) as fp:
+    fp.check_gate(flagport.User(user_id="42"), "new_checkout")
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_provider_reading_a_path_imports_nothing_of_the_url_extra() -> None:
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-c", _PATH_EVALUATION], capture_output=True, text=True, cwd=root
+    )
+    modules = json.loads(done.stdout)
+    loaded = [m for m in modules if m.split(".")[0] in ("httpx", "filelock", "cryptography")]
+    assert loaded == []
 
 
 def test_watch_false_fetches_once(server: FlagServer) -> None:
