@@ -15,7 +15,6 @@ Run: ``uv run python benchmarks/bench_url_source.py`` (nginx on PATH or in /usr/
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import tempfile
@@ -25,7 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
 from nginx_server import nginx_server
-from url_workers import Workers, flags
+from url_helpers import flags, publish
+from url_workers import Workers
 
 from flagport import Flagport, User
 
@@ -36,12 +36,6 @@ WORKERS = 32
 INTERVAL = 1.0
 JITTER = 0.1
 CHANGES = 3
-
-
-def publish(root: Path, text: str) -> None:
-    temp = root / ".flags.yaml.tmp"
-    temp.write_text(text)
-    os.replace(temp, root / "flags.yaml")
 
 
 GATES = """
@@ -103,7 +97,7 @@ def propagation(root: Path, url: str, cache: str) -> None:
         for version in range(2, 2 + CHANGES):
             time.sleep(INTERVAL * 0.37)  # publish at a different phase of the poll cycle
             published = time.time()
-            publish(root, flags(version) + "# " + "x" * version + "\n")
+            publish(root, "flags.yaml", flags(version) + "# " + "x" * version + "\n")
             seen = workers.collect(workers.all_serve(version), timeout=300)
             delays += [s.at - published for s in seen if s.version == version]
     finally:
@@ -128,7 +122,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work, nginx_server(Path(work) / "nginx") as nginx:
         (nginx.root / "flags.yaml").write_text(GATES)
         polling_cost(nginx.url())
-        publish(nginx.root, flags(1))
+        publish(nginx.root, "flags.yaml", flags(1))
         before = len(nginx.statuses())
         start = time.monotonic()
         propagation(nginx.root, nginx.url(), str(Path(work) / "cache" / "flags.yaml"))

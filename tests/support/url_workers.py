@@ -14,13 +14,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from flagport import Flagport, User
+from url_helpers import USER, flags
 
-USER = User(user_id="user-1")
+from flagport import Flagport
 
-
-def flags(version: int) -> str:
-    return f"configs:\n  release:\n    default: {{version: {version}}}\n"
+__all__ = ["Seen", "Workers", "flags", "work"]
 
 
 @dataclass(frozen=True)

@@ -6,32 +6,20 @@ The fixture starts a private nginx (``tests/support/nginx_server.py``) on a free
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from nginx_server import Nginx, nginx_server  # tests/support
+from url_helpers import flags, publish, version  # tests/support
+from url_helpers import local_provider as local
 
-from flagport import Flagport, User
+from flagport import Flagport
 from flagport.cli import cli
 from flagport.provider import ProviderStatus
-from flagport.providers.local import LocalProvider
 
-USER = User(user_id="user-1")
 Waiter = Callable[..., bool]
-
-
-def flags(version: int) -> str:
-    return f"configs:\n  release:\n    default: {{version: {version}}}\n"
-
-
-def publish(root: Path, name: str, text: str) -> None:
-    """Write the way a deploy does: a new file renamed over the old one."""
-    temp = root / f".{name}.tmp"
-    temp.write_text(text)
-    os.replace(temp, root / name)
 
 
 @pytest.fixture
@@ -39,16 +27,6 @@ def nginx(tmp_path: Path) -> Iterator[Nginx]:
     with nginx_server(tmp_path / "nginx") as server:
         publish(server.root, "flags.yaml", flags(1))
         yield server
-
-
-def version(fp: Flagport) -> object:
-    return fp.get_config(USER, "release").value.get("version")
-
-
-def local(fp: Flagport) -> LocalProvider:
-    provider = fp._provider
-    assert isinstance(provider, LocalProvider)
-    return provider
 
 
 def test_nginx_answers_304_and_the_file_is_compiled_once(nginx: Nginx, wait_for: Waiter) -> None:

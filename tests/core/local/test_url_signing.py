@@ -10,18 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flag_server import FlagServer, flag_server  # tests/support
+from url_helpers import USER, flags, local_provider, version  # tests/support
 
-from flagport import Flagport, User
+from flagport import Flagport
 from flagport.cli import cli
 from flagport.provider import ProviderStatus
-from flagport.providers.local import LocalProvider
 
-USER = User(user_id="user-1")
 Waiter = Callable[..., bool]
-
-
-def flags(version: int) -> str:
-    return f"configs:\n  release:\n    default: {{version: {version}}}\n"
 
 
 @pytest.fixture
@@ -48,14 +43,8 @@ def server() -> Iterator[FlagServer]:
         yield running
 
 
-def version(fp: Flagport) -> object:
-    return fp.get_config(USER, "release").value.get("version")
-
-
 def status(fp: Flagport) -> ProviderStatus:
-    local = fp._provider
-    assert isinstance(local, LocalProvider)
-    return local.status
+    return local_provider(fp).status
 
 
 def test_keygen_writes_a_private_key_only_its_owner_reads(keys: tuple[Path, str]) -> None:

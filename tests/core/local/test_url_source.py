@@ -19,13 +19,14 @@ from typing import Any
 
 import pytest
 from flag_server import FlagServer, flag_server  # tests/support
+from url_helpers import USER, version  # tests/support
+from url_helpers import local_provider as provider
 
-from flagport import ConfigurationError, Flagport, User
+from flagport import ConfigurationError, Flagport
 from flagport.provider import ProviderStatus
 from flagport.providers.local import LocalProvider
 from flagport.providers.local.url_source import UrlSource
 
-USER = User(user_id="user-1")
 SECRET = "Bearer s3cr3t-token-value"
 Waiter = Callable[..., bool]
 
@@ -61,16 +62,6 @@ def client(url: str, **options: Any) -> Flagport:
     options.setdefault("poll_interval", 0.05)
     options.setdefault("poll_jitter", 0)
     return Flagport(provider="local", url=url, **options)
-
-
-def version(fp: Flagport) -> Any:
-    return fp.get_config(USER, "release").value.get("version")
-
-
-def provider(fp: Flagport) -> LocalProvider:
-    local = fp._provider
-    assert isinstance(local, LocalProvider)
-    return local
 
 
 def url_stats(fp: Flagport) -> dict[str, Any]:
