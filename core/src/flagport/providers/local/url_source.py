@@ -193,7 +193,7 @@ class UrlSource:
             # The validators stay those of the version served: the bad file is fetched
             # again next time, so a signature published after its file is picked up.
             self.responses["errors"] += 1
-            self._failed(self.provider.last_error or "refused")
+            self._failed(self.provider.last_error or "refused", logged=True)
             return False
         fetcher.etag, fetcher.last_modified = fetched.etag, fetched.last_modified
         self.served_from = "url"
@@ -234,10 +234,11 @@ class UrlSource:
                 self._write(lambda cache: cache.write_meta(self._meta(state="ok")))
         self._set_status(ok=True)
 
-    def _failed(self, error: str) -> None:
+    def _failed(self, error: str, logged: bool = False) -> None:
+        """Note a failure; log the first of a run, unless the load path logged it."""
         self.failures += 1
         self.last_error, self.last_error_at = error, time.time()
-        if self.failures == 1:
+        if self.failures == 1 and not logged:
             logger.warning(
                 "flagport: polling failed: %s; %s",
                 error,
@@ -245,8 +246,8 @@ class UrlSource:
                 if self.provider.snapshot.ready
                 else "serving defaults until it answers",
             )
-            if self.role == "poller":
-                self._write(lambda cache: cache.write_meta(self._meta(state="failing")))
+        if self.failures == 1 and self.role == "poller":
+            self._write(lambda cache: cache.write_meta(self._meta(state="failing")))
         self._set_status(ok=False)
 
     def _set_status(self, ok: bool) -> None:
@@ -295,7 +296,7 @@ class UrlSource:
             return
         body_changed = versions[0] != self._seen[0]
         if body_changed and not self._load_cache():
-            self._failed(self.provider.last_error or "the cached copy is unreadable")
+            self._failed(self.provider.last_error or "the cached copy is unreadable", logged=True)
             return
         self._seen = versions
         self._follow_state(self.cache.read_meta())
