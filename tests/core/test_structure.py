@@ -236,6 +236,8 @@ print(json.dumps({
 # cost more than the rest of a cold start) with the first public name used.
 FORBIDDEN_AT_IMPORT = ("statsig_python_core", "growthbook", "fbclient", "openfeature")
 FORBIDDEN_AT_IMPORT += ("click", "rich", "pydantic", "pluggy", "yaml")
+# The URL source's dependencies (the ``url`` extra) load when a provider reads a URL.
+FORBIDDEN_AT_IMPORT += ("httpx", "filelock", "cryptography")
 
 
 def _run_json(script: str) -> Any:

@@ -2,7 +2,8 @@
 
 The scenario (a gate on for US users and 50% of the rest, a three-group experiment, a
 JSON config, a custom event) is written in each vendor's own format (the vendors'
-``testing`` modules hold them), as a local flags file, and as an OpenFeature
+``testing`` modules hold them), as a local flags file (read from disk, and polled from a
+URL), and as an OpenFeature
 in-memory provider driven through the ``openfeature`` provider. The application below builds
 its client from settings only; each run writes a different ``flagport.toml`` and
 nothing else, and the application-level behaviour must be the same.
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flag_server import FlagServer, flag_server  # tests/support
 from scenario_flags import SCENARIO_FLAGS_YAML as FLAGS_YAML  # tests/support
 
 from flagport import Event, Flagport, User
@@ -33,6 +35,16 @@ def local(tmp: Path) -> str:
     return 'provider = "local"\n[local]\npath = "flags.yaml"\n'
 
 
+# The same file polled from a URL (the test server below), with the on-disk cache.
+URL_PLACEHOLDER = "@FLAGS_URL@"
+
+
+def local_url(tmp: Path) -> str:
+    return (
+        f'provider = "local"\n[local]\nurl = "{URL_PLACEHOLDER}"\ncache_path = "cache/flags.yaml"\n'
+    )
+
+
 def bootstrapped(name: str, payload: Callable[[], dict[str, Any]]) -> Writer:
     def write(tmp: Path) -> str:
         (tmp / f"{name}.json").write_text(json.dumps(payload()))
@@ -43,6 +55,7 @@ def bootstrapped(name: str, payload: Callable[[], dict[str, Any]]) -> Writer:
 
 PROVIDERS: dict[str, Writer] = {
     "local": local,
+    "local-url": local_url,
     "statsig": bootstrapped("statsig", scenario_specs),
     "growthbook": bootstrapped("growthbook", scenario_payload),
     "featbit": bootstrapped("featbit", lambda: data_sync(scenario_flags())),
@@ -68,17 +81,28 @@ def checkout_page(fp: Flagport, user: User) -> dict[str, Any]:
     return page
 
 
+@pytest.fixture(scope="module")
+def url_server() -> Iterator[FlagServer]:
+    with flag_server() as server:
+        server.put("/flags.yaml", FLAGS_YAML)
+        yield server
+
+
 @pytest.fixture(params=sorted(PROVIDERS))
 def app(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    url_server: FlagServer,
 ) -> Iterator[tuple[Flagport, list[Event]]]:
-    (tmp_path / "flagport.toml").write_text(PROVIDERS[request.param](tmp_path))
+    settings = PROVIDERS[request.param](tmp_path).replace(URL_PLACEHOLDER, url_server.url())
+    (tmp_path / "flagport.toml").write_text(settings)
     monkeypatch.chdir(tmp_path)
     for var in ("FLAGPORT_PROVIDER", "FLAGPORT_CONFIG"):
         monkeypatch.delenv(var, raising=False)
     events: list[Event] = []
     fp = Flagport.from_settings(strict=True, events={"sinks": ["provider", events.append]})
-    assert fp.provider_name == request.param
+    assert fp.provider_name == request.param.removesuffix("-url")
     yield fp, events
     fp.shutdown(timeout=10)
 

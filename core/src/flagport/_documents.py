@@ -40,6 +40,7 @@ __all__ = [
     "Problem",
     "document_format",
     "locate",
+    "parse_bytes",
     "parse_text",
     "read_document",
 ]
@@ -286,15 +287,30 @@ def read_document(
         raise ConfigurationError(
             f"{file}: cannot read the {what} ({exc.strerror or exc}); {fix}"
         ) from None
+    return parse_bytes(raw, fmt, str(file), what=what, empty=empty)
+
+
+def parse_bytes(
+    raw: bytes, fmt: str, source: str, *, what: str = "file", empty: str | None = None
+) -> Document:
+    """Decode and parse a document's bytes, read from disk or fetched from a URL.
+
+    :param source: where the bytes came from, named in every problem.
+    :param what: what the document is, for messages.
+    :param empty: the message for a document holding only white space (see
+        :func:`read_document`).
+    :raises ConfigurationError: too large, not UTF-8, empty (with ``empty``), or not
+        valid in its format (with the line).
+    """
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise ConfigurationError(
-            f"{file}: the {what} is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB, the most "
+            f"{source}: the {what} is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB, the most "
             f"flagport reads; check that the path names a {what}, or split the file"
         )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigurationError(f"{file}: not UTF-8 text ({exc}); save it as UTF-8") from None
+        raise ConfigurationError(f"{source}: not UTF-8 text ({exc}); save it as UTF-8") from None
     if empty is not None and not text.strip():
-        raise ConfigurationError(f"{file}: {empty}")
-    return parse_text(text, fmt, str(file), what)
+        raise ConfigurationError(f"{source}: {empty}")
+    return parse_text(text, fmt, source, what)

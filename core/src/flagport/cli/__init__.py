@@ -35,6 +35,14 @@ COMMANDS = {
         "Show how a flag is evaluated for a user: each rule, each sub-condition's outcome, "
         "the bucket against its threshold, and the final reason.",
     ),
+    "keygen": LazyCommand(
+        "flagport.cli.keys:keygen_command",
+        "Make an ed25519 key pair for signing flags files; print the public key.",
+    ),
+    "sign": LazyCommand(
+        "flagport.cli.keys:sign_command",
+        "Sign a flags file: write its detached ed25519 signature to FILE.sig.",
+    ),
     "compare": LazyCommand(
         "flagport.cli.compare:compare_command",
         "Evaluate every flag for every user through two providers and compare.",

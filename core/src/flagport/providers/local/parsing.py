@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flagport import _documents
 from flagport._documents import Document, document_format, read_document
 
-__all__ = ["file_format", "parse_file"]
+__all__ = ["file_format", "parse_bytes", "parse_file"]
 
 _WHAT = "flags file"
+_EMPTY = (
+    "the flags file is empty; define at least one of gates, experiments or configs "
+    "(`flagport schema` prints the format)"
+)
 
 
 def file_format(path: Path) -> str:
@@ -29,11 +34,12 @@ def parse_file(path: str | Path) -> Document:
 
     :raises ConfigurationError: unreadable, unknown type, empty or a syntax error.
     """
-    return read_document(
-        path,
-        what=_WHAT,
-        empty=(
-            "the flags file is empty; define at least one of gates, experiments or "
-            "configs (`flagport schema` prints the format)"
-        ),
-    )
+    return read_document(path, what=_WHAT, empty=_EMPTY)
+
+
+def parse_bytes(raw: bytes, fmt: str, source: str) -> Document:
+    """Parse a flags file's bytes fetched from ``source`` (a URL).
+
+    :raises ConfigurationError: too large, not UTF-8, empty or a syntax error.
+    """
+    return _documents.parse_bytes(raw, fmt, source, what=_WHAT, empty=_EMPTY)

@@ -20,15 +20,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field, model_validator
 
 from flagport.errors import ConfigurationError, FlagNotFoundError, ProviderNotReadyError
-from flagport.provider import FlagNames, Provider, ProviderOptions, ProviderStatus
+from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.providers.local.compiled import Snapshot
 from flagport.providers.local.loader import build, paused_gc
 from flagport.providers.local.models import HashMode
-from flagport.providers.local.parsing import file_format, parse_file
+from flagport.providers.local.parsing import file_format, parse_bytes, parse_file
+from flagport.providers.local.url_options import UrlOptions, url_format
 from flagport.providers.local.watcher import FileWatcher, file_signature
 from flagport.settings_files import PathOption
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from flagport.providers.local.url_source import Incoming, UrlSource
     from flagport.results import ConfigResult, ExperimentResult, GateResult
     from flagport.user import User
 
@@ -61,8 +65,8 @@ def _error_text(exc: Exception, source: str) -> str:
     return f"{kept}\n  ... and {more} more (flagport validate lists all)"
 
 
-class LocalOptions(ProviderOptions):
-    """Options of the ``local`` provider."""
+class LocalOptions(UrlOptions):
+    """Options of the ``local`` provider (the URL source's are in :class:`UrlOptions`)."""
 
     path: Annotated[str | None, PathOption()] = Field(
         default=None, description="The flags file (.yaml, .yml, .json or .toml)."
@@ -97,13 +101,20 @@ class LocalOptions(ProviderOptions):
 
     @model_validator(mode="after")
     def _needs_definitions(self) -> LocalOptions:
-        if self.path is None and self.flags is None:
+        if self.path is not None and self.url is not None:
+            raise ValueError(
+                "give the local provider path= (a file) or url= (polled over HTTP), not both"
+            )
+        if self.path is None and self.url is None and self.flags is None:
             raise ValueError(
                 "the local provider needs definitions: give path='flags.yaml' (a flags "
-                "file) or flags={...} (inline), e.g. FLAGPORT_LOCAL_PATH=flags.yaml"
+                "file), url='https://.../flags.yaml' or flags={...} (inline), e.g. "
+                "FLAGPORT_LOCAL_PATH=flags.yaml"
             )
         if self.path is not None:
             file_format(Path(self.path))
+        if self.url is not None:
+            url_format(self.url)
         return self
 
 
@@ -132,6 +143,8 @@ class LocalProvider(Provider):
         self._snapshot: Snapshot = _EMPTY
         self._lock = threading.Lock()
         self._watcher: FileWatcher | None = None
+        self._url: UrlSource | None = None
+        self._public_key: Ed25519PublicKey | None = None
         self._closed = False
         self.reloads = 0
         self.failed_reloads = 0
@@ -148,23 +161,41 @@ class LocalProvider(Provider):
         """The definitions being served (an empty, not-ready snapshot before loading)."""
         return self._snapshot
 
-    def _build(self) -> Snapshot:
+    def _build(self, incoming: Incoming | None) -> Snapshot:
         opts = self.options
         with paused_gc():
-            if opts.path is None:
+            if incoming is not None:
+                self._verify(incoming)
+                source = incoming.source
+                document = parse_bytes(incoming.body, url_format(opts.url or ""), source)
+            elif opts.path is None:
                 return build(opts.flags or {}, source="inline flags", default_hash=opts.hash)
-            document = parse_file(opts.path)
+            else:
+                source = opts.path
+                document = parse_file(opts.path)
             data = _merge(document.data, opts.flags) if opts.flags else document.data
-            return build(data, source=opts.path, document=document, default_hash=opts.hash)
+            return build(data, source=source, document=document, default_hash=opts.hash)
 
-    def load(self) -> Snapshot:
+    def _verify(self, incoming: Incoming) -> None:
+        key_text = self.options.public_key
+        if key_text is None:
+            return
+        from flagport.providers.local import signing
+
+        if self._public_key is None:
+            self._public_key = signing.public_key(key_text)
+        signing.verify(incoming.body, incoming.signature, self._public_key, incoming.source)
+
+    def load(self, incoming: Incoming | None = None) -> Snapshot:
         """Load the definitions now and serve them.
 
-        :raises ConfigurationError: the definitions are invalid; the previous snapshot
-            (if any) keeps serving.
+        :param incoming: a version of the file fetched from ``url`` (or its cache);
+            without it, ``path`` (or the inline ``flags``) is read.
+        :raises ConfigurationError: the definitions are invalid (or their signature does
+            not verify); the previous snapshot (if any) keeps serving.
         """
         with self._lock:
-            snapshot = self._build()
+            snapshot = self._build(incoming)
             if self._closed:
                 # A reload that finished after shutdown() must not bring definitions back.
                 return snapshot
@@ -174,7 +205,7 @@ class LocalProvider(Provider):
             self.status = ProviderStatus.READY
         return snapshot
 
-    def reload(self) -> bool:
+    def reload(self, incoming: Incoming | None = None) -> bool:
         """Reload, logging a bad edit instead of raising.
 
         Every failure is counted in ``failed_reloads`` and kept in ``last_error`` and
@@ -185,9 +216,9 @@ class LocalProvider(Provider):
         if self._closed:
             return False
         try:
-            self.load()
+            self.load(incoming)
         except Exception as exc:
-            error = self._failed(exc)
+            error = self._failed(exc, incoming)
             bug = not isinstance(exc, ConfigurationError)
             logger.error(
                 "flagport: %s; still serving the previous definitions (%s)",
@@ -200,11 +231,18 @@ class LocalProvider(Provider):
             self.failed_reloads += 1
             return False
         self.reloads += 1
-        logger.info("flagport: reloaded %s", self.options.path or "inline flags")
+        logger.info("flagport: reloaded %s", self._source_name(incoming))
         return True
 
-    def _failed(self, exc: Exception) -> str:
-        self.last_error = _error_text(exc, self.options.path or "inline flags")
+    def _source_name(self, incoming: Incoming | None = None) -> str:
+        if incoming is not None:
+            return incoming.source
+        if self._url is not None:
+            return self._url.display
+        return self.options.path or "inline flags"
+
+    def _failed(self, exc: Exception, incoming: Incoming | None = None) -> str:
+        self.last_error = _error_text(exc, self._source_name(incoming))
         self.last_error_at = time.time()
         return self.last_error
 
@@ -218,6 +256,9 @@ class LocalProvider(Provider):
         :raises ConfigurationError: the definitions are invalid (or the file missing).
         """
         self._closed = False
+        if self.options.url is not None:
+            self._start_url()
+            return
         path = self.options.path
         if path is not None and self.options.watch:
             if self._watcher is None:
@@ -236,10 +277,25 @@ class LocalProvider(Provider):
             self._failed(exc)
             raise
 
+    def _start_url(self) -> None:
+        from flagport.providers.local.url_source import UrlSource
+
+        if self._url is None:
+            self._url = UrlSource(self)
+        try:
+            self._url.start()
+        except ProviderNotReadyError:
+            # The source recorded why (a located problem, or the server's error).
+            self.status = ProviderStatus.ERROR
+            raise
+
     def shutdown(self, timeout: float = 5.0) -> None:
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop(timeout=min(timeout, 2.0))
+        url, self._url = self._url, None
+        if url is not None:
+            url.stop(timeout=min(timeout, 2.0))
         # Wait (boundedly) for a reload in progress, so it cannot serve after this.
         locked = self._lock.acquire(timeout=max(timeout, 0.0))
         try:
@@ -253,7 +309,8 @@ class LocalProvider(Provider):
     # -- evaluation --------------------------------------------------------------------------
     def _missing(self, snapshot: Snapshot, kind: str, name: str) -> Exception:
         if not snapshot.ready:
-            detail = f": {self.last_error}" if self.last_error else ""
+            error = (self._url.last_error if self._url else None) or self.last_error
+            detail = f": {error}" if error else ""
             return ProviderNotReadyError(f"the local provider has no definitions loaded{detail}")
         for section, other in _KINDS.items():
             if other != kind and name in getattr(snapshot, section):
@@ -306,7 +363,9 @@ class LocalProvider(Provider):
     def stats(self) -> dict[str, Any]:
         snapshot = self._snapshot
         watcher = self._watcher
+        url = self._url
         return {
+            **({"url": url.stats()} if url is not None else {}),
             "source": snapshot.source or None,
             "hash": snapshot.hash,
             "gates": len(snapshot.gates),
@@ -317,7 +376,9 @@ class LocalProvider(Provider):
             "failed_reloads": self.failed_reloads,
             "last_error": self.last_error,
             "last_error_at": self.last_error_at,
-            "watching": bool(watcher is not None and watcher.running),
+            "watching": bool(
+                (watcher is not None and watcher.running) or (url is not None and url.running)
+            ),
             "pid": os.getpid(),
         }
 

@@ -1,0 +1,136 @@
+"""One conditional GET of a flags file over HTTP(S), bounded in time and size.
+
+The request carries ``If-None-Match`` and ``If-Modified-Since`` from the last good
+response, so an unchanged file costs the server a 304 and the process no parse and no
+recompile. The whole exchange (connect, headers, body, signature) must finish within
+``timeout`` seconds: a server that drips one byte a second cannot hold a start-up
+longer than that. Built on httpx (the ``flagport[url]`` extra).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from flagport._documents import MAX_DOCUMENT_BYTES
+from flagport.providers.local.signing import SIGNATURE_SUFFIX, require
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["FetchError", "Fetched", "HttpFetcher", "display_url"]
+
+_MAX_SIGNATURE_BYTES = 1024
+
+
+def display_url(url: str) -> str:
+    """The URL as messages and stats show it: no user, password or query string, which
+    often carry credentials (a presigned bucket URL signs its query)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+class FetchError(Exception):
+    """The server could not be reached, failed, or answered something unusable."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A new version of the file (a 200)."""
+
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    #: the detached signature's bytes, when signatures are checked (None: not found)
+    signature: bytes | None = None
+
+
+class HttpFetcher:
+    """Fetches one URL, remembering the validators of the last version accepted.
+
+    :param url: the flags file.
+    :param headers: sent with every request (authorization, for example).
+    :param timeout: seconds the whole exchange may take.
+    :param signed: also fetch ``url + ".sig"`` whenever the file changed.
+    """
+
+    def __init__(self, url: str, headers: Mapping[str, str], timeout: float, signed: bool) -> None:
+        httpx = require("httpx")
+        self.url = url
+        self.display = display_url(url)
+        self.timeout = timeout
+        self.signed = signed
+        self._httpx: Any = httpx
+        self._client: Any = httpx.Client(
+            headers=dict(headers), timeout=timeout, follow_redirects=True
+        )
+        #: validators sent with the next request (those of the version being served)
+        self.etag: str | None = None
+        self.last_modified: str | None = None
+
+    def close(self) -> None:
+        self._client.close()
+
+    def fetch(self) -> Fetched | None:
+        """GET the file, conditionally.
+
+        :returns: the new version, or None when the server answered 304 Not Modified.
+        :raises FetchError: a network error, a timeout, an HTTP error status, or a body
+            over the size limit; the message names the URL (without credentials).
+        """
+        deadline = time.monotonic() + self.timeout
+        conditional: dict[str, str] = {}
+        if self.etag:
+            conditional["If-None-Match"] = self.etag
+        if self.last_modified:
+            conditional["If-Modified-Since"] = self.last_modified
+        try:
+            status, body, headers = self._get(self.url, conditional, MAX_DOCUMENT_BYTES, deadline)
+            if status == 304:
+                return None
+            self._check_status(status, self.display)
+            signature = None
+            if self.signed:
+                sig_status, sig_body, _ = self._get(
+                    self.url + SIGNATURE_SUFFIX, {}, _MAX_SIGNATURE_BYTES, deadline
+                )
+                if sig_status != 404:
+                    self._check_status(sig_status, self.display + SIGNATURE_SUFFIX)
+                    signature = sig_body
+        except self._httpx.HTTPError as exc:
+            detail = str(exc) or type(exc).__name__
+            raise FetchError(f"{self.display}: {type(exc).__name__}: {detail}") from None
+        return Fetched(body, headers.get("etag"), headers.get("last-modified"), signature)
+
+    def _get(
+        self, url: str, headers: dict[str, str], limit: int, deadline: float
+    ) -> tuple[int, bytes, Any]:
+        with self._client.stream("GET", url, headers=headers) as response:
+            if response.status_code != 200:
+                return response.status_code, b"", response.headers
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise FetchError(
+                        f"{display_url(url)}: larger than {limit:,} bytes, the most "
+                        "flagport reads; check the URL names a flags file"
+                    )
+                if time.monotonic() > deadline:
+                    raise FetchError(
+                        f"{display_url(url)}: the response took longer than the timeout "
+                        f"({self.timeout:g}s); raise timeout or check the server"
+                    )
+                chunks.append(chunk)
+            return 200, b"".join(chunks), response.headers
+
+    @staticmethod
+    def _check_status(status: int, where: str) -> None:
+        if status != 200:
+            raise FetchError(f"{where}: the server answered HTTP {status}")
