@@ -438,3 +438,14 @@ def test_a_custom_that_is_not_a_mapping_beside_other_keys_is_invalid_context() -
         result = fp.get_gate({"custom": -1, "plan": "pro"}, "g")
         assert result.error_code is ErrorCode.INVALID_CONTEXT
         assert "-1" not in (result.error_message or "")
+
+
+def test_shutdown_delivers_queued_events_to_the_provider() -> None:
+    # The provider sink asks the client for its provider while shutdown drains the queue.
+    fp = Flagport(provider="passall", events={"sinks": ["provider"], "flush_interval": 60})
+    provider = fp.provider
+    assert isinstance(provider, PassAllProvider)
+    fp.log_event(USER, "purchase", 9.99)
+    fp.shutdown(timeout=10)
+    assert [e.name for e in provider.events] == ["purchase"]
+    assert fp.stats()["events"]["provider"]["failed"] == 0

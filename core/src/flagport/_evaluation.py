@@ -270,12 +270,12 @@ class Evaluator(Generic[R]):
         "_exposes",
         "_fallback",
         "count",
-        "events",
         "failures",
         "kind",
         "lifecycle",
         "observers",
         "overrides",
+        "recorder",
         "resolve",
         "value_only",
     )
@@ -286,14 +286,14 @@ class Evaluator(Generic[R]):
         overrides: OverrideTable[R],
         lifecycle: ProviderLifecycle,
         failures: Failures,
-        events: ClientEvents,
+        recorder: ClientEvents,
     ) -> None:
         self.kind: Kind[R] = kind
         self.overrides: OverrideTable[R] = overrides
         self.lifecycle = lifecycle
         self.failures = failures
         self.observers = failures.observers
-        self.events = events
+        self.recorder = recorder
         self._default = kind.default
         self._fallback = kind.fallback
         self._exposes = kind.exposes
@@ -334,7 +334,7 @@ class Evaluator(Generic[R]):
             result = self.failed(name, exc, default)
         else:
             if expose and self._exposes:
-                self.events.expose_assignment(user, result)  # type: ignore[arg-type]
+                self.recorder.expose_assignment(user, result)  # type: ignore[arg-type]
         if self.observers.after_evaluation is not None:
             self.observers.evaluated(user, result, self.kind.label)
         return result

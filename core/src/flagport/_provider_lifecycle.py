@@ -88,6 +88,11 @@ class ProviderLifecycle:
         A provider that fails to start is logged and marked ``ERROR`` (it serves
         defaults); strict raises :class:`~flagport.ProviderNotReadyError`.
         """
+        # Without the lock when started: a shutdown holds it while the events drain, and
+        # the provider sink asks for the provider meanwhile.
+        return self.provider if self.started else self._start_once()
+
+    def _start_once(self) -> Provider:
         with self._lock:
             if self.started:
                 return self.provider
@@ -223,16 +228,18 @@ class ProviderLifecycle:
         """
         deadline = time.monotonic() + timeout
         locked = self._lock.acquire(timeout=timeout)
-        if self.closed:
-            if locked:
-                self._lock.release()
-            return
-        # From here a start still running stops the provider itself when it returns...
-        self.closed = True
-        # ...unless it returned in between: then it is stopped here.
-        locked = locked or self._lock.acquire(blocking=False)
         try:
-            before(max(0.0, deadline - time.monotonic()))
+            if self.closed:
+                return
+            if locked:
+                before(timeout)  # the provider still takes the events being delivered
+                self.closed = True
+            else:
+                # A start still runs: it stops the provider itself when it returns...
+                self.closed = True
+                # ...unless it returned in between: then it is stopped here.
+                locked = self._lock.acquire(blocking=False)
+                before(max(0.0, deadline - time.monotonic()))
             if locked:
                 was_started, self.started = self.started, False
                 self._on_change(None)

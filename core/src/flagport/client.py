@@ -114,17 +114,17 @@ class Flagport:
         self._lifecycle = ProviderLifecycle(
             provider, self._emit, self._failures, on_change=self._answer_from
         )
-        self._events = ClientEvents(
+        self._recorder = ClientEvents(
             self.events, self.event_settings, self._lifecycle, self._observers
         )
         self._gates = Evaluator(
-            GATE, self.overrides.gates, self._lifecycle, self._failures, self._events
+            GATE, self.overrides.gates, self._lifecycle, self._failures, self._recorder
         )
         self._experiments = Evaluator(
-            EXPERIMENT, self.overrides.experiments, self._lifecycle, self._failures, self._events
+            EXPERIMENT, self.overrides.experiments, self._lifecycle, self._failures, self._recorder
         )
         self._configs = Evaluator(
-            CONFIG, self.overrides.configs, self._lifecycle, self._failures, self._events
+            CONFIG, self.overrides.configs, self._lifecycle, self._failures, self._recorder
         )
         _lifecycle.register(self)
 
@@ -150,7 +150,7 @@ class Flagport:
     @property
     def exposures(self) -> ExposureDeduper:
         """The exposures logged within the de-duplication window."""
-        return self._events.exposures
+        return self._recorder.exposures
 
     @property
     def _provider(self) -> Provider:
@@ -167,12 +167,12 @@ class Flagport:
 
     def _emit(self, event: Any) -> None:
         """Accept an event a provider reported through a vendor callback."""
-        self._events.emit(event)
+        self._recorder.emit(event)
 
     def _after_fork_in_child(self) -> None:
         # Runs inside os.fork() (see flagport._lifecycle): plain assignments only.
         self._lifecycle.after_fork_in_child()
-        self._events.after_fork_in_child()
+        self._recorder.after_fork_in_child()
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Deliver queued events to every sink and the vendor, within ``timeout`` seconds.
@@ -318,7 +318,7 @@ class Flagport:
             result = self.get_config(user, name, expose=False)
             group = result.rule_id
         metadata = {"reason": result.reason.value, "manual": True}
-        self._events.exposure(user, result, flag_kind, group, metadata)
+        self._recorder.exposure(user, result, flag_kind, group, metadata)
 
     def names(self) -> FlagNames:
         """Every flag the provider knows, plus every overridden one."""
@@ -419,7 +419,7 @@ class Flagport:
                 raise GeneralError(f"invalid event {shown(name)}: {describe(exc)}") from exc
             logger.warning("flagport: event %s dropped: %s", shown(name), describe(exc))
             return
-        self._events.record(EventKind.CUSTOM, user, name, value, data)
+        self._recorder.record(EventKind.CUSTOM, user, name, value, data)
 
     def scope(self, user: UserLike | None) -> AbstractContextManager[Scope]:
         """``with fp.scope(user):`` — :func:`flagport.scope`, checked by this client.
@@ -452,8 +452,8 @@ class Flagport:
                 "errors": self._failures.count,
             },
             "exposures": {
-                "logged": self._events.exposures_logged,
-                "remembered": len(self._events.exposures),
+                "logged": self._recorder.exposures_logged,
+                "remembered": len(self._recorder.exposures),
             },
             "events": self.events.stats(),
         }
