@@ -369,7 +369,7 @@ class _Compiler:
 
         serving = self.value_serving(rule_result, default_value)
         serving = Serving(serving.hit, serving.variant, lambda _: not_in, serving.value)
-        rules = self.rule_compiler.rules(self.flag(path, name, exp), exp.rules, serving)
+        rules = self.rule_compiler.rules(self.flag(path, name, exp), exp.rules or (), serving)
         return CompiledExperiment(
             rules=rules,
             name=name,

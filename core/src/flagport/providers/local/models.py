@@ -182,9 +182,12 @@ class ExperimentDef(_Def):
     namespace: NamespaceDef | None = Field(
         default=None, description="Mutual exclusion with others."
     )
-    rules: list[ExperimentRuleDef] = Field(
-        default_factory=list,
-        description="Rules tried before the groups' split, which acts as the last rule.",
+    rules: list[ExperimentRuleDef] | None = Field(
+        default=None,
+        description=(
+            "Rules tried before the groups' split, which acts as the last rule; given "
+            "without groups, the experiment serves its default when no rule does."
+        ),
     )
     groups: list[GroupDef] = Field(
         default_factory=list,
@@ -202,8 +205,9 @@ class ExperimentDef(_Def):
     @field_validator("groups")
     @classmethod
     def _groups_or_rules(cls, groups: list[GroupDef], info: ValidationInfo) -> list[GroupDef]:
-        # `rules` is declared first, so it is known here (absent if it was invalid).
-        if not groups and not info.data.get("rules"):
+        # `rules` is declared first, so it is known here: None when omitted, absent
+        # when it was itself invalid (already reported).
+        if not groups and "rules" in info.data and info.data["rules"] is None:
             raise ValueError("an experiment needs groups (or rules that serve); add groups")
         return groups
 

@@ -195,9 +195,13 @@ class RuleCompiler:
         if filters or rule.missing_unit == "empty":
 
             def passes(text: str) -> int:
+                if pct >= 100:
+                    return 0
                 return 0 if bucketer.gate_passes(seed, rule_salt, text, pct) else -1
 
-            select = Selector(unit=unit, choose=passes, outcomes=(hit,), filters=filters)
+            # Without a percentage nothing is hashed, so no unit is needed (only filters).
+            whose = unit if pct < 100 else _anyone
+            select = Selector(unit=whose, choose=passes, outcomes=(hit,), filters=filters)
             return Rule(rule_id, when, None, hit, miss, select=select, prerequisites=prerequisites)
         percentage = None
         if pct < 100:
@@ -366,6 +370,10 @@ class RuleCompiler:
             return -1 if found is None else owners[found]
 
         return Selector(unit=_no_unit, choose=choose, outcomes=outcomes, force=force)
+
+
+def _anyone(user: Any) -> str | None:
+    return ""
 
 
 def _no_unit(user: Any) -> str | None:
