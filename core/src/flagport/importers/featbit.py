@@ -83,8 +83,10 @@ def _flag(flag: Mapping[str, Any], segments: Mapping[Any, Any], out: Imported) -
     for number, target in enumerate(flag.get("targetUsers") or ()):
         ids = [str(k) for k in target.get("keyIds") or ()]
         if ids:
-            when = {"user_id": {"$in": ids}}
-            rules.append({"id": f"target_{number}", "when": when, **serve(target["variationId"])})
+            targeted = {"user_id": {"$in": ids}}
+            rules.append(
+                {"id": f"target_{number}", "when": targeted, **serve(target["variationId"])}
+            )
     for number, rule in enumerate(flag.get("rules") or ()):
         when = _conditions(key, rule.get("conditions") or (), segments, f"rules[{number}]", out)
         if when is None:
@@ -133,7 +135,7 @@ def _conditions(
             parts.append(part if op == "Equal" else {"$not": part})
         elif op in ("IsOneOf", "NotOneOf"):
             try:
-                listed = [str(v) for v in json.loads(value)]
+                listed = [str(v) for v in json.loads(str(value))]
             except (TypeError, ValueError):
                 listed = []
             parts.append({name: {"$in" if op == "IsOneOf" else "$nin": listed}})
