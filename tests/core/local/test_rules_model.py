@@ -198,7 +198,7 @@ def test_passthrough_and_forced_variants() -> None:
                         "split": {
                             "coverage": 50,
                             "force": 1,
-                            "variants": variants[:1] + [{"group": "b", "value": 2, "weight": 50}],
+                            "variants": [*variants[:1], {"group": "b", "value": 2, "weight": 50}],
                         }
                     }
                 ]
