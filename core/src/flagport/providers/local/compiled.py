@@ -177,7 +177,7 @@ def first_match(rules: tuple[Rule, ...], user: User, default: Any) -> Any:
         if when is not None:
             if attributes is None:
                 attributes = user.attributes
-            if not when(attributes):
+            if not when(attributes, user):
                 continue
         percentage = rule.percentage
         if percentage is None or percentage.passes(user):
@@ -310,7 +310,7 @@ class CompiledExperiment:
             forced = self.overrides.get(unit)
             if forced is not None:
                 return forced
-        if self.when is not None and not self.when(user.attributes):
+        if self.when is not None and not self.when(user.attributes, user):
             return self.not_in
         if self.namespace is not None and not self.in_namespace(unit):
             return self.not_in
