@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+
+from flagport.providers.local.conditions.options import Semantics
+from flagport.providers.local.conditions.segments import SegmentDef
 
 __all__ = [
     "HASH_MODES",
@@ -51,6 +54,18 @@ Condition = Annotated[
         ),
         json_schema_extra={"examples": [{"country": "US"}, {"app_version": {"$vgte": "2.0.0"}}]},
     ),
+]
+
+
+def _segment_kind(value: Any) -> str:
+    return "definition" if isinstance(value, dict | SegmentDef) else "ids"
+
+
+# Tagged, so a wrong value is reported against one form, not against both.
+SegmentValue = Annotated[
+    Annotated[list[str | int | float | bool], Tag("ids")]
+    | Annotated[SegmentDef, Tag("definition")],
+    Discriminator(_segment_kind),
 ]
 Value = Annotated[
     dict[str, Any],
@@ -237,9 +252,29 @@ class FlagsFile(_Def):
             "growthbook_v1 or featbit, so units keep their buckets when moved from a vendor."
         ),
     )
-    segments: dict[str, list[str | int | float | bool]] = Field(
+    semantics: Semantics = Field(
+        default="growthbook",
+        description=(
+            "Whose matching rules conditions follow: growthbook (default), statsig "
+            "(numbers and strings coerced, field names case-insensitive, Statsig's "
+            "version comparison) or featbit (values compared as text)."
+        ),
+    )
+    strict_conditions: bool = Field(
+        default=True,
+        description=(
+            "False evaluates what a GrowthBook payload accepts instead of refusing it as "
+            "a typo: an unknown $ key at condition level is an attribute, an unknown "
+            "operator never matches, an unknown segment is empty."
+        ),
+    )
+    segments: dict[str, SegmentValue] = Field(
         default_factory=dict,
-        description="Named lists of values for $inGroup / $notInGroup.",
+        description=(
+            "Named segments: a list of values for $inGroup / $notInGroup, or a mapping "
+            "with hashed_ids (Statsig ID lists) and/or a condition with included and "
+            "excluded units, tested with $inSegment."
+        ),
     )
     gates: dict[str, GateDef] = Field(
         default_factory=dict, description="Feature gates by name (booleans)."

@@ -176,7 +176,7 @@ class ConditionCompiler(ValueCompiler):
         if key == "$environment":
             test = self.value(value, path)
             default = self.options.environment
-            return lambda a, user: test(getattr(user, "environment", None) or default)
+            return lambda a, user: test(getattr(user, "environment_tier", None) or default)
         if key == "$now":
             test = self.value(value, path)
             return lambda a, user: test(now_millis(user))
@@ -278,7 +278,7 @@ class _NoUser:
     custom_ids: Mapping[str, str] = {}
     custom: Mapping[str, Any] = {}
     private: Mapping[str, Any] = {}
-    environment = None
+    environment_tier = None
     now = None
 
     def unit(self, unit_type: str) -> None:
