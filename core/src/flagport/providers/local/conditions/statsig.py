@@ -129,12 +129,20 @@ def statsig_field(key: str) -> Callable[[Mapping[str, Any], User], Any]:
 # -- operators ---------------------------------------------------------------------
 
 
+def _target_text(item: Any) -> str:
+    # A condition's list holds text as written and anything else as JSON (1.0 is "1.0").
+    if isinstance(item, str):
+        return item
+    return json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+
+
 def _texts(op: str, arg: Any, path: str) -> list[str]:
-    items = arg if isinstance(arg, list | tuple) else [arg]
-    texts = [statsig_string(item) for item in items]
-    if any(text is None for text in texts):
+    """The texts of a condition's list (Statsig tests nothing against a non-list)."""
+    if not isinstance(arg, list | tuple) or any(
+        isinstance(item, Mapping | list | tuple) for item in arg
+    ):
         raise ConditionError(path, f"{op} takes a list of strings or numbers, got {arg!r}")
-    return [text for text in texts if text is not None]
+    return [_target_text(item) for item in arg]
 
 
 def op_eq(compiler: ValueCompiler, op: str, arg: Any, path: str) -> Predicate:
@@ -206,7 +214,7 @@ _VERSION_RESULT: dict[str, Callable[[int], bool]] = {
 
 
 def op_version(compiler: ValueCompiler, op: str, arg: Any, path: str) -> Predicate:
-    target = statsig_string(arg)
+    target = arg if isinstance(arg, str) else None  # Statsig sees no text in a number
     if target is None:
         raise ConditionError(path, f"{op} compares with a version string, got {arg!r}")
     holds = _VERSION_RESULT[op]
@@ -255,11 +263,13 @@ def op_string(compiler: ValueCompiler, op: str, arg: Any, path: str) -> Predicat
 
 
 def op_regex(compiler: ValueCompiler, op: str, arg: Any, path: str) -> Predicate:
-    if op != "$regex":
+    if op not in ("$regex", "$notRegex"):
         raise ConditionError(path, f"{op} is not a Statsig operator; use $regex")
     from flagport.providers.local.conditions.operators import ValueCompiler
 
     matches = ValueCompiler.op_regex(compiler, op, arg, path)
+    if op == "$notRegex":
+        return lambda v: not ((text := statsig_string(v)) is not None and matches(text))
     return lambda v: (text := statsig_string(v)) is not None and matches(text)
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from flagport.providers.local.conditions.options import ConditionError
+from flagport.providers.local.conditions.statsig import statsig_number
 
 if TYPE_CHECKING:
     from flagport.providers.local.conditions.values import Predicate
@@ -35,12 +36,12 @@ def _to_millis(ts: int) -> int:
     return ts * 1000 if abs(ts) < 10_000_000_000 else ts
 
 
-def _parse_text(text: str) -> int | None:
+def _parse_text(text: str, *, bounded: bool = True) -> int | None:
     if _INTEGER.fullmatch(text):
         number = int(text)
         return number if -_I64 <= number < _I64 else None
-    if not 8 <= len(text) <= 20 or not any(c in text for c in "-T:"):
-        return None
+    if bounded and (not 8 <= len(text) <= 20 or not any(c in text for c in "-T:")):
+        return None  # Statsig's shortcut for a user's value (not for a condition's)
     try:
         if _RFC3339.fullmatch(text):
             return int(datetime.fromisoformat(text.upper()).timestamp() * 1000)
@@ -74,11 +75,12 @@ def _target(arg: Any) -> int | None:
     if isinstance(arg, int | float):
         return int(arg) if arg == arg and abs(arg) < 2**63 else None
     if isinstance(arg, str):
-        found = _parse_text(arg)
+        found = _parse_text(arg, bounded=False)
         if found is not None:
             return found
         try:
-            return int(float(arg))
+            number = statsig_number(arg)
+            return int(number) if number is not None else None
         except (ValueError, OverflowError):
             return None
     return None
