@@ -97,9 +97,7 @@ def gate(name: str, rules: list[dict[str, Any]], entity: str = "feature_gate") -
             "defaultValue": False, "idType": "userID", "rules": rules}  # fmt: skip
 
 
-def rule(
-    rule_id: str, conditions: list[str], pass_percentage: float = 100
-) -> dict[str, Any]:
+def rule(rule_id: str, conditions: list[str], pass_percentage: float = 100) -> dict[str, Any]:
     return {"name": rule_id, "id": rule_id, "salt": f"{rule_id}_salt",
             "passPercentage": pass_percentage, "conditions": conditions,
             "returnValue": True, "idType": "userID"}  # fmt: skip
