@@ -224,6 +224,9 @@ class ValueCompiler:
         try:
             matches = compile_search(arg, insensitive=op.endswith("i"))
         except RegexError as exc:
+            if self.options.lenient:
+                # GrowthBook: a pattern that does not compile never matches ($not...: always).
+                return always(op.startswith("$not"))
             raise ConditionError(path, f"invalid regular expression {arg!r}: {exc}") from None
         if op.startswith("$not"):
             return lambda v: not (isinstance(v, str) and matches(v))
