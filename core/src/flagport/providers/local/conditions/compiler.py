@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from flagport.providers.local.conditions.featbit import FEATBIT_OPERATORS, featbit_field
 from flagport.providers.local.conditions.operators import ValueCompiler
 from flagport.providers.local.conditions.options import (
     Condition,
@@ -86,12 +87,15 @@ class ConditionCompiler(ValueCompiler):
     def __init__(self, options: ConditionOptions) -> None:
         super().__init__(options)
         self.statsig = options.semantics == "statsig"
+        self.featbit = options.semantics == "featbit"
         self.generic = False  # compiling a condition on list elements ($elemMatch)
         if self.statsig:
             self.operators = {**self.operators, **STATSIG_OPERATORS}
+        elif self.featbit:
+            self.operators = {**self.operators, **FEATBIT_OPERATORS}
 
     def literal(self, expected: Any, *, insensitive: bool = False) -> Predicate:
-        if self.statsig and not insensitive:
+        if (self.statsig or self.featbit) and not insensitive:
             return self.operator("$eq", expected, "")
         return super().literal(expected, insensitive=insensitive)
 
@@ -126,8 +130,8 @@ class ConditionCompiler(ValueCompiler):
     def attribute(self, key: str, value: Any, path: str) -> Condition:
         """The test of one attribute (a dot path into nested values)."""
         test = self.value(value, path)
-        if self.statsig and not self.generic:
-            lookup = statsig_field(key)
+        if (self.statsig or self.featbit) and not self.generic:
+            lookup = statsig_field(key) if self.statsig else featbit_field(key)
             return lambda attributes, user: test(lookup(attributes, user))
         if "." not in key and not self.generic:
             if isinstance(value, str):
