@@ -308,7 +308,7 @@ class CompiledExperiment:
                 return found  # type: ignore[no-any-return]
         if not unit or not self.groups:
             return self.not_in
-        if self.when is not None and not self.when(user.attributes):
+        if self.when is not None and not self.when(user.attributes, user):
             return self.not_in
         if self.namespace is not None and not self.in_namespace(unit):
             return self.not_in

@@ -24,7 +24,13 @@ from flagport.providers.local.compiled import (
     Snapshot,
     frozen_value,
 )
-from flagport.providers.local.conditions import Condition, ConditionError, compile_audited
+from flagport.providers.local.conditions import (
+    Condition,
+    ConditionError,
+    SegmentDef,
+    compile_audited,
+)
+from flagport.providers.local.conditions.setup import build_options
 from flagport.providers.local.limits import MAX_CONDITION_SIZE, Audit, Problem
 from flagport.providers.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
 from flagport.providers.local.rule_compiler import (
@@ -94,7 +100,19 @@ class _Compiler:
         self.rule_compiler = RuleCompiler(self.condition, self.problems, names)
         self.groups_in_scope: dict[str, Any] = {}
         for name, values in self.segments.items():
-            self.problems.extend(self.audit.check(values, join_path("segments", name)))
+            raw = values.model_dump() if isinstance(values, SegmentDef) else values
+            self.problems.extend(self.audit.check(raw, join_path("segments", name)))
+        # Gate references in conditions are bound late: the gates are compiled after.
+        self.gate_table: dict[str, CompiledGate] = {}
+        table = self.gate_table
+        self.options, problems = build_options(
+            definitions.segments,
+            semantics=definitions.semantics,
+            strict=definitions.strict_conditions,
+            flag_names=frozenset(definitions.gates),
+            flag_value=lambda kind, name, user: table[name].evaluate(user).value,
+        )
+        self.problems.extend(problems)
 
     def condition(self, cond: Mapping[str, Any] | None, path: str) -> Condition | None:
         if cond is None:
@@ -113,7 +131,7 @@ class _Compiler:
         if key is not None and (known := self.compiled.get(key)) is not None:
             return known
         try:
-            compiled = compile_audited(cond, self.segments, path=path)
+            compiled = compile_audited(cond, self.options, path=path)
         except ConditionError as exc:
             where = exc.path or path
             if not where.startswith(path):
@@ -387,6 +405,7 @@ class _Compiler:
     # -- the whole file -------------------------------------------------------------
     def run(self, source: str) -> Snapshot:
         gates = {n: self.gate(n, g) for n, g in self.defs.gates.items()}
+        self.gate_table.update(gates)
         experiments = {n: self.experiment(n, e) for n, e in self.defs.experiments.items()}
         configs = {n: self.config(n, c) for n, c in self.defs.configs.items()}
         self.rule_compiler.check_cycles()

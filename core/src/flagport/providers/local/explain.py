@@ -69,16 +69,17 @@ def _when(
     out: Explanation,
     cond: Mapping[str, Any] | None,
     compiled: Condition | None,
-    attributes: Mapping[str, Any],
+    user: User,
     segments: Mapping[str, Any],
 ) -> bool:
+    attributes = user.attributes
     if cond is None or compiled is None:
         out.add(1, "when: (none) - applies to everyone", True)
         return True
-    for text, ok in explain_condition(cond, attributes, segments):
+    for text, ok in explain_condition(cond, attributes, segments, user=user):
         out.add(1, text, ok)
     # The parts are listed depth first; the evaluator's own condition decides.
-    matched = compiled(attributes)
+    matched = compiled(attributes, user)
     out.add(1, "when: matched" if matched else "when: not matched", matched)
     return matched
 
@@ -124,11 +125,10 @@ def _rules(
     user: User,
     segments: Mapping[str, Any],
 ) -> None:
-    attributes = user.attributes
     conditions = [rule_def.when for rule_def in definition.rules]
     for index, (when, rule) in enumerate(zip(conditions, compiled_rules, strict=True)):
         out.add(0, f"rules[{index}] id={rule.id!r}")
-        if not _when(out, when, rule.when, attributes, segments):
+        if not _when(out, when, rule.when, user, segments):
             continue
         if rule.percentage is None:
             out.add(1, "no pass_percentage: the rule decides", True)
@@ -185,7 +185,7 @@ def _experiment(
     if definition.overrides:
         out.add(0, "overrides: unit not listed", False)
     out.add(0, "targeting")
-    if not _when(out, definition.when, exp.when, user.attributes, snapshot.segments):
+    if not _when(out, definition.when, exp.when, user, snapshot.segments):
         return
     if exp.namespace is not None:
         ns, start, end = exp.namespace

@@ -23,6 +23,7 @@ from flagport.errors import ConfigurationError, shown
 from flagport.providers.local.compiled import Snapshot
 from flagport.providers.local.compiler import Problem, compile_definitions, join_path
 from flagport.providers.local.conditions import ConditionError, compile_condition
+from flagport.providers.local.conditions.setup import raw_condition_options
 from flagport.providers.local.locations import locate, repeated_keys
 from flagport.providers.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
 from flagport.providers.local.parsing import parse_file
@@ -34,7 +35,10 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "experiments": ExperimentDef,
     "configs": ConfigDef,
 }
-_TOP_LEVEL = ("$schema", "version", "hash", "segments", "gates", "experiments", "configs")
+_TOP_LEVEL = (
+    *("$schema", "version", "hash", "semantics", "strict_conditions", "segments"),
+    *("gates", "experiments", "configs"),
+)
 
 
 @cache
@@ -107,7 +111,9 @@ def _validation_problems(
     return problems
 
 
-def _raw_condition_problems(raw: Any, segments: Any, section: str, name: str) -> list[Problem]:
+def _raw_condition_problems(
+    raw: Any, data: Mapping[str, Any], section: str, name: str
+) -> list[Problem]:
     # A flag that failed validation is not compiled, but its conditions can still be
     # checked, so one run reports a typo in `when` next to a bad percentage.
     if not isinstance(raw, Mapping):
@@ -118,13 +124,13 @@ def _raw_condition_problems(raw: Any, segments: Any, section: str, name: str) ->
         for index, rule in enumerate(rules):
             if isinstance(rule, Mapping):
                 found.append((join_path(section, name, "rules", index, "when"), rule.get("when")))
-    known = segments if isinstance(segments, Mapping) else {}
+    options = raw_condition_options(data)
     problems: list[Problem] = []
     for path, cond in found:
         if not isinstance(cond, Mapping):
             continue
         try:
-            compile_condition(cond, known, path=path)
+            compile_condition(cond, path=path, options=options)
         except ConditionError as exc:
             problems.append((exc.path or path, exc.message))
     return problems
@@ -174,7 +180,7 @@ def validate(data: Any) -> tuple[FlagsFile | None, list[Problem]]:
                     validated[name] = _adapter(model).validate_python(raw)
                 except ValidationError as exc:
                     problems.extend(_validation_problems(exc, model, key, name))
-                    problems.extend(_raw_condition_problems(raw, data.get("segments"), key, name))
+                    problems.extend(_raw_condition_problems(raw, data, key, name))
             sections[key] = validated
         elif key in _TOP_LEVEL:
             head[key] = value

@@ -18,11 +18,15 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     field_validator,
 )
 
+from flagport.providers.local.conditions.options import Semantics
+from flagport.providers.local.conditions.segments import SegmentDef
 from flagport.providers.local.rule_models import (
     Condition,
     FilterDef,
@@ -67,6 +71,16 @@ def _string_keys(value: Any) -> Any:
     return value
 
 
+def _segment_kind(value: Any) -> str:
+    return "definition" if isinstance(value, dict | SegmentDef) else "ids"
+
+
+# Tagged, so a wrong value is reported against one form, not against both.
+SegmentValue = Annotated[
+    Annotated[list[str | int | float | bool], Tag("ids")]
+    | Annotated[SegmentDef, Tag("definition")],
+    Discriminator(_segment_kind),
+]
 UnitIds = Annotated[dict[str, bool], BeforeValidator(_string_keys)]
 
 
@@ -253,9 +267,29 @@ class FlagsFile(_Def):
             "growthbook_v1 or featbit, so units keep their buckets when moved from a vendor."
         ),
     )
-    segments: dict[str, list[str | int | float | bool]] = Field(
+    semantics: Semantics = Field(
+        default="growthbook",
+        description=(
+            "Whose matching rules conditions follow: growthbook (default), statsig "
+            "(numbers and strings coerced, field names case-insensitive, Statsig's "
+            "version comparison) or featbit (values compared as text)."
+        ),
+    )
+    strict_conditions: bool = Field(
+        default=True,
+        description=(
+            "False evaluates what a GrowthBook payload accepts instead of refusing it as "
+            "a typo: an unknown $ key at condition level is an attribute, an unknown "
+            "operator never matches, an unknown segment is empty."
+        ),
+    )
+    segments: dict[str, SegmentValue] = Field(
         default_factory=dict,
-        description="Named lists of values for $inGroup / $notInGroup.",
+        description=(
+            "Named segments: a list of values for $inGroup / $notInGroup, or a mapping "
+            "with hashed_ids (Statsig ID lists) and/or a condition with included and "
+            "excluded units, tested with $inSegment."
+        ),
     )
     gates: dict[str, GateDef] = Field(
         default_factory=dict, description="Feature gates by name (booleans)."

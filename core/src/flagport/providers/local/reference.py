@@ -20,6 +20,7 @@ END = "<!-- end of reference -->"
 # Sections in reading order, with the place each model occupies in the file.
 _ORDER = (
     ("FlagsFile", "The file (top level)"),
+    ("SegmentDef", "`segments.<name>` (a mapping)"),
     ("GateDef", "`gates.<name>`"),
     ("GateRuleDef", "`gates.<name>.rules[i]`"),
     ("PrerequisiteDef", "`<flag>.rules[i].prerequisites[j]`"),

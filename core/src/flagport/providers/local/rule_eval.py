@@ -72,7 +72,7 @@ class Prerequisite:
 
     def holds(self, user: User) -> bool:
         """Whether the other flag's value for ``user`` satisfies the condition."""
-        return bool(self.when({"value": self.value_of(user)}))
+        return bool(self.when({"value": self.value_of(user)}, user))
 
 
 class Filter:
@@ -220,7 +220,7 @@ def first_match(rules: tuple[Rule, ...], user: User, default: Any, gated: Any = 
         if when is not None:
             if attributes is None:
                 attributes = user.attributes
-            if not when(attributes):
+            if not when(attributes, user):
                 continue
         select = rule.select
         if select is not None:
