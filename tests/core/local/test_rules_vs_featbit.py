@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from flagport import User
 from flagport.importers.featbit import import_payload
 from flagport.providers.local import LocalProvider
+from flagport.providers.local.conditions.featbit import featbit_text
 from flagport.results import thaw
 
 fbclient = pytest.importorskip("fbclient")
@@ -39,7 +40,8 @@ def _users(count: int) -> list[tuple[User, dict[str, Any]]]:
         if i % 4:
             custom["country"] = ["US", "CA", "FR", "", "us"][i % 5]
         user = User(user_id=f"u{i}", custom=custom)
-        theirs = {"key": user.user_id, **custom}
+        # What the FeatBit provider sends: each value as the text FeatBit compares.
+        theirs = {"key": user.user_id, **{k: featbit_text(v) for k, v in custom.items()}}
         users.append((user, theirs))
     return users
 
@@ -56,8 +58,29 @@ conditions = st.sampled_from(
         {"property": "name", "op": "StartsWith", "value": "n1"},
         {"property": "name", "op": "EndsWith", "value": "3"},
         {"property": "name", "op": "Contains", "value": "1"},
+        {"property": "company", "op": "IsTrue", "value": "IsTrue"},
+        {"property": "company", "op": "BiggerThan", "value": "5"},
+        {"property": "User is in segment", "op": None, "value": json.dumps(["seg-1"])},
+        {"property": "User is not in segment", "op": None, "value": json.dumps(["seg-1"])},
     ]
 )
+SEGMENT = {
+    "id": "seg-1",
+    "envId": "local-env",
+    "name": "seg-1",
+    "included": ["u3", "u4"],
+    "excluded": ["u5"],
+    "rules": [
+        {
+            "id": "sr",
+            "name": "sr",
+            "conditions": [{"property": "country", "op": "Equal", "value": "CA"}],
+        }
+    ],
+    "isArchived": False,
+    "createdAt": "2026-01-01T00:00:00Z",
+    "updatedAt": "2026-01-01T00:00:00Z",
+}
 
 
 @st.composite
@@ -129,7 +152,7 @@ def flag(draw: st.DrawFn, key: str) -> dict[str, Any]:
 @st.composite
 def payloads(draw: st.DrawFn) -> dict[str, Any]:
     flags = [draw(flag(f"flag-{n}")) for n in range(draw(st.integers(1, 3)))]
-    data = {"eventType": "full", "featureFlags": flags, "segments": []}
+    data = {"eventType": "full", "featureFlags": flags, "segments": [SEGMENT]}
     return {"messageType": "data-sync", "data": data}
 
 

@@ -6,10 +6,11 @@ FeatBit's (``fbclient.evaluator``): a disabled flag serves its off variation
 (``disabledVariationId``), then targeted users, then the first rule whose conditions
 all hold, then the fallthrough. Each rule's variations become a ``split`` with
 explicit ``ranges`` hashed FeatBit's way (``featbit``: MD5 of the flag key followed by
-the dispatch key's value); a user missing the dispatch key is hashed as the empty
-string (``missing_unit: empty``), as FeatBit does. A partial rollout that holds no
-variation falls through to the flag's fallthrough (``outside: {rule: fallthrough}``),
-not to the next rule, which is what FeatBit does.
+the dispatch key's value). Conditions and segments (with their rules) are written in
+the ``featbit`` semantics by ``featbit_condition``. A user missing the dispatch key is
+hashed as the empty string (``missing_unit: empty``), as FeatBit does. A partial
+rollout that holds no variation falls through to the flag's fallthrough
+(``outside: {rule: fallthrough}``), not to the next rule, which is what FeatBit does.
 
 Values are cast by the flag's ``variationType`` as the SDK casts them (``boolean`` and
 ``json`` parsed as JSON, ``number`` as an int when whole, strings unchanged; a value
@@ -19,11 +20,11 @@ that does not parse stays text).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flagport.importers import Imported
+from flagport.providers.local.conditions.featbit import featbit_condition
 
 __all__ = ["FALLTHROUGH", "cast_value", "import_payload"]
 
@@ -50,7 +51,11 @@ def import_payload(payload: Mapping[str, Any] | str) -> Imported:
     message = json.loads(payload) if isinstance(payload, str) else payload
     data = message.get("data", message)
     out = Imported()
-    segments = {s.get("id"): s for s in data.get("segments") or () if isinstance(s, Mapping)}
+    segments = {
+        str(s.get("id")): _segment(s, out)
+        for s in data.get("segments") or ()
+        if isinstance(s, Mapping) and not s.get("isArchived")
+    }
     experiments: dict[str, Any] = {}
     for flag in data.get("featureFlags") or ():
         if not isinstance(flag, Mapping) or "key" not in flag:
@@ -58,8 +63,10 @@ def import_payload(payload: Mapping[str, Any] | str) -> Imported:
             continue
         if flag.get("isArchived"):
             continue
-        experiments[str(flag["key"])] = _flag(flag, segments, out)
-    out.flags = {"hash": "featbit", "experiments": experiments}
+        experiments[str(flag["key"])] = _flag(flag, out)
+    out.flags = {"hash": "featbit", "semantics": "featbit", "experiments": experiments}
+    if segments:
+        out.flags["segments"] = segments
     return out
 
 
@@ -68,7 +75,7 @@ def _unit(dispatch_key: Any) -> str:
     return _USER_KEYS.get(name.lower(), name)
 
 
-def _flag(flag: Mapping[str, Any], segments: Mapping[Any, Any], out: Imported) -> dict[str, Any]:
+def _flag(flag: Mapping[str, Any], out: Imported) -> dict[str, Any]:
     key = str(flag["key"])
     kind = str(flag.get("variationType") or "string")
     values = {str(v["id"]): cast_value(kind, v.get("value")) for v in flag.get("variations") or ()}
@@ -83,12 +90,12 @@ def _flag(flag: Mapping[str, Any], segments: Mapping[Any, Any], out: Imported) -
     for number, target in enumerate(flag.get("targetUsers") or ()):
         ids = [str(k) for k in target.get("keyIds") or ()]
         if ids:
-            targeted = {"user_id": {"$in": ids}}
+            targeted = {"keyId": {"$in": ids}}
             rules.append(
                 {"id": f"target_{number}", "when": targeted, **serve(target["variationId"])}
             )
     for number, rule in enumerate(flag.get("rules") or ()):
-        when = _conditions(key, rule.get("conditions") or (), segments, f"rules[{number}]", out)
+        when = _conditions(key, rule.get("conditions") or (), f"rules[{number}]", out)
         if when is None:
             continue
         compiled = _rollout(rule, f"rule_{number}", serve)
@@ -114,44 +121,37 @@ def _rollout(rule: Mapping[str, Any], rule_id: str, serve: Any) -> dict[str, Any
     }
 
 
-_STRING_OPS = {"StartsWith": "^{}", "EndsWith": "{}$", "Contains": "{}"}
-
-
 def _conditions(
-    key: str,
-    conditions: Sequence[Mapping[str, Any]],
-    segments: Mapping[Any, Any],
-    where: str,
-    out: Imported,
+    key: str, conditions: Sequence[Mapping[str, Any]], where: str, out: Imported
 ) -> dict[str, Any] | None:
     """FeatBit conditions (all must hold) as one condition; None when left out."""
     parts: list[dict[str, Any]] = []
-    for number, condition in enumerate(conditions):
-        op = condition.get("op") or condition.get("property")
-        name = _unit(condition.get("property"))
-        value = condition.get("value")
-        if op in ("Equal", "NotEqual"):
-            part: dict[str, Any] = {name: {"$eq": str(value)}}
-            parts.append(part if op == "Equal" else {"$not": part})
-        elif op in ("IsOneOf", "NotOneOf"):
-            try:
-                listed = [str(v) for v in json.loads(str(value))]
-            except (TypeError, ValueError):
-                listed = []
-            parts.append({name: {"$in" if op == "IsOneOf" else "$nin": listed}})
-        elif op in _STRING_OPS:
-            pattern = _STRING_OPS[op].format(re.escape(str(value)))
-            parts.append({name: {"$regex": pattern}})
-        elif op in ("IsTrue", "IsFalse"):
-            wanted = "true" if op == "IsTrue" else "false"
-            parts.append({name: {"$regexi": f"^{wanted}$"}})
-        else:
+    for number, clause in enumerate(conditions):
+        part = featbit_condition(clause)
+        if part is None:
             out.leave_out(
                 key,
                 f"{where}.conditions[{number}]",
-                f"operator {op!r} is not translated yet; the rule is skipped",
+                f"operator {clause.get('op')!r} is not FeatBit's; the rule is skipped",
             )
             return None
+        parts.append(part)
     if not parts:
         return {}
     return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
+def _segment(segment: Mapping[str, Any], out: Imported) -> dict[str, Any]:
+    """A FeatBit segment: excluded, included, then any rule whose conditions all hold."""
+    name = str(segment.get("id"))
+    rules = []
+    for number, rule in enumerate(segment.get("rules") or ()):
+        when = _conditions(f"segment {name}", rule.get("conditions") or (), f"rules[{number}]", out)
+        if when is not None:
+            rules.append(when)
+    found: dict[str, Any] = {
+        "included": [str(k) for k in segment.get("included") or ()],
+        "excluded": [str(k) for k in segment.get("excluded") or ()],
+    }
+    found["when"] = {"$or": rules} if rules else {"$not": {}}
+    return found

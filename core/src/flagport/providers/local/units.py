@@ -7,8 +7,9 @@ the way the hash's vendor writes them, because that text is what the vendor hash
 - ``growthbook`` (v1 and v2): like GrowthBook's SDKs, only a non-empty string or a
   finite non-zero number identifies a unit; numbers are written as JavaScript's
   ``String(number)`` (``1.0`` -> ``"1"``). Booleans, ``0`` and ``""`` are no unit.
-- ``featbit``: FeatBit keeps custom attributes as Python ``str(value)``
-  (``True`` -> ``"True"``, ``1.0`` -> ``"1.0"``).
+- ``featbit``: the text FeatBit compares and hashes, as the ``featbit`` condition
+  semantics and the FeatBit provider write it (``featbit_text``: ``True`` ->
+  ``"true"``, ``2.5`` -> ``"2.5"``).
 - ``statsig``: unit ids are strings; a number is written as Python ``str``,
   other values (booleans, lists) are no unit.
 """
@@ -19,6 +20,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from flagport.providers.local.conditions.featbit import featbit_text
 from flagport.providers.local.versions import js_number_to_string
 
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ def _growthbook_text(value: Any) -> str | None:
 
 
 def _featbit_text(value: Any) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else featbit_text(value)
 
 
 def _statsig_text(value: Any) -> str | None:
