@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from flagport.providers.local.bucketing import Bucketer, HashMode, get_bucketer, select_range
@@ -188,7 +189,14 @@ class RuleCompiler:
                 position = bucketer.experiment_bucket(seed, text)
                 return 0 if select_range(position, bounds) is not None else -1
 
-            select = Selector(unit=unit, choose=in_range, outcomes=(hit,), filters=filters)
+            select = Selector(
+                unit=unit,
+                choose=in_range,
+                outcomes=(hit,),
+                filters=filters,
+                position=partial(bucketer.experiment_bucket, seed),
+                ranges=bounds,
+            )
             return Rule(rule_id, when, None, hit, miss, select=select, prerequisites=prerequisites)
         pct = 100.0 if rule.pass_percentage is None else float(rule.pass_percentage)
         rule_salt = rule.salt or rule_id
@@ -339,7 +347,13 @@ class RuleCompiler:
         def choose(text: str) -> int:
             return int(choose_group(seed, text, weights, coverage))
 
-        return Selector(unit=_no_unit, choose=choose, outcomes=outcomes, force=force)
+        return Selector(
+            unit=_no_unit,
+            choose=choose,
+            outcomes=outcomes,
+            force=force,
+            position=partial(bucketer.experiment_bucket, seed),
+        )
 
     def ranged(
         self,
@@ -369,7 +383,14 @@ class RuleCompiler:
             found = select_range(bucketer.experiment_bucket(seed, text), bounds)
             return -1 if found is None else owners[found]
 
-        return Selector(unit=_no_unit, choose=choose, outcomes=outcomes, force=force)
+        return Selector(
+            unit=_no_unit,
+            choose=choose,
+            outcomes=outcomes,
+            force=force,
+            position=partial(bucketer.experiment_bucket, seed),
+            ranges=bounds,
+        )
 
 
 def _anyone(user: Any) -> str | None:

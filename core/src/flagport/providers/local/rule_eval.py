@@ -110,7 +110,17 @@ class Selector:
     :ivar force: the index served instead to any unit that ``choose`` places.
     """
 
-    __slots__ = ("choose", "filters", "force", "memo", "outcomes", "remember", "unit")
+    __slots__ = (
+        "choose",
+        "filters",
+        "force",
+        "memo",
+        "outcomes",
+        "position",
+        "ranges",
+        "remember",
+        "unit",
+    )
 
     def __init__(
         self,
@@ -120,9 +130,14 @@ class Selector:
         outcomes: Sequence[Any],
         filters: Sequence[Filter] = (),
         force: int | None = None,
+        position: Callable[[str], float] | None = None,
+        ranges: Sequence[tuple[float, float]] = (),
     ) -> None:
         self.unit = unit
         self.choose = choose
+        # For `flagport explain` only: the unit's bucket and the ranges it is held against.
+        self.position = position
+        self.ranges = tuple(ranges)
         self.outcomes = tuple(outcomes)
         self.filters = tuple(filters)
         self.force = force
