@@ -97,7 +97,12 @@ class _Compiler:
         self.compiled: dict[str, Condition] = {}
         self.audit = Audit()
         names = [*definitions.gates, *definitions.experiments, *definitions.configs]
-        self.rule_compiler = RuleCompiler(self.condition, self.problems, names)
+        self.rule_compiler = RuleCompiler(
+            self.condition,
+            self.problems,
+            names,
+            exact_literals=definitions.semantics == "growthbook",
+        )
         self.groups_in_scope: dict[str, Any] = {}
         for name, values in self.segments.items():
             raw = values.model_dump() if isinstance(values, SegmentDef) else values
@@ -154,7 +159,7 @@ class _Compiler:
 
     def serve(self, value: Any, path: str) -> Any:
         """A served value (any JSON), frozen once it is known to be bounded."""
-        if isinstance(value, Mapping):
+        if type(value) is dict or isinstance(value, Mapping):  # dict first: ABC checks are slow
             return self.value(value, path) or _EMPTY
         limits = self.audit.check(value, path)
         if limits or self.audit.exhausted:
@@ -385,9 +390,11 @@ class _Compiler:
         def rule_result(reason: Reason, rule_id: str, value: Any, **kw: Any) -> ExperimentResult:
             return result(reason, rule_id=rule_id, value=value, **kw)
 
-        serving = self.value_serving(rule_result, default_value)
-        serving = Serving(serving.hit, serving.variant, lambda _: not_in, serving.value)
-        rules = self.rule_compiler.rules(self.flag(path, name, exp), exp.rules or (), serving)
+        rules: tuple[Any, ...] = ()
+        if exp.rules:
+            serving = self.value_serving(rule_result, default_value)
+            serving = Serving(serving.hit, serving.variant, lambda _: not_in, serving.value)
+            rules = self.rule_compiler.rules(self.flag(path, name, exp), exp.rules, serving)
         return CompiledExperiment(
             rules=rules,
             name=name,
@@ -417,6 +424,7 @@ class _Compiler:
         ]
         for flag in flags:
             values[flag.name] = _value_of(flag)
+        self.rule_compiler.bind({flag.name: flag for flag in flags})
         return Snapshot(
             # Plain dicts, never modified after this point: the hot path is one
             # dict lookup (a read-only proxy would add ~40 ns to every evaluation).

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from flagport.providers.local.bucketing import Bucketer, HashMode, get_bucketer, select_range
 from flagport.providers.local.compiled import Percentage
 from flagport.providers.local.rule_eval import (
+    _COMPLEX,
     DEFAULT,
     NEXT,
     Filter,
@@ -108,10 +109,14 @@ class RuleCompiler:
         condition: Callable[[Mapping[str, Any] | None, str], Condition | None],
         problems: list[Problem],
         flag_names: Sequence[str],
+        *,
+        exact_literals: bool = True,
     ) -> None:
         self.condition = condition
+        self.exact_literals = exact_literals
+        self.prerequisite_list: list[Prerequisite] = []
         self.problems = problems
-        self.flag_names = flag_names
+        self.flag_names = frozenset(flag_names)  # looked up once per prerequisite
         self.flag_value: dict[str, Callable[[Any], Any]] = {}
         self.depends: dict[str, list[str]] = {}
         self.depends_at: dict[tuple[str, str], str] = {}
@@ -160,6 +165,20 @@ class RuleCompiler:
         when = self.condition(rule.when, f"{path}.when")
         mode = rule.hash or flag.hash
         bucketer = self.bucketer(mode)
+        plain = (
+            rule.split is None
+            and rule.range is None
+            and not rule.filters
+            and (rule.pass_percentage is None or rule.pass_percentage >= 100)
+        )
+        miss = None  # a rule that serves everyone it matches never misses
+        if not plain or rule.outside is not None:
+            miss = self.outside(rule.outside, rule_id, index, positions, path, serving)
+        if plain:  # nothing to hash: the common case of large files, built cheaply
+            return Rule(
+                rule_id, when, None, serving.hit(rule, rule_id, path), miss,
+                prerequisites=prerequisites,
+            )  # fmt: skip
         seed = rule.seed or flag.seed
         unit_name = rule.unit or flag.unit
         unit = unit_getter(unit_name, mode, missing_as_empty=rule.missing_unit == "empty")
@@ -174,7 +193,6 @@ class RuleCompiler:
         ]
         for number, f in enumerate(rule.filters):
             self.check_ranges(f.ranges, f"{path}.filters[{number}].ranges")
-        miss = self.outside(rule.outside, rule_id, index, positions, path, serving)
         if rule.split is not None:
             select = self.split(rule.split, rule_id, path, serving, seed, bucketer)
             select.unit, select.filters = unit, tuple(filters)
@@ -223,7 +241,7 @@ class RuleCompiler:
             where = f"{path}.prerequisites[{number}]"
             other = prerequisite.flag
             if other not in self.flag_names:
-                close = difflib.get_close_matches(other, self.flag_names, n=1)
+                close = difflib.get_close_matches(other, sorted(self.flag_names), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 self.problem(f"{where}.flag", f"no flag named {other!r} in this file{hint}")
                 continue
@@ -238,8 +256,23 @@ class RuleCompiler:
             def value_of(user: Any, name: str = other, registry: Any = self.flag_value) -> Any:
                 return registry[name](user)
 
-            found.append(Prerequisite(other, value_of, when, prerequisite.gate))
+            expected: Any = _COMPLEX
+            literal = prerequisite.when.get("value", _COMPLEX)
+            if (
+                self.exact_literals
+                and len(prerequisite.when) == 1
+                and isinstance(literal, bool | str)
+            ):
+                expected = literal
+            made = Prerequisite(other, value_of, when, prerequisite.gate, expected)
+            self.prerequisite_list.append(made)
+            found.append(made)
         return found
+
+    def bind(self, flags: Mapping[str, Any]) -> None:
+        """Point every prerequisite at its compiled flag (a direct call, no lookup)."""
+        for prerequisite in self.prerequisite_list:
+            prerequisite.target = flags.get(prerequisite.flag)
 
     def check_cycles(self) -> None:
         """Report one located problem per prerequisite cycle (each flag once)."""

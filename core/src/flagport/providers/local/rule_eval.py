@@ -49,7 +49,9 @@ NEXT = _Marker("NEXT")
 """A rule's outcome meaning: try the next rule."""
 DEFAULT = _Marker("DEFAULT")
 """A rule's outcome meaning: serve the flag's default."""
-_GATED = _Marker("GATED")
+
+
+_COMPLEX = _Marker("COMPLEX")
 
 
 class Prerequisite:
@@ -58,21 +60,36 @@ class Prerequisite:
     :ivar value_of: user -> the other flag's value (late-bound to the snapshot).
     :ivar when: the compiled condition on ``{"value": value}``.
     :ivar gate: a failure ends the evaluation with the flag's default.
+    :ivar expected: for a condition ``{"value": <a boolean or string>}`` under
+        GrowthBook's matching (an exact comparison), that literal; it is compared
+        directly, since prerequisite chains are evaluated on every call.
     """
 
-    __slots__ = ("flag", "gate", "value_of", "when")
+    __slots__ = ("expected", "flag", "gate", "target", "value_of", "when")
 
     def __init__(
-        self, flag: str, value_of: Callable[[User], Any], when: Condition, gate: bool
+        self,
+        flag: str,
+        value_of: Callable[[User], Any],
+        when: Condition,
+        gate: bool,
+        expected: Any = _COMPLEX,
     ) -> None:
         self.flag = flag
         self.value_of = value_of
         self.when = when
         self.gate = gate
+        self.expected = expected
+        self.target: Any = None  # the compiled flag, bound once every flag is compiled
 
     def holds(self, user: User) -> bool:
         """Whether the other flag's value for ``user`` satisfies the condition."""
-        return bool(self.when({"value": self.value_of(user)}, user))
+        target = self.target
+        value = target.evaluate(user).value if target is not None else self.value_of(user)
+        expected = self.expected
+        if expected is not _COMPLEX:
+            return type(value) is type(expected) and value == expected
+        return bool(self.when({"value": value}, user))
 
 
 class Filter:
@@ -203,13 +220,6 @@ class Rule:
         self.prerequisites = prerequisites
 
 
-def _prerequisites(rule: Rule, user: User) -> Any:
-    for prerequisite in rule.prerequisites or ():
-        if not prerequisite.holds(user):
-            return _GATED if prerequisite.gate else NEXT
-    return None
-
-
 def first_match(rules: tuple[Rule, ...], user: User, default: Any, gated: Any = None) -> Any:
     """The outcome of the rules for ``user``, else ``default``.
 
@@ -225,11 +235,16 @@ def first_match(rules: tuple[Rule, ...], user: User, default: Any, gated: Any = 
     while index < count:
         rule = rules[index]
         index += 1
-        if rule.prerequisites is not None:
-            failed = _prerequisites(rule, user)
-            if failed is NEXT:
-                continue
-            if failed is _GATED:
+        prerequisites = rule.prerequisites
+        if prerequisites is not None:
+            failed = None
+            for prerequisite in prerequisites:
+                if not prerequisite.holds(user):
+                    failed = prerequisite
+                    break
+            if failed is not None:
+                if not failed.gate:
+                    continue
                 return default if gated is None else gated
         when = rule.when
         if when is not None:
