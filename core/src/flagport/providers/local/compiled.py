@@ -99,6 +99,11 @@ def _remember(memo: _Memo, unit: str, value: Any) -> None:
     _stored_bytes += size
 
 
+#: Public names for the rule compiler, which builds memos for its selectors.
+new_memo = _new_memo
+remember = _remember
+
+
 def clear_memo() -> None:
     """Forget memoised hash outcomes (tests and benchmarks measuring cold paths)."""
     global _stored, _stored_bytes

@@ -16,7 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from flagport.providers.local.bucketing import Bucketer, HashMode, get_bucketer, select_range
-from flagport.providers.local.compiled import Percentage
+from flagport.providers.local.compiled import Percentage, new_memo, remember
 from flagport.providers.local.rule_eval import (
     _COMPLEX,
     DEFAULT,
@@ -208,6 +208,8 @@ class RuleCompiler:
                 return 0 if select_range(position, bounds) is not None else -1
 
             select = Selector(
+                memo=new_memo(),
+                remember=remember,
                 unit=unit,
                 choose=in_range,
                 outcomes=(hit,),
@@ -227,7 +229,14 @@ class RuleCompiler:
 
             # Without a percentage nothing is hashed, so no unit is needed (only filters).
             whose = unit if pct < 100 else _anyone
-            select = Selector(unit=whose, choose=passes, outcomes=(hit,), filters=filters)
+            select = Selector(
+                unit=whose,
+                choose=passes,
+                outcomes=(hit,),
+                filters=filters,
+                memo=new_memo(),
+                remember=remember,
+            )
             return Rule(rule_id, when, None, hit, miss, select=select, prerequisites=prerequisites)
         percentage = None
         if pct < 100:
@@ -354,7 +363,7 @@ class RuleCompiler:
             f"{path}.split.variants",
             "give every variant a weight, or every variant a range/ranges (not a mix)",
         )
-        return Selector(unit=_no_unit, choose=_outside, outcomes=outcomes)
+        return Selector(unit=_no_unit, choose=_outside, outcomes=outcomes)  # never chooses
 
     def weighted(
         self,
@@ -381,6 +390,8 @@ class RuleCompiler:
             return int(choose_group(seed, text, weights, coverage))
 
         return Selector(
+            memo=new_memo(),
+            remember=remember,
             unit=_no_unit,
             choose=choose,
             outcomes=outcomes,
@@ -417,6 +428,8 @@ class RuleCompiler:
             return -1 if found is None else owners[found]
 
         return Selector(
+            memo=new_memo(),
+            remember=remember,
             unit=_no_unit,
             choose=choose,
             outcomes=outcomes,

@@ -149,6 +149,8 @@ class Selector:
         force: int | None = None,
         position: Callable[[str], float] | None = None,
         ranges: Sequence[tuple[float, float]] = (),
+        memo: dict[str, Any] | None = None,
+        remember: Callable[[Any, str, Any], None] | None = None,
     ) -> None:
         self.unit = unit
         self.choose = choose
@@ -158,11 +160,10 @@ class Selector:
         self.outcomes = tuple(outcomes)
         self.filters = tuple(filters)
         self.force = force
-        # compiled.py imports this module; its memo registry is read once it exists.
-        from flagport.providers.local.compiled import _new_memo, _remember
-
-        self.memo = _new_memo()
-        self.remember = _remember
+        # The process-wide memo budget lives in compiled.py, which imports this module,
+        # so the rule compiler hands its memo in; without one nothing is remembered.
+        self.memo = {} if memo is None else memo
+        self.remember = remember or _forget
 
     def index(self, user: User) -> int:
         """The variant index for ``user``, -1 when outside (no unit, filters, coverage)."""
@@ -184,6 +185,10 @@ class Selector:
         """The prebuilt outcome for ``user``, or None when outside."""
         index = self.index(user)
         return None if index < 0 else self.outcomes[index]
+
+
+def _forget(memo: Any, unit: str, value: Any) -> None:
+    return None
 
 
 class Rule:
