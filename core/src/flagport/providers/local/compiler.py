@@ -376,6 +376,7 @@ class _Compiler:
             source=source,
             definitions=self.defs,
             segments=MappingProxyType(self.segments),
+            conditions=self.options,
             hash=self.mode,
             ready=True,
             names=FlagNames(frozenset(gates), frozenset(experiments), frozenset(configs)),

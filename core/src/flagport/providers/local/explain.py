@@ -15,7 +15,7 @@ from typing import Any
 
 from flagport.errors import FlagNotFoundError
 from flagport.providers.local.compiled import CompiledExperiment, Percentage, Snapshot
-from flagport.providers.local.conditions import Condition, explain_condition
+from flagport.providers.local.conditions import Condition, ConditionOptions, explain_condition
 from flagport.providers.local.models import ConfigDef, ExperimentDef, GateDef
 from flagport.results import Result
 from flagport.user import User
@@ -70,13 +70,13 @@ def _when(
     cond: Mapping[str, Any] | None,
     compiled: Condition | None,
     user: User,
-    segments: Mapping[str, Any],
+    options: ConditionOptions | None,
 ) -> bool:
     attributes = user.attributes
     if cond is None or compiled is None:
         out.add(1, "when: (none) - applies to everyone", True)
         return True
-    for text, ok in explain_condition(cond, attributes, segments, user=user):
+    for text, ok in explain_condition(cond, attributes, options=options, user=user):
         out.add(1, text, ok)
     # The parts are listed depth first; the evaluator's own condition decides.
     matched = compiled(attributes, user)
@@ -123,12 +123,12 @@ def _rules(
     definition: GateDef | ConfigDef,
     compiled_rules: tuple[Any, ...],
     user: User,
-    segments: Mapping[str, Any],
+    options: ConditionOptions | None,
 ) -> None:
     conditions = [rule_def.when for rule_def in definition.rules]
     for index, (when, rule) in enumerate(zip(conditions, compiled_rules, strict=True)):
         out.add(0, f"rules[{index}] id={rule.id!r}")
-        if not _when(out, when, rule.when, user, segments):
+        if not _when(out, when, rule.when, user, options):
             continue
         if rule.percentage is None:
             out.add(1, "no pass_percentage: the rule decides", True)
@@ -151,15 +151,15 @@ def _gate(out: Explanation, snapshot: Snapshot, definition: GateDef, user: User)
             out.add(0, f"overrides: user_id {user.user_id!r} is forced to {forced}", True)
         else:
             out.add(0, f"overrides: user_id {user.user_id!r} is not listed", False)
-            _rules(out, definition, gate.rules, user, snapshot.segments)
+            _rules(out, definition, gate.rules, user, snapshot.conditions)
     else:
-        _rules(out, definition, gate.rules, user, snapshot.segments)
+        _rules(out, definition, gate.rules, user, snapshot.conditions)
     out.result = gate.evaluate(user)
 
 
 def _config(out: Explanation, snapshot: Snapshot, definition: ConfigDef, user: User) -> None:
     config = snapshot.configs[out.name]
-    _rules(out, definition, config.rules, user, snapshot.segments)
+    _rules(out, definition, config.rules, user, snapshot.conditions)
     out.result = config.evaluate(user)
 
 
@@ -185,7 +185,7 @@ def _experiment(
     if definition.overrides:
         out.add(0, "overrides: unit not listed", False)
     out.add(0, "targeting")
-    if not _when(out, definition.when, exp.when, user, snapshot.segments):
+    if not _when(out, definition.when, exp.when, user, snapshot.conditions):
         return
     if exp.namespace is not None:
         ns, start, end = exp.namespace
