@@ -35,6 +35,7 @@ __all__ = [
     "FEATBIT_OPERATORS",
     "featbit_condition",
     "featbit_field",
+    "featbit_segment",
     "featbit_text",
 ]
 
@@ -202,3 +203,22 @@ def featbit_condition(clause: Mapping[str, Any]) -> dict[str, Any] | None:
     elif mapped in ("$gt", "$gte", "$lt", "$lte") and _number(featbit_text(value)) is None:
         return _NEVER
     return {"$attributes": {prop: {mapped: target}}}
+
+
+def featbit_segment(segment: Mapping[str, Any]) -> dict[str, Any]:
+    """A FeatBit segment as a flags-file segment (``SegmentDef`` fields).
+
+    FeatBit puts a user whose key is ``excluded`` out, one ``included`` in, and
+    otherwise matches its rules (any rule, all of its clauses).
+    """
+    rules = []
+    for rule in segment.get("rules") or ():
+        clauses = [featbit_condition(c) for c in rule.get("conditions") or ()]
+        rules.append({"$and": [c if c is not None else _NEVER for c in clauses]})
+    found: dict[str, Any] = {
+        "included": [str(u) for u in segment.get("included") or ()],
+        "excluded": [str(u) for u in segment.get("excluded") or ()],
+    }
+    if rules:
+        found["when"] = {"$or": rules}
+    return found
