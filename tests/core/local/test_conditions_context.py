@@ -276,3 +276,23 @@ def test_explain_shows_each_context_step(tmp_path: Path) -> None:
     assert '$passGate "base"' in result.stdout
     assert '$inSegment "staff"' in result.stdout
     assert '$customIds {"company_id": {"$in": ["c1"]}}' in result.stdout
+
+
+def test_a_rule_may_name_its_own_semantics() -> None:
+    flags = {
+        "gates": {
+            "g": {
+                "rules": [
+                    {"id": "gb", "when": {"age": {"$gte": 18}}},
+                    {"id": "statsig", "when": {"Age": {"$gte": 18}}, "semantics": "statsig"},
+                ]
+            }
+        }
+    }
+    local = provider(flags)
+    as_number, as_text = (
+        User(user_id="1", custom={"age": 20}),
+        User(user_id="2", custom={"age": "20"}),
+    )
+    assert local.evaluate_gate(as_number, "g").rule_id == "gb"
+    assert local.evaluate_gate(as_text, "g").rule_id == "statsig"  # coerced, field case ignored
