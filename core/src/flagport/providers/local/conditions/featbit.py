@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagport.providers.local.conditions.options import ConditionError
-from flagport.providers.local.conditions.values import Predicate, negate
+from flagport.providers.local.conditions.values import Predicate, negate, vendor_operator
 
 if TYPE_CHECKING:
     from flagport.providers.local.conditions.operators import Operator, ValueCompiler
@@ -134,9 +134,7 @@ _STRING_OPS: dict[str, Callable[[str, str], bool]] = {
 
 
 def op_string(compiler: ValueCompiler, op: str, arg: Any, path: str) -> Predicate:
-    holds = _STRING_OPS.get(op)
-    if holds is None:
-        raise ConditionError(path, f"{op} is not a FeatBit operator; use {', '.join(_STRING_OPS)}")
+    holds = vendor_operator(_STRING_OPS, op, "FeatBit", path)
     text = _text_arg(op, arg, path)
     test: Predicate = lambda v: v is not None and holds(featbit_text(v), text)  # noqa: E731
     return negate(test) if op == "$notContains" else test
