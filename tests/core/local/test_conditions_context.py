@@ -6,13 +6,17 @@ Also the file-level switches: ``semantics`` and ``strict_conditions``, and the
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from flagport import User
+from flagport.cli import cli
 from flagport.errors import ConfigurationError
 from flagport.providers.local import LocalProvider
 from flagport.providers.local.conditions import (
@@ -229,3 +233,66 @@ def test_string_operators() -> None:
     assert test({"email": "ann@acme.COM"}, User()) is True
     assert test({"email": "spam@acme.com"}, User()) is False
     assert test({}, User()) is False
+
+
+CONTEXT_FILE = """\
+semantics: statsig
+segments:
+  staff: {when: {email: {$endsWithi: ["@acme.com"]}}, excluded: [u9]}
+gates:
+  base:
+    rules:
+      - when: {plan: {$in: [pro]}}
+  g:
+    rules:
+      - when:
+          $passGate: bsae
+          $now: {$after: someday}
+      - when: {$inSegment: staff, $customIds: {company_id: {$in: [c1]}}}
+"""
+
+
+def test_validate_locates_problems_in_context_conditions(tmp_path: Path) -> None:
+    path = tmp_path / "flags.yaml"
+    path.write_text(CONTEXT_FILE)
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:11 gates.g.rules[0].when.$passGate: $passGate names gate 'bsae'" in (
+        result.stderr
+    )
+    assert "did you mean base?" in result.stderr
+    path.write_text(CONTEXT_FILE.replace("segments:\n", "segments:\n  broken: {hashed_ids: [1]}\n"))
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert f"{path}:3 segments.broken" in result.stderr
+
+
+def test_explain_shows_each_context_step(tmp_path: Path) -> None:
+    path = tmp_path / "flags.yaml"
+    fixed = CONTEXT_FILE.replace("bsae", "base").replace("someday", '"2020-01-01T00:00:00Z"')
+    path.write_text(fixed)
+    user = json.dumps({"user_id": "u1", "email": "a@ACME.com", "custom_ids": {"company_id": "c1"}})
+    result = CliRunner().invoke(cli, ["explain", str(path), "gate", "g", "--user", user])
+    assert result.exit_code == 0, result.output
+    assert '$passGate "base"' in result.stdout
+    assert '$inSegment "staff"' in result.stdout
+    assert '$customIds {"company_id": {"$in": ["c1"]}}' in result.stdout
+
+
+def test_a_rule_may_name_its_own_semantics() -> None:
+    flags = {
+        "gates": {
+            "g": {
+                "rules": [
+                    {"id": "gb", "when": {"age": {"$gte": 18}}},
+                    {"id": "statsig", "when": {"Age": {"$gte": 18}}, "semantics": "statsig"},
+                ]
+            }
+        }
+    }
+    local = provider(flags)
+    as_number, as_text = (
+        User(user_id="1", custom={"age": 20}),
+        User(user_id="2", custom={"age": "20"}),
+    )
+    assert local.evaluate_gate(as_number, "g").rule_id == "gb"
+    assert local.evaluate_gate(as_text, "g").rule_id == "statsig"  # coerced, field case ignored

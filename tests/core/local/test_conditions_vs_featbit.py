@@ -1,6 +1,7 @@
 """Differential test: FeatBit clauses, translated, match as FeatBit's SDK matches them.
 
-Hypothesis writes FeatBit rule clauses (every operator, values as FeatBit stores them:
+Hypothesis writes FeatBit rule clauses and segments (included and excluded keys,
+rules of clauses) (every operator, values as FeatBit stores them:
 text, JSON lists for ``IsOneOf``) and users with odd attributes (numbers, booleans,
 lists, text that looks like numbers, missing properties, custom ids);
 :func:`~flagport.providers.local.conditions.featbit.featbit_condition` translates each
@@ -20,7 +21,12 @@ from hypothesis import strategies as st
 
 from flagport import User
 from flagport.providers.local.conditions import ConditionOptions, compile_audited
-from flagport.providers.local.conditions.featbit import FEATBIT_CLAUSES, featbit_condition
+from flagport.providers.local.conditions.featbit import (
+    FEATBIT_CLAUSES,
+    featbit_condition,
+    featbit_segment,
+)
+from flagport.providers.local.conditions.setup import build_options
 from flagport_featbit._convert import featbit_user
 
 TEXTS = ["pro", "PRO", "", "1", "1.0", "10", "2.5", "abc", "true", "True", "false", " 7",
@@ -77,3 +83,41 @@ def test_translated_clauses_match_as_featbit_does(
     for user in people:
         expected = EVALUATOR._process_condition(FBUser.from_dict(featbit_user(user)), clause)
         assert test(user.attributes, user) is bool(expected), (clause, condition, user)
+
+
+@st.composite
+def featbit_segments(draw: st.DrawFn) -> dict[str, Any]:
+    rules = draw(
+        st.lists(st.fixed_dictionaries({"conditions": st.lists(clauses(), max_size=2)}), max_size=2)
+    )
+    keys = st.lists(st.sampled_from(["u1", "10", "pro", "True"]), max_size=2, unique=True)
+    return {"included": draw(keys), "excluded": draw(keys), "rules": rules}
+
+
+@settings(
+    max_examples=200,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    segments=st.lists(featbit_segments(), min_size=1, max_size=3),
+    negated=st.booleans(),
+    people=st.lists(users, min_size=1, max_size=8),
+)
+def test_translated_segments_match_as_featbit_does(
+    segments: list[dict[str, Any]], negated: bool, people: list[User]
+) -> None:
+    by_id = {f"s{i}": {**segment, "id": f"s{i}"} for i, segment in enumerate(segments)}
+    op = "User is not in segment" if negated else "User is in segment"
+    clause = {"property": op, "op": op, "value": json.dumps(list(by_id))}
+    options, problems = build_options({k: featbit_segment(v) for k, v in by_id.items()},
+                                      semantics="featbit")  # fmt: skip
+    assert problems == []
+    condition = featbit_condition(clause)
+    assert condition is not None
+    test = compile_audited(condition, options)
+    evaluator = Evaluator(lambda key: None, by_id.get)
+    for user in people:
+        expected = evaluator._process_condition(FBUser.from_dict(featbit_user(user)), clause)
+        assert test(user.attributes, user) is bool(expected), (by_id, user)

@@ -337,6 +337,7 @@ class Snapshot:
     source: str = ""
     definitions: FlagsFile | None = None
     segments: Mapping[str, Any] = field(default_factory=dict)
+    conditions: Any = None  # the ConditionOptions conditions were compiled with (explain)
     hash: str = "statsig"
     ready: bool = False
     names: FlagNames = field(default_factory=FlagNames)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -119,7 +120,10 @@ class _Compiler:
         )
         self.problems.extend(problems)
 
-    def condition(self, cond: Mapping[str, Any] | None, path: str) -> Condition | None:
+    def condition(
+        self, cond: Mapping[str, Any] | None, path: str, semantics: str | None = None
+    ) -> Condition | None:
+        """Compile a condition with the file's options (a rule may name its semantics)."""
         if cond is None:
             return None
         # Bounded first: the memo key below and the compiler both walk the condition.
@@ -129,14 +133,17 @@ class _Compiler:
             return None
         # Large files repeat the same conditions ({plan: pro}); compile each once. The
         # key keeps key order, which matters for literal objects compared deeply.
+        options = self.options
+        if semantics is not None and semantics != options.semantics:
+            options = replace(options, semantics=semantics)  # type: ignore[arg-type]
         try:
-            key: str | None = json.dumps(cond, separators=(",", ":"))
+            key: str | None = options.semantics + json.dumps(cond, separators=(",", ":"))
         except (TypeError, ValueError):
             key = None
         if key is not None and (known := self.compiled.get(key)) is not None:
             return known
         try:
-            compiled = compile_audited(cond, self.options, path=path)
+            compiled = compile_audited(cond, options, path=path)
         except ConditionError as exc:
             where = exc.path or path
             if not where.startswith(path):
@@ -434,6 +441,7 @@ class _Compiler:
             source=source,
             definitions=self.defs,
             segments=MappingProxyType(self.segments),
+            conditions=self.options,
             hash=self.mode,
             ready=True,
             names=FlagNames(frozenset(gates), frozenset(experiments), frozenset(configs)),

@@ -15,7 +15,7 @@ from typing import Any
 
 from flagport.errors import FlagNotFoundError
 from flagport.providers.local.compiled import CompiledExperiment, Percentage, Snapshot
-from flagport.providers.local.conditions import Condition, explain_condition
+from flagport.providers.local.conditions import Condition, ConditionOptions, explain_condition
 from flagport.providers.local.explain_rules import explain_rules
 from flagport.providers.local.models import ConfigDef, ExperimentDef, GateDef
 from flagport.results import Result
@@ -71,13 +71,13 @@ def _when(
     cond: Mapping[str, Any] | None,
     compiled: Condition | None,
     user: User,
-    segments: Mapping[str, Any],
+    options: ConditionOptions | None,
 ) -> bool:
     attributes = user.attributes
     if cond is None or compiled is None:
         out.add(1, "when: (none) - applies to everyone", True)
         return True
-    for text, ok in explain_condition(cond, attributes, segments, user=user):
+    for text, ok in explain_condition(cond, attributes, options=options, user=user):
         out.add(1, text, ok)
     # The parts are listed depth first; the evaluator's own condition decides.
     matched = compiled(attributes, user)
@@ -124,10 +124,10 @@ def _rules(
     definition: GateDef | ConfigDef | ExperimentDef,
     compiled_rules: tuple[Any, ...],
     user: User,
-    segments: Mapping[str, Any],
+    options: ConditionOptions | None,
 ) -> bool:
     rules = definition.rules or []
-    return explain_rules(out, rules, compiled_rules, user, segments, _when, _percentage)
+    return explain_rules(out, rules, compiled_rules, user, options, _when, _percentage)
 
 
 def _gate(out: Explanation, snapshot: Snapshot, definition: GateDef, user: User) -> None:
@@ -140,15 +140,15 @@ def _gate(out: Explanation, snapshot: Snapshot, definition: GateDef, user: User)
             out.add(0, f"overrides: user_id {user.user_id!r} is forced to {forced}", True)
         else:
             out.add(0, f"overrides: user_id {user.user_id!r} is not listed", False)
-            _rules(out, definition, gate.rules, user, snapshot.segments)
+            _rules(out, definition, gate.rules, user, snapshot.conditions)
     else:
-        _rules(out, definition, gate.rules, user, snapshot.segments)
+        _rules(out, definition, gate.rules, user, snapshot.conditions)
     out.result = gate.evaluate(user)
 
 
 def _config(out: Explanation, snapshot: Snapshot, definition: ConfigDef, user: User) -> None:
     config = snapshot.configs[out.name]
-    _rules(out, definition, config.rules, user, snapshot.segments)
+    _rules(out, definition, config.rules, user, snapshot.conditions)
     out.result = config.evaluate(user)
 
 
@@ -170,7 +170,7 @@ def _experiment(
         return
     if definition.overrides:
         out.add(0, "overrides: unit not listed", False)
-    if definition.rules and _rules(out, definition, exp.rules, user, snapshot.segments):
+    if definition.rules and _rules(out, definition, exp.rules, user, snapshot.conditions):
         return
     if not definition.groups:
         return
@@ -179,7 +179,7 @@ def _experiment(
         return
     out.add(0, f"unit {exp.unit} = {unit!r}", True)
     out.add(0, "targeting")
-    if not _when(out, definition.when, exp.when, user, snapshot.segments):
+    if not _when(out, definition.when, exp.when, user, snapshot.conditions):
         return
     if exp.namespace is not None:
         ns, start, end = exp.namespace

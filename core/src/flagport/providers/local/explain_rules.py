@@ -7,7 +7,7 @@ same compiled rules, so the story takes the path the evaluator takes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flagport.providers.local.rule_eval import DEFAULT, NEXT, Rule, Selector
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["explain_rules"]
 
-When = Callable[["Explanation", Any, Any, "User", Mapping[str, Any]], bool]
+When = Callable[["Explanation", Any, Any, "User", Any], bool]
 Rollout = Callable[["Explanation", Any, "User"], bool]
 
 
@@ -69,7 +69,7 @@ def explain_rules(
     definitions: Sequence[RuleDef],
     rules: tuple[Rule, ...],
     user: User,
-    segments: Mapping[str, Any],
+    options: Any,
     when: When,
     rollout: Rollout,
 ) -> bool:
@@ -83,7 +83,7 @@ def explain_rules(
         if failed == "gated":
             out.add(0, "a gating prerequisite failed: the default is served")
             return True
-        if failed == "next" or not when(out, definition.when, rule.when, user, segments):
+        if failed == "next" or not when(out, definition.when, rule.when, user, options):
             continue
         if rule.select is not None:
             served = _selected(out, rule.select, user)

@@ -106,7 +106,7 @@ class RuleCompiler:
 
     def __init__(
         self,
-        condition: Callable[[Mapping[str, Any] | None, str], Condition | None],
+        condition: Callable[..., Condition | None],
         problems: list[Problem],
         flag_names: Sequence[str],
         *,
@@ -162,7 +162,7 @@ class RuleCompiler:
     ) -> Rule:
         path = f"{flag.path}.rules[{index}]"
         prerequisites = tuple(self.prerequisites(flag, rule, path)) or None
-        when = self.condition(rule.when, f"{path}.when")
+        when = self.condition(rule.when, f"{path}.when", semantics=rule.semantics)
         mode = rule.hash or flag.hash
         bucketer = self.bucketer(mode)
         plain = (

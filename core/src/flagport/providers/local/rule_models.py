@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from flagport.providers.local.conditions.options import Semantics
+
 __all__ = [
     "Condition",
     "FilterDef",
@@ -180,6 +182,10 @@ class RuleDef(_Def):
     )
     when: Condition | None = Field(
         default=None, description="Who the rule applies to; omitted means everyone."
+    )
+    semantics: Semantics | None = Field(
+        default=None,
+        description="Matching semantics of this rule's condition; defaults to the file's.",
     )
     unit: UnitName | None = Field(default=None, description="Defaults to the flag's unit.")
     missing_unit: Literal["outside", "empty"] = Field(

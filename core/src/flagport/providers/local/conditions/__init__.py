@@ -57,7 +57,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from flagport.providers.local.conditions.compiler import ConditionCompiler
+from flagport.providers.local.conditions.compiler import ConditionCompiler, check_limits
 from flagport.providers.local.conditions.explain import explain_condition
 from flagport.providers.local.conditions.options import (
     SEMANTICS,
@@ -67,7 +67,7 @@ from flagport.providers.local.conditions.options import (
     Semantics,
 )
 from flagport.providers.local.conditions.segments import Segment, SegmentDef
-from flagport.providers.local.limits import MAX_CONDITION_SIZE, Audit
+from flagport.providers.local.limits import Audit
 
 __all__ = [
     "SEMANTICS",
@@ -136,9 +136,3 @@ def compile_audited(
     if not isinstance(options, ConditionOptions):
         options = ConditionOptions(segments=options or {})
     return ConditionCompiler(options).condition(cond, path)
-
-
-def check_limits(cond: Any, path: str, audit: Audit) -> None:
-    """Raise the first limit of :mod:`.limits` the condition breaks, with its place."""
-    for where, message in audit.check(cond, path, max_size=MAX_CONDITION_SIZE):
-        raise ConditionError(where, message)

@@ -21,11 +21,12 @@ from flagport.providers.local.conditions.segments import Segment
 from flagport.providers.local.conditions.statsig import STATSIG_OPERATORS, statsig_field
 from flagport.providers.local.conditions.timing import now_millis
 from flagport.providers.local.conditions.values import Predicate, get_path, join, suggest
+from flagport.providers.local.limits import MAX_CONDITION_SIZE, Audit
 
 if TYPE_CHECKING:
     from flagport.user import User
 
-__all__ = ["CONTEXT_KEYS", "LOGICAL_KEYS", "ConditionCompiler"]
+__all__ = ["CONTEXT_KEYS", "LOGICAL_KEYS", "ConditionCompiler", "check_limits"]
 
 LOGICAL_KEYS = ("$or", "$nor", "$and", "$not")
 CONTEXT_KEYS = (
@@ -290,3 +291,9 @@ class _NoUser:
 
 
 _NO_USER: Any = _NoUser()
+
+
+def check_limits(cond: Any, path: str, audit: Audit) -> None:
+    """Raise the first limit of :mod:`.limits` the condition breaks, with its place."""
+    for where, message in audit.check(cond, path, max_size=MAX_CONDITION_SIZE):
+        raise ConditionError(where, message)

@@ -6,7 +6,11 @@ import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from flagport.providers.local.conditions.compiler import CONTEXT_KEYS, ConditionCompiler
+from flagport.providers.local.conditions.compiler import (
+    CONTEXT_KEYS,
+    ConditionCompiler,
+    check_limits,
+)
 from flagport.providers.local.conditions.operators import is_operator_object
 from flagport.providers.local.conditions.options import ConditionOptions
 from flagport.providers.local.conditions.values import get_path, join
@@ -40,7 +44,6 @@ def explain_condition(
     :returns: ``(description, matched)`` pairs.
     :raises ConditionError: the condition is malformed.
     """
-    from flagport.providers.local.conditions import check_limits
     from flagport.user import User
 
     check_limits(cond, "", Audit())

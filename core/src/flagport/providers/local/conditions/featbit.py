@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagport.providers.local.conditions.options import ConditionError
-from flagport.providers.local.conditions.values import Predicate, negate
+from flagport.providers.local.conditions.values import Predicate, negate, vendor_operator
 
 if TYPE_CHECKING:
     from flagport.providers.local.conditions.operators import Operator, ValueCompiler
@@ -35,6 +35,7 @@ __all__ = [
     "FEATBIT_OPERATORS",
     "featbit_condition",
     "featbit_field",
+    "featbit_segment",
     "featbit_text",
 ]
 
@@ -133,9 +134,7 @@ _STRING_OPS: dict[str, Callable[[str, str], bool]] = {
 
 
 def op_string(compiler: ValueCompiler, op: str, arg: Any, path: str) -> Predicate:
-    holds = _STRING_OPS.get(op)
-    if holds is None:
-        raise ConditionError(path, f"{op} is not a FeatBit operator; use {', '.join(_STRING_OPS)}")
+    holds = vendor_operator(_STRING_OPS, op, "FeatBit", path)
     text = _text_arg(op, arg, path)
     test: Predicate = lambda v: v is not None and holds(featbit_text(v), text)  # noqa: E731
     return negate(test) if op == "$notContains" else test
@@ -202,3 +201,22 @@ def featbit_condition(clause: Mapping[str, Any]) -> dict[str, Any] | None:
     elif mapped in ("$gt", "$gte", "$lt", "$lte") and _number(featbit_text(value)) is None:
         return _NEVER
     return {"$attributes": {prop: {mapped: target}}}
+
+
+def featbit_segment(segment: Mapping[str, Any]) -> dict[str, Any]:
+    """A FeatBit segment as a flags-file segment (``SegmentDef`` fields).
+
+    FeatBit puts a user whose key is ``excluded`` out, one ``included`` in, and
+    otherwise matches its rules (any rule, all of its clauses).
+    """
+    rules = []
+    for rule in segment.get("rules") or ():
+        clauses = [featbit_condition(c) for c in rule.get("conditions") or ()]
+        rules.append({"$and": [c if c is not None else _NEVER for c in clauses]})
+    found: dict[str, Any] = {
+        "included": [str(u) for u in segment.get("included") or ()],
+        "excluded": [str(u) for u in segment.get("excluded") or ()],
+    }
+    if rules:
+        found["when"] = {"$or": rules}
+    return found

@@ -61,8 +61,13 @@ def build_options(
             continue
         if definition.hashed_ids is not None:
             segments[name] = Segment(members=tuple(definition.hashed_ids), hashed=True)
-        if definition.when is not None or definition.included or definition.excluded:
-            ruled.append((name, definition))
+        if (
+            definition.hashed_ids is None
+            or definition.when is not None
+            or definition.included
+            or definition.excluded
+        ):
+            ruled.append((name, definition))  # an empty one is a segment nobody is in
     options = ConditionOptions(
         semantics=semantics,  # type: ignore[arg-type]
         segments=segments,

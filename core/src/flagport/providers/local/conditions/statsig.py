@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagport.providers.local.conditions.options import ConditionError
-from flagport.providers.local.conditions.values import Predicate, negate
+from flagport.providers.local.conditions.values import Predicate, negate, vendor_operator
 
 if TYPE_CHECKING:
     from flagport.providers.local.conditions.operators import Operator, ValueCompiler
@@ -248,11 +248,7 @@ _STRING_OPS: dict[str, Callable[[str, str], bool]] = {
 
 
 def op_string(compiler: ValueCompiler, op: str, arg: Any, path: str) -> Predicate:
-    holds = _STRING_OPS.get(op)
-    if holds is None:
-        raise ConditionError(
-            path, f"{op} is not a Statsig operator; use {', '.join(sorted(_STRING_OPS))}"
-        )
+    holds = vendor_operator(_STRING_OPS, op, "Statsig", path)
     wanted = tuple(t.lower() for t in _texts(op, arg, path))
 
     def test(value: Any) -> bool:

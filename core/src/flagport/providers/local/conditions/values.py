@@ -222,3 +222,13 @@ def membership(values: Collection[Any], *, insensitive: bool) -> Predicate:
             else isinstance(value, list | tuple) and member(value)
         )
     return member
+
+
+def vendor_operator(table: Mapping[str, Any], op: str, vendor: str, path: str) -> Any:
+    """The implementation of ``op`` in a vendor's table, or a located refusal."""
+    from flagport.providers.local.conditions.options import ConditionError
+
+    found = table.get(op)
+    if found is None:
+        raise ConditionError(path, f"{op} is not a {vendor} operator; use {', '.join(table)}")
+    return found
