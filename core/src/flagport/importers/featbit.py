@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flagport.importers import Imported
-from flagport.providers.local.conditions.featbit import featbit_condition
+from flagport.providers.local.conditions.featbit import featbit_condition, featbit_segment
 
 __all__ = ["FALLTHROUGH", "cast_value", "import_payload"]
 
@@ -52,7 +52,7 @@ def import_payload(payload: Mapping[str, Any] | str) -> Imported:
     data = message.get("data", message)
     out = Imported()
     segments = {
-        str(s.get("id")): _segment(s, out)
+        str(s.get("id")): featbit_segment(s)
         for s in data.get("segments") or ()
         if isinstance(s, Mapping) and not s.get("isArchived")
     }
@@ -139,19 +139,3 @@ def _conditions(
     if not parts:
         return {}
     return parts[0] if len(parts) == 1 else {"$and": parts}
-
-
-def _segment(segment: Mapping[str, Any], out: Imported) -> dict[str, Any]:
-    """A FeatBit segment: excluded, included, then any rule whose conditions all hold."""
-    name = str(segment.get("id"))
-    rules = []
-    for number, rule in enumerate(segment.get("rules") or ()):
-        when = _conditions(f"segment {name}", rule.get("conditions") or (), f"rules[{number}]", out)
-        if when is not None:
-            rules.append(when)
-    found: dict[str, Any] = {
-        "included": [str(k) for k in segment.get("included") or ()],
-        "excluded": [str(k) for k in segment.get("excluded") or ()],
-    }
-    found["when"] = {"$or": rules} if rules else {"$not": {}}
-    return found
