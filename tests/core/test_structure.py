@@ -26,9 +26,7 @@ MAX_LINES = 500
 # Modules over MAX_LINES today, each with its line count as a ceiling: they may shrink,
 # never grow. Split one below MAX_LINES, then delete its line (the test says so).
 # (issue 14 "Done when": no module over 500 lines.)
-LARGE_MODULES = {
-    "core/src/flagport/providers/local/conditions.py": 641,
-}
+LARGE_MODULES = {}
 
 
 def source_files() -> Iterator[tuple[str, Path]]:

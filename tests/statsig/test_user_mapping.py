@@ -96,3 +96,13 @@ def test_environment_option_reaches_environment_conditions(
     specs = SpecsBuilder().gate("staging_only", [rule("staging", [tier])]).build()
     with Flagport(provider="statsig", offline=True, bootstrap=specs, environment=environment) as fp:
         assert fp.check_gate(User(user_id="1"), "staging_only") is expected
+
+
+@pytest.mark.parametrize(("tier", "expected"), [("staging", True), ("production", False)])
+def test_a_users_environment_tier_overrides_the_option(tier: str, expected: bool) -> None:
+    cond = {"type": "environment_field", "field": "tier", "operator": "any",
+            "targetValue": ["staging"], "additionalValues": {}, "idType": "userID"}  # fmt: skip
+    specs = SpecsBuilder().gate("staging_only", [rule("staging", [cond])]).build()
+    with Flagport(provider="statsig", offline=True, bootstrap=specs, environment="dev") as fp:
+        user = User(user_id="1", environment_tier=tier)
+        assert fp.check_gate(user, "staging_only") is expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -29,7 +30,9 @@ class User(BaseModel):
 
     Conditions see the built-in fields by name, every key of ``custom`` and ``private``
     at the top level (with dot paths into nested values), and ``custom_ids`` as
-    alternative bucketing units. Unset fields are absent, not null.
+    alternative bucketing units (conditions test them with ``$customIds``). Unset fields
+    are absent, not null. ``environment_tier`` and ``now`` are the evaluation's context
+    (``$environment``, ``$now``), not attributes, and are not sent in events.
     ``private`` attributes are visible to conditions but never leave the process in an
     event.
     """
@@ -49,6 +52,20 @@ class User(BaseModel):
     )
     custom_ids: Mapping[str, str] = Field(
         default_factory=dict, description="Other bucketing units, e.g. company_id, device_id."
+    )
+    environment_tier: str | None = Field(
+        default=None,
+        description=(
+            "The environment tier conditions see as $environment (e.g. production); "
+            "None means the provider's default."
+        ),
+    )
+    now: datetime | None = Field(
+        default=None,
+        description=(
+            "The time conditions see as $now (timezone-aware); None means the clock at "
+            "evaluation. Set it to evaluate as of another moment (tests, replays)."
+        ),
     )
 
     @cached_property

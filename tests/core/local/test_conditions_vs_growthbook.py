@@ -11,13 +11,22 @@ covered in ``test_conditions.py``.
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import pytest
 from growthbook.core import evalCondition
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flagport.providers.local.conditions import compile_condition
+from flagport.providers.local.conditions import (
+    ConditionError,
+    ConditionOptions,
+    compile_condition,
+)
+from flagport.providers.local.conditions.setup import build_options
 
 SEGMENTS: dict[str, list[Any]] = {
     "beta": ["u1", "u2", 7, True],
@@ -152,3 +161,50 @@ def test_the_generator_reaches_both_outcomes() -> None:
 
     run()
     assert outcomes == {True, False}
+
+
+# -- GrowthBook's published cross-SDK cases ------------------------------------------
+
+CASES_FILE = Path(__file__).parent / "data" / "growthbook_condition_cases.json"
+CASES: list[list[Any]] = json.loads(CASES_FILE.read_text(encoding="utf-8"))["evalCondition"]
+#: Cases where GrowthBook's own Python SDK (the one the growthbook provider runs)
+#: answers otherwise than the published expectation; flagport follows the SDK. Listed
+#: in docs/flags-file.md ("Differences from GrowthBook's published cases").
+SDK_DIFFERS = {
+    "missing attribute with comparison operators",
+    "comparing numbers and strings",
+    "comparing numbers and strings - v2",
+}
+
+
+def _case_options(case: list[Any]) -> ConditionOptions:
+    groups = case[4] if len(case) > 4 else {}
+    options, problems = build_options(groups, strict=False)
+    assert problems == []
+    return options
+
+
+@pytest.mark.parametrize("case", CASES, ids=[str(case[0]) for case in CASES])
+def test_published_case_as_a_vendor_payload(case: list[Any]) -> None:
+    """Lenient (a vendor payload): every case answers as GrowthBook's Python SDK."""
+    name, condition, attributes_, expected = case[:4]
+    sdk = evalCondition(attributes_, condition, case[4] if len(case) > 4 else {})
+    assert (sdk == expected) is (name not in SDK_DIFFERS)
+    assert compile_condition(condition, options=_case_options(case))(attributes_) is sdk
+
+
+def test_published_cases_in_a_strict_file_are_answered_or_refused_with_a_place() -> None:
+    """A hand-written file refuses what GrowthBook would read as a typo; the rest agree."""
+    refused = []
+    for case in CASES:
+        name, condition, attributes_ = case[:3]
+        options = replace(_case_options(case), lenient=False)
+        try:
+            test = compile_condition(condition, options=options)
+        except ConditionError as exc:
+            refused.append((name, exc.path))
+            continue
+        sdk = evalCondition(attributes_, condition, case[4] if len(case) > 4 else {})
+        assert test(attributes_) is sdk, name
+    assert 0 < len(refused) < len(CASES) // 4, refused
+    assert all(path for _, path in refused), refused

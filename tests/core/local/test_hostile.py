@@ -219,8 +219,8 @@ def test_aliases_below_the_limits_are_served(tmp_path: Path) -> None:
     us, de = User(user_id="1", country="US"), User(user_id="2", country="DE")
     rule = snapshot.gates["g49"].rules[0]
     assert rule.when is not None
-    assert rule.when(us.attributes)
-    assert not rule.when(de.attributes)
+    assert rule.when(us.attributes, us)
+    assert not rule.when(de.attributes, de)
     assert snapshot.configs["copy"].default.value["sizes"] == (1, 2, 3)
 
 

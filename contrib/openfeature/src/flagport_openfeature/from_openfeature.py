@@ -63,6 +63,8 @@ _EVENT_STATUS = {
 # Handed to the OpenFeature provider as the object default: when it comes back (by
 # identity) the provider had no value, and flagport's caller default applies.
 _NO_VALUE: dict[str, Any] = {}
+# The defaults handed to the typed resolvers, in the order of OpenFeatureProvider._scalars.
+_SCALAR_DEFAULTS: tuple[Any, ...] = (False, "", 0, 0.0)
 
 
 def build_of_provider(spec: Any, options: Mapping[str, Any]) -> FeatureProvider:
@@ -126,6 +128,8 @@ class OpenFeatureProvider(Provider):
         self._client: OpenFeatureClient | None = None
         self._boolean: Callable[..., Any] | None = None
         self._object: Callable[..., Any] | None = None
+        self._scalars: tuple[Callable[..., Any], ...] = ()
+        self._scalar_kind: dict[str, int] = {}  # flag -> index in _scalars that resolved it
         self._track: Callable[..., Any] | None = None
         self._init_done = threading.Event()
         self._lock = threading.Lock()
@@ -154,6 +158,12 @@ class OpenFeatureProvider(Provider):
                     of.resolve_object_details,
                     of.track,
                 )
+                self._scalars = (
+                    of.resolve_boolean_details,
+                    of.resolve_string_details,
+                    of.resolve_integer_details,
+                    of.resolve_float_details,
+                )
                 self._client = None
                 # flagport stands in for OpenFeature's registry: the provider reports
                 # READY / STALE / ERROR through the callback it is attached to.
@@ -168,6 +178,12 @@ class OpenFeatureProvider(Provider):
                     client.get_boolean_details,
                     client.get_object_details,
                     client.track,
+                )
+                self._scalars = (
+                    client.get_boolean_details,
+                    client.get_string_details,
+                    client.get_integer_details,
+                    client.get_float_details,
                 )
                 if of is not None:
                     domain = opts.domain
@@ -276,7 +292,7 @@ class OpenFeatureProvider(Provider):
     def evaluate_experiment(
         self, user: User, name: str, *, expose: bool = True
     ) -> ExperimentResult:
-        details = self._details(self._object, name, _NO_VALUE, user)
+        details = self._value_details(name, user)
         reason = reason_from_of(details.reason)
         flagged = details.flag_metadata.get("in_experiment") if details.flag_metadata else None
         in_experiment = (
@@ -292,8 +308,35 @@ class OpenFeatureProvider(Provider):
             provider=self.name,
         )
 
+    def _value_details(self, name: str, user: User) -> Any:
+        """Resolve an experiment's or config's value of any type.
+
+        Object first; a provider (or OpenFeature's client) that checks types answers
+        TYPE_MISMATCH for a string, number or boolean flag, so the typed resolvers are
+        tried next, remembering per flag which one resolved it.
+        """
+        known = self._scalar_kind.get(name)
+        if known is not None and known < len(self._scalars):
+            try:
+                return self._details(self._scalars[known], name, _SCALAR_DEFAULTS[known], user)
+            except TypeMismatchError:
+                self._scalar_kind.pop(name, None)
+        try:
+            return self._details(self._object, name, _NO_VALUE, user)
+        except TypeMismatchError:
+            if not self._scalars:
+                raise
+        for index, resolve in enumerate(self._scalars):
+            try:
+                details = self._details(resolve, name, _SCALAR_DEFAULTS[index], user)
+            except TypeMismatchError:
+                continue
+            self._scalar_kind[name] = index
+            return details
+        raise TypeMismatchError(f"{name!r} resolves as no OpenFeature type flagport knows")
+
     def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
-        details = self._details(self._object, name, _NO_VALUE, user)
+        details = self._value_details(name, user)
         return ConfigResult(
             name=name,
             value=_value(details.value),

@@ -25,6 +25,7 @@ from flagport.errors import (
     ProviderNotReadyError,
     TypeMismatchError,
 )
+from flagport.providers.local.conditions.featbit import featbit_text
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult, freeze
 from flagport.user import BUILTIN_FIELDS
@@ -87,14 +88,9 @@ def featbit_user(user: User) -> dict[str, str]:
 
 def _text(value: Any) -> str:
     # FeatBit compares attribute strings; JSON spelling keeps `true` and `1.5` as the
-    # console shows them (the SDK alone would turn True into 'True').
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
-    if isinstance(value, int | float):
-        return str(value) if math.isfinite(value) else json.dumps(str(value))
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+    # console shows them (the SDK alone would turn True into 'True'). The local
+    # provider's featbit semantics read values through the same function.
+    return featbit_text(value)
 
 
 def _put(props: dict[str, str], key: str, value: Any, origin: str) -> None:

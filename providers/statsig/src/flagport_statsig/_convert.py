@@ -79,7 +79,8 @@ def to_statsig_user(user: User) -> StatsigUser:
     Built-in fields map one to one; ``custom`` goes to ``custom``, ``private`` to
     ``private_attributes`` (used by conditions, stripped from events by the SDK) and
     ``custom_ids`` to ``custom_ids`` (the unit of rules whose id type is that key).
-    The environment tier is set once on the SDK (option ``environment``), not per user.
+    The environment tier is set once on the SDK (option ``environment``); a user's own
+    ``environment_tier`` overrides it, as Statsig's per-user ``statsigEnvironment`` does.
     """
     return StatsigUser(
         user_id=user.user_id,
@@ -92,6 +93,7 @@ def to_statsig_user(user: User) -> StatsigUser:
         custom={k: _statsig_value(v, k) for k, v in user.custom.items()} or None,
         custom_ids=dict(user.custom_ids) or None,
         private_attributes={k: _statsig_value(v, k) for k, v in user.private.items()} or None,
+        statsig_environment={"tier": user.environment_tier} if user.environment_tier else None,
     )
 
 

@@ -23,6 +23,8 @@ from flagport._memos import Budget, Memo
 from flagport.provider import FlagNames
 from flagport.providers.local.bucketing import Bucketer
 from flagport.providers.local.conditions import Condition
+from flagport.providers.local.rule_eval import Rule, first_match
+from flagport.providers.local.units import UnitGetter
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult, freeze
 
@@ -37,8 +39,10 @@ __all__ = [
     "CompiledConfig",
     "CompiledExperiment",
     "CompiledGate",
+    "Rule",
     "Snapshot",
     "clear_memo",
+    "first_match",
     "memo_stats",
 ]
 
@@ -63,6 +67,11 @@ def _remember(memo: Memo[str, Any], unit: str, value: Any) -> None:
     MEMOS.put(memo, unit, value, len(unit) + _ENTRY_BYTES)
 
 
+#: Public names for the rule compiler, which builds memos for its selectors.
+new_memo = _new_memo
+remember = _remember
+
+
 def clear_memo() -> None:
     """Forget memoised hash outcomes (tests and benchmarks measuring cold paths)."""
     MEMOS.clear()
@@ -77,7 +86,16 @@ def memo_stats() -> dict[str, int]:
 class Percentage:
     """A fixed pass percentage for one (flag, rule) salt pair, memoised per unit."""
 
-    __slots__ = ("bucketer", "by_user_id", "flag_salt", "memo", "percentage", "rule_salt", "unit")
+    __slots__ = (
+        "bucketer",
+        "by_user_id",
+        "flag_salt",
+        "getter",
+        "memo",
+        "percentage",
+        "rule_salt",
+        "unit",
+    )
 
     def __init__(
         self,
@@ -86,18 +104,29 @@ class Percentage:
         flag_salt: str,
         rule_salt: str,
         percentage: float,
+        *,
+        getter: UnitGetter | None = None,
     ) -> None:
         self.bucketer = bucketer
         self.unit = unit
         self.by_user_id = unit == "user_id"
+        self.getter = getter
         self.flag_salt = flag_salt
         self.rule_salt = rule_salt
         self.percentage = percentage
         self.memo = _new_memo()
 
+    def unit_of(self, user: User) -> str | None:
+        """The user's unit text (None without one)."""
+        if self.by_user_id:
+            return user.user_id
+        if self.getter is not None:
+            return self.getter(user)
+        return user.custom_ids.get(self.unit)
+
     def passes(self, user: User) -> bool:
         """Whether the user's unit falls inside the percentage (False without a unit)."""
-        unit = user.user_id if self.by_user_id else user.custom_ids.get(self.unit)
+        unit = user.user_id if self.by_user_id else self.unit_of(user)
         if not unit:
             return False
         found: bool | None = self.memo.get(unit)
@@ -105,48 +134,6 @@ class Percentage:
             found = self.bucketer.gate_passes(self.flag_salt, self.rule_salt, unit, self.percentage)
             _remember(self.memo, unit, found)
         return found
-
-
-class Rule:
-    """A compiled gate or config rule: the condition, the percentage, the outcomes.
-
-    :ivar when: the compiled condition, or None for everyone.
-    :ivar percentage: None when the rule passes every matching unit.
-    :ivar hit: the result served when the rule passes.
-    :ivar miss: the result served when the condition matched but the percentage did not.
-    """
-
-    __slots__ = ("hit", "id", "miss", "percentage", "when")
-
-    def __init__(
-        self, id: str, when: Condition | None, percentage: Percentage | None, hit: Any, miss: Any
-    ) -> None:
-        self.id = id
-        self.when = when
-        self.percentage = percentage
-        self.hit = hit
-        self.miss = miss
-
-
-def first_match(rules: tuple[Rule, ...], user: User, default: Any) -> Any:
-    """The outcome of the first rule whose condition holds, else ``default``.
-
-    That rule decides, pass or fail: a unit outside its percentage gets its miss
-    outcome, and later rules are not tried (Statsig's semantics).
-    """
-    attributes = None  # built on first need: a pure rollout never looks at them
-    for rule in rules:
-        when = rule.when
-        if when is not None:
-            if attributes is None:
-                attributes = user.attributes
-            if not when(attributes):
-                continue
-        percentage = rule.percentage
-        if percentage is None or percentage.passes(user):
-            return rule.hit
-        return rule.miss
-    return default
 
 
 class CompiledGate:
@@ -181,15 +168,24 @@ class CompiledGate:
 class CompiledConfig:
     """A dynamic config: the first matching rule's value, else the default."""
 
-    __slots__ = ("default", "name", "rules")
+    __slots__ = ("default", "disabled", "name", "rules")
 
-    def __init__(self, name: str, rules: tuple[Rule, ...], default: ConfigResult) -> None:
+    def __init__(
+        self,
+        name: str,
+        rules: tuple[Rule, ...],
+        default: ConfigResult,
+        disabled: ConfigResult | None = None,
+    ) -> None:
         self.name = name
         self.rules = rules
         self.default = default
+        self.disabled = disabled
 
     def evaluate(self, user: User) -> ConfigResult:
         """The config's result for ``user`` (a shared, prebuilt object)."""
+        if self.disabled is not None:
+            return self.disabled
         return first_match(self.rules, user, self.default)  # type: ignore[no-any-return]
 
 
@@ -211,6 +207,7 @@ class CompiledExperiment:
         "not_in",
         "ns_memo",
         "overrides",
+        "rules",
         "static",
         "unit",
         "when",
@@ -229,8 +226,10 @@ class CompiledExperiment:
         namespace: tuple[str, float, float] | None,
         not_in: ExperimentResult,
         static: ExperimentResult | None,
+        rules: tuple[Rule, ...] = (),
     ) -> None:
         self.name = name
+        self.rules = rules
         self.unit = unit
         self.memo = _new_memo()
         self.ns_memo = _new_memo() if namespace is not None else self.memo
@@ -267,13 +266,17 @@ class CompiledExperiment:
         if self.static is not None:
             return self.static
         unit = user.user_id if self.unit == "user_id" else user.custom_ids.get(self.unit)
-        if not unit:
-            return self.not_in
-        if self.overrides:
+        if self.overrides and unit:
             forced = self.overrides.get(unit)
             if forced is not None:
                 return forced
-        if self.when is not None and not self.when(user.attributes):
+        if self.rules:
+            found = first_match(self.rules, user, None, self.not_in)
+            if found is not None:
+                return found  # type: ignore[no-any-return]
+        if not unit or not self.groups:
+            return self.not_in
+        if self.when is not None and not self.when(user.attributes, user):
             return self.not_in
         if self.namespace is not None and not self.in_namespace(unit):
             return self.not_in
@@ -297,6 +300,7 @@ class Snapshot:
     source: str = ""
     definitions: FlagsFile | None = None
     segments: Mapping[str, Any] = field(default_factory=dict)
+    conditions: Any = None  # the ConditionOptions conditions were compiled with (explain)
     hash: str = "statsig"
     ready: bool = False
     names: FlagNames = field(default_factory=FlagNames)

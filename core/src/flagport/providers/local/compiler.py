@@ -10,7 +10,8 @@ a launched experiment without a winner, an override naming no group, and so on.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -21,28 +22,28 @@ from flagport.providers.local.compiled import (
     CompiledConfig,
     CompiledExperiment,
     CompiledGate,
-    Percentage,
-    Rule,
     Snapshot,
     frozen_value,
 )
-from flagport.providers.local.conditions import Condition, ConditionError, compile_audited
+from flagport.providers.local.conditions import (
+    Condition,
+    ConditionError,
+    SegmentDef,
+    compile_audited,
+)
+from flagport.providers.local.conditions.setup import build_options
 from flagport.providers.local.limits import MAX_CONDITION_SIZE, Audit, Problem
-from flagport.providers.local.models import (
-    ConfigDef,
-    ConfigRuleDef,
-    ExperimentDef,
-    FlagsFile,
-    GateDef,
-    GateRuleDef,
+from flagport.providers.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
+from flagport.providers.local.rule_compiler import (
+    WEIGHT_TOLERANCE,
+    FlagContext,
+    RuleCompiler,
+    Serving,
 )
 from flagport.reasons import Reason
-from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult
+from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult, freeze
 
 __all__ = ["WEIGHT_TOLERANCE", "Problem", "compile_definitions", "join_path"]
-
-#: How far group weights may stray from 100 in total (rounding of thirds: 33.33 * 3).
-WEIGHT_TOLERANCE = 0.011
 
 _EMPTY = FrozenDict()
 # Enum member access costs a lookup each time; compiling 10,000 flags does it often.
@@ -96,10 +97,33 @@ class _Compiler:
         self.bucketers: dict[str, Bucketer] = {}
         self.compiled: dict[str, Condition] = {}
         self.audit = audit
+        names = [*definitions.gates, *definitions.experiments, *definitions.configs]
+        self.rule_compiler = RuleCompiler(
+            self.condition,
+            self.problems,
+            names,
+            exact_literals=definitions.semantics == "growthbook",
+        )
+        self.groups_in_scope: dict[str, Any] = {}
         for name, values in self.segments.items():
-            self.problems.extend(self.audit.check(values, join_path("segments", name)))
+            raw = values.model_dump() if isinstance(values, SegmentDef) else values
+            self.problems.extend(self.audit.check(raw, join_path("segments", name)))
+        # Gate references in conditions are bound late: the gates are compiled after.
+        self.gate_table: dict[str, CompiledGate] = {}
+        table = self.gate_table
+        self.options, problems = build_options(
+            definitions.segments,
+            semantics=definitions.semantics,
+            strict=definitions.strict_conditions,
+            flag_names=frozenset(definitions.gates),
+            flag_value=lambda kind, name, user: table[name].evaluate(user).value,
+        )
+        self.problems.extend(problems)
 
-    def condition(self, cond: Mapping[str, Any] | None, path: str) -> Condition | None:
+    def condition(
+        self, cond: Mapping[str, Any] | None, path: str, semantics: str | None = None
+    ) -> Condition | None:
+        """Compile a condition with the file's options (a rule may name its semantics)."""
         if cond is None:
             return None
         # Bounded first: the memo key below and the compiler both walk the condition.
@@ -109,14 +133,17 @@ class _Compiler:
             return None
         # Large files repeat the same conditions ({plan: pro}); compile each once. The
         # key keeps key order, which matters for literal objects compared deeply.
+        options = self.options
+        if semantics is not None and semantics != options.semantics:
+            options = replace(options, semantics=semantics)  # type: ignore[arg-type]
         try:
-            key: str | None = json.dumps(cond, separators=(",", ":"))
+            key: str | None = options.semantics + json.dumps(cond, separators=(",", ":"))
         except (TypeError, ValueError):
             key = None
         if key is not None and (known := self.compiled.get(key)) is not None:
             return known
         try:
-            compiled = compile_audited(cond, self.segments, path=path)
+            compiled = compile_audited(cond, options, path=path)
         except ConditionError as exc:
             where = exc.path or path
             if not where.startswith(path):
@@ -137,91 +164,126 @@ class _Compiler:
             return _EMPTY
         return frozen_value(value)
 
-    def check_rule_ids(self, ids: list[str], path: str) -> None:
-        seen: dict[str, int] = {}
-        for index, rule_id in enumerate(ids):
-            if rule_id in seen:
-                self.problems.append(
-                    (
-                        join_path(path, "rules", index, "id"),
-                        f"rule id {rule_id!r} is already used by rules[{seen[rule_id]}]; "
-                        "give each rule of a flag its own id",
-                    )
-                )
-            else:
-                seen[rule_id] = index
+    def serve(self, value: Any, path: str) -> Any:
+        """A served value (any JSON), frozen once it is known to be bounded."""
+        if type(value) is dict or isinstance(value, Mapping):  # dict first: ABC checks are slow
+            return self.value(value, path) or _EMPTY
+        limits = self.audit.check(value, path)
+        if limits or self.audit.exhausted:
+            self.problems.extend(limits)
+            return None
+        return freeze(value)
+
+    def flag(self, path: str, name: str, flag: GateDef | ConfigDef | ExperimentDef) -> FlagContext:
+        return FlagContext(name, path, flag.unit, flag.salt or name, flag.hash or self.mode)
 
     # -- gates and configs: ordered rules, the first matching one decides -----------
-    def rules(
-        self,
-        path: str,
-        name: str,
-        flag: GateDef | ConfigDef,
-        result: Callable[..., Any],
-        hit_value: Callable[[Any, str], Any],
-        miss_value: Any,
-    ) -> tuple[Rule, ...]:
-        """Compile a gate's or config's rules, with every result they can serve.
-
-        :param result: the result class (``GateResult`` or ``ConfigResult``).
-        :param hit_value: a rule definition and its path -> the value served when it passes.
-        :param miss_value: the value served when a rule's percentage fails.
-        """
-        bucketer = _bucketer(flag.hash or self.mode, self.bucketers)
-        flag_salt = flag.salt or name
-        definitions: Sequence[GateRuleDef | ConfigRuleDef] = flag.rules
-        ids = [rule.id or f"rule_{i}" for i, rule in enumerate(definitions)]
-        if len(set(ids)) < len(ids):
-            self.check_rule_ids(ids, path)
-        compiled: list[Rule] = []
-        for index, (rule_id, rule) in enumerate(zip(ids, definitions, strict=True)):
-            when = self.condition(rule.when, f"{path}.rules[{index}].when")
-            pct = float(rule.pass_percentage)
-            value = hit_value(rule, f"{path}.rules[{index}].value")
-            if pct >= 100:
-                # No percentage: the miss outcome can never be served, so is not built.
-                hit = result(
-                    name=name, value=value, reason=_MATCH, rule_id=rule_id, provider=PROVIDER
-                )
-                compiled.append(Rule(rule_id, when, None, hit, None))
-                continue
-            percentage = Percentage(bucketer, flag.unit, flag_salt, rule.salt or rule_id, pct)
-            miss = result(
-                name=name, value=miss_value, reason=_SPLIT, rule_id=rule_id, provider=PROVIDER
-            )
-            hit = miss
-            if pct > 0:
-                hit = result(
-                    name=name, value=value, reason=_SPLIT, rule_id=rule_id, provider=PROVIDER
-                )
-            compiled.append(Rule(rule_id, when, percentage, hit, miss))
-        return tuple(compiled)
-
     def gate(self, name: str, gate: GateDef) -> CompiledGate:
-        rules = self.rules(f"gates.{name}", name, gate, GateResult, lambda *_: True, False)
+        path = f"gates.{name}"
+
+        def result(value: bool, reason: Reason, rule_id: str) -> GateResult:
+            return GateResult(
+                name=name, value=value, reason=reason, rule_id=rule_id, provider=PROVIDER
+            )
+
+        def hit(rule: Any, rule_id: str, where: str) -> GateResult:
+            pct = rule.pass_percentage
+            plain = (pct is None or pct >= 100) and rule.range is None and not rule.filters
+            if pct is not None and pct <= 0 and rule.range is None:
+                return result(False, _SPLIT, rule_id)
+            return result(bool(rule.value), _MATCH if plain else _SPLIT, rule_id)
+
+        def variant(value: Any, group: str | None, rule_id: str, where: str) -> GateResult:
+            if value is not None and not isinstance(value, bool):
+                self.problems.append(
+                    (f"{where}.value", f"a gate serves true or false, not {value!r}")
+                )
+            return result(value is not False, _SPLIT, rule_id)
+
+        def outside_value(value: Any, rule_id: str, where: str) -> GateResult:
+            if not isinstance(value, bool):
+                self.problems.append((where, f"a gate serves true or false, not {value!r}"))
+            return result(value is True, _SPLIT, rule_id)
+
+        serving = Serving(hit, variant, lambda rid: result(False, _SPLIT, rid), outside_value)
+        rules = self.rule_compiler.rules(self.flag(path, name, gate), gate.rules, serving)
         overrides: dict[str, GateResult] = {}
         if gate.overrides:
-            forced = {
-                value: GateResult(
-                    name=name, value=value, reason=_MATCH, rule_id="override", provider=PROVIDER
-                )
-                for value in (True, False)
-            }
+            forced = {value: result(value, _MATCH, "override") for value in (True, False)}
             overrides = {unit: forced[value] for unit, value in gate.overrides.items()}
         disabled = None
         if not gate.enabled:
-            disabled = GateResult(name=name, value=False, reason=Reason.DISABLED, provider=PROVIDER)
+            disabled = GateResult(
+                name=name, value=gate.off, reason=Reason.DISABLED, provider=PROVIDER
+            )
         return CompiledGate(name, rules, overrides, disabled)
 
+    def value_serving(self, result: Callable[..., Any], default: Any) -> Serving:
+        """Serving for configs and experiments: values (and groups) from the rules."""
+
+        def hit(rule: Any, rule_id: str, where: str) -> Any:
+            pct = rule.pass_percentage
+            plain = (pct is None or pct >= 100) and rule.range is None and not rule.filters
+            group = getattr(rule, "group", None)
+            value = rule.value
+            if group is not None:
+                return result(
+                    _MATCH, rule_id, group=group, value=self.group_value(group, value, where)
+                )
+            if value is None and "value" not in rule.model_fields_set:
+                self.problems.append(
+                    (
+                        f"{where}.value",
+                        "missing: a rule serves a value, a group or a split; add one of them",
+                    )
+                )
+            served = self.serve(value, f"{where}.value")
+            return result(_MATCH if plain else _SPLIT, rule_id, value=served)
+
+        def variant(value: Any, group: str | None, rule_id: str, where: str) -> Any:
+            served = self.group_value(group, value, where)
+            return result(_SPLIT, rule_id, value=served, group=group, in_experiment=True)
+
+        def outside_value(value: Any, rule_id: str, where: str) -> Any:
+            return result(_SPLIT, rule_id, value=self.serve(value, where))
+
+        return Serving(hit, variant, lambda rid: result(_SPLIT, rid, value=default), outside_value)
+
+    def group_value(self, group: str | None, value: Any, where: str) -> Any:
+        """A variant's value: its own, else its experiment group's (when it names one)."""
+        if value is not None or group is None:
+            return self.serve(value, f"{where}.value")
+        known = self.groups_in_scope
+        if group not in known:
+            if known:
+                self.problems.append(
+                    (
+                        f"{where}.group",
+                        f"group {group!r} is not a group of this experiment; use "
+                        + ", ".join(map(repr, known)),
+                    )
+                )
+            return None
+        return known[group]
+
     def config(self, name: str, config: ConfigDef) -> CompiledConfig:
-        default_value = self.value(config.default, f"configs.{name}.default") or _EMPTY
+        path = f"configs.{name}"
+        default_value = self.serve(config.default, f"{path}.default")
+        self.groups_in_scope = {}
 
-        def value(rule: Any, where: str) -> Any:
-            return self.value(rule.value, where) or _EMPTY
+        def result(reason: Reason, rule_id: str, value: Any, **_: Any) -> ConfigResult:
+            return ConfigResult(
+                name=name, value=value, reason=reason, rule_id=rule_id, provider=PROVIDER
+            )
 
-        rules = self.rules(f"configs.{name}", name, config, ConfigResult, value, default_value)
+        serving = self.value_serving(result, default_value)
+        rules = self.rule_compiler.rules(self.flag(path, name, config), config.rules, serving)
         default = ConfigResult(name=name, value=default_value, reason=_DEFAULT, provider=PROVIDER)
-        return CompiledConfig(name, rules, default)
+        disabled = None
+        if not config.enabled:
+            off = default_value if config.off is None else self.serve(config.off, f"{path}.off")
+            disabled = ConfigResult(name=name, value=off, reason=Reason.DISABLED, provider=PROVIDER)
+        return CompiledConfig(name, rules, default, disabled)
 
     # -- experiments -----------------------------------------------------------------
     def experiment(self, name: str, exp: ExperimentDef) -> CompiledExperiment:
@@ -241,7 +303,7 @@ class _Compiler:
             else:
                 group_index[group.name] = index
         total = sum(group.weight for group in exp.groups)
-        if abs(total - 100) > WEIGHT_TOLERANCE:
+        if exp.groups and abs(total - 100) > WEIGHT_TOLERANCE:
             shown = " + ".join(f"{g.weight:g}" for g in exp.groups)
             self.problems.append(
                 (
@@ -291,7 +353,7 @@ class _Compiler:
                 )
             namespace = (exp.namespace.name, float(start), float(end))
         when = self.condition(exp.when, f"{path}.when")
-        default_value = self.value(exp.default, f"{path}.default")
+        default_value = self.serve(exp.default, f"{path}.default")
 
         def result(reason: Reason, **kw: Any) -> ExperimentResult:
             return ExperimentResult(name=name, reason=reason, provider=PROVIDER, **kw)
@@ -300,7 +362,7 @@ class _Compiler:
             result(
                 _SPLIT,
                 group=g.name,
-                value=self.value(g.value, join_path(path, "groups", i, "value")) or _EMPTY,
+                value=self.serve(g.value, join_path(path, "groups", i, "value")),
                 rule_id=g.name,
                 in_experiment=True,
             )
@@ -330,7 +392,18 @@ class _Compiler:
             )
         weights = tuple(float(g.weight) for g in exp.groups)
         allocation = float(exp.allocation)
+        self.groups_in_scope = {g.group: g.value for g in groups if g.group is not None}
+
+        def rule_result(reason: Reason, rule_id: str, value: Any, **kw: Any) -> ExperimentResult:
+            return result(reason, rule_id=rule_id, value=value, **kw)
+
+        rules: tuple[Any, ...] = ()
+        if exp.rules:
+            serving = self.value_serving(rule_result, default_value)
+            serving = Serving(serving.hit, serving.variant, lambda _: not_in, serving.value)
+            rules = self.rule_compiler.rules(self.flag(path, name, exp), exp.rules, serving)
         return CompiledExperiment(
+            rules=rules,
             name=name,
             unit=exp.unit,
             bucketer=bucketer,
@@ -346,8 +419,19 @@ class _Compiler:
     # -- the whole file -------------------------------------------------------------
     def run(self, source: str) -> Snapshot:
         gates = {n: self.gate(n, g) for n, g in self.defs.gates.items()}
+        self.gate_table.update(gates)
         experiments = {n: self.experiment(n, e) for n, e in self.defs.experiments.items()}
         configs = {n: self.config(n, c) for n, c in self.defs.configs.items()}
+        self.rule_compiler.check_cycles()
+        values = self.rule_compiler.flag_value
+        flags: list[CompiledGate | CompiledExperiment | CompiledConfig] = [
+            *gates.values(),
+            *experiments.values(),
+            *configs.values(),
+        ]
+        for flag in flags:
+            values[flag.name] = _value_of(flag)
+        self.rule_compiler.bind({flag.name: flag for flag in flags})
         return Snapshot(
             # Plain dicts, never modified after this point: the hot path is one
             # dict lookup (a read-only proxy would add ~40 ns to every evaluation).
@@ -357,10 +441,20 @@ class _Compiler:
             source=source,
             definitions=self.defs,
             segments=MappingProxyType(self.segments),
+            conditions=self.options,
             hash=self.mode,
             ready=True,
             names=FlagNames(frozenset(gates), frozenset(experiments), frozenset(configs)),
         )
+
+
+def _value_of(flag: CompiledGate | CompiledExperiment | CompiledConfig) -> Callable[[Any], Any]:
+    evaluate = flag.evaluate
+
+    def value(user: Any) -> Any:
+        return evaluate(user).value
+
+    return value
 
 
 def compile_definitions(

@@ -15,7 +15,8 @@ from typing import Any
 
 from flagport.errors import FlagNotFoundError
 from flagport.providers.local.compiled import CompiledExperiment, Percentage, Snapshot
-from flagport.providers.local.conditions import Condition, explain_condition
+from flagport.providers.local.conditions import Condition, ConditionOptions, explain_condition
+from flagport.providers.local.explain_rules import explain_rules
 from flagport.providers.local.models import ConfigDef, ExperimentDef, GateDef
 from flagport.results import Result
 from flagport.user import User
@@ -69,16 +70,17 @@ def _when(
     out: Explanation,
     cond: Mapping[str, Any] | None,
     compiled: Condition | None,
-    attributes: Mapping[str, Any],
-    segments: Mapping[str, Any],
+    user: User,
+    options: ConditionOptions | None,
 ) -> bool:
+    attributes = user.attributes
     if cond is None or compiled is None:
         out.add(1, "when: (none) - applies to everyone", True)
         return True
-    for text, ok in explain_condition(cond, attributes, segments):
+    for text, ok in explain_condition(cond, attributes, options=options, user=user):
         out.add(1, text, ok)
     # The parts are listed depth first; the evaluator's own condition decides.
-    matched = compiled(attributes)
+    matched = compiled(attributes, user)
     out.add(1, "when: matched" if matched else "when: not matched", matched)
     return matched
 
@@ -119,26 +121,13 @@ def _gate_bucket(percentage: Percentage, unit: str) -> float | None:
 
 def _rules(
     out: Explanation,
-    definition: GateDef | ConfigDef,
+    definition: GateDef | ConfigDef | ExperimentDef,
     compiled_rules: tuple[Any, ...],
     user: User,
-    segments: Mapping[str, Any],
-) -> None:
-    attributes = user.attributes
-    conditions = [rule_def.when for rule_def in definition.rules]
-    for index, (when, rule) in enumerate(zip(conditions, compiled_rules, strict=True)):
-        out.add(0, f"rules[{index}] id={rule.id!r}")
-        if not _when(out, when, rule.when, attributes, segments):
-            continue
-        if rule.percentage is None:
-            out.add(1, "no pass_percentage: the rule decides", True)
-        else:
-            _percentage(out, rule.percentage, user)
-        remaining = len(definition.rules) - index - 1
-        if remaining:
-            out.add(0, f"{remaining} later rule(s) not evaluated: the first matching rule decides")
-        return
-    out.add(0, "no rule matched: the default is served")
+    options: ConditionOptions | None,
+) -> bool:
+    rules = definition.rules or []
+    return explain_rules(out, rules, compiled_rules, user, options, _when, _percentage)
 
 
 def _gate(out: Explanation, snapshot: Snapshot, definition: GateDef, user: User) -> None:
@@ -151,15 +140,15 @@ def _gate(out: Explanation, snapshot: Snapshot, definition: GateDef, user: User)
             out.add(0, f"overrides: user_id {user.user_id!r} is forced to {forced}", True)
         else:
             out.add(0, f"overrides: user_id {user.user_id!r} is not listed", False)
-            _rules(out, definition, gate.rules, user, snapshot.segments)
+            _rules(out, definition, gate.rules, user, snapshot.conditions)
     else:
-        _rules(out, definition, gate.rules, user, snapshot.segments)
+        _rules(out, definition, gate.rules, user, snapshot.conditions)
     out.result = gate.evaluate(user)
 
 
 def _config(out: Explanation, snapshot: Snapshot, definition: ConfigDef, user: User) -> None:
     config = snapshot.configs[out.name]
-    _rules(out, definition, config.rules, user, snapshot.segments)
+    _rules(out, definition, config.rules, user, snapshot.conditions)
     out.result = config.evaluate(user)
 
 
@@ -175,17 +164,22 @@ def _experiment(
         out.add(0, f"status: launched - everyone gets the winner {definition.winner!r}", True)
         return
     unit = user.user_id if exp.unit == "user_id" else user.custom_ids.get(exp.unit)
-    if not unit:
-        out.add(0, f"unit {exp.unit}: missing - the user cannot be bucketed", False)
-        return
-    out.add(0, f"unit {exp.unit} = {unit!r}", True)
-    if unit in definition.overrides:
+    if unit and unit in definition.overrides:
+        out.add(0, f"unit {exp.unit} = {unit!r}", True)
         out.add(0, f"overrides: forced into group {definition.overrides[unit]!r}", True)
         return
     if definition.overrides:
         out.add(0, "overrides: unit not listed", False)
+    if definition.rules and _rules(out, definition, exp.rules, user, snapshot.conditions):
+        return
+    if not definition.groups:
+        return
+    if not unit:
+        out.add(0, f"unit {exp.unit}: missing - the user cannot be bucketed", False)
+        return
+    out.add(0, f"unit {exp.unit} = {unit!r}", True)
     out.add(0, "targeting")
-    if not _when(out, definition.when, exp.when, user.attributes, snapshot.segments):
+    if not _when(out, definition.when, exp.when, user, snapshot.conditions):
         return
     if exp.namespace is not None:
         ns, start, end = exp.namespace

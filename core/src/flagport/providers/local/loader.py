@@ -9,8 +9,9 @@ never builds a position map.
 
 from __future__ import annotations
 
+import functools
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -23,6 +24,8 @@ from flagport.errors import ConfigurationError, shown
 from flagport.providers.local.compiled import Snapshot
 from flagport.providers.local.compiler import Problem, compile_definitions, join_path
 from flagport.providers.local.conditions import ConditionError, compile_audited
+from flagport.providers.local.conditions.options import ConditionOptions
+from flagport.providers.local.conditions.setup import raw_condition_options
 from flagport.providers.local.limits import MAX_CONDITION_SIZE, Audit
 from flagport.providers.local.models import ConfigDef, ExperimentDef, FlagsFile, GateDef
 from flagport.providers.local.parsing import parse_file
@@ -35,7 +38,10 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "experiments": ExperimentDef,
     "configs": ConfigDef,
 }
-_TOP_LEVEL = ("$schema", "version", "hash", "segments", "gates", "experiments", "configs")
+_TOP_LEVEL = (
+    *("$schema", "version", "hash", "semantics", "strict_conditions", "segments"),
+    *("gates", "experiments", "configs"),
+)
 
 
 @cache
@@ -108,7 +114,12 @@ def _validation_problems(
 
 
 def _raw_condition_problems(
-    raw: Any, segments: Any, section: str, name: str, audit: Audit, checked: dict[int, Any]
+    raw: Any,
+    options: Callable[[], ConditionOptions],
+    section: str,
+    name: str,
+    audit: Audit,
+    checked: dict[int, Any],
 ) -> list[Problem]:
     # A flag that failed validation is not compiled, but its conditions can still be
     # checked, so one run reports a typo in `when` next to a bad percentage. They are
@@ -122,7 +133,6 @@ def _raw_condition_problems(
         for index, rule in enumerate(rules):
             if isinstance(rule, Mapping):
                 found.append((join_path(section, name, "rules", index, "when"), rule.get("when")))
-    known = segments if isinstance(segments, Mapping) else {}
     problems: list[Problem] = []
     for path, cond in found:
         if not isinstance(cond, Mapping):
@@ -136,7 +146,7 @@ def _raw_condition_problems(
         # or the path it was first compiled at and its problem.
         if id(cond) not in checked:
             try:
-                compile_audited(cond, known, path=path)
+                compile_audited(cond, options(), path=path)
                 checked[id(cond)] = None
             except ConditionError as exc:
                 checked[id(cond)] = (path, exc.path or path, exc.message)
@@ -161,6 +171,9 @@ def validate(data: Any, audit: Audit | None = None) -> tuple[FlagsFile | None, l
         return None, [("", f"the file must hold a mapping of sections, not {type(data).__name__}")]
     audit = Audit() if audit is None else audit
     checked: dict[int, Any] = {}
+    # Built once, and only when a flag fails validation: its conditions are then
+    # checked with the file's segments, semantics and flag names.
+    options = functools.cache(lambda: raw_condition_options(data))
     problems: list[Problem] = []
     owner: dict[str, str] = {}
     head: dict[str, Any] = {}
@@ -197,9 +210,7 @@ def validate(data: Any, audit: Audit | None = None) -> tuple[FlagsFile | None, l
                 except ValidationError as exc:
                     problems.extend(_validation_problems(exc, model, key, name))
                     problems.extend(
-                        _raw_condition_problems(
-                            raw, data.get("segments"), key, name, audit, checked
-                        )
+                        _raw_condition_problems(raw, options, key, name, audit, checked)
                     )
             sections[key] = validated
         elif key in _TOP_LEVEL:

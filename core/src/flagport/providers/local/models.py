@@ -14,23 +14,53 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+)
+
+from flagport.providers.local.conditions.options import Semantics
+from flagport.providers.local.conditions.segments import SegmentDef
+from flagport.providers.local.rule_models import (
+    Condition,
+    FilterDef,
+    HashMode,
+    OutsideDef,
+    Percentage,
+    PrerequisiteDef,
+    RuleDef,
+    SplitDef,
+    Value,
+    VariantDef,
+)
 
 __all__ = [
     "HASH_MODES",
     "ConfigDef",
     "ConfigRuleDef",
     "ExperimentDef",
+    "ExperimentRuleDef",
+    "FilterDef",
     "FlagsFile",
     "GateDef",
     "GateRuleDef",
     "GroupDef",
     "HashMode",
     "NamespaceDef",
+    "OutsideDef",
+    "PrerequisiteDef",
+    "RuleDef",
+    "SplitDef",
+    "VariantDef",
     "flags_file_schema",
 ]
 
-HashMode = Literal["statsig", "growthbook", "growthbook_v1", "featbit"]
 HASH_MODES: tuple[str, ...] = ("statsig", "growthbook", "growthbook_v1", "featbit")
 
 
@@ -41,22 +71,16 @@ def _string_keys(value: Any) -> Any:
     return value
 
 
-Condition = Annotated[
-    dict[str, Any],
-    Field(
-        description=(
-            "A condition in the MongoDB-style language GrowthBook uses: attribute names "
-            "(dot paths allowed) mapped to a value or to operators such as $eq, $in, "
-            "$gte, $regex, $vgte, $inGroup, combined with $and/$or/$nor/$not."
-        ),
-        json_schema_extra={"examples": [{"country": "US"}, {"app_version": {"$vgte": "2.0.0"}}]},
-    ),
+def _segment_kind(value: Any) -> str:
+    return "definition" if isinstance(value, dict | SegmentDef) else "ids"
+
+
+# Tagged, so a wrong value is reported against one form, not against both.
+SegmentValue = Annotated[
+    Annotated[list[str | int | float | bool], Tag("ids")]
+    | Annotated[SegmentDef, Tag("definition")],
+    Discriminator(_segment_kind),
 ]
-Value = Annotated[
-    dict[str, Any],
-    Field(description="A JSON object of parameters handed to the application."),
-]
-Percentage = Annotated[float, Field(ge=0, le=100)]
 UnitIds = Annotated[dict[str, bool], BeforeValidator(_string_keys)]
 
 
@@ -65,30 +89,10 @@ class _Def(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-class GateRuleDef(_Def):
+class GateRuleDef(RuleDef):
     """One rule of a gate. The first rule whose `when` holds decides the gate."""
 
-    id: str | None = Field(
-        default=None,
-        min_length=1,
-        description=(
-            "Rule id reported in results and exposures; also the default salt. "
-            "Defaults to rule_<index> (0-based)."
-        ),
-    )
-    when: Condition | None = Field(
-        default=None, description="Who the rule applies to; omitted means everyone."
-    )
-    pass_percentage: Percentage = Field(
-        default=100,
-        description=(
-            "Percent of the matched units for whom the gate passes (0-100). Units that "
-            "match `when` but fall outside it get False; later rules are not tried."
-        ),
-    )
-    salt: str | None = Field(
-        default=None, min_length=1, description="Hash salt for pass_percentage; defaults to the id."
-    )
+    value: bool = Field(default=True, description="What the gate answers when the rule serves.")
 
 
 class GateDef(_Def):
@@ -109,12 +113,34 @@ class GateDef(_Def):
     hash: HashMode | None = Field(
         default=None, description="Bucketing algorithm for this gate; defaults to the file's."
     )
+    off: bool = Field(
+        default=False, description="Served while enabled is false (FeatBit's off variation)."
+    )
     overrides: UnitIds = Field(
         default_factory=dict,
         description="user_id -> value, decided before any rule (rule_id 'override').",
     )
     rules: list[GateRuleDef] = Field(
         default_factory=list, description="Ordered rules; none matching means False."
+    )
+
+
+class ConfigRuleDef(RuleDef):
+    """One rule of a dynamic config; the first matching rule's value is served."""
+
+    value: Value | None = Field(
+        default=None, description="The JSON value served when the rule decides (or a split)."
+    )
+
+
+class ExperimentRuleDef(RuleDef):
+    """A rule of an experiment, tried before its groups' split (the implicit last rule)."""
+
+    group: str | None = Field(
+        default=None, min_length=1, description="Serve this group (in_experiment false)."
+    )
+    value: Value | None = Field(
+        default=None, description="Serve this value with no group (in_experiment false)."
     )
 
 
@@ -170,7 +196,18 @@ class ExperimentDef(_Def):
     namespace: NamespaceDef | None = Field(
         default=None, description="Mutual exclusion with others."
     )
-    groups: list[GroupDef] = Field(min_length=1, description="The groups, weights summing to 100.")
+    rules: list[ExperimentRuleDef] | None = Field(
+        default=None,
+        description=(
+            "Rules tried before the groups' split, which acts as the last rule; given "
+            "without groups, the experiment serves its default when no rule does."
+        ),
+    )
+    groups: list[GroupDef] = Field(
+        default_factory=list,
+        validate_default=True,
+        description="The groups, weights summing to 100 (may be empty when rules serve).",
+    )
     overrides: Annotated[dict[str, str], BeforeValidator(_string_keys)] = Field(
         default_factory=dict, description="Unit id -> group name, decided before bucketing."
     )
@@ -179,25 +216,14 @@ class ExperimentDef(_Def):
         description=("Value for units not in the experiment; omitted means the caller's default."),
     )
 
-
-class ConfigRuleDef(_Def):
-    """One rule of a dynamic config; the first matching rule's value is served."""
-
-    id: str | None = Field(
-        default=None, min_length=1, description="Rule id; defaults to rule_<index> (0-based)."
-    )
-    when: Condition | None = Field(default=None, description="Who the rule applies to.")
-    pass_percentage: Percentage = Field(
-        default=100,
-        description=(
-            "Percent of the matched units served this value; the others get the default "
-            "(later rules are not tried)."
-        ),
-    )
-    salt: str | None = Field(
-        default=None, min_length=1, description="Hash salt; defaults to the id."
-    )
-    value: Value = Field(description="The JSON object served when the rule decides.")
+    @field_validator("groups")
+    @classmethod
+    def _groups_or_rules(cls, groups: list[GroupDef], info: ValidationInfo) -> list[GroupDef]:
+        # `rules` is declared first, so it is known here: None when omitted, absent
+        # when it was itself invalid (already reported).
+        if not groups and "rules" in info.data and info.data["rules"] is None:
+            raise ValueError("an experiment needs groups (or rules that serve); add groups")
+        return groups
 
 
 class ConfigDef(_Def):
@@ -207,6 +233,10 @@ class ConfigDef(_Def):
     unit: str = Field(default="user_id", min_length=1, description="The id percentages hash.")
     salt: str | None = Field(default=None, min_length=1, description="Defaults to the config name.")
     hash: HashMode | None = Field(default=None, description="Defaults to the file's.")
+    enabled: bool = Field(default=True, description="False serves `off` to everyone (DISABLED).")
+    off: Value | None = Field(
+        default=None, description="Served while disabled; defaults to the default."
+    )
     default: Value = Field(default_factory=dict, description="Served when no rule matches.")
     rules: list[ConfigRuleDef] = Field(
         default_factory=list, description="Ordered rules; the first matching rule decides."
@@ -237,9 +267,29 @@ class FlagsFile(_Def):
             "growthbook_v1 or featbit, so units keep their buckets when moved from a vendor."
         ),
     )
-    segments: dict[str, list[str | int | float | bool]] = Field(
+    semantics: Semantics = Field(
+        default="growthbook",
+        description=(
+            "Whose matching rules conditions follow: growthbook (default), statsig "
+            "(numbers and strings coerced, field names case-insensitive, Statsig's "
+            "version comparison) or featbit (values compared as text)."
+        ),
+    )
+    strict_conditions: bool = Field(
+        default=True,
+        description=(
+            "False evaluates what a GrowthBook payload accepts instead of refusing it as "
+            "a typo: an unknown $ key at condition level is an attribute, an unknown "
+            "operator never matches, an unknown segment is empty."
+        ),
+    )
+    segments: dict[str, SegmentValue] = Field(
         default_factory=dict,
-        description="Named lists of values for $inGroup / $notInGroup.",
+        description=(
+            "Named segments: a list of values for $inGroup / $notInGroup, or a mapping "
+            "with hashed_ids (Statsig ID lists) and/or a condition with included and "
+            "excluded units, tested with $inSegment."
+        ),
     )
     gates: dict[str, GateDef] = Field(
         default_factory=dict, description="Feature gates by name (booleans)."

@@ -20,9 +20,16 @@ END = "<!-- end of reference -->"
 # Sections in reading order, with the place each model occupies in the file.
 _ORDER = (
     ("FlagsFile", "The file (top level)"),
+    ("SegmentDef", "`segments.<name>` (a mapping)"),
     ("GateDef", "`gates.<name>`"),
     ("GateRuleDef", "`gates.<name>.rules[i]`"),
+    ("PrerequisiteDef", "`<flag>.rules[i].prerequisites[j]`"),
+    ("FilterDef", "`<flag>.rules[i].filters[j]`"),
+    ("SplitDef", "`<flag>.rules[i].split`"),
+    ("VariantDef", "`<flag>.rules[i].split.variants[j]`"),
+    ("OutsideDef", "`<flag>.rules[i].outside`"),
     ("ExperimentDef", "`experiments.<name>`"),
+    ("ExperimentRuleDef", "`experiments.<name>.rules[i]`"),
     ("GroupDef", "`experiments.<name>.groups[i]`"),
     ("NamespaceDef", "`experiments.<name>.namespace`"),
     ("ConfigDef", "`configs.<name>`"),

@@ -1,0 +1,247 @@
+"""GrowthBook features payload -> flags file.
+
+Every feature becomes an *experiment* of the flags file, so an evaluation reports what
+GrowthBook's ``eval_feature`` does: the value, the variation key (``group``) and
+whether the unit is in an experiment. Rules translate one to one, in order, and keep
+GrowthBook's meaning (its Python SDK 4.x, ``growthbook.core._eval_feature``):
+
+- every rule falls through (``outside: next``) when the unit misses its rollout,
+  filters, namespace or experiment coverage, or lacks the hash attribute;
+- a force rule with ``coverage`` or ``range`` is a ``range`` rollout (``[0, coverage)``:
+  GrowthBook also requires a hash attribute at full coverage, which ``range`` does and
+  ``pass_percentage: 100`` does not);
+- an experiment rule is a ``split`` whose variants carry GrowthBook's bucket ranges
+  (``ranges``, or computed from ``weights`` and ``coverage`` as ``getBucketRanges``
+  does), its seed (``seed``, else ``key``, else the feature key) and hash version
+  (missing means 1, as in the SDK);
+- ``filters`` and ``namespace`` are ``filters`` (a namespace hashes ``"__" + id`` with
+  version 1);
+- ``parentConditions`` are ``prerequisites``; a gating one (``gate: true``) makes the
+  feature serve ``null``, which is written as an earlier rule serving ``null`` when the
+  prerequisite fails;
+- variation ``meta`` gives group names (``key``, else the index) and ``passthrough``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flagport.importers import Imported
+from flagport.providers.local.bucketing import growthbook_ranges
+from flagport.providers.local.conditions import ConditionError, compile_condition
+
+__all__ = ["import_features"]
+
+_HASHES = {1: "growthbook_v1", 2: "growthbook"}
+
+
+def import_features(
+    features: Mapping[str, Any], saved_groups: Mapping[str, Sequence[Any]] | None = None
+) -> Imported:
+    """Translate GrowthBook's ``features`` (and ``savedGroups``) into a flags file.
+
+    :returns: the flags mapping (``segments`` and ``experiments``) and what was left out.
+    """
+    out = Imported()
+    experiments: dict[str, Any] = {}
+    for key, feature in features.items():
+        if not isinstance(feature, Mapping):
+            out.leave_out(key, "", "a feature is an object; this one was skipped")
+            continue
+        experiments[key] = _feature(key, feature, features, out)
+    out.flags = {"hash": "growthbook", "experiments": experiments}
+    if saved_groups:
+        out.flags["segments"] = {name: list(values) for name, values in saved_groups.items()}
+    return out
+
+
+def _feature(key: str, feature: Mapping[str, Any], known: Mapping[str, Any], out: Imported) -> Any:
+    rules: list[dict[str, Any]] = []
+    for index, rule in enumerate(feature.get("rules") or ()):
+        where = f"rules[{index}]"
+        if not isinstance(rule, Mapping):
+            out.leave_out(key, where, "a rule is an object; this one was skipped")
+            continue
+        rules.extend(_rule(key, rule, f"r{index}", where, known, out))
+    return {"default": feature.get("defaultValue"), "rules": rules}
+
+
+def _rule(
+    key: str,
+    rule: Mapping[str, Any],
+    rule_id: str,
+    where: str,
+    known: Mapping[str, Any],
+    out: Imported,
+) -> list[dict[str, Any]]:
+    for unsupported in ("fallbackAttribute", "contextualVariations", "contextualBanditRef"):
+        if rule.get(unsupported) is not None:
+            out.leave_out(key, f"{where}.{unsupported}", "not expressible; the rule is skipped")
+            return []
+    prerequisites, gating, applies = _prerequisites(rule.get("parentConditions") or (), known)
+    out_rules: list[dict[str, Any]] = [
+        {"id": f"{rule_id}_gate{number}", "prerequisites": gate, "value": None}
+        for number, gate in enumerate(gating)
+    ]
+    if not applies:
+        return out_rules  # a prerequisite on an unknown feature that can never hold
+    base: dict[str, Any] = {"id": rule_id, "outside": "next"}
+    if rule.get("condition") is not None:
+        base["when"] = dict(rule["condition"])
+    filters = _filters(rule.get("filters"))
+    if filters is None:
+        return out_rules  # a filter no unit can pass (unknown hash version)
+    unit = rule.get("hashAttribute") or "id"
+    if rule.get("force") is not None:  # GrowthBook's test: a null force is no force rule
+        rollout = _rollout(key, rule)
+        if rollout is None:
+            return out_rules
+        served = {**base, "value": rule["force"], **rollout}
+        if rollout:
+            served["unit"] = unit
+        if filters:
+            served["filters"] = filters
+            served.setdefault("unit", unit)
+    else:
+        split = _split(key, rule, unit, filters)
+        if split is None:
+            return out_rules
+        served = {**base, **split}
+    if prerequisites:
+        served["prerequisites"] = prerequisites
+    return [*out_rules, served]
+
+
+def _prerequisites(
+    parents: Sequence[Any], known: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]], bool]:
+    """(prerequisites, one list per gating rule to put first, whether the rule can apply)."""
+    kept: list[dict[str, Any]] = []
+    gating: list[list[dict[str, Any]]] = []
+    for parent in parents:
+        if not isinstance(parent, Mapping) or parent.get("id") is None:
+            continue
+        condition = parent.get("condition")
+        if condition is None:
+            continue
+        flag = str(parent["id"])
+        if flag not in known:
+            # GrowthBook evaluates an unknown feature as null: decide it now.
+            if _holds({"value": None}, condition):
+                continue
+            if parent.get("gate"):
+                gating.append(list(kept))
+            return kept, gating, bool(parent.get("gate"))
+        if parent.get("gate"):
+            gating.append([*kept, {"flag": flag, "when": {"$not": dict(condition)}}])
+        kept.append({"flag": flag, "when": dict(condition)})
+    return kept, gating, True
+
+
+def _holds(attributes: Mapping[str, Any], condition: Mapping[str, Any]) -> bool:
+    try:
+        return compile_condition(dict(condition))(attributes)
+    except ConditionError:
+        return False
+
+
+def _clamp(low: Any, high: Any) -> list[float]:
+    # Positions lie in [0, 1): clamping a range to it keeps exactly the positions it held.
+    start = min(max(float(low), 0.0), 1.0)
+    end = min(max(float(high), 0.0), 1.0)
+    return [start, max(start, end)]
+
+
+def _filters(filters: Any) -> list[dict[str, Any]] | None:
+    found: list[dict[str, Any]] = []
+    for item in filters or ():
+        version = item.get("hashVersion", 2)
+        if version not in _HASHES:
+            return None
+        found.append(
+            {
+                "unit": item.get("attribute") or "id",
+                "seed": str(item.get("seed", "")),
+                "hash": _HASHES[version],
+                "ranges": [_clamp(*r) for r in item.get("ranges") or ()] or [[0.0, 0.0]],
+            }
+        )
+    return found
+
+
+def _rollout(key: str, rule: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The rollout part of a force rule: {} for everyone, None for nobody."""
+    coverage, bounds = rule.get("coverage"), rule.get("range")
+    if coverage is None and bounds is None:
+        return {}
+    version = rule.get("hashVersion") or 1
+    if version not in _HASHES:
+        return None
+    if bounds is None:
+        if coverage == 0:
+            return None
+        bounds = (0.0, coverage)
+    return {
+        "range": _clamp(*bounds),
+        "seed": str(rule.get("seed") or key),
+        "hash": _HASHES[version],
+    }
+
+
+def _weights(weights: Any, count: int) -> list[float]:
+    valid = (
+        isinstance(weights, list)
+        and len(weights) == count
+        and all(
+            isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) and w >= 0
+            for w in weights
+        )
+    )
+    return [float(w) for w in weights] if valid else [1 / count] * count
+
+
+def _split(
+    key: str, rule: Mapping[str, Any], unit: str, filters: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    variations = rule.get("variations")
+    if not isinstance(variations, list) or len(variations) < 2:
+        return None  # GrowthBook runs no experiment with fewer than two variations
+    version = rule.get("hashVersion") or 1
+    if version not in _HASHES:
+        return None
+    if rule.get("ranges"):
+        ranges = [tuple(r) for r in rule["ranges"]]
+    else:
+        coverage = rule.get("coverage")
+        ranges = list(
+            growthbook_ranges(
+                _weights(rule.get("weights"), len(variations)),
+                1.0 if coverage is None else float(coverage),
+            )
+        )
+    meta = rule.get("meta") or []
+    variants = []
+    for index, value in enumerate(variations):
+        info = meta[index] if index < len(meta) and isinstance(meta[index], Mapping) else {}
+        variant: dict[str, Any] = {"group": str(info.get("key", index)), "value": value}
+        variant["ranges"] = [_clamp(*ranges[index])] if index < len(ranges) else [[0.0, 0.0]]
+        if info.get("passthrough"):
+            variant["passthrough"] = True
+        variants.append(variant)
+    namespace = rule.get("namespace")
+    if not filters and namespace:
+        name, start, end = namespace
+        filters = [
+            {"unit": unit, "seed": f"__{name}", "hash": "growthbook_v1", "ranges": [[start, end]]}
+        ]
+    split: dict[str, Any] = {
+        "unit": unit,
+        "seed": str(rule.get("seed") or rule.get("key") or key),
+        "hash": _HASHES[version],
+        "split": {"variants": variants},
+    }
+    if filters:
+        split["filters"] = filters
+    return split

@@ -1,0 +1,219 @@
+"""Statsig definitions (the SDK's config specs) -> flags file.
+
+The flags file is written with ``semantics: statsig`` and ``hash: statsig``, so that
+conditions coerce, compare versions and find fields as Statsig's SDK does
+(:mod:`flagport.providers.local.conditions.statsig`) and every unit keeps its bucket.
+
+- A feature gate, segment or holdout is a *gate* of the same name (``segment:beta``
+  stays ``segment:beta``, so ``pass_gate`` references keep working); its rules
+  translate in order, each with its id, salt and pass percentage; a disabled gate is
+  ``enabled: false``.
+- A dynamic config is a *config* (rules serve ``returnValue``, else ``defaultValue``).
+- A condition translates one to one (:func:`statsig_condition`): ``user_field`` is an
+  attribute test, ``unit_id`` tests ``$customIds``, ``environment_field`` (``tier``)
+  tests ``$environment``, ``current_time`` tests ``$now``, ``pass_gate``/``fail_gate``
+  are ``$passGate``/``$failGate``, ``in_segment_list`` tests a hashed ID list segment.
+- A condition Statsig can never satisfy (``gt`` against text, a reference to a gate
+  that does not exist) is written as ``{"$not": {}}``, which never matches.
+
+Left out, and listed in the report: ``user_bucket`` conditions and experiments/layers
+(bucketing, for the rule model), ``ip_based``/``ua_based`` conditions when the user
+does not carry the field (Statsig then looks the IP up or parses the user agent: the
+flags file sees only the user's own field), environment fields other than ``tier``,
+``target_app`` and ``experiment_group``, and rules whose unit differs from their
+gate's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flagport.importers import Imported
+from flagport.providers.local.conditions import (
+    ConditionError,
+    ConditionOptions,
+    compile_audited,
+)
+
+__all__ = ["STATSIG_OPERATORS", "import_statsig", "statsig_condition", "statsig_unit"]
+
+#: Statsig operator -> the flags file's operator (under ``semantics: statsig``).
+STATSIG_OPERATORS: dict[str, str] = {
+    "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte",
+    "version_gt": "$vgt", "version_gte": "$vgte", "version_lt": "$vlt",
+    "version_lte": "$vlte", "version_eq": "$veq", "version_neq": "$vne",
+    "any": "$ini", "none": "$nini", "any_case_sensitive": "$in", "none_case_sensitive": "$nin",
+    "str_starts_with_any": "$startsWithi", "str_ends_with_any": "$endsWithi",
+    "str_contains_any": "$containsi", "str_contains_none": "$notContainsi",
+    "str_matches": "$regex", "before": "$before", "after": "$after", "on": "$on",
+    "eq": "$eq", "neq": "$ne",
+    "array_contains_any": "$hasAny", "array_contains_none": "$hasNone",
+    "array_contains_all": "$hasAll", "not_array_contains_all": "$lacksAny",
+    "in_segment_list": "$inGroup", "not_in_segment_list": "$notInGroup",
+}  # fmt: skip
+NEVER: dict[str, Any] = {"$not": {}}
+"""A condition that never matches."""
+
+_GATE_ENTITIES = ("feature_gate", "segment", "holdout")
+# Operators whose negation Statsig computes; against an unusable target they still hold.
+_NEGATED = ("none", "none_case_sensitive", "str_contains_none", "neq", "array_contains_none")
+_CHECK = ConditionOptions(semantics="statsig", flag_value=lambda kind, name, user: False)
+
+
+def statsig_unit(id_type: str | None) -> str:
+    """Statsig's ``idType`` as a flagport unit: ``userID`` is ``user_id``."""
+    if not id_type or id_type.lower() == "userid":
+        return "user_id"
+    return id_type
+
+
+def statsig_condition(
+    condition: Mapping[str, Any], gates: Sequence[str] | None = None
+) -> dict[str, Any] | None:
+    """One Statsig condition as a flags-file condition (``semantics: statsig``).
+
+    :param condition: Statsig's condition (``type``, ``operator``, ``targetValue``,
+        ``field``, ``idType``).
+    :param gates: the gates that exist (references to others never pass); None
+        trusts every reference.
+    :returns: the condition, or None when it cannot be expressed.
+    """
+    kind = condition.get("type")
+    target = condition.get("targetValue")
+    field = condition.get("field")
+    if kind == "public":
+        return {}
+    if kind in ("pass_gate", "fail_gate"):
+        if not isinstance(target, str):
+            return None
+        if gates is not None and target not in gates:
+            # Statsig evaluates an unknown gate as failing.
+            return NEVER if kind == "pass_gate" else {}
+        return {"$passGate" if kind == "pass_gate" else "$failGate": target}
+    op = condition.get("operator")
+    mapped = STATSIG_OPERATORS.get(op) if isinstance(op, str) else None
+    if mapped is None:
+        return None
+    test = {mapped: target}
+    if kind in ("user_field", "ip_based", "ua_based"):
+        if not isinstance(field, str) or not field:
+            return None
+        found: dict[str, Any] = (
+            {"$attributes": {field: test}}
+            if field.startswith("$") or "." in field
+            else {field: test}
+        )
+    elif kind == "unit_id":
+        found = {"$customIds": {str(condition.get("idType") or "userID"): test}}
+    elif kind == "environment_field":
+        if field != "tier":
+            return None
+        found = {"$environment": test}
+    elif kind == "current_time":
+        found = {"$now": test}
+    else:
+        return None
+    return _usable(found, str(op))
+
+
+def _usable(found: dict[str, Any], op: str) -> dict[str, Any]:
+    # A target Statsig cannot use (text for gt, an object for a version) makes the
+    # test fail, or hold for the negated operators; flagport refuses such a target.
+    try:
+        compile_audited(found, _CHECK)
+    except ConditionError:
+        return {} if op in _NEGATED else NEVER
+    return found
+
+
+def import_statsig(
+    specs: Mapping[str, Any], id_lists: Mapping[str, Sequence[str]] | None = None
+) -> Imported:
+    """Translate Statsig config specs (``dcs-v2``) into a flags file.
+
+    :param specs: the document the server SDK downloads (``feature_gates``,
+        ``dynamic_configs``, ``condition_map``).
+    :param id_lists: ID lists by name, as Statsig stores them (hashed ids); they become
+        ``hashed_ids`` segments for ``in_segment_list``.
+    :returns: the flags mapping and what was left out.
+    """
+    out = Imported()
+    condition_map = specs.get("condition_map") or {}
+    raw_gates = specs.get("feature_gates") or {}
+    gate_names = [n for n, s in raw_gates.items() if _entity(s) in _GATE_ENTITIES]
+    gates: dict[str, Any] = {}
+    configs: dict[str, Any] = {}
+    for name, spec in raw_gates.items():
+        if _entity(spec) in _GATE_ENTITIES:
+            gates[name] = _flag(name, spec, condition_map, gate_names, out, gate=True)
+        else:
+            out.leave_out(name, "entity", f"entity {_entity(spec)!r} is not a gate; skipped")
+    for name, spec in (specs.get("dynamic_configs") or {}).items():
+        if _entity(spec) != "dynamic_config":
+            out.leave_out(
+                name, "entity", "experiments are bucketed by user_bucket rules; not imported yet"
+            )
+            continue
+        configs[name] = _flag(name, spec, condition_map, gate_names, out, gate=False)
+    for name in specs.get("layer_configs") or {}:
+        out.leave_out(name, "", "layers are not imported yet")
+    flags: dict[str, Any] = {"semantics": "statsig", "hash": "statsig"}
+    if id_lists:
+        flags["segments"] = {name: {"hashed_ids": list(ids)} for name, ids in id_lists.items()}
+    flags["gates"] = gates
+    if configs:
+        flags["configs"] = configs
+    out.flags = flags
+    return out
+
+
+def _entity(spec: Any) -> str:
+    return str(spec.get("entity")) if isinstance(spec, Mapping) else ""
+
+
+def _flag(
+    name: str,
+    spec: Mapping[str, Any],
+    condition_map: Mapping[str, Any],
+    gate_names: Sequence[str],
+    out: Imported,
+    *,
+    gate: bool,
+) -> dict[str, Any]:
+    unit = statsig_unit(spec.get("idType"))
+    flag: dict[str, Any] = {"unit": unit, "salt": spec.get("salt") or name}
+    if not spec.get("enabled", True):
+        flag["enabled"] = False
+    if not gate:
+        flag["default"] = spec.get("defaultValue") or {}
+    rules: list[dict[str, Any]] = []
+    for index, rule in enumerate(spec.get("rules") or ()):
+        where = f"rules[{index}]"
+        if statsig_unit(rule.get("idType") or spec.get("idType")) != unit:
+            out.leave_out(name, f"{where}.idType", "a rule's unit differs from its gate's")
+        conditions: list[dict[str, Any]] = []
+        for position, ref in enumerate(rule.get("conditions") or ()):
+            raw = condition_map.get(ref) if isinstance(ref, str) else ref
+            translated = statsig_condition(raw, gate_names) if isinstance(raw, Mapping) else None
+            if translated is None:
+                out.leave_out(
+                    name,
+                    f"{where}.conditions[{position}]",
+                    f"condition {raw!r} cannot be expressed; the rule never matches",
+                )
+                translated = NEVER
+            if translated:
+                conditions.append(translated)
+        entry: dict[str, Any] = {
+            "id": str(rule.get("id") or f"rule_{index}"),
+            "salt": str(rule.get("salt") or rule.get("id") or f"rule_{index}"),
+            "pass_percentage": rule.get("passPercentage", 100),
+        }
+        if conditions:
+            entry["when"] = conditions[0] if len(conditions) == 1 else {"$and": conditions}
+        if not gate:
+            entry["value"] = rule.get("returnValue") or {}
+        rules.append(entry)
+    flag["rules"] = rules
+    return flag
