@@ -25,6 +25,8 @@ def test_a_gate_has_key_variant_reason_and_provider(otel: Otel, client: Flagport
             "feature_flag.result.variant": "true",
             "feature_flag.result.reason": "targeting_match",
             "feature_flag.provider.name": "local",
+            # a digest of the flags file the local provider loaded
+            "feature_flag.version": client.stats()["provider"]["version"],
         }
     ]
 

@@ -50,6 +50,7 @@ def test_a_span_event_on_the_current_span_and_none_without_one(
             "feature_flag.result.variant": "true",
             "feature_flag.result.reason": "targeting_match",
             "feature_flag.provider.name": "local",
+            "feature_flag.version": client.stats()["provider"]["version"],
         }
     ]
     # The logs API gets both, the first one tied to the span's trace.
@@ -87,12 +88,14 @@ def test_exposures_mode_records_exposures_only(otel: Otel, flags: Path) -> None:
         group = fp.get_experiment(US, "button_color").group
         fp.get_experiment(US, "button_color")  # the same exposure: de-duplicated
         fp.get_experiment(US, "button_color", expose=False)
+        version = fp.stats()["provider"]["version"]
     assert otel.events() == [
         {
             "feature_flag.key": "button_color",
             "feature_flag.result.variant": group,
             "feature_flag.result.reason": "split",
             "feature_flag.provider.name": "local",
+            "feature_flag.version": version,
         }
     ]
 

@@ -113,6 +113,7 @@ def test_events_and_metrics_arrive_over_otlp_http(receiver: Receiver, flags: Pat
         with tracer_provider.get_tracer("app").start_as_current_span("checkout"):
             assert fp.check_gate(user, "new_checkout")
             fp.check_gate(user, "typo")
+        version = fp.stats()["provider"]["version"]
         assert tracer_provider.force_flush(10_000)
         assert logger_provider.force_flush(10_000)
         assert meter_provider.force_flush(10_000)
@@ -125,6 +126,7 @@ def test_events_and_metrics_arrive_over_otlp_http(receiver: Receiver, flags: Pat
         "feature_flag.result.variant": "true",
         "feature_flag.result.reason": "targeting_match",
         "feature_flag.provider.name": "local",
+        "feature_flag.version": version,
     }
     (traces,) = receiver.received["/v1/traces"]
     (span,) = traces.resource_spans[0].scope_spans[0].spans

@@ -475,3 +475,25 @@ def test_hash_option_applies_when_the_file_names_none() -> None:
         {"gates": {"g": {"hash": "statsig", **plain["gates"]["g"]}}}, hash="featbit"
     )
     assert answers(overridden) == answers(statsig)
+
+
+def test_stats_report_a_version_that_follows_the_definitions(tmp_path: Path) -> None:
+    # feature_flag.version in telemetry: the same file gives the same version, an edit
+    # a new one, and a failed reload keeps the version of what is still served.
+    path = tmp_path / "flags.yaml"
+    path.write_text("gates:\n  g: {}\n")
+    provider = LocalProvider(LocalProvider.Options(path=str(path), watch=False))
+    provider.start()
+    first = provider.stats()["version"]
+    assert isinstance(first, str)
+    assert first
+    assert provider.reload()
+    assert provider.stats()["version"] == first
+    path.write_text("gates:\n  g: {enabled: false}\n")
+    assert provider.reload()
+    second = provider.stats()["version"]
+    assert second != first
+    path.write_text("gates:\n  g: {enabled: maybe}\n")
+    assert not provider.reload()
+    assert provider.stats()["version"] == second
+    provider.shutdown()

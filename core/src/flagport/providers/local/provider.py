@@ -9,6 +9,8 @@ last good snapshot keeps serving.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import threading
@@ -154,6 +156,8 @@ class LocalProvider(Provider):
         #: monitor polling less often than reloads happen still sees a failure happened
         self.last_error_at: float | None = None
         self.loaded_at: float | None = None
+        #: a digest of the definitions served (``feature_flag.version`` in telemetry)
+        self.version: str | None = None
 
     # -- loading -------------------------------------------------------------------------
     @property
@@ -161,20 +165,24 @@ class LocalProvider(Provider):
         """The definitions being served (an empty, not-ready snapshot before loading)."""
         return self._snapshot
 
-    def _build(self, incoming: Incoming | None) -> Snapshot:
+    def _build(self, incoming: Incoming | None) -> tuple[Snapshot, str]:
+        """The definitions compiled, and their version: a digest of what was read."""
         opts = self.options
+        inline = json.dumps(opts.flags, sort_keys=True, default=str) if opts.flags else ""
         with paused_gc():
             if incoming is not None:
                 self._verify(incoming)
                 source = incoming.source
                 document = parse_bytes(incoming.body, url_format(opts.url or ""), source)
             elif opts.path is None:
-                return build(opts.flags or {}, source="inline flags", default_hash=opts.hash)
+                snapshot = build(opts.flags or {}, source="inline flags", default_hash=opts.hash)
+                return snapshot, _digest(inline)
             else:
                 source = opts.path
                 document = parse_file(opts.path)
             data = _merge(document.data, opts.flags) if opts.flags else document.data
-            return build(data, source=source, document=document, default_hash=opts.hash)
+            snapshot = build(data, source=source, document=document, default_hash=opts.hash)
+            return snapshot, _digest(document.text + inline)
 
     def _verify(self, incoming: Incoming) -> None:
         key_text = self.options.public_key
@@ -195,11 +203,12 @@ class LocalProvider(Provider):
             not verify); the previous snapshot (if any) keeps serving.
         """
         with self._lock:
-            snapshot = self._build(incoming)
+            snapshot, version = self._build(incoming)
             if self._closed:
                 # A reload that finished after shutdown() must not bring definitions back.
                 return snapshot
             self._snapshot = snapshot  # the one assignment readers see
+            self.version = version
             self.loaded_at = time.time()
             self.last_error = None
             self.status = ProviderStatus.READY
@@ -364,9 +373,13 @@ class LocalProvider(Provider):
         snapshot = self._snapshot
         watcher = self._watcher
         url = self._url
+        url_stats = url.stats() if url is not None else None
         return {
-            **({"url": url.stats()} if url is not None else {}),
+            **({"url": url_stats} if url_stats is not None else {}),
             "source": snapshot.source or None,
+            "version": self.version,
+            # The server's name for the version served, when it gives one.
+            **({"etag": url_stats.get("etag")} if url_stats is not None else {}),
             "hash": snapshot.hash,
             "gates": len(snapshot.gates),
             "experiments": len(snapshot.experiments),
@@ -388,3 +401,7 @@ class LocalProvider(Provider):
             described["options"]["flags"] = "(inline definitions)"
         described["stats"] = self.stats()
         return described
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
