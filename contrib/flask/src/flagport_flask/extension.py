@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 
 import flagport
 from flagport import Flagport
@@ -43,6 +43,7 @@ class FlagportExtension:
     ) -> None:
         self.user_from_request = user_from_request
         self._client = client
+        self._last_client: Flagport | None = None
         if app is not None:
             self.init_app(app)
 
@@ -59,6 +60,7 @@ class FlagportExtension:
                 arguments["path"] = str(arguments["path"])
             client = Flagport(**arguments)
         app.extensions[EXTENSION] = _State(client, self.user_from_request)
+        self._last_client = client
         app.before_request(_open_scope)
         app.teardown_request(_close_scope)
         app.add_template_global(flag_gate)
@@ -67,8 +69,16 @@ class FlagportExtension:
 
     @property
     def client(self) -> Flagport:
-        """The client of the current application."""
-        return _state().client
+        """The client of the current application; outside an application context, the
+        client of the application last given to :meth:`init_app`.
+
+        :raises RuntimeError: outside an application context, before ``init_app``.
+        """
+        if has_app_context() and EXTENSION in current_app.extensions:
+            return _state().client
+        if self._last_client is None:
+            raise RuntimeError("FlagportExtension.client: call init_app(app) first")
+        return self._last_client
 
 
 class _State(MiddlewareBase):
