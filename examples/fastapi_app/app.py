@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI
 from starlette.requests import HTTPConnection
@@ -42,9 +42,9 @@ app = FastAPI(lifespan=flagport_lifespan(client))
 
 @app.get("/")
 def index(
-    new_checkout: bool = Depends(flags.gate("new_checkout")),
-    button: ExperimentResult = Depends(flags.experiment("button_color")),
-    pricing: ConfigResult = Depends(flags.config("pricing")),
+    new_checkout: Annotated[bool, Depends(flags.gate("new_checkout"))],
+    button: Annotated[ExperimentResult, Depends(flags.experiment("button_color"))],
+    pricing: Annotated[ConfigResult, Depends(flags.config("pricing"))],
 ) -> dict[str, Any]:
     return {
         "checkout": "new" if new_checkout else "old",
@@ -54,5 +54,5 @@ def index(
 
 
 @app.get("/gate/{name}")
-def gate(name: str, user: User | None = Depends(flags.user)) -> dict[str, Any]:
+def gate(name: str, user: Annotated[User | None, Depends(flags.user)]) -> dict[str, Any]:
     return {"pid": os.getpid(), "gate": name, "value": client.check_gate(user, name)}

@@ -79,9 +79,12 @@ def test_a_failing_user_function_serves_the_request_without_a_scope(
     def broken(request: Any) -> None:
         raise RuntimeError("session store down")
 
-    with override_settings(
-        FLAGPORT={"provider": "local", "path": flagport_path(), "user_from_request": broken}
-    ), caplog.at_level(logging.ERROR, logger="flagport"):
+    with (
+        override_settings(
+            FLAGPORT={"provider": "local", "path": flagport_path(), "user_from_request": broken}
+        ),
+        caplog.at_level(logging.ERROR, logger="flagport"),
+    ):
         response = Client().get("/gates/")
     assert response.status_code == 200
     assert response.json()["user_id"] is None

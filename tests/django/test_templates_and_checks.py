@@ -32,7 +32,9 @@ def test_a_good_setup_passes_the_checks() -> None:
 
 def test_a_bad_flags_file_is_reported_with_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "flags.yaml"
-    bad.write_text("version: 1\ngates:\n  beta:\n    rules:\n      - {id: x, pass_percentage: 300}\n")
+    bad.write_text(
+        "version: 1\ngates:\n  beta:\n    rules:\n      - {id: x, pass_percentage: 300}\n"
+    )
     with override_settings(FLAGPORT={"provider": "local", "path": bad}):
         (error,) = check_flagport()
         with pytest.raises(SystemCheckError) as raised:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from fastapi import Depends, FastAPI
@@ -45,10 +45,10 @@ def make_app(fp: Flagport, calls: list[str] | None = None) -> FastAPI:
 
     @app.get("/checkout")
     def checkout(
-        user: User | None = Depends(flags.user),
-        staff: bool = Depends(flags.gate("staff_tools")),
-        beta: bool = Depends(flags.gate("beta")),
-        color: ExperimentResult = Depends(flags.experiment("button_color")),
+        user: Annotated[User | None, Depends(flags.user)],
+        staff: Annotated[bool, Depends(flags.gate("staff_tools"))],
+        beta: Annotated[bool, Depends(flags.gate("beta"))],
+        color: Annotated[ExperimentResult, Depends(flags.experiment("button_color"))],
     ) -> dict[str, Any]:
         return {
             "user_id": user.user_id if user else None,

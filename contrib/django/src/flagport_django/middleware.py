@@ -1,16 +1,15 @@
 """The request middleware: each request runs in ``flagport.scope(user)``.
 
 It works in both of Django's modes: a sync chain under WSGI and an async one under
-ASGI (where the user is resolved with ``request.auser()``, a sync user function runs
-on a thread, and the provider is started with ``await client.start()`` before the
-first request is served, as a lifespan start would). A failing user function never breaks the request: it is served
+ASGI. There the user is resolved with ``request.auser()``, a sync user function runs
+on a thread, and ``await client.start()`` runs before the first request is served,
+as a lifespan start would. A failing user function never breaks the request: it is served
 without a scope, with the error policy of :mod:`flagport.middleware`.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
@@ -85,13 +84,8 @@ class FlagportMiddleware(MiddlewareBase):
             return function(request)  # no database access left
         if iscoroutinefunction(function):
             return await function(request)
-        found = await sync_to_async(function)(request)
-        if inspect.isawaitable(found):
-            found = await found
-        return found
+        return await sync_to_async(function)(request)
 
     @staticmethod
     def _valid(found: Any) -> User | None:
         return as_user(found) if found is not None else None
-
-

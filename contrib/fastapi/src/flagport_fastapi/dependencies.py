@@ -14,7 +14,7 @@ from flagport.user import UserLike, as_user
 
 __all__ = ["Flags", "UserFromRequest"]
 
-UserFromRequest = Callable[[HTTPConnection], UserLike | None | Awaitable[UserLike | None]]
+UserFromRequest = Callable[[HTTPConnection], UserLike | Awaitable[UserLike | None] | None]
 _CACHE = "flagport_user"
 
 
@@ -55,11 +55,16 @@ class Flags:
         setattr(state, _CACHE, user)
         return user
 
+    async def _who(self, request: HTTPConnection) -> Any:
+        # None (no user) is served the default with INVALID_CONTEXT, as by the
+        # module-level shortcuts outside a scope; the client's signature says UserLike.
+        return await self.user(request)
+
     def gate(self, name: str, *, default: bool = False) -> Callable[..., Awaitable[bool]]:
         """Dependency factory: the gate's answer (``Depends(flags.gate("x"))``)."""
 
         async def gate(request: HTTPConnection) -> bool:
-            return self._client().check_gate(await self.user(request), name, default=default)
+            return self._client().check_gate(await self._who(request), name, default=default)
 
         return gate
 
@@ -69,7 +74,7 @@ class Flags:
         """Dependency factory: the experiment's result; logs the exposure."""
 
         async def experiment(request: HTTPConnection) -> ExperimentResult:
-            user = await self.user(request)
+            user = await self._who(request)
             return self._client().get_experiment(user, name, default=default)
 
         return experiment
@@ -80,6 +85,6 @@ class Flags:
         """Dependency factory: the dynamic config for the request's user."""
 
         async def config(request: HTTPConnection) -> ConfigResult:
-            return self._client().get_config(await self.user(request), name, default=default)
+            return self._client().get_config(await self._who(request), name, default=default)
 
         return config

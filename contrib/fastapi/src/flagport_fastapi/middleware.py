@@ -25,4 +25,4 @@ class ScopeMiddleware(FlagportASGIMiddleware):
         async def user_from_scope(scope: Any) -> Any:
             return await flags.user(HTTPConnection(scope))
 
-        super().__init__(app, user_from_scope, client=flags.client, flush=flush)  # type: ignore[arg-type]
+        super().__init__(app, user_from_scope, client=flags.client, flush=flush)
