@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pytest
 from fastapi import Depends, FastAPI
@@ -45,10 +45,11 @@ def make_app(fp: Flagport, calls: list[str] | None = None) -> FastAPI:
 
     @app.get("/checkout")
     def checkout(
-        user: Annotated[User | None, Depends(flags.user)],
-        staff: Annotated[bool, Depends(flags.gate("staff_tools"))],
-        beta: Annotated[bool, Depends(flags.gate("beta"))],
-        color: Annotated[ExperimentResult, Depends(flags.experiment("button_color"))],
+        # Defaults, not Annotated[...]: a string annotation cannot name this local flags.
+        user: User | None = Depends(flags.user),  # noqa: B008
+        staff: bool = Depends(flags.gate("staff_tools")),
+        beta: bool = Depends(flags.gate("beta")),
+        color: ExperimentResult = Depends(flags.experiment("button_color")),  # noqa: B008
     ) -> dict[str, Any]:
         return {
             "user_id": user.user_id if user else None,
