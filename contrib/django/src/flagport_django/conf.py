@@ -78,8 +78,9 @@ def reset_client() -> None:
     with _lock:
         client, _client = _client, None
     if client is not None:
-        if flagport.set_client(None) is not client:
-            flagport.set_client(None)
+        previous = flagport.set_client(None)
+        if previous is not client:  # someone installed another client since: keep it
+            flagport.set_client(previous)
         client.shutdown()
 
 
