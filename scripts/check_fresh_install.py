@@ -53,7 +53,7 @@ def uv() -> list[str]:
 def build(dist: Path) -> None:
     run(*uv(), "build", "--all-packages", "--out-dir", dist, cwd=ROOT)
     archives = sorted(dist.glob("*.whl")) + sorted(dist.glob("*.tar.gz"))
-    check(len(archives) == 14, f"expected 7 wheels and 7 sdists, got {archives}")
+    check(len(archives) == 20, f"expected 10 wheels and 10 sdists, got {archives}")
     for archive in archives:
         if archive.suffix == ".whl":
             with zipfile.ZipFile(archive) as wheel:

@@ -23,7 +23,7 @@ unset VIRTUAL_ENV
 "${uv[@]}" sync --quiet --resolution lowest-direct
 echo "lowest declared versions installed:"
 "${uv[@]}" pip list --format freeze 2>/dev/null \
-    | grep -iE '^(pydantic|pluggy|pyyaml|click|rich|watchfiles|statsig-python-core|growthbook|fb-python-sdk|openfeature-sdk|opentelemetry-api|opentelemetry-sdk|opentelemetry-exporter-otlp-proto-http|opentelemetry-proto|pytest|pytest-timeout|pytest-xdist|hypothesis|websockets|scipy|google-re2|flask)==' \
+    | grep -iE '^(pydantic|pluggy|pyyaml|click|rich|watchfiles|statsig-python-core|growthbook|fb-python-sdk|openfeature-sdk|opentelemetry-api|opentelemetry-sdk|opentelemetry-exporter-otlp-proto-http|opentelemetry-proto|pytest|pytest-timeout|pytest-xdist|hypothesis|websockets|scipy|google-re2|flask|django|fastapi|starlette|httpx|httpx2|gunicorn|uvicorn)==' \
     | sed 's/^/  /'
 if [ "$#" -eq 0 ]; then set -- -n 2 -x -q; fi
 "${uv[@]}" run --no-sync pytest "$@"

@@ -42,6 +42,12 @@ COVERED_ELSEWHERE = {
 PYTHON_ELSEWHERE = {
     "docs/pytest.md": "Django/Flask/FastAPI sketches; the plugin: tests/pytest_flagport",
     "docs/web.md": "Flask/Starlette sketches; its WSGI example: tests/core/test_middleware.py",
+    "docs/django.md": "settings and views of a Django project: tests/django, examples/django_app",
+    "docs/flask.md": "a Flask app factory: tests/flask, examples/flask_app",
+    "docs/fastapi.md": "a FastAPI app: tests/fastapi, examples/fastapi_app",
+    "contrib/django/README.md": "as docs/django.md",
+    "contrib/flask/README.md": "as docs/flask.md",
+    "contrib/fastapi/README.md": "as docs/fastapi.md",
 }
 # Pages working in examples/migration, whose data make_data.py writes first.
 IN_MIGRATION_EXAMPLE = {"docs/migration.md"}

@@ -31,6 +31,9 @@ def test_every_member_is_found() -> None:
         "pytest-flagport",
         "flagport-openfeature",
         "flagport-opentelemetry",
+        "flagport-django",
+        "flagport-flask",
+        "flagport-fastapi",
     }
 
 
