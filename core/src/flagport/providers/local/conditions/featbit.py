@@ -81,9 +81,9 @@ def featbit_field(key: str) -> Callable[[Mapping[str, Any], User], str | None]:
             return text if text.strip() else user.user_id
         if key in user.custom_ids:
             return user.custom_ids[key]
-        if key in attributes:
-            return featbit_text(attributes[key])
-        return None
+        value = attributes.get(key)
+        # The provider sends FeatBit no property for a None value: it is missing.
+        return None if value is None else featbit_text(value)
 
     return lookup
 
