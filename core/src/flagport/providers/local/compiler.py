@@ -46,6 +46,9 @@ from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateRes
 __all__ = ["WEIGHT_TOLERANCE", "Problem", "compile_definitions", "join_path"]
 
 _EMPTY = FrozenDict()
+# One encoder for every memo key: json.dumps with any option builds a new encoder per
+# call, which cost more than the lookup it serves in a 10,000-flag file.
+_memo_key = json.JSONEncoder(separators=(",", ":")).encode
 # Enum member access costs a lookup each time; compiling 10,000 flags does it often.
 _MATCH, _SPLIT, _DEFAULT = Reason.TARGETING_MATCH, Reason.SPLIT, Reason.DEFAULT
 
@@ -137,7 +140,7 @@ class _Compiler:
         if semantics is not None and semantics != options.semantics:
             options = replace(options, semantics=semantics)  # type: ignore[arg-type]
         try:
-            key: str | None = options.semantics + json.dumps(cond, separators=(",", ":"))
+            key: str | None = options.semantics + _memo_key(cond)
         except (TypeError, ValueError):
             key = None
         if key is not None and (known := self.compiled.get(key)) is not None:

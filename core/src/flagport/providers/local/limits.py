@@ -144,7 +144,7 @@ class Audit:
         if not isinstance(value, _CONTAINERS):
             stop = self._note(self._scalar(value, path), path)
             return self._found if stop is None or stop is _STOP else [*self._found, stop]
-        size = _flat_size(value)
+        size = _flat_size(value) or self._shallow_size(value)
         if not size:
             size, problem = self._walk(value, path)
             if problem is _STOP:
@@ -195,6 +195,32 @@ class Audit:
         if not (value is None or isinstance(value, str | int | float)):
             return [(path, _not_json(value))]
         return []
+
+    def _shallow_size(self, root: Any) -> int:
+        """The size of a container of plain values and flat containers, else 0.
+
+        Most conditions are one level deeper than flat (``{country: US, app_version:
+        {$vgte: 2.0.0}}``): measured by this loop, they skip the walk's frames and
+        paths. The root is memoised as :meth:`_walk` would (an alias to it is counted
+        against the budget); anything else (a container seen before, a deeper one, a
+        value JSON cannot write) is left to the walk.
+        """
+        sizes = self.sizes
+        if id(root) in sizes:
+            return 0
+        size = 1
+        for item in root.values() if isinstance(root, Mapping) else root:
+            if item.__class__ in _PLAIN or (item.__class__ is float and -_INF < item < _INF):
+                size += 1
+                continue
+            if not isinstance(item, _CONTAINERS) or id(item) in sizes:
+                return 0
+            flat = _flat_size(item)
+            if not flat:
+                return 0
+            size += flat
+        sizes[id(root)] = (size, 1)
+        return size
 
     def _walk(self, root: Any, path: str) -> tuple[int, Problem | None]:
         # An explicit stack (not recursion): each frame is a container, its path, its
