@@ -39,6 +39,10 @@ COMMANDS = {
         "flagport.cli.migrate:compare_command",
         "Evaluate every flag for every user through two providers and compare.",
     ),
+    "import": LazyCommand(
+        "flagport.cli.importer:import_command",
+        "Translate a vendor's definitions into a flags file, and prove every user agrees.",
+    ),
     "migrate": LazyCommand(
         "flagport.cli.migrate:migrate_group",
         "Follow a live migration: summarise its log, plan the next stages.",
