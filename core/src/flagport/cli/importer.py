@@ -44,7 +44,7 @@ def _condition_fields(node: Any, found: dict[str, set[Any]]) -> None:
     """Attribute names in ``condition`` objects, with the literal values they are compared to."""
     if isinstance(node, Mapping):
         for key, value in node.items():
-            if key == "condition" and isinstance(value, Mapping):
+            if key in ("condition", "when") and isinstance(value, Mapping):
                 _fields(value, found)
             _condition_fields(value, found)
     elif isinstance(node, list):
@@ -104,8 +104,10 @@ def random_users(flags: Mapping[str, Any], count: int, seed: int = 0) -> list[Us
                 continue
             pool = seen if seen and roll < 0.7 else list(EDGE_VALUES)
             custom[name] = rng.choice(pool)
-        custom_ids = {u: f"{u}-{rng.randrange(10**6)}" for u in sorted(units) if u != "user_id"}
+        custom_ids = {u: f"{u}-{rng.randrange(10**6)}" for u in sorted(units - _ID_ATTRIBUTES)}
         user_id = f"user-{i}" if i % 10 else rng.choice(["0", "ünï-😀", f"user-{i}"])
+        # A vendor's own id attribute (GrowthBook's ``id``) carries the user's id.
+        custom.update(dict.fromkeys(sorted(units & _ID_ATTRIBUTES - {"user_id"}), user_id))
         users.append(User(user_id=user_id, custom=custom, custom_ids=custom_ids))
     return users
 
@@ -130,7 +132,7 @@ class _VendorShaped:
 
     def evaluate_experiment(self, user: User, name: str, *, expose: bool = True) -> Any:
         result = self._provider.evaluate_experiment(user, name, expose=expose)
-        if isinstance(result.value, Mapping) or result.value is None and result.group is None:
+        if isinstance(result.value, Mapping) or (result.value is None and result.group is None):
             return result
         return dataclasses.replace(result, value=freeze({"value": result.value}))
 
@@ -216,6 +218,14 @@ def _verify(
         old = _start("from", spec)
         local = _start("to", {"provider": "local", "path": str(output), "watch": False})
         new: Any = _VendorShaped(local)
+        known = old.names()
+        if not (known.gates or known.experiments or known.configs):
+            old.shutdown(2.0)
+            local.shutdown(2.0)
+            fail(
+                f"{vendor}'s SDK loaded no definitions from the payload (see its log above), "
+                "so nothing can be verified; check that the payload is complete"
+            )
         console = stderr_console()
         bar = Progress(
             TextColumn("verifying"),
@@ -354,7 +364,7 @@ def import_command(
     if imported.left_out:
         warn(f"{plural(len(imported.left_out), 'part')} left out (marked in {output}):")
         _report_left_out(imported)
-    if not as_json or verify_path is None and verify_random is None:
+    if not as_json or (verify_path is None and verify_random is None):
         if as_json:
             print_json(report)
         else:
