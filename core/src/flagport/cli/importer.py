@@ -71,7 +71,7 @@ def _literals(value: Any) -> Iterator[Any]:
     elif isinstance(value, list):
         for inner in value:
             yield from _literals(inner)
-    elif isinstance(value, str | int | float | bool) and not isinstance(value, dict):
+    elif isinstance(value, str | int | float | bool):
         yield value
 
 
