@@ -326,7 +326,7 @@ def import_command(
     SDK features payload, FeatBit's data-sync message) or - for standard input.
 
     \b
-    flagport import growthbook features.json --output flags.yaml --verify-random 2000
+    flagport import growthbook growthbook_features.json --output imported.yaml --verify-random 200
     """
     payload, where = _read(source)
     try:
