@@ -159,3 +159,25 @@ def test_verify_catches_a_hand_edited_file(tmp_path: Path) -> None:
     assert _verify("growthbook", payload, out, users, **args) is True
     out.write_text(out.read_text().replace("discount: 10", "discount: 11"))
     assert _verify("growthbook", payload, out, users, **args) is False
+
+
+def test_a_bad_users_file_is_located_and_nothing_is_written(tmp_path: Path) -> None:
+    users, out = tmp_path / "users.jsonl", tmp_path / "flags.yaml"
+    users.write_text('{"user_id": "u1"}\nnot json\n')
+    result = run(
+        "import", "featbit", str(PAYLOADS["featbit"]), "-o", str(out), "--verify", str(users)
+    )
+    assert result.exit_code == 1
+    assert f"{users}:2: not a user" in result.output
+    assert not out.exists()
+
+
+def test_verify_with_a_users_file_agrees(tmp_path: Path) -> None:
+    users, out = tmp_path / "users.jsonl", tmp_path / "flags.yaml"
+    rows = [{"user_id": f"u{i}", "country": ["US", "FR"][i % 2], "plan": "pro"} for i in range(60)]
+    users.write_text("\n".join(json.dumps(r) for r in rows))
+    for vendor in ("featbit", "statsig"):
+        result = run(
+            "import", vendor, str(PAYLOADS[vendor]), "-o", str(out), "--verify", str(users)
+        )
+        assert result.exit_code == 0, result.output

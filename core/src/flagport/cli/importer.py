@@ -155,22 +155,11 @@ def _group_map(vendor: str, payload: bytes) -> dict[str, dict[str, str]] | None:
 
 
 def _read_users(path: Path) -> list[User]:
-    from flagport.user import as_user
+    # flagport compare's reader: the same file format, the same located errors.
+    from flagport.cli.migrate import _count_users, _users
 
-    users = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read the users file {path}: {exc}")
-    for number, line in enumerate(lines, 1):
-        if line.strip():
-            try:
-                users.append(as_user(json.loads(line)))
-            except Exception as exc:
-                fail(f"{path}:{number}: not a user ({exc}); one JSON object per line")
-    if not users:
-        fail(f"the users file {path} holds no users; write one JSON object per line")
-    return users
+    _count_users(path)
+    return list(_users(path))
 
 
 def _report_left_out(imported: Imported) -> None:
@@ -358,6 +347,10 @@ def import_command(
         )
         _report_left_out(imported)
         sys.exit(1)
+    # Users are read first: a bad users file must not leave a written file behind.
+    users = _read_users(verify_path) if verify_path else []
+    if verify_random:
+        users += random_users(imported.flags, verify_random, seed)
     output.write_text(text, encoding="utf-8")
     report["written"] = True
     total = sum(len(v) for v in report["imported"].values())
@@ -371,9 +364,6 @@ def import_command(
             say(("imported", "green"), f" {plural(total, 'flag')} from {vendor} into {output}")
     if verify_path is None and verify_random is None:
         return
-    users = _read_users(verify_path) if verify_path else []
-    if verify_random:
-        users += random_users(imported.flags, verify_random, seed)
     if not _verify(
         vendor,
         payload,
