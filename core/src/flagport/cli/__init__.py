@@ -47,6 +47,10 @@ COMMANDS = {
         "flagport.cli.compare:compare_command",
         "Evaluate every flag for every user through two providers and compare.",
     ),
+    "import": LazyCommand(
+        "flagport.cli.importer:import_command",
+        "Translate a vendor's definitions into a flags file, and prove every user agrees.",
+    ),
     "migrate": LazyCommand(
         "flagport.cli.migrate:migrate_group",
         "Follow a live migration: summarise its log, plan the next stages.",
