@@ -106,6 +106,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(FLAGS, tmp_path / "flags.yaml")
     featbit = data_sync(scenario_flags())
     (tmp_path / "featbit-flags.json").write_text(json.dumps(featbit))
+    for payload in (ROOT / "examples" / "import").glob("*.json"):  # docs/importing.md
+        shutil.copy(payload, tmp_path)
     monkeypatch.chdir(tmp_path)
     for key in [k for k in os.environ if k.startswith("FLAGPORT_")]:
         monkeypatch.delenv(key)

@@ -156,7 +156,7 @@ def _group_map(vendor: str, payload: bytes) -> dict[str, dict[str, str]] | None:
 
 def _read_users(path: Path) -> list[User]:
     # flagport compare's reader: the same file format, the same located errors.
-    from flagport.cli.migrate import _count_users, _users
+    from flagport.cli.compare import _count_users, _users
 
     _count_users(path)
     return list(_users(path))
@@ -194,7 +194,8 @@ def _verify(
     """Evaluate every imported flag for every user through both sides; show the table."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from flagport.cli.migrate import _start, _table
+    from flagport.cli._evidence import evidence_table
+    from flagport.cli.compare import _start
     from flagport.providers.migration.offline import compare_offline
     from flagport.providers.migration.report import assess
 
@@ -251,7 +252,7 @@ def _verify(
         print_json({"vendor": vendor, "users": outcome.users, "agree": agree, "flags": flags})
         return agree
     title = f"{vendor} SDK → local {output.name}: {plural(outcome.users, 'user')}"
-    show(_table(title, flags, with_stage=False))
+    show(evidence_table(title, flags, with_stage=False))
     for name, data in flags.items():
         for example in data["examples"]:
             say(
