@@ -14,10 +14,10 @@ and events).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Self
 
@@ -50,11 +50,22 @@ from flagport.overrides import Overrides, global_overrides
 from flagport.plugins import get_plugin_manager, get_provider_class
 from flagport.provider import FlagNames, Provider
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult, Result
-from flagport.scope import Scope, scope
+from flagport.scope import ContextBinding, Scope, scope
 from flagport.settings import Settings, load_settings, validate_options
+from flagport.sticky.engine import Stickiness
+from flagport.sticky.settings import build_store
 from flagport.user import User, UserLike, as_user
 
 __all__ = ["Flagport", "forget_exposures"]
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
 
 logger = logging.getLogger("flagport")
 
@@ -71,6 +82,8 @@ class Flagport:
     :param provider: a provider name, or a ready :class:`~flagport.Provider` instance.
     :param strict: raise :class:`~flagport.FlagportError` instead of serving defaults.
     :param events: event settings (see the events documentation).
+    :param sticky: sticky-assignment settings, e.g. ``{"store": "sqlite", "path":
+        "assignments.db"}`` (see the sticky assignments documentation).
     :param options: the provider's options.
     """
 
@@ -80,6 +93,7 @@ class Flagport:
         *,
         strict: bool | None = None,
         events: Mapping[str, Any] | None = None,
+        sticky: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> None:
         if isinstance(provider, Provider):
@@ -126,6 +140,10 @@ class Flagport:
         self._configs = Evaluator(
             CONFIG, self.overrides.configs, self._lifecycle, self._failures, self._events
         )
+        self._sticky: Stickiness | None = None
+        if sticky:
+            sticky_settings, store = build_store(sticky)
+            self._sticky = self._experiments.sticky = Stickiness(store, sticky_settings)
         _lifecycle.register(self)
 
     @classmethod
@@ -173,6 +191,8 @@ class Flagport:
         # Runs inside os.fork() (see flagport._lifecycle): plain assignments only.
         self._lifecycle.after_fork_in_child()
         self._events.after_fork_in_child()
+        if self._sticky is not None:
+            self._sticky.after_fork_in_child()
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Deliver queued events to every sink and the vendor, within ``timeout`` seconds.
@@ -181,12 +201,16 @@ class Flagport:
         """
         deadline = time.monotonic() + timeout
         delivered = self.events.flush(timeout)
+        if self._sticky is not None:
+            delivered = self._sticky.flush(max(0.0, deadline - time.monotonic())) and delivered
         self._lifecycle.flush(max(0.0, deadline - time.monotonic()))
         return delivered
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Flush and stop the provider. Safe to call more than once."""
         self._lifecycle.shutdown(timeout, before=self.events.shutdown)
+        if self._sticky is not None:
+            self._sticky.shutdown(timeout)
 
     close = shutdown
 
@@ -421,20 +445,25 @@ class Flagport:
             return
         self._events.record(EventKind.CUSTOM, user, name, value, data)
 
-    def scope(self, user: UserLike | None) -> AbstractContextManager[Scope]:
+    def scope(self, user: UserLike | None) -> ContextBinding[Scope]:
         """``with fp.scope(user):`` — :func:`flagport.scope`, checked by this client.
 
         An invalid user opens a scope with no user (its shortcuts serve defaults with
         ``INVALID_CONTEXT``) and is logged; ``strict`` raises
         :class:`~flagport.InvalidContextError`.
         """
-        if user is None or type(user) is User:
-            return scope(user)
         try:
-            return scope(as_user(user))
+            binding = scope(user if user is None or type(user) is User else as_user(user))
         except Exception as exc:
             self._failures.served_default("scope", "(every flag)", exc)
             return scope(None)
+        sticky = self._sticky
+        if sticky is not None:
+            # ``with`` loads the unit's assignments now; ``async with`` off the loop.
+            binding.aprefetch = sticky.aprefetch
+            if not _on_event_loop():
+                sticky.prefetch(binding._value)
+        return binding
 
     def stats(self) -> dict[str, Any]:
         """Counters: evaluations, exposures, events per sink, and the provider's own."""
@@ -456,6 +485,7 @@ class Flagport:
                 "remembered": len(self._events.exposures),
             },
             "events": self.events.stats(),
+            **({"sticky": self._sticky.stats()} if self._sticky is not None else {}),
         }
 
 

@@ -74,6 +74,6 @@ experiments:
 """
 
 
-def write_flags(path: Path, control: int, blue: int) -> Path:
+def write_flags(path: Path, control: int, blue: int) -> str:
     path.write_text(FLAGS.format(control=control, blue=blue))
-    return path
+    return str(path)
