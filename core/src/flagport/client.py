@@ -141,9 +141,9 @@ class Flagport:
             CONFIG, self.overrides.configs, self._lifecycle, self._failures, self._events
         )
         self._sticky: Stickiness | None = None
-        if sticky:
-            sticky_settings, store = build_store(sticky)
-            self._sticky = self._experiments.sticky = Stickiness(store, sticky_settings)
+        chosen = build_store(sticky, self.settings.sections.get("sticky"))
+        if chosen is not None:
+            self._sticky = self._experiments.sticky = Stickiness(chosen[1], chosen[0])
         _lifecycle.register(self)
 
     @classmethod

@@ -152,4 +152,6 @@ def flagport_register_sticky_stores(register: Callable[..., None]) -> None:
     :class:`~flagport.sticky.settings.StickySettings` and returns a
     :class:`~flagport.sticky.StickyStore`. Users select it with ``sticky={"store": name}``.
     A name registered twice is an error.
+
+    :param register: the callback that records a store factory.
     """

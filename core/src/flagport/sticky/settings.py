@@ -11,7 +11,14 @@ from flagport.errors import ConfigurationError
 from flagport.plugins import get_plugin_manager
 from flagport.sticky.store import MemoryStore, StickyStore
 
-__all__ = ["StickySettings", "build_store", "store_factories"]
+__all__ = [
+    "StickySettings",
+    "build_store",
+    "memory_store",
+    "redis_store",
+    "sqlite_store",
+    "store_factories",
+]
 
 
 class StickySettings(BaseModel):
@@ -19,7 +26,10 @@ class StickySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    store: str = Field(description="memory, sqlite, redis, or a store a plugin registers.")
+    store: str | None = Field(
+        default=None,
+        description="memory, sqlite, redis, or a store a plugin registers (None: off).",
+    )
     path: str = Field(default="flagport-assignments.db", description="The SQLite file.")
     url: str | None = Field(default=None, description="The Redis URL (redis://host:port/db).")
     prefix: str = Field(default="flagport:sticky:", description="Prefix of the Redis keys.")
@@ -31,17 +41,17 @@ class StickySettings(BaseModel):
     flush_interval: float = Field(default=0.2, gt=0, description="Seconds between saves.")
 
 
-def _memory(settings: StickySettings) -> StickyStore:
+def memory_store(settings: StickySettings) -> StickyStore:
     return MemoryStore(settings.max_units)
 
 
-def _sqlite(settings: StickySettings) -> StickyStore:
+def sqlite_store(settings: StickySettings) -> StickyStore:
     from flagport.sticky.sqlite import SQLiteStore
 
     return SQLiteStore(settings.path, timeout=max(settings.timeout, 1.0))
 
 
-def _redis(settings: StickySettings) -> StickyStore:
+def redis_store(settings: StickySettings) -> StickyStore:
     from flagport.sticky.redis_store import RedisStore
 
     if not settings.url:
@@ -52,11 +62,7 @@ def _redis(settings: StickySettings) -> StickyStore:
 def store_factories() -> dict[str, Callable[[StickySettings], StickyStore]]:
     """The built-in stores and those plugins register through
     ``flagport_register_sticky_stores``."""
-    factories: dict[str, Callable[[StickySettings], StickyStore]] = {
-        "memory": _memory,
-        "sqlite": _sqlite,
-        "redis": _redis,
-    }
+    factories: dict[str, Callable[[StickySettings], StickyStore]] = {}
 
     def register(name: str, factory: Callable[[StickySettings], StickyStore]) -> None:
         if name in factories:
@@ -67,16 +73,24 @@ def store_factories() -> dict[str, Callable[[StickySettings], StickyStore]]:
     return factories
 
 
-def build_store(options: Mapping[str, Any]) -> tuple[StickySettings, StickyStore]:
-    """The settings and store that ``options`` select.
+def build_store(
+    options: Mapping[str, Any] | None, configured: StickySettings | None
+) -> tuple[StickySettings, StickyStore] | None:
+    """The settings and store that the ``[sticky]`` section ``configured`` and the
+    code's ``options`` (which take precedence) select; None when sticky is off.
 
     :raises ConfigurationError: an unknown store or a bad option, said plainly.
     """
     from flagport.settings import validate_options
 
-    settings = validate_options(
-        StickySettings, dict(options), {k: f"[sticky] {k}" for k in options}, "sticky"
-    )
+    merged = configured.model_dump(exclude_unset=True) if configured is not None else {}
+    merged.update(options or {})
+    sources = {
+        k: f"argument sticky[{k!r}]" if k in (options or {}) else f"[sticky] {k}" for k in merged
+    }
+    settings = validate_options(StickySettings, merged, sources, "sticky")
+    if settings.store is None:
+        return None
     factories = store_factories()
     factory = factories.get(settings.store)
     if factory is None:
