@@ -125,6 +125,7 @@ class Flagport:
         get_plugin_manager().hook.flagport_configure(settings=self.settings)
         self._observers = Observers()
         self._failures = Failures(self.strict, provider.name, self._observers)
+        self._sticky: Stickiness | None = None
         self._lifecycle = ProviderLifecycle(
             provider, self._emit, self._failures, on_change=self._answer_from
         )
@@ -140,7 +141,6 @@ class Flagport:
         self._configs = Evaluator(
             CONFIG, self.overrides.configs, self._lifecycle, self._failures, self._events
         )
-        self._sticky: Stickiness | None = None
         chosen = build_store(sticky, self.settings.sections.get("sticky"))
         if chosen is not None:
             self._sticky = self._experiments.sticky = Stickiness(chosen[1], chosen[0])
@@ -182,6 +182,8 @@ class Flagport:
     def _answer_from(self, provider: Provider | None) -> None:
         for evaluator in (self._gates, self._experiments, self._configs):
             evaluator.bind(provider)
+        if self._sticky is not None:
+            self._sticky.bind(provider)
 
     def _emit(self, event: Any) -> None:
         """Accept an event a provider reported through a vendor callback."""

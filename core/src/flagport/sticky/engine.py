@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from flagport.events.settings import EventSettings
 from flagport.events.worker import SinkWorker
 from flagport.reasons import Reason
 from flagport.scope import current_scope
+from flagport.sticky.policy import DEFAULT_POLICY, StickyPolicy
 from flagport.sticky.store import Assignment, StickyStore, Write
 
 if TYPE_CHECKING:
@@ -75,6 +76,12 @@ class Stickiness:
         self.served = 0
         self._logged_down = False
         self._worker = self._new_worker()
+        #: The provider's ``sticky_policy(name)``, when it has one (the local provider).
+        self.policy: Callable[[str], StickyPolicy | None] | None = None
+
+    def bind(self, provider: Any) -> None:
+        """Ask ``provider`` (now started; None: stopped) for experiments' sticky policies."""
+        self.policy = getattr(provider, "sticky_policy", None)
 
     def _new_worker(self) -> SinkWorker:
         return SinkWorker(_StoreSink(self.store), self._worker_settings, _as_write)
@@ -127,13 +134,18 @@ class Stickiness:
         unit = user.user_id
         if not unit:
             return result  # units without an id are never stored
+        policy = DEFAULT_POLICY
+        if self.policy is not None:
+            policy = self.policy(name) or DEFAULT_POLICY
+            if not policy.sticky:
+                return result
         active = current_scope()
         if active is not None and active.sticky_unit == unit and active.sticky is not None:
             assignments = active.sticky
         else:
             assignments = self.load(unit)
         stored = assignments.get(name)
-        if stored is not None:
+        if stored is not None and policy.keeps(stored.version):
             self.served += 1
             return replace(
                 result,
@@ -144,7 +156,7 @@ class Stickiness:
             )
         group = result.group
         if group is not None and result.in_experiment and result.reason not in _NOT_STORED:
-            assignment = Assignment(group, result.value)
+            assignment = Assignment(group, result.value, policy.version)
             assignments[name] = assignment
             self.put((unit, name, assignment))
         return result

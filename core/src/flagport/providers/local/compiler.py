@@ -38,6 +38,7 @@ from flagport.providers.local.models import (
 )
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult
+from flagport.sticky.policy import sticky_policy
 
 __all__ = ["WEIGHT_TOLERANCE", "Problem", "compile_definitions", "join_path"]
 
@@ -330,7 +331,7 @@ class _Compiler:
             )
         weights = tuple(float(g.weight) for g in exp.groups)
         allocation = float(exp.allocation)
-        return CompiledExperiment(
+        compiled = CompiledExperiment(
             name=name,
             unit=exp.unit,
             bucketer=bucketer,
@@ -342,6 +343,8 @@ class _Compiler:
             not_in=not_in,
             static=static,
         )
+        compiled.sticky = sticky_policy(exp, path, self.problems)
+        return compiled
 
     # -- the whole file -------------------------------------------------------------
     def run(self, source: str) -> Snapshot:

@@ -30,6 +30,7 @@ from flagport.settings_files import PathOption
 
 if TYPE_CHECKING:
     from flagport.results import ConfigResult, ExperimentResult, GateResult
+    from flagport.sticky.policy import StickyPolicy
     from flagport.user import User
 
 __all__ = ["LocalOptions", "LocalProvider"]
@@ -285,6 +286,11 @@ class LocalProvider(Provider):
         if experiment is None:
             raise self._missing(snapshot, "experiment", name)
         return experiment.evaluate(user)
+
+    def sticky_policy(self, name: str) -> StickyPolicy | None:
+        """The flags file's sticky policy of experiment ``name`` (None: it states none)."""
+        experiment = self._snapshot.experiments.get(name)
+        return experiment.sticky if experiment is not None else None
 
     def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
         snapshot = self._snapshot
