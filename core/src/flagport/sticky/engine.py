@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,10 @@ if TYPE_CHECKING:
     from flagport.sticky.settings import StickySettings
     from flagport.user import User
 
-__all__ = ["Stickiness"]
+__all__ = ["Renames", "Stickiness"]
+
+Renames = tuple[Mapping[str, str], Mapping[str, str]]
+"""A provider's group names: (served -> stored, stored -> served)."""
 
 logger = logging.getLogger("flagport.sticky")
 #: Reasons whose group is not the experiment's own assignment, never stored.
@@ -78,10 +81,14 @@ class Stickiness:
         self._worker = self._new_worker()
         #: The provider's ``sticky_policy(name)``, when it has one (the local provider).
         self.policy: Callable[[str], StickyPolicy | None] | None = None
+        #: The migration provider's ``sticky_group_names(user, name)``: stored groups are
+        #: named as the new vendor names them.
+        self.group_names: Callable[[User, str], Renames | None] | None = None
 
     def bind(self, provider: Any) -> None:
         """Ask ``provider`` (now started; None: stopped) for experiments' sticky policies."""
         self.policy = getattr(provider, "sticky_policy", None)
+        self.group_names = getattr(provider, "sticky_group_names", None)
 
     def _new_worker(self) -> SinkWorker:
         return SinkWorker(_StoreSink(self.store), self._worker_settings, _as_write)
@@ -144,18 +151,21 @@ class Stickiness:
             assignments = active.sticky
         else:
             assignments = self.load(unit)
+        renames = self.group_names(user, name) if self.group_names is not None else None
         stored = assignments.get(name)
         if stored is not None and policy.keeps(stored.version):
             self.served += 1
+            kept = stored.group if renames is None else renames[1].get(stored.group, stored.group)
+            # The provider's own value of that group when it served the same one (fresh
+            # parameters), else the value stored with the group.
+            value = result.value if result.group == kept else stored.value
             return replace(
-                result,
-                group=stored.group,
-                value=stored.value,
-                reason=Reason.STICKY,
-                in_experiment=True,
+                result, group=kept, value=value, reason=Reason.STICKY, in_experiment=True
             )
         group = result.group
         if group is not None and result.in_experiment and result.reason not in _NOT_STORED:
+            if renames is not None:
+                group = renames[0].get(group, group)
             assignment = Assignment(group, result.value, policy.version)
             assignments[name] = assignment
             self.put((unit, name, assignment))
