@@ -35,7 +35,11 @@ __all__ = ["Renames", "Stickiness"]
 Renames = tuple[Mapping[str, str], Mapping[str, str]]
 """A provider's group names: (served -> stored, stored -> served)."""
 
+_Memo = tuple["ExperimentResult", "Mapping[str, Any] | None", "ExperimentResult"]
+
 logger = logging.getLogger("flagport.sticky")
+#: Sticky results remembered (a provider result and a group -> the result served).
+_MEMO_SIZE = 4096
 #: Reasons whose group is not the experiment's own assignment, never stored.
 _NOT_STORED = frozenset({Reason.ERROR, Reason.OVERRIDE, Reason.STICKY})
 
@@ -78,6 +82,7 @@ class Stickiness:
         self.read_failures = 0
         self.served = 0
         self._logged_down = False
+        self._results: dict[tuple[int, str, int | None], _Memo] = {}
         self._worker = self._new_worker()
         #: The provider's ``sticky_policy(name)``, when it has one (the local provider).
         self.policy: Callable[[str], StickyPolicy | None] | None = None
@@ -157,11 +162,21 @@ class Stickiness:
             self.served += 1
             kept = stored.group if renames is None else renames[1].get(stored.group, stored.group)
             # The provider's own value of that group when it served the same one (fresh
-            # parameters), else the value stored with the group.
-            value = result.value if result.group == kept else stored.value
-            return replace(
+            # parameters), else the value stored with the group. Results are memoised:
+            # building one costs more than the whole rest of an evaluation.
+            own = result.group == kept
+            value = result.value if own else stored.value
+            key = (id(result), kept, None if own else id(value))
+            memo = self._results.get(key)
+            if memo is not None and memo[0] is result and memo[1] is (None if own else value):
+                return memo[2]
+            served = replace(
                 result, group=kept, value=value, reason=Reason.STICKY, in_experiment=True
             )
+            if len(self._results) >= _MEMO_SIZE:
+                self._results.clear()
+            self._results[key] = (result, None if own else value, served)
+            return served
         group = result.group
         if group is not None and result.in_experiment and result.reason not in _NOT_STORED:
             if renames is not None:
