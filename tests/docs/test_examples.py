@@ -42,6 +42,7 @@ COVERED_ELSEWHERE = {
 PYTHON_ELSEWHERE = {
     "docs/pytest.md": "Django/Flask/FastAPI sketches; the plugin: tests/pytest_flagport",
     "docs/web.md": "Flask/Starlette sketches; its WSGI example: tests/core/test_middleware.py",
+    "docs/sticky.md": "vendor sketches; its migration example: tests/core/sticky/test_docs.py",
 }
 # Pages working in examples/migration, whose data make_data.py writes first.
 IN_MIGRATION_EXAMPLE = {"docs/migration.md"}
