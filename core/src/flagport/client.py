@@ -14,7 +14,6 @@ and events).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -52,19 +51,11 @@ from flagport.provider import FlagNames, Provider
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult, Result
 from flagport.scope import ContextBinding, Scope, scope
 from flagport.settings import Settings, load_settings, validate_options
-from flagport.sticky.engine import Stickiness
+from flagport.sticky.engine import Stickiness, on_event_loop
 from flagport.sticky.settings import build_store
 from flagport.user import User, UserLike, as_user
 
 __all__ = ["Flagport", "forget_exposures"]
-
-
-def _on_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 logger = logging.getLogger("flagport")
@@ -463,7 +454,7 @@ class Flagport:
         if sticky is not None:
             # ``with`` loads the unit's assignments now; ``async with`` off the loop.
             binding.aprefetch = sticky.aprefetch
-            if not _on_event_loop():
+            if not on_event_loop():
                 sticky.prefetch(binding._value)
         return binding
 

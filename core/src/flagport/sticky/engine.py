@@ -10,6 +10,7 @@ is served.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from flagport.sticky.settings import StickySettings
     from flagport.user import User
 
-__all__ = ["Renames", "Stickiness"]
+__all__ = ["Renames", "Stickiness", "on_event_loop"]
 
 Renames = tuple[Mapping[str, str], Mapping[str, str]]
 """A provider's group names: (served -> stored, stored -> served)."""
@@ -42,6 +43,15 @@ logger = logging.getLogger("flagport.sticky")
 _MEMO_SIZE = 4096
 #: Reasons whose group is not the experiment's own assignment, never stored.
 _NOT_STORED = frozenset({Reason.ERROR, Reason.OVERRIDE, Reason.STICKY})
+
+
+def on_event_loop() -> bool:
+    """Whether this thread runs an event loop (a store read would block it)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class _StoreSink:
