@@ -48,6 +48,7 @@ PYTHON_ELSEWHERE = {
     "contrib/django/README.md": "as docs/django.md",
     "contrib/flask/README.md": "as docs/flask.md",
     "contrib/fastapi/README.md": "as docs/fastapi.md",
+    "docs/sticky.md": "vendor sketches; its migration example: tests/core/sticky/test_docs.py",
 }
 # Pages working in examples/migration, whose data make_data.py writes first.
 IN_MIGRATION_EXAMPLE = {"docs/migration.md"}

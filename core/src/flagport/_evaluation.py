@@ -277,6 +277,7 @@ class Evaluator(Generic[R]):
         "overrides",
         "recorder",
         "resolve",
+        "sticky",
         "value_only",
     )
 
@@ -300,6 +301,8 @@ class Evaluator(Generic[R]):
         self.count = 0
         self.resolve: Callable[..., R] | None = None
         self.value_only: Callable[..., Any] | None = None
+        #: The client's :class:`~flagport.sticky.engine.Stickiness` (experiments only).
+        self.sticky: Any = None
 
     def bind(self, provider: Provider | None) -> None:
         """Answer from ``provider`` now that it started (``None``: it stopped)."""
@@ -330,6 +333,8 @@ class Evaluator(Generic[R]):
                 result = resolve(user, name, expose=expose)
             if result.value is None:
                 result = replace(result, value=self._default(default))
+            if self.sticky is not None:
+                result = self.sticky.apply(user, name, result)
         except Exception as exc:
             result = self.failed(name, exc, default)
         else:

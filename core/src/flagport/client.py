@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Self
 
@@ -50,11 +49,14 @@ from flagport.overrides import Overrides, global_overrides
 from flagport.plugins import get_plugin_manager, get_provider_class
 from flagport.provider import FlagNames, Provider
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult, Result
-from flagport.scope import Scope, scope
+from flagport.scope import ContextBinding, Scope, scope
 from flagport.settings import Settings, load_settings, validate_options
+from flagport.sticky.engine import Stickiness, on_event_loop
+from flagport.sticky.settings import build_store
 from flagport.user import User, UserLike, as_user
 
 __all__ = ["Flagport", "forget_exposures"]
+
 
 logger = logging.getLogger("flagport")
 
@@ -71,6 +73,8 @@ class Flagport:
     :param provider: a provider name, or a ready :class:`~flagport.Provider` instance.
     :param strict: raise :class:`~flagport.FlagportError` instead of serving defaults.
     :param events: event settings (see the events documentation).
+    :param sticky: sticky-assignment settings, e.g. ``{"store": "sqlite", "path":
+        "assignments.db"}`` (see the sticky assignments documentation).
     :param options: the provider's options.
     """
 
@@ -80,6 +84,7 @@ class Flagport:
         *,
         strict: bool | None = None,
         events: Mapping[str, Any] | None = None,
+        sticky: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> None:
         if isinstance(provider, Provider):
@@ -111,6 +116,7 @@ class Flagport:
         get_plugin_manager().hook.flagport_configure(settings=self.settings)
         self._observers = Observers()
         self._failures = Failures(self.strict, provider.name, self._observers)
+        self._sticky: Stickiness | None = None
         self._lifecycle = ProviderLifecycle(
             provider, self._emit, self._failures, on_change=self._answer_from
         )
@@ -126,6 +132,9 @@ class Flagport:
         self._configs = Evaluator(
             CONFIG, self.overrides.configs, self._lifecycle, self._failures, self._recorder
         )
+        chosen = build_store(sticky, self.settings.sections.get("sticky"))
+        if chosen is not None:
+            self._sticky = self._experiments.sticky = Stickiness(chosen[1], chosen[0])
         _lifecycle.register(self)
 
     @classmethod
@@ -164,6 +173,8 @@ class Flagport:
     def _answer_from(self, provider: Provider | None) -> None:
         for evaluator in (self._gates, self._experiments, self._configs):
             evaluator.bind(provider)
+        if self._sticky is not None:
+            self._sticky.bind(provider)
 
     def _emit(self, event: Any) -> None:
         """Accept an event a provider reported through a vendor callback."""
@@ -173,6 +184,8 @@ class Flagport:
         # Runs inside os.fork() (see flagport._lifecycle): plain assignments only.
         self._lifecycle.after_fork_in_child()
         self._recorder.after_fork_in_child()
+        if self._sticky is not None:
+            self._sticky.after_fork_in_child()
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Deliver queued events to every sink and the vendor, within ``timeout`` seconds.
@@ -181,12 +194,16 @@ class Flagport:
         """
         deadline = time.monotonic() + timeout
         delivered = self.events.flush(timeout)
+        if self._sticky is not None:
+            delivered = self._sticky.flush(max(0.0, deadline - time.monotonic())) and delivered
         self._lifecycle.flush(max(0.0, deadline - time.monotonic()))
         return delivered
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Flush and stop the provider. Safe to call more than once."""
         self._lifecycle.shutdown(timeout, before=self.events.shutdown)
+        if self._sticky is not None:
+            self._sticky.shutdown(timeout)
 
     close = shutdown
 
@@ -421,20 +438,25 @@ class Flagport:
             return
         self._recorder.record(EventKind.CUSTOM, user, name, value, data)
 
-    def scope(self, user: UserLike | None) -> AbstractContextManager[Scope]:
+    def scope(self, user: UserLike | None) -> ContextBinding[Scope]:
         """``with fp.scope(user):`` — :func:`flagport.scope`, checked by this client.
 
         An invalid user opens a scope with no user (its shortcuts serve defaults with
         ``INVALID_CONTEXT``) and is logged; ``strict`` raises
         :class:`~flagport.InvalidContextError`.
         """
-        if user is None or type(user) is User:
-            return scope(user)
         try:
-            return scope(as_user(user))
+            binding = scope(user if user is None or type(user) is User else as_user(user))
         except Exception as exc:
             self._failures.served_default("scope", "(every flag)", exc)
             return scope(None)
+        sticky = self._sticky
+        if sticky is not None:
+            # ``with`` loads the unit's assignments now; ``async with`` off the loop.
+            binding.aprefetch = sticky.aprefetch
+            if not on_event_loop():
+                sticky.prefetch(binding._value)
+        return binding
 
     def stats(self) -> dict[str, Any]:
         """Counters: evaluations, exposures, events per sink, and the provider's own."""
@@ -456,6 +478,7 @@ class Flagport:
                 "remembered": len(self._recorder.exposures),
             },
             "events": self.events.stats(),
+            **({"sticky": self._sticky.stats()} if self._sticky is not None else {}),
         }
 
 

@@ -142,3 +142,16 @@ def flagport_on_mismatch(flag: str, kind: str, user_key: str, served: Any, other
     :param served: the served provider's value (group name for experiments).
     :param other: the other provider's value.
     """
+
+
+@hookspec
+def flagport_register_sticky_stores(register: Callable[..., None]) -> None:
+    """Register sticky-assignment stores.
+
+    Call ``register(name, factory)`` once per store; ``factory(settings)`` gets the
+    :class:`~flagport.sticky.settings.StickySettings` and returns a
+    :class:`~flagport.sticky.StickyStore`. Users select it with ``sticky={"store": name}``.
+    A name registered twice is an error.
+
+    :param register: the callback that records a store factory.
+    """

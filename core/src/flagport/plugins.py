@@ -57,6 +57,7 @@ BUILTIN_PLUGINS = (
     "flagport.providers.migration.plugin",
     "flagport.events.sinks",
     "flagport.observers",
+    "flagport.sticky.plugin",
 )
 
 

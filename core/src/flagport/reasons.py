@@ -24,6 +24,8 @@ class Reason(StrEnum):
     """Evaluation failed; see the result's ``error_code``."""
     OVERRIDE = "OVERRIDE"
     """A value forced with ``override_*`` (or by the pytest plugin) was served."""
+    STICKY = "STICKY"
+    """A stored sticky assignment was served (it wins over the provider's answer)."""
 
 
 class ErrorCode(StrEnum):

@@ -13,9 +13,10 @@ from contextlib import suppress
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
+    from flagport.sticky.store import Assignment
     from flagport.user import User, UserLike
 
 __all__ = ["ContextBinding", "Scope", "current_scope", "current_user", "scope"]
@@ -33,6 +34,9 @@ class Scope:
 
     user: User | None
     exposed: set[tuple[str, str]] = field(default_factory=set)
+    #: The sticky assignments of ``sticky_unit``, loaded once for the request.
+    sticky: dict[str, Assignment] | None = None
+    sticky_unit: str | None = None
 
     def first_exposure(self, flag: str, group: str) -> bool:
         """True the first time (flag, group) is exposed in this scope."""
@@ -56,12 +60,15 @@ class ContextBinding(Generic[T]):
     the application's that holds the block, finalised by the collector) does nothing.
     """
 
-    __slots__ = ("_token", "_value", "_var")
+    __slots__ = ("_token", "_value", "_var", "aprefetch")
 
     def __init__(self, var: ContextVar[T | None], value: T) -> None:
         self._var = var
         self._value = value
         self._token: Token[T | None] | None = None
+        #: An async loader run by ``async with`` before the value is set (sticky
+        #: assignments), or None.
+        self.aprefetch: Any = None
 
     def __enter__(self) -> T:
         self._token = self._var.set(self._value)
@@ -81,6 +88,20 @@ class ContextBinding(Generic[T]):
         # lives only in the Context it was set in, so here there is nothing to undo.
         with suppress(ValueError):
             self._var.reset(token)
+
+    async def __aenter__(self) -> T:
+        prefetch: Any = getattr(self, "aprefetch", None)
+        if prefetch is not None:
+            await prefetch(self._value)
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, traceback)
 
 
 _current: ContextVar[Scope | None] = ContextVar("flagport_scope", default=None)

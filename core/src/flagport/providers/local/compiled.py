@@ -30,6 +30,7 @@ from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateRes
 
 if TYPE_CHECKING:
     from flagport.providers.local.models import FlagsFile
+    from flagport.sticky.policy import StickyPolicy
     from flagport.user import User
 
 __all__ = [
@@ -209,6 +210,7 @@ class CompiledExperiment:
         "overrides",
         "rules",
         "static",
+        "sticky",
         "unit",
         "when",
     )
@@ -241,6 +243,8 @@ class CompiledExperiment:
         self.namespace = namespace
         self.not_in = not_in
         self.static = static
+        #: The flags file's sticky policy (None: the client's settings decide).
+        self.sticky: StickyPolicy | None = None
 
     def group_index(self, unit: str) -> int:
         """The unit's group index, or -1 outside the allocation (memoised)."""

@@ -42,6 +42,7 @@ from flagport.providers.local.rule_compiler import (
 )
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult, freeze
+from flagport.sticky.policy import sticky_policy
 
 __all__ = ["WEIGHT_TOLERANCE", "Problem", "compile_definitions", "join_path"]
 
@@ -405,7 +406,7 @@ class _Compiler:
             serving = self.value_serving(rule_result, default_value)
             serving = Serving(serving.hit, serving.variant, lambda _: not_in, serving.value)
             rules = self.rule_compiler.rules(self.flag(path, name, exp), exp.rules, serving)
-        return CompiledExperiment(
+        compiled = CompiledExperiment(
             rules=rules,
             name=name,
             unit=exp.unit,
@@ -418,6 +419,8 @@ class _Compiler:
             not_in=not_in,
             static=static,
         )
+        compiled.sticky = sticky_policy(exp, path, self.problems)
+        return compiled
 
     # -- the whole file -------------------------------------------------------------
     def run(self, source: str) -> Snapshot:

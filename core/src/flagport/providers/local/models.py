@@ -215,6 +215,24 @@ class ExperimentDef(_Def):
         default=None,
         description=("Value for units not in the experiment; omitted means the caller's default."),
     )
+    sticky: bool | None = Field(
+        default=None,
+        description=(
+            "true: a unit keeps its stored group (needs a sticky store); false: never stored; "
+            "omitted: sticky when the client has sticky settings."
+        ),
+    )
+    bucket_version: int = Field(
+        default=0, ge=0, description="Raise it to reassign every unit (sticky experiments)."
+    )
+    min_bucket_version: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Stored assignments of an older bucket version are discarded; defaults to "
+            "bucket_version (a raise reassigns everyone)."
+        ),
+    )
 
     @field_validator("groups")
     @classmethod

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from flagport.providers.local.url_source import Incoming, UrlSource
     from flagport.results import ConfigResult, ExperimentResult, GateResult
+    from flagport.sticky.policy import StickyPolicy
     from flagport.user import User
 
 __all__ = ["LocalOptions", "LocalProvider"]
@@ -351,6 +352,11 @@ class LocalProvider(Provider):
         if experiment is None:
             raise self._missing(snapshot, "experiment", name)
         return experiment.evaluate(user)
+
+    def sticky_policy(self, name: str) -> StickyPolicy | None:
+        """The flags file's sticky policy of experiment ``name`` (None: it states none)."""
+        experiment = self._snapshot.experiments.get(name)
+        return experiment.sticky if experiment is not None else None
 
     def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
         snapshot = self._snapshot

@@ -385,6 +385,20 @@ class MigrationProvider(Provider):
         route = self._route(flag)
         return (route.side or route.unit_side(user)) is NEW
 
+    def sticky_group_names(
+        self, user: User, flag: str
+    ) -> tuple[Mapping[str, str], Mapping[str, str]] | None:
+        """How this user's groups of ``flag`` are named in a sticky store: as the new
+        provider names them (through ``group_map``), so that a group the old vendor gave
+        him is the group the new vendor serves him. Returns (served name -> stored name,
+        stored name -> served name) while the old side serves, None when no renaming
+        is needed.
+        """
+        renames = self.options.group_map.get(flag)
+        if not renames or self.serves_new(user, flag):
+            return None
+        return renames, {new: old for old, new in renames.items()}
+
     # -- names, events, stats --------------------------------------------------------------------
     def names(self) -> FlagNames:
         old, new = self.old.names(), self.new.names()

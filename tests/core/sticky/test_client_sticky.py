@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from flagport import Flagport
+from flagport.errors import ConfigurationError
+from flagport.reasons import Reason
+from flagport.results import ExperimentResult
+from flagport.sticky import Assignment
+from flagport.sticky.sqlite import SQLiteStore
+
+from .conftest import RedisServer, write_flags
+
+USERS = [f"user-{i}" for i in range(10_000)]
+
+
+def groups(fp: Flagport, users: list[str]) -> dict[str, str | None]:
+    return {u: fp.get_experiment({"user_id": u}, "button_color").group for u in users}
+
+
+def test_weights_changed_mid_experiment_keep_every_stored_user_in_his_group(
+    tmp_path: Path,
+) -> None:
+    sticky = {"store": "sqlite", "path": str(tmp_path / "assignments.db")}
+    before = Flagport("local", path=write_flags(tmp_path / "a.yaml", 50, 50), sticky=sticky)
+    first = groups(before, USERS)
+    assert set(first.values()) == {"control", "blue"}
+    before.shutdown()  # saves the queued assignments
+
+    changed = write_flags(tmp_path / "b.yaml", 10, 90)
+    fresh = groups(Flagport("local", path=changed), USERS)
+    moved = [u for u in USERS if fresh[u] != first[u]]
+    assert len(moved) > 1000  # without stickiness, the new weights move many users
+
+    after = Flagport("local", path=changed, sticky=sticky)
+    results = [after.get_experiment({"user_id": u}, "button_color") for u in USERS]
+    assert [r.group for r in results] == [first[u] for u in USERS]
+    assert {r.reason for r in results} == {Reason.STICKY}
+    assert results[0].value["color"] == ("gray" if first[USERS[0]] == "control" else "blue")
+    assert after.stats()["sticky"]["served"] == len(USERS)
+
+
+def test_a_stored_group_wins_within_a_scope_loaded_once(tmp_path: Path) -> None:
+    fp = Flagport(
+        "local", path=write_flags(tmp_path / "f.yaml", 0, 100), sticky={"store": "memory"}
+    )
+    fp._sticky.store.save(  # type: ignore[union-attr]
+        [
+            (
+                "u1",
+                "button_color",
+                Assignment("control", {"color": "gray"}),
+            )
+        ]
+    )
+    with fp.scope({"user_id": "u1"}) as active:
+        assert active.sticky is not None
+        assert "button_color" in active.sticky
+        result = fp.get_experiment({"user_id": "u1"}, "button_color")
+    assert (result.group, result.reason, result.value["color"]) == (
+        "control",
+        Reason.STICKY,
+        "gray",
+    )
+
+
+def test_async_scope_loads_assignments_without_blocking(tmp_path: Path) -> None:
+    fp = Flagport(
+        "local", path=write_flags(tmp_path / "f.yaml", 50, 50), sticky={"store": "memory"}
+    )
+    first = fp.get_experiment({"user_id": "u7"}, "button_color")
+    fp.flush()
+
+    async def request() -> tuple[object, ExperimentResult]:
+        async with fp.scope({"user_id": "u7"}) as active:
+            return active.sticky, fp.get_experiment({"user_id": "u7"}, "button_color")
+
+    loaded, again = asyncio.run(request())
+    assert loaded == {"button_color": fp._sticky.store.load("u7")["button_color"]}  # type: ignore[union-attr]
+    assert (again.group, again.reason) == (first.group, Reason.STICKY)
+
+
+def test_units_without_an_id_are_never_stored(tmp_path: Path) -> None:
+    fp = Flagport(
+        "local", path=write_flags(tmp_path / "f.yaml", 50, 50), sticky={"store": "memory"}
+    )
+    fp.get_experiment({"custom_ids": {"device": "d1"}}, "button_color")
+    fp.flush()
+    assert fp.stats()["sticky"]["accepted"] == 0
+    assert len(fp._sticky.store) == 0  # type: ignore[union-attr,arg-type]
+
+
+def test_an_unknown_store_says_which_exist() -> None:
+    with pytest.raises(ConfigurationError, match="memory, redis, sqlite"):
+        Flagport("passall", sticky={"store": "mongo"})
+
+
+def test_redis_stopped_and_restarted_during_traffic_loses_no_evaluation(
+    tmp_path: Path, redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    fp = Flagport(
+        "local",
+        path=write_flags(tmp_path / "f.yaml", 50, 50),
+        sticky={"store": "redis", "url": redis_server.url, "timeout": 0.2},
+    )
+    users = USERS[:300]
+    first = groups(fp, users)
+    assert fp.flush()
+    redis_server.stop()
+    with caplog.at_level(logging.WARNING, logger="flagport.sticky"):
+        during = [fp.get_experiment({"user_id": u}, "button_color") for u in users[:50]]
+    # Served, fresh (the same hash gives the same group), never an error.
+    assert [r.group for r in during] == [first[u] for u in users[:50]]
+    assert {r.reason for r in during} == {Reason.SPLIT}
+    assert fp.stats()["sticky"]["read_failures"] == 50
+    assert sum("cannot be read" in r.getMessage() for r in caplog.records) == 1
+    redis_server.start()  # empty again (--save ''): new assignments are stored anew
+    groups(fp, users)
+    assert fp.flush()
+    again = [fp.get_experiment({"user_id": u}, "button_color") for u in users]
+    assert {r.reason for r in again} == {Reason.STICKY}
+    assert fp.stats()["sticky"]["read_failures"] == 50
+
+
+def test_four_forked_workers_share_the_sqlite_store(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    fp = Flagport(
+        "local",
+        path=write_flags(tmp_path / "f.yaml", 50, 50),
+        sticky={"store": "sqlite", "path": str(path)},
+    )
+    fp.get_experiment({"user_id": "parent"}, "button_color")  # the parent opened its connection
+    assert fp.flush()
+    children = []
+    for worker in range(4):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            code = 1
+            try:
+                for i in range(250):
+                    fp.get_experiment({"user_id": f"w{worker}-{i}"}, "button_color")
+                code = 0 if fp.flush(30) else 2
+            finally:
+                os._exit(code)
+        children.append(pid)
+    assert [os.waitpid(pid, 0)[1] for pid in children] == [0, 0, 0, 0]
+    store = SQLiteStore(path)
+    stored = [store.load(f"w{w}-{i}") for w in range(4) for i in range(250)]
+    assert all("button_color" in s for s in stored)
+    assert "button_color" in store.load("parent")
