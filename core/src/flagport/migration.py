@@ -9,21 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from flagport._exports import lazy_export
+from flagport.providers.migration import __all__ as _NAMES
 
-_NAMES = (
-    "ChiSquare",
-    "ControlFile",
-    "Evidence",
-    "FlagEvidence",
-    "MigrationOptions",
-    "MigrationProvider",
-    "MismatchLog",
-    "Side",
-    "Stage",
-    "Verdict",
-    "chi_square",
-    "split_verdict",
-)
 _RENAMED = {name: f"flagport.providers.migration:{name}" for name in _NAMES}
 
 
