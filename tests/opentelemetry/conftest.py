@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from scenario_flags import SCENARIO_FLAGS_YAML
 
 import flagport_opentelemetry
 from flagport import Flagport
+from flagport._lifecycle import live_clients
 
 # The common scenario, plus a gate for everyone and one that only a rule can open.
 FLAGS_YAML = SCENARIO_FLAGS_YAML.replace(
@@ -23,6 +25,15 @@ def otel() -> Iterator[Otel]:
     yield sdk
     flagport_opentelemetry.disable()
     sdk.meter_provider.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _no_clients_from_earlier_tests() -> None:
+    # feature_flag.version is read from every live client serving the provider: a
+    # client another test left open (same worker) would make the versions disagree.
+    gc.collect()
+    for left_open in live_clients():
+        left_open.shutdown(1.0)
 
 
 @pytest.fixture(autouse=True)

@@ -207,6 +207,11 @@ class Flagport:
 
     close = shutdown
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`shutdown` was called."""
+        return self._lifecycle.closed
+
     async def start(self) -> None:
         """Start the provider without blocking the event loop, and wait until it started.
 

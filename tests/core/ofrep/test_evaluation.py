@@ -51,12 +51,22 @@ def test_an_error_without_a_message_still_has_details() -> None:
         (Reason.SPLIT, "SPLIT"),
         (Reason.DISABLED, "DISABLED"),
         (Reason.OVERRIDE, "STATIC"),
+        (Reason.STICKY, "CACHED"),
     ],
 )
 def test_reasons_are_openfeature_ones(reason: Reason, sent: str) -> None:
     item = flag_evaluation("g", "gate", GateResult(name="g", value=True, reason=reason))
     assert item["reason"] == sent
-    assert ("flagportReason" in item["metadata"]) is (reason is Reason.OVERRIDE)
+    own = reason in (Reason.OVERRIDE, Reason.STICKY)  # no OpenFeature name of their own
+    assert item["metadata"].get("flagportReason") == (reason.value if own else None)
+
+
+@pytest.mark.parametrize("reason", list(Reason))
+def test_every_reason_has_an_ofrep_reason(reason: Reason) -> None:
+    result = GateResult(name="g", value=False, reason=reason)
+    if reason is Reason.ERROR:
+        result = GateResult(name="g", reason=reason, error_code=ErrorCode.GENERAL)
+    assert flag_evaluation("g", "gate", result)["key"] == "g"
 
 
 def test_shapes_per_kind() -> None:

@@ -34,8 +34,8 @@ __all__ = [
 
 _OF_CODES = {code.value: OFErrorCode(code.value) for code in ErrorCode}
 
-#: OpenFeature's reason for each flagport reason. The names are shared; OVERRIDE has
-#: no OpenFeature counterpart and travels as a custom reason string, which the
+#: OpenFeature's reason for each flagport reason. The names are shared; OVERRIDE and
+#: STICKY have no OpenFeature counterpart and travel as custom reason strings, which the
 #: specification allows and which the reverse direction reads back.
 _OF_REASONS: dict[Reason, str] = {
     Reason.STATIC: OFReason.STATIC,
@@ -45,6 +45,7 @@ _OF_REASONS: dict[Reason, str] = {
     Reason.DISABLED: OFReason.DISABLED,
     Reason.ERROR: OFReason.ERROR,
     Reason.OVERRIDE: "OVERRIDE",
+    Reason.STICKY: "STICKY",
 }
 _FROM_OF: dict[str, Reason] = {str(v): k for k, v in _OF_REASONS.items()}
 # A cached answer was computed earlier under a reason the provider no longer reports;

@@ -46,11 +46,11 @@ class DefinitionVersions:
 
 
 def _read(provider: str) -> str | None:
-    # Every live client serving this provider must agree: two clients reading two
-    # files under one provider name leave the version unknown.
+    # Every live client serving this provider (and not shut down) must agree: two
+    # clients reading two files under one provider name leave the version unknown.
     versions: set[str] = set()
     for client in live_clients():
-        if client.provider_name != provider:
+        if client.provider_name != provider or client.closed:
             continue
         stats = client.stats()["provider"]
         for key in _VERSION_KEYS:

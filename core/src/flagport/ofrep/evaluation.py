@@ -15,10 +15,10 @@ a name used by several kinds is served as the gate, else as the experiment (a wa
 says so once per name). Every evaluation carries ``metadata.kind`` (``gate``,
 ``experiment``, ``config``) and, when there is one, ``metadata.ruleId``.
 
-Reasons are OpenFeature's; ``OVERRIDE`` (which OpenFeature clients do not know) is
-sent as ``STATIC`` with ``metadata.flagportReason = "OVERRIDE"``. Error codes outside
-OFREP's set (``TYPE_MISMATCH``, ``PROVIDER_NOT_READY``) are sent as ``GENERAL`` with
-flagport's code in ``metadata.flagportErrorCode``.
+Reasons are OpenFeature's; ``OVERRIDE`` and ``STICKY`` (which OpenFeature clients do
+not know) are sent as ``STATIC`` and ``CACHED``, each with ``metadata.flagportReason``.
+Error codes outside OFREP's set (``TYPE_MISMATCH``, ``PROVIDER_NOT_READY``) are sent as
+``GENERAL`` with flagport's code in ``metadata.flagportErrorCode``.
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ _REASONS: dict[Reason, str] = {
     Reason.SPLIT: "SPLIT",
     Reason.DISABLED: "DISABLED",
     Reason.OVERRIDE: "STATIC",
+    # A group kept from an earlier assignment (sticky assignments).
+    Reason.STICKY: "CACHED",
     Reason.ERROR: "ERROR",  # never sent: an error is an evaluation failure
 }
 #: flagport's error codes as OFREP's (its failure schema names PARSE_ERROR,
@@ -205,8 +207,8 @@ def flag_evaluation(key: str, kind: str, result: Result) -> dict[str, Any]:
     metadata: dict[str, Any] = {"kind": kind}
     if result.rule_id is not None:
         metadata["ruleId"] = result.rule_id
-    if result.reason is Reason.OVERRIDE:
-        metadata["flagportReason"] = Reason.OVERRIDE.value
+    if result.reason is Reason.OVERRIDE or result.reason is Reason.STICKY:
+        metadata["flagportReason"] = result.reason.value
     item["metadata"] = metadata
     return item
 
