@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import re2  # type: ignore[import-untyped]
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from flagport import ConfigurationError
@@ -117,6 +117,8 @@ _OPTIONS.log_errors = False
 
 @settings(max_examples=2000, deadline=None)
 @given(st.lists(_PIECES, min_size=1, max_size=14).map("".join))
+@example("[[:]")  # "[:" with no ":]" after it is a literal "["
+@example("[[:]a:]")
 def test_every_pattern_re2_accepts_gets_a_count(pattern: str) -> None:
     try:
         re2.compile(pattern, _OPTIONS)

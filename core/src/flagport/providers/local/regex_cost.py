@@ -300,8 +300,10 @@ class _Parser:
         self.i += negate
         mask, start = 0, self.i
         while self.i < len(text) and (text[self.i] != "]" or self.i == start):
-            if text.startswith("[:", self.i):  # [:alpha:]: any character, to be safe
-                self.i = text.index(":]", self.i + 2) + 2
+            # [:alpha:] stands for any character, to be safe; a "[:" with no ":]"
+            # after it is a literal "[" (as RE2 reads it).
+            if text.startswith("[:", self.i) and (end := text.find(":]", self.i + 2)) >= 0:
+                self.i = end + 2
                 mask = _ALL
                 continue
             low = self._class_char()
