@@ -118,6 +118,8 @@ def test_shutdown_delivers_everything_and_later_events_are_counted_as_dropped(
     assert fp.stats()["events"]["list.append"]["dropped"] == 1
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(600)  # a million events take minutes on a loaded 2-core machine
 def test_million_events_are_all_written(tmp_path: Path) -> None:
     path = tmp_path / "million.jsonl"
     fp = Flagport(
