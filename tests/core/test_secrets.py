@@ -334,3 +334,22 @@ def test_a_secret_is_redacted_in_every_url_encoding(form: str) -> None:
         )
     finally:
         release(owner)
+
+
+def test_a_urls_query_string_is_redacted_whatever_its_option() -> None:
+    # A presigned bucket URL carries its credential and signature in the query string,
+    # and HTTP clients (httpx, urllib3) log each request's full URL.
+    signature = "9f86d081884c7d659a2feaa0c55ad015"
+    url = f"https://bucket.test/flags.yaml?X-Amz-Expires=300&X-Amz-Signature={signature}"
+    owner = logging.Logger("owner")  # anything weakly referenceable holds the secrets
+    protect(owner, {"url": url})
+    try:
+        with LeakWatch(signature) as watch:
+            logging.getLogger("httpx").info('HTTP Request: GET %s "HTTP/1.1 200 OK"', url)
+            logging.getLogger("app").warning("signature %s expired", signature)
+        assert [text.split("\n")[0] for _, text in watch.texts] == [
+            'httpx INFO HTTP Request: GET https://bucket.test/flags.yaml?*** "HTTP/1.1 200 OK"',
+            "app WARNING signature *** expired",
+        ]
+    finally:
+        release(owner)

@@ -41,6 +41,7 @@ import traceback
 import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, SecretBytes, SecretStr
 from pydantic.fields import FieldInfo
@@ -121,6 +122,10 @@ _PUBLIC_WORDS = frozenset(
 )
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _URL_PASSWORD = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):([^@/\s]+)@")
+_URL_QUERY = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^?#\s]*\?([^#\s]+)")
+#: A query parameter's value this long is a token (a presigned URL's signature or
+#: credential), redacted even where it appears without the rest of the query.
+_TOKEN_LENGTH = 16
 
 
 def is_secret_name(name: object) -> bool:
@@ -252,8 +257,15 @@ def _collect(value: Any, secret: bool, depth: int) -> Iterator[str]:
     elif isinstance(value, str):
         if secret:
             yield value
-        # The password of a URL (https://user:password@host) is one whatever its option.
+        # The password of a URL (https://user:password@host) is one whatever its option,
+        # and so is its query string: a presigned bucket URL signs its query, and HTTP
+        # clients log every request's URL.
         yield from (match.group(2) for match in _URL_PASSWORD.finditer(value))
+        for match in _URL_QUERY.finditer(value):
+            yield match.group(1)
+            for _, token in parse_qsl(match.group(1)):
+                if len(token) >= _TOKEN_LENGTH:
+                    yield token
     elif isinstance(value, Mapping) and depth < TABLE_DEPTH:
         for key, item in value.items():
             yield from _collect(item, is_secret_name(key), depth + 1)

@@ -261,8 +261,11 @@ def test_headers_are_sent_and_an_auth_header_is_masked_everywhere(
         assert "s3cr3t-token-value" not in text
         assert "hunter2-password" not in text
     assert "payments" in shown[0]
-    # The query string (a presigned URL's signature) is left out of stats and messages.
+    # The query string (a presigned URL's signature) is left out of stats and messages,
+    # and redacted from what httpx logs of each request.
     assert "abc123xyz" not in str(fp.stats())
+    assert "flags.yaml?***" in caplog.text
+    assert "abc123xyz" not in caplog.text
 
 
 def test_a_password_in_the_url_is_masked(server: FlagServer) -> None:
