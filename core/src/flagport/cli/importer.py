@@ -22,6 +22,7 @@ import click
 from flagport.cli._output import fail, plural, print_json, say, show, stderr_console, warn
 from flagport.importers import Imported
 from flagport.importers.run import VENDORS, PayloadError, dump, import_payload, parse_payload
+from flagport.providers.local.growthbook_view import GROWTHBOOK_UNIT
 from flagport.results import freeze
 from flagport.user import User
 
@@ -90,7 +91,7 @@ def random_users(flags: Mapping[str, Any], count: int, seed: int = 0) -> list[Us
                 units.add(str(flag.get("unit", "user_id")))
                 for rule in flag.get("rules") or ():
                     if isinstance(rule, Mapping) and rule.get("unit"):
-                        units.add(str(rule["unit"]))
+                        units.add(str(rule["unit"]).removeprefix(GROWTHBOOK_UNIT))
     rng = random.Random(seed)
     choices = {name: sorted(values, key=repr) for name, values in sorted(found.items())}
     users = []
@@ -106,8 +107,17 @@ def random_users(flags: Mapping[str, Any], count: int, seed: int = 0) -> list[Us
             custom[name] = rng.choice(pool)
         custom_ids = {u: f"{u}-{rng.randrange(10**6)}" for u in sorted(units - _ID_ATTRIBUTES)}
         user_id = f"user-{i}" if i % 10 else rng.choice(["0", "ünï-😀", f"user-{i}"])
-        # A vendor's own id attribute (GrowthBook's ``id``) carries the user's id.
-        custom.update(dict.fromkeys(sorted(units & _ID_ATTRIBUTES - {"user_id"}), user_id))
+        # A vendor's own id attribute (GrowthBook's ``id``) carries the user's id, is
+        # left to the provider to fill from the user id, or differs from it (a custom
+        # attribute, or a custom id of that name), so every precedence is exercised.
+        for name in sorted(units & _ID_ATTRIBUTES - {"user_id"}):
+            roll = rng.random()
+            if roll < 0.5:
+                custom[name] = user_id
+            elif roll < 0.7:
+                custom[name] = f"{name}-{rng.randrange(10**6)}"
+            elif roll < 0.85:
+                custom_ids[name] = f"{name}-{rng.randrange(10**6)}"
         users.append(User(user_id=user_id, custom=custom, custom_ids=custom_ids))
     return users
 
