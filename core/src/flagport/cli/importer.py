@@ -41,6 +41,25 @@ def _read(source: str) -> tuple[bytes, str]:
         fail(f"cannot read {source}: {exc.strerror or exc}")
 
 
+def _download(
+    vendor: str, pairs: tuple[str, ...], decryption_key: str | None
+) -> tuple[bytes, str, str | None]:
+    """The payload from the vendor's server, where it came from, and the decryption key."""
+    from flagport.cli._common import parse_options
+    from flagport.errors import FlagportError
+    from flagport.importers.live import LiveError, fetch_live, live_options
+
+    try:
+        fetched = fetch_live(vendor, live_options(vendor, parse_options(pairs)))
+    except (LiveError, FlagportError) as exc:
+        fail(str(exc))
+    return (
+        fetched.payload,
+        f"{vendor} at {fetched.origin}",
+        decryption_key or fetched.decryption_key,
+    )
+
+
 def _condition_fields(node: Any, found: dict[str, set[Any]]) -> None:
     """Attribute names in ``condition`` objects, with the literal values they are compared to."""
     if isinstance(node, Mapping):
@@ -178,10 +197,10 @@ def _report_left_out(imported: Imported) -> None:
         say("  ", (item.flag, "yellow"), where, f": {item.reason}", err=True)
 
 
-def _header(vendor: str, source: str, imported: Imported) -> str:
+def _header(vendor: str, label: str, imported: Imported) -> str:
     lines = [
         f"Imported by `flagport import {vendor}` from {VENDORS[vendor]}.",
-        f"Source: {Path(source).name if source != '<stdin>' else 'standard input'}.",
+        f"Source: {label}.",
     ]
     if imported.left_out:
         lines.append("LEFT OUT (not imported; imported with --partial):")
@@ -276,7 +295,20 @@ def _verify(
 
 @click.command("import")
 @click.argument("vendor", type=click.Choice(sorted(VENDORS)))
-@click.argument("source", metavar="SOURCE")
+@click.argument("source", metavar="[SOURCE]", required=False)
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Download the payload with the vendor provider's options (settings, environment, "
+    "--option) instead of reading SOURCE.",
+)
+@click.option(
+    "--option",
+    "option_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="--live: a provider option, over settings and environment (repeat).",
+)
 @click.option(
     "--output",
     "-o",
@@ -310,7 +342,9 @@ def _verify(
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def import_command(
     vendor: str,
-    source: str,
+    source: str | None,
+    live: bool,
+    option_pairs: tuple[str, ...],
     output: Path,
     partial: bool,
     decryption_key: str | None,
@@ -323,16 +357,27 @@ def import_command(
     """Translate a vendor's definitions into a flags file, and prove every user agrees.
 
     SOURCE is the vendor's payload file (Statsig's config-specs download, GrowthBook's
-    SDK features payload, FeatBit's data-sync message) or - for standard input.
+    SDK features payload, FeatBit's data-sync message) or - for standard input; --live
+    downloads it with the options the vendor's provider takes.
 
     \b
     flagport import growthbook growthbook_features.json --output imported.yaml --verify-random 200
+    flagport import growthbook --live --option client_key=sdk-abc123 --output imported.yaml
     """
-    payload, where = _read(source)
+    if live == (source is not None):
+        raise click.UsageError("give SOURCE (a payload file, or - for standard input) or --live")
+    if option_pairs and not live:
+        raise click.UsageError("--option goes with --live (the provider's options)")
+    if live:
+        payload, where, decryption_key = _download(vendor, option_pairs, decryption_key)
+        label = f"downloaded from {where} (--live)"
+    else:
+        payload, where = _read(source or "-")
+        label = "standard input" if where == "<stdin>" else Path(where).name
     try:
         parse_payload(vendor, payload, where)
         imported = import_payload(vendor, payload, decryption_key=decryption_key, source=where)
-        text = dump(imported.flags, output, header=_header(vendor, where, imported))
+        text = dump(imported.flags, output, header=_header(vendor, label, imported))
     except PayloadError as exc:
         fail(str(exc))
     report: dict[str, Any] = {
