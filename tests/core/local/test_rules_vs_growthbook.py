@@ -5,8 +5,10 @@ Hypothesis writes random features using every rule construct GrowthBook's SDK kn
 ranges, namespaces, filters, seeds, hash versions and hash attributes, passthrough
 variations, prerequisites gating or not), the importer translates them, and 2,000 users
 with odd attributes (numbers, zero, booleans, empty strings, non-ASCII, missing) are
-evaluated by GrowthBook's own SDK and by the local provider: value, variation key and
-whether the user is in an experiment must agree for every user and feature.
+evaluated by GrowthBook's own SDK, given the attributes the growthbook provider sends
+(custom ids, ``id`` = the user id, then the attributes), and by the local provider:
+value, variation key and whether the user is in an experiment must agree for every
+user and feature.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from flagport.providers.local import LocalProvider
 from flagport.results import thaw
 
 growthbook = pytest.importorskip("growthbook")
+from flagport_growthbook._convert import to_user_context  # noqa: E402
 
 ODD_IDS: list[Any] = ["", 0, 1, -7, 2.0, 1.5, 1e21, True, False, "ünï-😀", "0", " ", None]
 
@@ -42,7 +45,8 @@ def _users(count: int) -> list[User]:
         country = ["US", "CA", "FR", "", None][i % 5]
         if country is not None:
             custom["country"] = country
-        users.append(User(user_id=f"u{i}", custom=custom))
+        ids = {"company": f"k{i % 17}"} if i % 7 == 0 else {}
+        users.append(User(user_id=None if i % 11 == 0 else f"u{i}", custom=custom, custom_ids=ids))
     return users
 
 
@@ -190,7 +194,8 @@ def test_imported_features_evaluate_as_growthbook(payload: dict[str, Any]) -> No
     mismatch = None
     try:
         for user in USERS:
-            gb.set_attributes(dict(user.attributes))
+            # What the growthbook provider sends: custom ids, id = user_id, attributes.
+            gb.set_attributes(dict(to_user_context(user).attributes))
             for key in payload:
                 ours = provider.evaluate_experiment(user, key)
                 mine = (_same(thaw(ours.value)), ours.group, ours.in_experiment)

@@ -22,6 +22,7 @@ import click
 from flagport.cli._output import fail, plural, print_json, say, show, stderr_console, warn
 from flagport.importers import Imported
 from flagport.importers.run import VENDORS, PayloadError, dump, import_payload, parse_payload
+from flagport.providers.local.growthbook_view import GROWTHBOOK_UNIT
 from flagport.results import freeze
 from flagport.user import User
 
@@ -38,6 +39,25 @@ def _read(source: str) -> tuple[bytes, str]:
         return Path(source).read_bytes(), source
     except OSError as exc:
         fail(f"cannot read {source}: {exc.strerror or exc}")
+
+
+def _download(
+    vendor: str, pairs: tuple[str, ...], decryption_key: str | None
+) -> tuple[bytes, str, str | None]:
+    """The payload from the vendor's server, where it came from, and the decryption key."""
+    from flagport.cli._common import parse_options
+    from flagport.errors import FlagportError
+    from flagport.importers.live import LiveError, fetch_live, live_options
+
+    try:
+        fetched = fetch_live(vendor, live_options(vendor, parse_options(pairs)))
+    except (LiveError, FlagportError) as exc:
+        fail(str(exc))
+    return (
+        fetched.payload,
+        f"{vendor} at {fetched.origin}",
+        decryption_key or fetched.decryption_key,
+    )
 
 
 def _condition_fields(node: Any, found: dict[str, set[Any]]) -> None:
@@ -90,7 +110,7 @@ def random_users(flags: Mapping[str, Any], count: int, seed: int = 0) -> list[Us
                 units.add(str(flag.get("unit", "user_id")))
                 for rule in flag.get("rules") or ():
                     if isinstance(rule, Mapping) and rule.get("unit"):
-                        units.add(str(rule["unit"]))
+                        units.add(str(rule["unit"]).removeprefix(GROWTHBOOK_UNIT))
     rng = random.Random(seed)
     choices = {name: sorted(values, key=repr) for name, values in sorted(found.items())}
     users = []
@@ -106,8 +126,17 @@ def random_users(flags: Mapping[str, Any], count: int, seed: int = 0) -> list[Us
             custom[name] = rng.choice(pool)
         custom_ids = {u: f"{u}-{rng.randrange(10**6)}" for u in sorted(units - _ID_ATTRIBUTES)}
         user_id = f"user-{i}" if i % 10 else rng.choice(["0", "ünï-😀", f"user-{i}"])
-        # A vendor's own id attribute (GrowthBook's ``id``) carries the user's id.
-        custom.update(dict.fromkeys(sorted(units & _ID_ATTRIBUTES - {"user_id"}), user_id))
+        # A vendor's own id attribute (GrowthBook's ``id``) carries the user's id, is
+        # left to the provider to fill from the user id, or differs from it (a custom
+        # attribute, or a custom id of that name), so every precedence is exercised.
+        for name in sorted(units & _ID_ATTRIBUTES - {"user_id"}):
+            roll = rng.random()
+            if roll < 0.5:
+                custom[name] = user_id
+            elif roll < 0.7:
+                custom[name] = f"{name}-{rng.randrange(10**6)}"
+            elif roll < 0.85:
+                custom_ids[name] = f"{name}-{rng.randrange(10**6)}"
         users.append(User(user_id=user_id, custom=custom, custom_ids=custom_ids))
     return users
 
@@ -168,10 +197,10 @@ def _report_left_out(imported: Imported) -> None:
         say("  ", (item.flag, "yellow"), where, f": {item.reason}", err=True)
 
 
-def _header(vendor: str, source: str, imported: Imported) -> str:
+def _header(vendor: str, label: str, imported: Imported) -> str:
     lines = [
         f"Imported by `flagport import {vendor}` from {VENDORS[vendor]}.",
-        f"Source: {Path(source).name if source != '<stdin>' else 'standard input'}.",
+        f"Source: {label}.",
     ]
     if imported.left_out:
         lines.append("LEFT OUT (not imported; imported with --partial):")
@@ -266,7 +295,20 @@ def _verify(
 
 @click.command("import")
 @click.argument("vendor", type=click.Choice(sorted(VENDORS)))
-@click.argument("source", metavar="SOURCE")
+@click.argument("source", metavar="[SOURCE]", required=False)
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Download the payload with the vendor provider's options (settings, environment, "
+    "--option) instead of reading SOURCE.",
+)
+@click.option(
+    "--option",
+    "option_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="--live: a provider option, over settings and environment (repeat).",
+)
 @click.option(
     "--output",
     "-o",
@@ -300,7 +342,9 @@ def _verify(
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def import_command(
     vendor: str,
-    source: str,
+    source: str | None,
+    live: bool,
+    option_pairs: tuple[str, ...],
     output: Path,
     partial: bool,
     decryption_key: str | None,
@@ -313,16 +357,27 @@ def import_command(
     """Translate a vendor's definitions into a flags file, and prove every user agrees.
 
     SOURCE is the vendor's payload file (Statsig's config-specs download, GrowthBook's
-    SDK features payload, FeatBit's data-sync message) or - for standard input.
+    SDK features payload, FeatBit's data-sync message) or - for standard input; --live
+    downloads it with the options the vendor's provider takes.
 
     \b
     flagport import growthbook growthbook_features.json --output imported.yaml --verify-random 200
+    flagport import growthbook --live --option client_key=sdk-abc123 --output imported.yaml
     """
-    payload, where = _read(source)
+    if live == (source is not None):
+        raise click.UsageError("give SOURCE (a payload file, or - for standard input) or --live")
+    if option_pairs and not live:
+        raise click.UsageError("--option goes with --live (the provider's options)")
+    if live:
+        payload, where, decryption_key = _download(vendor, option_pairs, decryption_key)
+        label = f"downloaded from {where} (--live)"
+    else:
+        payload, where = _read(source or "-")
+        label = "standard input" if where == "<stdin>" else Path(where).name
     try:
         parse_payload(vendor, payload, where)
         imported = import_payload(vendor, payload, decryption_key=decryption_key, source=where)
-        text = dump(imported.flags, output, header=_header(vendor, where, imported))
+        text = dump(imported.flags, output, header=_header(vendor, label, imported))
     except PayloadError as exc:
         fail(str(exc))
     report: dict[str, Any] = {

@@ -19,7 +19,14 @@ GrowthBook's meaning (its Python SDK 4.x, ``growthbook.core._eval_feature``):
 - ``parentConditions`` are ``prerequisites``; a gating one (``gate: true``) makes the
   feature serve ``null``, which is written as an earlier rule serving ``null`` when the
   prerequisite fails;
-- variation ``meta`` gives group names (``key``, else the index) and ``passthrough``.
+- variation ``meta`` gives group names (``key``, else the index) and ``passthrough``;
+- a rule keeps its ``id`` (``r<index>`` when it has none or repeats an earlier one).
+
+A user is seen as the growthbook provider sends it to the SDK
+(:mod:`flagport.providers.local.growthbook_view`): every condition is wrapped in
+``$growthbook`` and every hash attribute is the unit ``$growthbook.<attribute>``, so
+``id`` is a custom ``id`` attribute, else the user id, else a custom id ``id``, and a
+custom id is an attribute, exactly as for the SDK behind the provider.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from typing import Any
 from flagport.importers import Imported
 from flagport.providers.local.bucketing import growthbook_ranges
 from flagport.providers.local.conditions import ConditionError, compile_condition
+from flagport.providers.local.growthbook_view import GROWTHBOOK_UNIT
 
 __all__ = ["import_features"]
 
@@ -59,13 +67,37 @@ def import_features(
 
 def _feature(key: str, feature: Mapping[str, Any], known: Mapping[str, Any], out: Imported) -> Any:
     rules: list[dict[str, Any]] = []
+    taken: set[str] = set()
     for index, rule in enumerate(feature.get("rules") or ()):
         where = f"rules[{index}]"
         if not isinstance(rule, Mapping):
             out.leave_out(key, where, "a rule is an object; this one was skipped")
             continue
-        rules.extend(_rule(key, rule, f"r{index}", where, known, out))
+        rules.extend(_rule(key, rule, _rule_id(rule, index, taken), where, known, out))
     return {"default": feature.get("defaultValue"), "rules": rules}
+
+
+def _rule_id(rule: Mapping[str, Any], index: int, taken: set[str]) -> str:
+    """The vendor's rule id, else (none, or one already used) ``r<index>``, made unique
+    together with the ids of the gating rules written before it."""
+    found = rule.get("id")
+    gates = range(len(rule.get("parentConditions") or ()))
+    rule_id = f"r{index}"
+    if isinstance(found, str) and found and _free(found, gates, taken):
+        rule_id = found
+    while not _free(rule_id, gates, taken):
+        rule_id += "_"
+    taken.update((rule_id, *(f"{rule_id}_gate{n}" for n in gates)))
+    return rule_id
+
+
+def _free(rule_id: str, gates: range, taken: set[str]) -> bool:
+    return rule_id not in taken and not any(f"{rule_id}_gate{n}" in taken for n in gates)
+
+
+def _unit(attribute: Any) -> str:
+    """GrowthBook's hash attribute as a unit: the attribute the provider sends."""
+    return GROWTHBOOK_UNIT + str(attribute or "id")
 
 
 def _rule(
@@ -89,11 +121,11 @@ def _rule(
         return out_rules  # a prerequisite on an unknown feature that can never hold
     base: dict[str, Any] = {"id": rule_id, "outside": "next"}
     if rule.get("condition") is not None:
-        base["when"] = dict(rule["condition"])
+        base["when"] = {"$growthbook": dict(rule["condition"])}
     filters = _filters(rule.get("filters"))
     if filters is None:
         return out_rules  # a filter no unit can pass (unknown hash version)
-    unit = rule.get("hashAttribute") or "id"
+    unit = _unit(rule.get("hashAttribute"))
     if rule.get("force") is not None:  # GrowthBook's test: a null force is no force rule
         rollout = _rollout(key, rule)
         if rollout is None:
@@ -162,7 +194,7 @@ def _filters(filters: Any) -> list[dict[str, Any]] | None:
             return None
         found.append(
             {
-                "unit": item.get("attribute") or "id",
+                "unit": _unit(item.get("attribute")),
                 "seed": str(item.get("seed", "")),
                 "hash": _HASHES[version],
                 "ranges": [_clamp(*r) for r in item.get("ranges") or ()] or [[0.0, 0.0]],

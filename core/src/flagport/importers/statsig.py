@@ -6,8 +6,9 @@ conditions coerce, compare versions and find fields as Statsig's SDK does
 
 - A feature gate, segment or holdout is a *gate* of the same name (``segment:beta``
   stays ``segment:beta``, so ``pass_gate`` references keep working); its rules
-  translate in order, each with its id, salt and pass percentage; a disabled gate is
-  ``enabled: false``.
+  translate in order, each with its id, salt and pass percentage (a partial one hashes
+  a missing or empty unit id as ``""``, as Statsig does: ``missing_unit: empty``); a
+  disabled gate is ``enabled: false``.
 - A dynamic config is a *config* (rules serve ``returnValue``, else ``defaultValue``).
 - A condition translates one to one (:func:`statsig_condition`): ``user_field`` is an
   attribute test, ``unit_id`` tests ``$customIds``, ``environment_field`` (``tier``)
@@ -205,11 +206,16 @@ def _flag(
                 translated = NEVER
             if translated:
                 conditions.append(translated)
+        percentage = rule.get("passPercentage", 100)
         entry: dict[str, Any] = {
             "id": str(rule.get("id") or f"rule_{index}"),
             "salt": str(rule.get("salt") or rule.get("id") or f"rule_{index}"),
-            "pass_percentage": rule.get("passPercentage", 100),
+            "pass_percentage": percentage,
         }
+        if isinstance(percentage, int | float) and 0 < percentage < 100:
+            # Statsig hashes a missing or empty unit id as "", where a unit is otherwise
+            # outside the rollout.
+            entry["missing_unit"] = "empty"
         if conditions:
             entry["when"] = conditions[0] if len(conditions) == 1 else {"$and": conditions}
         if not gate:

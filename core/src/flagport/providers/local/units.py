@@ -1,8 +1,10 @@
 """Bucketing units: which text a rule hashes for a user.
 
 A unit is ``user_id``, a ``custom_ids`` key, or an attribute (its literal name first,
-then a dot path into nested values). Attribute values that are not text become text
-the way the hash's vendor writes them, because that text is what the vendor hashed:
+then a dot path into nested values); ``$growthbook.<name>`` is the attribute ``<name>``
+as the growthbook provider sends it (:mod:`.growthbook_view`). Attribute values that
+are not text become text the way the hash's vendor writes them, because that text is
+what the vendor hashed:
 
 - ``growthbook`` (v1 and v2): like GrowthBook's SDKs, only a non-empty string or a
   finite non-zero number identifies a unit; numbers are written as JavaScript's
@@ -21,6 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagport.providers.local.conditions.featbit import featbit_text
+from flagport.providers.local.growthbook_view import GROWTHBOOK_UNIT, growthbook_attributes
 from flagport.providers.local.versions import js_number_to_string
 
 if TYPE_CHECKING:
@@ -97,6 +100,15 @@ def unit_getter(name: str, hash_mode: str, *, missing_as_empty: bool = False) ->
             return user.user_id or fallback
 
         return by_user_id
+
+    if name.startswith(GROWTHBOOK_UNIT):
+        attribute = name[len(GROWTHBOOK_UNIT) :]
+
+        def by_growthbook(user: User) -> str | None:
+            value = text(growthbook_attributes(user).get(attribute))
+            return fallback if value is None else value
+
+        return by_growthbook
 
     def by_name(user: User) -> str | None:
         found = user.custom_ids.get(name)

@@ -27,9 +27,11 @@ differential test), so a rule moves between GrowthBook and flagport unchanged:
 
 The evaluation context is reached through condition-level keys: ``$attributes``
 (attribute names that start with ``$``: ``{"$attributes": {"$groups": ...}}``),
-``$customIds``, ``$environment`` (the tier), ``$now`` (the current time, tested with
-``$before``/``$after``/``$on``), ``$passGate``/``$failGate`` (another gate's answer)
-and ``$inSegment``/``$notInSegment`` (a segment with rules, :mod:`.segments`).
+``$customIds``, ``$growthbook`` (a condition on the attributes the growthbook
+provider sends, :mod:`..growthbook_view`), ``$environment`` (the tier), ``$now`` (the
+current time, tested with ``$before``/``$after``/``$on``), ``$passGate``/``$failGate``
+(another gate's answer) and ``$inSegment``/``$notInSegment`` (a segment with rules,
+:mod:`.segments`).
 A file or rule may name its matching semantics (:mod:`.statsig` for ``statsig``);
 ``growthbook`` is the default and the rules above.
 

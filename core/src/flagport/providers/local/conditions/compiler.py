@@ -21,6 +21,7 @@ from flagport.providers.local.conditions.segments import Segment
 from flagport.providers.local.conditions.statsig import STATSIG_OPERATORS, statsig_field
 from flagport.providers.local.conditions.timing import now_millis
 from flagport.providers.local.conditions.values import Predicate, get_path, join, suggest
+from flagport.providers.local.growthbook_view import growthbook_attributes
 from flagport.providers.local.limits import MAX_CONDITION_SIZE, Audit
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ __all__ = ["CONTEXT_KEYS", "LOGICAL_KEYS", "ConditionCompiler", "check_limits"]
 
 LOGICAL_KEYS = ("$or", "$nor", "$and", "$not")
 CONTEXT_KEYS = (
-    *("$attributes", "$customIds", "$environment", "$now"),
+    *("$attributes", "$customIds", "$growthbook", "$environment", "$now"),
     *("$passGate", "$failGate", "$inSegment", "$notInSegment"),
 )
 _CONDITION_KEYS = (*LOGICAL_KEYS, *CONTEXT_KEYS)
@@ -178,6 +179,8 @@ class ConditionCompiler(ValueCompiler):
             )
         if key == "$customIds":
             return self.custom_ids(value, path)
+        if key == "$growthbook":
+            return self.growthbook_view(value, path)
         if key == "$environment":
             test = self.value(value, path)
             default = self.options.environment
@@ -214,6 +217,13 @@ class ConditionCompiler(ValueCompiler):
 
             parts.append(unit)
         return cond_all(parts)
+
+    def growthbook_view(self, value: Any, path: str) -> Condition:
+        """The condition tested on the attributes the growthbook provider sends."""
+        if self.generic:
+            raise ConditionError(path, "$growthbook tests the user; it cannot be in $elemMatch")
+        test = self.condition(value, path)
+        return lambda attributes, user: test(growthbook_attributes(user), user)
 
     def gate_reference(self, key: str, value: Any, path: str) -> Condition:
         names = [value] if isinstance(value, str) else value

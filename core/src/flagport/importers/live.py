@@ -1,0 +1,199 @@
+"""``flagport import VENDOR --live``: the vendor's payload, downloaded as its provider's SDK does.
+
+The options are the provider's own: the ``[VENDOR]`` section of ``flagport.toml`` (or
+``[tool.flagport]``), ``FLAGPORT_<VENDOR>_<OPTION>`` in the environment and ``--option
+key=value``, merged by :func:`flagport.settings.load_settings` and validated by the
+provider's options model, so a typo is the same located error the provider gives. Only
+the download happens here, on the wire the vendor's SDK uses:
+
+- ``statsig``: ``GET <specs_url>/<server_secret>.json`` with the ``statsig-api-key``
+  header (the ``dcs-v2`` config specs);
+- ``growthbook``: ``GET <api_host>/api/features/<client_key>`` (an encrypted
+  connection's payload is decrypted by the importer with ``decryption_key``);
+- ``featbit``: the websocket ``<streaming_url>/streaming`` with the SDK's token and
+  ``Authorization`` header, asking for a full ``data-sync`` (timestamp 0).
+
+Keys are secrets: an error names the server (scheme, host and port, never the path that
+holds a key) and the status, and any text a library or server gives back is scrubbed of
+the keys before it is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, SecretStr
+
+from flagport._documents import MAX_DOCUMENT_BYTES
+
+__all__ = ["STATSIG_SPECS_URL", "Fetched", "LiveError", "fetch_live", "live_options"]
+
+#: Where Statsig's server SDKs download config specs when ``specs_url`` is not set.
+STATSIG_SPECS_URL = "https://api.statsigcdn.com/v2/download_config_specs"
+_KEYS = {"statsig": "server_secret", "growthbook": "client_key", "featbit": "env_secret"}
+_WEBSOCKET_CLOSE = 0x8
+
+
+class LiveError(Exception):
+    """The payload could not be downloaded; the message is one line and holds no secret."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A downloaded payload.
+
+    :ivar payload: the response body, as the vendor sent it.
+    :ivar origin: the server it came from (scheme, host, port; no path, no key).
+    :ivar decryption_key: GrowthBook's ``decryption_key`` option, for an encrypted payload.
+    """
+
+    payload: bytes
+    origin: str
+    decryption_key: str | None = None
+
+
+def live_options(
+    vendor: str, given: Mapping[str, Any], *, environ: Mapping[str, str] | None = None
+) -> BaseModel:
+    """The vendor provider's options from its settings, the environment and ``given``.
+
+    :raises flagport.errors.ConfigurationError: a settings file or an option is wrong
+        (located, values never echoed).
+    """
+    from flagport.plugins import get_provider_class
+    from flagport.settings import load_settings, validate_options
+
+    settings = load_settings(provider=vendor, options=given, environ=environ)
+    model = get_provider_class(vendor).Options
+    return validate_options(model, settings.options, settings.sources, f"provider {vendor!r}")
+
+
+def fetch_live(vendor: str, options: BaseModel) -> Fetched:
+    """Download ``vendor``'s payload with the provider's ``options``.
+
+    :raises LiveError: no key, the server cannot be reached, refuses the key, or
+        answers something other than a payload.
+    """
+    key_name = _KEYS[vendor]
+    key = _secret(getattr(options, key_name, None))
+    if not key:
+        raise LiveError(
+            f"--live needs the {vendor} provider's {key_name}: set it in [{vendor}] of "
+            f"flagport.toml, as FLAGPORT_{vendor.upper()}_{key_name.upper()}, or with "
+            f"--option {key_name}=..."
+        )
+    secrets = [key]
+    try:
+        if vendor == "featbit":
+            return _featbit(options, key, secrets)
+        if vendor == "statsig":
+            base = str(getattr(options, "specs_url", None) or STATSIG_SPECS_URL).rstrip("/")
+            timeout = float(getattr(options, "init_timeout_ms", 10_000)) / 1000
+            url, headers = f"{base}/{key}.json", {"statsig-api-key": key}
+        else:
+            base = str(getattr(options, "api_host", "")).rstrip("/")
+            timeout = float(getattr(options, "http_timeout", 10.0))
+            url, headers = f"{base}/api/features/{key}", {}
+        body = _get(url, headers, timeout, key_name, secrets)
+    except LiveError:
+        raise
+    except Exception as exc:  # a library's error, whatever its kind: one line, scrubbed
+        raise LiveError(_scrub(f"{vendor} download failed: {exc}", secrets)) from None
+    decryption = _secret(getattr(options, "decryption_key", None))
+    return Fetched(body, _origin(url), decryption)
+
+
+def _secret(value: Any) -> str | None:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value() or None
+    return str(value) if value else None
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return " ".join(text.split())
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or '?'}{port}"
+
+
+def _refused(status: int, key_name: str) -> str:
+    hint = {
+        401: f"the server refused the key; check {key_name}",
+        403: f"the server refused the key; check {key_name}",
+        404: f"the server knows no payload for this key; check {key_name} and the URL",
+    }
+    return hint.get(status, "the server could not serve the payload; try again later")
+
+
+def _get(url: str, headers: Mapping[str, str], timeout: float, key_name: str,
+         secrets: list[str]) -> bytes:  # fmt: skip
+    origin = _origin(url)
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise LiveError(f"{origin}: not an http(s) URL; check the provider's URL option")
+    request = urllib.request.Request(url, headers={"Accept": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body: bytes = response.read(MAX_DOCUMENT_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        raise LiveError(
+            f"{origin} answered HTTP {exc.code}: {_refused(exc.code, key_name)}"
+        ) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise LiveError(_scrub(f"cannot reach {origin}: {reason}", secrets)) from None
+    if len(body) > MAX_DOCUMENT_BYTES:
+        raise LiveError(f"{origin} sent more than {MAX_DOCUMENT_BYTES} bytes; not a payload")
+    return body
+
+
+def _featbit(options: BaseModel, key: str, secrets: list[str]) -> Fetched:
+    import websocket
+    from fbclient.utils import build_headers, build_token
+
+    base = str(getattr(options, "streaming_url", None) or "").rstrip("/")
+    if not base:
+        raise LiveError(
+            "--live needs the featbit provider's streaming_url (ws:// or wss://): set it in "
+            "[featbit] of flagport.toml, as FLAGPORT_FEATBIT_STREAMING_URL, or with --option"
+        )
+    origin = _origin(base)
+    token = build_token(key)
+    secrets.append(token)
+    timeout = float(getattr(options, "connect_timeout", 5.0))
+    header = [f"{name}: {value}" for name, value in build_headers(key).items()]
+    url = f"{base}/streaming?token={token}&type=server"
+    try:
+        connection = websocket.create_connection(url, header=header, timeout=timeout)
+    except websocket.WebSocketBadStatusException as exc:
+        status = int(getattr(exc, "status_code", 0) or 0)
+        raise LiveError(
+            f"{origin} answered HTTP {status}: {_refused(status, 'env_secret')}"
+        ) from None
+    except (OSError, websocket.WebSocketException) as exc:
+        raise LiveError(_scrub(f"cannot reach {origin}: {exc}", secrets)) from None
+    try:
+        connection.send(json.dumps({"messageType": "data-sync", "data": {"timestamp": 0}}))
+        opcode, data = connection.recv_data(control_frame=True)
+    except (OSError, websocket.WebSocketException) as exc:
+        raise LiveError(_scrub(f"{origin}: the data sync failed: {exc}", secrets)) from None
+    finally:
+        connection.close(timeout=1)
+    if opcode == _WEBSOCKET_CLOSE:
+        code = int.from_bytes(data[:2], "big") if len(data) >= 2 else 0
+        raise LiveError(
+            f"{origin} closed the connection (code {code}): the server refused the key; "
+            "check env_secret"
+        )
+    return Fetched(bytes(data), origin)

@@ -1,0 +1,129 @@
+"""GrowthBook import: the written file sees a user as the growthbook provider sends it
+(``id`` is a custom ``id``, else the user id, else a custom id ``id``; custom ids are
+attributes), and keeps the vendor's rule ids."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from flagport.cli import cli
+from flagport.importers.run import import_payload
+
+EXAMPLE = Path(__file__).parents[3] / "examples" / "import" / "growthbook_features.json"
+
+#: Hash attributes and conditions on ``id`` and on a name that is also a custom id.
+PAYLOAD: dict[str, Any] = {
+    "features": {
+        "by_id": {
+            "defaultValue": "off",
+            "rules": [
+                {"id": "vip", "condition": {"id": {"$in": ["u1", "u2", "c-3"]}}, "force": "vip"},
+                {"id": "half", "force": "on", "coverage": 0.5, "hashAttribute": "id"},
+            ],
+        },
+        "by_company": {
+            "defaultValue": 0,
+            "rules": [
+                {"id": "acme", "condition": {"company_id": "acme"}, "force": 1},
+                {
+                    "id": "split",
+                    "key": "company-split",
+                    "variations": [10, 20, 30],
+                    "hashAttribute": "company_id",
+                    "hashVersion": 2,
+                },
+            ],
+        },
+        "default_unit": {
+            "defaultValue": "a",
+            "rules": [{"variations": ["a", "b"], "weights": [0.5, 0.5], "key": "du"}],
+        },
+    }
+}
+
+
+def _users() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for i in range(80):
+        kind = i % 5
+        row: dict[str, Any] = {"user_id": f"u{i}"}
+        if kind == 1:  # a custom id attribute wins over the user id
+            row["custom"] = {"id": f"c-{i}"}
+        elif kind == 2:  # a custom id named id comes last
+            row["custom_ids"] = {"id": f"x-{i}", "company_id": f"co-{i % 7}"}
+        elif kind == 3:  # no user id: the custom id "id" is GrowthBook's id
+            row = {"custom_ids": {"id": f"c-{i}", "company_id": "acme"}}
+        elif kind == 4:  # attribute and custom id of the same name: the attribute wins
+            row["custom"] = {"company_id": f"co-{i % 5}", "id": ""}
+            row["custom_ids"] = {"company_id": "acme", "id": f"y-{i}"}
+        rows.append(row)
+    return rows
+
+
+def _verify(tmp_path: Path, payload: Path, rows: list[dict[str, Any]]) -> Any:
+    users, out = tmp_path / "users.jsonl", tmp_path / "flags.yaml"
+    users.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    args = ["import", "growthbook", str(payload), "-o", str(out), "--verify", str(users)]
+    return CliRunner().invoke(cli, args, catch_exceptions=False)
+
+
+def test_users_with_only_a_user_id_agree_with_the_sdk(tmp_path: Path) -> None:
+    result = _verify(tmp_path, EXAMPLE, [{"user_id": f"u{i}", "country": "FR"} for i in range(60)])
+    assert result.exit_code == 0, result.output
+    assert "mismatch" not in result.output
+
+
+@pytest.mark.parametrize("case", ["only_user_id", "mixed_ids"])
+def test_ids_mean_what_the_growthbook_provider_sends(tmp_path: Path, case: str) -> None:
+    source = tmp_path / "features.json"
+    source.write_text(json.dumps(PAYLOAD))
+    rows = [{"user_id": f"u{i}"} for i in range(60)] if case == "only_user_id" else _users()
+    result = _verify(tmp_path, source, rows)
+    assert result.exit_code == 0, result.output
+    assert "mismatch" not in result.output
+
+
+def test_rules_keep_the_vendors_ids() -> None:
+    features = dict(PAYLOAD["features"])
+    features["repeats"] = {
+        "defaultValue": 0,
+        "rules": [
+            {"id": "same", "force": 1, "condition": {"a": 1}},
+            {"id": "same", "force": 2, "condition": {"a": 2}},
+            {"force": 3, "condition": {"a": 3}},
+            {"id": "r3", "force": 4, "condition": {"a": 4}},
+        ],
+    }
+    flags = import_payload("growthbook", {"features": features}).flags["experiments"]
+    ids = {name: [rule["id"] for rule in flag["rules"]] for name, flag in flags.items()}
+    assert ids == {
+        "by_id": ["vip", "half"],
+        "by_company": ["acme", "split"],
+        "default_unit": ["r0"],
+        "repeats": ["same", "r1", "r2", "r3"],
+    }
+
+
+def test_a_gating_prerequisite_keeps_the_rule_id_and_names_its_gate_rule() -> None:
+    features = {
+        "parent": {"defaultValue": True},
+        "child": {
+            "defaultValue": "x",
+            "rules": [
+                {
+                    "id": "launch",
+                    "parentConditions": [
+                        {"id": "parent", "condition": {"value": True}, "gate": True}
+                    ],
+                    "force": "y",
+                }
+            ],
+        },
+    }
+    rules = import_payload("growthbook", {"features": features}).flags["experiments"]["child"]
+    assert [rule["id"] for rule in rules["rules"]] == ["launch_gate0", "launch"]

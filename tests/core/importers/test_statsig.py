@@ -1,0 +1,49 @@
+"""Statsig import: a rollout hashes an empty or missing unit id as Statsig's SDK does."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from flagport.cli import cli
+
+EXAMPLE = Path(__file__).parents[3] / "examples" / "import" / "statsig_specs.json"
+
+
+def _with_company_rollouts() -> dict[str, Any]:
+    """The example with rollouts on a custom id type, at several percentages."""
+    specs: dict[str, Any] = json.loads(EXAMPLE.read_text())
+    base = specs["feature_gates"]["new_checkout"]
+    for percent in (1, 50, 99):
+        gate = copy.deepcopy(base)
+        gate["name"] = f"company_{percent}"
+        gate["idType"] = "companyID"
+        gate["salt"] = f"company_salt_{percent}"
+        gate["rules"] = [
+            {**rule, "idType": "companyID", "passPercentage": percent} for rule in gate["rules"]
+        ]
+        specs["feature_gates"][gate["name"]] = gate
+    return specs
+
+
+def test_empty_and_missing_unit_ids_agree_with_the_sdk(tmp_path: Path) -> None:
+    source, users, out = tmp_path / "specs.json", tmp_path / "users.jsonl", tmp_path / "f.yaml"
+    source.write_text(json.dumps(_with_company_rollouts()))
+    rows: list[dict[str, Any]] = [
+        {"user_id": ""},
+        {"user_id": "", "country": "US"},
+        {"user_id": "", "plan": "pro"},
+        {"custom_ids": {"companyID": ""}},
+        {"user_id": "", "custom_ids": {"companyID": ""}},
+        {"email": "no-id@example.com"},
+        *({"user_id": f"u{i}", "custom_ids": {"companyID": f"c{i}"}} for i in range(20)),
+    ]
+    users.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    args = ["import", "statsig", str(source), "-o", str(out), "--verify", str(users)]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "mismatch" not in result.output
