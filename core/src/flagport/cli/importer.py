@@ -150,18 +150,23 @@ class _VendorShaped:
 
     The vendor providers serve an experiment's scalar value as ``{"value": v}`` (a
     flagport experiment value is a mapping); the flags file serves the scalar itself.
+    A null value stays null for GrowthBook (its provider leaves the caller's default to
+    the client) and is wrapped for FeatBit (a ``json`` variation of ``null``).
     Everything else is the local provider's own answer.
     """
 
-    def __init__(self, provider: Any) -> None:
+    def __init__(self, provider: Any, *, wrap_null: bool) -> None:
         self._provider = provider
+        self._wrap_null = wrap_null
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._provider, name)
 
     def evaluate_experiment(self, user: User, name: str, *, expose: bool = True) -> Any:
         result = self._provider.evaluate_experiment(user, name, expose=expose)
-        if isinstance(result.value, Mapping) or (result.value is None and result.group is None):
+        if isinstance(result.value, Mapping) or (
+            result.value is None and (result.group is None or not self._wrap_null)
+        ):
             return result
         return dataclasses.replace(result, value=freeze({"value": result.value}))
 
@@ -236,7 +241,7 @@ def _verify(
             spec["decryption_key"] = decryption_key
         old = _start("from", spec)
         local = _start("to", {"provider": "local", "path": str(output), "watch": False})
-        new: Any = _VendorShaped(local)
+        new: Any = _VendorShaped(local, wrap_null=vendor != "growthbook")
         known = old.names()
         if not (known.gates or known.experiments or known.configs):
             old.shutdown(2.0)
