@@ -64,10 +64,10 @@ def test_every_flag_says_where_it_came_from() -> None:
         assert flag["description"] == f"Imported from GrowthBook feature {name!r}."
 
 
-def _statsig_with_experiment() -> dict[str, Any]:
+def _statsig_with_autotune() -> dict[str, Any]:
     specs = json.loads(PAYLOADS["statsig"].read_text())
     specs["dynamic_configs"]["button_test"] = {
-        "name": "button_test", "type": "dynamic_config", "entity": "experiment",
+        "name": "button_test", "type": "dynamic_config", "entity": "autotune",
         "salt": "s", "enabled": True, "defaultValue": {}, "rules": [], "idType": "userID",
     }  # fmt: skip
     return specs
@@ -75,7 +75,7 @@ def _statsig_with_experiment() -> dict[str, Any]:
 
 def test_left_out_parts_exit_1_and_write_nothing(tmp_path: Path) -> None:
     out = tmp_path / "flags.yaml"
-    stdin = json.dumps(_statsig_with_experiment())
+    stdin = json.dumps(_statsig_with_autotune())
     result = run("import", "statsig", "-", "-o", str(out), stdin=stdin)
     assert result.exit_code == 1
     assert "button_test" in result.output
@@ -85,7 +85,7 @@ def test_left_out_parts_exit_1_and_write_nothing(tmp_path: Path) -> None:
 
 def test_partial_writes_the_rest_and_marks_what_was_left_out(tmp_path: Path) -> None:
     out = tmp_path / "flags.yaml"
-    stdin = json.dumps(_statsig_with_experiment())
+    stdin = json.dumps(_statsig_with_autotune())
     result = run("import", "statsig", "-", "-o", str(out), "--partial", "--json", stdin=stdin)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)

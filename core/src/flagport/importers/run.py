@@ -29,6 +29,7 @@ VENDORS: dict[str, str] = {
 _ORIGIN = {
     ("statsig", "gates"): "Statsig feature gate",
     ("statsig", "configs"): "Statsig dynamic config",
+    ("statsig", "experiments"): "Statsig experiment",
     ("growthbook", "experiments"): "GrowthBook feature",
     ("featbit", "experiments"): "FeatBit flag",
 }

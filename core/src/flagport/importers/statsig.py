@@ -14,11 +14,13 @@ conditions coerce, compare versions and find fields as Statsig's SDK does
   attribute test, ``unit_id`` tests ``$customIds``, ``environment_field`` (``tier``)
   tests ``$environment``, ``current_time`` tests ``$now``, ``pass_gate``/``fail_gate``
   are ``$passGate``/``$failGate``, ``in_segment_list`` tests a hashed ID list segment.
+- ``user_bucket`` (the unit's bucket 0-999 for a salt) is ``$userBucket``.
+- An experiment is an *experiment* and a layer a *config* serving its parameters
+  (:mod:`flagport.importers.statsig_experiments`).
 - A condition Statsig can never satisfy (``gt`` against text, a reference to a gate
   that does not exist) is written as ``{"$not": {}}``, which never matches.
 
-Left out, and listed in the report: ``user_bucket`` conditions and experiments/layers
-(bucketing, for the rule model), ``ip_based``/``ua_based`` conditions when the user
+Left out, and listed in the report: ``ip_based``/``ua_based`` conditions when the user
 does not carry the field (Statsig then looks the IP up or parses the user agent: the
 flags file sees only the user's own field), environment fields other than ``tier``,
 ``target_app`` and ``experiment_group``, and rules whose unit differs from their
@@ -37,7 +39,13 @@ from flagport.providers.local.conditions import (
     compile_audited,
 )
 
-__all__ = ["STATSIG_OPERATORS", "import_statsig", "statsig_condition", "statsig_unit"]
+__all__ = [
+    "STATSIG_OPERATORS",
+    "import_statsig",
+    "rule_condition",
+    "statsig_condition",
+    "statsig_unit",
+]
 
 #: Statsig operator -> the flags file's operator (under ``semantics: statsig``).
 STATSIG_OPERATORS: dict[str, str] = {
@@ -113,9 +121,22 @@ def statsig_condition(
         found = {"$environment": test}
     elif kind == "current_time":
         found = {"$now": test}
+    elif kind == "user_bucket":
+        found = _user_bucket(condition, test)
     else:
         return None
     return _usable(found, str(op))
+
+
+def _user_bucket(condition: Mapping[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+    # Statsig hashes f"{salt}.{unit}" with the salt in additionalValues (empty if none).
+    salt = (condition.get("additionalValues") or {}).get("salt")
+    bucket: dict[str, Any] = {"salt": salt if isinstance(salt, str) else ""}
+    unit = statsig_unit(condition.get("idType"))
+    if unit != "user_id":
+        bucket["unit"] = unit
+    bucket["is"] = test
+    return {"$userBucket": bucket}
 
 
 def _usable(found: dict[str, Any], op: str) -> dict[str, Any]:
@@ -139,6 +160,8 @@ def import_statsig(
         ``hashed_ids`` segments for ``in_segment_list``.
     :returns: the flags mapping and what was left out.
     """
+    from flagport.importers.statsig_experiments import import_experiment  # imports this module
+
     out = Imported()
     condition_map = specs.get("condition_map") or {}
     raw_gates = specs.get("feature_gates") or {}
@@ -150,23 +173,46 @@ def import_statsig(
             gates[name] = _flag(name, spec, condition_map, gate_names, out, gate=True)
         else:
             out.leave_out(name, "entity", f"entity {_entity(spec)!r} is not a gate; skipped")
-    for name, spec in (specs.get("dynamic_configs") or {}).items():
-        if _entity(spec) != "dynamic_config":
-            out.leave_out(
-                name, "entity", "experiments are bucketed by user_bucket rules; not imported yet"
-            )
-            continue
-        configs[name] = _flag(name, spec, condition_map, gate_names, out, gate=False)
-    for name in specs.get("layer_configs") or {}:
-        out.leave_out(name, "", "layers are not imported yet")
+    experiments: dict[str, Any] = {}
+    raw_configs = specs.get("dynamic_configs") or {}
+    for name, spec in raw_configs.items():
+        if _entity(spec) == "experiment":
+            experiments[name] = import_experiment(name, spec, condition_map, gate_names, out)
+        elif _entity(spec) == "dynamic_config":
+            configs[name] = _flag(name, spec, condition_map, gate_names, out, gate=False)
+        else:
+            out.leave_out(name, "entity", f"entity {_entity(spec)!r} is not imported")
+    _layers(specs, raw_configs, configs, gate_names, out)
     flags: dict[str, Any] = {"semantics": "statsig", "hash": "statsig"}
     if id_lists:
         flags["segments"] = {name: {"hashed_ids": list(ids)} for name, ids in id_lists.items()}
     flags["gates"] = gates
+    if experiments:
+        flags["experiments"] = experiments
     if configs:
         flags["configs"] = configs
     out.flags = flags
     return out
+
+
+def _layers(
+    specs: Mapping[str, Any],
+    raw_configs: Mapping[str, Any],
+    configs: dict[str, Any],
+    gate_names: Sequence[str],
+    out: Imported,
+) -> None:
+    """Each layer as a config of its name serving the layer's parameters."""
+    from flagport.importers.statsig_experiments import import_layer
+
+    condition_map = specs.get("condition_map") or {}
+    for name, spec in (specs.get("layer_configs") or {}).items():
+        if name in configs or not isinstance(spec, Mapping):
+            out.leave_out(name, "", "a layer whose name is also a dynamic config's is not imported")
+            continue
+        layer = import_layer(name, spec, raw_configs, condition_map, gate_names, out)
+        if layer is not None:
+            configs[name] = layer
 
 
 def _entity(spec: Any) -> str:
@@ -223,3 +269,43 @@ def _flag(
         rules.append(entry)
     flag["rules"] = rules
     return flag
+
+
+def rule_condition(
+    name: str,
+    where: str,
+    rule: Mapping[str, Any],
+    condition_map: Mapping[str, Any],
+    gate_names: Sequence[str],
+    out: Imported,
+) -> dict[str, Any] | None:
+    """A Statsig rule's conditions (all must hold) as one flags-file condition.
+
+    :param where: the rule's place in its flag (``rules[2]``), for the report.
+    :returns: the condition, or None when the rule applies to everyone; a condition
+        that cannot be expressed is reported in ``out`` and never matches.
+    """
+    parts = [
+        _rule_part(name, f"{where}.conditions[{position}]", ref, condition_map, gate_names, out)
+        for position, ref in enumerate(rule.get("conditions") or ())
+    ]
+    kept = [part for part in parts if part]  # "public" is {}: no test
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else {"$and": kept}
+
+
+def _rule_part(
+    name: str,
+    where: str,
+    ref: Any,
+    condition_map: Mapping[str, Any],
+    gate_names: Sequence[str],
+    out: Imported,
+) -> dict[str, Any]:
+    raw = condition_map.get(ref) if isinstance(ref, str) else ref
+    found = statsig_condition(raw, gate_names) if isinstance(raw, Mapping) else None
+    if found is not None:
+        return found
+    out.leave_out(name, where, f"condition {raw!r} cannot be expressed; the rule never matches")
+    return NEVER

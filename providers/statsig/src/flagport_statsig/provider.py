@@ -22,6 +22,7 @@ from statsig_python_core import (
     DynamicConfigEvaluationOptions,
     ExperimentEvaluationOptions,
     FeatureGateEvaluationOptions,
+    LayerEvaluationOptions,
     Statsig,
     StatsigBasePy,
 )
@@ -68,6 +69,7 @@ _OFFLINE_SECRET = "secret-flagport-offline"
 _NO_GATE_EXPOSURE = FeatureGateEvaluationOptions(disable_exposure_logging=True)
 _NO_EXPERIMENT_EXPOSURE = ExperimentEvaluationOptions(disable_exposure_logging=True)
 _NO_CONFIG_EXPOSURE = DynamicConfigEvaluationOptions(disable_exposure_logging=True)
+_NO_LAYER_EXPOSURE = LayerEvaluationOptions(disable_exposure_logging=True)
 _MAX_CACHED_RESULTS = 10_000
 
 # Every SDK object this process created and has not shut down. Keeping them referenced
@@ -139,6 +141,7 @@ class StatsigProvider(Provider):
         self._gates: frozenset[str] = frozenset()
         self._experiments: frozenset[str] = frozenset()
         self._configs: frozenset[str] = frozenset()
+        self._layers: frozenset[str] = frozenset()
         self._ready = False
         self._results: Memo[tuple[Any, ...], Any] = Budget(_MAX_CACHED_RESULTS).memo()
         self._spec_updates = 0
@@ -242,7 +245,9 @@ class StatsigProvider(Provider):
             return
         gates = frozenset(Statsig.get_feature_gate_list(sdk) or ())
         experiments = frozenset(Statsig.get_experiment_list(sdk) or ())
-        configs = frozenset(Statsig.get_dynamic_config_list(sdk) or ())
+        # A layer is served as a config: its value is the layer's parameters.
+        self._layers = frozenset(Statsig.get_layer_list(sdk) or ())
+        configs = frozenset(Statsig.get_dynamic_config_list(sdk) or ()) | self._layers
         self._gates, self._experiments, self._configs = gates, experiments, configs
         if gates or experiments or configs:
             self._ready = True
@@ -389,11 +394,13 @@ class StatsigProvider(Provider):
             self._sdk, su, name, None if expose else _NO_EXPERIMENT_EXPOSURE
         )
         group, rule_id, details = exp.group_name, exp.rule_id, exp.details.reason
-        key = (FlagKind.EXPERIMENT, name, group, rule_id, details, exp.details.lcut)
+        value = exp.get_value()
+        # The value is in the key: a rule's units outside its pass percentage get the
+        # default under the same rule id (and group).
+        key = (FlagKind.EXPERIMENT, name, group, rule_id, details, exp.details.lcut, repr(value))
         result = self._results.get(key)
         if result is None:
             reason = self._reason(name, rule_id, details)
-            value = exp.get_value()
             result = ExperimentResult(
                 name=name,
                 group=group,
@@ -410,14 +417,17 @@ class StatsigProvider(Provider):
         su = user.provider_cache.get(_CACHE_KEY) or self._user(user)
         if name not in self._configs:
             self._missing(name, FlagKind.CONFIG)
-        cfg = Statsig.get_dynamic_config(
-            self._sdk, su, name, None if expose else _NO_CONFIG_EXPOSURE
-        )
+        if name in self._layers:
+            cfg = Statsig.get_layer(self._sdk, su, name, None if expose else _NO_LAYER_EXPOSURE)
+        else:
+            cfg = Statsig.get_dynamic_config(
+                self._sdk, su, name, None if expose else _NO_CONFIG_EXPOSURE
+            )
         rule_id, details = cfg.rule_id, cfg.details.reason
-        key = (FlagKind.CONFIG, name, rule_id, details, cfg.details.lcut)
+        value = cfg.get_value()
+        key = (FlagKind.CONFIG, name, rule_id, details, cfg.details.lcut, repr(value))
         result = self._results.get(key)
         if result is None:
-            value = cfg.get_value()
             result = ConfigResult(
                 name=name,
                 value=freeze(value) if value else None,  # type: ignore[arg-type]

@@ -110,8 +110,14 @@ def unit_getter(name: str, hash_mode: str, *, missing_as_empty: bool = False) ->
 
         return by_growthbook
 
+    # Statsig's SDK finds a custom id as written, then under its name in lower case.
+    lowered = name.lower() if hash_mode == "statsig" else name
+
     def by_name(user: User) -> str | None:
-        found = user.custom_ids.get(name)
+        ids = user.custom_ids
+        found = ids.get(name)
+        if found is None:
+            found = ids.get(lowered)
         if found:
             return found
         value = text(attribute_value(user.attributes, name))

@@ -19,6 +19,7 @@ from flagport.providers.local.conditions.options import (
 )
 from flagport.providers.local.conditions.segments import Segment
 from flagport.providers.local.conditions.statsig import STATSIG_OPERATORS, statsig_field
+from flagport.providers.local.conditions.statsig_bucket import compile_user_bucket
 from flagport.providers.local.conditions.timing import now_millis
 from flagport.providers.local.conditions.values import Predicate, get_path, join, suggest
 from flagport.providers.local.growthbook_view import growthbook_attributes
@@ -32,7 +33,7 @@ __all__ = ["CONTEXT_KEYS", "LOGICAL_KEYS", "ConditionCompiler", "check_limits"]
 LOGICAL_KEYS = ("$or", "$nor", "$and", "$not")
 CONTEXT_KEYS = (
     *("$attributes", "$customIds", "$growthbook", "$environment", "$now"),
-    *("$passGate", "$failGate", "$inSegment", "$notInSegment"),
+    *("$passGate", "$failGate", "$inSegment", "$notInSegment", "$userBucket"),
 )
 _CONDITION_KEYS = (*LOGICAL_KEYS, *CONTEXT_KEYS)
 _MAX_REFERENCE_DEPTH = 32  # gate -> gate -> ... beyond this is a cycle: no match
@@ -190,6 +191,8 @@ class ConditionCompiler(ValueCompiler):
             return lambda a, user: test(now_millis(user))
         if key in ("$passGate", "$failGate"):
             return self.gate_reference(key, value, path)
+        if key == "$userBucket":
+            return compile_user_bucket(value, path, self.value)
         return self.segment_reference(key, value, path)
 
     def custom_ids(self, value: Any, path: str) -> Condition:
