@@ -1,4 +1,5 @@
-"""YAML for :mod:`flagport._documents`: values and positions from libyaml's node tree.
+"""YAML for :mod:`flagport._documents`: values from libyaml's events, positions (and the
+values of the rare documents the events path leaves to it) from libyaml's node tree.
 
 Imported only when a YAML document is read, or when the line of a problem in a JSON
 document is looked for (JSON is YAML, and libyaml's node tree keeps every node's
@@ -7,6 +8,7 @@ position): reading TOML or JSON imports no YAML.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from typing import Any
 
@@ -24,6 +26,10 @@ _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
+_FLOAT = "tag:yaml.org,2002:float"
+#: A float written as digits, a point and digits: Python reads it as PyYAML does.
+_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
+_CONSTRUCT: Any = object()  # a scalar for PyYAML's constructor to build
 
 
 class _ScalarError(ValueError):
@@ -90,24 +96,48 @@ class _Builder:
         return self.loader.construct_object(node, deep=True)
 
     def scalar(self, node: Any) -> Any:
-        tag, text = node.tag, node.value
+        value = self.plain(node.tag, node.value)
+        if value is _CONSTRUCT:
+            return self.loader.construct_object(node, deep=True)
+        return value
+
+    def plain(self, tag: str, text: str) -> Any:
+        """The value of the scalar ``text`` of ``tag`` when it is one of the kinds built
+        here, else :data:`_CONSTRUCT` (PyYAML's constructor builds it)."""
         if tag == _STR:
             return text
         if tag == _INT and text.isdigit() and (text[0] != "0" or text == "0"):
             return int(text)
+        if tag == _FLOAT and _DECIMAL.fullmatch(text):
+            return float(text)  # as PyYAML reads it: no sign, underscore, exponent or inf
         if tag == _BOOL:
             return self.loader.bool_values[text.lower()]
         if tag == _NULL:
             return None
-        return self.loader.construct_object(node, deep=True)
+        return _CONSTRUCT
 
 
 def load(text: str) -> tuple[Any, bool]:
     """The values of a YAML text, and whether some mapping repeated a key.
 
+    Read from libyaml's events (:class:`_EventBuilder`); a document that holds anything
+    that path does not build is read again from the node tree, the reading that decides
+    every value and every error.
+
     :raises SyntaxProblem: not valid YAML, with the line and column.
     :raises ValueError: a scalar Python cannot build (its ``line`` attribute says where).
     """
+    loader = SafeLoader(text)
+    try:
+        return _EventBuilder(loader).document()
+    except (_Unusual, yaml.YAMLError, ValueError):
+        pass  # the node tree decides, and reports any error with its line
+    finally:
+        loader.dispose()
+    return _load_nodes(text)
+
+
+def _load_nodes(text: str) -> tuple[Any, bool]:
     loader = SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -124,6 +154,113 @@ def load(text: str) -> tuple[Any, bool]:
         raise SyntaxProblem(mark.line + 1 if mark is not None else None, detail) from None
     finally:
         loader.dispose()
+
+
+class _Unusual(Exception):
+    """Something the event path leaves to the node tree: an explicit tag, a merge key,
+    a collection as a key, an alias it cannot resolve, a second document, deep nesting."""
+
+
+#: Deeper than this, the node tree decides (and reports nesting too deep to read).
+_EVENT_DEPTH = 100
+_FAST_TAGS = frozenset([None, "!"])
+
+
+class _EventBuilder:
+    """Python values straight from libyaml's events, for the documents flags files are.
+
+    Composing the node tree costs a Python object (and two position marks) per node
+    and a resolver call per scalar; the events are built anyway, so the values are
+    taken from them: a plain scalar's tag is resolved once per distinct text, a string
+    is used as it is, and any other scalar goes through :class:`_Builder` (the same
+    conversion, the same errors with their line). Anything else raises
+    :class:`_Unusual`, so the node tree reads those documents as before.
+    """
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.builder = _Builder(loader)
+        self.tags: dict[str, str] = {}  # plain scalar text -> its resolved tag
+
+    def scalar(self, event: Any) -> Any:
+        if event.tag not in _FAST_TAGS:
+            raise _Unusual
+        text = event.value
+        if event.implicit[0]:
+            tag = self.tags.get(text)
+            if tag is None:
+                tag = self.tags[text] = self.loader.resolve(yaml.ScalarNode, text, (True, False))
+        else:
+            tag = _STR
+        value = self.builder.plain(tag, text)
+        if value is not _CONSTRUCT:
+            return value
+        if tag == MERGE:
+            raise _Unusual
+        node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
+        return self.builder.value(node)
+
+    def document(self) -> tuple[Any, bool]:
+        """The single document's value and whether a mapping repeated a key."""
+        get = self.loader.get_event
+        get()  # the stream's start
+        if isinstance(get(), yaml.StreamEndEvent):
+            return None, False
+        anchors: dict[str, Any] = {}
+        # Containers being filled: a list, or a mapping with its pending key (or _KEY).
+        stack: list[list[Any]] = []
+        repeated = False
+        root: Any = None
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                value = self.scalar(event)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if event.tag not in _FAST_TAGS or len(stack) >= _EVENT_DEPTH:
+                    raise _Unusual
+                container: Any = {} if kind is yaml.MappingStartEvent else []
+                if event.anchor is not None:
+                    if event.anchor in anchors:
+                        raise _Unusual  # a duplicate anchor: the node tree reports it
+                    anchors[event.anchor] = container
+                stack.append([container, _KEY])
+                continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                value = stack.pop()[0]
+            elif kind is yaml.AliasEvent:
+                if event.anchor not in anchors:
+                    raise _Unusual
+                value = anchors[event.anchor]
+            else:  # the document's end
+                break
+            if kind is yaml.ScalarEvent and event.anchor is not None:
+                if event.anchor in anchors:
+                    raise _Unusual
+                anchors[event.anchor] = value
+            if not stack:
+                root = value
+                continue
+            top = stack[-1]
+            into = top[0]
+            if type(into) is list:
+                into.append(value)
+            elif top[1] is _KEY:
+                if isinstance(value, list | dict):
+                    raise _Unusual  # an unhashable key: the node tree reports it
+                top[1] = value
+            else:
+                key = top[1]
+                if key in into:
+                    repeated = True
+                into[key] = value
+                top[1] = _KEY
+        if not isinstance(get(), yaml.StreamEndEvent):
+            raise _Unusual  # a second document: the node tree reports it
+        return root, repeated
+
+
+_KEY: Any = object()  # a mapping's next scalar is a key
 
 
 def compose(text: str) -> Any:

@@ -16,7 +16,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from flagport.providers.local.bucketing import Bucketer, HashMode, get_bucketer, select_range
-from flagport.providers.local.compiled import Percentage, new_memo, remember
+from flagport.providers.local.compiled import (
+    CompiledConfig,
+    CompiledGate,
+    Percentage,
+    new_memo,
+    remember,
+)
 from flagport.providers.local.rule_eval import (
     _COMPLEX,
     DEFAULT,
@@ -25,6 +31,7 @@ from flagport.providers.local.rule_eval import (
     Prerequisite,
     Rule,
     Selector,
+    one_rule_value,
 )
 from flagport.providers.local.rule_models import OutsideDef, RuleDef, SplitDef
 from flagport.providers.local.units import unit_getter
@@ -281,7 +288,9 @@ class RuleCompiler:
     def bind(self, flags: Mapping[str, Any]) -> None:
         """Point every prerequisite at its compiled flag (a direct call, no lookup)."""
         for prerequisite in self.prerequisite_list:
-            prerequisite.target = flags.get(prerequisite.flag)
+            target = flags.get(prerequisite.flag)
+            if target is not None:
+                prerequisite.bind(target, direct_value(target))
 
     def check_cycles(self) -> None:
         """Report one located problem per prerequisite cycle (each flag once)."""
@@ -437,6 +446,26 @@ class RuleCompiler:
             position=partial(bucketer.experiment_bucket, seed),
             ranges=bounds,
         )
+
+
+def direct_value(flag: Any) -> Callable[[Any], Any]:
+    """user -> ``flag.evaluate(user).value`` for a compiled flag, without building the
+    result where the flag's shape allows: a disabled gate or config is a constant, and a
+    one-rule one without overrides is its rule (:func:`.one_rule_value`)."""
+    if isinstance(flag, CompiledGate | CompiledConfig):
+        if flag.disabled is not None:
+            disabled = flag.disabled.value
+            return lambda user: disabled
+        if not getattr(flag, "overrides", None):
+            direct = one_rule_value(flag.rules, flag.default.value)
+            if direct is not None:
+                return direct
+    evaluate = flag.evaluate
+
+    def value_of(user: Any) -> Any:
+        return evaluate(user).value
+
+    return value_of
 
 
 def _anyone(user: Any) -> str | None:

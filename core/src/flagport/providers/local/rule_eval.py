@@ -32,6 +32,7 @@ __all__ = [
     "Rule",
     "Selector",
     "first_match",
+    "one_rule_value",
 ]
 
 
@@ -63,9 +64,12 @@ class Prerequisite:
     :ivar expected: for a condition ``{"value": <a boolean or string>}`` under
         GrowthBook's matching (an exact comparison), that literal; it is compared
         directly, since prerequisite chains are evaluated on every call.
+    :ivar check: user -> whether the condition holds; once :meth:`bind` has pointed
+        it at the compiled flag, a closure made for this one comparison (a chain
+        of prerequisites pays a gate evaluation per link, not the lookups around it).
     """
 
-    __slots__ = ("expected", "flag", "gate", "target", "value_of", "when")
+    __slots__ = ("check", "expected", "flag", "gate", "target", "value_of", "when")
 
     def __init__(
         self,
@@ -81,15 +85,77 @@ class Prerequisite:
         self.gate = gate
         self.expected = expected
         self.target: Any = None  # the compiled flag, bound once every flag is compiled
+        self.check = _checker(value_of, expected, when)
+
+    def bind(self, target: Any, value_of: Callable[[User], Any]) -> None:
+        """Point at the compiled flag ``target``, whose value ``value_of`` reads directly."""
+        self.target = target
+        self.check = _checker(value_of, self.expected, self.when)
 
     def holds(self, user: User) -> bool:
         """Whether the other flag's value for ``user`` satisfies the condition."""
-        target = self.target
-        value = target.evaluate(user).value if target is not None else self.value_of(user)
-        expected = self.expected
-        if expected is not _COMPLEX:
-            return type(value) is type(expected) and value == expected
-        return bool(self.when({"value": value}, user))
+        return self.check(user)
+
+
+def one_rule_value(rules: tuple[Rule, ...], default: Any) -> Callable[[User], Any] | None:
+    """user -> the value :func:`first_match` serves for ``rules`` (``default`` is the
+    value of the flag's default result), made for the shape a prerequisite chain's
+    links usually have: one rule, buckets nothing. None for any other shape.
+
+    Its prerequisites and condition decide alone: a failing prerequisite, gating or
+    not, leaves no later rule to try, so the default is served either way.
+    """
+    if len(rules) != 1:
+        return None
+    rule = rules[0]
+    if rule.select is not None or rule.percentage is not None or rule.hit is None:
+        return None
+    checks = rule.prerequisites or ()
+    when = rule.when
+    value = rule.hit.value
+    if not checks:
+        if when is None:
+            return lambda user: value
+        condition = when  # narrowed to a condition for the closure
+
+        def by_condition(user: User) -> Any:
+            return value if condition(user.attributes, user) else default
+
+        return by_condition
+
+    def by_prerequisites(user: User) -> Any:
+        for prerequisite in checks:
+            if not prerequisite.check(user):
+                return default
+        return value if when is None or when(user.attributes, user) else default
+
+    return by_prerequisites
+
+
+def _checker(
+    value_of: Callable[[User], Any], expected: Any, when: Condition
+) -> Callable[[User], bool]:
+    """user -> whether the flag's value satisfies the prerequisite: an identity test
+    for an expected boolean, a type and equality test for a string, else ``when``."""
+    if expected is True or expected is False:
+
+        def check_identity(user: User) -> bool:
+            return value_of(user) is expected
+
+        return check_identity
+    if expected is not _COMPLEX:
+        kind = type(expected)
+
+        def check_equal(user: User) -> bool:
+            value = value_of(user)
+            return type(value) is kind and value == expected
+
+        return check_equal
+
+    def check_condition(user: User) -> bool:
+        return bool(when({"value": value_of(user)}, user))
+
+    return check_condition
 
 
 class Filter:
@@ -244,7 +310,7 @@ def first_match(rules: tuple[Rule, ...], user: User, default: Any, gated: Any = 
         if prerequisites is not None:
             failed = None
             for prerequisite in prerequisites:
-                if not prerequisite.holds(user):
+                if not prerequisite.check(user):
                     failed = prerequisite
                     break
             if failed is not None:
