@@ -103,7 +103,12 @@ class Stickiness:
         self.groups: Callable[[str], Mapping[str, Mapping[str, Any]] | None] | None = None
 
     def bind(self, provider: Any) -> None:
-        """Ask ``provider`` (now started; None: stopped) for experiments' sticky policies."""
+        """Ask ``provider`` (now started; None: stopped) for experiments' sticky policies,
+        and offer it the store (``attach_sticky(self)``: a provider with sticky
+        assignments of its own, such as GrowthBook's, keeps them here)."""
+        attach = getattr(provider, "attach_sticky", None)
+        if attach is not None:
+            attach(self)
         self.policy = getattr(provider, "sticky_policy", None)
         self.group_names = getattr(provider, "sticky_group_names", None)
         self.groups = getattr(provider, "experiment_groups", None)
@@ -174,10 +179,7 @@ class Stickiness:
             if not policy.sticky:
                 return result
         active = current_scope()
-        if active is not None and active.sticky_unit == unit and active.sticky is not None:
-            assignments = active.sticky
-        else:
-            assignments = self.load(unit)
+        assignments = self.assignments(unit)
         renames = self.group_names(user, name) if self.group_names is not None else None
         stored = assignments.get(name)
         if stored is not None and policy.keeps(stored.version):
@@ -226,6 +228,23 @@ class Stickiness:
         if groups is None:
             return stored.value
         return groups.get(group)
+
+    # -- for providers that keep assignments their own way (GrowthBook's service) -----
+    def assignments(self, unit: str) -> dict[str, Assignment]:
+        """``unit``'s stored assignments: the scope's when it loaded that unit, else read
+        from the store (a store that cannot answer gives none)."""
+        active = current_scope()
+        if active is not None and active.sticky_unit == unit and active.sticky is not None:
+            return active.sticky
+        return self.load(unit)
+
+    def remember(self, unit: str, name: str, assignment: Assignment) -> None:
+        """Store ``assignment`` behind the request (and in the scope, when it holds
+        ``unit``, so the rest of the request reads it)."""
+        active = current_scope()
+        if active is not None and active.sticky_unit == unit and active.sticky is not None:
+            active.sticky[name] = assignment
+        self.put((unit, name, assignment))
 
     # -- writes -----------------------------------------------------------------------
     def put(self, write: Write) -> None:
