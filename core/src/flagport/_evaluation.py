@@ -26,6 +26,7 @@ from flagport.errors import (
 from flagport.plugins import get_plugin_manager
 from flagport.reasons import ErrorCode, Reason
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult, freeze
+from flagport.scope import _current as _scope
 from flagport.user import User, UserLike, as_user
 
 if TYPE_CHECKING:
@@ -333,8 +334,20 @@ class Evaluator(Generic[R]):
                 result = resolve(user, name, expose=expose)
             if result.value is None:
                 result = replace(result, value=self._default(default))
-            if self.sticky is not None:
-                result = self.sticky.apply(user, name, result)
+            sticky = self.sticky
+            if sticky is not None:
+                # The hot path inline (a call costs as much as the rest of it): a stored
+                # group this request's scope resolved against this same result already.
+                # (Same user object: users are frozen, so the same unit.)
+                active = _scope.get()
+                hit = None
+                if active is not None and active.user is user and active.sticky_served:
+                    hit = active.sticky_served.get(name)
+                if hit is not None and hit[0] is result:
+                    sticky.served += 1
+                    result = hit[1]
+                else:
+                    result = sticky.apply(user, name, result)
         except Exception as exc:
             result = self.failed(name, exc, default)
         else:

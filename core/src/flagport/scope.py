@@ -37,6 +37,8 @@ class Scope:
     #: The sticky assignments of ``sticky_unit``, loaded once for the request.
     sticky: dict[str, Assignment] | None = None
     sticky_unit: str | None = None
+    #: Stored groups resolved in this request: experiment -> (provider result, served).
+    sticky_served: dict[str, tuple[Any, Any]] | None = None
 
     def first_exposure(self, flag: str, group: str) -> bool:
         """True the first time (flag, group) is exposed in this scope."""

@@ -36,10 +36,10 @@ __all__ = ["Renames", "Stickiness", "on_event_loop"]
 Renames = tuple[Mapping[str, str], Mapping[str, str]]
 """A provider's group names: (served -> stored, stored -> served)."""
 
-_Memo = tuple["ExperimentResult", "Mapping[str, Any] | None", "ExperimentResult"]
+_Memo = tuple["ExperimentResult", "ExperimentResult"]
 
 logger = logging.getLogger("flagport.sticky")
-#: Sticky results remembered (a provider result and a group -> the result served).
+#: Sticky results remembered ((provider result, stored group, version) -> served).
 _MEMO_SIZE = 4096
 #: Reasons whose group is not the experiment's own assignment, never stored.
 _NOT_STORED = frozenset({Reason.ERROR, Reason.OVERRIDE, Reason.STICKY})
@@ -92,18 +92,27 @@ class Stickiness:
         self.read_failures = 0
         self.served = 0
         self._logged_down = False
-        self._results: dict[tuple[int, str, int | None], _Memo] = {}
+        self._results: dict[tuple[int, str, int], _Memo] = {}
         self._worker = self._new_worker()
         #: The provider's ``sticky_policy(name)``, when it has one (the local provider).
         self.policy: Callable[[str], StickyPolicy | None] | None = None
         #: The migration provider's ``sticky_group_names(user, name)``: stored groups are
         #: named as the new vendor names them.
         self.group_names: Callable[[User, str], Renames | None] | None = None
+        #: The provider's ``experiment_groups(name)``: each group's current value.
+        self.groups: Callable[[str], Mapping[str, Mapping[str, Any]] | None] | None = None
 
     def bind(self, provider: Any) -> None:
-        """Ask ``provider`` (now started; None: stopped) for experiments' sticky policies."""
+        """Ask ``provider`` (now started; None: stopped) for experiments' sticky policies,
+        and offer it the store (``attach_sticky(self)``: a provider with sticky
+        assignments of its own, such as GrowthBook's, keeps them here)."""
+        attach = getattr(provider, "attach_sticky", None)
+        if attach is not None:
+            attach(self)
         self.policy = getattr(provider, "sticky_policy", None)
         self.group_names = getattr(provider, "sticky_group_names", None)
+        self.groups = getattr(provider, "experiment_groups", None)
+        self._results.clear()
 
     def _new_worker(self) -> SinkWorker:
         return SinkWorker(_StoreSink(self.store), self._worker_settings, _as_write)
@@ -152,7 +161,15 @@ class Stickiness:
     # -- the evaluation hook ----------------------------------------------------------
     def apply(self, user: User, name: str, result: ExperimentResult) -> ExperimentResult:
         """The stored group of ``user`` in ``name`` if there is one, else ``result``
-        (stored, when it is an assignment of the experiment's own)."""
+        (stored, when it is an assignment of the experiment's own).
+
+        A stored group served from the scope's assignments is kept in the scope with the
+        provider result it was resolved against: the client's evaluation path serves it
+        again while the provider answers with that same result object. A provider builds
+        new result objects when its definitions change, so the same result means the
+        same policy and the same group values. A migration renames groups per user: its
+        results are never kept.
+        """
         unit = user.user_id
         if not unit:
             return result  # units without an id are never stored
@@ -162,31 +179,32 @@ class Stickiness:
             if not policy.sticky:
                 return result
         active = current_scope()
-        if active is not None and active.sticky_unit == unit and active.sticky is not None:
-            assignments = active.sticky
-        else:
-            assignments = self.load(unit)
+        assignments = self.assignments(unit)
         renames = self.group_names(user, name) if self.group_names is not None else None
         stored = assignments.get(name)
         if stored is not None and policy.keeps(stored.version):
-            self.served += 1
             kept = stored.group if renames is None else renames[1].get(stored.group, stored.group)
-            # The provider's own value of that group when it served the same one (fresh
-            # parameters), else the value stored with the group. Results are memoised:
-            # building one costs more than the whole rest of an evaluation.
-            own = result.group == kept
-            value = result.value if own else stored.value
-            key = (id(result), kept, None if own else id(value))
-            memo = self._results.get(key)
-            if memo is not None and memo[0] is result and memo[1] is (None if own else value):
-                return memo[2]
-            served = replace(
-                result, group=kept, value=value, reason=Reason.STICKY, in_experiment=True
-            )
-            if len(self._results) >= _MEMO_SIZE:
-                self._results.clear()
-            self._results[key] = (result, None if own else value, served)
-            return served
+            value = self._current_value(name, kept, result, stored)
+            if value is not None:
+                self.served += 1
+                # Building a result costs more than the rest of an evaluation: one per
+                # (provider result, group), shared by every request that stored it.
+                key = (id(result), kept, id(value))
+                known = self._results.get(key)
+                if known is not None and known[0] is result and known[1].value is value:
+                    served = known[1]
+                else:
+                    served = replace(
+                        result, group=kept, value=value, reason=Reason.STICKY, in_experiment=True
+                    )
+                    if len(self._results) >= _MEMO_SIZE:
+                        self._results.clear()
+                    self._results[key] = (result, served)
+                if renames is None and active is not None and assignments is active.sticky:
+                    if active.sticky_served is None:
+                        active.sticky_served = {}
+                    active.sticky_served[name] = (result, served)
+                return served
         group = result.group
         if group is not None and result.in_experiment and result.reason not in _NOT_STORED:
             if renames is not None:
@@ -195,6 +213,38 @@ class Stickiness:
             assignments[name] = assignment
             self.put((unit, name, assignment))
         return result
+
+    def _current_value(
+        self, name: str, group: str, result: ExperimentResult, stored: Assignment
+    ) -> Mapping[str, Any] | None:
+        """The experiment's current value of ``group``: the provider's when it serves that
+        group now or can tell the group's value, else the value stored with the group.
+        None when the provider knows the experiment's groups and ``group`` is not one of
+        them any more (the stored assignment no longer counts).
+        """
+        if result.group == group:
+            return result.value
+        groups = self.groups(name) if self.groups is not None else None
+        if groups is None:
+            return stored.value
+        return groups.get(group)
+
+    # -- for providers that keep assignments their own way (GrowthBook's service) -----
+    def assignments(self, unit: str) -> dict[str, Assignment]:
+        """``unit``'s stored assignments: the scope's when it loaded that unit, else read
+        from the store (a store that cannot answer gives none)."""
+        active = current_scope()
+        if active is not None and active.sticky_unit == unit and active.sticky is not None:
+            return active.sticky
+        return self.load(unit)
+
+    def remember(self, unit: str, name: str, assignment: Assignment) -> None:
+        """Store ``assignment`` behind the request (and in the scope, when it holds
+        ``unit``, so the rest of the request reads it)."""
+        active = current_scope()
+        if active is not None and active.sticky_unit == unit and active.sticky is not None:
+            active.sticky[name] = assignment
+        self.put((unit, name, assignment))
 
     # -- writes -----------------------------------------------------------------------
     def put(self, write: Write) -> None:

@@ -20,6 +20,7 @@ from flagport.errors import ConfigurationError, Location
 from flagport.provider import FlagNames
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, GateResult
+from flagport_growthbook._sticky import identifier_attributes
 
 __all__ = ["Definitions", "build_definitions", "features_section"]
 
@@ -33,6 +34,7 @@ class Definitions:
     :ivar rule_reasons: flagport reason of a ``force`` rule, by ``(feature, rule id)``.
     :ivar has_rules: features with at least one rule (others are ``STATIC``).
     :ivar version: ``dateUpdated`` of the payload, when it has one.
+    :ivar sticky_attributes: the attributes GrowthBook keeps sticky documents for.
     """
 
     context: GlobalContext
@@ -40,11 +42,14 @@ class Definitions:
     rule_reasons: dict[tuple[str, str | None], Reason]
     has_rules: frozenset[str]
     version: str | None = None
+    sticky_attributes: tuple[str, ...] = ()
     # Results are frozen and depend only on (feature, rule, value), so each distinct
     # one is built once per generation and handed to every caller.
     gates: dict[tuple[str, str | None, bool, str], GateResult] = field(default_factory=dict)
-    experiments: dict[tuple[str, str, int, str], ExperimentResult] = field(default_factory=dict)
-    configs: dict[tuple[str, str, int, str], ConfigResult] = field(default_factory=dict)
+    experiments: dict[tuple[str, str, int, str, bool], ExperimentResult] = field(
+        default_factory=dict
+    )
+    configs: dict[tuple[str, str, int, str, bool], ConfigResult] = field(default_factory=dict)
 
 
 def features_section(payload: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -135,4 +140,5 @@ def build_definitions(payload: Mapping[str, Any], source: str = "payload") -> De
         rule_reasons=rule_reasons,
         has_rules=frozenset(has_rules),
         version=str(version) if version is not None else None,
+        sticky_attributes=identifier_attributes(features),
     )

@@ -87,6 +87,22 @@ class GrowthBookOptions(ProviderOptions):
         default=10_000, ge=1, description="Events held in memory; beyond it new ones are dropped."
     )
 
+    sticky_bucketing: bool = Field(
+        default=True,
+        description=(
+            "With the client's sticky settings: GrowthBook's own sticky bucketing (bucket "
+            "versions, blocked enrolment, fallback attributes) keeps its documents in "
+            "flagport's sticky store. False: flagport's vendor-neutral stickiness instead."
+        ),
+    )
+    sticky_bucket_identifier_attributes: list[str] | None = Field(
+        default=None,
+        description=(
+            "Attributes whose sticky documents are loaded per user; None derives them from "
+            "the experiment rules (hash and fallback attributes), as the SDK does."
+        ),
+    )
+
     @property
     def online(self) -> bool:
         """True when the provider fetches definitions from ``api_host``."""

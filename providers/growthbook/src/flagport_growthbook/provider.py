@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import growthbook
 from growthbook import FeatureRepository, FeatureResult
-from growthbook.common_types import EvaluationContext, GlobalContext, StackContext
+from growthbook.common_types import EvaluationContext, StackContext
 from growthbook.core import eval_feature
 
 from flagport._fork import reset_in_child
@@ -35,6 +35,7 @@ from flagport.events.model import Event, EventKind, FlagKind
 from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.reasons import ErrorCode, Reason
 from flagport.results import ConfigResult, ExperimentResult, GateResult, freeze
+from flagport.sticky.policy import StickyPolicy
 from flagport_growthbook._convert import (
     USER_KEY,
     event_row,
@@ -44,10 +45,12 @@ from flagport_growthbook._convert import (
 )
 from flagport_growthbook._definitions import Definitions, build_definitions
 from flagport_growthbook._ingest import IngestSender
+from flagport_growthbook._sticky import StoreStickyBucketService
 from flagport_growthbook._sync import DefinitionsSync
 from flagport_growthbook.options import GrowthBookOptions
 
 if TYPE_CHECKING:
+    from flagport.sticky.engine import Stickiness
     from flagport.user import User
 
 __all__ = ["GrowthBookProvider"]
@@ -59,6 +62,8 @@ SDK_VERSION: str = getattr(growthbook, "__version__", "unknown")
 _UNUSABLE = {"cyclicPrerequisite": Reason.ERROR, "prerequisite": Reason.DISABLED}
 
 _live: weakref.WeakSet[GrowthBookProvider] = weakref.WeakSet()
+#: GrowthBook keeps its experiments' groups itself: flagport's own layer stands aside.
+_KEPT_BY_GROWTHBOOK = StickyPolicy(sticky=False)
 
 
 class GrowthBookProvider(Provider):
@@ -95,6 +100,7 @@ class GrowthBookProvider(Provider):
         self._forked = False
         self._exposed = ExposureDeduper()
         self._warned: set[str] = set()
+        self._sticky: StoreStickyBucketService | None = None
         self.reloads = 0
 
     def _decrypt(self, payload: Mapping[str, Any], source: str) -> Mapping[str, Any]:
@@ -186,6 +192,7 @@ class GrowthBookProvider(Provider):
     def _swap(self, defs: Definitions) -> None:
         if self.status is ProviderStatus.SHUT_DOWN:
             return  # a fetch that finished during shutdown must not revive the provider
+        defs.context.options.sticky_bucket_service = self._sticky
         self._defs = defs
         self.reloads += 1
         self.status = ProviderStatus.READY
@@ -198,6 +205,24 @@ class GrowthBookProvider(Provider):
         self._sync = self._ingest = None
         self._forked = True
         _live.discard(self)
+
+    # -- sticky bucketing --------------------------------------------------------------
+    def attach_sticky(self, sticky: Stickiness) -> None:
+        """Keep GrowthBook's sticky buckets in the client's sticky store (the client
+        calls this when it has ``sticky`` settings), unless ``sticky_bucketing`` is off."""
+        if not self.options.sticky_bucketing:
+            return
+        self._sticky = StoreStickyBucketService(
+            sticky, self.options.sticky_bucket_identifier_attributes
+        )
+        defs = self._defs
+        if defs is not None:
+            defs.context.options.sticky_bucket_service = self._sticky
+
+    def sticky_policy(self, name: str) -> StickyPolicy | None:
+        """Not sticky for flagport's own layer while GrowthBook buckets stickily itself
+        (else None: the client's settings decide)."""
+        return _KEPT_BY_GROWTHBOOK if self._sticky is not None else None
 
     def flush(self, timeout: float = 5.0) -> None:
         if self._ingest is not None:
@@ -233,18 +258,19 @@ class GrowthBookProvider(Provider):
         defs = self._defs
         if defs is None or name not in defs.context.features:
             defs = self._ready(name)
-        ctx = user.provider_cache.get(USER_KEY) or to_user_context(user)
-        res = eval_feature(name, EvaluationContext(ctx, defs.context, StackContext(None, set())))
+        res = self._eval(defs, user, name)
         if expose and res.source == "experiment":
             self._expose(user, name, res, FlagKind.GATE)
         return res.on
 
-    @staticmethod
-    def _eval(context: GlobalContext, user: User, name: str) -> FeatureResult[Any]:
+    def _eval(self, defs: Definitions, user: User, name: str) -> FeatureResult[Any]:
         # A fresh EvaluationContext per call: the SDK writes its prerequisite stack
         # into it, so sharing one across threads would mix evaluations.
         ctx = user.provider_cache.get(USER_KEY) or to_user_context(user)
-        return eval_feature(name, EvaluationContext(ctx, context, StackContext(None, set())))
+        sticky = self._sticky
+        if sticky is not None:
+            ctx = sticky.user_context(user, ctx, defs.context, defs.sticky_attributes)
+        return eval_feature(name, EvaluationContext(ctx, defs.context, StackContext(None, set())))
 
     def _expose(self, user: User, name: str, res: FeatureResult[Any], via: FlagKind) -> None:
         """Report an experiment assignment reached through a gate or config.
@@ -297,7 +323,7 @@ class GrowthBookProvider(Provider):
         defs = self._defs
         if defs is None or name not in defs.context.features:
             defs = self._ready(name)
-        res = self._eval(defs.context, user, name)
+        res = self._eval(defs, user, name)
         if expose and res.source == "experiment":
             self._expose(user, name, res, FlagKind.GATE)
         key = (name, res.ruleId, res.on, res.source)
@@ -313,16 +339,19 @@ class GrowthBookProvider(Provider):
         defs = self._defs
         if defs is None or name not in defs.context.features:
             defs = self._ready(name)
-        res = self._eval(defs.context, user, name)
+        res = self._eval(defs, user, name)
         exp = res.experimentResult if res.source == "experiment" else None
         key = _value_key(name, res)
         result = defs.experiments.get(key) if key is not None else None
         if result is None:
+            fields = self._fields(defs, name, res)
+            if exp is not None and exp.stickyBucketUsed and exp.inExperiment:
+                fields["reason"] = Reason.STICKY  # GrowthBook served the stored bucket
             result = ExperimentResult(
                 group=str(exp.key) if exp is not None else None,
                 value=_mapping(res.value),
                 in_experiment=bool(exp is not None and exp.inExperiment and exp.hashUsed),
-                **self._fields(defs, name, res),
+                **fields,
             )
             if key is not None:
                 defs.experiments[key] = result
@@ -332,7 +361,7 @@ class GrowthBookProvider(Provider):
         defs = self._defs
         if defs is None or name not in defs.context.features:
             defs = self._ready(name)
-        res = self._eval(defs.context, user, name)
+        res = self._eval(defs, user, name)
         if expose and res.source == "experiment":
             self._expose(user, name, res, FlagKind.CONFIG)
         key = _value_key(name, res)
@@ -427,14 +456,15 @@ class GrowthBookProvider(Provider):
         return data
 
 
-def _value_key(name: str, res: FeatureResult[Any]) -> tuple[str, str, int, str] | None:
-    """A cache key that determines the result's value, or None when none does."""
-    if res.source == "experiment" and res.experimentResult is not None:
-        return (name, res.ruleId or "", res.experimentResult.variationId, res.source)
+def _value_key(name: str, res: FeatureResult[Any]) -> tuple[str, str, int, str, bool] | None:
+    """A cache key that determines the result's value and reason, or None when none does."""
+    exp = res.experimentResult
+    if res.source == "experiment" and exp is not None:
+        return (name, res.ruleId or "", exp.variationId, res.source, exp.stickyBucketUsed)
     if res.source == "force":
         # Without a rule id two rules could share the key with different values.
-        return (name, res.ruleId, -1, res.source) if res.ruleId else None
-    return (name, "", -1, res.source)
+        return (name, res.ruleId, -1, res.source, False) if res.ruleId else None
+    return (name, "", -1, res.source, False)
 
 
 def _mapping(value: Any) -> Any:

@@ -1,0 +1,139 @@
+"""GrowthBook's own sticky bucketing, kept in flagport's sticky store.
+
+With the client's ``sticky`` settings on, the provider hands GrowthBook's evaluator a
+:class:`StoreStickyBucketService` (the SDK's ``AbstractStickyBucketService``): the
+SDK then applies its own rules (``bucketVersion``, ``minBucketVersion`` and blocked
+enrolment, ``fallbackAttribute``, ``disableStickyBucketing``) and flagport's store
+(memory, SQLite, Redis or a plugin's) keeps the documents.
+
+A GrowthBook document (``attributeName``, ``attributeValue`` and its assignments
+``"<experiment key>__<bucket version>" -> variation key``) is one unit of the store:
+the user's own unit when the attribute is ``id`` (which carries ``user_id``, so a
+request scope's one read covers it), else ``"<attribute>||<value>"`` as the SDK keys
+documents. Each assignment is one entry named ``growthbook:<experiment key>__<version>``,
+apart from the entries flagport names after its experiments. Reads go through the
+client's :class:`~flagport.sticky.engine.Stickiness` (a store that fails is counted
+and served as empty); writes are queued behind the request like flagport's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from growthbook.common_types import (
+    AbstractStickyBucketService,
+    EvaluationContext,
+    GlobalContext,
+    StackContext,
+    UserContext,
+)
+from growthbook.core import _getHashValue
+
+from flagport.sticky.store import Assignment
+
+if TYPE_CHECKING:
+    from flagport.sticky.engine import Stickiness
+    from flagport.user import User
+
+__all__ = ["ENTRY_PREFIX", "StoreStickyBucketService", "identifier_attributes", "unit_key"]
+
+#: Names the store entries that hold GrowthBook's assignments.
+ENTRY_PREFIX = "growthbook:"
+#: ``user.provider_cache`` key: (service, the user's context with documents, the
+#: attributes whose documents it holds).
+_CONTEXT_KEY = "flagport_growthbook.sticky_context"
+
+
+def unit_key(attribute: str, value: str) -> str:
+    """The store unit of GrowthBook's document for ``attribute`` = ``value``."""
+    return value if attribute == "id" else f"{attribute}||{value}"
+
+
+def _version(key: str) -> int:
+    """The bucket version in an assignment key ``"<experiment key>__<version>"``."""
+    _, _, tail = key.rpartition("__")
+    return int(tail) if tail.isdigit() else 0
+
+
+def identifier_attributes(features: Mapping[str, Any]) -> tuple[str, ...]:
+    """The attributes GrowthBook keeps sticky documents for, derived from the
+    experiment rules as the SDK derives them (hash and fallback attributes)."""
+    found: dict[str, None] = {}
+    for feature in features.values():
+        for rule in getattr(feature, "rules", None) or ():
+            if rule.variations or rule.contextualVariations:
+                found[rule.hashAttribute or "id"] = None
+                if rule.fallbackAttribute:
+                    found[rule.fallbackAttribute] = None
+    return tuple(found)
+
+
+class StoreStickyBucketService(AbstractStickyBucketService):
+    """GrowthBook's sticky-bucket service interface on a flagport client's store.
+
+    :param sticky: the client's stickiness (its store, scope reads, write queue).
+    :param attributes: the identifier attributes to load; None derives them from the
+        definitions, as the SDK does.
+    """
+
+    def __init__(self, sticky: Stickiness, attributes: Iterable[str] | None = None) -> None:
+        self.sticky = sticky
+        self.attributes = tuple(attributes) if attributes is not None else None
+
+    # -- the SDK's interface -------------------------------------------------------------
+    def get_assignments(
+        self,
+        attributeName: str,  # the SDK's parameter names
+        attributeValue: str,
+    ) -> dict[str, Any] | None:
+        entries = self.sticky.assignments(unit_key(attributeName, attributeValue))
+        assignments = {
+            name[len(ENTRY_PREFIX) :]: assignment.group
+            for name, assignment in entries.items()
+            if name.startswith(ENTRY_PREFIX)
+        }
+        if not assignments:
+            return None
+        return {
+            "attributeName": attributeName,
+            "attributeValue": attributeValue,
+            "assignments": assignments,
+        }
+
+    def save_assignments(self, doc: dict[str, Any]) -> None:
+        unit = unit_key(str(doc["attributeName"]), str(doc["attributeValue"]))
+        for key, variation in dict(doc.get("assignments") or {}).items():
+            assignment = Assignment(str(variation), {}, _version(str(key)))
+            self.sticky.remember(unit, ENTRY_PREFIX + str(key), assignment)
+
+    # -- flagport's side -----------------------------------------------------------------
+    def user_context(
+        self, user: User, ctx: UserContext, context: GlobalContext, derived: tuple[str, ...]
+    ) -> UserContext:
+        """The user's GrowthBook context with his documents loaded: once per user object
+        and identifier attribute (the SDK adds its own writes to them). A context of its
+        own per service, so that two clients never share documents through a user."""
+        wanted = self.attributes if self.attributes is not None else derived
+        cached: tuple[StoreStickyBucketService, UserContext, frozenset[str]] | None
+        cached = user.provider_cache.get(_CONTEXT_KEY)
+        sticky_ctx: UserContext
+        if cached is not None and cached[0] is self and cached[1].attributes is ctx.attributes:
+            _, sticky_ctx, loaded = cached
+            if loaded.issuperset(wanted):
+                return sticky_ctx
+        else:
+            sticky_ctx, loaded = UserContext(attributes=ctx.attributes), frozenset()
+        evaluation = EvaluationContext(sticky_ctx, context, StackContext(None, set()))
+        docs = sticky_ctx.sticky_bucket_assignment_docs
+        for attribute in wanted:
+            if attribute in loaded:
+                continue
+            _, value = _getHashValue(evaluation, attribute)
+            if not value:
+                continue
+            doc = self.get_assignments(attribute, value)
+            if doc is not None:
+                docs[self.get_key(attribute, value)] = doc
+        user.provider_cache[_CONTEXT_KEY] = (self, sticky_ctx, loaded | frozenset(wanted))
+        return sticky_ctx
