@@ -204,6 +204,7 @@ class Flagport:
         self._lifecycle.shutdown(timeout, before=self.events.shutdown)
         if self._sticky is not None:
             self._sticky.shutdown(timeout)
+        _lifecycle.unregister(self)
 
     close = shutdown
 
