@@ -180,6 +180,22 @@ def test_dropping_many_clients_leaks_neither_clients_nor_threads(tmp_path: Path)
     assert [ref for ref in refs if ref() is not None] == []
 
 
+def test_a_shut_down_client_leaves_the_live_clients_at_once_while_still_referenced() -> None:
+    from flagport import _lifecycle as lifecycle
+
+    kept, closed = Flagport(provider="passall"), Flagport(provider="passall")
+    assert {id(c) for c in lifecycle.live_clients()} >= {id(kept), id(closed)}
+    closed.shutdown()
+    # Still referenced here, so no garbage collection could have removed it: the exit,
+    # a fork and the telemetry that read live_clients() must not see a closed client.
+    live = [id(c) for c in lifecycle.live_clients()]
+    assert id(closed) not in live
+    assert id(kept) in live
+    closed.shutdown()  # a second shutdown is harmless
+    kept.shutdown()
+    assert id(kept) not in [id(c) for c in lifecycle.live_clients()]
+
+
 def test_the_exit_waits_for_a_stalled_sink_no_longer_than_its_shutdown_timeout() -> None:
     code = """
 import threading

@@ -299,6 +299,15 @@ def test_a_local_evaluation_imports_no_vendor_sdk() -> None:
     assert not loaded, f"a local evaluation imported {loaded[:5]}"
 
 
+def test_a_sync_first_evaluation_imports_neither_asyncio_nor_the_sticky_engine() -> None:
+    # asyncio (with ssl and subprocess) is for async programs and sticky stores; a
+    # synchronous cold start without stickiness pays for neither.
+    modules = _run_json(_FIRST_EVALUATION)["modules"]
+    assert "flagport.providers.local.provider" in modules
+    assert [m for m in modules if m.split(".")[0] in {"asyncio", "ssl"}] == []
+    assert "flagport.sticky.engine" not in modules
+
+
 _WATCHED_EVALUATION = """
 import json, sys, threading
 import flagport

@@ -1,7 +1,8 @@
 """Process lifecycle for every client: fork, interpreter exit and (opt-in) SIGTERM.
 
-Clients register here when they are built and are held weakly, so a client the
-application drops is forgotten with it; its events are not.
+Clients register here when they are built and leave at
+:meth:`~flagport.Flagport.shutdown`; they are held weakly, so a client the application
+drops is forgotten with it; its events are not.
 
 - **drop**: a client collected without :meth:`~flagport.Flagport.shutdown` (the
   application let go of it) has its event workers finish on their own: each delivers
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from flagport.client import Flagport
     from flagport.events.worker import SinkWorker
 
-__all__ = ["install_signal_handlers", "live_clients", "register"]
+__all__ = ["install_signal_handlers", "live_clients", "register", "unregister"]
 
 logger = logging.getLogger("flagport")
 
@@ -64,6 +65,13 @@ def register(client: Flagport) -> None:
     workers = weakref.WeakSet(client.events.workers)
     finalizer = weakref.finalize(client, _adopt, workers, client.event_settings.shutdown_timeout)
     finalizer.atexit = False  # at exit, live clients are shut down by shutdown_all
+
+
+def unregister(client: Flagport) -> None:
+    """Forget ``client``, which was shut down: the exit, a fork and a signal have
+    nothing left to do for it, and :func:`live_clients` no longer lists it."""
+    with _lock:
+        _clients.pop(client, None)
 
 
 def _adopt(workers: weakref.WeakSet[SinkWorker], timeout: float) -> None:
@@ -101,7 +109,7 @@ def _finish_orphans(start: float) -> None:
 
 
 def live_clients() -> list[Flagport]:
-    """The clients still alive, oldest first."""
+    """The clients still alive and not shut down, oldest first."""
     with _lock:
         return list(_clients)
 

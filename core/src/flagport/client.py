@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from flagport import _lifecycle
 from flagport._client_events import ClientEvents, event_value
@@ -33,7 +33,7 @@ from flagport._evaluation import (
     not_a_name,
     raise_strict,
 )
-from flagport._provider_lifecycle import ProviderLifecycle
+from flagport._provider_lifecycle import ProviderLifecycle, on_event_loop_thread
 from flagport.errors import (
     ConfigurationError,
     GeneralError,
@@ -51,9 +51,11 @@ from flagport.provider import FlagNames, Provider
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult, Result
 from flagport.scope import ContextBinding, Scope, scope
 from flagport.settings import Settings, load_settings, validate_options
-from flagport.sticky.engine import Stickiness, on_event_loop
 from flagport.sticky.settings import build_store
 from flagport.user import User, UserLike, as_user
+
+if TYPE_CHECKING:
+    from flagport.sticky.engine import Stickiness
 
 __all__ = ["Flagport", "forget_exposures"]
 
@@ -134,6 +136,10 @@ class Flagport:
         )
         chosen = build_store(sticky, self.settings.sections.get("sticky"))
         if chosen is not None:
+            # Imported only here: a client without stickiness (and a sync program) does
+            # not pay for the engine and asyncio at its first evaluation.
+            from flagport.sticky.engine import Stickiness
+
             self._sticky = self._experiments.sticky = Stickiness(chosen[1], chosen[0])
         _lifecycle.register(self)
 
@@ -204,6 +210,7 @@ class Flagport:
         self._lifecycle.shutdown(timeout, before=self.events.shutdown)
         if self._sticky is not None:
             self._sticky.shutdown(timeout)
+        _lifecycle.unregister(self)
 
     close = shutdown
 
@@ -459,7 +466,7 @@ class Flagport:
         if sticky is not None:
             # ``with`` loads the unit's assignments now; ``async with`` off the loop.
             binding.aprefetch = sticky.aprefetch
-            if not on_event_loop():
+            if not on_event_loop_thread():
                 sticky.prefetch(binding._value)
         return binding
 

@@ -8,7 +8,6 @@ stays in memory.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -75,10 +74,14 @@ class StickyStore(ABC):
 
     async def aload(self, unit: str) -> dict[str, Assignment]:
         """:meth:`load` without blocking the event loop."""
+        import asyncio  # only async programs pay for it
+
         return await asyncio.to_thread(self.load, unit)
 
     async def asave(self, writes: Sequence[Write]) -> None:
         """:meth:`save` without blocking the event loop."""
+        import asyncio
+
         await asyncio.to_thread(self.save, writes)
 
     def after_fork_in_child(self) -> None:  # noqa: B027 - optional
