@@ -176,7 +176,7 @@ def test_verify_with_a_users_file_agrees(tmp_path: Path) -> None:
     users, out = tmp_path / "users.jsonl", tmp_path / "flags.yaml"
     rows = [{"user_id": f"u{i}", "country": ["US", "FR"][i % 2], "plan": "pro"} for i in range(60)]
     users.write_text("\n".join(json.dumps(r) for r in rows))
-    for vendor in ("featbit", "statsig"):
+    for vendor in ("featbit", "growthbook", "statsig"):
         result = run(
             "import", vendor, str(PAYLOADS[vendor]), "-o", str(out), "--verify", str(users)
         )

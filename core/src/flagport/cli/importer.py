@@ -155,20 +155,33 @@ class _VendorShaped:
     Everything else is the local provider's own answer.
     """
 
+    #: Reshaped answers kept (by the local answer's identity) at most.
+    MAX_KEPT = 1 << 16
+
     def __init__(self, provider: Any, *, wrap_null: bool) -> None:
         self._provider = provider
         self._wrap_null = wrap_null
+        # The local provider answers with prebuilt results, one per group and rule, so
+        # each is reshaped once rather than copied on every evaluation. The key's object
+        # is held in the value, so its id cannot be reused while it is kept.
+        self._shaped: dict[int, tuple[Any, Any]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._provider, name)
 
     def evaluate_experiment(self, user: User, name: str, *, expose: bool = True) -> Any:
         result = self._provider.evaluate_experiment(user, name, expose=expose)
-        if isinstance(result.value, Mapping) or (
+        kept = self._shaped.get(id(result))
+        if kept is not None and kept[0] is result:
+            return kept[1]
+        shaped = result
+        if not isinstance(result.value, Mapping) and not (
             result.value is None and (result.group is None or not self._wrap_null)
         ):
-            return result
-        return dataclasses.replace(result, value=freeze({"value": result.value}))
+            shaped = dataclasses.replace(result, value=freeze({"value": result.value}))
+        if len(self._shaped) < self.MAX_KEPT:
+            self._shaped[id(result)] = (result, shaped)
+        return shaped
 
 
 def _group_map(vendor: str, payload: bytes) -> dict[str, dict[str, str]] | None:

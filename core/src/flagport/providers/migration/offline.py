@@ -13,8 +13,8 @@ from time import perf_counter_ns
 from typing import Any
 
 from flagport.provider import FlagNames, Provider
-from flagport.providers.migration.evidence import Evidence
-from flagport.providers.migration.options import NEW, OLD, Side
+from flagport.providers.migration.evidence import Evidence, FlagEvidence
+from flagport.providers.migration.options import NEW, OLD
 from flagport.results import thaw
 from flagport.user import User
 
@@ -66,23 +66,39 @@ def compare_offline(
         names = FlagNames(a.gates | b.gates, a.experiments | b.experiments, a.configs | b.configs)
     flags = _kinds(names)
     outcome = OfflineComparison(Evidence(group_map))
-    providers = {OLD: old, NEW: new}
+    # Each flag's evidence and both sides' bound methods, looked up once for all users
+    # (on the first user, so no user means no evidence, as before).
+    plan: list[tuple[str, FlagEvidence, Callable[..., Any], Callable[..., Any]]] | None = None
+    clock = perf_counter_ns
     for user in users:
         outcome.users += 1
-        for kind, method, name in flags:
-            evidence = outcome.evidence.flag(name, kind)
-            answers: dict[Side, Any] = {}
-            spent: dict[Side, int] = {}
-            for side, provider in providers.items():
-                start = perf_counter_ns()
-                try:
-                    answers[side] = getattr(provider, method)(user, name, expose=False)
-                except Exception as exc:
-                    evidence.error(side, exc)
-                spent[side] = perf_counter_ns() - start
-            if len(answers) < len(providers):
+        if plan is None:
+            plan = [
+                (
+                    name,
+                    outcome.evidence.flag(name, kind),
+                    getattr(old, method),
+                    getattr(new, method),
+                )
+                for kind, method, name in flags
+            ]
+        for name, evidence, ask_old, ask_new in plan:
+            failed = False
+            start = clock()
+            try:
+                old_answer = ask_old(user, name, expose=False)
+            except Exception as exc:
+                evidence.error(OLD, exc)
+                failed = True
+            middle = clock()
+            try:
+                new_answer = ask_new(user, name, expose=False)
+            except Exception as exc:
+                evidence.error(NEW, exc)
+                failed = True
+            if failed:
                 continue
-            mismatch = evidence.compare(answers[OLD], answers[NEW], spent[OLD], spent[NEW])
+            mismatch = evidence.compare(old_answer, new_answer, middle - start, clock() - middle)
             if mismatch is not None:
                 kept = outcome.examples.setdefault(name, [])
                 if len(kept) < examples:
