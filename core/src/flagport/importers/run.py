@@ -29,7 +29,9 @@ VENDORS: dict[str, str] = {
 _ORIGIN = {
     ("statsig", "gates"): "Statsig feature gate",
     ("statsig", "configs"): "Statsig dynamic config",
+    ("growthbook", "gates"): "GrowthBook feature",
     ("growthbook", "experiments"): "GrowthBook feature",
+    ("growthbook", "configs"): "GrowthBook feature",
     ("featbit", "experiments"): "FeatBit flag",
 }
 _SECTIONS = ("gates", "experiments", "configs")
