@@ -51,3 +51,18 @@ DISABLED_GATE = {
 @example(DISABLED_GATE)
 def test_generated_statsig_payload_verifies_over_2000_users(payload: dict[str, Any]) -> None:
     verify_payload("statsig", payload, USERS)
+
+
+def test_a_condition_used_twice_is_written_out_twice_not_as_a_yaml_alias() -> None:
+    from flagport.importers.run import dump, import_payload
+
+    spec = dict(DISABLED_GATE)
+    never = {"type": "fail_gate", "idType": "userID", "targetValue": None, "additionalValues": {}}
+    rules = [{**DISABLED_GATE["feature_gates"]["off"]["rules"][0], "id": i, "conditions": ["x"]}
+             for i in ("a", "b")]  # fmt: skip
+    spec["feature_gates"] = {"g": {**DISABLED_GATE["feature_gates"]["off"], "rules": rules}}
+    spec["condition_map"] = {"x": never}  # a reference Statsig cannot use: never matches
+    text = dump(import_payload("statsig", spec).flags, "flags.yaml")
+    assert "&id" not in text
+    assert "*id" not in text
+    assert text.count("$not: {}") == 2
