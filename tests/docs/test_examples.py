@@ -37,6 +37,7 @@ PAGES = sorted(
 # Pages whose commands are one whole run, tested as such by their own test module.
 COVERED_ELSEWHERE = {
     "examples/migration/README.md": "tests/docs/test_migration_example.py",
+    "docs/migrating-to-local.md": "tests/docs/test_migrating_to_local.py",
 }
 # Pages whose Python blocks are sketches for frameworks flagport does not depend on.
 PYTHON_ELSEWHERE = {
@@ -49,6 +50,7 @@ PYTHON_ELSEWHERE = {
     "contrib/flask/README.md": "as docs/flask.md",
     "contrib/fastapi/README.md": "as docs/fastapi.md",
     "docs/sticky.md": "vendor sketches; its migration example: tests/core/sticky/test_docs.py",
+    "docs/migrating-to-local.md": "one session with its commands: test_migrating_to_local.py",
 }
 # Pages working in examples/migration, whose data make_data.py writes first.
 IN_MIGRATION_EXAMPLE = {"docs/migration.md"}

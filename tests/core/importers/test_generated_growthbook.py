@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from growthbook_payloads import payloads
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from import_proof import odd_users, verify_payload
 
 EXAMPLES = int(os.environ.get("FLAGPORT_PROOF_EXAMPLES", "10"))
@@ -28,9 +28,13 @@ NULL_VARIATION = {
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(max(120, EXAMPLES * 10))
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
+    # No shrinking: each example costs seconds; the failure names the flag, the users
+    # and both answers, and Hypothesis prints the payload.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(payloads())

@@ -197,8 +197,13 @@ def test_imported_features_evaluate_as_growthbook(payload: dict[str, Any]) -> No
             # What the growthbook provider sends: custom ids, id = user_id, attributes.
             gb.set_attributes(dict(to_user_context(user).attributes))
             for key in payload:
-                ours = provider.evaluate_experiment(user, key)
-                mine = (_same(thaw(ours.value)), ours.group, ours.in_experiment)
+                if key in imported.flags.get("experiments", {}):
+                    ours = provider.evaluate_experiment(user, key)
+                    mine = (_same(thaw(ours.value)), ours.group, ours.in_experiment)
+                else:  # a gate or a config: the value alone (no experiment ran)
+                    kind = "gate" if key in imported.flags.get("gates", {}) else "config"
+                    value = getattr(provider, f"evaluate_{kind}")(user, key).value
+                    mine = (_same(thaw(value)), None, False)
                 if mine != (theirs := _theirs(gb, key)):
                     mismatch = (key, user.attributes, mine, theirs)
                     break

@@ -243,6 +243,7 @@ def _verify(
 
     from flagport.cli._evidence import evidence_table
     from flagport.cli.compare import _start
+    from flagport.provider import FlagNames
     from flagport.providers.migration.offline import compare_offline
     from flagport.providers.migration.report import assess
 
@@ -263,6 +264,14 @@ def _verify(
                 f"{vendor}'s SDK loaded no definitions from the payload (see its log above), "
                 "so nothing can be verified; check that the payload is complete"
             )
+        # A flag the vendor's SDK does not offer to applications (Statsig's segments and
+        # holdouts) is checked through the flags that use it, not on its own.
+        offered = known.gates | known.experiments | known.configs
+        written = new.names()
+        names = FlagNames(
+            written.gates & offered, written.experiments & offered, written.configs & offered
+        )
+        unoffered = sorted((written.gates | written.experiments | written.configs) - offered)
         console = stderr_console()
         bar = Progress(
             TextColumn("verifying"),
@@ -279,7 +288,7 @@ def _verify(
                     old,
                     new,
                     users,
-                    names=new.names(),
+                    names=names,
                     group_map=_group_map(vendor, payload),
                     examples=examples,
                     progress=lambda: bar.advance(task),
@@ -296,10 +305,23 @@ def _verify(
         for d in flags.values()
     )
     if as_json:
-        print_json({"vendor": vendor, "users": outcome.users, "agree": agree, "flags": flags})
+        print_json(
+            {
+                "vendor": vendor,
+                "users": outcome.users,
+                "agree": agree,
+                "flags": flags,
+                "not_compared": unoffered,
+            }
+        )
         return agree
     title = f"{vendor} SDK → local {output.name}: {plural(outcome.users, 'user')}"
     show(evidence_table(title, flags, with_stage=False))
+    if unoffered:
+        say(
+            f"not compared on their own ({vendor}'s SDK does not offer them; the flags "
+            f"that use them are compared): {', '.join(unoffered)}"
+        )
     for name, data in flags.items():
         for example in data["examples"]:
             say(

@@ -56,6 +56,10 @@ def import_payload(payload: Mapping[str, Any] | str) -> Imported:
         for s in data.get("segments") or ()
         if isinstance(s, Mapping) and not s.get("isArchived")
     }
+    # FeatBit finds nobody in an archived or unknown segment: such a segment is written
+    # as one with nobody in it, so the conditions naming it stay valid.
+    for name in sorted(_segment_ids(data) - segments.keys()):
+        segments[name] = {"included": [], "excluded": []}
     experiments: dict[str, Any] = {}
     for flag in data.get("featureFlags") or ():
         if not isinstance(flag, Mapping) or "key" not in flag:
@@ -68,6 +72,24 @@ def import_payload(payload: Mapping[str, Any] | str) -> Imported:
     if segments:
         out.flags["segments"] = segments
     return out
+
+
+def _segment_ids(data: Mapping[str, Any]) -> set[str]:
+    """The segment ids named by the clauses of every flag and segment rule."""
+    found: set[str] = set()
+    for item in [*(data.get("featureFlags") or ()), *(data.get("segments") or ())]:
+        for rule in item.get("rules") or () if isinstance(item, Mapping) else ():
+            for clause in rule.get("conditions") or () if isinstance(rule, Mapping) else ():
+                kind = clause.get("op") or clause.get("property")
+                if kind not in ("User is in segment", "User is not in segment"):
+                    continue
+                try:
+                    ids = json.loads(clause.get("value") or "null")
+                except (TypeError, ValueError):
+                    continue
+                if isinstance(ids, list):
+                    found.update(str(i) for i in ids)
+    return found
 
 
 def _unit(dispatch_key: Any) -> str:

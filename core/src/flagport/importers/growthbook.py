@@ -1,9 +1,12 @@
 """GrowthBook features payload -> flags file.
 
-Every feature becomes an *experiment* of the flags file, so an evaluation reports what
-GrowthBook's ``eval_feature`` does: the value, the variation key (``group``) and
-whether the unit is in an experiment. Rules translate one to one, in order, and keep
-GrowthBook's meaning (its Python SDK 4.x, ``growthbook.core._eval_feature``):
+Every feature becomes a flag of the kind the ``growthbook`` provider gives it, so an
+application (and a migration from that provider) asks both alike: a feature with an
+experiment rule is an *experiment*, reporting what GrowthBook's ``eval_feature`` does
+(the value, the variation key as ``group``, whether the unit is in the experiment); one
+whose values are all booleans is a *gate*; any other a *config*. Rules translate one
+to one, in order, and keep GrowthBook's meaning (its Python SDK 4.x,
+``growthbook.core._eval_feature``):
 
 - every rule falls through (``outside: next``) when the unit misses its rollout,
   filters, namespace or experiment coverage, or lacks the hash attribute;
@@ -50,19 +53,50 @@ def import_features(
 ) -> Imported:
     """Translate GrowthBook's ``features`` (and ``savedGroups``) into a flags file.
 
-    :returns: the flags mapping (``segments`` and ``experiments``) and what was left out.
+    :returns: the flags mapping (``segments``, ``gates``, ``experiments``, ``configs``) and
+        what was left out.
     """
     out = Imported()
-    experiments: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {"gates": {}, "experiments": {}, "configs": {}}
     for key, feature in features.items():
         if not isinstance(feature, Mapping):
             out.leave_out(key, "", "a feature is an object; this one was skipped")
             continue
-        experiments[key] = _feature(key, feature, features, out)
-    out.flags = {"hash": "growthbook", "experiments": experiments}
+        section = _section(feature)
+        flag = _feature(key, feature, features, out)
+        sections[section][key] = _as_gate(flag) if section == "gates" else flag
+    out.flags = {"hash": "growthbook", **{name: found for name, found in sections.items() if found}}
     if saved_groups:
         out.flags["segments"] = {name: list(values) for name, values in saved_groups.items()}
     return out
+
+
+def _section(feature: Mapping[str, Any]) -> str:
+    """The kind the growthbook provider gives a feature, so an application asks both alike.
+
+    A feature with an experiment rule is an experiment; one whose values are all
+    booleans (none null) is a gate; any other a config.
+    """
+    rules = [r for r in feature.get("rules") or () if isinstance(r, Mapping)]
+    if any(r.get("force") is None and r.get("variations") is not None for r in rules):
+        return "experiments"
+    values = [feature.get("defaultValue"), *(r.get("force") for r in rules)]
+    gating = any(
+        isinstance(p, Mapping) and p.get("gate")
+        for r in rules
+        for p in r.get("parentConditions") or ()
+    )
+    if not gating and all(isinstance(v, bool) for v in values):
+        return "gates"
+    return "configs"
+
+
+def _as_gate(flag: dict[str, Any]) -> dict[str, Any]:
+    # A gate has no default: a true default is a last rule for everyone.
+    default = flag.pop("default")
+    if default is True:
+        flag["rules"].append({"id": "default", "value": True})
+    return flag
 
 
 def _feature(key: str, feature: Mapping[str, Any], known: Mapping[str, Any], out: Imported) -> Any:

@@ -30,7 +30,9 @@ _ORIGIN = {
     ("statsig", "gates"): "Statsig feature gate",
     ("statsig", "configs"): "Statsig dynamic config",
     ("statsig", "experiments"): "Statsig experiment",
+    ("growthbook", "gates"): "GrowthBook feature",
     ("growthbook", "experiments"): "GrowthBook feature",
+    ("growthbook", "configs"): "GrowthBook feature",
     ("featbit", "experiments"): "FeatBit flag",
 }
 _SECTIONS = ("gates", "experiments", "configs")
@@ -200,6 +202,13 @@ def _describe(vendor: str, imported: Imported) -> None:
             flag["description"] = text
 
 
+class _PlainDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Writes a value met twice (a shared "never" condition) out again, not as ``&id001``."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump(flags: Mapping[str, Any], path: str | Path, *, header: str = "") -> str:
     """The flags mapping as the text of ``path``'s format (by suffix: yaml/yml, json, toml).
 
@@ -211,10 +220,9 @@ def dump(flags: Mapping[str, Any], path: str | Path, *, header: str = "") -> str
     if suffix in (".yaml", ".yml"):
         # libyaml's dumper writes the same text about four times faster (5,000 flags: 16 s
         # -> 3.5 s); PyYAML without libyaml falls back to the pure-Python one.
-        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
         body = yaml.dump(
             dict(flags),
-            Dumper=dumper,
+            Dumper=_PlainDumper,
             sort_keys=False,
             allow_unicode=True,
             default_flow_style=False,

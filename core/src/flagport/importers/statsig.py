@@ -230,8 +230,8 @@ def _flag(
 ) -> dict[str, Any]:
     unit = statsig_unit(spec.get("idType"))
     flag: dict[str, Any] = {"unit": unit, "salt": spec.get("salt") or name}
-    if not spec.get("enabled", True):
-        flag["enabled"] = False
+    # ``enabled: false`` is not written: Statsig's SDK (statsig_python_core) still runs a
+    # disabled spec's rules, and only names its fall-through rule "disabled".
     if not gate:
         flag["default"] = spec.get("defaultValue") or {}
     rules: list[dict[str, Any]] = []

@@ -44,14 +44,20 @@ def _plain(value: Any) -> Any:
 def same_value(a: Any, b: Any) -> bool:
     """Whether two JSON-like values are equal.
 
-    ``None`` and an empty mapping are equal (both mean "no value"); tuples and lists
+    ``None`` and an empty mapping are equal (both mean "no value"); a scalar equals
+    ``{"value": scalar}`` (how vendor providers wrap a scalar value); tuples and lists
     with equal items are equal (results freeze lists into tuples); numbers compare
     by value (``1 == 1.0``, as in JSON), but a top-level ``True`` is not ``1``.
     Equal values, the common case, take one C-level comparison.
     """
     if a == b:
         return type(a) is type(b) or (type(a) is not bool and type(b) is not bool)
-    return _same_slow(_plain(a), _plain(b))
+    a, b = _plain(a), _plain(b)
+    if isinstance(a, Mapping) != isinstance(b, Mapping):
+        # A vendor provider serves a scalar value wrapped ({"value": v}), the local
+        # provider as it is: the same answer.
+        a, b = _unwrap(a), _unwrap(b)
+    return _same_slow(a, b)
 
 
 def _same_slow(a: Any, b: Any) -> bool:
@@ -62,6 +68,12 @@ def _same_slow(a: Any, b: Any) -> bool:
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return len(a) == len(b) and all(_same_slow(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, Mapping) and len(value) == 1 and "value" in value:
+        return value["value"]
+    return value
 
 
 def differing_keys(a: Any, b: Any) -> list[str]:
