@@ -180,12 +180,15 @@ class StatsigProvider(Provider):
         optional = {
             "specs_url": o.specs_url,
             "log_event_url": o.log_event_url,
+            "id_lists_url": o.id_lists_url,
             "environment": o.environment,
             "event_logging_flush_interval_ms": o.event_flush_interval_ms,
             "event_logging_max_queue_size": o.event_queue_size,
             "service_name": o.service_name,
         }
         kwargs.update({k: v for k, v in optional.items() if v is not None})
+        if o.enable_id_lists:
+            kwargs["enable_id_lists"] = True
         if o.offline:
             kwargs["disable_network"] = True
         if self._bootstrap_json is not None:
