@@ -29,6 +29,7 @@ gate's.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -210,7 +211,9 @@ def import_statsig(
         flags["experiments"] = experiments
     if configs:
         flags["configs"] = configs
-    out.flags = flags
+    # Unshared: a payload's condition or value used in several places would otherwise
+    # be written to YAML as an anchor and aliases.
+    out.flags = json.loads(json.dumps(flags))
     return out
 
 
@@ -232,6 +235,7 @@ def _layers(
         layer = import_layer(name, spec, raw_configs, condition_map, gate_names, out)
         if layer is not None:
             configs[name] = layer
+            out.origins[name] = "Statsig layer"
 
 
 def _id_list_segments(

@@ -139,7 +139,7 @@ def import_layer(
     context = (condition_map, gate_names, out)
     default = spec.get("defaultValue")
     config: dict[str, Any] = {
-        "description": "A Statsig layer: serves the layer's parameters.",
+        "description": "It serves the layer's parameters (what get_layer answers).",
         "unit": statsig_unit(spec.get("idType")),
         "salt": str(spec.get("salt") or name),
         "default": default if default is not None else {},
