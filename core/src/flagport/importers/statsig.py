@@ -127,7 +127,9 @@ def statsig_condition(
     return _usable(found, str(op))
 
 
-def _segment_list(kind: Any, condition: Mapping[str, Any], test: dict[str, Any]) -> Any:
+def _segment_list(
+    kind: Any, condition: Mapping[str, Any], test: dict[str, Any]
+) -> dict[str, Any] | None:
     # The target names an ID list (a segment of the file); without a name Statsig finds
     # no list: in_segment_list fails, not_in_segment_list holds.
     if not isinstance(next(iter(test.values())), str):

@@ -55,6 +55,8 @@ from flagport_statsig.options import StatsigOptions
 from flagport_statsig.sdk_output import SdkOutput, masked_whole
 
 if TYPE_CHECKING:
+    from statsig_python_core.statsig_types import DynamicConfig, Layer
+
     from flagport.events.model import Event
     from flagport.user import User
 
@@ -420,6 +422,7 @@ class StatsigProvider(Provider):
         su = user.provider_cache.get(_CACHE_KEY) or self._user(user)
         if name not in self._configs:
             self._missing(name, FlagKind.CONFIG)
+        cfg: Layer | DynamicConfig
         if name in self._layers:
             cfg = Statsig.get_layer(self._sdk, su, name, None if expose else _NO_LAYER_EXPOSURE)
         else:
