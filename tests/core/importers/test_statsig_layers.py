@@ -75,3 +75,34 @@ def test_the_written_file_names_where_each_flag_came_from(report: dict[str, Any]
     assert button == "Imported from Statsig experiment 'checkout_button'."
     layer = flags["configs"]["checkout_layer"]["description"]
     assert layer.startswith("Imported from Statsig layer 'checkout_layer'. It serves")
+
+
+def _cut_payload() -> dict[str, Any]:
+    """The example with the constructs the flags file cannot express."""
+    specs: dict[str, Any] = json.loads(EXAMPLE.read_text())
+    specs["condition_map"]["by_app"] = {
+        "type": "target_app", "operator": "any", "targetValue": ["app-1"], "field": None,
+        "additionalValues": {}, "idType": "userID",
+    }  # fmt: skip
+    button = specs["dynamic_configs"]["checkout_button"]
+    button["rules"][-1]["conditions"].append("by_app")
+    copy = specs["dynamic_configs"]["checkout_copy"]
+    copy["rules"][-1]["passPercentage"] = 50
+    specs["layer_configs"]["merged_layer"] = dict(
+        specs["layer_configs"]["checkout_layer"], useNewLayerEval=True
+    )
+    return specs
+
+
+def test_what_cannot_be_expressed_is_reported_per_flag_with_a_reason() -> None:
+    imported = import_payload("statsig", json.dumps(_cut_payload()))
+    found = {(i.flag, i.where): i.reason for i in imported.left_out}
+    # A target app (flagport has no app ids), in the experiment and in the layer.
+    assert "cannot be expressed" in found[("checkout_button", "rules[5].conditions[1]")]
+    where = ("checkout_layer", "checkout_button.rules[5].conditions[1]")
+    assert "cannot be expressed" in found[where]
+    # A group rule at 50 %: Statsig names the group even for the units it leaves out.
+    assert "group name and a partial pass percentage" in found[("checkout_copy", "rules[3]")]
+    assert "merges the parameters" in found[("merged_layer", "useNewLayerEval")]
+    assert "merged_layer" not in imported.flags["configs"]
+    assert len(found) == 4
