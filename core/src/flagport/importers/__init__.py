@@ -30,10 +30,15 @@ class LeftOut:
 
 @dataclass(slots=True)
 class Imported:
-    """The result of a translation: the flags file (as a mapping) and what was left out."""
+    """The result of a translation: the flags file (as a mapping) and what was left out.
+
+    :ivar origins: flag name -> what it was in the vendor's payload, where the section
+        it is written to does not say (a Statsig layer written as a config).
+    """
 
     flags: dict[str, Any] = field(default_factory=dict)
     left_out: list[LeftOut] = field(default_factory=list)
+    origins: dict[str, str] = field(default_factory=dict)
 
     def leave_out(self, flag: str, where: str, reason: str) -> None:
         """Record a part that was not translated."""

@@ -193,7 +193,7 @@ def _describe(vendor: str, imported: Imported) -> None:
         for name, flag in (imported.flags.get(section) or {}).items():
             if not isinstance(flag, dict):
                 continue
-            origin = _ORIGIN.get((vendor, section), vendor)
+            origin = imported.origins.get(name) or _ORIGIN.get((vendor, section), vendor)
             text = f"Imported from {origin} {name!r}."
             if flag.get("description"):
                 text += f" {flag['description']}"

@@ -29,6 +29,7 @@ gate's.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -105,14 +106,12 @@ def statsig_condition(
     if mapped is None:
         return None
     test = {mapped: target}
+    if op in ("in_segment_list", "not_in_segment_list"):
+        return _segment_list(kind, condition, test)
     if kind in ("user_field", "ip_based", "ua_based"):
         if not isinstance(field, str) or not field:
             return None
-        found: dict[str, Any] = (
-            {"$attributes": {field: test}}
-            if field.startswith("$") or "." in field
-            else {field: test}
-        )
+        found = _field_test(field, test)
     elif kind == "unit_id":
         found = {"$customIds": {str(condition.get("idType") or "userID"): test}}
     elif kind == "environment_field":
@@ -126,6 +125,28 @@ def statsig_condition(
     else:
         return None
     return _usable(found, str(op))
+
+
+def _segment_list(
+    kind: Any, condition: Mapping[str, Any], test: dict[str, Any]
+) -> dict[str, Any] | None:
+    # The target names an ID list (a segment of the file); without a name Statsig finds
+    # no list: in_segment_list fails, not_in_segment_list holds.
+    if not isinstance(next(iter(test.values())), str):
+        return {} if "$notInGroup" in test else NEVER
+    if kind == "unit_id":
+        return {"$customIds": {str(condition.get("idType") or "userID"): test}}
+    field = condition.get("field")
+    if kind != "user_field" or not isinstance(field, str) or not field:
+        return None
+    return _field_test(field, test)
+
+
+def _field_test(field: str, test: dict[str, Any]) -> dict[str, Any]:
+    # A name starting with $ or holding a dot is an attribute name, not an operator/path.
+    return (
+        {"$attributes": {field: test}} if field.startswith("$") or "." in field else {field: test}
+    )
 
 
 def _user_bucket(condition: Mapping[str, Any], test: dict[str, Any]) -> dict[str, Any]:
@@ -184,14 +205,17 @@ def import_statsig(
             out.leave_out(name, "entity", f"entity {_entity(spec)!r} is not imported")
     _layers(specs, raw_configs, configs, gate_names, out)
     flags: dict[str, Any] = {"semantics": "statsig", "hash": "statsig"}
-    if id_lists:
-        flags["segments"] = {name: {"hashed_ids": list(ids)} for name, ids in id_lists.items()}
+    segments = _id_list_segments([gates, experiments, configs], id_lists or {}, out)
+    if segments:
+        flags["segments"] = segments
     flags["gates"] = gates
     if experiments:
         flags["experiments"] = experiments
     if configs:
         flags["configs"] = configs
-    out.flags = flags
+    # Unshared: a payload's condition or value used in several places would otherwise
+    # be written to YAML as an anchor and aliases.
+    out.flags = json.loads(json.dumps(flags))
     return out
 
 
@@ -213,6 +237,43 @@ def _layers(
         layer = import_layer(name, spec, raw_configs, condition_map, gate_names, out)
         if layer is not None:
             configs[name] = layer
+            out.origins[name] = "Statsig layer"
+
+
+def _id_list_segments(
+    sections: Sequence[Mapping[str, Any]],
+    id_lists: Mapping[str, Sequence[str]],
+    out: Imported,
+) -> dict[str, Any]:
+    """The ID lists as hashed segments; a list a condition names but the payload does
+    not hold is reported (and empty, so a --partial file still loads)."""
+    segments: dict[str, Any] = {name: {"hashed_ids": list(ids)} for name, ids in id_lists.items()}
+    for section in sections:
+        for flag, definition in section.items():
+            for name in sorted(_lists_named(definition)):
+                if name not in segments:
+                    segments[name] = {"hashed_ids": []}
+                    out.leave_out(
+                        flag,
+                        "",
+                        f"ID list {name!r} is not in the payload (id_lists: list name -> "
+                        "hashed ids); Statsig's SDK downloads it, the flags file needs it",
+                    )
+    return segments
+
+
+def _lists_named(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key in ("$inGroup", "$notInGroup") and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= _lists_named(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _lists_named(item)
+    return found
 
 
 def _entity(spec: Any) -> str:

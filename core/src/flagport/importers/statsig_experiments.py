@@ -55,7 +55,7 @@ def _rule_base(
     if isinstance(percentage, int | float) and percentage < 100:
         entry["salt"] = str(rule.get("salt") or rule.get("id") or where)
         entry["pass_percentage"] = percentage
-        # Statsig hashes a unit the user lacks as "" (the flags file: outside).
+        # Statsig hashes a unit the user lacks as "", where a rule would leave it outside.
         entry["missing_unit"] = "empty"
     return entry
 
@@ -139,7 +139,7 @@ def import_layer(
     context = (condition_map, gate_names, out)
     default = spec.get("defaultValue")
     config: dict[str, Any] = {
-        "description": "A Statsig layer: serves the layer's parameters.",
+        "description": "It serves the layer's parameters (what get_layer answers).",
         "unit": statsig_unit(spec.get("idType")),
         "salt": str(spec.get("salt") or name),
         "default": default if default is not None else {},
@@ -168,31 +168,24 @@ def _delegated(
 ) -> list[dict[str, Any]]:
     """A layer rule delegating to ``experiment``: the experiment's rules behind the
     layer rule's condition, then the experiment's default for the rest."""
-    out = context[2]
     default = experiment.get("defaultValue")
     default = default if default is not None else {}
     gate = layer_rule.get("when")
     salt = str(experiment.get("salt") or delegate)
     rules = []
     for index, rule in enumerate(experiment.get("rules") or ()):
-        where = f"rules[{index}]"
-        entry = _rule_base(delegate, where, rule, experiment, context)
+        # Reported against the layer, at the experiment's rule.
+        entry = _rule_base(layer, f"{delegate}.rules[{index}]", rule, experiment, context)
         when = entry.get("when")
         if gate is not None:
             entry["when"] = gate if when is None else {"$and": [gate, when]}
         entry.pop("unit", None)
         if "pass_percentage" in entry:
-            # Hashed with the experiment's salt and unit; a unit outside gets its default.
+            # Hashed with the experiment's salt and unit; a unit outside gets its default
+            # (a layer has no group, so a rule's group name does not matter here).
             entry["unit"] = statsig_unit(rule.get("idType") or experiment.get("idType"))
             entry["seed"] = salt
             entry["outside"] = {"value": default}
-            if rule.get("groupName") is not None:
-                out.leave_out(
-                    layer,
-                    f"{delegate}.{where}",
-                    "a delegated rule with a group name and a partial pass percentage "
-                    "cannot be expressed",
-                )
         value = rule.get("returnValue")
         entry["value"] = value if value is not None else {}
         rules.append(entry)

@@ -42,6 +42,15 @@ class StatsigOptions(ProviderOptions):
     log_event_url: str | None = Field(
         default=None, description="URL events are POSTed to. Default: Statsig's event API."
     )
+    enable_id_lists: bool = Field(
+        default=False,
+        description="Download Statsig's ID lists (in_segment_list conditions); start() "
+        "waits for them with the definitions.",
+    )
+    id_lists_url: str | None = Field(
+        default=None,
+        description="URL of the ID-list lookup (get_id_lists). Default: Statsig's API.",
+    )
     init_timeout_ms: int = Field(
         default=3000,
         ge=0,

@@ -55,6 +55,8 @@ from flagport_statsig.options import StatsigOptions
 from flagport_statsig.sdk_output import SdkOutput, masked_whole
 
 if TYPE_CHECKING:
+    from statsig_python_core.statsig_types import DynamicConfig, Layer
+
     from flagport.events.model import Event
     from flagport.user import User
 
@@ -180,12 +182,15 @@ class StatsigProvider(Provider):
         optional = {
             "specs_url": o.specs_url,
             "log_event_url": o.log_event_url,
+            "id_lists_url": o.id_lists_url,
             "environment": o.environment,
             "event_logging_flush_interval_ms": o.event_flush_interval_ms,
             "event_logging_max_queue_size": o.event_queue_size,
             "service_name": o.service_name,
         }
         kwargs.update({k: v for k, v in optional.items() if v is not None})
+        if o.enable_id_lists:
+            kwargs["enable_id_lists"] = True
         if o.offline:
             kwargs["disable_network"] = True
         if self._bootstrap_json is not None:
@@ -417,6 +422,7 @@ class StatsigProvider(Provider):
         su = user.provider_cache.get(_CACHE_KEY) or self._user(user)
         if name not in self._configs:
             self._missing(name, FlagKind.CONFIG)
+        cfg: Layer | DynamicConfig
         if name in self._layers:
             cfg = Statsig.get_layer(self._sdk, su, name, None if expose else _NO_LAYER_EXPOSURE)
         else:

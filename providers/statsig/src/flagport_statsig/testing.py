@@ -4,8 +4,9 @@
 127.0.0.1 with a free port, in-process: the definitions download
 (``GET <specs_url>/<server_secret>.json``, answering ``{"has_updates": false}`` when
 the SDK already has the current ``time``) and event logging (``POST <log_event_url>``,
-gzip JSON ``{"events": [...]}``, answered ``202 {"success": true}``). It records every
-event and lets a test push new definitions::
+gzip JSON ``{"events": [...]}``, answered ``202 {"success": true}``). Given ID lists, it
+also serves Statsig's ID-list protocol (:class:`IdLists`). It records every event and
+lets a test push new definitions::
 
     with StatsigLoopbackServer(SpecsBuilder().gate("g", [rule()]).build()) as server:
         fp = Flagport(provider="statsig", **server.provider_options())
@@ -29,7 +30,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlparse
 
+from flagport_statsig.testing_id_lists import ID_LIST_FILES, IdLists
+
 __all__ = [
+    "IdLists",
     "SpecsBuilder",
     "StatsigLoopbackServer",
     "bucket_lt",
@@ -208,12 +212,15 @@ class StatsigLoopbackServer:
     :param server_secret: the key the SDK must present (others get 401).
     :param port: 0 for a free port; :meth:`stop` then :meth:`start` reuse the port, so a
         test can take the server down and bring it back.
+    :param id_lists: ID lists by name (plain ids); given, the server speaks Statsig's
+        ID-list protocol and :meth:`provider_options` turns ID lists on.
     """
 
     def __init__(
         self,
         specs: Mapping[str, Any] | None = None,
         *,
+        id_lists: Mapping[str, Sequence[str]] | None = None,
         server_secret: str = DEFAULT_SECRET,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -224,6 +231,10 @@ class StatsigLoopbackServer:
         self._lock = threading.Lock()
         self._specs: dict[str, Any] = dict(specs) if specs is not None else SpecsBuilder().build()
         self._events: list[dict[str, Any]] = []
+        self.id_lists = IdLists(self._lock)
+        self._serves_id_lists = id_lists is not None
+        for name, ids in (id_lists or {}).items():
+            self.id_lists.replace(name, ids)
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         self.fail_status: int | None = None
         self._httpd: ThreadingHTTPServer | None = None
@@ -276,6 +287,11 @@ class StatsigLoopbackServer:
     def log_event_url(self) -> str:
         return f"{self.url}/v1/log_event"
 
+    @property
+    def id_lists_url(self) -> str:
+        """The ID-list lookup (Statsig's ``get_id_lists``), POSTed by the SDK."""
+        return f"{self.url}/v1/get_id_lists"
+
     def provider_options(self, **overrides: Any) -> dict[str, Any]:
         """Options pointing a statsig provider here, polling and flushing every second."""
         options: dict[str, Any] = {
@@ -286,6 +302,8 @@ class StatsigLoopbackServer:
             "event_flush_interval_ms": 1000,
             "init_timeout_ms": 3000,
         }
+        if self._serves_id_lists:
+            options.update(enable_id_lists=True, id_lists_url=self.id_lists_url)
         options.update(overrides)
         return options
 
@@ -383,6 +401,10 @@ def _handler(server: StatsigLoopbackServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             url = urlparse(self.path)
             server._record("GET", self.path, dict(self.headers))
+            if url.path.startswith(ID_LIST_FILES):
+                # A list file sits at an unguessable URL (a CDN's), without the key.
+                self._id_list_file(url.path[len(ID_LIST_FILES) :])
+                return
             if self._refused():
                 return
             if url.path != f"{urlparse(server.specs_url).path}/{server.server_secret}.json":
@@ -395,11 +417,33 @@ def _handler(server: StatsigLoopbackServer) -> type[BaseHTTPRequestHandler]:
             else:
                 self._reply(200, specs)
 
+        def _id_list_file(self, file_id: str) -> None:
+            found = server.id_lists.file(file_id)
+            if found is None:
+                self._reply(404, {"error": "no such ID list file"})
+                return
+            start = 0
+            wanted = self.headers.get("Range", "")
+            if wanted.startswith("bytes=") and wanted[6:].rstrip("-").isdigit():
+                start = int(wanted[6:].rstrip("-"))
+            data = found[start:]
+            try:
+                self.send_response(206 if start else 200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
         def do_POST(self) -> None:
             url = urlparse(self.path)
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             server._record("POST", self.path, dict(self.headers))
             if self._refused():
+                return
+            if server._serves_id_lists and url.path == urlparse(server.id_lists_url).path:
+                self._reply(200, server.id_lists.manifest(f"{server.url}{ID_LIST_FILES}"))
                 return
             if url.path != urlparse(server.log_event_url).path:
                 self._reply(404, {"error": "not found"})

@@ -201,14 +201,18 @@ class ConditionCompiler(ValueCompiler):
                 path, f"$customIds takes a mapping of id type to test, got {value!r}"
             )
         parts: list[Condition] = []
+        absent = "" if self.statsig else None
         for id_type, expected in value.items():
             test = self.value(expected, join(path, str(id_type)))
             name = str(id_type)
             lowered = name.lower()
             if lowered in ("userid", "user_id"):
-
-                def user_id(a: Any, user: User, test: Predicate = test) -> bool:
-                    return test(user.user_id)
+                # The statsig provider sends a missing user id as "", which Statsig tests.
+                def user_id(
+                    a: Any, user: User, test: Predicate = test, missing: str | None = absent
+                ) -> bool:
+                    found = user.user_id
+                    return test(missing if found is None else found)
 
                 parts.append(user_id)
                 continue

@@ -87,8 +87,11 @@ def members_test(segment: Segment, semantics: str) -> Predicate:
         return membership(members, insensitive=False)
     hashes = frozenset(members)
 
+    # Statsig hashes a boolean's text ("true"); other semantics never hold one.
+    no_bools = semantics != "statsig"
+
     def in_hashed(value: Any) -> bool:
-        if isinstance(value, bool) or value is None:
+        if value is None or (no_bools and isinstance(value, bool)):
             return False
         text = value if isinstance(value, str) else _statsig_text(value)
         return text is not None and statsig_id_hash(text) in hashes
