@@ -26,7 +26,7 @@ from flagport.sticky.policy import DEFAULT_POLICY, StickyPolicy
 from flagport.sticky.store import Assignment, StickyStore, Write
 
 if TYPE_CHECKING:
-    from flagport.results import ExperimentResult
+    from flagport.results import ExperimentResult, JsonValue
     from flagport.scope import Scope
     from flagport.sticky.settings import StickySettings
     from flagport.user import User
@@ -36,7 +36,7 @@ __all__ = ["Renames", "Stickiness", "on_event_loop"]
 Renames = tuple[Mapping[str, str], Mapping[str, str]]
 """A provider's group names: (served -> stored, stored -> served)."""
 
-_Memo = tuple["ExperimentResult", "Mapping[str, Any] | None", "ExperimentResult"]
+_Memo = tuple["ExperimentResult", "JsonValue", "ExperimentResult"]
 
 logger = logging.getLogger("flagport.sticky")
 #: Sticky results remembered (a provider result and a group -> the result served).
