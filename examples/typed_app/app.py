@@ -21,6 +21,7 @@ from flagport import (
     Reason,
     User,
 )
+from flagport.results import thaw
 
 FLAGS = Path(__file__).resolve().parent.parent / "flags.yaml"
 
@@ -88,7 +89,8 @@ def everything(fp: Flagport, user: User) -> dict[str, object]:
     all_: Evaluations = fp.evaluate_all(user)
     answers: dict[str, object] = {name: r.value for name, r in all_.gates.items()}
     answers.update({name: r.group for name, r in all_.experiments.items()})
-    answers.update({name: dict(r.value) for name, r in all_.configs.items()})
+    # A config's value is any JSON value (a mapping, a list, a scalar): thaw copies it.
+    answers.update({name: thaw(r.value) for name, r in all_.configs.items()})
     return answers
 
 

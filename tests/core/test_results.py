@@ -182,3 +182,50 @@ def test_type_checkers_see_what_get_can_return(tmp_path: Path) -> None:
     snippet.write_text(TYPED_GETS)
     out, err, status = api.run(["--strict", "--no-error-summary", str(snippet)])
     assert status == 0, out + err
+
+
+SCALAR_VALUES = """
+from flagport.results import ConfigResult, ExperimentResult, FrozenDict
+
+
+def build() -> None:
+    ConfigResult(name="limit", value=3)
+    ConfigResult(name="color", value="red")
+    ConfigResult(name="off", value=None)
+    ConfigResult(name="tags", value=("a", "b"))
+    ConfigResult(name="nested", value=FrozenDict(a=(1, FrozenDict(b=None))))
+    ExperimentResult(name="button", group="b", value="blue")
+
+
+def narrow(config: ConfigResult) -> str:
+    value = config.value
+    if isinstance(value, str):
+        return value
+    return ""
+"""
+
+
+def test_type_checkers_accept_any_json_value(tmp_path: Path) -> None:
+    # Rules v2 configs and groups serve scalars and lists, not only mappings.
+    from mypy import api
+
+    snippet = tmp_path / "scalar_values.py"
+    snippet.write_text(SCALAR_VALUES)
+    out, err, status = api.run(["--strict", "--no-error-summary", str(snippet)])
+    assert status == 0, out + err
+
+
+@pytest.mark.parametrize(
+    "value", ["red", 3, 0.5, True, None, ("a", 1), freeze({"a": [1, {"b": None}]})]
+)
+def test_results_with_any_json_value_validate_and_serialise(value: Any) -> None:
+    from pydantic import TypeAdapter
+
+    adapter = TypeAdapter(ConfigResult)
+    result = ConfigResult(name="c", value=value)
+    dumped = json.loads(adapter.dump_json(result))
+    assert dumped["value"] == thaw(value)
+    assert adapter.validate_python(dumped).value == thaw(value)
+    assert result.to_dict()["value"] == thaw(value)
+    if not isinstance(value, dict):  # get() on a value that is no mapping finds no key
+        assert result.get("a", 7) == 7

@@ -171,32 +171,34 @@ class _EventBuilder:
 
     Composing the node tree costs a Python object (and two position marks) per node
     and a resolver call per scalar; the events are built anyway, so the values are
-    taken from them: a plain scalar's tag is resolved once per distinct text, a string
-    is used as it is, and any other scalar goes through :class:`_Builder` (the same
-    conversion, the same errors with their line). Anything else raises
-    :class:`_Unusual`, so the node tree reads those documents as before.
+    taken from them. A plain scalar's value is worked out once per distinct text (the
+    same text always resolves to the same immutable value), a quoted one is its text,
+    and any other scalar goes through :class:`_Builder` (the same conversion, the same
+    errors with their line). Anything else raises :class:`_Unusual`, so the node tree
+    reads those documents as before.
     """
 
     def __init__(self, loader: Any) -> None:
         self.loader = loader
         self.builder = _Builder(loader)
-        self.tags: dict[str, str] = {}  # plain scalar text -> its resolved tag
+        self.plain: dict[str, Any] = {}  # plain scalar text -> its value
 
     def scalar(self, event: Any) -> Any:
+        """The value of a scalar event that is not a plain one already seen."""
         if event.tag not in _FAST_TAGS:
             raise _Unusual
         text = event.value
-        if event.implicit[0]:
-            tag = self.tags.get(text)
-            if tag is None:
-                tag = self.tags[text] = self.loader.resolve(yaml.ScalarNode, text, (True, False))
-        else:
-            tag = _STR
+        if not event.implicit[0]:
+            return text  # quoted, or with the non-specific tag "!": a string
+        tag = self.loader.resolve(yaml.ScalarNode, text, (True, False))
         value = self.builder.plain(tag, text)
         if value is not _CONSTRUCT:
+            self.plain[text] = value
             return value
         if tag == MERGE:
             raise _Unusual
+        # Timestamps, octal and sexagesimal numbers...: PyYAML's constructor, each time
+        # (a timestamp's value is not worth remembering).
         node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
         return self.builder.value(node)
 
@@ -206,60 +208,73 @@ class _EventBuilder:
         get()  # the stream's start
         if isinstance(get(), yaml.StreamEndEvent):
             return None, False
+        plain = self.plain
         anchors: dict[str, Any] = {}
-        # Containers being filled: a list, or a mapping with its pending key (or _KEY).
-        stack: list[list[Any]] = []
+        # The container being filled (None at the top), whether it is a mapping, the
+        # key waiting for its value (or _KEY), and the same for those around it.
+        into: Any = None
+        is_mapping = False
+        key: Any = _KEY
+        around: list[tuple[Any, bool, Any]] = []
         repeated = False
         root: Any = None
         while True:
             event = get()
             kind = type(event)
-            if kind is yaml.ScalarEvent:
-                value = self.scalar(event)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                if event.tag not in _FAST_TAGS or len(stack) >= _EVENT_DEPTH:
+            if kind is _SCALAR:
+                if event.tag is None and event.implicit[0] and event.anchor is None:
+                    value = plain.get(event.value, _CONSTRUCT)
+                    if value is _CONSTRUCT:
+                        value = self.scalar(event)
+                else:
+                    value = self.scalar(event)
+                    if event.anchor is not None:
+                        if event.anchor in anchors:
+                            raise _Unusual  # a duplicate anchor: the node tree reports it
+                        anchors[event.anchor] = value
+            elif kind is _MAPPING_START or kind is _SEQUENCE_START:
+                if event.tag not in _FAST_TAGS or len(around) >= _EVENT_DEPTH:
                     raise _Unusual
-                container: Any = {} if kind is yaml.MappingStartEvent else []
+                around.append((into, is_mapping, key))
+                is_mapping = kind is _MAPPING_START
+                into = {} if is_mapping else []
+                key = _KEY
                 if event.anchor is not None:
                     if event.anchor in anchors:
-                        raise _Unusual  # a duplicate anchor: the node tree reports it
-                    anchors[event.anchor] = container
-                stack.append([container, _KEY])
+                        raise _Unusual
+                    anchors[event.anchor] = into
                 continue
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                value = stack.pop()[0]
+            elif kind is _MAPPING_END or kind is _SEQUENCE_END:
+                value = into
+                into, is_mapping, key = around.pop()
             elif kind is yaml.AliasEvent:
                 if event.anchor not in anchors:
                     raise _Unusual
                 value = anchors[event.anchor]
             else:  # the document's end
                 break
-            if kind is yaml.ScalarEvent and event.anchor is not None:
-                if event.anchor in anchors:
-                    raise _Unusual
-                anchors[event.anchor] = value
-            if not stack:
-                root = value
-                continue
-            top = stack[-1]
-            into = top[0]
-            if type(into) is list:
-                into.append(value)
-            elif top[1] is _KEY:
-                if isinstance(value, list | dict):
-                    raise _Unusual  # an unhashable key: the node tree reports it
-                top[1] = value
-            else:
-                key = top[1]
+            if is_mapping:
+                if key is _KEY:
+                    if isinstance(value, list | dict):
+                        raise _Unusual  # an unhashable key: the node tree reports it
+                    key = value
+                    continue
                 if key in into:
                     repeated = True
                 into[key] = value
-                top[1] = _KEY
+                key = _KEY
+            elif into is not None:
+                into.append(value)
+            else:
+                root = value
         if not isinstance(get(), yaml.StreamEndEvent):
             raise _Unusual  # a second document: the node tree reports it
         return root, repeated
 
 
+_SCALAR = yaml.ScalarEvent
+_MAPPING_START, _MAPPING_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SEQUENCE_START, _SEQUENCE_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
 _KEY: Any = object()  # a mapping's next scalar is a key
 
 

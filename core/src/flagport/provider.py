@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from flagport._redact import MaskedDict, mask, protect, release
-from flagport.results import ConfigResult, ExperimentResult, GateResult
+from flagport.results import ConfigResult, ExperimentResult, GateResult, JsonValue
 
 if TYPE_CHECKING:
     from flagport.events.model import Event
@@ -192,7 +192,7 @@ class Provider(ABC):
         """Every flag the provider currently knows, for ``evaluate_all`` and the CLI."""
         return FlagNames()
 
-    def experiment_groups(self, name: str) -> Mapping[str, Mapping[str, Any]] | None:
+    def experiment_groups(self, name: str) -> Mapping[str, JsonValue] | None:
         """The groups the definitions give an experiment, each with its value.
 
         A group forced without a value (the pytest plugin's markers) serves this one.

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, overload
 
+from typing_extensions import TypeAliasType
+
 from flagport.errors import shown
 from flagport.reasons import ErrorCode, Reason
 
@@ -22,12 +24,20 @@ __all__ = [
     "ExperimentResult",
     "FrozenDict",
     "GateResult",
+    "JsonValue",
     "Result",
     "freeze",
     "thaw",
 ]
 
 T = TypeVar("T")
+
+#: What a config or an experiment group serves: any JSON value. Served values are
+#: frozen (:func:`freeze`): mappings are :class:`FrozenDict`, lists are tuples.
+JsonValue = TypeAliasType(
+    "JsonValue",
+    "str | int | float | bool | Mapping[str, JsonValue] | Sequence[JsonValue] | None",
+)
 
 
 class FrozenDict(dict[str, Any]):
@@ -198,10 +208,11 @@ class _ResultBase:
 
 
 class _ValueGet:
-    """``get(key, default)`` on a result's ``value`` mapping (configs and experiments)."""
+    """``get(key, default)`` on a result's ``value`` (configs and experiments), for the
+    common value that is a mapping: on any other value every key is missing."""
 
     __slots__ = ()
-    value: Mapping[str, Any]
+    value: JsonValue
 
     @overload
     def get(self, key: str, default: None = None) -> Any: ...
@@ -243,9 +254,10 @@ class GateResult(_ResultBase):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConfigResult(_ResultBase, _ValueGet):
-    """A dynamic config's value for a user (an empty mapping when there is none)."""
+    """A dynamic config's value for a user: any JSON value (an empty mapping when the
+    config defines none)."""
 
-    value: Mapping[str, Any] = field(default_factory=FrozenDict)
+    value: JsonValue = field(default_factory=FrozenDict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -253,14 +265,15 @@ class ExperimentResult(_ResultBase, _ValueGet):
     """A user's assignment in an experiment.
 
     :ivar group: the group (variation) name, or ``None`` when the user is not in it.
-    :ivar value: the group's parameters (an empty mapping when there are none).
+    :ivar value: the group's value: any JSON value, usually a mapping of parameters (an
+        empty mapping when there is none).
     :ivar in_experiment: whether the user was assigned by the experiment itself (and
         so should be counted in its analysis), rather than served a default,
         an override or a launched winner.
     """
 
     group: str | None = None
-    value: Mapping[str, Any] = field(default_factory=FrozenDict)
+    value: JsonValue = field(default_factory=FrozenDict)
     in_experiment: bool = False
 
 

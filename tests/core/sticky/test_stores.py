@@ -65,3 +65,25 @@ def test_a_stopped_redis_raises_and_the_client_reconnects_by_itself(
     redis_server.start()  # an empty server (--save '')
     store.save([("u1", "exp", B)])
     assert store.load("u1") == {"exp": B}
+
+
+def test_each_store_keeps_a_group_value_that_is_not_a_mapping(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    # Rules v2 groups serve any JSON value: a string, a number, a list, nothing.
+    served = [
+        Assignment("red", "red"),
+        Assignment("n", 3),
+        Assignment("l", ("a", 1)),
+        Assignment("x", None),
+    ]
+    for store in stores(tmp_path, redis_server):
+        store.save([("u1", f"exp{i}", a) for i, a in enumerate(served)])
+        loaded = store.load("u1")
+        assert [loaded[f"exp{i}"].value for i in range(len(served))] == [
+            "red",
+            3,
+            ["a", 1] if not isinstance(store, MemoryStore) else ("a", 1),
+            None,
+        ], store
+        store.close()

@@ -142,10 +142,9 @@ class FlagportFixture:
         with self.capture.lock:
             self.capture.forced[(kind, name)] = None
 
-    def _group_value(
-        self, name: str, group: str, value: Mapping[str, Any] | None
-    ) -> Mapping[str, Any] | None:
-        """``value``, else the group's value in the provider's definitions."""
+    def _group_value(self, name: str, group: str, value: Mapping[str, Any] | None) -> Any:
+        """``value``, else the group's value in the provider's definitions (any JSON
+        value: the overrides take it as it is)."""
         groups = self.client.provider.experiment_groups(name)
         if groups is None:
             return value

@@ -69,10 +69,10 @@ class PassAllProvider(Provider):
         self, user: User, name: str, *, expose: bool = True
     ) -> ExperimentResult:
         # value=None: the client fills in the caller's default.
-        return ExperimentResult(name=name, value=None, reason=Reason.STATIC, provider=self.name)  # type: ignore[arg-type]
+        return ExperimentResult(name=name, value=None, reason=Reason.STATIC, provider=self.name)
 
     def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
-        return ConfigResult(name=name, value=None, reason=Reason.STATIC, provider=self.name)  # type: ignore[arg-type]
+        return ConfigResult(name=name, value=None, reason=Reason.STATIC, provider=self.name)
 
     def names(self) -> FlagNames:
         return FlagNames()

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flagport.results import JsonValue, thaw
+
 __all__ = ["Assignment", "MemoryStore", "StickyStore", "Write"]
 
 
@@ -23,16 +25,16 @@ class Assignment:
     """The group an experiment gave a unit, with what it served.
 
     :ivar group: the group (variation) name.
-    :ivar value: the group's parameters as served then.
+    :ivar value: the group's value as served then (any JSON value).
     :ivar version: the experiment's bucket version at assignment time.
     """
 
     group: str
-    value: Mapping[str, Any]
+    value: JsonValue
     version: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        return {"group": self.group, "value": dict(self.value), "version": self.version}
+        return {"group": self.group, "value": thaw(self.value), "version": self.version}
 
     @classmethod
     def from_json(cls, data: Any) -> Assignment | None:
@@ -40,7 +42,7 @@ class Assignment:
         if not isinstance(data, Mapping):
             return None
         group, value, version = data.get("group"), data.get("value", {}), data.get("version", 0)
-        if not isinstance(group, str) or not isinstance(value, Mapping):
+        if not isinstance(group, str):
             return None
         if not isinstance(version, int) or isinstance(version, bool):
             return None

@@ -409,7 +409,7 @@ class StatsigProvider(Provider):
             result = ExperimentResult(
                 name=name,
                 group=group,
-                value=freeze(value) if value else None,  # type: ignore[arg-type]
+                value=freeze(value) if value else None,
                 in_experiment=group is not None and reason is Reason.SPLIT,
                 reason=reason,
                 rule_id=rule_id or None,
@@ -436,7 +436,7 @@ class StatsigProvider(Provider):
         if result is None:
             result = ConfigResult(
                 name=name,
-                value=freeze(value) if value else None,  # type: ignore[arg-type]
+                value=freeze(value) if value else None,
                 reason=self._reason(name, rule_id, details),
                 rule_id=rule_id or None,
                 provider=self.name,

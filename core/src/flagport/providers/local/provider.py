@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     from flagport.providers.local.url_source import Incoming, UrlSource
-    from flagport.results import ConfigResult, ExperimentResult, GateResult
+    from flagport.results import ConfigResult, ExperimentResult, GateResult, JsonValue
     from flagport.sticky.policy import StickyPolicy
     from flagport.user import User
 
@@ -368,7 +368,7 @@ class LocalProvider(Provider):
     def names(self) -> FlagNames:
         return self._snapshot.names
 
-    def experiment_groups(self, name: str) -> Mapping[str, Mapping[str, Any]] | None:
+    def experiment_groups(self, name: str) -> Mapping[str, JsonValue] | None:
         experiment = self._snapshot.experiments.get(name)
         if experiment is None:
             return None

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from flagport.providers.local.bucketing import Bucketer, HashMode, get_bucketer, select_range
 from flagport.providers.local.compiled import (
@@ -46,8 +45,9 @@ __all__ = ["WEIGHT_TOLERANCE", "FlagContext", "RuleCompiler", "Serving", "find_c
 WEIGHT_TOLERANCE = 0.011
 
 
-@dataclass(frozen=True, slots=True)
-class Serving:
+# Named tuples, not frozen dataclasses: a file of 10,000 flags builds one of each per
+# flag, and a frozen dataclass sets each field through object.__setattr__.
+class Serving(NamedTuple):
     """What one kind of flag serves.
 
     :ivar hit: (rule definition, rule id, path) -> the result a plain rule serves
@@ -63,8 +63,7 @@ class Serving:
     value: Callable[[Any, str, str], Any]
 
 
-@dataclass(frozen=True, slots=True)
-class FlagContext:
+class FlagContext(NamedTuple):
     """A flag's defaults for its rules: unit, seed (salt) and hash."""
 
     name: str
