@@ -418,8 +418,9 @@ class _Compiler:
             namespace=namespace,
             not_in=not_in,
             static=static,
+            fallback_unit=exp.fallback_unit,
         )
-        compiled.sticky = sticky_policy(exp, path, self.problems)
+        compiled.sticky = sticky_policy(exp, path, self.problems, blocked=not_in)
         return compiled
 
     # -- the whole file -------------------------------------------------------------
