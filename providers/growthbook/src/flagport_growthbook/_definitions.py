@@ -50,6 +50,8 @@ class Definitions:
         default_factory=dict
     )
     configs: dict[tuple[str, str, int, str, bool], ConfigResult] = field(default_factory=dict)
+    #: Each experiment's groups with their values (``experiment_groups``), once built.
+    groups: dict[str, Mapping[str, Mapping[str, Any]] | None] = field(default_factory=dict)
 
 
 def features_section(payload: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -376,6 +376,27 @@ class GrowthBookProvider(Provider):
         defs = self._defs
         return defs.names if defs is not None else FlagNames()
 
+    def experiment_groups(self, name: str) -> Mapping[str, Mapping[str, Any]] | None:
+        """The variations of the feature's experiment rule by key, each with its value;
+        None when the feature has no experiment rule or several (a group name alone
+        does not say which rule's value it is)."""
+        defs = self._defs
+        if defs is None:
+            return None
+        if name in defs.groups:
+            return defs.groups[name]
+        feature = defs.context.features.get(name)
+        rules = [r for r in (feature.rules if feature else ()) if r.variations is not None]
+        groups: dict[str, Mapping[str, Any]] | None = None
+        if len(rules) == 1 and rules[0].force is None:
+            metas = rules[0].meta or []
+            groups = {}
+            for i, variation in enumerate(rules[0].variations or ()):
+                key = metas[i].get("key", str(i)) if i < len(metas) else str(i)
+                groups[str(key)] = _mapping(variation)
+        defs.groups[name] = groups
+        return groups
+
     # -- events ------------------------------------------------------------------------
     def log_event(self, event: Event) -> None:
         ingest = self._ingest
