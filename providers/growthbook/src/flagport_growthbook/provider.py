@@ -34,16 +34,17 @@ from flagport.events.exposures import ExposureDeduper
 from flagport.events.model import Event, EventKind, FlagKind
 from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.reasons import ErrorCode, Reason
-from flagport.results import ConfigResult, ExperimentResult, GateResult, freeze
+from flagport.results import ConfigResult, ExperimentResult, GateResult
 from flagport.sticky.policy import StickyPolicy
 from flagport_growthbook._convert import (
     USER_KEY,
+    as_mapping,
     event_row,
     public_attributes,
     to_user_context,
     warn_once,
 )
-from flagport_growthbook._definitions import Definitions, build_definitions
+from flagport_growthbook._definitions import Definitions, build_definitions, experiment_groups
 from flagport_growthbook._ingest import IngestSender
 from flagport_growthbook._sticky import StoreStickyBucketService
 from flagport_growthbook._sync import DefinitionsSync
@@ -349,7 +350,7 @@ class GrowthBookProvider(Provider):
                 fields["reason"] = Reason.STICKY  # GrowthBook served the stored bucket
             result = ExperimentResult(
                 group=str(exp.key) if exp is not None else None,
-                value=_mapping(res.value),
+                value=as_mapping(res.value),
                 in_experiment=bool(exp is not None and exp.inExperiment and exp.hashUsed),
                 **fields,
             )
@@ -367,7 +368,7 @@ class GrowthBookProvider(Provider):
         key = _value_key(name, res)
         result = defs.configs.get(key) if key is not None else None
         if result is None:
-            result = ConfigResult(value=_mapping(res.value), **self._fields(defs, name, res))
+            result = ConfigResult(value=as_mapping(res.value), **self._fields(defs, name, res))
             if key is not None:
                 defs.configs[key] = result
         return result
@@ -381,21 +382,7 @@ class GrowthBookProvider(Provider):
         None when the feature has no experiment rule or several (a group name alone
         does not say which rule's value it is)."""
         defs = self._defs
-        if defs is None:
-            return None
-        if name in defs.groups:
-            return defs.groups[name]
-        feature = defs.context.features.get(name)
-        rules = [r for r in (feature.rules if feature else ()) if r.variations is not None]
-        groups: dict[str, Mapping[str, Any]] | None = None
-        if len(rules) == 1 and rules[0].force is None:
-            metas = rules[0].meta or []
-            groups = {}
-            for i, variation in enumerate(rules[0].variations or ()):
-                key = metas[i].get("key", str(i)) if i < len(metas) else str(i)
-                groups[str(key)] = _mapping(variation)
-        defs.groups[name] = groups
-        return groups
+        return experiment_groups(defs, name) if defs is not None else None
 
     # -- events ------------------------------------------------------------------------
     def log_event(self, event: Event) -> None:
@@ -486,15 +473,6 @@ def _value_key(name: str, res: FeatureResult[Any]) -> tuple[str, str, int, str, 
         # Without a rule id two rules could share the key with different values.
         return (name, res.ruleId, -1, res.source, False) if res.ruleId else None
     return (name, "", -1, res.source, False)
-
-
-def _mapping(value: Any) -> Any:
-    if value is None:
-        return None  # the client serves the caller's default
-    if isinstance(value, Mapping):
-        return freeze(value)
-    # Results carry mappings; a scalar feature value is wrapped, not dropped.
-    return freeze({"value": value})
 
 
 def _shutdown_live() -> None:
