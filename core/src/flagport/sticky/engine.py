@@ -170,6 +170,8 @@ class Stickiness:
         same policy and the same group values. A migration renames groups per user: its
         results are never kept.
         """
+        if result.reason is Reason.OVERRIDE:
+            return result  # overrides live above providers and stored groups alike
         policy = DEFAULT_POLICY
         if self.policy is not None:
             policy = self.policy(name) or DEFAULT_POLICY
