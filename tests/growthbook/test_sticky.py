@@ -158,3 +158,32 @@ def test_sticky_bucketing_off_leaves_stickiness_to_flagport() -> None:
     assert set(fp._sticky.store.load("u1")) == {"button_color"}  # type: ignore[union-attr]
     assert fp.get_experiment(User(user_id="u1"), "button_color").reason is Reason.STICKY
     assert first.reason is Reason.SPLIT
+
+
+def test_flagports_stickiness_serves_growthbooks_current_value_of_the_stored_group(
+    tmp_path: Path,
+) -> None:
+    sticky = {"store": "sqlite", "path": str(tmp_path / "assignments.db")}
+
+    def client(features: dict[str, Any], store: dict[str, Any] | None) -> Flagport:
+        return Flagport(
+            "growthbook",
+            offline=True,
+            sticky_bucketing=False,
+            bootstrap={"features": features},
+            sticky=store,
+        )
+
+    with client(with_rule(weights=[1.0, 0.0]), sticky) as fp:
+        assert fp.get_experiment(User(user_id="u1"), "button_color").group == "control"
+    # Control's variation is silver now, and the new weights send everyone to blue.
+    changed = with_rule(weights=[0.0, 1.0], variations=["silver", "blue"])
+    with client(changed, None) as plain:
+        assert plain.get_experiment(User(user_id="u1"), "button_color").group == "blue"
+    with client(changed, sticky) as fp:
+        result = fp.get_experiment(User(user_id="u1"), "button_color")
+    assert (result.group, result.reason, dict(result.value)) == (
+        "control",
+        Reason.STICKY,
+        {"value": "silver"},
+    )

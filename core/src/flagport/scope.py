@@ -37,6 +37,8 @@ class Scope:
     #: The sticky assignments of ``sticky_unit``, loaded once for the request.
     sticky: dict[str, Assignment] | None = None
     sticky_unit: str | None = None
+    #: Assignments of other units (a company, a device) read in this request.
+    sticky_units: dict[str, dict[str, Assignment]] | None = None
     #: Stored groups resolved in this request: experiment -> (provider result, served).
     sticky_served: dict[str, tuple[Any, Any]] | None = None
 

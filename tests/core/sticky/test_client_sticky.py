@@ -153,3 +153,22 @@ def test_four_forked_workers_share_the_sqlite_store(tmp_path: Path) -> None:
     stored = [store.load(f"w{w}-{i}") for w in range(4) for i in range(250)]
     assert all("button_color" in s for s in stored)
     assert "button_color" in store.load("parent")
+
+
+def test_an_override_wins_over_a_stored_group(tmp_path: Path) -> None:
+    fp = Flagport(
+        "local", path=write_flags(tmp_path / "f.yaml", 50, 50), sticky={"store": "memory"}
+    )
+    fp._sticky.store.save(  # type: ignore[union-attr]
+        [("u1", "button_color", Assignment("control", {"color": "gray"}))]
+    )
+    fp.override_experiment("button_color", group="blue", value={"color": "blue"})
+    for scoped in (False, True):
+        if scoped:
+            with fp.scope({"user_id": "u1"}):
+                result = fp.get_experiment({"user_id": "u1"}, "button_color")
+        else:
+            result = fp.get_experiment({"user_id": "u1"}, "button_color")
+        assert (result.group, result.reason) == ("blue", Reason.OVERRIDE)
+    fp.clear_overrides()
+    assert fp.get_experiment({"user_id": "u1"}, "button_color").reason is Reason.STICKY

@@ -23,10 +23,10 @@ from flagport.events.worker import SinkWorker
 from flagport.reasons import Reason
 from flagport.scope import current_scope
 from flagport.sticky.policy import DEFAULT_POLICY, StickyPolicy
-from flagport.sticky.store import Assignment, StickyStore, Write
+from flagport.sticky.store import Assignment, StickyStore, Write, unit_key
 
 if TYPE_CHECKING:
-    from flagport.results import ExperimentResult
+    from flagport.results import ExperimentResult, JsonValue
     from flagport.scope import Scope
     from flagport.sticky.settings import StickySettings
     from flagport.user import User
@@ -100,7 +100,7 @@ class Stickiness:
         #: named as the new vendor names them.
         self.group_names: Callable[[User, str], Renames | None] | None = None
         #: The provider's ``experiment_groups(name)``: each group's current value.
-        self.groups: Callable[[str], Mapping[str, Mapping[str, Any]] | None] | None = None
+        self.groups: Callable[[str], Mapping[str, JsonValue] | None] | None = None
 
     def bind(self, provider: Any) -> None:
         """Ask ``provider`` (now started; None: stopped) for experiments' sticky policies,
@@ -170,37 +170,43 @@ class Stickiness:
         same policy and the same group values. A migration renames groups per user: its
         results are never kept.
         """
-        unit = user.user_id
-        if not unit:
-            return result  # units without an id are never stored
+        if result.reason is Reason.OVERRIDE:
+            return result  # overrides live above providers and stored groups alike
         policy = DEFAULT_POLICY
         if self.policy is not None:
             policy = self.policy(name) or DEFAULT_POLICY
             if not policy.sticky:
                 return result
-        active = current_scope()
-        assignments = self.assignments(unit)
+        primary, fallback = policy.units(user)
+        if primary is None and fallback is None:
+            return result  # units without an id are never stored
+        own = self.assignments(unit_key(policy.unit, primary)) if primary else {}
+        other = (
+            self.assignments(unit_key(policy.fallback_unit, fallback))
+            if fallback and policy.fallback_unit
+            else {}
+        )
+        mine, theirs = own.get(name), other.get(name)
+        if (mine is not None and policy.blocks(mine)) or (
+            theirs is not None and policy.blocks(theirs)
+        ):
+            return policy.blocked or result  # GrowthBook's blocked enrolment
         renames = self.group_names(user, name) if self.group_names is not None else None
-        stored = assignments.get(name)
-        if stored is not None and policy.keeps(stored.version):
+        # The unit's own stored group wins, else its fallback unit's.
+        stored = mine if mine is not None and policy.keeps(mine) else None
+        if stored is None and theirs is not None and policy.keeps(theirs):
+            stored = theirs
+        if stored is not None:
             kept = stored.group if renames is None else renames[1].get(stored.group, stored.group)
-            value = self._current_value(name, kept, result, stored)
-            if value is not None:
-                self.served += 1
-                # Building a result costs more than the rest of an evaluation: one per
-                # (provider result, group), shared by every request that stored it.
-                key = (id(result), kept, id(value))
-                known = self._results.get(key)
-                if known is not None and known[0] is result and known[1].value is value:
-                    served = known[1]
-                else:
-                    served = replace(
-                        result, group=kept, value=value, reason=Reason.STICKY, in_experiment=True
-                    )
-                    if len(self._results) >= _MEMO_SIZE:
-                        self._results.clear()
-                    self._results[key] = (result, served)
-                if renames is None and active is not None and assignments is active.sticky:
+            known, value = self._current_value(name, kept, result, stored)
+            if known:
+                served = self._served_result(result, kept, value)
+                if stored is theirs and primary:
+                    # Kept under the unit itself from now on (GrowthBook "upgrades" a
+                    # fallback document the same way).
+                    self._store(policy, primary, own, name, stored.group, value, mine)
+                active = current_scope()
+                if renames is None and active is not None and own is active.sticky:
                     if active.sticky_served is None:
                         active.sticky_served = {}
                     active.sticky_served[name] = (result, served)
@@ -209,41 +215,98 @@ class Stickiness:
         if group is not None and result.in_experiment and result.reason not in _NOT_STORED:
             if renames is not None:
                 group = renames[0].get(group, group)
-            assignment = Assignment(group, result.value, policy.version)
-            assignments[name] = assignment
-            self.put((unit, name, assignment))
+            if primary:
+                self._store(policy, primary, own, name, group, result.value, mine)
+            else:
+                unit = fallback or ""
+                self._store(policy, unit, other, name, group, result.value, theirs, fallback=True)
         return result
+
+    def _served_result(
+        self, result: ExperimentResult, group: str, value: JsonValue
+    ) -> ExperimentResult:
+        """``result`` serving the stored ``group`` with ``value`` (reason STICKY).
+
+        Building a result costs more than the rest of an evaluation: one per (provider
+        result, group, value), shared by every request.
+        """
+        self.served += 1
+        key = (id(result), group, id(value))
+        known = self._results.get(key)
+        if known is not None and known[0] is result and known[1].value is value:
+            return known[1]
+        served = replace(result, group=group, value=value, reason=Reason.STICKY, in_experiment=True)
+        if len(self._results) >= _MEMO_SIZE:
+            self._results.clear()
+        self._results[key] = (result, served)
+        return served
+
+    def _store(
+        self,
+        policy: StickyPolicy,
+        unit: str,
+        assignments: dict[str, Assignment],
+        name: str,
+        group: str,
+        value: JsonValue,
+        previous: Assignment | None,
+        *,
+        fallback: bool = False,
+    ) -> None:
+        """Store ``group`` for ``unit`` at the policy's version, remembering the lowest
+        version the unit was ever assigned at (GrowthBook's rules block on it)."""
+        first = None
+        if previous is not None and previous.first_version < policy.version:
+            first = previous.first_version
+        assignment = Assignment(group, value, policy.version, first)
+        kind = policy.fallback_unit if fallback else policy.unit
+        assignments[name] = assignment
+        self.put((unit_key(kind or "user_id", unit), name, assignment))
 
     def _current_value(
         self, name: str, group: str, result: ExperimentResult, stored: Assignment
-    ) -> Mapping[str, Any] | None:
+    ) -> tuple[bool, JsonValue]:
         """The experiment's current value of ``group``: the provider's when it serves that
         group now or can tell the group's value, else the value stored with the group.
-        None when the provider knows the experiment's groups and ``group`` is not one of
-        them any more (the stored assignment no longer counts).
+        ``(False, None)`` when the provider knows the experiment's groups and ``group`` is
+        not one of them any more (the stored assignment no longer counts).
         """
         if result.group == group:
-            return result.value
+            return True, result.value
         groups = self.groups(name) if self.groups is not None else None
         if groups is None:
-            return stored.value
-        return groups.get(group)
+            return True, stored.value
+        if group not in groups:
+            return False, None
+        return True, groups[group]
 
     # -- for providers that keep assignments their own way (GrowthBook's service) -----
     def assignments(self, unit: str) -> dict[str, Assignment]:
         """``unit``'s stored assignments: the scope's when it loaded that unit, else read
         from the store (a store that cannot answer gives none)."""
         active = current_scope()
-        if active is not None and active.sticky_unit == unit and active.sticky is not None:
+        if active is None:
+            return self.load(unit)
+        if active.sticky_unit == unit and active.sticky is not None:
             return active.sticky
-        return self.load(unit)
+        # Another unit (a company, a device): read once per request as well.
+        others = active.sticky_units
+        if others is None:
+            others = active.sticky_units = {}
+        found = others.get(unit)
+        if found is None:
+            found = others[unit] = self.load(unit)
+        return found
 
     def remember(self, unit: str, name: str, assignment: Assignment) -> None:
         """Store ``assignment`` behind the request (and in the scope, when it holds
         ``unit``, so the rest of the request reads it)."""
         active = current_scope()
-        if active is not None and active.sticky_unit == unit and active.sticky is not None:
-            active.sticky[name] = assignment
+        if active is not None:
+            if active.sticky_unit == unit and active.sticky is not None:
+                active.sticky[name] = assignment
+            elif active.sticky_units is not None and unit in active.sticky_units:
+                active.sticky_units[unit][name] = assignment
         self.put((unit, name, assignment))
 
     # -- writes -----------------------------------------------------------------------

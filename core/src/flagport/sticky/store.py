@@ -17,7 +17,7 @@ from typing import Any
 
 from flagport.results import JsonValue, thaw
 
-__all__ = ["Assignment", "MemoryStore", "StickyStore", "Write"]
+__all__ = ["Assignment", "MemoryStore", "StickyStore", "Write", "unit_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,14 +27,25 @@ class Assignment:
     :ivar group: the group (variation) name.
     :ivar value: the group's value as served then (any JSON value).
     :ivar version: the experiment's bucket version at assignment time.
+    :ivar first: the lowest bucket version the unit was ever assigned at in this
+        experiment (GrowthBook's rules block a unit once assigned below the minimum);
+        None: ``version``.
     """
 
     group: str
     value: JsonValue
     version: int = 0
+    first: int | None = None
+
+    @property
+    def first_version(self) -> int:
+        return self.version if self.first is None else min(self.first, self.version)
 
     def as_json(self) -> dict[str, Any]:
-        return {"group": self.group, "value": thaw(self.value), "version": self.version}
+        data = {"group": self.group, "value": thaw(self.value), "version": self.version}
+        if self.first is not None and self.first < self.version:
+            data["first"] = self.first
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> Assignment | None:
@@ -42,11 +53,20 @@ class Assignment:
         if not isinstance(data, Mapping):
             return None
         group, value, version = data.get("group"), data.get("value", {}), data.get("version", 0)
+        first = data.get("first")
         if not isinstance(group, str):
             return None
-        if not isinstance(version, int) or isinstance(version, bool):
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, first or 0)):
             return None
-        return cls(group, value, version)
+        return cls(group, value, version, first)
+
+
+def unit_key(unit: str, value: str) -> str:
+    """The store's key of the unit ``unit`` = ``value``: the user id itself for
+    ``user_id`` (what a request scope loads), else ``"<unit>||<value>"`` (the way
+    GrowthBook keys its sticky documents, so both name a unit alike).
+    """
+    return value if unit == "user_id" else f"{unit}||{value}"
 
 
 Write = tuple[str, str, Assignment]

@@ -21,10 +21,12 @@ from typing import Any
 from growthbook import UserContext
 
 from flagport.events.model import Event, EventKind, FlagKind
+from flagport.results import freeze
 from flagport.user import User
 
 __all__ = [
     "USER_KEY",
+    "as_mapping",
     "event_row",
     "public_attributes",
     "to_user_context",
@@ -96,6 +98,16 @@ def public_attributes(user: User) -> dict[str, Any]:
         attrs = _attributes(user, user.public_attributes)
         user.provider_cache[_PUBLIC_KEY] = attrs
     return attrs
+
+
+def as_mapping(value: Any) -> Any:
+    """A feature value as a result's value: a mapping frozen, a scalar wrapped as
+    ``{"value": ...}`` (never dropped), None kept (the client serves the caller's default)."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return freeze(value)
+    return freeze({"value": value})
 
 
 def _string(value: Any) -> str | None:

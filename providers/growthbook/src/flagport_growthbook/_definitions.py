@@ -20,9 +20,10 @@ from flagport.errors import ConfigurationError, Location
 from flagport.provider import FlagNames
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, GateResult
+from flagport_growthbook._convert import as_mapping
 from flagport_growthbook._sticky import identifier_attributes
 
-__all__ = ["Definitions", "build_definitions", "features_section"]
+__all__ = ["Definitions", "build_definitions", "experiment_groups", "features_section"]
 
 
 @dataclass(slots=True)
@@ -50,6 +51,8 @@ class Definitions:
         default_factory=dict
     )
     configs: dict[tuple[str, str, int, str, bool], ConfigResult] = field(default_factory=dict)
+    #: Each experiment's groups with their values (``experiment_groups``), once built.
+    groups: dict[str, Mapping[str, Mapping[str, Any]] | None] = field(default_factory=dict)
 
 
 def features_section(payload: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -142,3 +145,21 @@ def build_definitions(payload: Mapping[str, Any], source: str = "payload") -> De
         version=str(version) if version is not None else None,
         sticky_attributes=identifier_attributes(features),
     )
+
+
+def experiment_groups(defs: Definitions, name: str) -> Mapping[str, Mapping[str, Any]] | None:
+    """The variations of feature ``name``'s experiment rule by key (``meta[i].key``, else
+    the index), each with its value; None unless the feature has exactly one."""
+    if name in defs.groups:
+        return defs.groups[name]
+    feature = defs.context.features.get(name)
+    rules = [r for r in (feature.rules if feature else ()) if r.variations is not None]
+    groups: dict[str, Mapping[str, Any]] | None = None
+    if len(rules) == 1 and rules[0].force is None:
+        metas = rules[0].meta or []
+        groups = {}
+        for i, variation in enumerate(rules[0].variations or ()):
+            key = metas[i].get("key", str(i)) if i < len(metas) else str(i)
+            groups[str(key)] = as_mapping(variation)
+    defs.groups[name] = groups
+    return groups

@@ -31,6 +31,7 @@ from growthbook.common_types import (
 from growthbook.core import _getHashValue
 
 from flagport.sticky.store import Assignment
+from flagport.sticky.store import unit_key as store_unit_key
 
 if TYPE_CHECKING:
     from flagport.sticky.engine import Stickiness
@@ -46,8 +47,10 @@ _CONTEXT_KEY = "flagport_growthbook.sticky_context"
 
 
 def unit_key(attribute: str, value: str) -> str:
-    """The store unit of GrowthBook's document for ``attribute`` = ``value``."""
-    return value if attribute == "id" else f"{attribute}||{value}"
+    """The store unit of GrowthBook's document for ``attribute`` = ``value``: the
+    attribute ``id`` is flagport's ``user_id``; another is the custom id of that name,
+    keyed alike by the local provider's experiments."""
+    return store_unit_key("user_id" if attribute == "id" else attribute, value)
 
 
 def _version(key: str) -> int:

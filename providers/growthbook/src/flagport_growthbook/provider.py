@@ -34,16 +34,17 @@ from flagport.events.exposures import ExposureDeduper
 from flagport.events.model import Event, EventKind, FlagKind
 from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.reasons import ErrorCode, Reason
-from flagport.results import ConfigResult, ExperimentResult, GateResult, freeze
+from flagport.results import ConfigResult, ExperimentResult, GateResult
 from flagport.sticky.policy import StickyPolicy
 from flagport_growthbook._convert import (
     USER_KEY,
+    as_mapping,
     event_row,
     public_attributes,
     to_user_context,
     warn_once,
 )
-from flagport_growthbook._definitions import Definitions, build_definitions
+from flagport_growthbook._definitions import Definitions, build_definitions, experiment_groups
 from flagport_growthbook._ingest import IngestSender
 from flagport_growthbook._sticky import StoreStickyBucketService
 from flagport_growthbook._sync import DefinitionsSync
@@ -349,7 +350,7 @@ class GrowthBookProvider(Provider):
                 fields["reason"] = Reason.STICKY  # GrowthBook served the stored bucket
             result = ExperimentResult(
                 group=str(exp.key) if exp is not None else None,
-                value=_mapping(res.value),
+                value=as_mapping(res.value),
                 in_experiment=bool(exp is not None and exp.inExperiment and exp.hashUsed),
                 **fields,
             )
@@ -367,7 +368,7 @@ class GrowthBookProvider(Provider):
         key = _value_key(name, res)
         result = defs.configs.get(key) if key is not None else None
         if result is None:
-            result = ConfigResult(value=_mapping(res.value), **self._fields(defs, name, res))
+            result = ConfigResult(value=as_mapping(res.value), **self._fields(defs, name, res))
             if key is not None:
                 defs.configs[key] = result
         return result
@@ -375,6 +376,13 @@ class GrowthBookProvider(Provider):
     def names(self) -> FlagNames:
         defs = self._defs
         return defs.names if defs is not None else FlagNames()
+
+    def experiment_groups(self, name: str) -> Mapping[str, Mapping[str, Any]] | None:
+        """The variations of the feature's experiment rule by key, each with its value;
+        None when the feature has no experiment rule or several (a group name alone
+        does not say which rule's value it is)."""
+        defs = self._defs
+        return experiment_groups(defs, name) if defs is not None else None
 
     # -- events ------------------------------------------------------------------------
     def log_event(self, event: Event) -> None:
@@ -465,15 +473,6 @@ def _value_key(name: str, res: FeatureResult[Any]) -> tuple[str, str, int, str, 
         # Without a rule id two rules could share the key with different values.
         return (name, res.ruleId, -1, res.source, False) if res.ruleId else None
     return (name, "", -1, res.source, False)
-
-
-def _mapping(value: Any) -> Any:
-    if value is None:
-        return None  # the client serves the caller's default
-    if isinstance(value, Mapping):
-        return freeze(value)
-    # Results carry mappings; a scalar feature value is wrapped, not dropped.
-    return freeze({"value": value})
 
 
 def _shutdown_live() -> None:

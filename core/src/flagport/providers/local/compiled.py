@@ -201,6 +201,7 @@ class CompiledExperiment:
     __slots__ = (
         "bucketer",
         "choose",
+        "fallback_unit",
         "groups",
         "memo",
         "name",
@@ -229,8 +230,10 @@ class CompiledExperiment:
         not_in: ExperimentResult,
         static: ExperimentResult | None,
         rules: tuple[Rule, ...] = (),
+        fallback_unit: str | None = None,
     ) -> None:
         self.name = name
+        self.fallback_unit = fallback_unit
         self.rules = rules
         self.unit = unit
         self.memo = _new_memo()
@@ -243,7 +246,7 @@ class CompiledExperiment:
         self.namespace = namespace
         self.not_in = not_in
         self.static = static
-        #: The flags file's sticky policy (None: the client's settings decide).
+        #: The flags file's sticky policy (sticky unless it says otherwise).
         self.sticky: StickyPolicy | None = None
 
     def group_index(self, unit: str) -> int:
@@ -270,6 +273,8 @@ class CompiledExperiment:
         if self.static is not None:
             return self.static
         unit = user.user_id if self.unit == "user_id" else user.custom_ids.get(self.unit)
+        if not unit and self.fallback_unit is not None:
+            unit = user.unit(self.fallback_unit)
         if self.overrides and unit:
             forced = self.overrides.get(unit)
             if forced is not None:

@@ -418,8 +418,10 @@ class _Compiler:
             namespace=namespace,
             not_in=not_in,
             static=static,
+            # GrowthBook uses a fallback attribute only for experiments it buckets stickily.
+            fallback_unit=exp.fallback_unit if exp.sticky is not False else None,
         )
-        compiled.sticky = sticky_policy(exp, path, self.problems)
+        compiled.sticky = sticky_policy(exp, path, self.problems, blocked=not_in)
         return compiled
 
     # -- the whole file -------------------------------------------------------------

@@ -222,6 +222,23 @@ class ExperimentDef(_Def):
             "omitted: sticky when the client has sticky settings."
         ),
     )
+    sticky_rules: Literal["flagport", "growthbook"] = Field(
+        default="flagport",
+        description=(
+            "flagport: a stored group wins while min_bucket_version <= its version <= "
+            "bucket_version; older ones are reassigned. growthbook: GrowthBook's sticky "
+            "bucketing: only a group stored at bucket_version wins, and a unit once "
+            "assigned below min_bucket_version (default 0) is blocked (gets the default)."
+        ),
+    )
+    fallback_unit: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "The unit bucketed and stored when `unit` is missing (GrowthBook's "
+            "fallbackAttribute), e.g. device_id; its stored group counts when `unit` has none."
+        ),
+    )
     bucket_version: int = Field(
         default=0, ge=0, description="Raise it to reassign every unit (sticky experiments)."
     )
@@ -229,8 +246,8 @@ class ExperimentDef(_Def):
         default=None,
         ge=0,
         description=(
-            "Stored assignments of an older bucket version are discarded; defaults to "
-            "bucket_version (a raise reassigns everyone)."
+            "Stored assignments of an older bucket version are discarded (sticky_rules "
+            "growthbook: their units are blocked); defaults to bucket_version (growthbook: 0)."
         ),
     )
 
