@@ -440,7 +440,9 @@ class Flagport:
                 user = as_user(user)
             if value is not None and type(value) is not float and type(value) is not str:
                 value = event_value(value)
-            if metadata is not None and not isinstance(metadata, Mapping):
+            # A dict skips the abstract-class check, which costs more than the rest here.
+            plain = metadata is None or type(metadata) is dict
+            if not plain and not isinstance(metadata, Mapping):
                 raise TypeError(f"metadata must be a mapping, got {type(metadata).__name__}")
             data = dict(metadata) if metadata else {}
         except Exception as exc:
