@@ -11,7 +11,8 @@ in turns so that load from other processes hits every row alike:
   model at import (``import pydantic`` alone is lazy and builds nothing);
 * first evaluation: ``Flagport(provider="local", path="examples/flags.yaml")`` and one
   ``check_gate``, timed inside the child after ``import flagport``;
-* ``flagport --help``: the whole command, timed from outside.
+* ``flagport --help``: the whole command, timed from outside;
+* then the first evaluation step by step (CPU time): where what is left goes.
 
 Goals (issue 14, "Cold start"): ``import flagport`` at most 50 ms more than
 ``import pydantic``; the first evaluation at most 50 ms after import; ``flagport --help``
@@ -65,6 +66,25 @@ _FIRST_EVALUATION = (
     + "fp.check_gate(flagport.User(user_id='42', country='DE'), 'new_checkout')"
     + _REPORT
     + "fp.shutdown()\n"
+)
+
+# Where the first evaluation's CPU time goes, step by step, in one fresh process each.
+_STEPS = (
+    ("flagport.User: pydantic, its schema machinery, User", "flagport.User"),
+    ("flagport.Flagport: client, events, results", "flagport.Flagport"),
+    (
+        "Flagport(...): settings, plugins, local provider",
+        f"fp = flagport.Flagport(provider='local', path={str(FLAGS)!r})",
+    ),
+    (
+        "first check_gate: read YAML, compile, evaluate",
+        "fp.check_gate(flagport.User(user_id='42', country='DE'), 'new_checkout')",
+    ),
+)
+_BREAKDOWN = (
+    "import time\nimport flagport\nclock = time.process_time\nsteps = []\n"
+    + "".join(f"t = clock()\n{code}\nsteps.append(clock() - t)\n" for _, code in _STEPS)
+    + "print(*steps)\nfp.shutdown()\n"
 )
 
 Sample = tuple[float, float]  # (wall, cpu) seconds
@@ -142,6 +162,36 @@ def run(runs: int, env: dict[str, str]) -> dict[str, tuple[float, float]]:
     return {name: (statistics.median(walls[name]), statistics.median(cpus[name])) for name in rows}
 
 
+def breakdown(runs: int, env: dict[str, str]) -> list[float]:
+    """Median CPU milliseconds of each step of the first evaluation (:data:`_STEPS`)."""
+    samples: list[list[float]] = [[] for _ in _STEPS]
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-c", _BREAKDOWN],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env=env,
+        )
+        for step, seconds in zip(samples, done.stdout.split()[-len(_STEPS) :], strict=True):
+            step.append(float(seconds) * 1000)
+    return [statistics.median(step) for step in samples]
+
+
+def report_breakdown(steps: list[float], ms: dict[str, tuple[float, float]]) -> None:
+    """Print where the first evaluation's CPU time goes, against pydantic's own floor."""
+    floor = ms["pydantic + one model class"][1]
+    print("first evaluation, step by step (cpu ms, median)")
+    for (name, _), cpu in zip(_STEPS, steps, strict=True):
+        print(f"  {name:<52} {cpu:8.1f}")
+    print(
+        f"  {'(pydantic + one model class alone, for comparison)':<52} {floor:8.1f}\n"
+        "  User is a pydantic model, so the first step pays pydantic's import and first\n"
+        "  model at the latest; both goals together leave 100 ms over import pydantic."
+    )
+
+
 def report(ms: dict[str, tuple[float, float]]) -> None:
     """Print the rows, the goals and the ratios to the vendor SDKs' imports."""
     print(f"  {'':<40} {'wall':>8} {'cpu':>8}")
@@ -192,9 +242,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="flagport-pycache-") as cache:
         env = child_environment(not args.no_bytecode, cache)
         ms = run(args.runs, env)
+        steps = breakdown(args.runs, env)
     cached = "without bytecode cache" if args.no_bytecode else "with bytecode cache"
     print(f"median of {args.runs} fresh processes ({cached}), ms")
     report(ms)
+    report_breakdown(steps, ms)
 
 
 if __name__ == "__main__":

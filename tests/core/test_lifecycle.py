@@ -14,6 +14,8 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import flagport
 from flagport import Flagport, User
 
@@ -194,6 +196,27 @@ def test_a_shut_down_client_leaves_the_live_clients_at_once_while_still_referenc
     closed.shutdown()  # a second shutdown is harmless
     kept.shutdown()
     assert id(kept) not in [id(c) for c in lifecycle.live_clients()]
+
+
+def test_sigterm_while_the_main_thread_registers_a_client_does_not_deadlock() -> None:
+    # The handler (flush_all) runs between two bytecodes of the main thread, which may
+    # hold the registry's lock then: creating or shutting down a client.
+    code = """
+import flagport
+from flagport import _lifecycle
+fp = flagport.Flagport(provider="passall")
+with _lifecycle._lock:
+    _lifecycle.flush_all()
+print("flushed", [c is fp for c in _lifecycle.live_clients()])
+"""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("flush_all deadlocked on the registry's lock held by the same thread")
+    assert done.returncode == 0, done.stderr
+    assert "flushed [True]" in done.stdout
 
 
 def test_the_exit_waits_for_a_stalled_sink_no_longer_than_its_shutdown_timeout() -> None:

@@ -45,7 +45,9 @@ logger = logging.getLogger("flagport")
 
 # Ordered by registration (a dict of weak keys), so clients are finished oldest first.
 _clients: weakref.WeakKeyDictionary[Flagport, None] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+# Reentrant: the SIGTERM handler runs in the main thread between two bytecodes, maybe
+# while that thread registers or unregisters a client under this lock.
+_lock = threading.RLock()
 _installed: dict[int, Any] = {}  # signal number -> the handler flagport replaced
 # Workers of dropped clients still delivering -> the dropped client's shutdown timeout.
 # Weak: a worker lives as long as its thread runs, which ends once it has delivered.
@@ -148,7 +150,7 @@ def _reset_after_fork() -> None:
     # Runs inside os.fork() in the child: no lock taken by another thread may be
     # waited on here, so the registry's lock is replaced, not acquired.
     global _lock, _orphans_lock
-    _lock = threading.Lock()
+    _lock = threading.RLock()
     # The parent's orphaned workers deliver in the parent; their threads are not here.
     _orphans_lock = threading.RLock()
     _orphans.clear()

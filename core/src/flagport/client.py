@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from flagport import _lifecycle
@@ -136,9 +135,7 @@ class Flagport:
         )
         chosen = build_store(sticky, self.settings.sections.get("sticky"))
         if chosen is not None:
-            # Imported only here: a client without stickiness (and a sync program) does
-            # not pay for the engine and asyncio at its first evaluation.
-            from flagport.sticky.engine import Stickiness
+            from flagport.sticky.engine import Stickiness  # and asyncio: only when sticky
 
             self._sticky = self._experiments.sticky = Stickiness(chosen[1], chosen[0])
         _lifecycle.register(self)
@@ -250,23 +247,13 @@ class Flagport:
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.shutdown()
 
     def __repr__(self) -> str:
@@ -440,7 +427,8 @@ class Flagport:
                 user = as_user(user)
             if value is not None and type(value) is not float and type(value) is not str:
                 value = event_value(value)
-            if metadata is not None and not isinstance(metadata, Mapping):
+            plain = metadata is None or type(metadata) is dict  # no costly ABC check
+            if not plain and not isinstance(metadata, Mapping):
                 raise TypeError(f"metadata must be a mapping, got {type(metadata).__name__}")
             data = dict(metadata) if metadata else {}
         except Exception as exc:
