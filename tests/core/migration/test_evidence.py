@@ -12,7 +12,7 @@ from flagport.providers.migration import evidence as evidence_module
 from flagport.providers.migration.evidence import Evidence, FlagEvidence, Reservoir
 from flagport.providers.migration.mismatch_log import MismatchLog, UnitHasher
 from flagport.providers.migration.options import Side
-from flagport.results import ExperimentResult, freeze
+from flagport.results import ConfigResult, ExperimentResult, freeze
 
 
 def test_reservoir_is_bounded_uniform_and_totals_are_exact() -> None:
@@ -53,6 +53,18 @@ def test_gate_split_counts_true_and_false() -> None:
     split = ev.to_dict(min_sample=1)["split"]
     assert split["distribution"] == {"from": {"true": 2, "false": 2}, "to": {"true": 2, "false": 2}}
     assert split["group_mismatches"] == 2
+
+
+def test_a_scalar_config_value_equals_a_vendors_wrapped_one() -> None:
+    # A vendor provider wraps a scalar config value ({"value": True}); the local
+    # provider serves it as it is. A boolean is no exception, but True is still not 1.
+    ev = FlagEvidence("c", "config")
+    pairs = [({"value": True}, True), (False, {"value": False}), ({"value": 1}, True)]
+    found = [
+        ev.compare(ConfigResult(name="c", value=freeze(old)), ConfigResult(name="c", value=new))
+        for old, new in pairs
+    ]
+    assert [mismatch is None for mismatch in found] == [True, True, False]
 
 
 def test_experiment_compare_maps_groups_and_checks_values() -> None:

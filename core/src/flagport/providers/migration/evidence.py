@@ -234,7 +234,9 @@ class FlagEvidence:
             self.passes[NEW] += 1
         if old is new:  # booleans (gates) are singletons
             return None
-        if type(old) is not bool and type(new) is not bool and same_value(old, new):
+        # Two different booleans differ; anything else may still be the same value
+        # (a scalar and a vendor's {"value": scalar}).
+        if (type(old) is not bool or type(new) is not bool) and same_value(old, new):
             return None
         return Mismatch("value", old, new) if details else COUNTED
 
