@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from flagport.importers import Imported
+from flagport.importers.statsig_experiments import RuleTranslation, import_experiment, import_layer
 from flagport.providers.local.conditions import (
     ConditionError,
     ConditionOptions,
@@ -43,7 +45,6 @@ from flagport.providers.local.conditions import (
 __all__ = [
     "STATSIG_OPERATORS",
     "import_statsig",
-    "rule_condition",
     "statsig_condition",
     "statsig_unit",
 ]
@@ -181,8 +182,6 @@ def import_statsig(
         ``hashed_ids`` segments for ``in_segment_list``.
     :returns: the flags mapping and what was left out.
     """
-    from flagport.importers.statsig_experiments import import_experiment  # imports this module
-
     out = Imported()
     condition_map = specs.get("condition_map") or {}
     raw_gates = specs.get("feature_gates") or {}
@@ -196,14 +195,19 @@ def import_statsig(
             out.leave_out(name, "entity", f"entity {_entity(spec)!r} is not a gate; skipped")
     experiments: dict[str, Any] = {}
     raw_configs = specs.get("dynamic_configs") or {}
+    translate = RuleTranslation(
+        when=partial(_rule_condition, condition_map=condition_map, gate_names=gate_names, out=out),
+        unit=statsig_unit,
+        out=out,
+    )
     for name, spec in raw_configs.items():
         if _entity(spec) == "experiment":
-            experiments[name] = import_experiment(name, spec, condition_map, gate_names, out)
+            experiments[name] = import_experiment(name, spec, translate)
         elif _entity(spec) == "dynamic_config":
             configs[name] = _flag(name, spec, condition_map, gate_names, out, gate=False)
         else:
             out.leave_out(name, "entity", f"entity {_entity(spec)!r} is not imported")
-    _layers(specs, raw_configs, configs, gate_names, out)
+    _layers(specs, raw_configs, configs, translate)
     flags: dict[str, Any] = {"semantics": "statsig", "hash": "statsig"}
     segments = _id_list_segments([gates, experiments, configs], id_lists or {}, out)
     if segments:
@@ -223,18 +227,15 @@ def _layers(
     specs: Mapping[str, Any],
     raw_configs: Mapping[str, Any],
     configs: dict[str, Any],
-    gate_names: Sequence[str],
-    out: Imported,
+    translate: RuleTranslation,
 ) -> None:
     """Each layer as a config of its name serving the layer's parameters."""
-    from flagport.importers.statsig_experiments import import_layer
-
-    condition_map = specs.get("condition_map") or {}
+    out = translate.out
     for name, spec in (specs.get("layer_configs") or {}).items():
         if name in configs or not isinstance(spec, Mapping):
             out.leave_out(name, "", "a layer whose name is also a dynamic config's is not imported")
             continue
-        layer = import_layer(name, spec, raw_configs, condition_map, gate_names, out)
+        layer = import_layer(name, spec, raw_configs, translate)
         if layer is not None:
             configs[name] = layer
             out.origins[name] = "Statsig layer"
@@ -332,7 +333,7 @@ def _flag(
     return flag
 
 
-def rule_condition(
+def _rule_condition(
     name: str,
     where: str,
     rule: Mapping[str, Any],

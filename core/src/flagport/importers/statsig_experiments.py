@@ -26,13 +26,28 @@ that group name), and a layer whose name is also a dynamic config's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flagport.importers import Imported
-from flagport.importers.statsig import rule_condition, statsig_unit
 
-__all__ = ["import_experiment", "import_layer"]
+__all__ = ["RuleTranslation", "import_experiment", "import_layer"]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTranslation:
+    """How the parts of a Statsig rule translate (given by :mod:`.statsig`).
+
+    :ivar when: (flag, place, rule) -> the rule's conditions as one flags-file
+        condition, None for everyone; what cannot be expressed is reported in ``out``.
+    :ivar unit: Statsig's ``idType`` -> the flags file's unit.
+    :ivar out: the import's report.
+    """
+
+    when: Callable[[str, str, Mapping[str, Any]], dict[str, Any] | None]
+    unit: Callable[[Any], str]
+    out: Imported
 
 
 def _rule_base(
@@ -40,16 +55,15 @@ def _rule_base(
     where: str,
     rule: Mapping[str, Any],
     spec: Mapping[str, Any],
-    context: tuple[Mapping[str, Any], Sequence[str], Imported],
+    translate: RuleTranslation,
 ) -> dict[str, Any]:
     """The fields every translated rule has: id, condition, unit, salts, percentage."""
-    condition_map, gate_names, out = context
     entry: dict[str, Any] = {"id": str(rule.get("id") or where)}
-    when = rule_condition(name, where, rule, condition_map, gate_names, out)
+    when = translate.when(name, where, rule)
     if when is not None:
         entry["when"] = when
-    unit = statsig_unit(rule.get("idType") or spec.get("idType"))
-    if unit != statsig_unit(spec.get("idType")):
+    unit = translate.unit(rule.get("idType") or spec.get("idType"))
+    if unit != translate.unit(spec.get("idType")):
         entry["unit"] = unit
     percentage = rule.get("passPercentage", 100)
     if isinstance(percentage, int | float) and percentage < 100:
@@ -88,28 +102,23 @@ def _serve(
 
 
 def import_experiment(
-    name: str,
-    spec: Mapping[str, Any],
-    condition_map: Mapping[str, Any],
-    gate_names: Sequence[str],
-    out: Imported,
+    name: str, spec: Mapping[str, Any], translate: RuleTranslation
 ) -> dict[str, Any]:
     """One Statsig experiment (a ``dynamic_configs`` entry of entity ``experiment``).
 
     :returns: the flags file's experiment.
     """
-    context = (condition_map, gate_names, out)
     default = spec.get("defaultValue")
     experiment: dict[str, Any] = {
-        "unit": statsig_unit(spec.get("idType")),
+        "unit": translate.unit(spec.get("idType")),
         "salt": str(spec.get("salt") or name),
         "default": default if default is not None else {},
     }
     rules = []
     for index, rule in enumerate(spec.get("rules") or ()):
         where = f"rules[{index}]"
-        entry = _rule_base(name, where, rule, spec, context)
-        _serve(name, where, rule, entry, out)
+        entry = _rule_base(name, where, rule, spec, translate)
+        _serve(name, where, rule, entry, translate.out)
         rules.append(entry)
     experiment["rules"] = rules
     return experiment
@@ -119,9 +128,7 @@ def import_layer(
     name: str,
     spec: Mapping[str, Any],
     experiments: Mapping[str, Any],
-    condition_map: Mapping[str, Any],
-    gate_names: Sequence[str],
-    out: Imported,
+    translate: RuleTranslation,
 ) -> dict[str, Any] | None:
     """One Statsig layer as a config serving its parameters.
 
@@ -129,32 +136,31 @@ def import_layer(
     :returns: the config, or None when the layer cannot be expressed (reported).
     """
     if spec.get("useNewLayerEval"):
-        out.leave_out(
+        translate.out.leave_out(
             name,
             "useNewLayerEval",
             "this layer merges the parameters of several rules (Statsig's newer layer "
             "evaluation); the flags file serves one rule's value",
         )
         return None
-    context = (condition_map, gate_names, out)
     default = spec.get("defaultValue")
     config: dict[str, Any] = {
         "description": "It serves the layer's parameters (what get_layer answers).",
-        "unit": statsig_unit(spec.get("idType")),
+        "unit": translate.unit(spec.get("idType")),
         "salt": str(spec.get("salt") or name),
         "default": default if default is not None else {},
     }
     rules: list[dict[str, Any]] = []
     for index, rule in enumerate(spec.get("rules") or ()):
         where = f"rules[{index}]"
-        entry = _rule_base(name, where, rule, spec, context)
+        entry = _rule_base(name, where, rule, spec, translate)
         delegate = rule.get("configDelegate")
         target = experiments.get(delegate) if isinstance(delegate, str) else None
         if not isinstance(target, Mapping):
             entry["value"] = rule.get("returnValue") if rule.get("returnValue") is not None else {}
             rules.append(entry)
             continue
-        rules.extend(_delegated(name, str(delegate), target, entry, context))
+        rules.extend(_delegated(name, str(delegate), target, entry, translate))
     config["rules"] = _unique_ids(rules)
     return config
 
@@ -164,7 +170,7 @@ def _delegated(
     delegate: str,
     experiment: Mapping[str, Any],
     layer_rule: dict[str, Any],
-    context: tuple[Mapping[str, Any], Sequence[str], Imported],
+    translate: RuleTranslation,
 ) -> list[dict[str, Any]]:
     """A layer rule delegating to ``experiment``: the experiment's rules behind the
     layer rule's condition, then the experiment's default for the rest."""
@@ -175,7 +181,7 @@ def _delegated(
     rules = []
     for index, rule in enumerate(experiment.get("rules") or ()):
         # Reported against the layer, at the experiment's rule.
-        entry = _rule_base(layer, f"{delegate}.rules[{index}]", rule, experiment, context)
+        entry = _rule_base(layer, f"{delegate}.rules[{index}]", rule, experiment, translate)
         when = entry.get("when")
         if gate is not None:
             entry["when"] = gate if when is None else {"$and": [gate, when]}
@@ -183,7 +189,7 @@ def _delegated(
         if "pass_percentage" in entry:
             # Hashed with the experiment's salt and unit; a unit outside gets its default
             # (a layer has no group, so a rule's group name does not matter here).
-            entry["unit"] = statsig_unit(rule.get("idType") or experiment.get("idType"))
+            entry["unit"] = translate.unit(rule.get("idType") or experiment.get("idType"))
             entry["seed"] = salt
             entry["outside"] = {"value": default}
         value = rule.get("returnValue")
