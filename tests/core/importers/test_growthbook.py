@@ -5,6 +5,7 @@ attributes), and keeps the vendor's rule ids."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def test_rules_keep_the_vendors_ids() -> None:
             {"id": "r3", "force": 4, "condition": {"a": 4}},
         ],
     }
-    flags = import_payload("growthbook", {"features": features}).flags["experiments"]
+    flags = _every_flag(import_payload("growthbook", {"features": features}).flags)
     ids = {name: [rule["id"] for rule in flag["rules"]] for name, flag in flags.items()}
     assert ids == {
         "by_id": ["vip", "half"],
@@ -125,5 +126,12 @@ def test_a_gating_prerequisite_keeps_the_rule_id_and_names_its_gate_rule() -> No
             ],
         },
     }
-    rules = import_payload("growthbook", {"features": features}).flags["experiments"]["child"]
+    rules = _every_flag(import_payload("growthbook", {"features": features}).flags)["child"]
     assert [rule["id"] for rule in rules["rules"]] == ["launch_gate0", "launch"]
+
+
+def _every_flag(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The imported flags by name, whatever section (gates, experiments, configs) each
+    was written to."""
+    sections = ("gates", "experiments", "configs")
+    return {name: flag for section in sections for name, flag in data.get(section, {}).items()}
