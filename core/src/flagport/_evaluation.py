@@ -332,8 +332,6 @@ class Evaluator(Generic[R]):
                 if resolve is None:  # not started (or shut down)
                     resolve = getattr(self.lifecycle.require(), self.kind.method)
                 result = resolve(user, name, expose=expose)
-            if result.value is None:
-                result = replace(result, value=self._default(default))
             sticky = self.sticky
             if sticky is not None:
                 # The hot path inline (a call costs as much as the rest of it): a stored
@@ -348,6 +346,8 @@ class Evaluator(Generic[R]):
                     result = hit[1]
                 else:
                     result = sticky.apply(user, name, result)
+            if result.value is None:
+                result = replace(result, value=self._default(default))
         except Exception as exc:
             result = self.failed(name, exc, default)
         else:

@@ -162,3 +162,24 @@ def test_a_unit_once_assigned_below_the_minimum_stays_blocked(tmp_path: Path) ->
     with Flagport("local", path=str(tmp_path / "d.yaml"), sticky=sticky) as fp:
         stored = fp._sticky.store.load("device_id||d0")["button_color"]  # type: ignore[union-attr]
     assert (stored.version, stored.first_version) == (1, 0)
+
+
+def test_a_blocked_unit_gets_the_callers_default_when_the_experiment_has_none(
+    tmp_path: Path,
+) -> None:
+    text = Path(flags(tmp_path / "a.yaml", 1, 1, "s1")).read_text()
+    path = tmp_path / "b.yaml"
+    path.write_text(text.replace("    default: {color: gray}\n", ""))
+    fp = Flagport("local", path=str(path), sticky={"store": "memory"})
+    fp._sticky.store.save(  # type: ignore[union-attr]
+        [("device_id||d1", "button_color", Assignment("blue", {}, 0))]
+    )
+    user = User(custom_ids={"device_id": "d1"})
+    for _ in range(2):
+        result = fp.get_experiment(user, "button_color", default={"color": "white"})
+        assert (result.group, result.reason, dict(result.value)) == (
+            None,
+            Reason.DEFAULT,
+            {"color": "white"},
+        )
+    assert dict(fp.get_experiment(user, "button_color").value) == {}

@@ -190,7 +190,8 @@ class Stickiness:
         if (mine is not None and policy.blocks(mine)) or (
             theirs is not None and policy.blocks(theirs)
         ):
-            return policy.blocked or result  # GrowthBook's blocked enrolment
+            # GrowthBook's blocked enrolment: not in the experiment.
+            return policy.blocked if policy.blocked is not None else result
         renames = self.group_names(user, name) if self.group_names is not None else None
         # The unit's own stored group wins, else its fallback unit's.
         stored = mine if mine is not None and policy.keeps(mine) else None
@@ -258,7 +259,7 @@ class Stickiness:
         first = None
         if previous is not None and previous.first_version < policy.version:
             first = previous.first_version
-        assignment = Assignment(group, value, policy.version, first)
+        assignment = Assignment(group, value if value is not None else {}, policy.version, first)
         kind = policy.fallback_unit if fallback else policy.unit
         assignments[name] = assignment
         self.put((unit_key(kind or "user_id", unit), name, assignment))
