@@ -177,3 +177,23 @@ def test_reading_toml_or_json_imports_no_yaml(tmp_path: Path) -> None:
         check=True,
     )
     assert json.loads(done.stdout) == {"yaml": False, "repeated": True}
+
+
+_YAML_IMPORTED_AGAIN = """
+import sys
+import yaml
+for name in [m for m in sys.modules if m == "yaml" or m.startswith("yaml.")]:
+    del sys.modules[name]
+from flagport._documents import parse_text
+print(parse_text("gates:\\n  a: {default: true}\\n", "yaml", "flags.yaml").data)
+"""
+
+
+def test_yaml_loads_after_pyyaml_was_imported_again() -> None:
+    # pytester's in-process runs drop modules imported during a run; PyYAML's C
+    # extension is not re-initialised and builds the first import's node classes.
+    run = subprocess.run(
+        [sys.executable, "-c", _YAML_IMPORTED_AGAIN], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert "'gates': {'a': {'default': True}}" in run.stdout

@@ -18,7 +18,11 @@ from flagport._document_lines import INDEX, SyntaxProblem, key_ends, longest_fir
 
 __all__ = ["MERGE", "NodeIndex", "SafeLoader", "compose", "load"]
 
-SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's loader, unless PyYAML was imported again in this process (pytester's
+# in-process runs, importlib.reload): the C extension is not re-initialised, keeps
+# building the first import's node classes, and every document then fails to load.
+_C_NODES = getattr(getattr(yaml, "_yaml", None), "ScalarNode", None)
+SafeLoader: Any = yaml.CSafeLoader if _C_NODES is yaml.ScalarNode else yaml.SafeLoader
 MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
