@@ -118,6 +118,9 @@ def test_shutdown_delivers_everything_and_later_events_are_counted_as_dropped(
     assert fp.stats()["events"]["list.append"]["dropped"] == 1
 
 
+# A million events through the real jsonl sink: over a minute of CPU on a loaded 2-core
+# machine running two test workers, so the default 120 s guard would fail it for load.
+@pytest.mark.timeout(600)
 def test_million_events_are_all_written(tmp_path: Path) -> None:
     path = tmp_path / "million.jsonl"
     fp = Flagport(
