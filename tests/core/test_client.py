@@ -359,7 +359,8 @@ def test_concurrent_overrides_are_all_kept() -> None:
         ("override_gate", ("g", True), {"user_id": 1.5}),
         ("override_experiment", ("e", ["blue"]), {}),
         ("override_experiment", ("e", "blue", self_referencing()), {}),
-        ("override_config", ("c", 5), {}),
+        ("override_config", ("c", {1, 2}), {}),  # not a JSON value
+        ("override_experiment", ("e", "blue", object()), {}),
         ("override_config", ("c", deep(200)), {}),
     ],
 )
@@ -371,6 +372,24 @@ def test_an_override_that_cannot_be_stored_is_refused(
         assert fp.names() == flagport.FlagNames()
     with Flagport(provider="passall", strict=True) as fp, pytest.raises(ConfigurationError):
         getattr(fp, call)(*args, **kwargs)
+
+
+def test_overrides_take_any_json_value() -> None:
+    # Rules v2 configs and groups serve scalars and lists; a falsy value is a value.
+    with Flagport(provider="passall", strict=True) as fp:
+        fp.override_config("limit", 5)
+        fp.override_config("off", False)
+        fp.override_config("tags", ["a", "b"])
+        fp.override_experiment("copy", "short", "")
+        fp.override_experiment("slots", "none", 0)
+        user = {"user_id": "1"}
+        assert [fp.get_config(user, n).value for n in ("limit", "off", "tags")] == [
+            5,
+            False,
+            ("a", "b"),
+        ]
+        assert fp.get_experiment(user, "copy").value == ""
+        assert fp.get_experiment(user, "slots").value == 0
 
 
 def test_an_override_for_an_int_user_id_matches_that_user() -> None:

@@ -172,3 +172,46 @@ def test_a_forced_group_takes_its_value_from_the_flags_file(pytester: pytest.Pyt
 
     relaxed = pytester.runpytest(*args, "-o", "flagport_strict=false")
     relaxed.assert_outcomes(passed=4)
+
+
+SCALAR_FLAGS = """
+experiments:
+  page_size:
+    groups:
+      - {name: small, weight: 50, value: 10}
+      - {name: none, weight: 50, value: 0}
+configs:
+  banner:
+    default: hello
+"""
+
+FORCED_SCALARS = """
+import pytest
+import flagport as fm
+from flagport import User
+
+U = User(user_id="1")
+
+def test_a_group_with_a_falsy_scalar_value_is_forced(flagport):
+    flagport.force_experiment("page_size", group="none")
+    result = fm.get_experiment(U, "page_size")
+    assert (result.group, result.value) == ("none", 0)
+
+def test_a_scalar_config_is_forced(flagport):
+    flagport.force_config("banner", "")
+    assert fm.get_config(U, "banner").value == ""
+
+@pytest.mark.flagport(
+    configs={"banner": "bye"}, experiments={"page_size": {"group": "small", "value": 25}}
+)
+def test_markers_force_scalar_values():
+    assert fm.get_config(U, "banner").value == "bye"
+    assert fm.get_experiment(U, "page_size").value == 25
+"""
+
+
+def test_scalar_groups_and_configs_are_forced(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", flags=SCALAR_FLAGS)
+    pytester.makepyfile(test_scalars=FORCED_SCALARS)
+    args = ("--flagport-provider", "local", "--flagport-option", "path=flags.yaml")
+    pytester.runpytest(*args).assert_outcomes(passed=3)

@@ -54,6 +54,7 @@ from flagport.sticky.settings import build_store
 from flagport.user import User, UserLike, as_user
 
 if TYPE_CHECKING:
+    from flagport.results import JsonValue
     from flagport.sticky.engine import Stickiness
 
 __all__ = ["Flagport", "forget_exposures"]
@@ -383,17 +384,15 @@ class Flagport:
         self,
         name: str,
         group: str | None = None,
-        value: Mapping[str, Any] | None = None,
+        value: JsonValue = None,
         *,
         user_id: str | None = None,
     ) -> None:
-        """Force an experiment's group and parameters, for everyone or one user id."""
+        """Force an experiment's group and its value, for everyone or one user id."""
         self._override(self.overrides.experiment, name, group, value, user_id)
 
-    def override_config(
-        self, name: str, value: Mapping[str, Any], *, user_id: str | None = None
-    ) -> None:
-        """Force a dynamic config's value, for everyone or one user id."""
+    def override_config(self, name: str, value: JsonValue, *, user_id: str | None = None) -> None:
+        """Force a dynamic config's value (any JSON value), for everyone or one user id."""
         self._override(self.overrides.config, name, value, user_id)
 
     def _override(self, store: Callable[..., None], *args: Any) -> None:

@@ -21,7 +21,14 @@ from typing import Any, Generic, TypeVar
 
 from flagport.errors import ConfigurationError, shown
 from flagport.reasons import Reason
-from flagport.results import ConfigResult, ExperimentResult, GateResult, Result, freeze
+from flagport.results import (
+    ConfigResult,
+    ExperimentResult,
+    GateResult,
+    JsonValue,
+    Result,
+    freeze,
+)
 
 __all__ = ["OverrideTable", "Overrides", "global_overrides"]
 
@@ -135,10 +142,10 @@ class Overrides:
         self,
         name: str,
         group: str | None = None,
-        value: Mapping[str, Any] | None = None,
+        value: JsonValue = None,
         user_id: str | None = None,
     ) -> None:
-        """Force an experiment's group and parameters.
+        """Force an experiment's group and its value (parameters, or any JSON value).
 
         :raises ConfigurationError: as :meth:`gate`.
         """
@@ -151,13 +158,13 @@ class Overrides:
         result = ExperimentResult(
             name=name,
             group=group,
-            value=_frozen("experiment", name, value or {}),
+            value=_frozen("experiment", name, {} if value is None else value),
             reason=Reason.OVERRIDE,
             rule_id="override",
         )
         self.experiments.set(name, result, user_key)
 
-    def config(self, name: str, value: Mapping[str, Any], user_id: str | None = None) -> None:
+    def config(self, name: str, value: JsonValue, user_id: str | None = None) -> None:
         """Force a dynamic config's value.
 
         :raises ConfigurationError: as :meth:`gate`.
@@ -195,15 +202,19 @@ def _checked(kind: str, name: object, user_id: object) -> str | None:
 
 
 def _frozen(kind: str, name: str, value: object) -> Any:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, _JSON_TYPES):
         raise ConfigurationError(
-            f"override of {kind} {shown(name)}: the value is a mapping "
-            f"(e.g. {{'discount': 0.2}}), got {type(value).__name__}"
+            f"override of {kind} {shown(name)}: the value is a JSON value (a mapping such "
+            f"as {{'discount': 0.2}}, a list, a str, a number, a bool or None), "
+            f"got {type(value).__name__}"
         )
     try:
         return freeze(value)
     except ValueError as exc:
         raise ConfigurationError(f"override of {kind} {shown(name)}: {exc}") from None
+
+
+_JSON_TYPES = (Mapping, list, tuple, str, int, float, bool, type(None))
 
 
 #: Values forced for every client in the process, consulted after a client's own

@@ -23,6 +23,7 @@ from pytest_flagport.assertions import MISSING, find_events, mismatch_message
 from pytest_flagport.capture import Capture
 
 if TYPE_CHECKING:
+    from flagport.results import JsonValue
     from flagport.user import UserLike
 
 __all__ = ["FlagportFixture"]
@@ -109,7 +110,7 @@ class FlagportFixture:
         self,
         name: str,
         group: str | None = None,
-        value: Mapping[str, Any] | None = None,
+        value: JsonValue = None,
         *,
         user_id: str | None = None,
     ) -> None:
@@ -127,9 +128,7 @@ class FlagportFixture:
         global_overrides.experiment(name, group, value, user_id)
         self._forced("experiment", name)
 
-    def force_config(
-        self, name: str, value: Mapping[str, Any], *, user_id: str | None = None
-    ) -> None:
+    def force_config(self, name: str, value: JsonValue, *, user_id: str | None = None) -> None:
         """Force a dynamic config's value for everyone or for one user id.
 
         :raises FlagNotFoundError: in strict mode, the name is not a known config.
@@ -142,7 +141,7 @@ class FlagportFixture:
         with self.capture.lock:
             self.capture.forced[(kind, name)] = None
 
-    def _group_value(self, name: str, group: str, value: Mapping[str, Any] | None) -> Any:
+    def _group_value(self, name: str, group: str, value: JsonValue) -> Any:
         """``value``, else the group's value in the provider's definitions (any JSON
         value: the overrides take it as it is)."""
         groups = self.client.provider.experiment_groups(name)

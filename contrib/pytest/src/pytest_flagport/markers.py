@@ -24,29 +24,30 @@ _KINDS = ("gates", "experiments", "configs")
 class Forcing:
     """Values to force for one test, by kind.
 
-    :ivar experiments: name -> (group, parameters).
+    :ivar experiments: name -> (group, value); a value of None is the group's own.
+    :ivar configs: name -> value (any JSON value).
     """
 
     gates: dict[str, bool] = field(default_factory=dict)
-    experiments: dict[str, tuple[str | None, Mapping[str, Any] | None]] = field(
-        default_factory=dict
-    )
-    configs: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    experiments: dict[str, tuple[str | None, Any]] = field(default_factory=dict)
+    configs: dict[str, Any] = field(default_factory=dict)
+
+
+#: What a forced value may be: a JSON value (containers are checked by the overrides).
+_JSON_TYPES = (Mapping, list, tuple, str, int, float, bool)
 
 
 def _where(marker: pytest.Mark) -> str:
     return f"@pytest.mark.{marker.name}"
 
 
-def _experiment(
-    marker: pytest.Mark, name: str, spec: Any
-) -> tuple[str | None, Mapping[str, Any] | None]:
+def _experiment(marker: pytest.Mark, name: str, spec: Any) -> tuple[str | None, Any]:
     if isinstance(spec, str):
         return spec, None
     if isinstance(spec, Mapping) and set(spec) <= {"group", "value"}:
         group, value = spec.get("group"), spec.get("value")
         if (group is None or isinstance(group, str)) and (
-            value is None or isinstance(value, Mapping)
+            value is None or isinstance(value, _JSON_TYPES)
         ):
             return group, value
     raise ValueError(
@@ -83,10 +84,10 @@ def marker_forcing(item: pytest.Item) -> Forcing:
                 elif kind == "experiments":
                     forcing.experiments[name] = _experiment(marker, name, spec)
                 else:
-                    if not isinstance(spec, Mapping):
+                    if not isinstance(spec, _JSON_TYPES):
                         raise ValueError(
-                            f"{_where(marker)}: configs[{name!r}] must be a dict of values, "
-                            f"not {spec!r}"
+                            f"{_where(marker)}: configs[{name!r}] must be a JSON value (a dict "
+                            f"of values, a list, a str, a number or a bool), not {spec!r}"
                         )
                     forcing.configs[name] = spec
     return forcing
