@@ -402,7 +402,6 @@ def import_command(
 
     \b
     flagport import growthbook growthbook_features.json --output imported.yaml --verify-random 200
-    flagport import growthbook --live --option client_key=sdk-abc123 --output imported.yaml
     """
     if live == (source is not None):
         raise click.UsageError("give SOURCE (a payload file, or - for standard input) or --live")
