@@ -234,7 +234,9 @@ class FlagEvidence:
             self.passes[NEW] += 1
         if old is new:  # booleans (gates) are singletons
             return None
-        if type(old) is not bool and type(new) is not bool and same_value(old, new):
+        # Two booleans that are not the same object differ; a boolean may still equal a
+        # vendor provider's wrapped scalar ({"value": False}).
+        if (type(old) is not bool or type(new) is not bool) and same_value(old, new):
             return None
         return Mismatch("value", old, new) if details else COUNTED
 
