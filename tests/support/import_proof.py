@@ -13,14 +13,31 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, Phase, settings
 
 from flagport.cli import cli
+
+#: Payloads per test; raise it for a long run (FLAGPORT_PROOF_EXAMPLES=200).
+EXAMPLES = int(os.environ.get("FLAGPORT_PROOF_EXAMPLES", "10"))
+#: The settings of every generated-payload test. No shrinking: each example costs
+#: seconds, and a failure already names the flag, the users and both answers (and
+#: Hypothesis prints the payload).
+proof_settings = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+#: Seconds a generated-payload test may take (a long run takes longer).
+proof_timeout = pytest.mark.timeout(max(600, EXAMPLES * 60))
 
 #: Values any custom attribute may take, besides those of its own kind.
 ODD: tuple[Any, ...] = (None, "", " ", 0, -1, 1.5, "0", "1.5", True, False, "ünï-😀", "用户")

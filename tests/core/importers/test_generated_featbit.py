@@ -11,15 +11,13 @@ examples for a long run:
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 from featbit_payloads import SEGMENTS, flag_spec, payloads
-from hypothesis import HealthCheck, Phase, example, given, settings
-from import_proof import odd_users, verify_payload
+from hypothesis import example, given
+from import_proof import odd_users, proof_settings, proof_timeout, verify_payload
 
-EXAMPLES = int(os.environ.get("FLAGPORT_PROOF_EXAMPLES", "10"))
 USERS = odd_users(2_000, seed=16)
 #: A rule on an archived segment (FeatBit finds nobody in it): the import named a
 #: segment it had not written, and the file did not load.
@@ -42,15 +40,8 @@ ARCHIVED_SEGMENT = {
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(max(120, EXAMPLES * 10))
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    # No shrinking: each example costs seconds; the failure names the flag, the users
-    # and both answers, and Hypothesis prints the payload.
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@proof_timeout
+@proof_settings
 @given(payloads())
 @example(ARCHIVED_SEGMENT)
 def test_generated_featbit_payload_verifies_over_2000_users(payload: dict[str, Any]) -> None:

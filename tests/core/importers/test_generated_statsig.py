@@ -10,15 +10,13 @@ users with odd attributes. Raise the examples for a long run:
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
-from import_proof import odd_users, verify_payload
+from hypothesis import example, given
+from import_proof import odd_users, proof_settings, proof_timeout, verify_payload
 from statsig_payloads import payloads
 
-EXAMPLES = int(os.environ.get("FLAGPORT_PROOF_EXAMPLES", "10"))
 USERS = odd_users(2_000, seed=16)
 #: A disabled gate: Statsig's SDK still runs its rules (the import wrote enabled: false).
 DISABLED_GATE = {
@@ -38,15 +36,8 @@ DISABLED_GATE = {
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(max(120, EXAMPLES * 10))
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    # No shrinking: each example costs seconds; the failure names the flag, the users
-    # and both answers, and Hypothesis prints the payload.
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@proof_timeout
+@proof_settings
 @given(payloads())
 @example(DISABLED_GATE)
 def test_generated_statsig_payload_verifies_over_2000_users(payload: dict[str, Any]) -> None:
