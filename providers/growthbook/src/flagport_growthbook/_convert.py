@@ -21,6 +21,7 @@ from typing import Any
 from growthbook import UserContext
 
 from flagport.events.model import Event, EventKind, FlagKind
+from flagport.providers.local.growthbook_view import as_growthbook
 from flagport.results import freeze
 from flagport.user import User
 
@@ -74,19 +75,11 @@ def warn_once(key: str, message: str, *args: Any, seen: set[str] | None = None) 
         logger.warning(message, *args)
 
 
-def _attributes(user: User, flat: Mapping[str, Any]) -> dict[str, Any]:
-    attrs: dict[str, Any] = dict(user.custom_ids)
-    if user.user_id is not None:
-        attrs["id"] = user.user_id
-    attrs.update(flat)
-    return attrs
-
-
 def to_user_context(user: User) -> UserContext:
     """The user as GrowthBook's per-evaluation user context (cached on the user)."""
     ctx: UserContext | None = user.provider_cache.get(USER_KEY)
     if ctx is None:
-        ctx = UserContext(attributes=_attributes(user, user.attributes))
+        ctx = UserContext(attributes=as_growthbook(user, user.attributes))
         user.provider_cache[USER_KEY] = ctx
     return ctx
 
@@ -95,7 +88,7 @@ def public_attributes(user: User) -> dict[str, Any]:
     """The attributes without ``private``: the only ones put into events (cached)."""
     attrs: dict[str, Any] | None = user.provider_cache.get(_PUBLIC_KEY)
     if attrs is None:
-        attrs = _attributes(user, user.public_attributes)
+        attrs = as_growthbook(user, user.public_attributes)
         user.provider_cache[_PUBLIC_KEY] = attrs
     return attrs
 

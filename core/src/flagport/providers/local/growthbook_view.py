@@ -18,11 +18,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from flagport.user import User
 
-__all__ = ["GROWTHBOOK_UNIT", "growthbook_attributes"]
+__all__ = ["GROWTHBOOK_UNIT", "as_growthbook", "growthbook_attributes"]
 
 #: A unit name ``$growthbook.<attribute>`` hashes that attribute of :func:`growthbook_attributes`.
 GROWTHBOOK_UNIT = "$growthbook."
 _CACHE_KEY = "flagport.growthbook_view"
+
+
+def as_growthbook(user: User, flat: Mapping[str, Any]) -> dict[str, Any]:
+    """GrowthBook's attribute dict for ``user`` whose attributes are ``flat`` (all of
+    them, or only the public ones): custom ids, then ``id``, then ``flat``. The one
+    mapping the growthbook provider and imported files share."""
+    attributes: dict[str, Any] = dict(user.custom_ids)
+    if user.user_id is not None:
+        attributes["id"] = user.user_id
+    attributes.update(flat)
+    return attributes
 
 
 def growthbook_attributes(user: User) -> Mapping[str, Any]:
@@ -30,9 +41,5 @@ def growthbook_attributes(user: User) -> Mapping[str, Any]:
     cache = user.provider_cache
     found: Mapping[str, Any] | None = cache.get(_CACHE_KEY)
     if found is None:
-        attributes: dict[str, Any] = dict(user.custom_ids)
-        if user.user_id is not None:
-            attributes["id"] = user.user_id
-        attributes.update(user.attributes)
-        cache[_CACHE_KEY] = found = attributes
+        cache[_CACHE_KEY] = found = as_growthbook(user, user.attributes)
     return found
