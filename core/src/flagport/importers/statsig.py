@@ -8,7 +8,7 @@ conditions coerce, compare versions and find fields as Statsig's SDK does
   stays ``segment:beta``, so ``pass_gate`` references keep working); its rules
   translate in order, each with its id, salt and pass percentage (a partial one hashes
   a missing or empty unit id as ``""``, as Statsig does: ``missing_unit: empty``); a
-  disabled gate is ``enabled: false``.
+  disabled gate keeps its rules, which Statsig's SDK still runs.
 - A dynamic config is a *config* (rules serve ``returnValue``, else ``defaultValue``).
 - A condition translates one to one (:func:`statsig_condition`): ``user_field`` is an
   attribute test, ``unit_id`` tests ``$customIds``, ``environment_field`` (``tier``)
