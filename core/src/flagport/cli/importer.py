@@ -22,6 +22,7 @@ import click
 from flagport.cli._output import fail, plural, print_json, say, show, stderr_console, warn
 from flagport.importers import Imported
 from flagport.importers.run import VENDORS, PayloadError, dump, import_payload, parse_payload
+from flagport.providers.local.featbit_view import FEATBIT_UNIT
 from flagport.providers.local.growthbook_view import GROWTHBOOK_UNIT
 from flagport.results import freeze
 from flagport.user import User
@@ -110,7 +111,7 @@ def random_users(flags: Mapping[str, Any], count: int, seed: int = 0) -> list[Us
                 units.add(str(flag.get("unit", "user_id")))
                 for rule in flag.get("rules") or ():
                     if isinstance(rule, Mapping) and rule.get("unit"):
-                        units.add(str(rule["unit"]).removeprefix(GROWTHBOOK_UNIT))
+                        units.add(_unit_name(str(rule["unit"])))
     rng = random.Random(seed)
     choices = {name: sorted(values, key=repr) for name, values in sorted(found.items())}
     users = []
@@ -142,6 +143,11 @@ def random_users(flags: Mapping[str, Any], count: int, seed: int = 0) -> list[Us
 
 
 #: Attributes that carry the user's id in the vendors' SDKs (the user id, not a custom field).
+def _unit_name(unit: str) -> str:
+    """A rule's unit as the attribute it names (a vendor view's prefix removed)."""
+    return unit.removeprefix(GROWTHBOOK_UNIT).removeprefix(FEATBIT_UNIT)
+
+
 _ID_ATTRIBUTES = frozenset({"id", "userID", "user_id", "key", "keyId"})
 
 

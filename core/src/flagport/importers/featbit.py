@@ -12,6 +12,14 @@ hashed as the empty string (``missing_unit: empty``), as FeatBit does. A partial
 rollout that holds no variation falls through to the flag's fallthrough
 (``outside: {rule: fallthrough}``), not to the next rule, which is what FeatBit does.
 
+A user is seen as the featbit provider sends it to the SDK
+(:mod:`flagport.providers.local.featbit_view`): every rule and segment condition is
+wrapped in ``$featbit`` and a dispatch key other than the user key is the unit
+``$featbit.<property>``, so ``name`` is the user id when there is no custom name, a
+custom id wins over an attribute of its name, and nested values are found under their
+dot paths, exactly as for the SDK behind the provider. Targeted users stay a test of
+the user id (``keyId``), which the provider sends as FeatBit's key.
+
 Values are cast by the flag's ``variationType`` as the SDK casts them (``boolean`` and
 ``json`` parsed as JSON, ``number`` as an int when whole, strings unchanged; a value
 that does not parse stays text).
@@ -25,6 +33,7 @@ from typing import Any
 
 from flagport.importers import Imported
 from flagport.providers.local.conditions.featbit import featbit_condition, featbit_segment
+from flagport.providers.local.featbit_view import FEATBIT_UNIT
 
 __all__ = ["FALLTHROUGH", "cast_value", "import_payload"]
 
@@ -52,7 +61,7 @@ def import_payload(payload: Mapping[str, Any] | str) -> Imported:
     data = message.get("data", message)
     out = Imported()
     segments = {
-        str(s.get("id")): featbit_segment(s)
+        str(s.get("id")): _segment(s)
         for s in data.get("segments") or ()
         if isinstance(s, Mapping) and not s.get("isArchived")
     }
@@ -92,9 +101,17 @@ def _segment_ids(data: Mapping[str, Any]) -> set[str]:
     return found
 
 
+def _segment(segment: Mapping[str, Any]) -> dict[str, Any]:
+    found = featbit_segment(segment)
+    if "when" in found:
+        found["when"] = {"$featbit": found["when"]}
+    return found
+
+
 def _unit(dispatch_key: Any) -> str:
+    """FeatBit's dispatch key as a unit: the property the provider sends."""
     name = str(dispatch_key or "keyId")
-    return _USER_KEYS.get(name.lower(), name)
+    return _USER_KEYS.get(name.lower(), FEATBIT_UNIT + name)
 
 
 def _flag(flag: Mapping[str, Any], out: Imported) -> dict[str, Any]:
@@ -123,7 +140,7 @@ def _flag(flag: Mapping[str, Any], out: Imported) -> dict[str, Any]:
         compiled = _rollout(rule, f"rule_{number}", serve)
         compiled["outside"] = {"rule": FALLTHROUGH}
         if when:
-            compiled["when"] = when
+            compiled["when"] = {"$featbit": when}
         rules.append(compiled)
     rules.append(_rollout(flag.get("fallthrough") or {}, FALLTHROUGH, serve))
     return {"rules": rules}

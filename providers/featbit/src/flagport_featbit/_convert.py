@@ -25,10 +25,10 @@ from flagport.errors import (
     ProviderNotReadyError,
     TypeMismatchError,
 )
-from flagport.providers.local.conditions.featbit import featbit_text
+from flagport.providers.local.conditions.featbit import featbit_text as _text
+from flagport.providers.local.featbit_view import PRIVATE_MARKER, as_featbit
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult, freeze
-from flagport.user import BUILTIN_FIELDS
 
 if TYPE_CHECKING:
     from flagport.events.model import Event
@@ -52,11 +52,6 @@ logger = logging.getLogger("flagport.featbit")
 
 #: Key of the converted user in :attr:`flagport.User.provider_cache`.
 USER_CACHE_KEY: Final = "flagport_featbit.user"
-#: Custom property listing a user's private attribute names (JSON); the insight sender
-#: removes those properties and the marker itself before anything leaves the process.
-PRIVATE_MARKER: Final = "flagport.private"
-#: FeatBit's own user fields; custom properties with these names are ignored by the SDK.
-_RESERVED = frozenset({"key", "keyid", "name"})
 
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
@@ -86,17 +81,16 @@ def featbit_user(user: User) -> dict[str, str]:
     return converted
 
 
-def _text(value: Any) -> str:
-    # FeatBit compares attribute strings; JSON spelling keeps `true` and `1.5` as the
-    # console shows them (the SDK alone would turn True into 'True'). The local
-    # provider's featbit semantics read values through the same function.
-    return featbit_text(value)
+def _convert_user(user: User) -> dict[str, str]:
+    if not user.user_id or not user.user_id.strip():
+        raise InvalidContextError(
+            "FeatBit needs a user key: give the flagport User a non-empty user_id"
+        )
+    return as_featbit(user, _notice)
 
 
-def _put(props: dict[str, str], key: str, value: Any, origin: str) -> None:
-    if value is None:
-        return
-    if key.lower() in _RESERVED:
+def _notice(kind: str, origin: str, key: str) -> None:
+    if kind == "reserved":
         warn_once(
             f"reserved:{key}",
             "flagport featbit: %s attribute %r is ignored: FeatBit reserves that name for the "
@@ -104,69 +98,22 @@ def _put(props: dict[str, str], key: str, value: Any, origin: str) -> None:
             origin,
             key,
         )
-        return
-    if isinstance(value, Mapping | list | tuple | set | frozenset):
+    elif kind == "json":
         warn_once(
             f"json:{key}",
-            "flagport featbit: %s attribute %r is a %s; FeatBit only has string attributes, so "
-            "it is sent JSON-encoded (and nested scalars as %r.<path>)",
+            "flagport featbit: %s attribute %r is a list, set or dict; FeatBit only has string "
+            "attributes, so it is sent JSON-encoded (and nested scalars as %r.<path>)",
             origin,
             key,
-            type(value).__name__,
             key,
         )
-        if isinstance(value, set | frozenset):
-            value = sorted(value, key=str)
-        props[key] = _text(value)
-        if isinstance(value, Mapping):
-            _flatten(props, key, value)
-        return
-    props[key] = _text(value)
-
-
-def _flatten(props: dict[str, str], prefix: str, value: Mapping[str, Any]) -> None:
-    # Dot paths let a FeatBit condition on "address.city" see a nested value, as the
-    # local evaluator and GrowthBook allow.
-    for sub, inner in value.items():
-        path = f"{prefix}.{sub}"
-        if isinstance(inner, Mapping):
-            _flatten(props, path, inner)
-        elif inner is not None and path not in props:
-            props[path] = _text(inner)
-
-
-def _convert_user(user: User) -> dict[str, str]:
-    if not user.user_id or not user.user_id.strip():
-        raise InvalidContextError(
-            "FeatBit needs a user key: give the flagport User a non-empty user_id"
+    else:
+        warn_once(
+            f"unit:{key}",
+            "flagport featbit: custom_ids[%r] overrides an attribute of the same name "
+            "(FeatBit buckets by a user property named by the rule's dispatch key)",
+            key,
         )
-    name = user.custom.get("name")
-    name = _text(name) if name is not None else ""
-    props: dict[str, str] = {"key": user.user_id, "name": name if name.strip() else user.user_id}
-    for builtin in BUILTIN_FIELDS[1:]:
-        value = getattr(user, builtin)
-        if value is not None:
-            props[builtin] = value
-    for key, value in user.custom.items():
-        if key != "name":
-            _put(props, key, value, "custom")
-    hidden: dict[str, str] = {}
-    for key, value in user.private.items():
-        _put(hidden, key, value, "private")
-    props.update(hidden)
-    for unit, unit_id in user.custom_ids.items():
-        if unit in props and props[unit] != unit_id:
-            warn_once(
-                f"unit:{unit}",
-                "flagport featbit: custom_ids[%r] overrides an attribute of the same name "
-                "(FeatBit buckets by a user property named by the rule's dispatch key)",
-                unit,
-            )
-        props[unit] = unit_id
-    private = sorted(k for k in hidden if k not in user.custom_ids)
-    if private:
-        props[PRIVATE_MARKER] = json.dumps(private, separators=(",", ":"))
-    return props
 
 
 # -- events --------------------------------------------------------------------------

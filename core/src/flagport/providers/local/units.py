@@ -2,9 +2,10 @@
 
 A unit is ``user_id``, a ``custom_ids`` key, or an attribute (its literal name first,
 then a dot path into nested values); ``$growthbook.<name>`` is the attribute ``<name>``
-as the growthbook provider sends it (:mod:`.growthbook_view`). Attribute values that
-are not text become text the way the hash's vendor writes them, because that text is
-what the vendor hashed:
+as the growthbook provider sends it (:mod:`.growthbook_view`), ``$featbit.<name>`` the
+property ``<name>`` as the featbit provider sends it (:mod:`.featbit_view`). Attribute
+values that are not text become text the way the hash's vendor writes them, because
+that text is what the vendor hashed:
 
 - ``growthbook`` (v1 and v2): like GrowthBook's SDKs, only a non-empty string or a
   finite non-zero number identifies a unit; numbers are written as JavaScript's
@@ -23,6 +24,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagport.providers.local.conditions.featbit import featbit_text
+from flagport.providers.local.featbit_view import (
+    FEATBIT_UNIT,
+    featbit_properties,
+    featbit_property,
+)
 from flagport.providers.local.growthbook_view import GROWTHBOOK_UNIT, growthbook_attributes
 from flagport.providers.local.versions import js_number_to_string
 
@@ -109,6 +115,15 @@ def unit_getter(name: str, hash_mode: str, *, missing_as_empty: bool = False) ->
             return fallback if value is None else value
 
         return by_growthbook
+
+    if name.startswith(FEATBIT_UNIT):
+        prop = name[len(FEATBIT_UNIT) :]
+
+        def by_featbit(user: User) -> str | None:
+            value = text(featbit_property(featbit_properties(user), prop))
+            return fallback if value is None else value
+
+        return by_featbit
 
     # Statsig's SDK finds a custom id as written, then under its name in lower case.
     lowered = name.lower() if hash_mode == "statsig" else name

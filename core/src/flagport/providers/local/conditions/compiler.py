@@ -22,6 +22,7 @@ from flagport.providers.local.conditions.statsig import STATSIG_OPERATORS, stats
 from flagport.providers.local.conditions.statsig_bucket import compile_user_bucket
 from flagport.providers.local.conditions.timing import now_millis
 from flagport.providers.local.conditions.values import Predicate, get_path, join, suggest
+from flagport.providers.local.featbit_view import featbit_properties, featbit_property
 from flagport.providers.local.growthbook_view import growthbook_attributes
 from flagport.providers.local.limits import MAX_CONDITION_SIZE, Audit
 
@@ -32,7 +33,7 @@ __all__ = ["CONTEXT_KEYS", "LOGICAL_KEYS", "ConditionCompiler", "check_limits"]
 
 LOGICAL_KEYS = ("$or", "$nor", "$and", "$not")
 CONTEXT_KEYS = (
-    *("$attributes", "$customIds", "$growthbook", "$environment", "$now"),
+    *("$attributes", "$customIds", "$growthbook", "$featbit", "$environment", "$now"),
     *("$passGate", "$failGate", "$inSegment", "$notInSegment", "$userBucket"),
 )
 _CONDITION_KEYS = (*LOGICAL_KEYS, *CONTEXT_KEYS)
@@ -92,6 +93,7 @@ class ConditionCompiler(ValueCompiler):
         self.statsig = options.semantics == "statsig"
         self.featbit = options.semantics == "featbit"
         self.generic = False  # compiling a condition on list elements ($elemMatch)
+        self.in_featbit = False  # compiling inside $featbit: attributes are FeatBit's
         if self.statsig:
             self.operators = {**self.operators, **STATSIG_OPERATORS}
         elif self.featbit:
@@ -133,6 +135,8 @@ class ConditionCompiler(ValueCompiler):
     def attribute(self, key: str, value: Any, path: str) -> Condition:
         """The test of one attribute (a dot path into nested values)."""
         test = self.value(value, path)
+        if self.in_featbit and not self.generic:
+            return lambda properties, user: test(featbit_property(properties, key))
         if (self.statsig or self.featbit) and not self.generic:
             lookup = statsig_field(key) if self.statsig else featbit_field(key)
             return lambda attributes, user: test(lookup(attributes, user))
@@ -182,6 +186,8 @@ class ConditionCompiler(ValueCompiler):
             return self.custom_ids(value, path)
         if key == "$growthbook":
             return self.growthbook_view(value, path)
+        if key == "$featbit":
+            return self.featbit_view(value, path)
         if key == "$environment":
             test = self.value(value, path)
             default = self.options.environment
@@ -231,6 +237,18 @@ class ConditionCompiler(ValueCompiler):
             raise ConditionError(path, "$growthbook tests the user; it cannot be in $elemMatch")
         test = self.condition(value, path)
         return lambda attributes, user: test(growthbook_attributes(user), user)
+
+    def featbit_view(self, value: Any, path: str) -> Condition:
+        """The condition tested on the properties the featbit provider sends, each
+        found as FeatBit's SDK finds it."""
+        if self.generic:
+            raise ConditionError(path, "$featbit tests the user; it cannot be in $elemMatch")
+        outer, self.in_featbit = self.in_featbit, True
+        try:
+            test = self.condition(value, path)
+        finally:
+            self.in_featbit = outer
+        return lambda attributes, user: test(featbit_properties(user), user)
 
     def gate_reference(self, key: str, value: Any, path: str) -> Condition:
         names = [value] if isinstance(value, str) else value
