@@ -6,7 +6,7 @@ differ from their ids, targeted users, rules with conditions of every operator
 (``IsTrue``/``IsFalse``, comparisons of numbers held as text, regular expressions,
 lists, segment membership), n-way splits with rollout ranges that need not start at 0
 nor cover everything (a partial rollout falls through), a dispatch key per rule (the
-user key, a custom attribute, ``name``, one no user has), an off variation for
+user key, a custom attribute, ``name``, a custom id, one no user has), an off variation for
 disabled flags, archived flags, and segments with included and excluded users and
 rules of their own.
 
@@ -47,11 +47,13 @@ CONDITIONS: tuple[dict[str, Any], ...] = (
     {"property": "tags", "op": "IsTrue", "value": "IsTrue"},
     {"property": "plan", "op": "IsFalse", "value": "IsFalse"},
     {"property": "name", "op": "Equal", "value": "n1"},
+    # A user without a (non-blank) custom name is named by FeatBit's provider after its id.
+    {"property": "Name", "op": "StartsWith", "value": "u1"},
     {"property": "keyId", "op": "StartsWith", "value": "u1"},
     {"property": "User is in segment", "op": None, "value": json.dumps(["seg-vip"])},
     {"property": "User is not in segment", "op": None, "value": json.dumps(["seg-vip", "seg-x"])},
 )
-DISPATCH_KEYS = (None, "keyId", "name", "company", "plan", "missing")
+DISPATCH_KEYS = (None, "keyId", "name", "company", "companyID", "plan", "missing")
 SEGMENTS: list[dict[str, Any]] = [
     {
         "id": "seg-vip",

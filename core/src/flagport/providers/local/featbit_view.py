@@ -14,10 +14,10 @@ behind the provider does for every user.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from flagport.providers.local.conditions.featbit import featbit_text
 from flagport.user import BUILTIN_FIELDS
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ __all__ = [
     "as_featbit",
     "featbit_properties",
     "featbit_property",
+    "featbit_text",
 ]
 
 #: A unit name ``$featbit.<property>`` hashes that property of :func:`featbit_properties`.
@@ -45,6 +46,18 @@ Notice = Callable[[str, str, str], None]
 #: FeatBit's own user fields (any case) -> the key the provider sends them under.
 _FIELDS: Final = {"key": "key", "keyid": "key", "name": "name"}
 _CACHE_KEY = "flagport.featbit_view"
+
+
+def featbit_text(value: Any) -> str:
+    """A value as the text FeatBit compares (JSON spelling for non-strings: ``true``,
+    ``1.5``, lists and dicts as compact JSON; the SDK alone would write ``True``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return str(value) if math.isfinite(value) else json.dumps(str(value))
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
 
 
 def _ignore(kind: str, origin: str, name: str) -> None:

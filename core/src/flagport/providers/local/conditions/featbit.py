@@ -19,12 +19,12 @@ are properties too (the provider sends them so).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagport.providers.local.conditions.options import ConditionError
 from flagport.providers.local.conditions.values import Predicate, negate, vendor_operator
+from flagport.providers.local.featbit_view import featbit_text
 
 if TYPE_CHECKING:
     from flagport.providers.local.conditions.operators import Operator, ValueCompiler
@@ -48,17 +48,6 @@ FEATBIT_CLAUSES: dict[str, str] = {
     "NotMatchRegex": "$notRegex",
 }  # fmt: skip
 _NEVER: dict[str, Any] = {"$not": {}}
-
-
-def featbit_text(value: Any) -> str:
-    """A value as the text FeatBit compares (JSON spelling for non-strings)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
-    if isinstance(value, int | float):
-        return str(value) if math.isfinite(value) else json.dumps(str(value))
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
 
 
 def _number(text: str) -> float | None:
