@@ -28,7 +28,8 @@ differential test), so a rule moves between GrowthBook and flagport unchanged:
 The evaluation context is reached through condition-level keys: ``$attributes``
 (attribute names that start with ``$``: ``{"$attributes": {"$groups": ...}}``),
 ``$customIds``, ``$growthbook`` (a condition on the attributes the growthbook
-provider sends, :mod:`..growthbook_view`), ``$environment`` (the tier), ``$now`` (the
+provider sends, :mod:`..growthbook_view`), ``$featbit`` (the same for the featbit
+provider's properties, :mod:`..featbit_view`), ``$environment`` (the tier), ``$now`` (the
 current time, tested with ``$before``/``$after``/``$on``), ``$passGate``/``$failGate``
 (another gate's answer) and ``$inSegment``/``$notInSegment`` (a segment with rules,
 :mod:`.segments`).
