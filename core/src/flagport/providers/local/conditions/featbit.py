@@ -24,7 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from flagport.providers.local.conditions.options import ConditionError
 from flagport.providers.local.conditions.values import Predicate, negate, vendor_operator
-from flagport.providers.local.featbit_view import featbit_text
+from flagport.providers.local.featbit_view import (
+    featbit_properties,
+    featbit_property,
+    featbit_text,
+)
 
 if TYPE_CHECKING:
     from flagport.providers.local.conditions.operators import Operator, ValueCompiler
@@ -65,9 +69,7 @@ def featbit_field(key: str) -> Callable[[Mapping[str, Any], User], str | None]:
         if lowered in ("key", "keyid"):
             return user.user_id
         if lowered == "name":  # the display name: custom "name", else the user id
-            name = user.custom.get("name")
-            text = featbit_text(name) if name is not None else ""
-            return text if text.strip() else user.user_id
+            return featbit_property(featbit_properties(user), "name")
         if key in user.custom_ids:
             return user.custom_ids[key]
         value = attributes.get(key)
