@@ -16,12 +16,12 @@ from __future__ import annotations
 import builtins
 import threading
 import weakref
-from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 from flagport.errors import ConfigurationError, shown
 from flagport.reasons import Reason
 from flagport.results import (
+    JSON_TYPES,
     ConfigResult,
     ExperimentResult,
     GateResult,
@@ -202,7 +202,7 @@ def _checked(kind: str, name: object, user_id: object) -> str | None:
 
 
 def _frozen(kind: str, name: str, value: object) -> Any:
-    if not isinstance(value, _JSON_TYPES):
+    if not isinstance(value, JSON_TYPES):
         raise ConfigurationError(
             f"override of {kind} {shown(name)}: the value is a JSON value (a mapping such "
             f"as {{'discount': 0.2}}, a list, a str, a number, a bool or None), "
@@ -212,9 +212,6 @@ def _frozen(kind: str, name: str, value: object) -> Any:
         return freeze(value)
     except ValueError as exc:
         raise ConfigurationError(f"override of {kind} {shown(name)}: {exc}") from None
-
-
-_JSON_TYPES = (Mapping, list, tuple, str, int, float, bool, type(None))
 
 
 #: Values forced for every client in the process, consulted after a client's own

@@ -19,6 +19,7 @@ from flagport.errors import shown
 from flagport.reasons import ErrorCode, Reason
 
 __all__ = [
+    "JSON_TYPES",
     "ConfigResult",
     "Evaluations",
     "ExperimentResult",
@@ -38,6 +39,9 @@ JsonValue = TypeAliasType(
     "JsonValue",
     "str | int | float | bool | Mapping[str, JsonValue] | Sequence[JsonValue] | None",
 )
+#: The types a :data:`JsonValue` is made of, for ``isinstance`` checks of given values
+#: (containers' items are checked when they are frozen).
+JSON_TYPES = (Mapping, list, tuple, str, int, float, bool, type(None))
 
 
 class FrozenDict(dict[str, Any]):

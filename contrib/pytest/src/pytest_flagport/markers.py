@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from flagport.results import JSON_TYPES
+
 __all__ = ["MARKERS", "Forcing", "marker_forcing", "matrix_combinations", "matrix_gates"]
 
 MARKERS = (
@@ -33,10 +35,6 @@ class Forcing:
     configs: dict[str, Any] = field(default_factory=dict)
 
 
-#: What a forced value may be: a JSON value (containers are checked by the overrides).
-_JSON_TYPES = (Mapping, list, tuple, str, int, float, bool)
-
-
 def _where(marker: pytest.Mark) -> str:
     return f"@pytest.mark.{marker.name}"
 
@@ -46,9 +44,7 @@ def _experiment(marker: pytest.Mark, name: str, spec: Any) -> tuple[str | None, 
         return spec, None
     if isinstance(spec, Mapping) and set(spec) <= {"group", "value"}:
         group, value = spec.get("group"), spec.get("value")
-        if (group is None or isinstance(group, str)) and (
-            value is None or isinstance(value, _JSON_TYPES)
-        ):
+        if (group is None or isinstance(group, str)) and (isinstance(value, JSON_TYPES)):
             return group, value
     raise ValueError(
         f"{_where(marker)}: experiments[{name!r}] must be a group name or "
@@ -84,7 +80,8 @@ def marker_forcing(item: pytest.Item) -> Forcing:
                 elif kind == "experiments":
                     forcing.experiments[name] = _experiment(marker, name, spec)
                 else:
-                    if not isinstance(spec, _JSON_TYPES):
+                    # None is no value to force (an experiment's means "the group's own").
+                    if spec is None or not isinstance(spec, JSON_TYPES):
                         raise ValueError(
                             f"{_where(marker)}: configs[{name!r}] must be a JSON value (a dict "
                             f"of values, a list, a str, a number or a bool), not {spec!r}"
