@@ -185,15 +185,19 @@ import yaml
 for name in [m for m in sys.modules if m == "yaml" or m.startswith("yaml.")]:
     del sys.modules[name]
 from flagport._documents import parse_text
+from flagport.importers.run import dump
 print(parse_text("gates:\\n  a: {default: true}\\n", "yaml", "flags.yaml").data)
+print(dump({"gates": {"a": {"default": True}}}, "flags.yaml"), end="")
 """
 
 
-def test_yaml_loads_after_pyyaml_was_imported_again() -> None:
+def test_yaml_loads_and_dumps_after_pyyaml_was_imported_again() -> None:
     # pytester's in-process runs drop modules imported during a run; PyYAML's C
-    # extension is not re-initialised and builds the first import's node classes.
+    # extension is not re-initialised and keeps the first import's node and event
+    # classes (an imported file failed to be written: "expected SCALAR, ...").
     run = subprocess.run(
         [sys.executable, "-c", _YAML_IMPORTED_AGAIN], capture_output=True, text=True, timeout=60
     )
     assert run.returncode == 0, run.stderr
     assert "'gates': {'a': {'default': True}}" in run.stdout
+    assert run.stdout.endswith("gates:\n  a:\n    default: true\n")

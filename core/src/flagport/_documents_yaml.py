@@ -16,13 +16,15 @@ import yaml
 
 from flagport._document_lines import INDEX, SyntaxProblem, key_ends, longest_first
 
-__all__ = ["MERGE", "NodeIndex", "SafeLoader", "compose", "load"]
+__all__ = ["MERGE", "NodeIndex", "SafeDumper", "SafeLoader", "compose", "load"]
 
-# libyaml's loader, unless PyYAML was imported again in this process (pytester's
-# in-process runs, importlib.reload): the C extension is not re-initialised, keeps
-# building the first import's node classes, and every document then fails to load.
-_C_NODES = getattr(getattr(yaml, "_yaml", None), "ScalarNode", None)
-SafeLoader: Any = yaml.CSafeLoader if _C_NODES is yaml.ScalarNode else yaml.SafeLoader
+# libyaml's loader and dumper, unless PyYAML was imported again in this process
+# (pytester's in-process runs, importlib.reload): the C extension is not re-initialised
+# and keeps the first import's node and event classes, so every document then fails to
+# load ("could not determine a constructor") or to dump ("expected SCALAR, ...").
+_LIBYAML = getattr(getattr(yaml, "_yaml", None), "ScalarNode", None) is yaml.ScalarNode
+SafeLoader: Any = yaml.CSafeLoader if _LIBYAML else yaml.SafeLoader
+SafeDumper: Any = yaml.CSafeDumper if _LIBYAML else yaml.SafeDumper
 MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"

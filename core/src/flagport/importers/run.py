@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from flagport._documents_yaml import SafeDumper
 from flagport.importers import Imported
 
 __all__ = ["VENDORS", "PayloadError", "dump", "import_payload", "parse_payload"]
@@ -202,7 +203,7 @@ def _describe(vendor: str, imported: Imported) -> None:
             flag["description"] = text
 
 
-class _PlainDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+class _PlainDumper(SafeDumper):  # type: ignore[misc]
     """Writes a value met twice (a shared "never" condition) out again, not as ``&id001``."""
 
     def ignore_aliases(self, data: Any) -> bool:
@@ -219,7 +220,7 @@ def dump(flags: Mapping[str, Any], path: str | Path, *, header: str = "") -> str
     comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
     if suffix in (".yaml", ".yml"):
         # libyaml's dumper writes the same text about four times faster (5,000 flags: 16 s
-        # -> 3.5 s); PyYAML without libyaml falls back to the pure-Python one.
+        # -> 3.5 s); where libyaml cannot serve, PyYAML's own (see _documents_yaml).
         body = yaml.dump(
             dict(flags),
             Dumper=_PlainDumper,
