@@ -33,7 +33,7 @@ from flagport.cli.importer import _VendorShaped, random_users
 from flagport.importers.run import dump, import_payload
 from flagport.providers.local import LocalProvider
 from flagport.providers.migration.offline import compare_offline
-from flagport.providers.migration.provider import build_side
+from flagport.providers.migration.options import build_side
 
 
 def payload(count: int, seed: int = 1) -> dict[str, Any]:

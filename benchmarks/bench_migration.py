@@ -39,7 +39,7 @@ from rich.table import Table
 from flagport import User
 from flagport.provider import Provider
 from flagport.providers.migration import MigrationProvider
-from flagport.providers.migration.provider import build_side
+from flagport.providers.migration.options import build_side
 from flagport_growthbook.testing import scenario_payload
 from flagport_statsig.testing import scenario_specs
 

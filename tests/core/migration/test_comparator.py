@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from flagport import User
+from flagport.providers.migration import comparator
 from flagport.providers.migration.comparator import (
     TRIP_AFTER,
     Comparison,
@@ -110,3 +111,36 @@ def test_inline_moves_to_the_worker_after_slow_evaluations_in_a_row() -> None:
     assert record.seen[-1][1] == "flagport-migration-compare"
     assert inline.stats()["compared"] == TRIP_AFTER + 3
     inline.stop()
+
+
+def test_a_lone_comparison_waits_for_a_batch_but_drain_and_stop_do_not(
+    monkeypatch: Any,
+) -> None:
+    # Comparisons made one at a time find the secondary's code out of the CPU caches;
+    # the worker lets a batch gather, but whoever waits for the evidence does not wait.
+    monkeypatch.setattr(comparator, "LINGER_S", 60.0)
+    record = Recorder()
+    worker = OffloadComparator(record)
+    submit(worker)
+    assert worker.drain(10)
+    assert record.seen == [("g", "flagport-migration-compare")]
+    submit(worker)
+    thread = worker._worker
+    assert thread is not None
+    worker.stop(10)
+    assert not thread.is_alive()
+
+
+def test_a_full_batch_is_compared_without_lingering(monkeypatch: Any) -> None:
+    monkeypatch.setattr(comparator, "LINGER_S", 60.0)
+    done = threading.Event()
+
+    def compare(comparisons: list[Comparison]) -> None:
+        if len(comparisons) == comparator.BATCH:
+            done.set()
+
+    worker = OffloadComparator(compare)
+    for _ in range(comparator.BATCH):
+        submit(worker)
+    assert done.wait(10)
+    worker.stop()

@@ -20,7 +20,7 @@ from flagport.errors import FlagportError
 from flagport.provider import Provider
 from flagport.providers.migration.control import read_structured
 from flagport.providers.migration.offline import compare_offline
-from flagport.providers.migration.provider import build_side
+from flagport.providers.migration.options import build_side
 from flagport.providers.migration.report import assess
 from flagport.user import User, as_user
 

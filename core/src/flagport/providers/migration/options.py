@@ -1,10 +1,12 @@
-"""Options of the ``migration`` provider, and the run-time control file's model."""
+"""Options of the ``migration`` provider, the run-time control file's model, and building
+each side from its options."""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -15,10 +17,25 @@ from pydantic import (
     model_validator,
 )
 
+from flagport.errors import ConfigurationError, Location
+from flagport.plugins import get_provider_class
 from flagport.provider import ProviderOptions
+from flagport.settings import ALL_OPTIONS, validate_options
 from flagport.settings_files import PathOption, ProviderTable
 
-__all__ = ["NEW", "OLD", "REMOVED_OPTIONS", "ControlFile", "MigrationOptions", "Side", "Stage"]
+if TYPE_CHECKING:
+    from flagport.provider import Provider
+
+__all__ = [
+    "NEW",
+    "OLD",
+    "REMOVED_OPTIONS",
+    "ControlFile",
+    "MigrationOptions",
+    "Side",
+    "Stage",
+    "build_side",
+]
 
 
 class Stage(StrEnum):
@@ -241,3 +258,32 @@ class MigrationOptions(_Control, ProviderOptions):
     @classmethod
     def _to(cls, value: Any) -> dict[str, Any]:
         return _inner(value, "to")
+
+
+def build_side(side: Side | str, spec: Mapping[str, Any]) -> Provider:
+    """Build one side of a migration from ``{"provider": NAME, ...options}``.
+
+    :param side: which one (or its name), for error locations (``migration.from.x``).
+    :raises ConfigurationError: unknown provider or bad options, located.
+    """
+    options = dict(spec)
+    name = options.pop("provider")
+    key = Side(side).value
+    prefix, where = f"migration.{key}", f"migration option {key!r}"
+    try:
+        cls = get_provider_class(name)
+        validated = validate_options(
+            cls.Options,
+            options,
+            {**dict.fromkeys(options, where), ALL_OPTIONS: where},
+            f"provider {name!r} (the migration's {key!r} side)",
+        )
+    except ConfigurationError as exc:
+        problems = [
+            (Location(loc.source, f"{prefix}.{loc.path}" if loc.path else prefix, loc.line), text)
+            for loc, text in exc.problems
+        ] or [(Location(where, f"{prefix}.provider"), str(exc))]
+        raise ConfigurationError(
+            f"invalid {key!r} provider {name!r} of the migration provider", problems
+        ) from None
+    return cls(validated)

@@ -17,13 +17,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from random import random
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
-from flagport.errors import ConfigurationError, Location
 from flagport.events.model import EventKind
-from flagport.plugins import get_plugin_manager, get_provider_class
+from flagport.plugins import get_plugin_manager
 from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.providers.migration.comparator import (
     Comparator,
@@ -34,15 +32,21 @@ from flagport.providers.migration.comparator import (
 from flagport.providers.migration.control import ControlFileReader
 from flagport.providers.migration.evidence import Evidence, FlagEvidence, Mismatch
 from flagport.providers.migration.mismatch_log import MismatchLog, UnitHasher
-from flagport.providers.migration.options import NEW, OLD, MigrationOptions, Side, Stage
+from flagport.providers.migration.options import (
+    NEW,
+    OLD,
+    MigrationOptions,
+    Side,
+    Stage,
+    build_side,
+)
 from flagport.providers.migration.ramp import Route
-from flagport.settings import ALL_OPTIONS, validate_options
 
 if TYPE_CHECKING:
     from flagport.events.model import Event
     from flagport.user import User
 
-__all__ = ["STATS_WAIT_S", "TIME_EVERY", "MigrationProvider", "build_side"]
+__all__ = ["STATS_WAIT_S", "TIME_EVERY", "MigrationProvider"]
 
 logger = logging.getLogger("flagport.providers.migration")
 
@@ -60,35 +64,6 @@ KINDS = {
 """The evidence kind of each evaluation method of a provider."""
 
 
-def build_side(side: Side | str, spec: Mapping[str, Any]) -> Provider:
-    """Build one side of a migration from ``{"provider": NAME, ...options}``.
-
-    :param side: which one (or its name), for error locations (``migration.from.x``).
-    :raises ConfigurationError: unknown provider or bad options, located.
-    """
-    options = dict(spec)
-    name = options.pop("provider")
-    key = Side(side).value
-    prefix, where = f"migration.{key}", f"migration option {key!r}"
-    try:
-        cls = get_provider_class(name)
-        validated = validate_options(
-            cls.Options,
-            options,
-            {**dict.fromkeys(options, where), ALL_OPTIONS: where},
-            f"provider {name!r} (the migration's {key!r} side)",
-        )
-    except ConfigurationError as exc:
-        problems = [
-            (Location(loc.source, f"{prefix}.{loc.path}" if loc.path else prefix, loc.line), text)
-            for loc, text in exc.problems
-        ] or [(Location(where, f"{prefix}.provider"), str(exc))]
-        raise ConfigurationError(
-            f"invalid {key!r} provider {name!r} of the migration provider", problems
-        ) from None
-    return cls(validated)
-
-
 def _evaluation(method: str) -> Any:
     """The migration provider's ``method``: served by the flag's side, and a sampled share
     of the calls (in stages that compare) handed to the comparator too."""
@@ -98,9 +73,10 @@ def _evaluation(method: str) -> Any:
         route = routes.get(name, default)
         side = route.side or route.unit_side(user)
         serve = self._methods[side][method]
-        rate = route.sample_rate  # 0 in a stage that does not compare
-        if rate == 0.0 or (rate < 1.0 and random() >= rate):
+        if route.skip:  # not compared (two threads may count one: sampling is a share)
+            route.skip -= 1
             return serve(user, name, expose=expose)
+        route.skip = route.gap()
         self._compared += 1
         timed = self._compared % TIME_EVERY == 1
         start = perf_counter_ns() if timed else 0
@@ -373,12 +349,8 @@ class MigrationProvider(Provider):
                 logger.exception("flagport: comparing %r failed", name)
 
     def _report(self, flag: FlagEvidence, mismatch: Mismatch, user: User, served_by: Side) -> None:
-        route = self._route(flag.name)
-        extra: dict[str, Any] = {"stage": route.stage.value}
-        if route.ramp is not None:
-            extra["ramp"] = route.ramp
         unit = user.unit(self.options.ramp_unit)
-        self.evidence.report(flag, mismatch, unit, served_by, extra)
+        self.evidence.report(flag, mismatch, unit, served_by, self._route(flag.name).describe())
 
     def serves_new(self, user: User, flag: str) -> bool:
         """Whether the new provider answers this user's evaluations of ``flag`` now."""
@@ -448,10 +420,7 @@ class MigrationProvider(Provider):
     def _flag_stats(self) -> dict[str, Any]:
         flags = self.evidence.to_dict()
         for key, data in flags.items():
-            route = self._route(self.evidence.flags[key].name)
-            data["stage"] = route.stage.value
-            if route.ramp is not None:
-                data["ramp"] = route.ramp
+            data.update(self._route(self.evidence.flags[key].name).describe())
         return flags
 
     def stats(self) -> dict[str, Any]:

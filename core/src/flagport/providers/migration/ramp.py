@@ -9,7 +9,9 @@ it at 50 %), and different flags ramp independent sets of units.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+import math
+import random
+from typing import TYPE_CHECKING, Any
 
 from flagport.providers.migration.options import NEW, OLD, Side, Stage
 
@@ -20,6 +22,8 @@ __all__ = ["BUCKETS", "Route", "in_ramp", "threshold", "unit_point"]
 
 BUCKETS = 10_000
 """Resolution of a ramp: 0.01 %."""
+
+_draw = random.Random().random  # its own stream: sampling leaves the process's alone
 
 
 def unit_point(flag: str, unit: str) -> int:
@@ -48,7 +52,8 @@ class Route:
     :ivar side: the side that serves, or ``None`` when the ramp decides per unit.
     :ivar compares: whether the stage compares the two sides.
     :ivar sample_rate: the share of this flag's evaluations compared: 0 in a stage that
-        does not compare, so the hot path reads one number.
+        does not compare.
+    :ivar skip: evaluations left before the next compared one (infinite when none is).
     """
 
     __slots__ = (
@@ -60,6 +65,7 @@ class Route:
         "ramp_unit",
         "sample_rate",
         "side",
+        "skip",
         "stage",
     )
 
@@ -87,6 +93,27 @@ class Route:
                 self.side = OLD
             elif self.covered < BUCKETS:
                 self.side = None
+        self.skip = self.gap()
+
+    def describe(self) -> dict[str, Any]:
+        """The flag's stage, and its ramp if it has one, as the evidence shows them."""
+        if self.ramp is None:
+            return {"stage": self.stage.value}
+        return {"stage": self.stage.value, "ramp": self.ramp}
+
+    def gap(self) -> float:
+        """How many evaluations go uncompared before the next compared one.
+
+        Comparing each evaluation with probability ``sample_rate`` leaves gaps that
+        follow a geometric distribution; drawing the gap once per compared evaluation
+        samples exactly like a draw per evaluation, and an uncompared one only counts.
+        """
+        rate = self.sample_rate
+        if rate >= 1.0:
+            return 0
+        if rate <= 0.0:
+            return math.inf
+        return int(math.log(1.0 - _draw()) / math.log1p(-rate))
 
     def unit_side(self, user: User) -> Side:
         """The side a ramp serves this user from (the old one without the unit)."""
