@@ -172,3 +172,14 @@ def test_a_started_watcher_is_not_running_in_a_forked_child(tmp_path: Path) -> N
         assert watcher.running
     finally:
         watcher.stop()
+
+
+def test_only_flagport_fork_registers_a_fork_hook_and_nothing_compares_process_ids() -> None:
+    # One place reacts to fork() (flagport._fork); the client rebuilds its provider and
+    # resets its stores in the child, so no other module keeps a pid to compare.
+    root = Path(__file__).resolve().parents[2]
+    sources = [*root.glob("core/src/**/*.py"), *root.glob("providers/*/src/**/*.py")]
+    sources += root.glob("contrib/*/src/**/*.py")
+    hooks = [p for p in sources if "register_at_fork" in p.read_text() and p.name != "_fork.py"]
+    pids = [p for p in sources if "_pid = os.getpid()" in p.read_text()]
+    assert (hooks, pids) == ([], [])

@@ -4,6 +4,7 @@ import asyncio
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,6 @@ from flagport.errors import ConfigurationError
 from flagport.reasons import Reason
 from flagport.results import ExperimentResult
 from flagport.sticky import Assignment
-from flagport.sticky.sqlite import SQLiteStore
 
 from .conftest import RedisServer, write_flags
 
@@ -127,13 +127,18 @@ def test_redis_stopped_and_restarted_during_traffic_loses_no_evaluation(
     assert fp.stats()["sticky"]["read_failures"] == 50
 
 
-def test_four_forked_workers_share_the_sqlite_store(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_four_forked_workers_share_the_store(
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    # Each child opens its own connection (the client resets the store in the child):
+    # a parent's connection used by four processes at once would mix their answers.
     path = tmp_path / "shared.db"
-    fp = Flagport(
-        "local",
-        path=write_flags(tmp_path / "f.yaml", 50, 50),
-        sticky={"store": "sqlite", "path": str(path)},
-    )
+    if kind == "sqlite":
+        settings: dict[str, Any] = {"store": "sqlite", "path": str(path)}
+    else:
+        settings = {"store": "redis", "url": request.getfixturevalue("redis_server").url}
+    fp = Flagport("local", path=write_flags(tmp_path / "f.yaml", 50, 50), sticky=settings)
     fp.get_experiment({"user_id": "parent"}, "button_color")  # the parent opened its connection
     assert fp.flush()
     children = []
@@ -149,7 +154,7 @@ def test_four_forked_workers_share_the_sqlite_store(tmp_path: Path) -> None:
                 os._exit(code)
         children.append(pid)
     assert [os.waitpid(pid, 0)[1] for pid in children] == [0, 0, 0, 0]
-    store = SQLiteStore(path)
+    store = fp._sticky.store  # type: ignore[union-attr]
     stored = [store.load(f"w{w}-{i}") for w in range(4) for i in range(250)]
     assert all("button_color" in s for s in stored)
     assert "button_color" in store.load("parent")

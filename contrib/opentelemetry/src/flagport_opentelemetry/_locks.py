@@ -7,25 +7,19 @@ would stop the child's first evaluation for good.
 
 from __future__ import annotations
 
-import os
 import threading
-import weakref
 from typing import Any
 
-__all__ = ["fork_safe_lock"]
+from flagport._fork import reset_in_child
 
-_owners: weakref.WeakSet[Any] = weakref.WeakSet()
+__all__ = ["fork_safe_lock"]
 
 
 def fork_safe_lock(owner: Any) -> threading.Lock:
     """A lock for ``owner._lock``, replaced by a new one in a forked child."""
-    _owners.add(owner)
+    reset_in_child(owner, _renew)
     return threading.Lock()
 
 
-def _renew() -> None:
-    for owner in list(_owners):
-        owner._lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_renew)
+def _renew(owner: Any) -> None:
+    owner._lock = threading.Lock()

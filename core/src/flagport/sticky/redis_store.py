@@ -8,7 +8,6 @@ connection pool reconnects by itself once the server is back.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -66,16 +65,10 @@ class RedisStore(StickyStore):
             "decode_responses": True,
         }
         self._secret_url = url
-        self._pid = os.getpid()
-        self._client = redis.Redis.from_url(url, **self._options)
-
-    def _connected(self) -> Any:
-        if os.getpid() != self._pid:
-            self.after_fork_in_child()
-        return self._client
+        self._client: Any = redis.Redis.from_url(url, **self._options)
 
     def load(self, unit: str) -> dict[str, Assignment]:
-        fields = self._connected().hgetall(self.prefix + unit)
+        fields = self._client.hgetall(self.prefix + unit)
         found: dict[str, Assignment] = {}
         for experiment, text in fields.items():
             try:
@@ -91,7 +84,7 @@ class RedisStore(StickyStore):
         for unit, experiment, assignment in writes:
             text = json.dumps(assignment.as_json(), separators=(",", ":"))
             by_unit.setdefault(self.prefix + unit, {})[experiment] = text
-        pipe = self._connected().pipeline(transaction=False)
+        pipe = self._client.pipeline(transaction=False)
         for key, mapping in by_unit.items():
             pipe.hset(key, mapping=mapping)
             if self.ttl is not None:
@@ -100,7 +93,6 @@ class RedisStore(StickyStore):
 
     def after_fork_in_child(self) -> None:
         # The parent's sockets are shared with it after fork: a new pool of our own.
-        self._pid = os.getpid()
         self._client = self._redis.Redis.from_url(self._secret_url, **self._options)
 
     def close(self) -> None:

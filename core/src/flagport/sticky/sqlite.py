@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -27,8 +26,9 @@ class SQLiteStore(StickyStore):
     """Assignments in the SQLite file at ``path``, in WAL mode so that the readers of
     every process never wait for a writer.
 
-    A connection belongs to the process (and thread) that opened it: a forked child
-    opens its own on first use, never the parent's.
+    A connection belongs to the process (and thread) that opened it: in a forked child
+    the client's stickiness calls :meth:`after_fork_in_child`, and the child opens its
+    own on first use, never the parent's.
 
     :param timeout: seconds a writer waits for another process's write.
     """
@@ -39,15 +39,9 @@ class SQLiteStore(StickyStore):
         self.path = str(path)
         self.timeout = timeout
         self._local = threading.local()
-        self._pid = os.getpid()
         self._connection()  # a bad path fails at construction, not at the first request
 
     def _connection(self) -> sqlite3.Connection:
-        pid = os.getpid()
-        if pid != self._pid:
-            # A forked child: the parent's connections are not ours to use or close.
-            self._local = threading.local()
-            self._pid = pid
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
@@ -81,12 +75,12 @@ class SQLiteStore(StickyStore):
             )
 
     def after_fork_in_child(self) -> None:
+        # The parent's connections are not ours to use or close.
         self._local = threading.local()
-        self._pid = os.getpid()
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
-        if connection is not None and self._pid == os.getpid():
+        if connection is not None:
             connection.close()
         self._local = threading.local()
 

@@ -20,6 +20,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from flagport._fork import in_child
 from flagport.providers.local.signing import require
 from flagport.providers.local.watcher import file_signature
 
@@ -92,7 +93,7 @@ def _forget_inherited_locks() -> None:
     _held_in_this_process.clear()
 
 
-os.register_at_fork(after_in_child=_forget_inherited_locks)
+in_child(_forget_inherited_locks)
 
 
 class HostLock:
