@@ -51,6 +51,7 @@ from flagport._model_fields import fields_marked
 __all__ = [
     "MASK",
     "MaskedDict",
+    "declare_option_models",
     "is_secret_name",
     "mask",
     "protect",
@@ -156,12 +157,19 @@ def secret_fields(model: type[BaseModel]) -> frozenset[str]:
     return fields_marked(model, _is_secret_mark)
 
 
-def _declared_secret_names() -> frozenset[str]:
-    """Secret field names of every provider options model imported so far."""
-    from flagport.provider import ProviderOptions  # the provider module imports this one
+_OPTION_MODELS: list[type[BaseModel]] = []
 
+
+def declare_option_models(base: type[BaseModel]) -> None:
+    """Name secrets by ``base``'s secret fields and those of its subclasses, present and
+    future: a value under such a name is hidden wherever it is printed."""
+    _OPTION_MODELS.append(base)
+
+
+def _declared_secret_names() -> frozenset[str]:
+    """Secret field names of every declared options model imported so far."""
     names: set[str] = set()
-    pending: list[type[BaseModel]] = [ProviderOptions]
+    pending = list(_OPTION_MODELS)
     while pending:
         model = pending.pop()
         names |= secret_fields(model)

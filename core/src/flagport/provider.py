@@ -23,7 +23,7 @@ from pydantic import (
     model_serializer,
 )
 
-from flagport._redact import MaskedDict, mask, protect, release
+from flagport._redact import MaskedDict, declare_option_models, mask, protect, release
 from flagport.results import ConfigResult, ExperimentResult, GateResult, JsonValue
 
 if TYPE_CHECKING:
@@ -56,6 +56,9 @@ class ProviderOptions(BaseModel):
 
     def __repr_args__(self) -> Any:
         return mask(dict(super().__repr_args__())).items()
+
+
+declare_option_models(ProviderOptions)
 
 
 class ProviderStatus(StrEnum):
