@@ -21,17 +21,20 @@ from flagport.errors import ConfigurationError, shown
 
 __all__ = ["ALLOWED_REQUEST_HEADERS", "CorsPolicy", "cors_policy"]
 
-#: The request headers an OFREP client sends that need the browser's permission
-#: (``Authorization`` or ``X-API-Key`` for the token, ``If-None-Match`` for the ETag,
-#: ``Content-Type: application/json`` for the body). The Fetch standard does not let a
-#: wildcard ``*`` cover ``Authorization``, so they are listed.
-ALLOWED_REQUEST_HEADERS = ("authorization", "content-type", "if-none-match", "x-api-key")
+#: The request headers a page may send: the ones an OFREP client sends (``Authorization``
+#: or ``X-API-Key`` for the token, ``If-None-Match`` for the ETag, ``Content-Type:
+#: application/json`` for the body), and ``*`` for the headers a front-end adds itself
+#: (the web provider's ``headers`` option). The Fetch standard's wildcard never covers
+#: ``Authorization``, so it is named; and the wildcard holds only for requests without
+#: cookies, the only ones this endpoint allows. Allowing any header risks nothing here:
+#: the endpoint reads only these, and any client outside a browser can send any header.
+ALLOWED_REQUEST_HEADERS = ("authorization", "content-type", "if-none-match", "x-api-key", "*")
 #: Chromium's ceiling for caching a preflight (Firefox keeps up to a day).
 DEFAULT_MAX_AGE = 7200
 _MAX_MAX_AGE = 86_400
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _EXAMPLE = "'https://app.example.com'"
-_VARY = (b"vary", b"origin")
+_VARY = (b"vary", b"Origin")
 
 
 class CorsPolicy:
@@ -77,8 +80,8 @@ class CorsPolicy:
         """What an allowed preflight is answered with, besides :meth:`response_headers`.
 
         The same whatever method and headers the preflight asks for: the browser
-        compares them and names the one refused in its console, which tells a developer
-        more than a refused preflight would.
+        compares them and names the one refused in its console (a method other than
+        ``POST``), which tells a developer more than a refused preflight would.
         """
         return self._preflight
 
