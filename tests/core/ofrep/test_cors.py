@@ -8,10 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ofrep_http import TOKEN, call, served
 
 from flagport import ConfigurationError, Flagport
 from flagport.ofrep import OfrepApp, ofrep_app
+from flagport.ofrep.cors import cors_policy
 
 FLAG = "/ofrep/v1/evaluate/flags/"
 BULK = "/ofrep/v1/evaluate/flags"
@@ -192,6 +195,29 @@ def test_a_500_carries_the_cors_headers(tmp_path: Any) -> None:
         response = call(app, BULK, US, headers={"Origin": APP_ORIGIN})
     assert response.status_code == 500
     assert response.headers["access-control-allow-origin"] == APP_ORIGIN
+
+
+LISTED = (APP_ORIGIN, "http://localhost:5173")
+_POLICY = cors_policy(LISTED, 600)
+_near_listed = st.sampled_from(LISTED).flatmap(
+    lambda origin: st.sampled_from(
+        [origin, origin + "/", origin + ".evil.net", origin.upper(), origin[:-1], " " + origin]
+    )
+)
+
+
+@settings(max_examples=300)
+@given(origin=st.one_of(st.binary(max_size=60), _near_listed.map(str.encode)))
+def test_no_origin_but_a_listed_one_is_ever_named(origin: bytes) -> None:
+    assert _POLICY is not None
+    headers = dict(_POLICY.response_headers(origin))
+    named = headers.get(b"access-control-allow-origin")
+    if origin.decode("latin-1") in LISTED:
+        assert named == origin
+    else:
+        assert named is None
+    assert headers[b"vary"] == b"Origin"
+    assert _POLICY.allows(origin) is (named is not None)
 
 
 # -- options -------------------------------------------------------------------------------
