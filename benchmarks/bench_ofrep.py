@@ -9,6 +9,8 @@ its p50 and p99 over ``--requests`` calls:
   token check, evaluation, JSON, ETag), as a framework that mounts it pays;
 * in-process ASGI, 304: the same with ``If-None-Match`` matching (still evaluated:
   the tag is the answer's hash, per context);
+* in-process ASGI, CORS: the same as in-process ASGI from a browser page on a listed
+  origin (``cors_origins``), whose answer carries the CORS headers;
 * uvicorn over 127.0.0.1: a real server in this process's thread, an ``httpx`` client
   with a kept-alive connection (adds the HTTP stack and the loopback).
 
@@ -170,6 +172,11 @@ def main() -> None:
             cached = asgi_caller(app, [(b"if-none-match", etag)])
             assert cached() == 304
             rows.append(("in-process ASGI, 304", time_calls(cached, args.requests)))
+            page = b"https://app.example.com"
+            cors_app = ofrep_app(fp, tokens=[TOKEN], cors_origins=[page.decode()])
+            from_page = asgi_caller(cors_app, [(b"origin", page)])
+            assert from_page() == 200
+            rows.append(("in-process ASGI, CORS", time_calls(from_page, args.requests)))
             base, stop = serve(app)
             try:
                 # Without TCP_NODELAY the request's headers and body, written apart, wait

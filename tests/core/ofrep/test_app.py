@@ -150,6 +150,28 @@ def test_a_changed_answer_is_a_200_with_a_new_etag(app: OfrepApp, fp: Flagport) 
     assert changed.headers["etag"] != etag
 
 
+def test_answers_are_not_stored_by_http_caches(app: OfrepApp) -> None:
+    """One user's flags, behind a token: no shared cache may keep them (the client
+    keeps the ETag itself)."""
+    first = call(app, BULK, US)
+    again = call(app, BULK, US, headers={"If-None-Match": first.headers["etag"]})
+    single = call(app, FLAG + "new_checkout", US)
+    refused = call(app, BULK, US, token=None)
+    for response in (first, again, single, refused):
+        assert response.headers["cache-control"] == "no-store"
+    assert again.status_code == 304
+
+
+def test_the_refetch_query_of_an_event_stream_is_accepted(app: OfrepApp) -> None:
+    """OFREP's ``flagConfigEtag``/``flagConfigLastModified`` (and a provider's own
+    ``query``) do not change the answer."""
+    plain = call(app, BULK, US)
+    query = "?flagConfigEtag=abc&flagConfigLastModified=1771622898"
+    response = call(app, BULK + query, US, headers={"If-None-Match": plain.headers["etag"]})
+    assert response.status_code == 304
+    assert call(app, FLAG + "new_checkout?tenant=a", US).json()["value"] is True
+
+
 # -- authentication ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("headers", "says"),

@@ -4,7 +4,12 @@ Routes (relative to where the application is mounted):
 
 * ``POST /ofrep/v1/evaluate/flags/{key}``: one flag for the request's context;
 * ``POST /ofrep/v1/evaluate/flags``: every flag, with an ``ETag``; a request whose
-  ``If-None-Match`` names the current one gets ``304 Not Modified`` and no body.
+  ``If-None-Match`` names the current one gets ``304 Not Modified`` and no body;
+* ``OPTIONS`` on either, from a browser (a CORS preflight), when ``cors_origins`` is set.
+
+Every answer is ``Cache-Control: no-store``: it is one user's flags, often behind a
+token, and the client keeps the ``ETag`` itself (POST answers are not reused by HTTP
+caches anyway; this says so to the ones configured to).
 
 Evaluation is synchronous and in memory, so it runs on the event loop; the provider is
 started off the loop at the ASGI lifespan start-up when the server sends one.
@@ -22,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from flagport import _redact
 from flagport.errors import ConfigurationError, shown
+from flagport.ofrep.cors import DEFAULT_MAX_AGE, CorsPolicy, cors_policy
 from flagport.ofrep.evaluation import (
     BulkEncoder,
     RequestError,
@@ -49,6 +55,10 @@ FLAG_PREFIX = BULK_PATH + "/"
 MIN_TOKEN_LENGTH = 16
 _TOKEN_HINT = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 _JSON = [(b"content-type", b"application/json")]
+_NO_STORE = (b"cache-control", b"no-store")
+#: Statuses whose answer has no body and no Content-Length (a 304's would be the unsent
+#: 200's; a 204 must not have one).
+_NO_LENGTH = frozenset({204, 304})
 
 
 class _Response:
@@ -121,7 +131,13 @@ class OfrepApp:
     """
 
     def __init__(
-        self, fp: Flagport, *, tokens: Iterable[str] | None, max_body_bytes: int = 65_536
+        self,
+        fp: Flagport,
+        *,
+        tokens: Iterable[str] | None,
+        max_body_bytes: int = 65_536,
+        cors_origins: Iterable[str] | None = None,
+        cors_max_age: int = DEFAULT_MAX_AGE,
     ) -> None:
         if not isinstance(max_body_bytes, int) or max_body_bytes < 2:
             raise ConfigurationError(
@@ -131,6 +147,7 @@ class OfrepApp:
         self.fp = fp
         self.max_body_bytes = max_body_bytes
         self._tokens = _check_tokens(tokens)
+        self._cors: CorsPolicy | None = cors_policy(cors_origins, cors_max_age)
         self._encoder = BulkEncoder()
         if self._tokens:
             # Any log record that comes to carry a token (a proxy's error, a debug dump of
@@ -149,16 +166,19 @@ class OfrepApp:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
             return
+        request_headers = dict(scope["headers"])
         try:
-            response = await self._handle(scope, receive)
+            response = await self._handle(scope, request_headers, receive)
         except Exception:
             logger.exception("flagport OFREP: the request failed")
             response = _error(500, "the flag service failed; its log says why")
         if response is None:  # the client went away
             return
-        headers = response.headers
-        if response.status != 304:  # a 304's length would be the unsent 200's
-            headers = [*headers, (b"content-length", str(len(response.body)).encode())]
+        headers = [*response.headers, _NO_STORE]
+        if self._cors is not None:
+            headers += self._cors.response_headers(request_headers.get(b"origin"))
+        if response.status not in _NO_LENGTH:
+            headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
@@ -178,7 +198,9 @@ class OfrepApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _handle(self, scope: Scope, receive: Receive) -> _Response | None:
+    async def _handle(
+        self, scope: Scope, headers: dict[bytes, bytes], receive: Receive
+    ) -> _Response | None:
         path: str = scope["path"]
         root: str = scope.get("root_path", "")
         if root and path.startswith(root):
@@ -192,13 +214,18 @@ class OfrepApp:
                 404,
                 f"no OFREP endpoint at {shown(path)}: POST {BULK_PATH} or {FLAG_PREFIX}{{key}}",
             )
+        if (
+            scope["method"] == "OPTIONS"
+            and self._cors is not None
+            and b"access-control-request-method" in headers
+        ):
+            return self._preflight(headers.get(b"origin"))
         if scope["method"] != "POST":
             return _json(
                 405,
                 {"errorDetails": f"OFREP endpoints take POST, not {shown(scope['method'])}"},
                 [(b"allow", b"POST")],
             )
-        headers = dict(scope["headers"])
         if self._tokens is not None and (refused := self._refuse(headers)) is not None:
             return refused
         fields = {} if key is None else {"key": key}
@@ -229,6 +256,18 @@ class OfrepApp:
         if if_none_match is not None and _etag_matches(if_none_match, etag):
             return _Response(304, b"", [(b"etag", etag)])
         return _Response(200, content, [*_JSON, (b"etag", etag)])
+
+    def _preflight(self, origin: bytes | None) -> _Response:
+        """A browser asking whether a page may call (no token: a preflight carries none)."""
+        assert self._cors is not None
+        if self._cors.allows(origin):
+            return _Response(204, b"", self._cors.preflight_headers())
+        shown_origin = "none" if origin is None else shown(origin.decode("latin-1"))
+        return _error(
+            403,
+            f"pages from the origin {shown_origin} may not call this OFREP endpoint; "
+            "list the origin in ofrep_app(cors_origins=[...])",
+        )
 
     def _refuse(self, headers: dict[bytes, bytes]) -> _Response | None:
         assert self._tokens is not None
@@ -289,7 +328,12 @@ def _parse(body: bytes) -> Any:
 
 
 def ofrep_app(
-    fp: Flagport, *, tokens: Iterable[str] | None, max_body_bytes: int = 65_536
+    fp: Flagport,
+    *,
+    tokens: Iterable[str] | None,
+    max_body_bytes: int = 65_536,
+    cors_origins: Iterable[str] | None = None,
+    cors_max_age: int = DEFAULT_MAX_AGE,
 ) -> OfrepApp:
     """An ASGI application serving ``fp``'s flags over OFREP.
 
@@ -298,7 +342,17 @@ def ofrep_app(
         <token>``, or ``X-API-Key: <token>``); each at least :data:`MIN_TOKEN_LENGTH`
         characters. ``None`` serves without authentication (say so explicitly).
     :param max_body_bytes: larger request bodies are refused with ``413``, unread.
+    :param cors_origins: the origins whose pages may call from a browser, each as the
+        browser sends it (``"https://app.example.com"``), or ``["*"]`` for any page;
+        ``None`` (the default) sends no CORS headers and answers no preflight.
+    :param cors_max_age: how many seconds a browser may reuse an allowed preflight.
     :raises ConfigurationError: a token or an option is not usable (the message names
         which, never the token itself).
     """
-    return OfrepApp(fp, tokens=tokens, max_body_bytes=max_body_bytes)
+    return OfrepApp(
+        fp,
+        tokens=tokens,
+        max_body_bytes=max_body_bytes,
+        cors_origins=cors_origins,
+        cors_max_age=cors_max_age,
+    )
