@@ -36,7 +36,11 @@ _TEXT = ["pro", "PRO", "free", "", "18", "40", "acme", "c1", "7", "@acme.com", "
 _TARGETS: dict[str, st.SearchStrategy[Any]] = {
     "number": st.sampled_from([0, 18, 40, 2.5, "18", "abc", None, 7]),
     "version": st.sampled_from(["1.2.3", "1.2", "1.10", "2", "1.2.3-beta", "v1", "", 1, None]),
-    "list": st.lists(st.one_of(st.sampled_from(_TEXT), st.sampled_from([7, 18])), max_size=4),
+    # Now and then not a list: Statsig's list operators then fail (or hold, negated).
+    "list": st.one_of(
+        *[st.lists(st.one_of(st.sampled_from(_TEXT), st.sampled_from([7, 18])), max_size=4)] * 4,
+        st.sampled_from(["", "pro", None, 7]),
+    ),
     "regex": st.sampled_from(["^pro$", "^P", "[0-9]+", "acme", "", "ü"]),
     "time": st.sampled_from(
         [_NOW_MS - _DAY_MS, _NOW_MS + _DAY_MS, "2023-01-02T00:00:00Z", 1_700_000_000]

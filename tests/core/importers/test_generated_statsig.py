@@ -34,6 +34,21 @@ DISABLED_GATE = {
     "condition_map": {"all": {"type": "public", "idType": "userID", "additionalValues": {},
                               "operator": None, "targetValue": None, "field": None}},
 }  # fmt: skip
+#: array_contains_none against a target that is not a list: Statsig's array tests fail
+#: outright (the import wrote an always-true condition, as for the negated text tests).
+ARRAY_NONE_TEXT = {
+    **DISABLED_GATE,
+    "feature_gates": {
+        "tagged": {
+            **DISABLED_GATE["feature_gates"]["off"], "name": "tagged", "enabled": True,
+            "rules": [{"name": "r", "id": "r", "salt": "r", "passPercentage": 100,
+                       "conditions": ["no_tag"], "returnValue": True, "idType": "userID"}],
+        }
+    },
+    "condition_map": {"no_tag": {"type": "user_field", "operator": "array_contains_none",
+                                 "targetValue": "pro", "field": "tags", "idType": "userID",
+                                 "additionalValues": {}}},
+}  # fmt: skip
 
 
 @pytest.mark.slow
@@ -41,6 +56,7 @@ DISABLED_GATE = {
 @proof_settings
 @given(payloads())
 @example(DISABLED_GATE)
+@example(ARRAY_NONE_TEXT)
 def test_generated_statsig_payload_verifies_over_2000_users(payload: dict[str, Any]) -> None:
     verify_payload("statsig", payload, USERS)
 

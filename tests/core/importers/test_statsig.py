@@ -71,3 +71,44 @@ def test_a_custom_id_type_imports_as_a_statsig_unit() -> None:
     flags = import_statsig(_with_company_rollouts()).flags
     assert flags["gates"]["company_50"]["unit"] == "$statsig.companyID"
     assert flags["gates"]["new_checkout"]["unit"] == "user_id"
+
+
+def test_unit_id_conditions_on_missing_and_empty_ids_agree_with_the_sdk(tmp_path: Path) -> None:
+    # Statsig tests a missing unit id as its empty value (the text operators see "",
+    # eq sees null, str_matches and versions fail); every operator, on the user id and
+    # on a custom id, for users without the id, with it empty and with it set.
+    from flagport.importers.statsig import STATSIG_OPERATORS
+
+    targets: list[Any] = [[""], ["", "x"], "", None, "^$", ".*", "0"]
+    # ID lists on a missing id: tests/statsig/test_id_lists.py.
+    operators = [
+        op for op in STATSIG_OPERATORS if op not in ("before", "after", "on") and "list" not in op
+    ]
+    specs: dict[str, Any] = {
+        "has_updates": True, "time": 1_700_000_000_000, "response_format": "dcs-v2",
+        "feature_gates": {}, "dynamic_configs": {}, "layer_configs": {},
+        "experiment_to_layer": {}, "condition_map": {},
+    }  # fmt: skip
+    for id_type in ("userID", "companyID"):
+        for op in operators:
+            for number, target in enumerate(targets):
+                name = f"{id_type}_{op}_{number}"
+                specs["condition_map"][name] = {
+                    "type": "unit_id", "operator": op, "targetValue": target, "field": None,
+                    "idType": id_type, "additionalValues": {},
+                }  # fmt: skip
+                specs["feature_gates"][name] = {
+                    "name": name, "type": "feature_gate", "entity": "feature_gate",
+                    "salt": name, "enabled": True, "defaultValue": False, "idType": id_type,
+                    "rules": [{"name": "r", "id": "r", "salt": "r", "passPercentage": 100,
+                               "conditions": [name], "returnValue": True, "idType": id_type}],
+                }  # fmt: skip
+    rows: list[dict[str, Any]] = [
+        {},
+        {"user_id": ""},
+        {"user_id": "x", "custom_ids": {"companyID": ""}},
+        {"user_id": "x", "custom_ids": {"companyid": "x"}},
+        {"custom_ids": {"companyID": "0"}},
+        {"user_id": "0", "custom": {"companyID": "x"}},
+    ]
+    _verify(tmp_path, specs, rows)

@@ -71,7 +71,9 @@ NEVER: dict[str, Any] = {"$not": {}}
 
 _GATE_ENTITIES = ("feature_gate", "segment", "holdout")
 # Operators whose negation Statsig computes; against an unusable target they still hold.
-_NEGATED = ("none", "none_case_sensitive", "str_contains_none", "neq", "array_contains_none")
+# Not array_contains_none: Statsig's array tests fail outright when the target is not a
+# list, whatever the operator.
+_NEGATED = ("none", "none_case_sensitive", "str_contains_none", "neq")
 _CHECK = ConditionOptions(semantics="statsig", flag_value=lambda kind, name, user: False)
 
 
