@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 import socket
 import threading
@@ -25,7 +26,7 @@ from flagport import (
     User,
 )
 from flagport.testing.conformance import ProviderConformance
-from flagport_featbit import FeatBitProvider
+from flagport_featbit import FeatBitProvider, _convert
 from flagport_featbit.testing import (
     condition,
     data_sync,
@@ -250,6 +251,24 @@ def test_custom_ids_bucket_by_their_unit(mapping: FeatBitProvider) -> None:
     # Every member of a company gets the company's answer; companies differ.
     assert all(len(answers) == 1 for answers in by_company.values())
     assert {next(iter(a)) for a in by_company.values()} == {True, False}
+
+
+@pytest.mark.parametrize("clash", ["key", "keyId", "KEY", "name"])
+def test_a_custom_id_named_like_featbits_own_fields_is_dropped(
+    mapping: FeatBitProvider,
+    clash: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # FeatBit's key is the user id: a custom id "key" made the SDK see another user
+    # (targeted users and rollouts by key followed the custom id).
+    monkeypatch.setattr(_convert, "_warned", set())  # each name is warned once a process
+    caplog.set_level(logging.WARNING, "flagport.featbit")
+    vip = User(user_id="vip-1", custom_ids={clash: "someone-else"})
+    assert mapping.check_gate(vip, "pinned") is True
+    other = User(user_id="u-7", custom_ids={clash: "vip-1"})
+    assert mapping.check_gate(other, "pinned") is False
+    assert any(repr(clash) in r.getMessage() for r in caplog.records)
 
 
 def test_segments_reach_conditions() -> None:

@@ -11,15 +11,18 @@ disabled flags, archived flags, and segments with included and excluded users an
 rules of their own.
 
 FeatBit's Python SDK has no prerequisites (its evaluator never reads them), so none are
-drawn. The attributes match those of :func:`import_proof.odd_users`.
+drawn. The attributes match those of :func:`import_proof.odd_users`; :func:`featbit_users`
+adds custom ids named like FeatBit's own fields (``key``, ``keyId``, ``name``).
 """
 
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 from hypothesis import strategies as st
+from import_proof import odd_users
 
 _STAMP = "2026-01-01T00:00:00Z"
 _VARIATION_IDS = ("v-a", "v-b", "v-c")
@@ -183,3 +186,16 @@ def payloads(draw: st.DrawFn) -> dict[str, Any]:
         "messageType": "data-sync",
         "data": {"eventType": "full", "featureFlags": flags, "segments": SEGMENTS},
     }
+
+
+def featbit_users(count: int, seed: int) -> list[dict[str, Any]]:
+    """:func:`import_proof.odd_users`, a tenth of them with a custom id named like one of
+    FeatBit's own fields (any case) holding another user's id: the featbit provider
+    drops it, so FeatBit's key stays the user id."""
+    rng = random.Random(seed)
+    rows = odd_users(count, seed)
+    for row in rows:
+        if rng.random() < 0.1:
+            clash = rng.choice(("key", "keyId", "KEY", "KeyID", "name", "Name"))
+            row["custom_ids"][clash] = rng.choice(rows)["user_id"]
+    return rows

@@ -12,27 +12,35 @@
   ``current_time``, ``pass_gate``/``fail_gate`` on gates, segments, holdouts and a
   gate that does not exist.
 
-The attributes match those of :func:`import_proof.odd_users`.
+The attributes match those of :func:`import_proof.odd_users`; :func:`statsig_users`
+adds the gaps in units Statsig reads (no or an empty user id or custom id, a custom id
+in lower case, an attribute named like the custom id type).
 """
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
 from hypothesis import strategies as st
+from import_proof import odd_users
 
 from flagport.importers.statsig import STATSIG_OPERATORS
 
 _NOW_MS = int(time.time() * 1000)
 _DAY_MS = 86_400_000
 FIELDS = ("plan", "Plan", "age", "version", "tags", "company", "email", "Email", "country",
-          "appVersion", "app_version", "userID", "locale", "name")  # fmt: skip
+          "appVersion", "app_version", "userID", "locale", "name", "companyID")  # fmt: skip
 _TEXT = ["pro", "PRO", "free", "", "18", "40", "acme", "c1", "7", "@acme.com", "ünï", "1.2.3"]
 _TARGETS: dict[str, st.SearchStrategy[Any]] = {
     "number": st.sampled_from([0, 18, 40, 2.5, "18", "abc", None, 7]),
     "version": st.sampled_from(["1.2.3", "1.2", "1.10", "2", "1.2.3-beta", "v1", "", 1, None]),
-    "list": st.lists(st.one_of(st.sampled_from(_TEXT), st.sampled_from([7, 18])), max_size=4),
+    # Now and then not a list: Statsig's list operators then fail (or hold, negated).
+    "list": st.one_of(
+        *[st.lists(st.one_of(st.sampled_from(_TEXT), st.sampled_from([7, 18])), max_size=4)] * 4,
+        st.sampled_from(["", "pro", None, 7]),
+    ),
     "regex": st.sampled_from(["^pro$", "^P", "[0-9]+", "acme", "", "ü"]),
     "time": st.sampled_from(
         [_NOW_MS - _DAY_MS, _NOW_MS + _DAY_MS, "2023-01-02T00:00:00Z", 1_700_000_000]
@@ -157,9 +165,7 @@ def payloads(draw: st.DrawFn) -> dict[str, Any]:
             rule_id = f"n{number}_r{index}"
             found = draw(st.lists(conditions(), min_size=1, max_size=3))
             value = draw(config_values) if config else True
-            # A config's partial rollout waits for the statsig provider's fix (it cached
-            # a rule's first value for the units outside the rollout too).
-            percentage = draw(st.sampled_from([0, 100]) if config else _percentages)
+            percentage = draw(_percentages)
             rules.append(build.rule(rule_id, found, percentage, value=value, id_type=unit))
         name = f"{'config' if config else 'gate'}_{number}"
         spec = _spec(
@@ -183,3 +189,34 @@ def payloads(draw: st.DrawFn) -> dict[str, Any]:
         "condition_map": build.condition_map,
         "diagnostics": None,
     }
+
+
+def statsig_users(count: int, seed: int) -> list[dict[str, Any]]:
+    """:func:`import_proof.odd_users` with the gaps in the units Statsig reads.
+
+    Some users have no user id or an empty one, no ``companyID`` custom id, an empty
+    one or one under ``companyid``; some carry an attribute ``companyID`` (custom or
+    private), which Statsig's SDK never takes for the unit.
+    """
+    rng = random.Random(seed)
+    rows = odd_users(count, seed)
+    for row in rows:
+        company = row["custom_ids"]["companyID"]
+        roll = rng.random()
+        if roll < 0.15:
+            del row["custom_ids"]
+        elif roll < 0.2:
+            row["custom_ids"] = {"companyID": ""}
+        elif roll < 0.27:
+            row["custom_ids"] = {"companyid": company}
+        roll = rng.random()
+        if roll < 0.15:
+            row["custom"]["companyID"] = rng.choice(("c1", "7", "", company))
+        elif roll < 0.2:
+            row["private"] = {"companyID": rng.choice(("c2", company))}
+        roll = rng.random()
+        if roll < 0.04:
+            del row["user_id"]
+        elif roll < 0.08:
+            row["user_id"] = ""
+    return rows

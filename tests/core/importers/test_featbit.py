@@ -59,6 +59,8 @@ PAYLOAD: dict[str, Any] = {
             flag_spec("by_city", "string", [
                 _rule(0, [{"property": "address.city", "op": "Equal", "value": "Paris"}], None),
             ], _split("address.city")),
+            flag_spec("by_key", "string", [], _split(None), targetUsers=[
+                {"variationId": "v-b", "keyIds": ["u1", "u2", "u3"]}]),
             flag_spec("in_segment", "string", [
                 _rule(0, [{"property": "User is in segment", "op": None,
                            "value": '["seg-named"]'}], None),
@@ -79,6 +81,10 @@ def _users(kind: str) -> list[dict[str, Any]]:
         elif kind == "custom_id_clash":
             row["custom"] = {"company": "c9" if i % 2 else f"co-{i}"}
             row["custom_ids"] = {"company": "c9" if i % 3 else f"id-{i}"}
+        elif kind == "custom_id_key":
+            # FeatBit's key stays the user id; custom ids named like its fields are dropped.
+            clash = ["key", "keyId", "KEY", "name"][i % 4]
+            row["custom_ids"] = {clash: f"u{(i + 1) % 60}", "company": f"c{i}"}
         elif kind == "nested":
             row["custom"] = {"address": {"city": "Paris" if i % 2 else f"city-{i}"}}
         rows.append(row)
@@ -86,7 +92,7 @@ def _users(kind: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    "kind", ["no_name", "blank_name", "custom_name", "custom_id_clash", "nested"]
+    "kind", ["no_name", "blank_name", "custom_name", "custom_id_clash", "custom_id_key", "nested"]
 )
 def test_imported_file_sees_the_user_the_featbit_provider_sends(tmp_path: Path, kind: str) -> None:
     source, users = tmp_path / "payload.json", tmp_path / "users.jsonl"

@@ -4,7 +4,8 @@ Each example is a message from :func:`featbit_payloads.payloads` (every variatio
 targeted users, rules with every operator and segments, n-way and partial splits,
 dispatch keys, off variations, archived flags and segments); ``flagport import featbit
 --verify`` compares FeatBit's own SDK (offline, bootstrapped with the message) with the
-local provider on the written file for 2,000 users with odd attributes. Raise the
+local provider on the written file for 2,000 users with odd attributes (some with custom
+ids named like FeatBit's own fields: :func:`featbit_payloads.featbit_users`). Raise the
 examples for a long run:
 ``FLAGPORT_PROOF_EXAMPLES=200 uv run pytest tests/core/importers/test_generated_featbit.py``.
 """
@@ -14,11 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from featbit_payloads import SEGMENTS, flag_spec, payloads
+from featbit_payloads import SEGMENTS, featbit_users, flag_spec, payloads
 from hypothesis import example, given
-from import_proof import odd_users, proof_settings, proof_timeout, verify_payload
+from import_proof import proof_settings, proof_timeout, verify_payload
 
-USERS = odd_users(2_000, seed=16)
+USERS = featbit_users(2_000, seed=16)
 #: A rule on an archived segment (FeatBit finds nobody in it): the import named a
 #: segment it had not written, and the file did not load.
 ARCHIVED_SEGMENT = {
@@ -37,6 +38,22 @@ ARCHIVED_SEGMENT = {
         ],
     },
 }  # fmt: skip
+#: A rollout by FeatBit's key and targeted users: a custom id named "key" (or keyId,
+#: name) replaced the key the featbit provider sent, where the file kept the user id.
+KEY_ROLLOUT = {
+    "messageType": "data-sync",
+    "data": {
+        "eventType": "full",
+        "segments": [],
+        "featureFlags": [
+            flag_spec("by_key", "string", [], {
+                "dispatchKey": None, "includedInExpt": False,
+                "variations": [{"id": "v-a", "rollout": [0, 0.5], "exptRollout": 1},
+                               {"id": "v-b", "rollout": [0.5, 1], "exptRollout": 1}]},
+                targetUsers=[{"variationId": "v-c", "keyIds": ["u1", "u2", "u3", "u5"]}]),
+        ],
+    },
+}  # fmt: skip
 
 
 @pytest.mark.slow
@@ -44,5 +61,6 @@ ARCHIVED_SEGMENT = {
 @proof_settings
 @given(payloads())
 @example(ARCHIVED_SEGMENT)
+@example(KEY_ROLLOUT)
 def test_generated_featbit_payload_verifies_over_2000_users(payload: dict[str, Any]) -> None:
     verify_payload("featbit", payload, USERS)

@@ -45,7 +45,7 @@ def test_the_example_imports_with_nothing_left_out() -> None:
     flags = imported.flags
     assert sorted(flags["experiments"]) == ["checkout_button", "checkout_copy", "pricing_page"]
     assert "checkout_layer" in flags["configs"]
-    assert flags["experiments"]["pricing_page"]["unit"] == "companyID"
+    assert flags["experiments"]["pricing_page"]["unit"] == "$statsig.companyID"
 
 
 def test_experiments_and_the_layer_agree_with_statsig_for_2000_users(

@@ -16,6 +16,7 @@ from flagport import User
 from flagport.providers.local import LocalProvider
 from flagport.providers.local.conditions import ConditionError, ConditionOptions, compile_audited
 from flagport.providers.local.conditions.statsig_bucket import user_bucket
+from flagport.providers.local.units import unit_getter
 
 STATSIG = ConditionOptions(semantics="statsig")
 
@@ -29,23 +30,41 @@ def test_the_bucket_is_statsigs_sha256_arithmetic() -> None:
         assert user_bucket("layer", unit) == bucket_of("layer", unit)
 
 
-@pytest.mark.parametrize(
-    ("user", "id_type", "unit"),
-    [
-        (User(user_id="u1"), "userID", "u1"),
-        (User(user_id="u1"), "user_id", "u1"),
-        (User(), "userID", ""),  # no user id: hashed as the empty id, as Statsig does
-        (User(custom_ids={"companyID": "c1"}), "companyID", "c1"),
-        (User(custom_ids={"companyid": "c2"}), "companyID", "c2"),  # lower-case fallback
-        (User(custom={"companyID": "attr"}), "companyID", ""),  # attributes are not ids
-    ],
-)
+STATSIG_UNITS = [
+    (User(user_id="u1"), "userID", "u1"),
+    (User(user_id="u1"), "user_id", "u1"),
+    (User(), "userID", ""),  # no user id: hashed as the empty id, as Statsig does
+    (User(custom_ids={"companyID": "c1"}), "companyID", "c1"),
+    (User(custom_ids={"companyid": "c2"}), "companyID", "c2"),  # lower-case fallback
+    (User(custom_ids={"companyID": ""}), "companyID", ""),
+    (User(custom={"companyID": "attr"}), "companyID", ""),  # attributes are not ids
+    (User(private={"companyID": "attr"}), "companyID", ""),
+]
+
+
+@pytest.mark.parametrize(("user", "id_type", "unit"), STATSIG_UNITS)
 def test_the_unit_is_found_as_statsig_finds_it(user: User, id_type: str, unit: str) -> None:
     expected = bucket_of("s", unit)
     for test, holds in (({"$eq": expected}, True), ({"$ne": expected}, False)):
         condition = {"$userBucket": {"salt": "s", "unit": id_type, "is": test}}
         compiled = compile_audited(condition, STATSIG)
         assert compiled(user.attributes, user) is holds
+
+
+@pytest.mark.parametrize(("user", "id_type", "unit"), STATSIG_UNITS)
+def test_a_statsig_unit_hashes_what_statsig_hashes(user: User, id_type: str, unit: str) -> None:
+    # The rule unit $statsig.<idType> (what the importer writes for a custom id type)
+    # finds the same unit as $userBucket; a missing one is no unit, or "" when the rule
+    # hashes a missing unit as the empty id.
+    assert unit_getter(f"$statsig.{id_type}", "statsig", missing_as_empty=True)(user) == unit
+    assert unit_getter(f"$statsig.{id_type}", "statsig")(user) == (unit or None)
+
+
+def test_a_plain_unit_name_still_falls_back_to_the_attribute() -> None:
+    # A hand-written ``unit: companyID`` keeps its meaning: the custom id, else the attribute.
+    user = User(custom={"companyID": "attr"})
+    assert unit_getter("companyID", "statsig")(user) == "attr"
+    assert unit_getter("$statsig.companyID", "statsig")(user) is None
 
 
 def test_the_test_follows_the_file_semantics() -> None:

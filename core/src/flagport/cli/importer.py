@@ -22,6 +22,7 @@ import click
 from flagport.cli._output import fail, plural, print_json, say, show, stderr_console, warn
 from flagport.importers import Imported
 from flagport.importers.run import VENDORS, PayloadError, dump, import_payload, parse_payload
+from flagport.providers.local.conditions.statsig_bucket import STATSIG_UNIT
 from flagport.providers.local.featbit_view import FEATBIT_UNIT
 from flagport.providers.local.growthbook_view import GROWTHBOOK_UNIT
 from flagport.results import freeze
@@ -108,7 +109,7 @@ def random_users(flags: Mapping[str, Any], count: int, seed: int = 0) -> list[Us
     for section in ("gates", "experiments", "configs"):
         for flag in (flags.get(section) or {}).values():
             if isinstance(flag, Mapping):
-                units.add(str(flag.get("unit", "user_id")))
+                units.add(_unit_name(str(flag.get("unit", "user_id"))))
                 for rule in flag.get("rules") or ():
                     if isinstance(rule, Mapping) and rule.get("unit"):
                         units.add(_unit_name(str(rule["unit"])))
@@ -145,7 +146,7 @@ def random_users(flags: Mapping[str, Any], count: int, seed: int = 0) -> list[Us
 #: Attributes that carry the user's id in the vendors' SDKs (the user id, not a custom field).
 def _unit_name(unit: str) -> str:
     """A rule's unit as the attribute it names (a vendor view's prefix removed)."""
-    return unit.removeprefix(GROWTHBOOK_UNIT).removeprefix(FEATBIT_UNIT)
+    return unit.removeprefix(GROWTHBOOK_UNIT).removeprefix(FEATBIT_UNIT).removeprefix(STATSIG_UNIT)
 
 
 _ID_ATTRIBUTES = frozenset({"id", "userID", "user_id", "key", "keyId"})

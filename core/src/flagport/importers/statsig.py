@@ -8,7 +8,9 @@ conditions coerce, compare versions and find fields as Statsig's SDK does
   stays ``segment:beta``, so ``pass_gate`` references keep working); its rules
   translate in order, each with its id, salt and pass percentage (a partial one hashes
   a missing or empty unit id as ``""``, as Statsig does: ``missing_unit: empty``); a
-  disabled gate keeps its rules, which Statsig's SDK still runs.
+  disabled gate keeps its rules, which Statsig's SDK still runs. A custom id type
+  (``idType: companyID``) is the unit ``$statsig.companyID``: the custom id only, as
+  Statsig's SDK finds it, never an attribute of that name.
 - A dynamic config is a *config* (rules serve ``returnValue``, else ``defaultValue``).
 - A condition translates one to one (:func:`statsig_condition`): ``user_field`` is an
   attribute test, ``unit_id`` tests ``$customIds``, ``environment_field`` (``tier``)
@@ -41,6 +43,7 @@ from flagport.providers.local.conditions import (
     ConditionOptions,
     compile_audited,
 )
+from flagport.providers.local.conditions.statsig_bucket import STATSIG_UNIT
 
 __all__ = [
     "STATSIG_OPERATORS",
@@ -68,15 +71,19 @@ NEVER: dict[str, Any] = {"$not": {}}
 
 _GATE_ENTITIES = ("feature_gate", "segment", "holdout")
 # Operators whose negation Statsig computes; against an unusable target they still hold.
-_NEGATED = ("none", "none_case_sensitive", "str_contains_none", "neq", "array_contains_none")
+# Not array_contains_none: Statsig's array tests fail outright when the target is not a
+# list, whatever the operator.
+_NEGATED = ("none", "none_case_sensitive", "str_contains_none", "neq")
 _CHECK = ConditionOptions(semantics="statsig", flag_value=lambda kind, name, user: False)
 
 
 def statsig_unit(id_type: str | None) -> str:
-    """Statsig's ``idType`` as a flagport unit: ``userID`` is ``user_id``."""
+    """Statsig's ``idType`` as a flagport unit: ``userID`` is ``user_id``, another id
+    type ``$statsig.<idType>``, a custom id only (a plain unit name would fall back to
+    an attribute of that name, where Statsig's SDK finds no unit)."""
     if not id_type or id_type.lower() == "userid":
         return "user_id"
-    return id_type
+    return STATSIG_UNIT + id_type
 
 
 def statsig_condition(
@@ -154,9 +161,9 @@ def _user_bucket(condition: Mapping[str, Any], test: dict[str, Any]) -> dict[str
     # Statsig hashes f"{salt}.{unit}" with the salt in additionalValues (empty if none).
     salt = (condition.get("additionalValues") or {}).get("salt")
     bucket: dict[str, Any] = {"salt": salt if isinstance(salt, str) else ""}
-    unit = statsig_unit(condition.get("idType"))
-    if unit != "user_id":
-        bucket["unit"] = unit
+    id_type = condition.get("idType")
+    if statsig_unit(id_type) != "user_id":
+        bucket["unit"] = id_type  # $userBucket finds a custom id as Statsig does
     bucket["is"] = test
     return {"$userBucket": bucket}
 

@@ -92,8 +92,8 @@ def _convert_user(user: User) -> dict[str, str]:
 def _notice(kind: str, origin: str, key: str) -> None:
     if kind == "reserved":
         warn_once(
-            f"reserved:{key}",
-            "flagport featbit: %s attribute %r is ignored: FeatBit reserves that name for the "
+            f"reserved:{origin}:{key}",
+            "flagport featbit: %s entry %r is ignored: FeatBit reserves that name for the "
             "user's key/name (set user_id, or custom['name'] for the display name)",
             origin,
             key,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from statsig_python_core import StatsigUser
+from statsig_python_core import DataStore, DataStoreResponse, StatsigUser
 
 from flagport.errors import ConfigurationError, Location
 from flagport.jsonfile import read_json_object
@@ -194,3 +195,29 @@ def load_bootstrap(bootstrap: Path | Mapping[str, Any]) -> tuple[str, dict[str, 
     data.setdefault("has_updates", True)
     data.setdefault("time", 1)
     return json.dumps(data), data
+
+
+class _SpecsStore(DataStore):
+    """A read-only Statsig data store serving fixed config specs (the bootstrap)."""
+
+    def __init__(self, specs_json: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._specs = specs_json
+        self._time = int(time.time() * 1000)
+
+    def initialize(self) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        return None
+
+    def get(self, key: str) -> DataStoreResponse:
+        if "download_config_specs" in key:
+            return DataStoreResponse(result=self._specs, time=self._time)
+        return DataStoreResponse(result=None, time=None)
+
+    def set(self, key: str, value: str, time: int | None = None) -> None:
+        return None
+
+    def support_polling_updates_for(self, key: str) -> bool:
+        return False

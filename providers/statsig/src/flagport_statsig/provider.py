@@ -12,13 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from statsig_python_core import (
-    DataStore,
-    DataStoreResponse,
     DynamicConfigEvaluationOptions,
     ExperimentEvaluationOptions,
     FeatureGateEvaluationOptions,
@@ -45,6 +42,7 @@ from flagport.results import ConfigResult, ExperimentResult, GateResult, freeze
 from flagport_statsig._convert import (
     SPECIAL_RULES,
     RuleIndex,
+    _SpecsStore,
     build_rule_index,
     event_metadata,
     load_bootstrap,
@@ -52,6 +50,7 @@ from flagport_statsig._convert import (
     warn_once,
 )
 from flagport_statsig.options import StatsigOptions
+from flagport_statsig.result_keys import ValueIndex, build_value_index
 from flagport_statsig.sdk_output import SdkOutput, masked_whole
 
 if TYPE_CHECKING:
@@ -80,32 +79,6 @@ _MAX_CACHED_RESULTS = 10_000
 _pinned: dict[int, Any] = {}
 
 
-class _SpecsStore(DataStore):
-    """A read-only Statsig data store serving fixed config specs (the bootstrap)."""
-
-    def __init__(self, specs_json: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._specs = specs_json
-        self._time = int(time.time() * 1000)
-
-    def initialize(self) -> None:
-        return None
-
-    def shutdown(self) -> None:
-        return None
-
-    def get(self, key: str) -> DataStoreResponse:
-        if "download_config_specs" in key:
-            return DataStoreResponse(result=self._specs, time=self._time)
-        return DataStoreResponse(result=None, time=None)
-
-    def set(self, key: str, value: str, time: int | None = None) -> None:
-        return None
-
-    def support_polling_updates_for(self, key: str) -> bool:
-        return False
-
-
 class StatsigProvider(Provider):
     """Gates, experiments and dynamic configs from Statsig.
 
@@ -123,9 +96,10 @@ class StatsigProvider(Provider):
         self._secret = self._check_secret(options)
         self._bootstrap_json: str | None = None
         self._rules: RuleIndex = {}
+        self._values = ValueIndex()  # what tells a rule's values apart (result keys)
         if options.bootstrap is not None:
             self._bootstrap_json, data = load_bootstrap(options.bootstrap)
-            self._rules = build_rule_index(data)
+            self._rules, self._values = build_rule_index(data), build_value_index(data)
         elif options.offline:
             raise ConfigurationError(
                 "the statsig provider is offline but has no definitions",
@@ -238,7 +212,7 @@ class StatsigProvider(Provider):
         data = event.get("data") if isinstance(event, dict) else None
         values = data.get("values") if isinstance(data, dict) else None
         if isinstance(values, dict):
-            self._rules = build_rule_index(values)
+            self._rules, self._values = build_rule_index(values), build_value_index(values)
         self._results.budget.clear()
         self._spec_updates += 1
         self._ready = True
@@ -400,9 +374,10 @@ class StatsigProvider(Provider):
         )
         group, rule_id, details = exp.group_name, exp.rule_id, exp.details.reason
         value = exp.get_value()
-        # The value is in the key: a rule's units outside its pass percentage get the
-        # default under the same rule id (and group).
-        key = (FlagKind.EXPERIMENT, name, group, rule_id, details, exp.details.lcut, repr(value))
+        # A rule's units outside its pass percentage get the default under the same
+        # rule id (and group): the key tells the values apart.
+        told = self._values.tell(name, rule_id, exp.details, value)
+        key = (FlagKind.EXPERIMENT, name, group, rule_id, details, exp.details.lcut, told)
         result = self._results.get(key)
         if result is None:
             reason = self._reason(name, rule_id, details)
@@ -431,7 +406,8 @@ class StatsigProvider(Provider):
             )
         rule_id, details = cfg.rule_id, cfg.details.reason
         value = cfg.get_value()
-        key = (FlagKind.CONFIG, name, rule_id, details, cfg.details.lcut, repr(value))
+        told = self._values.tell(name, rule_id, cfg.details, value)
+        key = (FlagKind.CONFIG, name, rule_id, details, cfg.details.lcut, told)
         result = self._results.get(key)
         if result is None:
             result = ConfigResult(

@@ -5,7 +5,9 @@ user id, ``name`` = ``custom["name"]`` when set and not blank, else the user id,
 built-in fields, ``custom`` (lists and dicts as JSON, nested dict values also under
 ``<name>.<path>``), ``private``, then every ``custom_ids`` entry (a custom id wins
 over an attribute of the same name). FeatBit's SDK reads ``key``/``keyid``/``name`` in
-any case as its own fields and every other property as written (:func:`featbit_property`).
+any case as its own fields and every other property as written (:func:`featbit_property`);
+an attribute or custom id of one of those names is dropped (``notice``), so the user id
+stays FeatBit's key.
 A flags file imported from FeatBit tests that dict (``{"$featbit": {...}}`` in a
 condition) and hashes it (unit ``$featbit.<property>``), so it answers as the SDK
 behind the provider does for every user.
@@ -38,8 +40,8 @@ FEATBIT_UNIT: Final = "$featbit."
 #: Property listing a user's private attribute names (JSON); the featbit provider's
 #: insight sender removes those properties and the marker before anything leaves.
 PRIVATE_MARKER: Final = "flagport.private"
-#: ``notice(kind, origin, name)`` hears of a lossy step: ``reserved`` (an attribute
-#: named like FeatBit's own fields, dropped), ``json`` (a list or dict sent as JSON),
+#: ``notice(kind, origin, name)`` hears of a lossy step: ``reserved`` (an attribute or
+#: custom id named like FeatBit's own fields, dropped), ``json`` (a list or dict sent as JSON),
 #: ``unit`` (a custom id replacing a different attribute value).
 Notice = Callable[[str, str, str], None]
 
@@ -88,6 +90,11 @@ def as_featbit(user: User, notice: Notice = _ignore) -> dict[str, str]:
         _put(hidden, key, value, "private", notice)
     props.update(hidden)
     for unit, unit_id in user.custom_ids.items():
+        if unit.lower() in _FIELDS:
+            # FeatBit's key is the user id and its name the display name: a custom id
+            # named like them would replace the user FeatBit sees.
+            notice("reserved", "custom_ids", unit)
+            continue
         if unit in props and props[unit] != unit_id:
             notice("unit", "custom_ids", unit)
         props[unit] = unit_id

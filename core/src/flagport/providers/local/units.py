@@ -3,7 +3,9 @@
 A unit is ``user_id``, a ``custom_ids`` key, or an attribute (its literal name first,
 then a dot path into nested values); ``$growthbook.<name>`` is the attribute ``<name>``
 as the growthbook provider sends it (:mod:`.growthbook_view`), ``$featbit.<name>`` the
-property ``<name>`` as the featbit provider sends it (:mod:`.featbit_view`). Attribute
+property ``<name>`` as the featbit provider sends it (:mod:`.featbit_view`), and
+``$statsig.<idType>`` the unit Statsig's SDK finds for that id type (the user id, or a
+custom id only: never an attribute; :mod:`.conditions.statsig_bucket`). Attribute
 values that are not text become text the way the hash's vendor writes them, because
 that text is what the vendor hashed:
 
@@ -24,6 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagport.providers.local.conditions.featbit import featbit_text
+from flagport.providers.local.conditions.statsig_bucket import STATSIG_UNIT, statsig_unit_lookup
 from flagport.providers.local.featbit_view import (
     FEATBIT_UNIT,
     featbit_properties,
@@ -124,6 +127,14 @@ def unit_getter(name: str, hash_mode: str, *, missing_as_empty: bool = False) ->
             return fallback if value is None else value
 
         return by_featbit
+
+    if name.startswith(STATSIG_UNIT):
+        unit_id = statsig_unit_lookup(name[len(STATSIG_UNIT) :])
+
+        def by_statsig(user: User) -> str | None:
+            return unit_id(user) or fallback
+
+        return by_statsig
 
     # Statsig's SDK finds a custom id as written, then under its name in lower case.
     lowered = name.lower() if hash_mode == "statsig" else name

@@ -19,7 +19,7 @@ big-endian; :func:`~flagport.providers.local.bucketing.statsig_u64`). In a flags
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from flagport.providers.local.bucketing import statsig_u64
 from flagport.providers.local.conditions.options import Condition, ConditionError
@@ -28,10 +28,20 @@ if TYPE_CHECKING:
     from flagport.providers.local.conditions.values import Predicate
     from flagport.user import User
 
-__all__ = ["BUCKETS", "compile_user_bucket", "statsig_unit_id", "user_bucket"]
+__all__ = [
+    "BUCKETS",
+    "STATSIG_UNIT",
+    "compile_user_bucket",
+    "statsig_unit_id",
+    "statsig_unit_lookup",
+    "user_bucket",
+]
 
 BUCKETS = 1000
 """Statsig's bucket space: buckets are 0..999."""
+#: A unit name ``$statsig.<idType>`` hashes the unit Statsig's SDK finds for that id type
+#: (:func:`statsig_unit_lookup`): never an attribute, unlike a plain unit name.
+STATSIG_UNIT: Final = "$statsig."
 _KEYS = ("salt", "unit", "is")
 
 
@@ -40,20 +50,31 @@ def user_bucket(salt: str, unit: str) -> int:
     return statsig_u64(f"{salt}.{unit}") % BUCKETS
 
 
-def statsig_unit_id(unit: str) -> Callable[[User], str]:
-    """``user -> the unit id Statsig hashes`` (``""`` when the user has none)."""
-    lowered = unit.lower()
-    if lowered in ("userid", "user_id"):
-        return lambda user: user.user_id or ""
+def statsig_unit_lookup(id_type: str) -> Callable[[User], str | None]:
+    """``user -> the unit id`` Statsig's ``get_unit_id`` finds for ``id_type``, None
+    when the user has none (or it is empty).
 
-    def custom_id(user: User) -> str:
+    ``userID`` (any case, or ``user_id``) is the user's id; any other id type is a
+    ``custom_ids`` key only, looked up as written and then in lower case.
+    """
+    lowered = id_type.lower()
+    if lowered in ("userid", "user_id"):
+        return lambda user: user.user_id or None
+
+    def custom_id(user: User) -> str | None:
         ids = user.custom_ids
-        found = ids.get(unit)
+        found = ids.get(id_type)
         if found is None:
             found = ids.get(lowered)
-        return found or ""
+        return found or None
 
     return custom_id
+
+
+def statsig_unit_id(unit: str) -> Callable[[User], str]:
+    """``user -> the unit id Statsig hashes`` (``""`` when the user has none)."""
+    lookup = statsig_unit_lookup(unit)
+    return lambda user: lookup(user) or ""
 
 
 def compile_user_bucket(
