@@ -93,7 +93,7 @@ def test_sticky_false_turns_the_fallback_unit_off() -> None:
     fp.shutdown()
 
 
-def test_only_a_split_on_the_experiments_unit_falls_back() -> None:
+def test_only_a_split_on_the_experiments_own_unit_falls_back() -> None:
     other = {**SPLIT_RULE, "unit": "company_id"}
     fp = Flagport("local", flags=flags(rules=[other]), sticky={"store": "memory"})
     assert {fp.get_experiment(u, "checkout").group for u in DEVICES} == {None}

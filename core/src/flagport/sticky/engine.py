@@ -179,6 +179,8 @@ class Stickiness:
                 return result
         if policy.served_first and result.rule_id in policy.served_first:
             return result  # GrowthBook's rules: the unit never reached the sticky split
+        if policy.reaches is not None and not policy.reaches(user):
+            return result  # nor does a unit the split rule does not apply to
         primary, fallback = policy.units(user)
         if primary is None and fallback is None:
             return result  # units without an id are never stored

@@ -78,6 +78,8 @@ class StickyPolicy:
         sticky split; what they serve a unit is served as they say (the unit never
         reaches the split), and only the split's own assignments are stored.
     :ivar split_rule: the id of the rule holding the sticky split (None: ``groups``).
+    :ivar reaches: user -> whether the split rule's prerequisites and condition hold
+        (GrowthBook's rules: a stored group counts only for a unit the rule applies to).
     """
 
     sticky: bool = True
@@ -91,6 +93,7 @@ class StickyPolicy:
     fallback_of: UnitOf | None = None
     served_first: frozenset[str] = frozenset()
     split_rule: str | None = None
+    reaches: Callable[[User], bool] | None = None
 
     def keeps(self, stored: Assignment) -> bool:
         """Whether ``stored`` still wins over a fresh assignment."""
@@ -165,6 +168,7 @@ def sticky_policy(
         minimum = 0 if growthbook else version
     served_first: frozenset[str] = frozenset()
     split_rule = None
+    reaches = None
     blocks: ExperimentResult | Callable[[User], ExperimentResult] | None = blocked
     if growthbook and exp.rules:
         ids = [rule.id or f"rule_{i}" for i, rule in enumerate(exp.rules)]
@@ -172,6 +176,8 @@ def sticky_policy(
         served_first = frozenset(ids[:at])
         if at < len(ids):
             split_rule = ids[at]
+            if at < len(rules):
+                reaches = _reaches(rules[at])
             if blocked is not None and at + 1 < len(rules):
                 blocks = _later_rules(rules, at + 1, blocked)
     return StickyPolicy(
@@ -186,7 +192,24 @@ def sticky_policy(
         fallback_of=_attribute_unit(exp.fallback_unit, mode),
         served_first=served_first,
         split_rule=split_rule,
+        reaches=reaches,
     )
+
+
+def _reaches(rule: Any) -> Callable[[User], bool] | None:
+    """user -> whether a compiled rule's prerequisites and condition hold (None: always)."""
+    checks = tuple(rule.prerequisites or ())
+    when = rule.when
+    if not checks and when is None:
+        return None
+
+    def reaches(user: User) -> bool:
+        for prerequisite in checks:
+            if not prerequisite.holds(user):
+                return False
+        return when is None or bool(when(user.attributes, user))
+
+    return reaches
 
 
 def _attribute_unit(unit: str | None, mode: str) -> UnitOf | None:

@@ -262,13 +262,14 @@ class RuleCompiler:
         self, flag: FlagContext, rule: RuleDef, name: str, mode: str, *, empty: bool
     ) -> UnitGetter:
         """user -> the unit a split (and the filters on its unit) hashes: ``name``, else,
-        for a split on a sticky experiment's own unit, its ``fallback_unit`` while the
-        client has a sticky store (GrowthBook's ``fallbackAttribute``).
+        for a split of a sticky experiment that names no unit of its own, the
+        experiment's ``fallback_unit`` while the client has a sticky store (GrowthBook's
+        ``fallbackAttribute``).
 
         :param empty: a missing unit is hashed as ``""`` (``missing_unit: empty``).
         """
         unit = unit_getter(name, mode, missing_as_empty=empty)
-        if flag.fallback is None or rule.split is None or name != flag.unit:
+        if flag.fallback is None or rule.split is None or rule.unit is not None:
             return unit
         fallback, switch = flag.fallback
         return switch.either(unit, unit_getter(fallback, mode))
