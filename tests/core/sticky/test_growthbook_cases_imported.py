@@ -72,7 +72,9 @@ def test_published_sticky_bucket_cases_imported_and_served_by_the_local_provider
     for doc in docs:
         ((key, group),) = doc["assignments"].items()
         seeded[doc_unit(doc)] = Assignment(group, {}, int(key.rpartition("__")[2]))
-    store.save([(unit, feature_key, a) for unit, a in seeded.items()])
+    # Entries are named by GrowthBook's experiment key (the file's sticky_key).
+    assert written.get("sticky_key", feature_key) == exp_key
+    store.save([(unit, exp_key, a) for unit, a in seeded.items()])
 
     result = fp.get_experiment(as_user(context["attributes"]), feature_key)
     if expected is None:  # blocked: not enrolled, the feature's default
@@ -93,7 +95,7 @@ def test_published_sticky_bucket_cases_imported_and_served_by_the_local_provider
         want = (current, version) if current is not None and sticky else None
         if want is None:
             want = (seeded[unit].group, seeded[unit].version)
-        stored = store.load(unit)[feature_key]
+        stored = store.load(unit)[exp_key]
         assert (stored.group, stored.version) == want, unit
     fp.shutdown()
 

@@ -26,7 +26,8 @@ to one, in order, and keep GrowthBook's meaning (its Python SDK 4.x,
 - a rule keeps its ``id`` (``r<index>`` when it has none or repeats an earlier one);
 - the feature's first experiment rule is the experiment's sticky split, bucketed as
   GrowthBook's sticky bucketing does when the client has a sticky store
-  (``sticky_rules: growthbook``): its hash attribute is the experiment's ``unit``,
+  (``sticky_rules: growthbook``): its ``key`` is the experiment's ``sticky_key`` (features
+  sharing an experiment share stored groups), its hash attribute the experiment's ``unit``,
   ``fallbackAttribute`` its ``fallback_unit``, ``bucketVersion``/``minBucketVersion`` its
   ``bucket_version``/``min_bucket_version``, ``disableStickyBucketing`` ``sticky: false``.
   A force rule's ``fallbackAttribute`` (always hashed by the SDK) is not expressible.
@@ -135,6 +136,8 @@ def _sticky(
     versions the experiment's, ``disableStickyBucketing`` is ``sticky: false``."""
     flag["unit"] = split.pop("unit")
     flag["sticky_rules"] = "growthbook"
+    if str(rule.get("key") or key) != key:
+        flag["sticky_key"] = str(rule["key"])
     if rule.get("fallbackAttribute"):
         flag["fallback_unit"] = _unit(rule["fallbackAttribute"])
     versions = {}

@@ -190,7 +190,8 @@ class Stickiness:
             if fallback and policy.fallback_unit
             else {}
         )
-        mine, theirs = own.get(name), other.get(name)
+        entry = policy.entry or name  # experiments sharing a key share stored groups
+        mine, theirs = own.get(entry), other.get(entry)
         if (mine is not None and policy.blocks(mine)) or (
             theirs is not None and policy.blocks(theirs)
         ):
@@ -209,7 +210,7 @@ class Stickiness:
                 if stored is theirs and primary:
                     # Kept under the unit itself from now on (GrowthBook "upgrades" a
                     # fallback document the same way).
-                    self._store(policy, primary, own, name, stored.group, value, mine)
+                    self._store(policy, primary, own, entry, stored.group, value, mine)
                 active = current_scope()
                 if renames is None and active is not None and own is active.sticky:
                     if active.sticky_served is None:
@@ -223,10 +224,10 @@ class Stickiness:
             if renames is not None:
                 group = renames[0].get(group, group)
             if primary:
-                self._store(policy, primary, own, name, group, result.value, mine)
+                self._store(policy, primary, own, entry, group, result.value, mine)
             else:
                 unit = fallback or ""
-                self._store(policy, unit, other, name, group, result.value, theirs, fallback=True)
+                self._store(policy, unit, other, entry, group, result.value, theirs, fallback=True)
         return result
 
     def _served_result(

@@ -78,6 +78,7 @@ class StickyPolicy:
         sticky split; what they serve a unit is served as they say (the unit never
         reaches the split), and only the split's own assignments are stored.
     :ivar split_rule: the id of the rule holding the sticky split (None: ``groups``).
+    :ivar entry: the name the unit's stored group is kept under (None: the experiment's).
     :ivar reaches: user -> whether the split rule's prerequisites and condition hold
         (GrowthBook's rules: a stored group counts only for a unit the rule applies to).
     """
@@ -94,6 +95,7 @@ class StickyPolicy:
     served_first: frozenset[str] = frozenset()
     split_rule: str | None = None
     reaches: Callable[[User], bool] | None = None
+    entry: str | None = None
 
     def keeps(self, stored: Assignment) -> bool:
         """Whether ``stored`` still wins over a fresh assignment."""
@@ -142,7 +144,8 @@ def sticky_policy(
     mode: str = "statsig",
 ) -> StickyPolicy:
     """The policy an experiment definition states (``sticky``, ``sticky_rules``,
-    ``bucket_version``, ``min_bucket_version``, ``unit``, ``fallback_unit``); a minimum
+    ``sticky_key``, ``bucket_version``, ``min_bucket_version``, ``unit``,
+    ``fallback_unit``); a minimum
     above the version is a located problem.
 
     :param blocked: the experiment's result for a unit outside it.
@@ -177,7 +180,7 @@ def sticky_policy(
         if at < len(ids):
             split_rule = ids[at]
             if at < len(rules):
-                reaches = _reaches(rules[at])
+                reaches = _reaches(rules[at], exp.rules[at])
             if blocked is not None and at + 1 < len(rules):
                 blocks = _later_rules(rules, at + 1, blocked)
     return StickyPolicy(
@@ -193,19 +196,32 @@ def sticky_policy(
         served_first=served_first,
         split_rule=split_rule,
         reaches=reaches,
+        entry=exp.sticky_key,
     )
 
 
-def _reaches(rule: Any) -> Callable[[User], bool] | None:
-    """user -> whether a compiled rule's prerequisites and condition hold (None: always)."""
+def _reaches(rule: Any, definition: Any) -> Callable[[User], bool] | None:
+    """user -> whether a compiled rule's targeting holds (None: always): its
+    prerequisites, its condition and the filters that name a unit of their own
+    (GrowthBook's filters; a filter on the split's own unit is part of the split, as
+    GrowthBook's namespace is, which a stored bucket skips)."""
     checks = tuple(rule.prerequisites or ())
     when = rule.when
-    if not checks and when is None:
+    select = rule.select
+    filters = tuple(
+        compiled
+        for compiled, written in zip(select.filters if select else (), definition.filters)
+        if written.unit is not None
+    )
+    if not checks and when is None and not filters:
         return None
 
     def reaches(user: User) -> bool:
         for prerequisite in checks:
             if not prerequisite.holds(user):
+                return False
+        for bucket_set in filters:
+            if not bucket_set.holds(user):
                 return False
         return when is None or bool(when(user.attributes, user))
 

@@ -239,6 +239,15 @@ class ExperimentDef(_Def):
             "fallbackAttribute), e.g. device_id; its stored group counts when `unit` has none."
         ),
     )
+    sticky_key: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "The name a unit's stored group is kept under (defaults to the experiment's "
+            "name); experiments with the same sticky_key share stored groups, as "
+            "GrowthBook's experiment key does across features."
+        ),
+    )
     bucket_version: int = Field(
         default=0, ge=0, description="Raise it to reassign every unit (sticky experiments)."
     )
