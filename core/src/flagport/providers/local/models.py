@@ -236,7 +236,9 @@ class ExperimentDef(_Def):
         min_length=1,
         description=(
             "The unit bucketed and stored when `unit` is missing (GrowthBook's "
-            "fallbackAttribute), e.g. device_id; its stored group counts when `unit` has none."
+            "fallbackAttribute), e.g. device_id, by the groups and by split rules naming no "
+            "unit, while the client has a sticky store; its stored group counts when `unit` "
+            "has none."
         ),
     )
     sticky_key: str | None = Field(
