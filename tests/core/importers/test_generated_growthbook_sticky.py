@@ -169,7 +169,8 @@ def test_imported_sticky_experiments_answer_as_growthbooks_sticky_bucketing(
                             f"growthbook {want}, local {got}\n"
                             f"{flags.read_text(encoding='utf-8')}"
                         )
-                    assert vendor.flush() and local.flush()
+                    assert vendor.flush()
+                    assert local.flush()
             finally:
                 vendor.shutdown()
                 local.shutdown()
