@@ -21,14 +21,10 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from growthbook_sticky_cases import CASES, check_answer, check_stored, seed
 
 from flagport import Flagport, Reason, User
 from flagport.cli import cli
-from flagport.sticky import Assignment
-from flagport.sticky.store import unit_key
-
-DATA = Path(__file__).parents[2] / "growthbook" / "data" / "growthbook_sticky_bucket_cases.json"
-CASES: list[list[Any]] = json.loads(DATA.read_text(encoding="utf-8"))["stickyBucket"]
 
 
 def imported(features: dict[str, Any], tmp_path: Path) -> Path:
@@ -49,54 +45,32 @@ def as_user(attributes: dict[str, Any]) -> User:
     )
 
 
-def doc_unit(doc: dict[str, Any]) -> str:
-    name = doc["attributeName"]
-    return unit_key("user_id" if name == "id" else name, doc["attributeValue"])
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_published_sticky_bucket_cases_imported_and_served_by_the_local_provider(
     case: list[Any], tmp_path: Path
 ) -> None:
-    _name, context, docs, feature_key, expected, docs_after = case
+    _name, context, docs, feature_key, expected, _after = case
     (feature,) = context["features"].values()
     (rule,) = feature["rules"]
     path = imported(context["features"], tmp_path)
     written = yaml.safe_load(path.read_text(encoding="utf-8"))["experiments"][feature_key]
     assert written["sticky_rules"] == "growthbook"
-    version = rule.get("bucketVersion", 0)
+    # Entries are named by GrowthBook's experiment key (the file's sticky_key).
     exp_key = rule.get("key") or feature_key
+    assert written.get("sticky_key", feature_key) == exp_key
     fp = Flagport("local", path=str(path), sticky={"store": "memory"})
     store = fp._sticky.store  # type: ignore[union-attr]
-    seeded: dict[str, Assignment] = {}
-    for doc in docs:
-        ((key, group),) = doc["assignments"].items()
-        seeded[doc_unit(doc)] = Assignment(group, {}, int(key.rpartition("__")[2]))
-    # Entries are named by GrowthBook's experiment key (the file's sticky_key).
-    assert written.get("sticky_key", feature_key) == exp_key
-    store.save([(unit, exp_key, a) for unit, a in seeded.items()])
+    seeded = seed(store, docs, exp_key)
 
     result = fp.get_experiment(as_user(context["attributes"]), feature_key)
-    if expected is None:  # blocked: not enrolled, the feature's default
-        assert (result.group, result.in_experiment, result.reason) == (None, False, Reason.DEFAULT)
-        assert result.value == feature["defaultValue"]
-    else:
-        # An imported file serves a scalar variation as it is (the growthbook provider
-        # wraps it as {"value": ...}).
-        assert (result.group, result.value) == (expected["key"], expected["value"])
-        assert result.in_experiment is expected["inExperiment"]
-        assert result.reason is (Reason.STICKY if expected["stickyBucketUsed"] else Reason.SPLIT)
+    # An imported file serves a scalar variation as it is (the growthbook provider
+    # wraps it as {"value": ...}).
+    check_answer(result, expected, feature["defaultValue"], lambda value: value)
+    if expected is None:
+        assert result.reason is Reason.DEFAULT
     assert fp.flush()
-
     sticky = not rule.get("disableStickyBucketing", False)
-    for doc in docs_after.values():
-        unit = doc_unit(doc)
-        current = doc["assignments"].get(f"{exp_key}__{version}")
-        want = (current, version) if current is not None and sticky else None
-        if want is None:
-            want = (seeded[unit].group, seeded[unit].version)
-        stored = store.load(unit)[exp_key]
-        assert (stored.group, stored.version) == want, unit
+    check_stored(store, case, seeded, exp_key, sticky=sticky)
     fp.shutdown()
 
 

@@ -208,9 +208,12 @@ def _reaches(rule: Any, definition: Any) -> Callable[[User], bool] | None:
     checks = tuple(rule.prerequisites or ())
     when = rule.when
     select = rule.select
+    # A split rule's selector holds its filters in the order they are written (none for
+    # a rule that failed to compile: the file is refused anyway).
+    compiled_filters = select.filters if select is not None else ()
     filters = tuple(
         compiled
-        for compiled, written in zip(select.filters if select else (), definition.filters)
+        for compiled, written in zip(compiled_filters, definition.filters, strict=False)
         if written.unit is not None
     )
     if not checks and when is None and not filters:
