@@ -261,13 +261,9 @@ class RuleCompiler:
     def split_unit(
         self, flag: FlagContext, rule: RuleDef, name: str, mode: str, *, empty: bool
     ) -> UnitGetter:
-        """user -> the unit a split (and the filters on its unit) hashes: ``name``, else,
-        for a split of a sticky experiment that names no unit of its own, the
-        experiment's ``fallback_unit`` while the client has a sticky store (GrowthBook's
-        ``fallbackAttribute``).
-
-        :param empty: a missing unit is hashed as ``""`` (``missing_unit: empty``).
-        """
+        """user -> ``name`` (missing: ``""`` when ``empty``), else, for a split of a sticky
+        experiment naming no unit of its own, its ``fallback_unit`` while the client has a
+        sticky store (GrowthBook's ``fallbackAttribute``); filters on its unit alike."""
         unit = unit_getter(name, mode, missing_as_empty=empty)
         if flag.fallback is None or rule.split is None or rule.unit is not None:
             return unit
