@@ -187,3 +187,30 @@ def test_flagports_stickiness_serves_growthbooks_current_value_of_the_stored_gro
         Reason.STICKY,
         {"value": "silver"},
     )
+
+
+def test_groups_growthbook_serves_from_the_store_count_as_served() -> None:
+    """``stats()["sticky"]["served"]`` counts what GrowthBook serves from the store, as
+    flagport's own layer counts what it serves; a blocked unit is not counted."""
+    fp = client(FEATURES)
+    users = USERS[:20]
+    first = [fp.get_experiment(u, "button_color") for u in users]
+    assert {r.reason for r in first} == {Reason.SPLIT}
+    assert fp.stats()["sticky"]["served"] == 0
+    assert fp.flush()
+    again = [fp.get_experiment(u, "button_color") for u in users]
+    assert {r.reason for r in again} == {Reason.STICKY}
+    # Every accessor that lands in the experiment counts a stored group served.
+    fp.check_gate(users[0], "button_color")
+    fp.get_config(users[0], "button_color")
+    assert fp.stats()["sticky"]["served"] == len(users) + 2
+    fp.shutdown()
+    blocked = client(with_rule(bucketVersion=1, minBucketVersion=1))
+    seed(
+        blocked,
+        [{"attributeName": "id", "attributeValue": "u1", "assignments": {"button-exp__0": "blue"}}],
+    )
+    result = blocked.get_experiment(User(user_id="u1"), "button_color")
+    assert (result.group, result.reason) == (None, Reason.DEFAULT)
+    assert blocked.stats()["sticky"]["served"] == 0
+    blocked.shutdown()

@@ -6,7 +6,9 @@ default and rule values are scalars or objects, and rules of every kind
 
 - force rules, plain or with ``coverage`` (0, fractions, over 1) or ``range``;
 - experiment rules with two to four variations, ``weights`` or explicit ``ranges``,
-  ``coverage``, ``namespace``, ``meta`` (keys, ``passthrough``), ``key``;
+  ``coverage``, ``namespace``, ``meta`` (keys, ``passthrough``), ``key``, and sticky
+  bucketing's ``fallbackAttribute``, ``bucketVersion``, ``minBucketVersion`` (at most
+  the version) and ``disableStickyBucketing``;
 - on any rule: a ``condition`` (operators of every family, saved groups with
   ``$inGroup``/``$notInGroup``, ``$and``/``$or``/``$not``), ``seed``, ``hashVersion``
   1 or 2 (or missing), ``hashAttribute`` (the id, text and numeric attributes, one no
@@ -151,7 +153,22 @@ def experiment_rule(draw: st.DrawFn, number: int) -> dict[str, Any]:
             | ({"passthrough": True} if draw(st.integers(0, 5)) == 0 else {})
             for i in range(count)
         ]
+    draw(_sticky_bucketing(rule))
     return rule
+
+
+@st.composite
+def _sticky_bucketing(draw: st.DrawFn, rule: dict[str, Any]) -> None:
+    """Add sticky bucketing's fields (used by GrowthBook with a sticky-bucket service)."""
+    if draw(st.booleans()):
+        rule["fallbackAttribute"] = draw(st.sampled_from(HASH_ATTRIBUTES))
+    version = draw(st.integers(0, 3))
+    if version or draw(st.booleans()):
+        rule["bucketVersion"] = version
+    if draw(st.booleans()):
+        rule["minBucketVersion"] = draw(st.integers(0, version))
+    if draw(st.integers(0, 3)) == 0:
+        rule["disableStickyBucketing"] = draw(st.booleans())
 
 
 @st.composite

@@ -135,3 +135,85 @@ def _every_flag(data: Mapping[str, Any]) -> dict[str, Any]:
     was written to."""
     sections = ("gates", "experiments", "configs")
     return {name: flag for section in sections for name, flag in data.get(section, {}).items()}
+
+
+def sticky_rule(**fields: Any) -> dict[str, Any]:
+    return {
+        "id": "exp",
+        "key": "checkout-exp",
+        "variations": ["a", "b"],
+        "meta": [{"key": "a"}, {"key": "b"}],
+        "hashAttribute": "id",
+        **fields,
+    }
+
+
+def test_the_first_experiment_rule_carries_growthbooks_sticky_bucketing() -> None:
+    payload = {
+        "features": {
+            "f": {
+                "defaultValue": "a",
+                "rules": [
+                    sticky_rule(
+                        fallbackAttribute="deviceId",
+                        bucketVersion=3,
+                        minBucketVersion=2,
+                        disableStickyBucketing=True,
+                    ),
+                    sticky_rule(id="second", key="other", hashAttribute="company"),
+                ],
+            }
+        }
+    }
+    imported = import_payload("growthbook", json.dumps(payload))
+    assert not imported.left_out
+    experiment = imported.flags["experiments"]["f"]
+    assert {
+        k: v for k, v in experiment.items() if k not in ("default", "rules", "description")
+    } == {
+        "unit": "$growthbook.id",
+        "sticky_rules": "growthbook",
+        "sticky_key": "checkout-exp",
+        "fallback_unit": "$growthbook.deviceId",
+        "bucket_version": 3,
+        "min_bucket_version": 2,
+        "sticky": False,
+    }
+    first, second = experiment["rules"]
+    assert "unit" not in first  # the sticky split inherits the experiment's unit
+    assert second["unit"] == "$growthbook.company"
+
+
+def test_an_experiment_named_by_its_feature_has_no_sticky_key() -> None:
+    payload = {"features": {"checkout-exp": {"defaultValue": "a", "rules": [sticky_rule()]}}}
+    experiment = import_payload("growthbook", json.dumps(payload)).flags["experiments"]
+    assert "sticky_key" not in experiment["checkout-exp"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "where", "kept"),
+    [
+        ({"bucketVersion": 1, "minBucketVersion": 2}, "minBucketVersion", {"bucket_version": 1}),
+        ({"bucketVersion": "2"}, "bucketVersion", {}),
+        ({"bucketVersion": 2, "minBucketVersion": -1}, "minBucketVersion", {"bucket_version": 2}),
+    ],
+    ids=["minimum above the version", "version as text", "negative minimum"],
+)
+def test_versions_the_file_cannot_hold_are_listed_as_left_out(
+    fields: dict[str, Any], where: str, kept: dict[str, int]
+) -> None:
+    payload = {"features": {"f": {"defaultValue": "a", "rules": [sticky_rule(**fields)]}}}
+    imported = import_payload("growthbook", json.dumps(payload))
+    assert [(o.flag, o.where) for o in imported.left_out] == [("f", f"rules[0].{where}")]
+    experiment = imported.flags["experiments"]["f"]
+    versions = {
+        k: experiment[k] for k in ("bucket_version", "min_bucket_version") if k in experiment
+    }
+    assert versions == kept
+
+
+def test_a_force_rules_fallback_attribute_is_still_left_out() -> None:
+    rule = {"id": "r", "force": True, "coverage": 0.5, "fallbackAttribute": "deviceId"}
+    payload = {"features": {"f": {"defaultValue": False, "rules": [rule]}}}
+    imported = import_payload("growthbook", json.dumps(payload))
+    assert [(o.flag, o.where) for o in imported.left_out] == [("f", "rules[0].fallbackAttribute")]

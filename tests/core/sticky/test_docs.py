@@ -23,3 +23,22 @@ def test_the_migration_example_prints_what_the_page_shows(
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "docs/sticky.md", "exec"), {"__name__": "docs_example"})
     assert capsys.readouterr().out == shown
+
+
+def test_the_growthbook_import_example_writes_and_serves_what_the_page_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from click.testing import CliRunner
+
+    from flagport.cli import cli
+
+    shutil.copy(Path(__file__).parent / "docs_example" / "checkout_features.json", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    args = ["import", "growthbook", "checkout_features.json", "-o", "imported.yaml"]
+    assert CliRunner().invoke(cli, args, catch_exceptions=False).exit_code == 0
+    (written,) = re.findall(r"```yaml\n(# Imported by.*?)```", PAGE, re.DOTALL)
+    assert (tmp_path / "imported.yaml").read_text() == written
+    index = next(i for i, (kind, code) in enumerate(BLOCKS) if "imported.yaml" in code)
+    code, shown = BLOCKS[index][1], BLOCKS[index + 1][1]
+    exec(compile(code, "docs/sticky.md", "exec"), {"__name__": "docs_example"})
+    assert capsys.readouterr().out == shown

@@ -12,19 +12,15 @@ experiment's bucket version (or the entry seeded, when nothing was written).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from growthbook_sticky_cases import CASES, check_answer, check_stored, seed
 
 from flagport import Flagport, Reason, User
 from flagport.sticky import Assignment
-from flagport.sticky.store import unit_key
-
-DATA = Path(__file__).parents[2] / "growthbook" / "data" / "growthbook_sticky_bucket_cases.json"
-CASES: list[list[Any]] = json.loads(DATA.read_text(encoding="utf-8"))["stickyBucket"]
 
 
 def unit_of(attribute: str) -> str:
@@ -73,49 +69,25 @@ def as_user(attributes: dict[str, Any]) -> User:
     )
 
 
-def doc_unit(doc: dict[str, Any]) -> str:
-    return unit_key(unit_of(doc["attributeName"]), doc["attributeValue"])
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_growthbooks_published_sticky_bucket_cases_through_the_local_provider(
     case: list[Any], tmp_path: Path
 ) -> None:
-    _name, context, docs, feature_key, expected, docs_after = case
+    _name, context, docs, feature_key, expected, _after = case
     (feature,) = context["features"].values()
-    spec, exp_key, version = experiment(feature)
+    spec, _key, _version = experiment(feature)
     if spec["salt"] is None:
         spec["salt"] = feature_key
-        exp_key = feature_key
     path = tmp_path / "flags.yaml"
     path.write_text(yaml.safe_dump({"experiments": {feature_key: spec}}))
     fp = Flagport("local", path=str(path), sticky={"store": "memory"})
     store = fp._sticky.store  # type: ignore[union-attr]
-    seeded: dict[str, Assignment] = {}
-    for doc in docs:
-        ((key, group),) = doc["assignments"].items()
-        seeded[doc_unit(doc)] = Assignment(group, {}, int(key.rpartition("__")[2]))
-    store.save([(unit, feature_key, a) for unit, a in seeded.items()])
+    seeded = seed(store, docs, feature_key)
 
     result = fp.get_experiment(as_user(context["attributes"]), feature_key)
-    if expected is None:  # blocked: not enrolled, the experiment's default
-        assert (result.group, result.in_experiment) == (None, False)
-        assert dict(result.value) == {"value": feature["defaultValue"]}
-    else:
-        assert (result.group, dict(result.value)) == (expected["key"], {"value": expected["value"]})
-        assert result.in_experiment is expected["inExperiment"]
-        assert result.reason is (Reason.STICKY if expected["stickyBucketUsed"] else Reason.SPLIT)
+    check_answer(result, expected, feature["defaultValue"], lambda value: {"value": value})
     assert fp.flush()
-
-    for doc in docs_after.values():
-        unit = doc_unit(doc)
-        current = doc["assignments"].get(f"{exp_key}__{version}")
-        if current is not None and spec["sticky"]:
-            want = (current, version)
-        else:
-            want = (seeded[unit].group, seeded[unit].version)
-        stored = store.load(unit)[feature_key]
-        assert (stored.group, stored.version) == want, unit
+    check_stored(store, case, seeded, feature_key, sticky=spec["sticky"])
     fp.shutdown()
 
 

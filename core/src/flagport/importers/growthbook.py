@@ -23,7 +23,14 @@ to one, in order, and keep GrowthBook's meaning (its Python SDK 4.x,
   feature serve ``null``, which is written as an earlier rule serving ``null`` when the
   prerequisite fails;
 - variation ``meta`` gives group names (``key``, else the index) and ``passthrough``;
-- a rule keeps its ``id`` (``r<index>`` when it has none or repeats an earlier one).
+- a rule keeps its ``id`` (``r<index>`` when it has none or repeats an earlier one);
+- the feature's first experiment rule is the experiment's sticky split, bucketed as
+  GrowthBook's sticky bucketing does when the client has a sticky store
+  (``sticky_rules: growthbook``): its ``key`` is the experiment's ``sticky_key`` (features
+  sharing an experiment share stored groups), its hash attribute the experiment's ``unit``,
+  ``fallbackAttribute`` its ``fallback_unit``, ``bucketVersion``/``minBucketVersion`` its
+  ``bucket_version``/``min_bucket_version``, ``disableStickyBucketing`` ``sticky: false``.
+  A force rule's ``fallbackAttribute`` (always hashed by the SDK) is not expressible.
 
 A user is seen as the growthbook provider sends it to the SDK
 (:mod:`flagport.providers.local.growthbook_view`): every condition is wrapped in
@@ -102,13 +109,60 @@ def _as_gate(flag: dict[str, Any]) -> dict[str, Any]:
 def _feature(key: str, feature: Mapping[str, Any], known: Mapping[str, Any], out: Imported) -> Any:
     rules: list[dict[str, Any]] = []
     taken: set[str] = set()
+    flag: dict[str, Any] = {"default": feature.get("defaultValue"), "rules": rules}
     for index, rule in enumerate(feature.get("rules") or ()):
         where = f"rules[{index}]"
         if not isinstance(rule, Mapping):
             out.leave_out(key, where, "a rule is an object; this one was skipped")
             continue
-        rules.extend(_rule(key, rule, _rule_id(rule, index, taken), where, known, out))
-    return {"default": feature.get("defaultValue"), "rules": rules}
+        written = _rule(key, rule, _rule_id(rule, index, taken), where, known, out)
+        if written and "split" in written[-1] and "sticky_rules" not in flag:
+            _sticky(key, flag, written[-1], rule, where, out)
+        rules.extend(written)
+    return flag
+
+
+def _sticky(
+    key: str,
+    flag: dict[str, Any],
+    split: dict[str, Any],
+    rule: Mapping[str, Any],
+    where: str,
+    out: Imported,
+) -> None:
+    """Make ``split`` (the feature's first experiment rule) the experiment's sticky split,
+    bucketed as GrowthBook's sticky bucketing does: the rule's hash attribute is the
+    experiment's unit (the split inherits it, with ``fallback_unit``), its bucket
+    versions the experiment's, ``disableStickyBucketing`` is ``sticky: false``."""
+    flag["unit"] = split.pop("unit")
+    flag["sticky_rules"] = "growthbook"
+    if str(rule.get("key") or key) != key:
+        flag["sticky_key"] = str(rule["key"])
+    if rule.get("fallbackAttribute"):
+        flag["fallback_unit"] = _unit(rule["fallbackAttribute"])
+    versions = {}
+    for field, name in (
+        ("bucketVersion", "bucket_version"),
+        ("minBucketVersion", "min_bucket_version"),
+    ):
+        found = rule.get(field)
+        if found is None or found == 0:
+            continue
+        if not isinstance(found, int) or isinstance(found, bool) or found < 0:
+            out.leave_out(key, f"{where}.{field}", "not a whole number >= 0; version 0 is used")
+            continue
+        versions[name] = found
+    if versions.get("min_bucket_version", 0) > versions.get("bucket_version", 0):
+        out.leave_out(
+            key,
+            f"{where}.minBucketVersion",
+            "above bucketVersion (GrowthBook then blocks every unit it assigns); not "
+            "expressible, no minimum is used",
+        )
+        versions.pop("min_bucket_version")
+    flag.update(versions)
+    if rule.get("disableStickyBucketing"):
+        flag["sticky"] = False
 
 
 def _rule_id(rule: Mapping[str, Any], index: int, taken: set[str]) -> str:
@@ -143,7 +197,9 @@ def _rule(
     out: Imported,
 ) -> list[dict[str, Any]]:
     for unsupported in ("fallbackAttribute", "contextualVariations", "contextualBanditRef"):
-        if rule.get(unsupported) is not None:
+        if rule.get(unsupported) is not None and (
+            unsupported != "fallbackAttribute" or rule.get("force") is not None
+        ):
             out.leave_out(key, f"{where}.{unsupported}", "not expressible; the rule is skipped")
             return []
     prerequisites, gating, applies = _prerequisites(rule.get("parentConditions") or (), known)
@@ -299,9 +355,9 @@ def _split(
     namespace = rule.get("namespace")
     if not filters and namespace:
         name, start, end = namespace
-        filters = [
-            {"unit": unit, "seed": f"__{name}", "hash": "growthbook_v1", "ranges": [[start, end]]}
-        ]
+        # The split's own unit (a filter without one), so a sticky split's fallback unit
+        # is in its namespace too, as GrowthBook hashes the fallback attribute for both.
+        filters = [{"seed": f"__{name}", "hash": "growthbook_v1", "ranges": [[start, end]]}]
     split: dict[str, Any] = {
         "unit": unit,
         "seed": str(rule.get("seed") or rule.get("key") or key),

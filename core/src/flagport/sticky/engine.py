@@ -23,7 +23,7 @@ from flagport.events.worker import SinkWorker
 from flagport.reasons import Reason
 from flagport.scope import current_scope
 from flagport.sticky.policy import DEFAULT_POLICY, StickyPolicy
-from flagport.sticky.store import Assignment, StickyStore, Write, unit_key
+from flagport.sticky.store import Assignment, StickyStore, Write
 
 if TYPE_CHECKING:
     from flagport.results import ExperimentResult, JsonValue
@@ -177,21 +177,26 @@ class Stickiness:
             policy = self.policy(name) or DEFAULT_POLICY
             if not policy.sticky:
                 return result
+        if policy.served_first and result.rule_id in policy.served_first:
+            return result  # GrowthBook's rules: the unit never reached the sticky split
+        if policy.reaches is not None and not policy.reaches(user):
+            return result  # nor does a unit the split rule does not apply to
         primary, fallback = policy.units(user)
         if primary is None and fallback is None:
             return result  # units without an id are never stored
-        own = self.assignments(unit_key(policy.unit, primary)) if primary else {}
+        own = self.assignments(policy.key(primary)) if primary else {}
         other = (
-            self.assignments(unit_key(policy.fallback_unit, fallback))
+            self.assignments(policy.key(fallback, fallback=True))
             if fallback and policy.fallback_unit
             else {}
         )
-        mine, theirs = own.get(name), other.get(name)
+        entry = policy.entry or name  # experiments sharing a key share stored groups
+        mine, theirs = own.get(entry), other.get(entry)
         if (mine is not None and policy.blocks(mine)) or (
             theirs is not None and policy.blocks(theirs)
         ):
             # GrowthBook's blocked enrolment: not in the experiment.
-            return policy.blocked if policy.blocked is not None else result
+            return policy.blocked_result(user, result)
         renames = self.group_names(user, name) if self.group_names is not None else None
         # The unit's own stored group wins, else its fallback unit's.
         stored = mine if mine is not None and policy.keeps(mine) else None
@@ -205,7 +210,7 @@ class Stickiness:
                 if stored is theirs and primary:
                     # Kept under the unit itself from now on (GrowthBook "upgrades" a
                     # fallback document the same way).
-                    self._store(policy, primary, own, name, stored.group, value, mine)
+                    self._store(policy, primary, own, entry, stored.group, value, mine)
                 active = current_scope()
                 if renames is None and active is not None and own is active.sticky:
                     if active.sticky_served is None:
@@ -213,14 +218,16 @@ class Stickiness:
                     active.sticky_served[name] = (result, served)
                 return served
         group = result.group
+        if policy.split_rule is not None and result.rule_id != policy.split_rule:
+            return result  # GrowthBook's rules: only the sticky split's assignments
         if group is not None and result.in_experiment and result.reason not in _NOT_STORED:
             if renames is not None:
                 group = renames[0].get(group, group)
             if primary:
-                self._store(policy, primary, own, name, group, result.value, mine)
+                self._store(policy, primary, own, entry, group, result.value, mine)
             else:
                 unit = fallback or ""
-                self._store(policy, unit, other, name, group, result.value, theirs, fallback=True)
+                self._store(policy, unit, other, entry, group, result.value, theirs, fallback=True)
         return result
 
     def _served_result(
@@ -260,9 +267,8 @@ class Stickiness:
         if previous is not None and previous.first_version < policy.version:
             first = previous.first_version
         assignment = Assignment(group, value if value is not None else {}, policy.version, first)
-        kind = policy.fallback_unit if fallback else policy.unit
         assignments[name] = assignment
-        self.put((unit_key(kind or "user_id", unit), name, assignment))
+        self.put((policy.key(unit, fallback=fallback), name, assignment))
 
     def _current_value(
         self, name: str, group: str, result: ExperimentResult, stored: Assignment

@@ -25,6 +25,7 @@ from growthbook.common_types import (
     AbstractStickyBucketService,
     EvaluationContext,
     GlobalContext,
+    Result,
     StackContext,
     UserContext,
 )
@@ -111,6 +112,12 @@ class StoreStickyBucketService(AbstractStickyBucketService):
             self.sticky.remember(unit, ENTRY_PREFIX + str(key), assignment)
 
     # -- flagport's side -----------------------------------------------------------------
+    def count_served(self, exp: Result[Any] | None) -> None:
+        """Count a group GrowthBook served from the store in ``stats()["sticky"]["served"]``,
+        as flagport's own layer counts the groups it serves from the store."""
+        if exp is not None and exp.stickyBucketUsed and exp.inExperiment:
+            self.sticky.served += 1
+
     def user_context(
         self, user: User, ctx: UserContext, context: GlobalContext, derived: tuple[str, ...]
     ) -> UserContext:

@@ -269,9 +269,14 @@ class GrowthBookProvider(Provider):
         # into it, so sharing one across threads would mix evaluations.
         ctx = user.provider_cache.get(USER_KEY) or to_user_context(user)
         sticky = self._sticky
-        if sticky is not None:
-            ctx = sticky.user_context(user, ctx, defs.context, defs.sticky_attributes)
-        return eval_feature(name, EvaluationContext(ctx, defs.context, StackContext(None, set())))
+        if sticky is None:
+            return eval_feature(
+                name, EvaluationContext(ctx, defs.context, StackContext(None, set()))
+            )
+        ctx = sticky.user_context(user, ctx, defs.context, defs.sticky_attributes)
+        res = eval_feature(name, EvaluationContext(ctx, defs.context, StackContext(None, set())))
+        sticky.count_served(res.experimentResult)
+        return res
 
     def _expose(self, user: User, name: str, res: FeatureResult[Any], via: FlagKind) -> None:
         """Report an experiment assignment reached through a gate or config.

@@ -30,7 +30,7 @@ from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateRes
 
 if TYPE_CHECKING:
     from flagport.providers.local.models import FlagsFile
-    from flagport.sticky.policy import StickyPolicy
+    from flagport.sticky.policy import FallbackSwitch, StickyPolicy
     from flagport.user import User
 
 __all__ = [
@@ -201,6 +201,7 @@ class CompiledExperiment:
     __slots__ = (
         "bucketer",
         "choose",
+        "fallback_switch",
         "fallback_unit",
         "groups",
         "memo",
@@ -231,9 +232,12 @@ class CompiledExperiment:
         static: ExperimentResult | None,
         rules: tuple[Rule, ...] = (),
         fallback_unit: str | None = None,
+        fallback_switch: FallbackSwitch | None = None,
     ) -> None:
         self.name = name
         self.fallback_unit = fallback_unit
+        #: On while the client has a sticky store: ``fallback_unit`` is bucketed then.
+        self.fallback_switch = fallback_switch
         self.rules = rules
         self.unit = unit
         self.memo = _new_memo()
@@ -273,8 +277,8 @@ class CompiledExperiment:
         if self.static is not None:
             return self.static
         unit = user.user_id if self.unit == "user_id" else user.custom_ids.get(self.unit)
-        if not unit and self.fallback_unit is not None:
-            unit = user.unit(self.fallback_unit)
+        if not unit and self.fallback_switch is not None and self.fallback_switch.on:
+            unit = user.unit(self.fallback_unit or "")
         if self.overrides and unit:
             forced = self.overrides.get(unit)
             if forced is not None:

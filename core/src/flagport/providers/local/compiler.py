@@ -42,7 +42,7 @@ from flagport.providers.local.rule_compiler import (
 )
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult, freeze
-from flagport.sticky.policy import sticky_policy
+from flagport.sticky.policy import FallbackSwitch, sticky_policy
 
 __all__ = ["WEIGHT_TOLERANCE", "Problem", "compile_definitions", "join_path"]
 
@@ -402,10 +402,16 @@ class _Compiler:
             return result(reason, rule_id=rule_id, value=value, **kw)
 
         rules: tuple[Any, ...] = ()
+        # GrowthBook uses a fallback attribute only for experiments it buckets stickily.
+        fallback_unit = exp.fallback_unit if exp.sticky is not False else None
+        switch = FallbackSwitch() if fallback_unit is not None else None
         if exp.rules:
             serving = self.value_serving(rule_result, default_value)
             serving = Serving(serving.hit, serving.variant, lambda _: not_in, serving.value)
-            rules = self.rule_compiler.rules(self.flag(path, name, exp), exp.rules, serving)
+            flag = self.flag(path, name, exp)
+            if switch is not None and fallback_unit is not None:
+                flag = flag._replace(fallback=(fallback_unit, switch))
+            rules = self.rule_compiler.rules(flag, exp.rules, serving)
         compiled = CompiledExperiment(
             rules=rules,
             name=name,
@@ -418,10 +424,10 @@ class _Compiler:
             namespace=namespace,
             not_in=not_in,
             static=static,
-            # GrowthBook uses a fallback attribute only for experiments it buckets stickily.
-            fallback_unit=exp.fallback_unit if exp.sticky is not False else None,
+            fallback_unit=fallback_unit,
+            fallback_switch=switch,
         )
-        compiled.sticky = sticky_policy(exp, path, self.problems, blocked=not_in)
+        compiled.sticky = sticky_policy(exp, path, self.problems, not_in, rules, mode)
         return compiled
 
     # -- the whole file -------------------------------------------------------------

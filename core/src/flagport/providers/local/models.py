@@ -236,7 +236,18 @@ class ExperimentDef(_Def):
         min_length=1,
         description=(
             "The unit bucketed and stored when `unit` is missing (GrowthBook's "
-            "fallbackAttribute), e.g. device_id; its stored group counts when `unit` has none."
+            "fallbackAttribute), e.g. device_id, by the groups and by split rules naming no "
+            "unit, while the client has a sticky store; its stored group counts when `unit` "
+            "has none."
+        ),
+    )
+    sticky_key: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "The name a unit's stored group is kept under (defaults to the experiment's "
+            "name); experiments with the same sticky_key share stored groups, as "
+            "GrowthBook's experiment key does across features."
         ),
     )
     bucket_version: int = Field(

@@ -23,7 +23,7 @@ from pydantic import Field, model_validator
 
 from flagport.errors import ConfigurationError, FlagNotFoundError, ProviderNotReadyError
 from flagport.provider import FlagNames, Provider, ProviderStatus
-from flagport.providers.local.compiled import Snapshot
+from flagport.providers.local.compiled import CompiledExperiment, Snapshot
 from flagport.providers.local.loader import build, paused_gc
 from flagport.providers.local.models import HashMode
 from flagport.providers.local.parsing import file_format, parse_bytes, parse_file
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from flagport.providers.local.url_source import Incoming, UrlSource
     from flagport.results import ConfigResult, ExperimentResult, GateResult, JsonValue
+    from flagport.sticky.engine import Stickiness
     from flagport.sticky.policy import StickyPolicy
     from flagport.user import User
 
@@ -159,6 +160,10 @@ class LocalProvider(Provider):
         self.loaded_at: float | None = None
         #: a digest of the definitions served (``feature_flag.version`` in telemetry)
         self.version: str | None = None
+        #: the client has a sticky store: experiments bucket their ``fallback_unit``
+        self._sticky_store = False
+        #: experiment_groups' answers, per compiled experiment
+        self._groups: dict[str, tuple[CompiledExperiment, Mapping[str, JsonValue]]] = {}
 
     # -- loading -------------------------------------------------------------------------
     @property
@@ -208,6 +213,8 @@ class LocalProvider(Provider):
             if self._closed:
                 # A reload that finished after shutdown() must not bring definitions back.
                 return snapshot
+            if self._sticky_store:
+                _fallback_units_on(snapshot)
             self._snapshot = snapshot  # the one assignment readers see
             self.version = version
             self.loaded_at = time.time()
@@ -353,6 +360,14 @@ class LocalProvider(Provider):
             raise self._missing(snapshot, "experiment", name)
         return experiment.evaluate(user)
 
+    def attach_sticky(self, sticky: Stickiness) -> None:
+        """The client has a sticky store: from now on experiments bucket their
+        ``fallback_unit`` when ``unit`` is missing (GrowthBook uses ``fallbackAttribute``
+        only with a sticky-bucket service)."""
+        with self._lock:
+            self._sticky_store = True
+            _fallback_units_on(self._snapshot)
+
     def sticky_policy(self, name: str) -> StickyPolicy | None:
         """The flags file's sticky policy of experiment ``name`` (None: it states none)."""
         experiment = self._snapshot.experiments.get(name)
@@ -369,10 +384,26 @@ class LocalProvider(Provider):
         return self._snapshot.names
 
     def experiment_groups(self, name: str) -> Mapping[str, JsonValue] | None:
+        """Every group the experiment can serve, with its value: its ``groups``, then the
+        groups its rules serve (the sticky split's first, whose values a stored group of
+        GrowthBook's rules takes)."""
         experiment = self._snapshot.experiments.get(name)
         if experiment is None:
             return None
-        return {g.group: g.value for g in experiment.groups if g.group is not None}
+        known = self._groups.get(name)
+        if known is not None and known[0] is experiment:
+            return known[1]
+        found = {g.group: g.value for g in experiment.groups if g.group is not None}
+        policy = experiment.sticky
+        first = policy.split_rule if policy is not None else None
+        for rule in sorted(experiment.rules, key=lambda rule: rule.id != first):
+            served = [rule.hit, *(rule.select.outcomes if rule.select is not None else ())]
+            for outcome in served:
+                group = getattr(outcome, "group", None)
+                if isinstance(group, str):
+                    found.setdefault(group, outcome.value)
+        self._groups[name] = (experiment, found)
+        return found
 
     # -- introspection --------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
@@ -407,6 +438,12 @@ class LocalProvider(Provider):
             described["options"]["flags"] = "(inline definitions)"
         described["stats"] = self.stats()
         return described
+
+
+def _fallback_units_on(snapshot: Snapshot) -> None:
+    for experiment in snapshot.experiments.values():
+        if experiment.fallback_switch is not None:
+            experiment.fallback_switch.on = True
 
 
 def _digest(text: str) -> str:

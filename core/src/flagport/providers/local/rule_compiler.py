@@ -33,11 +33,12 @@ from flagport.providers.local.rule_eval import (
     one_rule_value,
 )
 from flagport.providers.local.rule_models import OutsideDef, RuleDef, SplitDef
-from flagport.providers.local.units import unit_getter
+from flagport.providers.local.units import UnitGetter, unit_getter
 
 if TYPE_CHECKING:
     from flagport.providers.local.conditions import Condition
     from flagport.providers.local.limits import Problem
+    from flagport.sticky.policy import FallbackSwitch
 
 __all__ = ["WEIGHT_TOLERANCE", "FlagContext", "RuleCompiler", "Serving", "find_cycle"]
 
@@ -64,13 +65,15 @@ class Serving(NamedTuple):
 
 
 class FlagContext(NamedTuple):
-    """A flag's defaults for its rules: unit, seed (salt) and hash."""
+    """A flag's defaults for its rules: unit, seed (salt) and hash, and for a sticky
+    experiment its ``fallback_unit`` with the switch that turns it on."""
 
     name: str
     path: str
     unit: str
     seed: str
     hash: str
+    fallback: tuple[str, FallbackSwitch] | None = None
 
 
 def find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str] | None:
@@ -190,7 +193,9 @@ class RuleCompiler:
         unit = unit_getter(unit_name, mode, missing_as_empty=rule.missing_unit == "empty")
         filters = [
             Filter(
-                unit_getter(f.unit or unit_name, f.hash or mode),
+                self.split_unit(flag, rule, unit_name, f.hash or mode, empty=False)
+                if f.unit is None
+                else unit_getter(f.unit, f.hash or mode),
                 self.bucketer(f.hash or mode),
                 f.seed,
                 f.ranges,
@@ -201,7 +206,10 @@ class RuleCompiler:
             self.check_ranges(f.ranges, f"{path}.filters[{number}].ranges")
         if rule.split is not None:
             select = self.split(rule.split, rule_id, path, serving, seed, bucketer)
-            select.unit, select.filters = unit, tuple(filters)
+            select.unit = self.split_unit(
+                flag, rule, unit_name, mode, empty=rule.missing_unit == "empty"
+            )
+            select.filters = tuple(filters)
             return Rule(rule_id, when, None, None, miss, select=select, prerequisites=prerequisites)
         hit = serving.hit(rule, rule_id, path)
         if rule.range is not None:
@@ -250,6 +258,18 @@ class RuleCompiler:
         return Rule(rule_id, when, percentage, hit, miss, prerequisites=prerequisites)
 
     # -- parts ---------------------------------------------------------------------------
+    def split_unit(
+        self, flag: FlagContext, rule: RuleDef, name: str, mode: str, *, empty: bool
+    ) -> UnitGetter:
+        """user -> ``name`` (missing: ``""`` when ``empty``), else, for a split of a sticky
+        experiment naming no unit of its own, its ``fallback_unit`` while the client has a
+        sticky store (GrowthBook's ``fallbackAttribute``); filters on its unit alike."""
+        unit = unit_getter(name, mode, missing_as_empty=empty)
+        if flag.fallback is None or rule.split is None or rule.unit is not None:
+            return unit
+        fallback, switch = flag.fallback
+        return switch.either(unit, unit_getter(fallback, mode))
+
     def prerequisites(self, flag: FlagContext, rule: RuleDef, path: str) -> list[Prerequisite]:
         found: list[Prerequisite] = []
         for number, prerequisite in enumerate(rule.prerequisites):

@@ -291,7 +291,9 @@ class Rule:
         self.prerequisites = prerequisites
 
 
-def first_match(rules: tuple[Rule, ...], user: User, default: Any, gated: Any = None) -> Any:
+def first_match(
+    rules: tuple[Rule, ...], user: User, default: Any, gated: Any = None, start: int = 0
+) -> Any:
     """The outcome of the rules for ``user``, else ``default``.
 
     The first rule whose prerequisites and condition hold decides, unless the unit is
@@ -299,9 +301,10 @@ def first_match(rules: tuple[Rule, ...], user: User, default: Any, gated: Any = 
     rule) or a passthrough variant does.
 
     :param gated: served when a gating prerequisite fails (defaults to ``default``).
+    :param start: the index of the first rule tried.
     """
     attributes: Mapping[str, Any] | None = None  # built on first need
-    index = 0
+    index = start
     count = len(rules)
     while index < count:
         rule = rules[index]
