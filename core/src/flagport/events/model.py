@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
+from flagport._field_defaults import new_dict
 from flagport.user import User
 
 __all__ = ["Event", "EventKind", "FlagKind"]
@@ -42,8 +43,9 @@ class Event(BaseModel):
     name: str = Field(description="Event name; for exposures, the flag name.")
     user: User
     value: float | str | None = None
-    metadata: Mapping[str, Any] = Field(default_factory=dict)
-    time: float = Field(default_factory=time.time, description="Unix time in seconds.")
+    metadata: Mapping[str, Any] = Field(default_factory=new_dict)
+    # A lambda, not time.time: see flagport._field_defaults.
+    time: float = Field(default_factory=lambda: time.time(), description="Unix time in seconds.")
     provider: str | None = None
     flag_kind: FlagKind | None = None
     group: str | None = Field(

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from flagport._documents import FORMATS
+from flagport._field_defaults import new_dict
 from flagport.errors import ConfigurationError
 from flagport.provider import ProviderOptions
 from flagport.settings_files import PathOption
@@ -72,7 +73,7 @@ class UrlOptions(ProviderOptions):
         description="The longest pause between retries while the URL fails (doubling until).",
     )
     headers: dict[str, str] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description=(
             "HTTP headers sent with every request, e.g. Authorization; values of "
             "secret-named headers are masked wherever options are shown."
