@@ -7,6 +7,7 @@ These read the source of every distribution of the workspace (``core``, ``provid
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import json
 import subprocess
@@ -290,6 +291,11 @@ print(json.dumps({"modules": sorted(sys.modules), "providers": sorted(provider_r
 """
 
 
+@functools.cache
+def _first_evaluation_modules() -> frozenset[str]:
+    return frozenset(_run_json(_FIRST_EVALUATION)["modules"])
+
+
 def test_a_local_evaluation_imports_no_vendor_sdk() -> None:
     """Every installed provider is registered, and only the selected one is imported."""
     seen = _run_json(_FIRST_EVALUATION)
@@ -306,6 +312,32 @@ def test_a_sync_first_evaluation_imports_neither_asyncio_nor_the_sticky_engine()
     assert "flagport.providers.local.provider" in modules
     assert [m for m in modules if m.split(".")[0] in {"asyncio", "ssl"}] == []
     assert "flagport.sticky.engine" not in modules
+
+
+# What a first local evaluation of a file that does not need it leaves unloaded: each is
+# milliseconds of a cold start (benchmarks/bench_cold_start.py).
+NOT_LOADED_BY_A_FIRST_EVALUATION = {
+    "re2": "RE2 loads with a file's first regular expression",
+    "flagport.providers.local.regex_cost": "the pattern cost parser, with RE2",
+}
+
+
+@pytest.mark.parametrize("module", sorted(NOT_LOADED_BY_A_FIRST_EVALUATION))
+def test_a_first_evaluation_leaves_unloaded_what_the_file_does_not_need(module: str) -> None:
+    modules = _first_evaluation_modules()
+    assert "flagport.providers.local.provider" in modules
+    assert module not in modules, NOT_LOADED_BY_A_FIRST_EVALUATION[module]
+
+
+def test_a_regular_expression_still_loads_re2() -> None:
+    code = (
+        "import json, sys, flagport\n"
+        "fp = flagport.Flagport(provider='local', watch=False, flags={'gates': {'g': "
+        "{'rules': [{'when': {'email': {'$regex': '@example\\\\.com$'}}}]}}})\n"
+        "print(json.dumps([fp.check_gate({'user_id': '1', 'email': 'a@example.com'}, 'g'),"
+        " 're2' in sys.modules]))\n"
+    )
+    assert _run_json(code) == [True, True]
 
 
 _WATCHED_EVALUATION = """
