@@ -319,6 +319,7 @@ def test_a_sync_first_evaluation_imports_neither_asyncio_nor_the_sticky_engine()
 NOT_LOADED_BY_A_FIRST_EVALUATION = {
     "re2": "RE2 loads with a file's first regular expression",
     "flagport.providers.local.regex_cost": "the pattern cost parser, with RE2",
+    "flagport.events.model": "the Event model is built with the first event object",
 }
 
 

@@ -41,7 +41,7 @@ from flagport.errors import (
     shown,
 )
 from flagport.events.exposures import ExposureDeduper
-from flagport.events.model import EventKind, FlagKind
+from flagport.events.kinds import EventKind, FlagKind
 from flagport.events.pipeline import EventPipeline
 from flagport.events.settings import EventSettings
 from flagport.overrides import Overrides, global_overrides

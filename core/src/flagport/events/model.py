@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from flagport._field_defaults import new_dict
+from flagport.events.kinds import EventKind, FlagKind
 from flagport.user import User
 
 __all__ = ["Event", "EventKind", "FlagKind"]
-
-
-class EventKind(StrEnum):
-    """What an event records."""
-
-    CUSTOM = "custom"
-    EXPOSURE = "exposure"
-
-
-class FlagKind(StrEnum):
-    """The kind of flag an exposure is about."""
-
-    GATE = "gate"
-    EXPERIMENT = "experiment"
-    CONFIG = "config"
 
 
 class Event(BaseModel):
