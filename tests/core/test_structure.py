@@ -320,6 +320,7 @@ NOT_LOADED_BY_A_FIRST_EVALUATION = {
     "re2": "RE2 loads with a file's first regular expression",
     "flagport.providers.local.regex_cost": "the pattern cost parser, with RE2",
     "flagport.events.model": "the Event model is built with the first event object",
+    "flagport.providers.passall.provider": "passall (its options model) is registered by reference",
 }
 
 
