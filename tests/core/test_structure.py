@@ -321,6 +321,8 @@ NOT_LOADED_BY_A_FIRST_EVALUATION = {
     "flagport.providers.local.regex_cost": "the pattern cost parser, with RE2",
     "flagport.events.model": "the Event model is built with the first event object",
     "flagport.providers.passall.provider": "passall (its options model) is registered by reference",
+    "flagport.sticky.settings": "the [sticky] section's model, built when sticky is configured",
+    "flagport_opentelemetry.options": "the [opentelemetry] model, built when it is configured",
 }
 
 

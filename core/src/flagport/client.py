@@ -50,7 +50,6 @@ from flagport.provider import FlagNames, Provider
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult, Result
 from flagport.scope import ContextBinding, Scope, scope
 from flagport.settings import Settings, load_settings, validate_options
-from flagport.sticky.settings import build_store
 from flagport.user import User, UserLike, as_user
 
 if TYPE_CHECKING:
@@ -134,12 +133,20 @@ class Flagport:
         self._configs = Evaluator(
             CONFIG, self.overrides.configs, self._lifecycle, self._failures, self._recorder
         )
+        if sticky or self.settings.sections.given("sticky"):
+            self._start_sticky(sticky)
+        _lifecycle.register(self)
+
+    def _start_sticky(self, sticky: Mapping[str, Any] | None) -> None:
+        # Imported only when sticky is configured: its settings model, its stores, the
+        # engine and asyncio are a cold start's milliseconds.
+        from flagport.sticky.settings import build_store
+
         chosen = build_store(sticky, self.settings.sections.get("sticky"))
         if chosen is not None:
-            from flagport.sticky.engine import Stickiness  # and asyncio: only when sticky
+            from flagport.sticky.engine import Stickiness
 
             self._sticky = self._experiments.sticky = Stickiness(chosen[1], chosen[0])
-        _lifecycle.register(self)
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> Flagport:
