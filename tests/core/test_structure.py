@@ -333,6 +333,31 @@ def test_a_first_evaluation_leaves_unloaded_what_the_file_does_not_need(module: 
     assert module not in modules, NOT_LOADED_BY_A_FIRST_EVALUATION[module]
 
 
+# Models a first local evaluation defines but does not build (pydantic's defer_build):
+# a base class, and settings nobody set (their defaults need no validation).
+NOT_BUILT_BY_A_FIRST_EVALUATION = (
+    "flagport.events.settings:EventSettings",
+    "flagport.providers.local.url_options:UrlOptions",
+)
+_BUILT = """
+import json, flagport
+from flagport.imports import import_object
+with flagport.Flagport(provider="local", path="examples/flags.yaml", watch=False) as fp:
+    fp.check_gate(flagport.User(user_id="42"), "new_checkout")
+    built = [import_object(m).__pydantic_complete__ for m in {models}]
+    defaults = fp.event_settings == import_object("flagport.events.settings:EventSettings")()
+print(json.dumps([defaults, *built]))
+"""
+
+
+def test_a_first_evaluation_builds_no_model_it_does_not_validate() -> None:
+    defaults, *built = _run_json(_BUILT.replace("{models}", repr(NOT_BUILT_BY_A_FIRST_EVALUATION)))
+    assert defaults is True  # the client's event settings are the validated defaults
+    assert dict(zip(NOT_BUILT_BY_A_FIRST_EVALUATION, built, strict=True)) == dict.fromkeys(
+        NOT_BUILT_BY_A_FIRST_EVALUATION, False
+    )
+
+
 def test_a_regular_expression_still_loads_re2() -> None:
     code = (
         "import json, sys, flagport\n"

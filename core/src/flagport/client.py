@@ -104,11 +104,17 @@ class Flagport:
             provider = cls(validated)
         self.strict = self.settings.strict
         self.overrides = Overrides(global_overrides)
-        self.event_settings = validate_options(
-            EventSettings,
-            self.settings.events,
-            {k: f"[events] {k}" for k in self.settings.events},
-            "events",
+        # No [events] settings: the defaults, which need no validation (the model is
+        # then never built, a cold start's milliseconds).
+        self.event_settings = (
+            validate_options(
+                EventSettings,
+                self.settings.events,
+                {k: f"[events] {k}" for k in self.settings.events},
+                "events",
+            )
+            if self.settings.events
+            else EventSettings.model_construct()
         )
         self.events = EventPipeline(self.event_settings, lambda: self.provider)
         # Resolved now, not only at start: a value served by an override never starts the

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from flagport._documents import FORMATS
 from flagport._field_defaults import new_dict
@@ -38,6 +38,9 @@ def url_format(url: str) -> str:
 
 class UrlOptions(ProviderOptions):
     """Options of the ``local`` provider's URL source (``url=`` instead of ``path=``)."""
+
+    # A base class: only LocalOptions is validated, and is built then.
+    model_config = ConfigDict(defer_build=True)
 
     url: str | None = Field(
         default=None,
