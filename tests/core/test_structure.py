@@ -322,6 +322,7 @@ NOT_LOADED_BY_A_FIRST_EVALUATION = {
     "flagport.events.model": "the Event model is built with the first event object",
     "flagport.providers.passall.provider": "passall (its options model) is registered by reference",
     "flagport.sticky.settings": "the [sticky] section's model, built when sticky is configured",
+    "flagport.sticky.store": "the sticky stores, imported when sticky is configured",
     "flagport_opentelemetry.options": "the [opentelemetry] model, built when it is configured",
 }
 
