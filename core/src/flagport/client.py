@@ -104,16 +104,11 @@ class Flagport:
             provider = cls(validated)
         self.strict = self.settings.strict
         self.overrides = Overrides(global_overrides)
-        # No [events] settings: the defaults, which need no validation (the model is
-        # then never built, a cold start's milliseconds).
+        table = self.settings.events
+        # No [events] settings: the defaults, which need no validation (nor the model built).
         self.event_settings = (
-            validate_options(
-                EventSettings,
-                self.settings.events,
-                {k: f"[events] {k}" for k in self.settings.events},
-                "events",
-            )
-            if self.settings.events
+            validate_options(EventSettings, table, {k: f"[events] {k}" for k in table}, "events")
+            if table
             else EventSettings.model_construct()
         )
         self.events = EventPipeline(self.event_settings, lambda: self.provider)
@@ -140,19 +135,15 @@ class Flagport:
             CONFIG, self.overrides.configs, self._lifecycle, self._failures, self._recorder
         )
         if sticky or self.settings.sections.given("sticky"):
-            self._start_sticky(sticky)
+            # Only then: the sticky settings, stores, engine and asyncio cost a cold start.
+            from flagport.sticky.settings import build_store
+
+            chosen = build_store(sticky, self.settings.sections.get("sticky"))
+            if chosen is not None:
+                from flagport.sticky.engine import Stickiness
+
+                self._sticky = self._experiments.sticky = Stickiness(chosen[1], chosen[0])
         _lifecycle.register(self)
-
-    def _start_sticky(self, sticky: Mapping[str, Any] | None) -> None:
-        # Imported only when sticky is configured: its settings model, its stores, the
-        # engine and asyncio are a cold start's milliseconds.
-        from flagport.sticky.settings import build_store
-
-        chosen = build_store(sticky, self.settings.sections.get("sticky"))
-        if chosen is not None:
-            from flagport.sticky.engine import Stickiness
-
-            self._sticky = self._experiments.sticky = Stickiness(chosen[1], chosen[0])
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> Flagport:
