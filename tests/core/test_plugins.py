@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -74,6 +75,37 @@ def test_entry_point_plugin_is_loaded_with_its_distribution(
     monkeypatch.setenv("FLAGPORT_PLUGINS", "echo")
     info = plugins.provider_registry()["echo"]
     assert (info.distribution, info.version, info.plugin) == ("fp-test-echo", "1.0", "echo")
+
+
+def test_entry_points_are_those_importlib_metadata_lists(site: Path) -> None:
+    # Read only from the distributions that mention the group, yet the same set; a
+    # distribution without a flagport entry point is not parsed.
+    make_distribution(site, "fp-test-echo", "fp_test_echo", ECHO_PLUGIN, "echo")
+    other = site / "fp_test_other-1.0.dist-info"
+    other.mkdir()
+    (other / "METADATA").write_text("Metadata-Version: 2.1\nName: fp-test-other\nVersion: 1.0\n")
+    (other / "entry_points.txt").write_text("[console_scripts]\nfp-other = fp_test_other:main\n")
+    expected = importlib.metadata.entry_points(group="flagport")
+    found = plugins._entry_points()
+    assert sorted((ep.name, ep.value) for ep in found) == sorted(
+        (ep.name, ep.value) for ep in expected
+    )
+    assert "echo" in {ep.name for ep in found}
+    assert all(ep.dist is not None for ep in found)
+
+
+def test_the_first_entry_point_of_a_name_on_the_path_wins(site: Path, tmp_path: Path) -> None:
+    # As importlib.metadata, which reads a distribution found twice from its first place.
+    make_distribution(site, "fp-test-echo", "fp_test_echo", ECHO_PLUGIN, "echo")
+    later = tmp_path / "later"
+    later.mkdir()
+    make_distribution(later, "fp-test-echo-old", "fp_test_echo_old", ECHO_PLUGIN, "echo")
+    sys.path.append(str(later))
+    try:
+        (echo,) = [ep for ep in plugins._entry_points() if ep.name == "echo"]
+    finally:
+        sys.path.remove(str(later))
+    assert echo.value == "fp_test_echo"
 
 
 BROKEN_PLUGIN = "import does_not_exist\n"

@@ -7,6 +7,7 @@ These read the source of every distribution of the workspace (``core``, ``provid
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import json
 import subprocess
@@ -288,6 +289,11 @@ print(json.dumps({"modules": sorted(sys.modules), "providers": sorted(provider_r
 """
 
 
+@functools.cache
+def _first_evaluation_modules() -> frozenset[str]:
+    return frozenset(_run_json(_FIRST_EVALUATION)["modules"])
+
+
 def test_a_local_evaluation_imports_no_vendor_sdk() -> None:
     """Every installed provider is registered, and only the selected one is imported."""
     seen = _run_json(_FIRST_EVALUATION)
@@ -304,6 +310,62 @@ def test_a_sync_first_evaluation_imports_neither_asyncio_nor_the_sticky_engine()
     assert "flagport.providers.local.provider" in modules
     assert [m for m in modules if m.split(".")[0] in {"asyncio", "ssl"}] == []
     assert "flagport.sticky.engine" not in modules
+
+
+# What a first local evaluation of a file that does not need it leaves unloaded: each is
+# milliseconds of a cold start (benchmarks/bench_cold_start.py).
+NOT_LOADED_BY_A_FIRST_EVALUATION = {
+    "re2": "RE2 loads with a file's first regular expression",
+    "flagport.providers.local.regex_cost": "the pattern cost parser, with RE2",
+    "flagport.events.model": "the Event model is built with the first event object",
+    "flagport.providers.passall.provider": "passall (its options model) is registered by reference",
+    "flagport.sticky.settings": "the [sticky] section's model, built when sticky is configured",
+    "flagport.sticky.store": "the sticky stores, imported when sticky is configured",
+    "flagport_opentelemetry.options": "the [opentelemetry] model, built when it is configured",
+}
+
+
+@pytest.mark.parametrize("module", sorted(NOT_LOADED_BY_A_FIRST_EVALUATION))
+def test_a_first_evaluation_leaves_unloaded_what_the_file_does_not_need(module: str) -> None:
+    modules = _first_evaluation_modules()
+    assert "flagport.providers.local.provider" in modules
+    assert module not in modules, NOT_LOADED_BY_A_FIRST_EVALUATION[module]
+
+
+# Models a first local evaluation defines but does not build (pydantic's defer_build):
+# a base class, and settings nobody set (their defaults need no validation).
+NOT_BUILT_BY_A_FIRST_EVALUATION = (
+    "flagport.events.settings:EventSettings",
+    "flagport.providers.local.url_options:UrlOptions",
+)
+_BUILT = """
+import json, flagport
+from flagport.imports import import_object
+with flagport.Flagport(provider="local", path="examples/flags.yaml", watch=False) as fp:
+    fp.check_gate(flagport.User(user_id="42"), "new_checkout")
+    built = [import_object(m).__pydantic_complete__ for m in {models}]
+    defaults = fp.event_settings == import_object("flagport.events.settings:EventSettings")()
+print(json.dumps([defaults, *built]))
+"""
+
+
+def test_a_first_evaluation_builds_no_model_it_does_not_validate() -> None:
+    defaults, *built = _run_json(_BUILT.replace("{models}", repr(NOT_BUILT_BY_A_FIRST_EVALUATION)))
+    assert defaults is True  # the client's event settings are the validated defaults
+    assert dict(zip(NOT_BUILT_BY_A_FIRST_EVALUATION, built, strict=True)) == dict.fromkeys(
+        NOT_BUILT_BY_A_FIRST_EVALUATION, False
+    )
+
+
+def test_a_regular_expression_still_loads_re2() -> None:
+    code = (
+        "import json, sys, flagport\n"
+        "fp = flagport.Flagport(provider='local', watch=False, flags={'gates': {'g': "
+        "{'rules': [{'when': {'email': {'$regex': '@example\\\\.com$'}}}]}}})\n"
+        "print(json.dumps([fp.check_gate({'user_id': '1', 'email': 'a@example.com'}, 'g'),"
+        " 're2' in sys.modules]))\n"
+    )
+    assert _run_json(code) == [True, True]
 
 
 _WATCHED_EVALUATION = """
@@ -403,3 +465,32 @@ def test_a_submodule_resolves_as_an_attribute_of_the_lazy_package() -> None:
     code = "import flagport; print(flagport.settings.load_settings.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "load_settings"
+
+
+_BUILTIN_DEFAULT_FACTORIES = """
+import inspect, json, sys
+import flagport
+from pydantic import BaseModel
+with flagport.Flagport(provider="local", path="examples/flags.yaml", watch=False) as fp:
+    fp.check_gate(flagport.User(user_id="42"), "new_checkout")
+
+def models(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from models(sub)
+
+found = sorted(
+    f"{model.__module__}.{model.__qualname__}.{name}"
+    for model in set(models(BaseModel))
+    if model.__module__.startswith("flagport")
+    for name, info in model.model_fields.items()
+    if isinstance(info.default_factory, type) or inspect.isbuiltin(info.default_factory)
+)
+print(json.dumps(found))
+"""
+
+
+def test_the_first_evaluation_s_models_have_no_builtin_default_factory() -> None:
+    # pydantic reads a default factory's signature; a builtin's is parsed with tokenize,
+    # whose first use costs a cold start ~4 ms (flagport._field_defaults).
+    assert _run_json(_BUILTIN_DEFAULT_FACTORIES) == []

@@ -51,7 +51,8 @@ if TYPE_CHECKING:
         ProviderNotReadyError,
         TypeMismatchError,
     )
-    from flagport.events.model import Event, EventKind, FlagKind
+    from flagport.events.kinds import EventKind, FlagKind
+    from flagport.events.model import Event
     from flagport.hookspecs import hookimpl
     from flagport.provider import FlagNames, Provider, ProviderOptions, ProviderStatus
     from flagport.reasons import ErrorCode, Reason
@@ -69,7 +70,8 @@ _MODULES = {
     "flagport.errors": "ConfigurationError FlagNotFoundError FlagportError GeneralError "
     "InvalidContextError MissingUserError ParseError PluginError ProviderNotReadyError "
     "TypeMismatchError",
-    "flagport.events.model": "Event EventKind FlagKind",
+    "flagport.events.kinds": "EventKind FlagKind",
+    "flagport.events.model": "Event",
     "flagport.hookspecs": "hookimpl",
     "flagport.provider": "FlagNames Provider ProviderOptions ProviderStatus",
     "flagport.reasons": "ErrorCode Reason",

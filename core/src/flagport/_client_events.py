@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from flagport._records import Record
 from flagport.events.exposures import ExposureDeduper
-from flagport.events.model import EventKind, FlagKind
+from flagport.events.kinds import EventKind, FlagKind
 from flagport.events.pipeline import record_event
 from flagport.reasons import Reason
 from flagport.scope import current_scope

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from flagport.events.model import EventKind, FlagKind
+    from flagport.events.kinds import EventKind, FlagKind
     from flagport.user import User
 
 __all__ = ["Record"]

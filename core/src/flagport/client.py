@@ -41,7 +41,7 @@ from flagport.errors import (
     shown,
 )
 from flagport.events.exposures import ExposureDeduper
-from flagport.events.model import EventKind, FlagKind
+from flagport.events.kinds import EventKind, FlagKind
 from flagport.events.pipeline import EventPipeline
 from flagport.events.settings import EventSettings
 from flagport.overrides import Overrides, global_overrides
@@ -50,7 +50,6 @@ from flagport.provider import FlagNames, Provider
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult, Result
 from flagport.scope import ContextBinding, Scope, scope
 from flagport.settings import Settings, load_settings, validate_options
-from flagport.sticky.settings import build_store
 from flagport.user import User, UserLike, as_user
 
 if TYPE_CHECKING:
@@ -105,11 +104,12 @@ class Flagport:
             provider = cls(validated)
         self.strict = self.settings.strict
         self.overrides = Overrides(global_overrides)
-        self.event_settings = validate_options(
-            EventSettings,
-            self.settings.events,
-            {k: f"[events] {k}" for k in self.settings.events},
-            "events",
+        table = self.settings.events
+        # No [events] settings: the defaults, which need no validation (nor the model built).
+        self.event_settings = (
+            validate_options(EventSettings, table, {k: f"[events] {k}" for k in table}, "events")
+            if table
+            else EventSettings.model_construct()
         )
         self.events = EventPipeline(self.event_settings, lambda: self.provider)
         # Resolved now, not only at start: a value served by an override never starts the
@@ -134,11 +134,15 @@ class Flagport:
         self._configs = Evaluator(
             CONFIG, self.overrides.configs, self._lifecycle, self._failures, self._recorder
         )
-        chosen = build_store(sticky, self.settings.sections.get("sticky"))
-        if chosen is not None:
-            from flagport.sticky.engine import Stickiness  # and asyncio: only when sticky
+        if sticky or self.settings.sections.given("sticky"):
+            # Only then: the sticky settings, stores, engine and asyncio cost a cold start.
+            from flagport.sticky.settings import build_store
 
-            self._sticky = self._experiments.sticky = Stickiness(chosen[1], chosen[0])
+            chosen = build_store(sticky, self.settings.sections.get("sticky"))
+            if chosen is not None:
+                from flagport.sticky.engine import Stickiness
+
+                self._sticky = self._experiments.sticky = Stickiness(chosen[1], chosen[0])
         _lifecycle.register(self)
 
     @classmethod

@@ -85,8 +85,10 @@ def flagport_register_settings(register: Callable[..., None]) -> None:
     ``FLAGPORT_<NAME>_<OPTION>`` and ``override_settings({name: {...}})`` then fill the
     pydantic ``model``, with the precedence provider options have; a bare
     ``FLAGPORT_<NAME>=value`` sets the option named ``switch``. Every client's
-    ``settings.sections[name]`` holds the validated model. A name registered twice is
-    an error naming both plugins.
+    ``settings.sections[name]`` holds the validated model. ``model`` may be a
+    ``"module:Model"`` reference: the model is then imported only when a source sets
+    one of its options or the section is read, and ``settings.sections.given(name)``
+    tells without reading it. A name registered twice is an error naming both plugins.
 
     :param register: the callback that records a section.
     """

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from flagport._redact import MaskedDict
 from flagport.errors import ConfigurationError, Location
 from flagport.settings_files import Layer, PathOption, discover, resolve_paths
-from flagport.settings_sections import SectionValues, registered_sections
+from flagport.settings_sections import Sections, SectionValues, registered_sections
 from flagport.suggest import did_you_mean
 
 __all__ = [
@@ -61,7 +61,8 @@ class Settings:
     :ivar sources: where each option came from, by option name, and ``"provider"``;
         :data:`ALL_OPTIONS` says which settings files were read (or that none was).
     :ivar sections: each settings section a plugin registered, validated, by name
-        (``sections["opentelemetry"]``).
+        (``sections["opentelemetry"]``; ``sections.given("opentelemetry")`` says
+        whether any source set one of its options).
 
     ``options`` and ``events`` are dicts whose ``repr`` masks secrets, so printing the
     settings (or either table) never shows one; reading them gives the real values.
@@ -72,7 +73,7 @@ class Settings:
     strict: bool = False
     events: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
-    sections: dict[str, Any] = field(default_factory=dict)
+    sections: Sections = field(default_factory=Sections)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", MaskedDict(self.options))

@@ -5,19 +5,27 @@ model. The section is read from the same places as a provider's options, with th
 precedence (files, then the environment, then :func:`~flagport.settings.override_settings`
 layers, then code): the table ``[name]``, the variables ``FLAGPORT_<NAME>_<OPTION>``, and
 a bare ``FLAGPORT_<NAME>=value`` for the option the plugin names as its switch.
+
+A plugin may register its model by reference (``"package.module:Model"``): a section
+that no source gives a value is then imported and validated (to its defaults) only
+when first read, so an installed plugin that is not configured costs a cold start
+nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
 
 from flagport.errors import PluginError
+from flagport.imports import import_object
 
-__all__ = ["Section", "SectionValues", "registered_sections"]
+__all__ = ["Section", "SectionValues", "Sections", "registered_sections"]
 
 
 @dataclass(frozen=True)
@@ -25,15 +33,38 @@ class Section:
     """A settings section a plugin reads.
 
     :ivar name: the table name (``opentelemetry``).
-    :ivar model: the pydantic model its options fill.
+    :ivar model: the pydantic model its options fill, or a ``"module:Model"`` reference
+        to it (see :attr:`model_class`).
     :ivar switch: the option a bare ``FLAGPORT_<NAME>=value`` sets, if any.
     :ivar plugin: the plugin that registered it, for messages.
     """
 
     name: str
-    model: type[BaseModel]
+    model: type[BaseModel] | str
     switch: str | None
     plugin: str
+
+    @property
+    def model_class(self) -> type[BaseModel]:
+        """The model, imported now if it was registered by reference.
+
+        :raises PluginError: the reference does not name a pydantic model.
+        """
+        if not isinstance(self.model, str):
+            return self.model
+        try:
+            model = import_object(self.model)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise PluginError(
+                f"settings section [{self.name}] of plugin {self.plugin!r}: cannot import "
+                f"{self.model!r} ({type(exc).__name__}: {exc})"
+            ) from exc
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise PluginError(
+                f"settings section [{self.name}] of plugin {self.plugin!r}: {self.model!r} "
+                "is not a pydantic model"
+            )
+        return model
 
 
 def registered_sections() -> dict[str, Section]:
@@ -50,7 +81,7 @@ def registered_sections() -> dict[str, Section]:
 
         def register(
             name: str,
-            model: type[BaseModel],
+            model: type[BaseModel] | str,
             switch: str | None = None,
             *,
             _plugin: str = impl.plugin_name,
@@ -98,16 +129,82 @@ class SectionValues:
         self.values[name][key] = value
         self.sources[name][key] = source
 
-    def validate(self, validate_options: Callable[..., BaseModel]) -> dict[str, BaseModel]:
+    def validate(self, validate_options: Callable[..., BaseModel]) -> Sections:
         """Each section's model, validated from the merged values.
+
+        A section registered by reference and given no value is validated when first
+        read; every other one now.
 
         :param validate_options: :func:`flagport.settings.validate_options` (passed in:
             the settings module imports this one).
         :raises ConfigurationError: a value is invalid or unknown, with its source.
         """
-        return {
-            name: validate_options(
-                section.model, self.values[name], self.sources[name], f"settings [{name}]"
+        given = frozenset(name for name, values in self.values.items() if values)
+        validated: dict[str, BaseModel] = {}
+        deferred: dict[str, Callable[[], BaseModel]] = {}
+        for name, section in self.sections.items():
+            check = partial(
+                _validate_section, validate_options, section, self.values[name], self.sources[name]
             )
-            for name, section in self.sections.items()
-        }
+            if name in given or not isinstance(section.model, str):
+                validated[name] = check()
+            else:
+                deferred[name] = check
+        return Sections(validated, deferred, given)
+
+
+def _validate_section(
+    validate_options: Callable[..., BaseModel],
+    section: Section,
+    values: dict[str, Any],
+    sources: dict[str, str],
+) -> BaseModel:
+    return validate_options(section.model_class, values, sources, f"settings [{section.name}]")
+
+
+class Sections(Mapping[str, Any]):
+    """Each registered settings section's validated model, by name.
+
+    A read-only mapping; a section registered by reference that no source gave a value
+    is validated (to its defaults) on first read.
+    """
+
+    def __init__(
+        self,
+        validated: Mapping[str, BaseModel] | None = None,
+        deferred: Mapping[str, Callable[[], BaseModel]] | None = None,
+        given: frozenset[str] = frozenset(),
+    ) -> None:
+        self._validated = dict(validated or {})
+        self._deferred = dict(deferred or {})
+        self._names = (*self._validated, *self._deferred)
+        self._given = given
+        self._lock = threading.Lock()
+
+    def given(self, name: str) -> bool:
+        """Whether any source (a file, the environment, an override) set an option of
+        section ``name``; a plugin that only acts on a configured section asks this
+        first, and leaves an unconfigured section unread."""
+        return name in self._given
+
+    def __getitem__(self, name: str) -> Any:
+        model = self._validated.get(name)
+        if model is not None:
+            return model
+        check = self._deferred[name]  # KeyError: no such section
+        with self._lock:
+            if name not in self._validated:
+                self._validated[name] = check()
+        return self._validated[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names  # without validating it (Mapping's would)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from flagport._field_defaults import new_dict
 from flagport.errors import InvalidContextError, MissingUserError
 from flagport.results import thaw
 
@@ -46,12 +47,14 @@ class User(BaseModel):
     country: str | None = Field(default=None, description="Usually an ISO 3166 alpha-2 code.")
     locale: str | None = None
     app_version: str | None = Field(default=None, description="Compared with the $v* operators.")
-    custom: Mapping[str, Any] = Field(default_factory=dict)
+    custom: Mapping[str, Any] = Field(default_factory=new_dict)
     private: Mapping[str, Any] = Field(
-        default_factory=dict, repr=False, description="Seen by conditions, never sent in events."
+        default_factory=new_dict,
+        repr=False,
+        description="Seen by conditions, never sent in events.",
     )
     custom_ids: Mapping[str, str] = Field(
-        default_factory=dict, description="Other bucketing units, e.g. company_id, device_id."
+        default_factory=new_dict, description="Other bucketing units, e.g. company_id, device_id."
     )
     environment_tier: str | None = Field(
         default=None,

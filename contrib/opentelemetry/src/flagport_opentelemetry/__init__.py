@@ -7,7 +7,19 @@ or :func:`enable` in code.
 
 from __future__ import annotations
 
-from flagport_opentelemetry.options import OpenTelemetrySettings
+from typing import TYPE_CHECKING, Any
+
+from flagport._exports import lazy_export
 from flagport_opentelemetry.plugin import current, disable, enable
 
+if TYPE_CHECKING:
+    from flagport_opentelemetry.options import OpenTelemetrySettings
+
 __all__ = ["OpenTelemetrySettings", "current", "disable", "enable"]
+
+# Imported on first use: the settings model is built only when telemetry is configured.
+_LAZY = {"OpenTelemetrySettings": "flagport_opentelemetry.options"}
+
+
+def __getattr__(name: str) -> Any:
+    return lazy_export(__name__, name, _LAZY)

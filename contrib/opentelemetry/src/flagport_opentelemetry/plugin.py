@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from flagport.hookspecs import hookimpl
 from flagport.plugins import register_plugin, unregister_plugin
 from flagport.settings import Settings
-from flagport_opentelemetry.options import OpenTelemetrySettings
 
 if TYPE_CHECKING:
     from flagport_opentelemetry.observer import Telemetry
+    from flagport_opentelemetry.options import OpenTelemetrySettings
 
 __all__ = ["PLUGIN_NAME", "SECTION", "current", "disable", "enable"]
 
@@ -33,14 +33,19 @@ _from_code = False
 
 @hookimpl
 def flagport_register_settings(register: Callable[..., None]) -> None:
-    register(SECTION, OpenTelemetrySettings, switch="record")
+    # By reference: the model is built only when a source sets an option of the section.
+    register(SECTION, "flagport_opentelemetry.options:OpenTelemetrySettings", switch="record")
 
 
 @hookimpl
 def flagport_configure(settings: Settings) -> None:
+    if not settings.sections.given(SECTION):
+        return  # settings that say nothing never turn off what is on
+    from flagport_opentelemetry.options import OpenTelemetrySettings
+
     section = settings.sections.get(SECTION)
     if not isinstance(section, OpenTelemetrySettings) or not section.enabled:
-        return  # settings that say nothing never turn off what is on
+        return
     with _lock:
         if _from_code or (_current is not None and _current.settings == section):
             return  # what the application set up in code wins over settings
@@ -69,6 +74,8 @@ def enable(
     :raises pydantic.ValidationError: an option is unknown or of the wrong type.
     """
     global _from_code
+    from flagport_opentelemetry.options import OpenTelemetrySettings
+
     settings = OpenTelemetrySettings(record=record, **options)
     with _lock:
         if not settings.enabled:

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
+from flagport._field_defaults import new_dict
+from flagport.events.kinds import EventKind, FlagKind
 from flagport.user import User
 
 __all__ = ["Event", "EventKind", "FlagKind"]
-
-
-class EventKind(StrEnum):
-    """What an event records."""
-
-    CUSTOM = "custom"
-    EXPOSURE = "exposure"
-
-
-class FlagKind(StrEnum):
-    """The kind of flag an exposure is about."""
-
-    GATE = "gate"
-    EXPERIMENT = "experiment"
-    CONFIG = "config"
 
 
 class Event(BaseModel):
@@ -42,8 +28,9 @@ class Event(BaseModel):
     name: str = Field(description="Event name; for exposures, the flag name.")
     user: User
     value: float | str | None = None
-    metadata: Mapping[str, Any] = Field(default_factory=dict)
-    time: float = Field(default_factory=time.time, description="Unix time in seconds.")
+    metadata: Mapping[str, Any] = Field(default_factory=new_dict)
+    # A lambda, not time.time: see flagport._field_defaults.
+    time: float = Field(default_factory=lambda: time.time(), description="Unix time in seconds.")
     provider: str | None = None
     flag_kind: FlagKind | None = None
     group: str | None = Field(

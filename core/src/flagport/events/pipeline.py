@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 from flagport._records import Record
 from flagport.errors import shown
 from flagport.events.bounds import EventBounds
-from flagport.events.model import Event
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink, build_sink
 from flagport.events.worker import SinkWorker
 from flagport.plugins import sink_factories
 
 if TYPE_CHECKING:
+    from flagport.events.model import Event
     from flagport.events.worker import Prepared
     from flagport.provider import Provider
 
@@ -43,6 +43,9 @@ _LOGGED_TRUNCATIONS = 100
 
 def record_event(rec: Record) -> Event:
     """The :class:`Event` model of a record."""
+    # The model is built with the first event object, not with the pipeline.
+    from flagport.events.model import Event
+
     t, kind, user, name, value, metadata, provider, flag_kind, group, rule_id = rec
     return Event(
         kind=kind,

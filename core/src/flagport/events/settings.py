@@ -14,7 +14,10 @@ __all__ = ["EventSettings"]
 class EventSettings(BaseModel):
     """Where events go and how they are batched."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    # Built on first validation: a client without [events] settings takes the defaults.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True
+    )
 
     sinks: list[str | Callable[..., Any]] = Field(
         default_factory=lambda: list[str | Callable[..., Any]](["provider"]),

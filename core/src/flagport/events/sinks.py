@@ -22,13 +22,14 @@ from pydantic_core import to_json
 
 from flagport._fork import reset_in_child
 from flagport.errors import ConfigurationError
-from flagport.events.model import Event, EventKind
+from flagport.events.kinds import EventKind
 from flagport.events.settings import EventSettings
 from flagport.hookspecs import hookimpl
 from flagport.imports import import_object
 from flagport.suggest import did_you_mean
 
 if TYPE_CHECKING:
+    from flagport.events.model import Event
     from flagport.provider import Provider
 
 __all__ = [

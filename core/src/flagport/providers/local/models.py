@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
 )
 
+from flagport._field_defaults import new_dict, new_list
 from flagport.providers.local.conditions.options import Semantics
 from flagport.providers.local.conditions.segments import SegmentDef
 from flagport.providers.local.rule_models import (
@@ -117,11 +118,11 @@ class GateDef(_Def):
         default=False, description="Served while enabled is false (FeatBit's off variation)."
     )
     overrides: UnitIds = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description="user_id -> value, decided before any rule (rule_id 'override').",
     )
     rules: list[GateRuleDef] = Field(
-        default_factory=list, description="Ordered rules; none matching means False."
+        default_factory=new_list, description="Ordered rules; none matching means False."
     )
 
 
@@ -149,7 +150,7 @@ class GroupDef(_Def):
 
     name: str = Field(min_length=1, description="Group name, e.g. control.")
     weight: Percentage = Field(description="Share of allocated units, in percent; all sum to 100.")
-    value: Value = Field(default_factory=dict)
+    value: Value = Field(default_factory=new_dict)
 
 
 class NamespaceDef(_Def):
@@ -204,12 +205,12 @@ class ExperimentDef(_Def):
         ),
     )
     groups: list[GroupDef] = Field(
-        default_factory=list,
+        default_factory=new_list,
         validate_default=True,
         description="The groups, weights summing to 100 (may be empty when rules serve).",
     )
     overrides: Annotated[dict[str, str], BeforeValidator(_string_keys)] = Field(
-        default_factory=dict, description="Unit id -> group name, decided before bucketing."
+        default_factory=new_dict, description="Unit id -> group name, decided before bucketing."
     )
     default: Value | None = Field(
         default=None,
@@ -283,9 +284,9 @@ class ConfigDef(_Def):
     off: Value | None = Field(
         default=None, description="Served while disabled; defaults to the default."
     )
-    default: Value = Field(default_factory=dict, description="Served when no rule matches.")
+    default: Value = Field(default_factory=new_dict, description="Served when no rule matches.")
     rules: list[ConfigRuleDef] = Field(
-        default_factory=list, description="Ordered rules; the first matching rule decides."
+        default_factory=new_list, description="Ordered rules; the first matching rule decides."
     )
 
 
@@ -330,7 +331,7 @@ class FlagsFile(_Def):
         ),
     )
     segments: dict[str, SegmentValue] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description=(
             "Named segments: a list of values for $inGroup / $notInGroup, or a mapping "
             "with hashed_ids (Statsig ID lists) and/or a condition with included and "
@@ -338,13 +339,13 @@ class FlagsFile(_Def):
         ),
     )
     gates: dict[str, GateDef] = Field(
-        default_factory=dict, description="Feature gates by name (booleans)."
+        default_factory=new_dict, description="Feature gates by name (booleans)."
     )
     experiments: dict[str, ExperimentDef] = Field(
-        default_factory=dict, description="Experiments by name (a group and its parameters)."
+        default_factory=new_dict, description="Experiments by name (a group and its parameters)."
     )
     configs: dict[str, ConfigDef] = Field(
-        default_factory=dict, description="Dynamic configs by name (JSON objects)."
+        default_factory=new_dict, description="Dynamic configs by name (JSON objects)."
     )
 
 

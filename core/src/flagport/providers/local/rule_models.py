@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from flagport._field_defaults import new_list
 from flagport.providers.local.conditions.options import Semantics
 
 __all__ = [
@@ -177,7 +178,7 @@ class RuleDef(_Def):
         ),
     )
     prerequisites: list[PrerequisiteDef] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="Conditions on other flags, all of which must hold (checked first).",
     )
     when: Condition | None = Field(
@@ -207,7 +208,7 @@ class RuleDef(_Def):
     )
     hash: HashMode | None = Field(default=None, description="Defaults to the flag's.")
     filters: list[FilterDef] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="Bucket sets the unit must be in, all of them (namespaces, layers).",
     )
     pass_percentage: Percentage | None = Field(

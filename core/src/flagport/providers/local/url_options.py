@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from flagport._documents import FORMATS
+from flagport._field_defaults import new_dict
 from flagport.errors import ConfigurationError
 from flagport.provider import ProviderOptions
 from flagport.settings_files import PathOption
@@ -37,6 +38,9 @@ def url_format(url: str) -> str:
 
 class UrlOptions(ProviderOptions):
     """Options of the ``local`` provider's URL source (``url=`` instead of ``path=``)."""
+
+    # A base class: only LocalOptions is validated, and is built then.
+    model_config = ConfigDict(defer_build=True)
 
     url: str | None = Field(
         default=None,
@@ -72,7 +76,7 @@ class UrlOptions(ProviderOptions):
         description="The longest pause between retries while the URL fails (doubling until).",
     )
     headers: dict[str, str] = Field(
-        default_factory=dict,
+        default_factory=new_dict,
         description=(
             "HTTP headers sent with every request, e.g. Authorization; values of "
             "secret-named headers are masked wherever options are shown."

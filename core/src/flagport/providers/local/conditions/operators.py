@@ -29,7 +29,6 @@ from flagport.providers.local.conditions.values import (
     type_of,
     utf16,
 )
-from flagport.providers.local.regex import RegexError, compile_search
 from flagport.providers.local.versions import padded_version, padded_version_text
 
 __all__ = ["GROUP_KEYS", "VALUE_OPERATORS", "ValueCompiler"]
@@ -221,6 +220,10 @@ class ValueCompiler:
     def op_regex(self, op: str, arg: Any, path: str) -> Predicate:
         if not isinstance(arg, str):
             raise ConditionError(path, f"{op} takes a regular expression string, got {arg!r}")
+        # Imported with the first pattern: RE2 and the cost parser are a cold start's
+        # milliseconds, and most files have no regular expression.
+        from flagport.providers.local.regex import RegexError, compile_search
+
         try:
             matches = compile_search(arg, insensitive=op.endswith("i"))
         except RegexError as exc:

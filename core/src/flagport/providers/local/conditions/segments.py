@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from flagport._field_defaults import new_list
 from flagport.providers.local.conditions.values import membership
 
 if TYPE_CHECKING:
@@ -47,9 +48,11 @@ class SegmentDef(BaseModel):
     when: dict[str, Any] | None = Field(
         default=None, description="The segment's condition (a unit matching it is in)."
     )
-    included: list[str] = Field(default_factory=list, description="Units always in the segment.")
+    included: list[str] = Field(
+        default_factory=new_list, description="Units always in the segment."
+    )
     excluded: list[str] = Field(
-        default_factory=list, description="Units never in the segment (checked first)."
+        default_factory=new_list, description="Units never in the segment (checked first)."
     )
     unit: str = Field(
         default="user_id",

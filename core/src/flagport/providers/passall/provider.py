@@ -1,9 +1,4 @@
-"""``passall``: every gate passes; experiments and configs serve the caller's default.
-
-The switch Couchers calls ``PASS_ALL_GATES``: run an application (or a test suite)
-with every feature on and no vendor at all. Events are kept in memory for
-inspection.
-"""
+"""The ``passall`` provider and its options (registered by :mod:`flagport.providers.passall`)."""
 
 from __future__ import annotations
 
@@ -12,14 +7,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from flagport.hookspecs import hookimpl
 from flagport.provider import FlagNames, Provider, ProviderOptions
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, GateResult
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from flagport.events.model import Event
     from flagport.user import User
 
@@ -88,8 +80,3 @@ class PassAllProvider(Provider):
         """Forget the events kept so far."""
         with self._lock:
             self.events.clear()
-
-
-@hookimpl
-def flagport_register_providers(register: Callable[[type[Provider]], None]) -> None:
-    register(PassAllProvider)
