@@ -19,7 +19,7 @@ from typing import Any
 from flagport import Reason
 from flagport.results import ExperimentResult
 from flagport.sticky import Assignment, StickyStore
-from flagport.sticky.store import unit_key
+from flagport.sticky.policy import unit_key
 
 DATA = Path(__file__).parents[1] / "growthbook" / "data" / "growthbook_sticky_bucket_cases.json"
 CASES: list[list[Any]] = json.loads(DATA.read_text(encoding="utf-8"))["stickyBucket"]

@@ -6,18 +6,31 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flagport.sticky.store import unit_key
-
 if TYPE_CHECKING:
     from flagport.results import ExperimentResult
     from flagport.sticky.store import Assignment
     from flagport.user import User
 
-__all__ = ["DEFAULT_POLICY", "FallbackSwitch", "StickyPolicy", "sticky_policy", "store_unit"]
+__all__ = [
+    "DEFAULT_POLICY",
+    "FallbackSwitch",
+    "StickyPolicy",
+    "sticky_policy",
+    "store_unit",
+    "unit_key",
+]
 
 UnitOf = Callable[["User"], "str | None"]
 #: A unit name that reads the attribute GrowthBook's SDK is sent (``$growthbook.id``).
 _GROWTHBOOK_UNIT = "$growthbook."
+
+
+def unit_key(unit: str, value: str) -> str:
+    """The store's key of the unit ``unit`` = ``value``: the user id itself for
+    ``user_id`` (what a request scope loads), else ``"<unit>||<value>"`` (the way
+    GrowthBook keys its sticky documents, so both name a unit alike).
+    """
+    return value if unit == "user_id" else f"{unit}||{value}"
 
 
 class FallbackSwitch:

@@ -17,7 +17,7 @@ from typing import Any
 
 from flagport.results import JsonValue, thaw
 
-__all__ = ["Assignment", "MemoryStore", "StickyStore", "Write", "unit_key"]
+__all__ = ["Assignment", "MemoryStore", "StickyStore", "Write"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +59,6 @@ class Assignment:
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, first or 0)):
             return None
         return cls(group, value, version, first)
-
-
-def unit_key(unit: str, value: str) -> str:
-    """The store's key of the unit ``unit`` = ``value``: the user id itself for
-    ``user_id`` (what a request scope loads), else ``"<unit>||<value>"`` (the way
-    GrowthBook keys its sticky documents, so both name a unit alike).
-    """
-    return value if unit == "user_id" else f"{unit}||{value}"
 
 
 Write = tuple[str, str, Assignment]

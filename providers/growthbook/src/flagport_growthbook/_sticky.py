@@ -31,8 +31,8 @@ from growthbook.common_types import (
 )
 from growthbook.core import _getHashValue
 
+from flagport.sticky.policy import unit_key as store_unit_key
 from flagport.sticky.store import Assignment
-from flagport.sticky.store import unit_key as store_unit_key
 
 if TYPE_CHECKING:
     from flagport.sticky.engine import Stickiness
