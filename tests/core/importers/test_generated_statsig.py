@@ -50,6 +50,20 @@ ARRAY_NONE_TEXT = {
                                  "additionalValues": {}}},
 }  # fmt: skip
 
+#: A rollout on a custom id type: Statsig's unit is the custom id only, so a user with an
+#: attribute companyID and no custom id is hashed as "" (the file hashed the attribute).
+COMPANY_ROLLOUT = {
+    **DISABLED_GATE,
+    "feature_gates": {
+        "by_company": {
+            **DISABLED_GATE["feature_gates"]["off"], "name": "by_company", "enabled": True,
+            "idType": "companyID",
+            "rules": [{"name": "r", "id": "r", "salt": "r", "passPercentage": 50,
+                       "conditions": ["all"], "returnValue": True, "idType": "companyID"}],
+        }
+    },
+}  # fmt: skip
+
 
 @pytest.mark.slow
 @proof_timeout
@@ -57,6 +71,7 @@ ARRAY_NONE_TEXT = {
 @given(payloads())
 @example(DISABLED_GATE)
 @example(ARRAY_NONE_TEXT)
+@example(COMPANY_ROLLOUT)
 def test_generated_statsig_payload_verifies_over_2000_users(payload: dict[str, Any]) -> None:
     verify_payload("statsig", payload, USERS)
 
