@@ -86,3 +86,22 @@ def test_to_dict_is_json_ready() -> None:
     data = json.loads(json.dumps(story.to_dict()))
     assert data["result"]["value"] == {"discount": 0, "currency": "EUR"}
     assert data["steps"][0] == {"depth": 0, "text": "rules[0] id='pro'", "ok": None}
+
+
+@pytest.mark.parametrize(
+    ("unit", "user"),
+    [
+        ("$statsig.companyID", User(user_id="u", custom_ids={"companyid": "7"})),
+        ("$growthbook.id", User(user_id="u-9")),
+        ("$featbit.plan", User(user_id="u", custom={"plan": "pro"})),
+    ],
+)
+def test_a_percentage_explains_the_unit_the_evaluator_hashes(unit: str, user: User) -> None:
+    # The explanation reads the unit as the evaluation does: vendor units and custom ids
+    # under another case included, not only the user id or a custom id as written.
+    flags = {"gates": {"g": {"rules": [{"id": "half", "pass_percentage": 50, "unit": unit}]}}}
+    lines = texts("gate", "g", user, flags)
+    passed = load_mapping(flags).gates["g"].evaluate(user).value
+    percentage = next(line for line in lines if line.startswith("pass_percentage"))
+    assert percentage.endswith("passes" if passed else "fails")
+    assert f"no {unit}" not in percentage

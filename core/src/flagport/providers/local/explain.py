@@ -87,7 +87,7 @@ def _when(
 
 def _percentage(out: Explanation, percentage: Percentage, user: User) -> bool:
     unit_name = percentage.unit
-    unit = user.user_id if unit_name == "user_id" else user.custom_ids.get(unit_name)
+    unit = percentage.unit_of(user)
     if not unit:
         out.add(1, f"pass_percentage {percentage.percentage:g}%: no {unit_name} -> fails", False)
         return False
