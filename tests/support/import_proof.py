@@ -84,8 +84,8 @@ def odd_users(count: int, seed: int, *, gb_id: bool = False) -> list[dict[str, A
         if gb_id:
             custom["id"] = user_id if rng.random() < 0.9 else rng.choice(ODD)
         row["custom"] = custom
-        # Every user carries the custom unit: a missing unit id is hashed as "" by Statsig
-        # and left outside by the imported file until the importer's fix for it lands.
+        # Every user carries the custom unit; statsig_payloads.statsig_users takes it away,
+        # lower-cases it or moves it to an attribute for some.
         row["custom_ids"] = {"companyID": rng.choice(("c1", "c2", "C1", "10", "ünï", "c7"))}
         rows.append(row)
     return rows
