@@ -108,7 +108,7 @@ def random_users(flags: Mapping[str, Any], count: int, seed: int = 0) -> list[Us
     for section in ("gates", "experiments", "configs"):
         for flag in (flags.get(section) or {}).values():
             if isinstance(flag, Mapping):
-                units.add(str(flag.get("unit", "user_id")))
+                units.add(_unit_name(str(flag.get("unit", "user_id"))))
                 for rule in flag.get("rules") or ():
                     if isinstance(rule, Mapping) and rule.get("unit"):
                         units.add(_unit_name(str(rule["unit"])))
