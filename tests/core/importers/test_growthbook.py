@@ -217,3 +217,16 @@ def test_a_force_rules_fallback_attribute_is_still_left_out() -> None:
     payload = {"features": {"f": {"defaultValue": False, "rules": [rule]}}}
     imported = import_payload("growthbook", json.dumps(payload))
     assert [(o.flag, o.where) for o in imported.left_out] == [("f", "rules[0].fallbackAttribute")]
+
+
+def test_verify_randoms_users_read_an_experiments_vendor_unit_as_its_attribute() -> None:
+    """An imported sticky experiment's unit is ``$growthbook.id``: the generated users
+    carry GrowthBook's ``id`` for it, never a custom id named ``$growthbook.id``."""
+    from flagport.cli.importer import random_users
+
+    payload = {"features": {"f": {"defaultValue": "a", "rules": [sticky_rule()]}}}
+    flags = import_payload("growthbook", json.dumps(payload)).flags
+    assert flags["experiments"]["f"]["unit"] == "$growthbook.id"
+    users = random_users(flags, 50)
+    assert not any(name.startswith("$") for user in users for name in user.custom_ids)
+    assert any("id" in user.custom or "id" in user.custom_ids for user in users)
