@@ -9,7 +9,6 @@ with a located problem for each mistake.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
@@ -34,6 +33,7 @@ from flagport.providers.local.rule_eval import (
 )
 from flagport.providers.local.rule_models import OutsideDef, RuleDef, SplitDef
 from flagport.providers.local.units import unit_getter
+from flagport.suggest import closest_name
 
 if TYPE_CHECKING:
     from flagport.providers.local.conditions import Condition
@@ -256,8 +256,8 @@ class RuleCompiler:
             where = f"{path}.prerequisites[{number}]"
             other = prerequisite.flag
             if other not in self.flag_names:
-                close = difflib.get_close_matches(other, sorted(self.flag_names), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                close = closest_name(other, self.flag_names)
+                hint = f"; did you mean {close!r}?" if close else ""
                 self.problem(f"{where}.flag", f"no flag named {other!r} in this file{hint}")
                 continue
             edges = self.depends.setdefault(flag.name, [])
