@@ -33,7 +33,6 @@ from flagport.providers.local.rule_eval import (
 )
 from flagport.providers.local.rule_models import OutsideDef, RuleDef, SplitDef
 from flagport.providers.local.units import unit_getter
-from flagport.suggest import closest_name
 
 if TYPE_CHECKING:
     from flagport.providers.local.conditions import Condition
@@ -256,6 +255,8 @@ class RuleCompiler:
             where = f"{path}.prerequisites[{number}]"
             other = prerequisite.flag
             if other not in self.flag_names:
+                from flagport.suggest import closest_name  # and difflib: only for a typo
+
                 close = closest_name(other, self.flag_names)
                 hint = f"; did you mean {close!r}?" if close else ""
                 self.problem(f"{where}.flag", f"no flag named {other!r} in this file{hint}")
