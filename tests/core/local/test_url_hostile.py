@@ -112,6 +112,16 @@ def test_an_etag_that_cannot_be_sent_back_is_not_kept(wait_for: Waiter) -> None:
     assert all("if-none-match" not in h for h in hostile.headers())
 
 
+def test_a_304_to_a_request_naming_no_version_is_an_error_with_its_reason() -> None:
+    with (
+        hostile_server(answer(304, b"")) as hostile,
+        client(hostile.url + "/flags.yaml", watch=False) as fp,
+    ):
+        result = fp.get_gate(USER, "new_checkout")
+    assert result.error_code == "PROVIDER_NOT_READY"
+    assert "304 Not Modified to a request naming no version" in (result.error_message or "")
+
+
 def test_a_refused_file_is_logged_once_not_once_per_poll(
     server: FlagServer, wait_for: Waiter, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -113,8 +113,13 @@ class HttpFetcher:
             conditional["If-Modified-Since"] = self.last_modified
         try:
             status, body, headers = self._get(self.url, conditional, MAX_DOCUMENT_BYTES)
-            if status == 304:
+            if status == 304 and conditional:
                 return None
+            if status == 304:  # "not modified" from a version this process never had
+                raise FetchError(
+                    f"{self.display}: the server answered 304 Not Modified to a request "
+                    "naming no version; check its caching (it must answer 200 with the file)"
+                )
             self._check_status(status, self.display)
             signature = None
             if self.signed:
