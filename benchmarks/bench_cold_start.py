@@ -22,6 +22,17 @@ part over ``pydantic + one model class`` (a floor: ``flagport.User`` is a pydant
 model), flagport's own share. To see where the time goes: ``python -X importtime -c
 "import flagport; flagport.User"``.
 
+A first local evaluation builds only what it uses (``tests/core/test_structure.py``
+holds each of these): no other provider's options (providers register by reference), no
+settings section nobody set (``[sticky]``, ``[opentelemetry]``), no ``Event`` model until
+an event object is made, no ``EventSettings`` or ``UrlOptions`` validator without their
+settings, no RE2 until a file has a regular expression, and no model field whose default
+factory is a builtin (pydantic parses a builtin's signature with ``tokenize``, whose
+first use compiles a large regular expression). What is left of flagport's share is
+the flags file's own models (about 17 classes, the format itself), PyYAML's import (its
+reader compiles a large regular expression), some twenty dataclasses (each compiles its
+generated methods) and the plugin manager with its entry-point scan.
+
 Each row shows wall time and the CPU time of the process (user + system). On a loaded
 machine the wall time stretches with everyone else's work while the CPU time barely
 moves, so the CPU column is the one to compare between runs there.

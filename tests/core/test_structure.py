@@ -321,6 +321,8 @@ NOT_LOADED_BY_A_FIRST_EVALUATION = {
     "flagport.providers.passall.provider": "passall (its options model) is registered by reference",
     "flagport.sticky.settings": "the [sticky] section's model, built when sticky is configured",
     "flagport.sticky.store": "the sticky stores, imported when sticky is configured",
+    "concurrent.futures": "a provider starts in the background only on an event loop's thread",
+    "difflib": "'did you mean' suggestions import it with the first typo",
     "flagport_opentelemetry.options": "the [opentelemetry] model, built when it is configured",
 }
 

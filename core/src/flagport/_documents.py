@@ -11,6 +11,8 @@ Bounds on hostile input, for every format:
 - at most :data:`MAX_DOCUMENT_BYTES` are read, in 1 MiB chunks, so a small file
   allocates little and a path pointed at a device (``/dev/zero``) or a runaway
   generated file is refused instead of read until memory runs out;
+- a named pipe (or socket) is refused, not opened: opening one waits for a writer,
+  for ever if none comes, and a file re-read while running would hang its thread;
 - nesting deeper than the parser's stack is reported as such, with the line where it
   nests deepest, not as a ``RecursionError``;
 - an integer of thousands of digits (which Python refuses to read) is reported with
@@ -22,8 +24,11 @@ lines are looked for only when something is wrong (:meth:`Document.locate`).
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
 import sys
 import tomllib
 from collections.abc import Collection
@@ -42,6 +47,7 @@ __all__ = [
     "locate",
     "parse_bytes",
     "parse_text",
+    "read_bounded",
     "read_document",
 ]
 
@@ -258,6 +264,20 @@ def _read_at_most(fh: BinaryIO, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def read_bounded(path: str | Path, limit: int = MAX_DOCUMENT_BYTES + 1) -> bytes:
+    """Up to ``limit`` bytes of the file at ``path`` (see the module's docstring).
+
+    :raises OSError: the file cannot be read, or is a named pipe or a socket.
+    """
+    # Non-blocking, so that opening a pipe without a writer returns at once.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            raise OSError(errno.EINVAL, "a named pipe or socket, not a file")
+        return _read_at_most(fh, limit)
+
+
 def read_document(
     path: str | Path,
     *,
@@ -281,8 +301,7 @@ def read_document(
     file = Path(path)
     fmt = fmt or document_format(file, what, formats)
     try:
-        with file.open("rb") as fh:
-            raw = _read_at_most(fh, MAX_DOCUMENT_BYTES + 1)
+        raw = read_bounded(file)
     except OSError as exc:
         raise ConfigurationError(
             f"{file}: cannot read the {what} ({exc.strerror or exc}); {fix}"

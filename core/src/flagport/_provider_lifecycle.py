@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from flagport._evaluation import raise_strict
@@ -23,6 +22,8 @@ from flagport.errors import ProviderNotReadyError, describe
 from flagport.provider import Provider, ProviderStatus
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from flagport._evaluation import Failures
     from flagport.events.model import Event
 
@@ -158,6 +159,8 @@ class ProviderLifecycle:
 
     def start_in_background(self) -> Future[Provider]:
         """Begin the start on a thread of its own, unless one is running; its future."""
+        from concurrent.futures import Future  # only on an event loop's thread: not a cold start's
+
         with self._background_lock:
             running = self._background
             if running is not None and not running.done():

@@ -6,7 +6,6 @@ suggest the same name for the same typo.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 __all__ = ["closest_name", "did_you_mean"]
@@ -14,6 +13,8 @@ __all__ = ["closest_name", "did_you_mean"]
 
 def closest_name(name: str, candidates: Iterable[str]) -> str | None:
     """The candidate ``name`` is most likely a typo of, if any is close enough."""
+    import difflib  # with the first typo, not with every module that may report one
+
     close = difflib.get_close_matches(name, sorted(candidates), n=1)
     return close[0] if close else None
 

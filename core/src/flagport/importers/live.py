@@ -15,17 +15,25 @@ the download happens here, on the wire the vendor's SDK uses:
 
 Keys are secrets: an error names the server (scheme, host and port, never the path that
 holds a key) and the status, and any text a library or server gives back is scrubbed of
-the keys before it is shown.
+the keys before it is shown. A redirect to another server is refused rather than
+followed, since following it would hand that server the key header.
+
+The server is not trusted to behave: the whole download (connect, handshake, every byte)
+must end within the provider's timeout option, however slowly the server drips, and at
+most :data:`~flagport._documents.MAX_DOCUMENT_BYTES` are read, however large the body or
+websocket frame it announces.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
@@ -38,6 +46,8 @@ __all__ = ["STATSIG_SPECS_URL", "Fetched", "LiveError", "fetch_live", "live_opti
 STATSIG_SPECS_URL = "https://api.statsigcdn.com/v2/download_config_specs"
 _KEYS = {"statsig": "server_secret", "growthbook": "client_key", "featbit": "env_secret"}
 _WEBSOCKET_CLOSE = 0x8
+_CHUNK = 65536
+T = TypeVar("T")
 
 
 class LiveError(Exception):
@@ -95,12 +105,19 @@ def fetch_live(vendor: str, options: BaseModel) -> Fetched:
         if vendor == "statsig":
             base = str(getattr(options, "specs_url", None) or STATSIG_SPECS_URL).rstrip("/")
             timeout = float(getattr(options, "init_timeout_ms", 10_000)) / 1000
+            option = "init_timeout_ms"
             url, headers = f"{base}/{key}.json", {"statsig-api-key": key}
         else:
             base = str(getattr(options, "api_host", "")).rstrip("/")
             timeout = float(getattr(options, "http_timeout", 10.0))
+            option = "http_timeout"
             url, headers = f"{base}/api/features/{key}", {}
-        body = _get(url, headers, timeout, key_name, secrets)
+        deadline = time.monotonic() + timeout
+        body = _within(
+            deadline,
+            _late(_origin(url), timeout, option),
+            lambda: _get(url, headers, timeout, deadline, key_name, secrets),
+        )
     except LiveError:
         raise
     except Exception as exc:  # a library's error, whatever its kind: one line, scrubbed
@@ -137,15 +154,78 @@ def _refused(status: int, key_name: str) -> str:
     return hint.get(status, "the server could not serve the payload; try again later")
 
 
-def _get(url: str, headers: Mapping[str, str], timeout: float, key_name: str,
-         secrets: list[str]) -> bytes:  # fmt: skip
+def _late(origin: str, timeout: float, option: str) -> str:
+    return (
+        f"{origin} did not send the payload within {timeout:g}s (a stalled or dripping "
+        f"server?); check the server, or raise the provider's {option} option"
+    )
+
+
+def _within(deadline: float, late: str, work: Callable[[], T]) -> T:
+    """``work()``'s result, or :class:`LiveError` ``late`` once ``deadline`` has passed.
+
+    A socket timeout bounds each read, not the download: a server sending one byte per
+    read could hold it for ever. So the download runs in a daemon thread the caller
+    stops waiting for at the deadline; the thread's own reads are capped in size and
+    check the deadline, so it ends soon after.
+    """
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as exc:  # handed to the waiting thread, raised there
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=run, name="flagport-live-download", daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline - time.monotonic()))
+    if not outcome:
+        raise LiveError(late)
+    done, value = outcome[0]
+    if not done:
+        # A read the deadline cut short fails in the thread too, just before the wait ends.
+        late_too = not isinstance(value, LiveError) and time.monotonic() >= deadline
+        raise LiveError(late) if late_too else value
+    result: T = value
+    return result
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only within the origin the key was meant for: urllib would
+    resend every header (the key among them) to whatever server the redirect names."""
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:  # fmt: skip
+        origin, target = _origin(req.full_url), _origin(newurl)
+        if target != origin:
+            raise LiveError(
+                f"{origin} redirected to another server ({target}); the key is only sent to "
+                "the server configured: set the provider's URL option to that server if you "
+                "trust it"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _get(url: str, headers: Mapping[str, str], timeout: float, deadline: float,
+         key_name: str, secrets: list[str]) -> bytes:  # fmt: skip
     origin = _origin(url)
     if urlsplit(url).scheme not in ("http", "https"):
         raise LiveError(f"{origin}: not an http(s) URL; check the provider's URL option")
     request = urllib.request.Request(url, headers={"Accept": "application/json", **headers})
+    opener = urllib.request.build_opener(_SameOriginRedirects())
+    chunks: list[bytes] = []
+    size = 0
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body: bytes = response.read(MAX_DOCUMENT_BYTES + 1)
+        with opener.open(request, timeout=timeout) as response:
+            while size <= MAX_DOCUMENT_BYTES and time.monotonic() < deadline:
+                chunk: bytes = response.read1(_CHUNK)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
     except urllib.error.HTTPError as exc:
         raise LiveError(
             f"{origin} answered HTTP {exc.code}: {_refused(exc.code, key_name)}"
@@ -153,14 +233,39 @@ def _get(url: str, headers: Mapping[str, str], timeout: float, key_name: str,
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise LiveError(_scrub(f"cannot reach {origin}: {reason}", secrets)) from None
-    if len(body) > MAX_DOCUMENT_BYTES:
+    if size > MAX_DOCUMENT_BYTES:
         raise LiveError(f"{origin} sent more than {MAX_DOCUMENT_BYTES} bytes; not a payload")
-    return body
+    return b"".join(chunks)
+
+
+def _bounded_websocket(origin: str, deadline: float) -> type[Any]:
+    """A websocket-client connection whose reads stop at ``deadline`` and at
+    :data:`MAX_DOCUMENT_BYTES` in all: the library itself reads a frame of whatever
+    length the server announces, and waits for it as long as bytes keep coming."""
+    import websocket
+
+    class BoundedWebSocket(websocket.WebSocket):
+        received = 0
+
+        def _recv(self, bufsize: int) -> bytes:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise websocket.WebSocketTimeoutException("the download's time is up")
+            if self.sock is not None:
+                self.sock.settimeout(remaining)
+            data: bytes = super()._recv(bufsize)  # type: ignore[no-untyped-call]
+            self.received += len(data)
+            if self.received > MAX_DOCUMENT_BYTES + _CHUNK:  # the frame header's bytes too
+                raise LiveError(
+                    f"{origin} sent more than {MAX_DOCUMENT_BYTES} bytes; not a payload"
+                )
+            return data
+
+    return BoundedWebSocket
 
 
 def _featbit(options: BaseModel, key: str, secrets: list[str]) -> Fetched:
-    import websocket
-    from fbclient.utils import build_headers, build_token
+    from fbclient.utils import build_token
 
     base = str(getattr(options, "streaming_url", None) or "").rstrip("/")
     if not base:
@@ -169,13 +274,28 @@ def _featbit(options: BaseModel, key: str, secrets: list[str]) -> Fetched:
             "[featbit] of flagport.toml, as FLAGPORT_FEATBIT_STREAMING_URL, or with --option"
         )
     origin = _origin(base)
-    token = build_token(key)
-    secrets.append(token)
+    secrets.append(build_token(key))
     timeout = float(getattr(options, "connect_timeout", 5.0))
+    deadline = time.monotonic() + timeout
+    return _within(
+        deadline,
+        _late(origin, timeout, "connect_timeout"),
+        lambda: _data_sync(base, key, timeout, deadline, secrets),
+    )
+
+
+def _data_sync(base: str, key: str, timeout: float, deadline: float,
+               secrets: list[str]) -> Fetched:  # fmt: skip
+    import websocket
+    from fbclient.utils import build_headers
+
+    origin = _origin(base)
     header = [f"{name}: {value}" for name, value in build_headers(key).items()]
-    url = f"{base}/streaming?token={token}&type=server"
+    url = f"{base}/streaming?token={secrets[-1]}&type=server"
     try:
-        connection = websocket.create_connection(url, header=header, timeout=timeout)
+        connection = websocket.create_connection(
+            url, header=header, timeout=timeout, class_=_bounded_websocket(origin, deadline)
+        )
     except websocket.WebSocketBadStatusException as exc:
         status = int(getattr(exc, "status_code", 0) or 0)
         raise LiveError(
@@ -185,7 +305,8 @@ def _featbit(options: BaseModel, key: str, secrets: list[str]) -> Fetched:
         raise LiveError(_scrub(f"cannot reach {origin}: {exc}", secrets)) from None
     try:
         connection.send(json.dumps({"messageType": "data-sync", "data": {"timestamp": 0}}))
-        opcode, data = connection.recv_data(control_frame=True)
+        # Not control frames: the library answers pings itself and returns a close.
+        opcode, data = connection.recv_data()
     except (OSError, websocket.WebSocketException) as exc:
         raise LiveError(_scrub(f"{origin}: the data sync failed: {exc}", secrets)) from None
     finally:

@@ -54,6 +54,10 @@ def parse_payload(vendor: str, text: str | bytes, source: str = "<payload>") -> 
         ) from None
     except UnicodeDecodeError as exc:
         raise PayloadError(f"{source}: not UTF-8 text ({exc.reason})") from None
+    except RecursionError:  # a hostile payload: no vendor nests its payload this deep
+        raise PayloadError(
+            f"{source}: JSON nested too deeply to be a payload; expected {VENDORS[vendor]}"
+        ) from None
     if not isinstance(data, dict):
         raise PayloadError(
             f"{source}: holds a JSON {type(data).__name__}, not an object; "

@@ -52,6 +52,8 @@ __all__ = [
 
 logger = logging.getLogger("flagport.ofrep")
 
+#: The deepest a request's context may nest (the context object itself is level 1).
+MAX_CONTEXT_DEPTH = 32
 #: Where a code default applies: OFREP's ``variant`` for "no group" and "no rule".
 DEFAULT_VARIANT = "default"
 
@@ -111,6 +113,7 @@ def user_from_request(body: Any) -> User:
         raise RequestError(
             "INVALID_CONTEXT", f"'context' must be a JSON object, got a JSON {_json_type(context)}"
         )
+    _check_context(context)
     attributes = dict(context)
     targeting_key = attributes.pop("targetingKey", None)
     try:
@@ -237,13 +240,49 @@ def evaluate_flag(fp: Flagport, user: User, key: str) -> tuple[int, dict[str, An
     return (404 if item["errorCode"] == "FLAG_NOT_FOUND" else 400), item
 
 
+def _check_context(context: Mapping[str, Any]) -> None:
+    """Refuse, as the client's mistake, a context no flag needs and the rest of flagport
+    should not see: nested deeper than :data:`MAX_CONTEXT_DEPTH` (it would exhaust the
+    stack of whatever walks it, and log a traceback a thousand frames long per request),
+    or holding a string that is not Unicode text (JSON's ``"\\ud800"``, a lone surrogate,
+    which no hash or encoder takes). Walked without recursion."""
+    pending: list[tuple[Any, int]] = [(context, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                raise RequestError(
+                    "INVALID_CONTEXT",
+                    f"the context holds {shown(value)}, which is not Unicode text (a lone "
+                    "surrogate escape such as \\ud800); send valid UTF-16 pairs or UTF-8",
+                ) from None
+            continue
+        if isinstance(value, Mapping):
+            children: list[Any] = [*value, *value.values()]
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_CONTEXT_DEPTH:
+            raise RequestError(
+                "INVALID_CONTEXT",
+                f"the context nests deeper than {MAX_CONTEXT_DEPTH} levels; send attributes "
+                "as flat values",
+            )
+        pending.extend((child, depth + 1) for child in children)
+
+
 def encode_json(data: Any) -> bytes:
     """Compact UTF-8 JSON; a non-finite number (JSON has none) is spelled as a string."""
     try:
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except ValueError:
         text = json.dumps(finite(data), separators=(",", ":"), ensure_ascii=False)
-    return text.encode()
+    # A lone surrogate (a flag key some servers decode from a path) becomes its JSON
+    # escape, \udcff, instead of failing the answer.
+    return text.encode("utf-8", "backslashreplace")
 
 
 _IMMUTABLE = (bool, FrozenDict)

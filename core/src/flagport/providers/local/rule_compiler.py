@@ -9,7 +9,6 @@ with a located problem for each mistake.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
@@ -276,8 +275,10 @@ class RuleCompiler:
             where = f"{path}.prerequisites[{number}]"
             other = prerequisite.flag
             if other not in self.flag_names:
-                close = difflib.get_close_matches(other, sorted(self.flag_names), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                from flagport.suggest import closest_name  # and difflib: only for a typo
+
+                close = closest_name(other, self.flag_names)
+                hint = f"; did you mean {close!r}?" if close else ""
                 self.problem(f"{where}.flag", f"no flag named {other!r} in this file{hint}")
                 continue
             edges = self.depends.setdefault(flag.name, [])

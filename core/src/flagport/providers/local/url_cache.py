@@ -20,11 +20,15 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from flagport._documents import read_bounded
 from flagport._fork import in_child
 from flagport.providers.local.signing import require
 from flagport.providers.local.watcher import file_signature
 
 __all__ = ["CacheFiles", "HostLock"]
+
+#: The metadata holds a few validators and a signature: anything larger is not ours.
+_MAX_META_BYTES = 64 * 1024
 
 
 class CacheFiles:
@@ -43,18 +47,22 @@ class CacheFiles:
         return file_signature(self.body), file_signature(self.meta)
 
     def read(self) -> tuple[bytes, dict[str, Any]] | None:
-        """The cached file and its metadata (empty when unreadable), or None when absent."""
+        """The cached file and its metadata (empty when unreadable), or None when absent.
+
+        Both are read bounded, as any file anyone can edit: a cache replaced by a named
+        pipe is absent, not a hang; by ``/dev/zero``, a file too large to load.
+        """
         meta = self.read_meta()
         try:
-            body = self.body.read_bytes()
+            body = read_bounded(self.body)
         except OSError:
             return None
         return body, meta
 
     def read_meta(self) -> dict[str, Any]:
         try:
-            meta = json.loads(self.meta.read_text())
-        except (OSError, ValueError):
+            meta = json.loads(read_bounded(self.meta, _MAX_META_BYTES))
+        except (OSError, ValueError, RecursionError):  # unreadable, not JSON, too deep
             return {}
         return meta if isinstance(meta, dict) else {}
 

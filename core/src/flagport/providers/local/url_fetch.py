@@ -4,7 +4,10 @@ The request carries ``If-None-Match`` and ``If-Modified-Since`` from the last go
 response, so an unchanged file costs the server a 304 and the process no parse and no
 recompile. The whole exchange (connect, headers, body, signature) must finish within
 ``timeout`` seconds: a server that drips one byte a second cannot hold a start-up
-longer than that. Built on httpx (the ``flagport[url]`` extra).
+longer than that (:mod:`~flagport.providers.local.url_wire` caps every socket operation
+by the time left). Validators that could not be sent back are not kept, and the
+configured headers go to the URL's origin only, never to another a redirect names.
+Built on httpx (the ``flagport[url]`` extra).
 """
 
 from __future__ import annotations
@@ -23,6 +26,15 @@ if TYPE_CHECKING:
 __all__ = ["FetchError", "Fetched", "HttpFetcher", "display_url"]
 
 _MAX_SIGNATURE_BYTES = 1024
+
+
+def _validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified worth sending back: visible ASCII only. Another value
+    (non-ASCII, a control character) could not be sent as a request header, and keeping
+    it would make every later poll fail."""
+    if value and len(value) <= 1024 and all(" " <= c <= "~" for c in value):
+        return value
+    return None
 
 
 def display_url(url: str) -> str:
@@ -61,13 +73,23 @@ class HttpFetcher:
 
     def __init__(self, url: str, headers: Mapping[str, str], timeout: float, signed: bool) -> None:
         httpx = require("httpx")
+        from flagport.providers.local.url_wire import DeadlineBackend, keep_headers_home
+
         self.url = url
         self.display = display_url(url)
         self.timeout = timeout
         self.signed = signed
         self._httpx: Any = httpx
+        transport = httpx.HTTPTransport()
+        # httpx takes no network backend; its pool keeps the one it made here.
+        self._backend = DeadlineBackend(transport._pool._network_backend)
+        transport._pool._network_backend = self._backend
         self._client: Any = httpx.Client(
-            headers=dict(headers), timeout=timeout, follow_redirects=True
+            headers=dict(headers),
+            timeout=timeout,
+            follow_redirects=True,
+            transport=transport,
+            event_hooks={"request": [keep_headers_home(url, headers)]},
         )
         #: validators sent with the next request (those of the version being served)
         self.etag: str | None = None
@@ -83,49 +105,61 @@ class HttpFetcher:
         :raises FetchError: a network error, a timeout, an HTTP error status, or a body
             over the size limit; the message names the URL (without credentials).
         """
-        deadline = time.monotonic() + self.timeout
+        deadline = self._backend.deadline = time.monotonic() + self.timeout
         conditional: dict[str, str] = {}
         if self.etag:
             conditional["If-None-Match"] = self.etag
         if self.last_modified:
             conditional["If-Modified-Since"] = self.last_modified
         try:
-            status, body, headers = self._get(self.url, conditional, MAX_DOCUMENT_BYTES, deadline)
-            if status == 304:
+            status, body, headers = self._get(self.url, conditional, MAX_DOCUMENT_BYTES)
+            if status == 304 and conditional:
                 return None
+            if status == 304:  # "not modified" from a version this process never had
+                raise FetchError(
+                    f"{self.display}: the server answered 304 Not Modified to a request "
+                    "naming no version; check its caching (it must answer 200 with the file)"
+                )
             self._check_status(status, self.display)
             signature = None
             if self.signed:
                 sig_status, sig_body, _ = self._get(
-                    self.url + SIGNATURE_SUFFIX, {}, _MAX_SIGNATURE_BYTES, deadline
+                    self.url + SIGNATURE_SUFFIX, {}, _MAX_SIGNATURE_BYTES
                 )
                 if sig_status != 404:
                     self._check_status(sig_status, self.display + SIGNATURE_SUFFIX)
                     signature = sig_body
         except self._httpx.HTTPError as exc:
+            if time.monotonic() >= deadline:
+                raise FetchError(self._late(self.url)) from None
             detail = str(exc) or type(exc).__name__
             raise FetchError(f"{self.display}: {type(exc).__name__}: {detail}") from None
-        return Fetched(body, headers.get("etag"), headers.get("last-modified"), signature)
+        finally:
+            self._backend.deadline = None
+        return Fetched(
+            body, _validator(headers.get("etag")), _validator(headers.get("last-modified")),
+            signature,
+        )  # fmt: skip
 
-    def _get(
-        self, url: str, headers: dict[str, str], limit: int, deadline: float
-    ) -> tuple[int, bytes, Any]:
+    def _late(self, url: str) -> str:
+        return (
+            f"{display_url(url)}: timed out, the response took longer than the timeout "
+            f"({self.timeout:g}s); raise timeout or check the server"
+        )
+
+    def _get(self, url: str, headers: dict[str, str], limit: int) -> tuple[int, bytes, Any]:
         with self._client.stream("GET", url, headers=headers) as response:
             if response.status_code != 200:
                 return response.status_code, b"", response.headers
             chunks: list[bytes] = []
             size = 0
+            # httpx inflates one read (64 KiB) at a time: a gzip bomb stops past the limit.
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > limit:
                     raise FetchError(
                         f"{display_url(url)}: larger than {limit:,} bytes, the most "
                         "flagport reads; check the URL names a flags file"
-                    )
-                if time.monotonic() > deadline:
-                    raise FetchError(
-                        f"{display_url(url)}: the response took longer than the timeout "
-                        f"({self.timeout:g}s); raise timeout or check the server"
                     )
                 chunks.append(chunk)
             return 200, b"".join(chunks), response.headers

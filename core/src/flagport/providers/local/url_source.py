@@ -21,6 +21,7 @@ Every version, fetched or cached, goes through the provider's one load path
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import random
 import threading
@@ -78,12 +79,19 @@ class UrlSource:
         self.url = opts.url
         self.display = display_url(opts.url)
         self.cache = CacheFiles(opts.cache_path) if opts.cache_path else None
-        self._lock = HostLock(self.cache.lock) if self.cache else None
+        self._lock: HostLock | None = None
+        if self.cache is not None:
+            try:
+                self._lock = HostLock(self.cache.lock)
+            except OSError as exc:
+                self._without_cache(exc)
         self._fetcher: HttpFetcher | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_poll = 0.0
         self._seen: tuple[object, object] = (None, None)
+        #: the digest and signature of the last version the load path refused
+        self._refused: tuple[bytes, bytes | None] | None = None
         self.role: Role = "alone"
         self.served_from: Literal["url", "cache"] | None = None
         self.responses = {"200": 0, "304": 0, "errors": 0}
@@ -100,9 +108,10 @@ class UrlSource:
             (the thread keeps trying: the provider becomes ready when one does).
         """
         self._stop = threading.Event()
+        acquired = self._try_lock()
         if self._lock is None:
             self._poll()
-        elif self._lock.try_acquire():
+        elif acquired:
             self.role = "poller"
             self._load_cache(adopt=True)
             self._poll()
@@ -141,8 +150,7 @@ class UrlSource:
                 self._follow()
                 if time.monotonic() < self._next_poll:
                     continue
-                assert self._lock is not None
-                if not self._lock.try_acquire():
+                if not self._try_lock():
                     self._schedule(ok=True)
                     continue
                 self.role = "poller"
@@ -151,6 +159,28 @@ class UrlSource:
             elif self._stop.wait(max(0.0, self._next_poll - time.monotonic())):
                 return
             self._schedule(ok=self._poll())
+
+    def _try_lock(self) -> bool:
+        """Take the host's poller lock; without a usable cache, poll alone."""
+        if self._lock is None:
+            return False
+        try:
+            return self._lock.try_acquire()
+        except OSError as exc:
+            self._without_cache(exc)
+            return False
+
+    def _without_cache(self, exc: OSError) -> None:
+        """The cache's directory cannot be used: the URL still can, so poll it alone."""
+        assert self.cache is not None
+        logger.warning(
+            "flagport: cannot use the cache %s (%s); polling %s without a cached copy: "
+            "make its directory writable or change cache_path",
+            self.cache.body,
+            exc.strerror or exc,
+            self.display,
+        )
+        self.cache, self._lock, self.role = None, None, "alone"
 
     def _schedule(self, ok: bool) -> None:
         opts = self.provider.options
@@ -188,13 +218,18 @@ class UrlSource:
             self._succeeded()
             return True
         self.responses["200"] += 1
-        incoming = Incoming(fetched.body, self.display, fetched.signature)
-        if not self.provider.reload(incoming):
-            # The validators stay those of the version served: the bad file is fetched
-            # again next time, so a signature published after its file is picked up.
+        # The validators stay those of the version served: a refused file is fetched again
+        # next time, so a signature published after its file is picked up. The same bytes
+        # again are refused without being parsed, or logged, again.
+        version = (hashlib.sha256(fetched.body).digest(), fetched.signature)
+        if version == self._refused or not self.provider.reload(
+            Incoming(fetched.body, self.display, fetched.signature)
+        ):
+            self._refused = version
             self.responses["errors"] += 1
             self._failed(self.provider.last_error or "refused", logged=True)
             return False
+        self._refused = None
         fetcher.etag, fetcher.last_modified = fetched.etag, fetched.last_modified
         self.served_from = "url"
         if self.cache is not None:

@@ -7,7 +7,6 @@ lists and objects compare deeply with object keys in JavaScript property order.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -152,8 +151,10 @@ def join(path: str, key: str) -> str:
 
 
 def suggest(name: str, known: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]}?" if close else ""
+    from flagport.suggest import closest_name  # and difflib: only for a typo
+
+    close = closest_name(name, known)
+    return f"; did you mean {close}?" if close else ""
 
 
 # -- literals and membership -------------------------------------------------------

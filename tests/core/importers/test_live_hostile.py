@@ -1,0 +1,206 @@
+"""``flagport import VENDOR --live`` against servers that misbehave on purpose
+(``tests/support/hostile_http.py``): redirects elsewhere, drips, bombs, garbage frames,
+bodies that echo the key. Every case ends with one ``error:`` line, exit code 1, no
+traceback and no key; no time is measured (a client that never gave up would fail by
+the server's drip limit, not by a clock here)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hostile_http import (  # tests/support
+    HostileServer,
+    answer,
+    endless_fragments,
+    garbage,
+    gzip_bomb,
+    hostile_server,
+    huge_frame,
+    pings,
+    redirect,
+    silent,
+    websocket,
+)
+from hostile_http import drip_body as drip_body_script
+from hostile_http import drip_head as drip_head_script
+
+from flagport.cli import cli
+
+SECRET = "sekret-4b1e9a77-hostile-key"
+HTTP_VENDORS = ["statsig", "growthbook"]
+PAYLOAD = Path(__file__).parents[3] / "examples" / "import" / "growthbook_features.json"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("FLAGPORT_")]:
+        monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def server() -> Iterator[HostileServer]:
+    with hostile_server() as running:
+        yield running
+
+
+def options(vendor: str, server: HostileServer, timeout: float = 0.3) -> list[str]:
+    """``--option`` pairs pointing ``vendor`` at ``server``, giving up after ``timeout``."""
+    given: dict[str, Any] = {
+        "statsig": {
+            "server_secret": SECRET,
+            "specs_url": server.url,
+            "init_timeout_ms": int(timeout * 1000),
+        },
+        "growthbook": {"client_key": SECRET, "api_host": server.url, "http_timeout": timeout},
+        "featbit": {
+            "env_secret": SECRET,
+            "streaming_url": f"ws://127.0.0.1:{server.port}",
+            "event_url": server.url,
+            "connect_timeout": timeout,
+        },
+    }[vendor]
+    return [f"--option={name}={value}" for name, value in given.items()]
+
+
+def run_live(vendor: str, server: HostileServer, tmp_path: Path, timeout: float = 0.3) -> Any:
+    out = tmp_path / "flags.yaml"
+    result = CliRunner().invoke(
+        cli,
+        ["import", vendor, "--live", *options(vendor, server, timeout), "-o", str(out)],
+        catch_exceptions=False,
+    )
+    assert not out.exists()
+    return result
+
+
+def one_error_line(result: Any) -> str:
+    """The single ``error:`` line of a failed run, checked free of the key."""
+    assert result.exit_code == 1, result.output
+    for text in (result.stdout, result.stderr):
+        assert SECRET not in text
+        assert SECRET[:12] not in text
+        assert "Traceback" not in text
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+# -- redirects -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("vendor", HTTP_VENDORS)
+def test_a_redirect_to_another_server_is_refused_and_the_key_stays_home(
+    vendor: str, server: HostileServer, tmp_path: Path
+) -> None:
+    with hostile_server(answer(200, PAYLOAD.read_bytes())) as elsewhere:
+        server.script = redirect(elsewhere.url + "/v1/features")
+        line = one_error_line(run_live(vendor, server, tmp_path))
+        assert elsewhere.heads == []  # not a byte of the request, key header or key path
+    assert "redirected to another server" in line
+    assert f"127.0.0.1:{elsewhere.port}" in line
+
+
+def test_a_redirect_within_the_server_is_followed(server: HostileServer, tmp_path: Path) -> None:
+    payload = answer(200, PAYLOAD.read_bytes())
+    moved = redirect(server.url + "/moved", status=301)
+
+    def script(connection: Any, head: bytes) -> None:
+        (payload if head.startswith(b"GET /moved ") else moved)(connection, head)
+
+    server.script = script
+    out = tmp_path / "flags.yaml"
+    result = CliRunner().invoke(
+        cli, ["import", "growthbook", "--live", *options("growthbook", server), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert all(name in text for name in json.loads(PAYLOAD.read_text())["features"])
+
+
+# -- slow and large --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("vendor", HTTP_VENDORS)
+@pytest.mark.parametrize("drip", [drip_body_script, drip_head_script], ids=["body", "head"])
+def test_a_dripping_server_is_given_up_on_at_the_timeout(
+    vendor: str, drip: Any, server: HostileServer, tmp_path: Path
+) -> None:
+    server.script = drip()
+    line = one_error_line(run_live(vendor, server, tmp_path))
+    assert "did not send the payload within 0.3s" in line
+    assert "timeout" in line
+
+
+@pytest.mark.parametrize(
+    "then", [silent, pings, endless_fragments], ids=["silent", "pings", "endless-fragments"]
+)
+def test_a_featbit_server_that_never_completes_a_message_is_given_up_on(
+    then: Any, server: HostileServer, tmp_path: Path
+) -> None:
+    server.script = websocket(then)
+    line = one_error_line(run_live("featbit", server, tmp_path))
+    assert "did not send the payload within 0.3s" in line
+    assert "connect_timeout" in line
+
+
+def test_a_featbit_frame_announcing_a_terabyte_is_refused_at_the_size_limit(
+    server: HostileServer, tmp_path: Path
+) -> None:
+    server.script = websocket(huge_frame)
+    # The longest timeout allowed, beyond reading 64 MiB here: the size limit ends it.
+    line = one_error_line(run_live("featbit", server, tmp_path, timeout=10))
+    assert "sent more than 67108864 bytes" in line
+
+
+# -- garbage ---------------------------------------------------------------------------
+
+
+def test_a_featbit_frame_that_is_not_json_is_one_line(
+    server: HostileServer, tmp_path: Path
+) -> None:
+    server.script = websocket(garbage)
+    assert "not JSON" in one_error_line(run_live("featbit", server, tmp_path))
+
+
+HOSTILE_BODIES = {
+    "html-500-echoing-the-key": (500, f"<html><h1>bad key {SECRET}</h1></html>".encode()),
+    "html-200-echoing-the-key": (200, f"<html>\n<p>key {SECRET} unknown</p>".encode()),
+    "json-error-echoing-the-key": (200, json.dumps({"error": f"no key {SECRET}"}).encode()),
+    "nested-100k-deep": (200, b"[" * 100_000 + b"]" * 100_000),
+    "not-utf-8": (200, b'{"features": {"\xff\xfe": 1}}'),
+    "empty": (200, b""),
+}
+
+
+@pytest.mark.parametrize("vendor", HTTP_VENDORS)
+@pytest.mark.parametrize("case", sorted(HOSTILE_BODIES))
+def test_a_hostile_body_is_one_line_without_the_key(
+    vendor: str, case: str, server: HostileServer, tmp_path: Path
+) -> None:
+    status, body = HOSTILE_BODIES[case]
+    server.script = answer(status, body, Content_Type="text/html")
+    one_error_line(run_live(vendor, server, tmp_path))
+
+
+@pytest.mark.parametrize("vendor", HTTP_VENDORS)
+def test_a_gzip_bomb_is_never_inflated(vendor: str, server: HostileServer, tmp_path: Path) -> None:
+    server.script = gzip_bomb(2**30)  # 1 GiB of zeros in about 1 MiB
+    assert "not UTF-8" in one_error_line(run_live(vendor, server, tmp_path))
+    assert "gzip" not in server.headers()[0].get("accept-encoding", "")
+
+
+def test_a_payload_file_nested_100k_deep_is_one_line(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    result = CliRunner().invoke(
+        cli, ["import", "growthbook", str(deep), "-o", str(tmp_path / "f.yaml")]
+    )
+    assert "nested too deeply" in one_error_line(result)
