@@ -57,6 +57,27 @@ def test_exposures_are_deduplicated_per_scope(client: tuple[Flagport, list[Event
     assert [(e.kind.value, e.user.user_id) for e in seen] == [("exposure", "alice")] * 2
 
 
+def test_two_clients_in_one_scope_each_log_their_exposure() -> None:
+    # One request, two clients (a library's and the application's): each client's
+    # sinks get the exposure once; the first client's must not silence the second's.
+    seen: dict[str, list[Event]] = {"a": [], "b": []}
+    clients = []
+    for events in seen.values():
+        fp = Flagport(provider="passall", events={"sinks": [events.append], "exposure_window": 0})
+        fp.override_experiment("button_color", group="blue", value={"color": "blue"})
+        clients.append(fp)
+    with flagport.scope(ALICE):
+        for _ in range(2):
+            for fp in clients:
+                fp.get_experiment(ALICE, "button_color")
+    for fp in clients:
+        fp.shutdown()
+    assert {name: [e.kind.value for e in events] for name, events in seen.items()} == {
+        "a": ["exposure"],
+        "b": ["exposure"],
+    }
+
+
 def test_threads_have_their_own_scope(client: tuple[Flagport, list[Event]]) -> None:
     results: dict[str, Any] = {}
     barrier = threading.Barrier(2)

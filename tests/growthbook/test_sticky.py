@@ -139,8 +139,7 @@ def test_a_scope_reads_growthbooks_documents_with_flagports_one_read(tmp_path: P
     assert unit_key("id", "u1") == "u1"
     assert set(fp._sticky.store.load("u1")) == {ENTRY_PREFIX + "button-exp__0"}  # type: ignore[union-attr]
     with fp.scope(User(user_id="u1")) as active:
-        assert active.sticky is not None
-        assert ENTRY_PREFIX + "button-exp__0" in active.sticky
+        assert ENTRY_PREFIX + "button-exp__0" in active.sticky[fp._sticky, "u1"]
         again = fp.get_experiment(User(user_id="u1"), "button_color")
     assert (again.group, again.reason) == (first.group, Reason.STICKY)
 

@@ -107,7 +107,7 @@ class ClientEvents:
         if (
             active is not None
             and active.user is user
-            and not active.first_exposure(result.name, group)
+            and not active.first_exposure(self, result.name, group)
         ):
             return
         if self.exposures.first_time(user.user_id or "", result.name, group):

@@ -340,7 +340,7 @@ class Evaluator(Generic[R]):
                 active = _scope.get()
                 hit = None
                 if active is not None and active.user is user and active.sticky_served:
-                    hit = active.sticky_served.get(name)
+                    hit = active.sticky_served.get((sticky, name))
                 if hit is not None and hit[0] is result:
                     sticky.served += 1
                     result = hit[1]

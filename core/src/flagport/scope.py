@@ -26,25 +26,29 @@ T = TypeVar("T")
 
 @dataclass(slots=True)
 class Scope:
-    """The user of the current request and the exposures already logged in it.
+    """The user of the current request, and what each client did for it.
+
+    One scope serves every client that evaluates in it, so what a client keeps here is
+    keyed by the client's own object (its event recorder, its stickiness): two clients
+    neither suppress each other's exposures nor read each other's stores.
 
     :ivar user: None in a scope opened for no user (or, by a non-strict client, for
         an invalid one): shortcuts then serve defaults with ``INVALID_CONTEXT``.
     """
 
     user: User | None
-    exposed: set[tuple[str, str]] = field(default_factory=set)
-    #: The sticky assignments of ``sticky_unit``, loaded once for the request.
-    sticky: dict[str, Assignment] | None = None
-    sticky_unit: str | None = None
-    #: Assignments of other units (a company, a device) read in this request.
-    sticky_units: dict[str, dict[str, Assignment]] | None = None
-    #: Stored groups resolved in this request: experiment -> (provider result, served).
-    sticky_served: dict[str, tuple[Any, Any]] | None = None
+    #: (client's recorder, flag, group) exposures logged in this request.
+    exposed: set[tuple[object, str, str]] = field(default_factory=set)
+    #: Sticky assignments read in this request, by (client's stickiness, unit key): the
+    #: user's are loaded as the scope opens, others (a company, a device) on first use.
+    sticky: dict[tuple[object, str], dict[str, Assignment]] = field(default_factory=dict)
+    #: Stored groups resolved in this request, by (client's stickiness, experiment):
+    #: (the provider result, the result served).
+    sticky_served: dict[tuple[object, str], tuple[Any, Any]] = field(default_factory=dict)
 
-    def first_exposure(self, flag: str, group: str) -> bool:
-        """True the first time (flag, group) is exposed in this scope."""
-        key = (flag, group)
+    def first_exposure(self, owner: object, flag: str, group: str) -> bool:
+        """True the first time ``owner`` exposes (flag, group) in this scope."""
+        key = (owner, flag, group)
         if key in self.exposed:
             return False
         self.exposed.add(key)

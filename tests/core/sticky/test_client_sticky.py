@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from flagport import Flagport
+from flagport import Flagport, User
 from flagport.errors import ConfigurationError
 from flagport.reasons import Reason
 from flagport.results import ExperimentResult
@@ -59,8 +59,7 @@ def test_a_stored_group_wins_within_a_scope_loaded_once(tmp_path: Path) -> None:
         ]
     )
     with fp.scope({"user_id": "u1"}) as active:
-        assert active.sticky is not None
-        assert "button_color" in active.sticky
+        assert "button_color" in active.sticky[fp._sticky, "u1"]
         result = fp.get_experiment({"user_id": "u1"}, "button_color")
     assert (result.group, result.reason, result.value["color"]) == (
         "control",
@@ -78,7 +77,8 @@ def test_async_scope_loads_assignments_without_blocking(tmp_path: Path) -> None:
 
     async def request() -> tuple[object, ExperimentResult]:
         async with fp.scope({"user_id": "u7"}) as active:
-            return active.sticky, fp.get_experiment({"user_id": "u7"}, "button_color")
+            loaded = active.sticky[fp._sticky, "u7"]
+            return loaded, fp.get_experiment({"user_id": "u7"}, "button_color")
 
     loaded, again = asyncio.run(request())
     assert loaded == {"button_color": fp._sticky.store.load("u7")["button_color"]}  # type: ignore[union-attr]
@@ -177,3 +177,27 @@ def test_an_override_wins_over_a_stored_group(tmp_path: Path) -> None:
         assert (result.group, result.reason) == ("blue", Reason.OVERRIDE)
     fp.clear_overrides()
     assert fp.get_experiment({"user_id": "u1"}, "button_color").reason is Reason.STICKY
+
+
+def test_two_sticky_clients_in_one_scope_read_their_own_stores(tmp_path: Path) -> None:
+    # Each client's store holds its own groups: in a request both evaluate, neither
+    # serves the other's stored group nor stores into the other's request cache.
+    flags = write_flags(tmp_path / "f.yaml", 50, 50)
+    a = Flagport("local", path=flags, sticky={"store": "memory"})
+    b = Flagport("local", path=flags, sticky={"store": "memory"})
+    a._sticky.store.save(  # type: ignore[union-attr]
+        [("u1", "button_color", Assignment("control", {"color": "gray"}))]
+    )
+    b._sticky.store.save(  # type: ignore[union-attr]
+        [("u1", "button_color", Assignment("blue", {"color": "blue"}))]
+    )
+    user = User(user_id="u1")
+    for opened_by in (a, b):
+        with opened_by.scope(user):
+            served = [fp.get_experiment(user, "button_color") for fp in (a, b, a, b)]
+        assert [(r.group, r.reason) for r in served] == [
+            ("control", Reason.STICKY),
+            ("blue", Reason.STICKY),
+        ] * 2
+    a.shutdown()
+    b.shutdown()

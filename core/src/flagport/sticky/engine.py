@@ -149,14 +149,12 @@ class Stickiness:
         """Load the scope's user's assignments into the scope (one round trip)."""
         user = active.user
         if user is not None and user.user_id:
-            active.sticky = self.load(user.user_id)
-            active.sticky_unit = user.user_id
+            active.sticky[self, user.user_id] = self.load(user.user_id)
 
     async def aprefetch(self, active: Scope) -> None:
         user = active.user
         if user is not None and user.user_id:
-            active.sticky = await self.aload(user.user_id)
-            active.sticky_unit = user.user_id
+            active.sticky[self, user.user_id] = await self.aload(user.user_id)
 
     # -- the evaluation hook ----------------------------------------------------------
     def apply(self, user: User, name: str, result: ExperimentResult) -> ExperimentResult:
@@ -212,10 +210,8 @@ class Stickiness:
                     # fallback document the same way).
                     self._store(policy, primary, own, entry, stored.group, value, mine)
                 active = current_scope()
-                if renames is None and active is not None and own is active.sticky:
-                    if active.sticky_served is None:
-                        active.sticky_served = {}
-                    active.sticky_served[name] = (result, served)
+                if renames is None and active is not None and active.user is user:
+                    active.sticky_served[self, name] = (result, served)
                 return served
         group = result.group
         if policy.split_rule is not None and result.rule_id != policy.split_rule:
@@ -294,26 +290,17 @@ class Stickiness:
         active = current_scope()
         if active is None:
             return self.load(unit)
-        if active.sticky_unit == unit and active.sticky is not None:
-            return active.sticky
-        # Another unit (a company, a device): read once per request as well.
-        others = active.sticky_units
-        if others is None:
-            others = active.sticky_units = {}
-        found = others.get(unit)
+        found = active.sticky.get((self, unit))
         if found is None:
-            found = others[unit] = self.load(unit)
+            found = active.sticky[self, unit] = self.load(unit)
         return found
 
     def remember(self, unit: str, name: str, assignment: Assignment) -> None:
         """Store ``assignment`` behind the request (and in the scope, when it holds
         ``unit``, so the rest of the request reads it)."""
         active = current_scope()
-        if active is not None:
-            if active.sticky_unit == unit and active.sticky is not None:
-                active.sticky[name] = assignment
-            elif active.sticky_units is not None and unit in active.sticky_units:
-                active.sticky_units[unit][name] = assignment
+        if active is not None and (loaded := active.sticky.get((self, unit))) is not None:
+            loaded[name] = assignment
         self.put((unit, name, assignment))
 
     # -- writes -----------------------------------------------------------------------
