@@ -341,19 +341,22 @@ NOT_BUILT_BY_A_FIRST_EVALUATION = (
     "flagport.providers.local.url_options:UrlOptions",
 )
 _BUILT = """
-import json, flagport
+import json, sys, flagport
 from flagport.imports import import_object
 with flagport.Flagport(provider="local", path="examples/flags.yaml", watch=False) as fp:
     fp.check_gate(flagport.User(user_id="42"), "new_checkout")
     built = [import_object(m).__pydantic_complete__ for m in {models}]
+    passall = "PassAllOptions" in vars(sys.modules["flagport.providers.passall"])
     defaults = fp.event_settings == import_object("flagport.events.settings:EventSettings")()
-print(json.dumps([defaults, *built]))
+print(json.dumps([defaults, passall, *built]))
 """
 
 
 def test_a_first_evaluation_builds_no_model_it_does_not_validate() -> None:
-    defaults, *built = _run_json(_BUILT.replace("{models}", repr(NOT_BUILT_BY_A_FIRST_EVALUATION)))
+    found = _run_json(_BUILT.replace("{models}", repr(NOT_BUILT_BY_A_FIRST_EVALUATION)))
+    defaults, passall, *built = found
     assert defaults is True  # the client's event settings are the validated defaults
+    assert passall is False  # the passall plugin is loaded, its options model is not
     assert dict(zip(NOT_BUILT_BY_A_FIRST_EVALUATION, built, strict=True)) == dict.fromkeys(
         NOT_BUILT_BY_A_FIRST_EVALUATION, False
     )
