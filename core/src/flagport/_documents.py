@@ -270,7 +270,7 @@ def read_bounded(path: str | Path, limit: int = MAX_DOCUMENT_BYTES + 1) -> bytes
     :raises OSError: the file cannot be read, or is a named pipe or a socket.
     """
     # Non-blocking, so that opening a pipe without a writer returns at once.
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     with os.fdopen(fd, "rb") as fh:
         mode = os.fstat(fd).st_mode
         if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):

@@ -50,7 +50,12 @@ def server() -> Iterator[HostileServer]:
         yield running
 
 
-def options(vendor: str, server: HostileServer, timeout: float = 10) -> list[str]:
+#: Long enough for any answer on a loaded machine; the drip tests give up sooner.
+PATIENT = 10.0
+SHORT = 0.3
+
+
+def options(vendor: str, server: HostileServer, timeout: float = PATIENT) -> list[str]:
     """``--option`` pairs pointing ``vendor`` at ``server``, giving up after ``timeout``."""
     given: dict[str, Any] = {
         "statsig": {
@@ -69,7 +74,7 @@ def options(vendor: str, server: HostileServer, timeout: float = 10) -> list[str
     return [f"--option={name}={value}" for name, value in given.items()]
 
 
-def run_live(vendor: str, server: HostileServer, tmp_path: Path, timeout: float = 10) -> Any:
+def run_live(vendor: str, server: HostileServer, tmp_path: Path, timeout: float = PATIENT) -> Any:
     out = tmp_path / "flags.yaml"
     result = CliRunner().invoke(
         cli,
@@ -134,7 +139,7 @@ def test_a_dripping_server_is_given_up_on_at_the_timeout(
     vendor: str, drip: Any, server: HostileServer, tmp_path: Path
 ) -> None:
     server.script = drip()
-    line = one_error_line(run_live(vendor, server, tmp_path, timeout=0.3))
+    line = one_error_line(run_live(vendor, server, tmp_path, SHORT))
     assert "did not send the payload within 0.3s" in line
     assert "timeout" in line
 
@@ -146,7 +151,7 @@ def test_a_featbit_server_that_never_completes_a_message_is_given_up_on(
     then: Any, server: HostileServer, tmp_path: Path
 ) -> None:
     server.script = websocket(then)
-    line = one_error_line(run_live("featbit", server, tmp_path, timeout=0.3))
+    line = one_error_line(run_live("featbit", server, tmp_path, SHORT))
     assert "did not send the payload within 0.3s" in line
     assert "connect_timeout" in line
 

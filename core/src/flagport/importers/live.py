@@ -112,12 +112,8 @@ def fetch_live(vendor: str, options: BaseModel) -> Fetched:
             timeout = float(getattr(options, "http_timeout", 10.0))
             option = "http_timeout"
             url, headers = f"{base}/api/features/{key}", {}
-        deadline = time.monotonic() + timeout
-        body = _within(
-            deadline,
-            _late(_origin(url), timeout, option),
-            lambda: _get(url, headers, timeout, deadline, key_name, secrets),
-        )
+        deadline = _Deadline.after(timeout, _origin(url), option)
+        body = _within(deadline, lambda: _get(url, headers, timeout, deadline, key_name, secrets))
     except LiveError:
         raise
     except Exception as exc:  # a library's error, whatever its kind: one line, scrubbed
@@ -154,15 +150,35 @@ def _refused(status: int, key_name: str) -> str:
     return hint.get(status, "the server could not serve the payload; try again later")
 
 
-def _late(origin: str, timeout: float, option: str) -> str:
-    return (
-        f"{origin} did not send the payload within {timeout:g}s (a stalled or dripping "
-        f"server?); check the server, or raise the provider's {option} option"
-    )
+@dataclass(frozen=True, slots=True)
+class _Deadline:
+    """When the download must be over, and the error that says it was not."""
+
+    at: float
+    late: str
+
+    @classmethod
+    def after(cls, timeout: float, origin: str, option: str) -> _Deadline:
+        return cls(
+            time.monotonic() + timeout,
+            f"{origin} did not send the payload within {timeout:g}s (a stalled or dripping "
+            f"server?); check the server, or raise the provider's {option} option",
+        )
+
+    def left(self) -> float:
+        """Seconds left.
+
+        :raises LiveError: none are (so a read cut short by the deadline is reported as
+            the deadline, whoever notices first).
+        """
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise LiveError(self.late)
+        return left
 
 
-def _within(deadline: float, late: str, work: Callable[[], T]) -> T:
-    """``work()``'s result, or :class:`LiveError` ``late`` once ``deadline`` has passed.
+def _within(deadline: _Deadline, work: Callable[[], T]) -> T:
+    """``work()``'s result, or :class:`LiveError` once ``deadline`` has passed.
 
     A socket timeout bounds each read, not the download: a server sending one byte per
     read could hold it for ever. So the download runs in a daemon thread the caller
@@ -179,14 +195,12 @@ def _within(deadline: float, late: str, work: Callable[[], T]) -> T:
 
     worker = threading.Thread(target=run, name="flagport-live-download", daemon=True)
     worker.start()
-    worker.join(max(0.0, deadline - time.monotonic()))
+    worker.join(max(0.0, deadline.at - time.monotonic()))
     if not outcome:
-        raise LiveError(late)
+        raise LiveError(deadline.late)
     done, value = outcome[0]
     if not done:
-        # A read the deadline cut short fails in the thread too, just before the wait ends.
-        late_too = not isinstance(value, LiveError) and time.monotonic() >= deadline
-        raise LiveError(late) if late_too else value
+        raise value
     result: T = value
     return result
 
@@ -209,7 +223,7 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def _get(url: str, headers: Mapping[str, str], timeout: float, deadline: float,
+def _get(url: str, headers: Mapping[str, str], timeout: float, deadline: _Deadline,
          key_name: str, secrets: list[str]) -> bytes:  # fmt: skip
     origin = _origin(url)
     if urlsplit(url).scheme not in ("http", "https"):
@@ -220,7 +234,7 @@ def _get(url: str, headers: Mapping[str, str], timeout: float, deadline: float,
     size = 0
     try:
         with opener.open(request, timeout=timeout) as response:
-            while size <= MAX_DOCUMENT_BYTES and time.monotonic() < deadline:
+            while size <= MAX_DOCUMENT_BYTES and deadline.left():
                 chunk: bytes = response.read1(_CHUNK)
                 if not chunk:
                     break
@@ -231,6 +245,7 @@ def _get(url: str, headers: Mapping[str, str], timeout: float, deadline: float,
             f"{origin} answered HTTP {exc.code}: {_refused(exc.code, key_name)}"
         ) from None
     except (urllib.error.URLError, OSError) as exc:
+        deadline.left()  # a read the deadline cut short
         reason = getattr(exc, "reason", exc)
         raise LiveError(_scrub(f"cannot reach {origin}: {reason}", secrets)) from None
     if size > MAX_DOCUMENT_BYTES:
@@ -238,7 +253,7 @@ def _get(url: str, headers: Mapping[str, str], timeout: float, deadline: float,
     return b"".join(chunks)
 
 
-def _bounded_websocket(origin: str, deadline: float) -> type[Any]:
+def _bounded_websocket(origin: str, deadline: _Deadline) -> type[Any]:
     """A websocket-client connection whose reads stop at ``deadline`` and at
     :data:`MAX_DOCUMENT_BYTES` in all: the library itself reads a frame of whatever
     length the server announces, and waits for it as long as bytes keep coming."""
@@ -248,12 +263,16 @@ def _bounded_websocket(origin: str, deadline: float) -> type[Any]:
         received = 0
 
         def _recv(self, bufsize: int) -> bytes:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise websocket.WebSocketTimeoutException("the download's time is up")
+            left = deadline.left()
             if self.sock is not None:
-                self.sock.settimeout(remaining)
-            data: bytes = super()._recv(bufsize)  # type: ignore[no-untyped-call]
+                # Only ever shortened: close() waits a second of its own at most.
+                current = self.sock.gettimeout()
+                self.sock.settimeout(left if current is None else min(current, left))
+            try:
+                data: bytes = super()._recv(bufsize)  # type: ignore[no-untyped-call]
+            except websocket.WebSocketTimeoutException:
+                deadline.left()  # a read the deadline cut short
+                raise
             self.received += len(data)
             if self.received > MAX_DOCUMENT_BYTES + _CHUNK:  # the frame header's bytes too
                 raise LiveError(
@@ -276,15 +295,11 @@ def _featbit(options: BaseModel, key: str, secrets: list[str]) -> Fetched:
     origin = _origin(base)
     secrets.append(build_token(key))
     timeout = float(getattr(options, "connect_timeout", 5.0))
-    deadline = time.monotonic() + timeout
-    return _within(
-        deadline,
-        _late(origin, timeout, "connect_timeout"),
-        lambda: _data_sync(base, key, timeout, deadline, secrets),
-    )
+    deadline = _Deadline.after(timeout, origin, "connect_timeout")
+    return _within(deadline, lambda: _data_sync(base, key, timeout, deadline, secrets))
 
 
-def _data_sync(base: str, key: str, timeout: float, deadline: float,
+def _data_sync(base: str, key: str, timeout: float, deadline: _Deadline,
                secrets: list[str]) -> Fetched:  # fmt: skip
     import websocket
     from fbclient.utils import build_headers
@@ -302,12 +317,14 @@ def _data_sync(base: str, key: str, timeout: float, deadline: float,
             f"{origin} answered HTTP {status}: {_refused(status, 'env_secret')}"
         ) from None
     except (OSError, websocket.WebSocketException) as exc:
+        deadline.left()  # a handshake the deadline cut short
         raise LiveError(_scrub(f"cannot reach {origin}: {exc}", secrets)) from None
     try:
         connection.send(json.dumps({"messageType": "data-sync", "data": {"timestamp": 0}}))
         # Not control frames: the library answers pings itself and returns a close.
         opcode, data = connection.recv_data()
     except (OSError, websocket.WebSocketException) as exc:
+        deadline.left()
         raise LiveError(_scrub(f"{origin}: the data sync failed: {exc}", secrets)) from None
     finally:
         connection.close(timeout=1)
