@@ -13,8 +13,18 @@ USER = User(user_id="user-1")
 
 
 def flags(version: int) -> str:
-    """A flags file whose config ``release`` says which version it is."""
-    return f"configs:\n  release:\n    default: {{version: {version}}}\n"
+    """A flags file whose config ``release`` says which version it is, and a gate on
+    for everyone."""
+    return f"""\
+configs:
+  release:
+    default: {{version: {version}}}
+gates:
+  new_checkout:
+    rules:
+      - id: all
+        pass_percentage: 100
+"""
 
 
 def version(fp: Flagport) -> Any:
@@ -33,3 +43,16 @@ def publish(root: Path, name: str, text: str) -> None:
     temp = root / f".{name}.tmp"
     temp.write_text(text)
     os.replace(temp, root / name)
+
+
+def url_client(url: str, **options: Any) -> Flagport:
+    """A local client reading ``url``, polling every 50 ms without jitter by default."""
+    options.setdefault("poll_interval", 0.05)
+    options.setdefault("poll_jitter", 0)
+    return Flagport(provider="local", url=url, **options)
+
+
+def url_stats(fp: Flagport) -> dict[str, Any]:
+    """The client's URL source statistics."""
+    stats: dict[str, Any] = fp.stats()["provider"]["url"]
+    return stats

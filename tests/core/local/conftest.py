@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
+from flag_server import FlagServer, flag_server  # tests/support
+from url_helpers import flags  # tests/support
 
 Waiter = Callable[..., bool]
 
@@ -27,3 +29,11 @@ def wait_for() -> Waiter:
     wait, they do not time it.
     """
     return _wait_for
+
+
+@pytest.fixture
+def server() -> Iterator[FlagServer]:
+    """A flags server on 127.0.0.1 serving version 1 at ``/flags.yaml``."""
+    with flag_server() as running:
+        running.put("/flags.yaml", flags(1))
+        yield running

@@ -9,24 +9,17 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from flag_server import FlagServer, flag_server  # tests/support
+from flag_server import FlagServer  # tests/support
 from url_workers import Workers, flags  # tests/support
 
 from flagport import Flagport, User
 
 WORKERS = 32
 Waiter = Callable[..., bool]
-
-
-@pytest.fixture
-def server() -> Iterator[FlagServer]:
-    with flag_server() as running:
-        running.put("/flags.yaml", flags(1))
-        yield running
 
 
 @pytest.mark.timeout(600)  # 32 processes on a shared machine: bounded, not timed

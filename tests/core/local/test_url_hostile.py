@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flag_server import FlagServer, flag_server  # tests/support
+from flag_server import FlagServer  # tests/support
 from hostile_http import (  # tests/support
     answer,
     drip_body,
@@ -23,31 +23,12 @@ from hostile_http import (  # tests/support
     hostile_server,
     redirect,
 )
-from url_helpers import USER, flags, version  # tests/support
+from url_helpers import USER, flags, url_stats, version  # tests/support
 from url_helpers import local_provider as provider
-
-from flagport import Flagport
+from url_helpers import url_client as client
 
 KEY = "k3y-7c0ffee-url-header"
 Waiter = Callable[..., bool]
-
-
-@pytest.fixture
-def server() -> Iterator[FlagServer]:
-    with flag_server() as running:
-        running.put("/flags.yaml", flags(1))
-        yield running
-
-
-def client(url: str, **options: Any) -> Flagport:
-    options.setdefault("poll_interval", 0.05)
-    options.setdefault("poll_jitter", 0)
-    return Flagport(provider="local", url=url, **options)
-
-
-def url_stats(fp: Flagport) -> dict[str, Any]:
-    stats: dict[str, Any] = fp.stats()["provider"]["url"]
-    return stats
 
 
 # -- the server ------------------------------------------------------------------------

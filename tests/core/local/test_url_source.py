@@ -13,14 +13,15 @@ import logging
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flag_server import FlagServer, flag_server  # tests/support
-from url_helpers import USER, version  # tests/support
+from url_helpers import USER, flags, url_stats, version  # tests/support
 from url_helpers import local_provider as provider
+from url_helpers import url_client as client
 
 from flagport import ConfigurationError, Flagport
 from flagport.provider import ProviderStatus
@@ -31,42 +32,11 @@ SECRET = "Bearer s3cr3t-token-value"
 Waiter = Callable[..., bool]
 
 
-def flags(version: int) -> str:
-    return f"""\
-configs:
-  release:
-    default: {{version: {version}}}
-gates:
-  new_checkout:
-    rules:
-      - id: all
-        pass_percentage: 100
-"""
-
-
 BAD = """\
 configs:
   release:
     defualt: {version: 9}
 """
-
-
-@pytest.fixture
-def server() -> Iterator[FlagServer]:
-    with flag_server() as running:
-        running.put("/flags.yaml", flags(1))
-        yield running
-
-
-def client(url: str, **options: Any) -> Flagport:
-    options.setdefault("poll_interval", 0.05)
-    options.setdefault("poll_jitter", 0)
-    return Flagport(provider="local", url=url, **options)
-
-
-def url_stats(fp: Flagport) -> dict[str, Any]:
-    stats: dict[str, Any] = fp.stats()["provider"]["url"]
-    return stats
 
 
 def test_an_unchanged_file_costs_a_304_and_no_reload(server: FlagServer, wait_for: Waiter) -> None:
