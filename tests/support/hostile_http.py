@@ -20,6 +20,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from loopback import Listener
+
 #: Seconds a drip goes on at most (far beyond any timeout the tests set).
 DRIP_LIMIT = 20.0
 _WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -27,19 +29,16 @@ _WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 Script = Callable[[socket.socket, bytes], None]
 
 
-class HostileServer:
+class HostileServer(Listener):
     """Accepts connections; reads each request's head and hands it to :attr:`script`."""
 
+    thread_name = "hostile-http"
+
     def __init__(self, script: Script | None = None) -> None:
+        super().__init__()
         self.script: Script = script or answer(200, b"{}")
         self.heads: list[bytes] = []
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        self._socket.settimeout(0.1)
-        self.port: int = self._socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._accept, name="hostile-http", daemon=True)
-        self._thread.start()
+        self.start()
 
     def headers(self) -> list[dict[str, str]]:
         """The headers of every request received, names lower-cased."""
@@ -50,15 +49,8 @@ class HostileServer:
             found.append({name.strip().lower(): value.strip() for name, value in pairs})
         return found
 
-    def _accept(self) -> None:
-        while not self._closed.is_set():
-            try:
-                connection, _ = self._socket.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+    def on_connection(self, connection: socket.socket) -> None:
+        threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
 
     def _serve(self, connection: socket.socket) -> None:
         with connection, contextlib.suppress(OSError):
@@ -71,11 +63,6 @@ class HostileServer:
                 head += chunk
             self.heads.append(head)
             self.script(connection, head)
-
-    def close(self) -> None:
-        self._closed.set()
-        self._thread.join(timeout=5)
-        self._socket.close()
 
 
 @contextmanager

@@ -11,47 +11,36 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from loopback import Listener
+
 T = TypeVar("T")
 
 
-class SilentServer:
+class SilentServer(Listener):
     """Accepts connections and holds them open, unanswered, until :meth:`close`
     (``with contextlib.closing(SilentServer()) as server:``)."""
 
+    thread_name = "silent-server"
+
     def __init__(self) -> None:
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        self._socket.settimeout(0.1)
-        self.port: int = self._socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__()
         self.accepted = 0
         self._held: list[socket.socket] = []
-        self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._accept, name="silent-server", daemon=True)
-        self._thread.start()
+        self.start()
 
-    def _accept(self) -> None:
-        while not self._closed.is_set():
-            try:
-                connection, _ = self._socket.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.accepted += 1
-            self._held.append(connection)
+    def on_connection(self, connection: socket.socket) -> None:
+        self.accepted += 1
+        self._held.append(connection)
 
     def close(self) -> None:
-        self._closed.set()
-        self._thread.join(timeout=5)
+        super().close()
         for connection in self._held:
             connection.close()
-        self._socket.close()
 
 
 def vendor_options(vendor: str, server: SilentServer, timeout: float = 1.0) -> dict[str, Any]:
