@@ -121,7 +121,7 @@ def test_an_unconfigured_section_registered_by_reference_is_validated_when_read(
 @pytest.mark.parametrize(
     ("lazy_audit", "problem"),
     [
-        (f"{__name__}:Nowhere", r"cannot import .*Nowhere"),
+        (f"{__name__}:Nowhere", r"failed to import .*Nowhere"),
         (f"{__name__}:LazyAuditPlugin", r"is not a pydantic model"),
     ],
     indirect=["lazy_audit"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["import_object"]
+__all__ = ["import_class", "import_object"]
 
 
 def import_object(reference: str) -> Any:
@@ -23,3 +23,22 @@ def import_object(reference: str) -> Any:
     if not sep or not module_name or not attr:
         raise ImportError(f"{reference!r} is not of the form 'package.module:attribute'")
     return getattr(importlib.import_module(module_name), attr)
+
+
+def import_class(reference: str, base: type[Any], kind: str) -> type[Any]:
+    """Import the class ``reference`` names and check that it is a subclass of ``base``.
+
+    :param kind: what the class should be, for the error (``"a pydantic model"``).
+    :raises ImportError: the reference does not import; whatever the module raised
+        (``SystemExit`` included, but not ``KeyboardInterrupt``) is its cause.
+    :raises TypeError: it names something that is not ``kind``.
+    """
+    try:
+        found = import_object(reference)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit from a module is a broken reference too
+        raise ImportError(f"failed to import {reference!r}: {type(exc).__name__}: {exc}") from exc
+    if not (isinstance(found, type) and issubclass(found, base)):
+        raise TypeError(f"{reference!r} is not {kind}")
+    return found

@@ -27,7 +27,7 @@ import pluggy
 
 from flagport import hookspecs
 from flagport.errors import ConfigurationError, PluginError
-from flagport.imports import import_object
+from flagport.imports import import_class
 from flagport.provider import Provider
 from flagport.suggest import did_you_mean
 
@@ -95,19 +95,11 @@ class ProviderInfo:
         target = self._target
         if isinstance(target, str):
             try:
-                target = import_object(target)
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # SystemExit from a module is a broken plugin too
+                target = import_class(target, Provider, "a flagport.Provider subclass")
+            except (ImportError, TypeError) as exc:
                 raise PluginError(
-                    f"provider {self.name!r} of plugin {self.plugin!r} ({self.distribution}) "
-                    f"failed to import {self._target!r}: {type(exc).__name__}: {exc}"
+                    f"provider {self.name!r} of plugin {self.plugin!r} ({self.distribution}): {exc}"
                 ) from exc
-            if not (isinstance(target, type) and issubclass(target, Provider)):
-                raise PluginError(
-                    f"plugin {self.plugin!r} registered {self._target!r} as provider "
-                    f"{self.name!r}, which is not a flagport.Provider subclass"
-                )
             if target.name != self.name:
                 raise PluginError(
                     f"plugin {self.plugin!r} registered {self._target!r} as {self.name!r}, but "

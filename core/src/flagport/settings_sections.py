@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from flagport.errors import PluginError
-from flagport.imports import import_object
+from flagport.imports import import_class
 
 __all__ = ["Section", "SectionValues", "Sections", "registered_sections"]
 
@@ -53,18 +53,11 @@ class Section:
         if not isinstance(self.model, str):
             return self.model
         try:
-            model = import_object(self.model)
-        except (ImportError, AttributeError, ValueError) as exc:
+            return import_class(self.model, BaseModel, "a pydantic model")
+        except (ImportError, TypeError) as exc:
             raise PluginError(
-                f"settings section [{self.name}] of plugin {self.plugin!r}: cannot import "
-                f"{self.model!r} ({type(exc).__name__}: {exc})"
+                f"settings section [{self.name}] of plugin {self.plugin!r}: {exc}"
             ) from exc
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            raise PluginError(
-                f"settings section [{self.name}] of plugin {self.plugin!r}: {self.model!r} "
-                "is not a pydantic model"
-            )
-        return model
 
 
 def registered_sections() -> dict[str, Section]:
