@@ -201,3 +201,22 @@ def test_yaml_loads_and_dumps_after_pyyaml_was_imported_again() -> None:
     assert run.returncode == 0, run.stderr
     assert "'gates': {'a': {'default': True}}" in run.stdout
     assert run.stdout.endswith("gates:\n  a:\n    default: true\n")
+
+
+def test_a_yaml_document_is_never_composed_deeper_than_the_nesting_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # libyaml before 0.2.5 (PyYAML 6.0's wheels) composes any depth recursively in C and
+    # crashes the process past some tens of thousands of levels; flagport counts the
+    # depth from the parser's events first. (A tag sends the document to the node tree.)
+    from flagport import _documents_yaml
+
+    monkeypatch.setattr(_documents_yaml, "MAX_NESTING", 50)
+    text = "a: !!str x\nb: " + "[" * 60 + "]" * 60 + "\n"
+    with pytest.raises(ConfigurationError) as info:
+        parse_text(text, "yaml", "deep.yaml")
+    ((location, message),) = info.value.problems
+    assert "nested deeper than 50 levels" in message
+    assert location.line == 2
+    assert _documents_yaml.compose(text) is None
+    assert parse_text("a: !!str x\nb: " + "[" * 40 + "]" * 40, "yaml", "ok.yaml").data["a"] == "x"

@@ -143,7 +143,41 @@ def load(text: str) -> tuple[Any, bool]:
     return _load_nodes(text)
 
 
+#: Deepest nesting composed into a node tree: libyaml 0.2.5 and later refuse deeper
+#: documents themselves, older ones (PyYAML 6.0's wheels) compose them recursively in C
+#: until the process crashes.
+MAX_NESTING = 1000
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse a document nested deeper than :data:`MAX_NESTING`, from its events (which
+    libyaml produces without recursion), before anything composes it.
+
+    :raises SyntaxProblem: too deep, with the line and column.
+    """
+    depth = 0
+    loader = SafeLoader(text)
+    try:
+        while (event := loader.get_event()) is not None:
+            kind = type(event)
+            if kind is _MAPPING_START or kind is _SEQUENCE_START:
+                depth += 1
+                if depth > MAX_NESTING:
+                    mark = event.start_mark
+                    raise SyntaxProblem(
+                        mark.line + 1,
+                        f"nested deeper than {MAX_NESTING} levels (column {mark.column + 1})",
+                    )
+            elif kind is _MAPPING_END or kind is _SEQUENCE_END:
+                depth -= 1
+    except yaml.YAMLError:
+        return  # composing reports it, with its line
+    finally:
+        loader.dispose()
+
+
 def _load_nodes(text: str) -> tuple[Any, bool]:
+    _check_nesting(text)
     loader = SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -287,8 +321,9 @@ _KEY: Any = object()  # a mapping's next scalar is a key
 def compose(text: str) -> Any:
     """libyaml's node tree of a YAML or JSON text, or None when it cannot be composed."""
     try:
+        _check_nesting(text)
         return yaml.compose(text, Loader=SafeLoader)
-    except (yaml.YAMLError, RecursionError):
+    except (yaml.YAMLError, RecursionError, SyntaxProblem):
         return None
 
 
