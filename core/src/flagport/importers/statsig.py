@@ -308,19 +308,7 @@ def _flag(
         where = f"rules[{index}]"
         if statsig_unit(rule.get("idType") or spec.get("idType")) != unit:
             out.leave_out(name, f"{where}.idType", "a rule's unit differs from its gate's")
-        conditions: list[dict[str, Any]] = []
-        for position, ref in enumerate(rule.get("conditions") or ()):
-            raw = condition_map.get(ref) if isinstance(ref, str) else ref
-            translated = statsig_condition(raw, gate_names) if isinstance(raw, Mapping) else None
-            if translated is None:
-                out.leave_out(
-                    name,
-                    f"{where}.conditions[{position}]",
-                    f"condition {raw!r} cannot be expressed; the rule never matches",
-                )
-                translated = NEVER
-            if translated:
-                conditions.append(translated)
+        when = _rule_condition(name, where, rule, condition_map, gate_names, out)
         percentage = rule.get("passPercentage", 100)
         entry: dict[str, Any] = {
             "id": str(rule.get("id") or f"rule_{index}"),
@@ -331,8 +319,8 @@ def _flag(
             # Statsig hashes a missing or empty unit id as "", where a unit is otherwise
             # outside the rollout.
             entry["missing_unit"] = "empty"
-        if conditions:
-            entry["when"] = conditions[0] if len(conditions) == 1 else {"$and": conditions}
+        if when is not None:
+            entry["when"] = when
         if not gate:
             entry["value"] = rule.get("returnValue") or {}
         rules.append(entry)
