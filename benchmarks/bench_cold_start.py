@@ -101,17 +101,17 @@ _BREAKDOWN = (
 Sample = tuple[float, float]  # (wall, cpu) seconds
 
 
+def _printed(code: str, env: dict[str, str]) -> list[str]:
+    """What a fresh interpreter running ``code`` prints, as words."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=env
+    )
+    return done.stdout.split()
+
+
 def _child(code: str, env: dict[str, str]) -> Callable[[], Sample]:
     def run() -> Sample:
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-            env=env,
-        )
-        wall, cpu = done.stdout.split()[-2:]
+        wall, cpu = _printed(code, env)[-2:]
         return float(wall), float(cpu)
 
     return run
@@ -177,15 +177,7 @@ def breakdown(runs: int, env: dict[str, str]) -> list[float]:
     """Median CPU milliseconds of each step of the first evaluation (:data:`_STEPS`)."""
     samples: list[list[float]] = [[] for _ in _STEPS]
     for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-c", _BREAKDOWN],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-            env=env,
-        )
-        for step, seconds in zip(samples, done.stdout.split()[-len(_STEPS) :], strict=True):
+        for step, seconds in zip(samples, _printed(_BREAKDOWN, env)[-len(_STEPS) :], strict=True):
             step.append(float(seconds) * 1000)
     return [statistics.median(step) for step in samples]
 
