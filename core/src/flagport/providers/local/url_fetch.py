@@ -73,17 +73,15 @@ class HttpFetcher:
 
     def __init__(self, url: str, headers: Mapping[str, str], timeout: float, signed: bool) -> None:
         httpx = require("httpx")
-        from flagport.providers.local.url_wire import DeadlineBackend, keep_headers_home
+        from flagport.providers.local.url_wire import DeadlineTransport, keep_headers_home
 
         self.url = url
         self.display = display_url(url)
         self.timeout = timeout
         self.signed = signed
         self._httpx: Any = httpx
-        transport = httpx.HTTPTransport()
-        # httpx takes no network backend; its pool keeps the one it made here.
-        self._backend = DeadlineBackend(transport._pool._network_backend)
-        transport._pool._network_backend = self._backend
+        transport = DeadlineTransport()
+        self._backend = transport.backend
         self._client: Any = httpx.Client(
             headers=dict(headers),
             timeout=timeout,

@@ -1,5 +1,8 @@
 """What the URL fetcher does not trust the server with: its time, and other origins.
 
+- :class:`DeadlineTransport` is the httpx transport the fetcher sends through: httpcore's
+  public connection pool, built on a :class:`DeadlineBackend` (httpx's own transport takes
+  no network backend, and reaching into it would break with any release).
 - :class:`DeadlineBackend` makes every socket operation of an exchange (connect, TLS,
   each read and write) wait no longer than what is left of the exchange's deadline.
   httpx's timeouts are per operation, so a server dripping a header byte every second
@@ -12,13 +15,29 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpcore
+import httpx
 
-__all__ = ["DeadlineBackend", "keep_headers_home", "origin"]
+__all__ = ["DeadlineBackend", "DeadlineTransport", "keep_headers_home", "origin"]
+
+# httpx's defaults for its own transport (httpx.HTTPTransport), kept so that moving off it
+# changes nothing a server sees.
+_MAX_CONNECTIONS = 100
+_MAX_KEEPALIVE_CONNECTIONS = 20
+_KEEPALIVE_EXPIRY = 5.0
+# The httpcore errors httpx translates into its own (one name each, in both libraries).
+_CORE_ERRORS = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.ProxyError,
+    httpcore.UnsupportedProtocol,
+)
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -65,6 +84,79 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._backend.sleep(seconds)
+
+
+class DeadlineTransport(httpx.BaseTransport):
+    """Sends httpx requests through httpcore's connection pool on a :class:`DeadlineBackend`
+    (:attr:`backend`), verifying TLS as httpx does by default (certifi's CAs, or
+    ``SSL_CERT_FILE``/``SSL_CERT_DIR``); HTTP/1.1 only, no proxy, as httpx's transport
+    given to a client (a client then ignores proxies from the environment)."""
+
+    def __init__(self) -> None:
+        self.backend = DeadlineBackend(httpcore.SyncBackend())
+        self._connections = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=_MAX_CONNECTIONS,
+            max_keepalive_connections=_MAX_KEEPALIVE_CONNECTIONS,
+            keepalive_expiry=_KEEPALIVE_EXPIRY,
+            http1=True,
+            http2=False,
+            network_backend=self.backend,
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(request.stream, httpx.SyncByteStream):  # pragma: no cover
+            raise TypeError("DeadlineTransport sends the requests of a synchronous client")
+        url = request.url
+        sent = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _as_httpx_errors():
+            received = self._connections.handle_request(sent)
+        return httpx.Response(
+            status_code=received.status,
+            headers=received.headers,
+            stream=_ResponseBody(received),
+            extensions=received.extensions,
+        )
+
+    def close(self) -> None:
+        self._connections.close()
+
+
+class _ResponseBody(httpx.SyncByteStream):
+    """A response's body as httpcore streams it (read as it arrives, never buffered)."""
+
+    def __init__(self, response: httpcore.Response) -> None:
+        self._response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _as_httpx_errors():
+            yield from self._response.iter_stream()
+
+    def close(self) -> None:
+        with _as_httpx_errors():
+            self._response.close()
+
+
+@contextmanager
+def _as_httpx_errors() -> Iterator[None]:
+    """httpcore's errors raised as httpx's of the same name (what httpx's transport does),
+    so callers catch :class:`httpx.HTTPError` and messages name the same error."""
+    try:
+        yield
+    except _CORE_ERRORS as exc:
+        for kind in type(exc).__mro__:
+            same = getattr(httpx, kind.__name__, None)
+            if isinstance(same, type) and issubclass(same, httpx.TransportError):
+                raise same(str(exc)) from exc
+        raise
 
 
 class _DeadlineStream(httpcore.NetworkStream):
