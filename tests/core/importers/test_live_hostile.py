@@ -6,8 +6,11 @@ the server's drip limit, not by a clock here)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -142,6 +145,38 @@ def test_a_dripping_server_is_given_up_on_at_the_timeout(
     line = one_error_line(run_live(vendor, server, tmp_path, SHORT))
     assert "did not send the payload within 0.3s" in line
     assert "timeout" in line
+
+
+def _download_threads_end(wait: float = 5.0) -> bool:
+    """Whether every download thread has ended, polled for up to ``wait`` seconds: a
+    bound far below the server's drip limit, not a measure of speed."""
+    stop = time.monotonic() + wait
+    while any(t.name == "flagport-live-download" for t in threading.enumerate()):
+        if time.monotonic() > stop:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+DRIPS = [
+    (vendor, drip) for vendor in HTTP_VENDORS for drip in (drip_body_script, drip_head_script)
+] + [("featbit", functools.partial(websocket, then)) for then in (silent, pings, endless_fragments)]
+
+
+@pytest.mark.parametrize(
+    ("vendor", "drip"),
+    DRIPS,
+    ids=[f"{vendor}-{name}" for vendor in HTTP_VENDORS for name in ("body", "head")]
+    + ["featbit-silent", "featbit-pings", "featbit-endless-fragments"],
+)
+def test_no_download_thread_is_left_reading_after_the_timeout(
+    vendor: str, drip: Any, server: HostileServer, tmp_path: Path
+) -> None:
+    assert _download_threads_end()  # none left by an earlier test
+    server.script = drip()
+    line = one_error_line(run_live(vendor, server, tmp_path, SHORT))
+    assert "did not send the payload within 0.3s" in line
+    assert _download_threads_end()
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, SecretStr
 
 from flagport._documents import MAX_DOCUMENT_BYTES
+from flagport.importers.live_sockets import Sockets, watched_handlers
 
 __all__ = ["STATSIG_SPECS_URL", "Fetched", "LiveError", "fetch_live", "live_options"]
 
@@ -113,7 +114,10 @@ def fetch_live(vendor: str, options: BaseModel) -> Fetched:
             option = "http_timeout"
             url, headers = f"{base}/api/features/{key}", {}
         deadline = _Deadline.after(timeout, _origin(url), option)
-        body = _within(deadline, lambda: _get(url, headers, timeout, deadline, key_name, secrets))
+        body = _within(
+            deadline,
+            lambda sockets: _get(url, headers, timeout, deadline, key_name, secrets, sockets),
+        )
     except LiveError:
         raise
     except Exception as exc:  # a library's error, whatever its kind: one line, scrubbed
@@ -177,26 +181,31 @@ class _Deadline:
         return left
 
 
-def _within(deadline: _Deadline, work: Callable[[], T]) -> T:
-    """``work()``'s result, or :class:`LiveError` once ``deadline`` has passed.
+def _within(deadline: _Deadline, work: Callable[[Sockets], T]) -> T:
+    """``work(sockets)``'s result, or :class:`LiveError` once ``deadline`` has passed.
 
     A socket timeout bounds each read, not the download: a server sending one byte per
     read could hold it for ever. So the download runs in a daemon thread the caller
-    stops waiting for at the deadline; the thread's own reads are capped in size and
-    check the deadline, so it ends soon after.
+    stops waiting for at the deadline, and then hangs up the connections ``work``
+    opened through ``sockets``: the read the thread is blocked in returns, the thread
+    sees the deadline passed and ends, leaving no socket open.
     """
     outcome: list[Any] = []
+    sockets = Sockets()
 
     def run() -> None:
         try:
-            outcome.append((True, work()))
+            outcome.append((True, work(sockets)))
         except BaseException as exc:  # handed to the waiting thread, raised there
             outcome.append((False, exc))
+        finally:
+            sockets.release()
 
     worker = threading.Thread(target=run, name="flagport-live-download", daemon=True)
     worker.start()
     worker.join(max(0.0, deadline.at - time.monotonic()))
     if not outcome:
+        sockets.hang_up()
         raise LiveError(deadline.late)
     done, value = outcome[0]
     if not done:
@@ -224,12 +233,12 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def _get(url: str, headers: Mapping[str, str], timeout: float, deadline: _Deadline,
-         key_name: str, secrets: list[str]) -> bytes:  # fmt: skip
+         key_name: str, secrets: list[str], sockets: Sockets) -> bytes:  # fmt: skip
     origin = _origin(url)
     if urlsplit(url).scheme not in ("http", "https"):
         raise LiveError(f"{origin}: not an http(s) URL; check the provider's URL option")
     request = urllib.request.Request(url, headers={"Accept": "application/json", **headers})
-    opener = urllib.request.build_opener(_SameOriginRedirects())
+    opener = urllib.request.build_opener(_SameOriginRedirects(), *watched_handlers(sockets))
     chunks: list[bytes] = []
     size = 0
     try:
@@ -253,14 +262,25 @@ def _get(url: str, headers: Mapping[str, str], timeout: float, deadline: _Deadli
     return b"".join(chunks)
 
 
-def _bounded_websocket(origin: str, deadline: _Deadline) -> type[Any]:
+def _bounded_websocket(origin: str, deadline: _Deadline, sockets: Sockets) -> type[Any]:
     """A websocket-client connection whose reads stop at ``deadline`` and at
     :data:`MAX_DOCUMENT_BYTES` in all: the library itself reads a frame of whatever
-    length the server announces, and waits for it as long as bytes keep coming."""
+    length the server announces, and waits for it as long as bytes keep coming. Its
+    socket is watched by ``sockets`` from the moment it has one (before the upgrade
+    handshake, which the library reads byte by byte with no deadline)."""
     import websocket
 
     class BoundedWebSocket(websocket.WebSocket):
         received = 0
+
+        @property
+        def sock(self) -> Any:
+            return self.__dict__.get("_watched_sock")
+
+        @sock.setter
+        def sock(self, value: Any) -> None:
+            self.__dict__["_watched_sock"] = value
+            sockets.watch(value)
 
         def _recv(self, bufsize: int) -> bytes:
             left = deadline.left()
@@ -296,11 +316,13 @@ def _featbit(options: BaseModel, key: str, secrets: list[str]) -> Fetched:
     secrets.append(build_token(key))
     timeout = float(getattr(options, "connect_timeout", 5.0))
     deadline = _Deadline.after(timeout, origin, "connect_timeout")
-    return _within(deadline, lambda: _data_sync(base, key, timeout, deadline, secrets))
+    return _within(
+        deadline, lambda sockets: _data_sync(base, key, timeout, deadline, secrets, sockets)
+    )
 
 
 def _data_sync(base: str, key: str, timeout: float, deadline: _Deadline,
-               secrets: list[str]) -> Fetched:  # fmt: skip
+               secrets: list[str], sockets: Sockets) -> Fetched:  # fmt: skip
     import websocket
     from fbclient.utils import build_headers
 
@@ -309,7 +331,10 @@ def _data_sync(base: str, key: str, timeout: float, deadline: _Deadline,
     url = f"{base}/streaming?token={secrets[-1]}&type=server"
     try:
         connection = websocket.create_connection(
-            url, header=header, timeout=timeout, class_=_bounded_websocket(origin, deadline)
+            url,
+            header=header,
+            timeout=timeout,
+            class_=_bounded_websocket(origin, deadline, sockets),
         )
     except websocket.WebSocketBadStatusException as exc:
         status = int(getattr(exc, "status_code", 0) or 0)

@@ -1,0 +1,106 @@
+"""The sockets a ``--live`` download opens, so that the caller can hang them up at the
+deadline and no thread of ours is left reading from a server it gave up on.
+
+A socket timeout bounds each read, not a download: a server dripping a header byte per
+read holds ``http.client`` (or websocket-client's handshake) for as long as it likes.
+The download runs in a thread the caller stops waiting for at the deadline; shutting its
+connections down from the caller then ends whatever read the thread is blocked in, and
+every later one, at once.
+
+Each socket is watched from the moment the connection object is given it (for HTTPS,
+before the TLS handshake), through a duplicate of its descriptor: the connection, not
+the Python object (which TLS wrapping replaces), is what is shut down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import socket
+import threading
+import urllib.request
+from collections.abc import Callable
+
+__all__ = ["Sockets", "watched_handlers"]
+
+
+class Sockets:
+    """The connections of one download: :meth:`watch` on the download's thread,
+    :meth:`hang_up` from the caller at the deadline, :meth:`release` once it is over."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: list[socket.socket] = []
+        self._hung_up = False
+
+    def watch(self, sock: socket.socket | None) -> None:
+        """Remember ``sock``'s connection (hung up at once if the deadline has passed)."""
+        if sock is None:
+            return
+        try:  # a TLS socket cannot dup() itself; its descriptor is the connection's
+            held = socket.fromfd(sock.fileno(), sock.family, sock.type, sock.proto)
+        except OSError:  # already closed: nothing left to hang up
+            return
+        with self._lock:
+            if not self._hung_up:
+                self._held.append(held)
+                return
+        _shut(held)
+
+    def hang_up(self) -> None:
+        """Shut every connection down: a read blocked in another thread returns."""
+        with self._lock:
+            self._hung_up = True
+            held, self._held = self._held, []
+        for sock in held:
+            _shut(sock)
+
+    def release(self) -> None:
+        """Forget the connections (the download is over; it closes its own)."""
+        with self._lock:
+            held, self._held = self._held, []
+        for sock in held:
+            sock.close()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
+def _watching(
+    base: type[http.client.HTTPConnection], sockets: Sockets
+) -> Callable[..., http.client.HTTPConnection]:
+    """``base`` whose every socket (the proxy's or the server's, before TLS) is watched:
+    ``http.client`` assigns ``sock`` as it connects, and nowhere else hands it out."""
+
+    class Watched(base):  # type: ignore[valid-type,misc]
+        @property
+        def sock(self) -> socket.socket | None:
+            return self.__dict__.get("_watched_sock")
+
+        @sock.setter
+        def sock(self, value: socket.socket | None) -> None:
+            self.__dict__["_watched_sock"] = value
+            if type(value) is socket.socket:  # a TLS one wraps a connection already watched
+                sockets.watch(value)
+
+    return Watched
+
+
+def watched_handlers(sockets: Sockets) -> list[urllib.request.BaseHandler]:
+    """urllib's HTTP and HTTPS handlers (which an opener then uses instead of its
+    defaults), opening connections whose sockets ``sockets`` watches."""
+    plain = _watching(http.client.HTTPConnection, sockets)
+    secure = _watching(http.client.HTTPSConnection, sockets)
+
+    class HTTP(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(plain, req)
+
+    class HTTPS(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(secure, req)
+
+    return [HTTP(), HTTPS()]
