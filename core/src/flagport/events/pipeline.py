@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from flagport._records import Record
 from flagport.errors import shown
-from flagport.events.bounds import EventBounds
+from flagport.events.bounds import EventBounds, flat_size
 from flagport.events.settings import EventSettings
 from flagport.events.sinks import Sink, build_sink
 from flagport.events.worker import SinkWorker
@@ -120,9 +120,30 @@ class EventPipeline:
         the cut events it takes.
         """
         bounds = self.bounds
-        user, size, user_cut = bounds.user(record[2])
-        name, name_size, name_cut = bounds.value(record[3])
-        value, metadata = record[4], record[5]
+        # The common case inline (a user measured before, a name, a short string value,
+        # flat metadata): the same result as the general path below, without its calls.
+        user = record[2]
+        name = record[3]
+        value = record[4]
+        metadata = record[5]
+        limit = bounds.max_bytes
+        measured = user.provider_cache.get(bounds.user_key)
+        if (
+            measured is not None
+            and not measured[2]
+            and type(name) is str
+            and len(name) + 2 <= limit
+            and type(metadata) is dict
+        ):
+            size = flat_size(metadata)
+            if size <= limit:
+                size += measured[1] + len(name) + 2 + _ENVELOPE
+                if type(value) is not str:
+                    return (record, size, False)
+                if len(value) + 2 <= limit:
+                    return (record, size + len(value) + 2, False)
+        user, size, user_cut = bounds.user(user)
+        name, name_size, name_cut = bounds.value(name)
         value_cut = False
         if type(value) is str:
             value, value_size, value_cut = bounds.value(value)
