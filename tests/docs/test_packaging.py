@@ -79,7 +79,12 @@ def test_the_extras_require_a_version_of_the_provider() -> None:
     extras = core["optional-dependencies"]
     assert isinstance(extras, dict)
     # The URL source's extra names third-party libraries, not a distribution of ours.
-    assert extras.pop("url") == ["httpx>=0.28", "filelock>=3.16", "cryptography>=44"]
+    assert extras.pop("url") == [
+        "httpx>=0.28",
+        "httpcore>=1.0",
+        "filelock>=3.16",
+        "cryptography>=44",
+    ]
     versions = {project(m)["name"]: project(m)["version"] for m in MEMBERS}
     assert set(extras) == {"statsig", "growthbook", "featbit", "opentelemetry", "redis"}
     assert extras.pop("redis") == ["redis>=5.0.8"]  # the sticky store's client

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, SecretStr
 
 from flagport._documents import MAX_DOCUMENT_BYTES
-from flagport.importers.live_sockets import Sockets, watched_handlers
+from flagport.importers.live_sockets import Sockets, watched_handlers, watching
 
 __all__ = ["STATSIG_SPECS_URL", "Fetched", "LiveError", "fetch_live", "live_options"]
 
@@ -272,15 +272,7 @@ def _bounded_websocket(origin: str, deadline: _Deadline, sockets: Sockets) -> ty
 
     class BoundedWebSocket(websocket.WebSocket):
         received = 0
-
-        @property
-        def sock(self) -> Any:
-            return self.__dict__.get("_watched_sock")
-
-        @sock.setter
-        def sock(self, value: Any) -> None:
-            self.__dict__["_watched_sock"] = value
-            sockets.watch(value)
+        sock = watching(sockets)
 
         def _recv(self, bufsize: int) -> bytes:
             left = deadline.left()

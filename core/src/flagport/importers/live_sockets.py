@@ -20,8 +20,9 @@ import socket
 import threading
 import urllib.request
 from collections.abc import Callable
+from typing import Any
 
-__all__ = ["Sockets", "watched_handlers"]
+__all__ = ["Sockets", "watched_handlers", "watching"]
 
 
 class Sockets:
@@ -69,24 +70,26 @@ def _shut(sock: socket.socket) -> None:
     sock.close()
 
 
+def watching(sockets: Sockets) -> Any:
+    """A ``sock`` attribute handing every socket assigned to it to ``sockets``: both
+    ``http.client`` and websocket-client assign ``sock`` as they connect (before any
+    TLS handshake for the first, after it for the second) and hand it out nowhere else."""
+
+    def get(connection: Any) -> Any:
+        return connection.__dict__.get("_watched_sock")
+
+    def assign(connection: Any, sock: Any) -> None:
+        connection.__dict__["_watched_sock"] = sock
+        sockets.watch(sock)
+
+    return property(get, assign)
+
+
 def _watching(
     base: type[http.client.HTTPConnection], sockets: Sockets
 ) -> Callable[..., http.client.HTTPConnection]:
-    """``base`` whose every socket (the proxy's or the server's, before TLS) is watched:
-    ``http.client`` assigns ``sock`` as it connects, and nowhere else hands it out."""
-
-    class Watched(base):  # type: ignore[valid-type,misc]
-        @property
-        def sock(self) -> socket.socket | None:
-            return self.__dict__.get("_watched_sock")
-
-        @sock.setter
-        def sock(self, value: socket.socket | None) -> None:
-            self.__dict__["_watched_sock"] = value
-            if type(value) is socket.socket:  # a TLS one wraps a connection already watched
-                sockets.watch(value)
-
-    return Watched
+    """``base`` whose every socket (the proxy's or the server's) is watched."""
+    return type(f"Watched{base.__name__}", (base,), {"sock": watching(sockets)})
 
 
 def watched_handlers(sockets: Sockets) -> list[urllib.request.BaseHandler]:
