@@ -54,7 +54,13 @@ if TYPE_CHECKING:
     from flagport.events.kinds import EventKind, FlagKind
     from flagport.events.model import Event
     from flagport.hookspecs import hookimpl
-    from flagport.provider import FlagNames, Provider, ProviderOptions, ProviderStatus
+    from flagport.provider import (
+        DefinitionsChanged,
+        FlagNames,
+        Provider,
+        ProviderOptions,
+        ProviderStatus,
+    )
     from flagport.reasons import ErrorCode, Reason
     from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult
     from flagport.user import User
@@ -73,7 +79,7 @@ _MODULES = {
     "flagport.events.kinds": "EventKind FlagKind",
     "flagport.events.model": "Event",
     "flagport.hookspecs": "hookimpl",
-    "flagport.provider": "FlagNames Provider ProviderOptions ProviderStatus",
+    "flagport.provider": "DefinitionsChanged FlagNames Provider ProviderOptions ProviderStatus",
     "flagport.reasons": "ErrorCode Reason",
     "flagport.results": "ConfigResult Evaluations ExperimentResult GateResult",
     "flagport.user": "User",
@@ -98,6 +104,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "ConfigResult",
     "ConfigurationError",
+    "DefinitionsChanged",
     "ErrorCode",
     "Evaluations",
     "Event",
