@@ -17,6 +17,7 @@ from flagport._exports import lazy_export
 from flagport.scope import current_user, scope
 
 if TYPE_CHECKING:
+    from flagport._changes import ChangeSubscription
     from flagport._global import (
         aclose,
         aflush,
@@ -72,6 +73,7 @@ _MODULES = {
     "flagport._global": "aclose aflush bind_client check_gate current_client evaluate_all flush "
     "get_client get_config get_experiment get_gate install_signal_handlers log_event set_client "
     "setup shutdown start stats wait_ready",
+    "flagport._changes": "ChangeSubscription",
     "flagport.client": "Flagport",
     "flagport.errors": "ConfigurationError FlagNotFoundError FlagportError GeneralError "
     "InvalidContextError MissingUserError ParseError PluginError ProviderNotReadyError "
@@ -102,6 +104,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ChangeSubscription",
     "ConfigResult",
     "ConfigurationError",
     "DefinitionsChanged",

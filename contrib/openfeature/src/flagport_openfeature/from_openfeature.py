@@ -234,6 +234,8 @@ class OpenFeatureProvider(Provider):
                 logger.warning(
                     "flagport: the OpenFeature provider reports an error: %s", details.message
                 )
+            elif event is ProviderEvent.PROVIDER_CONFIGURATION_CHANGED:
+                self.announce_change(details.flags_changed)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Shut an owned OpenFeature provider down (never longer than ``timeout``)."""
