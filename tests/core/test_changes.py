@@ -4,6 +4,7 @@ callbacks, on flagport's own thread, never an evaluation's (``flagport._changes`
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import queue
 import threading
@@ -103,6 +104,35 @@ def test_a_rewritten_flags_file_reaches_a_callback_registered_before_start(
         # Never the thread of an evaluation, nor the watcher's own.
         assert thread == "flagport-on-change"
         assert subscription.active
+
+
+def test_a_forked_child_hears_its_own_providers_changes(tmp_path: Path) -> None:
+    path = tmp_path / "flags.yaml"
+    path.write_text(flags_yaml(0))
+    ctx = multiprocessing.get_context("fork")
+    heard = ctx.Queue()
+    with Flagport(provider="local", path=str(path), watch=False) as fp:
+        # Registered before start, in the parent, whose dispatcher is running at the fork.
+        fp.on_change(lambda change: heard.put((os.getpid(), sorted(change.flags or ()))))
+        fp.check_gate(USER, "new_checkout")
+        path.write_text(flags_yaml(100))
+        assert fp.provider.reload()  # type: ignore[attr-defined]
+        assert heard.get(timeout=WAIT) == (os.getpid(), ["new_checkout"])
+
+        def child() -> None:
+            done = threading.Event()
+            fp.on_change(lambda change: done.set())
+            assert fp.check_gate(USER, "new_checkout") is True  # the child's own provider
+            path.write_text(flags_yaml(0, comment="# back"))
+            assert fp.provider.reload()  # type: ignore[attr-defined]
+            assert done.wait(WAIT)
+
+        worker = ctx.Process(target=child)
+        worker.start()
+        worker.join(WAIT * 2)
+        assert worker.exitcode == 0
+        assert heard.get(timeout=WAIT) == (worker.pid, ["new_checkout"])
+        assert heard.empty()
 
 
 def test_the_first_load_is_not_a_change(tmp_path: Path) -> None:

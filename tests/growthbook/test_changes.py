@@ -6,7 +6,8 @@ from __future__ import annotations
 import copy
 import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -25,6 +26,18 @@ def eventually(check: Callable[[], bool]) -> bool:
     return check()
 
 
+@contextmanager
+def listened(
+    server: GrowthBookLoopback, **options: Any
+) -> Iterator[tuple[Flagport, queue.Queue[DefinitionsChanged]]]:
+    """A client of the loopback server, and the changes its ``on_change`` hears."""
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    with Flagport(provider="growthbook", **server.options(**options)) as fp:
+        fp.on_change(heard.put)
+        yield fp, heard
+    assert heard.empty()  # nothing after shutdown, nor anything unexpected before it
+
+
 def with_discount(payload: dict[str, Any], discount: float) -> dict[str, Any]:
     changed = copy.deepcopy(payload)
     changed["features"]["pricing"]["rules"][0]["force"] = {"discount": discount}
@@ -34,9 +47,7 @@ def with_discount(payload: dict[str, Any], discount: float) -> dict[str, Any]:
 def test_a_polled_change_is_announced_and_a_304_is_not(
     server: GrowthBookLoopback, payload: dict[str, Any]
 ) -> None:
-    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
-    with Flagport(provider="growthbook", **server.options(refresh_interval=0.1)) as fp:
-        fp.on_change(heard.put)
+    with listened(server, refresh_interval=0.1) as (fp, heard):
         assert fp.get_config(USER, "pricing").get("discount", 0.0) == 0.1
         fetches = server.feature_fetches()
         assert eventually(lambda: server.feature_fetches() >= fetches + 2)  # 304s
@@ -47,17 +58,13 @@ def test_a_polled_change_is_announced_and_a_304_is_not(
         server.set_payload(with_discount(payload, 0.3))  # new date and ETag, same features
         fetches = server.feature_fetches()
         assert eventually(lambda: server.feature_fetches() >= fetches + 2)
-    assert heard.empty()
 
 
 @pytest.mark.parametrize("inline", [True, False], ids=["features-event", "features-updated"])
 def test_a_streamed_change_is_announced(
     server: GrowthBookLoopback, payload: dict[str, Any], inline: bool
 ) -> None:
-    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
-    options = server.options(streaming=True, refresh_interval=0)
-    with Flagport(provider="growthbook", **options) as fp:
-        fp.on_change(heard.put)
+    with listened(server, streaming=True, refresh_interval=0) as (fp, heard):
         assert fp.check_gate(USER, "new_checkout") is True
         assert server.wait_for_streams(1, timeout=WAIT)
         changed = with_discount(payload, 0.25)
@@ -71,9 +78,7 @@ def test_a_streamed_change_is_announced(
 def test_a_saved_group_edit_may_change_any_feature(
     server: GrowthBookLoopback, payload: dict[str, Any]
 ) -> None:
-    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
-    with Flagport(provider="growthbook", **server.options(refresh_interval=0.1)) as fp:
-        fp.on_change(heard.put)
+    with listened(server, refresh_interval=0.1) as (fp, heard):
         fp.check_gate(USER, "new_checkout")
         changed = copy.deepcopy(payload)
         changed["savedGroups"] = {**changed.get("savedGroups", {}), "grp_new": ["u-9"]}

@@ -3,14 +3,13 @@ serving a new version, ``reload()``; never an unchanged file, a 304 or a bad edi
 
 from __future__ import annotations
 
-import os
 import queue
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flag_server import FlagServer  # tests/support
-from url_helpers import flags, url_stats  # tests/support
+from url_helpers import flags, publish, url_stats  # tests/support
 from url_helpers import local_provider as provider_of
 from url_helpers import url_client as client
 
@@ -39,9 +38,7 @@ configs:
 
 
 def replace(path: Path, body: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(body)
-    os.replace(tmp, path)
+    publish(path.parent, path.name, body)
 
 
 @pytest.fixture
