@@ -3,10 +3,12 @@ flagport's provider reloads, and heard by flagport from an OpenFeature provider.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 from pathlib import Path
 
+import pytest
 from openfeature import api
 from openfeature.evaluation_context import EvaluationContext
 from openfeature.event import EventDetails, ProviderEvent, ProviderEventDetails
@@ -80,3 +82,30 @@ def test_an_openfeature_providers_change_is_a_flagport_change() -> None:
         assert heard.get(timeout=WAIT) == DefinitionsChanged("openfeature", frozenset({"a", "b"}))
         of.emit_provider_configuration_changed(ProviderEventDetails())
         assert heard.get(timeout=WAIT).flags is None
+
+
+def test_in_domain_mode_the_domains_provider_announces_until_shutdown() -> None:
+    of = InMemoryProvider({"new_checkout": InMemoryFlag("on", {"on": True, "off": False})})
+    api.set_provider_and_wait(of, "app")  # the application's provider for the domain
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    fp = Flagport(OpenFeatureProvider.from_options(domain="app"))
+    fp.on_change(heard.put)
+    assert fp.check_gate(User(user_id="1"), "new_checkout") is True
+    of.emit_provider_configuration_changed(ProviderEventDetails(flags_changed=["new_checkout"]))
+    assert heard.get(timeout=WAIT) == DefinitionsChanged("openfeature", frozenset({"new_checkout"}))
+    fp.shutdown()
+    of.emit_provider_configuration_changed(ProviderEventDetails(flags_changed=["x"]))
+    assert heard.empty()
+
+
+def test_a_domain_client_shut_down_after_the_openfeature_api_is_quiet(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    of = InMemoryProvider({"new_checkout": InMemoryFlag("on", {"on": True, "off": False})})
+    api.set_provider_and_wait(of, "app")
+    fp = Flagport(OpenFeatureProvider.from_options(domain="app"))
+    assert fp.check_gate(User(user_id="1"), "new_checkout") is True
+    api.shutdown()  # the application's shutdown ran first: its handlers are gone
+    fp.shutdown()
+    assert fp.closed
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
