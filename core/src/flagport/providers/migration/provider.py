@@ -44,7 +44,6 @@ from flagport.providers.migration.ramp import Route
 
 if TYPE_CHECKING:
     from flagport.events.model import Event
-    from flagport.provider import DefinitionsChanged
     from flagport.user import User
 
 __all__ = ["STATS_WAIT_S", "TIME_EVERY", "MigrationProvider"]
@@ -237,15 +236,11 @@ class MigrationProvider(Provider):
 
     # -- lifecycle ---------------------------------------------------------------------------
     def attach(self, emit: Callable[[Event], None]) -> None:
-        # What either vendor reports through a callback goes to the same client, and a
-        # side's changed definitions are this provider's (announced as "migration").
+        # Vendor callbacks reach the same client; a side's changes are announced as ours.
         super().attach(emit)
         for side in self.sides.values():
             side.attach(emit)
-            side.attach_changes(self._side_changed)
-
-    def _side_changed(self, change: DefinitionsChanged) -> None:
-        self.announce_change(change.flags)
+            side.attach_changes(lambda change: self.announce_change(change.flags))
 
     def detach(self) -> None:
         for side in self.sides.values():
