@@ -17,6 +17,7 @@ from flagport._exports import lazy_export
 from flagport.scope import current_user, scope
 
 if TYPE_CHECKING:
+    from flagport._changes import ChangeSubscription
     from flagport._global import (
         aclose,
         aflush,
@@ -54,7 +55,13 @@ if TYPE_CHECKING:
     from flagport.events.kinds import EventKind, FlagKind
     from flagport.events.model import Event
     from flagport.hookspecs import hookimpl
-    from flagport.provider import FlagNames, Provider, ProviderOptions, ProviderStatus
+    from flagport.provider import (
+        DefinitionsChanged,
+        FlagNames,
+        Provider,
+        ProviderOptions,
+        ProviderStatus,
+    )
     from flagport.reasons import ErrorCode, Reason
     from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult
     from flagport.user import User
@@ -66,6 +73,7 @@ _MODULES = {
     "flagport._global": "aclose aflush bind_client check_gate current_client evaluate_all flush "
     "get_client get_config get_experiment get_gate install_signal_handlers log_event set_client "
     "setup shutdown start stats wait_ready",
+    "flagport._changes": "ChangeSubscription",
     "flagport.client": "Flagport",
     "flagport.errors": "ConfigurationError FlagNotFoundError FlagportError GeneralError "
     "InvalidContextError MissingUserError ParseError PluginError ProviderNotReadyError "
@@ -73,7 +81,7 @@ _MODULES = {
     "flagport.events.kinds": "EventKind FlagKind",
     "flagport.events.model": "Event",
     "flagport.hookspecs": "hookimpl",
-    "flagport.provider": "FlagNames Provider ProviderOptions ProviderStatus",
+    "flagport.provider": "DefinitionsChanged FlagNames Provider ProviderOptions ProviderStatus",
     "flagport.reasons": "ErrorCode Reason",
     "flagport.results": "ConfigResult Evaluations ExperimentResult GateResult",
     "flagport.user": "User",
@@ -96,8 +104,10 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ChangeSubscription",
     "ConfigResult",
     "ConfigurationError",
+    "DefinitionsChanged",
     "ErrorCode",
     "Evaluations",
     "Event",

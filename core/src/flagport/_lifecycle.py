@@ -39,7 +39,13 @@ if TYPE_CHECKING:
     from flagport.client import Flagport
     from flagport.events.worker import SinkWorker
 
-__all__ = ["install_signal_handlers", "live_clients", "register", "unregister"]
+__all__ = [
+    "forget_exposures",
+    "install_signal_handlers",
+    "live_clients",
+    "register",
+    "unregister",
+]
 
 logger = logging.getLogger("flagport")
 
@@ -114,6 +120,16 @@ def live_clients() -> list[Flagport]:
     """The clients still alive and not shut down, oldest first."""
     with _lock:
         return list(_clients)
+
+
+def forget_exposures() -> None:
+    """Make every live client forget which exposures it logged.
+
+    The next assignment of each (unit, experiment, group) is logged again; the pytest
+    plugin calls this before each test so that tests do not depend on their order.
+    """
+    for client in live_clients():
+        client.exposures.clear()
 
 
 def _deliver_all(finish: Callable[[Flagport, float], object]) -> None:

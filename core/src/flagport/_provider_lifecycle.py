@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from flagport._evaluation import Failures
     from flagport.events.model import Event
+    from flagport.provider import DefinitionsChanged
 
 __all__ = ["ProviderLifecycle", "on_event_loop_thread"]
 
@@ -58,6 +59,8 @@ class ProviderLifecycle:
     :param failures: the client's failure policy (strict, logging, observers).
     :param on_change: called with the provider once it started, and with ``None``
         when it stops being the one answering (shutdown, fork).
+    :param changes: hears the provider announce that its definitions changed (see
+        :meth:`Provider.attach_changes`).
     :ivar started: the provider was started in this process (successfully or not).
     :ivar closed: the client was shut down.
     """
@@ -68,9 +71,11 @@ class ProviderLifecycle:
         emit: Callable[[Event], None],
         failures: Failures,
         on_change: Callable[[Provider | None], None],
+        changes: Callable[[DefinitionsChanged], None],
     ) -> None:
         self.provider = provider
         self._emit = emit
+        self._changes = changes
         self._failures = failures
         self._on_change = on_change
         self._lock = threading.RLock()
@@ -82,6 +87,7 @@ class ProviderLifecycle:
         self._background: Future[Provider] | None = None
         self._background_lock = threading.Lock()
         provider.attach(emit)
+        provider.attach_changes(changes)
 
     def start(self) -> Provider:
         """Start the provider in this process if it was not yet; returns it.
@@ -105,6 +111,7 @@ class ProviderLifecycle:
                 old = self.provider
                 self.provider = type(old)(old.options)
                 self.provider.attach(self._emit)
+                self.provider.attach_changes(self._changes)
             provider = self.provider
             try:
                 provider.start()

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 from flagport import _lifecycle
+from flagport._changes import ChangeListeners, ChangeSubscription
 from flagport._client_events import ClientEvents, event_value
 from flagport._evaluation import (
     CONFIG,
@@ -32,6 +33,7 @@ from flagport._evaluation import (
     not_a_name,
     raise_strict,
 )
+from flagport._lifecycle import forget_exposures
 from flagport._provider_lifecycle import ProviderLifecycle, on_event_loop_thread
 from flagport.errors import (
     ConfigurationError,
@@ -46,7 +48,7 @@ from flagport.events.pipeline import EventPipeline
 from flagport.events.settings import EventSettings
 from flagport.overrides import Overrides, global_overrides
 from flagport.plugins import get_plugin_manager, get_provider_class
-from flagport.provider import FlagNames, Provider
+from flagport.provider import DefinitionsChanged, FlagNames, Provider
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult, Result
 from flagport.scope import ContextBinding, Scope, scope
 from flagport.settings import Settings, load_settings, validate_options
@@ -119,8 +121,9 @@ class Flagport:
         self._observers = Observers()
         self._failures = Failures(self.strict, provider.name, self._observers)
         self._sticky: Stickiness | None = None
+        self._changes = ChangeListeners()
         self._lifecycle = ProviderLifecycle(
-            provider, self._emit, self._failures, on_change=self._answer_from
+            provider, self._emit, self._failures, self._answer_from, self._changes.deliver
         )
         self._recorder = ClientEvents(
             self.events, self.event_settings, self._lifecycle, self._observers
@@ -184,6 +187,13 @@ class Flagport:
         if self._sticky is not None:
             self._sticky.bind(provider)
 
+    def on_change(self, callback: Callable[[DefinitionsChanged], object]) -> ChangeSubscription:
+        """Call ``callback(change)`` whenever the provider's definitions change (a reload,
+        a vendor sync), on a thread of flagport's, never an evaluation's; an exception
+        it raises is logged. Returns a handle: ``.unsubscribe()`` stops it.
+        """
+        return self._changes.subscribe(callback)
+
     def _emit(self, event: Any) -> None:
         """Accept an event a provider reported through a vendor callback."""
         self._recorder.emit(event)
@@ -210,6 +220,7 @@ class Flagport:
     def shutdown(self, timeout: float = 5.0) -> None:
         """Flush and stop the provider. Safe to call more than once."""
         self._lifecycle.shutdown(timeout, before=self.events.shutdown)
+        self._changes.close()
         if self._sticky is not None:
             self._sticky.shutdown(timeout)
         _lifecycle.unregister(self)
@@ -483,13 +494,3 @@ class Flagport:
             "events": self.events.stats(),
             **({"sticky": self._sticky.stats()} if self._sticky is not None else {}),
         }
-
-
-def forget_exposures() -> None:
-    """Make every live client forget which exposures it logged.
-
-    The next assignment of each (unit, experiment, group) is logged again; the pytest
-    plugin calls this before each test so that tests do not depend on their order.
-    """
-    for client in _lifecycle.live_clients():
-        client.exposures.clear()

@@ -4,13 +4,15 @@ Only the three resolvers are abstract; lifecycle and events default to no-ops, a
 OpenFeature's provider ABC. Providers signal failure by raising a
 :class:`~flagport.FlagportError` subclass (``FlagNotFoundError`` for an unknown
 flag); the :class:`~flagport.Flagport` client turns that into a default result, or
-re-raises it in strict mode.
+re-raises it in strict mode. A provider whose definitions change while it runs (a
+reload, a vendor sync) says so with :meth:`Provider.announce_change`, as an OpenFeature
+provider emits ``PROVIDER_CONFIGURATION_CHANGED``.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from flagport.events.model import Event
     from flagport.user import User
 
-__all__ = ["FlagNames", "Provider", "ProviderOptions", "ProviderStatus"]
+__all__ = ["DefinitionsChanged", "FlagNames", "Provider", "ProviderOptions", "ProviderStatus"]
 
 
 class ProviderOptions(BaseModel):
@@ -93,6 +95,28 @@ class FlagNames:
         raise ValueError(f"unknown flag kind {kind!r}; use 'gate', 'experiment' or 'config'")
 
 
+@dataclass(frozen=True, slots=True)
+class DefinitionsChanged:
+    """A provider's definitions changed while it ran: a reload, or a vendor sync that
+    brought new definitions (not the first definitions loaded, which make it ready).
+
+    :ivar provider: the name of the provider that announced it.
+    :ivar flags: the flags whose definitions were added, removed or edited, when the
+        provider can tell; ``None`` when it cannot (any flag may answer differently).
+    """
+
+    provider: str
+    flags: frozenset[str] | None = None
+
+    def merged(self, earlier: DefinitionsChanged | None) -> DefinitionsChanged:
+        """This change and an ``earlier`` one of the same provider not delivered yet, as one."""
+        if earlier is None:
+            return self
+        if self.flags is None or earlier.flags is None:
+            return DefinitionsChanged(self.provider, None)
+        return DefinitionsChanged(self.provider, earlier.flags | self.flags)
+
+
 class Provider(ABC):
     """A source of answers for gates, experiments and configs.
 
@@ -118,6 +142,7 @@ class Provider(ABC):
         #: Call it with an exposure/custom :class:`Event` the vendor reported through a
         #: callback, so it reaches flagport's sinks and observers (see :meth:`attach`).
         self.emit: Callable[[Event], None] = _ignore
+        self._hear_change: Callable[[DefinitionsChanged], None] = _ignore
 
     @classmethod
     def from_options(cls, **options: Any) -> Provider:
@@ -136,11 +161,36 @@ class Provider(ABC):
         """
         self.emit = emit
 
+    def attach_changes(self, listener: Callable[[DefinitionsChanged], None]) -> None:
+        """Called by the client that owns this provider, after :meth:`attach`: from now
+        on :meth:`announce_change` hands ``listener`` what changed.
+
+        A composite provider listens to its parts in its :meth:`attach` (with its own
+        :meth:`announce_change`), so it need not override this.
+
+        :param listener: takes a :class:`DefinitionsChanged`; it returns at once and
+            never raises (the client runs the application's callbacks on a thread of
+            its own).
+        """
+        self._hear_change = listener
+
+    def announce_change(self, flags: Iterable[str] | None = None) -> None:
+        """Say that the definitions being served changed. Call it after the new
+        definitions are served, only when they differ from the previous ones (not for
+        the first definitions loaded, nor for a check that found nothing new).
+
+        :param flags: the flags added, removed or edited; ``None`` when unknown.
+        """
+        changed = None if flags is None else frozenset(flags)
+        self._hear_change(DefinitionsChanged(self.name, changed))
+
     def detach(self) -> None:
         """Called when the client lets go of this provider (after :meth:`shutdown`, started
-        or not): :attr:`emit` ignores events, and the provider's secrets are no longer
-        redacted from log records. An override calls ``super().detach()``."""
+        or not): :attr:`emit` ignores events, :meth:`announce_change` reaches no one, and
+        the provider's secrets are no longer redacted from log records. An override calls
+        ``super().detach()``."""
         self.emit = _ignore
+        self._hear_change = _ignore
         release(self)
 
     def start(self) -> None:
@@ -222,5 +272,5 @@ class Provider(ABC):
         return {"status": self.status.value, "options": options}
 
 
-def _ignore(event: Event) -> None:
+def _ignore(event: object) -> None:
     return None

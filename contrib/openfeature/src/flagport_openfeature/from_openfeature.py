@@ -15,6 +15,7 @@ variant is the group. Two ways to drive a provider:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -174,6 +175,8 @@ class OpenFeatureProvider(Provider):
             else:
                 client = api.get_client(opts.domain)
                 self._client = client
+                # The domain's provider, whoever registered it, announces its changes.
+                client.add_handler(ProviderEvent.PROVIDER_CONFIGURATION_CHANGED, self._changed)
                 self._boolean, self._object, self._track = (
                     client.get_boolean_details,
                     client.get_object_details,
@@ -234,14 +237,23 @@ class OpenFeatureProvider(Provider):
                 logger.warning(
                     "flagport: the OpenFeature provider reports an error: %s", details.message
                 )
+            elif event is ProviderEvent.PROVIDER_CONFIGURATION_CHANGED:
+                self._changed(details)
+
+    def _changed(self, details: ProviderEventDetails) -> None:
+        self.announce_change(details.flags_changed)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Shut an owned OpenFeature provider down (never longer than ``timeout``)."""
         with self._lock:
-            of, owned, domain = self._of, self._owned, self.options.domain
+            of, owned, domain, client = self._of, self._owned, self.options.domain, self._client
             self._of, self._owned, self._client = None, False, None
             self._boolean = self._object = self._track = None
             self.status = ProviderStatus.SHUT_DOWN
+        if client is not None:
+            # Gone already when the application shut the OpenFeature API down first.
+            with contextlib.suppress(ValueError):
+                client.remove_handler(ProviderEvent.PROVIDER_CONFIGURATION_CHANGED, self._changed)
         if of is None or not owned:
             return
         if domain is not None:

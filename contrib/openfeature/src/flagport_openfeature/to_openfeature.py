@@ -9,6 +9,10 @@ booleans are gates; objects are configs, or experiments when the provider knows 
 name as an experiment; strings, integers and floats are a whole config (or an
 experiment's group, for a string) addressed as ``"flag"``, or one parameter of it
 addressed as ``"flag.key"`` (a dot path into nested values).
+
+When flagport's provider announces new definitions (a reload, a vendor sync), the
+bridge emits OpenFeature's ``PROVIDER_CONFIGURATION_CHANGED``, with ``flags_changed``
+when the provider can tell which flags changed.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from openfeature.evaluation_context import EvaluationContext
+from openfeature.event import ProviderEventDetails
 from openfeature.exception import ErrorCode as OFErrorCode
 from openfeature.exception import GeneralError as OFGeneralError
 from openfeature.flag_evaluation import FlagMetadata, FlagResolutionDetails, FlagValueType
@@ -25,9 +30,10 @@ from openfeature.hook import Hook
 from openfeature.provider import AbstractProvider, Metadata
 from openfeature.track import TrackingEventDetails
 
+from flagport import ChangeSubscription
 from flagport.client import Flagport
 from flagport.errors import FlagportError
-from flagport.provider import ProviderStatus
+from flagport.provider import DefinitionsChanged, ProviderStatus
 from flagport.reasons import ErrorCode, Reason
 from flagport.results import ConfigResult, ExperimentResult, GateResult, thaw
 from flagport.user import User
@@ -69,6 +75,7 @@ class FlagportProvider(AbstractProvider):
         self.client = client
         self._shutdown_client = shutdown_client
         self._metadata = Metadata(name=f"flagport:{client.provider_name}")
+        self._changes: ChangeSubscription | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     def get_metadata(self) -> Metadata:
@@ -85,6 +92,8 @@ class FlagportProvider(AbstractProvider):
             reports the provider in ERROR and evaluations serve defaults with the
             error code until it loads definitions.
         """
+        if self._changes is None:
+            self._changes = self.client.on_change(self._changed)
         try:
             provider = self.client.provider
         except FlagportError as exc:  # a strict client, or one already shut down
@@ -97,8 +106,18 @@ class FlagportProvider(AbstractProvider):
 
     def shutdown(self) -> None:
         """Flush events and stop the flagport provider."""
+        changes, self._changes = self._changes, None
+        if changes is not None:
+            changes.unsubscribe()
         if self._shutdown_client:
             self.client.shutdown()
+
+    def _changed(self, change: DefinitionsChanged) -> None:
+        # On flagport's callback thread; OpenFeature runs its handlers from here.
+        flags = sorted(change.flags) if change.flags is not None else None
+        self.emit_provider_configuration_changed(
+            ProviderEventDetails(flags_changed=flags, metadata={"provider": change.provider})
+        )
 
     # -- helpers ---------------------------------------------------------------------
     def _user(self, context: EvaluationContext | None) -> User:

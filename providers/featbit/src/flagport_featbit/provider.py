@@ -17,10 +17,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from fbclient import Config, FBClient
-from fbclient.category import FEATURE_FLAGS
+from fbclient.category import FEATURE_FLAGS, SEGMENTS
 from fbclient.config import WebSocketConfig
 from fbclient.status_types import StateType
 
+from flagport._changes import changed_names
 from flagport._fork import reset_in_child
 from flagport.errors import (
     ConfigurationError,
@@ -102,6 +103,9 @@ class FeatBitProvider(Provider):
         self._start_lock = threading.Lock()
         self._tables_lock = threading.Lock()
         self._compiled: dict[str, CompiledFlag] | None = None
+        # The flags and segments stored last, as FeatBit sent them: what changed is
+        # told from them.
+        self._stored: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
         # The hot path reads these two without a lock: each is replaced, never mutated.
         self._gates: dict[str, CompiledFlag] = {}
         self._flags: dict[str, CompiledFlag] = {}
@@ -200,11 +204,20 @@ class FeatBitProvider(Provider):
     def _definitions_changed(self, storage: WatchedStorage) -> None:
         # Runs on the SDK's streaming thread (or the caller's, offline); must not wait
         # for start(), which may be blocked in FBClient's constructor waiting for us.
-        compiled = compile_flags(storage.get_all(FEATURE_FLAGS), self._compiled)
+        flags, segments = storage.get_all(FEATURE_FLAGS), storage.get_all(SEGMENTS)
+        compiled = compile_flags(flags, self._compiled)
         with self._tables_lock:
             self._compiled = compiled
             self._updates += 1
             self._publish()
+            previous, self._stored = self._stored, (flags, segments)
+        # Not the first definitions (they make it ready). FeatBit's own FlagTracker is not
+        # used: it names every flag of each full data sync, changed or not.
+        if previous is not None and self.status is not ProviderStatus.SHUT_DOWN:
+            # A segment edited may change any flag that targets it.
+            changed = changed_names(previous[0], flags) if previous[1] == segments else None
+            if changed != set():
+                self.announce_change(changed)
 
     def _publish(self) -> None:
         compiled = self._compiled

@@ -16,6 +16,7 @@ from typing import Any
 from growthbook import Feature, Options
 from growthbook.common_types import GlobalContext
 
+from flagport._changes import changed_names
 from flagport.errors import ConfigurationError, Location
 from flagport.provider import FlagNames
 from flagport.reasons import Reason
@@ -23,7 +24,13 @@ from flagport.results import ConfigResult, ExperimentResult, GateResult
 from flagport_growthbook._convert import as_mapping
 from flagport_growthbook._sticky import identifier_attributes
 
-__all__ = ["Definitions", "build_definitions", "experiment_groups", "features_section"]
+__all__ = [
+    "Definitions",
+    "build_definitions",
+    "changed_features",
+    "experiment_groups",
+    "features_section",
+]
 
 
 @dataclass(slots=True)
@@ -163,3 +170,15 @@ def experiment_groups(defs: Definitions, name: str) -> Mapping[str, Mapping[str,
             groups[str(key)] = as_mapping(variation)
     defs.groups[name] = groups
     return groups
+
+
+def changed_features(old: Definitions, new: Definitions) -> set[str] | None:
+    """The features whose definitions differ; ``None`` when the saved groups (which any
+    feature's conditions may read) changed too."""
+    before, after = old.context, new.context
+    if before.saved_groups != after.saved_groups:
+        return None
+    return changed_names(
+        {name: feature.to_dict() for name, feature in before.features.items()},
+        {name: feature.to_dict() for name, feature in after.features.items()},
+    )

@@ -44,7 +44,12 @@ from flagport_growthbook._convert import (
     to_user_context,
     warn_once,
 )
-from flagport_growthbook._definitions import Definitions, build_definitions, experiment_groups
+from flagport_growthbook._definitions import (
+    Definitions,
+    build_definitions,
+    changed_features,
+    experiment_groups,
+)
 from flagport_growthbook._ingest import IngestSender
 from flagport_growthbook._sticky import StoreStickyBucketService
 from flagport_growthbook._sync import DefinitionsSync
@@ -194,9 +199,12 @@ class GrowthBookProvider(Provider):
         if self.status is ProviderStatus.SHUT_DOWN:
             return  # a fetch that finished during shutdown must not revive the provider
         defs.context.options.sticky_bucket_service = self._sticky
-        self._defs = defs
+        previous, self._defs = self._defs, defs
         self.reloads += 1
         self.status = ProviderStatus.READY
+        # Not the first definitions (they make it ready), nor the same ones again.
+        if previous is not None and (changed := changed_features(previous, defs)) != set():
+            self.announce_change(changed)
 
     def _after_fork_in_child(self) -> None:
         # Streaming, polling and event sending are the parent's threads (one may have

@@ -25,6 +25,7 @@ from statsig_python_core import (
 )
 from statsig_python_core import StatsigOptions as SdkOptions
 
+from flagport._changes import changed_names
 from flagport._fork import reset_in_child
 from flagport._memos import Budget, Memo
 from flagport.errors import (
@@ -121,6 +122,7 @@ class StatsigProvider(Provider):
         self._ready = False
         self._results: Memo[tuple[Any, ...], Any] = Budget(_MAX_CACHED_RESULTS).memo()
         self._spec_updates = 0
+        self._specs: dict[str, Any] | None = None  # the last specs_updated's, to diff
         self._init_source: str | None = None
         self._check: Callable[..., bool] = _not_started
 
@@ -217,6 +219,13 @@ class StatsigProvider(Provider):
         self._spec_updates += 1
         self._ready = True
         self._refresh_names()
+        previous, self._specs = self._specs, values if isinstance(values, dict) else None
+        # The first update is the first definitions (the provider became ready); the SDK
+        # fires no update for a sync that found nothing new.
+        if self._spec_updates > 1:
+            changed = _changed_specs(previous, self._specs)
+            if changed is None or changed:
+                self.announce_change(changed)
 
     def _refresh_names(self) -> None:
         sdk = self._sdk
@@ -472,3 +481,18 @@ class StatsigProvider(Provider):
 
 def _not_started(*args: Any) -> bool:
     raise ProviderNotReadyError("the statsig provider is not started or was shut down")
+
+
+def _changed_specs(old: dict[str, Any] | None, new: dict[str, Any] | None) -> set[str] | None:
+    """The gates, configs, experiments and layers whose specs differ (a changed condition
+    has a new key in ``condition_map``, so the specs using it differ too); ``None`` when
+    an update did not carry its specs."""
+    if old is None or new is None:
+        return None
+    changed: set[str] = set()
+    for section in ("feature_gates", "dynamic_configs", "layer_configs"):
+        before, after = old.get(section) or {}, new.get(section) or {}
+        if not isinstance(before, dict) or not isinstance(after, dict):
+            return None
+        changed |= changed_names(before, after)
+    return changed

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, model_validator
 
+from flagport._changes import changed_names
 from flagport.errors import ConfigurationError, FlagNotFoundError, ProviderNotReadyError
 from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.providers.local.compiled import CompiledExperiment, Snapshot
@@ -34,6 +35,7 @@ from flagport.settings_files import PathOption
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+    from flagport.providers.local.models import FlagsFile
     from flagport.providers.local.url_source import Incoming, UrlSource
     from flagport.results import ConfigResult, ExperimentResult, GateResult, JsonValue
     from flagport.sticky.engine import Stickiness
@@ -215,11 +217,18 @@ class LocalProvider(Provider):
                 return snapshot
             if self._sticky_store:
                 _fallback_units_on(snapshot)
+            previous, previous_version = self._snapshot, self.version
             self._snapshot = snapshot  # the one assignment readers see
             self.version = version
             self.loaded_at = time.time()
             self.last_error = None
             self.status = ProviderStatus.READY
+        # The first definitions make the provider ready; a new text with the same
+        # definitions (a comment edited) changes nothing anyone could see.
+        if previous.ready and version != previous_version:
+            changed = _changed_flags(previous.definitions, snapshot.definitions)
+            if changed is None or changed:
+                self.announce_change(changed)
         return snapshot
 
     def reload(self, incoming: Incoming | None = None) -> bool:
@@ -438,6 +447,19 @@ class LocalProvider(Provider):
             described["options"]["flags"] = "(inline definitions)"
         described["stats"] = self.stats()
         return described
+
+
+def _changed_flags(old: FlagsFile | None, new: FlagsFile | None) -> set[str] | None:
+    """The flags whose definitions differ; ``None`` when something any flag may read
+    changed too (segments, the hash, the condition semantics)."""
+    if old is None or new is None:
+        return None
+    for field in type(new).model_fields:
+        if field not in _KINDS and getattr(old, field) != getattr(new, field):
+            return None
+    return {
+        name for kind in _KINDS for name in changed_names(getattr(old, kind), getattr(new, kind))
+    }
 
 
 def _fallback_units_on(snapshot: Snapshot) -> None:

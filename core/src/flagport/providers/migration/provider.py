@@ -236,10 +236,11 @@ class MigrationProvider(Provider):
 
     # -- lifecycle ---------------------------------------------------------------------------
     def attach(self, emit: Callable[[Event], None]) -> None:
-        # What either vendor reports through a callback goes to the same client.
+        # Vendor callbacks reach the same client; a side's changes are announced as ours.
         super().attach(emit)
         for side in self.sides.values():
             side.attach(emit)
+            side.attach_changes(lambda change: self.announce_change(change.flags))
 
     def detach(self) -> None:
         for side in self.sides.values():
