@@ -22,6 +22,7 @@ from flagport.events.settings import EventSettings
 from flagport.events.worker import SinkWorker
 from flagport.reasons import Reason
 from flagport.scope import current_scope
+from flagport.sticky.growthbook import apply_growthbook
 from flagport.sticky.policy import DEFAULT_POLICY, StickyPolicy
 from flagport.sticky.store import Assignment, StickyStore, Write
 
@@ -175,10 +176,8 @@ class Stickiness:
             policy = self.policy(name) or DEFAULT_POLICY
             if not policy.sticky:
                 return result
-        if policy.served_first and result.rule_id in policy.served_first:
-            return result  # GrowthBook's rules: the unit never reached the sticky split
-        if policy.reaches is not None and not policy.reaches(user):
-            return result  # nor does a unit the split rule does not apply to
+        if policy.growthbook:
+            return apply_growthbook(self, policy, user, result)
         primary, fallback = policy.units(user)
         if primary is None and fallback is None:
             return result  # units without an id are never stored
@@ -190,11 +189,6 @@ class Stickiness:
         )
         entry = policy.entry or name  # experiments sharing a key share stored groups
         mine, theirs = own.get(entry), other.get(entry)
-        if (mine is not None and policy.blocks(mine)) or (
-            theirs is not None and policy.blocks(theirs)
-        ):
-            # GrowthBook's blocked enrolment: not in the experiment.
-            return policy.blocked_result(user, result)
         renames = self.group_names(user, name) if self.group_names is not None else None
         # The unit's own stored group wins, else its fallback unit's.
         stored = mine if mine is not None and policy.keeps(mine) else None
@@ -214,8 +208,6 @@ class Stickiness:
                     active.sticky_served[self, name] = (result, served)
                 return served
         group = result.group
-        if policy.split_rule is not None and result.rule_id != policy.split_rule:
-            return result  # GrowthBook's rules: only the sticky split's assignments
         if group is not None and result.in_experiment and result.reason not in _NOT_STORED:
             if renames is not None:
                 group = renames[0].get(group, group)
