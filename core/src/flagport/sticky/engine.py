@@ -202,7 +202,7 @@ class Stickiness:
                 if stored is theirs and primary:
                     # Kept under the unit itself from now on (GrowthBook "upgrades" a
                     # fallback document the same way).
-                    self._store(policy, primary, own, entry, stored.group, value, mine)
+                    self._store(policy, primary, own, entry, stored.group, value)
                 active = current_scope()
                 if renames is None and active is not None and active.user is user:
                     active.sticky_served[self, name] = (result, served)
@@ -212,10 +212,10 @@ class Stickiness:
             if renames is not None:
                 group = renames[0].get(group, group)
             if primary:
-                self._store(policy, primary, own, entry, group, result.value, mine)
+                self._store(policy, primary, own, entry, group, result.value)
             else:
                 unit = fallback or ""
-                self._store(policy, unit, other, entry, group, result.value, theirs, fallback=True)
+                self._store(policy, unit, other, entry, group, result.value, fallback=True)
         return result
 
     def _served_result(
@@ -245,16 +245,11 @@ class Stickiness:
         name: str,
         group: str,
         value: JsonValue,
-        previous: Assignment | None,
         *,
         fallback: bool = False,
     ) -> None:
-        """Store ``group`` for ``unit`` at the policy's version, remembering the lowest
-        version the unit was ever assigned at (GrowthBook's rules block on it)."""
-        first = None
-        if previous is not None and previous.first_version < policy.version:
-            first = previous.first_version
-        assignment = Assignment(group, value if value is not None else {}, policy.version, first)
+        """Store ``group`` for ``unit`` at the policy's version."""
+        assignment = Assignment(group, value if value is not None else {}, policy.version)
         assignments[name] = assignment
         self.put((policy.key(unit, fallback=fallback), name, assignment))
 

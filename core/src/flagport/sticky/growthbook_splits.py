@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from flagport.providers.local.rule_eval import NEXT, first_match
 from flagport.sticky.growthbook import GrowthBookSplit
-from flagport.sticky.policy import attribute_unit
+from flagport.sticky.policy import attribute_unit, checked_minimum
 
 if TYPE_CHECKING:
     from flagport.results import ExperimentResult
@@ -26,11 +26,15 @@ def growthbook_splits(
     groups: Sequence[ExperimentResult],
     not_in: ExperimentResult | None,
     mode: str,
+    problems: tuple[str, list[tuple[str, str]]],
 ) -> tuple[GrowthBookSplit, ...]:
     """Every sticky split of ``exp``, in rule order: the first rule with a ``split``
     under the experiment's fields (``key``, the policy's versions, ``fallback_unit``
     when the rule names no unit of its own), a later one under its ``split.sticky``;
-    the experiment's ``groups`` when no rule has a split."""
+    the experiment's ``groups`` when no rule has a split.
+
+    :param problems: the experiment's path, and the list its located problems go to.
+    """
     found: list[GrowthBookSplit] = []
     compiled = tuple(rules)
     definitions = list(exp.rules or ())[: len(compiled)]
@@ -41,7 +45,11 @@ def growthbook_splits(
         own = split.sticky
         unit = definition.unit or exp.unit
         if own:
-            fields = (own.key, own.bucket_version, own.min_bucket_version, True, own.fallback_unit)
+            where = f"{problems[0]}.rules[{at}].split.sticky.min_bucket_version"
+            minimum = checked_minimum(
+                own.bucket_version, own.min_bucket_version, where, problems[1]
+            )
+            fields = (own.key, own.bucket_version, minimum, True, own.fallback_unit)
         elif own is False or not found:
             fallback = exp.fallback_unit if definition.unit is None else None
             enabled = own is not False and policy.sticky

@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "FallbackSwitch",
     "StickyPolicy",
+    "checked_minimum",
     "has_fallback",
     "split_fallback",
     "sticky_policy",
@@ -162,6 +163,20 @@ def has_fallback(exp: Any) -> bool:
     )
 
 
+def checked_minimum(version: int, minimum: int, where: str, problems: list[tuple[str, str]]) -> int:
+    """``minimum``, or ``version`` with a located problem when the minimum is above it."""
+    if minimum > version:
+        problems.append(
+            (
+                where,
+                f"min_bucket_version {minimum} is above bucket_version {version}; "
+                "raise bucket_version or lower min_bucket_version",
+            )
+        )
+        return version
+    return minimum
+
+
 def sticky_policy(
     exp: Any,
     path: str,
@@ -188,15 +203,8 @@ def sticky_policy(
     version: int = exp.bucket_version
     minimum: int | None = exp.min_bucket_version
     growthbook = exp.sticky_rules == "growthbook"
-    if minimum is not None and minimum > version:
-        problems.append(
-            (
-                f"{path}.min_bucket_version",
-                f"min_bucket_version {minimum} is above bucket_version {version}; "
-                "raise bucket_version or lower min_bucket_version",
-            )
-        )
-        minimum = version
+    if minimum is not None:
+        minimum = checked_minimum(version, minimum, f"{path}.min_bucket_version", problems)
     if minimum is None:
         # flagport: raising the version alone reassigns everyone. GrowthBook: nobody is
         # blocked unless a minimum says so.
@@ -218,7 +226,9 @@ def sticky_policy(
 
     from flagport.sticky.growthbook_splits import growthbook_splits
 
-    splits = growthbook_splits(exp, policy, exp.sticky_key or name, rules, groups, blocked, mode)
+    splits = growthbook_splits(
+        exp, policy, exp.sticky_key or name, rules, groups, blocked, mode, (path, problems)
+    )
     positions = {rule.id: at for at, rule in enumerate(rules)}
     return replace(
         policy,

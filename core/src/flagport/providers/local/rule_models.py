@@ -158,20 +158,13 @@ class SplitStickyDef(_Def):
     key: str = Field(min_length=1, description="The stored entry's name (the experiment key).")
     bucket_version: int = Field(default=0, ge=0, description="GrowthBook's bucketVersion.")
     min_bucket_version: int = Field(
-        default=0, ge=0, description="GrowthBook's minBucketVersion (older units are blocked)."
+        default=0,
+        ge=0,
+        description="GrowthBook's minBucketVersion (units assigned below it are blocked).",
     )
     fallback_unit: UnitName | None = Field(
         default=None, description="GrowthBook's fallbackAttribute (only with a sticky store)."
     )
-
-    @model_validator(mode="after")
-    def _versions(self) -> SplitStickyDef:
-        if self.min_bucket_version > self.bucket_version:
-            raise ValueError(
-                f"min_bucket_version {self.min_bucket_version} is above bucket_version "
-                f"{self.bucket_version}; raise bucket_version or lower min_bucket_version"
-            )
-        return self
 
 
 class SplitDef(_Def):
