@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from flagport.reasons import Reason
 from flagport.sticky.store import Assignment
+from flagport.sticky.units import store_unit, unit_key
 
 if TYPE_CHECKING:
     from flagport.results import ExperimentResult
@@ -110,8 +111,6 @@ class GrowthBookSplit:
 
     def units(self, user: User) -> tuple[str | None, str | None]:
         """The user's unit keys in the store for ``unit`` and ``fallback_unit``."""
-        from flagport.sticky.policy import store_unit, unit_key
-
         primary = self.unit_of(user) if self.unit_of is not None else user.unit(self.unit)
         fallback = None
         if self.fallback_unit is not None:

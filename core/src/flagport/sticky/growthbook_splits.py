@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from flagport.providers.local.rule_eval import NEXT, first_match
 from flagport.sticky.growthbook import GrowthBookSplit
-from flagport.sticky.policy import attribute_unit, checked_minimum
+from flagport.sticky.units import attribute_unit, checked_minimum
 
 if TYPE_CHECKING:
     from flagport.results import ExperimentResult

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from flagport.sticky.units import UnitOf, attribute_unit, checked_minimum, store_unit, unit_key
 
 if TYPE_CHECKING:
     from flagport.results import ExperimentResult
@@ -23,18 +25,6 @@ __all__ = [
     "store_unit",
     "unit_key",
 ]
-
-UnitOf = Callable[["User"], "str | None"]
-#: A unit name that reads the attribute GrowthBook's SDK is sent (``$growthbook.id``).
-_GROWTHBOOK_UNIT = "$growthbook."
-
-
-def unit_key(unit: str, value: str) -> str:
-    """The store's key of the unit ``unit`` = ``value``: the user id itself for
-    ``user_id`` (what a request scope loads), else ``"<unit>||<value>"`` (the way
-    GrowthBook keys its sticky documents, so both name a unit alike).
-    """
-    return value if unit == "user_id" else f"{unit}||{value}"
 
 
 class FallbackSwitch:
@@ -77,16 +67,6 @@ def split_fallback(
     from flagport.providers.local.units import unit_getter
 
     return switch.either(unit, unit_getter(name, mode))
-
-
-def store_unit(unit: str) -> str:
-    """The unit name a stored assignment is keyed by: ``$growthbook.<attribute>`` is keyed
-    as GrowthBook keys its documents (``id`` is the user's own unit, another attribute
-    ``<attribute>||<value>``), so both providers name a unit alike."""
-    if unit.startswith(_GROWTHBOOK_UNIT):
-        attribute = unit[len(_GROWTHBOOK_UNIT) :]
-        return "user_id" if attribute == "id" else attribute
-    return unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,20 +143,6 @@ def has_fallback(exp: Any) -> bool:
     )
 
 
-def checked_minimum(version: int, minimum: int, where: str, problems: list[tuple[str, str]]) -> int:
-    """``minimum``, or ``version`` with a located problem when the minimum is above it."""
-    if minimum > version:
-        problems.append(
-            (
-                where,
-                f"min_bucket_version {minimum} is above bucket_version {version}; "
-                "raise bucket_version or lower min_bucket_version",
-            )
-        )
-        return version
-    return minimum
-
-
 def sticky_policy(
     exp: Any,
     path: str,
@@ -236,13 +202,3 @@ def sticky_policy(
         splits=splits,
         positions=positions,
     )
-
-
-def attribute_unit(unit: str | None, mode: str) -> UnitOf | None:
-    """user -> the text of an attribute unit (``$growthbook.id``) as the split hashes it;
-    None for ``user_id`` and custom ids (:meth:`User.unit` reads them)."""
-    if unit is None or not unit.startswith("$"):
-        return None
-    from flagport.providers.local.units import unit_getter
-
-    return unit_getter(unit, mode)
