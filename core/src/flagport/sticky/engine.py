@@ -177,7 +177,7 @@ class Stickiness:
             if not policy.sticky:
                 return result
         if policy.growthbook:
-            return apply_growthbook(self, policy, user, result)
+            return apply_growthbook(self, policy, user, name, result)
         primary, fallback = policy.units(user)
         if primary is None and fallback is None:
             return result  # units without an id are never stored

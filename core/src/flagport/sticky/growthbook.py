@@ -22,10 +22,11 @@ bucketed afresh; every assignment the split makes, passthrough included, is stor
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flagport.reasons import Reason
+from flagport.scope import current_scope
 from flagport.sticky.store import Assignment
 from flagport.sticky.units import store_unit, unit_key
 
@@ -82,7 +83,7 @@ class GrowthBookSplit:
     :ivar version: ``bucketVersion``; :ivar min_version: ``minBucketVersion``.
     :ivar enabled: False: ``disableStickyBucketing`` (bucketed afresh, nothing stored).
     :ivar unit: the unit hashed; :ivar fallback_unit: GrowthBook's ``fallbackAttribute``.
-    :ivar unit_of: user -> the unit's text (attribute units); None: :meth:`User.unit`.
+    :ivar unit_of: user -> the unit's text; :ivar fallback_of: likewise.
     :ivar groups: each variant's group; :ivar passthrough: whether it sends units on.
     :ivar outcomes: each variant's result (None for a passthrough one).
     :ivar fresh: user -> the variant index bucketing gives (-1: not in); None: the
@@ -100,42 +101,78 @@ class GrowthBookSplit:
     enabled: bool
     unit: str
     fallback_unit: str | None
-    unit_of: Callable[[User], str | None] | None
+    unit_of: Callable[[User], str | None]
     fallback_of: Callable[[User], str | None] | None
-    groups: tuple[str | None, ...]
+    groups: tuple[str, ...]
     passthrough: tuple[bool, ...]
     outcomes: tuple[Any, ...]
     fresh: Callable[[User], int] | None
     after: Callable[[User], ExperimentResult]
     reaches: Callable[[User], bool] | None = None
+    # Derived once: the entry of the current version, those below the minimum, each
+    # group's index, and how a unit's text becomes its store key.
+    entry: str = field(init=False)
+    below: tuple[str, ...] = field(init=False)
+    by_group: Mapping[str, int] = field(init=False)
+    unit_prefix: str = field(init=False)
+    fallback_prefix: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        versions = range(self.min_version)
+        derived = {
+            "entry": entry_name(f"{self.key}__{self.version}"),
+            "below": tuple(entry_name(f"{self.key}__{v}") for v in versions),
+            "by_group": {group: i for i, group in reversed(list(enumerate(self.groups)))},
+            "unit_prefix": unit_key(store_unit(self.unit), ""),
+            "fallback_prefix": unit_key(store_unit(self.fallback_unit or "user_id"), ""),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     def units(self, user: User) -> tuple[str | None, str | None]:
         """The user's unit keys in the store for ``unit`` and ``fallback_unit``."""
-        primary = self.unit_of(user) if self.unit_of is not None else user.unit(self.unit)
-        fallback = None
-        if self.fallback_unit is not None:
-            of = self.fallback_of
-            fallback = of(user) if of is not None else user.unit(self.fallback_unit)
+        primary = self.unit_of(user)
+        of = self.fallback_of
+        fallback = of(user) if of is not None else None
         return (
-            unit_key(store_unit(self.unit), primary) if primary else None,
-            unit_key(store_unit(self.fallback_unit), fallback)
-            if fallback and self.fallback_unit
-            else None,
+            self.unit_prefix + primary if primary else None,
+            self.fallback_prefix + fallback if fallback else None,
         )
 
-    def blocked(self, assignments: Mapping[str, str]) -> bool:
+    def stored(self, entries: Mapping[str, Assignment]) -> str | None:
+        """The variation ``entries`` hold at the split's version: its ``growthbook:``
+        entry, else the one an earlier local provider kept under the key."""
+        found = entries.get(self.entry)
+        if found is not None:
+            return found.group
+        former = entries.get(self.key)
+        if former is not None and self.version in (former.version, former.first_version):
+            return former.group
+        return None
+
+    def blocks(self, entries: Mapping[str, Assignment]) -> bool:
         """GrowthBook's ``_is_blocked``: assigned at a version below the minimum."""
-        return any(f"{self.key}__{v}" in assignments for v in range(self.min_version))
+        if not self.below:
+            return False
+        for name in self.below:
+            if name in entries:
+                return True
+        former = entries.get(self.key)
+        return former is not None and former.first_version < self.min_version
+
+
+_NONE: Mapping[str, Assignment] = {}
 
 
 def apply_growthbook(
-    sticky: Stickiness, policy: StickyPolicy, user: User, result: ExperimentResult
+    sticky: Stickiness, policy: StickyPolicy, user: User, name: str, result: ExperimentResult
 ) -> ExperimentResult:
     """``result`` (the provider's fresh answer) as GrowthBook's sticky bucketing serves
     it: each split the evaluation reaches in turn, with the unit's stored documents."""
     current = result
+    positions = policy.positions
     for split in policy.splits:
-        at = policy.positions.get(current.rule_id or "") if current.rule_id else None
+        at = positions.get(current.rule_id) if current.rule_id else None
         if at is not None and at < split.index:
             return current  # a rule before the split decided: the unit never reached it
         if not split.enabled or (split.reaches is not None and not split.reaches(user)):
@@ -143,23 +180,23 @@ def apply_growthbook(
         primary, fallback = split.units(user)
         if primary is None and fallback is None:
             continue  # GrowthBook skips an experiment without a hash value
-        own = document(sticky.assignments(primary)) if primary else {}
-        theirs = document(sticky.assignments(fallback)) if fallback else {}
-        assigned = f"{split.key}__{split.version}"
-        if split.blocked({**theirs, **own}):
+        own = sticky.assignments(primary) if primary else _NONE
+        theirs = sticky.assignments(fallback) if fallback else _NONE
+        if split.blocks(own) or split.blocks(theirs):
             current = split.after(user) if at == split.index or split.fresh is None else current
             continue
-        stored = own.get(assigned, theirs.get(assigned))
-        index = split.groups.index(stored) if stored in split.groups else -1
+        stored = split.stored(own)
+        if stored is None:
+            stored = split.stored(theirs)
+        index = split.by_group.get(stored, -1) if stored is not None else -1
         fresh = index < 0
         if fresh:
             index = _fresh_index(split, user, current, at)
         if index >= 0:
-            group = split.groups[index] or str(index)
+            group = split.groups[index]
             unit, doc = (primary, own) if primary else (fallback, theirs)
-            if unit is not None and doc.get(assigned) != group:
-                doc[assigned] = group
-                sticky.remember(unit, entry_name(assigned), Assignment(group, {}, split.version))
+            if unit is not None and split.stored(doc) != group:
+                sticky.remember(unit, split.entry, Assignment(group, {}, split.version))
         if index < 0 or split.passthrough[index]:
             if not fresh and at == split.index:
                 current = split.after(user)  # the fresh answer stopped here; the stored one goes on
@@ -167,7 +204,12 @@ def apply_growthbook(
         if fresh:
             return current
         outcome = split.outcomes[index]
-        return sticky._served_result(outcome, split.groups[index] or str(index), outcome.value)
+        served = sticky._served_result(outcome, split.groups[index], outcome.value)
+        active = current_scope()
+        if active is not None and active.user is user:
+            # Served again without this walk while the provider answers with ``result``.
+            active.sticky_served[sticky, name] = (result, served)
+        return served
     return current
 
 
@@ -178,4 +220,4 @@ def _fresh_index(split: GrowthBookSplit, user: User, current: ExperimentResult, 
     # The experiment's groups: the provider's result is their fresh assignment.
     if at is not None or not current.in_experiment or current.reason in _NOT_STORED:
         return -1
-    return split.groups.index(current.group) if current.group in split.groups else -1
+    return split.by_group.get(current.group, -1) if current.group is not None else -1

@@ -102,8 +102,8 @@ def _split(
         enabled=enabled,
         unit=unit,
         fallback_unit=fallback,
-        unit_of=attribute_unit(unit, mode),
-        fallback_of=attribute_unit(fallback, mode),
+        unit_of=_reader(unit, mode),
+        fallback_of=None if fallback is None else _reader(fallback, mode),
         groups=groups,
         passthrough=passthrough,
         outcomes=outcomes,
@@ -111,6 +111,18 @@ def _split(
         after=after,
         reaches=reaches,
     )
+
+
+def _reader(unit: str, mode: str) -> Callable[[User], str | None]:
+    """user -> the text of ``unit`` as the split hashes it."""
+    found = attribute_unit(unit, mode)
+    if found is not None:
+        return found
+
+    def read(user: User) -> str | None:
+        return user.unit(unit)
+
+    return read
 
 
 def _later(
