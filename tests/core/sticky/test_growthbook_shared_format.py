@@ -212,3 +212,33 @@ def test_entries_the_local_provider_wrote_before_keep_working(tmp_path: Path) ->
         fp._sticky.store.save([("u1", "checkout-exp", Assignment("control", {}, 2, 1))])  # type: ignore[union-attr]
         assert fp.get_experiment(user, "checkout").group == "control"
         fp.shutdown()
+
+
+@pytest.mark.parametrize("stage", ["from", "shadow", "ramp", "to"])
+def test_a_migration_from_growthbook_to_the_imported_file_keeps_growthbooks_groups(
+    stage: str, tmp_path: Path
+) -> None:
+    """The groups the growthbook provider stored are the groups a migration to the
+    imported file serves at every stage, whichever side serves a user, though the
+    weights changed in between."""
+    from flagport.providers.migration import MigrationProvider
+
+    sticky = {"store": "sqlite", "path": str(tmp_path / "shared.db")}
+    before = answers(growthbook(ONE_EXPERIMENT, sticky), "checkout")
+    changed = reweighted(ONE_EXPERIMENT)
+    imported = import_features(changed)
+    ramp = {"ramp": {"checkout": 50}} if stage == "ramp" else {}
+    provider = MigrationProvider.from_options(
+        **{
+            "from": {"provider": "growthbook", "offline": True, "bootstrap": {"features": changed}},
+            "to": {"provider": "local", "flags": imported.flags},
+        },
+        stage="shadow" if stage == "ramp" else stage,
+        **ramp,
+    )
+    with Flagport(provider, sticky=sticky) as fp:
+        results = [fp.get_experiment(user, "checkout") for user in USERS]
+    assert [r.group for r in results] == [group for group, _, _ in before]
+    assert {r.reason for r in results} == {Reason.STICKY}
+    if stage == "ramp":
+        assert {r.provider for r in results} == {"growthbook", "local"}

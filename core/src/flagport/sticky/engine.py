@@ -22,7 +22,7 @@ from flagport.events.settings import EventSettings
 from flagport.events.worker import SinkWorker
 from flagport.reasons import Reason
 from flagport.scope import current_scope
-from flagport.sticky.growthbook import apply_growthbook
+from flagport.sticky.growthbook import apply_growthbook, serving_side_policy
 from flagport.sticky.policy import DEFAULT_POLICY, StickyPolicy
 from flagport.sticky.store import Assignment, StickyStore, Write
 
@@ -97,6 +97,8 @@ class Stickiness:
         self._worker = self._new_worker()
         #: The provider's ``sticky_policy(name)``, when it has one (the local provider).
         self.policy: Callable[[str], StickyPolicy | None] | None = None
+        #: A migration's policy of the side serving a user (:func:`serving_side_policy`).
+        self.user_policy: Callable[[User, str], StickyPolicy | None] | None = None
         #: The migration provider's ``sticky_group_names(user, name)``: stored groups are
         #: named as the new vendor names them.
         self.group_names: Callable[[User, str], Renames | None] | None = None
@@ -111,9 +113,23 @@ class Stickiness:
         if attach is not None:
             attach(self)
         self.policy = getattr(provider, "sticky_policy", None)
+        self.user_policy = None
+        sides = getattr(provider, "sides", None)
+        if isinstance(sides, Mapping) and hasattr(provider, "serves_new"):
+            # A migration: each side keeps its assignments in the store as it would alone.
+            for side in sides.values():
+                self.bind_side(side)
+            self.user_policy = serving_side_policy(provider)
         self.group_names = getattr(provider, "sticky_group_names", None)
         self.groups = getattr(provider, "experiment_groups", None)
         self._results.clear()
+
+    def bind_side(self, side: Any) -> None:
+        """Offer the store to one side of a migration (GrowthBook keeps its documents
+        there, so both sides of a GrowthBook move read the same assignments)."""
+        attach = getattr(side, "attach_sticky", None)
+        if attach is not None:
+            attach(self)
 
     def _new_worker(self) -> SinkWorker:
         return SinkWorker(_StoreSink(self.store), self._worker_settings, _as_write)
@@ -172,8 +188,11 @@ class Stickiness:
         if result.reason is Reason.OVERRIDE:
             return result  # overrides live above providers and stored groups alike
         policy = DEFAULT_POLICY
-        if self.policy is not None:
-            policy = self.policy(name) or DEFAULT_POLICY
+        if self.policy is not None or self.user_policy is not None:
+            if self.user_policy is not None:
+                policy = self.user_policy(user, name) or DEFAULT_POLICY
+            else:
+                policy = self.policy(name) or DEFAULT_POLICY  # type: ignore[misc]
             if not policy.sticky:
                 return result
         if policy.growthbook:

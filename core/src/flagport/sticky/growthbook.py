@@ -36,7 +36,14 @@ if TYPE_CHECKING:
     from flagport.sticky.policy import StickyPolicy
     from flagport.user import User
 
-__all__ = ["ENTRY_PREFIX", "GrowthBookSplit", "apply_growthbook", "document", "entry_name"]
+__all__ = [
+    "ENTRY_PREFIX",
+    "GrowthBookSplit",
+    "apply_growthbook",
+    "document",
+    "entry_name",
+    "serving_side_policy",
+]
 
 #: Names the store entries that hold GrowthBook's assignments.
 ENTRY_PREFIX = "growthbook:"
@@ -221,3 +228,21 @@ def _fresh_index(split: GrowthBookSplit, user: User, current: ExperimentResult, 
     if at is not None or not current.in_experiment or current.reason in _NOT_STORED:
         return -1
     return split.by_group.get(current.group, -1) if current.group is not None else -1
+
+
+def serving_side_policy(migration: Any) -> Callable[[User, str], StickyPolicy | None]:
+    """(user, experiment) -> the policy of the ``migration`` side serving the user when
+    that side buckets by GrowthBook's rules on the store (an imported GrowthBook file),
+    else None: the groups either side serves are kept vendor-neutrally, renamed by the
+    migration's ``group_map``."""
+    from flagport.providers.migration.options import NEW, OLD
+
+    sides, serves_new = migration.sides, migration.serves_new
+
+    def policy(user: User, name: str) -> StickyPolicy | None:
+        side = sides[NEW if serves_new(user, name) else OLD]
+        of = getattr(side, "sticky_policy", None)
+        found: StickyPolicy | None = of(name) if of is not None else None
+        return found if found is not None and found.growthbook else None
+
+    return policy
