@@ -214,6 +214,24 @@ def test_entries_the_local_provider_wrote_before_keep_working(tmp_path: Path) ->
         fp.shutdown()
 
 
+@pytest.mark.parametrize("make", [local, growthbook], ids=["local", "growthbook"])
+@pytest.mark.parametrize(
+    ("first", "served"), [(0, (None, False)), (1, ("treatment", True))], ids=["blocked", "kept"]
+)
+def test_a_former_entrys_lowest_version_still_blocks(
+    make: Any, first: int, served: tuple[Any, bool], tmp_path: Path
+) -> None:
+    """A unit the former entry says was once assigned below the minimum is blocked."""
+    payload = copy.deepcopy(ONE_EXPERIMENT)
+    payload["checkout"]["rules"][0]["minBucketVersion"] = 1
+    fp = make(payload, {"store": "sqlite", "path": str(tmp_path / "old.db")})
+    former = Assignment("treatment", {}, 2, first)
+    fp._sticky.store.save([("u1", "checkout-exp", former)])  # type: ignore[union-attr]
+    result = fp.get_experiment(User(user_id="u1"), "checkout")
+    fp.shutdown()
+    assert (result.group, result.in_experiment) == served
+
+
 @pytest.mark.parametrize("stage", ["from", "shadow", "ramp", "to"])
 def test_a_migration_from_growthbook_to_the_imported_file_keeps_growthbooks_groups(
     stage: str, tmp_path: Path
