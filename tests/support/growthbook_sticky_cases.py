@@ -2,11 +2,10 @@
 
 A case (``tests/growthbook/data/growthbook_sticky_bucket_cases.json``) gives the user's
 attributes, the documents stored before, the expected answer and the documents after.
-The local provider keeps one assignment per experiment and unit (the latest, with the
-lowest version the unit was ever assigned at, which is what blocking needs) where
-GrowthBook keeps one per bucket version: :func:`check_stored` compares the stored
-entry with the case's entry at the experiment's bucket version (or with the entry
-seeded, when the case writes none).
+The local provider keeps GrowthBook's documents as the ``growthbook`` provider does
+(one entry ``growthbook:<experiment key>__<bucket version>`` per assignment, in the
+document's unit): :func:`seed` stores the case's documents so, and :func:`check_stored`
+compares every stored document with the case's, assignment for assignment.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from typing import Any
 from flagport import Reason
 from flagport.results import ExperimentResult
 from flagport.sticky import Assignment, StickyStore
+from flagport.sticky.growthbook import ENTRY_PREFIX, assignment_version, entry_name
 from flagport.sticky.policy import unit_key
 
 DATA = Path(__file__).parents[1] / "growthbook" / "data" / "growthbook_sticky_bucket_cases.json"
@@ -31,14 +31,24 @@ def doc_unit(doc: dict[str, Any]) -> str:
     return unit_key("user_id" if name == "id" else name, doc["attributeValue"])
 
 
-def seed(store: StickyStore, docs: list[dict[str, Any]], entry: str) -> dict[str, Assignment]:
-    """Store the case's documents as the local provider's entries named ``entry``."""
-    seeded: dict[str, Assignment] = {}
-    for doc in docs:
-        ((key, group),) = doc["assignments"].items()
-        seeded[doc_unit(doc)] = Assignment(group, {}, int(key.rpartition("__")[2]))
-    store.save([(unit, entry, a) for unit, a in seeded.items()])
-    return seeded
+def seed(store: StickyStore, docs: list[dict[str, Any]]) -> None:
+    """Store the case's documents as GrowthBook's entries."""
+    store.save(
+        [
+            (doc_unit(doc), entry_name(key), Assignment(group, {}, assignment_version(key)))
+            for doc in docs
+            for key, group in doc["assignments"].items()
+        ]
+    )
+
+
+def stored_document(store: StickyStore, unit: str) -> dict[str, str]:
+    """The assignments of the GrowthBook document stored in ``unit``."""
+    return {
+        name[len(ENTRY_PREFIX) :]: assignment.group
+        for name, assignment in store.load(unit).items()
+        if name.startswith(ENTRY_PREFIX)
+    }
 
 
 def check_answer(
@@ -57,26 +67,7 @@ def check_answer(
     assert result.reason is (Reason.STICKY if expected["stickyBucketUsed"] else Reason.SPLIT)
 
 
-def check_stored(
-    store: StickyStore,
-    case: list[Any],
-    seeded: dict[str, Assignment],
-    entry: str,
-    *,
-    sticky: bool,
-) -> None:
-    """What the store holds after the case, under ``entry``, is the case's."""
-    docs_after = case[5]
-    (feature,) = case[1]["features"].values()
-    (rule,) = feature["rules"]
-    version = rule.get("bucketVersion", 0)
-    exp_key = rule.get("key") or case[3]
-    for doc in docs_after.values():
-        unit = doc_unit(doc)
-        current = doc["assignments"].get(f"{exp_key}__{version}")
-        if current is not None and sticky:
-            want = (current, version)
-        else:
-            want = (seeded[unit].group, seeded[unit].version)
-        stored = store.load(unit)[entry]
-        assert (stored.group, stored.version) == want, unit
+def check_stored(store: StickyStore, case: list[Any]) -> None:
+    """Every document the store holds after the case is the case's."""
+    for doc in case[5].values():
+        assert stored_document(store, doc_unit(doc)) == doc["assignments"], doc_unit(doc)

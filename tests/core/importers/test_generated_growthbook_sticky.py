@@ -13,9 +13,10 @@ blocks every unit assigned before). For each version, 300 users with odd attribu
 get the same group, enrolment and value from both.
 
 The payloads keep to what the local provider's sticky assignments express
-(docs/sticky.md): one experiment rule per feature, variations named by ``meta`` keys,
-no passthrough variation, no prerequisite on a feature with an experiment (the local
-provider's prerequisites see an experiment's fresh assignment, not its stored group).
+(docs/sticky.md): variations named by ``meta`` keys, no prerequisite on a feature with
+an experiment (the local provider's prerequisites see an experiment's fresh assignment,
+not its stored group). A feature may run several experiment rules, each sticky under
+its own key, and a variation may be a passthrough one.
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def _expressible(rule: dict[str, Any]) -> None:
     count = len(rule["variations"])
     meta = rule.get("meta") or []
     rule["meta"] = [
-        {"key": str(meta[i].get("key", i)) if i < len(meta) else str(i)} for i in range(count)
+        {"key": str(meta[i].get("key", i)) if i < len(meta) else str(i)}
+        | ({"passthrough": True} if i < len(meta) and meta[i].get("passthrough") else {})
+        for i in range(count)
     ]
 
 
@@ -76,7 +79,7 @@ def sticky_versions(draw: st.DrawFn) -> list[dict[str, Any]]:
     # Features running one experiment (one key) state its versions alike.
     by_key: dict[str, dict[str, Any]] = {}
     for feature in features.values():
-        kept, seen = [], False
+        kept = []
         for rule in feature["rules"]:
             parents = [
                 parent
@@ -86,9 +89,6 @@ def sticky_versions(draw: st.DrawFn) -> list[dict[str, Any]]:
             if "parentConditions" in rule:
                 rule["parentConditions"] = parents
             if rule.get("force") is None and rule.get("variations") is not None:
-                if seen:
-                    continue
-                seen = True
                 _expressible(rule)
                 fields = ("bucketVersion", "minBucketVersion", "disableStickyBucketing")
                 first = by_key.setdefault(rule["key"], {f: rule[f] for f in fields if f in rule})

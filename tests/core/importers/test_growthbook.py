@@ -184,6 +184,34 @@ def test_the_first_experiment_rule_carries_growthbooks_sticky_bucketing() -> Non
     assert second["unit"] == "$growthbook.company"
 
 
+def test_every_later_experiment_rule_carries_its_own_sticky_bucketing() -> None:
+    """GrowthBook buckets every experiment rule stickily, each under its own key."""
+    rules = [
+        sticky_rule(),
+        sticky_rule(
+            id="second",
+            key="other",
+            fallbackAttribute="deviceId",
+            bucketVersion=2,
+            minBucketVersion=1,
+        ),
+        sticky_rule(id="third", key="plain"),
+        sticky_rule(id="fourth", key="off", disableStickyBucketing=True),
+    ]
+    payload = {"features": {"f": {"defaultValue": "a", "rules": rules}}}
+    imported = import_payload("growthbook", json.dumps(payload))
+    assert not imported.left_out
+    _first, second, third, fourth = imported.flags["experiments"]["f"]["rules"]
+    assert second["split"]["sticky"] == {
+        "key": "other",
+        "bucket_version": 2,
+        "min_bucket_version": 1,
+        "fallback_unit": "$growthbook.deviceId",
+    }
+    assert third["split"]["sticky"] == {"key": "plain"}
+    assert fourth["split"]["sticky"] is False
+
+
 def test_an_experiment_named_by_its_feature_has_no_sticky_key() -> None:
     payload = {"features": {"checkout-exp": {"defaultValue": "a", "rules": [sticky_rule()]}}}
     experiment = import_payload("growthbook", json.dumps(payload)).flags["experiments"]

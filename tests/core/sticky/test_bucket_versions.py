@@ -103,3 +103,25 @@ def test_a_minimum_above_the_version_is_a_located_problem(tmp_path: Path) -> Non
     with pytest.raises(ConfigurationError) as info:
         _ = Flagport("local", path=path, strict=True).provider
     assert "experiments.button_color.min_bucket_version" in str(info.value)
+
+
+def test_a_later_splits_minimum_above_its_version_is_a_located_problem() -> None:
+    variants = [{"group": "a", "weight": 50}, {"group": "b", "weight": 50}]
+    sticky = {"key": "later", "bucket_version": 1, "min_bucket_version": 3}
+    flags = {
+        "hash": "growthbook",
+        "experiments": {
+            "e": {
+                "sticky_rules": "growthbook",
+                "rules": [
+                    {"id": "first", "outside": "next", "split": {"variants": variants}},
+                    {"id": "later", "split": {"sticky": sticky, "variants": variants}},
+                ],
+            }
+        },
+    }
+    with pytest.raises(ConfigurationError) as info:
+        _ = Flagport("local", flags=flags, strict=True).provider
+    assert str(info.value).count("problem") == 1
+    assert "experiments.e.rules[1].split.sticky.min_bucket_version" in str(info.value)
+    assert "above bucket_version 1" in str(info.value)

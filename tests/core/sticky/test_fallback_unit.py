@@ -51,7 +51,7 @@ def test_a_split_buckets_the_fallback_unit_when_the_unit_is_missing(shape: str) 
         u.custom_ids["device_id"]: store.load(f"device_id||{u.custom_ids['device_id']}")
         for u in DEVICES
     }
-    assert {k: v["checkout"].group for k, v in stored.items()} == {
+    assert {k: v["growthbook:checkout__0"].group for k, v in stored.items()} == {
         u.custom_ids["device_id"]: r.group for u, r in zip(DEVICES, results, strict=True)
     }
     fp.shutdown()
@@ -69,7 +69,7 @@ def test_the_fallback_units_stored_group_wins_and_moves_to_the_unit(shape: str) 
         result = fp.get_experiment(user, "checkout")
         assert (result.group, result.reason) == (group, Reason.STICKY)
         assert fp.flush()
-        assert store.load(f"user-{device}")["checkout"].group == group
+        assert store.load(f"user-{device}")["growthbook:checkout__0"].group == group
     fp.shutdown()
 
 

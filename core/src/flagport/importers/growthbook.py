@@ -24,13 +24,16 @@ to one, in order, and keep GrowthBook's meaning (its Python SDK 4.x,
   prerequisite fails;
 - variation ``meta`` gives group names (``key``, else the index) and ``passthrough``;
 - a rule keeps its ``id`` (``r<index>`` when it has none or repeats an earlier one);
-- the feature's first experiment rule is the experiment's sticky split, bucketed as
-  GrowthBook's sticky bucketing does when the client has a sticky store
-  (``sticky_rules: growthbook``): its ``key`` is the experiment's ``sticky_key`` (features
-  sharing an experiment share stored groups), its hash attribute the experiment's ``unit``,
-  ``fallbackAttribute`` its ``fallback_unit``, ``bucketVersion``/``minBucketVersion`` its
-  ``bucket_version``/``min_bucket_version``, ``disableStickyBucketing`` ``sticky: false``.
-  A force rule's ``fallbackAttribute`` (always hashed by the SDK) is not expressible.
+- every experiment rule is a sticky split, bucketed as GrowthBook's sticky bucketing
+  does when the client has a sticky store (``sticky_rules: growthbook``). The first
+  states it with the experiment's fields: its ``key`` is the experiment's
+  ``sticky_key`` (features sharing an experiment share stored groups), its hash
+  attribute the experiment's ``unit``, ``fallbackAttribute`` its ``fallback_unit``,
+  ``bucketVersion``/``minBucketVersion`` its ``bucket_version``/``min_bucket_version``,
+  ``disableStickyBucketing`` ``sticky: false``; a later one with its split's ``sticky``
+  (``key``, ``bucket_version``, ``min_bucket_version``, ``fallback_unit``, or
+  ``false``). A force rule's ``fallbackAttribute`` (always hashed by the SDK) is not
+  expressible.
 
 A user is seen as the growthbook provider sends it to the SDK
 (:mod:`flagport.providers.local.growthbook_view`): every condition is wrapped in
@@ -116,8 +119,11 @@ def _feature(key: str, feature: Mapping[str, Any], known: Mapping[str, Any], out
             out.leave_out(key, where, "a rule is an object; this one was skipped")
             continue
         written = _rule(key, rule, _rule_id(rule, index, taken), where, known, out)
-        if written and "split" in written[-1] and "sticky_rules" not in flag:
-            _sticky(key, flag, written[-1], rule, where, out)
+        if written and "split" in written[-1]:
+            if "sticky_rules" not in flag:
+                _sticky(key, flag, written[-1], rule, where, out)
+            else:
+                _later_sticky(key, written[-1], rule, where, out)
         rules.extend(written)
     return flag
 
@@ -140,6 +146,30 @@ def _sticky(
         flag["sticky_key"] = str(rule["key"])
     if rule.get("fallbackAttribute"):
         flag["fallback_unit"] = _unit(rule["fallbackAttribute"])
+    flag.update(_versions(key, rule, where, out))
+    if rule.get("disableStickyBucketing"):
+        flag["sticky"] = False
+
+
+def _later_sticky(
+    key: str, split: dict[str, Any], rule: Mapping[str, Any], where: str, out: Imported
+) -> None:
+    """Make ``split`` (a later experiment rule of the feature) sticky under its own key,
+    bucket versions and ``fallbackAttribute``, as GrowthBook buckets every experiment
+    rule (``disableStickyBucketing``: ``sticky: false``)."""
+    if rule.get("disableStickyBucketing"):
+        split["split"]["sticky"] = False
+        return
+    sticky: dict[str, Any] = {"key": str(rule.get("key") or key)}
+    sticky.update(_versions(key, rule, where, out))
+    if rule.get("fallbackAttribute"):
+        sticky["fallback_unit"] = _unit(rule["fallbackAttribute"])
+    split["split"]["sticky"] = sticky
+
+
+def _versions(key: str, rule: Mapping[str, Any], where: str, out: Imported) -> dict[str, int]:
+    """The rule's ``bucketVersion``/``minBucketVersion`` as ``bucket_version`` and
+    ``min_bucket_version`` (0 omitted)."""
     versions = {}
     for field, name in (
         ("bucketVersion", "bucket_version"),
@@ -160,9 +190,7 @@ def _sticky(
             "expressible, no minimum is used",
         )
         versions.pop("min_bucket_version")
-    flag.update(versions)
-    if rule.get("disableStickyBucketing"):
-        flag["sticky"] = False
+    return versions
 
 
 def _rule_id(rule: Mapping[str, Any], index: int, taken: set[str]) -> str:

@@ -22,6 +22,7 @@ from flagport.events.settings import EventSettings
 from flagport.events.worker import SinkWorker
 from flagport.reasons import Reason
 from flagport.scope import current_scope
+from flagport.sticky.growthbook import apply_growthbook, serving_side_policy
 from flagport.sticky.policy import DEFAULT_POLICY, StickyPolicy
 from flagport.sticky.store import Assignment, StickyStore, Write
 
@@ -96,6 +97,8 @@ class Stickiness:
         self._worker = self._new_worker()
         #: The provider's ``sticky_policy(name)``, when it has one (the local provider).
         self.policy: Callable[[str], StickyPolicy | None] | None = None
+        #: A migration's policy of the side serving a user (:func:`serving_side_policy`).
+        self.user_policy: Callable[[User, str], StickyPolicy | None] | None = None
         #: The migration provider's ``sticky_group_names(user, name)``: stored groups are
         #: named as the new vendor names them.
         self.group_names: Callable[[User, str], Renames | None] | None = None
@@ -110,9 +113,23 @@ class Stickiness:
         if attach is not None:
             attach(self)
         self.policy = getattr(provider, "sticky_policy", None)
+        self.user_policy = None
+        sides = getattr(provider, "sides", None)
+        if isinstance(sides, Mapping) and hasattr(provider, "serves_new"):
+            # A migration: each side keeps its assignments in the store as it would alone.
+            for side in sides.values():
+                self.bind_side(side)
+            self.user_policy = serving_side_policy(provider)
         self.group_names = getattr(provider, "sticky_group_names", None)
         self.groups = getattr(provider, "experiment_groups", None)
         self._results.clear()
+
+    def bind_side(self, side: Any) -> None:
+        """Offer the store to one side of a migration (GrowthBook keeps its documents
+        there, so both sides of a GrowthBook move read the same assignments)."""
+        attach = getattr(side, "attach_sticky", None)
+        if attach is not None:
+            attach(self)
 
     def _new_worker(self) -> SinkWorker:
         return SinkWorker(_StoreSink(self.store), self._worker_settings, _as_write)
@@ -171,14 +188,15 @@ class Stickiness:
         if result.reason is Reason.OVERRIDE:
             return result  # overrides live above providers and stored groups alike
         policy = DEFAULT_POLICY
-        if self.policy is not None:
-            policy = self.policy(name) or DEFAULT_POLICY
+        if self.policy is not None or self.user_policy is not None:
+            if self.user_policy is not None:
+                policy = self.user_policy(user, name) or DEFAULT_POLICY
+            else:
+                policy = self.policy(name) or DEFAULT_POLICY  # type: ignore[misc]
             if not policy.sticky:
                 return result
-        if policy.served_first and result.rule_id in policy.served_first:
-            return result  # GrowthBook's rules: the unit never reached the sticky split
-        if policy.reaches is not None and not policy.reaches(user):
-            return result  # nor does a unit the split rule does not apply to
+        if policy.growthbook:
+            return apply_growthbook(self, policy, user, name, result)
         primary, fallback = policy.units(user)
         if primary is None and fallback is None:
             return result  # units without an id are never stored
@@ -190,11 +208,6 @@ class Stickiness:
         )
         entry = policy.entry or name  # experiments sharing a key share stored groups
         mine, theirs = own.get(entry), other.get(entry)
-        if (mine is not None and policy.blocks(mine)) or (
-            theirs is not None and policy.blocks(theirs)
-        ):
-            # GrowthBook's blocked enrolment: not in the experiment.
-            return policy.blocked_result(user, result)
         renames = self.group_names(user, name) if self.group_names is not None else None
         # The unit's own stored group wins, else its fallback unit's.
         stored = mine if mine is not None and policy.keeps(mine) else None
@@ -208,22 +221,20 @@ class Stickiness:
                 if stored is theirs and primary:
                     # Kept under the unit itself from now on (GrowthBook "upgrades" a
                     # fallback document the same way).
-                    self._store(policy, primary, own, entry, stored.group, value, mine)
+                    self._store(policy, primary, own, entry, stored.group, value)
                 active = current_scope()
                 if renames is None and active is not None and active.user is user:
                     active.sticky_served[self, name] = (result, served)
                 return served
         group = result.group
-        if policy.split_rule is not None and result.rule_id != policy.split_rule:
-            return result  # GrowthBook's rules: only the sticky split's assignments
         if group is not None and result.in_experiment and result.reason not in _NOT_STORED:
             if renames is not None:
                 group = renames[0].get(group, group)
             if primary:
-                self._store(policy, primary, own, entry, group, result.value, mine)
+                self._store(policy, primary, own, entry, group, result.value)
             else:
                 unit = fallback or ""
-                self._store(policy, unit, other, entry, group, result.value, theirs, fallback=True)
+                self._store(policy, unit, other, entry, group, result.value, fallback=True)
         return result
 
     def _served_result(
@@ -253,16 +264,11 @@ class Stickiness:
         name: str,
         group: str,
         value: JsonValue,
-        previous: Assignment | None,
         *,
         fallback: bool = False,
     ) -> None:
-        """Store ``group`` for ``unit`` at the policy's version, remembering the lowest
-        version the unit was ever assigned at (GrowthBook's rules block on it)."""
-        first = None
-        if previous is not None and previous.first_version < policy.version:
-            first = previous.first_version
-        assignment = Assignment(group, value if value is not None else {}, policy.version, first)
+        """Store ``group`` for ``unit`` at the policy's version."""
+        assignment = Assignment(group, value if value is not None else {}, policy.version)
         assignments[name] = assignment
         self.put((policy.key(unit, fallback=fallback), name, assignment))
 

@@ -28,7 +28,8 @@ class Assignment:
     :ivar value: the group's value as served then (any JSON value).
     :ivar version: the experiment's bucket version at assignment time.
     :ivar first: the lowest bucket version the unit was ever assigned at in this
-        experiment (GrowthBook's rules block a unit once assigned below the minimum);
+        experiment, as the local provider kept GrowthBook's rules before it kept
+        GrowthBook's documents (read for blocking: :func:`flagport.sticky.growthbook.document`);
         None: ``version``.
     """
 

@@ -11,7 +11,10 @@ A GrowthBook document (``attributeName``, ``attributeValue`` and its assignments
 the user's own unit when the attribute is ``id`` (which carries ``user_id``, so a
 request scope's one read covers it), else ``"<attribute>||<value>"`` as the SDK keys
 documents. Each assignment is one entry named ``growthbook:<experiment key>__<version>``,
-apart from the entries flagport names after its experiments. Reads go through the
+apart from the entries flagport names after its experiments: the format the local
+provider keeps for imported GrowthBook experiments too (:mod:`flagport.sticky.growthbook`),
+so both read each other's assignments; an entry an earlier local provider named after
+the experiment key is read as the assignments it stands for. Reads go through the
 client's :class:`~flagport.sticky.engine.Stickiness` (a store that fails is counted
 and served as empty); writes are queued behind the request like flagport's own.
 """
@@ -31,6 +34,7 @@ from growthbook.common_types import (
 )
 from growthbook.core import _getHashValue
 
+from flagport.sticky.growthbook import ENTRY_PREFIX, assignment_version, document, entry_name
 from flagport.sticky.policy import unit_key as store_unit_key
 from flagport.sticky.store import Assignment
 
@@ -40,8 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ENTRY_PREFIX", "StoreStickyBucketService", "identifier_attributes", "unit_key"]
 
-#: Names the store entries that hold GrowthBook's assignments.
-ENTRY_PREFIX = "growthbook:"
 #: ``user.provider_cache`` key: (service, the user's context with documents, the
 #: attributes whose documents it holds).
 _CONTEXT_KEY = "flagport_growthbook.sticky_context"
@@ -52,12 +54,6 @@ def unit_key(attribute: str, value: str) -> str:
     attribute ``id`` is flagport's ``user_id``; another is the custom id of that name,
     keyed alike by the local provider's experiments."""
     return store_unit_key("user_id" if attribute == "id" else attribute, value)
-
-
-def _version(key: str) -> int:
-    """The bucket version in an assignment key ``"<experiment key>__<version>"``."""
-    _, _, tail = key.rpartition("__")
-    return int(tail) if tail.isdigit() else 0
 
 
 def identifier_attributes(features: Mapping[str, Any]) -> tuple[str, ...]:
@@ -91,12 +87,7 @@ class StoreStickyBucketService(AbstractStickyBucketService):
         attributeName: str,  # the SDK's parameter names
         attributeValue: str,
     ) -> dict[str, Any] | None:
-        entries = self.sticky.assignments(unit_key(attributeName, attributeValue))
-        assignments = {
-            name[len(ENTRY_PREFIX) :]: assignment.group
-            for name, assignment in entries.items()
-            if name.startswith(ENTRY_PREFIX)
-        }
+        assignments = document(self.sticky.assignments(unit_key(attributeName, attributeValue)))
         if not assignments:
             return None
         return {
@@ -108,8 +99,8 @@ class StoreStickyBucketService(AbstractStickyBucketService):
     def save_assignments(self, doc: dict[str, Any]) -> None:
         unit = unit_key(str(doc["attributeName"]), str(doc["attributeValue"]))
         for key, variation in dict(doc.get("assignments") or {}).items():
-            assignment = Assignment(str(variation), {}, _version(str(key)))
-            self.sticky.remember(unit, ENTRY_PREFIX + str(key), assignment)
+            assignment = Assignment(str(variation), {}, assignment_version(str(key)))
+            self.sticky.remember(unit, entry_name(str(key)), assignment)
 
     # -- flagport's side -----------------------------------------------------------------
     def count_served(self, exp: Result[Any] | None) -> None:

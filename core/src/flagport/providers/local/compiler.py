@@ -42,7 +42,7 @@ from flagport.providers.local.rule_compiler import (
 )
 from flagport.reasons import Reason
 from flagport.results import ConfigResult, ExperimentResult, FrozenDict, GateResult, freeze
-from flagport.sticky.policy import FallbackSwitch, sticky_policy
+from flagport.sticky.policy import FallbackSwitch, has_fallback, sticky_policy
 
 __all__ = ["WEIGHT_TOLERANCE", "Problem", "compile_definitions", "join_path"]
 
@@ -404,12 +404,12 @@ class _Compiler:
         rules: tuple[Any, ...] = ()
         # GrowthBook uses a fallback attribute only for experiments it buckets stickily.
         fallback_unit = exp.fallback_unit if exp.sticky is not False else None
-        switch = FallbackSwitch() if fallback_unit is not None else None
+        switch = FallbackSwitch() if fallback_unit is not None or has_fallback(exp) else None
         if exp.rules:
             serving = self.value_serving(rule_result, default_value)
             serving = Serving(serving.hit, serving.variant, lambda _: not_in, serving.value)
             flag = self.flag(path, name, exp)
-            if switch is not None and fallback_unit is not None:
+            if switch is not None:
                 flag = flag._replace(fallback=(fallback_unit, switch))
             rules = self.rule_compiler.rules(flag, exp.rules, serving)
         compiled = CompiledExperiment(
@@ -427,7 +427,9 @@ class _Compiler:
             fallback_unit=fallback_unit,
             fallback_switch=switch,
         )
-        compiled.sticky = sticky_policy(exp, path, self.problems, not_in, rules, mode)
+        compiled.sticky = sticky_policy(
+            exp, path, self.problems, not_in, rules, mode, groups=groups, name=name
+        )
         return compiled
 
     # -- the whole file -------------------------------------------------------------

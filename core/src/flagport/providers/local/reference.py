@@ -27,6 +27,7 @@ _ORDER = (
     ("FilterDef", "`<flag>.rules[i].filters[j]`"),
     ("SplitDef", "`<flag>.rules[i].split`"),
     ("VariantDef", "`<flag>.rules[i].split.variants[j]`"),
+    ("SplitStickyDef", "`<flag>.rules[i].split.sticky`"),
     ("OutsideDef", "`<flag>.rules[i].outside`"),
     ("ExperimentDef", "`experiments.<name>`"),
     ("ExperimentRuleDef", "`experiments.<name>.rules[i]`"),

@@ -33,6 +33,7 @@ from flagport.providers.local.rule_eval import (
 )
 from flagport.providers.local.rule_models import OutsideDef, RuleDef, SplitDef
 from flagport.providers.local.units import UnitGetter, unit_getter
+from flagport.sticky.policy import split_fallback
 
 if TYPE_CHECKING:
     from flagport.providers.local.conditions import Condition
@@ -72,7 +73,7 @@ class FlagContext(NamedTuple):
     unit: str
     seed: str
     hash: str
-    fallback: tuple[str, FallbackSwitch] | None = None
+    fallback: tuple[str | None, FallbackSwitch] | None = None
 
 
 def find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str] | None:
@@ -260,14 +261,10 @@ class RuleCompiler:
     def split_unit(
         self, flag: FlagContext, rule: RuleDef, name: str, mode: str, *, empty: bool
     ) -> UnitGetter:
-        """user -> ``name`` (missing: ``""`` when ``empty``), else, for a split of a sticky
-        experiment naming no unit of its own, its ``fallback_unit`` while the client has a
-        sticky store (GrowthBook's ``fallbackAttribute``); filters on its unit alike."""
+        """user -> ``name`` (missing: ``""`` when ``empty``), else, for a sticky split, its
+        fallback unit while the client has a sticky store (:func:`split_fallback`)."""
         unit = unit_getter(name, mode, missing_as_empty=empty)
-        if flag.fallback is None or rule.split is None or rule.unit is not None:
-            return unit
-        fallback, switch = flag.fallback
-        return switch.either(unit, unit_getter(fallback, mode))
+        return split_fallback(flag.fallback, rule, unit, mode)
 
     def prerequisites(self, flag: FlagContext, rule: RuleDef, path: str) -> list[Prerequisite]:
         found: list[Prerequisite] = []

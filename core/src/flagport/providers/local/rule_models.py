@@ -30,6 +30,7 @@ __all__ = [
     "PrerequisiteDef",
     "RuleDef",
     "SplitDef",
+    "SplitStickyDef",
     "Value",
     "VariantDef",
 ]
@@ -149,6 +150,23 @@ class VariantDef(_Def):
     )
 
 
+class SplitStickyDef(_Def):
+    """How a split other than an experiment's first is bucketed stickily under GrowthBook's
+    rules (``sticky_rules: growthbook``; the first split takes the experiment's fields):
+    each experiment rule of a GrowthBook feature keeps its units under its own key."""
+
+    key: str = Field(min_length=1, description="The stored entry's name (the experiment key).")
+    bucket_version: int = Field(default=0, ge=0, description="GrowthBook's bucketVersion.")
+    min_bucket_version: int = Field(
+        default=0,
+        ge=0,
+        description="GrowthBook's minBucketVersion (units assigned below it are blocked).",
+    )
+    fallback_unit: UnitName | None = Field(
+        default=None, description="GrowthBook's fallbackAttribute (only with a sticky store)."
+    )
+
+
 class SplitDef(_Def):
     """An n-way split of a rule's units between variants."""
 
@@ -164,6 +182,14 @@ class SplitDef(_Def):
         ),
     )
     variants: list[VariantDef] = Field(min_length=1, description="The variants, in order.")
+    sticky: SplitStickyDef | Literal[False] | None = Field(
+        default=None,
+        description=(
+            "sticky_rules growthbook, a split after the experiment's first: its own sticky "
+            "key and bucket versions, or false (GrowthBook's disableStickyBucketing); "
+            "omitted: not sticky."
+        ),
+    )
 
 
 class RuleDef(_Def):
