@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from flagport._documents import read_document
+from flagport._documents import parse_bytes, read_document, read_file_bytes
 from flagport._model_fields import fields_marked
 from flagport.errors import ConfigurationError, FlagportError
 
@@ -113,10 +113,25 @@ def read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _may_hold_flagport(raw: bytes) -> bool:
+    """Whether a TOML text can define a ``flagport`` key at all.
+
+    A key is spelled in the text, bare or quoted, unless a basic string writes its
+    letters as ``\\u`` or ``\\U`` escapes; without either, there is no
+    ``[tool.flagport]`` table to find and the file need not be parsed (a cold start's
+    pyproject.toml usually mentions only other tools).
+    """
+    return b"flagport" in raw or b"\\u" in raw or b"\\U" in raw
+
+
 def _tool_table(pyproject: Path) -> Layer | None:
     if not pyproject.is_file():
         return None
-    table = read_toml(pyproject).get("tool", {}).get("flagport")
+    raw = read_file_bytes(pyproject, "settings file")
+    if not _may_hold_flagport(raw):
+        return None
+    table = parse_bytes(raw, "toml", str(pyproject), what="settings file").data
+    table = table.get("tool", {}).get("flagport")
     if not isinstance(table, dict):
         return None
     return Layer(f"{pyproject} [tool.flagport]", table, pyproject.parent)
