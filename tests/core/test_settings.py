@@ -153,21 +153,36 @@ def test_pyproject_tool_table_is_found_from_a_subfolder(tmp_path: Path) -> None:
     assert load_settings(cwd=root / "src" / "app", environ={}).provider == "passall"
 
 
-def test_a_pyproject_that_never_mentions_flagport_is_not_parsed(tmp_path: Path) -> None:
+def test_a_pyproject_that_defines_no_flagport_key_is_not_parsed(tmp_path: Path) -> None:
     # It cannot hold [tool.flagport]: another tool's broken table is not flagport's
     # error (it was, reported as a TOML syntax error), and a cold start parses nothing.
-    write(tmp_path / "pyproject.toml", "[project]\nname = 'app\n[tool.other]\nx = \n")
+    write(
+        tmp_path / "pyproject.toml",
+        '[project]\nname = "app"\ndependencies = ["flagport>=1.0", "flagport-statsig"]\n'
+        "[tool.other]\nx = \n",
+    )
     settings = load_settings(cwd=tmp_path, environ={})
     assert settings.provider == "local"
     assert "no settings file found" in settings.sources[ALL_OPTIONS]
 
 
 @pytest.mark.parametrize(
-    "header",
-    ["[tool.flagport]", '[tool."flagport"]', "[tool.'flagport']", '[tool."\\u0066lagport"]'],
+    "document",
+    [
+        '[tool.flagport]\nprovider = "passall"\n',
+        '[ tool . "flagport" ]\nprovider = "passall"\n',
+        "[tool.'flagport']\nprovider = 'passall'\n",
+        '[tool."\\u0066lagport"]\nprovider = "passall"\n',
+        '[tool]\nflagport.provider = "passall"\n',
+        'tool.flagport.provider = "passall"\n',
+        'tool = { flagport = { provider = "passall" } }\n',
+        '[tool.flagport]\r\nprovider = "passall"\r\n',
+    ],
 )
-def test_a_pyproject_naming_flagport_in_any_spelling_is_read(tmp_path: Path, header: str) -> None:
-    write(tmp_path / "pyproject.toml", f'[project]\nname = "app"\n{header}\nprovider = "passall"\n')
+def test_a_pyproject_defining_flagport_in_any_spelling_is_read(
+    tmp_path: Path, document: str
+) -> None:
+    write(tmp_path / "pyproject.toml", document)
     assert load_settings(cwd=tmp_path, environ={}).provider == "passall"
 
 

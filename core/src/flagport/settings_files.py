@@ -15,6 +15,7 @@ process runs: options that hold paths are marked :class:`PathOption` (or typed
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -113,15 +114,20 @@ def read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
+#: Where a TOML text may define a key named ``flagport``: the name, bare or quoted,
+#: followed by what follows a key (``.`` of a dotted key, ``=``, or a header's ``]``).
+_FLAGPORT_KEY = rb"flagport[\"']?[ \t]*[.=\]]"
+
+
 def _may_hold_flagport(raw: bytes) -> bool:
     """Whether a TOML text can define a ``flagport`` key at all.
 
     A key is spelled in the text, bare or quoted, unless a basic string writes its
     letters as ``\\u`` or ``\\U`` escapes; without either, there is no
-    ``[tool.flagport]`` table to find and the file need not be parsed (a cold start's
-    pyproject.toml usually mentions only other tools).
+    ``[tool.flagport]`` table to find and the file need not be parsed: a cold start's
+    pyproject.toml usually names flagport only in a dependency (``"flagport>=1.0"``).
     """
-    return b"flagport" in raw or b"\\u" in raw or b"\\U" in raw
+    return re.search(_FLAGPORT_KEY, raw) is not None or b"\\u" in raw or b"\\U" in raw
 
 
 def _tool_table(pyproject: Path) -> Layer | None:
