@@ -159,6 +159,7 @@ def test_a_pyproject_that_defines_no_flagport_key_is_not_parsed(tmp_path: Path) 
     write(
         tmp_path / "pyproject.toml",
         '[project]\nname = "app"\ndependencies = ["flagport>=1.0", "flagport-statsig"]\n'
+        "[tool.uv.sources]\nflagport = { workspace = true }\n[tool.flagport-docs]\nx = 1\n"
         "[tool.other]\nx = \n",
     )
     settings = load_settings(cwd=tmp_path, environ={})
@@ -174,8 +175,11 @@ def test_a_pyproject_that_defines_no_flagport_key_is_not_parsed(tmp_path: Path) 
         "[tool.'flagport']\nprovider = 'passall'\n",
         '[tool."\\u0066lagport"]\nprovider = "passall"\n',
         '[tool]\nflagport.provider = "passall"\n',
+        '[ "tool" ]\n"flagport" = { provider = "passall" }\n',
         'tool.flagport.provider = "passall"\n',
+        '"tool" . \'flagport\' . provider = "passall"\n',
         'tool = { flagport = { provider = "passall" } }\n',
+        '[project]\nname = "app"\n  [tool.flagport]  # settings\n  provider = "passall"\n',
         '[tool.flagport]\r\nprovider = "passall"\r\n',
     ],
 )

@@ -445,7 +445,7 @@ PATTERNS_OF_A_FIRST_EVALUATION = {
     "flagport.providers.local.conditions.statsig": "numbers as Statsig reads them, at import",
     "flagport.providers.local.conditions.timing": "timestamps, at import",
     "flagport.providers.local.versions": "version strings, at import ($vgte in the file)",
-    "flagport.settings_files": "this repository's pyproject.toml may define a flagport key",
+    "flagport.settings_files": "whether this repository's pyproject.toml defines [tool.flagport]",
 }
 _RECORD_PATTERNS = """
 import json, os, re._compiler, sys

@@ -114,20 +114,30 @@ def read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
-#: Where a TOML text may define a key named ``flagport``: the name, bare or quoted,
-#: followed by what follows a key (``.`` of a dotted key, ``=``, or a header's ``]``).
-_FLAGPORT_KEY = rb"flagport[\"']?[ \t]*[.=\]]"
+#: Where a TOML text may put something at ``tool.flagport``: the dotted name, in a table
+#: header or a dotted key (``[tool.flagport]``, ``tool."flagport".provider = ...``), ...
+_TOOL_FLAGPORT = rb"""tool["']?[ \t]*\.[ \t]*["']?flagport["']?[ \t]*[.=\]]"""
+#: ... or a ``flagport`` key of a ``tool`` table written whole (``[tool]``, ``tool = {``).
+_TOOL_TABLE = rb"""(?m)^[ \t]*(?:\[\[?[ \t]*["']?tool["']?[ \t]*\]|["']?tool["']?[ \t]*=)"""
+_FLAGPORT_KEY = rb"""flagport["']?[ \t]*[.=\]]"""
 
 
 def _may_hold_flagport(raw: bytes) -> bool:
-    """Whether a TOML text can define a ``flagport`` key at all.
+    """Whether a TOML text can define ``tool.flagport`` at all.
 
-    A key is spelled in the text, bare or quoted, unless a basic string writes its
-    letters as ``\\u`` or ``\\U`` escapes; without either, there is no
-    ``[tool.flagport]`` table to find and the file need not be parsed: a cold start's
-    pyproject.toml usually names flagport only in a dependency (``"flagport>=1.0"``).
+    Each key is spelled in the text, bare or quoted with any spacing, unless a basic
+    string writes its letters as ``\\u`` or ``\\U`` escapes; without either, there is
+    no ``[tool.flagport]`` table to find and the file need not be parsed. A cold start's
+    pyproject.toml usually names flagport only as a dependency (``"flagport>=1.0"``) or
+    another tool's key (``[tool.uv.sources]``).
     """
-    return re.search(_FLAGPORT_KEY, raw) is not None or b"\\u" in raw or b"\\U" in raw
+    if b"\\u" in raw or b"\\U" in raw:
+        return True
+    if b"flagport" not in raw:
+        return False
+    if re.search(_TOOL_FLAGPORT, raw):
+        return True
+    return bool(re.search(_TOOL_TABLE, raw) and re.search(_FLAGPORT_KEY, raw))
 
 
 def _tool_table(pyproject: Path) -> Layer | None:
