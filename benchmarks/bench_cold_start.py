@@ -34,13 +34,13 @@ first use compiles a large regular expression), no TOML parser (``tomllib`` comp
 regular expressions at import) unless a settings file can hold flagport's settings (a
 ``pyproject.toml`` naming flagport only as a dependency or another tool's key, as this
 repository's does, is not parsed), and none of the document reader's error-path
-patterns. What is left of flagport's share is the flags
-file's own models (about 17 classes, the format itself: roughly 30 ms of pydantic
-schema building), PyYAML's import (about 12 ms: its package imports the pure-Python
-reader, whose pattern of printable characters takes milliseconds to compile, and the
-dumper too), some fifteen dataclasses (each compiles its generated methods; about 10 ms
-on Python 3.11), the plugin manager (pluggy, the entry-point scan, the plugins' own
-modules: about 10 ms) and some ninety modules' own code.
+patterns. What is left of flagport's share is the flags file's own models (about 17
+classes, the format itself: roughly 30 ms of pydantic schema building), PyYAML's import
+(about 12 ms: its package imports the pure-Python reader, whose pattern of printable
+characters takes milliseconds to compile, and the dumper too), some fifteen dataclasses
+(each compiles its generated methods; about 10 ms on Python 3.11), the plugin manager
+(pluggy, the entry-point scan, the plugins' own modules: about 10 ms) and some ninety
+modules' own code.
 
 Each row shows wall time and the CPU time of the process (user + system). On a loaded
 machine the wall time stretches with everyone else's work while the CPU time barely
