@@ -153,6 +153,49 @@ def test_pyproject_tool_table_is_found_from_a_subfolder(tmp_path: Path) -> None:
     assert load_settings(cwd=root / "src" / "app", environ={}).provider == "passall"
 
 
+def test_a_pyproject_that_defines_no_flagport_key_is_not_parsed(tmp_path: Path) -> None:
+    # It cannot hold [tool.flagport]: another tool's broken table is not flagport's
+    # error (it was, reported as a TOML syntax error), and a cold start parses nothing.
+    write(
+        tmp_path / "pyproject.toml",
+        '[project]\nname = "app"\ndependencies = ["flagport>=1.0", "flagport-statsig"]\n'
+        "[tool.uv.sources]\nflagport = { workspace = true }\n[tool.flagport-docs]\nx = 1\n"
+        "[tool.other]\nx = \n",
+    )
+    settings = load_settings(cwd=tmp_path, environ={})
+    assert settings.provider == "local"
+    assert "no settings file found" in settings.sources[ALL_OPTIONS]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '[tool.flagport]\nprovider = "passall"\n',
+        '[ tool . "flagport" ]\nprovider = "passall"\n',
+        "[tool.'flagport']\nprovider = 'passall'\n",
+        '[tool."\\u0066lagport"]\nprovider = "passall"\n',
+        '[tool]\nflagport.provider = "passall"\n',
+        '[ "tool" ]\n"flagport" = { provider = "passall" }\n',
+        'tool.flagport.provider = "passall"\n',
+        '"tool" . \'flagport\' . provider = "passall"\n',
+        'tool = { flagport = { provider = "passall" } }\n',
+        '[project]\nname = "app"\n  [tool.flagport]  # settings\n  provider = "passall"\n',
+        '[tool.flagport]\r\nprovider = "passall"\r\n',
+    ],
+)
+def test_a_pyproject_defining_flagport_in_any_spelling_is_read(
+    tmp_path: Path, document: str
+) -> None:
+    write(tmp_path / "pyproject.toml", document)
+    assert load_settings(cwd=tmp_path, environ={}).provider == "passall"
+
+
+def test_a_broken_pyproject_that_mentions_flagport_is_still_reported(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[tool.flagport]\nprovider = "passall\n')
+    with pytest.raises(ConfigurationError, match=r"pyproject\.toml: not valid TOML"):
+        load_settings(cwd=tmp_path, environ={})
+
+
 def test_the_nearest_directory_with_settings_wins(tmp_path: Path) -> None:
     root = project(tmp_path)
     write(root / "flagport.toml", 'provider = "growthbook"\n')

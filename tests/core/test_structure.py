@@ -436,6 +436,71 @@ def test_reading_toml_settings_and_a_json_flags_file_imports_no_yaml() -> None:
     assert [m for m in modules if m.split(".")[0] == "yaml"] == []
 
 
+# The flagport modules that compile a regular expression during a first evaluation of
+# examples/flags.yaml from this repository, and why: each is a cold start's time. One
+# that stops may be deleted here; a new one must compile on first use instead.
+PATTERNS_OF_A_FIRST_EVALUATION = {
+    "flagport._documents_yaml": "the file holds a float",
+    "flagport._redact": "secret-named keys, compiled at import (masking)",
+    "flagport.providers.local.conditions.statsig": "numbers as Statsig reads them, at import",
+    "flagport.providers.local.conditions.timing": "timestamps, at import",
+    "flagport.providers.local.versions": "version strings, at import ($vgte in the file)",
+    "flagport.settings_files": "whether this repository's pyproject.toml defines [tool.flagport]",
+}
+_RECORD_PATTERNS = """
+import json, os, re._compiler, sys
+compiled = set()
+_compile = re._compiler.compile
+
+def recording(pattern, flags=0):
+    frame = sys._getframe(1)
+    while frame is not None and os.sep + "re" + os.sep in frame.f_code.co_filename:
+        frame = frame.f_back
+    if frame is not None and frame.f_globals.get("__name__", "").startswith("flagport"):
+        compiled.add(frame.f_globals["__name__"])
+    return _compile(pattern, flags)
+
+re._compiler.compile = recording
+import flagport
+with flagport.Flagport(provider="local", path="examples/flags.yaml", watch=False) as fp:
+    fp.check_gate(flagport.User(user_id="42"), "new_checkout")
+print(json.dumps(sorted(compiled)))
+"""
+
+
+def test_a_first_evaluation_compiles_only_the_patterns_it_uses() -> None:
+    # The document reader's patterns serve only a problem's line (and TOML's, with
+    # tomllib, only a TOML document): a first evaluation of a good file compiles none.
+    compiled = set(_run_json(_RECORD_PATTERNS))
+    assert "flagport.providers.local.versions" in compiled  # the probe sees compiles
+    new = sorted(compiled - set(PATTERNS_OF_A_FIRST_EVALUATION))
+    assert not new, f"compile these patterns on first use (re caches them): {new}"
+
+
+_DEPENDENCY_ONLY_PROJECT = """
+import json, os, sys, tempfile
+from pathlib import Path
+flags = str(Path("examples/flags.yaml").resolve())
+os.chdir(tempfile.mkdtemp())
+Path("pyproject.toml").write_text(
+    '[project]\\nname = "app"\\ndependencies = ["flagport>=1.0"]\\n'
+    '[tool.ruff]\\nline-length = 100\\n'
+)
+import flagport
+with flagport.Flagport(path=flags, watch=False) as fp:
+    assert fp.check_gate(flagport.User(user_id="42", country="US"), "new_checkout") is True
+    print(json.dumps([fp.provider_name, sorted(sys.modules)]))
+"""
+
+
+def test_a_project_naming_flagport_only_as_a_dependency_parses_no_toml() -> None:
+    # Its pyproject.toml cannot hold [tool.flagport]: no TOML parser is imported for it.
+    provider, modules = _run_json(_DEPENDENCY_ONLY_PROJECT)
+    assert provider == "local"
+    assert "flagport.providers.local.provider" in modules
+    assert [m for m in modules if m.split(".")[0] == "tomllib"] == []
+
+
 def test_a_first_evaluation_reads_no_plugin_metadata() -> None:
     # A plugin's distribution and version are read (parsing its metadata file with the
     # email parser) only when shown: in an error or by `flagport providers`.

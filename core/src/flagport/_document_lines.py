@@ -13,8 +13,9 @@ from collections.abc import Iterable
 
 __all__ = ["INDEX", "SyntaxProblem", "TomlIndex", "key_ends", "longest_first"]
 
-#: A list index at the start of the rest of a path: ``[3]``.
-INDEX = re.compile(r"\[(\d+)\]")
+#: A list index at the start of the rest of a path: ``[3]``. The patterns here are
+#: compiled on first use (``re`` caches them): they serve only a problem's line.
+INDEX = r"\[(\d+)\]"
 
 
 class SyntaxProblem(Exception):
@@ -43,16 +44,18 @@ def key_ends(rest: str, lengths: tuple[int, ...]) -> list[int]:
 
 # No two parts of either pattern can match the same characters, so a hostile line
 # (100,000 spaces) costs one pass, not one per character.
-_TOML_HEADER = re.compile(r"""^\s*\[\[?((?:"[^"]*"|'[^']*'|[^\[\]#"'])*)\]\]?\s*(#.*)?$""")
-_TOML_KEY = re.compile(r"^([^=\[#]*)=")
-_TOML_PART = re.compile(r""""([^"]*)"|'([^']*)'|([^."']+)""")
-_LEADING_INDEXES = re.compile(r"^(?:\[\d+\]|\.)*")
+_TOML_HEADER = r"""^\s*\[\[?((?:"[^"]*"|'[^']*'|[^\[\]#"'])*)\]\]?\s*(#.*)?$"""
+_TOML_KEY = r"^([^=\[#]*)="
+_TOML_PART = r""""([^"]*)"|'([^']*)'|([^."']+)"""
+_LEADING_INDEXES = r"^(?:\[\d+\]|\.)*"
 
 
 def _toml_name(text: str) -> str:
     # Quoted parts may hold dots and brackets (a flag named "a[0]"); the name is its
     # parts joined as a problem's path joins them.
-    parts = (double or single or bare.strip() for double, single, bare in _TOML_PART.findall(text))
+    parts = (
+        double or single or bare.strip() for double, single, bare in re.findall(_TOML_PART, text)
+    )
     return ".".join(part for part in parts if part)
 
 
@@ -68,7 +71,7 @@ class TomlIndex:
         self.keys: dict[tuple[str, str], int] = {}
         table: str | None = ""
         for number, content in enumerate(text.splitlines(), start=1):
-            header = _TOML_HEADER.match(content)
+            header = re.match(_TOML_HEADER, content)
             if header is not None:
                 table = _toml_name(header.group(1))
                 # The first of two equal headers ([[x]] arrays) is where a path points;
@@ -78,7 +81,7 @@ class TomlIndex:
                 if not first:
                     table = None
                 continue
-            key = _TOML_KEY.match(content) if table is not None else None
+            key = re.match(_TOML_KEY, content) if table is not None else None
             if key is not None and table is not None:
                 self.keys.setdefault((table, key.group(1).strip().strip("\"'")), number)
         self.header_lengths = longest_first(name for name in self.headers if name)
@@ -92,7 +95,7 @@ class TomlIndex:
             found = self.headers.get(table)
             if found is None:
                 continue
-            rest = _LEADING_INDEXES.sub("", path[end:], count=1)
+            rest = re.sub(_LEADING_INDEXES, "", path[end:], count=1)
             for key_end in key_ends(rest, self.key_lengths) if rest else ():
                 key = self.keys.get((table, rest[:key_end]))
                 if key is not None:

@@ -30,7 +30,6 @@ import os
 import re
 import stat
 import sys
-import tomllib
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -49,6 +48,7 @@ __all__ = [
     "parse_text",
     "read_bounded",
     "read_document",
+    "read_file_bytes",
 ]
 
 #: The largest document read (a flags file of 300,000 gates is about 20 MiB).
@@ -61,9 +61,10 @@ FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 Problem = tuple[str, str]
 """A path inside a document (``gates.new_checkout.rules[1].when``) and what is wrong."""
 
-_TOML_LINE = re.compile(r"at line (\d+)")
+# Patterns of the error paths, compiled on first use (``re`` caches them).
+_TOML_LINE = r"at line (\d+)"
 # Only at the start of a run of digits: from inside one, each start would rescan it.
-_TOO_MANY_DIGITS = re.compile(r"(?<!\d)\d{4301,}")
+_TOO_MANY_DIGITS = r"(?<!\d)\d{4301,}"
 
 
 class _Lines(Protocol):
@@ -162,11 +163,23 @@ def _load_json(text: str) -> tuple[Any, bool]:
     return json.loads(text, object_pairs_hook=pairs), repeated
 
 
+def _load_toml(text: str) -> dict[str, Any]:
+    # Imported here: tomllib compiles its regular expressions at import, and reading
+    # JSON or YAML (or a pyproject.toml without flagport in it) needs none of them.
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(_TOML_LINE, str(exc))
+        raise SyntaxProblem(int(found.group(1)) if found else None, str(exc)) from None
+
+
 def _parse(text: str, fmt: str) -> tuple[Any, bool]:
     if fmt == "json":
         return _load_json(text)
     if fmt == "toml":
-        return tomllib.loads(text), False
+        return _load_toml(text), False
     from flagport._documents_yaml import load
 
     return load(text)
@@ -188,10 +201,6 @@ def parse_text(text: str, fmt: str, source: str, what: str | None = None) -> Doc
     except json.JSONDecodeError as exc:
         line: int | None = exc.lineno
         detail = f"{exc.msg} (column {exc.colno})"
-    except tomllib.TOMLDecodeError as exc:
-        found = _TOML_LINE.search(str(exc))
-        line = int(found.group(1)) if found else None
-        detail = str(exc)
     except SyntaxProblem as exc:
         line, detail = exc.line, exc.detail
     except RecursionError:
@@ -239,7 +248,7 @@ def _deepest_line(text: str, fmt: str) -> int | None:
 def _value_problem(exc: ValueError, text: str) -> tuple[int | None, str]:
     """A value the parser could not build (JSON and TOML raise these without a line)."""
     line = getattr(exc, "line", None)
-    digits = _TOO_MANY_DIGITS.search(text)
+    digits = re.search(_TOO_MANY_DIGITS, text)
     if digits is not None:
         line = line or text.count("\n", 0, digits.start()) + 1
         count = digits.end() - digits.start()
@@ -300,13 +309,20 @@ def read_document(
     """
     file = Path(path)
     fmt = fmt or document_format(file, what, formats)
+    return parse_bytes(read_file_bytes(file, what, fix), fmt, str(file), what=what, empty=empty)
+
+
+def read_file_bytes(path: str | Path, what: str = "file", fix: str = "check the path") -> bytes:
+    """The bytes of the file at ``path``, bounded as :func:`read_document` reads them.
+
+    :raises ConfigurationError: the file cannot be read, naming ``what`` and ``fix``.
+    """
     try:
-        raw = read_bounded(file)
+        return read_bounded(path)
     except OSError as exc:
         raise ConfigurationError(
-            f"{file}: cannot read the {what} ({exc.strerror or exc}); {fix}"
+            f"{path}: cannot read the {what} ({exc.strerror or exc}); {fix}"
         ) from None
-    return parse_bytes(raw, fmt, str(file), what=what, empty=empty)
 
 
 def parse_bytes(

@@ -34,7 +34,8 @@ _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 _FLOAT = "tag:yaml.org,2002:float"
 #: A float written as digits, a point and digits: Python reads it as PyYAML does.
-_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
+#: (Compiled on first use, as ``re`` caches it: most flags files hold no float.)
+_DECIMAL = r"[0-9]+\.[0-9]+"
 _CONSTRUCT: Any = object()  # a scalar for PyYAML's constructor to build
 
 
@@ -114,7 +115,7 @@ class _Builder:
             return text
         if tag == _INT and text.isdigit() and (text[0] != "0" or text == "0"):
             return int(text)
-        if tag == _FLOAT and _DECIMAL.fullmatch(text):
+        if tag == _FLOAT and re.fullmatch(_DECIMAL, text):
             return float(text)  # as PyYAML reads it: no sign, underscore, exponent or inf
         if tag == _BOOL:
             return self.loader.bool_values[text.lower()]
@@ -361,7 +362,7 @@ class NodeIndex:
         rest = path
         while rest:
             if isinstance(node, yaml.SequenceNode):
-                index = INDEX.match(rest)
+                index = re.match(INDEX, rest)
                 if index is None or int(index.group(1)) >= len(node.value):
                     break
                 node = node.value[int(index.group(1))]

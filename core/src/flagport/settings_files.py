@@ -15,6 +15,7 @@ process runs: options that hold paths are marked :class:`PathOption` (or typed
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -22,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from flagport._documents import read_document
+from flagport._documents import parse_bytes, read_document, read_file_bytes
 from flagport._model_fields import fields_marked
 from flagport.errors import ConfigurationError, FlagportError
 
@@ -113,10 +114,40 @@ def read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
+#: Where a TOML text may put something at ``tool.flagport``: the dotted name, in a table
+#: header or a dotted key (``[tool.flagport]``, ``tool."flagport".provider = ...``), ...
+_TOOL_FLAGPORT = rb"""tool["']?[ \t]*\.[ \t]*["']?flagport["']?[ \t]*[.=\]]"""
+#: ... or a ``flagport`` key of a ``tool`` table written whole (``[tool]``, ``tool = {``).
+_TOOL_TABLE = rb"""(?m)^[ \t]*(?:\[\[?[ \t]*["']?tool["']?[ \t]*\]|["']?tool["']?[ \t]*=)"""
+_FLAGPORT_KEY = rb"""flagport["']?[ \t]*[.=\]]"""
+
+
+def _may_hold_flagport(raw: bytes) -> bool:
+    """Whether a TOML text can define ``tool.flagport`` at all.
+
+    Each key is spelled in the text, bare or quoted with any spacing, unless a basic
+    string writes its letters as ``\\u`` or ``\\U`` escapes; without either, there is
+    no ``[tool.flagport]`` table to find and the file need not be parsed. A cold start's
+    pyproject.toml usually names flagport only as a dependency (``"flagport>=1.0"``) or
+    another tool's key (``[tool.uv.sources]``).
+    """
+    if b"\\u" in raw or b"\\U" in raw:
+        return True
+    if b"flagport" not in raw:
+        return False
+    if re.search(_TOOL_FLAGPORT, raw):
+        return True
+    return bool(re.search(_TOOL_TABLE, raw) and re.search(_FLAGPORT_KEY, raw))
+
+
 def _tool_table(pyproject: Path) -> Layer | None:
     if not pyproject.is_file():
         return None
-    table = read_toml(pyproject).get("tool", {}).get("flagport")
+    raw = read_file_bytes(pyproject, "settings file")
+    if not _may_hold_flagport(raw):
+        return None
+    table = parse_bytes(raw, "toml", str(pyproject), what="settings file").data
+    table = table.get("tool", {}).get("flagport")
     if not isinstance(table, dict):
         return None
     return Layer(f"{pyproject} [tool.flagport]", table, pyproject.parent)
