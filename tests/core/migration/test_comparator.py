@@ -144,3 +144,33 @@ def test_a_full_batch_is_compared_without_lingering(monkeypatch: Any) -> None:
         submit(worker)
     assert done.wait(10)
     worker.stop()
+
+
+def test_without_drain_the_worker_compares_what_comes_while_it_lingers_or_idles(
+    monkeypatch: Any,
+) -> None:
+    # After a batch the worker lingers for the next instead of sleeping on the queue, and
+    # once a linger finds nothing it sleeps until a comparison comes: both paths compare
+    # with nobody waiting for the evidence.
+    monkeypatch.setattr(comparator, "LINGER_S", 0.01)
+    seen: list[str] = []
+    arrived = threading.Semaphore(0)
+
+    def compare(comparisons: list[Comparison]) -> None:
+        for comparison in comparisons:
+            seen.append(comparison[3])
+            arrived.release()
+
+    worker = OffloadComparator(compare)
+    submit(worker, "first")
+    assert arrived.acquire(timeout=10)
+    submit(worker, "while lingering or idle")
+    assert arrived.acquire(timeout=10)
+    for i in range(3):
+        submit(worker, f"f{i}")
+    for _ in range(3):
+        assert arrived.acquire(timeout=10)
+    assert seen == ["first", "while lingering or idle", "f0", "f1", "f2"]
+    assert worker.drain(5)
+    assert worker.stats() == {"compare_on": "worker", "compared": 5, "dropped": 0, "pending": 0}
+    worker.stop()

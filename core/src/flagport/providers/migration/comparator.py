@@ -114,7 +114,7 @@ class OffloadComparator(Comparator):
             return
         self.submitted += 1
         self._jobs.put(comparison)
-        if waiting == BATCH - 2:  # with the one the worker holds, a batch is full
+        if waiting == BATCH - 1:
             self._hurry.set()
         if self._worker is None:
             self._start()
@@ -128,24 +128,31 @@ class OffloadComparator(Comparator):
                 self._worker.start()
 
     def _work(self) -> None:
-        while not self._stopped and (job := self._jobs.get()) is not None:
-            # The secondary then evaluates many in a row, with its code and data warm.
-            if self._jobs.qsize() < BATCH - 1:
+        jobs: list[Comparison] = []  # the comparison that woke an idle worker, if any
+        while not self._stopped:
+            # Let a batch gather. The worker lingers here after each batch too, so under
+            # steady traffic no comparison has to wake it: a wake-up costs more than the
+            # comparison, in both threads.
+            if self._jobs.qsize() < BATCH:
                 self._hurry.wait(LINGER_S)
             self._hurry.clear()
-            jobs = [job]
             while len(jobs) < BATCH and not self._jobs.empty():
                 if (job := self._jobs.get()) is None:
                     self._stopped = True
                     break
                 jobs.append(job)
+            if not jobs:
+                if (job := self._jobs.get()) is None:  # idle: sleep until a comparison comes
+                    break
+                jobs, self._running = [job], 1
+                continue
             self._running = len(jobs)
             try:
                 self._compare(jobs)
             except Exception:  # the worker must survive whatever one comparison does
                 logger.exception("flagport: migration comparisons failed")
             self.compared += len(jobs)
-            self._running = 0
+            jobs, self._running = [], 0
             with self._done:
                 self._done.notify_all()
 

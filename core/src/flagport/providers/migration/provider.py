@@ -32,14 +32,7 @@ from flagport.providers.migration.comparator import (
 from flagport.providers.migration.control import ControlFileReader
 from flagport.providers.migration.evidence import Evidence, FlagEvidence, Mismatch
 from flagport.providers.migration.mismatch_log import MismatchLog, UnitHasher
-from flagport.providers.migration.options import (
-    NEW,
-    OLD,
-    MigrationOptions,
-    Side,
-    Stage,
-    build_side,
-)
+from flagport.providers.migration.options import NEW, OLD, MigrationOptions, Side, Stage, build_side
 from flagport.providers.migration.ramp import Route
 
 if TYPE_CHECKING:
@@ -71,12 +64,12 @@ def _evaluation(method: str) -> Any:
     def evaluate(self: MigrationProvider, user: User, name: str, *, expose: bool = True) -> Any:
         routes, default = self._routing
         route = routes.get(name, default)
-        side = route.side or route.unit_side(user)
-        serve = self._methods[side][method]
+        serve = (route.serving or route.unit_serving(user))[method]
         if route.skip:  # not compared (two threads may count one: sampling is a share)
             route.skip -= 1
             return serve(user, name, expose=expose)
         route.skip = route.gap()
+        side = route.side or route.unit_side(user)
         self._compared += 1
         timed = self._compared % TIME_EVERY == 1
         start = perf_counter_ns() if timed else 0
@@ -140,17 +133,19 @@ class MigrationProvider(Provider):
 
     # -- routes and run-time control ------------------------------------------------------
     def _apply(self) -> None:
-        opts = self.options
+        opts, sides = self.options, self._methods
         unit, rate = opts.ramp_unit, opts.sample_rate
-        default = Route(None, opts.stage, None, unit, rate)
+        default = Route(None, opts.stage, None, unit, rate, sides)
         routes = {
-            flag: Route(flag, opts.stages.get(flag, opts.stage), opts.ramp.get(flag), unit, rate)
+            flag: Route(
+                flag, opts.stages.get(flag, opts.stage), opts.ramp.get(flag), unit, rate, sides
+            )
             for flag in set(opts.stages) | set(opts.ramp)
         }
         # Replaced whole: an evaluation sees the old routes or the new ones, never a mix.
         self._routing = (routes, default)
 
-    def _route(self, flag: str) -> Route:
+    def _route(self, flag: str) -> Route[dict[str, Any]]:
         routes, default = self._routing
         return routes.get(flag, default)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from flagport.providers.migration.options import NEW, OLD, Side, Stage
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from flagport.user import User
 
 __all__ = ["BUCKETS", "Route", "in_ramp", "threshold", "unit_point"]
+
+T = TypeVar("T")
 
 BUCKETS = 10_000
 """Resolution of a ramp: 0.01 %."""
@@ -42,14 +45,17 @@ def in_ramp(point: int, covered: int) -> bool:
     return 0 <= point < covered
 
 
-class Route:
+class Route(Generic[T]):
     """How one flag is served and compared, worked out when the settings change, so an
     evaluation only reads it.
 
     :param flag: the flag (``None`` for the default route).
     :param ramp_unit: the unit a ramp splits by (``user_id`` or a ``custom_ids`` key).
     :param sample_rate: the share of evaluations compared in a stage that compares.
+    :param sides: what each side serves with (the migration provider: its methods by name).
     :ivar side: the side that serves, or ``None`` when the ramp decides per unit.
+    :ivar serving: ``sides[side]``, or ``None`` when the ramp decides per unit: an
+        evaluation then reads one attribute of the route, not two mappings.
     :ivar compares: whether the stage compares the two sides.
     :ivar sample_rate: the share of this flag's evaluations compared: 0 in a stage that
         does not compare.
@@ -64,7 +70,9 @@ class Route:
         "ramp",
         "ramp_unit",
         "sample_rate",
+        "serving",
         "side",
+        "sides",
         "skip",
         "stage",
     )
@@ -76,6 +84,7 @@ class Route:
         ramp: float | None,
         ramp_unit: str,
         sample_rate: float = 1.0,
+        sides: Mapping[Side, T] | None = None,
     ) -> None:
         self.stage = stage
         self.ramp = ramp
@@ -93,6 +102,8 @@ class Route:
                 self.side = OLD
             elif self.covered < BUCKETS:
                 self.side = None
+        self.sides = sides or {}
+        self.serving = self.sides.get(self.side) if self.side is not None else None
         self.skip = self.gap()
 
     def describe(self) -> dict[str, Any]:
@@ -125,3 +136,7 @@ class Route:
             unit = user.unit(self.ramp_unit)
             point = cache[self.cache_key] = unit_point(self.flag, unit) if unit else -1
         return NEW if in_ramp(point, self.covered) else OLD
+
+    def unit_serving(self, user: User) -> T:
+        """What serves this user while the ramp decides per unit."""
+        return self.sides[self.unit_side(user)]
