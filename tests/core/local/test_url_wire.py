@@ -14,6 +14,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -200,18 +201,26 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[_TlsServer, Path]]:
         server.close()
 
 
+@contextmanager
+def _fetcher(server: _TlsServer) -> Iterator[HttpFetcher]:
+    fetcher = HttpFetcher(server.url + "/flags.yaml", {}, 5.0, signed=False)
+    try:
+        yield fetcher
+    finally:
+        fetcher.close()
+
+
 def test_a_certificate_no_trusted_authority_signed_is_refused(
     tls_server: tuple[_TlsServer, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server, _ = tls_server
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
-    fetcher = HttpFetcher(server.url + "/flags.yaml", {}, 5.0, signed=False)
-    try:
-        with pytest.raises(FetchError, match=r"ConnectError: .*CERTIFICATE_VERIFY_FAILED"):
-            fetcher.fetch()
-    finally:
-        fetcher.close()
+    with (
+        _fetcher(server) as fetcher,
+        pytest.raises(FetchError, match=r"ConnectError: .*CERTIFICATE_VERIFY_FAILED"),
+    ):
+        fetcher.fetch()
 
 
 def test_the_authorities_in_ssl_cert_file_are_trusted_as_httpx_trusts_them(
@@ -219,10 +228,7 @@ def test_the_authorities_in_ssl_cert_file_are_trusted_as_httpx_trusts_them(
 ) -> None:
     server, cert_file = tls_server
     monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
-    fetcher = HttpFetcher(server.url + "/flags.yaml", {}, 5.0, signed=False)
-    try:
+    with _fetcher(server) as fetcher:
         fetched = fetcher.fetch()
-    finally:
-        fetcher.close()
     assert fetched is not None
     assert fetched.body == flags(4).encode()
