@@ -71,14 +71,14 @@ PROVIDERS: dict[str, dict[str, Any]] = {
         "from": {"provider": "local", "flags": FLAGS},
         "to": {"provider": "passall"},
         "stage": "shadow",
-        "secondary_mode": "inline",
+        "compare_on": "caller",
     },
     "migration-passall-to-local": {
         "provider": "migration",
         "from": {"provider": "passall"},
         "to": {"provider": "local", "flags": FLAGS},
         "stage": "live",
-        "secondary_mode": "inline",
+        "compare_on": "caller",
     },
 }
 
