@@ -14,9 +14,9 @@ done (``drain``), so what they cost is inside the figure.
   compared (what alternating two SDKs costs by itself: they evict each other from the
   CPU caches). Every figure is the fastest of many short interleaved rounds, in CPU
   time of the whole process (the worker's included: a round ends when it has compared
-  everything): on a shared machine the slower rounds measure the neighbours, not this
-  code, and wall time would add how long the busy machine takes to schedule the
-  worker and the waiting caller, twice a round.
+  everything and stopped running, see ``finished``): on a shared machine the slower
+  rounds measure the neighbours, not this code, and wall time would add how long the
+  busy machine takes to schedule the worker and the waiting caller, twice a round.
 * **sample rate 0.01**: ``shadow`` comparing one evaluation in a hundred (drawn per
   call), against the old provider alone (target: at most 1.05 times). This part
   compares CPU totals (every thread of the process) over interleaved blocks of
@@ -63,6 +63,8 @@ LOOPS = 2
 ROUNDS = 200
 FULL_TARGET = 1.30
 """Shadow at sample rate 1.0, compared on the worker: at most this times old + new."""
+SETTLE_S = 0.002
+"""Seconds slept after a drain, for the worker to reach its wait (see ``finished``)."""
 BLOCK = 25
 """Rounds per timed block at sample rate 0.01."""
 LOW_RATE = 0.01
@@ -99,13 +101,26 @@ def loop(provider: Provider, method: str, flag: str, drain: bool = True) -> Call
     calls = loop_calls(getattr(provider, method), flag)
     if not drain or not isinstance(provider, MigrationProvider):
         return calls
-    finish = provider.drain
+    finish = finished(provider)
 
     def run() -> None:
         calls()
-        finish(5)
+        finish()
 
     return run
+
+
+def finished(provider: MigrationProvider) -> Callable[[], None]:
+    """Wait for ``provider``'s comparisons, then for its worker to stop running."""
+
+    def finish() -> None:
+        provider.drain(5)
+        # The kernel adds a thread's CPU time to the process clock when the thread stops
+        # running; a worker still on its core after the drain would be charged to the
+        # next timed run (another variant's). A sleep costs no CPU time.
+        time.sleep(SETTLE_S)
+
+    return finish
 
 
 def both(old: Provider, new: Provider, method: str, flag: str) -> Callable[[], None]:
@@ -229,7 +244,7 @@ def low_sampling(console: Console, old: Provider, new: Provider, seconds: float)
     for kind, method, flag in OPERATIONS:
         blocks = {"old": block(loop(old, method, flag))}
         for name, p in sampled.items():
-            blocks[name] = block(loop(p, method, flag, drain=False), p.drain)
+            blocks[name] = block(loop(p, method, flag, drain=False), finished(p))
         blocks["old via one call"] = block(forwarded(old, method, flag))
         blocks["new"] = block(loop(new, method, flag))
         for run in blocks.values():
