@@ -33,7 +33,7 @@ from flagport.providers.migration.control import ControlFileReader
 from flagport.providers.migration.evidence import Evidence, FlagEvidence, Mismatch
 from flagport.providers.migration.mismatch_log import MismatchLog, UnitHasher
 from flagport.providers.migration.options import NEW, OLD, MigrationOptions, Side, Stage, build_side
-from flagport.providers.migration.ramp import Route
+from flagport.providers.migration.ramp import Route, moved, routing
 
 if TYPE_CHECKING:
     from flagport.events.model import Event
@@ -133,17 +133,8 @@ class MigrationProvider(Provider):
 
     # -- routes and run-time control ------------------------------------------------------
     def _apply(self) -> None:
-        opts, sides = self.options, self._methods
-        unit, rate = opts.ramp_unit, opts.sample_rate
-        default = Route(None, opts.stage, None, unit, rate, sides)
-        routes = {
-            flag: Route(
-                flag, opts.stages.get(flag, opts.stage), opts.ramp.get(flag), unit, rate, sides
-            )
-            for flag in set(opts.stages) | set(opts.ramp)
-        }
         # Replaced whole: an evaluation sees the old routes or the new ones, never a mix.
-        self._routing = (routes, default)
+        self._routing = routing(self.options, self._methods)
 
     def _route(self, flag: str) -> Route[dict[str, Any]]:
         routes, default = self._routing
@@ -153,8 +144,14 @@ class MigrationProvider(Provider):
         # Run-time changes live in the options, so a provider rebuilt after fork from
         # ``type(p)(p.options)`` keeps them.
         with self._changing:
+            before = self._routing
             self.options = self.options.model_copy(update=changes)
             self._apply()
+            changed = moved(before, self._routing)
+        # Another side serves: the answers may change (the control file read by start()
+        # sets what the first answers are, and changes nothing anyone was served).
+        if self.status is ProviderStatus.READY and (changed is None or changed):
+            self.announce_change(changed)
 
     def stage_of(self, flag: str) -> Stage:
         """The flag's current stage."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from flagport.providers.migration.options import NEW, OLD, Side, Stage
 
 if TYPE_CHECKING:
+    from flagport.providers.migration.options import MigrationOptions
     from flagport.user import User
 
 __all__ = ["BUCKETS", "Route", "in_ramp", "threshold", "unit_point"]
@@ -140,3 +141,40 @@ class Route(Generic[T]):
     def unit_serving(self, user: User) -> T:
         """What serves this user while the ramp decides per unit."""
         return self.sides[self.unit_side(user)]
+
+
+Routing = tuple[dict[str, Route[T]], Route[T]]
+"""The routes of the flags with a stage or ramp of their own, and the default route."""
+
+
+def routing(options: MigrationOptions, sides: Mapping[Side, T]) -> Routing[T]:
+    """Every route the options describe."""
+    unit, rate = options.ramp_unit, options.sample_rate
+    default = Route(None, options.stage, None, unit, rate, sides)
+    routes = {
+        flag: Route(
+            flag, options.stages.get(flag, options.stage), options.ramp.get(flag), unit, rate, sides
+        )
+        for flag in set(options.stages) | set(options.ramp)
+    }
+    return routes, default
+
+
+def moved(before: Routing[T], after: Routing[T]) -> frozenset[str] | None:
+    """The flags whose users are served by another side (or another share of them) after
+    than before: ``None`` when the default route moved (any flag without a route of its
+    own may have), empty when none did. A stage change that keeps the serving side (from
+    ``from`` to ``shadow``) or a new sample rate moves nobody."""
+    (routes, default), (new_routes, new_default) = before, after
+    if _serves(default) != _serves(new_default):
+        return None
+    return frozenset(
+        flag
+        for flag in routes.keys() | new_routes.keys()
+        if _serves(routes.get(flag, default)) != _serves(new_routes.get(flag, new_default))
+    )
+
+
+def _serves(route: Route[Any]) -> Side | tuple[int, str]:
+    """Who the route serves from: a side, or the share of units a ramp gives the new one."""
+    return route.side if route.side is not None else (route.covered, route.ramp_unit)
