@@ -187,6 +187,18 @@ def test_unsubscribe_stops_the_callback() -> None:
         assert "cancelled" in repr(subscription)
 
 
+def test_a_change_naming_no_flag_is_no_change() -> None:
+    provider = announcer()
+    heard = Heard()
+    with Flagport(provider) as fp:
+        fp.on_change(heard)
+        fp.check_gate(USER, "x")
+        provider.announce_change([])  # what a provider's diff finds when nothing moved
+        provider.announce_change(["y"])
+        assert heard.next() == DefinitionsChanged("announcer", frozenset({"y"}))
+    assert heard.changes.empty()
+
+
 def test_nothing_fires_after_shutdown() -> None:
     provider = announcer()
     heard = Heard()

@@ -179,10 +179,12 @@ class Provider(ABC):
         definitions are served, only when they differ from the previous ones (not for
         the first definitions loaded, nor for a check that found nothing new).
 
-        :param flags: the flags added, removed or edited; ``None`` when unknown.
+        :param flags: the flags added, removed or edited; ``None`` when unknown. None of
+            them (an empty collection) is no change, and nothing is announced.
         """
         changed = None if flags is None else frozenset(flags)
-        self._hear_change(DefinitionsChanged(self.name, changed))
+        if changed is None or changed:
+            self._hear_change(DefinitionsChanged(self.name, changed))
 
     def detach(self) -> None:
         """Called when the client lets go of this provider (after :meth:`shutdown`, started

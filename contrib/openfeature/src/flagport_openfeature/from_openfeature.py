@@ -241,7 +241,8 @@ class OpenFeatureProvider(Provider):
                 self._changed(details)
 
     def _changed(self, details: ProviderEventDetails) -> None:
-        self.announce_change(details.flags_changed)
+        # An event naming no flag still says the configuration changed: any flag may.
+        self.announce_change(details.flags_changed or None)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Shut an owned OpenFeature provider down (never longer than ``timeout``)."""

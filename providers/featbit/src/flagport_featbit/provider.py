@@ -215,9 +215,9 @@ class FeatBitProvider(Provider):
         # used: it names every flag of each full data sync, changed or not.
         if previous is not None and self.status is not ProviderStatus.SHUT_DOWN:
             # A segment edited may change any flag that targets it.
-            changed = changed_names(previous[0], flags) if previous[1] == segments else None
-            if changed != set():
-                self.announce_change(changed)
+            self.announce_change(
+                changed_names(previous[0], flags) if previous[1] == segments else None
+            )
 
     def _publish(self) -> None:
         compiled = self._compiled

@@ -203,8 +203,8 @@ class GrowthBookProvider(Provider):
         self.reloads += 1
         self.status = ProviderStatus.READY
         # Not the first definitions (they make it ready), nor the same ones again.
-        if previous is not None and (changed := changed_features(previous, defs)) != set():
-            self.announce_change(changed)
+        if previous is not None:
+            self.announce_change(changed_features(previous, defs))
 
     def _after_fork_in_child(self) -> None:
         # Streaming, polling and event sending are the parent's threads (one may have

@@ -223,9 +223,7 @@ class StatsigProvider(Provider):
         # The first update is the first definitions (the provider became ready); the SDK
         # fires no update for a sync that found nothing new.
         if self._spec_updates > 1:
-            changed = _changed_specs(previous, self._specs)
-            if changed is None or changed:
-                self.announce_change(changed)
+            self.announce_change(_changed_specs(previous, self._specs))
 
     def _refresh_names(self) -> None:
         sdk = self._sdk

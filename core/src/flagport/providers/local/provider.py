@@ -226,9 +226,7 @@ class LocalProvider(Provider):
         # The first definitions make the provider ready; a new text with the same
         # definitions (a comment edited) changes nothing anyone could see.
         if previous.ready and version != previous_version:
-            changed = _changed_flags(previous.definitions, snapshot.definitions)
-            if changed is None or changed:
-                self.announce_change(changed)
+            self.announce_change(_changed_flags(previous.definitions, snapshot.definitions))
         return snapshot
 
     def reload(self, incoming: Incoming | None = None) -> bool:

@@ -148,9 +148,9 @@ class MigrationProvider(Provider):
             self.options = self.options.model_copy(update=changes)
             self._apply()
             changed = moved(before, self._routing)
-        # Another side serves: the answers may change (the control file read by start()
-        # sets what the first answers are, and changes nothing anyone was served).
-        if self.status is ProviderStatus.READY and (changed is None or changed):
+        # Flags another side serves now may answer differently (the control file read by
+        # start() sets what the first answers are, and changes nothing anyone was served).
+        if self.status is ProviderStatus.READY:
             self.announce_change(changed)
 
     def stage_of(self, flag: str) -> Stage:
