@@ -187,14 +187,13 @@ class Stickiness:
         """
         if result.reason is Reason.OVERRIDE:
             return result  # overrides live above providers and stored groups alike
-        policy = DEFAULT_POLICY
-        if self.policy is not None or self.user_policy is not None:
-            if self.user_policy is not None:
-                policy = self.user_policy(user, name) or DEFAULT_POLICY
-            else:
-                policy = self.policy(name) or DEFAULT_POLICY  # type: ignore[misc]
-            if not policy.sticky:
-                return result
+        policy = DEFAULT_POLICY  # sticky
+        if self.user_policy is not None:
+            policy = self.user_policy(user, name) or DEFAULT_POLICY
+        elif self.policy is not None:
+            policy = self.policy(name) or DEFAULT_POLICY
+        if not policy.sticky:
+            return result
         if policy.growthbook:
             return apply_growthbook(self, policy, user, name, result)
         primary, fallback = policy.units(user)
