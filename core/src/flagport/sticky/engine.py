@@ -24,7 +24,7 @@ from flagport.reasons import Reason
 from flagport.scope import current_scope
 from flagport.sticky.growthbook import apply_growthbook, serving_side_policy
 from flagport.sticky.policy import DEFAULT_POLICY, StickyPolicy
-from flagport.sticky.store import Assignment, StickyStore, Write
+from flagport.sticky.store import NOT_STORED, Assignment, StickyStore, Write
 
 if TYPE_CHECKING:
     from flagport.results import ExperimentResult, JsonValue
@@ -42,8 +42,6 @@ _Memo = tuple["ExperimentResult", "ExperimentResult"]
 logger = logging.getLogger("flagport.sticky")
 #: Sticky results remembered ((provider result, stored group, version) -> served).
 _MEMO_SIZE = 4096
-#: Reasons whose group is not the experiment's own assignment, never stored.
-_NOT_STORED = frozenset({Reason.ERROR, Reason.OVERRIDE, Reason.STICKY})
 
 
 def on_event_loop() -> bool:
@@ -226,7 +224,7 @@ class Stickiness:
                     active.sticky_served[self, name] = (result, served)
                 return served
         group = result.group
-        if group is not None and result.in_experiment and result.reason not in _NOT_STORED:
+        if group is not None and result.in_experiment and result.reason not in NOT_STORED:
             if renames is not None:
                 group = renames[0].get(group, group)
             if primary:

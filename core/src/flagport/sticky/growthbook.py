@@ -25,9 +25,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flagport.reasons import Reason
 from flagport.scope import current_scope
-from flagport.sticky.store import Assignment
+from flagport.sticky.store import NOT_STORED, Assignment
 from flagport.sticky.units import store_unit, unit_key
 
 if TYPE_CHECKING:
@@ -47,8 +46,6 @@ __all__ = [
 
 #: Names the store entries that hold GrowthBook's assignments.
 ENTRY_PREFIX = "growthbook:"
-#: Reasons whose group is not a split's own assignment.
-_NOT_STORED = frozenset({Reason.ERROR, Reason.OVERRIDE, Reason.STICKY})
 
 
 def entry_name(assignment_key: str) -> str:
@@ -225,7 +222,7 @@ def _fresh_index(split: GrowthBookSplit, user: User, current: ExperimentResult, 
     if split.fresh is not None:
         return split.fresh(user)
     # The experiment's groups: the provider's result is their fresh assignment.
-    if at is not None or not current.in_experiment or current.reason in _NOT_STORED:
+    if at is not None or not current.in_experiment or current.reason in NOT_STORED:
         return -1
     return split.by_group.get(current.group, -1) if current.group is not None else -1
 

@@ -15,9 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flagport.reasons import Reason
 from flagport.results import JsonValue, thaw
 
-__all__ = ["Assignment", "MemoryStore", "StickyStore", "Write"]
+__all__ = ["NOT_STORED", "Assignment", "MemoryStore", "StickyStore", "Write"]
+
+#: Reasons whose group is not the experiment's own assignment, never stored.
+NOT_STORED = frozenset({Reason.ERROR, Reason.OVERRIDE, Reason.STICKY})
 
 
 @dataclass(frozen=True, slots=True)
