@@ -22,7 +22,8 @@ from flagport.events.settings import EventSettings
 from flagport.events.worker import SinkWorker
 from flagport.reasons import Reason
 from flagport.scope import current_scope
-from flagport.sticky.growthbook import apply_growthbook, serving_side_policy
+from flagport.sticky.growthbook import apply_growthbook
+from flagport.sticky.handover import Handover
 from flagport.sticky.policy import DEFAULT_POLICY, StickyPolicy
 from flagport.sticky.store import NOT_STORED, Assignment, StickyStore, Write
 
@@ -95,8 +96,8 @@ class Stickiness:
         self._worker = self._new_worker()
         #: The provider's ``sticky_policy(name)``, when it has one (the local provider).
         self.policy: Callable[[str], StickyPolicy | None] | None = None
-        #: A migration's policy of the side serving a user (:func:`serving_side_policy`).
-        self.user_policy: Callable[[User, str], StickyPolicy | None] | None = None
+        #: A migration's sides, each keeping its assignments as it would alone.
+        self.handover: Handover | None = None
         #: The migration provider's ``sticky_group_names(user, name)``: stored groups are
         #: named as the new vendor names them.
         self.group_names: Callable[[User, str], Renames | None] | None = None
@@ -111,13 +112,13 @@ class Stickiness:
         if attach is not None:
             attach(self)
         self.policy = getattr(provider, "sticky_policy", None)
-        self.user_policy = None
+        self.handover = None
         sides = getattr(provider, "sides", None)
         if isinstance(sides, Mapping) and hasattr(provider, "serves_new"):
             # A migration: each side keeps its assignments in the store as it would alone.
             for side in sides.values():
                 self.bind_side(side)
-            self.user_policy = serving_side_policy(provider)
+            self.handover = Handover(provider)
         self.group_names = getattr(provider, "sticky_group_names", None)
         self.groups = getattr(provider, "experiment_groups", None)
         self._results.clear()
@@ -185,15 +186,30 @@ class Stickiness:
         """
         if result.reason is Reason.OVERRIDE:
             return result  # overrides live above providers and stored groups alike
+        if self.handover is not None:
+            return self.handover.apply(self, user, name, result)
         policy = DEFAULT_POLICY  # sticky
-        if self.user_policy is not None:
-            policy = self.user_policy(user, name) or DEFAULT_POLICY
-        elif self.policy is not None:
+        if self.policy is not None:
             policy = self.policy(name) or DEFAULT_POLICY
         if not policy.sticky:
             return result
         if policy.growthbook:
             return apply_growthbook(self, policy, user, name, result)
+        return self.apply_policy(policy, user, name, result)
+
+    def apply_policy(
+        self,
+        policy: StickyPolicy,
+        user: User,
+        name: str,
+        result: ExperimentResult,
+        handed: Callable[[], Assignment | None] | None = None,
+    ) -> ExperimentResult:
+        """:meth:`apply` by flagport's rules (``policy``: not GrowthBook's).
+
+        :param handed: () -> the group another side of a migration stored for the user its
+            own way (:mod:`flagport.sticky.handover`), asked when he has none here.
+        """
         primary, fallback = policy.units(user)
         if primary is None and fallback is None:
             return result  # units without an id are never stored
@@ -210,12 +226,14 @@ class Stickiness:
         stored = mine if mine is not None and policy.keeps(mine) else None
         if stored is None and theirs is not None and policy.keeps(theirs):
             stored = theirs
+        if stored is None and handed is not None and primary:
+            stored = handed()
         if stored is not None:
             kept = stored.group if renames is None else renames[1].get(stored.group, stored.group)
             known, value = self._current_value(name, kept, result, stored)
             if known:
                 served = self._served_result(result, kept, value)
-                if stored is theirs and primary:
+                if stored is not mine and primary:
                     # Kept under the unit itself from now on (GrowthBook "upgrades" a
                     # fallback document the same way).
                     self._store(policy, primary, own, entry, stored.group, value)

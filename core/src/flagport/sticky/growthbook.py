@@ -30,7 +30,7 @@ from flagport.sticky.store import NOT_STORED, Assignment
 from flagport.sticky.units import store_unit, unit_key
 
 if TYPE_CHECKING:
-    from flagport.results import ExperimentResult
+    from flagport.results import ExperimentResult, JsonValue
     from flagport.sticky.engine import Stickiness
     from flagport.sticky.policy import StickyPolicy
     from flagport.user import User
@@ -40,8 +40,8 @@ __all__ = [
     "GrowthBookSplit",
     "apply_growthbook",
     "document",
+    "documented_group",
     "entry_name",
-    "serving_side_policy",
 ]
 
 #: Names the store entries that hold GrowthBook's assignments.
@@ -114,12 +114,14 @@ class GrowthBookSplit:
     after: Callable[[User], ExperimentResult]
     reaches: Callable[[User], bool] | None = None
     # Derived once: the entry of the current version, those below the minimum, each
-    # group's index, and how a unit's text becomes its store key.
+    # group's index, how a unit's text becomes its store key, and the start of the
+    # entries of every version.
     entry: str = field(init=False)
     below: tuple[str, ...] = field(init=False)
     by_group: Mapping[str, int] = field(init=False)
     unit_prefix: str = field(init=False)
     fallback_prefix: str = field(init=False)
+    prefix: str = field(init=False)
 
     def __post_init__(self) -> None:
         versions = range(self.min_version)
@@ -129,6 +131,7 @@ class GrowthBookSplit:
             "by_group": {group: i for i, group in reversed(list(enumerate(self.groups)))},
             "unit_prefix": unit_key(store_unit(self.unit), ""),
             "fallback_prefix": unit_key(store_unit(self.fallback_unit or "user_id"), ""),
+            "prefix": entry_name(f"{self.key}__"),
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
@@ -143,56 +146,66 @@ class GrowthBookSplit:
             self.fallback_prefix + fallback if fallback else None,
         )
 
-    def stored(self, entries: Mapping[str, Assignment]) -> str | None:
+    def stored(self, entries: Mapping[str, Assignment], former: bool = True) -> str | None:
         """The variation ``entries`` hold at the split's version: its ``growthbook:``
-        entry, else the one an earlier local provider kept under the key."""
+        entry, else (``former``) the one an earlier local provider kept under the key."""
         found = entries.get(self.entry)
         if found is not None:
             return found.group
-        former = entries.get(self.key)
-        if former is not None and self.version in (former.version, former.first_version):
-            return former.group
+        kept = entries.get(self.key) if former else None
+        if kept is not None and self.version in (kept.version, kept.first_version):
+            return kept.group
         return None
 
-    def blocks(self, entries: Mapping[str, Assignment]) -> bool:
+    def blocks(self, entries: Mapping[str, Assignment], former: bool = True) -> bool:
         """GrowthBook's ``_is_blocked``: assigned at a version below the minimum."""
         if not self.below:
             return False
         for name in self.below:
             if name in entries:
                 return True
-        former = entries.get(self.key)
-        return former is not None and former.first_version < self.min_version
+        kept = entries.get(self.key) if former else None
+        return kept is not None and kept.first_version < self.min_version
+
+    def assigned(self, entries: Mapping[str, Assignment], former: bool = True) -> bool:
+        """Whether ``entries`` hold an assignment of the split's key at any version."""
+        if former and self.key in entries:
+            return True
+        return any(name.startswith(self.prefix) for name in entries)
 
 
 _NONE: Mapping[str, Assignment] = {}
 
 
 def apply_growthbook(
-    sticky: Stickiness, policy: StickyPolicy, user: User, name: str, result: ExperimentResult
+    sticky: Stickiness,
+    policy: StickyPolicy,
+    user: User,
+    name: str,
+    result: ExperimentResult,
+    handed: tuple[str, str | None] | None = None,
 ) -> ExperimentResult:
     """``result`` (the provider's fresh answer) as GrowthBook's sticky bucketing serves
-    it: each split the evaluation reaches in turn, with the unit's stored documents."""
+    it: each split the evaluation reaches in turn, with the unit's stored documents.
+
+    :param handed: under a migration, the name of the migration's entry and the group it
+        holds for the user, in this side's names (:mod:`flagport.sticky.handover`).
+    """
+    entry, carried = handed if handed is not None else (None, None)
     current = result
     positions = policy.positions
     for split in policy.splits:
         at = positions.get(current.rule_id) if current.rule_id else None
         if at is not None and at < split.index:
             return current  # a rule before the split decided: the unit never reached it
-        if not split.enabled or (split.reaches is not None and not split.reaches(user)):
+        found = _documents(sticky, split, user)
+        if found is None:
             continue
-        primary, fallback = split.units(user)
-        if primary is None and fallback is None:
-            continue  # GrowthBook skips an experiment without a hash value
-        own = sticky.assignments(primary) if primary else _NONE
-        theirs = sticky.assignments(fallback) if fallback else _NONE
-        if split.blocks(own) or split.blocks(theirs):
+        primary, fallback, own, theirs = found
+        index = _stored_index(split, own, theirs, split.key != entry, carried)
+        if index is None:  # blocked
             current = split.after(user) if at == split.index or split.fresh is None else current
             continue
-        stored = split.stored(own)
-        if stored is None:
-            stored = split.stored(theirs)
-        index = split.by_group.get(stored, -1) if stored is not None else -1
         fresh = index < 0
         if fresh:
             index = _fresh_index(split, user, current, at)
@@ -217,6 +230,76 @@ def apply_growthbook(
     return current
 
 
+def documented_group(
+    sticky: Stickiness, policy: StickyPolicy, user: User, entry: str
+) -> tuple[str, JsonValue] | None:
+    """The group (and its value) GrowthBook's documents hold for ``user`` where a side
+    bucketing by ``policy`` would serve it from the store: the splits the user reaches
+    in turn, passing those that block him and stored passthrough variants; None at the
+    first split that holds nothing for him (that side would bucket him afresh there).
+
+    :param entry: the migration's entry, which is not an earlier local provider's.
+    """
+    for split in policy.splits:
+        found = _documents(sticky, split, user)
+        if found is None:
+            continue
+        index = _stored_index(split, found[2], found[3], split.key != entry)
+        if index is None:
+            continue
+        if index < 0:
+            return None
+        if not split.passthrough[index]:
+            return split.groups[index], split.outcomes[index].value
+    return None
+
+
+_Documents = tuple[str | None, str | None, Mapping[str, Assignment], Mapping[str, Assignment]]
+
+
+def _documents(sticky: Stickiness, split: GrowthBookSplit, user: User) -> _Documents | None:
+    """The unit keys and stored entries of ``user``'s unit and fallback unit, where the
+    split applies to him (None: it is off, its rule does not apply, or he has neither)."""
+    if not split.enabled or (split.reaches is not None and not split.reaches(user)):
+        return None
+    primary, fallback = split.units(user)
+    if primary is None and fallback is None:
+        return None  # GrowthBook skips an experiment without a hash value
+    own = sticky.assignments(primary) if primary else _NONE
+    theirs = sticky.assignments(fallback) if fallback else _NONE
+    return primary, fallback, own, theirs
+
+
+def _stored_index(
+    split: GrowthBookSplit,
+    own: Mapping[str, Assignment],
+    theirs: Mapping[str, Assignment],
+    former: bool,
+    carried: str | None = None,
+) -> int | None:
+    """The variant the split's stored documents give the unit (the unit's own, else its
+    fallback unit's); -1 when they hold none, None when they block him.
+
+    :param former: whether an entry named by the split's key is an earlier local
+        provider's (not when a migration's entry has that name).
+    :param carried: a migration's group, kept by a split that never assigned the unit
+        (at any version: once it did, a raised version reassigns as GrowthBook does).
+    """
+    if split.blocks(own, former) or split.blocks(theirs, former):
+        return None
+    stored = split.stored(own, former)
+    if stored is None:
+        stored = split.stored(theirs, former)
+    if (
+        stored is None
+        and carried is not None
+        and not split.assigned(own, former)
+        and not split.assigned(theirs, former)
+    ):
+        stored = carried
+    return split.by_group.get(stored, -1) if stored is not None else -1
+
+
 def _fresh_index(split: GrowthBookSplit, user: User, current: ExperimentResult, at: Any) -> int:
     """The variant the split buckets the unit in afresh (-1: not in)."""
     if split.fresh is not None:
@@ -225,21 +308,3 @@ def _fresh_index(split: GrowthBookSplit, user: User, current: ExperimentResult, 
     if at is not None or not current.in_experiment or current.reason in NOT_STORED:
         return -1
     return split.by_group.get(current.group, -1) if current.group is not None else -1
-
-
-def serving_side_policy(migration: Any) -> Callable[[User, str], StickyPolicy | None]:
-    """(user, experiment) -> the policy of the ``migration`` side serving the user when
-    that side buckets by GrowthBook's rules on the store (an imported GrowthBook file),
-    else None: the groups either side serves are kept vendor-neutrally, renamed by the
-    migration's ``group_map``."""
-    from flagport.providers.migration.options import NEW, OLD
-
-    sides, serves_new = migration.sides, migration.serves_new
-
-    def policy(user: User, name: str) -> StickyPolicy | None:
-        side = sides[NEW if serves_new(user, name) else OLD]
-        of = getattr(side, "sticky_policy", None)
-        found: StickyPolicy | None = of(name) if of is not None else None
-        return found if found is not None and found.growthbook else None
-
-    return policy
