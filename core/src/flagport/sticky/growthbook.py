@@ -96,6 +96,7 @@ class GrowthBookSplit:
         experiment's result for a unit not in it).
     :ivar reaches: user -> whether the split's rule applies (prerequisites, condition,
         filters naming a unit of their own); None: always.
+    :ivar force: the variant a ``force`` serves every unit the split places (None: none).
     """
 
     index: int
@@ -113,6 +114,7 @@ class GrowthBookSplit:
     fresh: Callable[[User], int] | None
     after: Callable[[User], ExperimentResult]
     reaches: Callable[[User], bool] | None = None
+    force: int | None = None
     # Derived once: the entry of the current version, those below the minimum, each
     # group's index, how a unit's text becomes its store key, and the start of the
     # entries of every version.
@@ -207,6 +209,15 @@ def apply_growthbook(
             current = split.after(user) if at == split.index or split.fresh is None else current
             continue
         fresh = index < 0
+        if not fresh and split.force is not None:
+            # GrowthBook serves a forced variation to a unit with a stored bucket too (even
+            # outside the coverage), and stores nothing: the stored bucket stays as it was.
+            index = split.force
+            if not split.passthrough[index]:
+                return split.outcomes[index]  # type: ignore[no-any-return]
+            if at == split.index:
+                current = split.after(user)
+            continue
         if fresh:
             index = _fresh_index(split, user, current, at)
         if index >= 0:

@@ -63,9 +63,11 @@ def growthbook_splits(
                 at, fields, unit, mode, names,
                 tuple(v.passthrough for v in split.variants),
                 tuple(None if o is NEXT else o for o in select.outcomes),
-                None if split.force is not None else select.index,
+                # A forced variation is never stored: nothing is bucketed afresh.
+                None if select.force is not None else select.index,
                 _later(compiled, at + 1, not_in),
                 _reaches(rule, definition),
+                select.force,
             )
         )  # fmt: skip
     if found or not groups:
@@ -92,6 +94,7 @@ def _split(
     fresh: Callable[[User], int] | None,
     after: Callable[[User], ExperimentResult],
     reaches: Callable[[User], bool] | None,
+    force: int | None = None,
 ) -> GrowthBookSplit:
     key, version, minimum, enabled, fallback = fields
     return GrowthBookSplit(
@@ -110,6 +113,7 @@ def _split(
         fresh=fresh,
         after=after,
         reaches=reaches,
+        force=force,
     )
 
 
