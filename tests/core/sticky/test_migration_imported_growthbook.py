@@ -179,21 +179,27 @@ def test_the_imported_files_groups_are_the_groups_statsig_serves(
     assert {(p, r) for _, p, r in on_statsig} == {("statsig", Reason.STICKY)}
 
 
-def test_users_first_served_by_the_imported_side_keep_their_group_on_a_ramp_back(
-    store: dict[str, Any],
+@pytest.mark.parametrize("imported_is", ["new", "old"])
+def test_users_first_served_by_the_new_side_keep_their_group_on_a_ramp_back(
+    imported_is: str, store: dict[str, Any]
 ) -> None:
-    """Statsig -> imported file ramped to 100 % then back to 0 %: the users the imported
-    side assigned keep their group back on Statsig (named as Statsig names it)."""
-    provider = migration(
-        STATSIG, imported(payload()), stage="shadow", ramp={FLAG: 100}, group_map={FLAG: TO_GB}
-    )
+    """Ramped to 100 % then back to 0 %: the users the new side assigned keep their group
+    on the old side, named as the old side names it, whichever side is the imported
+    file."""
+    if imported_is == "new":
+        old, new, renames = STATSIG, imported(payload()), TO_GB
+    else:
+        old, new, renames = imported(payload()), STATSIG, TO_STATSIG
+    back = {to: was for was, to in renames.items()}
+    provider = migration(old, new, stage="shadow", ramp={FLAG: 100}, group_map={FLAG: renames})
     with Flagport(provider, sticky=store) as fp:
-        on_imported = served(fp)
+        on_new = served(fp)
         provider.set_ramp(FLAG, 0)
-        on_statsig = served(fp)
-    assert {p for _, p, _ in on_imported} == {"local"}
-    assert [g for g, _, _ in on_statsig] == [TO_STATSIG[g] for g, _, _ in on_imported]  # type: ignore[index]
-    assert {(p, r) for _, p, r in on_statsig} == {("statsig", Reason.STICKY)}
+        on_old = served(fp)
+    old_name, new_name = ("statsig", "local") if imported_is == "new" else ("local", "statsig")
+    assert {p for _, p, _ in on_new} == {new_name}
+    assert [g for g, _, _ in on_old] == [back[g] for g, _, _ in on_new]  # type: ignore[index]
+    assert {(p, r) for _, p, r in on_old} == {(old_name, Reason.STICKY)}
 
 
 def test_a_unit_blocked_by_growthbooks_documents_is_not_given_a_group_on_statsig(
