@@ -17,6 +17,10 @@ done (``drain``), so what they cost is inside the figure.
   everything and stopped running, see ``finished``): on a shared machine the slower
   rounds measure the neighbours, not this code, and wall time would add how long the
   busy machine takes to schedule the worker and the waiting caller, twice a round.
+  Every timed round of every variant starts after the same pause (``SETTLE_S``): a
+  migration's round must end with one, and a core left idle that long loses some of
+  its warm caches (old and new alone cost 5-8 % more after it), so a variant timed
+  without the pause would be timed under kinder conditions than the migration.
 * **sample rate 0.01**: ``shadow`` comparing one evaluation in a hundred (drawn per
   call), against the old provider alone (target: at most 1.05 times). This part
   compares CPU totals (every thread of the process) over interleaved blocks of
@@ -64,7 +68,8 @@ ROUNDS = 200
 FULL_TARGET = 1.30
 """Shadow at sample rate 1.0, compared on the worker: at most this times old + new."""
 SETTLE_S = 0.002
-"""Seconds slept after a drain, for the worker to reach its wait (see ``finished``)."""
+"""Seconds slept after a drain, for the worker to reach its wait (see ``finished``), and
+before every timed round of every variant (see ``pause``)."""
 BLOCK = 25
 """Rounds per timed block at sample rate 0.01."""
 LOW_RATE = 0.01
@@ -118,9 +123,14 @@ def finished(provider: MigrationProvider) -> Callable[[], None]:
         # The kernel adds a thread's CPU time to the process clock when the thread stops
         # running; a worker still on its core after the drain would be charged to the
         # next timed run (another variant's). A sleep costs no CPU time.
-        time.sleep(SETTLE_S)
+        pause()
 
     return finish
+
+
+def pause() -> None:
+    """The pause every timed round starts after, whatever the variant (see ``finished``)."""
+    time.sleep(SETTLE_S)
 
 
 def both(old: Provider, new: Provider, method: str, flag: str) -> Callable[[], None]:
@@ -206,6 +216,7 @@ def full_sampling(console: Console, old: Provider, new: Provider) -> int:
         for _ in range(ROUNDS):
             for name, run in runners.items():
                 run()  # steady state: the timed run follows one of its own, not another's
+                pause()
                 best[name] = min(best[name], per_call_us(cpu_seconds(run)))
         alone = best[names[0]] + best[names[1]]
         worker, caller = (best[name] / alone for name in names[2:])
@@ -242,11 +253,11 @@ def low_sampling(console: Console, old: Provider, new: Provider, seconds: float)
     table.add_column("caller / old", justify="right")
     failures = 0
     for kind, method, flag in OPERATIONS:
-        blocks = {"old": block(loop(old, method, flag))}
+        blocks = {"old": block(loop(old, method, flag), pause)}
         for name, p in sampled.items():
             blocks[name] = block(loop(p, method, flag, drain=False), finished(p))
-        blocks["old via one call"] = block(forwarded(old, method, flag))
-        blocks["new"] = block(loop(new, method, flag))
+        blocks["old via one call"] = block(forwarded(old, method, flag), pause)
+        blocks["new"] = block(loop(new, method, flag), pause)
         for run in blocks.values():
             run()
         before = sampled["worker"].stats()["flags"].get(flag, {}).get("compared", 0)

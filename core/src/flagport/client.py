@@ -362,9 +362,7 @@ class Flagport:
             self._failures.report(None, exc)
             known = FlagNames()
         gates, experiments, configs = self.overrides.names()
-        return FlagNames(
-            known.gates | gates, known.experiments | experiments, known.configs | configs
-        )
+        return known | FlagNames(frozenset(gates), frozenset(experiments), frozenset(configs))
 
     def evaluate_all(self, user: UserLike) -> Evaluations:
         """Evaluate every known gate, experiment and config for the user (no exposures).

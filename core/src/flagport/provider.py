@@ -94,6 +94,14 @@ class FlagNames:
             return self.configs
         raise ValueError(f"unknown flag kind {kind!r}; use 'gate', 'experiment' or 'config'")
 
+    def __or__(self, other: FlagNames) -> FlagNames:
+        """The flags either knows."""
+        return FlagNames(
+            self.gates | other.gates,
+            self.experiments | other.experiments,
+            self.configs | other.configs,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class DefinitionsChanged:

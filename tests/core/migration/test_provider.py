@@ -300,7 +300,7 @@ def test_a_changed_rule_is_detected_logged_and_observed(
         True,
         False,
     )
-    assert call["user_key"]
+    assert call["user_key"] == p.evidence.hasher("3")  # the user the rule changed for
     assert call["user_key"] != "3"
     fp.flush()
     lines = [json.loads(line) for line in log.read_text().splitlines()]

@@ -13,6 +13,7 @@ import math
 import random
 import threading
 from array import array
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -128,6 +129,12 @@ class Reservoir:
         }
 
 
+def _same_values(olds: list[Any], news: list[Any]) -> bool:
+    """Whether every pair is equal with the same types: what :func:`same_value` calls
+    equal at once, checked for a whole batch in C."""
+    return olds == news and list(map(type, olds)) == list(map(type, news))
+
+
 class Mismatch:
     """One disagreement, as observed. Cheap to build: it only holds references.
 
@@ -205,59 +212,88 @@ class FlagEvidence:
     ) -> Mismatch | None:
         """Record one comparison of this flag's results (or booleans from ``check_gate``).
 
-        Experiments compare the old group mapped to its new name, then the values of
-        the group; gates and configs compare values.
-
         :param old_ns: what the old side's evaluation cost, in ns (-1: not timed).
         :param new_ns: what the new side's evaluation cost, in ns.
-        :param details: False when nobody will look at the mismatch (no observer, no
-            log): a mismatch is then only counted, and :data:`COUNTED` returned.
+        :param details: see :meth:`compare_all`.
         :returns: the mismatch, or ``None`` when both sides agree.
         """
-        self.compared += 1
         if old_ns >= 0:
             self.latency.add(old_ns, new_ns)
+        mismatches = self.compare_all([old], [new], details)
+        return mismatches[0][1] if mismatches else None
+
+    def compare_all(
+        self, olds: list[Any], news: list[Any], details: bool = True
+    ) -> list[tuple[int, Mismatch]]:
+        """Record comparisons of this flag's results, ``olds[i]`` with ``news[i]``.
+
+        Experiments compare the old group mapped to its new name, then the values of
+        the group; gates and configs compare values. The counters are added for the
+        whole batch at once, and a batch where the two sides agree throughout, the
+        common case, takes a few C-level comparisons.
+
+        :param details: False when nobody will look at the mismatches (no observer, no
+            log): a mismatch is then only counted, and :data:`COUNTED` returned.
+        :returns: the position and mismatch of each pair that disagrees.
+        """
+        self.compared += len(olds)
         if self.kind == "experiment":
-            mismatch = self._experiment_mismatch(old, new, details)
-        else:
-            mismatch = self._value_mismatch(old, new, details)
-        if mismatch is not None:
+            return self._experiment_mismatches(olds, news, details)
+        return self._value_mismatches(olds, news, details)
+
+    def timed(self, old_ns: int, new_ns: int) -> None:
+        """Record what each side's evaluation cost, in ns, for one comparison."""
+        self.latency.add(old_ns, new_ns)
+
+    def _value_mismatches(
+        self, olds: list[Any], news: list[Any], details: bool
+    ) -> list[tuple[int, Mismatch]]:
+        if olds and type(olds[0]) is not bool:  # results, not check_gate's booleans
+            olds, news = [r.value for r in olds], [r.value for r in news]
+        if self.kind == "gate":  # gate values are booleans: True is the only value == True
+            self.passes[OLD] += olds.count(True)
+            self.passes[NEW] += news.count(True)
+        if len(olds) > 1 and _same_values(olds, news):  # one pair: the loop is cheaper
+            return []
+        found = []
+        for i, (old, new) in enumerate(zip(olds, news, strict=True)):
+            if old is new:  # booleans (gates) are singletons
+                continue
+            # Two different booleans differ; anything else may still be the same value
+            # (a scalar and a vendor's {"value": scalar}).
+            if (type(old) is not bool or type(new) is not bool) and same_value(old, new):
+                continue
             self.mismatches += 1
-        return mismatch
+            found.append((i, Mismatch("value", old, new) if details else COUNTED))
+        return found
 
-    def _value_mismatch(self, old: Any, new: Any, details: bool) -> Mismatch | None:
-        if type(old) is not bool:  # a result, not check_gate's boolean
-            old, new = old.value, new.value
-        if old is True:
-            self.passes[OLD] += 1
-        if new is True:
-            self.passes[NEW] += 1
-        if old is new:  # booleans (gates) are singletons
-            return None
-        # Two different booleans differ; anything else may still be the same value
-        # (a scalar and a vendor's {"value": scalar}).
-        if (type(old) is not bool or type(new) is not bool) and same_value(old, new):
-            return None
-        return Mismatch("value", old, new) if details else COUNTED
-
-    def _experiment_mismatch(self, old: Any, new: Any, details: bool) -> Mismatch | None:
-        old_group, new_group = old.group, new.group
-        if old_group is not None and self.group_map:
-            old_group = self.group_map.get(old_group, old_group)
-        # Both sides written out: this runs for every compared call (a verify of 5,000
-        # flags over 1,000 users makes five million).
-        distribution = self.distribution
-        counts, key = distribution[OLD], NO_GROUP if old_group is None else old_group
-        counts[key] = counts.get(key, 0) + 1
-        counts, key = distribution[NEW], NO_GROUP if new_group is None else new_group
-        counts[key] = counts.get(key, 0) + 1
-        if old_group != new_group:
-            self.group_mismatches += 1
-            return Mismatch("group", old_group, new_group) if details else COUNTED
-        if same_value(old.value, new.value):
-            return None
-        self.value_mismatches += 1
-        return Mismatch("value", old.value, new.value) if details else COUNTED
+    def _experiment_mismatches(
+        self, olds: list[Any], news: list[Any], details: bool
+    ) -> list[tuple[int, Mismatch]]:
+        old_groups, new_groups = [r.group for r in olds], [r.group for r in news]
+        if self.group_map:
+            old_groups = [self.group_map.get(g, g) for g in old_groups]
+        for side, groups in ((OLD, old_groups), (NEW, new_groups)):
+            counts = self.distribution[side]
+            for group, n in Counter(groups).items():
+                key = NO_GROUP if group is None else group
+                counts[key] = counts.get(key, 0) + n
+        old_values, new_values = [r.value for r in olds], [r.value for r in news]
+        if old_groups == new_groups and _same_values(old_values, new_values):
+            return []
+        found = []
+        for i, (old_group, new_group) in enumerate(zip(old_groups, new_groups, strict=True)):
+            if old_group != new_group:
+                self.group_mismatches += 1
+                mismatch = Mismatch("group", old_group, new_group)
+            elif not same_value(old_values[i], new_values[i]):
+                self.value_mismatches += 1
+                mismatch = Mismatch("value", old_values[i], new_values[i])
+            else:
+                continue
+            self.mismatches += 1
+            found.append((i, mismatch if details else COUNTED))
+        return found
 
     def to_dict(self, *, min_sample: int = 100, agreement: float = 0.99) -> dict[str, Any]:
         """JSON-ready evidence; gates and experiments add their ``split``.

@@ -62,8 +62,7 @@ def compare_offline(
     :param progress: called once per user (drives a progress bar).
     """
     if names is None:
-        a, b = old.names(), new.names()
-        names = FlagNames(a.gates | b.gates, a.experiments | b.experiments, a.configs | b.configs)
+        names = old.names() | new.names()
     flags = _kinds(names)
     outcome = OfflineComparison(Evidence(group_map))
     # Each flag's evidence and both sides' bound methods, looked up once for all users
