@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from hostile_http import (  # tests/support
     HostileServer,
     answer,
+    drip_tls_handshake,
     endless_fragments,
     garbage,
     gzip_bomb,
@@ -58,18 +59,22 @@ PATIENT = 10.0
 SHORT = 0.3
 
 
-def options(vendor: str, server: HostileServer, timeout: float = PATIENT) -> list[str]:
-    """``--option`` pairs pointing ``vendor`` at ``server``, giving up after ``timeout``."""
+def options(
+    vendor: str, server: HostileServer, timeout: float = PATIENT, *, tls: bool = False
+) -> list[str]:
+    """``--option`` pairs pointing ``vendor`` at ``server`` (over TLS: ``https://``,
+    ``wss://``), giving up after ``timeout``."""
+    url = f"http{'s' if tls else ''}://127.0.0.1:{server.port}"
     given: dict[str, Any] = {
         "statsig": {
             "server_secret": SECRET,
-            "specs_url": server.url,
+            "specs_url": url,
             "init_timeout_ms": int(timeout * 1000),
         },
-        "growthbook": {"client_key": SECRET, "api_host": server.url, "http_timeout": timeout},
+        "growthbook": {"client_key": SECRET, "api_host": url, "http_timeout": timeout},
         "featbit": {
             "env_secret": SECRET,
-            "streaming_url": f"ws://127.0.0.1:{server.port}",
+            "streaming_url": f"ws{'s' if tls else ''}://127.0.0.1:{server.port}",
             "event_url": server.url,
             "connect_timeout": timeout,
         },
@@ -77,11 +82,14 @@ def options(vendor: str, server: HostileServer, timeout: float = PATIENT) -> lis
     return [f"--option={name}={value}" for name, value in given.items()]
 
 
-def run_live(vendor: str, server: HostileServer, tmp_path: Path, timeout: float = PATIENT) -> Any:
+def run_live(
+    vendor: str, server: HostileServer, tmp_path: Path, timeout: float = PATIENT, *,
+    tls: bool = False,
+) -> Any:  # fmt: skip
     out = tmp_path / "flags.yaml"
     result = CliRunner().invoke(
         cli,
-        ["import", vendor, "--live", *options(vendor, server, timeout), "-o", str(out)],
+        ["import", vendor, "--live", *options(vendor, server, timeout, tls=tls), "-o", str(out)],
         catch_exceptions=False,
     )
     assert not out.exists()
@@ -177,6 +185,38 @@ def test_no_download_thread_is_left_reading_after_the_timeout(
     line = one_error_line(run_live(vendor, server, tmp_path, SHORT))
     assert "did not send the payload within 0.3s" in line
     assert _download_threads_end()
+
+
+@pytest.mark.parametrize("vendor", [*HTTP_VENDORS, "featbit"])
+def test_a_server_dripping_the_tls_handshake_is_hung_up_on_at_the_timeout(
+    vendor: str, tmp_path: Path
+) -> None:
+    # https:// and wss://: the handshake, before any HTTP or websocket byte, is bounded by
+    # the deadline too, and the download's thread does not go on reading it.
+    assert _download_threads_end()
+    with hostile_server(drip_tls_handshake(), read_head=False) as server:
+        line = one_error_line(run_live(vendor, server, tmp_path, SHORT, tls=True))
+        assert "did not send the payload within 0.3s" in line
+        assert _download_threads_end()
+
+
+@pytest.mark.parametrize("vendor", [*HTTP_VENDORS, "featbit"])
+def test_a_proxy_dripping_its_connect_answer_is_hung_up_on_at_the_timeout(
+    vendor: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The environment's proxy, as the vendors' SDKs use it: its CONNECT answer comes
+    # before the TLS handshake, read a line at a time with only a per-read timeout.
+    assert _download_threads_end()
+    for name in ("no_proxy", "NO_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with hostile_server(drip_head_script()) as proxy, hostile_server() as server:
+        monkeypatch.setenv("https_proxy", proxy.url)
+        line = one_error_line(run_live(vendor, server, tmp_path, SHORT, tls=True))
+        assert "did not send the payload within 0.3s" in line
+        assert _download_threads_end()
+        assert proxy.heads
+        assert all(head.startswith(b"CONNECT ") for head in proxy.heads)
+        assert server.heads == []
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,12 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, SecretStr
 
 from flagport._documents import MAX_DOCUMENT_BYTES
-from flagport.importers.live_sockets import Sockets, watched_handlers, watching
+from flagport.importers.live_sockets import (
+    Sockets,
+    watched_handlers,
+    watching,
+    websocket_connection,
+)
 
 __all__ = ["STATSIG_SPECS_URL", "Fetched", "LiveError", "fetch_live", "live_options"]
 
@@ -327,6 +332,7 @@ def _data_sync(base: str, key: str, timeout: float, deadline: _Deadline,
             header=header,
             timeout=timeout,
             class_=_bounded_websocket(origin, deadline, sockets),
+            socket=websocket_connection(url, timeout, sockets),
         )
     except websocket.WebSocketBadStatusException as exc:
         status = int(getattr(exc, "status_code", 0) or 0)
