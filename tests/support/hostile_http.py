@@ -196,6 +196,23 @@ def silent(connection: socket.socket) -> None:
         connection.recv(65536)
 
 
+def message(data: bytes) -> Callable[[socket.socket], None]:
+    """Send ``data`` as one text frame, then wait for the client to hang up."""
+    size = len(data)
+    if size < 126:
+        length = bytes([size])
+    elif size < 65536:
+        length = bytes([126]) + size.to_bytes(2, "big")
+    else:
+        length = bytes([127]) + size.to_bytes(8, "big")
+
+    def then(connection: socket.socket) -> None:
+        connection.sendall(bytes([0x81]) + length + data)
+        silent(connection)
+
+    return then
+
+
 def huge_frame(connection: socket.socket) -> None:
     """Announce a text frame of 2**40 bytes, then send zeros as fast as the client reads."""
     connection.sendall(bytes([0x81, 127]) + (2**40).to_bytes(8, "big"))

@@ -26,6 +26,7 @@ from hostile_http import (  # tests/support
     gzip_bomb,
     hostile_server,
     huge_frame,
+    message,
     pings,
     redirect,
     silent,
@@ -39,6 +40,7 @@ from flagport.cli import cli
 SECRET = "sekret-4b1e9a77-hostile-key"
 HTTP_VENDORS = ["statsig", "growthbook"]
 PAYLOAD = Path(__file__).parents[3] / "examples" / "import" / "growthbook_features.json"
+FEATBIT_PAYLOAD = PAYLOAD.with_name("featbit_data_sync.json")
 
 
 @pytest.fixture(autouse=True)
@@ -112,21 +114,32 @@ def one_error_line(result: Any) -> str:
 # -- redirects -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("vendor", HTTP_VENDORS)
+@pytest.mark.parametrize("vendor", [*HTTP_VENDORS, "featbit"])
 def test_a_redirect_to_another_server_is_refused_and_the_key_stays_home(
     vendor: str, server: HostileServer, tmp_path: Path
 ) -> None:
     with hostile_server(answer(200, PAYLOAD.read_bytes())) as elsewhere:
-        server.script = redirect(elsewhere.url + "/v1/features")
+        scheme = "ws" if vendor == "featbit" else "http"
+        server.script = redirect(f"{scheme}://127.0.0.1:{elsewhere.port}/v1/features")
         line = one_error_line(run_live(vendor, server, tmp_path))
         assert elsewhere.heads == []  # not a byte of the request, key header or key path
     assert "redirected to another server" in line
     assert f"127.0.0.1:{elsewhere.port}" in line
 
 
-def test_a_redirect_within_the_server_is_followed(server: HostileServer, tmp_path: Path) -> None:
-    payload = answer(200, PAYLOAD.read_bytes())
-    moved = redirect(server.url + "/moved", status=301)
+@pytest.mark.parametrize("vendor", ["growthbook", "featbit"])
+def test_a_redirect_within_the_server_is_followed(
+    vendor: str, server: HostileServer, tmp_path: Path
+) -> None:
+    if vendor == "featbit":
+        payload = websocket(message(FEATBIT_PAYLOAD.read_bytes()))
+        moved = redirect(f"ws://127.0.0.1:{server.port}/moved", status=301)
+        sync = json.loads(FEATBIT_PAYLOAD.read_text())["data"]
+        names = [flag["key"] for flag in sync["featureFlags"]]
+    else:
+        payload = answer(200, PAYLOAD.read_bytes())
+        moved = redirect(server.url + "/moved", status=301)
+        names = list(json.loads(PAYLOAD.read_text())["features"])
 
     def script(connection: Any, head: bytes) -> None:
         (payload if head.startswith(b"GET /moved ") else moved)(connection, head)
@@ -134,11 +147,22 @@ def test_a_redirect_within_the_server_is_followed(server: HostileServer, tmp_pat
     server.script = script
     out = tmp_path / "flags.yaml"
     result = CliRunner().invoke(
-        cli, ["import", "growthbook", "--live", *options("growthbook", server), "-o", str(out)]
+        cli, ["import", vendor, "--live", *options(vendor, server), "-o", str(out)]
     )
     assert result.exit_code == 0, result.output
     text = out.read_text()
-    assert all(name in text for name in json.loads(PAYLOAD.read_text())["features"])
+    assert names
+    assert all(name in text for name in names)
+    assert [head.split(b" ")[1] for head in server.heads][-1] == b"/moved"
+
+
+def test_a_featbit_server_redirecting_to_itself_is_given_up_on(
+    server: HostileServer, tmp_path: Path
+) -> None:
+    server.script = redirect(f"ws://127.0.0.1:{server.port}/again", status=307)
+    line = one_error_line(run_live("featbit", server, tmp_path))
+    assert "redirected more than 3 times" in line
+    assert len(server.heads) == 4
 
 
 # -- slow and large --------------------------------------------------------------------
