@@ -34,9 +34,12 @@ class HostileServer(Listener):
 
     thread_name = "hostile-http"
 
-    def __init__(self, script: Script | None = None) -> None:
+    def __init__(self, script: Script | None = None, *, read_head: bool = True) -> None:
         super().__init__()
         self.script: Script = script or answer(200, b"{}")
+        #: False: the script runs as soon as a connection is accepted, with an empty head
+        #: (for a client that speaks first in another protocol, such as TLS)
+        self.read_head = read_head
         self.heads: list[bytes] = []
         self.start()
 
@@ -56,7 +59,7 @@ class HostileServer(Listener):
         with connection, contextlib.suppress(OSError):
             connection.settimeout(DRIP_LIMIT)
             head = b""
-            while b"\r\n\r\n" not in head and len(head) < 65536:
+            while self.read_head and b"\r\n\r\n" not in head and len(head) < 65536:
                 chunk = connection.recv(4096)
                 if not chunk:
                     return
@@ -66,8 +69,10 @@ class HostileServer(Listener):
 
 
 @contextmanager
-def hostile_server(script: Script | None = None) -> Iterator[HostileServer]:
-    server = HostileServer(script)
+def hostile_server(
+    script: Script | None = None, *, read_head: bool = True
+) -> Iterator[HostileServer]:
+    server = HostileServer(script, read_head=read_head)
     try:
         yield server
     finally:
@@ -146,6 +151,18 @@ def drip_head() -> Script:
     return script
 
 
+def drip_tls_handshake() -> Script:
+    """For a TLS client (``read_head=False``): a handshake record's header announcing
+    16 KiB, then its bytes one at a time. The client waits for the whole record before
+    it can check any of it, each byte well within its per-read timeout."""
+
+    def script(connection: socket.socket, head: bytes) -> None:
+        connection.sendall(bytes([0x16, 0x03, 0x03, 0x40, 0x00]))
+        _drip(connection, _forever(b"\x00"))
+
+    return script
+
+
 # -- websockets ------------------------------------------------------------------------
 
 
@@ -177,6 +194,23 @@ def silent(connection: socket.socket) -> None:
     with contextlib.suppress(OSError):
         connection.recv(65536)
         connection.recv(65536)
+
+
+def message(data: bytes) -> Callable[[socket.socket], None]:
+    """Send ``data`` as one text frame, then wait for the client to hang up."""
+    size = len(data)
+    if size < 126:
+        length = bytes([size])
+    elif size < 65536:
+        length = bytes([126]) + size.to_bytes(2, "big")
+    else:
+        length = bytes([127]) + size.to_bytes(8, "big")
+
+    def then(connection: socket.socket) -> None:
+        connection.sendall(bytes([0x81]) + length + data)
+        silent(connection)
+
+    return then
 
 
 def huge_frame(connection: socket.socket) -> None:

@@ -106,7 +106,7 @@ class FlagNames:
 @dataclass(frozen=True, slots=True)
 class DefinitionsChanged:
     """A provider's definitions changed while it ran: a reload, or a vendor sync that
-    brought new definitions (not the first definitions loaded, which make it ready).
+    brought new definitions (not what its start loaded, which makes it ready).
 
     :ivar provider: the name of the provider that announced it.
     :ivar flags: the flags whose definitions were added, removed or edited, when the

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from tls_relays import ConnectProxy, TlsTerminator, self_signed  # tests/support
 
 from flagport.cli import cli
 
@@ -128,6 +129,44 @@ def test_a_server_that_is_down_is_one_line_exit_1(vendor: str, tmp_path: Path) -
     assert lines[0].startswith("error: cannot reach ")
     assert "127.0.0.1" in lines[0]
     _no_secret(result, out)
+
+
+@contextmanager
+def featbit_over_tls_via_proxy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[list[str], ConnectProxy]]:
+    """The FeatBit loopback behind TLS (a certificate no authority signed) and the
+    environment's proxy; yields the ``--option`` pairs and the proxy."""
+    cert_file, key_file = self_signed(tmp_path)
+    for name in ("no_proxy", "NO_PROXY", "HTTPS_PROXY", "WEBSOCKET_CLIENT_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    with (
+        serving("featbit") as options,
+        TlsTerminator(cert_file, key_file, int(options["streaming_url"].rsplit(":", 1)[1])) as tls,
+        ConnectProxy() as proxy,
+    ):
+        monkeypatch.setenv("https_proxy", proxy.url)
+        options["streaming_url"] = f"wss://127.0.0.1:{tls.port}"
+        yield [f"--option={k}={v}" for k, v in options.items()], proxy
+
+
+def test_featbit_over_wss_goes_through_the_proxy_and_checks_the_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "flags.yaml"
+    with featbit_over_tls_via_proxy(tmp_path, monkeypatch) as (pairs, proxy):
+        refused = _run("featbit", "--live", *pairs, "-o", str(out))
+        # websocket-client's own setting for the authorities it trusts, as for the SDK.
+        monkeypatch.setenv("WEBSOCKET_CLIENT_CA_BUNDLE", str(tmp_path / "cert.pem"))
+        result = _run("featbit", "--live", *pairs, "-o", str(out), "--verify-random", "20")
+    assert refused.exit_code == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.stderr
+    assert result.exit_code == 0, result.output
+    assert "mismatch" not in result.output
+    assert len(proxy.requests) == 2
+    assert all(line.startswith(b"CONNECT 127.0.0.1:") for line in proxy.requests)
+    _no_secret(result, out)
+    _no_secret(refused)
 
 
 def test_live_without_a_key_says_where_to_set_it(tmp_path: Path) -> None:

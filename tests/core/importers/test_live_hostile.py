@@ -20,11 +20,13 @@ from click.testing import CliRunner
 from hostile_http import (  # tests/support
     HostileServer,
     answer,
+    drip_tls_handshake,
     endless_fragments,
     garbage,
     gzip_bomb,
     hostile_server,
     huge_frame,
+    message,
     pings,
     redirect,
     silent,
@@ -38,6 +40,7 @@ from flagport.cli import cli
 SECRET = "sekret-4b1e9a77-hostile-key"
 HTTP_VENDORS = ["statsig", "growthbook"]
 PAYLOAD = Path(__file__).parents[3] / "examples" / "import" / "growthbook_features.json"
+FEATBIT_PAYLOAD = PAYLOAD.with_name("featbit_data_sync.json")
 
 
 @pytest.fixture(autouse=True)
@@ -58,18 +61,22 @@ PATIENT = 10.0
 SHORT = 0.3
 
 
-def options(vendor: str, server: HostileServer, timeout: float = PATIENT) -> list[str]:
-    """``--option`` pairs pointing ``vendor`` at ``server``, giving up after ``timeout``."""
+def options(
+    vendor: str, server: HostileServer, timeout: float = PATIENT, *, tls: bool = False
+) -> list[str]:
+    """``--option`` pairs pointing ``vendor`` at ``server`` (over TLS: ``https://``,
+    ``wss://``), giving up after ``timeout``."""
+    url = f"http{'s' if tls else ''}://127.0.0.1:{server.port}"
     given: dict[str, Any] = {
         "statsig": {
             "server_secret": SECRET,
-            "specs_url": server.url,
+            "specs_url": url,
             "init_timeout_ms": int(timeout * 1000),
         },
-        "growthbook": {"client_key": SECRET, "api_host": server.url, "http_timeout": timeout},
+        "growthbook": {"client_key": SECRET, "api_host": url, "http_timeout": timeout},
         "featbit": {
             "env_secret": SECRET,
-            "streaming_url": f"ws://127.0.0.1:{server.port}",
+            "streaming_url": f"ws{'s' if tls else ''}://127.0.0.1:{server.port}",
             "event_url": server.url,
             "connect_timeout": timeout,
         },
@@ -77,11 +84,14 @@ def options(vendor: str, server: HostileServer, timeout: float = PATIENT) -> lis
     return [f"--option={name}={value}" for name, value in given.items()]
 
 
-def run_live(vendor: str, server: HostileServer, tmp_path: Path, timeout: float = PATIENT) -> Any:
+def run_live(
+    vendor: str, server: HostileServer, tmp_path: Path, timeout: float = PATIENT, *,
+    tls: bool = False,
+) -> Any:  # fmt: skip
     out = tmp_path / "flags.yaml"
     result = CliRunner().invoke(
         cli,
-        ["import", vendor, "--live", *options(vendor, server, timeout), "-o", str(out)],
+        ["import", vendor, "--live", *options(vendor, server, timeout, tls=tls), "-o", str(out)],
         catch_exceptions=False,
     )
     assert not out.exists()
@@ -104,21 +114,32 @@ def one_error_line(result: Any) -> str:
 # -- redirects -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("vendor", HTTP_VENDORS)
+@pytest.mark.parametrize("vendor", [*HTTP_VENDORS, "featbit"])
 def test_a_redirect_to_another_server_is_refused_and_the_key_stays_home(
     vendor: str, server: HostileServer, tmp_path: Path
 ) -> None:
     with hostile_server(answer(200, PAYLOAD.read_bytes())) as elsewhere:
-        server.script = redirect(elsewhere.url + "/v1/features")
+        scheme = "ws" if vendor == "featbit" else "http"
+        server.script = redirect(f"{scheme}://127.0.0.1:{elsewhere.port}/v1/features")
         line = one_error_line(run_live(vendor, server, tmp_path))
         assert elsewhere.heads == []  # not a byte of the request, key header or key path
     assert "redirected to another server" in line
     assert f"127.0.0.1:{elsewhere.port}" in line
 
 
-def test_a_redirect_within_the_server_is_followed(server: HostileServer, tmp_path: Path) -> None:
-    payload = answer(200, PAYLOAD.read_bytes())
-    moved = redirect(server.url + "/moved", status=301)
+@pytest.mark.parametrize("vendor", ["growthbook", "featbit"])
+def test_a_redirect_within_the_server_is_followed(
+    vendor: str, server: HostileServer, tmp_path: Path
+) -> None:
+    if vendor == "featbit":
+        payload = websocket(message(FEATBIT_PAYLOAD.read_bytes()))
+        moved = redirect(f"ws://127.0.0.1:{server.port}/moved", status=301)
+        sync = json.loads(FEATBIT_PAYLOAD.read_text())["data"]
+        names = [flag["key"] for flag in sync["featureFlags"]]
+    else:
+        payload = answer(200, PAYLOAD.read_bytes())
+        moved = redirect(server.url + "/moved", status=301)
+        names = list(json.loads(PAYLOAD.read_text())["features"])
 
     def script(connection: Any, head: bytes) -> None:
         (payload if head.startswith(b"GET /moved ") else moved)(connection, head)
@@ -126,11 +147,22 @@ def test_a_redirect_within_the_server_is_followed(server: HostileServer, tmp_pat
     server.script = script
     out = tmp_path / "flags.yaml"
     result = CliRunner().invoke(
-        cli, ["import", "growthbook", "--live", *options("growthbook", server), "-o", str(out)]
+        cli, ["import", vendor, "--live", *options(vendor, server), "-o", str(out)]
     )
     assert result.exit_code == 0, result.output
     text = out.read_text()
-    assert all(name in text for name in json.loads(PAYLOAD.read_text())["features"])
+    assert names
+    assert all(name in text for name in names)
+    assert [head.split(b" ")[1] for head in server.heads][-1] == b"/moved"
+
+
+def test_a_featbit_server_redirecting_to_itself_is_given_up_on(
+    server: HostileServer, tmp_path: Path
+) -> None:
+    server.script = redirect(f"ws://127.0.0.1:{server.port}/again", status=307)
+    line = one_error_line(run_live("featbit", server, tmp_path))
+    assert "redirected more than 3 times" in line
+    assert len(server.heads) == 4
 
 
 # -- slow and large --------------------------------------------------------------------
@@ -177,6 +209,38 @@ def test_no_download_thread_is_left_reading_after_the_timeout(
     line = one_error_line(run_live(vendor, server, tmp_path, SHORT))
     assert "did not send the payload within 0.3s" in line
     assert _download_threads_end()
+
+
+@pytest.mark.parametrize("vendor", [*HTTP_VENDORS, "featbit"])
+def test_a_server_dripping_the_tls_handshake_is_hung_up_on_at_the_timeout(
+    vendor: str, tmp_path: Path
+) -> None:
+    # https:// and wss://: the handshake, before any HTTP or websocket byte, is bounded by
+    # the deadline too, and the download's thread does not go on reading it.
+    assert _download_threads_end()
+    with hostile_server(drip_tls_handshake(), read_head=False) as server:
+        line = one_error_line(run_live(vendor, server, tmp_path, SHORT, tls=True))
+        assert "did not send the payload within 0.3s" in line
+        assert _download_threads_end()
+
+
+@pytest.mark.parametrize("vendor", [*HTTP_VENDORS, "featbit"])
+def test_a_proxy_dripping_its_connect_answer_is_hung_up_on_at_the_timeout(
+    vendor: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The environment's proxy, as the vendors' SDKs use it: its CONNECT answer comes
+    # before the TLS handshake, read a line at a time with only a per-read timeout.
+    assert _download_threads_end()
+    for name in ("no_proxy", "NO_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with hostile_server(drip_head_script()) as proxy, hostile_server() as server:
+        monkeypatch.setenv("https_proxy", proxy.url)
+        line = one_error_line(run_live(vendor, server, tmp_path, SHORT, tls=True))
+        assert "did not send the payload within 0.3s" in line
+        assert _download_threads_end()
+        assert proxy.heads
+        assert all(head.startswith(b"CONNECT ") for head in proxy.heads)
+        assert server.heads == []
 
 
 @pytest.mark.parametrize(

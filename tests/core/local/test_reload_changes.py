@@ -13,7 +13,7 @@ from url_helpers import flags, publish, url_stats  # tests/support
 from url_helpers import local_provider as provider_of
 from url_helpers import url_client as client
 
-from flagport import DefinitionsChanged, User
+from flagport import DefinitionsChanged, Flagport, User
 from flagport.providers.local import LocalProvider
 
 USER = User(user_id="user-1")
@@ -148,3 +148,77 @@ def test_a_url_poll_announces_a_new_version_only(server: FlagServer, wait_for: W
         assert provider_of(fp).reloads == 2
         assert wait_for(lambda: url_stats(fp)["responses"]["304"] >= 4)
     assert heard.empty()
+
+
+# -- what a start loads is not a change; what arrives after a failed start is ----------------
+ALL_FLAGS = frozenset({"new_checkout", "other", "pricing"})
+
+
+def discount(fp: Flagport) -> object:
+    return fp.get_config(USER, "pricing").value.get("discount")
+
+
+def test_the_url_version_replacing_the_cached_copy_at_start_is_no_change(
+    server: FlagServer, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache" / "flags.yaml"
+    server.put("/flags.yaml", text(0))
+    with client(server.url(), cache_path=str(cache)) as fp:
+        assert discount(fp) == 0
+    server.put("/flags.yaml", text(0, pricing=5))
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    with client(server.url(), cache_path=str(cache)) as fp:
+        fp.on_change(heard.put)
+        # start() served the cached copy, then the URL's newer version, then returned:
+        # the application starts with the newer one and never saw the cached one.
+        assert discount(fp) == 5
+        assert url_stats(fp)["served_from"] == "url"
+        server.put("/flags.yaml", text(100, pricing=5))
+        # Had the start announced its pricing, it would come first (or merged with this).
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("local", frozenset({"new_checkout"}))
+
+
+def test_a_start_from_the_cache_hears_of_the_url_version_fetched_later(
+    server: FlagServer, tmp_path: Path
+) -> None:
+    cache = tmp_path / "flags.yaml"
+    server.put("/flags.yaml", text(0))
+    with client(server.url(), cache_path=str(cache)) as fp:
+        assert discount(fp) == 0
+    server.mode = "fail"
+    server.put("/flags.yaml", text(0, pricing=5))
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    with client(server.url(), cache_path=str(cache)) as fp:
+        fp.on_change(heard.put)
+        assert discount(fp) == 0  # the cached copy, served STALE: what the application saw
+        server.mode = "ok"
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("local", frozenset({"pricing"}))
+        assert discount(fp) == 5
+
+
+def test_the_first_definitions_after_a_failed_url_start_are_a_change(server: FlagServer) -> None:
+    server.mode = "fail"
+    server.put("/flags.yaml", text(0, pricing=5))
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    with client(server.url()) as fp:
+        fp.on_change(heard.put)
+        result = fp.get_config(USER, "pricing")
+        assert (result.value, result.error_code) == ({}, "PROVIDER_NOT_READY")
+        server.mode = "ok"
+        # The application was served defaults: every flag defined now answers otherwise.
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("local", ALL_FLAGS)
+        assert discount(fp) == 5
+
+
+def test_the_first_definitions_after_a_failed_file_start_are_a_change(
+    flags_file: Path, heard: queue.Queue[DefinitionsChanged]
+) -> None:
+    replace(flags_file, "gates: [not, a, mapping]\n")
+    with Flagport(
+        provider="local", path=str(flags_file), reload_interval=0.05, reload_settle=0
+    ) as fp:
+        fp.on_change(heard.put)
+        assert fp.get_config(USER, "pricing").error_code == "PROVIDER_NOT_READY"
+        replace(flags_file, text(0, pricing=5))
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("local", ALL_FLAGS)
+        assert discount(fp) == 5

@@ -7,8 +7,6 @@ exchange's deadline."""
 from __future__ import annotations
 
 import ast
-import datetime
-import ipaddress
 import re
 import socket
 import ssl
@@ -18,12 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from hostile_http import answer, drip_body, drip_head, hostile_server  # tests/support
 from loopback import Listener  # tests/support
+from tls_relays import self_signed  # tests/support
 from url_helpers import flags  # tests/support
 
 from flagport.providers.local.url_fetch import FetchError, HttpFetcher
@@ -127,38 +122,6 @@ def test_proxies_from_the_environment_are_not_used(monkeypatch: pytest.MonkeyPat
 # -- TLS -------------------------------------------------------------------------------
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 signed by its own key: (certificate, key) PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "flagport test")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
-
-
 class _TlsServer(Listener):
     """Answers each request over TLS with ``body`` (a handshake the client refuses ends
     the connection)."""
@@ -193,7 +156,7 @@ class _TlsServer(Listener):
 
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[_TlsServer, Path]]:
-    cert_file, key_file = _self_signed(tmp_path)
+    cert_file, key_file = self_signed(tmp_path)
     server = _TlsServer(cert_file, key_file, flags(4).encode())
     try:
         yield server, cert_file

@@ -39,7 +39,12 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, SecretStr
 
 from flagport._documents import MAX_DOCUMENT_BYTES
-from flagport.importers.live_sockets import Sockets, watched_handlers, watching
+from flagport.importers.live_sockets import (
+    Sockets,
+    watched_handlers,
+    watching,
+    websocket_connection,
+)
 
 __all__ = ["STATSIG_SPECS_URL", "Fetched", "LiveError", "fetch_live", "live_options"]
 
@@ -47,6 +52,9 @@ __all__ = ["STATSIG_SPECS_URL", "Fetched", "LiveError", "fetch_live", "live_opti
 STATSIG_SPECS_URL = "https://api.statsigcdn.com/v2/download_config_specs"
 _KEYS = {"statsig": "server_secret", "growthbook": "client_key", "featbit": "env_secret"}
 _WEBSOCKET_CLOSE = 0x8
+#: Redirects of the websocket's upgrade followed within its server (websocket-client's own
+#: limit).
+_REDIRECTS = 3
 _CHUNK = 65536
 T = TypeVar("T")
 
@@ -222,14 +230,19 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
         self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
         newurl: str,
     ) -> urllib.request.Request | None:  # fmt: skip
-        origin, target = _origin(req.full_url), _origin(newurl)
-        if target != origin:
-            raise LiveError(
-                f"{origin} redirected to another server ({target}); the key is only sent to "
-                "the server configured: set the provider's URL option to that server if you "
-                "trust it"
-            )
+        _same_origin(_origin(req.full_url), newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _same_origin(origin: str, location: str) -> None:
+    """Refuse a redirect from ``origin`` to another server: the key would go with it."""
+    target = _origin(location)
+    if target != origin:
+        raise LiveError(
+            f"{origin} redirected to another server ({target}); the key is only sent to "
+            "the server configured: set the provider's URL option to that server if you "
+            "trust it"
+        )
 
 
 def _get(url: str, headers: Mapping[str, str], timeout: float, deadline: _Deadline,
@@ -313,6 +326,36 @@ def _featbit(options: BaseModel, key: str, secrets: list[str]) -> Fetched:
     )
 
 
+def _upgraded(url: str, header: list[str], timeout: float, deadline: _Deadline,
+              sockets: Sockets) -> Any:  # fmt: skip
+    """The websocket to ``url``, following a redirect of its upgrade only within its
+    server: websocket-client would follow one to any server, with the key's header."""
+    import websocket
+
+    origin = _origin(url)
+    bounded = _bounded_websocket(origin, deadline, sockets)
+    for _ in range(_REDIRECTS + 1):
+        connection = bounded()
+        connection.settimeout(timeout)
+        try:
+            connection.connect(
+                url,
+                header=header,
+                redirect_limit=0,
+                socket=websocket_connection(url, timeout, sockets),
+            )
+            return connection
+        except websocket.WebSocketException:
+            response = connection.handshake_response
+            if response is None or not 300 <= response.status < 400:
+                raise
+        url = str(response.headers.get("location") or "")
+        if not url:
+            raise LiveError(f"{origin} answered a redirect without a Location; check the server")
+        _same_origin(origin, url)
+    raise LiveError(f"{origin} redirected more than {_REDIRECTS} times; check the server")
+
+
 def _data_sync(base: str, key: str, timeout: float, deadline: _Deadline,
                secrets: list[str], sockets: Sockets) -> Fetched:  # fmt: skip
     import websocket
@@ -322,12 +365,7 @@ def _data_sync(base: str, key: str, timeout: float, deadline: _Deadline,
     header = [f"{name}: {value}" for name, value in build_headers(key).items()]
     url = f"{base}/streaming?token={secrets[-1]}&type=server"
     try:
-        connection = websocket.create_connection(
-            url,
-            header=header,
-            timeout=timeout,
-            class_=_bounded_websocket(origin, deadline, sockets),
-        )
+        connection = _upgraded(url, header, timeout, deadline, sockets)
     except websocket.WebSocketBadStatusException as exc:
         status = int(getattr(exc, "status_code", 0) or 0)
         raise LiveError(

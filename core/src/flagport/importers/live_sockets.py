@@ -7,9 +7,10 @@ The download runs in a thread the caller stops waiting for at the deadline; shut
 connections down from the caller then ends whatever read the thread is blocked in, and
 every later one, at once.
 
-Each socket is watched from the moment the connection object is given it (for HTTPS,
-before the TLS handshake), through a duplicate of its descriptor: the connection, not
-the Python object (which TLS wrapping replaces), is what is shut down.
+Each socket is watched from the moment it is connected, before any byte is read from
+it (a proxy's answer to ``CONNECT``, the TLS handshake), through a duplicate of its
+descriptor: the connection, not the Python object (which TLS wrapping replaces), is what
+is shut down.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Sockets", "watched_handlers", "watching"]
+__all__ = ["Sockets", "watched_handlers", "watching", "websocket_connection"]
 
 
 class Sockets:
@@ -107,3 +108,35 @@ def watched_handlers(sockets: Sockets) -> list[urllib.request.BaseHandler]:
             return self.do_open(secure, req)
 
     return [HTTP(), HTTPS()]
+
+
+def websocket_connection(url: str, timeout: float, sockets: Sockets) -> socket.socket:
+    """The connection websocket-client opens for ``url``, watched by ``sockets`` as soon as
+    it is connected, for ``create_connection(url, socket=...)``.
+
+    The library reads a proxy's answer to ``CONNECT`` line by line with only a per-read
+    timeout, then does the TLS handshake, and hands the socket out only after both: a
+    proxy dripping its answer would hold the download's thread for as long as it likes.
+    So the connection is opened here with the library's own steps (the environment's
+    proxy and ``no_proxy``, its certificate checks and SNI: what ``create_connection``
+    does without ``socket=``), watched before the first of them reads.
+    """
+    from websocket import WebSocketAddressException, _http, _url
+
+    hostname, port, _, secure = _url.parse_url(url)
+    # None given: the library takes the environment's (https_proxy, no_proxy), as for the SDK.
+    proxy = _http.proxy_info()  # type: ignore[no-untyped-call]
+    addresses, tunnel, auth = _http._get_addrinfo_list(hostname, port, secure, proxy)
+    if not addresses:
+        raise WebSocketAddressException(f"host not found: {hostname}:{port}")
+    sock: socket.socket = _http._open_socket(addresses, [], timeout)  # type: ignore[no-untyped-call]
+    sockets.watch(sock)
+    try:
+        if tunnel:
+            sock = _http._tunnel(sock, hostname, port, auth)
+        if secure:
+            sock = _http._ssl_socket(sock, {}, hostname)
+    except BaseException:
+        sock.close()
+        raise
+    return sock

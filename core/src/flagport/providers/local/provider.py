@@ -35,7 +35,6 @@ from flagport.settings_files import PathOption
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from flagport.providers.local.models import FlagsFile
     from flagport.providers.local.url_source import Incoming, UrlSource
     from flagport.results import ConfigResult, ExperimentResult, GateResult, JsonValue
     from flagport.sticky.engine import Stickiness
@@ -152,6 +151,9 @@ class LocalProvider(Provider):
         self._url: UrlSource | None = None
         self._public_key: Ed25519PublicKey | None = None
         self._closed = False
+        # Under _lock: start() runs (what it loads, the application starts with), and
+        # start() returned (the application was served definitions or defaults).
+        self._starting = self._started = False
         self.reloads = 0
         self.failed_reloads = 0
         #: the last failed load's error, until a load succeeds
@@ -223,10 +225,13 @@ class LocalProvider(Provider):
             self.loaded_at = time.time()
             self.last_error = None
             self.status = ProviderStatus.READY
-        # The first definitions make the provider ready; a new text with the same
-        # definitions (a comment edited) changes nothing anyone could see.
-        if previous.ready and version != previous_version:
-            self.announce_change(_changed_flags(previous.definitions, snapshot.definitions))
+            # With the swap, under the lock start() ends under: what start() loads (a
+            # cached copy, then the URL's newer version) is what the application starts
+            # with; the same definitions in a new text (a comment edited) are no change.
+            announce = version != previous_version and not self._starting
+            announce = announce and (previous.ready or self._started)
+        if announce:
+            self.announce_change(_changed_flags(previous, snapshot))
         return snapshot
 
     def reload(self, incoming: Incoming | None = None) -> bool:
@@ -277,9 +282,22 @@ class LocalProvider(Provider):
         The watcher starts even when the first load fails, so fixing the file makes
         the provider ready without a restart.
 
+        What it serves when it returns is what the application starts with: a later
+        version is announced as a change, the first one after a failed start included.
+
         :raises ConfigurationError: the definitions are invalid (or the file missing).
         """
-        self._closed = False
+        with self._lock:
+            self._closed = False
+            self._starting, self._started = True, False
+        try:
+            self._start_source()
+        finally:
+            # Failed or not: the watcher or poller may bring definitions later.
+            with self._lock:
+                self._starting, self._started = False, not self._closed
+
+    def _start_source(self) -> None:
         if self.options.url is not None:
             self._start_url()
             return
@@ -324,6 +342,7 @@ class LocalProvider(Provider):
         locked = self._lock.acquire(timeout=max(timeout, 0.0))
         try:
             self._closed = True
+            self._started = False
             self._snapshot = _EMPTY
             self.status = ProviderStatus.SHUT_DOWN
         finally:
@@ -447,9 +466,14 @@ class LocalProvider(Provider):
         return described
 
 
-def _changed_flags(old: FlagsFile | None, new: FlagsFile | None) -> set[str] | None:
-    """The flags whose definitions differ; ``None`` when something any flag may read
-    changed too (segments, the hash, the condition semantics)."""
+def _changed_flags(previous: Snapshot, snapshot: Snapshot) -> set[str] | None:
+    """The flags whose definitions differ (all, after none: defaults were served);
+    ``None`` when something any flag may read changed too (segments, the hash, the
+    condition semantics)."""
+    if not previous.ready:
+        names = snapshot.names
+        return set(names.gates | names.experiments | names.configs)
+    old, new = previous.definitions, snapshot.definitions
     if old is None or new is None:
         return None
     for field in type(new).model_fields:
