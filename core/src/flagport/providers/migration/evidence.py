@@ -14,7 +14,9 @@ import random
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from itertools import compress, count
+from operator import is_not, itemgetter, ne, or_
 from typing import Any
 
 from flagport.errors import FlagNotFoundError
@@ -129,10 +131,13 @@ class Reservoir:
         }
 
 
-def _same_values(olds: list[Any], news: list[Any]) -> bool:
-    """Whether every pair is equal with the same types: what :func:`same_value` calls
-    equal at once, checked for a whole batch in C."""
-    return olds == news and list(map(type, olds)) == list(map(type, news))
+def _differing(olds: list[Any], news: list[Any]) -> Iterator[int]:
+    """The positions where :func:`same_value` may find the two values different: not
+    equal, or of different types (``True == 1``). Found in C, so that a batch pays in
+    Python only for its pairs that may disagree."""
+    unequal = map(ne, olds, news)
+    retyped = map(is_not, map(type, olds), map(type, news))
+    return compress(count(), map(or_, unequal, retyped))
 
 
 class Mismatch:
@@ -253,18 +258,15 @@ class FlagEvidence:
         if self.kind == "gate":  # gate values are booleans: True is the only value == True
             self.passes[OLD] += olds.count(True)
             self.passes[NEW] += news.count(True)
-        if len(olds) > 1 and _same_values(olds, news):  # one pair: the loop is cheaper
-            return []
         found = []
-        for i, (old, new) in enumerate(zip(olds, news, strict=True)):
-            if old is new:  # booleans (gates) are singletons
-                continue
-            # Two different booleans differ; anything else may still be the same value
-            # (a scalar and a vendor's {"value": scalar}).
+        for i in _differing(olds, news):
+            old, new = olds[i], news[i]
+            # Two booleans that differ differ; anything else may still be the same value
+            # (a scalar and a vendor's {"value": scalar}, None and {}).
             if (type(old) is not bool or type(new) is not bool) and same_value(old, new):
                 continue
-            self.mismatches += 1
             found.append((i, Mismatch("value", old, new) if details else COUNTED))
+        self.mismatches += len(found)
         return found
 
     def _experiment_mismatches(
@@ -278,21 +280,19 @@ class FlagEvidence:
             for group, n in Counter(groups).items():
                 key = NO_GROUP if group is None else group
                 counts[key] = counts.get(key, 0) + n
+        found = [
+            (i, Mismatch("group", old_groups[i], new_groups[i]) if details else COUNTED)
+            for i in compress(count(), map(ne, old_groups, new_groups))
+        ]
+        self.group_mismatches += len(found)
         old_values, new_values = [r.value for r in olds], [r.value for r in news]
-        if old_groups == new_groups and _same_values(old_values, new_values):
-            return []
-        found = []
-        for i, (old_group, new_group) in enumerate(zip(old_groups, new_groups, strict=True)):
-            if old_group != new_group:
-                self.group_mismatches += 1
-                mismatch = Mismatch("group", old_group, new_group)
-            elif not same_value(old_values[i], new_values[i]):
+        for i in _differing(old_values, new_values):
+            old, new = old_values[i], new_values[i]
+            if old_groups[i] == new_groups[i] and not same_value(old, new):
                 self.value_mismatches += 1
-                mismatch = Mismatch("value", old_values[i], new_values[i])
-            else:
-                continue
-            self.mismatches += 1
-            found.append((i, mismatch if details else COUNTED))
+                found.append((i, Mismatch("value", old, new) if details else COUNTED))
+        self.mismatches += len(found)
+        found.sort(key=itemgetter(0))
         return found
 
     def to_dict(self, *, min_sample: int = 100, agreement: float = 0.99) -> dict[str, Any]:
