@@ -16,7 +16,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from itertools import compress, count
-from operator import is_not, itemgetter, ne, or_
+from operator import is_not, ne, or_
 from typing import Any
 
 from flagport.errors import FlagNotFoundError
@@ -217,57 +217,64 @@ class FlagEvidence:
     ) -> Mismatch | None:
         """Record one comparison of this flag's results (or booleans from ``check_gate``).
 
+        Experiments compare the old group mapped to its new name, then the values of
+        the group; gates and configs compare values.
+
         :param old_ns: what the old side's evaluation cost, in ns (-1: not timed).
         :param new_ns: what the new side's evaluation cost, in ns.
-        :param details: see :meth:`compare_all`.
+        :param details: False when nobody will look at the mismatch (no observer, no
+            log): a mismatch is then only counted, and :data:`COUNTED` returned.
         :returns: the mismatch, or ``None`` when both sides agree.
         """
+        self.compared += 1
         if old_ns >= 0:
             self.latency.add(old_ns, new_ns)
-        mismatches = self.compare_all([old], [new], details)
-        return mismatches[0][1] if mismatches else None
+        if self.kind == "experiment":
+            old_group, new_group = old.group, new.group
+            if old_group is not None and self.group_map:
+                old_group = self.group_map.get(old_group, old_group)
+            for side, group in ((OLD, old_group), (NEW, new_group)):
+                counts, key = self.distribution[side], NO_GROUP if group is None else group
+                counts[key] = counts.get(key, 0) + 1
+            return self._experiment_mismatch(old_group, new_group, old.value, new.value, details)
+        if type(old) is not bool:  # a result, not check_gate's boolean
+            old, new = old.value, new.value
+        if self.kind == "gate":
+            self.passes[OLD] += old is True
+            self.passes[NEW] += new is True
+        return self._value_mismatch(old, new, details)
 
     def compare_all(
         self, olds: list[Any], news: list[Any], details: bool = True
     ) -> list[tuple[int, Mismatch]]:
-        """Record comparisons of this flag's results, ``olds[i]`` with ``news[i]``.
+        """Record comparisons of this flag's results, ``olds[i]`` with ``news[i]``, as
+        :meth:`compare` would one by one.
 
-        Experiments compare the old group mapped to its new name, then the values of
-        the group; gates and configs compare values. The counters are added for the
-        whole batch at once, and a batch where the two sides agree throughout, the
-        common case, takes a few C-level comparisons.
+        The counters are added for the whole batch at once, and the pairs that may
+        disagree are found in C: a batch pays in Python only for its disagreements.
 
-        :param details: False when nobody will look at the mismatches (no observer, no
-            log): a mismatch is then only counted, and :data:`COUNTED` returned.
         :returns: the position and mismatch of each pair that disagrees.
         """
+        if len(olds) == 1:  # the batch machinery would cost more than it saves
+            mismatch = self.compare(olds[0], news[0], details=details)
+            return [] if mismatch is None else [(0, mismatch)]
         self.compared += len(olds)
         if self.kind == "experiment":
             return self._experiment_mismatches(olds, news, details)
-        return self._value_mismatches(olds, news, details)
-
-    def timed(self, old_ns: int, new_ns: int) -> None:
-        """Record what each side's evaluation cost, in ns, for one comparison."""
-        self.latency.add(old_ns, new_ns)
-
-    def _value_mismatches(
-        self, olds: list[Any], news: list[Any], details: bool
-    ) -> list[tuple[int, Mismatch]]:
         if olds and type(olds[0]) is not bool:  # results, not check_gate's booleans
             olds, news = [r.value for r in olds], [r.value for r in news]
         if self.kind == "gate":  # gate values are booleans: True is the only value == True
             self.passes[OLD] += olds.count(True)
             self.passes[NEW] += news.count(True)
-        found = []
-        for i in _differing(olds, news):
-            old, new = olds[i], news[i]
-            # Two booleans that differ differ; anything else may still be the same value
-            # (a scalar and a vendor's {"value": scalar}, None and {}).
-            if (type(old) is not bool or type(new) is not bool) and same_value(old, new):
-                continue
-            found.append((i, Mismatch("value", old, new) if details else COUNTED))
-        self.mismatches += len(found)
-        return found
+        return [
+            (i, mismatch)
+            for i in _differing(olds, news)
+            if (mismatch := self._value_mismatch(olds[i], news[i], details)) is not None
+        ]
+
+    def timed(self, old_ns: int, new_ns: int) -> None:
+        """Record what each side's evaluation cost, in ns, for one comparison."""
+        self.latency.add(old_ns, new_ns)
 
     def _experiment_mismatches(
         self, olds: list[Any], news: list[Any], details: bool
@@ -280,20 +287,43 @@ class FlagEvidence:
             for group, n in Counter(groups).items():
                 key = NO_GROUP if group is None else group
                 counts[key] = counts.get(key, 0) + n
-        found = [
-            (i, Mismatch("group", old_groups[i], new_groups[i]) if details else COUNTED)
-            for i in compress(count(), map(ne, old_groups, new_groups))
-        ]
-        self.group_mismatches += len(found)
         old_values, new_values = [r.value for r in olds], [r.value for r in news]
-        for i in _differing(old_values, new_values):
-            old, new = old_values[i], new_values[i]
-            if old_groups[i] == new_groups[i] and not same_value(old, new):
-                self.value_mismatches += 1
-                found.append((i, Mismatch("value", old, new) if details else COUNTED))
-        self.mismatches += len(found)
-        found.sort(key=itemgetter(0))
-        return found
+        regrouped = compress(count(), map(ne, old_groups, new_groups))
+        maybe = sorted({*regrouped, *_differing(old_values, new_values)})
+        return [
+            (i, mismatch)
+            for i in maybe
+            if (
+                mismatch := self._experiment_mismatch(
+                    old_groups[i], new_groups[i], old_values[i], new_values[i], details
+                )
+            )
+            is not None
+        ]
+
+    def _value_mismatch(self, old: Any, new: Any, details: bool) -> Mismatch | None:
+        if old is new:  # booleans (gates) are singletons
+            return None
+        # Two different booleans differ; anything else may still be the same value
+        # (a scalar and a vendor's {"value": scalar}, None and {}).
+        if (type(old) is not bool or type(new) is not bool) and same_value(old, new):
+            return None
+        self.mismatches += 1
+        return Mismatch("value", old, new) if details else COUNTED
+
+    def _experiment_mismatch(
+        self, old_group: Any, new_group: Any, old_value: Any, new_value: Any, details: bool
+    ) -> Mismatch | None:
+        if old_group != new_group:
+            self.group_mismatches += 1
+            mismatch = Mismatch("group", old_group, new_group)
+        elif same_value(old_value, new_value):
+            return None
+        else:
+            self.value_mismatches += 1
+            mismatch = Mismatch("value", old_value, new_value)
+        self.mismatches += 1
+        return mismatch if details else COUNTED
 
     def to_dict(self, *, min_sample: int = 100, agreement: float = 0.99) -> dict[str, Any]:
         """JSON-ready evidence; gates and experiments add their ``split``.

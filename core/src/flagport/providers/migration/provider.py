@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
@@ -311,15 +310,13 @@ class MigrationProvider(Provider):
     evaluate_config = _evaluation("evaluate_config")
 
     def _compare(self, comparisons: list[Comparison]) -> None:
-        """Evaluate the other side for served answers, then record the outcomes.
+        """Evaluate the other side for served answers, then record the outcomes flag by flag.
 
         In two passes: an SDK's evaluation pushes the bookkeeping's code and data out of
-        the CPU caches, and the bookkeeping the SDK's. Outcomes are recorded flag by flag,
-        a batch that agrees throughout at once. Timed on the other side when the served was.
+        the CPU caches, and the bookkeeping the SDK's. Timed on both sides when served was.
         """
         # (method, flag, side that served) -> the served answers, the other's, the users
-        batches: defaultdict[tuple[str, str, Side], tuple[list[Any], list[Any], list[User]]]
-        batches = defaultdict(lambda: ([], [], []))
+        batches: dict[tuple[str, str, Side], tuple[list[Any], list[Any], list[User]]] = {}
         for method, served_by, user, name, served, served_ns in comparisons:
             other = NEW if served_by is OLD else OLD
             start = perf_counter_ns() if served_ns >= 0 else 0
@@ -332,7 +329,9 @@ class MigrationProvider(Provider):
                 spent = perf_counter_ns() - start
                 timings = (served_ns, spent) if served_by is OLD else (spent, served_ns)
                 self.evidence.flag(name, KINDS[method]).timed(*timings)
-            batch = batches[method, name, served_by]
+            batch = batches.get((method, name, served_by))
+            if batch is None:
+                batch = batches[method, name, served_by] = ([], [], [])
             batch[0].append(served)
             batch[1].append(answer)
             batch[2].append(user)
