@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import flagport
 from flagport import DefinitionsChanged, FlagNotFoundError, Flagport, Provider, User
 from flagport._changes import changed_names
 from flagport.events.model import Event
@@ -303,3 +304,19 @@ def test_merged_unites_flags_and_unknown_wins() -> None:
     assert b.merged(None) is b
     assert DefinitionsChanged("p", None).merged(a).flags is None
     assert b.merged(DefinitionsChanged("p", None)).flags is None
+
+
+def test_the_module_level_on_change_follows_the_process_wide_client(tmp_path: Path) -> None:
+    path = tmp_path / "flags.yaml"
+    path.write_text(flags_yaml(0))
+    heard = Heard()
+    flagport.setup(provider="local", path=str(path), reload_interval=0.05, reload_settle=0)
+    try:
+        subscription = flagport.on_change(heard)
+        assert flagport.check_gate(USER, "new_checkout") is False  # starts the provider
+        replace(path, flags_yaml(100))
+        assert heard.next() == DefinitionsChanged("local", frozenset({"new_checkout"}))
+        subscription.unsubscribe()
+        assert not subscription.active
+    finally:
+        flagport.shutdown()

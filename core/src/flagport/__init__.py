@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         get_gate,
         install_signal_handlers,
         log_event,
+        on_change,
         set_client,
         setup,
         shutdown,
@@ -71,8 +72,8 @@ if TYPE_CHECKING:
 # event machinery until a name is asked for.
 _MODULES = {
     "flagport._global": "aclose aflush bind_client check_gate current_client evaluate_all flush "
-    "get_client get_config get_experiment get_gate install_signal_handlers log_event set_client "
-    "setup shutdown start stats wait_ready",
+    "get_client get_config get_experiment get_gate install_signal_handlers log_event on_change "
+    "set_client setup shutdown start stats wait_ready",
     "flagport._changes": "ChangeSubscription",
     "flagport.client": "Flagport",
     "flagport.errors": "ConfigurationError FlagNotFoundError FlagportError GeneralError "
@@ -146,6 +147,7 @@ __all__ = [
     "hookimpl",
     "install_signal_handlers",
     "log_event",
+    "on_change",
     "scope",
     "set_client",
     "setup",

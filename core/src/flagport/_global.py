@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flagport._lifecycle import install_signal_handlers
 from flagport.client import Flagport
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult
 from flagport.scope import ContextBinding, current_user
 from flagport.user import UserLike
+
+if TYPE_CHECKING:
+    from flagport._changes import ChangeSubscription
+    from flagport.provider import DefinitionsChanged
 
 __all__ = [
     "aclose",
@@ -27,6 +31,7 @@ __all__ = [
     "get_gate",
     "install_signal_handlers",
     "log_event",
+    "on_change",
     "set_client",
     "setup",
     "shutdown",
@@ -149,6 +154,15 @@ def evaluate_all(user: UserLike | None = None) -> Evaluations:
 def stats() -> dict[str, Any]:
     """``get_client().stats()``."""
     return get_client().stats()
+
+
+def on_change(callback: Callable[[DefinitionsChanged], object]) -> ChangeSubscription:
+    """``get_client().on_change(callback)``: the process-wide client's definitions changes.
+
+    The subscription belongs to the client installed now: a later :func:`setup` starts
+    a new client, which it does not follow.
+    """
+    return get_client().on_change(callback)
 
 
 def flush(timeout: float = 5.0) -> bool:
