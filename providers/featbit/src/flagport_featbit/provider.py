@@ -45,6 +45,7 @@ from flagport_featbit._convert import (
     warn_once,
 )
 from flagport_featbit._sdk import Counters, WatchedStorage, processor_factory, quiet
+from flagport_featbit._streaming import streaming_factory
 from flagport_featbit.options import FeatBitOptions
 
 if TYPE_CHECKING:
@@ -168,6 +169,9 @@ class FeatBitProvider(Provider):
                     events_flush_interval=opts.events_flush_interval,
                     data_storage=storage,
                     event_processor_imp=processor_factory(self._counters),
+                    # The SDK's streaming, following redirects only within streaming_url's
+                    # server: websocket-client sends the env_secret wherever one leads.
+                    update_processor_imp=streaming_factory,
                     websocket=WebSocketConfig(timeout=opts.connect_timeout),
                 )
                 # Blocks for at most start_wait; afterwards the SDK keeps retrying.

@@ -36,6 +36,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import urljoin
 
 try:
     from websockets.sync.server import Server, ServerConnection, serve
@@ -85,6 +86,10 @@ class FeatBitLoopback:
     :param port: the websocket port (0: any free port); useful to bring a server up
         where a client is already trying to connect.
     :ivar available: set False to refuse websocket handshakes and insight posts (HTTP 503).
+    :ivar redirects: answer a request whose path starts with a key here (``/streaming``,
+        :data:`INSIGHT_PATH`) with a redirect to its value, a URL here or elsewhere, with
+        status :attr:`redirect_status`; a request for that very URL's path is served, so
+        a redirect within this server ends there.
     """
 
     def __init__(
@@ -100,6 +105,8 @@ class FeatBitLoopback:
         self.env_secret = env_secret
         self.host = host
         self.available = True
+        self.redirects: dict[str, str] = {}
+        self.redirect_status = HTTPStatus.TEMPORARY_REDIRECT
         self._lock = threading.Condition()
         self._flags = {
             f["key"]: copy.deepcopy(dict(f))
@@ -241,10 +248,23 @@ class FeatBitLoopback:
         return len(self._connections)
 
     # -- websocket ------------------------------------------------------------------------
+    def redirect_for(self, base: str, path: str) -> str | None:
+        """Where :attr:`redirects` sends a request for ``path`` made to ``base`` (one of
+        this server's URLs); None: serve it here."""
+        for prefix, location in self.redirects.items():
+            if path.startswith(prefix) and urljoin(base, location) != urljoin(base, path):
+                return location
+        return None
+
     def _handshake(self, connection: ServerConnection, request: Any) -> Any:
         self.requests.append((request.path, dict(request.headers.raw_items())))
         if not self.available:
             return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "loopback unavailable\n")
+        location = self.redirect_for(self.streaming_url, request.path)
+        if location is not None:
+            response = connection.respond(self.redirect_status, "moved\n")
+            response.headers["Location"] = location
+            return response
         if not request.path.startswith("/streaming"):
             return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
         return None
@@ -332,8 +352,12 @@ def _handler(server: FeatBitLoopback) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             return None
 
-        def _answer(self, status: HTTPStatus, body: bytes = b"{}") -> None:
+        def _answer(
+            self, status: HTTPStatus, body: bytes = b"{}", location: str | None = None
+        ) -> None:
             self.send_response(status)
+            if location is not None:
+                self.send_header("Location", location)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -342,8 +366,11 @@ def _handler(server: FeatBitLoopback) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             server.requests.append((self.path, dict(self.headers)))
+            location = server.redirect_for(server.event_url, self.path)
             if not server.available:
                 self._answer(HTTPStatus.SERVICE_UNAVAILABLE)
+            elif location is not None:
+                self._answer(server.redirect_status, location=location)
             elif self.path != INSIGHT_PATH:
                 self._answer(HTTPStatus.NOT_FOUND)
             elif self.headers.get("Authorization") != server.env_secret:
