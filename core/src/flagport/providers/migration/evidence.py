@@ -13,10 +13,7 @@ import math
 import random
 import threading
 from array import array
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from itertools import compress, count
-from operator import is_not, ne, or_
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flagport.errors import FlagNotFoundError
@@ -131,15 +128,6 @@ class Reservoir:
         }
 
 
-def _differing(olds: list[Any], news: list[Any]) -> Iterator[int]:
-    """The positions where :func:`same_value` may find the two values different: not
-    equal, or of different types (``True == 1``). Found in C, so that a batch pays in
-    Python only for its pairs that may disagree."""
-    unequal = map(ne, olds, news)
-    retyped = map(is_not, map(type, olds), map(type, news))
-    return compress(count(), map(or_, unequal, retyped))
-
-
 class Mismatch:
     """One disagreement, as observed. Cheap to build: it only holds references.
 
@@ -230,100 +218,46 @@ class FlagEvidence:
         if old_ns >= 0:
             self.latency.add(old_ns, new_ns)
         if self.kind == "experiment":
-            old_group, new_group = old.group, new.group
-            if old_group is not None and self.group_map:
-                old_group = self.group_map.get(old_group, old_group)
-            for side, group in ((OLD, old_group), (NEW, new_group)):
-                counts, key = self.distribution[side], NO_GROUP if group is None else group
-                counts[key] = counts.get(key, 0) + 1
-            return self._experiment_mismatch(old_group, new_group, old.value, new.value, details)
-        if type(old) is not bool:  # a result, not check_gate's boolean
-            old, new = old.value, new.value
-        if self.kind == "gate":
-            self.passes[OLD] += old is True
-            self.passes[NEW] += new is True
-        return self._value_mismatch(old, new, details)
-
-    def compare_all(
-        self, olds: list[Any], news: list[Any], details: bool = True
-    ) -> list[tuple[int, Mismatch]]:
-        """Record comparisons of this flag's results, ``olds[i]`` with ``news[i]``, as
-        :meth:`compare` would one by one.
-
-        The counters are added for the whole batch at once, and the pairs that may
-        disagree are found in C: a batch pays in Python only for its disagreements.
-
-        :returns: the position and mismatch of each pair that disagrees.
-        """
-        if len(olds) == 1:  # the batch machinery would cost more than it saves
-            mismatch = self.compare(olds[0], news[0], details=details)
-            return [] if mismatch is None else [(0, mismatch)]
-        self.compared += len(olds)
-        if self.kind == "experiment":
-            return self._experiment_mismatches(olds, news, details)
-        if olds and type(olds[0]) is not bool:  # results, not check_gate's booleans
-            olds, news = [r.value for r in olds], [r.value for r in news]
-        if self.kind == "gate":  # gate values are booleans: True is the only value == True
-            self.passes[OLD] += olds.count(True)
-            self.passes[NEW] += news.count(True)
-        return [
-            (i, mismatch)
-            for i in _differing(olds, news)
-            if (mismatch := self._value_mismatch(olds[i], news[i], details)) is not None
-        ]
-
-    def timed(self, old_ns: int, new_ns: int) -> None:
-        """Record what each side's evaluation cost, in ns, for one comparison."""
-        self.latency.add(old_ns, new_ns)
-
-    def _experiment_mismatches(
-        self, olds: list[Any], news: list[Any], details: bool
-    ) -> list[tuple[int, Mismatch]]:
-        old_groups, new_groups = [r.group for r in olds], [r.group for r in news]
-        if self.group_map:
-            old_groups = [self.group_map.get(g, g) for g in old_groups]
-        for side, groups in ((OLD, old_groups), (NEW, new_groups)):
-            counts = self.distribution[side]
-            for group, n in Counter(groups).items():
-                key = NO_GROUP if group is None else group
-                counts[key] = counts.get(key, 0) + n
-        old_values, new_values = [r.value for r in olds], [r.value for r in news]
-        regrouped = compress(count(), map(ne, old_groups, new_groups))
-        maybe = sorted({*regrouped, *_differing(old_values, new_values)})
-        return [
-            (i, mismatch)
-            for i in maybe
-            if (
-                mismatch := self._experiment_mismatch(
-                    old_groups[i], new_groups[i], old_values[i], new_values[i], details
-                )
-            )
-            is not None
-        ]
+            mismatch = self._experiment_mismatch(old, new, details)
+        else:
+            mismatch = self._value_mismatch(old, new, details)
+        if mismatch is not None:
+            self.mismatches += 1
+        return mismatch
 
     def _value_mismatch(self, old: Any, new: Any, details: bool) -> Mismatch | None:
+        if type(old) is not bool:  # a result, not check_gate's boolean
+            old, new = old.value, new.value
+        if old is True:
+            self.passes[OLD] += 1
+        if new is True:
+            self.passes[NEW] += 1
         if old is new:  # booleans (gates) are singletons
             return None
         # Two different booleans differ; anything else may still be the same value
-        # (a scalar and a vendor's {"value": scalar}, None and {}).
+        # (a scalar and a vendor's {"value": scalar}).
         if (type(old) is not bool or type(new) is not bool) and same_value(old, new):
             return None
-        self.mismatches += 1
         return Mismatch("value", old, new) if details else COUNTED
 
-    def _experiment_mismatch(
-        self, old_group: Any, new_group: Any, old_value: Any, new_value: Any, details: bool
-    ) -> Mismatch | None:
+    def _experiment_mismatch(self, old: Any, new: Any, details: bool) -> Mismatch | None:
+        old_group, new_group = old.group, new.group
+        if old_group is not None and self.group_map:
+            old_group = self.group_map.get(old_group, old_group)
+        # Both sides written out: this runs for every compared call (a verify of 5,000
+        # flags over 1,000 users makes five million).
+        distribution = self.distribution
+        counts, key = distribution[OLD], NO_GROUP if old_group is None else old_group
+        counts[key] = counts.get(key, 0) + 1
+        counts, key = distribution[NEW], NO_GROUP if new_group is None else new_group
+        counts[key] = counts.get(key, 0) + 1
         if old_group != new_group:
             self.group_mismatches += 1
-            mismatch = Mismatch("group", old_group, new_group)
-        elif same_value(old_value, new_value):
+            return Mismatch("group", old_group, new_group) if details else COUNTED
+        if same_value(old.value, new.value):
             return None
-        else:
-            self.value_mismatches += 1
-            mismatch = Mismatch("value", old_value, new_value)
-        self.mismatches += 1
-        return mismatch if details else COUNTED
+        self.value_mismatches += 1
+        return Mismatch("value", old.value, new.value) if details else COUNTED
 
     def to_dict(self, *, min_sample: int = 100, agreement: float = 0.99) -> dict[str, Any]:
         """JSON-ready evidence; gates and experiments add their ``split``.

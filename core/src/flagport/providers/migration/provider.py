@@ -310,14 +310,16 @@ class MigrationProvider(Provider):
     evaluate_config = _evaluation("evaluate_config")
 
     def _compare(self, comparisons: list[Comparison]) -> None:
-        """Evaluate the other side for served answers, then record the outcomes flag by flag.
+        """Evaluate the other side for served answers, then record the outcomes.
 
         In two passes: an SDK's evaluation pushes the bookkeeping's code and data out of
-        the CPU caches, and the bookkeeping the SDK's. Timed on both sides when served was.
+        the CPU caches (and the bookkeeping the SDK's), so alternating them costs more
+        than each in a pass of its own. Timed on the other side too when the served
+        answer was.
         """
-        # (method, flag, side that served) -> the served answers, the other's, the users
-        batches: dict[tuple[str, str, Side], tuple[list[Any], list[Any], list[User]]] = {}
-        for method, served_by, user, name, served, served_ns in comparisons:
+        answered = []
+        for comparison in comparisons:
+            method, served_by, user, name, _, served_ns = comparison
             other = NEW if served_by is OLD else OLD
             start = perf_counter_ns() if served_ns >= 0 else 0
             try:
@@ -325,24 +327,17 @@ class MigrationProvider(Provider):
             except Exception as exc:
                 self.evidence.flag(name, KINDS[method]).error(other, exc)
                 continue
-            if start:  # one in TIME_EVERY
-                spent = perf_counter_ns() - start
-                timings = (served_ns, spent) if served_by is OLD else (spent, served_ns)
-                self.evidence.flag(name, KINDS[method]).timed(*timings)
-            batch = batches.get((method, name, served_by))
-            if batch is None:
-                batch = batches[method, name, served_by] = ([], [], [])
-            batch[0].append(served)
-            batch[1].append(answer)
-            batch[2].append(user)
-        for (method, name, served_by), (served, answers, users) in batches.items():
+            answered.append((comparison, answer, perf_counter_ns() - start if start else -1))
+        details = self._details
+        for (method, served_by, user, name, served, served_ns), answer, spent in answered:
             try:
                 flag = self.evidence.flag(name, KINDS[method])
-                olds, news = (served, answers) if served_by is OLD else (answers, served)
-                mismatches = flag.compare_all(olds, news, self._details)
-                if self._details:
-                    for i, mismatch in mismatches:
-                        self._report(flag, mismatch, users[i], served_by)
+                if served_by is OLD:
+                    mismatch = flag.compare(served, answer, served_ns, spent, details)
+                else:
+                    mismatch = flag.compare(answer, served, spent, served_ns, details)
+                if mismatch is not None and details:
+                    self._report(flag, mismatch, user, served_by)
             except Exception:
                 logger.exception("flagport: comparing %r failed", name)
 
