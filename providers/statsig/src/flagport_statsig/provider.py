@@ -123,6 +123,10 @@ class StatsigProvider(Provider):
         self._results: Memo[tuple[Any, ...], Any] = Budget(_MAX_CACHED_RESULTS).memo()
         self._spec_updates = 0
         self._specs: dict[str, Any] | None = None  # the last specs_updated's, to diff
+        # Whether start() returned: only definitions that arrive afterwards are changes.
+        # Guarded by _specs_lock together with _specs.
+        self._announcing = False
+        self._specs_lock = threading.Lock()
         self._init_source: str | None = None
         self._check: Callable[..., bool] = _not_started
 
@@ -208,6 +212,17 @@ class StatsigProvider(Provider):
                         masked_whole(str(details.failure_details.reason)),
                     )
             self._refresh_names()
+            self._start_announcing()
+
+    def _start_announcing(self) -> None:
+        # What start() ends with is what the application starts with: not a change (the
+        # SDK runs specs_updated before its initialisation resolves). When it loaded
+        # nothing the application was served defaults, so the first definitions to arrive
+        # later change every flag they define.
+        with self._specs_lock:
+            self._announcing = True
+            if self._specs is None:
+                self._specs = {}
 
     def _on_specs_updated(self, event: Any) -> None:
         # Runs on an SDK thread whenever new definitions were loaded.
@@ -219,11 +234,14 @@ class StatsigProvider(Provider):
         self._spec_updates += 1
         self._ready = True
         self._refresh_names()
-        previous, self._specs = self._specs, values if isinstance(values, dict) else None
-        # The first update is the first definitions (the provider became ready); the SDK
+        current = values if isinstance(values, dict) else None
+        with self._specs_lock:
+            previous, self._specs = self._specs, current
+            announcing = self._announcing
+        # An update within start() is part of what the application starts with; the SDK
         # fires no update for a sync that found nothing new.
-        if self._spec_updates > 1:
-            self.announce_change(_changed_specs(previous, self._specs))
+        if announcing:
+            self.announce_change(_changed_specs(previous, current))
 
     def _refresh_names(self) -> None:
         sdk = self._sdk
@@ -246,6 +264,8 @@ class StatsigProvider(Provider):
         # and start afresh if start() is called again (the flagport client builds a new
         # provider instead).
         self._lock = threading.Lock()
+        self._specs_lock = threading.Lock()
+        self._specs, self._announcing = None, False  # a new start is a first start
         self._sdk = None
         self._check = _not_started
         self._gates = self._experiments = self._configs = frozenset()
