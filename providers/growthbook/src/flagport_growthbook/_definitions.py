@@ -172,9 +172,12 @@ def experiment_groups(defs: Definitions, name: str) -> Mapping[str, Mapping[str,
     return groups
 
 
-def changed_features(old: Definitions, new: Definitions) -> set[str] | None:
+def changed_features(old: Definitions | None, new: Definitions) -> set[str] | None:
     """The features whose definitions differ; ``None`` when the saved groups (which any
-    feature's conditions may read) changed too."""
+    feature's conditions may read) changed too. Every feature of ``new`` when there were
+    no definitions before (``old`` is None)."""
+    if old is None:
+        return set(new.context.features)
     before, after = old.context, new.context
     if before.saved_groups != after.saved_groups:
         return None
