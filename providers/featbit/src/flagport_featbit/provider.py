@@ -107,6 +107,7 @@ class FeatBitProvider(Provider):
         # The flags and segments stored last, as FeatBit sent them: what changed is
         # told from them.
         self._stored: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
+        self._announcing = False  # start() returned: later syncs are changes
         # The hot path reads these two without a lock: each is replaced, never mutated.
         self._gates: dict[str, CompiledFlag] = {}
         self._flags: dict[str, CompiledFlag] = {}
@@ -180,6 +181,8 @@ class FeatBitProvider(Provider):
             client.update_status_provider.add_listener(self._state_changed)
             with self._tables_lock:
                 self._publish()
+                # What start() ends with is what the application starts with.
+                self._announcing = True
             if not self._ready:
                 logger.warning(
                     "flagport featbit: no definitions from %s within start_wait=%ss; serving "
@@ -199,6 +202,7 @@ class FeatBitProvider(Provider):
         self._names = FlagNames()
         self._ready = False
         self._compiled = None
+        self._stored, self._announcing = None, False  # a new start is a first start
         self._counters = Counters()
         if self._client is not None and self.status is not ProviderStatus.SHUT_DOWN:
             self._client = None
@@ -215,13 +219,16 @@ class FeatBitProvider(Provider):
             self._updates += 1
             self._publish()
             previous, self._stored = self._stored, (flags, segments)
-        # Not the first definitions (they make it ready). FeatBit's own FlagTracker is not
-        # used: it names every flag of each full data sync, changed or not.
-        if previous is not None and self.status is not ProviderStatus.SHUT_DOWN:
-            # A segment edited may change any flag that targets it.
-            self.announce_change(
-                changed_names(previous[0], flags) if previous[1] == segments else None
-            )
+            announcing = self._announcing
+        # Not what loaded within start(). FeatBit's own FlagTracker is not used: it names
+        # every flag of each full data sync, changed or not.
+        if announcing and self.status is not ProviderStatus.SHUT_DOWN:
+            if previous is None:  # a start without definitions: defaults served until now
+                self.announce_change(flags)
+            else:  # a segment edited may change any flag that targets it
+                self.announce_change(
+                    changed_names(previous[0], flags) if previous[1] == segments else None
+                )
 
     def _publish(self) -> None:
         compiled = self._compiled

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from growthbook import Feature, Options
+from growthbook import Feature, FeatureRepository, Options
 from growthbook.common_types import GlobalContext
+from pydantic import SecretStr
 
 from flagport._changes import changed_names
 from flagport.errors import ConfigurationError, Location
@@ -28,6 +29,7 @@ __all__ = [
     "Definitions",
     "build_definitions",
     "changed_features",
+    "decrypt_payload",
     "experiment_groups",
     "features_section",
 ]
@@ -172,9 +174,12 @@ def experiment_groups(defs: Definitions, name: str) -> Mapping[str, Mapping[str,
     return groups
 
 
-def changed_features(old: Definitions, new: Definitions) -> set[str] | None:
+def changed_features(old: Definitions | None, new: Definitions) -> set[str] | None:
     """The features whose definitions differ; ``None`` when the saved groups (which any
-    feature's conditions may read) changed too."""
+    feature's conditions may read) changed too. Every feature of ``new`` when there were
+    no definitions before (``old`` is None)."""
+    if old is None:
+        return set(new.context.features)
     before, after = old.context, new.context
     if before.saved_groups != after.saved_groups:
         return None
@@ -182,3 +187,34 @@ def changed_features(old: Definitions, new: Definitions) -> set[str] | None:
         {name: feature.to_dict() for name, feature in before.features.items()},
         {name: feature.to_dict() for name, feature in after.features.items()},
     )
+
+
+def decrypt_payload(
+    payload: Mapping[str, Any], source: str, key: SecretStr | None
+) -> Mapping[str, Any]:
+    """``payload`` with its encrypted sections decrypted with ``key`` (a bootstrap, as an
+    encrypted SDK connection serves it); unchanged when nothing in it is encrypted.
+
+    :raises ConfigurationError: it is encrypted and ``key`` is missing or wrong.
+    """
+    encrypted = [k for k in ("encryptedFeatures", "encryptedSavedGroups") if k in payload]
+    if not encrypted:
+        return payload
+    if key is None:
+        raise ConfigurationError(
+            "growthbook bootstrap is encrypted",
+            [
+                (
+                    Location(source, encrypted[0]),
+                    "set decryption_key (FLAGPORT_GROWTHBOOK_DECRYPTION_KEY) "
+                    "to the SDK connection's key",
+                )
+            ],
+        )
+    data = FeatureRepository().decrypt_response(dict(payload), key.get_secret_value())
+    if data is None or "features" not in data:
+        raise ConfigurationError(
+            "growthbook bootstrap cannot be decrypted",
+            [(Location(source, encrypted[0]), "check decryption_key")],
+        )
+    return data

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import growthbook
-from growthbook import FeatureRepository, FeatureResult
+from growthbook import FeatureResult
 from growthbook.common_types import EvaluationContext, StackContext
 from growthbook.core import eval_feature
 
@@ -27,7 +27,6 @@ from flagport._fork import reset_in_child
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
-    Location,
     ProviderNotReadyError,
 )
 from flagport.events.exposures import ExposureDeduper
@@ -48,6 +47,7 @@ from flagport_growthbook._definitions import (
     Definitions,
     build_definitions,
     changed_features,
+    decrypt_payload,
     experiment_groups,
 )
 from flagport_growthbook._ingest import IngestSender
@@ -98,40 +98,17 @@ class GrowthBookProvider(Provider):
                 if not isinstance(options.bootstrap, Mapping)
                 else "bootstrap"
             )
-            payload = self._decrypt(payload, source)
+            payload = decrypt_payload(payload, source, options.decryption_key)
             self._bootstrap = build_definitions(payload, source)
         self._sync: DefinitionsSync | None = None
         self._ingest: IngestSender | None = None
         self._lock = threading.Lock()
+        self._announcing = False  # start() returned: later definitions are changes
         self._forked = False
         self._exposed = ExposureDeduper()
         self._warned: set[str] = set()
         self._sticky: StoreStickyBucketService | None = None
         self.reloads = 0
-
-    def _decrypt(self, payload: Mapping[str, Any], source: str) -> Mapping[str, Any]:
-        encrypted = [k for k in ("encryptedFeatures", "encryptedSavedGroups") if k in payload]
-        if not encrypted:
-            return payload
-        key = self.options.decryption_key
-        if key is None:
-            raise ConfigurationError(
-                "growthbook bootstrap is encrypted",
-                [
-                    (
-                        Location(source, encrypted[0]),
-                        "set decryption_key (FLAGPORT_GROWTHBOOK_DECRYPTION_KEY) "
-                        "to the SDK connection's key",
-                    )
-                ],
-            )
-        data = FeatureRepository().decrypt_response(dict(payload), key.get_secret_value())
-        if data is None or "features" not in data:
-            raise ConfigurationError(
-                "growthbook bootstrap cannot be decrypted",
-                [(Location(source, encrypted[0]), "check decryption_key")],
-            )
-        return data
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -176,6 +153,8 @@ class GrowthBookProvider(Provider):
                     timeout=opts.http_timeout,
                 )
         _live.add(self)
+        with self._lock:  # what start() ends with is what the application starts with
+            self._announcing = True
         if self._defs is not None:
             self.status = ProviderStatus.READY
 
@@ -199,11 +178,14 @@ class GrowthBookProvider(Provider):
         if self.status is ProviderStatus.SHUT_DOWN:
             return  # a fetch that finished during shutdown must not revive the provider
         defs.context.options.sticky_bucket_service = self._sticky
-        previous, self._defs = self._defs, defs
+        with self._lock:
+            previous, self._defs = self._defs, defs
+            announcing = self._announcing
         self.reloads += 1
         self.status = ProviderStatus.READY
-        # Not the first definitions (they make it ready), nor the same ones again.
-        if previous is not None:
+        # Not what loaded within start(), nor the same definitions again; after a start
+        # without any (defaults served until now) every feature is new.
+        if announcing:
             self.announce_change(changed_features(previous, defs))
 
     def _after_fork_in_child(self) -> None:

@@ -25,7 +25,6 @@ from statsig_python_core import (
 )
 from statsig_python_core import StatsigOptions as SdkOptions
 
-from flagport._changes import changed_names
 from flagport._fork import reset_in_child
 from flagport._memos import Budget, Memo
 from flagport.errors import (
@@ -53,6 +52,7 @@ from flagport_statsig._convert import (
 from flagport_statsig.options import StatsigOptions
 from flagport_statsig.result_keys import ValueIndex, build_value_index
 from flagport_statsig.sdk_output import SdkOutput, masked_whole
+from flagport_statsig.spec_changes import SpecsChanges
 
 if TYPE_CHECKING:
     from statsig_python_core.statsig_types import DynamicConfig, Layer
@@ -122,7 +122,7 @@ class StatsigProvider(Provider):
         self._ready = False
         self._results: Memo[tuple[Any, ...], Any] = Budget(_MAX_CACHED_RESULTS).memo()
         self._spec_updates = 0
-        self._specs: dict[str, Any] | None = None  # the last specs_updated's, to diff
+        self._changes = SpecsChanges(self.announce_change)
         self._init_source: str | None = None
         self._check: Callable[..., bool] = _not_started
 
@@ -208,6 +208,7 @@ class StatsigProvider(Provider):
                         masked_whole(str(details.failure_details.reason)),
                     )
             self._refresh_names()
+            self._changes.started()
 
     def _on_specs_updated(self, event: Any) -> None:
         # Runs on an SDK thread whenever new definitions were loaded.
@@ -219,11 +220,8 @@ class StatsigProvider(Provider):
         self._spec_updates += 1
         self._ready = True
         self._refresh_names()
-        previous, self._specs = self._specs, values if isinstance(values, dict) else None
-        # The first update is the first definitions (the provider became ready); the SDK
-        # fires no update for a sync that found nothing new.
-        if self._spec_updates > 1:
-            self.announce_change(_changed_specs(previous, self._specs))
+        # The SDK fires no update for a sync that found nothing new.
+        self._changes.updated(values if isinstance(values, dict) else None)
 
     def _refresh_names(self) -> None:
         sdk = self._sdk
@@ -246,6 +244,7 @@ class StatsigProvider(Provider):
         # and start afresh if start() is called again (the flagport client builds a new
         # provider instead).
         self._lock = threading.Lock()
+        self._changes = SpecsChanges(self.announce_change)  # a new start is a first start
         self._sdk = None
         self._check = _not_started
         self._gates = self._experiments = self._configs = frozenset()
@@ -479,18 +478,3 @@ class StatsigProvider(Provider):
 
 def _not_started(*args: Any) -> bool:
     raise ProviderNotReadyError("the statsig provider is not started or was shut down")
-
-
-def _changed_specs(old: dict[str, Any] | None, new: dict[str, Any] | None) -> set[str] | None:
-    """The gates, configs, experiments and layers whose specs differ (a changed condition
-    has a new key in ``condition_map``, so the specs using it differ too); ``None`` when
-    an update did not carry its specs."""
-    if old is None or new is None:
-        return None
-    changed: set[str] = set()
-    for section in ("feature_gates", "dynamic_configs", "layer_configs"):
-        before, after = old.get(section) or {}, new.get(section) or {}
-        if not isinstance(before, dict) or not isinstance(after, dict):
-            return None
-        changed |= changed_names(before, after)
-    return changed
