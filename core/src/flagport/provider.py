@@ -184,8 +184,9 @@ class Provider(ABC):
 
     def announce_change(self, flags: Iterable[str] | None = None) -> None:
         """Say that the definitions being served changed. Call it after the new
-        definitions are served, only when they differ from the previous ones (not for
-        the first definitions loaded, nor for a check that found nothing new).
+        definitions are served, only when they differ from the previous ones: not for
+        what ``start()`` loads, nor for a check that found nothing new. After a start
+        that found none, the first definitions are a change naming every flag.
 
         :param flags: the flags added, removed or edited; ``None`` when unknown. None of
             them (an empty collection) is no change, and nothing is announced.
