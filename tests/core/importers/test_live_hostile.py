@@ -1,8 +1,8 @@
 """``flagport import VENDOR --live`` against servers that misbehave on purpose
-(``tests/support/hostile_http.py``): redirects elsewhere, drips, bombs, garbage frames,
-bodies that echo the key. Every case ends with one ``error:`` line, exit code 1, no
-traceback and no key; no time is measured (a client that never gave up would fail by
-the server's drip limit, not by a clock here)."""
+(``tests/support/hostile_http.py``): drips, bombs, garbage frames, bodies that echo the
+key (redirects: ``test_live_redirects.py``). Every case ends with one ``error:`` line,
+exit code 1, no traceback and no key; no time is measured (a client that never gave up
+would fail by the server's drip limit, not by a clock here)."""
 
 from __future__ import annotations
 
@@ -26,21 +26,21 @@ from hostile_http import (  # tests/support
     gzip_bomb,
     hostile_server,
     huge_frame,
-    message,
     pings,
-    redirect,
     silent,
     websocket,
 )
 from hostile_http import drip_body as drip_body_script
 from hostile_http import drip_head as drip_head_script
+from live_cli import (  # tests/support
+    HTTP_VENDORS,
+    SECRET,
+    SHORT,
+    one_error_line,
+    run_live,
+)
 
 from flagport.cli import cli
-
-SECRET = "sekret-4b1e9a77-hostile-key"
-HTTP_VENDORS = ["statsig", "growthbook"]
-PAYLOAD = Path(__file__).parents[3] / "examples" / "import" / "growthbook_features.json"
-FEATBIT_PAYLOAD = PAYLOAD.with_name("featbit_data_sync.json")
 
 
 @pytest.fixture(autouse=True)
@@ -54,115 +54,6 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def server() -> Iterator[HostileServer]:
     with hostile_server() as running:
         yield running
-
-
-#: Long enough for any answer on a loaded machine; the drip tests give up sooner.
-PATIENT = 10.0
-SHORT = 0.3
-
-
-def options(
-    vendor: str, server: HostileServer, timeout: float = PATIENT, *, tls: bool = False
-) -> list[str]:
-    """``--option`` pairs pointing ``vendor`` at ``server`` (over TLS: ``https://``,
-    ``wss://``), giving up after ``timeout``."""
-    url = f"http{'s' if tls else ''}://127.0.0.1:{server.port}"
-    given: dict[str, Any] = {
-        "statsig": {
-            "server_secret": SECRET,
-            "specs_url": url,
-            "init_timeout_ms": int(timeout * 1000),
-        },
-        "growthbook": {"client_key": SECRET, "api_host": url, "http_timeout": timeout},
-        "featbit": {
-            "env_secret": SECRET,
-            "streaming_url": f"ws{'s' if tls else ''}://127.0.0.1:{server.port}",
-            "event_url": server.url,
-            "connect_timeout": timeout,
-        },
-    }[vendor]
-    return [f"--option={name}={value}" for name, value in given.items()]
-
-
-def run_live(
-    vendor: str, server: HostileServer, tmp_path: Path, timeout: float = PATIENT, *,
-    tls: bool = False,
-) -> Any:  # fmt: skip
-    out = tmp_path / "flags.yaml"
-    result = CliRunner().invoke(
-        cli,
-        ["import", vendor, "--live", *options(vendor, server, timeout, tls=tls), "-o", str(out)],
-        catch_exceptions=False,
-    )
-    assert not out.exists()
-    return result
-
-
-def one_error_line(result: Any) -> str:
-    """The single ``error:`` line of a failed run, checked free of the key."""
-    assert result.exit_code == 1, result.output
-    for text in (result.stdout, result.stderr):
-        assert SECRET not in text
-        assert SECRET[:12] not in text
-        assert "Traceback" not in text
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    return lines[0]
-
-
-# -- redirects -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("vendor", [*HTTP_VENDORS, "featbit"])
-def test_a_redirect_to_another_server_is_refused_and_the_key_stays_home(
-    vendor: str, server: HostileServer, tmp_path: Path
-) -> None:
-    with hostile_server(answer(200, PAYLOAD.read_bytes())) as elsewhere:
-        scheme = "ws" if vendor == "featbit" else "http"
-        server.script = redirect(f"{scheme}://127.0.0.1:{elsewhere.port}/v1/features")
-        line = one_error_line(run_live(vendor, server, tmp_path))
-        assert elsewhere.heads == []  # not a byte of the request, key header or key path
-    assert "redirected to another server" in line
-    assert f"127.0.0.1:{elsewhere.port}" in line
-
-
-@pytest.mark.parametrize("vendor", ["growthbook", "featbit"])
-def test_a_redirect_within_the_server_is_followed(
-    vendor: str, server: HostileServer, tmp_path: Path
-) -> None:
-    if vendor == "featbit":
-        payload = websocket(message(FEATBIT_PAYLOAD.read_bytes()))
-        moved = redirect(f"ws://127.0.0.1:{server.port}/moved", status=301)
-        sync = json.loads(FEATBIT_PAYLOAD.read_text())["data"]
-        names = [flag["key"] for flag in sync["featureFlags"]]
-    else:
-        payload = answer(200, PAYLOAD.read_bytes())
-        moved = redirect(server.url + "/moved", status=301)
-        names = list(json.loads(PAYLOAD.read_text())["features"])
-
-    def script(connection: Any, head: bytes) -> None:
-        (payload if head.startswith(b"GET /moved ") else moved)(connection, head)
-
-    server.script = script
-    out = tmp_path / "flags.yaml"
-    result = CliRunner().invoke(
-        cli, ["import", vendor, "--live", *options(vendor, server), "-o", str(out)]
-    )
-    assert result.exit_code == 0, result.output
-    text = out.read_text()
-    assert names
-    assert all(name in text for name in names)
-    assert [head.split(b" ")[1] for head in server.heads][-1] == b"/moved"
-
-
-def test_a_featbit_server_redirecting_to_itself_is_given_up_on(
-    server: HostileServer, tmp_path: Path
-) -> None:
-    server.script = redirect(f"ws://127.0.0.1:{server.port}/again", status=307)
-    line = one_error_line(run_live("featbit", server, tmp_path))
-    assert "redirected more than 3 times" in line
-    assert len(server.heads) == 4
 
 
 # -- slow and large --------------------------------------------------------------------

@@ -15,12 +15,14 @@ the download happens here, on the wire the vendor's SDK uses:
 
 Keys are secrets: an error names the server (scheme, host and port, never the path that
 holds a key) and the status, and any text a library or server gives back is scrubbed of
-the keys before it is shown. A redirect to another server is refused rather than
-followed, since following it would hand that server the key header.
+the keys before it is shown. A redirect is followed only within the server, or from
+plain text up to TLS on its host (:mod:`flagport._redirects`, the FeatBit provider's
+rule too): following one elsewhere would hand that server the key.
 
-The server is not trusted to behave: the whole download (connect, handshake, every byte)
-must end within the provider's timeout option, however slowly the server drips, and at
-most :data:`~flagport._documents.MAX_DOCUMENT_BYTES` are read, however large the body or
+The server is not trusted to behave: the whole download (the name lookup, connect,
+handshake, every byte) must end within the provider's timeout option, however slowly
+the server (or the DNS server) drips, and at most
+:data:`~flagport._documents.MAX_DOCUMENT_BYTES` are read, however large the body or
 websocket frame it announces.
 """
 
@@ -39,6 +41,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, SecretStr
 
 from flagport._documents import MAX_DOCUMENT_BYTES
+from flagport._redirects import RedirectRefused, SameServer
+from flagport._redirects import shown_origin as _origin
 from flagport.importers.live_sockets import (
     Sockets,
     watched_handlers,
@@ -52,9 +56,8 @@ __all__ = ["STATSIG_SPECS_URL", "Fetched", "LiveError", "fetch_live", "live_opti
 STATSIG_SPECS_URL = "https://api.statsigcdn.com/v2/download_config_specs"
 _KEYS = {"statsig": "server_secret", "growthbook": "client_key", "featbit": "env_secret"}
 _WEBSOCKET_CLOSE = 0x8
-#: Redirects of the websocket's upgrade followed within its server (websocket-client's own
-#: limit).
-_REDIRECTS = 3
+#: FeatBit's data sync: the websocket upgrade carries the env_secret.
+_UPGRADE = SameServer("the websocket upgrade", "streaming_url", "the env_secret")
 _CHUNK = 65536
 T = TypeVar("T")
 
@@ -114,17 +117,18 @@ def fetch_live(vendor: str, options: BaseModel) -> Fetched:
         if vendor == "statsig":
             base = str(getattr(options, "specs_url", None) or STATSIG_SPECS_URL).rstrip("/")
             timeout = float(getattr(options, "init_timeout_ms", 10_000)) / 1000
-            option = "init_timeout_ms"
+            option, setting = "init_timeout_ms", "specs_url"
             url, headers = f"{base}/{key}.json", {"statsig-api-key": key}
         else:
             base = str(getattr(options, "api_host", "")).rstrip("/")
             timeout = float(getattr(options, "http_timeout", 10.0))
-            option = "http_timeout"
+            option, setting = "http_timeout", "api_host"
             url, headers = f"{base}/api/features/{key}", {}
         deadline = _Deadline.after(timeout, _origin(url), option)
+        redirects = SameServer("the download", setting, f"the {key_name}")
         body = _within(
             deadline,
-            lambda sockets: _get(url, headers, timeout, deadline, key_name, secrets, sockets),
+            lambda sockets: _get(url, headers, deadline, redirects, key_name, secrets, sockets),
         )
     except LiveError:
         raise
@@ -147,12 +151,6 @@ def _scrub(text: str, secrets: list[str]) -> str:
     return " ".join(text.split())
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or '?'}{port}"
-
-
 def _refused(status: int, key_name: str) -> str:
     hint = {
         401: f"the server refused the key; check {key_name}",
@@ -164,17 +162,29 @@ def _refused(status: int, key_name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Deadline:
-    """When the download must be over, and the error that says it was not."""
+    """When the download must be over, and the errors that say it was not."""
 
     at: float
-    late: str
+    timeout: float
+    origin: str
+    option: str
 
     @classmethod
     def after(cls, timeout: float, origin: str, option: str) -> _Deadline:
-        return cls(
-            time.monotonic() + timeout,
-            f"{origin} did not send the payload within {timeout:g}s (a stalled or dripping "
-            f"server?); check the server, or raise the provider's {option} option",
+        return cls(time.monotonic() + timeout, timeout, origin, option)
+
+    @property
+    def late(self) -> str:
+        return (
+            f"{self.origin} did not send the payload within {self.timeout:g}s (a stalled or "
+            f"dripping server?); check the server, or raise the provider's {self.option} "
+            "option"
+        )
+
+    def unresolved(self, host: str) -> str:
+        return (
+            f"cannot resolve {host} within {self.timeout:g}s (a stalled DNS server?); check "
+            f"the host name and the DNS servers, or raise the provider's {self.option} option"
         )
 
     def left(self) -> float:
@@ -193,10 +203,11 @@ def _within(deadline: _Deadline, work: Callable[[Sockets], T]) -> T:
     """``work(sockets)``'s result, or :class:`LiveError` once ``deadline`` has passed.
 
     A socket timeout bounds each read, not the download: a server sending one byte per
-    read could hold it for ever. So the download runs in a daemon thread the caller
-    stops waiting for at the deadline, and then hangs up the connections ``work``
-    opened through ``sockets``: the read the thread is blocked in returns, the thread
-    sees the deadline passed and ends, leaving no socket open.
+    read could hold it for ever, and nothing bounds a name lookup. So the download runs
+    in a daemon thread the caller stops waiting for at the deadline, and then hangs up
+    the connections ``work`` opened through ``sockets``: the read the thread is blocked
+    in returns (as does its wait for a lookup), the thread sees the deadline passed and
+    ends, leaving no socket open.
     """
     outcome: list[Any] = []
     sockets = Sockets()
@@ -213,8 +224,8 @@ def _within(deadline: _Deadline, work: Callable[[Sockets], T]) -> T:
     worker.start()
     worker.join(max(0.0, deadline.at - time.monotonic()))
     if not outcome:
-        sockets.hang_up()
-        raise LiveError(deadline.late)
+        looking_up = sockets.hang_up()
+        raise LiveError(deadline.unresolved(looking_up[0]) if looking_up else deadline.late)
     done, value = outcome[0]
     if not done:
         raise value
@@ -222,40 +233,39 @@ def _within(deadline: _Deadline, work: Callable[[Sockets], T]) -> T:
     return result
 
 
-class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
-    """Follows a redirect only within the origin the key was meant for: urllib would
-    resend every header (the key among them) to whatever server the redirect names."""
+class _SameServerRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only as ``rule`` allows: urllib would resend every header (the
+    key among them) to whatever server the redirect names."""
+
+    def __init__(self, rule: SameServer) -> None:
+        self._rule = rule
 
     def redirect_request(
         self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
         newurl: str,
     ) -> urllib.request.Request | None:  # fmt: skip
-        _same_origin(_origin(req.full_url), newurl)
+        # urllib counts the URLs each request was redirected to (after this call).
+        hops = sum(getattr(req, "redirect_dict", {}).values())
+        try:
+            self._rule.follow(req.full_url, newurl, status=code, hops=hops)
+        except RedirectRefused as exc:
+            raise LiveError(str(exc)) from None
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def _same_origin(origin: str, location: str) -> None:
-    """Refuse a redirect from ``origin`` to another server: the key would go with it."""
-    target = _origin(location)
-    if target != origin:
-        raise LiveError(
-            f"{origin} redirected to another server ({target}); the key is only sent to "
-            "the server configured: set the provider's URL option to that server if you "
-            "trust it"
-        )
-
-
-def _get(url: str, headers: Mapping[str, str], timeout: float, deadline: _Deadline,
+def _get(url: str, headers: Mapping[str, str], deadline: _Deadline, redirects: SameServer,
          key_name: str, secrets: list[str], sockets: Sockets) -> bytes:  # fmt: skip
     origin = _origin(url)
     if urlsplit(url).scheme not in ("http", "https"):
         raise LiveError(f"{origin}: not an http(s) URL; check the provider's URL option")
     request = urllib.request.Request(url, headers={"Accept": "application/json", **headers})
-    opener = urllib.request.build_opener(_SameOriginRedirects(), *watched_handlers(sockets))
+    opener = urllib.request.build_opener(
+        _SameServerRedirects(redirects), *watched_handlers(sockets)
+    )
     chunks: list[bytes] = []
     size = 0
     try:
-        with opener.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=deadline.timeout) as response:
             while size <= MAX_DOCUMENT_BYTES and deadline.left():
                 chunk: bytes = response.read1(_CHUNK)
                 if not chunk:
@@ -328,32 +338,21 @@ def _featbit(options: BaseModel, key: str, secrets: list[str]) -> Fetched:
 
 def _upgraded(url: str, header: list[str], timeout: float, deadline: _Deadline,
               sockets: Sockets) -> Any:  # fmt: skip
-    """The websocket to ``url``, following a redirect of its upgrade only within its
-    server: websocket-client would follow one to any server, with the key's header."""
-    import websocket
-
-    origin = _origin(url)
-    bounded = _bounded_websocket(origin, deadline, sockets)
-    for _ in range(_REDIRECTS + 1):
-        connection = bounded()
-        connection.settimeout(timeout)
-        try:
-            connection.connect(
-                url,
-                header=header,
-                redirect_limit=0,
-                socket=websocket_connection(url, timeout, sockets),
-            )
-            return connection
-        except websocket.WebSocketException:
-            response = connection.handshake_response
-            if response is None or not 300 <= response.status < 400:
-                raise
-        url = str(response.headers.get("location") or "")
-        if not url:
-            raise LiveError(f"{origin} answered a redirect without a Location; check the server")
-        _same_origin(origin, url)
-    raise LiveError(f"{origin} redirected more than {_REDIRECTS} times; check the server")
+    """The websocket to ``url``, following a redirect of its upgrade only as
+    :data:`_UPGRADE` allows: websocket-client would follow one anywhere, with the key's
+    header."""
+    connection = _bounded_websocket(_origin(url), deadline, sockets)()
+    connection.settimeout(timeout)
+    try:
+        _UPGRADE.connect(
+            connection,
+            url,
+            header=header,
+            socket_for=lambda to: websocket_connection(to, timeout, sockets),
+        )
+    except RedirectRefused as exc:
+        raise LiveError(str(exc)) from None
+    return connection
 
 
 def _data_sync(base: str, key: str, timeout: float, deadline: _Deadline,

@@ -5,9 +5,10 @@ FeatBit's SDK opens its websocket with websocket-client and sends the env secret
 ``token`` query parameter). websocket-client follows up to three redirects of the
 upgrade to any server and sends the same headers there. :class:`KeyStaysHomeStreaming`
 is the SDK's own ``Streaming`` (through ``Config.update_processor_imp``) whose
-connections follow a redirect only within the origin they were opened for (scheme, host
-and port, as the ``--live`` importer does); one to another server fails like an
-unreachable server, and the SDK retries after its backoff.
+connections follow a redirect only within the origin they were opened for, or from
+``ws`` up to ``wss`` on its host (:mod:`flagport._redirects`, the rule of the ``--live``
+importer too); one to another server fails like an unreachable server, and the SDK
+retries after its backoff.
 
 The token changes on every connection: each one is registered with flagport's log
 redaction while it is current, since websocket-client's trace logs the upgrade's URL.
@@ -18,71 +19,34 @@ from __future__ import annotations
 import threading
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import websocket
 from fbclient.streaming import Streaming
 
 from flagport._redact import protect, release
+from flagport._redirects import RedirectRefused, SameServer
 
 __all__ = ["KeyStaysHomeStreaming", "streaming_factory"]
 
-#: Redirects followed within the server, as many as websocket-client's own limit.
-REDIRECTS = 3
-_DEFAULT_PORTS = {"ws": 80, "wss": 443}
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
-    return f"{parts.scheme}://{parts.hostname or '?'}:{port}"
-
-
-def _shown(url: str) -> str:
-    """The origin of ``url`` as a user writes it (no path, no query: no token)."""
-    parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or '?'}{port}"
+#: The data sync's redirects: within streaming_url's server, or up to TLS on its host.
+_UPGRADE = SameServer("the websocket upgrade", "streaming_url", "the env_secret")
 
 
 def connect_within_origin(ws: websocket.WebSocket, url: str, **options: Any) -> None:
-    """``ws.connect(url, **options)``, following a redirect only within ``url``'s origin.
+    """``ws.connect(url, **options)``, following a redirect only as
+    :class:`flagport._redirects.SameServer` allows.
 
-    :raises websocket.WebSocketException: a redirect to another server, without a
-        ``Location``, or more than :data:`REDIRECTS` of them.
+    :raises websocket.WebSocketException: a redirect not followed (to another server,
+        from TLS to plain text, without a ``Location``, the fourth in a row), or as
+        ``connect``.
     """
-    configured, origin = _shown(url), _origin(url)
-    for _ in range(REDIRECTS + 1):
-        ws.handshake_response = None  # not a redirect answered to an earlier attempt
-        try:
-            websocket.WebSocket.connect(  # type: ignore[no-untyped-call]
-                ws, url, **options, redirect_limit=0
-            )
-            return
-        except websocket.WebSocketException:
-            # Typed as always None here: the attempt sets it when the server answered.
-            response: Any = ws.handshake_response
-            if response is None or not 300 <= response.status < 400:
-                raise
-        # A socket handed in serves the first connection only (websocket-client's rule).
-        options.pop("socket", None)
-        location = response.headers.get("location")
-        if not location:
-            raise websocket.WebSocketException(
-                f"{configured} answered the websocket upgrade with HTTP {response.status} "
-                "and no Location; check streaming_url"
-            )
-        url = urljoin(url, location)
-        if _origin(url) != origin:
-            raise websocket.WebSocketException(
-                f"{configured} redirected the websocket upgrade to another server "
-                f"({_shown(url)}); not followed: the env_secret is only sent to the server "
-                "of streaming_url. Set streaming_url to that server if you trust it"
-            )
-    raise websocket.WebSocketException(
-        f"{configured} redirected the websocket upgrade more than {REDIRECTS} times; "
-        "check streaming_url"
-    )
+    try:
+        _UPGRADE.connect(ws, url, **options)
+    except RedirectRefused as exc:
+        # websocket-client's own kind: the SDK retries after its backoff, as for a
+        # server that cannot be reached.
+        raise websocket.WebSocketException(str(exc)) from None
 
 
 class _KeyStaysHomeApp(websocket.WebSocketApp):
