@@ -3,8 +3,9 @@
 FeatBit's SDK sends the secret as the ``Authorization`` header of its websocket upgrade
 and, cut in two around a timestamp, as the ``token`` query parameter. websocket-client
 follows a redirect of the upgrade to any server and sends the same headers there, so
-the provider follows one only within the server of ``streaming_url``. The insight
-sender (urllib3) drops ``Authorization`` when a redirect leaves the server.
+the provider follows one only within the server of ``streaming_url``, or up to TLS on
+its host. Insight posts (urllib3, which would follow one anywhere, dropping the secret
+but carrying the users' attributes) follow the same rule.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from http import HTTPStatus
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import websocket
+from tls_relays import TlsTerminator, self_signed  # tests/support
 
 from flagport import Flagport, ProviderStatus, User
 from flagport_featbit import FeatBitProvider
@@ -148,22 +151,121 @@ def test_websocket_trace_logs_neither_the_secret_nor_the_token(
     assert all(token not in logs for token in tokens)
 
 
-def test_a_redirect_of_insight_posts_to_another_server_drops_the_secret(
-    front: FeatBitLoopback, elsewhere: FeatBitLoopback
+@pytest.fixture
+def tls(front: FeatBitLoopback, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """TLS in front of ``front``'s websocket (the same server, another port), with a
+    certificate websocket-client trusts (its own ``WEBSOCKET_CLIENT_CA_BUNDLE``); yields
+    the TLS port."""
+    certificate, key = self_signed(tmp_path)
+    monkeypatch.setenv("WEBSOCKET_CLIENT_CA_BUNDLE", str(certificate))
+    for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with TlsTerminator(certificate, key, _port(front.streaming_url)) as terminator:
+        yield terminator.port
+
+
+def _port(url: str) -> int:
+    port = urlsplit(url).port
+    assert port is not None
+    return port
+
+
+# The SDK's own upgrade (it has the token); the redirected one has none, so it is served.
+SDK_UPGRADE = "/streaming?token"
+
+
+def test_a_redirect_up_to_tls_on_the_same_host_is_followed(
+    front: FeatBitLoopback, tls: int
 ) -> None:
-    # A pin: the SDK posts with urllib3, which removes Authorization when a redirect
-    # leaves the server (Retry.remove_headers_on_redirect); the body holds no secret.
+    front.redirects[SDK_UPGRADE] = f"wss://127.0.0.1:{tls}/streaming?type=server&tls=1"
+    client = Flagport(provider="featbit", strict=True, **front.provider_options())
+    try:
+        assert client.provider.status is ProviderStatus.READY
+        assert client.check_gate(User(user_id="u-1", country="US"), "new_checkout") is True
+    finally:
+        client.shutdown(timeout=3)
+    path, headers = _upgrades(front)[-1]
+    assert path == "/streaming?type=server&tls=1"  # through TLS, to the same server
+    assert headers["Authorization"] == SECRET
+
+
+def test_a_redirect_down_from_tls_is_refused_even_on_the_same_host(
+    front: FeatBitLoopback, tls: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    plain = f"{front.streaming_url}/streaming?type=server&plain=1"
+    front.redirects[SDK_UPGRADE] = plain
+    provider = FeatBitProvider.from_options(
+        **front.provider_options(start_wait=0, streaming_url=f"wss://127.0.0.1:{tls}")
+    )
+    provider.start()
+    try:
+        assert front.wait_for(lambda: len(_upgrades(front)) >= 2)
+        assert provider.status is ProviderStatus.NOT_READY
+    finally:
+        provider.shutdown(timeout=2)
+    assert all("plain=1" not in path for path, _ in _upgrades(front))  # all through TLS
+    logs = _client_logs(caplog)
+    assert (
+        f"wss://127.0.0.1:{tls} redirected the websocket upgrade to {front.streaming_url}, "
+        "from TLS to plain text"
+    ) in logs
+    assert SECRET not in logs
+
+
+def _insight_posts(server: FeatBitLoopback) -> list[dict[str, str]]:
+    return [h for path, h in list(server.requests) if path.startswith(INSIGHT_PATH)]
+
+
+def test_insight_posts_are_not_redirected_to_another_server(
+    front: FeatBitLoopback, elsewhere: FeatBitLoopback, caplog: pytest.LogCaptureFixture
+) -> None:
+    # urllib3 would follow it, without the secret but with the users' attributes.
+    caplog.set_level(logging.DEBUG)
     front.redirects[INSIGHT_PATH] = elsewhere.event_url + INSIGHT_PATH
+    client = Flagport(provider="featbit", **front.provider_options())
+    user = User(user_id="u-1", country="US", email="private@example.com")
+    try:
+        for _ in range(2):
+            client.log_event(user, "purchase", 1.0)
+            client.flush(timeout=10)
+        # The application is served all along.
+        assert client.check_gate(user, "new_checkout") is True
+        stats = client.provider.stats()
+    finally:
+        client.shutdown(timeout=3)
+    assert len(_insight_posts(front)) >= 2
+    assert elsewhere.requests == []  # not a byte: no attribute, no secret
+    assert stats["events_delivered"] == 0
+    assert stats["events_failed"] >= 2
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "flagport.featbit" and r.levelno == logging.WARNING
+    ]
+    refused = [w for w in warnings if "insight post" in w]
+    assert refused == [  # once, however many posts are refused
+        f"flagport featbit: {front.event_url} redirected the insight post to another server "
+        f"({elsewhere.event_url}); not followed, to keep the users' attributes on the server "
+        "of event_url. Set event_url to that server if you trust it; 1 insight event(s) not "
+        "delivered"
+    ]
+    assert SECRET not in _client_logs(caplog)
+
+
+def test_insight_posts_redirected_within_the_server_are_delivered(
+    front: FeatBitLoopback,
+) -> None:
+    front.redirects[INSIGHT_PATH] = INSIGHT_PATH + "?moved=1"  # relative
     client = Flagport(provider="featbit", **front.provider_options())
     try:
         client.log_event(User(user_id="u-1"), "purchase", 1.0)
         client.flush(timeout=10)
-        assert front.wait_for(
-            lambda: any(path == INSIGHT_PATH for path, _ in list(elsewhere.requests))
-        )
+        stats = client.provider.stats()
     finally:
         client.shutdown(timeout=3)
-    posts = [headers for path, headers in elsewhere.requests if path == INSIGHT_PATH]
-    assert posts
-    assert all(SECRET not in f"{name}: {value}" for h in posts for name, value in h.items())
-    assert elsewhere.metrics() == []  # refused without the secret
+    assert [m["eventName"] for m in front.metrics()] == ["purchase"]
+    assert stats["events_delivered"] >= 1
+    assert stats["events_failed"] == 0
+    posts = [path for path, _ in list(front.requests) if path.startswith(INSIGHT_PATH)]
+    assert posts[-1] == INSIGHT_PATH + "?moved=1"

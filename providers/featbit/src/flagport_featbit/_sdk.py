@@ -5,27 +5,42 @@
   known flag names (for ``FlagNotFoundError``) is refreshed exactly then.
 * :class:`InsightProcessor` lets one evaluation skip its insight event (``expose=False``)
   and counts accepted events, so ``flush()`` can wait for their delivery.
-* :class:`InsightSender` removes private attributes from every insight payload right
-  before it is posted, and counts what was delivered.
+* :class:`InsightSender` posts insights as the SDK's own sender does, but removes
+  private attributes from every payload right before it is posted, follows a redirect
+  only within ``event_url``'s server (urllib3 follows one anywhere, dropping the key but
+  carrying the users' attributes there), and counts what was delivered.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from fbclient.data_storage import InMemoryDataStorage
 from fbclient.event_processor import DefaultEventProcessor
 from fbclient.event_types import FlagEvent
 from fbclient.interfaces import Sender
+from fbclient.utils import log as sdk_log
+from fbclient.utils.http_client import build_http_factory
+from urllib3 import BaseHTTPResponse
+from urllib3.connectionpool import ConnectionPool
+from urllib3.util.retry import Retry
 
+from flagport._redirects import RedirectRefused, SameServer
 from flagport_featbit._convert import PRIVATE_MARKER
 
 __all__ = ["Counters", "InsightProcessor", "InsightSender", "WatchedStorage", "quiet"]
+
+logger = logging.getLogger("flagport.featbit")
+#: Insight posts carry the users' attributes (and the env_secret, which urllib3 drops
+#: on a redirect to another server, unlike the attributes in the body).
+_INSIGHTS = SameServer("the insight post", "event_url", "the users' attributes")
 
 
 class _Quiet(threading.local):
@@ -119,7 +134,9 @@ class InsightProcessor(DefaultEventProcessor):  # type: ignore[misc]
 
     def __init__(self, config: Any, sender: Any, counters: Counters) -> None:
         self._counters = counters
-        super().__init__(config, InsightSender(sender, counters))
+        # The SDK's sender is replaced before it has opened a connection.
+        sender.stop()
+        super().__init__(config, InsightSender(config, counters))
 
     def send_event(self, event: Any) -> None:
         if quiet.on and isinstance(event, FlagEvent):
@@ -160,27 +177,83 @@ def redact(items: list[dict[str, Any]]) -> int:
     return count
 
 
-class InsightSender(Sender):  # type: ignore[misc]
-    """Wraps the SDK's HTTP sender: private attributes never leave the process."""
+class _WithinServer(Retry):
+    """urllib3's retries, following a redirect only as :data:`_INSIGHTS` allows.
 
-    def __init__(self, inner: Any, counters: Counters) -> None:
-        self._inner = inner
+    urllib3's ``PoolManager`` asks the request's ``Retry`` for leave before it follows a
+    redirect (``increment`` with the response and the URL that answered it), so that is
+    where a redirect elsewhere is refused; it is raised to the caller as is.
+    """
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        location = response.get_redirect_location() if response is not None else None
+        if response is not None and location is not False and url:
+            hops = sum(1 for step in self.history if step.redirect_location)
+            try:
+                _INSIGHTS.follow(url, location, status=response.status, hops=hops)
+            except RedirectRefused:
+                response.drain_conn()
+                raise
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+class InsightSender(Sender):  # type: ignore[misc]
+    """The SDK's ``DefaultSender`` as flagport needs it: the same connection pool (built by
+    the SDK from its ``Config``: the env_secret header, timeouts, TLS, proxy) and the same
+    retries, but private attributes never leave the process, a redirect is followed only
+    within ``event_url``'s server (or up to TLS on its host), and every batch is counted
+    delivered or failed."""
+
+    def __init__(self, config: Any, counters: Counters) -> None:
+        self._http = build_http_factory(config).create_http_client(max_size=10)
+        self._tries = 1 + int(config.events_max_retries)
+        self._pause = float(config.events_retry_interval)
         self._counters = counters
+        self._refused: set[str] = set()
 
     def postJson(self, url: str, json_str: str, fetch_response: bool = True) -> str | None:
         events = 0
+        answer: str | None = None
         try:
             items = json.loads(json_str)
             events = len(items) if isinstance(items, list) else 1
             if isinstance(items, list) and PRIVATE_MARKER in json_str:
                 self._counters.redacted_users += redact(items)
                 json_str = json.dumps(items)
-            answer = self._inner.postJson(url, json_str, fetch_response=True)
-        except Exception:
-            self._counters.finished(events, ok=False)
-            raise
-        self._counters.finished(events, ok=answer is not None)
+            answer = self._post(url, json_str, events)
+        finally:
+            self._counters.finished(events, ok=answer is not None)
         return answer if fetch_response else None
 
+    def _post(self, url: str, body: str, events: int) -> str | None:
+        for attempt in range(self._tries):
+            if attempt:
+                time.sleep(self._pause)
+            try:
+                response = self._http.request("POST", url, body=body, retries=_WithinServer(3))
+            except RedirectRefused as exc:
+                self._refuse(str(exc), events)
+                return None  # a retry would be redirected the same way
+            except Exception as exc:  # as the SDK's sender: logged, then retried
+                sdk_log.exception("FB Python SDK: sending error: %s", exc)
+                continue
+            if response.status == 200:
+                return str(response.data.decode("utf-8"))
+        return None
+
+    def _refuse(self, why: str, events: int) -> None:
+        # Once per redirect target (each flush would repeat it); the count is in stats().
+        level = logging.DEBUG if why in self._refused else logging.WARNING
+        self._refused.add(why)
+        logger.log(level, "flagport featbit: %s; %d insight event(s) not delivered", why, events)
+
     def stop(self) -> None:
-        self._inner.stop()
+        self._http.clear()

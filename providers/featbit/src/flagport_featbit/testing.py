@@ -36,7 +36,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 try:
     from websockets.sync.server import Server, ServerConnection, serve
@@ -371,7 +371,7 @@ def _handler(server: FeatBitLoopback) -> type[BaseHTTPRequestHandler]:
                 self._answer(HTTPStatus.SERVICE_UNAVAILABLE)
             elif location is not None:
                 self._answer(server.redirect_status, location=location)
-            elif self.path != INSIGHT_PATH:
+            elif urlsplit(self.path).path != INSIGHT_PATH:
                 self._answer(HTTPStatus.NOT_FOUND)
             elif self.headers.get("Authorization") != server.env_secret:
                 self._answer(HTTPStatus.UNAUTHORIZED)
