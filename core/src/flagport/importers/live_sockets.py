@@ -1,5 +1,6 @@
 """The sockets a ``--live`` download opens, so that the caller can hang them up at the
-deadline and no thread of ours is left reading from a server it gave up on.
+deadline and no thread of ours is left reading from a server it gave up on, nor waiting
+for a name lookup.
 
 A socket timeout bounds each read, not a download: a server dripping a header byte per
 read holds ``http.client`` (or websocket-client's handshake) for as long as it likes.
@@ -11,6 +12,11 @@ Each socket is watched from the moment it is connected, before any byte is read 
 it (a proxy's answer to ``CONNECT``, the TLS handshake), through a duplicate of its
 descriptor: the connection, not the Python object (which TLS wrapping replaces), is what
 is shut down.
+
+A name lookup (``getaddrinfo``) has no timeout and cannot be interrupted: a DNS server
+that never answers holds the thread that asked for as long as the system resolver's own
+retries last. Each lookup runs on a daemon thread of its own, which the download waits
+for only until it is hung up (:meth:`Sockets.resolve`).
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ import http.client
 import socket
 import threading
 import urllib.request
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 __all__ = ["Sockets", "watched_handlers", "watching", "websocket_connection"]
 
@@ -31,8 +39,9 @@ class Sockets:
     :meth:`hang_up` from the caller at the deadline, :meth:`release` once it is over."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._held: list[socket.socket] = []
+        self._looking_up: list[str] = []
         self._hung_up = False
 
     def watch(self, sock: socket.socket | None) -> None:
@@ -49,13 +58,73 @@ class Sockets:
                 return
         _shut(held)
 
-    def hang_up(self) -> None:
-        """Shut every connection down: a read blocked in another thread returns."""
+    def hang_up(self) -> list[str]:
+        """Shut every connection down: a read blocked in another thread returns, and so
+        does a wait for a name lookup.
+
+        :returns: the hosts whose lookup was still under way.
+        """
         with self._lock:
             self._hung_up = True
             held, self._held = self._held, []
+            looking_up = list(self._looking_up)
+            self._lock.notify_all()
         for sock in held:
             _shut(sock)
+        return looking_up
+
+    def resolve(self, host: str, lookup: Callable[[], T]) -> T:
+        """``lookup()``, a name lookup of ``host``, run on a daemon thread and waited for
+        until it ends or the download is hung up (the thread is then left to end when
+        the resolver gives up).
+
+        :raises OSError: hung up first.
+        """
+        outcome: list[tuple[bool, Any]] = []
+
+        def run() -> None:
+            try:
+                found: tuple[bool, Any] = (True, lookup())
+            except BaseException as exc:  # handed to the waiting thread, raised there
+                found = (False, exc)
+            with self._lock:
+                outcome.append(found)
+                self._lock.notify_all()
+
+        with self._lock:
+            if self._hung_up:
+                raise ConnectionAbortedError(f"the lookup of {host} was given up")
+            self._looking_up.append(host)
+        threading.Thread(target=run, name="flagport-live-resolve", daemon=True).start()
+        with self._lock:
+            try:
+                while not outcome and not self._hung_up:
+                    self._lock.wait()
+            finally:
+                self._looking_up.remove(host)
+            if not outcome:
+                raise ConnectionAbortedError(f"the lookup of {host} was given up")
+        done, value = outcome[0]
+        if not done:
+            raise value
+        result: T = value
+        return result
+
+    def create_connection(
+        self, address: tuple[str, int], timeout: Any, source_address: Any = None
+    ) -> socket.socket:
+        """``socket.create_connection``, its name lookup through :meth:`resolve`."""
+        host, port = address
+        found: Sequence[Any] = self.resolve(
+            host, lambda: socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+        )
+        error: OSError | None = None
+        for *_, sockaddr in found:
+            try:  # a numeric address: no second lookup
+                return socket.create_connection(sockaddr[:2], timeout, source_address)
+            except OSError as exc:
+                error = exc
+        raise error or OSError(f"no address found for {host}")
 
     def release(self) -> None:
         """Forget the connections (the download is over; it closes its own)."""
@@ -89,8 +158,16 @@ def watching(sockets: Sockets) -> Any:
 def _watching(
     base: type[http.client.HTTPConnection], sockets: Sockets
 ) -> Callable[..., http.client.HTTPConnection]:
-    """``base`` whose every socket (the proxy's or the server's) is watched."""
-    return type(f"Watched{base.__name__}", (base,), {"sock": watching(sockets)})
+    """``base`` whose every socket (the proxy's or the server's) is watched, its name
+    looked up through :meth:`Sockets.resolve`."""
+
+    def __init__(self: http.client.HTTPConnection, *args: Any, **kwargs: Any) -> None:
+        base.__init__(self, *args, **kwargs)
+        # http.client's own hook for opening the socket (an attribute set in __init__).
+        self._create_connection = sockets.create_connection  # type: ignore[attr-defined]
+
+    namespace = {"sock": watching(sockets), "__init__": __init__}
+    return type(f"Watched{base.__name__}", (base,), namespace)
 
 
 def watched_handlers(sockets: Sockets) -> list[urllib.request.BaseHandler]:
@@ -126,7 +203,14 @@ def websocket_connection(url: str, timeout: float, sockets: Sockets) -> socket.s
     hostname, port, _, secure = _url.parse_url(url)
     # None given: the library takes the environment's (https_proxy, no_proxy), as for the SDK.
     proxy = _http.proxy_info()  # type: ignore[no-untyped-call]
-    addresses, tunnel, auth = _http._get_addrinfo_list(hostname, port, secure, proxy)
+    # The host the library looks up: the proxy's, if it goes through one.
+    looked_up = _url.get_proxy_info(
+        hostname, secure, proxy.proxy_host, proxy.proxy_port, proxy.auth, proxy.no_proxy
+    )[0]
+    addresses, tunnel, auth = sockets.resolve(
+        looked_up or hostname,
+        lambda: _http._get_addrinfo_list(hostname, port, secure, proxy),
+    )
     if not addresses:
         raise WebSocketAddressException(f"host not found: {hostname}:{port}")
     sock: socket.socket = _http._open_socket(addresses, [], timeout)  # type: ignore[no-untyped-call]
