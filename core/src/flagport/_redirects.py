@@ -129,6 +129,7 @@ class SameServer:
         """
         import websocket
 
+        options.pop("redirect_limit", None)  # each redirect is followed here, or refused
         for hops in itertools.count():
             if socket_for is not None:
                 options["socket"] = socket_for(url)
