@@ -160,12 +160,18 @@ def test_a_start_that_loads_features_announces_nothing(
 
 
 # -- a fetch within start() is what the application starts with; one after the mark is not --
+def fetched(provider: GrowthBookProvider) -> bool:
+    """Whether the provider's first fetch was served (waiting for it)."""
+    sync = provider._sync
+    return sync is not None and sync.loaded.wait(WAIT)
+
+
 class FetchWithinStart(GrowthBookProvider):
     """Returns from start() only once the fetch that follows the bootstrap was served."""
 
     def start(self) -> None:
         super().start()
-        assert self._sync is not None and self._sync.loaded.wait(WAIT)
+        assert fetched(self)
 
 
 def test_a_fetch_within_start_after_the_bootstrap_announces_nothing(
@@ -196,7 +202,7 @@ def test_a_fetch_right_after_the_client_serves_the_bootstrap_is_announced(
         def mark_serving(self) -> None:
             super().mark_serving()
             server.answering.set()  # lands now: after the mark, before any evaluation
-            assert self._sync is not None and self._sync.loaded.wait(WAIT)
+            assert fetched(self)
 
     options = server.options(bootstrap=with_discount(payload, 0.5), refresh_interval=0.1)
     heard: queue.Queue[DefinitionsChanged] = queue.Queue()

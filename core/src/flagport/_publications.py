@@ -8,7 +8,9 @@ defaults), the first definitions published after it are a change naming every fl
 The moment is marked by whoever owns the provider: the client's provider lifecycle, right
 after ``start()`` returned and before the first evaluation reaches the provider, or a
 composite provider for its parts. A provider nobody attached (driven by hand: ``start()``,
-then ``reload()``) is marked when its ``start()`` returns. A publication runs the
+then ``reload()``) is marked when its ``start()`` returns: :class:`~flagport.Provider`
+wraps every subclass's ``start`` for that, so no provider has to remember to; a start
+after a shutdown starts afresh. A publication runs the
 provider's swap under the same lock as the mark, so a swap is either before the mark (what
 the application starts with) or after it (announced), never announced for a version the
 application started with, never dropped after it.
@@ -16,20 +18,18 @@ application started with, never dropped after it.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING
 
 from flagport._fork import reset_in_child
 
 if TYPE_CHECKING:
-    from flagport.provider import FlagNames, Provider
+    from flagport.provider import FlagNames
 
-__all__ = ["Publications", "marked_when_started"]
+__all__ = ["Publications"]
 
 Swap = Callable[[], "Iterable[str] | None"]
-_Start = TypeVar("_Start", bound=Callable[..., Any])
 
 
 class Publications:
@@ -95,25 +95,3 @@ class Publications:
         self._lock = threading.Lock()
         self._serving = self._found = False
         self._starts = 0
-
-
-def marked_when_started(start: _Start) -> _Start:
-    """``start`` of a :class:`~flagport.Provider` subclass, marking the moment it is served
-    when it returns, unless an owner marks it (see the module's docstring)."""
-    if getattr(start, "__flagport_marks__", False):
-        return start
-
-    @functools.wraps(start)
-    def wrapper(self: Provider, *args: Any, **kwargs: Any) -> Any:
-        from flagport.provider import ProviderStatus
-
-        publications = self._publications
-        publications.entering_start(self.status is ProviderStatus.SHUT_DOWN)
-        try:
-            return start(self, *args, **kwargs)
-        finally:
-            if publications.leaving_start():
-                self.mark_serving()
-
-    wrapper.__flagport_marks__ = True  # type: ignore[attr-defined]
-    return cast("_Start", wrapper)

@@ -12,11 +12,12 @@ through :meth:`Provider.publish_definitions`, which announces the ones that are 
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from pydantic import (
     BaseModel,
@@ -26,7 +27,7 @@ from pydantic import (
     model_serializer,
 )
 
-from flagport._publications import Publications, Swap, marked_when_started
+from flagport._publications import Publications, Swap
 from flagport._redact import MaskedDict, declare_option_models, mask, protect, release
 from flagport.results import ConfigResult, ExperimentResult, GateResult, JsonValue
 
@@ -127,6 +128,30 @@ class DefinitionsChanged:
         return DefinitionsChanged(self.provider, earlier.flags | self.flags)
 
 
+_Start = TypeVar("_Start", bound=Callable[..., Any])
+
+
+def _marked_when_started(start: _Start) -> _Start:
+    """A provider's ``start``, marking the moment it is served when it returns, unless an
+    owner marks it (:mod:`flagport._publications`); a start after a shutdown is a first
+    start again."""
+    if getattr(start, "__flagport_marks__", False):
+        return start
+
+    @functools.wraps(start)
+    def wrapper(self: Provider, *args: Any, **kwargs: Any) -> Any:
+        publications = self._publications
+        publications.entering_start(restart=self.status is ProviderStatus.SHUT_DOWN)
+        try:
+            return start(self, *args, **kwargs)
+        finally:
+            if publications.leaving_start():
+                self.mark_serving()
+
+    wrapper.__flagport_marks__ = True  # type: ignore[attr-defined]
+    return cast("_Start", wrapper)
+
+
 class Provider(ABC):
     """A source of answers for gates, experiments and configs.
 
@@ -161,7 +186,7 @@ class Provider(ABC):
         # marks it (flagport._publications): no provider has to remember to.
         start = cls.__dict__.get("start")
         if callable(start):
-            setattr(cls, "start", marked_when_started(start))  # noqa: B010 - a method
+            setattr(cls, "start", _marked_when_started(start))  # noqa: B010 - a method
 
     @classmethod
     def from_options(cls, **options: Any) -> Provider:
@@ -246,7 +271,7 @@ class Provider(ABC):
         self._publications.disown()
         release(self)
 
-    @marked_when_started
+    @_marked_when_started
     def start(self) -> None:
         """Load definitions, open connections. Called once per process, lazily.
 
