@@ -10,10 +10,10 @@ after ``start()`` returned and before the first evaluation reaches the provider,
 composite provider for its parts. A provider nobody attached (driven by hand: ``start()``,
 then ``reload()``) is marked when its ``start()`` returns: :class:`~flagport.Provider`
 wraps every subclass's ``start`` for that, so no provider has to remember to; a start
-after a shutdown starts afresh. A publication runs the
-provider's swap under the same lock as the mark, so a swap is either before the mark (what
-the application starts with) or after it (announced), never announced for a version the
-application started with, never dropped after it.
+after a shutdown starts afresh. A publication runs the provider's swap under the same
+lock as the mark, so a swap is either before the mark (what the application starts
+with) or after it (announced): never announced for a version the application started
+with, never dropped after it.
 """
 
 from __future__ import annotations

@@ -228,11 +228,11 @@ class Provider(ABC):
         or edited against the ones it replaced, or ``None`` when it cannot tell
         (:func:`flagport._changes.changed_names` compares two mappings of name to
         definition). It runs under a lock that also orders :meth:`mark_serving`: keep it
-        to the assignments and the diff. What the provider publishes before
-        its client answers from it (within ``start()``) is what the application starts
-        with: not announced. After a start that published nothing (defaults were served),
-        the first definitions are announced naming every flag of :meth:`names`. A swap that
-        finds nothing changed announces nothing.
+        to the assignments and the diff. What the provider publishes before its client
+        answers from it (within ``start()``) is what the application starts with: not
+        announced. After a start that published nothing (defaults were served), the first
+        definitions are announced naming every flag of :meth:`names`. A swap that finds
+        nothing changed announces nothing.
         """
         self.announce_change(self._publications.publish(swap, self.names))
 
