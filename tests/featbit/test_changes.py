@@ -8,6 +8,7 @@ import queue
 import pytest
 
 from flagport import DefinitionsChanged, Flagport, User
+from flagport_featbit import FeatBitProvider
 from flagport_featbit.testing import FeatBitLoopback, variation
 
 pytestmark = pytest.mark.timeout(60)
@@ -45,3 +46,47 @@ def test_the_first_data_sync_is_not_a_change(server: FeatBitLoopback, online: Fl
     server.update_flag("new_checkout", isEnabled=False)
     assert heard.get(timeout=WAIT).flags == {"new_checkout"}  # the first one heard
     assert online.check_gate(US_PRO, "new_checkout") is False
+
+
+# -- a patch within start() is what the application starts with; one after the mark is not --
+def patched(provider: FeatBitProvider, server: FeatBitLoopback) -> None:
+    """Push a patch (new_checkout off) and wait until the provider's SDK applied it."""
+    updates = provider._updates
+    server.update_flag("new_checkout", isEnabled=False)
+    assert server.wait_for(lambda: provider._updates > updates)
+
+
+def test_a_patch_right_after_the_constructor_within_start_announces_nothing(
+    server: FeatBitLoopback,
+) -> None:
+    class PatchWithinStart(FeatBitProvider):
+        def start(self) -> None:
+            super().start()  # FBClient's constructor returned with the first data sync
+            patched(self, server)
+
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    provider = PatchWithinStart.from_options(**server.provider_options(connect_timeout=1.0))
+    with Flagport(provider) as fp:
+        fp.on_change(heard.put)
+        assert fp.check_gate(US_PRO, "new_checkout") is False  # what the application starts with
+        server.update_flag("pricing", variations=[variation("pro", {"discount": 0.3})])
+        # Had the patch within start() been announced, "new_checkout" would come first.
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("featbit", frozenset({"pricing"}))
+    assert heard.empty()
+
+
+def test_a_patch_right_after_the_client_serves_the_start_is_announced(
+    server: FeatBitLoopback,
+) -> None:
+    class PatchAfterMark(FeatBitProvider):
+        def mark_serving(self) -> None:
+            super().mark_serving()
+            patched(self, server)  # before any evaluation
+
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    provider = PatchAfterMark.from_options(**server.provider_options(connect_timeout=1.0))
+    with Flagport(provider) as fp:
+        fp.on_change(heard.put)
+        assert fp.check_gate(US_PRO, "new_checkout") is False  # served already, never dropped:
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("featbit", frozenset({"new_checkout"}))
+    assert heard.empty()

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from flagport import DefinitionsChanged, ErrorCode, Flagport, User
+from flagport_growthbook import GrowthBookProvider
 from flagport_growthbook.testing import GrowthBookLoopback
 
 USER = User(user_id="u-1", country="US", custom={"plan": "pro"})
@@ -154,5 +155,61 @@ def test_a_start_that_loads_features_announces_nothing(
         # The first change heard names only what changed: the start's features were the base.
         assert heard.get(timeout=WAIT) == DefinitionsChanged(
             "growthbook", frozenset({"new_checkout"})
+        )
+    assert heard.empty()
+
+
+# -- a fetch within start() is what the application starts with; one after the mark is not --
+def fetched(provider: GrowthBookProvider) -> bool:
+    """Whether the provider's first fetch was served (waiting for it)."""
+    sync = provider._sync
+    return sync is not None and sync.loaded.wait(WAIT)
+
+
+class FetchWithinStart(GrowthBookProvider):
+    """Returns from start() only once the fetch that follows the bootstrap was served."""
+
+    def start(self) -> None:
+        super().start()
+        assert fetched(self)
+
+
+def test_a_fetch_within_start_after_the_bootstrap_announces_nothing(
+    server: GrowthBookLoopback, payload: dict[str, Any]
+) -> None:
+    options = server.options(bootstrap=with_discount(payload, 0.5), refresh_interval=0.1)
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    with Flagport(FetchWithinStart.from_options(**options)) as fp:
+        fp.on_change(heard.put)
+        # The fetched features: the application never saw the bootstrap's discount.
+        assert fp.get_config(USER, "pricing").get("discount", 0.0) == 0.1
+        changed = copy.deepcopy(payload)
+        changed["features"]["new_checkout"]["defaultValue"] = True
+        server.set_payload(changed)
+        # Had the fetch within start() been announced, "pricing" would come first.
+        assert heard.get(timeout=WAIT) == DefinitionsChanged(
+            "growthbook", frozenset({"new_checkout"})
+        )
+    assert heard.empty()
+
+
+def test_a_fetch_right_after_the_client_serves_the_bootstrap_is_announced(
+    server: GrowthBookLoopback, payload: dict[str, Any]
+) -> None:
+    server.answering.clear()  # the fetch that follows the bootstrap waits
+
+    class FetchAfterMark(GrowthBookProvider):
+        def mark_serving(self) -> None:
+            super().mark_serving()
+            server.answering.set()  # lands now: after the mark, before any evaluation
+            assert fetched(self)
+
+    options = server.options(bootstrap=with_discount(payload, 0.5), refresh_interval=0.1)
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    with Flagport(FetchAfterMark.from_options(**options)) as fp:
+        fp.on_change(heard.put)
+        assert fp.get_config(USER, "pricing").get("discount", 0.0) == 0.1  # served already,
+        assert heard.get(timeout=WAIT) == DefinitionsChanged(  # and never dropped
+            "growthbook", frozenset({"pricing"})
         )
     assert heard.empty()

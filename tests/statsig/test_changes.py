@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from flagport import DefinitionsChanged, ErrorCode, Flagport, User
+from flagport_statsig import StatsigProvider
 from flagport_statsig.testing import StatsigLoopbackServer, scenario_specs
 
 US = User(user_id="u-us", country="US", custom={"plan": "pro"})
@@ -97,3 +98,50 @@ def test_a_start_that_loads_definitions_announces_nothing(
         server.push_specs(new)
         # The first change heard names only what changed: the start's specs were the base.
         assert heard.get(timeout=WAIT) == DefinitionsChanged("statsig", frozenset({"beta"}))
+
+
+# -- a sync within start() is what the application starts with; one after the mark is not ---
+def with_beta(specs: dict[str, Any], gate: str = "beta") -> dict[str, Any]:
+    """``specs`` with one more gate (a copy of ``new_checkout``)."""
+    new = dict(specs)
+    new["feature_gates"] = {**new["feature_gates"], gate: new["feature_gates"]["new_checkout"]}
+    return new
+
+
+def synced(provider: StatsigProvider, server: StatsigLoopbackServer, specs: dict[str, Any]) -> None:
+    """Serve ``specs`` and wait until the provider's SDK synced them."""
+    updates = provider._spec_updates
+    server.push_specs(specs)
+    assert wait_until(lambda: provider._spec_updates > updates)
+
+
+def test_a_sync_within_start_announces_nothing(server: StatsigLoopbackServer) -> None:
+    class SyncWithinStart(StatsigProvider):
+        def start(self) -> None:
+            super().start()
+            synced(self, server, with_beta(server.specs))  # before start() returns
+
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    with Flagport(SyncWithinStart.from_options(**server.provider_options())) as fp:
+        fp.on_change(heard.put)
+        assert fp.check_gate(US, "beta") is True  # what the application starts with
+        server.push_specs(with_beta(server.specs, "gamma"))
+        # Had the sync within start() been announced, "beta" would come first.
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("statsig", frozenset({"gamma"}))
+    assert heard.empty()
+
+
+def test_a_sync_right_after_the_client_serves_the_start_is_announced(
+    server: StatsigLoopbackServer,
+) -> None:
+    class SyncAfterMark(StatsigProvider):
+        def mark_serving(self) -> None:
+            super().mark_serving()
+            synced(self, server, with_beta(server.specs))  # before any evaluation
+
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    with Flagport(SyncAfterMark.from_options(**server.provider_options())) as fp:
+        fp.on_change(heard.put)
+        assert fp.check_gate(US, "beta") is True  # served already, and never dropped:
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("statsig", frozenset({"beta"}))
+    assert heard.empty()

@@ -130,6 +130,9 @@ class ProviderLifecycle:
             if self.closed:  # shut down while this start ran: the provider is not wanted
                 self._stop(provider, _LATE_SHUTDOWN_TIMEOUT)
                 self._refuse_if_closed()
+            # Before the first evaluation can reach it: what it published so far is what
+            # the application starts with, anything later a change (flagport._publications).
+            provider.mark_serving()
             self._on_change(provider)
             self.started = True
             return provider

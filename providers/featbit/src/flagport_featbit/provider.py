@@ -107,7 +107,6 @@ class FeatBitProvider(Provider):
         # The flags and segments stored last, as FeatBit sent them: what changed is
         # told from them.
         self._stored: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None
-        self._announcing = False  # start() returned: later syncs are changes
         # The hot path reads these two without a lock: each is replaced, never mutated.
         self._gates: dict[str, CompiledFlag] = {}
         self._flags: dict[str, CompiledFlag] = {}
@@ -180,9 +179,7 @@ class FeatBitProvider(Provider):
                 self._client = client
             client.update_status_provider.add_listener(self._state_changed)
             with self._tables_lock:
-                self._publish()
-                # What start() ends with is what the application starts with.
-                self._announcing = True
+                self._publish()  # what the syncs within FBClient's constructor brought
             if not self._ready:
                 logger.warning(
                     "flagport featbit: no definitions from %s within start_wait=%ss; serving "
@@ -202,7 +199,7 @@ class FeatBitProvider(Provider):
         self._names = FlagNames()
         self._ready = False
         self._compiled = None
-        self._stored, self._announcing = None, False  # a new start is a first start
+        self._stored = None
         self._counters = Counters()
         if self._client is not None and self.status is not ProviderStatus.SHUT_DOWN:
             self._client = None
@@ -214,21 +211,23 @@ class FeatBitProvider(Provider):
         # for start(), which may be blocked in FBClient's constructor waiting for us.
         flags, segments = storage.get_all(FEATURE_FLAGS), storage.get_all(SEGMENTS)
         compiled = compile_flags(flags, self._compiled)
-        with self._tables_lock:
-            self._compiled = compiled
-            self._updates += 1
-            self._publish()
-            previous, self._stored = self._stored, (flags, segments)
-            announcing = self._announcing
-        # Not what loaded within start(). FeatBit's own FlagTracker is not used: it names
-        # every flag of each full data sync, changed or not.
-        if announcing and self.status is not ProviderStatus.SHUT_DOWN:
-            if previous is None:  # a start without definitions: defaults served until now
-                self.announce_change(flags)
-            else:  # a segment edited may change any flag that targets it
-                self.announce_change(
-                    changed_names(previous[0], flags) if previous[1] == segments else None
-                )
+
+        def swap() -> set[str] | None:
+            with self._tables_lock:
+                self._compiled = compiled
+                self._updates += 1
+                self._publish()
+                previous, self._stored = self._stored, (flags, segments)
+            if self.status is ProviderStatus.SHUT_DOWN:
+                return set()
+            if previous is None:
+                return set(flags)
+            # A segment edited may change any flag that targets it.
+            return changed_names(previous[0], flags) if previous[1] == segments else None
+
+        # FeatBit's own FlagTracker is not used: it names every flag of each full data
+        # sync, changed or not.
+        self.publish_definitions(swap)
 
     def _publish(self) -> None:
         compiled = self._compiled

@@ -103,7 +103,6 @@ class GrowthBookProvider(Provider):
         self._sync: DefinitionsSync | None = None
         self._ingest: IngestSender | None = None
         self._lock = threading.Lock()
-        self._announcing = False  # start() returned: later definitions are changes
         self._forked = False
         self._exposed = ExposureDeduper()
         self._warned: set[str] = set()
@@ -153,8 +152,6 @@ class GrowthBookProvider(Provider):
                     timeout=opts.http_timeout,
                 )
         _live.add(self)
-        with self._lock:  # what start() ends with is what the application starts with
-            self._announcing = True
         if self._defs is not None:
             self.status = ProviderStatus.READY
 
@@ -178,15 +175,14 @@ class GrowthBookProvider(Provider):
         if self.status is ProviderStatus.SHUT_DOWN:
             return  # a fetch that finished during shutdown must not revive the provider
         defs.context.options.sticky_bucket_service = self._sticky
-        with self._lock:
+
+        def swap() -> set[str] | None:
             previous, self._defs = self._defs, defs
-            announcing = self._announcing
-        self.reloads += 1
-        self.status = ProviderStatus.READY
-        # Not what loaded within start(), nor the same definitions again; after a start
-        # without any (defaults served until now) every feature is new.
-        if announcing:
-            self.announce_change(changed_features(previous, defs))
+            self.reloads += 1
+            self.status = ProviderStatus.READY
+            return changed_features(previous, defs)
+
+        self.publish_definitions(swap)
 
     def _after_fork_in_child(self) -> None:
         # Streaming, polling and event sending are the parent's threads (one may have

@@ -98,6 +98,10 @@ class GrowthBookLoopback:
         #: HTTP status the streaming endpoint answers; not 200 refuses streams (as a
         #: proxy in trouble would), which makes the SDK's SSE client give up.
         self.stream_status = 200
+        #: Cleared, feature fetches wait (up to 10 s) until it is set again: a test decides
+        #: when a fetch lands (within a provider's start, or after it).
+        self.answering = threading.Event()
+        self.answering.set()
         #: Every request as ``(method, path, headers)``.
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         #: Every ingested batch: ``{"query": ..., "headers": ..., "rows": [...]}``.
@@ -299,6 +303,7 @@ class GrowthBookLoopback:
             def do_GET(self) -> None:
                 path = self._record("GET")
                 if path == f"/api/features/{server.client_key}":
+                    server.answering.wait(10.0)
                     with server._lock:
                         body, etag = server._body, server._etag
                     if self.headers.get("If-None-Match") == etag:

@@ -52,7 +52,7 @@ from flagport_statsig._convert import (
 from flagport_statsig.options import StatsigOptions
 from flagport_statsig.result_keys import ValueIndex, build_value_index
 from flagport_statsig.sdk_output import SdkOutput, masked_whole
-from flagport_statsig.spec_changes import SpecsChanges
+from flagport_statsig.spec_changes import Specs, changed_specs
 
 if TYPE_CHECKING:
     from statsig_python_core.statsig_types import DynamicConfig, Layer
@@ -122,7 +122,7 @@ class StatsigProvider(Provider):
         self._ready = False
         self._results: Memo[tuple[Any, ...], Any] = Budget(_MAX_CACHED_RESULTS).memo()
         self._spec_updates = 0
-        self._changes = SpecsChanges(self.announce_change)
+        self._specs: Specs | None = None  # the last update's, to tell what the next changes
         self._init_source: str | None = None
         self._check: Callable[..., bool] = _not_started
 
@@ -208,20 +208,26 @@ class StatsigProvider(Provider):
                         masked_whole(str(details.failure_details.reason)),
                     )
             self._refresh_names()
-            self._changes.started()
 
     def _on_specs_updated(self, event: Any) -> None:
         # Runs on an SDK thread whenever new definitions were loaded.
         data = event.get("data") if isinstance(event, dict) else None
         values = data.get("values") if isinstance(data, dict) else None
-        if isinstance(values, dict):
-            self._rules, self._values = build_rule_index(values), build_value_index(values)
-        self._results.budget.clear()
-        self._spec_updates += 1
-        self._ready = True
-        self._refresh_names()
+        specs = values if isinstance(values, dict) else None
+        indexes = None if specs is None else (build_rule_index(specs), build_value_index(specs))
+
+        def swap() -> set[str] | None:
+            if indexes is not None:
+                self._rules, self._values = indexes
+            self._results.budget.clear()
+            self._spec_updates += 1
+            self._ready = True
+            self._refresh_names()
+            previous, self._specs = self._specs, specs
+            return changed_specs(previous, specs)
+
         # The SDK fires no update for a sync that found nothing new.
-        self._changes.updated(values if isinstance(values, dict) else None)
+        self.publish_definitions(swap)
 
     def _refresh_names(self) -> None:
         sdk = self._sdk
@@ -244,7 +250,7 @@ class StatsigProvider(Provider):
         # and start afresh if start() is called again (the flagport client builds a new
         # provider instead).
         self._lock = threading.Lock()
-        self._changes = SpecsChanges(self.announce_change)  # a new start is a first start
+        self._specs = None
         self._sdk = None
         self._check = _not_started
         self._gates = self._experiments = self._configs = frozenset()

@@ -151,9 +151,6 @@ class LocalProvider(Provider):
         self._url: UrlSource | None = None
         self._public_key: Ed25519PublicKey | None = None
         self._closed = False
-        # Under _lock: start() runs (what it loads, the application starts with), and
-        # start() returned (the application was served definitions or defaults).
-        self._starting = self._started = False
         self.reloads = 0
         self.failed_reloads = 0
         #: the last failed load's error, until a load succeeds
@@ -219,20 +216,19 @@ class LocalProvider(Provider):
                 return snapshot
             if self._sticky_store:
                 _fallback_units_on(snapshot)
-            previous, previous_version = self._snapshot, self.version
-            self._snapshot = snapshot  # the one assignment readers see
-            self.version = version
-            self.loaded_at = time.time()
-            self.last_error = None
-            self.status = ProviderStatus.READY
-            # With the swap, under the lock start() ends under: what start() loads (a
-            # cached copy, then the URL's newer version) is what the application starts
-            # with; the same definitions in a new text (a comment edited) are no change.
-            announce = version != previous_version and not self._starting
-            announce = announce and (previous.ready or self._started)
-        if announce:
-            self.announce_change(_changed_flags(previous, snapshot))
+            self.publish_definitions(lambda: self._serve(snapshot, version))
         return snapshot
+
+    def _serve(self, snapshot: Snapshot, version: str) -> set[str] | None:
+        """Serve ``snapshot``; the flags it changes (none for the same definitions in a
+        new text, such as a comment edited)."""
+        previous = self._snapshot
+        self._snapshot = snapshot  # the one assignment readers see
+        self.version = version
+        self.loaded_at = time.time()
+        self.last_error = None
+        self.status = ProviderStatus.READY
+        return _changed_flags(previous, snapshot)
 
     def reload(self, incoming: Incoming | None = None) -> bool:
         """Reload, logging a bad edit instead of raising.
@@ -282,22 +278,14 @@ class LocalProvider(Provider):
         The watcher starts even when the first load fails, so fixing the file makes
         the provider ready without a restart.
 
-        What it serves when it returns is what the application starts with: a later
-        version is announced as a change, the first one after a failed start included.
+        What it serves when its client answers from it is what the application starts
+        with: a later version is announced as a change, the first one after a failed
+        start included (:meth:`~flagport.Provider.publish_definitions`).
 
         :raises ConfigurationError: the definitions are invalid (or the file missing).
         """
         with self._lock:
             self._closed = False
-            self._starting, self._started = True, False
-        try:
-            self._start_source()
-        finally:
-            # Failed or not: the watcher or poller may bring definitions later.
-            with self._lock:
-                self._starting, self._started = False, not self._closed
-
-    def _start_source(self) -> None:
         if self.options.url is not None:
             self._start_url()
             return
@@ -342,7 +330,6 @@ class LocalProvider(Provider):
         locked = self._lock.acquire(timeout=max(timeout, 0.0))
         try:
             self._closed = True
-            self._started = False
             self._snapshot = _EMPTY
             self.status = ProviderStatus.SHUT_DOWN
         finally:
@@ -467,12 +454,8 @@ class LocalProvider(Provider):
 
 
 def _changed_flags(previous: Snapshot, snapshot: Snapshot) -> set[str] | None:
-    """The flags whose definitions differ (all, after none: defaults were served);
-    ``None`` when something any flag may read changed too (segments, the hash, the
-    condition semantics)."""
-    if not previous.ready:
-        names = snapshot.names
-        return set(names.gates | names.experiments | names.configs)
+    """The flags whose definitions differ; ``None`` when something any flag may read
+    changed too (segments, the hash, the condition semantics)."""
     old, new = previous.definitions, snapshot.definitions
     if old is None or new is None:
         return None

@@ -234,6 +234,12 @@ class MigrationProvider(Provider):
             side.attach(emit)
             side.attach_changes(lambda change: self.announce_change(change.flags))
 
+    def mark_serving(self) -> None:
+        # The sides are served from now on too: what they publish later is a change.
+        super().mark_serving()
+        for side in self.sides.values():
+            side.mark_serving()
+
     def detach(self) -> None:
         for side in self.sides.values():
             side.detach()
