@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,3 +147,63 @@ def test_every_command_module_prints_through_the_output_module() -> None:
         assert "Console(" not in source, module.name
         assert "rich.markup" not in source, module.name
         assert "[/]" not in source, module.name
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _writing_commands(tmp_path: Path, target: Path) -> dict[str, list[str]]:
+    """Each command that writes a file, told to write ``target``."""
+    key = tmp_path / "signing.key"
+    assert run("keygen", str(key)).exit_code == 0
+    flags = ROOT / "examples" / "flags.yaml"
+    payload = ROOT / "examples" / "import" / "growthbook_features.json"
+    return {
+        "schema": ["schema", "--output", str(target)],
+        "keygen": ["keygen", str(target)],
+        "sign": ["sign", str(flags), "--key", str(key), "--output", str(target)],
+        "import": ["import", "growthbook", str(payload), "--output", str(target)],
+    }
+
+
+@pytest.mark.parametrize("command", ["schema", "keygen", "sign", "import"])
+def test_writing_into_a_missing_folder_says_which_folder_and_the_fix(
+    tmp_path: Path, command: str
+) -> None:
+    target = tmp_path / "missing" / "out.yaml"
+    result = run(*_writing_commands(tmp_path, target)[command])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"error: cannot write {target}: the folder {target.parent} does not exist; "
+        f"create it first (mkdir -p {target.parent})\n"
+    )
+    assert not target.parent.exists()
+
+
+@pytest.mark.parametrize("command", ["schema", "keygen", "sign", "import"])
+def test_writing_through_a_file_says_the_path_is_not_a_folder(
+    tmp_path: Path, command: str
+) -> None:
+    blocker = tmp_path / "flags.yaml"
+    blocker.write_text("gates: {}\n")
+    target = blocker / "out.yaml"
+    result = run(*_writing_commands(tmp_path, target)[command])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"error: cannot write {target}: a part of the path is a file, not a folder; "
+        "choose a path inside a folder\n"
+    )
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_writing_into_a_read_only_folder_says_permission_denied(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        result = run("schema", "--output", str(folder / "schema.json"))
+    finally:
+        folder.chmod(0o755)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: cannot write {folder / 'schema.json'}: permission")

@@ -13,9 +13,13 @@ group imports this module for its error line, and ``flagport --help`` prints non
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 import click
@@ -38,6 +42,7 @@ __all__ = [
     "stdout_console",
     "styled",
     "warn",
+    "writing",
 ]
 
 #: A piece of a line: plain text, or ``(text, style)`` for a coloured span.
@@ -119,6 +124,37 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """
     error(message)
     raise SystemExit(code)
+
+
+def _why_not_written(path: Path, exc: OSError) -> str:
+    """What stopped ``path`` from being written, and the fix, in a person's words."""
+    folder = path.parent
+    if exc.errno == errno.ENOENT and not folder.exists():
+        return f"the folder {folder} does not exist; create it first (mkdir -p {folder})"
+    if exc.errno == errno.ENOTDIR:
+        return "a part of the path is a file, not a folder; choose a path inside a folder"
+    if exc.errno == errno.EISDIR:
+        return "it is a folder; give the path of a file"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f"permission denied; choose a folder you can write to, or change {folder}'s permissions"
+        )
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only; choose a folder on a writable one"
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the device; free some space or write elsewhere"
+    return f"{exc.strerror or exc}; check the path"
+
+
+@contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Run the block that writes ``path``; if the system refuses, end the command with
+    one line (which file, why, the fix) and exit code 1 instead of the bare OS error.
+    """
+    try:
+        yield
+    except OSError as exc:
+        fail(f"cannot write {os.fspath(path)}: {_why_not_written(Path(path), exc)}")
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

@@ -9,7 +9,7 @@ import click
 
 from flagport.cli._common import parse_user
 from flagport.cli._errors import INTERNAL_ERROR, internal_error
-from flagport.cli._output import error, fail, plural, print_json, say
+from flagport.cli._output import error, fail, plural, print_json, say, writing
 from flagport.errors import ConfigurationError, FlagNotFoundError
 from flagport.providers.local.compiled import Snapshot
 from flagport.providers.local.explain import explain
@@ -131,7 +131,8 @@ def schema_command(output: str | None, markdown: bool) -> None:
     schema = json.dumps(flags_file_schema(), indent=2) + "\n"
     text = markdown_reference() if markdown else schema
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        with writing(output):
+            Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
 
