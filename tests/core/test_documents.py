@@ -79,6 +79,24 @@ def test_syntax_errors_carry_the_file_and_line_in_every_format(tmp_path: Path, f
     assert message.startswith("syntax error: ")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        'provider = "local"\n[local]\npath = "flags.yaml"\n\tbad',  # a key with no value
+        'provider = "local"\n[local]\nheaders = {a = "1"',  # an inline table left open
+        'provider = "local"\n[local]\npath = "flags.yaml',  # a string left open
+    ],
+)
+def test_a_toml_file_that_ends_too_early_names_its_last_line(text: str) -> None:
+    # tomllib says "at end of document", with no line: the message said "fix the syntax
+    # at this line" and named none.
+    with pytest.raises(ConfigurationError) as info:
+        parse_text(text, "toml", "flagport.toml")
+    ((location, message),) = info.value.problems
+    assert location.line == (4 if "bad" in text else 3)
+    assert "(at end of document)" in message
+
+
 def test_the_format_may_be_fixed_whatever_the_extension(tmp_path: Path) -> None:
     path = tmp_path / "settings.conf"
     path.write_text('provider = "passall"\n')
