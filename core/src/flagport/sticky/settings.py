@@ -83,6 +83,11 @@ def build_store(
     """
     from flagport.settings import validate_options
 
+    if options is not None and not isinstance(options, Mapping):
+        raise ConfigurationError(
+            f"argument sticky: expected a mapping such as {{'store': 'sqlite', 'path': "
+            f"'assignments.db'}}, got {type(options).__name__}"
+        )
     merged = configured.model_dump(exclude_unset=True) if configured is not None else {}
     merged.update(options or {})
     sources = {
