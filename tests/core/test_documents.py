@@ -238,3 +238,13 @@ def test_a_yaml_document_is_never_composed_deeper_than_the_nesting_limit(
     assert location.line == 2
     assert _documents_yaml.compose(text) is None
     assert parse_text("a: !!str x\nb: " + "[" * 40 + "]" * 40, "yaml", "ok.yaml").data["a"] == "x"
+
+
+@pytest.mark.parametrize("name", ["conf", "flags.yaml"])
+def test_a_folder_is_named_a_folder(tmp_path: Path, name: str) -> None:
+    # A folder without an extension was "unknown flags file type '(no extension)'".
+    folder = tmp_path / name
+    folder.mkdir()
+    with pytest.raises(ConfigurationError) as info:
+        read_document(folder, what="flags file")
+    assert str(info.value) == f"{folder}: is a folder, not a flags file; give the flags file's path"

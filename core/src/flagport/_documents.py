@@ -316,6 +316,8 @@ def read_document(
         empty (with ``empty``), or not valid in its format (with the line).
     """
     file = Path(path)
+    if file.is_dir():  # before the extension: a folder has none, and that is not the fix
+        raise ConfigurationError(f"{file}: is a folder, not a {what}; give the {what}'s path")
     fmt = fmt or document_format(file, what, formats)
     return parse_bytes(read_file_bytes(file, what, fix), fmt, str(file), what=what, empty=empty)
 

@@ -181,9 +181,7 @@ def test_writing_into_a_missing_folder_says_which_folder_and_the_fix(
 
 
 @pytest.mark.parametrize("command", ["schema", "keygen", "sign", "import"])
-def test_writing_through_a_file_says_the_path_is_not_a_folder(
-    tmp_path: Path, command: str
-) -> None:
+def test_writing_through_a_file_says_the_path_is_not_a_folder(tmp_path: Path, command: str) -> None:
     blocker = tmp_path / "flags.yaml"
     blocker.write_text("gates: {}\n")
     target = blocker / "out.yaml"

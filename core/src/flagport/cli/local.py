@@ -52,7 +52,9 @@ _hash_option = click.option(
 
 
 @click.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+# Any path: a missing file or a folder is reported like any other problem, and the
+# other files are still checked.
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @_hash_option
 @click.option("--json", "as_json", is_flag=True, help="Print problems as JSON.")
 def validate_command(files: tuple[str, ...], hash_mode: str, as_json: bool) -> None:
