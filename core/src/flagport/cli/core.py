@@ -10,6 +10,7 @@ from rich.table import Table
 
 from flagport.cli._common import parse_options, parse_user
 from flagport.cli._output import print_json, say, show, styled
+from flagport.cli.local import _load
 from flagport.client import Flagport
 from flagport.plugins import provider_registry
 from flagport.reasons import ErrorCode
@@ -87,6 +88,10 @@ def eval_command(
             raise click.BadParameter(f"{path!r} is not a file", param_hint="FILE")
         provider = provider or "local"
         options.setdefault("path", path)
+        # A file with problems: its problems, located, as validate reports them (the
+        # provider would only serve the default with the first one in its message).
+        if provider == "local" and _load(path, str(options.get("hash", "statsig"))) is None:
+            raise SystemExit(1)
     elif len(args) == 2:
         kind, name = args
     else:
