@@ -351,6 +351,6 @@ def validate_options(
             elif err["type"] == "missing":
                 text = f"option {key!r} is required; set it in code, the environment or a file"
             else:
-                text = f"option {path!r}: {err['msg']}"
+                text = f"option {path!r}: {err['msg'].removeprefix('Value error, ')}"
             problems.append((Location(source, path), text))
         raise ConfigurationError(f"invalid options for {what}", problems) from None
