@@ -38,7 +38,11 @@ class User(BaseModel):
     event.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Numbers are taken as ids (User(user_id=42) is user "42", as {"user_id": 42} is);
+    # a mistake's message never echoes a value: a user is personal data.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", coerce_numbers_to_str=True, hide_input_in_errors=True
+    )
 
     user_id: str | None = Field(default=None, description="The primary bucketing unit.")
     email: str | None = None
@@ -149,8 +153,6 @@ def as_user(user: UserLike) -> User:
             if custom is not None and not isinstance(custom, Mapping):
                 raise InvalidContextError("invalid user: field 'custom': must be a mapping")
             known["custom"] = {**extra, **(custom or {})}
-        if "user_id" in known and isinstance(known["user_id"], int | float):
-            known["user_id"] = str(known["user_id"])
         try:
             return User.model_validate(known)
         except ValidationError as exc:
