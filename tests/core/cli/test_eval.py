@@ -58,3 +58,20 @@ def test_eval_of_a_file_with_problems_reports_them_as_validate_does(
     assert result.stdout == ""
     assert problem.format(file=flags) in result.stderr
     assert result.stderr == CliRunner().invoke(cli, ["validate", str(flags)]).stderr
+
+
+def test_a_flag_asked_for_as_another_kind_names_its_kind_and_the_command() -> None:
+    # The hint was the closest name of the kind asked for: "did you mean 'checkout_copy'?"
+    # for the gate new_checkout asked for as an experiment.
+    result = CliRunner().invoke(cli, ["eval", EXAMPLE, "experiment", "new_checkout"])
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"hint: no experiment 'new_checkout'; it is a gate: flagport eval {EXAMPLE} gate "
+        "new_checkout\n"
+    )
+    explained = CliRunner().invoke(cli, ["explain", EXAMPLE, "config", "button_color"])
+    assert explained.exit_code == 1
+    assert explained.stderr == (
+        f"error: no config named 'button_color' in {EXAMPLE}; it is an experiment: "
+        f"flagport explain {EXAMPLE} experiment button_color\n"
+    )
