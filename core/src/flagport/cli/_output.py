@@ -42,6 +42,7 @@ __all__ = [
     "stdout_console",
     "styled",
     "warn",
+    "write_output",
     "writing",
 ]
 
@@ -155,6 +156,24 @@ def writing(path: str | os.PathLike[str]) -> Iterator[None]:
         yield
     except OSError as exc:
         fail(f"cannot write {os.fspath(path)}: {_why_not_written(Path(path), exc)}")
+
+
+def write_output(path: str | os.PathLike[str], data: str | bytes, *, private: bool = False) -> None:
+    """Write a command's output file in one step: a provider watching it (a flags file,
+    a migration control file) reads the old version or the new one, never a part.
+
+    Through a symbolic link, the file it points at is replaced (as an in-place write
+    would change it); a rewrite keeps the file's permissions. A failure ends the command
+    as :func:`writing` says.
+
+    :param private: readable by its owner only (a private key).
+    """
+    from flagport._files import replace_file, shared_mode
+
+    with writing(path):
+        real = Path(os.path.realpath(path))
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        replace_file(real, raw, mode=0o600 if private else shared_mode(real))
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

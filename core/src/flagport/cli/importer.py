@@ -27,7 +27,7 @@ from flagport.cli._output import (
     show,
     stderr_console,
     warn,
-    writing,
+    write_output,
 )
 from flagport.importers import Imported
 from flagport.importers.run import VENDORS, PayloadError, dump, import_payload, parse_payload
@@ -462,8 +462,7 @@ def import_command(
     users = _read_users(verify_path) if verify_path else []
     if verify_random:
         users += random_users(imported.flags, verify_random, seed)
-    with writing(output):
-        output.write_text(text, encoding="utf-8")
+    write_output(output, text)
     report["written"] = True
     total = sum(len(v) for v in report["imported"].values())
     if imported.left_out:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
 from flagport.cli._common import parse_user
 from flagport.cli._errors import INTERNAL_ERROR, internal_error
-from flagport.cli._output import error, fail, plural, print_json, say, writing
+from flagport.cli._output import error, fail, plural, print_json, say, write_output
 from flagport.errors import ConfigurationError, FlagNotFoundError
 from flagport.provider import FlagNames
 from flagport.providers.local.compiled import Snapshot
@@ -134,8 +133,7 @@ def schema_command(output: str | None, markdown: bool) -> None:
     schema = json.dumps(flags_file_schema(), indent=2) + "\n"
     text = markdown_reference() if markdown else schema
     if output:
-        with writing(output):
-            Path(output).write_text(text, encoding="utf-8")
+        write_output(output, text)
     else:
         click.echo(text, nl=False)
 
