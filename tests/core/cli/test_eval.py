@@ -75,3 +75,13 @@ def test_a_flag_asked_for_as_another_kind_names_its_kind_and_the_command() -> No
         f"error: no config named 'button_color' in {EXAMPLE}; it is an experiment: "
         f"flagport explain {EXAMPLE} experiment button_color\n"
     )
+
+
+def test_a_flags_file_with_another_provider_is_a_usage_error() -> None:
+    # FILE went to the provider as a 'path' option: "argument path: unknown option 'path'".
+    result = CliRunner().invoke(cli, ["eval", EXAMPLE, "gate", "g", "--provider", "passall"])
+    assert result.exit_code == 2
+    assert (
+        "FILE is a flags file, read by the local provider; with --provider passall leave it "
+        "out and give that provider's options (--option KEY=VALUE)"
+    ) in " ".join(result.stderr.split())

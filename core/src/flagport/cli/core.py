@@ -86,11 +86,16 @@ def eval_command(
         path, kind, name = args
         if not Path(path).is_file():
             raise click.BadParameter(f"{path!r} is not a file", param_hint="FILE")
-        provider = provider or "local"
+        if provider not in (None, "local"):
+            raise click.UsageError(
+                f"FILE is a flags file, read by the local provider; with --provider "
+                f"{provider} leave it out and give that provider's options (--option KEY=VALUE)"
+            )
+        provider = "local"
         options.setdefault("path", path)
         # A file with problems: its problems, located, as validate reports them (the
         # provider would only serve the default with the first one in its message).
-        if provider == "local" and _load(path, str(options.get("hash", "statsig"))) is None:
+        if _load(path, str(options.get("hash", "statsig"))) is None:
             raise SystemExit(1)
     elif len(args) == 2:
         kind, name = args
