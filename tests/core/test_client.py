@@ -357,6 +357,10 @@ def test_concurrent_overrides_are_all_kept() -> None:
     [
         ("override_gate", (["g"], True), {}),
         ("override_gate", ("g", True), {"user_id": 1.5}),
+        # bool("false") is True: a gate forced with a word was forced on.
+        ("override_gate", ("g", "false"), {}),
+        ("override_gate", ("g", None), {}),
+        ("override_gate", ("g", 2), {}),
         ("override_experiment", ("e", ["blue"]), {}),
         ("override_experiment", ("e", "blue", self_referencing()), {}),
         ("override_config", ("c", {1, 2}), {}),  # not a JSON value

@@ -79,6 +79,24 @@ def test_syntax_errors_carry_the_file_and_line_in_every_format(tmp_path: Path, f
     assert message.startswith("syntax error: ")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        'provider = "local"\n[local]\npath = "flags.yaml"\n\tbad',  # a key with no value
+        'provider = "local"\n[local]\nheaders = {a = "1"',  # an inline table left open
+        'provider = "local"\n[local]\npath = "flags.yaml',  # a string left open
+    ],
+)
+def test_a_toml_file_that_ends_too_early_names_its_last_line(text: str) -> None:
+    # tomllib says "at end of document", with no line: the message said "fix the syntax
+    # at this line" and named none.
+    with pytest.raises(ConfigurationError) as info:
+        parse_text(text, "toml", "flagport.toml")
+    ((location, message),) = info.value.problems
+    assert location.line == (4 if "bad" in text else 3)
+    assert "(at end of document)" in message
+
+
 def test_the_format_may_be_fixed_whatever_the_extension(tmp_path: Path) -> None:
     path = tmp_path / "settings.conf"
     path.write_text('provider = "passall"\n')
@@ -220,3 +238,13 @@ def test_a_yaml_document_is_never_composed_deeper_than_the_nesting_limit(
     assert location.line == 2
     assert _documents_yaml.compose(text) is None
     assert parse_text("a: !!str x\nb: " + "[" * 40 + "]" * 40, "yaml", "ok.yaml").data["a"] == "x"
+
+
+@pytest.mark.parametrize("name", ["conf", "flags.yaml"])
+def test_a_folder_is_named_a_folder(tmp_path: Path, name: str) -> None:
+    # A folder without an extension was "unknown flags file type '(no extension)'".
+    folder = tmp_path / name
+    folder.mkdir()
+    with pytest.raises(ConfigurationError) as info:
+        read_document(folder, what="flags file")
+    assert str(info.value) == f"{folder}: is a folder, not a flags file; give the flags file's path"

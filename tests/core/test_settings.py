@@ -7,6 +7,7 @@ import pytest
 from pydantic import Field, SecretStr
 
 from flagport import ConfigurationError, Flagport, ProviderOptions
+from flagport.providers.passall import PassAllProvider
 from flagport.settings import ALL_OPTIONS, load_settings, override_settings, validate_options
 from flagport.settings_files import resolve_paths
 
@@ -418,3 +419,61 @@ def test_an_override_reaches_clients_built_from_settings_and_is_checked(tmp_path
 def test_doc_override_settings_example_runs() -> None:
     (code,) = [block for block in _blocks("python") if "override_settings" in block]
     exec(compile(code, str(DOC), "exec", dont_inherit=True), {})
+
+
+@pytest.mark.parametrize(
+    ("table", "close"), [("evnts", "events"), ("locl", "local"), ("stiky", "sticky")]
+)
+def test_a_table_named_like_a_known_one_is_a_typo(tmp_path: Path, table: str, close: str) -> None:
+    # [evnts] was ignored without a word: the events went nowhere the user asked.
+    write(tmp_path / "flagport.toml", f'provider = "passall"\n[{table}]\nsinks = ["jsonl"]\n')
+    with pytest.raises(ConfigurationError) as info:
+        load_settings(cwd=tmp_path, environ={})
+    assert str(info.value).startswith(
+        f"{tmp_path / 'flagport.toml'}: unknown table [{table}]; did you mean [{close}]?"
+    )
+
+
+def test_a_table_for_a_provider_not_installed_here_is_left_alone(tmp_path: Path) -> None:
+    write(tmp_path / "flagport.toml", 'provider = "passall"\n[launchdarkly]\nsdk_key = "k"\n')
+    assert load_settings(cwd=tmp_path, environ={}).provider == "passall"
+
+
+@pytest.mark.parametrize("word", ["ture", "maybe", "2"])
+def test_a_strict_setting_that_is_neither_true_nor_false_is_an_error(
+    tmp_path: Path, word: str
+) -> None:
+    # FLAGPORT_STRICT=ture quietly meant false.
+    with pytest.raises(ConfigurationError, match=rf"environment FLAGPORT_STRICT: '{word}' is not"):
+        load_settings("passall", cwd=tmp_path, environ={"FLAGPORT_STRICT": word})
+    write(tmp_path / "flagport.toml", f'strict = "{word}"\n')
+    with pytest.raises(ConfigurationError, match=rf"flagport\.toml strict: '{word}' is not true"):
+        load_settings("passall", cwd=tmp_path, environ={})
+
+
+@pytest.mark.parametrize(("word", "value"), [("off", False), ("0", False), ("Yes", True)])
+def test_strict_words_keep_their_meaning(tmp_path: Path, word: str, value: bool) -> None:
+    settings = load_settings("passall", cwd=tmp_path, environ={"FLAGPORT_STRICT": word})
+    assert settings.strict is value
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"provider": 5}, "argument provider: expected a provider name such as 'local'"),
+        ({"provider": ["local"]}, "argument provider: expected a provider name"),
+        ({"provider": "passall", "strict": "no"}, "argument strict: expected True or False"),
+        ({"provider": "passall", "events": "jsonl"}, "argument events: expected a mapping"),
+        ({"provider": "passall", "sticky": 3}, "argument sticky: expected a mapping"),
+    ],
+)
+def test_arguments_of_the_wrong_type_are_configuration_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arguments: dict[str, object], message: str
+) -> None:
+    # Flagport(provider=5) was AttributeError: 'int' object has no attribute 'upper';
+    # strict="no" made a strict client.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        Flagport(**arguments)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="argument strict: expected True or False"):
+        Flagport(PassAllProvider(PassAllProvider.Options()), strict="no")  # type: ignore[arg-type]

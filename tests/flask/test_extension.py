@@ -125,3 +125,16 @@ def test_bad_options_fail_at_init_app_with_their_fix(flags: Path) -> None:
     app.config["FLAGPORT"] = {"provider": "local", "pth": str(flags)}
     with pytest.raises(ConfigurationError, match="unknown option 'pth'"):
         FlagportExtension(app)
+
+
+def test_a_config_that_is_not_a_dict_says_what_it_takes() -> None:
+    # app.config["FLAGPORT"] = "local" was a ValueError from dict(): "dictionary update
+    # sequence element #0 has length 1; 2 is required".
+    app = Flask(__name__)
+    app.config["FLAGPORT"] = "local"
+    with pytest.raises(ConfigurationError) as info:
+        FlagportExtension(app)
+    assert str(info.value) == (
+        'app.config["FLAGPORT"] must be a dict of flagport.Flagport arguments, e.g. '
+        '{"provider": "local", "path": "flags.yaml"}; got str'
+    )

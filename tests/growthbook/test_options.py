@@ -139,3 +139,22 @@ def test_every_bad_feature_is_reported_with_its_path() -> None:
         "features.bad_rules.rules",
         "features.bad_coverage.rules",
     ]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "problem"),
+    [
+        ("api_host", "growthbook.internal", "must start with http:// or https://"),
+        ("api_host", "ftp://growthbook.internal", "must start with http:// or https://"),
+        ("ingestor_host", "https://", "has no host name"),
+    ],
+)
+def test_a_host_that_is_not_an_http_url_is_refused_at_construction(
+    option: str, value: str, problem: str
+) -> None:
+    # api_host="growthbook.internal" was accepted: every process then waited its whole
+    # init_timeout at the first evaluation, and served defaults.
+    with pytest.raises(ConfigurationError) as info:
+        Flagport(provider="growthbook", client_key="sdk-abc", **{option: value})
+    assert f"argument {option} at {option}: option '{option}': {problem}" in str(info.value)
+    assert "sdk-abc" not in str(info.value)

@@ -117,3 +117,11 @@ def test_unknown_name_is_still_an_attribute_error() -> None:
 
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         flagport_statsig.Nope  # noqa: B018
+
+
+@pytest.mark.parametrize("option", ["specs_url", "log_event_url", "id_lists_url"])
+def test_a_url_that_is_not_http_is_refused_at_construction(option: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Flagport(provider="statsig", server_secret="secret-abc", **{option: "statsig.internal"})
+    assert f"option '{option}': must start with http:// or https://" in str(info.value)
+    assert "secret-abc" not in str(info.value)

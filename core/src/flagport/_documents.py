@@ -172,7 +172,15 @@ def _load_toml(text: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = re.search(_TOML_LINE, str(exc))
-        raise SyntaxProblem(int(found.group(1)) if found else None, str(exc)) from None
+        if found:
+            line: int | None = int(found.group(1))
+        elif "(at end of document)" in str(exc):
+            # tomllib names no line when the text ends too early: the problem is on the
+            # last line that holds anything (an unfinished key, string or list).
+            line = len(text.rstrip().splitlines()) or 1
+        else:
+            line = None
+        raise SyntaxProblem(line, str(exc)) from None
 
 
 def _parse(text: str, fmt: str) -> tuple[Any, bool]:
@@ -308,6 +316,8 @@ def read_document(
         empty (with ``empty``), or not valid in its format (with the line).
     """
     file = Path(path)
+    if file.is_dir():  # before the extension: a folder has none, and that is not the fix
+        raise ConfigurationError(f"{file}: is a folder, not a {what}; give the {what}'s path")
     fmt = fmt or document_format(file, what, formats)
     return parse_bytes(read_file_bytes(file, what, fix), fmt, str(file), what=what, empty=empty)
 

@@ -51,7 +51,7 @@ from flagport.plugins import get_plugin_manager, get_provider_class
 from flagport.provider import DefinitionsChanged, FlagNames, Provider
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult, Result
 from flagport.scope import ContextBinding, Scope, scope
-from flagport.settings import Settings, load_settings, validate_options
+from flagport.settings import Settings, check_arguments, load_settings, validate_options
 from flagport.user import User, UserLike, as_user
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ class Flagport:
         if isinstance(provider, Provider):
             if options:
                 raise TypeError("options cannot be given with a provider instance")
+            check_arguments(None, strict, events)
             self.settings = Settings(provider.name, strict=bool(strict), events=dict(events or {}))
         else:
             self.settings = load_settings(provider, options, strict=strict, events=events)

@@ -129,12 +129,14 @@ class Overrides:
         :raises ConfigurationError: the name, value or user id cannot be an override.
         """
         user_key = _checked("gate", name, user_id)
-        try:
-            forced = bool(value)
-        except Exception as exc:
+        # Only a bool (or 0/1): bool("false") is True, so a string that names a value
+        # must not be read as Python truthiness.
+        if not isinstance(value, bool | int) or value not in (0, 1):
             raise ConfigurationError(
-                f"override of gate {shown(name)}: the value {shown(value)} is not a bool ({exc})"
-            ) from None
+                f"override of gate {shown(name)}: the value {shown(value)} is not a bool; "
+                "pass True or False"
+            )
+        forced = bool(value)
         result = GateResult(name=name, value=forced, reason=Reason.OVERRIDE, rule_id="override")
         self.gates.set(name, result, user_key)
 

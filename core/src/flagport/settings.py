@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,16 +24,17 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from flagport._redact import MaskedDict
-from flagport.errors import ConfigurationError, Location
+from flagport.errors import ConfigurationError, Location, shown
 from flagport.settings_files import Layer, PathOption, discover, resolve_paths
 from flagport.settings_sections import Sections, SectionValues, registered_sections
-from flagport.suggest import did_you_mean
+from flagport.suggest import closest_name, did_you_mean
 
 __all__ = [
     "ALL_OPTIONS",
     "DEFAULT_PROVIDER",
     "PathOption",
     "Settings",
+    "check_arguments",
     "load_settings",
     "override_settings",
     "validate_options",
@@ -90,10 +91,70 @@ def _env_value(raw: str) -> Any:
     return raw
 
 
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in {"1", "true", "yes", "on"}
-    return bool(value)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _truthy(value: Any, source: str) -> bool:
+    """A yes/no setting from a file or the environment; a word that is neither is an
+    error (``FLAGPORT_STRICT=ture`` must not quietly mean false)."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise ConfigurationError(
+        f"{source}: {str(value)!r} is not true or false; write true or false (or 1/0, yes/no, "
+        "on/off)"
+    )
+
+
+def check_arguments(provider: object, strict: object, events: object) -> None:
+    """Refuse arguments given in code whose type cannot be right, before anything reads them.
+
+    :raises ConfigurationError: naming the argument, what it got and what it takes.
+    """
+    if provider is not None and not isinstance(provider, str):
+        raise ConfigurationError(
+            f"argument provider: expected a provider name such as 'local' (a str) or a "
+            f"Provider instance, got {type(provider).__name__}"
+        )
+    if strict is not None and not isinstance(strict, bool):
+        raise ConfigurationError(
+            f"argument strict: expected True or False, got {type(strict).__name__} {shown(strict)}"
+        )
+    if events is not None and not isinstance(events, Mapping):
+        raise ConfigurationError(
+            f"argument events: expected a mapping of [events] settings such as "
+            f"{{'sinks': ['jsonl'], 'jsonl_path': 'events.jsonl'}}, got {type(events).__name__}"
+        )
+
+
+def _provider_names() -> list[str]:
+    # Imported here: the plugin manager imports this module's neighbours.
+    from flagport.plugins import provider_registry
+
+    return list(provider_registry())
+
+
+def _check_tables(layers: Iterable[Layer], known: Iterable[str]) -> None:
+    """Refuse a table whose name is a typo of a known one (``[evnts]``, ``[locl]``).
+
+    Other unknown tables stay allowed: they may belong to a provider not installed here.
+
+    :raises ConfigurationError: naming the file, the table and the name it is close to.
+    """
+    names = {*_TOP_LEVEL, *known}
+    for layer in layers:
+        for key, value in layer.data.items():
+            if key in names or not isinstance(value, dict):
+                continue
+            close = closest_name(key, names)
+            if close is not None:
+                raise ConfigurationError(
+                    f"{layer.source}: unknown table [{key}]; did you mean [{close}]? Tables "
+                    f"are [events], one per settings section and one per installed provider"
+                )
 
 
 def load_settings(
@@ -116,6 +177,7 @@ def load_settings(
     :param environ: the environment (defaults to ``os.environ``).
     :raises ConfigurationError: a settings file is unreadable or has an unknown key.
     """
+    check_arguments(provider, strict, events)
     env = os.environ if environ is None else environ
     found = discover(Path(cwd) if cwd else Path.cwd(), env)
     overriding = tuple(_overrides)
@@ -133,7 +195,9 @@ def load_settings(
         chosen, chosen_from = provider, "argument provider"
 
     merged = _Merged(chosen)
-    sections = SectionValues(registered_sections())
+    registered = registered_sections()
+    sections = SectionValues(registered)
+    _check_tables([*found.layers, *overriding], [*registered, *_provider_names()])
     for layer in found.layers:
         merged.add_layer(layer)
         sections.add_table(layer.data, layer.source)
@@ -220,7 +284,7 @@ class _Merged:
             source = f"{layer.source} [{self.provider}] {key}"
             self.set_option(key, value, source, layer.base)
         if "strict" in data:
-            self.strict = _truthy(data["strict"])
+            self.strict = _truthy(data["strict"], f"{layer.source} strict")
         for key, value in data.get("events", {}).items():
             self.set_event(key, value, layer.base)
 
@@ -233,7 +297,7 @@ class _Merged:
             elif var.startswith("FLAGPORT_EVENTS_"):
                 self.set_event(var[len("FLAGPORT_EVENTS_") :].lower(), _env_value(raw), None)
         if "FLAGPORT_STRICT" in env:
-            self.strict = _truthy(env["FLAGPORT_STRICT"])
+            self.strict = _truthy(env["FLAGPORT_STRICT"], "environment FLAGPORT_STRICT")
 
     def resolve_paths(self) -> None:
         """Resolve relative paths that came from a file against the file's directory."""
@@ -287,6 +351,6 @@ def validate_options(
             elif err["type"] == "missing":
                 text = f"option {key!r} is required; set it in code, the environment or a file"
             else:
-                text = f"option {path!r}: {err['msg']}"
+                text = f"option {path!r}: {err['msg'].removeprefix('Value error, ')}"
             problems.append((Location(source, path), text))
         raise ConfigurationError(f"invalid options for {what}", problems) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -26,6 +26,9 @@ BUILTIN_FIELDS: tuple[str, ...] = (
 )
 
 
+_Id = Annotated[str, Field(coerce_numbers_to_str=True)]
+
+
 class User(BaseModel):
     """Who a flag is evaluated for.
 
@@ -38,9 +41,13 @@ class User(BaseModel):
     event.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # A mistake's message never echoes a value: a user is personal data.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
-    user_id: str | None = Field(default=None, description="The primary bucketing unit.")
+    # A number is taken as an id (User(user_id=42) is user "42", as {"user_id": 42} is).
+    user_id: str | None = Field(
+        default=None, coerce_numbers_to_str=True, description="The primary bucketing unit."
+    )
     email: str | None = None
     ip: str | None = None
     user_agent: str | None = None
@@ -53,7 +60,7 @@ class User(BaseModel):
         repr=False,
         description="Seen by conditions, never sent in events.",
     )
-    custom_ids: Mapping[str, str] = Field(
+    custom_ids: Mapping[str, _Id] = Field(
         default_factory=new_dict, description="Other bucketing units, e.g. company_id, device_id."
     )
     environment_tier: str | None = Field(
@@ -149,8 +156,6 @@ def as_user(user: UserLike) -> User:
             if custom is not None and not isinstance(custom, Mapping):
                 raise InvalidContextError("invalid user: field 'custom': must be a mapping")
             known["custom"] = {**extra, **(custom or {})}
-        if "user_id" in known and isinstance(known["user_id"], int | float):
-            known["user_id"] = str(known["user_id"])
         try:
             return User.model_validate(known)
         except ValidationError as exc:

@@ -1,9 +1,11 @@
-"""``flagport eval`` and ``flagport explain`` on a name that is not in the flags file."""
+"""``flagport eval`` and ``flagport explain`` on a name that is not in the flags file, and
+``flagport eval`` on a flags file with problems."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from flagport.cli import cli
@@ -31,3 +33,55 @@ def test_explain_of_an_unknown_flag_suggests_the_close_one() -> None:
     result = CliRunner().invoke(cli, ["explain", EXAMPLE, "gate", "new_chekout"])
     assert result.exit_code == 1
     assert "did you mean 'new_checkout'?" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "gates:\n  x:\n    rulez: []\n",
+            "  {file}:3 gates.x.rulez: unknown key 'rulez'; did you mean",
+        ),
+        ("gates:\n\tx: {}\n", "  {file}:2: syntax error: "),
+        ("", "error: {file}: the flags file is empty; define at least one of"),
+    ],
+)
+def test_eval_of_a_file_with_problems_reports_them_as_validate_does(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    # It served the default and printed the problem three times (a start warning, a
+    # serving warning, and the error_message row of a table as wide as the message).
+    flags = tmp_path / "flags.yaml"
+    flags.write_text(text)
+    result = CliRunner().invoke(cli, ["eval", str(flags), "gate", "x"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert problem.format(file=flags) in result.stderr
+    assert result.stderr == CliRunner().invoke(cli, ["validate", str(flags)]).stderr
+
+
+def test_a_flag_asked_for_as_another_kind_names_its_kind_and_the_command() -> None:
+    # The hint was the closest name of the kind asked for: "did you mean 'checkout_copy'?"
+    # for the gate new_checkout asked for as an experiment.
+    result = CliRunner().invoke(cli, ["eval", EXAMPLE, "experiment", "new_checkout"])
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"hint: no experiment 'new_checkout'; it is a gate: flagport eval {EXAMPLE} gate "
+        "new_checkout\n"
+    )
+    explained = CliRunner().invoke(cli, ["explain", EXAMPLE, "config", "button_color"])
+    assert explained.exit_code == 1
+    assert explained.stderr == (
+        f"error: no config named 'button_color' in {EXAMPLE}; it is an experiment: "
+        f"flagport explain {EXAMPLE} experiment button_color\n"
+    )
+
+
+def test_a_flags_file_with_another_provider_is_a_usage_error() -> None:
+    # FILE went to the provider as a 'path' option: "argument path: unknown option 'path'".
+    result = CliRunner().invoke(cli, ["eval", EXAMPLE, "gate", "g", "--provider", "passall"])
+    assert result.exit_code == 2
+    assert (
+        "FILE is a flags file, read by the local provider; with --provider passall leave it "
+        "out and give that provider's options (--option KEY=VALUE)"
+    ) in " ".join(result.stderr.split())

@@ -100,3 +100,12 @@ def test_an_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(cli, ["evl"])
     assert result.exit_code == 2
     assert "No such command 'evl'" in result.output
+
+
+@pytest.mark.parametrize(("typo", "command"), [("evl", "eval"), ("valdate", "validate")])
+def test_a_misspelt_command_suggests_the_close_one(typo: str, command: str) -> None:
+    # click suggests from the commands loaded so far: none, in a lazy group.
+    result = CliRunner().invoke(cli, [typo])
+    assert result.exit_code == 2
+    assert result.stderr.endswith(f"Error: No such command '{typo}'. Did you mean '{command}'?\n")
+    assert "Did you mean" not in CliRunner().invoke(cli, ["zzzz"]).stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,3 +147,101 @@ def test_every_command_module_prints_through_the_output_module() -> None:
         assert "Console(" not in source, module.name
         assert "rich.markup" not in source, module.name
         assert "[/]" not in source, module.name
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _writing_commands(tmp_path: Path, target: Path) -> dict[str, list[str]]:
+    """Each command that writes a file, told to write ``target``."""
+    key = tmp_path / "signing.key"
+    assert run("keygen", str(key)).exit_code == 0
+    flags = ROOT / "examples" / "flags.yaml"
+    payload = ROOT / "examples" / "import" / "growthbook_features.json"
+    return {
+        "schema": ["schema", "--output", str(target)],
+        "keygen": ["keygen", str(target)],
+        "sign": ["sign", str(flags), "--key", str(key), "--output", str(target)],
+        "import": ["import", "growthbook", str(payload), "--output", str(target)],
+    }
+
+
+@pytest.mark.parametrize("command", ["schema", "keygen", "sign", "import"])
+def test_writing_into_a_missing_folder_says_which_folder_and_the_fix(
+    tmp_path: Path, command: str
+) -> None:
+    target = tmp_path / "missing" / "out.yaml"
+    result = run(*_writing_commands(tmp_path, target)[command])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"error: cannot write {target}: the folder {target.parent} does not exist; "
+        f"create it first (mkdir -p {target.parent})\n"
+    )
+    assert not target.parent.exists()
+
+
+@pytest.mark.parametrize("command", ["schema", "keygen", "sign", "import"])
+def test_writing_through_a_file_says_the_path_is_not_a_folder(tmp_path: Path, command: str) -> None:
+    blocker = tmp_path / "flags.yaml"
+    blocker.write_text("gates: {}\n")
+    target = blocker / "out.yaml"
+    result = run(*_writing_commands(tmp_path, target)[command])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"error: cannot write {target}: a part of the path is a file, not a folder; "
+        "choose a path inside a folder\n"
+    )
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_writing_into_a_read_only_folder_says_permission_denied(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        result = run("schema", "--output", str(folder / "schema.json"))
+    finally:
+        folder.chmod(0o755)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: cannot write {folder / 'schema.json'}: permission")
+
+
+@pytest.mark.parametrize("command", ["schema", "sign", "import"])
+def test_an_output_file_is_replaced_in_one_step_keeping_its_permissions(
+    tmp_path: Path, command: str
+) -> None:
+    # It was rewritten in place: a provider watching it (a flags file, a migration
+    # control file) could read it halfway, and a YAML file cut at a line end is valid.
+    target = tmp_path / "out.yaml"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    before = target.stat().st_ino
+    with target.open() as reader:  # a reader that opened the old file keeps all of it
+        result = run(*_writing_commands(tmp_path, target)[command])
+        assert reader.read() == "old\n"
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_ino != before
+    assert target.read_text() != "old\n"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.yaml", "signing.key"]
+
+
+def test_an_output_file_behind_a_link_is_replaced_and_the_link_kept(tmp_path: Path) -> None:
+    real = tmp_path / "releases" / "flags.json"
+    real.parent.mkdir()
+    real.write_text("{}")
+    link = tmp_path / "schema.json"
+    link.symlink_to(real)
+    assert run("schema", "--output", str(link)).exit_code == 0
+    assert link.is_symlink()
+    assert json.loads(real.read_text())["title"]
+
+
+def test_a_new_private_key_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    key = tmp_path / "flags.key"
+    key.write_text("old")
+    key.chmod(0o644)
+    assert run("keygen", str(key), "--force").exit_code == 0
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert key.read_text().startswith("-----BEGIN PRIVATE KEY-----")

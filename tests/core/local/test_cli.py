@@ -68,6 +68,14 @@ def test_validate_missing_file(tmp_path: Path) -> None:
     assert "cannot read" in err
 
 
+def test_validate_reports_a_folder_and_still_checks_the_other_files(tmp_path: Path) -> None:
+    # A folder among the files was click's usage error (exit 2): nothing else was checked.
+    code, out, err = run("validate", str(tmp_path), str(EXAMPLE))
+    assert code == 1
+    assert err == f"error: {tmp_path}: is a folder, not a flags file; give the flags file's path\n"
+    assert f"ok {EXAMPLE}: 5 gates" in out
+
+
 def test_schema_prints_the_json_schema(tmp_path: Path) -> None:
     code, out, _ = run("schema")
     assert code == 0

@@ -191,6 +191,23 @@ def test_plan_reads_stats_and_compare_output(tmp_path: Path, files: dict[str, Pa
     assert "no per-flag evidence" in bad.output
 
 
+def test_plan_replaces_the_control_file_in_one_step(tmp_path: Path, files: dict[str, Path]) -> None:
+    # Running migration providers watch the control file: it was rewritten in place,
+    # so one of them could read it halfway.
+    out = run(
+        "compare", "--from", f"@{files['old']}", "--to", f"@{files['new']}",
+        "--users", str(files["users"]), "--json",
+    ).output  # fmt: skip
+    source = write(tmp_path / "compare.json", json.loads(out))
+    control = tmp_path / "control.toml"
+    control.write_text('[stages]\nnew_checkout = "from"\n')
+    before = control.stat().st_ino
+    run("migrate", "plan", str(source), "--min-sample", "100", "--write-control", str(control))
+    assert control.stat().st_ino != before
+    assert tomllib.loads(control.read_text())["stages"]["pricing"] == "shadow"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
 def _run_once(log: Path, new: dict[str, Any]) -> None:
     provider = MigrationProvider.from_options(
         **{"from": OLD, "to": new}, stage="shadow", compare_on="caller", mismatch_log=str(log)

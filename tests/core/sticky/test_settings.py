@@ -93,3 +93,28 @@ def test_a_plugin_adds_a_store_through_the_hook(tmp_path: Path) -> None:
         assert made[0].store == "mine"
     finally:
         plugins.unregister_plugin(plugin)
+
+
+def test_a_sqlite_file_in_a_missing_folder_says_which_folder(tmp_path: Path) -> None:
+    # It was sqlite3.OperationalError "unable to open database file", naming nothing.
+    path = tmp_path / "missing" / "assignments.db"
+    with pytest.raises(ConfigurationError) as info:
+        Flagport("passall", sticky={"store": "sqlite", "path": str(path)})
+    assert str(info.value) == (
+        f"[sticky] path: cannot open the SQLite store {path} (unable to open database "
+        f"file); the folder {path.parent} does not exist; create it first"
+    )
+
+
+def test_a_sqlite_path_that_is_a_folder_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=r"cannot open the SQLite store .*; check that"):
+        Flagport("passall", sticky={"store": "sqlite", "path": str(tmp_path)})
+
+
+def test_a_misspelt_store_suggests_the_close_one() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Flagport("passall", sticky={"store": "sqllite"})
+    assert str(info.value) == (
+        "[sticky] store: unknown store 'sqllite'; did you mean 'sqlite'? "
+        "(stores: memory, redis, sqlite)"
+    )

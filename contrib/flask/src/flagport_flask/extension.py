@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, current_app, g, has_app_context
 
 import flagport
-from flagport import Flagport
+from flagport import ConfigurationError, Flagport
 from flagport.middleware import _Base as MiddlewareBase
 from flagport.user import UserLike, as_user
 
@@ -55,6 +55,12 @@ class FlagportExtension:
         client = self._client
         if client is None:
             settings: Mapping[str, Any] = app.config.get("FLAGPORT", {})
+            if not isinstance(settings, Mapping):
+                raise ConfigurationError(
+                    f'app.config["FLAGPORT"] must be a dict of flagport.Flagport arguments, '
+                    f'e.g. {{"provider": "local", "path": "flags.yaml"}}; got '
+                    f"{type(settings).__name__}"
+                )
             arguments = dict(settings)
             if "path" in arguments:
                 arguments["path"] = str(arguments["path"])

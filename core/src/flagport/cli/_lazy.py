@@ -63,6 +63,20 @@ class LazyGroup(click.Group):
             self.add_command(lazy.load(), cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        # click suggests from the commands loaded so far, which here is none of them.
+        name = args[0] if args else ""
+        unknown = name[:1] not in ("", "-") and self.get_command(ctx, name) is None
+        if unknown and not ctx.resilient_parsing:
+            from flagport.suggest import closest_name  # on a typo only
+
+            close = closest_name(name, self.list_commands(ctx))
+            hint = f" Did you mean {close!r}?" if close else ""
+            raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # click's own listing, over stand-ins that carry each summary as their help:
         # it shortens them to the width exactly as it would the real commands' help.

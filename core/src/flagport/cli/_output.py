@@ -13,9 +13,13 @@ group imports this module for its error line, and ``flagport --help`` prints non
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 import click
@@ -38,6 +42,8 @@ __all__ = [
     "stdout_console",
     "styled",
     "warn",
+    "write_output",
+    "writing",
 ]
 
 #: A piece of a line: plain text, or ``(text, style)`` for a coloured span.
@@ -119,6 +125,55 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """
     error(message)
     raise SystemExit(code)
+
+
+def _why_not_written(path: Path, exc: OSError) -> str:
+    """What stopped ``path`` from being written, and the fix, in a person's words."""
+    folder = path.parent
+    if exc.errno == errno.ENOENT and not folder.exists():
+        return f"the folder {folder} does not exist; create it first (mkdir -p {folder})"
+    if exc.errno == errno.ENOTDIR:
+        return "a part of the path is a file, not a folder; choose a path inside a folder"
+    if exc.errno == errno.EISDIR:
+        return "it is a folder; give the path of a file"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f"permission denied; choose a folder you can write to, or change {folder}'s permissions"
+        )
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only; choose a folder on a writable one"
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the device; free some space or write elsewhere"
+    return f"{exc.strerror or exc}; check the path"
+
+
+@contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Run the block that writes ``path``; if the system refuses, end the command with
+    one line (which file, why, the fix) and exit code 1 instead of the bare OS error.
+    """
+    try:
+        yield
+    except OSError as exc:
+        fail(f"cannot write {os.fspath(path)}: {_why_not_written(Path(path), exc)}")
+
+
+def write_output(path: str | os.PathLike[str], data: str | bytes, *, private: bool = False) -> None:
+    """Write a command's output file in one step: a provider watching it (a flags file,
+    a migration control file) reads the old version or the new one, never a part.
+
+    Through a symbolic link, the file it points at is replaced (as an in-place write
+    would change it); a rewrite keeps the file's permissions. A failure ends the command
+    as :func:`writing` says.
+
+    :param private: readable by its owner only (a private key).
+    """
+    from flagport._files import replace_file, shared_mode
+
+    with writing(path):
+        real = Path(os.path.realpath(path))
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        replace_file(real, raw, mode=0o600 if private else shared_mode(real))
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

@@ -10,11 +10,11 @@ from rich.table import Table
 
 from flagport.cli._common import parse_options, parse_user
 from flagport.cli._output import print_json, say, show, styled
+from flagport.cli.local import _load, name_hint
 from flagport.client import Flagport
 from flagport.plugins import provider_registry
 from flagport.reasons import ErrorCode
 from flagport.results import Result
-from flagport.suggest import did_you_mean
 
 __all__ = ["eval_command", "providers_command"]
 
@@ -81,12 +81,22 @@ def eval_command(
     flagport eval flags.yaml gate new_checkout --user '{"user_id": "42", "country": "US"}'
     """
     options: dict[str, Any] = parse_options(option_pairs)
+    path = ""
     if len(args) == 3:
         path, kind, name = args
         if not Path(path).is_file():
             raise click.BadParameter(f"{path!r} is not a file", param_hint="FILE")
-        provider = provider or "local"
+        if provider not in (None, "local"):
+            raise click.UsageError(
+                f"FILE is a flags file, read by the local provider; with --provider "
+                f"{provider} leave it out and give that provider's options (--option KEY=VALUE)"
+            )
+        provider = "local"
         options.setdefault("path", path)
+        # A file with problems: its problems, located, as validate reports them (the
+        # provider would only serve the default with the first one in its message).
+        if _load(path, str(options.get("hash", "statsig"))) is None:
+            raise SystemExit(1)
     elif len(args) == 2:
         kind, name = args
     else:
@@ -103,7 +113,9 @@ def eval_command(
             result = client.get_config(user, name, expose=False)
         hint = ""
         if result.error_code == ErrorCode.FLAG_NOT_FOUND:
-            hint = did_you_mean(name, client.names().of(kind))
+            hint = name_hint(
+                client.names(), kind, name, "flagport eval" + (f" {path}" if path else "")
+            )
     if as_json:
         print_json(result.to_dict())
     else:

@@ -19,7 +19,16 @@ from typing import Any
 
 import click
 
-from flagport.cli._output import fail, plural, print_json, say, show, stderr_console, warn
+from flagport.cli._output import (
+    fail,
+    plural,
+    print_json,
+    say,
+    show,
+    stderr_console,
+    warn,
+    write_output,
+)
 from flagport.importers import Imported
 from flagport.importers.run import VENDORS, PayloadError, dump, import_payload, parse_payload
 from flagport.providers.local.conditions.statsig_bucket import STATSIG_UNIT
@@ -453,7 +462,7 @@ def import_command(
     users = _read_users(verify_path) if verify_path else []
     if verify_random:
         users += random_users(imported.flags, verify_random, seed)
-    output.write_text(text, encoding="utf-8")
+    write_output(output, text)
     report["written"] = True
     total = sum(len(v) for v in report["imported"].values())
     if imported.left_out:

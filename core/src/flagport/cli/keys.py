@@ -7,12 +7,11 @@ A provider given ``public_key`` refuses a file fetched from its ``url`` unless
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from flagport.cli._output import fail, say
+from flagport.cli._output import fail, say, write_output
 from flagport.cli.local import _load
 from flagport.providers.local.signing import (
     SIGNATURE_SUFFIX,
@@ -42,10 +41,7 @@ def keygen_command(key_file: str, force: bool) -> None:
         fail(f"{path} exists; choose another file or pass --force to replace it")
     pem = generate_private_key()
     # Created readable by its owner only, never world-readable for an instant.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-    os.chmod(path, 0o600)
+    write_output(path, pem, private=True)
     say(f"private key written to {path} (keep it secret)", err=True)
     click.echo(public_key_text(pem, str(path)))
 
@@ -78,5 +74,5 @@ def sign_command(file: str, key_file: str, output: str | None) -> None:
     data = Path(file).read_bytes()
     signature = sign(data, Path(key_file).read_bytes(), key_file)
     target = Path(output or file + SIGNATURE_SUFFIX)
-    target.write_text(signature)
+    write_output(target, signature)
     say(f"signed {file}: {target}")

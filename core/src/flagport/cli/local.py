@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
 from flagport.cli._common import parse_user
 from flagport.cli._errors import INTERNAL_ERROR, internal_error
-from flagport.cli._output import error, fail, plural, print_json, say
+from flagport.cli._output import error, fail, plural, print_json, say, write_output
 from flagport.errors import ConfigurationError, FlagNotFoundError
+from flagport.provider import FlagNames
 from flagport.providers.local.compiled import Snapshot
 from flagport.providers.local.explain import explain
 from flagport.providers.local.loader import load_file
@@ -18,7 +18,7 @@ from flagport.providers.local.models import HASH_MODES, flags_file_schema
 from flagport.providers.local.reference import markdown_reference
 from flagport.suggest import did_you_mean
 
-__all__ = ["explain_command", "schema_command", "validate_command"]
+__all__ = ["explain_command", "name_hint", "schema_command", "validate_command"]
 
 
 def _load(path: str, hash_mode: str) -> Snapshot | None:
@@ -52,7 +52,9 @@ _hash_option = click.option(
 
 
 @click.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+# Any path: a missing file or a folder is reported like any other problem, and the
+# other files are still checked.
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @_hash_option
 @click.option("--json", "as_json", is_flag=True, help="Print problems as JSON.")
 def validate_command(files: tuple[str, ...], hash_mode: str, as_json: bool) -> None:
@@ -131,14 +133,27 @@ def schema_command(output: str | None, markdown: bool) -> None:
     schema = json.dumps(flags_file_schema(), indent=2) + "\n"
     text = markdown_reference() if markdown else schema
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        write_output(output, text)
     else:
         click.echo(text, nl=False)
 
 
+_KINDS = ("gate", "experiment", "config")
+
+
+def name_hint(names: FlagNames, kind: str, name: str, command: str) -> str:
+    """What to say when ``name`` is not a ``kind``: the kind it is (with the command
+    that evaluates it as that), else the close name of this kind, else nothing."""
+    for other in _KINDS:
+        if other != kind and name in names.of(other):
+            article = "an" if other == "experiment" else "a"
+            return f"it is {article} {other}: {command} {other} {name}"
+    return did_you_mean(name, names.of(kind))
+
+
 @click.command("explain")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.argument("kind", type=click.Choice(["gate", "experiment", "config"]))
+@click.argument("kind", type=click.Choice(_KINDS))
 @click.argument("name")
 @click.option("--user", "user_json", default="{}", show_default=True, help="The user as JSON.")
 @_hash_option
@@ -159,7 +174,7 @@ def explain_command(
     try:
         story = explain(snapshot, kind, name, user)
     except FlagNotFoundError as exc:
-        hint = did_you_mean(name, snapshot.names.of(kind))
+        hint = name_hint(snapshot.names, kind, name, f"flagport explain {file}")
         fail(f"{exc}; {hint}" if hint else str(exc))
     if as_json:
         print_json(story.to_dict())

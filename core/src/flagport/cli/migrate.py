@@ -15,7 +15,7 @@ from rich.table import Table
 
 from flagport._exports import lazy_export
 from flagport.cli._evidence import COLOURS, show_evidence
-from flagport.cli._output import fail, plural, print_json, say, show, styled, warn
+from flagport.cli._output import fail, plural, print_json, say, show, styled, warn, write_output
 from flagport.providers.migration.report import LogContents, assess, find_flags, merge_log, read_log
 
 __all__ = ["migrate_group"]
@@ -211,7 +211,7 @@ def plan_command(
             if step["ready"] and step["next_stage"] != "done":
                 stages[flags[name].get("name", name)] = step["next_stage"]
         control["stages"] = stages
-        write_control.write_text(_control_toml(control), encoding="utf-8")
+        write_output(write_control, _control_toml(control))
     if as_json:
         print_json(plan)
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flagport.errors import ConfigurationError
 from flagport.plugins import get_plugin_manager
 from flagport.sticky.store import MemoryStore, StickyStore
+from flagport.suggest import did_you_mean
 
 __all__ = [
     "StickySettings",
@@ -46,9 +48,22 @@ def memory_store(settings: StickySettings) -> StickyStore:
 
 
 def sqlite_store(settings: StickySettings) -> StickyStore:
+    import sqlite3
+
     from flagport.sticky.sqlite import SQLiteStore
 
-    return SQLiteStore(settings.path, timeout=max(settings.timeout, 1.0))
+    try:
+        return SQLiteStore(settings.path, timeout=max(settings.timeout, 1.0))
+    except sqlite3.Error as exc:
+        folder = Path(settings.path).parent
+        fix = (
+            f"the folder {folder} does not exist; create it first"
+            if not folder.is_dir()
+            else "check that the path is a SQLite file (or a new one) this process can write"
+        )
+        raise ConfigurationError(
+            f"[sticky] path: cannot open the SQLite store {settings.path} ({exc}); {fix}"
+        ) from None
 
 
 def redis_store(settings: StickySettings) -> StickyStore:
@@ -83,6 +98,11 @@ def build_store(
     """
     from flagport.settings import validate_options
 
+    if options is not None and not isinstance(options, Mapping):
+        raise ConfigurationError(
+            f"argument sticky: expected a mapping such as {{'store': 'sqlite', 'path': "
+            f"'assignments.db'}}, got {type(options).__name__}"
+        )
     merged = configured.model_dump(exclude_unset=True) if configured is not None else {}
     merged.update(options or {})
     sources = {
@@ -95,7 +115,9 @@ def build_store(
     factory = factories.get(settings.store)
     if factory is None:
         known = ", ".join(sorted(factories))
+        hint = did_you_mean(settings.store, factories)
         raise ConfigurationError(
-            f"[sticky] store: unknown store {settings.store!r}; use one of {known}"
+            f"[sticky] store: unknown store {settings.store!r}; "
+            + (f"{hint} (stores: {known})" if hint else f"use one of {known}")
         )
     return settings, factory(settings)

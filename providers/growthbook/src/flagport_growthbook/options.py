@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr
 from flagport.errors import ConfigurationError, Location
 from flagport.jsonfile import read_json_object
 from flagport.provider import ProviderOptions
+from flagport.urls import HttpUrlOption
 
 __all__ = ["GrowthBookOptions"]
 
@@ -32,7 +33,7 @@ class GrowthBookOptions(ProviderOptions):
         default=None,
         description="SDK connection key (sdk-...). Required unless offline or bootstrapped.",
     )
-    api_host: str = Field(
+    api_host: HttpUrlOption = Field(
         default="https://cdn.growthbook.io",
         description="Where features are fetched: GET <api_host>/api/features/<client_key>.",
     )
@@ -43,7 +44,7 @@ class GrowthBookOptions(ProviderOptions):
     streaming: bool = Field(
         default=False, description="Receive changes over server-sent events (<api_host>/sub/<key>)."
     )
-    ingestor_host: str | None = Field(
+    ingestor_host: HttpUrlOption | None = Field(
         default=None,
         description=(
             "Where events go: POST <ingestor_host>/track?client_key=<key>. "

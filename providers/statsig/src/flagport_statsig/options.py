@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from flagport._exports import lazy_export
 from flagport.provider import ProviderOptions
+from flagport.urls import HttpUrlOption
 
 __all__ = ["StatsigOptions"]
 
@@ -34,12 +35,12 @@ class StatsigOptions(ProviderOptions):
         description="Statsig environment tier (development, staging, production); "
         "rules that target an environment see it.",
     )
-    specs_url: str | None = Field(
+    specs_url: HttpUrlOption | None = Field(
         default=None,
         description="Base URL the definitions (config specs) are downloaded from; "
         "the SDK appends /<server_secret>.json. Default: Statsig's CDN.",
     )
-    log_event_url: str | None = Field(
+    log_event_url: HttpUrlOption | None = Field(
         default=None, description="URL events are POSTed to. Default: Statsig's event API."
     )
     enable_id_lists: bool = Field(
@@ -47,7 +48,7 @@ class StatsigOptions(ProviderOptions):
         description="Download Statsig's ID lists (in_segment_list conditions); start() "
         "waits for them with the definitions.",
     )
-    id_lists_url: str | None = Field(
+    id_lists_url: HttpUrlOption | None = Field(
         default=None,
         description="URL of the ID-list lookup (get_id_lists). Default: Statsig's API.",
     )

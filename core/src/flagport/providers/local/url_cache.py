@@ -15,12 +15,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import weakref
 from pathlib import Path
 from typing import Any
 
 from flagport._documents import read_bounded
+from flagport._files import replace_file
 from flagport._fork import in_child
 from flagport.providers.local.signing import require
 from flagport.providers.local.watcher import file_signature
@@ -77,17 +77,7 @@ class CacheFiles:
 
 def _replace(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    replace_file(path, data)
 
 
 # A child forked while its parent held the lock inherits the lock's descriptor, and with it

@@ -17,6 +17,7 @@ from flagport._field_defaults import new_dict
 from flagport.errors import ConfigurationError
 from flagport.provider import ProviderOptions
 from flagport.settings_files import PathOption
+from flagport.urls import HttpUrlOption
 
 __all__ = ["UrlOptions", "url_format"]
 
@@ -42,7 +43,7 @@ class UrlOptions(ProviderOptions):
     # A base class: only LocalOptions is validated, and is built then.
     model_config = ConfigDict(defer_build=True)
 
-    url: str | None = Field(
+    url: HttpUrlOption | None = Field(
         default=None,
         description=(
             "Read the flags file from this http(s) URL instead of a path, polling it "
@@ -96,13 +97,6 @@ class UrlOptions(ProviderOptions):
             "`flagport sign`) does not verify with this base64 public key."
         ),
     )
-
-    @field_validator("url")
-    @classmethod
-    def _http_only(cls, url: str | None) -> str | None:
-        if url is not None and urlsplit(url).scheme not in ("http", "https"):
-            raise ValueError("url must start with http:// or https://")
-        return url
 
     @field_validator("public_key")
     @classmethod
