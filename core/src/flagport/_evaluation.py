@@ -119,7 +119,7 @@ class Failures:
         if self.strict and not isinstance(exc, MissingUserError):
             raise_strict(exc, f"{kind} {label}")
         key = (kind, label, code)
-        if key not in self._logged:
+        if key not in self._logged and not getattr(exc, "explained", False):
             if len(self._logged) < _LOGGED_FAILURES:
                 self._logged.add(key)
             logger.warning(

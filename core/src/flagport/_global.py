@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from flagport._evaluation import raise_strict
 from flagport._lifecycle import install_signal_handlers
 from flagport.client import Flagport
+from flagport.errors import ConfigurationError, ProviderNotReadyError, describe
+from flagport.provider import Provider, ProviderOptions
 from flagport.results import ConfigResult, Evaluations, ExperimentResult, GateResult
 from flagport.scope import ContextBinding, current_user
+from flagport.settings import _truthy, load_settings
 from flagport.user import UserLike
 
 if TYPE_CHECKING:
     from flagport._changes import ChangeSubscription
     from flagport.provider import DefinitionsChanged
+    from flagport.user import User
 
 __all__ = [
     "aclose",
@@ -40,20 +47,39 @@ __all__ = [
     "wait_ready",
 ]
 
+logger = logging.getLogger("flagport")
+
+#: Seconds :func:`setup` gives the client it replaces to flush its events and stop.
+_REPLACED_SHUTDOWN_TIMEOUT = 5.0
+
 _client: Flagport | None = None
+# Whether _client was made here (setup(), or built from settings): then setup() shuts it
+# down when it replaces it. A client given to set_client() belongs to its caller.
+_made_here = False
 _lock = threading.Lock()
 # A client bound to the current request (flagport.middleware's client=), per thread/task.
 _bound: ContextVar[Flagport | None] = ContextVar("flagport_client", default=None)
 
 
-def setup(provider: str | None = None, **options: Any) -> Flagport:
+def setup(provider: str | Provider | None = None, **options: Any) -> Flagport:
     """Create (or replace) the process-wide client; arguments as for :class:`Flagport`.
 
     Nothing starts until the first evaluation, so this is safe to call at import time
-    in a web application that forks workers later.
+    in a web application that forks workers later. A client it replaces that was made
+    here (by an earlier ``setup()``, or built from settings by a shortcut) is shut down:
+    its events flushed and its provider stopped, waited for 5 seconds at most, never
+    raising (a failure is logged). A client installed with :func:`set_client` is left
+    to whoever installed it.
+
+    :raises ConfigurationError: the arguments or settings are invalid (nothing replaced).
     """
+    global _client, _made_here
     client = Flagport(provider, **options)
-    set_client(client)
+    with _lock:
+        previous, made = _client, _made_here
+        _client, _made_here = client, True
+    if previous is not None and made:
+        _retire(previous, _REPLACED_SHUTDOWN_TIMEOUT)
     return client
 
 
@@ -62,22 +88,131 @@ def set_client(client: Flagport | None) -> Flagport | None:
 
     The previous client is not shut down: the caller decides.
     """
-    global _client
+    global _client, _made_here
     with _lock:
-        previous, _client = _client, client
+        previous, _client, _made_here = _client, client, False
     return previous
 
 
+def _retire(client: Flagport, timeout: float) -> None:
+    """Shut ``client`` down on a thread of its own, waiting for it ``timeout`` seconds at
+    most: a provider that takes longer finishes in the background."""
+    worker = threading.Thread(
+        target=_shut_down_quietly, args=(client, timeout), name="flagport-retire", daemon=True
+    )
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        logger.warning(
+            "flagport: the client setup() replaced did not shut down within %.1fs; it goes "
+            "on stopping in the background",
+            timeout,
+        )
+
+
+def _shut_down_quietly(client: Flagport, timeout: float) -> None:
+    try:
+        client.shutdown(timeout)
+    except Exception as exc:  # strict clients raise what their provider's shutdown raised
+        logger.warning(
+            "flagport: shutting down the client setup() replaced failed: %s", describe(exc)
+        )
+
+
 def get_client() -> Flagport:
-    """The process-wide client; built from settings on first use if ``setup`` was not called."""
-    global _client
+    """The process-wide client; built from settings on first use if ``setup`` was not called.
+
+    When settings cannot build one (none given, or invalid), a warning says what is
+    missing and how to fix it, once, and the client returned serves every flag's default
+    with ``PROVIDER_NOT_READY`` and drops events until :func:`setup` or
+    :func:`set_client` installs another; strict settings raise instead.
+
+    :raises ConfigurationError: no client can be built and the settings are strict.
+    """
+    global _client, _made_here
     client = _client
     if client is None:
         with _lock:
             if _client is None:
-                _client = Flagport.from_settings()
+                _client, _made_here = _from_settings(), True
             client = _client
     return client
+
+
+def _from_settings() -> Flagport:
+    """A client built from settings, or one serving defaults that says why not."""
+    try:
+        return Flagport.from_settings()
+    except Exception as exc:
+        if _strict_settings():
+            raise_strict(exc, "building the process-wide client", ConfigurationError)
+        why = describe(exc, one_line=True)
+        logger.warning(
+            "flagport: the process-wide client cannot be built from settings (%s). Until "
+            "one is configured, flagport.check_gate() and the other module-level shortcuts "
+            "serve defaults (reason ERROR, error code PROVIDER_NOT_READY) and drop events. "
+            "Configure it: call flagport.setup(provider=..., ...) at start-up, or create "
+            "flagport.toml (or [tool.flagport] in pyproject.toml), or set FLAGPORT_PROVIDER "
+            "and its options (e.g. FLAGPORT_LOCAL_PATH=flags.yaml); FLAGPORT_STRICT=1 "
+            "raises instead",
+            why,
+        )
+        return Flagport(_Unconfigured(why), events={"sinks": []})
+
+
+def _strict_settings() -> bool:
+    """Whether the settings are strict, even when they cannot build a client."""
+    try:
+        return load_settings().strict
+    except Exception:
+        # The settings themselves are broken: the environment can still say.
+        try:
+            return _truthy(os.environ.get("FLAGPORT_STRICT", "false"), "FLAGPORT_STRICT")
+        except ConfigurationError:
+            return False
+
+
+class NotConfiguredError(ProviderNotReadyError):
+    """No process-wide client could be built; the warning logged then explained it."""
+
+    explained: ClassVar[bool] = True
+
+
+class _Unconfigured(Provider):
+    """The provider of the process-wide client settings could not build: every flag
+    serves its default with ``PROVIDER_NOT_READY``, saying why."""
+
+    name = "unconfigured"
+
+    def __init__(self, why: str) -> None:
+        super().__init__(ProviderOptions())
+        self.why = why
+
+    def start(self) -> None:
+        """Stays ``NOT_READY``: there is nothing to load."""
+
+    def _refuse(self) -> NotConfiguredError:
+        return NotConfiguredError(
+            f"flagport is not configured ({self.why}); call flagport.setup(...) or give "
+            "settings (flagport.toml, FLAGPORT_PROVIDER)"
+        )
+
+    def check_gate(self, user: User, name: str, *, expose: bool = True) -> bool:
+        raise self._refuse()
+
+    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
+        raise self._refuse()
+
+    def evaluate_experiment(
+        self, user: User, name: str, *, expose: bool = True
+    ) -> ExperimentResult:
+        raise self._refuse()
+
+    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
+        raise self._refuse()
+
+    def stats(self) -> dict[str, Any]:
+        return {"error": f"not configured: {self.why}"}
 
 
 def current_client() -> Flagport:

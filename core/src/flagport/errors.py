@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import reprlib
 from dataclasses import dataclass
+from typing import ClassVar
 
 from pydantic import ValidationError
 
@@ -41,6 +42,9 @@ class FlagportError(Exception):
     """
 
     code: ErrorCode = ErrorCode.GENERAL
+    #: A warning of its own explained it already (the process-wide client without
+    #: settings): a default served because of it is counted, not logged again per flag.
+    explained: ClassVar[bool] = False
 
     def __str__(self) -> str:
         return redact(super().__str__())
