@@ -131,44 +131,85 @@ def test_a_swap_right_after_the_mark_is_announced_before_any_evaluation() -> Non
     assert heard.empty()
 
 
-# -- a provider no client owns: start() returning marks it ------------------------------------
+# -- a provider started by hand, then given to a client --------------------------------------
+class StartsOnce(Publisher):
+    """A vendor SDK's start: a second call finds it started and loads nothing."""
+
+    def start(self) -> None:
+        if not self.gates:
+            super().start()
+
+
+def test_a_provider_started_by_hand_keeps_its_start_when_a_client_takes_it() -> None:
+    provider = StartsOnce(at_start=[{"a", "b"}])
+    provider.start()  # by hand: checked before the application serves from it
+    with Flagport(provider) as fp:
+        heard = heard_by(fp)
+        assert fp.check_gate(USER, "b") is True
+        provider.publish({"a", "c"})
+        # What it started with is the base: not every flag, as after a start that found none.
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("publisher", frozenset({"b", "c"}))
+    assert heard.empty()
+
+
+def test_a_provider_a_client_let_go_starts_afresh_with_the_next_one() -> None:
+    provider = Publisher(at_start=[{"a"}])
+    with Flagport(provider) as fp:
+        assert fp.check_gate(USER, "a") is True
+    provider.at_start = [{"a", "b"}]
+    with Flagport(provider) as fp:
+        heard = heard_by(fp)
+        assert fp.check_gate(USER, "b") is True  # its start: no change
+        provider.publish({"b"})
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("publisher", frozenset({"a"}))
+    assert heard.empty()
+
+
+# -- a provider no client owns: whoever drives it marks it ------------------------------------
 def listened(provider: Provider) -> queue.Queue[DefinitionsChanged]:
     heard: queue.Queue[DefinitionsChanged] = queue.Queue()
     provider.attach_changes(heard.put)
     return heard
 
 
-def test_without_a_client_start_returning_marks_the_provider() -> None:
+def test_driven_by_hand_the_provider_is_served_from_the_drivers_mark() -> None:
     provider = Publisher(at_start=[{"a"}, {"a", "b"}])
     heard = listened(provider)
     provider.start()
+    provider.publish({"a", "b", "c"})  # not served yet: what the driver starts with
     assert heard.empty()
+    provider.mark_serving()
     provider.publish({"b"})
-    assert heard.get_nowait() == DefinitionsChanged("publisher", frozenset({"a"}))
+    assert heard.get_nowait() == DefinitionsChanged("publisher", frozenset({"a", "c"}))
     provider.shutdown()
-    provider.start()  # a start after a shutdown is a first start again
+    provider.detach()  # let go, as a client does: a later start is a first start again
+    heard = listened(provider)
+    provider.start()
+    provider.mark_serving()
     assert heard.empty()
     provider.publish({"a"})
     assert heard.get_nowait() == DefinitionsChanged("publisher", frozenset({"b"}))
 
 
-def test_an_override_calling_super_start_is_marked_when_the_outer_start_returns() -> None:
+def test_an_override_calling_super_start_needs_nothing_to_be_marked_after_it() -> None:
     class Later(Publisher):
         def start(self) -> None:
             super().start()
             self.publish({"a", "b"})  # still within start(): what it starts with
 
     provider = Later(at_start=[{"a"}])
-    heard = listened(provider)
-    provider.start()
-    provider.publish({"b"})
-    assert heard.get_nowait() == DefinitionsChanged("publisher", frozenset({"a"}))
+    with Flagport(provider) as fp:
+        heard = heard_by(fp)
+        assert fp.check_gate(USER, "b") is True
+        provider.publish({"b"})
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("publisher", frozenset({"a"}))
     assert heard.empty()
 
 
-def test_without_a_client_a_start_that_found_none_hears_every_flag_first() -> None:
+def test_driven_by_hand_a_start_that_found_none_hears_every_flag_first() -> None:
     provider = Publisher()
     heard = listened(provider)
     provider.start()
+    provider.mark_serving()
     provider.publish({"a", "b"})
     assert heard.get_nowait() == DefinitionsChanged("publisher", frozenset({"a", "b"}))

@@ -145,3 +145,18 @@ def test_a_sync_right_after_the_client_serves_the_start_is_announced(
         assert fp.check_gate(US, "beta") is True  # served already, and never dropped:
         assert heard.get(timeout=WAIT) == DefinitionsChanged("statsig", frozenset({"beta"}))
     assert heard.empty()
+
+
+def test_a_provider_started_by_hand_keeps_its_start_when_a_client_takes_it(
+    server: StatsigLoopbackServer,
+) -> None:
+    provider = StatsigProvider.from_options(**server.provider_options())
+    provider.start()  # by hand, before the application serves from it: the SDK is up
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    with Flagport(provider) as fp:  # its start() finds the SDK started and loads nothing
+        fp.on_change(heard.put)
+        assert fp.get_config(US, "pricing").get("discount", 0.0) == 0.1
+        server.push_specs(with_beta(server.specs))
+        # The specs the start by hand loaded are the base, not "every flag".
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("statsig", frozenset({"beta"}))
+    assert heard.empty()

@@ -5,15 +5,17 @@ starts with, not a change; every version published after that moment is one. Whe
 was published before it (the start found no definitions: the application is served
 defaults), the first definitions published after it are a change naming every flag.
 
-The moment is marked by whoever owns the provider: the client's provider lifecycle, right
-after ``start()`` returned and before the first evaluation reaches the provider, or a
-composite provider for its parts. A provider nobody attached (driven by hand: ``start()``,
-then ``reload()``) is marked when its ``start()`` returns: :class:`~flagport.Provider`
-wraps every subclass's ``start`` for that, so no provider has to remember to; a start
-after a shutdown starts afresh. A publication runs the provider's swap under the same
-lock as the mark, so a swap is either before the mark (what the application starts
-with) or after it (announced): never announced for a version the application started
-with, never dropped after it.
+The moment is marked by whoever answers from the provider, and only by them: the client's
+provider lifecycle, right after ``start()`` returned and before the first evaluation
+reaches the provider; a composite provider for its parts; code that drives a provider by
+hand (``start()``, then :meth:`~flagport.Provider.mark_serving`). A provider's own
+``start()`` marks nothing, so a plugin author has nothing to remember. Definitions
+published before an owner attached the provider (a start by hand) stay what it serves:
+the owner's mark takes them as the base, and a later version names only what changed.
+When the owner lets go (``detach()``), a later start is a first start again. A
+publication runs the provider's swap under the same lock as the mark, so a swap is
+either before the mark (what the application starts with) or after it (announced):
+never announced for a version the application started with, never dropped after it.
 """
 
 from __future__ import annotations
@@ -33,26 +35,26 @@ Swap = Callable[[], "Iterable[str] | None"]
 
 
 class Publications:
-    """One provider's publications, and whether its client serves it yet."""
+    """One provider's publications, and whether it is served yet."""
 
-    __slots__ = ("__weakref__", "_found", "_lock", "_owned", "_serving", "_starts")
+    __slots__ = ("__weakref__", "_found", "_lock", "_serving")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._owned = False  # an owner marks the moment (not the end of start())
-        self._serving = False  # that moment passed: publications are changes
+        self._serving = False  # the moment passed: publications are changes
         self._found = False  # something was published before it
-        self._starts = 0  # start() calls running (an override calling super().start())
+        reset_in_child(self, Publications._after_fork_in_child)
 
     def own(self) -> None:
-        """An owner (a client, a composite provider) marks the moment from now on."""
+        """An owner (a client, a composite provider) took the provider: it marks the moment
+        from now on. What the provider published already is what it serves."""
         with self._lock:
-            self._owned, self._serving, self._found = True, False, False
+            self._serving = False
 
     def disown(self) -> None:
-        """The owner let go: nothing is served until the provider is started again."""
+        """The owner let go: nothing is served, and a later start is a first start."""
         with self._lock:
-            self._owned, self._serving, self._found = False, False, False
+            self._serving = self._found = False
 
     def mark(self) -> None:
         """The moment the provider is served: what it published so far is the base."""
@@ -74,24 +76,8 @@ class Publications:
                 return every.gates | every.experiments | every.configs
         return None if changed is None else frozenset(changed)
 
-    def entering_start(self, restart: bool) -> None:
-        """``start()`` begins; ``restart``: it begins after a shutdown."""
-        reset_in_child(self, Publications._after_fork_in_child)
-        with self._lock:
-            self._starts += 1
-            if self._starts == 1 and restart and not self._owned:
-                self._serving = self._found = False
-
-    def leaving_start(self) -> bool:
-        """``start()`` ended (returned or raised): whether it marks the moment, as it does
-        for a provider nobody owns."""
-        with self._lock:
-            self._starts = max(0, self._starts - 1)
-            return self._starts == 0 and not self._owned
-
     def _after_fork_in_child(self) -> None:
         # Runs inside os.fork(): a parent's thread may have held the lock. A new start in
         # the child is a first start.
         self._lock = threading.Lock()
         self._serving = self._found = False
-        self._starts = 0

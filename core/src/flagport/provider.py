@@ -12,12 +12,11 @@ through :meth:`Provider.publish_definitions`, which announces the ones that are 
 
 from __future__ import annotations
 
-import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -128,30 +127,6 @@ class DefinitionsChanged:
         return DefinitionsChanged(self.provider, earlier.flags | self.flags)
 
 
-_Start = TypeVar("_Start", bound=Callable[..., Any])
-
-
-def _marked_when_started(start: _Start) -> _Start:
-    """A provider's ``start``, marking the moment it is served when it returns, unless an
-    owner marks it (:mod:`flagport._publications`); a start after a shutdown is a first
-    start again."""
-    if getattr(start, "__flagport_marks__", False):
-        return start
-
-    @functools.wraps(start)
-    def wrapper(self: Provider, *args: Any, **kwargs: Any) -> Any:
-        publications = self._publications
-        publications.entering_start(restart=self.status is ProviderStatus.SHUT_DOWN)
-        try:
-            return start(self, *args, **kwargs)
-        finally:
-            if publications.leaving_start():
-                self.mark_serving()
-
-    wrapper.__flagport_marks__ = True  # type: ignore[attr-defined]
-    return cast("_Start", wrapper)
-
-
 class Provider(ABC):
     """A source of answers for gates, experiments and configs.
 
@@ -180,14 +155,6 @@ class Provider(ABC):
         self._hear_change: Callable[[DefinitionsChanged], None] = _ignore
         self._publications = Publications()
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # Without an owner to mark the moment the provider is served, start() returning
-        # marks it (flagport._publications): no provider has to remember to.
-        start = cls.__dict__.get("start")
-        if callable(start):
-            setattr(cls, "start", _marked_when_started(start))  # noqa: B010 - a method
-
     @classmethod
     def from_options(cls, **options: Any) -> Provider:
         """Validate ``options`` against :attr:`Options` and build the provider."""
@@ -203,6 +170,7 @@ class Provider(ABC):
         :param emit: delivers an event the vendor reported through a callback to the
             client's sinks and observers; from now on :attr:`emit` calls it. The caller
             owns the provider: it calls :meth:`mark_serving` once it answers from it.
+            What the provider published before (a start by hand) is what it serves then.
         """
         self.emit = emit
         self._publications.own()
@@ -228,22 +196,23 @@ class Provider(ABC):
         or edited against the ones it replaced, or ``None`` when it cannot tell
         (:func:`flagport._changes.changed_names` compares two mappings of name to
         definition). It runs under a lock that also orders :meth:`mark_serving`: keep it
-        to the assignments and the diff. What the provider publishes before its client
-        answers from it (within ``start()``) is what the application starts with: not
-        announced. After a start that published nothing (defaults were served), the first
-        definitions are announced naming every flag of :meth:`names`. A swap that finds
-        nothing changed announces nothing.
+        to the assignments and the diff. What the provider publishes before whoever answers
+        from it marks it (:meth:`mark_serving`: within ``start()``, or before a client
+        took the provider) is what the application starts with: not announced. After a
+        start that published nothing (defaults were served), the first definitions are
+        announced naming every flag of :meth:`names`. A swap that finds nothing changed
+        announces nothing.
         """
         self.announce_change(self._publications.publish(swap, self.names))
 
     def mark_serving(self) -> None:
-        """Called by the owner of this provider (the client, after :meth:`start` returned
-        and before it answers an evaluation from it): the definitions published until now
-        are what the application starts with; every later publication is a change.
+        """Called by whoever answers from this provider (the client, after :meth:`start`
+        returned and before it answers an evaluation from it): the definitions published
+        until now are what the application starts with; every later publication is a change.
 
-        A provider no owner attached (:meth:`attach`) is marked when its ``start()``
-        returns. A composite provider overrides it to mark its parts too, calling
-        ``super()``.
+        Only owners mark, never ``start()``: code driving a provider without a client
+        calls it once ``start()`` returned. A composite provider overrides it to mark its
+        parts too, calling ``super()``.
         """
         self._publications.mark()
 
@@ -251,8 +220,8 @@ class Provider(ABC):
         """Hand a change to the client's listener now, as it is: a provider serving its
         own definitions calls :meth:`publish_definitions` instead, which decides whether
         they are a change. This is for passing on what a part (a side of a composite
-        provider, a wrapped OpenFeature provider) announced, or a change of another kind
-        (a migration moving a flag to its other side).
+        provider) announced, or a change of another kind (a migration moving a flag to its
+        other side).
 
         :param flags: the flags added, removed or edited; ``None`` when unknown. None of
             them (an empty collection) is no change, and nothing is announced.
@@ -264,14 +233,14 @@ class Provider(ABC):
     def detach(self) -> None:
         """Called when the client lets go of this provider (after :meth:`shutdown`, started
         or not): :attr:`emit` ignores events, :meth:`announce_change` reaches no one, the
-        provider is no longer served (:meth:`mark_serving`), and its secrets are no longer
-        redacted from log records. An override calls ``super().detach()``."""
+        provider is no longer served (:meth:`mark_serving`; a later start is a first start),
+        and its secrets are no longer redacted from log records. An override calls
+        ``super().detach()``."""
         self.emit = _ignore
         self._hear_change = _ignore
         self._publications.disown()
         release(self)
 
-    @_marked_when_started
     def start(self) -> None:
         """Load definitions, open connections. Called once per process, lazily.
 
