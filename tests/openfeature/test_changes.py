@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from openfeature.evaluation_context import EvaluationContext
 from openfeature.event import EventDetails, ProviderEvent, ProviderEventDetails
 from openfeature.provider.in_memory_provider import InMemoryFlag, InMemoryProvider
 
-from flagport import DefinitionsChanged, Flagport, User
+from flagport import DefinitionsChanged, ErrorCode, Flagport, User
 from flagport_openfeature import FlagportProvider, OpenFeatureProvider
 
 WAIT = 10.0
@@ -109,3 +110,53 @@ def test_a_domain_client_shut_down_after_the_openfeature_api_is_quiet(
     fp.shutdown()
     assert fp.closed
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+# -- the OpenFeature provider's changes follow flagport's rule of what is a change ------------
+def test_a_change_within_start_is_what_the_application_starts_with() -> None:
+    of = InMemoryProvider({"new_checkout": InMemoryFlag("on", {"on": True, "off": False})})
+
+    class ChangeWithinStart(OpenFeatureProvider):
+        def start(self) -> None:
+            super().start()  # initialized: the OpenFeature provider serves
+            of.emit_provider_configuration_changed(ProviderEventDetails(flags_changed=["early"]))
+
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    with Flagport(ChangeWithinStart.from_options(of_provider=of)) as fp:
+        fp.on_change(heard.put)
+        assert fp.check_gate(User(user_id="1"), "new_checkout") is True
+        of.emit_provider_configuration_changed(ProviderEventDetails(flags_changed=["later"]))
+        # Had the change within start() been announced, "early" would come first.
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("openfeature", frozenset({"later"}))
+    assert heard.empty()
+
+
+class SlowToInitialize(InMemoryProvider):
+    """An in-memory OpenFeature provider whose initialize waits until the test lets it."""
+
+    def __init__(self) -> None:
+        super().__init__({"new_checkout": InMemoryFlag("on", {"on": True, "off": False})})
+        self.release = threading.Event()
+
+    def initialize(self, evaluation_context: EvaluationContext) -> None:
+        assert self.release.wait(WAIT)
+
+
+def test_ready_after_a_start_that_gave_up_waiting_names_every_flag() -> None:
+    of = SlowToInitialize()
+    provider = OpenFeatureProvider.from_options(
+        of_provider=of, init_timeout=0.05, gates=["new_checkout"], configs=["pricing"]
+    )
+    heard: queue.Queue[DefinitionsChanged] = queue.Queue()
+    with Flagport(provider) as fp:
+        fp.on_change(heard.put)
+        user = User(user_id="1")
+        assert fp.get_gate(user, "new_checkout").error_code is ErrorCode.PROVIDER_NOT_READY
+        of.release.set()
+        # The application was served defaults: now every flag it knows may answer otherwise.
+        change = heard.get(timeout=WAIT)
+        assert change == DefinitionsChanged("openfeature", frozenset({"new_checkout", "pricing"}))
+        assert fp.check_gate(user, "new_checkout") is True
+        of.emit_provider_configuration_changed(ProviderEventDetails(flags_changed=["pricing"]))
+        assert heard.get(timeout=WAIT) == DefinitionsChanged("openfeature", frozenset({"pricing"}))
+    assert heard.empty()

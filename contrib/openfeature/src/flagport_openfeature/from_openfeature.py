@@ -11,6 +11,10 @@ variant is the group. Two ways to drive a provider:
   evaluation context apply. With ``of_provider`` too, flagport registers it under the
   domain at start and unbinds it at shutdown; alone, flagport uses whatever provider
   the application registered for that domain and never starts or stops it.
+
+Its provider's ``PROVIDER_CONFIGURATION_CHANGED`` events, and its becoming ready, are
+publications (:meth:`flagport.Provider.publish_definitions`): flagport's one rule decides
+which are a change, as for every provider.
 """
 
 from __future__ import annotations
@@ -198,7 +202,7 @@ class OpenFeatureProvider(Provider):
             self.init_error = None
             if work is None:
                 self.status = ProviderStatus.READY
-                self._init_done.set()
+                self.publish_definitions(self._serve)  # the domain's provider answers
                 return
             threading.Thread(
                 target=self._initialize, args=(work,), name="flagport-openfeature-init", daemon=True
@@ -225,24 +229,41 @@ class OpenFeatureProvider(Provider):
         else:
             if self.status is not ProviderStatus.SHUT_DOWN:
                 self.status = ProviderStatus.READY
+            # Within start(): what the application starts with. After a start that gave
+            # up waiting: the first definitions, a change naming every flag of names().
+            self.publish_definitions(self._serve)
         finally:
             self._init_done.set()
 
+    def _serve(self) -> tuple[str, ...]:
+        """The swap of a publication saying the OpenFeature provider answers: evaluations
+        go to it from now on. Its definitions live in it: no flag is known to change."""
+        self._init_done.set()
+        return ()
+
     def _on_event(self, provider: Any, event: ProviderEvent, details: ProviderEventDetails) -> None:
+        if provider is not self._of:
+            return
+        if event is ProviderEvent.PROVIDER_CONFIGURATION_CHANGED:
+            self._changed(details)
         status = _EVENT_STATUS.get(event)
-        if provider is self._of and status is not None and self._init_done.is_set():
-            if self.status is not ProviderStatus.SHUT_DOWN:
-                self.status = status
-            if event is ProviderEvent.PROVIDER_ERROR:
-                logger.warning(
-                    "flagport: the OpenFeature provider reports an error: %s", details.message
-                )
-            elif event is ProviderEvent.PROVIDER_CONFIGURATION_CHANGED:
-                self._changed(details)
+        if status is None or not self._init_done.is_set():
+            return
+        if self.status is not ProviderStatus.SHUT_DOWN:
+            self.status = status
+        if event is ProviderEvent.PROVIDER_ERROR:
+            logger.warning(
+                "flagport: the OpenFeature provider reports an error: %s", details.message
+            )
+        elif event is ProviderEvent.PROVIDER_READY:
+            self.publish_definitions(self._serve)  # ready again, or at last
 
     def _changed(self, details: ProviderEventDetails) -> None:
-        # An event naming no flag still says the configuration changed: any flag may.
-        self.announce_change(details.flags_changed or None)
+        # Whether it is a change (not what the application starts with) is the base
+        # class's rule. An event naming no flag still says the configuration changed:
+        # any flag may.
+        flags = details.flags_changed or None
+        self.publish_definitions(lambda: flags)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Shut an owned OpenFeature provider down (never longer than ``timeout``)."""
