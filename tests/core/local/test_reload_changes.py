@@ -63,6 +63,7 @@ def manual(flags_file: Path, heard: queue.Queue[DefinitionsChanged]) -> Iterator
     provider = LocalProvider(LocalProvider.Options(path=str(flags_file), watch=False))
     listening(provider, heard)
     provider.start()
+    provider.mark_serving()  # driven by hand: served from now on, as a client marks it
     yield provider
     provider.shutdown(timeout=2)
 
@@ -121,6 +122,7 @@ def test_the_watcher_announces_a_rewritten_file_and_not_a_bad_one(
     )
     listening(provider, heard)
     provider.start()
+    provider.mark_serving()
     try:
         replace(flags_file, "gates: [not, a, mapping]\n")
         assert wait_for(lambda: provider.failed_reloads >= 1)
