@@ -187,29 +187,24 @@ class _Unconfigured(Provider):
     def __init__(self, why: str) -> None:
         super().__init__(ProviderOptions())
         self.why = why
+        self._message = (
+            f"flagport is not configured ({why}); call flagport.setup(...) or give settings "
+            "(flagport.toml, FLAGPORT_PROVIDER)"
+        )
 
     def start(self) -> None:
         """Stays ``NOT_READY``: there is nothing to load."""
 
-    def _refuse(self) -> NotConfiguredError:
-        return NotConfiguredError(
-            f"flagport is not configured ({self.why}); call flagport.setup(...) or give "
-            "settings (flagport.toml, FLAGPORT_PROVIDER)"
-        )
-
-    def check_gate(self, user: User, name: str, *, expose: bool = True) -> bool:
-        raise self._refuse()
-
     def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
-        raise self._refuse()
+        raise NotConfiguredError(self._message)
 
     def evaluate_experiment(
         self, user: User, name: str, *, expose: bool = True
     ) -> ExperimentResult:
-        raise self._refuse()
+        raise NotConfiguredError(self._message)
 
     def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
-        raise self._refuse()
+        raise NotConfiguredError(self._message)
 
     def stats(self) -> dict[str, Any]:
         return {"error": f"not configured: {self.why}"}

@@ -43,7 +43,6 @@ class Publications:
         self._lock = threading.Lock()
         self._serving = False  # the moment passed: publications are changes
         self._found = False  # something was published before it
-        reset_in_child(self, Publications._after_fork_in_child)
 
     def own(self) -> None:
         """An owner (a client, a composite provider) took the provider: it marks the moment
@@ -58,6 +57,9 @@ class Publications:
 
     def mark(self) -> None:
         """The moment the provider is served: what it published so far is the base."""
+        # Here, not at construction (which must stay cheap): a served provider's threads
+        # publish, and one of them may hold the lock at a fork.
+        reset_in_child(self, Publications._after_fork_in_child)
         with self._lock:
             self._serving = True
 
