@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import importlib
+import importlib.util
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ __all__ = [
     "public_key",
     "public_key_text",
     "require",
+    "require_installed",
     "sign",
     "verify",
 ]
@@ -53,11 +55,30 @@ def require(module: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError:
-        top = module.split(".")[0]
-        raise ConfigurationError(
-            f"reading flags from a URL needs {top!r}, which is not installed; "
-            "install the extra: pip install 'flagport[url]'"
-        ) from None
+        raise _not_installed(module) from None
+
+
+def require_installed(*modules: str) -> None:
+    """Check that dependencies of the ``url`` extra are installed, without importing
+    them (options are checked at construction, which stays cheap).
+
+    :raises ConfigurationError: one of them is not installed.
+    """
+    for module in modules:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # a parent package missing, or half-imported
+            found = False
+        if not found:
+            raise _not_installed(module)
+
+
+def _not_installed(module: str) -> ConfigurationError:
+    top = module.split(".")[0]
+    return ConfigurationError(
+        f"reading flags from a URL needs {top!r}, which is not installed; "
+        "install the extra: pip install 'flagport[url]'"
+    )
 
 
 def _ed25519() -> ModuleType:

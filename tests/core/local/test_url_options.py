@@ -1,0 +1,73 @@
+"""The URL source's options: the ``url`` extra is checked when the client is built."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+#: Installed as ``sitecustomize`` of a child interpreter: importing ``{blocked}`` fails
+#: the way it does when the package is not installed.
+_BLOCKER = """
+import sys
+
+class _NotInstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {blocked!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        return None
+
+sys.meta_path.insert(0, _NotInstalled())
+"""
+
+#: Builds a client, then reports what construction did.
+_BUILD = """
+from flagport import ConfigurationError, Flagport
+
+try:
+    Flagport(provider="local", url="http://127.0.0.1:9/flags.yaml", {extra})
+except ConfigurationError as exc:
+    print("refused:", exc)
+else:
+    print("constructed")
+"""
+
+
+def _build_without(tmp_path: Path, blocked: set[str], extra: str = "") -> str:
+    (tmp_path / "sitecustomize.py").write_text(_BLOCKER.format(blocked=blocked))
+    paths = [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_BUILD.format(extra=extra))],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("missing", ["httpx", "httpcore"])
+def test_a_url_without_the_extra_is_refused_at_construction(tmp_path: Path, missing: str) -> None:
+    said = _build_without(tmp_path, {missing})
+    assert said.startswith("refused:"), said
+    assert f"reading flags from a URL needs {missing!r}, which is not installed" in said
+    assert "pip install 'flagport[url]'" in said
+    assert "no settings file found" not in said
+
+
+def test_a_cache_path_without_filelock_is_refused_at_construction(tmp_path: Path) -> None:
+    said = _build_without(tmp_path, {"filelock"}, extra="cache_path='cache/flags.yaml'")
+    assert said.startswith("refused:"), said
+    assert "needs 'filelock'" in said
+    assert "pip install 'flagport[url]'" in said
+
+
+def test_the_blocker_blocks_only_what_it_names(tmp_path: Path) -> None:
+    assert _build_without(tmp_path, {"filelock"}).strip() == "constructed"
