@@ -237,6 +237,28 @@ def test_without_settings_the_error_says_none_was_found(
     assert "the local provider needs definitions" in message
 
 
+def test_a_rule_across_options_names_where_they_were_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project(tmp_path)
+    monkeypatch.chdir(root / "src")
+    for name in ("FLAGPORT_PROVIDER", "FLAGPORT_CONFIG", "FLAGPORT_LOCAL_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigurationError) as info:
+        Flagport(provider="local", path="flags.yaml", url="http://127.0.0.1:9/flags.yaml")
+    assert info.value.problems[0][0].source == "argument path, argument url"
+    assert "no settings file found" not in str(info.value)
+    assert "path= (a file) or url= (polled over HTTP), not both" in str(info.value)
+
+    write(root / "flagport.toml", '[local]\npath = "flags.yaml"\n')
+    monkeypatch.setenv("FLAGPORT_LOCAL_URL", "http://127.0.0.1:9/flags.yaml")
+    with pytest.raises(ConfigurationError) as info:
+        Flagport.from_settings()
+    assert info.value.problems[0][0].source == (
+        f"{root / 'flagport.toml'} [local] path, environment FLAGPORT_LOCAL_URL"
+    )
+
+
 def test_a_missing_option_names_the_files_read(tmp_path: Path) -> None:
     root = project(tmp_path)
     write(root / "flagport.toml", 'provider = "x"\n')

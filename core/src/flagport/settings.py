@@ -320,6 +320,11 @@ def _set_base(bases: dict[str, Path], key: str, base: Path | None) -> None:
         bases[key] = base
 
 
+def _given_by(options: Mapping[str, Any], sources: Mapping[str, str]) -> str:
+    """Where the options given came from, in their order ("" when none has a source)."""
+    return ", ".join(dict.fromkeys(sources[key] for key in options if key in sources))
+
+
 def validate_options(
     model: type[M], options: Mapping[str, Any], sources: Mapping[str, str], what: str
 ) -> M:
@@ -341,9 +346,11 @@ def validate_options(
         for err in exc.errors(include_input=False, include_url=False):
             key = str(err["loc"][0]) if err["loc"] else ALL_OPTIONS
             path = ".".join(str(p) for p in err["loc"])
-            # A missing option, or a rule across options, has no source of its own.
+            # A missing option has no source of its own; nor has a rule across options,
+            # which the options given broke (path= and url= together, say).
             source = sources.get(key) or sources.get(ALL_OPTIONS, "argument")
             if not err["loc"]:
+                source = _given_by(options, sources) or source
                 text = err["msg"].removeprefix("Value error, ")
             elif err["type"] == "extra_forbidden":
                 fix = did_you_mean(key, valid) or f"valid options: {valid}"
