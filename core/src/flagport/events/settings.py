@@ -27,7 +27,8 @@ class EventSettings(BaseModel):
         ),
     )
     jsonl_path: Path = Field(
-        default=Path("flagport-events.jsonl"), description="File of the jsonl sink."
+        default=Path("flagport-events.jsonl"),
+        description="File of the jsonl sink (a missing folder is made at the first write).",
     )
     logging_logger: str = Field(
         default="flagport.events", description="Logger of the logging sink."
