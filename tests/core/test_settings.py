@@ -139,6 +139,13 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
+def work_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from ``folder``, with no settings from the environment of the test run."""
+    monkeypatch.chdir(folder)
+    for name in ("FLAGPORT_PROVIDER", "FLAGPORT_CONFIG", "FLAGPORT_LOCAL_PATH"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_flagport_toml_is_found_from_a_subfolder(tmp_path: Path) -> None:
     root = project(tmp_path)
     write(root / "flagport.toml", 'provider = "passall"\n[passall]\ngate_value = false\n')
@@ -221,13 +228,16 @@ def test_the_search_stops_at_the_project_root(tmp_path: Path, marker: str) -> No
     )
 
 
-def test_without_settings_the_error_says_none_was_found(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def in_src(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A :func:`project` run from its ``src`` folder; returns the project root."""
     root = project(tmp_path)
-    monkeypatch.chdir(root / "src")
-    for name in ("FLAGPORT_PROVIDER", "FLAGPORT_CONFIG", "FLAGPORT_LOCAL_PATH"):
-        monkeypatch.delenv(name, raising=False)
+    work_in(root / "src", monkeypatch)
+    return root
+
+
+def test_without_settings_the_error_says_none_was_found(in_src: Path) -> None:
+    root = in_src
     with pytest.raises(ConfigurationError) as info:
         Flagport.from_settings()
     message = str(info.value)
@@ -238,24 +248,20 @@ def test_without_settings_the_error_says_none_was_found(
 
 
 def test_a_rule_across_options_names_where_they_were_given(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    in_src: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = project(tmp_path)
-    monkeypatch.chdir(root / "src")
-    for name in ("FLAGPORT_PROVIDER", "FLAGPORT_CONFIG", "FLAGPORT_LOCAL_PATH"):
-        monkeypatch.delenv(name, raising=False)
     with pytest.raises(ConfigurationError) as info:
         Flagport(provider="local", path="flags.yaml", url="http://127.0.0.1:9/flags.yaml")
     assert info.value.problems[0][0].source == "argument path, argument url"
     assert "no settings file found" not in str(info.value)
     assert "path= (a file) or url= (polled over HTTP), not both" in str(info.value)
 
-    write(root / "flagport.toml", '[local]\npath = "flags.yaml"\n')
+    write(in_src / "flagport.toml", '[local]\npath = "flags.yaml"\n')
     monkeypatch.setenv("FLAGPORT_LOCAL_URL", "http://127.0.0.1:9/flags.yaml")
     with pytest.raises(ConfigurationError) as info:
         Flagport.from_settings()
     assert info.value.problems[0][0].source == (
-        f"{root / 'flagport.toml'} [local] path, environment FLAGPORT_LOCAL_URL"
+        f"{in_src / 'flagport.toml'} [local] path, environment FLAGPORT_LOCAL_URL"
     )
 
 
@@ -339,9 +345,7 @@ def test_a_flags_file_next_to_the_settings_is_served_from_a_subfolder(
     root = project(tmp_path)
     write(root / "flagport.toml", '[local]\npath = "flags.yaml"\nwatch = false\n')
     write(root / "flags.yaml", "gates:\n  on_for_all:\n    rules:\n      - id: all\n")
-    monkeypatch.chdir(root / "src" / "app")
-    for name in ("FLAGPORT_PROVIDER", "FLAGPORT_CONFIG", "FLAGPORT_LOCAL_PATH"):
-        monkeypatch.delenv(name, raising=False)
+    work_in(root / "src" / "app", monkeypatch)
     with Flagport.from_settings(strict=True) as fp:
         assert fp.check_gate({"user_id": "1"}, "on_for_all") is True
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from child_python import run_python  # tests/support
 
 #: Installed as ``sitecustomize`` of a child interpreter: importing ``{blocked}`` fails
 #: the way it does when the package is not installed.
@@ -40,17 +39,8 @@ else:
 def _build_without(tmp_path: Path, blocked: set[str], extra: str = "") -> str:
     (tmp_path / "sitecustomize.py").write_text(_BLOCKER.format(blocked=blocked))
     paths = [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(_BUILD.format(extra=extra))],
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    return run_python(textwrap.dedent(_BUILD.format(extra=extra)), tmp_path, env)
 
 
 @pytest.mark.parametrize("missing", ["httpx", "httpcore"])
