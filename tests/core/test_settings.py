@@ -384,6 +384,20 @@ def test_doc_path_option_example_marks_a_path(tmp_path: Path) -> None:
     assert options == {"rules_file": str(tmp_path / "rules.yaml")}
 
 
+def test_doc_error_without_settings_is_the_message_a_client_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page's copy lacked url=, which the message has offered since URL sources came.
+    shown = re.findall(r"^```\n(invalid options for .*?)```", DOC.read_text(), re.S | re.M)[0]
+    root = tmp_path / "srv" / "app"
+    (root / ".git").mkdir(parents=True)
+    (root / "src").mkdir()
+    work_in(root / "src", monkeypatch)
+    with pytest.raises(ConfigurationError) as info:
+        Flagport.from_settings()
+    assert " ".join(shown.split()) == " ".join(str(info.value).replace(str(tmp_path), "").split())
+
+
 # -- override_settings: the programmatic layer ---------------------------------------------
 
 
