@@ -36,11 +36,16 @@ else:
 """
 
 
-def _build_without(tmp_path: Path, blocked: set[str], extra: str = "") -> str:
+def _run_without(tmp_path: Path, blocked: set[str], code: str) -> str:
+    """What ``code`` prints in a child interpreter in which ``blocked`` is not installed."""
     (tmp_path / "sitecustomize.py").write_text(_BLOCKER.format(blocked=blocked))
     paths = [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
-    return run_python(textwrap.dedent(_BUILD.format(extra=extra)), tmp_path, env)
+    return run_python(textwrap.dedent(code), tmp_path, env)
+
+
+def _build_without(tmp_path: Path, blocked: set[str], extra: str = "") -> str:
+    return _run_without(tmp_path, blocked, _BUILD.format(extra=extra))
 
 
 @pytest.mark.parametrize("missing", ["httpx", "httpcore"])
@@ -61,3 +66,22 @@ def test_a_cache_path_without_filelock_is_refused_at_construction(tmp_path: Path
 
 def test_the_blocker_blocks_only_what_it_names(tmp_path: Path) -> None:
     assert _build_without(tmp_path, {"filelock"}).strip() == "constructed"
+
+
+@pytest.mark.parametrize("command", [["keygen", "new.key"], ["sign", "flags.yaml"]])
+def test_signing_without_the_extra_says_signing_needs_it(
+    tmp_path: Path, command: list[str]
+) -> None:
+    # It said "reading flags from a URL needs 'cryptography'", with no URL in sight.
+    (tmp_path / "flags.yaml").write_text("gates: {}\n")
+    (tmp_path / "flags.key").write_text("not read: the library is missing first\n")
+    extra = ["--key", "flags.key"] if command[0] == "sign" else []
+    said = _run_without(
+        tmp_path,
+        {"cryptography"},
+        "from click.testing import CliRunner\n"
+        "from flagport.cli import cli\n"
+        f"print(CliRunner().invoke(cli, {[*command, *extra]!r}).output)\n",
+    )
+    assert "error: signing flags files and checking their signatures needs 'cryptography'" in (said)
+    assert "pip install 'flagport[url]'" in said
