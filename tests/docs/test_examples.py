@@ -188,8 +188,11 @@ def pasted_output(path: str, command: str) -> str:
         )
     ],
 )
-def test_pasted_output_is_what_the_command_prints(path: str, command: str, workdir: Path) -> None:
+def test_pasted_output_is_what_the_command_prints(
+    path: str, command: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The page showed a table of three flags, none of them in the payload it named.
+    monkeypatch.delenv("COLUMNS", raising=False)  # pasted from a run off a terminal
     result = CliRunner().invoke(cli, shlex.split(command)[1:], catch_exceptions=False)
     assert result.exit_code == 0
     printed = "\n".join(line.rstrip() for line in result.stdout.splitlines())
