@@ -265,6 +265,30 @@ def test_a_rule_across_options_names_where_they_were_given(
     )
 
 
+def test_an_events_setting_is_reported_with_where_it_was_set(
+    in_src: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every [events] problem said "[events] KEY", whatever had set it.
+    write(in_src / "flagport.toml", "[local]\nwatch = false\n[events]\nbatch_size = 0\n")
+    monkeypatch.setenv("FLAGPORT_EVENTS_MAX_QUEUE", "lots")
+    with pytest.raises(ConfigurationError) as info:
+        Flagport(provider="local", flags={}, events={"flush_interval": -1})
+    assert sorted(location.source for location, _ in info.value.problems) == [
+        f"{in_src / 'flagport.toml'} [events] batch_size",
+        "argument events['flush_interval']",
+        "environment FLAGPORT_EVENTS_MAX_QUEUE",
+    ]
+
+
+def test_sinks_from_the_environment_may_be_names_separated_by_commas(
+    in_src: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FLAGPORT_EVENTS_SINKS=jsonl was "Input should be a valid list".
+    monkeypatch.setenv("FLAGPORT_EVENTS_SINKS", "provider, logging")
+    with Flagport(provider="passall") as fp:
+        assert fp.event_settings.sinks == ["provider", "logging"]
+
+
 def test_a_missing_option_names_the_files_read(tmp_path: Path) -> None:
     root = project(tmp_path)
     write(root / "flagport.toml", 'provider = "x"\n')
