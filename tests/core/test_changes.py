@@ -13,33 +13,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flagless import FlaglessProvider  # tests/support
 
 import flagport
-from flagport import DefinitionsChanged, FlagNotFoundError, Flagport, Provider, User
+from flagport import DefinitionsChanged, Flagport, User
 from flagport._changes import changed_names
 from flagport.events.model import Event
 from flagport.provider import ProviderOptions
-from flagport.results import ConfigResult, ExperimentResult, GateResult
 
 USER = User(user_id="u1")
 WAIT = 10.0  # seconds: a bound on waiting for another thread, never an expectation
 
 
-class Announcer(Provider):
+class Announcer(FlaglessProvider):
     """A provider that knows no flag and announces a change when the test says so."""
 
     name = "announcer"
-
-    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
-        raise FlagNotFoundError(name)
-
-    def evaluate_experiment(
-        self, user: User, name: str, *, expose: bool = True
-    ) -> ExperimentResult:
-        raise FlagNotFoundError(name)
-
-    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
-        raise FlagNotFoundError(name)
 
 
 class ThirdParty(Announcer):

@@ -352,6 +352,14 @@ def test_concurrent_overrides_are_all_kept() -> None:
     assert len(fp.overrides.gates.table["same"]) == threads * per_thread
 
 
+def test_an_override_of_a_name_that_is_not_a_str_says_which_kind() -> None:
+    with Flagport(provider="passall", strict=True) as fp:
+        with pytest.raises(ConfigurationError, match=r"^override of an experiment: flag names"):
+            fp.override_experiment(5, "blue")  # type: ignore[arg-type]
+        with pytest.raises(ConfigurationError, match=r"^override of a gate: flag names"):
+            fp.override_gate(5, True)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("call", "args", "kwargs"),
     [

@@ -8,15 +8,17 @@ import queue
 import threading
 from collections.abc import Callable, Iterable
 
-from flagport import DefinitionsChanged, FlagNames, FlagNotFoundError, Flagport, Provider, User
+from flagless import FlaglessProvider  # tests/support
+
+from flagport import DefinitionsChanged, FlagNames, Flagport, Provider, User
 from flagport.provider import ProviderOptions
-from flagport.results import ConfigResult, ExperimentResult, GateResult
+from flagport.results import GateResult
 
 USER = User(user_id="u1")
 WAIT = 10.0  # seconds: a bound on waiting for another thread, never an expectation
 
 
-class Publisher(Provider):
+class Publisher(FlaglessProvider):
     """Serves a set of gate names; the test publishes new sets whenever it likes."""
 
     name = "publisher"
@@ -43,16 +45,8 @@ class Publisher(Provider):
 
     def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
         if name not in self.gates:
-            raise FlagNotFoundError(name)
+            return super().evaluate_gate(user, name, expose=expose)
         return GateResult(name=name, value=True, provider=self.name)
-
-    def evaluate_experiment(
-        self, user: User, name: str, *, expose: bool = True
-    ) -> ExperimentResult:
-        raise FlagNotFoundError(name)
-
-    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
-        raise FlagNotFoundError(name)
 
 
 def heard_by(fp: Flagport) -> queue.Queue[DefinitionsChanged]:

@@ -1,12 +1,13 @@
-"""The one redirect rule (``flagport._redirects``) of the FeatBit provider and ``flagport
-import --live``, case by case; the wire is exercised by ``tests/featbit/test_redirects.py``
-and ``tests/core/importers/test_live_redirects.py``."""
+"""The one redirect rule (``flagport._redirects``) of the FeatBit provider, ``flagport
+import --live`` and the local provider's URL source, case by case; the wire is exercised
+by ``tests/featbit/test_redirects.py``, ``tests/core/importers/test_live_redirects.py``
+and ``tests/core/local/test_url_hostile.py``."""
 
 from __future__ import annotations
 
 import pytest
 
-from flagport._redirects import REDIRECTS, RedirectRefused, SameServer, shown_origin
+from flagport._redirects import REDIRECTS, RedirectRefused, SameServer, same_server, shown_origin
 
 RULE = SameServer("the websocket upgrade", "streaming_url", "the env_secret")
 TOKEN = "tok-3f9a1c"
@@ -55,6 +56,15 @@ def test_refused(current: str, location: str, words: str) -> None:
     assert "streaming_url" in message
     assert TOKEN not in message
     assert "/s" not in message
+
+
+def test_same_server_is_the_rule_a_redirect_is_followed_by() -> None:
+    home = "http://flags.example/flags.yaml"
+    assert same_server(home, "http://flags.example:80/moved")
+    assert same_server(home, "https://flags.example:8443/flags.yaml")
+    assert not same_server(home, "http://flags.example:8080/flags.yaml")
+    assert not same_server(home, "http://other.example/flags.yaml")
+    assert not same_server("https://flags.example/f", "http://flags.example/f")
 
 
 def test_at_most_three_in_a_row() -> None:

@@ -139,6 +139,13 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
+def work_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from ``folder``, with no settings from the environment of the test run."""
+    monkeypatch.chdir(folder)
+    for name in ("FLAGPORT_PROVIDER", "FLAGPORT_CONFIG", "FLAGPORT_LOCAL_PATH"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_flagport_toml_is_found_from_a_subfolder(tmp_path: Path) -> None:
     root = project(tmp_path)
     write(root / "flagport.toml", 'provider = "passall"\n[passall]\ngate_value = false\n')
@@ -221,13 +228,16 @@ def test_the_search_stops_at_the_project_root(tmp_path: Path, marker: str) -> No
     )
 
 
-def test_without_settings_the_error_says_none_was_found(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def in_src(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A :func:`project` run from its ``src`` folder; returns the project root."""
     root = project(tmp_path)
-    monkeypatch.chdir(root / "src")
-    for name in ("FLAGPORT_PROVIDER", "FLAGPORT_CONFIG", "FLAGPORT_LOCAL_PATH"):
-        monkeypatch.delenv(name, raising=False)
+    work_in(root / "src", monkeypatch)
+    return root
+
+
+def test_without_settings_the_error_says_none_was_found(in_src: Path) -> None:
+    root = in_src
     with pytest.raises(ConfigurationError) as info:
         Flagport.from_settings()
     message = str(info.value)
@@ -235,6 +245,48 @@ def test_without_settings_the_error_says_none_was_found(
     assert f"in {root / 'src'} up to {root}); provider 'local' is the default" in message
     assert "option ''" not in message
     assert "the local provider needs definitions" in message
+
+
+def test_a_rule_across_options_names_where_they_were_given(
+    in_src: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Flagport(provider="local", path="flags.yaml", url="http://127.0.0.1:9/flags.yaml")
+    assert info.value.problems[0][0].source == "argument path, argument url"
+    assert "no settings file found" not in str(info.value)
+    assert "path= (a file) or url= (polled over HTTP), not both" in str(info.value)
+
+    write(in_src / "flagport.toml", '[local]\npath = "flags.yaml"\n')
+    monkeypatch.setenv("FLAGPORT_LOCAL_URL", "http://127.0.0.1:9/flags.yaml")
+    with pytest.raises(ConfigurationError) as info:
+        Flagport.from_settings()
+    assert info.value.problems[0][0].source == (
+        f"{in_src / 'flagport.toml'} [local] path, environment FLAGPORT_LOCAL_URL"
+    )
+
+
+def test_an_events_setting_is_reported_with_where_it_was_set(
+    in_src: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every [events] problem said "[events] KEY", whatever had set it.
+    write(in_src / "flagport.toml", "[local]\nwatch = false\n[events]\nbatch_size = 0\n")
+    monkeypatch.setenv("FLAGPORT_EVENTS_MAX_QUEUE", "lots")
+    with pytest.raises(ConfigurationError) as info:
+        Flagport(provider="local", flags={}, events={"flush_interval": -1})
+    assert sorted(location.source for location, _ in info.value.problems) == [
+        f"{in_src / 'flagport.toml'} [events] batch_size",
+        "argument events['flush_interval']",
+        "environment FLAGPORT_EVENTS_MAX_QUEUE",
+    ]
+
+
+def test_sinks_from_the_environment_may_be_names_separated_by_commas(
+    in_src: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FLAGPORT_EVENTS_SINKS=jsonl was "Input should be a valid list".
+    monkeypatch.setenv("FLAGPORT_EVENTS_SINKS", "provider, logging")
+    with Flagport(provider="passall") as fp:
+        assert fp.event_settings.sinks == ["provider", "logging"]
 
 
 def test_a_missing_option_names_the_files_read(tmp_path: Path) -> None:
@@ -317,9 +369,7 @@ def test_a_flags_file_next_to_the_settings_is_served_from_a_subfolder(
     root = project(tmp_path)
     write(root / "flagport.toml", '[local]\npath = "flags.yaml"\nwatch = false\n')
     write(root / "flags.yaml", "gates:\n  on_for_all:\n    rules:\n      - id: all\n")
-    monkeypatch.chdir(root / "src" / "app")
-    for name in ("FLAGPORT_PROVIDER", "FLAGPORT_CONFIG", "FLAGPORT_LOCAL_PATH"):
-        monkeypatch.delenv(name, raising=False)
+    work_in(root / "src" / "app", monkeypatch)
     with Flagport.from_settings(strict=True) as fp:
         assert fp.check_gate({"user_id": "1"}, "on_for_all") is True
 
@@ -356,6 +406,20 @@ def test_doc_path_option_example_marks_a_path(tmp_path: Path) -> None:
     options = {"rules_file": "rules.yaml"}
     resolve_paths(options, {"rules_file": tmp_path}, model)
     assert options == {"rules_file": str(tmp_path / "rules.yaml")}
+
+
+def test_doc_error_without_settings_is_the_message_a_client_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page's copy lacked url=, which the message has offered since URL sources came.
+    shown = re.findall(r"^```\n(invalid options for .*?)```", DOC.read_text(), re.S | re.M)[0]
+    root = tmp_path / "srv" / "app"
+    (root / ".git").mkdir(parents=True)
+    (root / "src").mkdir()
+    work_in(root / "src", monkeypatch)
+    with pytest.raises(ConfigurationError) as info:
+        Flagport.from_settings()
+    assert " ".join(shown.split()) == " ".join(str(info.value).replace(str(tmp_path), "").split())
 
 
 # -- override_settings: the programmatic layer ---------------------------------------------

@@ -164,3 +164,36 @@ def test_the_readme_example_answers_as_it_says(workdir: Path) -> None:
         exec(compile(code, f"README.md:{line}", "exec"), namespace)
     assert namespace["color"] in {"gray", "blue", "green"}
     assert namespace["discount"] == 0.1  # the example user is on the pro plan
+
+
+def pasted_output(path: str, command: str) -> str:
+    """The lines a page shows after ``$ command``, up to the next command or the fence."""
+    text = (ROOT / path).read_text()
+    after = text[text.index(f"$ {command}\n") + len(command) + 3 :]
+    lines = []
+    for line in after.splitlines():
+        if line.startswith(("$ ", "```")):
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("path", "command"),
+    [
+        (
+            "docs/importing.md",
+            "flagport import growthbook growthbook_features.json --output imported.yaml "
+            "--verify-random 200",
+        )
+    ],
+)
+def test_pasted_output_is_what_the_command_prints(
+    path: str, command: str, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page showed a table of three flags, none of them in the payload it named.
+    monkeypatch.delenv("COLUMNS", raising=False)  # pasted from a run off a terminal
+    result = CliRunner().invoke(cli, shlex.split(command)[1:], catch_exceptions=False)
+    assert result.exit_code == 0
+    printed = "\n".join(line.rstrip() for line in result.stdout.splitlines())
+    assert printed == pasted_output(path, command)

@@ -100,17 +100,23 @@ def test_a_redirect_of_the_upgrade_to_another_server_is_refused(
     assert all(token not in logs for token in _tokens(front))
 
 
-@pytest.mark.parametrize("absolute", [True, False], ids=["absolute", "relative"])
-def test_a_redirect_within_the_server_is_followed(absolute: bool, front: FeatBitLoopback) -> None:
-    moved = "/streaming?type=server&moved=1"
-    front.redirects["/streaming"] = (front.streaming_url if absolute else "") + moved
+def _served_through(front: FeatBitLoopback) -> tuple[str, dict[str, str]]:
+    """Serve a gate from ``front`` through whatever redirect it was told to answer; the
+    path and headers of the upgrade that was served."""
     client = Flagport(provider="featbit", strict=True, **front.provider_options())
     try:
         assert client.provider.status is ProviderStatus.READY
         assert client.check_gate(User(user_id="u-1", country="US"), "new_checkout") is True
     finally:
         client.shutdown(timeout=3)
-    path, headers = _upgrades(front)[-1]
+    return _upgrades(front)[-1]
+
+
+@pytest.mark.parametrize("absolute", [True, False], ids=["absolute", "relative"])
+def test_a_redirect_within_the_server_is_followed(absolute: bool, front: FeatBitLoopback) -> None:
+    moved = "/streaming?type=server&moved=1"
+    front.redirects["/streaming"] = (front.streaming_url if absolute else "") + moved
+    path, headers = _served_through(front)
     assert path == moved
     assert headers["Authorization"] == SECRET
 
@@ -178,13 +184,7 @@ def test_a_redirect_up_to_tls_on_the_same_host_is_followed(
     front: FeatBitLoopback, tls: int
 ) -> None:
     front.redirects[SDK_UPGRADE] = f"wss://127.0.0.1:{tls}/streaming?type=server&tls=1"
-    client = Flagport(provider="featbit", strict=True, **front.provider_options())
-    try:
-        assert client.provider.status is ProviderStatus.READY
-        assert client.check_gate(User(user_id="u-1", country="US"), "new_checkout") is True
-    finally:
-        client.shutdown(timeout=3)
-    path, headers = _upgrades(front)[-1]
+    path, headers = _served_through(front)
     assert path == "/streaming?type=server&tls=1"  # through TLS, to the same server
     assert headers["Authorization"] == SECRET
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from leak_watch import SERVERS, SOURCES, run_provider  # tests/support
+from leak_watch import SERVERS, SOURCES, run_provider, start_wait  # tests/support
 
 from flagport_featbit.testing import FeatBitLoopback
 
@@ -34,7 +34,7 @@ def test_the_env_secret_never_shows(
         "env_secret",
         CANARY,
         server,
-        lambda srv: srv.provider_options(start_wait=0.5),
+        lambda srv: srv.provider_options(start_wait=start_wait(server_state)),
         source=source,
         server_state=server_state,
         tmp_path=tmp_path,

@@ -139,6 +139,17 @@ def test_the_first_good_payload_after_a_bad_one_at_start_is_announced(
     assert heard.empty()
 
 
+#: The change heard when only ``new_checkout`` changed.
+ONLY_NEW_CHECKOUT = DefinitionsChanged("growthbook", frozenset({"new_checkout"}))
+
+
+def turn_on_new_checkout(server: GrowthBookLoopback, payload: dict[str, Any]) -> None:
+    """Serve ``payload`` with ``new_checkout`` on for everyone."""
+    changed = copy.deepcopy(payload)
+    changed["features"]["new_checkout"]["defaultValue"] = True
+    server.set_payload(changed)
+
+
 def test_a_start_that_loads_features_announces_nothing(
     server: GrowthBookLoopback, payload: dict[str, Any]
 ) -> None:
@@ -149,13 +160,9 @@ def test_a_start_that_loads_features_announces_nothing(
         fetches = server.feature_fetches()
         assert eventually(lambda: server.feature_fetches() >= fetches + 2)
         assert heard.empty()
-        changed = copy.deepcopy(payload)
-        changed["features"]["new_checkout"]["defaultValue"] = True
-        server.set_payload(changed)
         # The first change heard names only what changed: the start's features were the base.
-        assert heard.get(timeout=WAIT) == DefinitionsChanged(
-            "growthbook", frozenset({"new_checkout"})
-        )
+        turn_on_new_checkout(server, payload)
+        assert heard.get(timeout=WAIT) == ONLY_NEW_CHECKOUT
     assert heard.empty()
 
 
@@ -183,13 +190,9 @@ def test_a_fetch_within_start_after_the_bootstrap_announces_nothing(
         fp.on_change(heard.put)
         # The fetched features: the application never saw the bootstrap's discount.
         assert fp.get_config(USER, "pricing").get("discount", 0.0) == 0.1
-        changed = copy.deepcopy(payload)
-        changed["features"]["new_checkout"]["defaultValue"] = True
-        server.set_payload(changed)
         # Had the fetch within start() been announced, "pricing" would come first.
-        assert heard.get(timeout=WAIT) == DefinitionsChanged(
-            "growthbook", frozenset({"new_checkout"})
-        )
+        turn_on_new_checkout(server, payload)
+        assert heard.get(timeout=WAIT) == ONLY_NEW_CHECKOUT
     assert heard.empty()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from leak_watch import SERVERS, SOURCES, LeakWatch, run_provider  # tests/support
+from leak_watch import SERVERS, SOURCES, LeakWatch, run_provider, start_wait  # tests/support
 
 from flagport import Flagport
 from flagport.cli import cli
@@ -46,7 +46,7 @@ def test_the_client_key_never_shows(
         "client_key",
         CANARY,
         server,
-        lambda srv: srv.options(init_timeout=0.5, retry_interval=0.1),
+        lambda srv: srv.options(init_timeout=start_wait(server_state), retry_interval=0.1),
         source=source,
         server_state=server_state,
         tmp_path=tmp_path,

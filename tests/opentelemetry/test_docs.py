@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+from child_python import run_python  # tests/support
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "opentelemetry.md"
@@ -17,17 +17,7 @@ SNIPPET = re.compile(r"```python\n(.*?)```", re.DOTALL)
 def _run(code: str, cwd: Path) -> str:
     # A process of its own: the metrics sum over every live client of the process.
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLAGPORT_")}
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return run_python(code, cwd, env)
 
 
 def test_the_example_prints_what_the_page_shows(tmp_path: Path) -> None:

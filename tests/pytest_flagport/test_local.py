@@ -97,6 +97,18 @@ def test_a_suite_runs_against_the_flags_file_in_strict_mode(shop: pytest.Pyteste
     )
 
 
+def test_a_misspelt_name_when_forcing_fails_at_the_test_s_line(shop: pytest.Pytester) -> None:
+    # The traceback went on through the plugin's force_gate and _check_name.
+    result = shop.runpytest(
+        "--flagport-provider", "local", "--flagport-option", "path=flags.yaml",
+        "-k", "when_forcing",
+    )  # fmt: skip
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(['>       flagport.force_gate("new_chekout", True)', "E*"])
+    assert "pytest_flagport" not in result.stdout.str()
+    assert "def _check_name" not in result.stdout.str()
+
+
 def test_without_strict_mode_a_misspelt_name_serves_the_default(shop: pytest.Pytester) -> None:
     shop.makeini(
         """

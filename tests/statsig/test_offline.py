@@ -103,6 +103,8 @@ def test_unknown_flags_and_wrong_kinds_raise_in_the_provider() -> None:
             provider.evaluate_config(US, "button_color")
         with pytest.raises(TypeMismatchError):
             provider.evaluate_gate(US, "pricing")
+        with pytest.raises(TypeMismatchError, match=r"is a statsig config, not an experiment$"):
+            provider.evaluate_experiment(US, "pricing")
     finally:
         provider.shutdown()
     with pytest.raises(ProviderNotReadyError):

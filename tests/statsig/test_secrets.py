@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from leak_watch import SERVERS, SOURCES, run_provider  # tests/support
+from leak_watch import SERVERS, SOURCES, run_provider, start_wait  # tests/support
 
 from flagport_statsig.testing import StatsigLoopbackServer, scenario_specs
 
@@ -32,7 +32,9 @@ def test_the_server_secret_never_shows(
         "server_secret",
         CANARY,
         server,
-        lambda srv: srv.provider_options(init_timeout_ms=500, log_level="debug"),
+        lambda srv: srv.provider_options(
+            init_timeout_ms=int(start_wait(server_state) * 1000), log_level="debug"
+        ),
         source=source,
         server_state=server_state,
         tmp_path=tmp_path,

@@ -149,6 +149,18 @@ _PLUGIN_SWITCHES = {"FLAGPORT_DISABLE_PLUGINS", "FLAGPORT_PLUGINS"}
 SERVERS = ("down", "wrong", "right")
 
 
+def start_wait(server_state: str) -> float:
+    """Seconds the provider's start may wait for definitions against ``server_state``.
+
+    Short where the start cannot succeed (the test would only wait); long where it
+    must, since the test then asserts that definitions arrived: under load (two test
+    workers and other processes on two cores) a first download took longer than half a
+    second, the start gave up and the provider was not ready yet when its stats were
+    read. A start that succeeds returns as soon as the definitions arrive.
+    """
+    return 30.0 if server_state == "right" else 0.5
+
+
 def run_provider(
     provider: str,
     secret_option: str,

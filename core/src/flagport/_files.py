@@ -14,7 +14,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-__all__ = ["replace_file", "shared_mode"]
+__all__ = ["replace_file", "shared_mode", "why_unwritable"]
 
 
 def replace_file(path: Path, data: bytes, *, mode: int | None = None) -> None:
@@ -47,3 +47,25 @@ def shared_mode(path: Path) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def why_unwritable(path: Path) -> str | None:
+    """Why this process cannot append to a file at ``path`` (None: it can). A missing
+    folder is no reason when it can be made: the writer makes it.
+
+    Checked before the first write, so a wrong path is a mistake at start-up rather
+    than data lost later.
+    """
+    if path.is_dir():
+        return "is a folder; give the path of a file in it"
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is a file, not a folder; give a path in a folder"
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            return "is a file this process may not write; change its permissions or the path"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is not writable by this process; change the path"
+    return None

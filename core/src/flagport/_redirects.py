@@ -13,6 +13,10 @@ and resend the request there, so each of those requests follows one only as
   any port): the same server, better protected. Never back from TLS to plain text;
 - at most :data:`REDIRECTS` in a row, so a loop ends.
 
+:func:`same_server` is that rule on its own: the local provider's URL source follows
+any redirect (a flags file may move to a CDN) but sends its configured headers only
+where the rule allows.
+
 Anything else is :class:`RedirectRefused`, whose message names both origins (scheme,
 host and port: never a path or query, which may hold a key) and the setting to change.
 websocket-client is imported only by :meth:`SameServer.connect`, never at ``import
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-__all__ = ["REDIRECTS", "RedirectRefused", "SameServer", "shown_origin"]
+__all__ = ["REDIRECTS", "RedirectRefused", "SameServer", "same_server", "shown_origin"]
 
 #: Redirects followed in a row at most (websocket-client's own default limit).
 REDIRECTS = 3
@@ -58,6 +62,16 @@ def _server(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = -1  # matches no server
     return scheme, parts.hostname or "", port
+
+
+def same_server(current: str, target: str) -> bool:
+    """Whether a request may go from ``current`` to ``target`` with what is kept on
+    ``current``'s server: the same origin (a default port written or not), or the same
+    host from plain text up to TLS. ``target`` is absolute (a ``Location`` resolved)."""
+    (scheme, host, _), (to_scheme, to_host, _) = _server(current), _server(target)
+    if _server(target) == _server(current):
+        return True
+    return bool(host) and host == to_host and to_scheme == _TLS.get(scheme)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +107,11 @@ class SameServer:
                 f"{self.setting}"
             )
         target = urljoin(current, location)
-        (scheme, host, _), (to_scheme, to_host, _) = _server(current), _server(target)
-        same_host = bool(host) and host == to_host
-        if _server(target) == _server(current) or (same_host and to_scheme == _TLS.get(scheme)):
+        if same_server(current, target):
             return target
         there = shown_origin(target)
-        if same_host and scheme == _TLS.get(to_scheme):
+        (scheme, host, _), (to_scheme, to_host, _) = _server(current), _server(target)
+        if host and host == to_host and scheme == _TLS.get(to_scheme):
             raise RedirectRefused(
                 f"{here} redirected {self.what} to {there}, from TLS to plain text; not "
                 f"followed, to keep {self.kept} encrypted. Check {self.setting}"

@@ -110,7 +110,7 @@ class Flagport:
         table = self.settings.events
         # No [events] settings: the defaults, which need no validation (nor the model built).
         self.event_settings = (
-            validate_options(EventSettings, table, {k: f"[events] {k}" for k in table}, "events")
+            validate_options(EventSettings, table, self.settings.event_sources, "events")
             if table
             else EventSettings.model_construct()
         )

@@ -18,6 +18,7 @@ import threading
 import weakref
 from typing import Any, Generic, TypeVar
 
+from flagport._wording import with_article
 from flagport.errors import ConfigurationError, shown
 from flagport.reasons import Reason
 from flagport.results import (
@@ -192,7 +193,8 @@ def _checked(kind: str, name: object, user_id: object) -> str | None:
     """The user id an override of ``name`` is stored under (None for everyone)."""
     if not isinstance(name, str):
         raise ConfigurationError(
-            f"override of a {kind}: flag names are str, got {type(name).__name__} {shown(name)}"
+            f"override of {with_article(kind)}: flag names are str, "
+            f"got {type(name).__name__} {shown(name)}"
         )
     if user_id is None or isinstance(user_id, str):
         return user_id

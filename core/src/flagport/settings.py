@@ -64,6 +64,7 @@ class Settings:
     :ivar sections: each settings section a plugin registered, validated, by name
         (``sections["opentelemetry"]``; ``sections.given("opentelemetry")`` says
         whether any source set one of its options).
+    :ivar event_sources: where each key of ``events`` came from, by key.
 
     ``options`` and ``events`` are dicts whose ``repr`` masks secrets, so printing the
     settings (or either table) never shows one; reading them gives the real values.
@@ -75,6 +76,7 @@ class Settings:
     events: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     sections: Sections = field(default_factory=Sections)
+    event_sources: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", MaskedDict(self.options))
@@ -211,7 +213,7 @@ def load_settings(
     if strict is not None:
         merged.strict = strict
     for key, value in (events or {}).items():
-        merged.set_event(key, value, None)
+        merged.set_event(key, value, f"argument events[{key!r}]", None)
     merged.resolve_paths()
 
     origin = "; ".join([found.describe(), *(layer.source for layer in overriding)])
@@ -219,7 +221,10 @@ def load_settings(
         origin += f"; provider {DEFAULT_PROVIDER!r} is the default"
     sources = {ALL_OPTIONS: origin, "provider": chosen_from, **merged.sources}
     validated = sections.validate(validate_options)
-    return Settings(chosen, merged.options, merged.strict, merged.events, sources, validated)
+    return Settings(
+        chosen, merged.options, merged.strict, merged.events, sources, validated,
+        merged.event_sources,
+    )  # fmt: skip
 
 
 @contextmanager
@@ -260,6 +265,7 @@ class _Merged:
         self.sources: dict[str, str] = {}
         self.strict = False
         self.events: dict[str, Any] = {}
+        self.event_sources: dict[str, str] = {}
         self._bases: dict[str, Path] = {}
         self._event_bases: dict[str, Path] = {}
 
@@ -268,8 +274,9 @@ class _Merged:
         self.sources[key] = source
         _set_base(self._bases, key, base)
 
-    def set_event(self, key: str, value: Any, base: Path | None) -> None:
+    def set_event(self, key: str, value: Any, source: str, base: Path | None) -> None:
         self.events[key] = value
+        self.event_sources[key] = source
         _set_base(self._event_bases, key, base)
 
     def add_layer(self, layer: Layer) -> None:
@@ -286,7 +293,7 @@ class _Merged:
         if "strict" in data:
             self.strict = _truthy(data["strict"], f"{layer.source} strict")
         for key, value in data.get("events", {}).items():
-            self.set_event(key, value, layer.base)
+            self.set_event(key, value, f"{layer.source} [events] {key}", layer.base)
 
     def add_environment(self, env: Mapping[str, str]) -> None:
         prefix = f"FLAGPORT_{self.provider.upper()}_"
@@ -295,7 +302,8 @@ class _Merged:
                 key = var[len(prefix) :].lower()
                 self.set_option(key, _env_value(raw), f"environment {var}", None)
             elif var.startswith("FLAGPORT_EVENTS_"):
-                self.set_event(var[len("FLAGPORT_EVENTS_") :].lower(), _env_value(raw), None)
+                key = var[len("FLAGPORT_EVENTS_") :].lower()
+                self.set_event(key, _env_value(raw), f"environment {var}", None)
         if "FLAGPORT_STRICT" in env:
             self.strict = _truthy(env["FLAGPORT_STRICT"], "environment FLAGPORT_STRICT")
 
@@ -320,6 +328,11 @@ def _set_base(bases: dict[str, Path], key: str, base: Path | None) -> None:
         bases[key] = base
 
 
+def _given_by(options: Mapping[str, Any], sources: Mapping[str, str]) -> str:
+    """Where the options given came from, in their order ("" when none has a source)."""
+    return ", ".join(dict.fromkeys(sources[key] for key in options if key in sources))
+
+
 def validate_options(
     model: type[M], options: Mapping[str, Any], sources: Mapping[str, str], what: str
 ) -> M:
@@ -341,9 +354,11 @@ def validate_options(
         for err in exc.errors(include_input=False, include_url=False):
             key = str(err["loc"][0]) if err["loc"] else ALL_OPTIONS
             path = ".".join(str(p) for p in err["loc"])
-            # A missing option, or a rule across options, has no source of its own.
+            # A missing option has no source of its own; nor has a rule across options,
+            # which the options given broke (path= and url= together, say).
             source = sources.get(key) or sources.get(ALL_OPTIONS, "argument")
             if not err["loc"]:
+                source = _given_by(options, sources) or source
                 text = err["msg"].removeprefix("Value error, ")
             elif err["type"] == "extra_forbidden":
                 fix = did_you_mean(key, valid) or f"valid options: {valid}"

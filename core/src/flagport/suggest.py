@@ -11,11 +11,15 @@ from collections.abc import Iterable
 __all__ = ["closest_name", "did_you_mean"]
 
 
-def closest_name(name: str, candidates: Iterable[str]) -> str | None:
-    """The candidate ``name`` is most likely a typo of, if any is close enough."""
+def closest_name(name: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str | None:
+    """The candidate ``name`` is most likely a typo of, if any is close enough.
+
+    :param cutoff: how alike they must be (0 to 1); raise it where ``name`` may well be
+        no typo at all.
+    """
     import difflib  # with the first typo, not with every module that may report one
 
-    close = difflib.get_close_matches(name, sorted(candidates), n=1)
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=cutoff)
     return close[0] if close else None
 
 

@@ -85,3 +85,16 @@ def test_a_flags_file_with_another_provider_is_a_usage_error() -> None:
         "FILE is a flags file, read by the local provider; with --provider passall leave it "
         "out and give that provider's options (--option KEY=VALUE)"
     ) in " ".join(result.stderr.split())
+
+
+def test_eval_of_a_file_and_a_name_without_a_kind_says_the_kind_is_missing() -> None:
+    # It said "Invalid value for KIND: '.../flags.yaml' is not one of gate, experiment,
+    # config": the file was taken for the kind.
+    result = CliRunner().invoke(cli, ["eval", EXAMPLE, "new_checkout"])
+    assert result.exit_code == 2
+    assert (
+        f"Error: {EXAMPLE!r} is the flags file; give the kind of flag after it: "
+        f"flagport eval {EXAMPLE} gate|experiment|config new_checkout"
+    ) in " ".join(result.stderr.split())
+    missing = CliRunner().invoke(cli, ["eval", "missing.json", "pricing"])
+    assert "'missing.json' is the flags file; give the kind" in missing.stderr

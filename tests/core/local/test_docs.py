@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from flagport import Reason, User
+from flagport.cli import cli
 from flagport.providers.local.loader import load_file, load_mapping
 from flagport.providers.local.models import FlagsFile, flags_file_schema
 from flagport.providers.local.reference import markdown_reference, splice
@@ -88,3 +91,20 @@ def test_example_file_loads_and_behaves_as_its_comments_say() -> None:
         assert not (copy and layout)
     eu = snapshot.configs["pricing"].evaluate(User(user_id="1", country="DE"))
     assert eu.get("currency", "") == "EUR"
+
+
+def test_the_explain_output_on_the_page_is_what_the_command_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page showed no overrides line: the example file gained overrides after it was
+    # pasted, and nothing compared them.
+    text = DOC.read_text()
+    command = re.search(r"^flagport (explain flags\.yaml gate .*)$", text, re.MULTILINE)
+    pasted = re.search(r"```\n(gate new_checkout in flags\.yaml\n.*?)```", text, re.DOTALL)
+    assert command is not None
+    assert pasted is not None
+    (tmp_path / "flags.yaml").write_bytes(EXAMPLE.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, shlex.split(command.group(1)))
+    assert result.exit_code == 0
+    assert result.stdout == pasted.group(1)

@@ -175,6 +175,18 @@ def test_unknown_names_raise_flag_not_found_naming_the_kind() -> None:
         provider.evaluate_gate(User(user_id="1"), "pricing")
 
 
+def test_a_flag_of_another_kind_is_named_with_the_right_article() -> None:
+    provider = started(
+        {**GATE, "experiments": {"copy": {"groups": [{"name": "a", "weight": 100}]}}}
+    )
+    with pytest.raises(FlagNotFoundError, match=r"'copy' is an experiment in .*, not a gate$"):
+        provider.evaluate_gate(User(user_id="1"), "copy")
+    with pytest.raises(
+        FlagNotFoundError, match=r"'new_checkout' is a gate in .*, not an experiment$"
+    ):
+        provider.evaluate_experiment(User(user_id="1"), "new_checkout")
+
+
 # -- experiments ------------------------------------------------------------------------------
 EXPERIMENT = {
     "experiments": {

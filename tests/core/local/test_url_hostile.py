@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from flag_server import FlagServer  # tests/support
 from hostile_http import (  # tests/support
+    Script,
     answer,
     drip_body,
     drip_head,
@@ -23,6 +24,7 @@ from hostile_http import (  # tests/support
     hostile_server,
     redirect,
 )
+from tls_relays import TlsTerminator, self_signed  # tests/support
 from url_helpers import USER, flags, url_stats, version  # tests/support
 from url_helpers import local_provider as provider
 from url_helpers import url_client as client
@@ -32,6 +34,16 @@ Waiter = Callable[..., bool]
 
 
 # -- the server ------------------------------------------------------------------------
+
+
+def _moved_to(location: str, serial: int) -> Script:
+    """Redirect every request but ``GET /moved`` there, which gets flags ``serial``."""
+
+    def script(connection: Any, head: bytes) -> None:
+        moved = head.startswith(b"GET /moved ")
+        (answer(200, flags(serial).encode()) if moved else redirect(location))(connection, head)
+
+    return script
 
 
 def test_configured_headers_never_follow_a_redirect_to_another_origin(
@@ -47,13 +59,32 @@ def test_configured_headers_never_follow_a_redirect_to_another_origin(
 
 
 def test_configured_headers_follow_a_redirect_within_the_origin() -> None:
-    def script(connection: Any, head: bytes) -> None:
-        moved = head.startswith(b"GET /moved ")
-        (answer(200, flags(2).encode()) if moved else redirect("/moved"))(connection, head)
-
-    with hostile_server(script) as hostile:
+    with hostile_server(_moved_to("/moved", 2)) as hostile:
         with client(hostile.url + "/flags.yaml", headers={"X-Api-Key": KEY}, watch=False) as fp:
             assert version(fp) == 2
+        assert [h.get("x-api-key") for h in hostile.headers()] == [KEY, KEY]
+
+
+def test_configured_headers_follow_a_scheme_relative_redirect_to_the_same_origin() -> None:
+    with hostile_server() as hostile:
+        hostile.script = _moved_to(f"//127.0.0.1:{hostile.port}/moved", 3)
+        with client(hostile.url + "/flags.yaml", headers={"X-Api-Key": KEY}, watch=False) as fp:
+            assert version(fp) == 3
+        assert [h.get("x-api-key") for h in hostile.headers()] == [KEY, KEY]
+
+
+def test_configured_headers_follow_a_redirect_up_to_tls_on_the_same_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """http://host to https://host (another port) is the same server, better protected,
+    as the FeatBit provider and ``import --live`` rule; the key was dropped, and a server
+    that wants it answered 401."""
+    certificate, key = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))  # httpx's own setting
+    with hostile_server() as hostile, TlsTerminator(certificate, key, hostile.port) as tls:
+        hostile.script = _moved_to(f"https://127.0.0.1:{tls.port}/moved", 4)
+        with client(hostile.url + "/flags.yaml", headers={"X-Api-Key": KEY}, watch=False) as fp:
+            assert version(fp) == 4
         assert [h.get("x-api-key") for h in hostile.headers()] == [KEY, KEY]
 
 

@@ -102,6 +102,7 @@ class FlagportFixture:
 
         :raises FlagNotFoundError: in strict mode, the name is not a known gate.
         """
+        __tracebackhide__ = True  # the failure is the test's line, not the plugin's
         self._check_name("gate", name)
         global_overrides.gate(name, value, user_id)
         self._forced("gate", name)
@@ -122,6 +123,7 @@ class FlagportFixture:
         :raises FlagNotFoundError: in strict mode, the name is not a known experiment.
         :raises ConfigurationError: in strict mode, the definitions have no such group.
         """
+        __tracebackhide__ = True  # the failure is the test's line, not the plugin's
         self._check_name("experiment", name)
         if group is not None:
             value = self._group_value(name, group, value)
@@ -133,6 +135,7 @@ class FlagportFixture:
 
         :raises FlagNotFoundError: in strict mode, the name is not a known config.
         """
+        __tracebackhide__ = True  # the failure is the test's line, not the plugin's
         self._check_name("config", name)
         global_overrides.config(name, value, user_id)
         self._forced("config", name)
@@ -144,6 +147,7 @@ class FlagportFixture:
     def _group_value(self, name: str, group: str, value: JsonValue) -> Any:
         """``value``, else the group's value in the provider's definitions (any JSON
         value: the overrides take it as it is)."""
+        __tracebackhide__ = True
         groups = self.client.provider.experiment_groups(name)
         if groups is None:
             return value
@@ -167,6 +171,7 @@ class FlagportFixture:
         return None
 
     def _check_name(self, kind: str, name: str) -> None:
+        __tracebackhide__ = True
         if not self.strict:
             return
         known = self._known_names()

@@ -8,8 +8,10 @@ from typing import Any
 
 import click
 
+from flagport.cli._output import say
 from flagport.errors import FlagportError
-from flagport.user import User, as_user
+from flagport.suggest import closest_name
+from flagport.user import BUILTIN_FIELDS, User, as_user
 
 __all__ = ["parse_options", "parse_user"]
 
@@ -45,6 +47,25 @@ def parse_user(raw: str) -> User:
     if not isinstance(data, Mapping):
         raise click.BadParameter("must be a JSON object", param_hint="--user")
     try:
-        return as_user(data)
+        user = as_user(data)
     except FlagportError as exc:
         raise click.BadParameter(str(exc), param_hint="--user") from None
+    _hint_misspelt_fields(data)
+    return user
+
+
+def _hint_misspelt_fields(data: Mapping[str, Any]) -> None:
+    """Say so when a key is taken as a custom attribute but looks like a misspelt
+    built-in field (``userid``): the flag then sees no ``user_id`` and answers quietly
+    as for a user without one."""
+    fields = [f for f in (*BUILTIN_FIELDS, "custom", "private", "custom_ids") if f not in data]
+    for key in data:
+        # Closer than for a flag name: an attribute may well be named like a field
+        # on purpose (email_hash beside email).
+        close = closest_name(str(key), fields, cutoff=0.8) if key not in User.model_fields else None
+        if close is not None:
+            say(
+                ("hint:", "bold yellow"),
+                f" --user key {key!r} is taken as a custom attribute; did you mean {close!r}?",
+                err=True,
+            )

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from flagport._documents import FORMATS
 from flagport.cli._common import parse_options, parse_user
 from flagport.cli._output import print_json, say, show, styled
 from flagport.cli.local import _load, name_hint
@@ -99,6 +100,11 @@ def eval_command(
             raise SystemExit(1)
     elif len(args) == 2:
         kind, name = args
+        if kind not in KINDS and (Path(kind).suffix.lower() in FORMATS or Path(kind).is_file()):
+            raise click.UsageError(
+                f"{kind!r} is the flags file; give the kind of flag after it: "
+                f"flagport eval {kind} gate|experiment|config {name}"
+            )
     else:
         raise click.UsageError("expected [FILE] gate|experiment|config NAME")
     if kind not in KINDS:

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from flagport._wording import with_article
 from flagport.cli._common import parse_user
 from flagport.cli._errors import INTERNAL_ERROR, internal_error
 from flagport.cli._output import error, fail, plural, print_json, say, write_output
@@ -146,8 +147,7 @@ def name_hint(names: FlagNames, kind: str, name: str, command: str) -> str:
     that evaluates it as that), else the close name of this kind, else nothing."""
     for other in _KINDS:
         if other != kind and name in names.of(other):
-            article = "an" if other == "experiment" else "a"
-            return f"it is {article} {other}: {command} {other} {name}"
+            return f"it is {with_article(other)}: {command} {other} {name}"
     return did_you_mean(name, names.of(kind))
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["EventSettings"]
 
@@ -23,11 +23,14 @@ class EventSettings(BaseModel):
         default_factory=lambda: list[str | Callable[..., Any]](["provider"]),
         description=(
             "Sinks by name ('provider', 'jsonl', 'logging', or one a plugin registers), "
-            "'module:function' for a callable taking one Event, or the callable itself."
+            "'module:function' for a callable taking one Event, or the callable itself; "
+            "one string holds names separated by commas ('provider,jsonl')."
         ),
     )
+
     jsonl_path: Path = Field(
-        default=Path("flagport-events.jsonl"), description="File of the jsonl sink."
+        default=Path("flagport-events.jsonl"),
+        description="File of the jsonl sink (a missing folder is made at the first write).",
     )
     logging_logger: str = Field(
         default="flagport.events", description="Logger of the logging sink."
@@ -79,3 +82,11 @@ class EventSettings(BaseModel):
         ge=1,
         description="Exposures remembered for de-duplication (when full, all are forgotten).",
     )
+
+    @field_validator("sinks", mode="before")
+    @classmethod
+    def _names_in_one_string(cls, value: Any) -> Any:
+        # FLAGPORT_EVENTS_SINKS=provider,jsonl: what an environment variable holds.
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value

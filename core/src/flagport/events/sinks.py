@@ -106,7 +106,13 @@ class JsonlSink:
     wants_models = False
 
     def __init__(self, path: Path) -> None:
+        """:raises ConfigurationError: ``path`` is a folder or cannot be written."""
+        from flagport._files import why_unwritable  # with this sink only: not a cold start's
+
         self.path = Path(path)
+        problem = why_unwritable(self.path)
+        if problem is not None:
+            raise ConfigurationError(f"[events] jsonl_path {str(self.path)!r}: {problem}")
         self._file: IO[bytes] | None = None
         # A forked child opens its own handle rather than sharing the parent's.
         reset_in_child(self, _forget_file)

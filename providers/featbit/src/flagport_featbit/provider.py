@@ -23,6 +23,7 @@ from fbclient.status_types import StateType
 
 from flagport._changes import changed_names
 from flagport._fork import reset_in_child
+from flagport._wording import with_article
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
@@ -331,7 +332,8 @@ class FeatBitProvider(Provider):
         if flag is not None:
             wanted = "boolean" if kind == "gate" else "non-boolean"
             return TypeMismatchError(
-                f"{name!r} is a FeatBit {flag.variation_type} flag; a {kind} needs a {wanted} flag"
+                f"{name!r} is a FeatBit {flag.variation_type} flag; {with_article(kind)} needs "
+                f"a {wanted} flag"
             )
         return FlagNotFoundError(f"FeatBit does not know the {kind} {name!r}")
 

@@ -27,6 +27,7 @@ from statsig_python_core import StatsigOptions as SdkOptions
 
 from flagport._fork import reset_in_child
 from flagport._memos import Budget, Memo
+from flagport._wording import with_article
 from flagport.errors import (
     ConfigurationError,
     FlagNotFoundError,
@@ -321,7 +322,9 @@ class StatsigProvider(Provider):
             )
         for other, names in known.items():
             if other is not kind and name in names:
-                raise TypeMismatchError(f"{name!r} is a statsig {other.value}, not a {kind.value}")
+                raise TypeMismatchError(
+                    f"{name!r} is a statsig {other.value}, not {with_article(kind.value)}"
+                )
         raise FlagNotFoundError(f"statsig has no {kind.value} named {name!r}")
 
     def _reason(self, name: str, rule_id: str, details: str) -> Reason:

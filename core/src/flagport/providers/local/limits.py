@@ -31,6 +31,8 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from flagport._wording import with_article
+
 __all__ = [
     "MAX_ALIAS_GROWTH",
     "MAX_CONDITION_SIZE",
@@ -107,7 +109,7 @@ def _not_json(value: Any) -> str:
             "read an unquoted 2024-01-01 as one); quote it to make it a string"
         )
     return (
-        f"a {type(value).__name__} is not a JSON value (a YAML tag such as !!binary or "
+        f"{with_article(type(value).__name__)} is not a JSON value (a YAML tag such as !!binary or "
         "!!set makes one); write a string, number, boolean, null, list or mapping"
     )
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field, model_validator
 
 from flagport._changes import changed_names
+from flagport._wording import with_article
 from flagport.errors import ConfigurationError, FlagNotFoundError, ProviderNotReadyError
 from flagport.provider import FlagNames, Provider, ProviderStatus
 from flagport.providers.local.compiled import CompiledExperiment, Snapshot
@@ -345,8 +346,8 @@ class LocalProvider(Provider):
         for section, other in _KINDS.items():
             if other != kind and name in getattr(snapshot, section):
                 return FlagNotFoundError(
-                    f"{name!r} is {'an' if other[0] == 'e' else 'a'} {other} in "
-                    f"{snapshot.source}, not a {kind}"
+                    f"{name!r} is {with_article(other)} in {snapshot.source}, "
+                    f"not {with_article(kind)}"
                 )
         return FlagNotFoundError(f"no {kind} named {name!r} in {snapshot.source}")
 

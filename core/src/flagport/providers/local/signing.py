@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import importlib
+import importlib.util
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ __all__ = [
     "public_key",
     "public_key_text",
     "require",
+    "require_installed",
     "sign",
     "verify",
 ]
@@ -45,28 +47,53 @@ _SIGNATURE_BYTES = 64
 _PUBLIC_KEY_BYTES = 32
 
 
-def require(module: str) -> ModuleType:
+def require(module: str, needed_for: str = "reading flags from a URL") -> ModuleType:
     """Import a dependency of the ``url`` extra, or say how to install it.
 
+    :param needed_for: what needs it, as the error says (``"signing flags files"``).
     :raises ConfigurationError: the module is not installed.
     """
     try:
         return importlib.import_module(module)
     except ImportError:
-        top = module.split(".")[0]
-        raise ConfigurationError(
-            f"reading flags from a URL needs {top!r}, which is not installed; "
-            "install the extra: pip install 'flagport[url]'"
-        ) from None
+        raise _not_installed(module, needed_for) from None
+
+
+def require_installed(*modules: str) -> None:
+    """Check that dependencies of the ``url`` extra are installed, without importing
+    them (options are checked at construction, which stays cheap).
+
+    :raises ConfigurationError: one of them is not installed.
+    """
+    for module in modules:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # a parent package missing, or half-imported
+            found = False
+        if not found:
+            raise _not_installed(module)
+
+
+def _not_installed(module: str, needed_for: str = "reading flags from a URL") -> ConfigurationError:
+    top = module.split(".")[0]
+    return ConfigurationError(
+        f"{needed_for} needs {top!r}, which is not installed; "
+        "install the extra: pip install 'flagport[url]'"
+    )
+
+
+def _crypto(module: str) -> ModuleType:
+    # keygen, sign and the provider's public_key use it without any URL in sight.
+    return require(module, "signing flags files and checking their signatures")
 
 
 def _ed25519() -> ModuleType:
-    return require("cryptography.hazmat.primitives.asymmetric.ed25519")
+    return _crypto("cryptography.hazmat.primitives.asymmetric.ed25519")
 
 
 def generate_private_key() -> bytes:
     """A new private key, as PEM (PKCS#8, unencrypted)."""
-    serialization = require("cryptography.hazmat.primitives.serialization")
+    serialization = _crypto("cryptography.hazmat.primitives.serialization")
     key = _ed25519().Ed25519PrivateKey.generate()
     pem: bytes = key.private_bytes(
         serialization.Encoding.PEM,
@@ -77,7 +104,7 @@ def generate_private_key() -> bytes:
 
 
 def _private_key(pem: bytes, source: str) -> Ed25519PrivateKey:
-    serialization = require("cryptography.hazmat.primitives.serialization")
+    serialization = _crypto("cryptography.hazmat.primitives.serialization")
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
@@ -95,7 +122,7 @@ def _private_key(pem: bytes, source: str) -> Ed25519PrivateKey:
 
 def public_key_text(pem: bytes, source: str = "private key") -> str:
     """The public key of a PEM private key, as the provider's ``public_key`` option."""
-    serialization = require("cryptography.hazmat.primitives.serialization")
+    serialization = _crypto("cryptography.hazmat.primitives.serialization")
     raw = (
         _private_key(pem, source)
         .public_key()
@@ -152,7 +179,7 @@ def verify(data: bytes, signature: bytes | None, key: Ed25519PublicKey, source: 
             f"{source}: refused: {where} is not a signature (expected one line of base64 "
             "of 64 bytes, as flagport sign writes)"
         )
-    exceptions = require("cryptography.exceptions")
+    exceptions = _crypto("cryptography.exceptions")
     try:
         key.verify(raw, data)
     except exceptions.InvalidSignature:

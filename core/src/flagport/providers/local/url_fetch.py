@@ -6,7 +6,8 @@ recompile. The whole exchange (connect, headers, body, signature) must finish wi
 ``timeout`` seconds: a server that drips one byte a second cannot hold a start-up
 longer than that (:mod:`~flagport.providers.local.url_wire` caps every socket operation
 by the time left). Validators that could not be sent back are not kept, and the
-configured headers go to the URL's origin only, never to another a redirect names.
+configured headers go to the URL's server only (as :mod:`flagport._redirects` rules),
+never to another a redirect names.
 Built on httpx (the ``flagport[url]`` extra).
 """
 

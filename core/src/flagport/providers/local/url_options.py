@@ -98,6 +98,26 @@ class UrlOptions(ProviderOptions):
         ),
     )
 
+    # The extra is checked here, not at start(): a client built without it would
+    # construct, then serve every flag's default.
+    @field_validator("url")
+    @classmethod
+    def _an_http_client(cls, url: str | None) -> str | None:
+        if url is not None:
+            from flagport.providers.local.signing import require_installed
+
+            require_installed("httpx", "httpcore")
+        return url
+
+    @field_validator("cache_path")
+    @classmethod
+    def _a_file_lock(cls, path: str | None) -> str | None:
+        if path is not None:
+            from flagport.providers.local.signing import require_installed
+
+            require_installed("filelock")
+        return path
+
     @field_validator("public_key")
     @classmethod
     def _a_public_key(cls, text: str | None) -> str | None:

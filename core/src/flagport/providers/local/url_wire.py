@@ -8,7 +8,7 @@
   httpx's timeouts are per operation, so a server dripping a header byte every second
   would otherwise hold a start-up for hours (h11 reads headers up to 64 KiB).
 - :func:`keep_headers_home` drops the headers a user configured (an API key, a token)
-  from any request a redirect sends to another origin; httpx drops only
+  from any request a redirect sends to another server; httpx drops only
   ``Authorization``.
 """
 
@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
-__all__ = ["DeadlineBackend", "DeadlineTransport", "keep_headers_home", "origin"]
+from flagport._redirects import same_server
+
+__all__ = ["DeadlineBackend", "DeadlineTransport", "keep_headers_home"]
 
 # httpx's defaults for its own transport (httpx.HTTPTransport), kept so that moving off it
 # changes nothing a server sees.
@@ -38,13 +39,6 @@ _CORE_ERRORS = (
     httpcore.ProxyError,
     httpcore.UnsupportedProtocol,
 )
-
-
-def origin(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port (the default port spelt out), as browsers compare them."""
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 class DeadlineBackend(httpcore.NetworkBackend):
@@ -184,13 +178,14 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 def keep_headers_home(home: str, configured: Mapping[str, str]) -> Callable[[Any], None]:
-    """An httpx request hook removing ``configured`` headers from requests to any origin
-    but ``home``'s (a redirect's), so a key meant for one server reaches no other."""
+    """An httpx request hook removing ``configured`` headers from a request a redirect
+    sends off ``home``'s server, so a key meant for one server reaches no other. The
+    server is the one flagport's other redirects keep to (:func:`~flagport._redirects.
+    same_server`): the same origin, or the same host from plain text up to TLS."""
     names = [name.lower() for name in configured]
-    where = origin(home)
 
     def hook(request: Any) -> None:
-        if names and origin(str(request.url)) != where:
+        if names and not same_server(home, str(request.url)):
             for name in names:
                 request.headers.pop(name, None)
 
