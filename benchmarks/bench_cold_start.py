@@ -34,13 +34,34 @@ first use compiles a large regular expression), no TOML parser (``tomllib`` comp
 regular expressions at import) unless a settings file can hold flagport's settings (a
 ``pyproject.toml`` naming flagport only as a dependency or another tool's key, as this
 repository's does, is not parsed), and none of the document reader's error-path
-patterns. What is left of flagport's share is the flags file's own models (about 17
-classes, the format itself: roughly 30 ms of pydantic schema building), PyYAML's import
-(about 12 ms: its package imports the pure-Python reader, whose pattern of printable
-characters takes milliseconds to compile, and the dumper too), some fifteen dataclasses
-(each compiles its generated methods; about 10 ms on Python 3.11), the plugin manager
-(pluggy, the entry-point scan, the plugins' own modules: about 10 ms) and some ninety
-modules' own code.
+patterns. Nor does it build a schema nobody validates: ``RuleDef``, the base of the three
+rule models, is deferred, and the flags file's models are built from annotations Python
+evaluated (no ``from __future__ import annotations`` in their modules: pydantic would
+compile and evaluate every annotation's text).
+
+What is left of flagport's share, in CPU ms measured one module at a time after the floor
+(``python -X importtime`` and ``cProfile`` agree on the order):
+
+* the flags file's models, ~15: seventeen classes, the format itself, about 1 ms each
+  in pydantic. Deferring them (``defer_build``) was measured and costs more, not less: a
+  section's model built on first use builds the rule models it shares with the other
+  sections again (loading ``examples/flags.yaml``: ~32 ms instead of ~24), and a file
+  with gates, experiments and configs validates all of them anyway.
+* PyYAML, ~10: parsing already goes through libyaml (``CSafeLoader``), but the C module
+  ``yaml._yaml`` imports the ``yaml`` package, whose ``__init__`` imports the pure-Python
+  reader (its pattern of printable characters alone takes ~4.5 ms to compile), scanner,
+  parser, emitter and dumper. There is no leaner import path; a JSON or TOML flags file
+  does not import YAML at all.
+* the plugin manager, ~5: the entry-point scan (~2, reading only the ``entry_points.txt``
+  files that mention ``flagport``), the plugins' modules (~1.5) and pluggy's
+  registration (~1.5). A client of a built-in provider cannot skip it: settings sections,
+  event sinks and observers come from plugins too.
+* the condition language, ~6 (its package with every operator set); the client,
+  provider, results and user modules, ~10, of which some twenty dataclasses are ~0.4 ms
+  each (``slots=True`` builds each class twice; a ``NamedTuple`` costs ~0.07 ms, but
+  most are public types, ``GateResult``, ``FlagNames``..., whose dataclass behaviour is
+  API); reading, validating, compiling and evaluating the file, ~4; and some ninety
+  modules' own code.
 
 Each row shows wall time and the CPU time of the process (user + system). On a loaded
 machine the wall time stretches with everyone else's work while the CPU time barely

@@ -8,14 +8,15 @@ ignored line.
 
 Conditions (``when``) are kept as plain mappings here; their language is checked
 when they are compiled (:mod:`flagport.providers.local.conditions`).
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here (see
+:mod:`flagport.providers.local.rule_models`): pydantic reads the annotations as Python
+evaluated them.
+"""
 
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Discriminator,
@@ -30,6 +31,7 @@ from flagport.providers.local.conditions.options import Semantics
 from flagport.providers.local.conditions.segments import SegmentDef
 from flagport.providers.local.rule_models import (
     Condition,
+    Definition,
     FilterDef,
     HashMode,
     OutsideDef,
@@ -85,18 +87,13 @@ SegmentValue = Annotated[
 UnitIds = Annotated[dict[str, bool], BeforeValidator(_string_keys)]
 
 
-class _Def(BaseModel):
-    # No inf/nan: JSON cannot write them, so they could not be served or reported.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class GateRuleDef(RuleDef):
+class GateRuleDef(RuleDef, defer_build=False):
     """One rule of a gate. The first rule whose `when` holds decides the gate."""
 
     value: bool = Field(default=True, description="What the gate answers when the rule serves.")
 
 
-class GateDef(_Def):
+class GateDef(Definition):
     """A feature gate: a boolean decided by ordered rules."""
 
     description: str | None = Field(default=None, description="Free text for people; not used.")
@@ -126,7 +123,7 @@ class GateDef(_Def):
     )
 
 
-class ConfigRuleDef(RuleDef):
+class ConfigRuleDef(RuleDef, defer_build=False):
     """One rule of a dynamic config; the first matching rule's value is served."""
 
     value: Value | None = Field(
@@ -134,7 +131,7 @@ class ConfigRuleDef(RuleDef):
     )
 
 
-class ExperimentRuleDef(RuleDef):
+class ExperimentRuleDef(RuleDef, defer_build=False):
     """A rule of an experiment, tried before its groups' split (the implicit last rule)."""
 
     group: str | None = Field(
@@ -145,7 +142,7 @@ class ExperimentRuleDef(RuleDef):
     )
 
 
-class GroupDef(_Def):
+class GroupDef(Definition):
     """One group (variation) of an experiment."""
 
     name: str = Field(min_length=1, description="Group name, e.g. control.")
@@ -153,7 +150,7 @@ class GroupDef(_Def):
     value: Value = Field(default_factory=new_dict)
 
 
-class NamespaceDef(_Def):
+class NamespaceDef(Definition):
     """A slice of a namespace: experiments in one namespace with disjoint ranges never
     share a unit."""
 
@@ -163,7 +160,7 @@ class NamespaceDef(_Def):
     )
 
 
-class ExperimentDef(_Def):
+class ExperimentDef(Definition):
     """An experiment: units split into groups by weight."""
 
     description: str | None = Field(default=None, description="Free text for people; not used.")
@@ -273,7 +270,7 @@ class ExperimentDef(_Def):
         return groups
 
 
-class ConfigDef(_Def):
+class ConfigDef(Definition):
     """A dynamic config: a JSON object chosen by ordered rules."""
 
     description: str | None = Field(default=None, description="Free text for people; not used.")
@@ -290,7 +287,7 @@ class ConfigDef(_Def):
     )
 
 
-class FlagsFile(_Def):
+class FlagsFile(Definition):
     """A flagport flags file (YAML, JSON or TOML)."""
 
     model_config = ConfigDict(
