@@ -83,14 +83,23 @@ def setup(provider: str | Provider | None = None, **options: Any) -> Flagport:
     return client
 
 
-def set_client(client: Flagport | None) -> Flagport | None:
+def set_client(client: Flagport | None, *, retire: bool = False) -> Flagport | None:
     """Install ``client`` as the process-wide client; returns the previous one.
 
     The previous client is not shut down: the caller decides.
+
+    :param retire: shut the previous client down, as :func:`setup` does, when it was made
+        here (by :func:`setup`, or from settings by a shortcut); one installed with
+        ``set_client`` is still left to whoever installed it. For code that installs a
+        client for a while and then puts the one before back (the pytest plugin's
+        fixture): what the code in between set up is not left running.
     """
     global _client, _made_here
     with _lock:
-        previous, _client, _made_here = _client, client, False
+        previous, made = _client, _made_here
+        _client, _made_here = client, False
+    if retire and made and previous is not None and previous is not client:
+        _retire(previous, _REPLACED_SHUTDOWN_TIMEOUT)
     return previous
 
 
@@ -104,8 +113,8 @@ def _retire(client: Flagport, timeout: float) -> None:
     worker.join(timeout)
     if worker.is_alive():
         logger.warning(
-            "flagport: the client setup() replaced did not shut down within %.1fs; it goes "
-            "on stopping in the background",
+            "flagport: the replaced process-wide client did not shut down within %.1fs; it "
+            "goes on stopping in the background",
             timeout,
         )
 
@@ -115,7 +124,7 @@ def _shut_down_quietly(client: Flagport, timeout: float) -> None:
         client.shutdown(timeout)
     except Exception as exc:  # strict clients raise what their provider's shutdown raised
         logger.warning(
-            "flagport: shutting down the client setup() replaced failed: %s", describe(exc)
+            "flagport: shutting down the replaced process-wide client failed: %s", describe(exc)
         )
 
 
