@@ -76,17 +76,35 @@ def test_a_start_runs_once_until_shutdown_then_again() -> None:
     assert (provider.starts, provider.status) == (2, ProviderStatus.READY)
 
 
-def test_a_start_that_raised_is_not_repeated_until_shutdown() -> None:
+def test_a_start_that_raised_is_not_repeated_but_reported_until_shutdown() -> None:
     provider = Counting()
     provider.fail = True
-    with pytest.raises(GeneralError):
+    with pytest.raises(GeneralError) as first:
         provider.start()
-    provider.start()  # what the first one opened may still run: nothing opened twice
+    with pytest.raises(GeneralError) as again:  # what the first one opened may still run
+        provider.start()
+    assert (again.value, provider.starts) == (first.value, 1)
+    provider.status = ProviderStatus.READY  # ready since (a file fixed, a vendor back)
+    provider.start()
     assert provider.starts == 1
     provider.shutdown(1)
     provider.fail = False
     provider.start()
     assert (provider.starts, provider.status) == (2, ProviderStatus.READY)
+
+
+class Plain(Counting):
+    """Overrides ``start`` only: the base ``shutdown`` ends its run."""
+
+    shutdown = Provider.shutdown
+
+
+def test_the_base_shutdown_ends_the_run_of_a_provider_that_does_not_override_it() -> None:
+    provider = Plain()
+    provider.start()
+    provider.shutdown(1)
+    provider.start()
+    assert provider.starts == 2
 
 
 def test_concurrent_starts_run_one_and_the_others_wait_for_it() -> None:

@@ -271,7 +271,8 @@ def test_an_anonymous_request_is_served_defaults_as_in_production(
 def test_a_client_the_test_set_up_is_shut_down_when_the_fixture_restores(
     pytester: pytest.Pytester,
 ) -> None:
-    (pytester.path / "flags.yaml").write_text("gates:\n  beta: {rules: [{pass_percentage: 100}]}\n")
+    flags = "gates:\n  beta: {rules: [{pass_percentage: 100}]}\n"
+    (pytester.path / "set_up_by_a_test.yaml").write_text(flags)
     pytester.makepyfile(
         """
         import threading
@@ -281,10 +282,12 @@ def test_a_client_the_test_set_up_is_shut_down_when_the_fixture_restores(
         made = []
 
         def watchers():
-            return [t for t in threading.enumerate() if t.name.startswith("flagport-local-watch")]
+            # This file's: a worker runs other tests' clients too.
+            name = "flagport-local-watch:set_up_by_a_test.yaml"
+            return [t for t in threading.enumerate() if t.name == name]
 
         def test_sets_up_its_own_client(flagport):
-            made.append(fm.setup(provider="local", path="flags.yaml", watch=True))
+            made.append(fm.setup(provider="local", path="set_up_by_a_test.yaml", watch=True))
             assert fm.check_gate({"user_id": "1"}, "beta")
             assert watchers()
 

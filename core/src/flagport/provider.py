@@ -250,13 +250,15 @@ class Provider(ABC):
         self._publications.disown()
         release(self)
 
+    @once_per_run
     def start(self) -> None:
         """Load definitions, open connections. Called once per process, lazily.
 
         Once per run: a second call before :meth:`shutdown` (by hand, then by a client
-        given the provider) returns at once and changes nothing, whether the first one
-        returned or raised; after :meth:`shutdown` it starts the provider again. The base
-        class guards every override so (:mod:`flagport._runs`); an override need not.
+        given the provider) changes nothing; it returns at once, or raises what the first
+        one raised while the provider is not ready. After :meth:`shutdown` it starts the
+        provider again. The base class guards every override so (:mod:`flagport._runs`);
+        an override need not.
 
         Must return within the provider's configured start-up timeout; a provider that
         cannot load yet stays ``NOT_READY`` (evaluations raise
@@ -264,6 +266,7 @@ class Provider(ABC):
         """
         self.status = ProviderStatus.READY
 
+    @ends_run
     def shutdown(self, timeout: float = 5.0) -> None:
         """Deliver queued events and release resources, within ``timeout`` seconds.
 
