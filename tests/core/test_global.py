@@ -235,3 +235,51 @@ def test_without_a_provider_strict_settings_still_raise(
         flagport.log_event(USER, "purchase")
     with pytest.raises(ConfigurationError):
         flagport.stats()
+
+
+# -- the events of a client that cannot be built -------------------------------------------------
+def test_without_settings_dropped_events_are_counted_and_the_warning_says_where(
+    no_settings: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for _ in range(3):
+        flagport.log_event(USER, "purchase", 9.99)
+    assert flagport.flush(WAIT) is True
+    assert flagport.stats()["provider"]["events_dropped"] == 3
+    [warned] = flagport_warnings(caplog)
+    assert "events are dropped (counted in flagport.stats()['provider']['events_dropped'])" in (
+        warned
+    )
+
+
+def test_without_a_provider_valid_events_settings_still_reach_their_sinks(
+    no_settings: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (no_settings / "flagport.toml").write_text(
+        '[events]\nsinks = ["provider", "jsonl"]\njsonl_path = "events/out.jsonl"\n'
+    )
+    assert flagport.check_gate(USER, "g") is False  # no provider: defaults
+    flagport.log_event(USER, "purchase", 9.99, {"sku": "A1"})
+    assert flagport.flush(WAIT) is True
+    lines = (no_settings / "events" / "out.jsonl").read_text().splitlines()
+    assert [(e["name"], e["value"], e["metadata"]) for e in map(json.loads, lines)] == [
+        ("purchase", 9.99, {"sku": "A1"})
+    ]
+    stats = flagport.stats()
+    assert stats["events"]["jsonl"]["delivered"] == 1
+    assert stats["provider"]["events_dropped"] == 1  # the provider sink's copy
+    [warned] = flagport_warnings(caplog)
+    assert "events go to the [events] sinks jsonl; those for the provider sink are dropped" in (
+        warned
+    )
+
+
+def test_without_a_provider_invalid_events_settings_are_named_and_events_counted(
+    no_settings: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (no_settings / "flagport.toml").write_text('[events]\nsinks = ["jsonl"]\nmax_queue = 0\n')
+    flagport.log_event(USER, "purchase")
+    assert flagport.flush(WAIT) is True
+    assert flagport.stats()["provider"]["events_dropped"] == 1
+    [warned] = flagport_warnings(caplog)
+    assert "the [events] settings are invalid" in warned
+    assert "max_queue" in warned

@@ -266,3 +266,43 @@ def test_an_anonymous_request_is_served_defaults_as_in_production(
         """
     )
     pytester.runpytest().assert_outcomes(passed=3)
+
+
+def test_a_client_the_test_set_up_is_shut_down_when_the_fixture_restores(
+    pytester: pytest.Pytester,
+) -> None:
+    flags = "gates:\n  beta: {rules: [{pass_percentage: 100}]}\n"
+    (pytester.path / "set_up_by_a_test.yaml").write_text(flags)
+    pytester.makepyfile(
+        """
+        import threading
+
+        import flagport as fm
+
+        made = []
+
+        def watchers():
+            # This file's: a worker runs other tests' clients too.
+            name = "flagport-local-watch:set_up_by_a_test.yaml"
+            return [t for t in threading.enumerate() if t.name == name]
+
+        def test_sets_up_its_own_client(flagport):
+            made.append(fm.setup(provider="local", path="set_up_by_a_test.yaml", watch=True))
+            assert fm.check_gate({"user_id": "1"}, "beta")
+            assert watchers()
+
+        def test_it_was_shut_down_when_the_fixture_put_the_previous_client_back():
+            assert made[0].closed
+            assert watchers() == []
+            assert fm.get_client() is not made[0]
+
+        def test_a_client_installed_with_set_client_stays_its_owners(flagport):
+            made.append(fm.Flagport(provider="passall"))
+            fm.set_client(made[-1])
+
+        def test_it_was_left_running():
+            assert not made[-1].closed
+            made[-1].shutdown()
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=4)

@@ -21,6 +21,7 @@ from flagport.user import UserLike
 
 if TYPE_CHECKING:
     from flagport._changes import ChangeSubscription
+    from flagport.events.model import Event
     from flagport.provider import DefinitionsChanged
     from flagport.user import User
 
@@ -83,14 +84,23 @@ def setup(provider: str | Provider | None = None, **options: Any) -> Flagport:
     return client
 
 
-def set_client(client: Flagport | None) -> Flagport | None:
+def set_client(client: Flagport | None, *, retire: bool = False) -> Flagport | None:
     """Install ``client`` as the process-wide client; returns the previous one.
 
     The previous client is not shut down: the caller decides.
+
+    :param retire: shut the previous client down, as :func:`setup` does, when it was made
+        here (by :func:`setup`, or from settings by a shortcut); one installed with
+        ``set_client`` is still left to whoever installed it. For code that installs a
+        client for a while and then puts the one before back (the pytest plugin's
+        fixture): what the code in between set up is not left running.
     """
     global _client, _made_here
     with _lock:
-        previous, _client, _made_here = _client, client, False
+        previous, made = _client, _made_here
+        _client, _made_here = client, False
+    if retire and made and previous is not None and previous is not client:
+        _retire(previous, _REPLACED_SHUTDOWN_TIMEOUT)
     return previous
 
 
@@ -104,8 +114,8 @@ def _retire(client: Flagport, timeout: float) -> None:
     worker.join(timeout)
     if worker.is_alive():
         logger.warning(
-            "flagport: the client setup() replaced did not shut down within %.1fs; it goes "
-            "on stopping in the background",
+            "flagport: the replaced process-wide client did not shut down within %.1fs; it "
+            "goes on stopping in the background",
             timeout,
         )
 
@@ -115,7 +125,7 @@ def _shut_down_quietly(client: Flagport, timeout: float) -> None:
         client.shutdown(timeout)
     except Exception as exc:  # strict clients raise what their provider's shutdown raised
         logger.warning(
-            "flagport: shutting down the client setup() replaced failed: %s", describe(exc)
+            "flagport: shutting down the replaced process-wide client failed: %s", describe(exc)
         )
 
 
@@ -124,8 +134,10 @@ def get_client() -> Flagport:
 
     When settings cannot build one (none given, or invalid), a warning says what is
     missing and how to fix it, once, and the client returned serves every flag's default
-    with ``PROVIDER_NOT_READY`` and drops events until :func:`setup` or
-    :func:`set_client` installs another; strict settings raise instead.
+    with ``PROVIDER_NOT_READY`` until :func:`setup` or :func:`set_client` installs
+    another; its events go to the sinks of the settings' ``[events]`` part when that is
+    valid, and those it cannot deliver (no vendor behind the ``provider`` sink) are counted
+    in ``stats()``. Strict settings raise instead.
 
     :raises ConfigurationError: no client can be built and the settings are strict.
     """
@@ -147,17 +159,51 @@ def _from_settings() -> Flagport:
         if _strict_settings():
             raise_strict(exc, "building the process-wide client", ConfigurationError)
         why = describe(exc, one_line=True)
+        client, events = _unconfigured_client(why)
         logger.warning(
             "flagport: the process-wide client cannot be built from settings (%s). Until "
             "one is configured, flagport.check_gate() and the other module-level shortcuts "
-            "serve defaults (reason ERROR, error code PROVIDER_NOT_READY) and drop events. "
+            "serve defaults (reason ERROR, error code PROVIDER_NOT_READY); %s. "
             "Configure it: call flagport.setup(provider=..., ...) at start-up, or create "
             "flagport.toml (or [tool.flagport] in pyproject.toml), or set FLAGPORT_PROVIDER "
             "and its options (e.g. FLAGPORT_LOCAL_PATH=flags.yaml); FLAGPORT_STRICT=1 "
             "raises instead",
             why,
+            events,
         )
-        return Flagport(_Unconfigured(why), events={"sinks": []})
+        return client
+
+
+def _unconfigured_client(why: str) -> tuple[Flagport, str]:
+    """A client of the :class:`_Unconfigured` provider, and what becomes of its events.
+
+    Valid ``[events]`` settings are kept: what the application logs still reaches the
+    sinks it configured (a JSON-lines file, logging, a callable). What the ``provider``
+    sink takes has no vendor to go to: the provider counts it in its stats.
+    """
+    provider = _Unconfigured(why)
+    dropped = "counted in flagport.stats()['provider']['events_dropped']"
+    try:
+        table = load_settings().events
+    except Exception:  # the settings themselves are broken: nothing of them is kept
+        table = {}
+    if table:
+        try:
+            client = Flagport(provider, events=table)
+        except Exception as exc:
+            return Flagport(provider), (
+                f"events are dropped ({dropped}): the [events] settings are invalid "
+                f"({describe(exc, one_line=True)})"
+            )
+        sinks = [s if isinstance(s, str) else "callable" for s in client.event_settings.sinks]
+        kept = [s for s in sinks if s != "provider"]
+        if kept:
+            note = f"events go to the [events] sinks {', '.join(kept)}"
+            if "provider" in sinks:
+                note += f"; those for the provider sink are dropped ({dropped})"
+            return client, note
+        return client, f"events are dropped ({dropped})"
+    return Flagport(provider), f"events are dropped ({dropped})"
 
 
 def _strict_settings() -> bool:
@@ -187,6 +233,7 @@ class _Unconfigured(Provider):
     def __init__(self, why: str) -> None:
         super().__init__(ProviderOptions())
         self.why = why
+        self.events_dropped = 0
         self._message = (
             f"flagport is not configured ({why}); call flagport.setup(...) or give settings "
             "(flagport.toml, FLAGPORT_PROVIDER)"
@@ -206,8 +253,12 @@ class _Unconfigured(Provider):
     def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
         raise NotConfiguredError(self._message)
 
+    def log_event(self, event: Event) -> None:
+        # Only the provider sink's worker thread calls this: a plain count is safe.
+        self.events_dropped += 1
+
     def stats(self) -> dict[str, Any]:
-        return {"error": f"not configured: {self.why}"}
+        return {"error": f"not configured: {self.why}", "events_dropped": self.events_dropped}
 
 
 def current_client() -> Flagport:

@@ -28,6 +28,7 @@ from pydantic import (
 
 from flagport._publications import Publications, Swap
 from flagport._redact import MaskedDict, declare_option_models, mask, protect, release
+from flagport._runs import Run, ends_run, once_per_run
 from flagport.results import ConfigResult, ExperimentResult, GateResult, JsonValue
 
 if TYPE_CHECKING:
@@ -154,6 +155,14 @@ class Provider(ABC):
         self.emit: Callable[[Event], None] = _ignore
         self._hear_change: Callable[[DefinitionsChanged], None] = _ignore
         self._publications = Publications()
+        self._run = Run()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every provider's start and shutdown keep to one run at a time (flagport._runs).
+        super().__init_subclass__(**kwargs)
+        for name, guard in (("start", once_per_run), ("shutdown", ends_run)):
+            if name in vars(cls):
+                setattr(cls, name, guard(vars(cls)[name]))
 
     @classmethod
     def from_options(cls, **options: Any) -> Provider:
@@ -241,8 +250,15 @@ class Provider(ABC):
         self._publications.disown()
         release(self)
 
+    @once_per_run
     def start(self) -> None:
         """Load definitions, open connections. Called once per process, lazily.
+
+        Once per run: a second call before :meth:`shutdown` (by hand, then by a client
+        given the provider) changes nothing; it returns at once, or raises what the first
+        one raised while the provider is not ready. After :meth:`shutdown` it starts the
+        provider again. The base class guards every override so (:mod:`flagport._runs`);
+        an override need not.
 
         Must return within the provider's configured start-up timeout; a provider that
         cannot load yet stays ``NOT_READY`` (evaluations raise
@@ -250,10 +266,12 @@ class Provider(ABC):
         """
         self.status = ProviderStatus.READY
 
+    @ends_run
     def shutdown(self, timeout: float = 5.0) -> None:
         """Deliver queued events and release resources, within ``timeout`` seconds.
 
-        Must be idempotent and must never hang.
+        Must be idempotent and must never hang. It ends the run: stop every thread and
+        connection the start opened, so that a later :meth:`start` leaves none behind.
         """
         self.status = ProviderStatus.SHUT_DOWN
 

@@ -139,7 +139,8 @@ def flagport_fixture(request: pytest.FixtureRequest) -> Iterator[FlagportFixture
         finally:
             session.recorder.capture = None
             global_overrides.clear()
-            set_client(previous)
+            # A client the test made with flagport.setup() is shut down with the test's own.
+            set_client(previous, retire=True)
             client.shutdown()
             dead = capture.dead_overrides()
             if dead and s.dead_overrides is not DeadOverrides.OFF:
