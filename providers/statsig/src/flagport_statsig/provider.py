@@ -9,6 +9,7 @@ vocabulary, a bounded shutdown, and a fresh SDK per process after ``fork()``.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 import threading
@@ -74,6 +75,12 @@ _NO_EXPERIMENT_EXPOSURE = ExperimentEvaluationOptions(disable_exposure_logging=T
 _NO_CONFIG_EXPOSURE = DynamicConfigEvaluationOptions(disable_exposure_logging=True)
 _NO_LAYER_EXPOSURE = LayerEvaluationOptions(disable_exposure_logging=True)
 _MAX_CACHED_RESULTS = 10_000
+#: The SDK reports its own errors, an initialisation timeout among them, to Statsig's
+#: public API (``statsigapi.net/v1/sdk_exception``, with the server secret) whatever URLs
+#: it was given, and has no option to stop that. flagport waits ``init_timeout_ms`` itself
+#: and gives the SDK this much longer, beyond its 10 s request timeout, so a slow start-up
+#: is not reported there.
+_SDK_INIT_GRACE_MS = 30_000
 
 # Every SDK object this process created and has not shut down. Keeping them referenced
 # means that after fork() the child never drops (and so never finalises, flushes or
@@ -150,7 +157,7 @@ class StatsigProvider(Provider):
     def _sdk_options(self) -> SdkOptions:
         o = self.options
         kwargs: dict[str, Any] = {
-            "init_timeout_ms": o.init_timeout_ms,
+            "init_timeout_ms": o.init_timeout_ms + _SDK_INIT_GRACE_MS,
             "specs_sync_interval_ms": o.specs_sync_interval_ms,
             "disable_country_lookup": o.disable_country_lookup,
             "output_log_level": o.log_level,
@@ -170,6 +177,9 @@ class StatsigProvider(Provider):
             kwargs["enable_id_lists"] = True
         if o.offline:
             kwargs["disable_network"] = True
+        elif o.specs_url is not None or o.id_lists_url is not None:
+            # A custom URL is where definitions come from: never Statsig's API instead.
+            kwargs["fallback_to_statsig_api"] = False
         if self._bootstrap_json is not None:
             kwargs["data_store"] = _SpecsStore(self._bootstrap_json)
         return SdkOptions(**kwargs)
@@ -190,8 +200,14 @@ class StatsigProvider(Provider):
             future = sdk.initialize_with_details()
             details = None
             try:
-                details = future.result(timeout=self.options.init_timeout_ms / 1000 + 2.0)
-            except Exception as exc:  # a timeout, or the SDK reporting a failure
+                details = future.result(timeout=self.options.init_timeout_ms / 1000)
+            except concurrent.futures.TimeoutError:
+                logger.warning(
+                    "flagport-statsig: no definitions within init_timeout_ms=%d; serving "
+                    "defaults with PROVIDER_NOT_READY until they arrive",
+                    self.options.init_timeout_ms,
+                )
+            except Exception as exc:  # the SDK reporting a failure
                 logger.warning("flagport-statsig: initialisation did not finish: %s", exc)
             self._sdk = sdk
             # The SDK's own method bound to the instance: skips the Python error-boundary
