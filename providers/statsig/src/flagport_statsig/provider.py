@@ -24,7 +24,6 @@ from statsig_python_core import (
     Statsig,
     StatsigBasePy,
 )
-from statsig_python_core import StatsigOptions as SdkOptions
 
 from flagport._fork import reset_in_child
 from flagport._memos import Budget, Memo
@@ -44,7 +43,6 @@ from flagport.results import ConfigResult, ExperimentResult, GateResult, freeze
 from flagport_statsig._convert import (
     SPECIAL_RULES,
     RuleIndex,
-    _SpecsStore,
     build_rule_index,
     event_metadata,
     load_bootstrap,
@@ -53,7 +51,8 @@ from flagport_statsig._convert import (
 )
 from flagport_statsig.options import StatsigOptions
 from flagport_statsig.result_keys import ValueIndex, build_value_index
-from flagport_statsig.sdk_output import SdkOutput, masked_whole
+from flagport_statsig.sdk_options import sdk_options
+from flagport_statsig.sdk_output import masked_whole
 from flagport_statsig.spec_changes import Specs, changed_specs
 
 if TYPE_CHECKING:
@@ -75,12 +74,6 @@ _NO_EXPERIMENT_EXPOSURE = ExperimentEvaluationOptions(disable_exposure_logging=T
 _NO_CONFIG_EXPOSURE = DynamicConfigEvaluationOptions(disable_exposure_logging=True)
 _NO_LAYER_EXPOSURE = LayerEvaluationOptions(disable_exposure_logging=True)
 _MAX_CACHED_RESULTS = 10_000
-#: The SDK reports its own errors, an initialisation timeout among them, to Statsig's
-#: public API (``statsigapi.net/v1/sdk_exception``, with the server secret) whatever URLs
-#: it was given, and has no option to stop that. flagport waits ``init_timeout_ms`` itself
-#: and gives the SDK this much longer, beyond its 10 s request timeout, so a slow start-up
-#: is not reported there.
-_SDK_INIT_GRACE_MS = 30_000
 
 # Every SDK object this process created and has not shut down. Keeping them referenced
 # means that after fork() the child never drops (and so never finalises, flushes or
@@ -154,36 +147,6 @@ class StatsigProvider(Provider):
         return secret
 
     # -- lifecycle -------------------------------------------------------------------------
-    def _sdk_options(self) -> SdkOptions:
-        o = self.options
-        kwargs: dict[str, Any] = {
-            "init_timeout_ms": o.init_timeout_ms + _SDK_INIT_GRACE_MS,
-            "specs_sync_interval_ms": o.specs_sync_interval_ms,
-            "disable_country_lookup": o.disable_country_lookup,
-            "output_log_level": o.log_level,
-            "output_logger_provider": SdkOutput(),  # type: ignore[no-untyped-call]
-        }
-        optional = {
-            "specs_url": o.specs_url,
-            "log_event_url": o.log_event_url,
-            "id_lists_url": o.id_lists_url,
-            "environment": o.environment,
-            "event_logging_flush_interval_ms": o.event_flush_interval_ms,
-            "event_logging_max_queue_size": o.event_queue_size,
-            "service_name": o.service_name,
-        }
-        kwargs.update({k: v for k, v in optional.items() if v is not None})
-        if o.enable_id_lists:
-            kwargs["enable_id_lists"] = True
-        if o.offline:
-            kwargs["disable_network"] = True
-        elif o.specs_url is not None or o.id_lists_url is not None:
-            # A custom URL is where definitions come from: never Statsig's API instead.
-            kwargs["fallback_to_statsig_api"] = False
-        if self._bootstrap_json is not None:
-            kwargs["data_store"] = _SpecsStore(self._bootstrap_json)
-        return SdkOptions(**kwargs)
-
     def start(self) -> None:
         """Create the SDK and wait up to ``init_timeout_ms`` for definitions.
 
@@ -193,7 +156,7 @@ class StatsigProvider(Provider):
         with self._lock:
             if self._sdk is not None:
                 return
-            sdk = Statsig(self._secret, self._sdk_options())
+            sdk = Statsig(self._secret, sdk_options(self.options, self._bootstrap_json))
             _pinned[id(sdk)] = sdk
             reset_in_child(self, StatsigProvider._after_fork_in_child)
             sdk.subscribe("specs_updated", self._on_specs_updated)
