@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,3 +145,54 @@ def test_enable_logging_replaces_the_observer_the_environment_switch_registered(
         assert plugins.get_plugin_manager().get_plugin(observers.PLUGIN_NAME) is observer
     finally:
         plugins.unregister_plugin(observer)
+
+
+_EVALUATE = """
+from flagport import Flagport, User
+with Flagport(provider="passall") as fp:
+    fp.check_gate(User(user_id="42"), "new_checkout")
+"""
+
+
+def _child(code: str, switch: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLAGPORT_")}
+    env["FLAGPORT_LOG_EVALUATIONS"] = switch
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
+@pytest.mark.parametrize("switch", ["1", "info"])
+def test_the_switch_shows_records_on_stderr_when_logging_is_not_configured(
+    switch: str, tmp_path: Path
+) -> None:
+    # Before: nothing at all (the root logger's WARNING level and no handler).
+    done = _child(_EVALUATE, switch, tmp_path)
+    level = "DEBUG" if switch == "1" else "INFO"
+    assert (done.stdout, done.stderr) == (
+        "",
+        f"{level} flagport.observe: gate new_checkout = True (STATIC)\n",
+    )
+
+
+def test_an_application_that_configured_logging_gets_each_record_once(tmp_path: Path) -> None:
+    code = "import logging; logging.basicConfig(format='app: %(message)s')\n" + _EVALUATE
+    done = _child(code, "1", tmp_path)
+    assert done.stderr == "app: gate new_checkout = True (STATIC)\n"
+
+
+def test_a_level_the_application_set_for_the_logger_is_kept(tmp_path: Path) -> None:
+    code = "import logging; logging.getLogger('flagport.observe').setLevel('ERROR')\n" + _EVALUATE
+    assert _child(code, "1", tmp_path).stderr == ""
+
+
+def test_enable_logging_in_code_shows_records_too(tmp_path: Path) -> None:
+    code = "import flagport.plugins; flagport.plugins.enable_logging(20)\n" + _EVALUATE
+    done = _child(code, "0", tmp_path)
+    assert done.stderr == "INFO flagport.observe: gate new_checkout = True (STATIC)\n"

@@ -54,7 +54,7 @@ def why_not_isolated() -> str | None:
     return None
 
 
-def _silent_dns() -> list[bytes]:
+def silent_dns() -> list[bytes]:
     """Listen on 127.0.0.1:53 and record each query, never answering one."""
     server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     server.bind(("127.0.0.1", 53))
@@ -68,6 +68,16 @@ def _silent_dns() -> list[bytes]:
     return queries
 
 
+def query_name(packet: bytes) -> str:
+    """The name a DNS query packet asks about (its first question)."""
+    labels, at = [], 12  # after the header
+    while packet[at]:
+        size = packet[at]
+        labels.append(packet[at + 1 : at + 1 + size].decode("ascii", "replace"))
+        at += 1 + size
+    return ".".join(labels)
+
+
 def _threads(name: str) -> int:
     return sum(1 for thread in threading.enumerate() if thread.name == name)
 
@@ -75,7 +85,7 @@ def _threads(name: str) -> int:
 def main(vendor: str, timeout: float) -> None:
     from live_cli import run_live  # tests/support
 
-    queries = _silent_dns()
+    queries = silent_dns()
     with tempfile.TemporaryDirectory() as directory:
         result = run_live(vendor, f"{HOST}:8080", Path(directory), timeout)
     stop = time.monotonic() + 5.0  # a hang guard, not a measure

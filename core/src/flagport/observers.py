@@ -5,6 +5,12 @@ Off by default (an observer nobody registers costs nothing). Turn it on with
 with :func:`flagport.plugins.enable_logging`. Each record carries the details in
 ``record.flagport`` (a dict), ready for a JSON log formatter.
 
+Turning it on is asking to see the records, so it makes sure they can be seen without
+configuring the root logger (a library never does): ``flagport.observe`` gets the level
+asked for unless the application set one, and a handler printing to stderr that stays
+silent whenever another handler (the application's, pytest's) receives the record, as
+``logging.lastResort`` does for warnings. See :func:`show_on_stderr`.
+
 This module is a built-in plugin, registered like any other: its
 :func:`flagport_register_observers` registers the observer when the environment asks
 for it. It knows the hooks, not the plugin manager, so the two never import each other.
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +29,13 @@ from flagport.hookspecs import hookimpl
 from flagport.results import Result
 from flagport.user import User
 
-__all__ = ["LoggingObserver", "flagport_register_observers", "level_from_env"]
+__all__ = [
+    "LoggingObserver",
+    "StderrFallback",
+    "flagport_register_observers",
+    "level_from_env",
+    "show_on_stderr",
+]
 
 #: The plugin name the logging observer is registered under.
 PLUGIN_NAME = "flagport.observers.logging"
@@ -80,6 +93,46 @@ class LoggingObserver:
         )
 
 
+class StderrFallback(logging.StreamHandler):  # type: ignore[type-arg]
+    """Prints a record to stderr only when no other handler will receive it."""
+
+    def __init__(self) -> None:
+        super().__init__()  # sys.stderr as it is when the record is printed
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self._handled_elsewhere(logging.getLogger(record.name)):
+            super().emit(record)
+
+    def _handled_elsewhere(self, logger: logging.Logger | None) -> bool:
+        while logger is not None:
+            if any(handler is not self for handler in logger.handlers):
+                return True
+            if not logger.propagate:
+                return False
+            logger = logger.parent
+        return False
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass  # always the current sys.stderr (pytest and applications replace it)
+
+
+def show_on_stderr(logger: logging.Logger, level: int) -> None:
+    """Make ``logger``'s records at ``level`` visible when the application configured no
+    logging: its level (unless the application set one) and a :class:`StderrFallback`
+    (once)."""
+    fallback = any(isinstance(h, StderrFallback) for h in logger.handlers)
+    if logger.level == logging.NOTSET or fallback:  # never overrides the application's
+        logger.setLevel(level)
+    if not fallback:
+        logger.addHandler(StderrFallback())
+
+
 def level_from_env(value: str) -> int | None:
     """The logging level ``FLAGPORT_LOG_EVALUATIONS`` asks for, or None when it is off."""
     text = value.strip().upper()
@@ -96,7 +149,9 @@ def flagport_register_observers(register: Callable[..., None]) -> None:
     """Register a :class:`LoggingObserver` when ``FLAGPORT_LOG_EVALUATIONS`` asks for one."""
     level = level_from_env(os.environ.get("FLAGPORT_LOG_EVALUATIONS", ""))
     if level is not None:
-        register(LoggingObserver(level), name=PLUGIN_NAME)
+        observer = LoggingObserver(level)
+        show_on_stderr(observer.logger, level)
+        register(observer, name=PLUGIN_NAME)
 
 
 # ``enable_logging`` registers a plugin, so it lives with the plugin manager now.

@@ -421,18 +421,21 @@ def register_plugin(plugin: object, name: str | None = None) -> None:
 def enable_logging(level: int = logging.DEBUG) -> LoggingObserver:
     """Register a :class:`~flagport.observers.LoggingObserver`; clients started afterwards use it.
 
-    In code what ``FLAGPORT_LOG_EVALUATIONS`` does from the environment.
+    In code what ``FLAGPORT_LOG_EVALUATIONS`` does from the environment, records shown
+    on stderr too while the application configured no logging
+    (:func:`~flagport.observers.show_on_stderr`).
 
     :param level: level of the evaluation and event records.
     :returns: the registered observer (:func:`unregister_plugin` removes it).
     """
-    from flagport.observers import PLUGIN_NAME, LoggingObserver
+    from flagport.observers import PLUGIN_NAME, LoggingObserver, show_on_stderr
 
     # It replaces the one FLAGPORT_LOG_EVALUATIONS (or an earlier call) registered.
     current = get_plugin_manager().get_plugin(PLUGIN_NAME)
     if current is not None:
         unregister_plugin(current)
     observer = LoggingObserver(level)
+    show_on_stderr(observer.logger, level)
     register_plugin(observer, name=PLUGIN_NAME)
     return observer
 

@@ -85,6 +85,22 @@ def test_schema_prints_the_json_schema(tmp_path: Path) -> None:
     assert json.loads(target.read_text())["title"] == "flagport flags file"
 
 
+def test_schema_to_a_file_says_what_it_wrote_where_on_stderr(tmp_path: Path) -> None:
+    target = tmp_path / "schema.json"
+    # Before: nothing at all was printed.
+    assert run("schema", "-o", str(target)) == (
+        0,
+        "",
+        f"wrote the flags-file schema to {target}\n",
+    )
+    reference = tmp_path / "reference.md"
+    assert run("schema", "--markdown", "-o", str(reference)) == (
+        0,
+        "",
+        f"wrote the reference tables of the flags file to {reference}\n",
+    )
+
+
 def test_explain_gate_shows_rules_conditions_bucket_and_reason() -> None:
     user = json.dumps({"user_id": "user-42", "country": "DE"})
     code, out, _ = run("explain", str(EXAMPLE), "gate", "new_checkout", "--user", user)

@@ -29,6 +29,8 @@ from url_helpers import USER, flags, url_stats, version  # tests/support
 from url_helpers import local_provider as provider
 from url_helpers import url_client as client
 
+from flagport.provider import ProviderStatus
+
 KEY = "k3y-7c0ffee-url-header"
 Waiter = Callable[..., bool]
 
@@ -216,3 +218,43 @@ def test_a_cache_path_that_cannot_be_created_polls_without_it(
     assert len(warnings) == 1
     assert str(cache) in warnings[0]
     assert "change cache_path" in warnings[0]
+
+
+def _hops(serial: int) -> Script:
+    """``GET /hopN/flags.yaml`` redirects to ``/hop<N-1>/flags.yaml``; ``/hop0/flags.yaml``
+    gets flags ``serial``: a chain of N redirects."""
+
+    def script(connection: Any, head: bytes) -> None:
+        hops = int(head.split(b"/")[1].removeprefix(b"hop"))
+        if hops:
+            redirect(f"/hop{hops - 1}/flags.yaml")(connection, head)
+        else:
+            answer(200, flags(serial).encode())(connection, head)
+
+    return script
+
+
+def test_three_redirects_in_a_row_are_followed() -> None:
+    with hostile_server(_hops(3)) as hostile:
+        url = hostile.url + "/hop3/flags.yaml"
+        with client(url, watch=False) as fp:
+            assert version(fp) == 3
+
+
+def test_a_fourth_redirect_is_refused_naming_the_limit_and_the_last_good_keeps_serving(
+    wait_for: Waiter, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: httpx's own limit, 20 redirects, was followed.
+    with hostile_server(answer(200, flags(1).encode())) as hostile:
+        url = hostile.url + "/hop4/flags.yaml"
+        with client(url, backoff_max=0.2) as fp:
+            assert version(fp) == 1
+            hostile.script = _hops(0)  # /hop4 now redirects 4 times in a row
+            assert wait_for(lambda: provider(fp).status is ProviderStatus.STALE)
+            assert version(fp) == 1  # the last good definitions keep serving
+            error = url_stats(fp)["last_error"]
+    assert error == (
+        f"{url}: redirected more than 3 times, the most flagport follows; set url to where "
+        "the flags file is (a redirect loop?)"
+    )
+    assert error in caplog.text

@@ -135,6 +135,8 @@ def schema_command(output: str | None, markdown: bool) -> None:
     text = markdown_reference() if markdown else schema
     if output:
         write_output(output, text)
+        what = "the reference tables of the flags file" if markdown else "the flags-file schema"
+        say(f"wrote {what} to {output}", err=True)
     else:
         click.echo(text, nl=False)
 

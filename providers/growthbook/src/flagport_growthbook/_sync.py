@@ -23,6 +23,8 @@ from typing import Any
 
 from growthbook import FeatureRepository, SSEClient
 
+from flagport_growthbook._sdk_log import explain_fetch_errors
+
 __all__ = ["DefinitionsSync"]
 
 logger = logging.getLogger("flagport.growthbook")
@@ -78,6 +80,7 @@ class DefinitionsSync:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._repo = FeatureRepository()
+        explain_fetch_errors()
         seconds = max(1, math.ceil(http_timeout))
         self._repo.http_connect_timeout = seconds
         self._repo.http_read_timeout = seconds

@@ -9,6 +9,7 @@ vocabulary, a bounded shutdown, and a fresh SDK per process after ``fork()``.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 import threading
@@ -23,7 +24,6 @@ from statsig_python_core import (
     Statsig,
     StatsigBasePy,
 )
-from statsig_python_core import StatsigOptions as SdkOptions
 
 from flagport._fork import reset_in_child
 from flagport._memos import Budget, Memo
@@ -43,7 +43,6 @@ from flagport.results import ConfigResult, ExperimentResult, GateResult, freeze
 from flagport_statsig._convert import (
     SPECIAL_RULES,
     RuleIndex,
-    _SpecsStore,
     build_rule_index,
     event_metadata,
     load_bootstrap,
@@ -52,7 +51,8 @@ from flagport_statsig._convert import (
 )
 from flagport_statsig.options import StatsigOptions
 from flagport_statsig.result_keys import ValueIndex, build_value_index
-from flagport_statsig.sdk_output import SdkOutput, masked_whole
+from flagport_statsig.sdk_options import sdk_options
+from flagport_statsig.sdk_output import masked_whole
 from flagport_statsig.spec_changes import Specs, changed_specs
 
 if TYPE_CHECKING:
@@ -147,33 +147,6 @@ class StatsigProvider(Provider):
         return secret
 
     # -- lifecycle -------------------------------------------------------------------------
-    def _sdk_options(self) -> SdkOptions:
-        o = self.options
-        kwargs: dict[str, Any] = {
-            "init_timeout_ms": o.init_timeout_ms,
-            "specs_sync_interval_ms": o.specs_sync_interval_ms,
-            "disable_country_lookup": o.disable_country_lookup,
-            "output_log_level": o.log_level,
-            "output_logger_provider": SdkOutput(),  # type: ignore[no-untyped-call]
-        }
-        optional = {
-            "specs_url": o.specs_url,
-            "log_event_url": o.log_event_url,
-            "id_lists_url": o.id_lists_url,
-            "environment": o.environment,
-            "event_logging_flush_interval_ms": o.event_flush_interval_ms,
-            "event_logging_max_queue_size": o.event_queue_size,
-            "service_name": o.service_name,
-        }
-        kwargs.update({k: v for k, v in optional.items() if v is not None})
-        if o.enable_id_lists:
-            kwargs["enable_id_lists"] = True
-        if o.offline:
-            kwargs["disable_network"] = True
-        if self._bootstrap_json is not None:
-            kwargs["data_store"] = _SpecsStore(self._bootstrap_json)
-        return SdkOptions(**kwargs)
-
     def start(self) -> None:
         """Create the SDK and wait up to ``init_timeout_ms`` for definitions.
 
@@ -183,15 +156,21 @@ class StatsigProvider(Provider):
         with self._lock:
             if self._sdk is not None:
                 return
-            sdk = Statsig(self._secret, self._sdk_options())
+            sdk = Statsig(self._secret, sdk_options(self.options, self._bootstrap_json))
             _pinned[id(sdk)] = sdk
             reset_in_child(self, StatsigProvider._after_fork_in_child)
             sdk.subscribe("specs_updated", self._on_specs_updated)
             future = sdk.initialize_with_details()
             details = None
             try:
-                details = future.result(timeout=self.options.init_timeout_ms / 1000 + 2.0)
-            except Exception as exc:  # a timeout, or the SDK reporting a failure
+                details = future.result(timeout=self.options.init_timeout_ms / 1000)
+            except concurrent.futures.TimeoutError:
+                logger.warning(
+                    "flagport-statsig: no definitions within init_timeout_ms=%d; serving "
+                    "defaults with PROVIDER_NOT_READY until they arrive",
+                    self.options.init_timeout_ms,
+                )
+            except Exception as exc:  # the SDK reporting a failure
                 logger.warning("flagport-statsig: initialisation did not finish: %s", exc)
             self._sdk = sdk
             # The SDK's own method bound to the instance: skips the Python error-boundary

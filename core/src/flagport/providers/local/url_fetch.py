@@ -7,7 +7,8 @@ recompile. The whole exchange (connect, headers, body, signature) must finish wi
 longer than that (:mod:`~flagport.providers.local.url_wire` caps every socket operation
 by the time left). Validators that could not be sent back are not kept, and the
 configured headers go to the URL's server only (as :mod:`flagport._redirects` rules),
-never to another a redirect names.
+never to another a redirect names, and redirects are followed at most
+:data:`~flagport._redirects.REDIRECTS` in a row, the limit flagport's other requests keep.
 Built on httpx (the ``flagport[url]`` extra).
 """
 
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from flagport._documents import MAX_DOCUMENT_BYTES
+from flagport._redirects import REDIRECTS
 from flagport.providers.local.signing import SIGNATURE_SUFFIX, require
 
 if TYPE_CHECKING:
@@ -87,6 +89,7 @@ class HttpFetcher:
             headers=dict(headers),
             timeout=timeout,
             follow_redirects=True,
+            max_redirects=REDIRECTS,
             transport=transport,
             event_hooks={"request": [keep_headers_home(url, headers)]},
         )
@@ -128,6 +131,11 @@ class HttpFetcher:
                 if sig_status != 404:
                     self._check_status(sig_status, self.display + SIGNATURE_SUFFIX)
                     signature = sig_body
+        except self._httpx.TooManyRedirects:
+            raise FetchError(
+                f"{self.display}: redirected more than {REDIRECTS} times, the most flagport "
+                "follows; set url to where the flags file is (a redirect loop?)"
+            ) from None
         except self._httpx.HTTPError as exc:
             if time.monotonic() >= deadline:
                 raise FetchError(self._late(self.url)) from None
