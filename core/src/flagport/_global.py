@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from flagport._evaluation import raise_strict
 from flagport._lifecycle import install_signal_handlers
+from flagport._provider_lifecycle import on_event_loop_thread
 from flagport.client import Flagport
 from flagport.errors import ConfigurationError, ProviderNotReadyError, describe
 from flagport.provider import Provider, ProviderOptions
@@ -67,9 +68,10 @@ def setup(provider: str | Provider | None = None, **options: Any) -> Flagport:
     Nothing starts until the first evaluation, so this is safe to call at import time
     in a web application that forks workers later. A client it replaces that was made
     here (by an earlier ``setup()``, or built from settings by a shortcut) is shut down:
-    its events flushed and its provider stopped, waited for 5 seconds at most, never
-    raising (a failure is logged). A client installed with :func:`set_client` is left
-    to whoever installed it.
+    its events flushed and its provider stopped, waited for 5 seconds at most (on an
+    event loop, not waited for: it stops in the background, and the interpreter's exit
+    still delivers its events), never raising (a failure is logged). A client installed
+    with :func:`set_client` is left to whoever installed it.
 
     :raises ConfigurationError: the arguments or settings are invalid (nothing replaced).
     """
@@ -96,11 +98,15 @@ def set_client(client: Flagport | None) -> Flagport | None:
 
 def _retire(client: Flagport, timeout: float) -> None:
     """Shut ``client`` down on a thread of its own, waiting for it ``timeout`` seconds at
-    most: a provider that takes longer finishes in the background."""
+    most: a provider that takes longer finishes in the background. An event loop does
+    not wait at all; the client stays registered until it stopped, so the exit still
+    delivers its events."""
     worker = threading.Thread(
         target=_shut_down_quietly, args=(client, timeout), name="flagport-retire", daemon=True
     )
     worker.start()
+    if on_event_loop_thread():
+        return
     worker.join(timeout)
     if worker.is_alive():
         logger.warning(
