@@ -1,11 +1,15 @@
-"""``flagport.setup()`` called on an event loop (an application's lifespan, an async
-test) replacing a client: the client it replaces stops in the background, the loop
-never waits for it, and its events are still delivered."""
+"""The process-wide client on an event loop (an application's lifespan, an async test).
+
+``flagport.setup()`` replacing a client: the client it replaces stops in the
+background, the loop never waits for it, and its events are still delivered. The
+shortcuts without settings: one warning, as in synchronous code."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import flagport
-from flagport import Provider, User
+from flagport import ErrorCode, Provider, User
 from flagport.provider import ProviderOptions, ProviderStatus
 from flagport.results import ConfigResult, ExperimentResult, GateResult
 from tests.support.child_python import run_python
@@ -31,6 +35,14 @@ def no_client() -> Iterator[None]:
     finally:
         flagport.shutdown()
         flagport.set_client(previous)
+
+
+@pytest.fixture
+def no_settings(no_client: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for var in [v for v in os.environ if v.startswith("FLAGPORT_")]:
+        monkeypatch.delenv(var)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 class SlowToStop(Provider):
@@ -92,7 +104,7 @@ def test_events_of_a_client_replaced_on_an_event_loop_are_delivered_at_exit(
     events = tmp_path / "events.jsonl"
     code = f"""
 import asyncio, threading, flagport
-from flagport import Provider, User
+from flagport import ErrorCode, Provider, User
 from flagport.provider import ProviderOptions
 from flagport.results import ConfigResult, ExperimentResult, GateResult
 
@@ -123,3 +135,22 @@ asyncio.run(main())
     run_python(code, tmp_path)
     values = [json.loads(line)["value"] for line in events.read_text().splitlines()]
     assert values == [float(i) for i in range(100)]
+
+
+def test_without_settings_the_shortcuts_on_an_event_loop_warn_once(
+    no_settings: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def evaluate() -> list[flagport.GateResult]:
+        return [flagport.get_gate(USER, "new_checkout") for _ in range(3)]
+
+    results = asyncio.run(evaluate())
+    assert [r.error_code for r in results] == [ErrorCode.PROVIDER_NOT_READY] * 3
+    # Not "still starting ... await fp.start()": there is nothing to start.
+    assert all("flagport.setup(" in str(r.error_message) for r in results)
+    warned = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("flagport") and r.levelno >= logging.WARNING
+    ]
+    assert len(warned) == 1, warned
+    assert "cannot be built from settings" in warned[0]

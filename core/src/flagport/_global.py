@@ -163,7 +163,11 @@ def _from_settings() -> Flagport:
             "raises instead",
             why,
         )
-        return Flagport(_Unconfigured(why), events={"sinks": []})
+        client = Flagport(_Unconfigured(why), events={"sinks": []})
+        # Started now, even on an event loop (there is nothing to load): an evaluation
+        # would otherwise start it in the background and say "still starting".
+        client._lifecycle.start()
+        return client
 
 
 def _strict_settings() -> bool:
