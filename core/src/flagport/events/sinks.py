@@ -45,6 +45,9 @@ __all__ = [
     "flagport_register_sinks",
 ]
 
+#: Characters of a jsonl_path its errors quote at most.
+_SHOWN_PATH = 300
+
 Rejected = Sequence[tuple[int, Exception]]
 """The events of a batch a sink could not take: their index in the batch, and why."""
 
@@ -112,7 +115,10 @@ class JsonlSink:
         self.path = Path(path)
         problem = why_unwritable(self.path)
         if problem is not None:
-            raise ConfigurationError(f"[events] jsonl_path {str(self.path)!r}: {problem}")
+            # A real path whole, a hostile one (10 000 characters) cut.
+            text = str(self.path)
+            text = text if len(text) <= _SHOWN_PATH else f"{text[: _SHOWN_PATH - 1]}…"
+            raise ConfigurationError(f"[events] jsonl_path {text!r}: {problem}")
         self._file: IO[bytes] | None = None
         # A forked child opens its own handle rather than sharing the parent's.
         reset_in_child(self, _forget_file)
