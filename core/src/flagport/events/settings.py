@@ -88,5 +88,12 @@ class EventSettings(BaseModel):
     def _names_in_one_string(cls, value: Any) -> Any:
         # FLAGPORT_EVENTS_SINKS=provider,jsonl: what an environment variable holds.
         if isinstance(value, str):
-            return [name.strip() for name in value.split(",") if name.strip()]
+            names = [name.strip() for name in value.split(",") if name.strip()]
+            if not names:
+                # A variable a template left empty: not "deliver events nowhere".
+                raise ValueError(
+                    f"{value!r} names no sink; give names separated by commas "
+                    "('provider,jsonl'), or [] for no sinks at all"
+                )
+            return names
         return value
