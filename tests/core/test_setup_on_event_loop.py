@@ -2,7 +2,7 @@
 
 ``flagport.setup()`` replacing a client: the client it replaces stops in the
 background, the loop never waits for it, and its events are still delivered. The
-shortcuts without settings: one warning, as in synchronous code."""
+shortcuts without settings: one warning, as in synchronous code, and never a hang."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import asyncio
 import json
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -154,3 +156,34 @@ def test_without_settings_the_shortcuts_on_an_event_loop_warn_once(
     ]
     assert len(warned) == 1, warned
     assert "cannot be built from settings" in warned[0]
+
+
+def test_a_log_handler_evaluating_a_flag_does_not_hang_the_unconfigured_warning(
+    tmp_path: Path,
+) -> None:
+    # A handler that checks a gate (to sample its logs, say) hears the warning that no
+    # client could be built: it must get the default, not wait forever for the lock
+    # under which that client is built. In a child: a hang would hold the lock for good.
+    code = """
+import logging, flagport
+from flagport import User
+
+class Sampling(logging.Handler):
+    def emit(self, record):
+        print("handler", flagport.check_gate(User(user_id="1"), "verbose_logs"))
+
+logging.getLogger("flagport").addHandler(Sampling())
+print("app", flagport.check_gate(User(user_id="1"), "new_checkout", default=True))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLAGPORT_")}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT * 3,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["handler False", "app True"]

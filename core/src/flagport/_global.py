@@ -138,36 +138,45 @@ def get_client() -> Flagport:
     global _client, _made_here
     client = _client
     if client is None:
+        built: Flagport | None = None
         with _lock:
             if _client is None:
-                _client, _made_here = _from_settings(), True
+                built = _client = _from_settings()
+                _made_here = True
             client = _client
+        unconfigured = built._provider if built is not None else None
+        if isinstance(unconfigured, _Unconfigured):
+            # After the lock: a log handler that evaluates a flag gets the default rather
+            # than waiting forever for the lock this thread holds.
+            _warn_unconfigured(unconfigured.why)
     return client
 
 
 def _from_settings() -> Flagport:
-    """A client built from settings, or one serving defaults that says why not."""
+    """A client built from settings, or one serving defaults (:func:`get_client` warns)."""
     try:
         return Flagport.from_settings()
     except Exception as exc:
         if _strict_settings():
             raise_strict(exc, "building the process-wide client", ConfigurationError)
-        why = describe(exc, one_line=True)
-        logger.warning(
-            "flagport: the process-wide client cannot be built from settings (%s). Until "
-            "one is configured, flagport.check_gate() and the other module-level shortcuts "
-            "serve defaults (reason ERROR, error code PROVIDER_NOT_READY) and drop events. "
-            "Configure it: call flagport.setup(provider=..., ...) at start-up, or create "
-            "flagport.toml (or [tool.flagport] in pyproject.toml), or set FLAGPORT_PROVIDER "
-            "and its options (e.g. FLAGPORT_LOCAL_PATH=flags.yaml); FLAGPORT_STRICT=1 "
-            "raises instead",
-            why,
-        )
-        client = Flagport(_Unconfigured(why), events={"sinks": []})
+        client = Flagport(_Unconfigured(describe(exc, one_line=True)), events={"sinks": []})
         # Started now, even on an event loop (there is nothing to load): an evaluation
         # would otherwise start it in the background and say "still starting".
         client._lifecycle.start()
         return client
+
+
+def _warn_unconfigured(why: str) -> None:
+    logger.warning(
+        "flagport: the process-wide client cannot be built from settings (%s). Until "
+        "one is configured, flagport.check_gate() and the other module-level shortcuts "
+        "serve defaults (reason ERROR, error code PROVIDER_NOT_READY) and drop events. "
+        "Configure it: call flagport.setup(provider=..., ...) at start-up, or create "
+        "flagport.toml (or [tool.flagport] in pyproject.toml), or set FLAGPORT_PROVIDER "
+        "and its options (e.g. FLAGPORT_LOCAL_PATH=flags.yaml); FLAGPORT_STRICT=1 "
+        "raises instead",
+        why,
+    )
 
 
 def _strict_settings() -> bool:
