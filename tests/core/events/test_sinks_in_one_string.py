@@ -29,3 +29,28 @@ def test_an_empty_list_still_means_no_sinks(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_string_naming_no_sink_as_an_argument_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="names no sink"):
         Flagport(provider="passall", events={"sinks": ""})
+
+
+# -- a sink that cannot be built names where it was set ----------------------------------------
+@pytest.mark.parametrize(
+    ("var", "value", "problem"),
+    [
+        ("FLAGPORT_EVENTS_SINKS", "provider,jsnol", "unknown sink 'jsnol'"),
+        ("FLAGPORT_EVENTS_SINKS", "no_such_module:f", "cannot import 'no_such_module:f'"),
+        ("FLAGPORT_EVENTS_JSONL_PATH", "/", "is a folder"),
+    ],
+)
+def test_a_sink_set_in_the_environment_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, var: str, value: str, problem: str
+) -> None:
+    monkeypatch.setenv("FLAGPORT_EVENTS_SINKS", "jsonl")
+    monkeypatch.setenv(var, value)
+    with pytest.raises(ConfigurationError) as info:
+        Flagport(provider="passall")
+    assert str(info.value).startswith(f"environment {var}"), str(info.value)
+    assert problem in str(info.value)
+
+
+def test_a_sink_given_in_code_says_events_and_the_key() -> None:
+    with pytest.raises(ConfigurationError, match=r"^argument events\['sinks'\]: unknown sink"):
+        Flagport(provider="passall", events={"sinks": ["jsnol"]})

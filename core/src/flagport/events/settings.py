@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 __all__ = ["EventSettings"]
 
@@ -82,6 +82,19 @@ class EventSettings(BaseModel):
         ge=1,
         description="Exposures remembered for de-duplication (when full, all are forgotten).",
     )
+
+    # Where each key was set (Settings.event_sources), for the errors of building a sink.
+    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def set_by(self, sources: Mapping[str, str]) -> Self:
+        """Remember where each key was set (``environment FLAGPORT_EVENTS_SINKS``); returns
+        these settings."""
+        self._sources = dict(sources)
+        return self
+
+    def where(self, key: str) -> str:
+        """Where ``key`` was set, for a message: ``[events] KEY`` when not known."""
+        return self._sources.get(key) or f"[events] {key}"
 
     @field_validator("sinks", mode="before")
     @classmethod
