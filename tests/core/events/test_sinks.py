@@ -18,7 +18,8 @@ def test_a_folder_is_refused_at_construction(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as info:
         _client(tmp_path)
     assert str(info.value) == (
-        f"[events] jsonl_path {str(tmp_path)!r}: is a folder; give the path of a file in it"
+        f"argument events['jsonl_path'] {str(tmp_path)!r}: is a folder; give the path of a "
+        "file in it"
     )
 
 
