@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,24 +26,6 @@ from tests.support.child_python import run_python
 
 USER = User(user_id="42")
 WAIT = 10.0  # seconds: a bound on waiting for another thread, never an expectation
-
-
-@pytest.fixture
-def no_client() -> Iterator[None]:
-    previous = flagport.set_client(None)
-    try:
-        yield
-    finally:
-        flagport.shutdown()
-        flagport.set_client(previous)
-
-
-@pytest.fixture
-def no_settings(no_client: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in [v for v in os.environ if v.startswith("FLAGPORT_")]:
-        monkeypatch.delenv(var)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 class SlowToStop(Provider):
