@@ -43,6 +43,15 @@ def test_every_user_field_is_carried() -> None:
     assert su.custom_ids == {"company_id": "7"}
 
 
+def test_custom_ids_reach_statsig_as_given() -> None:
+    # Keys differing only in case, empty ids and a custom id named user_id are the
+    # user's own: Statsig's SDK picks among them (as written, then in lower case).
+    ids = {"companyID": "X", "companyid": "Y", "COMPANYID": "", "user_id": "Z"}
+    su = to_statsig_user(User(user_id="u1", custom_ids=ids))
+    assert su.custom_ids == ids
+    assert su.user_id == "u1"
+
+
 def test_unset_fields_stay_unset() -> None:
     su = to_statsig_user(User(custom_ids={"device_id": "d1"}))
     assert su.email is None

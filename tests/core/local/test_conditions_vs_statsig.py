@@ -86,7 +86,7 @@ def statsig_conditions(draw: st.DrawFn) -> dict[str, Any]:
     op = draw(st.sampled_from(OPERATORS))
     target = draw(TARGETS[KIND_OF_OPERATOR.get(op, "list")])
     if kind == "unit_id":
-        id_type = draw(st.sampled_from(["userID", "companyID", "companyid"]))
+        id_type = draw(st.sampled_from(["userID", "companyID", "companyid", "user_id"]))
         return condition(kind, op, target, id_type=id_type)
     if kind == "environment_field":
         return condition(kind, op, target, field="tier")
@@ -142,7 +142,7 @@ users = st.fixed_dictionaries(
         "custom": st.dictionaries(st.sampled_from(CUSTOM_KEYS), values, max_size=4),
         "private": st.dictionaries(st.sampled_from(["age", "secret", "Plan"]), values, max_size=2),
         "custom_ids": st.dictionaries(
-            st.sampled_from(["companyID", "companyid"]),
+            st.sampled_from(["companyID", "companyid", "user_id"]),
             st.sampled_from(["c1", "PRO", "10", ""]),
             max_size=2,
         ),

@@ -32,17 +32,26 @@ def test_the_bucket_is_statsigs_sha256_arithmetic() -> None:
 
 STATSIG_UNITS = [
     (User(user_id="u1"), "userID", "u1"),
-    (User(user_id="u1"), "user_id", "u1"),
+    (User(user_id="u1"), "USERID", "u1"),
     (User(), "userID", ""),  # no user id: hashed as the empty id, as Statsig does
     (User(custom_ids={"companyID": "c1"}), "companyID", "c1"),
     (User(custom_ids={"companyid": "c2"}), "companyID", "c2"),  # lower-case fallback
     (User(custom_ids={"companyID": ""}), "companyID", ""),
     (User(custom={"companyID": "attr"}), "companyID", ""),  # attributes are not ids
     (User(private={"companyID": "attr"}), "companyID", ""),
+    # Statsig's id type user_id is a custom id (only userID, any case, is the user id).
+    (User(user_id="u1", custom_ids={"user_id": "c3"}), "$statsig.user_id", "c3"),
+    (User(user_id="u1", custom_ids={"user_id": "c3"}), "$statsig.USER_ID", "c3"),
+    (User(user_id="u1"), "$statsig.user_id", ""),
+]
+# In a flags file's own words, user_id (any case) is the user's id.
+FLAGPORT_UNITS = [
+    (User(user_id="u1", custom_ids={"user_id": "c3"}), "user_id", "u1"),
+    (User(user_id="u1", custom_ids={"user_id": "c3"}), "USER_ID", "u1"),
 ]
 
 
-@pytest.mark.parametrize(("user", "id_type", "unit"), STATSIG_UNITS)
+@pytest.mark.parametrize(("user", "id_type", "unit"), STATSIG_UNITS + FLAGPORT_UNITS)
 def test_the_unit_is_found_as_statsig_finds_it(user: User, id_type: str, unit: str) -> None:
     expected = bucket_of("s", unit)
     for test, holds in (({"$eq": expected}, True), ({"$ne": expected}, False)):
@@ -56,8 +65,9 @@ def test_a_statsig_unit_hashes_what_statsig_hashes(user: User, id_type: str, uni
     # The rule unit $statsig.<idType> (what the importer writes for a custom id type)
     # finds the same unit as $userBucket; a missing one is no unit, or "" when the rule
     # hashes a missing unit as the empty id.
-    assert unit_getter(f"$statsig.{id_type}", "statsig", missing_as_empty=True)(user) == unit
-    assert unit_getter(f"$statsig.{id_type}", "statsig")(user) == (unit or None)
+    name = id_type if id_type.startswith("$statsig.") else f"$statsig.{id_type}"
+    assert unit_getter(name, "statsig", missing_as_empty=True)(user) == unit
+    assert unit_getter(name, "statsig")(user) == (unit or None)
 
 
 def test_a_plain_unit_name_still_falls_back_to_the_attribute() -> None:

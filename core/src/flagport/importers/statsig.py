@@ -86,6 +86,14 @@ def statsig_unit(id_type: str | None) -> str:
     return STATSIG_UNIT + id_type
 
 
+def _id_key(id_type: Any) -> str:
+    # The $customIds key / $userBucket unit for Statsig's idType: as written, except an
+    # id type flagport reads as the user id (user_id, any case) that Statsig's SDK
+    # finds among the custom ids: $statsig.<idType> keeps Statsig's meaning.
+    name = str(id_type or "userID")
+    return STATSIG_UNIT + name if name.lower() == "user_id" else name
+
+
 def statsig_condition(
     condition: Mapping[str, Any], gates: Sequence[str] | None = None
 ) -> dict[str, Any] | None:
@@ -121,7 +129,7 @@ def statsig_condition(
             return None
         found = _field_test(field, test)
     elif kind == "unit_id":
-        found = {"$customIds": {str(condition.get("idType") or "userID"): test}}
+        found = {"$customIds": {_id_key(condition.get("idType")): test}}
     elif kind == "environment_field":
         if field != "tier":
             return None
@@ -143,7 +151,7 @@ def _segment_list(
     if not isinstance(next(iter(test.values())), str):
         return {} if "$notInGroup" in test else NEVER
     if kind == "unit_id":
-        return {"$customIds": {str(condition.get("idType") or "userID"): test}}
+        return {"$customIds": {_id_key(condition.get("idType")): test}}
     field = condition.get("field")
     if kind != "user_field" or not isinstance(field, str) or not field:
         return None
@@ -163,7 +171,7 @@ def _user_bucket(condition: Mapping[str, Any], test: dict[str, Any]) -> dict[str
     bucket: dict[str, Any] = {"salt": salt if isinstance(salt, str) else ""}
     id_type = condition.get("idType")
     if statsig_unit(id_type) != "user_id":
-        bucket["unit"] = id_type  # $userBucket finds a custom id as Statsig does
+        bucket["unit"] = _id_key(id_type)  # $userBucket finds a custom id as Statsig does
     bucket["is"] = test
     return {"$userBucket": bucket}
 

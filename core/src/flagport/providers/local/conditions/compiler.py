@@ -19,7 +19,11 @@ from flagport.providers.local.conditions.options import (
 )
 from flagport.providers.local.conditions.segments import Segment
 from flagport.providers.local.conditions.statsig import STATSIG_OPERATORS, statsig_field
-from flagport.providers.local.conditions.statsig_bucket import compile_user_bucket
+from flagport.providers.local.conditions.statsig_bucket import (
+    compile_user_bucket,
+    statsig_custom_id,
+    statsig_id_type,
+)
 from flagport.providers.local.conditions.timing import now_millis
 from flagport.providers.local.conditions.values import Predicate, get_path, join, suggest
 from flagport.providers.local.featbit_view import featbit_properties, featbit_property
@@ -210,9 +214,9 @@ class ConditionCompiler(ValueCompiler):
         absent = "" if self.statsig else None
         for id_type, expected in value.items():
             test = self.value(expected, join(path, str(id_type)))
-            name = str(id_type)
-            lowered = name.lower()
-            if lowered in ("userid", "user_id"):
+            # $statsig.<idType> is Statsig's id type as written: user_id is a custom id.
+            name = statsig_id_type(str(id_type))
+            if name.lower() == "userid":
                 # The statsig provider sends a missing user id as "", which Statsig tests.
                 def user_id(
                     a: Any, user: User, test: Predicate = test, missing: str | None = absent
@@ -223,10 +227,8 @@ class ConditionCompiler(ValueCompiler):
                 parts.append(user_id)
                 continue
 
-            def unit(a: Any, user: User, name: str = name, lowered: str = lowered,
-                     test: Predicate = test) -> bool:  # fmt: skip
-                ids = user.custom_ids
-                return test(ids.get(name, ids.get(lowered)))
+            def unit(a: Any, user: User, name: str = name, test: Predicate = test) -> bool:
+                return test(statsig_custom_id(user.custom_ids, name))
 
             parts.append(unit)
         return cond_all(parts)

@@ -10,8 +10,10 @@ big-endian; :func:`~flagport.providers.local.bucketing.statsig_u64`). In a flags
   or experiment's salt);
 - ``unit`` (default ``user_id``): ``user_id``/``userID`` (any case) is the user's id,
   anything else a ``custom_ids`` key, looked up as written and then in lower case, as
-  Statsig's ``get_unit_id`` does. A user without the unit is hashed as the empty text
-  (Statsig hashes ``"<salt>."``), so it still has a bucket;
+  Statsig's ``get_unit_id`` does; ``$statsig.<idType>`` is Statsig's id type as written
+  (only ``userID``, any case, is the user's id: ``$statsig.user_id`` is the custom id
+  ``user_id``). A user without the unit is hashed as the empty text (Statsig hashes
+  ``"<salt>."``), so it still has a bucket;
 - ``is``: the test of the bucket number, in the file's condition language and
   semantics (``{"$lt": 500}``, ``{"$ini": [3, 17]}`` ...).
 """
@@ -32,6 +34,8 @@ __all__ = [
     "BUCKETS",
     "STATSIG_UNIT",
     "compile_user_bucket",
+    "statsig_custom_id",
+    "statsig_id_type",
     "statsig_unit_id",
     "statsig_unit_lookup",
     "user_bucket",
@@ -50,30 +54,37 @@ def user_bucket(salt: str, unit: str) -> int:
     return statsig_u64(f"{salt}.{unit}") % BUCKETS
 
 
+def statsig_custom_id(custom_ids: Mapping[str, str], id_type: str) -> str | None:
+    """The custom id Statsig's ``get_unit_id`` finds for ``id_type``: the key as
+    written, else the key in lower case (an empty id as written is kept: no fallback)."""
+    found = custom_ids.get(id_type)
+    return custom_ids.get(id_type.lower()) if found is None else found
+
+
 def statsig_unit_lookup(id_type: str) -> Callable[[User], str | None]:
     """``user -> the unit id`` Statsig's ``get_unit_id`` finds for ``id_type``, None
     when the user has none (or it is empty).
 
-    ``userID`` (any case, or ``user_id``) is the user's id; any other id type is a
-    ``custom_ids`` key only, looked up as written and then in lower case.
+    ``userID`` (any case) is the user's id; any other id type, ``user_id`` included, is
+    a ``custom_ids`` key only (:func:`statsig_custom_id`).
     """
-    lowered = id_type.lower()
-    if lowered in ("userid", "user_id"):
+    if id_type.lower() == "userid":
         return lambda user: user.user_id or None
+    return lambda user: statsig_custom_id(user.custom_ids, id_type) or None
 
-    def custom_id(user: User) -> str | None:
-        ids = user.custom_ids
-        found = ids.get(id_type)
-        if found is None:
-            found = ids.get(lowered)
-        return found or None
 
-    return custom_id
+def statsig_id_type(unit: str) -> str:
+    """A unit of the flags file as Statsig's id type: ``$statsig.<idType>`` is that id
+    type as written; otherwise ``user_id`` (any case) is ``userID``, the user's id."""
+    if unit.startswith(STATSIG_UNIT):
+        return unit[len(STATSIG_UNIT) :]
+    return "userID" if unit.lower() == "user_id" else unit
 
 
 def statsig_unit_id(unit: str) -> Callable[[User], str]:
-    """``user -> the unit id Statsig hashes`` (``""`` when the user has none)."""
-    lookup = statsig_unit_lookup(unit)
+    """``user -> the unit id Statsig hashes`` (``""`` when the user has none), for a
+    unit of the flags file (:func:`statsig_id_type`)."""
+    lookup = statsig_unit_lookup(statsig_id_type(unit))
     return lambda user: lookup(user) or ""
 
 
