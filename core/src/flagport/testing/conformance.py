@@ -232,10 +232,15 @@ class ProviderConformance:
         assert provider.status is ProviderStatus.SHUT_DOWN
         provider.start()  # a fresh run: it loads, and serves what it served before
         try:
-            deadline = time.monotonic() + 5
-            while provider.status is not ProviderStatus.READY and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert provider.status is ProviderStatus.READY
+            assert _status_once_ready(provider) is ProviderStatus.READY
             assert provider.check_gate(self.user, self.known_gate) is served
         finally:
             provider.shutdown(5)
+
+
+def _status_once_ready(provider: Provider, timeout: float = 5.0) -> ProviderStatus:
+    """The provider's status once ready, or when ``timeout`` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while provider.status is not ProviderStatus.READY and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return provider.status
