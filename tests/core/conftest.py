@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +28,23 @@ def scoped_client() -> Iterator[tuple[Flagport, list[Event]]]:
     yield fp, seen
     flagport.set_client(previous)
     fp.shutdown()
+
+
+@pytest.fixture
+def no_client() -> Iterator[None]:
+    """No process-wide client while the test runs; the previous one is put back after."""
+    previous = flagport.set_client(None)
+    try:
+        yield
+    finally:
+        flagport.shutdown()
+        flagport.set_client(previous)
+
+
+@pytest.fixture
+def no_settings(no_client: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A directory with no settings file, and no ``FLAGPORT_*`` variable set."""
+    for var in [v for v in os.environ if v.startswith("FLAGPORT_")]:
+        monkeypatch.delenv(var)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -12,11 +12,14 @@ from __future__ import annotations
 import gc
 import json
 import multiprocessing
+import os
 import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from forking import child_exit_code  # tests/support
 
 from flagport import Flagport, User, _fork
 from flagport.providers.local import watcher as watcher_module
@@ -183,3 +186,33 @@ def test_only_flagport_fork_registers_a_fork_hook_and_nothing_compares_process_i
     hooks = [p for p in sources if "register_at_fork" in p.read_text() and p.name != "_fork.py"]
     pids = [p for p in sources if "_pid = os.getpid()" in p.read_text()]
     assert (hooks, pids) == ([], [])
+
+
+def test_a_forked_child_shutting_its_client_down_leaves_the_parents_provider_alone(
+    tmp_path: Path,
+) -> None:
+    # The child inherited the parent's provider and never rebuilt it: stopping it there
+    # would act for the parent (here: the migration's summary written into its log).
+    (tmp_path / "flags.yaml").write_text(ON)
+    log = tmp_path / "mismatches.jsonl"
+    sides = {"from": {"provider": "local", "path": str(tmp_path / "flags.yaml")}}
+    options = {**sides, "to": {"provider": "passall"}, "mismatch_log": str(log)}
+    with Flagport(provider="migration", **options) as fp:
+        fp.check_gate(User(user_id="1"), "switch")
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 1
+            try:
+                fp.shutdown(timeout=5)
+                code = 0
+            finally:
+                os._exit(code)
+        assert child_exit_code(pid) == 0
+        assert _records(log) == []
+    assert _records(log) == ["summary"]
+
+
+def _records(log: Path) -> list[str]:
+    """The types of the records in a mismatch log (none before it is written)."""
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [json.loads(line)["type"] for line in lines]

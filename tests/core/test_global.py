@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,26 +19,6 @@ from flagport.results import ConfigResult, ExperimentResult, GateResult
 USER = User(user_id="42")
 WAIT = 10.0  # seconds: a bound on waiting for another thread, never an expectation
 EVENTS = 200
-
-
-@pytest.fixture
-def no_client() -> Iterator[None]:
-    """No process-wide client while the test runs; the previous one is put back after."""
-    previous = flagport.set_client(None)
-    try:
-        yield
-    finally:
-        flagport.shutdown()
-        flagport.set_client(previous)
-
-
-@pytest.fixture
-def no_settings(no_client: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A directory with no settings file, and no ``FLAGPORT_*`` variable set."""
-    for var in [v for v in os.environ if v.startswith("FLAGPORT_")]:
-        monkeypatch.delenv(var)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def flagport_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:

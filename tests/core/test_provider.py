@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from flagport import FlagNames, FlagNotFoundError, GeneralError, Provider, User
+from flagport import FlagNames, GeneralError, Provider
 from flagport.provider import ProviderOptions, ProviderStatus
-from flagport.results import ConfigResult, ExperimentResult, GateResult
+from tests.support.flagless import FlaglessProvider
 
 
 def test_flag_names_of_one_kind() -> None:
@@ -24,7 +24,7 @@ def test_flag_names_of_one_kind() -> None:
 
 
 # -- once per run (flagport._runs) -------------------------------------------------------------
-class Counting(Provider):
+class Counting(FlaglessProvider):
     """Counts its starts and stops; ``fail`` makes the next start raise."""
 
     name = "counting"
@@ -43,17 +43,6 @@ class Counting(Provider):
     def shutdown(self, timeout: float = 5.0) -> None:
         self.stops += 1
         super().shutdown(timeout)
-
-    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
-        raise FlagNotFoundError(name)
-
-    def evaluate_experiment(
-        self, user: User, name: str, *, expose: bool = True
-    ) -> ExperimentResult:
-        raise FlagNotFoundError(name)
-
-    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
-        raise FlagNotFoundError(name)
 
 
 class Refined(Counting):

@@ -54,18 +54,41 @@ def why_unwritable(path: Path) -> str | None:
     folder is no reason when it can be made: the writer makes it.
 
     Checked before the first write, so a wrong path is a mistake at start-up rather
-    than data lost later.
+    than data lost later. A path no file can have (a NUL character, a name too long,
+    a symbolic link loop) is a reason too, never an exception.
     """
-    if path.is_dir():
-        return "is a folder; give the path of a file in it"
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        return f"{folder} is a file, not a folder; give a path in a folder"
-    if path.exists():
+    if "\0" in str(path):
+        return "holds a NUL character; give a file's path"
+    try:
+        return _why_unwritable(path)
+    except OSError as exc:
+        return f"cannot be used ({exc.strerror or exc}); give another path"
+
+
+def _why_unwritable(path: Path) -> str | None:
+    # os.stat rather than Path.exists()/is_dir(), which take a loop or a name too long
+    # for a missing file; those raise here. A link to a missing file is missing.
+    mode = _mode(path)
+    if mode is not None:
+        if stat.S_ISDIR(mode):
+            return "is a folder; give the path of a file in it"
         if not os.access(path, os.W_OK):
             return "is a file this process may not write; change its permissions or the path"
-    elif not os.access(folder, os.W_OK | os.X_OK):
+        return None
+    folder = path.parent
+    while (folder_mode := _mode(folder)) is None and folder != folder.parent:
+        folder = folder.parent
+    if folder_mode is None or not stat.S_ISDIR(folder_mode):
+        return f"{folder} is a file, not a folder; give a path in a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
         return f"the folder {folder} is not writable by this process; change the path"
     return None
+
+
+def _mode(path: Path) -> int | None:
+    """``path``'s file mode, following links; None when there is nothing there (below
+    a file included, which the caller then names)."""
+    try:
+        return os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from flagport._evaluation import raise_strict
 from flagport._lifecycle import install_signal_handlers
+from flagport._provider_lifecycle import on_event_loop_thread
 from flagport.client import Flagport
 from flagport.errors import ConfigurationError, ProviderNotReadyError, describe
 from flagport.provider import Provider, ProviderOptions
@@ -68,9 +69,10 @@ def setup(provider: str | Provider | None = None, **options: Any) -> Flagport:
     Nothing starts until the first evaluation, so this is safe to call at import time
     in a web application that forks workers later. A client it replaces that was made
     here (by an earlier ``setup()``, or built from settings by a shortcut) is shut down:
-    its events flushed and its provider stopped, waited for 5 seconds at most, never
-    raising (a failure is logged). A client installed with :func:`set_client` is left
-    to whoever installed it.
+    its events flushed and its provider stopped, waited for 5 seconds at most (on an
+    event loop, not waited for: it stops in the background, and the interpreter's exit
+    still delivers its events), never raising (a failure is logged). A client installed
+    with :func:`set_client` is left to whoever installed it.
 
     :raises ConfigurationError: the arguments or settings are invalid (nothing replaced).
     """
@@ -106,11 +108,15 @@ def set_client(client: Flagport | None, *, retire: bool = False) -> Flagport | N
 
 def _retire(client: Flagport, timeout: float) -> None:
     """Shut ``client`` down on a thread of its own, waiting for it ``timeout`` seconds at
-    most: a provider that takes longer finishes in the background."""
+    most: a provider that takes longer finishes in the background. An event loop does
+    not wait at all; the client stays registered until it stopped, so the exit still
+    delivers its events."""
     worker = threading.Thread(
         target=_shut_down_quietly, args=(client, timeout), name="flagport-retire", daemon=True
     )
     worker.start()
+    if on_event_loop_thread():
+        return
     worker.join(timeout)
     if worker.is_alive():
         logger.warning(
@@ -144,38 +150,37 @@ def get_client() -> Flagport:
     global _client, _made_here
     client = _client
     if client is None:
+        built: Flagport | None = None
         with _lock:
             if _client is None:
-                _client, _made_here = _from_settings(), True
+                built = _client = _from_settings()
+                _made_here = True
             client = _client
+        unconfigured = built._provider if built is not None else None
+        if isinstance(unconfigured, _Unconfigured):
+            # After the lock: a log handler that evaluates a flag gets the default rather
+            # than waiting forever for the lock this thread holds.
+            _warn_unconfigured(unconfigured)
     return client
 
 
 def _from_settings() -> Flagport:
-    """A client built from settings, or one serving defaults that says why not."""
+    """A client built from settings, or one serving defaults (:func:`get_client` warns)."""
     try:
         return Flagport.from_settings()
     except Exception as exc:
         if _strict_settings():
             raise_strict(exc, "building the process-wide client", ConfigurationError)
-        why = describe(exc, one_line=True)
-        client, events = _unconfigured_client(why)
-        logger.warning(
-            "flagport: the process-wide client cannot be built from settings (%s). Until "
-            "one is configured, flagport.check_gate() and the other module-level shortcuts "
-            "serve defaults (reason ERROR, error code PROVIDER_NOT_READY); %s. "
-            "Configure it: call flagport.setup(provider=..., ...) at start-up, or create "
-            "flagport.toml (or [tool.flagport] in pyproject.toml), or set FLAGPORT_PROVIDER "
-            "and its options (e.g. FLAGPORT_LOCAL_PATH=flags.yaml); FLAGPORT_STRICT=1 "
-            "raises instead",
-            why,
-            events,
-        )
+        client = _unconfigured_client(describe(exc, one_line=True))
+        # Started now, even on an event loop (there is nothing to load): an evaluation
+        # would otherwise start it in the background and say "still starting".
+        client._lifecycle.start()
         return client
 
 
-def _unconfigured_client(why: str) -> tuple[Flagport, str]:
-    """A client of the :class:`_Unconfigured` provider, and what becomes of its events.
+def _unconfigured_client(why: str) -> Flagport:
+    """A client of the :class:`_Unconfigured` provider; its ``events`` note says what
+    becomes of the events.
 
     Valid ``[events]`` settings are kept: what the application logs still reaches the
     sinks it configured (a JSON-lines file, logging, a callable). What the ``provider``
@@ -183,27 +188,42 @@ def _unconfigured_client(why: str) -> tuple[Flagport, str]:
     """
     provider = _Unconfigured(why)
     dropped = "counted in flagport.stats()['provider']['events_dropped']"
+    provider.events = f"events are dropped ({dropped})"
     try:
         table = load_settings().events
     except Exception:  # the settings themselves are broken: nothing of them is kept
         table = {}
-    if table:
-        try:
-            client = Flagport(provider, events=table)
-        except Exception as exc:
-            return Flagport(provider), (
-                f"events are dropped ({dropped}): the [events] settings are invalid "
-                f"({describe(exc, one_line=True)})"
-            )
-        sinks = [s if isinstance(s, str) else "callable" for s in client.event_settings.sinks]
-        kept = [s for s in sinks if s != "provider"]
-        if kept:
-            note = f"events go to the [events] sinks {', '.join(kept)}"
-            if "provider" in sinks:
-                note += f"; those for the provider sink are dropped ({dropped})"
-            return client, note
-        return client, f"events are dropped ({dropped})"
-    return Flagport(provider), f"events are dropped ({dropped})"
+    if not table:
+        return Flagport(provider)
+    try:
+        client = Flagport(provider, events=table)
+    except Exception as exc:
+        provider.events = (
+            f"events are dropped ({dropped}): the [events] settings are invalid "
+            f"({describe(exc, one_line=True)})"
+        )
+        return Flagport(provider)
+    sinks = [s if isinstance(s, str) else "callable" for s in client.event_settings.sinks]
+    kept = [s for s in sinks if s != "provider"]
+    if kept:
+        provider.events = f"events go to the [events] sinks {', '.join(kept)}"
+        if "provider" in sinks:
+            provider.events += f"; those for the provider sink are dropped ({dropped})"
+    return client
+
+
+def _warn_unconfigured(provider: _Unconfigured) -> None:
+    logger.warning(
+        "flagport: the process-wide client cannot be built from settings (%s). Until "
+        "one is configured, flagport.check_gate() and the other module-level shortcuts "
+        "serve defaults (reason ERROR, error code PROVIDER_NOT_READY); %s. "
+        "Configure it: call flagport.setup(provider=..., ...) at start-up, or create "
+        "flagport.toml (or [tool.flagport] in pyproject.toml), or set FLAGPORT_PROVIDER "
+        "and its options (e.g. FLAGPORT_LOCAL_PATH=flags.yaml); FLAGPORT_STRICT=1 "
+        "raises instead",
+        provider.why,
+        provider.events,
+    )
 
 
 def _strict_settings() -> bool:
@@ -233,6 +253,7 @@ class _Unconfigured(Provider):
     def __init__(self, why: str) -> None:
         super().__init__(ProviderOptions())
         self.why = why
+        self.events = "events are dropped"
         self.events_dropped = 0
         self._message = (
             f"flagport is not configured ({why}); call flagport.setup(...) or give settings "

@@ -6,6 +6,8 @@ start, on a thread of its own: a vendor SDK waiting for its server must not stal
 loop, so until the provider is started the evaluation serves its default with
 ``PROVIDER_NOT_READY``. A forked child never touches the parent's provider (its threads
 do not exist in the child): it builds a fresh one from the same options on first use.
+The client owns the provider it was given: its shutdown shuts the provider down, whoever
+started it (the client, the application by hand, or no one).
 """
 
 from __future__ import annotations
@@ -254,16 +256,20 @@ class ProviderLifecycle:
                 locked = self._lock.acquire(blocking=False)
                 before(max(0.0, deadline - time.monotonic()))
             if locked:
-                was_started, self.started = self.started, False
+                self.started = False
                 self._on_change(None)
                 left = max(0.0, deadline - time.monotonic())
-                self._stop(self.provider, left if was_started else None)
+                # The client owns the provider it was given, whether it started it, the
+                # application did (by hand) or no one did, as OpenFeature's shutdown shuts
+                # its providers down. Not the parent's, inherited through fork() and never
+                # rebuilt here: its threads and connections are the parent's.
+                self._stop(self.provider, None if self._forked else left)
         finally:
             if locked:
                 self._lock.release()
 
     def _stop(self, provider: Provider, timeout: float | None) -> None:
-        """Shut a started provider down within ``timeout`` (``None``: it never started)."""
+        """Shut the provider down within ``timeout`` (``None``: not this process's to)."""
         if timeout is not None:
             self._failures.guard(provider.shutdown, timeout)
         provider.status = ProviderStatus.SHUT_DOWN

@@ -110,7 +110,9 @@ class Flagport:
         table = self.settings.events
         # No [events] settings: the defaults, which need no validation (nor the model built).
         self.event_settings = (
-            validate_options(EventSettings, table, self.settings.event_sources, "events")
+            validate_options(EventSettings, table, self.settings.event_sources, "events").set_by(
+                self.settings.event_sources
+            )
             if table
             else EventSettings.model_construct()
         )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from unprivileged import as_unprivileged, open_folder  # tests/support
 
 from flagport import plugins
 from flagport.cli import cli
@@ -194,17 +194,19 @@ def test_writing_through_a_file_says_the_path_is_not_a_folder(tmp_path: Path, co
     assert "Traceback" not in result.output
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_writing_into_a_read_only_folder_says_permission_denied(tmp_path: Path) -> None:
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o555)
-    try:
-        result = run("schema", "--output", str(folder / "schema.json"))
-    finally:
-        folder.chmod(0o755)
-    assert result.exit_code == 1
-    assert result.stderr.startswith(f"error: cannot write {folder / 'schema.json'}: permission")
+def test_writing_into_a_read_only_folder_says_permission_denied() -> None:
+    with open_folder() as parent:
+        folder = parent / "ro"
+        folder.mkdir(mode=0o555)
+
+        def write_schema() -> None:
+            result = run("schema", "--output", str(folder / "schema.json"))
+            assert result.exit_code == 1, result.output
+            assert result.stderr.startswith(
+                f"error: cannot write {folder / 'schema.json'}: permission"
+            ), result.stderr
+
+        as_unprivileged(write_schema)  # root writes into read-only folders
 
 
 @pytest.mark.parametrize("command", ["schema", "sign", "import"])

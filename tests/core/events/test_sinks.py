@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from unprivileged import as_unprivileged, open_folder  # tests/support
 
 from flagport import ConfigurationError, Flagport, User
 
@@ -18,7 +18,8 @@ def test_a_folder_is_refused_at_construction(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as info:
         _client(tmp_path)
     assert str(info.value) == (
-        f"[events] jsonl_path {str(tmp_path)!r}: is a folder; give the path of a file in it"
+        f"argument events['jsonl_path'] {str(tmp_path)!r}: is a folder; give the path of a "
+        "file in it"
     )
 
 
@@ -28,11 +29,15 @@ def test_a_path_below_a_file_is_refused_at_construction(tmp_path: Path) -> None:
         _client(tmp_path / "events" / "day" / "e.jsonl")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes any folder")
-def test_a_folder_this_process_may_not_write_is_refused(tmp_path: Path) -> None:
-    tmp_path.joinpath("ro").mkdir(mode=0o555)
-    with pytest.raises(ConfigurationError, match=r"ro is not writable by this process"):
-        _client(tmp_path / "ro" / "e.jsonl")
+def test_a_folder_this_process_may_not_write_is_refused() -> None:
+    with open_folder() as parent:
+        parent.joinpath("ro").mkdir(mode=0o555)
+
+        def construct() -> None:
+            with pytest.raises(ConfigurationError, match=r"ro is not writable by this process"):
+                _client(parent / "ro" / "e.jsonl")
+
+        as_unprivileged(construct)  # root writes any folder
 
 
 def test_a_missing_folder_is_made_at_the_first_write(tmp_path: Path) -> None:

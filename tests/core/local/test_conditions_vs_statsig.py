@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 import vendor_defs as defs  # tests/support, on pytest's pythonpath
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -209,3 +210,59 @@ def _describe(spec: dict[str, Any], mismatches: list[Any]) -> str:
         conds = [[spec["condition_map"][c] for c in r["conditions"]] for r in gate_spec["rules"]]
         lines.append(f"{name}: statsig={expected} flagport={got} user={person} rules={conds}")
     return "\n".join(lines)
+
+
+_MISSING = object()
+
+
+@pytest.mark.parametrize(
+    ("operator", "target", "value", "expected"),
+    [
+        # Statsig files a list under lower-case keys, the last spelling winning: a
+        # case-sensitive test sees only "PRO" in ["pro", "PRO"] (found by Hypothesis).
+        ("any_case_sensitive", ["pro", "PRO"], "pro", False),
+        ("any_case_sensitive", ["pro", "PRO"], "PRO", True),
+        ("any_case_sensitive", ["PRO", "pro"], "pro", True),
+        ("any_case_sensitive", ["pro", "PRO", "pro"], "pro", True),
+        ("none_case_sensitive", ["pro", "PRO"], "pro", True),
+        ("none_case_sensitive", ["pro", "PRO"], "PRO", False),
+        ("array_contains_any", ["pro", "PRO"], ["pro"], False),
+        ("array_contains_all", ["pro", "PRO"], ["PRO"], True),
+        ("array_contains_none", ["pro", "PRO"], ["pro"], True),
+        ("not_array_contains_all", ["Pro", "pRo", "PRO"], ["PRO"], False),
+        # Tests that ignore case are not touched by it.
+        ("any", ["pro", "PRO"], "Pro", True),
+        ("none", ["pro", "PRO"], "pRo", False),
+        # A missing value: no version to compare (every version test fails, _neq too),
+        # the empty text for the list tests.
+        ("version_neq", "1.2.3", _MISSING, False),
+        ("version_eq", "1.2.3", _MISSING, False),
+        ("version_gt", "1.2.3", _MISSING, False),
+        ("version_lt", "1.2.3", _MISSING, False),
+        ("none", ["pro"], _MISSING, True),
+        ("none_case_sensitive", ["pro"], _MISSING, True),
+        ("neq", "pro", _MISSING, True),
+        ("array_contains_none", ["pro"], _MISSING, False),
+        ("not_array_contains_all", ["pro"], _MISSING, False),
+    ],
+)
+def test_statsig_answers_pinned_examples_the_same(
+    operator: str, target: Any, value: Any, expected: bool
+) -> None:
+    from statsig_python_core import StatsigUser
+
+    spec = {
+        "has_updates": True, "time": 1_700_000_000_000, "response_format": "dcs-v2",
+        "company_id": "flagport-examples", "dynamic_configs": {}, "layer_configs": {},
+        "experiment_to_layer": {}, "diagnostics": None,
+        "condition_map": {"c": condition("user_field", operator, target, field="plan")},
+        "feature_gates": {"g": gate("g", [rule("r", ["c"])])},
+    }  # fmt: skip
+    custom = {} if value is _MISSING else {"plan": value}
+    provider, statsig = both(spec)
+    try:
+        theirs = statsig.check_gate(StatsigUser(user_id="u1", custom=custom or None), "g")
+        ours = provider.evaluate_gate(User(user_id="u1", custom=custom), "g").value
+    finally:
+        statsig.shutdown().wait(5)
+    assert (theirs, ours) == (expected, expected)

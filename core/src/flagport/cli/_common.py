@@ -16,9 +16,21 @@ from flagport.user import BUILTIN_FIELDS, User, as_user
 __all__ = ["parse_options", "parse_user"]
 
 
-def _option_value(raw: str) -> Any:
+def _loads(raw: str, param_hint: str) -> Any:
+    """``json.loads(raw)``; JSON nested deeper than the parser goes is a usage error
+    (a ``RecursionError`` would read as a bug in flagport)."""
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise click.BadParameter(
+            "JSON nested too deeply to read; give fewer levels of arrays and objects",
+            param_hint=param_hint,
+        ) from None
+
+
+def _option_value(raw: str) -> Any:
+    try:
+        return _loads(raw, "--option")
     except json.JSONDecodeError:
         return raw
 
@@ -37,7 +49,7 @@ def parse_options(pairs: Iterable[str]) -> dict[str, Any]:
 def parse_user(raw: str) -> User:
     """Parse ``--user`` JSON into a :class:`User` (other keys become ``custom``)."""
     try:
-        data = json.loads(raw)
+        data = _loads(raw, "--user")
     except json.JSONDecodeError as exc:
         raise click.BadParameter(
             f"not valid JSON ({exc.msg} at column {exc.colno}); "

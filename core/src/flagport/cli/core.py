@@ -13,6 +13,7 @@ from flagport.cli._common import parse_options, parse_user
 from flagport.cli._output import print_json, say, show, styled
 from flagport.cli.local import _load, name_hint
 from flagport.client import Flagport
+from flagport.errors import shown
 from flagport.plugins import provider_registry
 from flagport.reasons import ErrorCode
 from flagport.results import Result
@@ -85,8 +86,8 @@ def eval_command(
     path = ""
     if len(args) == 3:
         path, kind, name = args
-        if not Path(path).is_file():
-            raise click.BadParameter(f"{path!r} is not a file", param_hint="FILE")
+        if not _is_file(path):
+            raise click.BadParameter(f"{shown(path)} is not a file", param_hint="FILE")
         if provider not in (None, "local"):
             raise click.UsageError(
                 f"FILE is a flags file, read by the local provider; with --provider "
@@ -100,7 +101,7 @@ def eval_command(
             raise SystemExit(1)
     elif len(args) == 2:
         kind, name = args
-        if kind not in KINDS and (Path(kind).suffix.lower() in FORMATS or Path(kind).is_file()):
+        if kind not in KINDS and (Path(kind).suffix.lower() in FORMATS or _is_file(kind)):
             raise click.UsageError(
                 f"{kind!r} is the flags file; give the kind of flag after it: "
                 f"flagport eval {kind} gate|experiment|config {name}"
@@ -108,7 +109,9 @@ def eval_command(
     else:
         raise click.UsageError("expected [FILE] gate|experiment|config NAME")
     if kind not in KINDS:
-        raise click.BadParameter(f"{kind!r} is not one of {', '.join(KINDS)}", param_hint="KIND")
+        raise click.BadParameter(
+            f"{shown(kind)} is not one of {', '.join(KINDS)}", param_hint="KIND"
+        )
     user = parse_user(user_json)
     with Flagport(provider, **options) as client:
         if kind == "gate":
@@ -130,3 +133,11 @@ def eval_command(
         say(("hint:", "bold yellow"), f" no {kind} {name!r}; {hint}", err=True)
     if result.error_code is not None:
         raise SystemExit(1)
+
+
+def _is_file(text: str) -> bool:
+    """Whether ``text`` names a file; a name no file can have (too long) names none."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False

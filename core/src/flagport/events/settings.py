@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 __all__ = ["EventSettings"]
 
@@ -83,10 +83,30 @@ class EventSettings(BaseModel):
         description="Exposures remembered for de-duplication (when full, all are forgotten).",
     )
 
+    # Where each key was set (Settings.event_sources), for the errors of building a sink.
+    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def set_by(self, sources: Mapping[str, str]) -> Self:
+        """Remember where each key was set (``environment FLAGPORT_EVENTS_SINKS``); returns
+        these settings."""
+        self._sources = dict(sources)
+        return self
+
+    def where(self, key: str) -> str:
+        """Where ``key`` was set, for a message: ``[events] KEY`` when not known."""
+        return self._sources.get(key) or f"[events] {key}"
+
     @field_validator("sinks", mode="before")
     @classmethod
     def _names_in_one_string(cls, value: Any) -> Any:
         # FLAGPORT_EVENTS_SINKS=provider,jsonl: what an environment variable holds.
         if isinstance(value, str):
-            return [name.strip() for name in value.split(",") if name.strip()]
+            names = [name.strip() for name in value.split(",") if name.strip()]
+            if not names:
+                # A variable a template left empty: not "deliver events nowhere".
+                raise ValueError(
+                    f"{value!r} names no sink; give names separated by commas "
+                    "('provider,jsonl'), or [] for no sinks at all"
+                )
+            return names
         return value

@@ -45,6 +45,9 @@ __all__ = [
     "flagport_register_sinks",
 ]
 
+#: Characters of a jsonl_path its errors quote at most.
+_SHOWN_PATH = 300
+
 Rejected = Sequence[tuple[int, Exception]]
 """The events of a batch a sink could not take: their index in the batch, and why."""
 
@@ -105,14 +108,18 @@ class JsonlSink:
     name = "jsonl"
     wants_models = False
 
-    def __init__(self, path: Path) -> None:
-        """:raises ConfigurationError: ``path`` is a folder or cannot be written."""
+    def __init__(self, path: Path, where: str = "[events] jsonl_path") -> None:
+        """:param where: where the path was set, for the error.
+        :raises ConfigurationError: ``path`` is a folder or cannot be written."""
         from flagport._files import why_unwritable  # with this sink only: not a cold start's
 
         self.path = Path(path)
         problem = why_unwritable(self.path)
         if problem is not None:
-            raise ConfigurationError(f"[events] jsonl_path {str(self.path)!r}: {problem}")
+            # A real path whole, a hostile one (10 000 characters) cut.
+            text = str(self.path)
+            text = text if len(text) <= _SHOWN_PATH else f"{text[: _SHOWN_PATH - 1]}…"
+            raise ConfigurationError(f"{where} {text!r}: {problem}")
         self._file: IO[bytes] | None = None
         # A forked child opens its own handle rather than sharing the parent's.
         reset_in_child(self, _forget_file)
@@ -199,15 +206,15 @@ def deliver_each(batch: Sequence[Any], deliver: Callable[[Any], object]) -> Reje
     return rejected
 
 
-def _import_callable(spec: str) -> Callable[[Event], Any]:
+def _import_callable(spec: str, where: str) -> Callable[[Event], Any]:
     try:
         fn = import_object(spec)
     except (ImportError, AttributeError) as exc:
         raise ConfigurationError(
-            f"[events] sinks: cannot import {spec!r} ({exc}); give 'package.module:function'"
+            f"{where}: cannot import {spec!r} ({exc}); give 'package.module:function'"
         ) from None
     if not callable(fn):
-        raise ConfigurationError(f"[events] sinks: {spec!r} is not callable")
+        raise ConfigurationError(f"{where}: {spec!r} is not callable")
     return fn  # type: ignore[no-any-return]
 
 
@@ -229,10 +236,10 @@ def build_sink(
     if factory is not None:
         return factory(settings)
     if ":" in spec:
-        return CallableSink(_import_callable(spec), name=spec)
+        return CallableSink(_import_callable(spec, settings.where("sinks")), name=spec)
     hint = did_you_mean(spec, registered)
     raise ConfigurationError(
-        f"[events] sinks: unknown sink {spec!r}; "
+        f"{settings.where('sinks')}: unknown sink {spec!r}; "
         + (f"{hint} " if hint else "")
         + f"use one of {sorted(registered)} or 'module:function'"
     )
@@ -245,7 +252,7 @@ def flagport_register_sinks(
 ) -> None:
     """Register the built-in sinks, through the hook plugins use for theirs."""
     register("provider", lambda settings: ProviderSink(provider))
-    register("jsonl", lambda settings: JsonlSink(settings.jsonl_path))
+    register("jsonl", lambda settings: JsonlSink(settings.jsonl_path, settings.where("jsonl_path")))
     register(
         "logging", lambda settings: LoggingSink(settings.logging_logger, settings.logging_level)
     )

@@ -13,6 +13,9 @@ one counts) and its time. Each operator reads one view:
   ``1.2.3``); a part that is not a number fails the test;
 - ``$in``/``$nin`` compare text exactly, ``$ini``/``$nini`` ignoring case (Statsig's
   ``any_case_sensitive``/``any``); a missing value is the empty text;
+- a list given to a case-sensitive test (``$in $nin $hasAny $hasNone $hasAll
+  $lacksAny``) keeps one text per lower-case spelling, the last: Statsig files the list
+  under lower-case keys, so ``{"$in": ["pro", "PRO"]}`` matches ``"PRO"`` only;
 - ``$startsWithi $endsWithi $containsi $notContainsi`` (Statsig's ``str_*_any``)
   and ``$regex`` read the text;
 - ``$hasAny $hasNone $hasAll $lacksAny`` test a list attribute's elements (as text)
@@ -145,6 +148,12 @@ def _texts(op: str, arg: Any, path: str) -> list[str]:
     return [_target_text(item) for item in arg]
 
 
+def _last_per_case(texts: list[str]) -> list[str]:
+    """What Statsig keeps of a list a case-sensitive test reads: one text per lower-case
+    spelling, the last one written."""
+    return list({text.lower(): text for text in texts}.values())
+
+
 def op_eq(compiler: ValueCompiler, op: str, arg: Any, path: str) -> Predicate:
     test = equals_test(arg, path)
     return test if op == "$eq" else negate(test)
@@ -232,7 +241,9 @@ def op_version(compiler: ValueCompiler, op: str, arg: Any, path: str) -> Predica
 def op_in(compiler: ValueCompiler, op: str, arg: Any, path: str) -> Predicate:
     insensitive = op in ("$ini", "$nini")
     texts = _texts(op, arg, path)
-    wanted = frozenset(t.lower() for t in texts) if insensitive else frozenset(texts)
+    wanted = (
+        frozenset(t.lower() for t in texts) if insensitive else frozenset(_last_per_case(texts))
+    )
 
     def member(value: Any) -> bool:
         text = statsig_string(value) or ""
@@ -270,7 +281,7 @@ def op_regex(compiler: ValueCompiler, op: str, arg: Any, path: str) -> Predicate
 
 
 def op_array(compiler: ValueCompiler, op: str, arg: Any, path: str) -> Predicate:
-    wanted = _texts(op, arg, path)
+    wanted = _last_per_case(_texts(op, arg, path))
 
     def test(value: Any) -> bool:
         if not isinstance(value, list | tuple):
