@@ -96,6 +96,35 @@ def test_the_base_shutdown_ends_the_run_of_a_provider_that_does_not_override_it(
     assert provider.starts == 2
 
 
+class Loading(Counting):
+    """Ready when its definitions load, unless shut down meanwhile (a vendor SDK's
+    callback): the pattern of the bundled vendor providers."""
+
+    def start(self) -> None:
+        self.starts += 1
+        if self.status is not ProviderStatus.SHUT_DOWN:
+            self.status = ProviderStatus.READY
+
+
+def test_a_start_after_shutdown_begins_not_ready_and_serves_again() -> None:
+    provider = Loading()
+    provider.start()
+    provider.shutdown(1)
+    assert provider.status is ProviderStatus.SHUT_DOWN
+    provider.start()
+    assert (provider.starts, provider.status) == (2, ProviderStatus.READY)
+
+
+def test_a_start_after_shutdown_that_loads_nothing_yet_is_not_ready() -> None:
+    provider = Counting()
+    provider.start()
+    provider.shutdown(1)
+    provider.fail = True
+    with pytest.raises(GeneralError):
+        provider.start()
+    assert provider.status is ProviderStatus.NOT_READY  # not SHUT_DOWN: this run may load
+
+
 def test_concurrent_starts_run_one_and_the_others_wait_for_it() -> None:
     entered, release = threading.Event(), threading.Event()
 

@@ -20,7 +20,7 @@ import pytest
 from flag_server import flag_server  # tests/support
 from scenario_flags import SCENARIO_FLAGS_YAML  # tests/support
 
-from flagport import Flagport, Provider, ProviderStatus, User
+from flagport import FlagNames, Flagport, Provider, ProviderStatus, User
 from flagport.plugins import get_provider_class
 from flagport_featbit.testing import FeatBitLoopback
 from flagport_growthbook.testing import GrowthBookLoopback, scenario_payload
@@ -205,3 +205,49 @@ def test_a_client_shuts_down_a_provider_no_one_started(case: Case) -> None:
     Flagport(provider=provider).shutdown(timeout=5)
     assert _gone(_theirs(before)) == []
     assert provider.status is ProviderStatus.SHUT_DOWN
+
+
+def _answers(provider: Provider) -> tuple[bool, FlagNames]:
+    return provider.check_gate(USER, "new_checkout"), provider.names()
+
+
+def _ready(provider: Provider, timeout: float = 5.0) -> ProviderStatus:
+    deadline = time.monotonic() + timeout
+    while provider.status is not ProviderStatus.READY and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return provider.status
+
+
+def _kinds(threads: set[threading.Thread]) -> list[str]:
+    """The threads' names without their numbers (``Thread-7 (run)`` is ``Thread- (run)``)."""
+    return sorted({"".join(c for c in t.name if not c.isdigit()) for t in threads})
+
+
+def test_shutdown_then_start_serves_again(case: Case) -> None:
+    """A start after shutdown is a fresh run: it serves what the first run served, runs
+    what the first run ran (its own threads, none of the first's), and its shutdown
+    leaves nothing behind."""
+    before = set(threading.enumerate())
+    provider = _build(case)
+    provider.start()
+    _settled(case)
+    assert _ready(provider) is ProviderStatus.READY
+    served, first = _answers(provider), _theirs(before)
+    provider.shutdown(5)
+    assert provider.status is ProviderStatus.SHUT_DOWN
+    assert _gone(first) == []
+    provider.start()
+    try:
+        _settled(case, expected=2)
+        assert _ready(provider) is ProviderStatus.READY
+        assert _answers(provider) == served
+        again = _theirs(before)
+        assert not again & first
+        assert _kinds(again) == _kinds(first)
+        if case.connections is not None:
+            # GrowthBook's server counts the streams opened, FeatBit's those open now.
+            assert case.connections() == (2 if case.provider == "growthbook" else 1)
+    finally:
+        provider.shutdown(5)
+    assert provider.status is ProviderStatus.SHUT_DOWN
+    assert _gone(_theirs(before)) == []

@@ -5,7 +5,10 @@ later, a composite starting its parts): every call but the first of a run return
 leaving the provider as the first one left it (its status, its threads, its connections),
 so no second sync, watcher or poller starts beside the first. It reports what the first
 one did: when that raised, it raises the same error, unless the provider became ready
-since. ``shutdown()`` ends the run; a ``start()`` after it is a new run.
+since. ``shutdown()`` ends the run; a ``start()`` after it is a new run, as fresh as the
+first: the provider is ``NOT_READY`` (no longer ``SHUT_DOWN``) when its start begins, so
+what the start loads makes it ready and it serves again; each provider's shutdown drops
+what its start built (a vendor SDK object, a stop event) so the next start builds it anew.
 :class:`flagport.Provider` wraps its own and every subclass's ``start`` and ``shutdown``
 with these, so no provider repeats the guard.
 """
@@ -68,6 +71,7 @@ def once_per_run(start: _Method) -> _Method:
                 return
             # In a forked child the run is the parent's (its threads did not survive).
             reset_in_child(self, _forget_run)
+            self._begin_run()
             run.starting, stops = True, run.stops
             try:
                 start(self)

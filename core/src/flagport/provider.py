@@ -250,15 +250,23 @@ class Provider(ABC):
         self._publications.disown()
         release(self)
 
+    def _begin_run(self) -> None:
+        """A run begins (:mod:`flagport._runs`): after a shutdown the provider is
+        ``NOT_READY`` again, and what its start loads makes it ready."""
+        if self.status is ProviderStatus.SHUT_DOWN:
+            self.status = ProviderStatus.NOT_READY
+
     @once_per_run
     def start(self) -> None:
         """Load definitions, open connections. Called once per process, lazily.
 
         Once per run: a second call before :meth:`shutdown` (by hand, then by a client
         given the provider) changes nothing; it returns at once, or raises what the first
-        one raised while the provider is not ready. After :meth:`shutdown` it starts the
-        provider again. The base class guards every override so (:mod:`flagport._runs`);
-        an override need not.
+        one raised while the provider is not ready. After :meth:`shutdown` it starts a
+        fresh run, which serves again: the provider is ``NOT_READY`` when it begins, and
+        builds anew what the shutdown stopped (a vendor SDK object, a thread, a stop event).
+        The base class guards every override so (:mod:`flagport._runs`); an override need
+        not.
 
         Must return within the provider's configured start-up timeout; a provider that
         cannot load yet stays ``NOT_READY`` (evaluations raise
@@ -271,7 +279,9 @@ class Provider(ABC):
         """Deliver queued events and release resources, within ``timeout`` seconds.
 
         Must be idempotent and must never hang. It ends the run: stop every thread and
-        connection the start opened, so that a later :meth:`start` leaves none behind.
+        connection the start opened and drop what cannot be started twice (a vendor SDK
+        object, a stop event now set), so that a later :meth:`start` runs afresh with
+        nothing of this run left behind.
         """
         self.status = ProviderStatus.SHUT_DOWN
 

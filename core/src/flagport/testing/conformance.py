@@ -16,12 +16,14 @@ collects every scenario below for your provider::
 
 The suite checks result types and fields, defaults and error codes for unknown
 flags, overrides winning over the provider, never-raise behaviour, strict mode
-raising, events being accepted, ``evaluate_all`` and idempotent shutdown.
+raising, events being accepted, ``evaluate_all``, idempotent shutdown, and a start after
+shutdown serving again.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -29,7 +31,7 @@ import pytest
 
 from flagport.client import Flagport
 from flagport.errors import FlagNotFoundError, FlagportError
-from flagport.provider import Provider
+from flagport.provider import Provider, ProviderStatus
 from flagport.reasons import ErrorCode, Reason
 from flagport.results import ConfigResult, ExperimentResult, GateResult
 from flagport.user import User
@@ -221,3 +223,24 @@ class ProviderConformance:
         result = client.get_gate(self.user, self.known_gate)
         assert result.value is False
         assert result.error_code is ErrorCode.PROVIDER_NOT_READY
+
+    def test_a_start_after_shutdown_serves_again(self) -> None:
+        provider = self.make_provider()
+        provider.start()
+        served = provider.check_gate(self.user, self.known_gate)
+        provider.shutdown(5)
+        assert provider.status is ProviderStatus.SHUT_DOWN
+        provider.start()  # a fresh run: it loads, and serves what it served before
+        try:
+            assert _status_once_ready(provider) is ProviderStatus.READY
+            assert provider.check_gate(self.user, self.known_gate) is served
+        finally:
+            provider.shutdown(5)
+
+
+def _status_once_ready(provider: Provider, timeout: float = 5.0) -> ProviderStatus:
+    """The provider's status once ready, or when ``timeout`` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while provider.status is not ProviderStatus.READY and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return provider.status

@@ -29,6 +29,8 @@ from flagport._redirects import RedirectRefused, SameServer
 
 __all__ = ["KeyStaysHomeStreaming", "streaming_factory"]
 
+#: How often the websocket's read loop looks whether it was closed (seconds).
+_WAKE_S = 1.0
 #: The data sync's redirects: within streaming_url's server, or up to TLS on its host.
 _UPGRADE = SameServer("the websocket upgrade", "streaming_url", "the env_secret")
 
@@ -52,12 +54,36 @@ def connect_within_origin(ws: websocket.WebSocket, url: str, **options: Any) -> 
 class _KeyStaysHomeApp(websocket.WebSocketApp):
     """The SDK's ``WebSocketApp``, whose every connection follows redirects only within
     its origin. ``run_forever`` builds a new ``WebSocket`` per connection and assigns it
-    to ``sock`` right before connecting, so the assignment is where it is adapted."""
+    to ``sock`` right before connecting, so the assignment is where it is adapted.
+
+    It also stops for good once closed. websocket-client's read loop waits in
+    ``select()`` without a timeout, so a ``close()`` landing between the connect and that
+    wait (a shutdown right after a start) closes the socket under it (epoll forgets a
+    closed descriptor) and the SDK's streaming thread waited forever; and a ``close()``
+    before ``run_forever`` was undone by it (it sets ``keep_running``). Here it does not
+    connect once closed, and the read loop wakes every :data:`_WAKE_S` seconds and sees
+    ``keep_running`` cleared, which nothing sets again after a close (the SDK builds a
+    new app for each connection).
+    """
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "sock" and value is not None:
             value.connect = partial(connect_within_origin, value)
+        elif name == "keep_running" and value and self.__dict__.get("_closed_for_good"):
+            value = False
         super().__setattr__(name, value)
+
+    def run_forever(self, *args: Any, **kwargs: Any) -> bool:
+        if self.__dict__.get("_closed_for_good"):
+            return False  # closed before it ran: never connects
+        # Without ping_interval no ping is sent: the timeout only bounds each wait.
+        if not kwargs.get("ping_interval") and kwargs.get("ping_timeout") is None:
+            kwargs["ping_timeout"] = _WAKE_S
+        return bool(super().run_forever(*args, **kwargs))
+
+    def close(self, **kwargs: Any) -> None:
+        self._closed_for_good = True
+        super().close(**kwargs)
 
 
 class _NoBroadcast:

@@ -9,6 +9,7 @@ accepts new definitions, and raises ``FlagNotFoundError`` itself.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -104,6 +105,8 @@ class FeatBitProvider(Provider):
         self._client: Any = None
         self._start_lock = threading.Lock()
         self._tables_lock = threading.Lock()
+        # The run's storage: what another run's SDK (one still stopping) reports is ignored.
+        self._storage: WatchedStorage | None = None
         self._compiled: dict[str, CompiledFlag] | None = None
         # The flags and segments stored last, as FeatBit sent them: what changed is
         # told from them.
@@ -133,14 +136,14 @@ class FeatBitProvider(Provider):
     def start(self) -> None:
         """Connect (or load the bootstrap) and wait up to ``start_wait`` for definitions."""
         with self._start_lock:
-            if self._client is not None or self.status is ProviderStatus.SHUT_DOWN:
+            if self._client is not None:
                 return
             opts = self.options
             if opts.quiet_sdk_logs:
                 sdk_logger = logging.getLogger("fbclient")
                 if sdk_logger.level == logging.NOTSET:
                     sdk_logger.setLevel(logging.WARNING)
-            storage = WatchedStorage(self._definitions_changed)
+            storage = self._storage = WatchedStorage(self._definitions_changed)
             secret = opts.env_secret.get_secret_value() if opts.env_secret else "offline"
             reset_in_child(self, FeatBitProvider._after_fork_in_child)
             if opts.offline:
@@ -178,7 +181,9 @@ class FeatBitProvider(Provider):
                 # Blocks for at most start_wait; afterwards the SDK keeps retrying.
                 client = FBClient(config, start_wait=opts.start_wait)
                 self._client = client
-            client.update_status_provider.add_listener(self._state_changed)
+            client.update_status_provider.add_listener(
+                functools.partial(self._state_changed, storage)
+            )
             with self._tables_lock:
                 self._publish()  # what the syncs within FBClient's constructor brought
             if not self._ready:
@@ -195,21 +200,28 @@ class FeatBitProvider(Provider):
         # object fails clearly instead of serving without updates or events.
         self._start_lock = threading.Lock()
         self._tables_lock = threading.Lock()
-        self._gates = {}
-        self._flags = {}
-        self._names = FlagNames()
-        self._ready = False
-        self._compiled = None
-        self._stored = None
+        self._forget_definitions()
         self._counters = Counters()
         if self._client is not None and self.status is not ProviderStatus.SHUT_DOWN:
             self._client = None
             self._forked = True
             self.status = ProviderStatus.NOT_READY
 
+    def _forget_definitions(self) -> None:
+        # What the SDK of a run (or of the parent, before fork) delivered: a later start
+        # is ready on what its own SDK delivers.
+        self._gates = {}
+        self._flags = {}
+        self._names = FlagNames()
+        self._ready = False
+        self._compiled = None
+        self._stored = None
+
     def _definitions_changed(self, storage: WatchedStorage) -> None:
         # Runs on the SDK's streaming thread (or the caller's, offline); must not wait
         # for start(), which may be blocked in FBClient's constructor waiting for us.
+        if storage is not self._storage:
+            return  # the SDK of a run that ended, still stopping
         flags, segments = storage.get_all(FEATURE_FLAGS), storage.get_all(SEGMENTS)
         compiled = compile_flags(flags, self._compiled)
 
@@ -249,8 +261,8 @@ class FeatBitProvider(Provider):
         self._ready = True
         self.status = ProviderStatus.READY
 
-    def _state_changed(self, state: Any) -> None:
-        if self.status is ProviderStatus.SHUT_DOWN:
+    def _state_changed(self, storage: WatchedStorage, state: Any) -> None:
+        if self.status is ProviderStatus.SHUT_DOWN or storage is not self._storage:
             return
         kind = state.state_type
         if kind is StateType.OK and self._ready:
@@ -298,11 +310,9 @@ class FeatBitProvider(Provider):
             if self.status is ProviderStatus.SHUT_DOWN:
                 return
             self.status = ProviderStatus.SHUT_DOWN
-            self._ready = False
-            self._gates = {}
-            self._flags = {}
-            self._names = FlagNames()
-            client = self._client
+            self._forget_definitions()
+            # The next start builds a new SDK client: FeatBit's cannot start again.
+            client, self._client, self._storage = self._client, None, None
         # A client inherited through fork() has no threads here and its stop() waits
         # forever for them: the fork reset forgot it (the flagport client builds a new one).
         if client is None:

@@ -250,8 +250,10 @@ class StatsigProvider(Provider):
     def shutdown(self, timeout: float = 5.0) -> None:
         """Deliver queued events and stop the SDK; returns within ``timeout`` seconds."""
         with self._lock:
+            # The next start builds a new SDK, ready on what that one loads.
             sdk, self._sdk = self._sdk, None
             self._gates = self._experiments = self._configs = frozenset()
+            self._ready = False
             self._check = _not_started
             self.status = ProviderStatus.SHUT_DOWN
         if sdk is None:

@@ -41,6 +41,8 @@ logger = logging.getLogger("flagport.providers.migration")
 
 QUEUE_SIZE = 4096
 """Comparisons waiting for the worker before new ones are dropped."""
+WORKER = "flagport-migration-compare"
+"""The worker thread's name."""
 BATCH = 256
 """Waiting comparisons the worker takes at once."""
 LINGER_S = 0.05
@@ -77,6 +79,10 @@ class Comparator(ABC):
         """Wait (at most ``timeout`` s) until what was submitted before is compared."""
 
     @abstractmethod
+    def start(self) -> None:
+        """Compare (again, after :meth:`stop`): the provider's start begins a run."""
+
+    @abstractmethod
     def stop(self, timeout: float = 1.0) -> None:
         """Stop comparing; what is still waiting is dropped and counted."""
 
@@ -102,7 +108,7 @@ class OffloadComparator(Comparator):
         self._jobs: SimpleQueue[Comparison | None] = SimpleQueue()
         self._done = threading.Condition()  # notified after every batch
         self._worker: threading.Thread | None = None
-        self._stopped = False
+        self._stopped = threading.Event()  # this run's: stop() sets it, start() replaces it
         self._running = 0  # comparisons the worker is in
         self._start_lock = threading.Lock()
         self._hurry = threading.Event()  # a batch is full, or someone waits for the worker
@@ -123,13 +129,13 @@ class OffloadComparator(Comparator):
         with self._start_lock:
             if self._worker is None:
                 self._worker = threading.Thread(
-                    target=self._work, name="flagport-migration-compare", daemon=True
+                    target=self._work, args=(self._stopped,), name=WORKER, daemon=True
                 )
                 self._worker.start()
 
-    def _work(self) -> None:
+    def _work(self, stopped: threading.Event) -> None:
         jobs: list[Comparison] = []  # the comparison that woke an idle worker, if any
-        while not self._stopped:
+        while not stopped.is_set():
             # Let a batch gather. The worker lingers here after each batch too, so under
             # steady traffic no comparison has to wake it: a wake-up costs more than the
             # comparison, in both threads.
@@ -138,11 +144,11 @@ class OffloadComparator(Comparator):
             self._hurry.clear()
             while len(jobs) < BATCH and not self._jobs.empty():
                 if (job := self._jobs.get()) is None:
-                    self._stopped = True
+                    stopped.set()
                     break
                 jobs.append(job)
-            if not jobs:
-                if (job := self._jobs.get()) is None:  # idle: sleep until a comparison comes
+            if not jobs:  # idle (unless stopped): sleep until a comparison or stop() comes
+                if stopped.is_set() or (job := self._jobs.get()) is None:
                     break
                 jobs, self._running = [job], 1
                 continue
@@ -164,8 +170,13 @@ class OffloadComparator(Comparator):
         with self._done:
             return self._done.wait_for(lambda: self.compared >= target, timeout)
 
+    def start(self) -> None:
+        with self._start_lock:  # a worker of the last run still in a comparison sees its own
+            if self._stopped.is_set():
+                self._stopped, self._worker = threading.Event(), None
+
     def stop(self, timeout: float = 1.0) -> None:
-        self._stopped = True
+        self._stopped.set()
         self._hurry.set()
         if self._worker is not None:
             self._jobs.put(None)  # wakes an idle worker
@@ -237,6 +248,9 @@ class InlineComparator(Comparator):
 
     def drain(self, timeout: float = 5.0) -> bool:
         return self.fallback.drain(timeout)
+
+    def start(self) -> None:
+        self.fallback.start()
 
     def stop(self, timeout: float = 1.0) -> None:
         self.fallback.stop(timeout)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +12,9 @@ from pydantic import ValidationError
 
 from flagport._documents import FORMATS, Document, locate, read_document
 from flagport.errors import ConfigurationError
-from flagport.providers.migration.options import ControlFile
+from flagport.providers.migration.options import ControlFile, MigrationOptions
 
-__all__ = ["ControlFileReader", "read_structured"]
+__all__ = ["ControlFileReader", "Housekeeping", "read_structured"]
 
 logger = logging.getLogger("flagport.providers.migration")
 
@@ -101,3 +103,43 @@ class ControlFileReader:
                 f"in force until it is fixed",
                 locate(problems, str(self.path), document),
             ) from None
+
+
+class Housekeeping:
+    """``chore`` every ``interval`` seconds on a daemon thread, from :meth:`start` to
+    :meth:`stop`: re-reading the control file, writing summaries.
+
+    Each start has a stop event of its own: a thread of the last run that outlived
+    :meth:`stop`'s wait ends at its next wake-up, and a start after a stop runs again.
+    """
+
+    def __init__(self, chore: Callable[[], None]) -> None:
+        self._chore = chore
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, options: MigrationOptions, summaries: bool) -> None:
+        """Start, when there is a chore: polling the control file, writing ``summaries``."""
+        polling = options.control_file and options.control_poll_s > 0
+        if not (polling or summaries):
+            return
+        interval = options.control_poll_s if polling else options.summary_interval_s
+        interval = min(interval, options.summary_interval_s) if summaries else interval
+        self._stop = stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(stop, interval), name="flagport-migration", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float) -> None:
+        """Stop it; wait at most ``timeout`` seconds for a chore in progress."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self, stop: threading.Event, interval: float) -> None:
+        while not stop.wait(interval):
+            try:
+                self._chore()
+            except Exception:
+                logger.exception("flagport: migration housekeeping failed")

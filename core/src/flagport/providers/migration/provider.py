@@ -29,7 +29,7 @@ from flagport.providers.migration.comparator import (
     InlineComparator,
     OffloadComparator,
 )
-from flagport.providers.migration.control import ControlFileReader
+from flagport.providers.migration.control import ControlFileReader, Housekeeping
 from flagport.providers.migration.evidence import Evidence, FlagEvidence, Mismatch
 from flagport.providers.migration.mismatch_log import MismatchLog, UnitHasher
 from flagport.providers.migration.options import NEW, OLD, MigrationOptions, Side, Stage, build_side
@@ -123,8 +123,7 @@ class MigrationProvider(Provider):
             )
         self.event_errors = dict.fromkeys(Side, 0)
         self._compared = 0
-        self._watcher: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._housekeeping = Housekeeping(self._keep_house)
         self._control = ControlFileReader(options.control_file) if options.control_file else None
         self._next_summary = 0.0
         self._details = self._log is not None  # and when an observer exists (start)
@@ -211,20 +210,13 @@ class MigrationProvider(Provider):
         """Why the control file last read could not be used (``None``: it could)."""
         return self._control.error if self._control is not None else None
 
-    def _housekeeping(self) -> None:
+    def _keep_house(self) -> None:
         # Re-reads the control file and writes periodic summaries, so `flagport migrate
         # plan` sees a long-running process's evidence without waiting for shutdown.
-        polling = self.options.control_file and self.options.control_poll_s > 0
-        interval = self.options.control_poll_s if polling else self.options.summary_interval_s
-        interval = min(interval, self.options.summary_interval_s) if self._log else interval
-        while not self._stop.wait(interval):
-            try:
-                if polling:
-                    self.reload()
-                if self._log is not None and time.monotonic() >= self._next_summary:
-                    self.write_summary()
-            except Exception:
-                logger.exception("flagport: migration housekeeping failed")
+        if self.options.control_file and self.options.control_poll_s > 0:
+            self.reload()
+        if self._log is not None and time.monotonic() >= self._next_summary:
+            self.write_summary()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def attach(self, emit: Callable[[Event], None]) -> None:
@@ -266,12 +258,8 @@ class MigrationProvider(Provider):
         self._details = self.evidence.observer is not None or self._log is not None
         self.reload()
         self._next_summary = time.monotonic() + self.options.summary_interval_s
-        polling = self.options.control_file and self.options.control_poll_s > 0
-        if polling or self._log is not None:
-            self._watcher = threading.Thread(
-                target=self._housekeeping, name="flagport-migration", daemon=True
-            )
-            self._watcher.start()
+        self.comparator.start()  # again, after a shutdown
+        self._housekeeping.start(self.options, summaries=self._log is not None)
         self.status = ProviderStatus.READY
 
     def flush(self, timeout: float = 5.0) -> None:
@@ -288,9 +276,7 @@ class MigrationProvider(Provider):
         if self.status is ProviderStatus.SHUT_DOWN:
             return
         deadline = time.monotonic() + timeout
-        self._stop.set()
-        if self._watcher is not None:
-            self._watcher.join(timeout / 8)
+        self._housekeeping.stop(timeout / 8)
         self.comparator.drain(timeout / 4)
         self.comparator.stop(timeout / 8)
         self.write_summary()
