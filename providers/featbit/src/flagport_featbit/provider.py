@@ -347,28 +347,39 @@ class FeatBitProvider(Provider):
             )
         return FlagNotFoundError(f"FeatBit does not know the {kind} {name!r}")
 
+    def _sdk(self, name: str, kind: str) -> Any:
+        """The SDK client, read once: a shutdown on another thread drops it between the
+        flag lookup and the call, and the caller then gets "shut down", not an
+        AttributeError."""
+        client = self._client
+        if client is None:
+            raise self._missing(name, kind)
+        return client
+
     def check_gate(self, user: User, name: str, *, expose: bool = True) -> bool:
         if name not in self._gates:
             raise self._missing(name, "gate")
+        client = self._sdk(name, "gate")
         attrs = user.provider_cache.get(USER_CACHE_KEY) or featbit_user(user)
         if expose:
-            return self._client.variation(name, attrs, False) is True
+            return client.variation(name, attrs, False) is True
         quiet.on = True
         try:
-            return self._client.variation(name, attrs, False) is True
+            return client.variation(name, attrs, False) is True
         finally:
             quiet.on = False
 
     def _evaluate(self, kind: str, flag: CompiledFlag, user: User, expose: bool) -> Any:
         # The SDK's default value goes unused (results come from the variation id), but
         # it is type-checked on every call: False is the cheapest (None raises inside).
+        client = self._sdk(flag.key, kind)
         attrs = user.provider_cache.get(USER_CACHE_KEY) or featbit_user(user)
         if expose:
-            detail = self._client.variation_detail(flag.key, attrs, False)
+            detail = client.variation_detail(flag.key, attrs, False)
         else:
             quiet.on = True
             try:
-                detail = self._client.variation_detail(flag.key, attrs, False)
+                detail = client.variation_detail(flag.key, attrs, False)
             finally:
                 quiet.on = False
         vid = detail.variation_id
