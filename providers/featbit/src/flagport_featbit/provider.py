@@ -347,7 +347,7 @@ class FeatBitProvider(Provider):
             )
         return FlagNotFoundError(f"FeatBit does not know the {kind} {name!r}")
 
-    def _sdk(self, name: str, kind: str) -> Any:
+    def _running_client(self, name: str, kind: str) -> Any:
         """The SDK client, read once: a shutdown on another thread drops it between the
         flag lookup and the call, and the caller then gets "shut down", not an
         AttributeError."""
@@ -359,7 +359,7 @@ class FeatBitProvider(Provider):
     def check_gate(self, user: User, name: str, *, expose: bool = True) -> bool:
         if name not in self._gates:
             raise self._missing(name, "gate")
-        client = self._sdk(name, "gate")
+        client = self._running_client(name, "gate")
         attrs = user.provider_cache.get(USER_CACHE_KEY) or featbit_user(user)
         if expose:
             return client.variation(name, attrs, False) is True
@@ -372,7 +372,7 @@ class FeatBitProvider(Provider):
     def _evaluate(self, kind: str, flag: CompiledFlag, user: User, expose: bool) -> Any:
         # The SDK's default value goes unused (results come from the variation id), but
         # it is type-checked on every call: False is the cheapest (None raises inside).
-        client = self._sdk(flag.key, kind)
+        client = self._running_client(flag.key, kind)
         attrs = user.provider_cache.get(USER_CACHE_KEY) or featbit_user(user)
         if expose:
             detail = client.variation_detail(flag.key, attrs, False)
