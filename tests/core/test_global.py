@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 import flagport
-from flagport import ConfigurationError, ErrorCode, Flagport, Provider, Reason, User, _global
-from flagport.provider import ProviderOptions
-from flagport.results import ConfigResult, ExperimentResult, GateResult
+from flagport import ConfigurationError, ErrorCode, Flagport, Reason, User, _global
+from tests.support.slow_to_stop import SlowToStop
 
 USER = User(user_id="42")
 WAIT = 10.0  # seconds: a bound on waiting for another thread, never an expectation
@@ -76,34 +75,6 @@ def test_setup_leaves_a_client_installed_with_set_client_to_its_owner(no_client:
     mine.shutdown()
     flagport.setup(provider="passall")
     assert installed.closed  # made by setup(): retired by the next one
-
-
-class SlowToStop(Provider):
-    """A provider whose shutdown takes as long as the test says (or raises)."""
-
-    name = "slow_to_stop"
-
-    def __init__(self, release: threading.Event, fail: bool = False) -> None:
-        super().__init__(ProviderOptions())
-        self.release = release
-        self.fail = fail
-
-    def shutdown(self, timeout: float = 5.0) -> None:
-        self.release.wait(WAIT)
-        if self.fail:
-            raise RuntimeError("the vendor refused to stop")
-        super().shutdown(timeout)
-
-    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
-        return GateResult(name=name, value=True, provider=self.name)
-
-    def evaluate_experiment(
-        self, user: User, name: str, *, expose: bool = True
-    ) -> ExperimentResult:
-        return ExperimentResult(name=name, provider=self.name)
-
-    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
-        return ConfigResult(name=name, provider=self.name)
 
 
 def test_setup_waits_for_a_slow_provider_only_within_its_bound(

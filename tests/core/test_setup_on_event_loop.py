@@ -19,38 +19,13 @@ from pathlib import Path
 import pytest
 
 import flagport
-from flagport import ErrorCode, Provider, User
-from flagport.provider import ProviderOptions, ProviderStatus
-from flagport.results import ConfigResult, ExperimentResult, GateResult
+from flagport import ErrorCode, User
+from flagport.provider import ProviderStatus
 from tests.support.child_python import run_python
+from tests.support.slow_to_stop import SlowToStop
 
 USER = User(user_id="42")
 WAIT = 10.0  # seconds: a bound on waiting for another thread, never an expectation
-
-
-class SlowToStop(Provider):
-    """A provider whose shutdown lasts until the test releases it."""
-
-    name = "slow_to_stop"
-
-    def __init__(self, release: threading.Event) -> None:
-        super().__init__(ProviderOptions())
-        self.release = release
-
-    def shutdown(self, timeout: float = 5.0) -> None:
-        self.release.wait(WAIT)
-        super().shutdown(timeout)
-
-    def evaluate_gate(self, user: User, name: str, *, expose: bool = True) -> GateResult:
-        return GateResult(name=name, value=True, provider=self.name)
-
-    def evaluate_experiment(
-        self, user: User, name: str, *, expose: bool = True
-    ) -> ExperimentResult:
-        return ExperimentResult(name=name, provider=self.name)
-
-    def evaluate_config(self, user: User, name: str, *, expose: bool = True) -> ConfigResult:
-        return ConfigResult(name=name, provider=self.name)
 
 
 def test_setup_on_an_event_loop_never_waits_for_the_client_it_replaces(
