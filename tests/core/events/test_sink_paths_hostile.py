@@ -4,6 +4,7 @@ OSError, and never accepted only to fail at every write."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -54,3 +55,16 @@ def test_a_device_is_accepted() -> None:
     with _client(os.devnull) as fp:
         fp.log_event(User(user_id="1"), "signup")
     assert fp.stats()["events"]["jsonl"]["delivered"] == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_a_full_device_is_reported_in_one_line_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fp = _client("/dev/full")
+    fp.log_event(User(user_id="1"), "purchase")
+    fp.shutdown(timeout=5)
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert problems, "the lost writes were not reported"
+    assert all(r.exc_info is None for r in problems), [r.getMessage() for r in problems]
+    assert any("No space left on device" in r.getMessage() for r in problems)

@@ -115,8 +115,11 @@ class SinkWorker:
                 break
         try:
             self.sink.close()
-        except Exception:
-            logger.exception("flagport: closing event sink %r failed", self.sink.name)
+        except Exception as exc:  # one line: what the sink said (a traceback at debug)
+            logger.warning(
+                "flagport: closing event sink %r failed (%s)", self.sink.name, describe(exc)
+            )
+            logger.debug("closing event sink %r failed", self.sink.name, exc_info=True)
 
     def _drain(self) -> None:
         queue = self.queue
