@@ -263,6 +263,14 @@ def test_url_options_are_checked_at_construction(options: dict[str, Any], messag
         Flagport(provider="local", **options)
 
 
+@pytest.mark.parametrize("url", ["https://h/tok-s3cr3t-tok", "https://h/tok-s3cr3t-tok.txt"])
+def test_a_url_without_a_flags_file_extension_does_not_quote_its_path(url: str) -> None:
+    # A tokenised URL carries its secret in the path; the error names only the ending.
+    with pytest.raises(ConfigurationError, match=r"must end in \.yaml") as info:
+        Flagport(provider="local", url=url)
+    assert "s3cr3t" not in str(info.value)
+
+
 _PATH_EVALUATION = """
 import json, sys
 import flagport

@@ -27,11 +27,13 @@ def url_format(url: str) -> str:
 
     :raises ConfigurationError: the path has no known extension.
     """
-    path = urlsplit(url).path
-    fmt = FORMATS.get(Path(path).suffix.lower())
+    suffix = Path(urlsplit(url).path).suffix
+    fmt = FORMATS.get(suffix.lower())
     if fmt is None:
+        # The path itself is not quoted: a signed or tokenised URL carries its secret there.
+        ends = f"in {suffix[:20]!r}" if suffix else "without an extension"
         raise ConfigurationError(
-            f"url {path or '/'!r}: the path must end in .yaml, .yml, .json or .toml, "
+            f"url: its path ends {ends}; it must end in .yaml, .yml, .json or .toml, "
             "which says how to read the file"
         )
     return fmt
