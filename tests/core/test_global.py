@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from slow_to_stop import SlowToStop  # tests/support
 
 import flagport
 from flagport import ConfigurationError, ErrorCode, Flagport, Reason, User, _global
-from tests.support.slow_to_stop import SlowToStop
 
 USER = User(user_id="42")
 WAIT = 10.0  # seconds: a bound on waiting for another thread, never an expectation

@@ -6,10 +6,10 @@ import os
 import threading
 
 import pytest
+from flagless import FlaglessProvider  # tests/support
 
 from flagport import FlagNames, GeneralError, Provider
 from flagport.provider import ProviderOptions, ProviderStatus
-from tests.support.flagless import FlaglessProvider
 
 
 def test_flag_names_of_one_kind() -> None:

@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 
 import pytest
+from child_python import run_python  # tests/support
+from slow_to_stop import SlowToStop  # tests/support
 
 import flagport
 from flagport import ErrorCode, User
 from flagport.provider import ProviderStatus
-from tests.support.child_python import run_python
-from tests.support.slow_to_stop import SlowToStop
 
 USER = User(user_id="42")
 WAIT = 10.0  # seconds: a bound on waiting for another thread, never an expectation
