@@ -46,11 +46,17 @@ def _drop_privileges() -> None:
     os.setuid(NOBODY)
 
 
-def as_unprivileged(body: Callable[[], object]) -> None:
+def as_unprivileged(body: Callable[[], object], *, closed_cwd: Path | None = None) -> None:
     """Run ``body`` without root's rights: as ``nobody`` in a forked child when this
     process is root, here otherwise. A failure in the child fails the test with the
-    child's traceback; a root that cannot drop its rights skips it, saying so."""
-    if os.geteuid() != 0:
+    child's traceback; a root that cannot drop its rights skips it, saying so.
+
+    ``closed_cwd``: a folder (of this process's user) the child makes its current
+    directory and then closes to itself (mode 000), so ``body`` runs where it may not
+    look; the body then always runs in a child.
+    """
+    root = os.geteuid() == 0
+    if not root and closed_cwd is None:
         body()
         return
     read, write = os.pipe()
@@ -59,7 +65,11 @@ def as_unprivileged(body: Callable[[], object]) -> None:
         code = _CANNOT_DROP
         try:
             os.close(read)
-            _drop_privileges()
+            if closed_cwd is not None:
+                os.chdir(closed_cwd)
+                closed_cwd.chmod(0)
+            if root:
+                _drop_privileges()
             code = 1
             body()
             code = 0
@@ -71,6 +81,8 @@ def as_unprivileged(body: Callable[[], object]) -> None:
     with os.fdopen(read, "rb") as pipe:
         code = child_exit_code(pid)
         report = pipe.read().decode(errors="replace").strip()
+    if closed_cwd is not None:
+        closed_cwd.chmod(0o700)
     if code == _CANNOT_DROP:
         pytest.skip(f"running as root, and a child cannot become uid {NOBODY}: {report}")
     if code:

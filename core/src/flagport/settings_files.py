@@ -140,8 +140,34 @@ def _may_hold_flagport(raw: bytes) -> bool:
     return bool(re.search(_TOOL_TABLE, raw) and re.search(_FLAGPORT_KEY, raw))
 
 
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; one in a folder this process may not search is none
+    it could read, and counts as absent (a service may run in such a folder)."""
+    try:
+        return path.is_file()
+    except PermissionError:
+        return False
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except PermissionError:
+        return False
+
+
+def _not_readable(path: Path) -> str | None:
+    """Why the file ``path`` cannot be read as settings, or ``None``."""
+    try:
+        if path.is_file():
+            return None
+        return "which is not a file" if path.exists() else "which does not exist"
+    except PermissionError:
+        return "in a folder this process may not search"
+
+
 def _tool_table(pyproject: Path) -> Layer | None:
-    if not pyproject.is_file():
+    if not _is_file(pyproject):
         return None
     raw = read_file_bytes(pyproject, "settings file")
     if not _may_hold_flagport(raw):
@@ -161,9 +187,9 @@ def discover(start: str | os.PathLike[str], environ: Mapping[str, str]) -> Disco
     origin = Path(start).resolve()
     explicit = environ.get("FLAGPORT_CONFIG")
     config = (origin / explicit).resolve() if explicit else None
-    if config is not None and not config.is_file():
+    if config is not None and (problem := _not_readable(config)):
         raise ConfigurationError(
-            f"FLAGPORT_CONFIG names {config}, which does not exist; fix the path or unset it"
+            f"FLAGPORT_CONFIG names {config}, {problem}; fix the path or unset it"
         )
     layers: list[Layer] = []
     stop = origin
@@ -172,9 +198,9 @@ def discover(start: str | os.PathLike[str], environ: Mapping[str, str]) -> Disco
         if tool := _tool_table(directory / PYPROJECT):
             layers.append(tool)
         candidate = directory / SETTINGS_FILE
-        if config is None and candidate.is_file():
+        if config is None and _is_file(candidate):
             layers.append(Layer(str(candidate), read_toml(candidate), directory))
-        if layers or any((directory / marker).exists() for marker in _ROOT_MARKERS):
+        if layers or any(_exists(directory / marker) for marker in _ROOT_MARKERS):
             break
     if config is not None:
         layers.append(Layer(str(config), read_toml(config), config.parent))
