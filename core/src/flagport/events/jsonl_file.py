@@ -1,0 +1,169 @@
+"""The jsonl sink's file: appended to without ever waiting for a reader, and followed
+to a new file when the old one is moved or deleted.
+
+- **Rotation.** Before each batch the path is checked against the open file, the way
+  :class:`logging.handlers.WatchedFileHandler` does: when logrotate (or a person) moved
+  or deleted it, the file now at the path is opened (made if missing), so events after a
+  rotation land in the new file rather than in the moved one or nowhere.
+- **Named pipes.** Opening a FIFO for writing waits for a reader, for ever if none
+  comes. The file is opened non-blocking, so a pipe without a reader is an error for
+  that batch (counted as failed, logged once) and is tried again at the next one. Once
+  a reader has it open, writes block as they do for a file: a slow reader slows this
+  sink's thread only, and no line is ever cut in two.
+- **Kinds of file.** A regular file, a named pipe and a character device
+  (``/dev/stdout``, ``/dev/null``, a terminal) take appended lines; a block device (a
+  disk would be overwritten from its start) or a socket do not, and are refused when
+  the client is built or, if one appears at the path later, at the write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+from pathlib import Path
+
+__all__ = ["WatchedFile", "shown_path", "why_not_appendable"]
+
+#: Characters of a path a message quotes at most.
+_SHOWN_PATH = 300
+
+# Not on every system: O_NONBLOCK and O_NOCTTY are POSIX, O_BINARY Windows-only.
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_FLAGS = (
+    os.O_WRONLY
+    | os.O_APPEND
+    | os.O_CREAT
+    | _NONBLOCK
+    # A terminal given as the path must not become this process's controlling one.
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def shown_path(path: Path) -> str:
+    """``path`` quoted for a message: a real path whole, a hostile one (10 000
+    characters) cut."""
+    text = str(path)
+    return repr(text if len(text) <= _SHOWN_PATH else f"{text[: _SHOWN_PATH - 1]}…")
+
+
+def why_not_appendable(path: Path) -> str | None:
+    """Why what is at ``path`` cannot take appended lines (None: it can, or nothing is
+    there yet)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # missing, or a reason flagport._files.why_unwritable names
+    return _why_not_lines(mode)
+
+
+def _why_not_lines(mode: int) -> str | None:
+    if stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+        return None
+    if stat.S_ISBLK(mode):
+        return "is a block device (a disk), which events would overwrite; give a file's path"
+    if stat.S_ISSOCK(mode):
+        return (
+            "is a socket, which cannot be opened as a file; give a file's path, or a named "
+            "pipe (mkfifo) for a process that reads the events"
+        )
+    return "is not a file; give a file's path"
+
+
+class WatchedFile:
+    """A file at ``path`` that lines are appended to, reopened when it is rotated.
+
+    Used by one thread at a time (a sink's worker).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        # A write stopped within a line (a full disk): the next one starts a new line,
+        # so one line is cut, not two joined.
+        self._torn = False
+
+    def append(self, data: bytes) -> None:
+        """Write ``data`` (whole lines) at the end of the file now at the path.
+
+        :raises OSError: it could not be opened or written (the next call tries again).
+        """
+        fd = self._current()
+        if self._torn:
+            data = b"\n" + data
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as exc:
+            if len(view) < len(data):
+                self._torn = True
+            if exc.errno == errno.EPIPE:
+                self.close()  # the pipe's reader left: the next batch waits for another
+            raise
+        self._torn = False
+
+    def close(self) -> None:
+        """Close the file (the next :meth:`append` opens it again)."""
+        fd, self._fd = self._fd, None
+        self._torn = False
+        if fd is not None:
+            os.close(fd)
+
+    def forget(self) -> None:
+        """In a forked child: drop the parent's file without touching the parent's."""
+        with contextlib.suppress(OSError):
+            self.close()  # the child's own copy of the descriptor
+
+    def _current(self) -> int:
+        fd = self._fd
+        if fd is not None and not self._at_path(fd):
+            with contextlib.suppress(OSError):
+                self.close()
+            fd = None
+        if fd is None:
+            fd = self._fd = self._open()
+        return fd
+
+    def _at_path(self, fd: int) -> bool:
+        """Whether the file open as ``fd`` is still the one at the path."""
+        try:
+            now = os.stat(self.path)
+        except OSError:
+            return False  # moved or deleted: a new one is made
+        held = os.fstat(fd)
+        return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+
+    def _open(self) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(self.path, _FLAGS, 0o666)
+        except OSError as exc:
+            if exc.errno == errno.ENXIO and _is_fifo(self.path):
+                raise OSError(
+                    errno.ENXIO,
+                    f"no process reads the named pipe {shown_path(self.path)}; its events "
+                    "are counted as failed until one does",
+                ) from None
+            raise
+        try:
+            problem = _why_not_lines(os.fstat(fd).st_mode)
+            if problem is not None:
+                raise OSError(f"{shown_path(self.path)} {problem}")
+            if _NONBLOCK:
+                # Non-blocking only to open: a reader that is there is waited for.
+                os.set_blocking(fd, True)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+
+def _is_fifo(path: Path) -> bool:
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except OSError:
+        return False
