@@ -9,7 +9,9 @@ to a new file when the old one is moved or deleted.
   comes. The file is opened non-blocking, so a pipe without a reader is an error for
   that batch (counted as failed, logged once) and is tried again at the next one. Once
   a reader has it open, writes block as they do for a file: a slow reader slows this
-  sink's thread only, and no line is ever cut in two.
+  sink's thread only, and no line is ever cut in two: lines go in writes a pipe keeps
+  whole, so processes sharing one pipe (forked workers writing to ``/dev/stdout`` in a
+  container) do not mix their lines (any up to ``PIPE_BUF`` bytes).
 - **Kinds of file.** A regular file, a named pipe and a character device
   (``/dev/stdout``, ``/dev/null``, a terminal) take appended lines; a block device (a
   disk would be overwritten from its start) or a socket do not, and are refused when
@@ -21,7 +23,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import select
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["WatchedFile", "shown_path", "why_not_appendable"]
@@ -29,6 +33,8 @@ __all__ = ["WatchedFile", "shown_path", "why_not_appendable"]
 #: Characters of a path a message quotes at most.
 _SHOWN_PATH = 300
 
+#: Bytes a pipe takes in one piece (POSIX guarantees 512, Linux has 4096).
+_PIPE_BUF = getattr(select, "PIPE_BUF", 512)
 # Not on every system: O_NONBLOCK and O_NOCTTY are POSIX, O_BINARY Windows-only.
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _FLAGS = (
@@ -82,16 +88,33 @@ class WatchedFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
+        self._pipe = False
         # A write stopped within a line (a full disk): the next one starts a new line,
         # so one line is cut, not two joined.
         self._torn = False
 
-    def append(self, data: bytes) -> None:
-        """Write ``data`` (whole lines) at the end of the file now at the path.
+    def append(self, lines: Sequence[bytes]) -> None:
+        """Write ``lines`` (without their line ends) at the end of the file now at the path.
 
         :raises OSError: it could not be opened or written (the next call tries again).
         """
         fd = self._current()
+        if not self._pipe:
+            self._write(fd, b"\n".join(lines) + b"\n")
+            return
+        # A pipe keeps a write whole only up to PIPE_BUF bytes: beyond, another process's
+        # lines (forked workers sharing /dev/stdout) can land inside one of these.
+        chunk: list[bytes] = []
+        size = 0
+        for line in lines:
+            if chunk and size + len(line) + 1 > _PIPE_BUF:
+                self._write(fd, b"".join(chunk))
+                chunk, size = [], 0
+            chunk += (line, b"\n")
+            size += len(line) + 1
+        self._write(fd, b"".join(chunk))
+
+    def _write(self, fd: int, data: bytes) -> None:
         if self._torn:
             data = b"\n" + data
         view = memoryview(data)
@@ -150,7 +173,8 @@ class WatchedFile:
                 ) from None
             raise
         try:
-            problem = _why_not_lines(os.fstat(fd).st_mode)
+            mode = os.fstat(fd).st_mode
+            problem = _why_not_lines(mode)
             if problem is not None:
                 raise OSError(f"{shown_path(self.path)} {problem}")
             if _NONBLOCK:
@@ -159,6 +183,7 @@ class WatchedFile:
         except BaseException:
             os.close(fd)
             raise
+        self._pipe = stat.S_ISFIFO(mode)
         return fd
 
 

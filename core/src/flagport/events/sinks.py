@@ -128,7 +128,7 @@ class JsonlSink:
         lines: list[bytes] = []
         rejected = deliver_each(batch, lambda item: lines.append(encode(item)))
         if lines:
-            self._file.append(b"\n".join(lines) + b"\n")
+            self._file.append(lines)
         return rejected
 
     def close(self) -> None:
