@@ -237,6 +237,23 @@ def test_a_socket_is_refused(short_folder: Path) -> None:
             _client(path)
 
 
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix sockets here")
+def test_a_file_replaced_by_a_socket_fails_its_events_naming_it(
+    short_folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = short_folder / "events.jsonl"
+    with _client(path) as fp, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        fp.log_event(USER, "to-file")
+        _flushed(fp)
+        path.unlink()
+        server.bind(str(path))
+        with caplog.at_level(logging.WARNING, logger="flagport.events"):
+            fp.log_event(USER, "to-socket")
+            counts = _flushed(fp)
+    assert (counts["delivered"], counts["failed"]) == (1, 1)
+    assert any("is a socket" in r.getMessage() for r in caplog.records)
+
+
 @pytest.mark.parametrize("device", ["/dev/null", "/dev/stdout", "/dev/stderr"])
 def test_the_devices_people_use_are_accepted(device: str) -> None:
     if not os.path.exists(device):
@@ -317,3 +334,38 @@ def test_events_after_copytruncate_go_to_the_start_of_the_file(tmp_path: Path) -
         _flushed(fp)
     assert path.read_bytes().startswith(b"{")  # appended at the new end, no hole
     assert _names(path.read_text()) == ["after"]
+
+
+_CUT_BY_A_FILE_SIZE_LIMIT = """
+import json, resource, signal
+from pathlib import Path
+from flagport import Flagport, User
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+path = Path("events.jsonl")
+user = User(user_id="1")
+fp = Flagport(provider="passall", events={"sinks": ["jsonl"], "jsonl_path": path})
+fp.log_event(user, "first")
+assert fp.flush(5)
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+# Room for a part of the next line only, as a disk that fills up leaves.
+resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size + 30, hard))
+fp.log_event(user, "cut")
+assert fp.flush(5)
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+fp.log_event(user, "after")
+assert fp.flush(5)
+print(json.dumps(fp.stats()["events"]["jsonl"]))
+fp.shutdown()
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs resource limits (POSIX)")
+def test_a_line_a_full_disk_cut_is_finished_when_there_is_room(tmp_path: Path) -> None:
+    from child_python import run_python  # tests/support
+
+    counts = json.loads(run_python(_CUT_BY_A_FILE_SIZE_LIMIT, tmp_path))
+    # "cut" was not confirmed when its batch failed; its end is written before "after",
+    # so no reader sees half a line or two lines joined.
+    assert (counts["delivered"], counts["failed"]) == (2, 1)
+    assert _names((tmp_path / "events.jsonl").read_bytes()) == ["first", "cut", "after"]

@@ -9,9 +9,12 @@ to a new file when the old one is moved or deleted.
   comes. The file is opened non-blocking, so a pipe without a reader is an error for
   that batch (counted as failed, logged once) and is tried again at the next one. Once
   a reader has it open, writes block as they do for a file: a slow reader slows this
-  sink's thread only, and no line is ever cut in two: lines go in writes a pipe keeps
-  whole, so processes sharing one pipe (forked workers writing to ``/dev/stdout`` in a
-  container) do not mix their lines (any up to ``PIPE_BUF`` bytes).
+  sink's thread only. Lines go in writes a pipe keeps whole, so processes sharing one
+  pipe (forked workers writing to ``/dev/stdout`` in a container) do not mix their
+  lines (any up to ``PIPE_BUF`` bytes).
+- **A full disk.** A batch the disk refuses is counted as failed; a line it took only a
+  part of is finished first when there is room, so no reader sees half a line, or two
+  lines joined, in the file.
 - **Kinds of file.** A regular file, a named pipe and a character device
   (``/dev/stdout``, ``/dev/null``, a terminal) take appended lines; a block device (a
   disk would be overwritten from its start) or a socket do not, and are refused when
@@ -59,11 +62,8 @@ def shown_path(path: Path) -> str:
 def why_not_appendable(path: Path) -> str | None:
     """Why what is at ``path`` cannot take appended lines (None: it can, or nothing is
     there yet)."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return None  # missing, or a reason flagport._files.why_unwritable names
-    return _why_not_lines(mode)
+    mode = _mode(path)  # None: missing, or a reason flagport._files.why_unwritable names
+    return None if mode is None else _why_not_lines(mode)
 
 
 def _why_not_lines(mode: int) -> str | None:
@@ -89,9 +89,9 @@ class WatchedFile:
         self.path = path
         self._fd: int | None = None
         self._pipe = False
-        # A write stopped within a line (a full disk): the next one starts a new line,
-        # so one line is cut, not two joined.
-        self._torn = False
+        # The end of a line a write stopped within (a full disk): written first next
+        # time, so a reader never sees a line cut or two lines joined.
+        self._rest = b""
 
     def append(self, lines: Sequence[bytes]) -> None:
         """Write ``lines`` (without their line ends) at the end of the file now at the path.
@@ -115,24 +115,24 @@ class WatchedFile:
         self._write(fd, b"".join(chunk))
 
     def _write(self, fd: int, data: bytes) -> None:
-        if self._torn:
-            data = b"\n" + data
-        view = memoryview(data)
+        data = self._rest + data
+        written = 0
         try:
-            while view:
-                view = view[os.write(fd, view) :]
+            while written < len(data):
+                written += os.write(fd, memoryview(data)[written:])
         except OSError as exc:
-            if len(view) < len(data):
-                self._torn = True
             if exc.errno == errno.EPIPE:
                 self.close()  # the pipe's reader left: the next batch waits for another
+            elif written:
+                cut = data[written - 1] != ord("\n")
+                self._rest = data[written : data.find(b"\n", written) + 1] if cut else b""
             raise
-        self._torn = False
+        self._rest = b""
 
     def close(self) -> None:
         """Close the file (the next :meth:`append` opens it again)."""
         fd, self._fd = self._fd, None
-        self._torn = False
+        self._rest = b""
         if fd is not None:
             os.close(fd)
 
@@ -165,17 +165,22 @@ class WatchedFile:
         try:
             fd = os.open(self.path, _FLAGS, 0o666)
         except OSError as exc:
-            if exc.errno == errno.ENXIO and _is_fifo(self.path):
-                raise OSError(
-                    errno.ENXIO,
-                    f"no process reads the named pipe {shown_path(self.path)}; its events "
-                    "are counted as failed until one does",
-                ) from None
+            if exc.errno == errno.ENXIO:  # a pipe without a reader, or a socket
+                mode = _mode(self.path)
+                if mode is not None and stat.S_ISFIFO(mode):
+                    raise OSError(
+                        errno.ENXIO,
+                        f"no process reads the named pipe {shown_path(self.path)}; its "
+                        "events are counted as failed until one does",
+                    ) from None
+                problem = None if mode is None else _why_not_lines(mode)
+                if problem is not None:
+                    raise OSError(errno.ENXIO, f"{shown_path(self.path)} {problem}") from None
             raise
         try:
             mode = os.fstat(fd).st_mode
             problem = _why_not_lines(mode)
-            if problem is not None:
+            if problem is not None:  # appeared at the path after the client was built
                 raise OSError(f"{shown_path(self.path)} {problem}")
             if _NONBLOCK:
                 # Non-blocking only to open: a reader that is there is waited for.
@@ -187,8 +192,8 @@ class WatchedFile:
         return fd
 
 
-def _is_fifo(path: Path) -> bool:
+def _mode(path: Path) -> int | None:
     try:
-        return stat.S_ISFIFO(os.stat(path).st_mode)
+        return os.stat(path).st_mode
     except OSError:
-        return False
+        return None
