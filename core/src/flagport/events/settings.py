@@ -8,6 +8,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
+from flagport.errors import shown
+
 __all__ = ["EventSettings"]
 
 
@@ -24,7 +26,7 @@ class EventSettings(BaseModel):
         description=(
             "Sinks by name ('provider', 'jsonl', 'logging', or one a plugin registers), "
             "'module:function' for a callable taking one Event, or the callable itself; "
-            "one string holds names separated by commas ('provider,jsonl')."
+            "one string holds names separated by commas ('provider,jsonl'); each sink once."
         ),
     )
 
@@ -110,3 +112,34 @@ class EventSettings(BaseModel):
                 )
             return names
         return value
+
+    @field_validator("sinks")
+    @classmethod
+    def _each_sink_once(
+        cls, sinks: list[str | Callable[..., Any]]
+    ) -> list[str | Callable[..., Any]]:
+        # A sink listed twice gets every event twice (two lines per event in one file,
+        # two vendor calls): never what was meant, so it is a mistake, not a silent merge.
+        first: dict[object, int] = {}
+        for index, spec in enumerate(sinks):
+            seen = first.setdefault(_identity(spec), index)
+            if seen != index:
+                name = spec if isinstance(spec, str) else getattr(spec, "__qualname__", spec)
+                raise ValueError(
+                    f"sink {shown(name)} is listed twice (#{seen + 1} and #{index + 1}), so "
+                    "each event would be delivered to it twice; list it once"
+                )
+        return sinks
+
+
+def _identity(spec: str | Callable[..., Any]) -> object:
+    """What makes two ``sinks`` entries the same sink: a name's text; a callable's own
+    equality (``events.append`` taken twice is one method), or its identity when it
+    has none."""
+    if isinstance(spec, str):
+        return spec
+    try:
+        hash(spec)
+    except Exception:
+        return ("callable", id(spec))
+    return ("callable", spec)

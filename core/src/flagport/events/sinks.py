@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic_core import to_json
 
@@ -44,9 +44,6 @@ __all__ = [
     "encode",
     "flagport_register_sinks",
 ]
-
-#: Characters of a jsonl_path its errors quote at most.
-_SHOWN_PATH = 300
 
 Rejected = Sequence[tuple[int, Exception]]
 """The events of a batch a sink could not take: their index in the batch, and why."""
@@ -103,48 +100,43 @@ class ProviderSink:
 
 
 class JsonlSink:
-    """One JSON object per line, appended to a file (opened per process)."""
+    """One JSON object per line, appended to a file (opened per process, followed to a
+    new file when rotated, never waiting for a named pipe's reader: see
+    :mod:`flagport.events.jsonl_file`)."""
 
     name = "jsonl"
     wants_models = False
 
     def __init__(self, path: Path, where: str = "[events] jsonl_path") -> None:
         """:param where: where the path was set, for the error.
-        :raises ConfigurationError: ``path`` is a folder or cannot be written."""
-        from flagport._files import why_unwritable  # with this sink only: not a cold start's
+        :raises ConfigurationError: ``path`` is a folder, a disk or a socket, or cannot
+            be written."""
+        # With this sink only: not a cold start's.
+        from flagport._files import why_unwritable
+        from flagport.events.jsonl_file import WatchedFile, shown_path, why_not_appendable
 
         self.path = Path(path)
-        problem = why_unwritable(self.path)
+        problem = why_unwritable(self.path) or why_not_appendable(self.path)
         if problem is not None:
-            # A real path whole, a hostile one (10 000 characters) cut.
-            text = str(self.path)
-            text = text if len(text) <= _SHOWN_PATH else f"{text[: _SHOWN_PATH - 1]}…"
-            raise ConfigurationError(f"{where} {text!r}: {problem}")
-        self._file: IO[bytes] | None = None
-        # A forked child opens its own handle rather than sharing the parent's.
+            raise ConfigurationError(f"{where} {shown_path(self.path)}: {problem}")
+        self._file = WatchedFile(self.path)
+        # A forked child opens its own file rather than writing through the parent's.
         reset_in_child(self, _forget_file)
 
     def deliver(self, batch: Sequence[dict[str, Any]]) -> Rejected:
         # An event that does not serialise is rejected alone; the others are written.
         lines: list[bytes] = []
         rejected = deliver_each(batch, lambda item: lines.append(encode(item)))
-        if not lines:
-            return rejected
-        if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("ab")
-        self._file.write(b"\n".join(lines) + b"\n")
-        self._file.flush()
+        if lines:
+            self._file.append(lines)
         return rejected
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-        self._file = None
+        self._file.close()
 
 
 def _forget_file(sink: JsonlSink) -> None:
-    sink._file = None
+    sink._file.forget()
 
 
 class LoggingSink:
