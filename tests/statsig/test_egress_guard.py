@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from tls_relays import TlsTerminator, self_signed  # tests/support
+from tls_relays import ConnectProxy, TlsTerminator, self_signed  # tests/support
 
 from flagport_statsig.egress import EgressGuard, origin
 
@@ -130,3 +130,70 @@ def test_a_closed_guard_accepts_nothing(echo: str) -> None:
     guard.close()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", guard.port), timeout=2).close()
+
+
+class _ForwardProxy(BaseHTTPRequestHandler):
+    """A plain HTTP proxy: fetches the absolute URL it is asked for, noting the request."""
+
+    seen: list[tuple[str, str | None]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append((self.requestline, self.headers.get("Proxy-Authorization")))
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with direct.open(self.path, timeout=10) as answer:
+            body = answer.read()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_the_environment_s_proxy_is_used_as_the_sdk_would(
+    echo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a proxy of its own, the SDK no longer reads HTTP(S)_PROXY: the guard does."""
+    corporate = ThreadingHTTPServer(("127.0.0.1", 0), _ForwardProxy)
+    threading.Thread(target=corporate.serve_forever, daemon=True).start()
+    guard = EgressGuard([f"{echo}/v1/log_event"])
+    monkeypatch.setenv("HTTP_PROXY", f"http://user:pw@127.0.0.1:{corporate.server_address[1]}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    try:
+        status, body = _through(guard, f"{echo}/v1/log_event")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        direct = _through(guard, f"{echo}/v1/log_event")
+    finally:
+        guard.close()
+        corporate.shutdown()
+        corporate.server_close()
+    assert (status, body) == (200, "GET /v1/log_event HTTP/1.1|close")
+    assert direct == (200, "GET /v1/log_event HTTP/1.1|close")
+    # Asked once (NO_PROXY then bypassed it), in the absolute form, with its credentials.
+    assert _ForwardProxy.seen == [(f"GET {echo}/v1/log_event HTTP/1.1", "Basic dXNlcjpwdw==")]
+
+
+def test_a_tunnel_goes_through_the_environment_s_proxy(
+    tmp_path: Path, echo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = self_signed(tmp_path)
+    with TlsTerminator(cert, key, int(echo.rsplit(":", 1)[1])) as tls, ConnectProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        guard = EgressGuard([f"https://127.0.0.1:{tls.port}"])
+        try:
+            conn = http.client.HTTPSConnection(
+                "127.0.0.1", guard.port, context=ssl.create_default_context(cafile=str(cert))
+            )
+            conn.set_tunnel("127.0.0.1", tls.port)
+            conn.request("GET", "/v1/get_id_lists")
+            assert conn.getresponse().status == 200
+            conn.close()
+        finally:
+            guard.close()
+        assert [line.split(b" ")[:2] for line in proxy.requests] == [
+            [b"CONNECT", f"127.0.0.1:{tls.port}".encode()]
+        ]

@@ -16,14 +16,16 @@ host name is even looked up.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import selectors
 import socket
 import socketserver
 import threading
+import urllib.request
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 __all__ = ["EgressGuard", "origin"]
 
@@ -100,15 +102,27 @@ class EgressGuard:
             _answer(client, b"400 Bad Request", b"not an HTTP request")
             return
         method, target, version = words
-        if method == b"CONNECT":
+        connect = method == b"CONNECT"
+        if connect:
             host, _, port = target.decode("latin-1").rpartition(":")
             dest = (host.strip("[]").lower(), int(port) if port.isdigit() else 0)
-            first = rest
+            scheme = "https"
         else:
             url = target.decode("latin-1")
-            dest = origin(url)
-            parts = urlsplit(url)
-            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            dest, scheme = origin(url), urlsplit(url).scheme
+        if dest not in self.allowed:
+            self._refuse(dest)
+            _answer(client, b"403 Forbidden", b"not a host of the configured URLs")
+            return
+        # The proxy of the environment (HTTPS_PROXY, NO_PROXY...), which the SDK would
+        # have used itself had it not been given this one.
+        via = _environment_proxy(scheme, dest[0])
+        if connect:
+            first = b"\r\n".join((head, *via[1], b"", b"")) + rest if via else rest
+        else:
+            if via is None:
+                parts = urlsplit(url)
+                target = ((parts.path or "/") + (f"?{parts.query}" if parts.query else "")).encode()
             headers = [
                 line
                 for line in header_block.split(b"\r\n")
@@ -116,24 +130,20 @@ class EgressGuard:
             ]
             # One request per connection: the server closes it after the answer, and
             # so does this relay, so no second request meets a server it was not for.
-            first_line = b" ".join((method, path.encode("latin-1"), version))
-            first = b"\r\n".join((first_line, *headers, b"Connection: close", b"", b"")) + rest
-        if dest not in self.allowed:
-            self._refuse(dest)
-            _answer(client, b"403 Forbidden", b"not a host of the configured URLs")
-            return
+            lines = (b" ".join((method, target, version)), *headers, b"Connection: close")
+            first = b"\r\n".join((*lines, *(via[1] if via else ()), b"", b"")) + rest
         try:
-            upstream = socket.create_connection(dest, timeout=_CONNECT_TIMEOUT_S)
+            upstream = socket.create_connection(via[0] if via else dest, _CONNECT_TIMEOUT_S)
         except OSError as exc:
             _answer(client, b"502 Bad Gateway", f"unreachable: {exc}".encode())
             return
         with upstream:
             upstream.settimeout(None)
-            if method == b"CONNECT":
+            if connect and via is None:
                 client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
             if first:
                 upstream.sendall(first)
-            _pipe(client, upstream, close_answer=method != b"CONNECT")
+            _pipe(client, upstream, close_answer=not connect)
 
     def _refuse(self, dest: tuple[str, int]) -> None:
         where = f"{dest[0]}:{dest[1]}"
@@ -147,6 +157,22 @@ class EgressGuard:
             "lets it reach only the servers you configured)",
             where,
         )
+
+
+def _environment_proxy(scheme: str, host: str) -> tuple[tuple[str, int], tuple[bytes, ...]] | None:
+    """The HTTP proxy the environment names for ``scheme`` and ``host`` (None: none, or
+    ``NO_PROXY`` lists the host): its address and the header that authenticates."""
+    proxy = urllib.request.getproxies().get(scheme)
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if parts.scheme != "http" or not parts.hostname:
+        return None  # a TLS or SOCKS proxy: not spoken here, so none
+    auth: tuple[bytes, ...] = ()
+    if parts.username is not None:
+        user = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        auth = (b"Proxy-Authorization: Basic " + base64.b64encode(user.encode()),)
+    return (parts.hostname, parts.port or 80), auth
 
 
 def _read_head(client: socket.socket) -> tuple[bytes, bytes]:
