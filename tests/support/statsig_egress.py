@@ -6,7 +6,8 @@ SDK tries to reach shows up by name and no packet leaves the machine. The provid
 URLs point at a loopback server that fails as ``SCENARIO`` says:
 
 - ``timeout``: accepts connections and never answers (the start-up and every request
-  time out: the SDK's own start-up timeout, then its 10 s request timeout);
+  time out: the SDK's own start-up timeout, which flagport's grace is taken off for
+  here so that it fires at once, then its 10 s request timeout);
 - ``refused``: nothing listens (every request fails at once);
 - ``malformed``: answers every request ``200`` with a body that is not JSON (the SDK
   fails to parse the definitions: an error that is not the network's).
@@ -82,8 +83,11 @@ SCENARIOS = {"timeout": _mute_listener, "refused": _closed_port, "malformed": _m
 
 
 def main(scenario: str, seconds: float) -> None:
+    import flagport_statsig.sdk_options
     from flagport import Flagport, User
 
+    if scenario == "timeout":
+        flagport_statsig.sdk_options.SDK_INIT_GRACE_MS = 0
     queries = silent_dns()
     url = SCENARIOS[scenario]()
     with LeakWatch(SECRET, loggers=["statsig", "flagport"]) as watch:

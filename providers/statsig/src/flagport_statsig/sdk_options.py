@@ -14,9 +14,10 @@ from flagport_statsig.sdk_output import SdkOutput
 
 __all__ = ["SDK_INIT_GRACE_MS", "check_urls", "private_urls", "sdk_options"]
 
-#: With Statsig's own URLs, flagport waits ``init_timeout_ms`` itself and gives the SDK
-#: this much longer, beyond its 10 s request timeout, so a slow start-up is not reported
-#: to Statsig as an error. With custom URLs nothing reaches Statsig (:mod:`.egress`).
+#: flagport waits ``init_timeout_ms`` itself and gives the SDK this much longer, beyond
+#: its 10 s request timeout: a slow start-up is not reported to Statsig as an error (with
+#: custom URLs no report reaches Statsig anyway, :mod:`.egress`), and the SDK's start-up,
+#: which it abandons at its own timeout, can still finish when the server answers late.
 SDK_INIT_GRACE_MS = 30_000
 
 
@@ -69,9 +70,8 @@ def sdk_options(
     :param proxy_port: the port of the :class:`~flagport_statsig.egress.EgressGuard` on
         127.0.0.1 every request goes through (None: none).
     """
-    private = bool(private_urls(o))
     kwargs: dict[str, Any] = {
-        "init_timeout_ms": o.init_timeout_ms + (0 if private else SDK_INIT_GRACE_MS),
+        "init_timeout_ms": o.init_timeout_ms + SDK_INIT_GRACE_MS,
         "specs_sync_interval_ms": o.specs_sync_interval_ms,
         "disable_country_lookup": o.disable_country_lookup,
         "output_log_level": o.log_level,
@@ -91,7 +91,7 @@ def sdk_options(
         kwargs["enable_id_lists"] = True
     if o.offline:
         kwargs["disable_network"] = True
-    elif private:
+    elif private_urls(o):
         # A custom URL is where definitions come from: never Statsig's API instead.
         kwargs["fallback_to_statsig_api"] = False
     if proxy_port is not None:
