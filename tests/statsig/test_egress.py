@@ -1,5 +1,4 @@
-"""A Statsig provider pointed at custom URLs reaches nothing else, even when its
-start-up times out.
+"""A Statsig provider pointed at custom URLs reaches nothing else, whatever goes wrong.
 
 The SDK runs in namespaces of its own (``tests/support/statsig_egress.py``) whose only
 name server records every query and whose network is loopback only: a host the SDK
@@ -17,6 +16,8 @@ from pathlib import Path
 import pytest
 from stalled_dns import isolated_command, why_not_isolated  # tests/support
 
+SCRIPT = Path(__file__).parents[1] / "support" / "statsig_egress.py"
+
 
 @pytest.fixture(scope="module")
 def isolated() -> None:
@@ -26,13 +27,23 @@ def isolated() -> None:
 
 
 @pytest.mark.usefixtures("isolated")
-def test_a_start_up_timeout_reaches_no_public_statsig_host(tmp_path: Path) -> None:
-    script = Path(__file__).parents[1] / "support" / "statsig_egress.py"
+@pytest.mark.parametrize(
+    ("scenario", "seconds"),
+    [
+        # Beyond the SDK's 10 s request timeout: its timed-out requests are reported too.
+        ("timeout", 11),
+        ("refused", 3),
+        ("malformed", 3),
+    ],
+)
+def test_a_failing_private_server_leaves_every_statsig_host_unasked(
+    scenario: str, seconds: float, tmp_path: Path
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLAGPORT_")}
     for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
         env.pop(name, None)
     done = subprocess.run(
-        isolated_command([sys.executable, str(script), "3"], tmp_path),
+        isolated_command([sys.executable, str(SCRIPT), scenario, str(seconds)], tmp_path),
         capture_output=True,
         text=True,
         timeout=120,  # a hang guard
@@ -40,7 +51,10 @@ def test_a_start_up_timeout_reaches_no_public_statsig_host(tmp_path: Path) -> No
         env=env,
     )
     assert done.returncode == 0, done.stderr
-    looked_up = json.loads(done.stdout.strip().splitlines()[-1])
-    # Before: the SDK's timeout was reported to statsigapi.net (with the server secret).
-    assert looked_up == []
-    assert "no definitions within init_timeout_ms=300" in done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    # Before: the SDK reported its errors to statsigapi.net, with the server secret.
+    assert seen["looked_up"] == []
+    # The SDK did try (its error report), and was stopped before any name was looked up.
+    assert seen["kept_from"] == ["statsigapi.net:443"]
+    assert seen["leaks"] == []
+    assert "secret-egress-canary" not in done.stdout + done.stderr

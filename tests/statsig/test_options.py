@@ -125,3 +125,64 @@ def test_a_url_that_is_not_http_is_refused_at_construction(option: str) -> None:
         Flagport(provider="statsig", server_secret="secret-abc", **{option: "statsig.internal"})
     assert f"option '{option}': must start with http:// or https://" in str(info.value)
     assert "secret-abc" not in str(info.value)
+
+
+def test_api_url_is_the_base_of_every_endpoint_unless_one_is_given() -> None:
+    options = StatsigOptions(
+        server_secret="secret-x",
+        api_url="https://statsig.internal/proxy/",
+        log_event_url="https://events.internal/v1/log_event",
+    )
+    assert options.specs_url == "https://statsig.internal/proxy/v2/download_config_specs"
+    assert options.id_lists_url == "https://statsig.internal/proxy/v1/get_id_lists"
+    assert options.log_event_url == "https://events.internal/v1/log_event"
+
+
+def test_api_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLAGPORT_STATSIG_API_URL", "http://127.0.0.1:9")
+    fp = Flagport(provider="statsig", server_secret="secret-x")
+    assert isinstance(fp._provider, StatsigProvider)
+    assert fp._provider.options.log_event_url == "http://127.0.0.1:9/v1/log_event"
+
+
+def test_a_bad_api_url_is_reported_once_as_itself() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Flagport(provider="statsig", server_secret="secret-x", api_url="statsig.internal")
+    message = str(info.value)
+    assert "option 'api_url': must start with http:// or https://" in message
+    assert "specs_url" not in message
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({"specs_url": "http://127.0.0.1:9/v2/download_config_specs"}, ["log_event_url"]),
+        ({"log_event_url": "http://127.0.0.1:9/v1/log_event"}, ["specs_url"]),
+        (
+            {
+                "specs_url": "http://127.0.0.1:9/v2/download_config_specs",
+                "log_event_url": "http://127.0.0.1:9/v1/log_event",
+                "enable_id_lists": True,
+            },
+            ["id_lists_url"],
+        ),
+    ],
+)
+def test_a_custom_url_needs_one_for_each_endpoint_the_sdk_uses(
+    given: dict[str, Any], missing: list[str]
+) -> None:
+    """Before, the others went to Statsig's API: a private server and Statsig's at once."""
+    with pytest.raises(ConfigurationError) as info:
+        Flagport(provider="statsig", server_secret="secret-abc", **given)
+    message = str(info.value)
+    for name in missing:
+        assert f"options at {name}: set {name}" in message
+    assert "api_url" in message
+    assert "secret-abc" not in message
+
+
+def test_offline_needs_no_url() -> None:
+    provider = StatsigProvider.from_options(
+        offline=True, bootstrap={"feature_gates": {}}, specs_url="http://127.0.0.1:9/v2/x"
+    )
+    assert provider.options.log_event_url is None

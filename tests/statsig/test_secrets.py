@@ -6,11 +6,14 @@ The SDK sends the secret in a header and in the definitions URL
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
 
 import pytest
-from leak_watch import SERVERS, SOURCES, run_provider, start_wait  # tests/support
+from leak_watch import SERVERS, SOURCES, LeakWatch, run_provider, start_wait  # tests/support
 
+from flagport import Flagport
 from flagport_statsig.testing import StatsigLoopbackServer, scenario_specs
 
 CANARY = "secret-canary-Rk3vQ8wXz5Yp"
@@ -74,3 +77,33 @@ def test_the_sdks_own_errors_are_redacted_log_records(
     # A prefix of the key is as bad as the key: the SDK's own masking showed 12 characters.
     out, err = capfd.readouterr()
     assert canary[:12] not in "".join(text for _, text in watch.texts) + out + err
+
+
+@pytest.mark.parametrize("canary", [CANARY, "plain-canary-Hs5Wd3nLp"])
+def test_a_private_server_down_shows_the_secret_nowhere(
+    canary: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The SDK's error reports (kept from Statsig's API by flagport) and every record it
+    and flagport log at DEBUG while the server refuses connections."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    with LeakWatch(canary, loggers=["statsig", "flagport"]) as watch:
+        fp = Flagport(
+            provider="statsig",
+            server_secret=canary,
+            api_url=closed,
+            enable_id_lists=True,
+            init_timeout_ms=300,
+            log_level="debug",
+        )
+        fp.check_gate({"user_id": "u-1"}, "new_checkout")
+        fp.log_event({"user_id": "u-1"}, "purchase")
+        give_up = time.monotonic() + 10  # a hang guard
+        while not any("kept the Statsig SDK" in t for _, t in watch.texts):
+            assert time.monotonic() < give_up, "the SDK reported no error"
+            time.sleep(0.05)
+        fp.flush(2)
+        fp.shutdown(2)
+    watch.assert_clean(capfd)
+    assert canary[:12] not in "".join(text for _, text in watch.texts)

@@ -10,17 +10,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from flagport._exports import lazy_export
 from flagport.provider import ProviderOptions
-from flagport.urls import HttpUrlOption
+from flagport.urls import HttpUrlOption, check_http_url
 
 __all__ = ["StatsigOptions"]
 
 #: The Statsig SDK silently replaces a sync interval below this with its 10 s default,
 #: so a smaller value is rejected here instead of being ignored there.
 MIN_SYNC_INTERVAL_MS = 1000
+
+#: Where each endpoint sits below ``api_url`` (Statsig's own paths).
+API_PATHS = {
+    "specs_url": "/v2/download_config_specs",
+    "id_lists_url": "/v1/get_id_lists",
+    "log_event_url": "/v1/log_event",
+}
 
 
 class StatsigOptions(ProviderOptions):
@@ -34,6 +41,13 @@ class StatsigOptions(ProviderOptions):
         default=None,
         description="Statsig environment tier (development, staging, production); "
         "rules that target an environment see it.",
+    )
+    api_url: HttpUrlOption | None = Field(
+        default=None,
+        description="Base URL of your own Statsig-compatible server (a proxy): sets "
+        "specs_url to <api_url>/v2/download_config_specs, id_lists_url to "
+        "<api_url>/v1/get_id_lists and log_event_url to <api_url>/v1/log_event, unless "
+        "those are set themselves. With any custom URL the SDK reaches no other host.",
     )
     specs_url: HttpUrlOption | None = Field(
         default=None,
@@ -89,6 +103,24 @@ class StatsigOptions(ProviderOptions):
         default="error", description="The SDK's own console log level."
     )
     service_name: str | None = Field(default=None, description="Service name reported to Statsig.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _urls_from_api_url(cls, data: Any) -> Any:
+        base = data.get("api_url") if isinstance(data, dict) else None
+        if not isinstance(base, str):
+            return data
+        try:
+            check_http_url(base)
+        except ValueError:
+            return data  # api_url's own check says what is wrong, once
+        derived = {k: base.rstrip("/") + p for k, p in API_PATHS.items() if data.get(k) is None}
+        return {**data, **derived}
+
+    def custom_urls(self) -> dict[str, str]:
+        """The endpoints given their own URL (option name: URL); empty: Statsig's."""
+        urls = {name: getattr(self, name) for name in API_PATHS}
+        return {name: url for name, url in urls.items() if url is not None}
 
     @field_validator("bootstrap")
     @classmethod

@@ -49,9 +49,10 @@ from flagport_statsig._convert import (
     to_statsig_user,
     warn_once,
 )
+from flagport_statsig.egress import EgressGuard
 from flagport_statsig.options import StatsigOptions
 from flagport_statsig.result_keys import ValueIndex, build_value_index
-from flagport_statsig.sdk_options import sdk_options
+from flagport_statsig.sdk_options import check_urls, private_urls, sdk_options
 from flagport_statsig.sdk_output import masked_whole
 from flagport_statsig.spec_changes import Specs, changed_specs
 
@@ -96,6 +97,7 @@ class StatsigProvider(Provider):
     def __init__(self, options: StatsigOptions) -> None:
         super().__init__(options)
         self._secret = self._check_secret(options)
+        check_urls(options)
         self._bootstrap_json: str | None = None
         self._rules: RuleIndex = {}
         self._values = ValueIndex()  # what tells a rule's values apart (result keys)
@@ -116,6 +118,7 @@ class StatsigProvider(Provider):
             )
         self._lock = threading.Lock()
         self._sdk: Any = None
+        self._guard: EgressGuard | None = None  # the SDK's only way out (custom URLs)
         self._gates: frozenset[str] = frozenset()
         self._experiments: frozenset[str] = frozenset()
         self._configs: frozenset[str] = frozenset()
@@ -156,7 +159,10 @@ class StatsigProvider(Provider):
         with self._lock:
             if self._sdk is not None:
                 return
-            sdk = Statsig(self._secret, sdk_options(self.options, self._bootstrap_json))
+            urls = private_urls(self.options)
+            self._guard = EgressGuard(urls) if urls else None
+            port = None if self._guard is None else self._guard.port
+            sdk = Statsig(self._secret, sdk_options(self.options, self._bootstrap_json, port))
             _pinned[id(sdk)] = sdk
             reset_in_child(self, StatsigProvider._after_fork_in_child)
             sdk.subscribe("specs_updated", self._on_specs_updated)
@@ -232,6 +238,9 @@ class StatsigProvider(Provider):
         self._lock = threading.Lock()
         self._specs = None
         self._sdk = None
+        if self._guard is not None:
+            self._guard.forget_after_fork()
+            self._guard = None
         self._check = _not_started
         self._gates = self._experiments = self._configs = frozenset()
         self._ready = False
@@ -252,6 +261,7 @@ class StatsigProvider(Provider):
         with self._lock:
             # The next start builds a new SDK, ready on what that one loads.
             sdk, self._sdk = self._sdk, None
+            guard, self._guard = self._guard, None
             self._gates = self._experiments = self._configs = frozenset()
             self._ready = False
             self._check = _not_started
@@ -272,6 +282,8 @@ class StatsigProvider(Provider):
                 vars(sdk).clear()
             except Exception:
                 logger.exception("flagport-statsig: SDK shutdown failed")
+            if guard is not None:
+                guard.close()  # after the SDK's last delivery of events
 
         # The SDK call is quick in every case observed; the thread only guarantees
         # that a stuck runtime cannot hang the application's exit.
