@@ -185,3 +185,13 @@ def test_server_errors_at_start_then_recovery(server: StatsigLoopbackServer) -> 
             server.wait_for_events(lambda _: False, timeout=0.1)
         assert result.value is True
         assert result.error_code is None
+
+
+def test_a_definitions_server_alone_still_serves(server: StatsigLoopbackServer) -> None:
+    """``specs_url`` without ``log_event_url`` (a mirror of the definitions, events to
+    Statsig) is a working set-up: its definitions are served, nothing is refused."""
+    options = server.provider_options()
+    del options["log_event_url"]
+    with Flagport(provider="statsig", strict=True, **options) as fp:
+        result = fp.get_gate(US, "new_checkout")
+        assert (result.value, result.reason) == (True, Reason.TARGETING_MATCH)

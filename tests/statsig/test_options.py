@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,8 @@ import pytest
 
 from flagport import ConfigurationError, Flagport
 from flagport.plugins import get_provider_class
-from flagport_statsig import StatsigOptions, StatsigProvider
+from flagport_statsig import StatsigOptions, StatsigProvider, _convert
+from flagport_statsig.sdk_options import STATSIG_URLS, private_urls
 
 
 def test_registered_under_its_name() -> None:
@@ -156,29 +158,22 @@ def test_a_bad_api_url_is_reported_once_as_itself() -> None:
 @pytest.mark.parametrize(
     ("given", "missing"),
     [
-        ({"specs_url": "http://127.0.0.1:9/v2/download_config_specs"}, ["log_event_url"]),
-        ({"log_event_url": "http://127.0.0.1:9/v1/log_event"}, ["specs_url"]),
-        (
-            {
-                "specs_url": "http://127.0.0.1:9/v2/download_config_specs",
-                "log_event_url": "http://127.0.0.1:9/v1/log_event",
-                "enable_id_lists": True,
-            },
-            ["id_lists_url"],
-        ),
+        ({"specs_url": "http://127.0.0.1:9/v2/download_config_specs"}, "log_event_url"),
+        ({"log_event_url": "http://127.0.0.1:9/v1/log_event"}, "specs_url"),
     ],
 )
-def test_a_custom_url_needs_one_for_each_endpoint_the_sdk_uses(
-    given: dict[str, Any], missing: list[str]
+def test_a_custom_url_for_one_endpoint_warns_that_the_others_go_to_statsig(
+    given: dict[str, Any], missing: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Before, the others went to Statsig's API: a private server and Statsig's at once."""
-    with pytest.raises(ConfigurationError) as info:
-        Flagport(provider="statsig", server_secret="secret-abc", **given)
-    message = str(info.value)
-    for name in missing:
-        assert f"options at {name}: set {name}" in message
-    assert "api_url" in message
-    assert "secret-abc" not in message
+    caplog.set_level(logging.WARNING, "flagport.statsig")
+    _convert._warned.clear()
+    provider = StatsigProvider.from_options(server_secret="secret-abc", **given)
+    (record,) = [r for r in caplog.records if "Statsig's own API" in r.getMessage()]
+    assert f"{missing} not: the SDK uses Statsig's own API for it" in record.getMessage()
+    assert "secret-abc" not in record.getMessage()
+    allowed = private_urls(provider.options)  # what the egress guard lets through
+    assert STATSIG_URLS[missing] in allowed
+    assert "https://statsigapi.net/v1/sdk_exception" not in allowed
 
 
 def test_offline_needs_no_url() -> None:

@@ -47,7 +47,8 @@ class StatsigOptions(ProviderOptions):
         description="Base URL of your own Statsig-compatible server (a proxy): sets "
         "specs_url to <api_url>/v2/download_config_specs, id_lists_url to "
         "<api_url>/v1/get_id_lists and log_event_url to <api_url>/v1/log_event, unless "
-        "those are set themselves. With any custom URL the SDK reaches no other host.",
+        "those are set themselves. With a custom URL the SDK reaches no host but the "
+        "endpoints' (no error reports to Statsig's API).",
     )
     specs_url: HttpUrlOption | None = Field(
         default=None,

@@ -7,12 +7,11 @@ from typing import Any
 from statsig_python_core import ProxyConfig
 from statsig_python_core import StatsigOptions as SdkOptions
 
-from flagport.errors import ConfigurationError, Location
-from flagport_statsig._convert import _SpecsStore
+from flagport_statsig._convert import _SpecsStore, warn_once
 from flagport_statsig.options import StatsigOptions
 from flagport_statsig.sdk_output import SdkOutput
 
-__all__ = ["SDK_INIT_GRACE_MS", "check_urls", "private_urls", "sdk_options"]
+__all__ = ["SDK_INIT_GRACE_MS", "STATSIG_URLS", "check_urls", "private_urls", "sdk_options"]
 
 #: flagport waits ``init_timeout_ms`` itself and gives the SDK this much longer, beyond
 #: its 10 s request timeout: a slow start-up is not reported to Statsig as an error (with
@@ -21,43 +20,46 @@ __all__ = ["SDK_INIT_GRACE_MS", "check_urls", "private_urls", "sdk_options"]
 SDK_INIT_GRACE_MS = 30_000
 
 
+#: Statsig's own URL of each endpoint: where the SDK goes for one not given its own.
+STATSIG_URLS = {
+    "specs_url": "https://api.statsigcdn.com/v2/download_config_specs",
+    "id_lists_url": "https://api.statsigcdn.com/v1/get_id_lists",
+    "log_event_url": "https://prodregistryv2.org/v1/log_event",
+}
+
+
+def _used(o: StatsigOptions) -> list[str]:
+    """The endpoints (option names) the SDK uses."""
+    return ["specs_url", "log_event_url"] + (["id_lists_url"] if o.enable_id_lists else [])
+
+
 def private_urls(o: StatsigOptions) -> list[str]:
     """The URLs the SDK may reach when it must reach no other host (empty: any host,
-    Statsig's defaults). Any custom URL makes the provider private."""
-    urls = o.custom_urls()
-    if o.offline or not urls:
+    Statsig's defaults, no custom URL). With a custom URL, the SDK reaches each endpoint
+    it uses at its custom URL, or at Statsig's own URL for one not given, and nothing
+    else: none of its error reports go to Statsig's API."""
+    given = o.custom_urls()
+    if o.offline or not given:
         return []
-    if not o.enable_id_lists:
-        urls.pop("id_lists_url", None)
-    return list(urls.values())
+    return [given.get(name, STATSIG_URLS[name]) for name in _used(o)]
 
 
 def check_urls(o: StatsigOptions) -> None:
-    """Check that a private provider (:func:`private_urls`) has a URL for each endpoint
-    the SDK uses: without one the SDK would use Statsig's, which it may not reach.
-
-    :raises ConfigurationError: naming each missing option.
-    """
+    """Warn (once per process) when some endpoints the SDK uses have a custom URL and
+    others do not: those go to Statsig's API, with the server secret."""
     given = o.custom_urls()
     if o.offline or not given:
         return
-    needed = ["specs_url", "log_event_url"] + (["id_lists_url"] if o.enable_id_lists else [])
-    missing = [name for name in needed if getattr(o, name) is None]
-    if not missing:
-        return
-    raise ConfigurationError(
-        f"the statsig provider is pointed at your own server ({', '.join(sorted(given))}) "
-        f"but has no {' or '.join(missing)}: the SDK would use Statsig's API for it, and "
-        "a provider with custom URLs reaches no host but theirs",
-        [
-            (
-                Location("options", name),
-                f"set {name} (your server's, or Statsig's own URL to use Statsig for it), "
-                "or set api_url, the base URL of all three endpoints",
-            )
-            for name in missing
-        ],
-    )
+    if missing := [name for name in _used(o) if name not in given]:
+        warn_once(
+            "mixed-urls:" + ",".join(missing),
+            "flagport-statsig: %s set, %s not: the SDK uses Statsig's own API for %s; set "
+            "%s too (or api_url, the base URL of all three) to keep everything on your server",
+            " and ".join(sorted(given)),
+            " and ".join(missing),
+            "it" if len(missing) == 1 else "them",
+            "it" if len(missing) == 1 else "them",
+        )
 
 
 def sdk_options(
