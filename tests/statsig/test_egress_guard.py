@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from tls_relays import ConnectProxy, TlsTerminator, self_signed  # tests/support
 
+from flagport_statsig import egress
 from flagport_statsig.egress import EgressGuard, origin
 
 
@@ -197,3 +198,13 @@ def test_a_tunnel_goes_through_the_environment_s_proxy(
         assert [line.split(b" ")[:2] for line in proxy.requests] == [
             [b"CONNECT", f"127.0.0.1:{tls.port}".encode()]
         ]
+
+
+def test_a_connection_that_sends_nothing_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(egress, "HEAD_TIMEOUT_S", 0.2)
+    guard = EgressGuard([])
+    try:
+        with socket.create_connection(("127.0.0.1", guard.port), timeout=5) as silent:
+            assert silent.recv(1) == b""  # closed by the guard, not left waiting
+    finally:
+        guard.close()

@@ -27,7 +27,7 @@ import urllib.request
 from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["EgressGuard", "origin"]
+__all__ = ["HEAD_TIMEOUT_S", "EgressGuard", "origin"]
 
 logger = logging.getLogger("flagport.statsig")
 
@@ -35,6 +35,8 @@ logger = logging.getLogger("flagport.statsig")
 _MAX_HEAD = 64 * 1024
 #: Connecting to a configured host gives up after the SDK's own request timeout.
 _CONNECT_TIMEOUT_S = 10.0
+#: Seconds a connection has to send its request head.
+HEAD_TIMEOUT_S = 10.0
 #: Hop-by-hop headers meant for the proxy, not the server.
 _PROXY_HEADERS = frozenset(
     {b"connection", b"proxy-connection", b"keep-alive", b"proxy-authorization"}
@@ -95,7 +97,11 @@ class EgressGuard:
 
     # -- one connection ---------------------------------------------------------------------
     def _relay(self, client: socket.socket) -> None:
+        # A connection that never sends its request (not the SDK's) holds no thread for
+        # ever.
+        client.settimeout(HEAD_TIMEOUT_S)
         head, rest = _read_head(client)
+        client.settimeout(None)
         request_line, _, header_block = head.partition(b"\r\n")
         words = request_line.split(b" ")
         if len(words) != 3:
