@@ -24,11 +24,8 @@ from flagport_statsig import egress
 from flagport_statsig.egress import EgressGuard, origin
 
 
-class _Echo(BaseHTTPRequestHandler):
-    """Answers with the request line and the Connection header it received."""
-
-    def do_GET(self) -> None:
-        body = f"{self.requestline}|{self.headers.get('Connection')}".encode()
+class _Quiet(BaseHTTPRequestHandler):
+    def answer(self, body: bytes) -> None:
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -36,6 +33,13 @@ class _Echo(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+class _Echo(_Quiet):
+    """Answers with the request line and the Connection header it received."""
+
+    def do_GET(self) -> None:
+        self.answer(f"{self.requestline}|{self.headers.get('Connection')}".encode())
 
 
 @pytest.fixture
@@ -133,7 +137,7 @@ def test_a_closed_guard_accepts_nothing(echo: str) -> None:
         socket.create_connection(("127.0.0.1", guard.port), timeout=2).close()
 
 
-class _ForwardProxy(BaseHTTPRequestHandler):
+class _ForwardProxy(_Quiet):
     """A plain HTTP proxy: fetches the absolute URL it is asked for, noting the request."""
 
     seen: list[tuple[str, str | None]] = []
@@ -142,14 +146,7 @@ class _ForwardProxy(BaseHTTPRequestHandler):
         self.seen.append((self.requestline, self.headers.get("Proxy-Authorization")))
         direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with direct.open(self.path, timeout=10) as answer:
-            body = answer.read()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+            self.answer(answer.read())
 
 
 def test_the_environment_s_proxy_is_used_as_the_sdk_would(
