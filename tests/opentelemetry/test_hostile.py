@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from forking import child_exit_code
 from otel_memory import Otel
 
-from flagport import Flagport, User
+import flagport_opentelemetry
+from flagport import ConfigurationError, Flagport, User
 from flagport_opentelemetry.attributes import MAX_TEXT
 
 HUGE = User(user_id="u" * 200_000, custom={"is_staff": True})
@@ -47,3 +49,15 @@ def test_a_forked_worker_counts_only_its_own_evaluations(otel: Otel, client: Fla
             os._exit(99)
     assert child_exit_code(pid) == 0, "the child reported counts it did not make"
     assert list(otel.points("flagport.evaluations").values()) == [5]
+
+
+def test_a_mistyped_option_in_code_names_the_option_and_the_fix() -> None:
+    # enable(includ_value=True) was pydantic's ValidationError ("Extra inputs are not
+    # permitted", a link to pydantic's site), unlike the same mistake in flagport.toml.
+    with pytest.raises(ConfigurationError) as raised:
+        flagport_opentelemetry.enable("all", includ_value=True)
+    assert "unknown option 'includ_value'; did you mean 'include_value'?" in str(raised.value)
+    assert "flagport_opentelemetry.enable()" in str(raised.value)
+    with pytest.raises(ConfigurationError, match="'al' is not a volume"):
+        flagport_opentelemetry.enable("al")
+    assert flagport_opentelemetry.current() is None
