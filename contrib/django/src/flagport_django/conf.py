@@ -17,7 +17,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
 import flagport
-from flagport import Flagport
+from flagport import ConfigurationError, Flagport
+from flagport.suggest import closest_name
 from flagport.user import UserLike
 
 __all__ = [
@@ -52,8 +53,17 @@ def flagport_settings() -> Mapping[str, Any]:
 
 
 def client_arguments() -> dict[str, Any]:
-    """The arguments of :class:`flagport.Flagport` in ``settings.FLAGPORT``."""
+    """The arguments of :class:`flagport.Flagport` in ``settings.FLAGPORT``.
+
+    :raises flagport.ConfigurationError: a key is a typo of ``user_from_request`` (the
+        client's own error would list only its options, not this one).
+    """
     arguments = {k: v for k, v in flagport_settings().items() if k != USER_KEY}
+    for key in arguments:
+        if closest_name(str(key), [USER_KEY], cutoff=0.8):
+            raise ConfigurationError(
+                f"settings.FLAGPORT: unknown key {key!r}; did you mean {USER_KEY!r}?"
+            )
     if "path" in arguments:  # a pathlib.Path from BASE_DIR / "flags.yaml"
         arguments["path"] = str(arguments["path"])
     return arguments
