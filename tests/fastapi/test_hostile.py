@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from starlette.requests import HTTPConnection
 from web_flags import write_flags
 
-from flagport import ConfigurationError, Flagport, InvalidContextError
+from flagport import ConfigurationError, Flagport, InvalidContextError, User
 from flagport_fastapi import Flags, flagport_lifespan
 
 
@@ -79,3 +79,24 @@ def test_a_second_run_with_the_closed_client_says_how_to_fix_it(fp: Flagport) ->
         pass
     assert "closed when an earlier run of this lifespan ended" in str(raised.value)
     assert "one client per application run" in str(raised.value)
+
+
+def test_two_flags_with_two_user_functions_each_see_their_own_user(fp: Flagport) -> None:
+    # Both cached the user under one request.state name: the second Flags of a request
+    # was given the first one's user (here the account for the device, silently).
+    by_account = Flags(lambda r: {"user_id": r.headers["X-Account"]}, client=fp)
+    by_device = Flags(lambda r: {"user_id": r.headers["X-Device"]}, client=fp)
+    app = FastAPI(lifespan=flagport_lifespan(fp))
+
+    @app.get("/who")
+    async def who(
+        account: User | None = Depends(by_account.user),  # noqa: B008
+        device: User | None = Depends(by_device.user),  # noqa: B008
+    ) -> list[str | None]:
+        return [u.user_id if u else None for u in (account, device)]
+
+    with TestClient(app) as http:
+        assert http.get("/who", headers={"X-Account": "a1", "X-Device": "d1"}).json() == [
+            "a1",
+            "d1",
+        ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -16,7 +17,10 @@ from flagport.user import UserLike, as_user
 __all__ = ["Flags", "UserFromRequest"]
 
 UserFromRequest = Callable[[HTTPConnection], UserLike | Awaitable[UserLike | None] | None]
+#: Where a request's user is kept, followed by the Flags' own number: two Flags with two
+#: user functions in one request each get their own user.
 _CACHE = "flagport_user"
+_numbers = itertools.count(1)
 
 
 class Flags:
@@ -43,6 +47,7 @@ class Flags:
     def __init__(self, user_from_request: UserFromRequest, *, client: Flagport | None = None):
         self.user_from_request = user_from_request
         self.client = client
+        self._cache = f"{_CACHE}_{next(_numbers)}"
         # The middleware's policy for an invalid user: counted, the first one logged.
         self._user_errors = UserErrors(None, flush=False)
 
@@ -57,8 +62,8 @@ class Flags:
     async def user(self, request: HTTPConnection) -> User | None:
         """Dependency: the request's user (``Depends(flags.user)``)."""
         state = request.state
-        if hasattr(state, _CACHE):
-            cached: User | None = getattr(state, _CACHE)
+        if hasattr(state, self._cache):
+            cached: User | None = getattr(state, self._cache)
             return cached
         found = self.user_from_request(request)
         if inspect.isawaitable(found):
@@ -70,7 +75,7 @@ class Flags:
                 raise
             self._user_errors._failed(exc)
             user = None
-        setattr(state, _CACHE, user)
+        setattr(state, self._cache, user)
         return user
 
     async def _who(self, request: HTTPConnection) -> Any:
