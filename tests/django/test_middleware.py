@@ -11,6 +11,7 @@ from django.contrib.auth.models import User as DjangoUser
 from django.test import AsyncClient, Client, override_settings
 
 import flagport
+from flagport_django.conf import anonymous_id
 
 
 @pytest.fixture
@@ -38,7 +39,8 @@ def test_an_anonymous_visitor_with_a_session_is_a_stable_user() -> None:
     session.save()
     client.cookies["sessionid"] = session.session_key or ""
     body = client.get("/gates/").json()
-    assert body["user_id"] == f"anon:{session.session_key}"
+    assert body["user_id"] == anonymous_id(session.session_key or "")
+    assert client.get("/gates/").json()["user_id"] == body["user_id"]
     assert body["staff_tools"] is False
 
 

@@ -67,3 +67,12 @@ def test_flagport_that_is_not_a_dict_is_reported() -> None:
         (error,) = check_flagport()
     assert error.id == "flagport.E001"
     assert "must be a dict" in error.msg
+
+
+def test_a_misspelt_user_from_request_is_named_with_the_right_key() -> None:
+    # The client's error listed its own options only ("valid options: ['gate_value',
+    # 'max_events']"), never the key the integration takes.
+    with override_settings(FLAGPORT={"provider": "passall", "user_from_reqest": "a.b"}):
+        errors = check_flagport()
+    assert [e.id for e in errors] == ["flagport.E003"]
+    assert "unknown key 'user_from_reqest'; did you mean 'user_from_request'?" in errors[0].msg

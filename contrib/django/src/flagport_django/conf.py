@@ -13,13 +13,16 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
 import flagport
-from flagport import Flagport
+from flagport import ConfigurationError, Flagport
+from flagport.suggest import closest_name
 from flagport.user import UserLike
 
 __all__ = [
+    "anonymous_id",
     "client_arguments",
     "default_user_from_request",
     "get_client",
@@ -28,6 +31,8 @@ __all__ = [
 
 UserFromRequest = Callable[[HttpRequest], UserLike | None]
 USER_KEY = "user_from_request"
+#: The salt of :func:`anonymous_id`'s digest (with ``settings.SECRET_KEY``).
+ANONYMOUS_SALT = "flagport_django.anonymous_id"
 
 _lock = threading.Lock()
 _client: Flagport | None = None
@@ -48,8 +53,17 @@ def flagport_settings() -> Mapping[str, Any]:
 
 
 def client_arguments() -> dict[str, Any]:
-    """The arguments of :class:`flagport.Flagport` in ``settings.FLAGPORT``."""
+    """The arguments of :class:`flagport.Flagport` in ``settings.FLAGPORT``.
+
+    :raises flagport.ConfigurationError: a key is a typo of ``user_from_request`` (the
+        client's own error would list only its options, not this one).
+    """
     arguments = {k: v for k, v in flagport_settings().items() if k != USER_KEY}
+    for key in arguments:
+        if closest_name(str(key), [USER_KEY], cutoff=0.8):
+            raise ConfigurationError(
+                f"settings.FLAGPORT: unknown key {key!r}; did you mean {USER_KEY!r}?"
+            )
     if "path" in arguments:  # a pathlib.Path from BASE_DIR / "flags.yaml"
         arguments["path"] = str(arguments["path"])
     return arguments
@@ -88,20 +102,33 @@ def default_user_from_request(request: HttpRequest) -> UserLike | None:
     """``request.user`` as a flagport user.
 
     An authenticated user gives ``user_id`` (the primary key), ``email`` and the
-    custom fields ``is_staff`` / ``is_superuser``; an anonymous visitor with a session
-    gives ``user_id="anon:<session key>"`` (stable for the session, so experiments
-    assign them a group); otherwise None (no scope: gates serve their defaults).
+    custom fields ``is_staff`` / ``is_superuser`` (False for a custom user model without
+    them); an anonymous visitor with a session gives ``user_id="anon:<digest>"``, a
+    keyed digest of the session key (stable for the session, so experiments assign them
+    a group; the key itself is a credential and never leaves the request); otherwise
+    None (no scope: gates serve their defaults).
     """
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return {
             "user_id": str(user.pk),
             "email": getattr(user, "email", None) or None,
-            "custom": {"is_staff": bool(user.is_staff), "is_superuser": bool(user.is_superuser)},
+            "custom": {
+                "is_staff": bool(getattr(user, "is_staff", False)),
+                "is_superuser": bool(getattr(user, "is_superuser", False)),
+            },
         }
     session = getattr(request, "session", None)
     key = getattr(session, "session_key", None)
-    return {"user_id": f"anon:{key}"} if key else None
+    return {"user_id": anonymous_id(key)} if key else None
+
+
+def anonymous_id(session_key: str) -> str:
+    """The user id of an anonymous session: ``anon:`` and a digest of its key keyed by
+    ``SECRET_KEY``, so events, logs and telemetry never carry the session key itself
+    (whoever holds it holds the session)."""
+    digest = salted_hmac(ANONYMOUS_SALT, session_key, algorithm="sha256").hexdigest()
+    return f"anon:{digest[:32]}"
 
 
 def user_from_request() -> UserFromRequest:

@@ -50,6 +50,9 @@ class FlagportExtension:
     def init_app(self, app: Flask) -> None:
         """Build the client, register the request hooks and the template globals.
 
+        Called again for the same application, it replaces the client and the user
+        function (the hooks are registered once).
+
         :raises flagport.ConfigurationError: ``app.config["FLAGPORT"]`` has bad options.
         """
         client = self._client
@@ -65,8 +68,14 @@ class FlagportExtension:
             if "path" in arguments:
                 arguments["path"] = str(arguments["path"])
             client = Flagport(**arguments)
+        # A second init_app on one application (or a second extension) replaces its
+        # state; the hooks stay registered once, or each request would open two scopes
+        # and leave one open in the thread (its user seen by the next requests).
+        first = EXTENSION not in app.extensions
         app.extensions[EXTENSION] = _State(client, self.user_from_request)
         self._last_client = client
+        if not first:
+            return
         app.before_request(_open_scope)
         app.teardown_request(_close_scope)
         app.add_template_global(flag_gate)

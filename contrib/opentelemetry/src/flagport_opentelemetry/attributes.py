@@ -49,9 +49,10 @@ SET_ID = "feature_flag.set.id"
 ERROR_TYPE = "error.type"
 ERROR_MESSAGE = "feature_flag.error.message"
 
-#: Longest value, error message and flag name reported: the conventions ask to limit the
-#: size of ``feature_flag.result.value``, an error message can quote a whole payload, and
-#: a caller can pass any string as a flag name.
+#: Longest value, error message, flag name and context id reported: the conventions ask
+#: to limit the size of ``feature_flag.result.value``, an error message can quote a whole
+#: payload, a caller can pass any string as a flag name, and a user id often comes from
+#: a request header.
 MAX_TEXT = 1000
 
 
@@ -103,7 +104,7 @@ def for_result(
     if settings.include_value:
         attributes[VALUE] = encode_value(result.value)
     if settings.include_context_id and user is not None and user.user_id:
-        attributes[CONTEXT_ID] = user.user_id
+        attributes[CONTEXT_ID] = _cut(user.user_id)
     if settings.set_id:
         attributes[SET_ID] = settings.set_id
     return attributes
@@ -120,7 +121,7 @@ def for_exposure(event: Event, settings: OpenTelemetrySettings) -> dict[str, Any
     if event.provider:
         attributes[PROVIDER_NAME] = event.provider
     if settings.include_context_id and event.user.user_id:
-        attributes[CONTEXT_ID] = event.user.user_id
+        attributes[CONTEXT_ID] = _cut(event.user.user_id)
     if settings.set_id:
         attributes[SET_ID] = settings.set_id
     return attributes

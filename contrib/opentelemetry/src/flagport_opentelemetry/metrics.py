@@ -16,6 +16,7 @@ from typing import Any
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
+from flagport._fork import reset_in_child
 from flagport._lifecycle import live_clients
 from flagport_opentelemetry._locks import fork_safe_lock
 from flagport_opentelemetry.attributes import ERROR_TYPE, KEY, PROVIDER_NAME, REASON, VARIANT
@@ -70,6 +71,10 @@ class Instruments:
         self.active = True
         self._counts: dict[Series, int] = {}
         self._lock = fork_safe_lock(self)
+        # A forked worker reports its own evaluations: counts inherited from the parent
+        # (a gunicorn --preload master that evaluated at import) would be reported again
+        # by every worker, multiplying them in the backend's sum.
+        reset_in_child(self, _forget_counts)
         meter.create_observable_counter(
             "flagport.evaluations",
             callbacks=[self._observe_evaluations],
@@ -143,3 +148,7 @@ class Instruments:
     def close(self) -> None:
         """Stop reporting: the SDK keeps observable instruments for the meter's life."""
         self.active = False
+
+
+def _forget_counts(instruments: Instruments) -> None:
+    instruments._counts = {}

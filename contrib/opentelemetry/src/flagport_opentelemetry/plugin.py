@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from flagport.hookspecs import hookimpl
 from flagport.plugins import register_plugin, unregister_plugin
-from flagport.settings import Settings
+from flagport.settings import Settings, validate_options
 
 if TYPE_CHECKING:
     from flagport_opentelemetry.observer import Telemetry
@@ -71,12 +71,15 @@ def enable(
     :param options: the other options of :class:`OpenTelemetrySettings`
         (``include_value=True``…).
     :returns: the registered observer, or None when ``record`` is off.
-    :raises pydantic.ValidationError: an option is unknown or of the wrong type.
+    :raises flagport.ConfigurationError: an option is unknown (with the closest name) or of
+        the wrong type.
     """
     global _from_code
     from flagport_opentelemetry.options import OpenTelemetrySettings
 
-    settings = OpenTelemetrySettings(record=record, **options)
+    given = {"record": record, **options}
+    sources = dict.fromkeys(given, "flagport_opentelemetry.enable()")
+    settings = validate_options(OpenTelemetrySettings, given, sources, "OpenTelemetry")
     with _lock:
         if not settings.enabled:
             _uninstall()
