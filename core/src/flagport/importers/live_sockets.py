@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import ipaddress
 import socket
 import threading
 import urllib.request
@@ -78,8 +79,12 @@ class Sockets:
         until it ends or the download is hung up (the thread is then left to end when
         the resolver gives up).
 
+        An IP address written out is not looked up: ``lookup()`` runs here, at once.
+
         :raises OSError: hung up first.
         """
+        if _numeric(host):  # no name server is asked: nothing can stall
+            return lookup()
         outcome: list[tuple[bool, Any]] = []
 
         def run() -> None:
@@ -132,6 +137,15 @@ class Sockets:
             held, self._held = self._held, []
         for sock in held:
             sock.close()
+
+
+def _numeric(host: str) -> bool:
+    """Whether ``host`` is an IP address written out (``127.0.0.1``, ``::1``)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _shut(sock: socket.socket) -> None:
