@@ -105,6 +105,33 @@ def test_the_format_may_be_fixed_whatever_the_extension(tmp_path: Path) -> None:
         read_document(path, what="thing", formats=("json",))
 
 
+@pytest.mark.parametrize(
+    ("fmt", "text", "bad"),
+    [
+        ("json", '{"a": [1]}\n', '{"a": 1,\n "b": }\n'),
+        ("toml", "a = [1]\n", "a = 1\nb = \n"),
+        ("yaml", "a: [1]\n", "a: 1\nb: [\n"),
+    ],
+)
+def test_a_utf8_byte_order_mark_is_read_in_every_format(
+    tmp_path: Path, fmt: str, text: str, bad: str
+) -> None:
+    # Windows editors save UTF-8 with a byte-order mark first: YAML was read, but JSON
+    # and TOML reported a syntax error at line 1 ("Unexpected UTF-8 BOM", "Invalid
+    # statement") that the person cannot see in the file.
+    path = tmp_path / f"doc.{fmt}"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert read_document(path).data == {"a": [1]}
+    lines = []
+    for start in (b"", b"\xef\xbb\xbf"):
+        path.write_bytes(start + bad.encode())
+        with pytest.raises(ConfigurationError) as info:
+            read_document(path)
+        ((location, _),) = info.value.problems
+        lines.append(location.line)
+    assert lines[0] == lines[1] > 1
+
+
 def test_unreadable_and_non_utf8_files_are_configuration_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"cannot read the thing \(.*\); do this"):
         read_document(tmp_path / "missing.json", what="thing", fix="do this")

@@ -353,7 +353,9 @@ def parse_bytes(
             f"flagport reads; check that the path names a {what}, or split the file"
         )
     try:
-        text = raw.decode("utf-8")
+        # A byte-order mark is what Windows editors put first in UTF-8: YAML's reader skips
+        # it, JSON's and TOML's would call the first line a syntax error.
+        text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise ConfigurationError(f"{source}: not UTF-8 text ({exc}); save it as UTF-8") from None
     if empty is not None and not text.strip():
