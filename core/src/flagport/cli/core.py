@@ -102,6 +102,11 @@ def eval_command(
     elif len(args) == 2:
         kind, name = args
         if kind not in KINDS and (Path(kind).suffix.lower() in FORMATS or _is_file(kind)):
+            if name in KINDS:
+                raise click.UsageError(
+                    f"{kind!r} is the flags file; give the {name}'s name after {name}: "
+                    f"flagport eval {kind} {name} NAME"
+                )
             raise click.UsageError(
                 f"{kind!r} is the flags file; give the kind of flag after it: "
                 f"flagport eval {kind} gate|experiment|config {name}"
