@@ -99,7 +99,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    gates = _read_marker(matrix_gates, metafunc.definition)
+    # A collection error names only the file: the message names the test.
+    gates = _read_marker(matrix_gates, metafunc.definition, f"{metafunc.definition.nodeid}: ")
     if gates:
         combos, ids = matrix_combinations(gates)
         metafunc.parametrize(MATRIX_FIXTURE, combos, ids=ids, indirect=True)
@@ -156,12 +157,15 @@ def flags_fixture(request: pytest.FixtureRequest) -> FlagportFixture:
     return client
 
 
-def _read_marker(read: Callable[[Any], T], node: Any) -> T:
-    """``read(node)``; a malformed marker fails with its message alone, no traceback."""
+def _read_marker(read: Callable[[Any], T], node: Any, where: str = "") -> T:
+    """``read(node)``; a malformed marker fails with its message alone, no traceback.
+
+    :param where: put before the message.
+    """
     try:
         return read(node)
     except ValueError as exc:
-        message = str(exc)
+        message = where + str(exc)
     pytest.fail(message, pytrace=False)
 
 
