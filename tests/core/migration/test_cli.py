@@ -110,6 +110,24 @@ def test_compare_table_csv_and_exit_code(files: dict[str, Path]) -> None:
     assert by_flag["new_checkout"]["mismatches"] == "1"
 
 
+def test_compare_reads_a_users_file_with_a_byte_order_mark_and_refuses_deep_json(
+    files: dict[str, Path],
+) -> None:
+    # A users file saved by a Windows editor starts with a byte-order mark: line 1 was
+    # "not a user (Unexpected UTF-8 BOM ...)". A line nested thousands deep was an
+    # internal error (RecursionError), reported as a bug in flagport.
+    users = files["users"]
+    users.write_bytes(b"\xef\xbb\xbf" + users.read_bytes())
+    args = ["compare", "--from", f"@{files['old']}", "--to", f"@{files['new']}"]
+    result = run(*args, "--users", str(users), "--json", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["users"] == 300
+    users.write_text('{"user_id": "1"}\n' + "[" * 5000 + "]" * 5000 + "\n")
+    result = CliRunner().invoke(cli, [*args, "--users", str(users), "--no-progress"])
+    assert result.exit_code == 1
+    assert f"{users}:2: not a user (JSON nested too deeply to read)" in result.output
+
+
 def test_compare_reports_bad_provider_options(files: dict[str, Path]) -> None:
     result = CliRunner().invoke(
         cli,
