@@ -137,6 +137,22 @@ def test_compare_reports_bad_provider_options(files: dict[str, Path]) -> None:
     assert "migration.from.gatez" in result.output
 
 
+def test_deeply_nested_evidence_is_bad_input_not_a_bug(tmp_path: Path) -> None:
+    # Each was an internal error (RecursionError), reported as a bug in flagport.
+    deep = "[" * 5000 + "]" * 5000 + "\n"
+    evidence, log = write(tmp_path / "stats.json", {}), tmp_path / "m.jsonl"
+    evidence.write_text(deep)
+    log.write_text(deep)
+    result = CliRunner().invoke(cli, ["migrate", "plan", str(evidence)])
+    assert result.exit_code == 1
+    assert "nested too deep to read" in result.output
+    for command in ("report", "plan"):
+        result = CliRunner().invoke(cli, ["migrate", command, str(log)])
+        assert result.exit_code == 1
+        assert "is not a mismatch log" in result.output
+        assert "(1 other line)" in result.output
+
+
 def test_report_and_plan_from_a_live_log(tmp_path: Path) -> None:
     log = tmp_path / "m.jsonl"
     new = {**OLD, "label": "new", "gates": {**OLD["gates"], "new_checkout": ["0"]}}
