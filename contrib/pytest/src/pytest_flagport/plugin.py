@@ -63,7 +63,12 @@ def pytest_configure(config: pytest.Config) -> None:
         applied.enter_context(settings.applied())
         try:
             # Cheap (starts nothing); reports a bad provider or option before any test.
-            Flagport.from_settings()
+            client = Flagport.from_settings(strict=True)
+            if client.provider_name == "local" and client.settings.options.get("path"):
+                # A flags file that is missing or has a mistake: said once, located,
+                # not as a traceback in every test.
+                with client:
+                    client.names()  # starts the provider: strict, a failure raises
         except FlagportError as exc:
             applied.close()
             raise pytest.UsageError(f"flagport: {exc}") from None
