@@ -53,6 +53,13 @@ def test_env_json_values_and_strict_and_events(tmp_path: Path) -> None:
     assert settings.events == {"sinks": ["jsonl"]}
 
 
+def test_flagport_config_naming_a_flags_file_says_so(tmp_path: Path) -> None:
+    # It named syntax errors of the YAML file read as TOML ("Expected '=' after a key").
+    flags = write(tmp_path / "flags.yaml", "gates:\n  g: {rules: []}\n")
+    with pytest.raises(ConfigurationError, match=r"which is not a TOML settings file"):
+        load_settings(environ={"FLAGPORT_CONFIG": str(flags)}, cwd=tmp_path)
+
+
 def test_explicit_config_file_and_missing_one(tmp_path: Path) -> None:
     config = write(tmp_path / "custom.toml", 'provider = "passall"\nstrict = true\n')
     assert load_settings(environ={"FLAGPORT_CONFIG": str(config)}, cwd=tmp_path).strict
