@@ -275,3 +275,20 @@ def test_a_folder_is_named_a_folder(tmp_path: Path, name: str) -> None:
     with pytest.raises(ConfigurationError) as info:
         read_document(folder, what="flags file")
     assert str(info.value) == f"{folder}: is a folder, not a flags file; give the flags file's path"
+
+
+def test_yaml_keys_read_as_one_value_are_a_repeated_key() -> None:
+    # `on` and `yes` are both true to YAML: the mapping kept one of them, but the check
+    # of repeated keys compared their text and found none, so a value was lost silently.
+    text = "configs:\n  c:\n    default:\n      on: 1\n      yes: 2\n      ~: 3\n      null: 4\n"
+    document = parse_text(text, "yaml", "flags.yaml")
+    assert document.data["configs"]["c"]["default"] == {True: 2, None: 4}
+    problems = dict(document.repeated_keys())
+    assert problems["configs.c.default.yes"].startswith(
+        "'on' and 'yes' are one key to YAML, both read as true (lines 4 and 5); only the "
+        "last would be used: quote them to keep both as text"
+    )
+    assert (
+        "'~' and 'null' are one key to YAML, both read as null"
+        in (problems["configs.c.default.null"])
+    )

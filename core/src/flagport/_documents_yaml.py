@@ -409,20 +409,39 @@ class NodeIndex:
             if isinstance(node, yaml.SequenceNode):
                 pending.extend((child, f"{path}[{i}]") for i, child in enumerate(node.value))
             elif isinstance(node, yaml.MappingNode):
-                first: dict[str, int] = {}
+                first: dict[Any, tuple[int, str]] = {}
                 for key_node, value_node in node.value:
                     key = str(key_node.value)
                     here = f"{path}.{key}" if path else key
                     line = key_node.start_mark.line + 1
-                    if key in first and key_node.tag != MERGE:
+                    same = _key_identity(key_node)
+                    if same in first and key_node.tag != MERGE:
+                        before, text = first[same]
+                        lines = f"(lines {before} and {line}); only the last would be used"
                         problems.append(
                             (
                                 here,
-                                f"{key!r} appears twice here (lines {first[key]} and {line}); "
-                                "only the last would be used: remove or rename one",
+                                f"{key!r} appears twice here {lines}: remove or rename one"
+                                if text == key
+                                else f"{text!r} and {key!r} are one key to YAML, both read as "
+                                f"{same[1]} {lines}: quote them to keep both as text, or "
+                                "remove one",
                             )
                         )
                     else:
-                        first[key] = line
+                        first[same] = (line, key)
                     pending.append((value_node, here))
+        if not problems:  # keys YAML reads as one value from spellings not compared here
+            problems.append(("", "a key appears twice in one mapping; only the last would be used"))
         return problems
+
+
+def _key_identity(node: Any) -> tuple[str, str]:
+    """What a key is to YAML, so ``on`` and ``yes`` (both true) or ``~`` and ``null``
+    are one key, as they are in the mapping built; other kinds by their text."""
+    text = str(node.value)
+    if node.tag == _BOOL and text.lower() in yaml.SafeLoader.bool_values:
+        return node.tag, str(yaml.SafeLoader.bool_values[text.lower()]).lower()
+    if node.tag == _NULL:
+        return node.tag, "null"
+    return node.tag, text
