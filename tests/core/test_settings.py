@@ -551,7 +551,7 @@ def test_arguments_of_the_wrong_type_are_configuration_errors(
 
 
 def test_env_json_nested_too_deep_is_a_configuration_error(tmp_path: Path) -> None:
-    deep = "[" * 5000 + "]" * 5000
+    deep = "[" * 100_000 + "]" * 100_000
     for var in ("FLAGPORT_PASSALL_BOOTSTRAP", "FLAGPORT_EVENTS_SINKS", "FLAGPORT_OPENTELEMETRY"):
         env = {"FLAGPORT_PROVIDER": "passall", var: deep}
         with pytest.raises(ConfigurationError, match=f"environment {var}: JSON nested too deep"):

@@ -122,7 +122,7 @@ def test_compare_reads_a_users_file_with_a_byte_order_mark_and_refuses_deep_json
     result = run(*args, "--users", str(users), "--json", "--no-progress")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["users"] == 300
-    users.write_text('{"user_id": "1"}\n' + "[" * 5000 + "]" * 5000 + "\n")
+    users.write_text('{"user_id": "1"}\n' + "[" * 100_000 + "]" * 100_000 + "\n")
     result = CliRunner().invoke(cli, [*args, "--users", str(users), "--no-progress"])
     assert result.exit_code == 1
     assert f"{users}:2: not a user (JSON nested too deeply to read)" in result.output
@@ -139,7 +139,7 @@ def test_compare_reports_bad_provider_options(files: dict[str, Path]) -> None:
 
 def test_deeply_nested_evidence_is_bad_input_not_a_bug(tmp_path: Path) -> None:
     # Each was an internal error (RecursionError), reported as a bug in flagport.
-    deep = "[" * 5000 + "]" * 5000 + "\n"
+    deep = "[" * 100_000 + "]" * 100_000 + "\n"
     evidence, log = write(tmp_path / "stats.json", {}), tmp_path / "m.jsonl"
     evidence.write_text(deep)
     log.write_text(deep)
