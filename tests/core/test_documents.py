@@ -292,3 +292,18 @@ def test_yaml_keys_read_as_one_value_are_a_repeated_key() -> None:
         "'~' and 'null' are one key to YAML, both read as null"
         in (problems["configs.c.default.null"])
     )
+
+
+def test_yaml_keys_read_as_true_false_or_null_are_reported() -> None:
+    # A config `{yes: 1, no: 0}` was served as {"True": 1, "False": 0}, without a word.
+    text = "configs:\n  c:\n    default: {yes: 1, no: 0, 'on': 2, ~: 3, plain: 4}\n"
+    document = parse_text(text, "yaml", "flags.yaml")
+    assert dict(document.repeated_keys()) == {
+        "configs.c.default.yes": "the key 'yes' is read by YAML as true, not as the text "
+        "'yes': quote it to mean the text",
+        "configs.c.default.no": "the key 'no' is read by YAML as false, not as the text "
+        "'no': quote it to mean the text",
+        "configs.c.default.~": "the key '~' is read by YAML as null, not as the text '~': "
+        "quote it to mean the text",
+    }
+    assert parse_text("a: {'yes': 1, 'null': 2}\n", "yaml", "x.yaml").repeated_keys() == []

@@ -79,7 +79,8 @@ class Document:
     :ivar fmt: ``"yaml"``, ``"json"`` or ``"toml"``.
     :ivar source: how messages name it (its path).
     :ivar repeated: some mapping repeats a key (TOML refuses that as a syntax error
-        itself; YAML and JSON silently keep the last): :meth:`repeated_keys` says where.
+        itself; YAML and JSON silently keep the last), or has a key YAML reads as true,
+        false or null: :meth:`repeated_keys` says where.
     """
 
     __slots__ = ("_index", "data", "fmt", "repeated", "source", "text")
