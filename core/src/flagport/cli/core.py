@@ -58,7 +58,7 @@ def _render(result: Result, kind: str) -> None:
         if value is None:
             continue
         table.add_row(
-            key, styled((str(value), colour)) if key in {"value", "group"} else str(value)
+            key, styled((str(value), colour)) if key in {"value", "group"} else styled(str(value))
         )
     show(table)
 

@@ -220,12 +220,12 @@ def plan_command(
     for name, step in plan.items():
         ready = step["ready"]
         table.add_row(
-            name,
+            styled(name),
             step["stage"],
             step["verdict"],
             styled(("yes" if ready else "no", COLOURS[ready])),
             step["next_stage"] if ready else "-",
-            step["reason"],
+            styled(step["reason"]),
         )
     show(table)
     if write_control is not None:
