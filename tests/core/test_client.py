@@ -6,6 +6,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -250,6 +251,24 @@ INLINE_FLAGS = {
     "gates": {"new_checkout": {"rules": [{"id": "us", "when": {"country": "US"}}]}},
     "configs": {"pricing": {"default": {"discount": 0.1}}},
 }
+
+
+def test_evaluate_all_says_when_the_provider_is_not_ready(tmp_path: Path) -> None:
+    # A flags file that failed to load: evaluate_all answered empty mappings with no
+    # error, which a caller caching them (a page's bootstrap) takes for "no flags".
+    path = tmp_path / "flags.yaml"
+    path.write_text("gates: [oops]\n")
+    with Flagport(provider="local", path=str(path), watch=False) as fp:
+        everything = fp.evaluate_all(USER)
+        assert everything.is_error
+        assert everything.error_code is ErrorCode.PROVIDER_NOT_READY
+        assert "PROVIDER_NOT_READY, status ERROR" in (everything.error_message or "")
+        fp.override_gate("new_checkout", True)
+        everything = fp.evaluate_all(USER)
+        assert everything.gates["new_checkout"].value is True
+        assert everything.to_dict()["error_code"] == "PROVIDER_NOT_READY"
+    with Flagport(provider="local", flags=INLINE_FLAGS) as fp:
+        assert fp.evaluate_all(USER).error_code is None
 
 
 @pytest.mark.parametrize("user", [None, {"custom": [{None: "x"}]}, 42, "42"])

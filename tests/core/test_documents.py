@@ -105,6 +105,33 @@ def test_the_format_may_be_fixed_whatever_the_extension(tmp_path: Path) -> None:
         read_document(path, what="thing", formats=("json",))
 
 
+@pytest.mark.parametrize(
+    ("fmt", "text", "bad"),
+    [
+        ("json", '{"a": [1]}\n', '{"a": 1,\n "b": }\n'),
+        ("toml", "a = [1]\n", "a = 1\nb = \n"),
+        ("yaml", "a: [1]\n", "a: 1\nb: [\n"),
+    ],
+)
+def test_a_utf8_byte_order_mark_is_read_in_every_format(
+    tmp_path: Path, fmt: str, text: str, bad: str
+) -> None:
+    # Windows editors save UTF-8 with a byte-order mark first: YAML was read, but JSON
+    # and TOML reported a syntax error at line 1 ("Unexpected UTF-8 BOM", "Invalid
+    # statement") that the person cannot see in the file.
+    path = tmp_path / f"doc.{fmt}"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert read_document(path).data == {"a": [1]}
+    lines = []
+    for start in (b"", b"\xef\xbb\xbf"):
+        path.write_bytes(start + bad.encode())
+        with pytest.raises(ConfigurationError) as info:
+            read_document(path)
+        ((location, _),) = info.value.problems
+        lines.append(location.line)
+    assert lines[0] == lines[1] > 1
+
+
 def test_unreadable_and_non_utf8_files_are_configuration_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"cannot read the thing \(.*\); do this"):
         read_document(tmp_path / "missing.json", what="thing", fix="do this")
@@ -248,3 +275,35 @@ def test_a_folder_is_named_a_folder(tmp_path: Path, name: str) -> None:
     with pytest.raises(ConfigurationError) as info:
         read_document(folder, what="flags file")
     assert str(info.value) == f"{folder}: is a folder, not a flags file; give the flags file's path"
+
+
+def test_yaml_keys_read_as_one_value_are_a_repeated_key() -> None:
+    # `on` and `yes` are both true to YAML: the mapping kept one of them, but the check
+    # of repeated keys compared their text and found none, so a value was lost silently.
+    text = "configs:\n  c:\n    default:\n      on: 1\n      yes: 2\n      ~: 3\n      null: 4\n"
+    document = parse_text(text, "yaml", "flags.yaml")
+    assert document.data["configs"]["c"]["default"] == {True: 2, None: 4}
+    problems = dict(document.repeated_keys())
+    assert problems["configs.c.default.yes"].startswith(
+        "'on' and 'yes' are one key to YAML, both read as true (lines 4 and 5); only the "
+        "last would be used: quote them to keep both as text"
+    )
+    assert (
+        "'~' and 'null' are one key to YAML, both read as null"
+        in (problems["configs.c.default.null"])
+    )
+
+
+def test_yaml_keys_read_as_true_false_or_null_are_reported() -> None:
+    # A config `{yes: 1, no: 0}` was served as {"True": 1, "False": 0}, without a word.
+    text = "configs:\n  c:\n    default: {yes: 1, no: 0, 'on': 2, ~: 3, plain: 4}\n"
+    document = parse_text(text, "yaml", "flags.yaml")
+    assert dict(document.repeated_keys()) == {
+        "configs.c.default.yes": "the key 'yes' is read by YAML as true, not as the text "
+        "'yes': quote it to mean the text",
+        "configs.c.default.no": "the key 'no' is read by YAML as false, not as the text "
+        "'no': quote it to mean the text",
+        "configs.c.default.~": "the key '~' is read by YAML as null, not as the text '~': "
+        "quote it to mean the text",
+    }
+    assert parse_text("a: {'yes': 1, 'null': 2}\n", "yaml", "x.yaml").repeated_keys() == []

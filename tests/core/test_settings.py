@@ -53,6 +53,13 @@ def test_env_json_values_and_strict_and_events(tmp_path: Path) -> None:
     assert settings.events == {"sinks": ["jsonl"]}
 
 
+def test_flagport_config_naming_a_flags_file_says_so(tmp_path: Path) -> None:
+    # It named syntax errors of the YAML file read as TOML ("Expected '=' after a key").
+    flags = write(tmp_path / "flags.yaml", "gates:\n  g: {rules: []}\n")
+    with pytest.raises(ConfigurationError, match=r"which is not a TOML settings file"):
+        load_settings(environ={"FLAGPORT_CONFIG": str(flags)}, cwd=tmp_path)
+
+
 def test_explicit_config_file_and_missing_one(tmp_path: Path) -> None:
     config = write(tmp_path / "custom.toml", 'provider = "passall"\nstrict = true\n')
     assert load_settings(environ={"FLAGPORT_CONFIG": str(config)}, cwd=tmp_path).strict
@@ -541,3 +548,27 @@ def test_arguments_of_the_wrong_type_are_configuration_errors(
         Flagport(**arguments)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="argument strict: expected True or False"):
         Flagport(PassAllProvider(PassAllProvider.Options()), strict="no")  # type: ignore[arg-type]
+
+
+def test_env_json_nested_too_deep_is_a_configuration_error(tmp_path: Path) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    for var in ("FLAGPORT_PASSALL_BOOTSTRAP", "FLAGPORT_EVENTS_SINKS", "FLAGPORT_OPENTELEMETRY"):
+        env = {"FLAGPORT_PROVIDER": "passall", var: deep}
+        with pytest.raises(ConfigurationError, match=f"environment {var}: JSON nested too deep"):
+            load_settings(cwd=tmp_path, environ=env)
+
+
+def test_env_value_that_is_not_json_says_why_when_its_type_is_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FLAGPORT_PROVIDER", "local")
+    monkeypatch.setenv("FLAGPORT_LOCAL_FLAGS", '{"gates": {}')
+    with pytest.raises(ConfigurationError) as caught:
+        Flagport.from_settings()
+    message = str(caught.value)
+    assert "environment FLAGPORT_LOCAL_FLAGS (taken as text, not JSON:" in message
+    assert "at column 13" in message
+    # Text that starts with a brace is still text where text is wanted.
+    env = {"FLAGPORT_PROVIDER": "passall", "FLAGPORT_PASSALL_SECRET": "{not json"}
+    assert load_settings(cwd=tmp_path, environ=env).options == {"secret": "{not json"}

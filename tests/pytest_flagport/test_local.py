@@ -97,6 +97,25 @@ def test_a_suite_runs_against_the_flags_file_in_strict_mode(shop: pytest.Pyteste
     )
 
 
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("missing.yaml", "missing.yaml: cannot read the flags file (No such file or directory)"),
+        ("broken.yaml", "broken.yaml:1 at gates: must map each name to its definition, not list"),
+    ],
+)
+def test_a_flags_file_that_does_not_load_is_one_usage_error(
+    shop: pytest.Pytester, path: str, message: str
+) -> None:
+    # Every test failed with a traceback through flagport's internals, the file's problem
+    # at its end, instead of the run stopping once with the problem.
+    shop.makefile(".yaml", broken="gates: [oops]\n")
+    result = shop.runpytest("--flagport-provider", "local", "--flagport-option", f"path={path}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
 def test_a_misspelt_name_when_forcing_fails_at_the_test_s_line(shop: pytest.Pytester) -> None:
     # The traceback went on through the plugin's force_gate and _check_name.
     result = shop.runpytest(

@@ -148,6 +148,28 @@ def test_malformed_markers_say_how_to_write_them(pytester: pytest.Pytester) -> N
     assert "During handling of the above exception" not in result.stdout.str()
 
 
+def test_a_malformed_matrix_names_its_test(pytester: pytest.Pytester) -> None:
+    # Collection errors are headed by the file alone ("ERROR collecting test_shop.py"):
+    # the message did not say which test carried the marker.
+    pytester.makepyfile(
+        test_shop="""
+        import pytest
+
+        def test_fine():
+            pass
+
+        @pytest.mark.flagport_matrix("a", 3)
+        def test_checkout():
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    assert "test_shop.py::test_checkout: @pytest.mark.flagport_matrix: 3 is not a gate name" in (
+        result.stdout.str()
+    )
+
+
 def test_markers_are_registered_for_strict_markers(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.flagport(gates=*", "@pytest.mark.flagport_matrix(*"])

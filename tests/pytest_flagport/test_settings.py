@@ -88,7 +88,9 @@ def test_relative_paths_are_fixed_where_they_were_written(
 ) -> None:
     # An ini path is relative to the ini file, a command-line path to the current
     # directory; both stay right when a test changes directory.
-    (pytester.path / "sub").mkdir()
+    for conf in (pytester.path / "sub" / "conf", pytester.path / "conf"):
+        conf.mkdir(parents=True)  # a flags file that does not load stops the run
+        (conf / "flags.yaml").write_text("gates: {}\n")
     (pytester.path / "sub" / "pytest.ini").write_text(
         "[pytest]\nflagport_provider = local\nflagport_options =\n    path=conf/flags.yaml\n"
     )

@@ -79,7 +79,8 @@ class Document:
     :ivar fmt: ``"yaml"``, ``"json"`` or ``"toml"``.
     :ivar source: how messages name it (its path).
     :ivar repeated: some mapping repeats a key (TOML refuses that as a syntax error
-        itself; YAML and JSON silently keep the last): :meth:`repeated_keys` says where.
+        itself; YAML and JSON silently keep the last), or has a key YAML reads as true,
+        false or null: :meth:`repeated_keys` says where.
     """
 
     __slots__ = ("_index", "data", "fmt", "repeated", "source", "text")
@@ -353,7 +354,9 @@ def parse_bytes(
             f"flagport reads; check that the path names a {what}, or split the file"
         )
     try:
-        text = raw.decode("utf-8")
+        # A byte-order mark is what Windows editors put first in UTF-8: YAML's reader skips
+        # it, JSON's and TOML's would call the first line a syntax error.
+        text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise ConfigurationError(f"{source}: not UTF-8 text ({exc}); save it as UTF-8") from None
     if empty is not None and not text.strip():

@@ -56,7 +56,8 @@ class _Builder:
     octal or sexagesimal integers, timestamps, merge keys) is handed to PyYAML's own
     constructor. It also notes whether any mapping repeats a key: YAML silently keeps
     the last of two equal keys, so a gate defined twice would lose its first
-    definition without a word.
+    definition without a word; or has a key YAML reads as true, false or null (``on:``,
+    ``no:``), served as "True", "False" or "None" where the text was meant.
     """
 
     def __init__(self, loader: Any) -> None:
@@ -96,8 +97,8 @@ class _Builder:
                         "found an unhashable key",
                         key_node.start_mark,
                     ) from None
-                if key in mapping:
-                    self.repeated = True
+                if key in mapping or key is None or key.__class__ is bool:
+                    self.repeated = True  # repeated_keys() says which
                 mapping[key] = self.value(value_node)
             return mapping
         return self.loader.construct_object(node, deep=True)
@@ -300,8 +301,8 @@ class _EventBuilder:
                         raise _Unusual  # an unhashable key: the node tree reports it
                     key = value
                     continue
-                if key in into:
-                    repeated = True
+                if key in into or key is None or key.__class__ is bool:
+                    repeated = True  # repeated_keys() says which
                 into[key] = value
                 key = _KEY
             elif into is not None:
@@ -388,7 +389,8 @@ class NodeIndex:
         return line
 
     def repeated_keys(self) -> list[tuple[str, str]]:
-        """Every key that repeats within one mapping, with its path.
+        """Every key that repeats within one mapping, and every key YAML reads as true,
+        false or null, with its path.
 
         Walks the whole tree, each node once: a node shared through aliases is reported
         at its first path.
@@ -409,20 +411,47 @@ class NodeIndex:
             if isinstance(node, yaml.SequenceNode):
                 pending.extend((child, f"{path}[{i}]") for i, child in enumerate(node.value))
             elif isinstance(node, yaml.MappingNode):
-                first: dict[str, int] = {}
+                first: dict[Any, tuple[int, str]] = {}
                 for key_node, value_node in node.value:
                     key = str(key_node.value)
                     here = f"{path}.{key}" if path else key
                     line = key_node.start_mark.line + 1
-                    if key in first and key_node.tag != MERGE:
+                    same = _key_identity(key_node)
+                    if same[0] in (_BOOL, _NULL) and same not in first:
                         problems.append(
                             (
                                 here,
-                                f"{key!r} appears twice here (lines {first[key]} and {line}); "
-                                "only the last would be used: remove or rename one",
+                                f"the key {key!r} is read by YAML as {same[1]}, not as the text "
+                                f"{key!r}: quote it to mean the text",
+                            )
+                        )
+                    if same in first and key_node.tag != MERGE:
+                        before, text = first[same]
+                        lines = f"(lines {before} and {line}); only the last would be used"
+                        problems.append(
+                            (
+                                here,
+                                f"{key!r} appears twice here {lines}: remove or rename one"
+                                if text == key
+                                else f"{text!r} and {key!r} are one key to YAML, both read as "
+                                f"{same[1]} {lines}: quote them to keep both as text, or "
+                                "remove one",
                             )
                         )
                     else:
-                        first[key] = line
+                        first[same] = (line, key)
                     pending.append((value_node, here))
+        if not problems:  # keys YAML reads as one value from spellings not compared here
+            problems.append(("", "a key appears twice in one mapping; only the last would be used"))
         return problems
+
+
+def _key_identity(node: Any) -> tuple[str, str]:
+    """What a key is to YAML, so ``on`` and ``yes`` (both true) or ``~`` and ``null``
+    are one key, as they are in the mapping built; other kinds by their text."""
+    text = str(node.value)
+    if node.tag == _BOOL and text.lower() in yaml.SafeLoader.bool_values:
+        return node.tag, str(yaml.SafeLoader.bool_values[text.lower()]).lower()
+    if node.tag == _NULL:
+        return node.tag, "null"
+    return node.tag, text

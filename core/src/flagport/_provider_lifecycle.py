@@ -20,8 +20,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flagport._evaluation import raise_strict
-from flagport.errors import ProviderNotReadyError, describe
+from flagport.errors import FlagportError, ProviderNotReadyError, describe
 from flagport.provider import Provider, ProviderStatus
+from flagport.reasons import ErrorCode
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -159,6 +160,28 @@ class ProviderLifecycle:
                 "event loop does not wait for it; await fp.start() before serving requests)"
             )
         return self.start()
+
+    def unready(self, *, wait: bool = True) -> tuple[ErrorCode | None, str | None]:
+        """``PROVIDER_NOT_READY`` and why the provider cannot answer (not started, failed,
+        shut down), or ``(None, None)`` when it can.
+
+        Answering "no such flag" or an empty flag list then would be a lie a caller caches.
+
+        :param wait: start the provider and wait for it, even on an event loop's thread
+            (:meth:`start`); else as :meth:`require` does.
+        """
+        try:
+            provider = self.start() if wait else self.require()
+        except FlagportError as exc:
+            why = f"the flag provider is not ready (PROVIDER_NOT_READY): {exc}"
+        else:
+            if provider.status in (ProviderStatus.READY, ProviderStatus.STALE):
+                return None, None
+            why = (
+                f"the flag provider {provider.name!r} is not ready (PROVIDER_NOT_READY, "
+                f"status {provider.status.value}); its log says why"
+            )
+        return ErrorCode.PROVIDER_NOT_READY, why
 
     def start_soon(self) -> None:
         """Start the provider if it was not yet: now, or in the background on an event

@@ -370,8 +370,8 @@ class Flagport:
     def evaluate_all(self, user: UserLike) -> Evaluations:
         """Evaluate every known gate, experiment and config for the user (no exposures).
 
-        For a user that cannot be evaluated, the mappings are empty and the
-        :class:`~flagport.results.Evaluations` carries the error (strict: raises it).
+        An invalid user: empty mappings and the error (strict: raises it). A provider not
+        ready: ``PROVIDER_NOT_READY`` and only overridden flags (not "no flags defined").
         """
         try:
             user = user if type(user) is User else as_user(user)
@@ -379,12 +379,15 @@ class Flagport:
             code, message = self._failures.served_default("evaluate_all", "(every flag)", exc)
             return Evaluations({}, {}, {}, error_code=code, error_message=message)
         known = self.names()
+        unready, why = self._lifecycle.unready(wait=False)
         return Evaluations(
             gates={n: self.get_gate(user, n, expose=False) for n in sorted(known.gates)},
             experiments={
                 n: self.get_experiment(user, n, expose=False) for n in sorted(known.experiments)
             },
             configs={n: self.get_config(user, n, expose=False) for n in sorted(known.configs)},
+            error_code=unready,
+            error_message=why,
         )
 
     # -- overrides -----------------------------------------------------------------------

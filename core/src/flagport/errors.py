@@ -28,6 +28,7 @@ __all__ = [
     "ProviderNotReadyError",
     "TypeMismatchError",
     "describe",
+    "printable",
     "shown",
 ]
 
@@ -136,7 +137,7 @@ class ConfigurationError(FlagportError, ValueError):
         if self.problems:
             lines = [message] + [f"  {loc}: {text}" for loc, text in self.problems]
             message = "\n".join(lines)
-        super().__init__(message)
+        super().__init__(printable(message))
 
 
 class PluginError(FlagportError):
@@ -174,6 +175,20 @@ def describe(exc: BaseException, limit: int = MAX_ERROR_MESSAGE, *, one_line: bo
     if one_line:
         message = " ".join(message.split())
     return message if len(message) <= limit else f"{message[: limit - 1]}…"
+
+
+# C0 controls but tab and newline, DEL and C1 controls: a terminal acts on them (ESC
+# starts a sequence that can recolour, retitle or write the clipboard).
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(9), *range(11, 32), *range(127, 160))}
+
+
+def printable(text: str) -> str:
+    """``text`` with the control characters a terminal acts on written as ``\\xNN``.
+
+    A name or a key read from a file (a flags file from a URL, a pull request) is shown
+    in messages and on terminals; this keeps its escape sequences inert.
+    """
+    return text if text.isprintable() else text.translate(_CONTROLS)
 
 
 def shown(value: object, limit: int = 80) -> str:

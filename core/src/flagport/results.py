@@ -288,8 +288,9 @@ Result = GateResult | ExperimentResult | ConfigResult
 class Evaluations:
     """Everything a provider knows, evaluated for one user (see ``evaluate_all``).
 
-    :ivar error_code: set when nothing could be evaluated (an invalid user): the
-        mappings are then empty and ``error_message`` says why.
+    :ivar error_code: set when nothing could be evaluated (an invalid user: the mappings
+        are then empty) or the provider is not ready (they hold only overridden flags);
+        ``error_message`` says why.
     """
 
     gates: Mapping[str, GateResult]

@@ -83,14 +83,28 @@ class Settings:
         object.__setattr__(self, "events", MaskedDict(self.events))
 
 
-def _env_value(raw: str) -> Any:
+def _env_value(raw: str, var: str) -> tuple[Any, str]:
+    """The value of the environment variable ``var``, and its source for messages.
+
+    A value starting with ``{`` or ``[`` is read as JSON. One that is not valid JSON stays
+    text (a secret may start with a brace), and its source says why, so an option that
+    wants a mapping or a list reports the JSON mistake, not only the type.
+
+    :raises ConfigurationError: JSON nested deeper than Python's stack.
+    """
+    source = f"environment {var}"
     text = raw.strip()
-    if text[:1] in "{[":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            return raw
-    return raw
+    if not text.startswith(("{", "[")):
+        return raw, source
+    try:
+        return json.loads(text), source
+    except json.JSONDecodeError as exc:
+        return raw, f"{source} (taken as text, not JSON: {exc.msg} at column {exc.colno})"
+    except RecursionError:
+        raise ConfigurationError(
+            f"{source}: JSON nested too deep to read (mappings or lists inside each other "
+            "hundreds of times); flatten it"
+        ) from None
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -300,10 +314,10 @@ class _Merged:
         for var, raw in env.items():
             if var.startswith(prefix):
                 key = var[len(prefix) :].lower()
-                self.set_option(key, _env_value(raw), f"environment {var}", None)
+                self.set_option(key, *_env_value(raw, var), None)
             elif var.startswith("FLAGPORT_EVENTS_"):
                 key = var[len("FLAGPORT_EVENTS_") :].lower()
-                self.set_event(key, _env_value(raw), f"environment {var}", None)
+                self.set_event(key, *_env_value(raw, var), None)
         if "FLAGPORT_STRICT" in env:
             self.strict = _truthy(env["FLAGPORT_STRICT"], "environment FLAGPORT_STRICT")
 

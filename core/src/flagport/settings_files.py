@@ -191,6 +191,12 @@ def discover(start: str | os.PathLike[str], environ: Mapping[str, str]) -> Disco
         raise ConfigurationError(
             f"FLAGPORT_CONFIG names {config}, {problem}; fix the path or unset it"
         )
+    if config is not None and config.suffix.lower() in {".yaml", ".yml", ".json"}:
+        # Most often the flags file, whose syntax errors as TOML would say nothing useful.
+        raise ConfigurationError(
+            f"FLAGPORT_CONFIG names {config}, which is not a TOML settings file; point it "
+            f"at a {SETTINGS_FILE} (a flags file is named there: [local] path = ...)"
+        )
     layers: list[Layer] = []
     stop = origin
     for directory in (origin, *origin.parents):

@@ -106,17 +106,22 @@ class SectionValues:
                 for key, value in table.items():
                     self._set(name, str(key), value, f"{source} [{name}] {key}")
 
-    def add_environment(self, env: Mapping[str, str], parse: Any) -> None:
-        """Take ``FLAGPORT_<NAME>`` and ``FLAGPORT_<NAME>_<OPTION>`` variables."""
+    def add_environment(
+        self, env: Mapping[str, str], parse: Callable[[str, str], tuple[Any, str]]
+    ) -> None:
+        """Take ``FLAGPORT_<NAME>`` and ``FLAGPORT_<NAME>_<OPTION>`` variables.
+
+        :param parse: a variable's value and name to its value and source.
+        """
         for name, section in self.sections.items():
             bare = f"FLAGPORT_{name.upper()}"
             if section.switch and env.get(bare, "").strip():
-                self._set(name, section.switch, parse(env[bare]), f"environment {bare}")
+                self._set(name, section.switch, *parse(env[bare], bare))
             prefix = bare + "_"
             for var, raw in env.items():
                 if var.startswith(prefix):
                     key = var[len(prefix) :].lower()
-                    self._set(name, key, parse(raw), f"environment {var}")
+                    self._set(name, key, *parse(raw, var))
 
     def _set(self, name: str, key: str, value: Any, source: str) -> None:
         self.values[name][key] = value

@@ -98,3 +98,14 @@ def test_eval_of_a_file_and_a_name_without_a_kind_says_the_kind_is_missing() -> 
     ) in " ".join(result.stderr.split())
     missing = CliRunner().invoke(cli, ["eval", "missing.json", "pricing"])
     assert "'missing.json' is the flags file; give the kind" in missing.stderr
+
+
+def test_eval_of_a_file_and_a_kind_without_a_name_says_the_name_is_missing() -> None:
+    # It said "give the kind of flag after it: flagport eval flags.yaml
+    # gate|experiment|config gate", taking the kind for the flag's name.
+    result = CliRunner().invoke(cli, ["eval", EXAMPLE, "gate"])
+    assert result.exit_code == 2
+    assert (
+        f"Error: {EXAMPLE!r} is the flags file; give the gate's name after gate: "
+        f"flagport eval {EXAMPLE} gate NAME"
+    ) in " ".join(result.stderr.split())

@@ -89,6 +89,28 @@ def test_eval_and_explain_print_flag_and_rule_names_literally(flags: Path) -> No
     assert "rule 'us[1]'" in story.stdout
 
 
+def test_escape_sequences_read_from_a_file_are_printed_inert(tmp_path: Path) -> None:
+    # A flag or rule name in a hostile flags file reached the terminal as written: ESC
+    # sequences could recolour the screen, set its title or write the clipboard.
+    path = tmp_path / "flags.yaml"
+    path.write_text(
+        'gates:\n  "g\\e]0;pwn\\a\\e[31m":\n'
+        '    rules: [{id: "r\\e[32m", pass_percentage: 100}]\n'
+        '  bad: {rules: [{when: {"c\\e[2J": {$bogus: 1}}}]}\n'
+    )
+    failed = run("validate", str(path))
+    assert failed.exit_code == 1
+    assert "gates.bad.rules[0].when.c\\x1b[2J.$bogus: unknown operator $bogus" in failed.stderr
+    name = "g\x1b]0;pwn\x07\x1b[31m"
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:3]))  # without bad
+    for command in ("eval", "explain"):
+        result = run(command, str(path), "gate", name)
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.stdout + result.stderr
+        assert "g\\x1b]0;pwn\\x07\\x1b[31m" in result.stdout
+        assert "r\\x1b[32m" in result.stdout
+
+
 def test_tables_are_not_squeezed_off_a_terminal(flags: Path) -> None:
     result = run("eval", str(flags), "gate", LONG)
     assert result.exit_code == 0

@@ -96,6 +96,35 @@ def test_partial_writes_the_rest_and_marks_what_was_left_out(tmp_path: Path) -> 
     assert run("validate", str(out)).exit_code == 0
 
 
+def test_a_flag_the_flags_file_would_refuse_is_left_out_not_written(tmp_path: Path) -> None:
+    # GrowthBook takes "$in" with a number (it never matches) and an empty feature key;
+    # the flags file refuses both. The import said "imported 2 flags" and wrote a file
+    # that failed to load, so the local provider served every flag its default.
+    payload = {
+        "features": {
+            "bad_in": {
+                "defaultValue": True,
+                "rules": [{"condition": {"country": {"$in": 5}}, "force": False}],
+            },
+            "": {"defaultValue": 1},
+            "fine": {"defaultValue": True},
+        }
+    }
+    out = tmp_path / "flags.yaml"
+    result = run("import", "growthbook", "-", "-o", str(out), stdin=json.dumps(payload))
+    assert result.exit_code == 1
+    assert "nothing was written" in result.output
+    assert "$in takes a list of values, got 5" in result.output
+    assert not out.exists()
+    stdin = json.dumps(payload)
+    result = run("import", "growthbook", "-", "-o", str(out), "--partial", "--json", stdin=stdin)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert sorted(i["flag"] for i in report["left_out"]) == ["", "bad_in"]
+    assert report["imported"]["gates"] == ["fine"]
+    assert run("validate", str(out)).exit_code == 0
+
+
 @pytest.mark.parametrize(
     ("vendor", "payload", "message"),
     [

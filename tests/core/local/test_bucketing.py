@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from flagport import Flagport, User
 from flagport.providers.local.bucketing import (
     NOT_BUCKETED,
     FeatBitBucketer,
@@ -19,6 +20,7 @@ from flagport.providers.local.bucketing import (
     select_range,
     statsig_u64,
 )
+from flagport.providers.local.conditions.segments import statsig_id_hash
 
 MODES: list[HashMode] = ["statsig", "growthbook", "growthbook_v1", "featbit"]
 UNITS = [f"unit-{i}" for i in range(3000)]
@@ -154,3 +156,34 @@ def test_select_range() -> None:
     assert select_range(0.2, ranges) is None
     assert select_range(0.69, ranges) == 1
     assert select_range(NOT_BUCKETED, [(0.0, 1.0)]) is None
+
+
+def test_a_unit_with_a_lone_surrogate_is_bucketed_as_javascript_encodes_it() -> None:
+    # JSON's "\ud800" decodes to a lone surrogate, which UTF-8 cannot encode: every
+    # Statsig- or FeatBit-hashed flag and every hashed segment served that user an
+    # ERROR (GENERAL: UnicodeEncodeError) instead of an answer.
+    from flagport.providers.local.bucketing import utf8  # new: the old code has none
+
+    flags = {
+        "segments": {"listed": {"hashed_ids": [statsig_id_hash("a\ufffdb")]}},
+        "gates": {
+            **{
+                mode: {"hash": mode, "rules": [{"pass_percentage": 50}]}
+                for mode in ("statsig", "growthbook", "featbit")
+            },
+            "listed": {"rules": [{"when": {"user_id": {"$inGroup": "listed"}}}]},
+        },
+        "experiments": {
+            "split": {"groups": [{"name": "a", "weight": 50}, {"name": "b", "weight": 50}]}
+        },
+    }
+    with Flagport(provider="local", flags=flags) as fp:
+        lone, replaced = User(user_id="a\ud800b"), User(user_id="a\ufffdb")
+        results = fp.evaluate_all(lone)
+        for result in [*results.gates.values(), *results.experiments.values()]:
+            assert result.error_code is None, result
+        assert fp.check_gate(lone, "listed")
+        for mode in ("statsig", "featbit"):
+            assert fp.get_gate(lone, mode).value == fp.get_gate(replaced, mode).value
+    assert utf8("a\ud800b\udfff") == "a\ufffdb\ufffd".encode()
+    assert statsig_u64("a\ud800b") == statsig_u64("a\ufffdb")

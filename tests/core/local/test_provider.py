@@ -509,3 +509,20 @@ def test_stats_report_a_version_that_follows_the_definitions(tmp_path: Path) -> 
     assert not provider.reload()
     assert provider.stats()["version"] == second
     provider.shutdown()
+
+
+def test_inline_flags_containing_themselves_are_a_located_problem_not_an_internal_error() -> None:
+    # The inline flags were written out for the version digest before the compiler's
+    # checks ran: json.dumps raised ValueError ("Circular reference detected") or, for a
+    # tuple key, TypeError, reported as "internal error while loading the flags file".
+    definition: dict[str, Any] = {"default": {}}
+    definition["default"]["again"] = definition
+    provider = LocalProvider(LocalProvider.Options(flags={"configs": {"c": definition}}))
+    with pytest.raises(ConfigurationError) as caught:
+        provider.start()
+    assert "configs.c.default.again" in str(caught.value)
+    assert "contains itself" in str(caught.value)
+    provider.shutdown()
+    flags = {"configs": {"c": {"default": {(1, 2): 1}}}}
+    with Flagport(provider="local", flags=flags) as fp:
+        assert fp.get_config(User(user_id="1"), "c").value == {"(1, 2)": 1}

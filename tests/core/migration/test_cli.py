@@ -110,6 +110,24 @@ def test_compare_table_csv_and_exit_code(files: dict[str, Path]) -> None:
     assert by_flag["new_checkout"]["mismatches"] == "1"
 
 
+def test_compare_reads_a_users_file_with_a_byte_order_mark_and_refuses_deep_json(
+    files: dict[str, Path],
+) -> None:
+    # A users file saved by a Windows editor starts with a byte-order mark: line 1 was
+    # "not a user (Unexpected UTF-8 BOM ...)". A line nested thousands deep was an
+    # internal error (RecursionError), reported as a bug in flagport.
+    users = files["users"]
+    users.write_bytes(b"\xef\xbb\xbf" + users.read_bytes())
+    args = ["compare", "--from", f"@{files['old']}", "--to", f"@{files['new']}"]
+    result = run(*args, "--users", str(users), "--json", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["users"] == 300
+    users.write_text('{"user_id": "1"}\n' + "[" * 100_000 + "]" * 100_000 + "\n")
+    result = CliRunner().invoke(cli, [*args, "--users", str(users), "--no-progress"])
+    assert result.exit_code == 1
+    assert f"{users}:2: not a user (JSON nested too deeply to read)" in result.output
+
+
 def test_compare_reports_bad_provider_options(files: dict[str, Path]) -> None:
     result = CliRunner().invoke(
         cli,
@@ -117,6 +135,22 @@ def test_compare_reports_bad_provider_options(files: dict[str, Path]) -> None:
     )
     assert result.exit_code == 1  # bad input, not a bug (issue 12)
     assert "migration.from.gatez" in result.output
+
+
+def test_deeply_nested_evidence_is_bad_input_not_a_bug(tmp_path: Path) -> None:
+    # Each was an internal error (RecursionError), reported as a bug in flagport.
+    deep = "[" * 100_000 + "]" * 100_000 + "\n"
+    evidence, log = write(tmp_path / "stats.json", {}), tmp_path / "m.jsonl"
+    evidence.write_text(deep)
+    log.write_text(deep)
+    result = CliRunner().invoke(cli, ["migrate", "plan", str(evidence)])
+    assert result.exit_code == 1
+    assert "nested too deep to read" in result.output
+    for command in ("report", "plan"):
+        result = CliRunner().invoke(cli, ["migrate", command, str(log)])
+        assert result.exit_code == 1
+        assert "is not a mismatch log" in result.output
+        assert "(1 other line)" in result.output
 
 
 def test_report_and_plan_from_a_live_log(tmp_path: Path) -> None:

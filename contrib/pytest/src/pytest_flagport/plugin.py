@@ -63,7 +63,12 @@ def pytest_configure(config: pytest.Config) -> None:
         applied.enter_context(settings.applied())
         try:
             # Cheap (starts nothing); reports a bad provider or option before any test.
-            Flagport.from_settings()
+            client = Flagport.from_settings(strict=True)
+            if client.provider_name == "local" and client.settings.options.get("path"):
+                # A flags file that is missing or has a mistake: said once, located,
+                # not as a traceback in every test.
+                with client:
+                    client.names()  # starts the provider: strict, a failure raises
         except FlagportError as exc:
             applied.close()
             raise pytest.UsageError(f"flagport: {exc}") from None
@@ -99,7 +104,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    gates = _read_marker(matrix_gates, metafunc.definition)
+    # A collection error names only the file: the message names the test.
+    gates = _read_marker(matrix_gates, metafunc.definition, f"{metafunc.definition.nodeid}: ")
     if gates:
         combos, ids = matrix_combinations(gates)
         metafunc.parametrize(MATRIX_FIXTURE, combos, ids=ids, indirect=True)
@@ -156,12 +162,15 @@ def flags_fixture(request: pytest.FixtureRequest) -> FlagportFixture:
     return client
 
 
-def _read_marker(read: Callable[[Any], T], node: Any) -> T:
-    """``read(node)``; a malformed marker fails with its message alone, no traceback."""
+def _read_marker(read: Callable[[Any], T], node: Any, where: str = "") -> T:
+    """``read(node)``; a malformed marker fails with its message alone, no traceback.
+
+    :param where: put before the message.
+    """
     try:
         return read(node)
     except ValueError as exc:
-        message = str(exc)
+        message = where + str(exc)
     pytest.fail(message, pytrace=False)
 
 

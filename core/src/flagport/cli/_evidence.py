@@ -47,7 +47,7 @@ def evidence_table(title: str, flags: Mapping[str, dict[str, Any]], *, with_stag
         agreement, chance, p = agreement_rate(data), _chance(data), p_value(data)
         verdict = data["assessment"]["verdict"]
         good = verdict in ("agree", "done", "new flag") or verdict.startswith("expected")
-        row = [name, data.get("kind", "")]
+        row: list[Any] = [styled(name), data.get("kind", "")]
         if with_stage:
             stage = data["assessment"]["stage"]
             row.append(stage + (f" {data['ramp']:g}%" if "ramp" in data else ""))

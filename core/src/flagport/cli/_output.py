@@ -76,13 +76,18 @@ def stderr_console() -> Console:
 
 
 def styled(*parts: Part) -> Text:
-    """One line of text from ``parts``; nothing in them is read as markup."""
+    """One line of text from ``parts``; nothing in them is read as markup, and control
+    characters (a name read from a file may hold escape sequences) are shown as ``\\xNN``."""
     from rich.text import Text
+
+    from flagport.errors import printable  # not at import: --help loads only this module
 
     text = Text()
     for part in parts:
         if isinstance(part, tuple):
-            text.append(part[0], style=part[1])
+            text.append(printable(part[0]), style=part[1])
+        elif isinstance(part, str):
+            text.append(printable(part))
         else:
             text.append(part)
     return text

@@ -80,7 +80,7 @@ def _start(side: str, spec: Mapping[str, Any]) -> Provider:
 def _count_users(path: Path) -> int:
     """The users in ``path`` (a first pass, for the progress bar); none is an error."""
     try:
-        with path.open(encoding="utf-8") as fh:
+        with path.open(encoding="utf-8-sig") as fh:  # -sig: a byte-order mark is skipped
             total = sum(1 for line in fh if line.strip())
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"cannot read the users file {path}: {exc}")
@@ -93,14 +93,17 @@ def _count_users(path: Path) -> int:
 
 
 def _users(path: Path) -> Iterator[User]:
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8-sig") as fh:
         for number, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             try:
-                yield as_user(json.loads(line))
+                user = as_user(json.loads(line))
+            except RecursionError:
+                fail(f"{path}:{number}: not a user (JSON nested too deeply to read)")
             except (ValueError, FlagportError) as exc:
                 fail(f"{path}:{number}: not a user ({exc}); one JSON object per line")
+            yield user
 
 
 def _group_map(path: Path | None) -> Any:

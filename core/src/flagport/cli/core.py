@@ -58,7 +58,7 @@ def _render(result: Result, kind: str) -> None:
         if value is None:
             continue
         table.add_row(
-            key, styled((str(value), colour)) if key in {"value", "group"} else str(value)
+            key, styled((str(value), colour)) if key in {"value", "group"} else styled(str(value))
         )
     show(table)
 
@@ -102,6 +102,11 @@ def eval_command(
     elif len(args) == 2:
         kind, name = args
         if kind not in KINDS and (Path(kind).suffix.lower() in FORMATS or _is_file(kind)):
+            if name in KINDS:
+                raise click.UsageError(
+                    f"{kind!r} is the flags file; give the {name}'s name after {name}: "
+                    f"flagport eval {kind} {name} NAME"
+                )
             raise click.UsageError(
                 f"{kind!r} is the flags file; give the kind of flag after it: "
                 f"flagport eval {kind} gate|experiment|config {name}"

@@ -13,6 +13,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from flagport._documents import read_document
 from flagport._exports import lazy_export
 from flagport.cli._evidence import COLOURS, show_evidence
 from flagport.cli._output import fail, plural, print_json, say, show, styled, warn, write_output
@@ -146,10 +147,8 @@ def _read_log(path: Path, since: str | None) -> LogContents:
 
 def _load_flags(source: Path, since: str | None) -> dict[str, dict[str, Any]]:
     if source.suffix == ".json":
-        try:
-            data = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            fail(f"cannot read {source}: {exc}")
+        # The one document reader: bounded, located, deep nesting a problem not a bug.
+        data = read_document(source, what="evidence file", fmt="json").data
         found = find_flags(data)
         if found is None:
             fail(f"{source} holds no per-flag evidence (expected fp.stats() or compare --json)")
@@ -221,12 +220,12 @@ def plan_command(
     for name, step in plan.items():
         ready = step["ready"]
         table.add_row(
-            name,
+            styled(name),
             step["stage"],
             step["verdict"],
             styled(("yes" if ready else "no", COLOURS[ready])),
             step["next_stage"] if ready else "-",
-            step["reason"],
+            styled(step["reason"]),
         )
     show(table)
     if write_control is not None:

@@ -94,8 +94,55 @@ def import_payload(
         imported = _growthbook(data, source, decryption_key)
     else:
         imported = _featbit(data, source)
+    _leave_out_what_does_not_load(imported)
     _describe(vendor, imported)
     return imported
+
+
+def _leave_out_what_does_not_load(imported: Imported) -> None:
+    """Leave out, with why, each flag the local provider would refuse to load.
+
+    A vendor accepts what the flags file refuses (GrowthBook's ``$in`` with a number
+    never matches; an empty feature key): written as translated, the whole file would
+    fail to load and serve only defaults. Leaving a flag out can break one that refers
+    to it, so the check runs again until the rest loads.
+
+    :raises PayloadError: a problem belongs to no flag (the file as a whole).
+    """
+    from flagport.errors import ConfigurationError
+    from flagport.providers.local.loader import load_mapping
+
+    while True:
+        try:
+            load_mapping(imported.flags, source="the translated file")
+            return
+        except ConfigurationError as exc:
+            problems = [(location.path, message) for location, message in exc.problems]
+        for path, message in problems:
+            section, name = _owner(imported.flags, path)
+            if section is None:
+                raise PayloadError(f"the translated file does not load: {path}: {message}")
+            if imported.flags[section].pop(name, None) is not None:
+                imported.leave_out(
+                    name,
+                    "",
+                    f"not written: the flags file refuses what it translates to ({path}: "
+                    f"{message})",
+                )
+
+
+def _owner(flags: Mapping[str, Any], path: str) -> tuple[str | None, str]:
+    """The section and name of the flag a problem's path (``gates.a.b.rules[0]``) is in:
+    the longest name that ends at a ``.`` or ``[`` of the path (names may hold dots)."""
+    section, _, rest = path.partition(".")
+    names = flags.get(section) if section in _SECTIONS else None
+    if not isinstance(names, Mapping):
+        return None, ""
+    ends = [i for i, char in enumerate(rest) if char in ".["]
+    for end in [len(rest), *reversed(ends)]:
+        if rest[:end] in names:
+            return section, rest[:end]
+    return None, ""
 
 
 def _expect(found: Any, kind: type, where: str, vendor: str) -> None:

@@ -139,18 +139,7 @@ def provider_problem(fp: Flagport) -> str | None:
 
     Answering "no such flag" or an empty flag list then would be a lie a client caches.
     """
-    from flagport.provider import ProviderStatus
-
-    try:
-        provider = fp.provider
-    except FlagportError as exc:
-        return f"the flag provider is not ready (PROVIDER_NOT_READY): {exc}"
-    if provider.status in (ProviderStatus.READY, ProviderStatus.STALE):
-        return None
-    return (
-        f"the flag provider {provider.name!r} is not ready (PROVIDER_NOT_READY, status "
-        f"{provider.status.value}); its log says why"
-    )
+    return fp._lifecycle.unready()[1]
 
 
 def _kind_of(names: FlagNames, key: str) -> str | None:

@@ -81,6 +81,7 @@ __all__ = [
     "growthbook_ranges",
     "select_range",
     "statsig_u64",
+    "utf8",
 ]
 
 HashMode = Literal["statsig", "growthbook", "growthbook_v1", "featbit"]
@@ -155,12 +156,24 @@ def growthbook_ranges(weights: Sequence[float], coverage: float = 1.0) -> tuple[
     return tuple(ranges)
 
 
+def utf8(text: str) -> bytes:
+    """``text`` in UTF-8, a lone surrogate as U+FFFD, as JavaScript's SDKs encode it.
+
+    A unit can hold a lone surrogate (JSON's ``"\\ud800"`` decodes to one), which UTF-8
+    cannot encode: hashed as is, it failed every evaluation for that user.
+    """
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode()
+
+
 # -- Statsig -------------------------------------------------------------------------
 
 
 def statsig_u64(text: str) -> int:
     """The first 8 bytes of SHA-256 of ``text`` (UTF-8), read big-endian."""
-    return int.from_bytes(sha256(text.encode()).digest()[:8], "big")
+    return int.from_bytes(sha256(utf8(text)).digest()[:8], "big")
 
 
 def _slices(
@@ -198,7 +211,7 @@ class StatsigBucketer:
             return True
         if pass_percentage <= 0:
             return False
-        digest = sha256(f"{flag_salt}.{rule_salt}.{unit}".encode()).digest()
+        digest = sha256(utf8(f"{flag_salt}.{rule_salt}.{unit}")).digest()
         return int.from_bytes(digest[:8], "big") % 10000 < pass_percentage * 100
 
     def gate_bucket(self, flag_salt: str, rule_salt: str, unit: str) -> float:
@@ -318,7 +331,7 @@ class GrowthBookBucketer:
 
 def featbit_percentage(key: str) -> float:
     """FeatBit's position for ``key`` (flag key + unit): ``abs(int32 / -2**31)``, in [0, 1]."""
-    return abs(int.from_bytes(md5(key.encode()).digest()[:4], "little", signed=True) / -2147483648)
+    return abs(int.from_bytes(md5(utf8(key)).digest()[:4], "little", signed=True) / -2147483648)
 
 
 @memoized(256)

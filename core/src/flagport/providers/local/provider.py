@@ -176,7 +176,6 @@ class LocalProvider(Provider):
     def _build(self, incoming: Incoming | None) -> tuple[Snapshot, str]:
         """The definitions compiled, and their version: a digest of what was read."""
         opts = self.options
-        inline = json.dumps(opts.flags, sort_keys=True, default=str) if opts.flags else ""
         with paused_gc():
             if incoming is not None:
                 self._verify(incoming)
@@ -184,13 +183,13 @@ class LocalProvider(Provider):
                 document = parse_bytes(incoming.body, url_format(opts.url or ""), source)
             elif opts.path is None:
                 snapshot = build(opts.flags or {}, source="inline flags", default_hash=opts.hash)
-                return snapshot, _digest(inline)
+                return snapshot, _digest(_inline_text(opts.flags))
             else:
                 source = opts.path
                 document = parse_file(opts.path)
             data = _merge(document.data, opts.flags) if opts.flags else document.data
             snapshot = build(data, source=source, document=document, default_hash=opts.hash)
-            return snapshot, _digest(document.text + inline)
+            return snapshot, _digest(document.text + _inline_text(opts.flags))
 
     def _verify(self, incoming: Incoming) -> None:
         key_text = self.options.public_key
@@ -472,6 +471,17 @@ def _fallback_units_on(snapshot: Snapshot) -> None:
     for experiment in snapshot.experiments.values():
         if experiment.fallback_switch is not None:
             experiment.fallback_switch.on = True
+
+
+def _inline_text(flags: Mapping[str, Any] | None) -> str:
+    """Inline flags as text, for the version digest: only once they compiled, as the
+    checks that refuse a value containing itself run in the compiler."""
+    if not flags:
+        return ""
+    try:
+        return json.dumps(flags, sort_keys=True, default=str)
+    except TypeError:  # keys JSON cannot sort or write (a tuple), served as their str()
+        return repr(flags)
 
 
 def _digest(text: str) -> str:

@@ -66,11 +66,12 @@ def read_log(path: str | Path, since: float | None = None) -> LogContents:
     started: dict[str, float] = {}
     records: list[dict[str, Any]] = []
     for file in files:
-        with file.open(encoding="utf-8") as fh:
+        # A line cut by a crash mid-write, or of another program, is counted, not fatal.
+        with file.open(encoding="utf-8-sig", errors="replace") as fh:
             for line in fh:
                 try:
                     record = json.loads(line)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError):
                     contents.bad_lines += 1
                     continue
                 if not isinstance(record, dict) or record.get("type") not in _TYPES:

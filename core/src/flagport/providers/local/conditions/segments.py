@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from flagport._field_defaults import new_list
+from flagport.providers.local.bucketing import utf8
 from flagport.providers.local.conditions.values import membership
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class SegmentDef(BaseModel):
 
 def statsig_id_hash(unit: str) -> str:
     """How Statsig stores an id in an ID list: 8 characters of base64 SHA-256."""
-    return base64.b64encode(hashlib.sha256(unit.encode()).digest()).decode()[:8]
+    return base64.b64encode(hashlib.sha256(utf8(unit)).digest()).decode()[:8]
 
 
 @dataclass(frozen=True)
