@@ -3,6 +3,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +203,22 @@ def test_two_sticky_clients_in_one_scope_read_their_own_stores(tmp_path: Path) -
         ] * 2
     a.shutdown()
     b.shutdown()
+
+
+def test_a_write_meeting_another_process_s_long_write_is_saved_after_it(tmp_path: Path) -> None:
+    # SQLite waits at most its busy timeout (1 s here) for another writer; four forked
+    # workers on a loaded machine outlast it. The batch was then lost, counted as failed.
+    path = tmp_path / "shared.db"
+    fp = Flagport(
+        "local",
+        path=write_flags(tmp_path / "f.yaml", 50, 50),
+        sticky={"store": "sqlite", "path": str(path)},
+    )
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another process writing, for 1.2 s
+    threading.Timer(1.2, other.rollback).start()
+    fp.get_experiment({"user_id": "u1"}, "button_color")
+    assert fp.flush(10)
+    assert fp.stats()["sticky"]["failed"] == 0
+    assert "button_color" in fp._sticky.store.load("u1")  # type: ignore[union-attr]
+    other.close()

@@ -54,8 +54,15 @@ def on_event_loop() -> bool:
     return True
 
 
+#: Seconds waited before each new attempt of a batch the store refused: a store busy
+#: for a moment (another process's SQLite write outlasting the busy timeout, a Redis
+#: fail-over) loses nothing. A save replaces, so saving a batch twice is harmless.
+RETRY_AFTER_S = (0.05, 0.25, 1.0)
+
+
 class _StoreSink:
-    """The store as the worker's sink: a batch of writes is one :meth:`save`."""
+    """The store as the worker's sink: a batch of writes is one :meth:`save`, tried
+    again after each of :data:`RETRY_AFTER_S` before it counts as failed."""
 
     name = "sticky"
     wants_models = False
@@ -64,6 +71,14 @@ class _StoreSink:
         self.store = store
 
     def deliver(self, batch: Sequence[Write]) -> None:
+        for pause in RETRY_AFTER_S:
+            try:
+                self.store.save(batch)
+            except Exception as exc:
+                logger.debug("flagport: sticky store refused a batch (%s); again", describe(exc))
+                time.sleep(pause)
+            else:
+                return
         self.store.save(batch)
 
     def close(self) -> None:

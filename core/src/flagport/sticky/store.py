@@ -89,7 +89,10 @@ class StickyStore(ABC):
 
     @abstractmethod
     def save(self, writes: Sequence[Write]) -> None:
-        """Store a batch of assignments (an existing one of a unit is replaced)."""
+        """Store a batch of assignments (an existing one of a unit is replaced).
+
+        A batch that raised is saved again a little later (a store busy for a moment):
+        saving one twice must leave what saving it once does."""
 
     async def aload(self, unit: str) -> dict[str, Assignment]:
         """:meth:`load` without blocking the event loop."""
