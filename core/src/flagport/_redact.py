@@ -54,6 +54,7 @@ __all__ = [
     "declare_option_models",
     "is_secret_name",
     "mask",
+    "path_tokens",
     "protect",
     "redact",
     "release",
@@ -124,9 +125,17 @@ _PUBLIC_WORDS = frozenset(
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _URL_PASSWORD = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):([^@/\s]+)@")
 _URL_QUERY = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^?#\s]*\?([^#\s]+)")
-#: A query parameter's value this long is a token (a presigned URL's signature or
-#: credential), redacted even where it appears without the rest of the query.
+_URL_PATH = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#\s]*(/[^?#\s]*)")
+#: A query parameter's value, or a folder of a URL's path, this long is a token (a
+#: presigned URL's signature, a tokenised link's ``/<token>/flags.yaml``), redacted even
+#: where it appears without the rest of the URL.
 _TOKEN_LENGTH = 16
+
+
+def path_tokens(path: str) -> list[str]:
+    """The folders of a URL's ``path`` long enough to be a token (not the file's name,
+    which a message needs; a name without a flags-file extension is not quoted)."""
+    return [folder for folder in path.split("/")[:-1] if len(folder) >= _TOKEN_LENGTH]
 
 
 def is_secret_name(name: object) -> bool:
@@ -269,6 +278,8 @@ def _collect(value: Any, secret: bool, depth: int) -> Iterator[str]:
         # and so is its query string: a presigned bucket URL signs its query, and HTTP
         # clients log every request's URL.
         yield from (match.group(2) for match in _URL_PASSWORD.finditer(value))
+        for match in _URL_PATH.finditer(value):
+            yield from path_tokens(match.group(1))
         for match in _URL_QUERY.finditer(value):
             yield match.group(1)
             for _, token in parse_qsl(match.group(1)):

@@ -271,6 +271,23 @@ def test_a_url_without_a_flags_file_extension_does_not_quote_its_path(url: str) 
     assert "s3cr3t" not in str(info.value)
 
 
+def test_a_token_in_a_folder_of_the_url_is_shown_nowhere(
+    server: FlagServer, wait_for: Waiter, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A tokenised link (https://cdn/<token>/flags.yaml) carries its secret in a folder.
+    token = "tok3n5ecr3t0123456789"
+    server.put(f"/v1/{token}/flags.yaml", flags(1))
+    with caplog.at_level(logging.DEBUG), client(server.url(f"/v1/{token}/flags.yaml")) as fp:
+        assert version(fp) == 1
+        server.put(f"/v1/{token}/flags.yaml", "configs:\n  release: [unclosed\n")
+        assert wait_for(lambda: provider(fp).failed_reloads >= 1)
+        shown = [str(fp.stats()), str(provider(fp).describe()), repr(fp)]
+        error = url_stats(fp)["last_error"]
+    for text in [*shown, caplog.text]:
+        assert token not in text
+    assert "/v1/***/flags.yaml: " in error
+
+
 _PATH_EVALUATION = """
 import json, sys
 import flagport

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from flagport._documents import MAX_DOCUMENT_BYTES
+from flagport._redact import MASK, path_tokens
 from flagport._redirects import REDIRECTS
 from flagport.providers.local.signing import SIGNATURE_SUFFIX, require
 
@@ -42,12 +43,15 @@ def _validator(value: str | None) -> str | None:
 
 def display_url(url: str) -> str:
     """The URL as messages and stats show it: no user, password or query string, which
-    often carry credentials (a presigned bucket URL signs its query)."""
+    often carry credentials (a presigned bucket URL signs its query), and a folder long
+    enough to be a token masked (a tokenised link: ``https://cdn/***/flags.yaml``)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port is not None:
         host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    tokens = set(path_tokens(parts.path))
+    path = "/".join(MASK if folder in tokens else folder for folder in parts.path.split("/"))
+    return urlunsplit((parts.scheme, host, path, "", ""))
 
 
 class FetchError(Exception):
