@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from flagport import Flagport, User
 from flagport.providers.local.bucketing import (
@@ -164,6 +165,12 @@ def test_a_unit_with_a_lone_surrogate_is_bucketed_as_javascript_encodes_it() -> 
     # ERROR (GENERAL: UnicodeEncodeError) instead of an answer.
     from flagport.providers.local.bucketing import utf8  # new: the old code has none
 
+    assert utf8("a\ud800b\udfff") == "a\ufffdb\ufffd".encode()
+    assert statsig_u64("a\ud800b") == statsig_u64("a\ufffdb")
+    try:
+        lone, replaced = User(user_id="a\ud800b"), User(user_id="a\ufffdb")
+    except ValidationError:  # pydantic < 2.10 (the lowest versions' run) refuses it
+        pytest.skip("this pydantic refuses a lone surrogate in a user id: no user has one")
     flags = {
         "segments": {"listed": {"hashed_ids": [statsig_id_hash("a\ufffdb")]}},
         "gates": {
@@ -178,12 +185,9 @@ def test_a_unit_with_a_lone_surrogate_is_bucketed_as_javascript_encodes_it() -> 
         },
     }
     with Flagport(provider="local", flags=flags) as fp:
-        lone, replaced = User(user_id="a\ud800b"), User(user_id="a\ufffdb")
         results = fp.evaluate_all(lone)
         for result in [*results.gates.values(), *results.experiments.values()]:
             assert result.error_code is None, result
         assert fp.check_gate(lone, "listed")
         for mode in ("statsig", "featbit"):
             assert fp.get_gate(lone, mode).value == fp.get_gate(replaced, mode).value
-    assert utf8("a\ud800b\udfff") == "a\ufffdb\ufffd".encode()
-    assert statsig_u64("a\ud800b") == statsig_u64("a\ufffdb")
