@@ -122,9 +122,14 @@ class DefinitionsSync:
     # -- worker ----------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.fetch()
-            if self.loaded.is_set() and self.streaming and not self._stop.is_set():
-                self._ensure_streaming()
+            try:
+                self.fetch()
+                if self.loaded.is_set() and self.streaming and not self._stop.is_set():
+                    self._ensure_streaming()
+            except Exception as exc:
+                # Whatever one round met, the next one comes: a dead worker would serve
+                # the definitions it has for ever and never see GrowthBook again.
+                logger.error("flagport-growthbook: syncing features failed: %r", exc)
             if self.loaded.is_set():
                 wait = self.refresh_interval if self.refresh_interval > 0 else None
                 if self.streaming:
