@@ -1,11 +1,13 @@
-"""Keeping definitions fresh: the SDK's fetcher and SSE client, owned per provider.
+"""Keeping definitions fresh: a bounded download and the SDK's SSE client, per provider.
 
 The SDK keeps its fetch cache, ETags, HTTP pool and SSE client on a process-wide
 singleton (``growthbook.feature_repo``), whose SSE client is reused by every later
 instance and survives ``fork()`` half-alive. This module gives each provider its own
-``FeatureRepository`` and ``SSEClient`` (the same SDK classes), drives them from one
-daemon thread, and stops them within a bound: the SDK's own SSE disconnect can
-wait out its full 10-second timeout.
+download (:mod:`~flagport_growthbook._download`, bounded where the SDK's is not) and
+``SSEClient``, drives them from one daemon thread, and stops them within a bound: the
+SDK's own SSE disconnect can wait out its full 10-second timeout. A stream's
+``features-updated`` wakes that thread rather than fetching on the stream's own, so a
+burst of them costs one download, and a slow one never holds the stream.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 from growthbook import FeatureRepository, SSEClient
 
-from flagport_growthbook._sdk_log import explain_fetch_errors
+from flagport_growthbook._download import DownloadError, FeaturesDownload
 
 __all__ = ["DefinitionsSync"]
 
@@ -80,11 +82,12 @@ class DefinitionsSync:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._repo = FeatureRepository()
-        explain_fetch_errors()
-        seconds = max(1, math.ceil(http_timeout))
-        self._repo.http_connect_timeout = seconds
-        self._repo.http_read_timeout = seconds
+        self._download = FeaturesDownload(
+            self.api_host, client_key, decryption_key, http_timeout, self._repo
+        )
         self._last: Payload | None = None
+        #: the last download failure logged (the same one again is not)
+        self._failure = ""
         self._sse: SSEClient | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -110,8 +113,7 @@ class DefinitionsSync:
             # The worker may sit in a request until http_timeout; it is a daemon and
             # applies nothing once stopped, so waiting for it is a courtesy only.
             self._thread.join(max(0.0, min(deadline - time.monotonic(), 1.0)))
-        if self._repo.http is not None:
-            self._repo.http.clear()
+        self._download.close()
 
     @property
     def streaming_active(self) -> bool:
@@ -122,6 +124,8 @@ class DefinitionsSync:
     # -- worker ----------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
+            # Cleared before the fetch: a wake-up during it asks for another one.
+            self._wake.clear()
             try:
                 self.fetch()
                 if self.loaded.is_set() and self.streaming and not self._stop.is_set():
@@ -129,7 +133,8 @@ class DefinitionsSync:
             except Exception as exc:
                 # Whatever one round met, the next one comes: a dead worker would serve
                 # the definitions it has for ever and never see GrowthBook again.
-                logger.error("flagport-growthbook: syncing features failed: %r", exc)
+                if not self._stop.is_set():
+                    logger.error("flagport-growthbook: syncing features failed: %r", exc)
             if self.loaded.is_set():
                 wait = self.refresh_interval if self.refresh_interval > 0 else None
                 if self.streaming:
@@ -138,7 +143,6 @@ class DefinitionsSync:
             else:
                 wait = self.retry_interval
             self._wake.wait(wait)
-            self._wake.clear()
 
     def fetch(self) -> bool:
         """Fetch the payload once; True when definitions are loaded."""
@@ -146,23 +150,21 @@ class DefinitionsSync:
             return self.loaded.is_set()
         self.fetches += 1
         try:
-            payload = self._repo.load_features(
-                self.api_host,
-                self.client_key,
-                self.decryption_key,
-                ttl=0,
-                force_refresh=True,
-            )
-        except Exception as exc:
-            payload = None
-            logger.warning("flagport-growthbook: fetching features failed: %s", exc)
-        if payload is None:
+            payload = self._download.fetch()
+        except DownloadError as exc:
             self.fetch_failures += 1
+            if self._stop.is_set():
+                return self.loaded.is_set()  # given up on by shutdown: nothing to say
+            if str(exc) != self._failure:
+                self._failure = str(exc)
+                logger.warning("flagport-growthbook: %s", exc)
             self.on_health(False)
             return self.loaded.is_set()
-        self._apply(payload)
+        self._failure = ""
+        if payload is not None:  # None: not modified since the last payload
+            self._apply(payload)
         self.on_health(True)
-        return True
+        return self.loaded.is_set()
 
     def _apply(self, payload: Payload) -> None:
         # A 304 answer hands back the very object already applied: nothing changed.
@@ -196,7 +198,7 @@ class DefinitionsSync:
         self.sse_events += 1
         kind = event.get("type")
         if kind == "features-updated":
-            self.fetch()
+            self._wake.set()  # the sync thread fetches: one download for a burst
         elif kind == "features":
             try:
                 decoded = json.loads(event.get("data") or "{}")
