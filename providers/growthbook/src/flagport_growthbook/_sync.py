@@ -25,11 +25,15 @@ from typing import Any
 
 from growthbook import FeatureRepository, SSEClient
 
+from flagport._redirects import shown_origin
 from flagport_growthbook._download import DownloadError, FeaturesDownload
 
 __all__ = ["DefinitionsSync"]
 
 logger = logging.getLogger("flagport.growthbook")
+
+#: Seconds at least between two rounds the stream asked for (by an event, or its end).
+WAKE_GAP = 1.0
 
 Payload = dict[str, Any]
 
@@ -86,8 +90,9 @@ class DefinitionsSync:
             self.api_host, client_key, decryption_key, http_timeout, self._repo
         )
         self._last: Payload | None = None
-        #: the last download failure logged (the same one again is not)
+        #: the last download and stream failures logged (the same one again is not)
         self._failure = ""
+        self._stream_failure = ""
         self._sse: SSEClient | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -123,7 +128,9 @@ class DefinitionsSync:
 
     # -- worker ----------------------------------------------------------------------
     def _run(self) -> None:
+        started = 0.0
         while not self._stop.is_set():
+            started = time.monotonic()
             # Cleared before the fetch: a wake-up during it asks for another one.
             self._wake.clear()
             try:
@@ -142,7 +149,10 @@ class DefinitionsSync:
                     wait = min(wait or 30.0, 30.0)
             else:
                 wait = self.retry_interval
-            self._wake.wait(wait)
+            if self._wake.wait(wait):
+                # Woken by the stream (a change, or its end): a flood of events, or a
+                # stream that breaks as soon as it opens, costs a round a second at most.
+                self._stop.wait(started + WAKE_GAP - time.monotonic())
 
     def fetch(self) -> bool:
         """Fetch the payload once; True when definitions are loaded."""
@@ -167,8 +177,9 @@ class DefinitionsSync:
         return self.loaded.is_set()
 
     def _apply(self, payload: Payload) -> None:
-        # A 304 answer hands back the very object already applied: nothing changed.
-        if payload is self._last or self._stop.is_set():
+        # The same payload again (from a server without ETags, or streamed after it
+        # was fetched): nothing changed, nothing to rebuild.
+        if payload == self._last or self._stop.is_set():
             return
         self._last = payload
         self.on_payload(payload)
@@ -179,18 +190,30 @@ class DefinitionsSync:
         with self._lock:
             if self._sse is not None and self._sse.is_running:
                 return
-            sse = SSEClient(
+            sse = _Stream(
                 api_host=self.api_host,
                 client_key=self.client_key,
                 on_event=self._on_sse_event,
                 reconnect_delay=self.reconnect_delay,
                 timeout=max(1, math.ceil(self.http_timeout)),
             )
+            sse.on_end = self._stream_ended
             sse.connect()
             # connect() registers an exit hook that, in a forked child, would wait out
             # its timeout on a loop that no longer runs; our provider stops it instead.
             atexit.unregister(sse.disconnect)
             self._sse = sse
+
+    def _stream_ended(self, error: str | None) -> None:
+        if error is not None and error != self._stream_failure and not self._stop.is_set():
+            self._stream_failure = error
+            logger.warning(
+                "flagport-growthbook: the stream from %s broke (%s); features are fetched "
+                "again and the stream reopened",
+                shown_origin(self.api_host),
+                error,
+            )
+        self._wake.set()
 
     def _on_sse_event(self, event: dict[str, Any]) -> None:
         if self._stop.is_set():
@@ -230,6 +253,33 @@ class DefinitionsSync:
         thread.join(budget)
         if thread.is_alive():
             logger.warning("flagport-growthbook: SSE thread still running after %.1fs", budget)
+
+
+class _Stream(SSEClient):
+    """The SDK's SSE client, whose end is always known.
+
+    The SDK's stream thread dies on any error its loop does not expect (a line over
+    aiohttp's 512 KiB limit, say) with a traceback on stderr, leaving ``is_running``
+    True: the stream looks alive for ever and is never reopened. Here the error is one
+    warning, ``is_running`` turns False and :attr:`on_end` wakes the sync thread,
+    which fetches what the stream may have missed and opens a new one.
+    :class:`DefinitionsSync` logs the error, once per distinct one.
+    """
+
+    #: called with the error's words (None: the stream ended without one)
+    on_end: Callable[[str | None], None] = staticmethod(lambda error: None)
+
+    def _run_sse_channel(self) -> None:
+        error = None
+        try:
+            super()._run_sse_channel()
+        except Exception as exc:
+            words = " ".join(str(exc).split())
+            error = f"{type(exc).__name__}: {words[:200]}"
+        finally:
+            was_running, self.is_running = self.is_running, False
+            if was_running:
+                self.on_end(error)
 
 
 def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
