@@ -105,7 +105,7 @@ class _MessageLimit:
     def recv_data_frame(self, control_frame: bool = False) -> tuple[Any, Any]:
         self.received = 0  # what a message may take is counted from its first byte
         try:
-            return self._next(control_frame)  # type: ignore[no-any-return]
+            return self._next(control_frame)
         finally:
             self.received = 0
 
