@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -26,13 +27,12 @@ from fbclient.data_storage import InMemoryDataStorage
 from fbclient.event_processor import DefaultEventProcessor
 from fbclient.event_types import FlagEvent
 from fbclient.interfaces import Sender
-from fbclient.utils import log as sdk_log
 from fbclient.utils.http_client import build_http_factory
 from urllib3 import BaseHTTPResponse
 from urllib3.connectionpool import ConnectionPool
 from urllib3.util.retry import Retry
 
-from flagport._redirects import RedirectRefused, SameServer
+from flagport._redirects import RedirectRefused, SameServer, shown_origin
 from flagport_featbit._convert import PRIVATE_MARKER
 
 __all__ = ["Counters", "InsightProcessor", "InsightSender", "WatchedStorage", "quiet"]
@@ -40,6 +40,8 @@ __all__ = ["Counters", "InsightProcessor", "InsightSender", "WatchedStorage", "q
 logger = logging.getLogger("flagport.featbit")
 #: Insight posts carry the users' attributes (and the env_secret, which urllib3 drops
 #: on a redirect to another server, unlike the attributes in the body).
+#: An object's address in an error's words (it would make each failure a new one).
+_ADDRESS = re.compile(r" (object )?at 0x[0-9a-fA-F]+")
 _INSIGHTS = SameServer("the insight post", "event_url", "the users' attributes")
 
 
@@ -218,6 +220,7 @@ class InsightSender(Sender):  # type: ignore[misc]
         self._pause = float(config.events_retry_interval)
         self._counters = counters
         self._refused: set[str] = set()
+        self._failures: set[str] = set()
 
     def postJson(self, url: str, json_str: str, fetch_response: bool = True) -> str | None:
         events = 0
@@ -243,11 +246,26 @@ class InsightSender(Sender):  # type: ignore[misc]
                 self._refuse(str(exc), events)
                 return None  # a retry would be redirected the same way
             except Exception as exc:  # as the SDK's sender: logged, then retried
-                sdk_log.exception("FB Python SDK: sending error: %s", exc)
+                self._failed(url, exc)
                 continue
             if response.status == 200:
                 return str(response.data.decode("utf-8"))
         return None
+
+    def _failed(self, url: str, exc: Exception) -> None:
+        # One line, not the SDK's traceback per attempt: a network error is no bug. Once
+        # per kind of failure (each flush would repeat it); the count is in stats().
+        words = _ADDRESS.sub("", " ".join(str(exc).split()))
+        why = f"{type(exc).__name__}: {words[:200]}"
+        level = logging.DEBUG if why in self._failures else logging.WARNING
+        self._failures.add(why)
+        logger.log(
+            level,
+            "flagport featbit: an insight post to %s failed (%s); it is retried, then counted "
+            "in events_failed; check event_url and the network",
+            shown_origin(url),
+            why,
+        )
 
     def _refuse(self, why: str, events: int) -> None:
         # Once per redirect target (each flush would repeat it); the count is in stats().
