@@ -177,3 +177,20 @@ def test_a_redirect_is_followed_and_the_etag_sent_back(caplog: pytest.LogCapture
             assert any("if-none-match" in {k.lower() for k in h} for _, _, h in real.requests)
         finally:
             fp.shutdown(timeout=1)
+
+
+@pytest.mark.parametrize("key", [None, "AAAAAAAAAAAAAAAAAAAAAA=="], ids=["missing", "wrong"])
+def test_an_encrypted_payload_without_the_right_key_names_the_option(
+    key: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with GrowthBookLoopback(scenario_payload(), encryption_key="Zvwv/+uhpFDznZ6SX28Yjg==") as real:
+        options = real.options(init_timeout=0.5)
+        if key is not None:
+            options["decryption_key"] = key
+        with Flagport(provider="growthbook", **options) as fp:
+            assert fp.get_gate(USER, "new_checkout").error_code == "PROVIDER_NOT_READY"
+    assert (
+        f"the features from {real.url} are encrypted and cannot be decrypted; set "
+        "decryption_key (FLAGPORT_GROWTHBOOK_DECRYPTION_KEY)" in caplog.text
+    )
+    assert key is None or key not in caplog.text
