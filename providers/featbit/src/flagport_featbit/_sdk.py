@@ -13,12 +13,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
 import re
+import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
@@ -66,6 +69,16 @@ class Counters:
         self.posts = 0
         self.redacted_users = 0
         self._done = threading.Condition()
+        #: The senders of the running SDK client, hung up by :meth:`hang_up`.
+        self.senders: list[InsightSender] = []
+
+    def hang_up(self) -> None:
+        """End every insight post in flight now, and refuse later ones (at shutdown, once
+        the flush had its time: a post to a server dripping its answer would hold the
+        SDK's threads for as long as it drips)."""
+        senders, self.senders = self.senders, []
+        for sender in senders:
+            sender.hang_up()
 
     def accept(self) -> None:
         # next() on itertools.count is atomic under the GIL: no lock on the evaluation
@@ -221,6 +234,23 @@ class InsightSender(Sender):  # type: ignore[misc]
         self._counters = counters
         self._refused: set[str] = set()
         self._failures: set[str] = set()
+        self._stopped = False
+        # The connections of the posts in flight, from the pools' own check-outs.
+        self._held: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._http.pool_classes_by_scheme = {
+            scheme: _watched(pool, self._held)
+            for scheme, pool in self._http.pool_classes_by_scheme.items()
+        }
+        counters.senders.append(self)
+
+    def hang_up(self) -> None:
+        """Shut the connections of the posts in flight; no post is tried afterwards."""
+        self._stopped = True
+        for connection in list(self._held):
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def postJson(self, url: str, json_str: str, fetch_response: bool = True) -> str | None:
         events = 0
@@ -240,6 +270,8 @@ class InsightSender(Sender):  # type: ignore[misc]
         for attempt in range(self._tries):
             if attempt:
                 time.sleep(self._pause)
+            if self._stopped:
+                return None
             try:
                 response = self._http.request("POST", url, body=body, retries=_WithinServer(3))
             except RedirectRefused as exc:
@@ -253,6 +285,8 @@ class InsightSender(Sender):  # type: ignore[misc]
         return None
 
     def _failed(self, url: str, exc: Exception) -> None:
+        if self._stopped:
+            return  # hung up by shutdown: nothing went wrong
         # One line, not the SDK's traceback per attempt: a network error is no bug. Once
         # per kind of failure (each flush would repeat it); the count is in stats().
         words = _ADDRESS.sub("", " ".join(str(exc).split()))
@@ -275,3 +309,21 @@ class InsightSender(Sender):  # type: ignore[misc]
 
     def stop(self) -> None:
         self._http.clear()
+
+
+def _watched(pool: type[Any], held: weakref.WeakSet[Any]) -> type[Any]:
+    """``pool`` (an urllib3 connection pool class) whose checked-out connections are in
+    ``held`` until they come back."""
+
+    class Watched(pool):  # type: ignore[misc]
+        def _get_conn(self, timeout: float | None = None) -> Any:
+            connection = super()._get_conn(timeout)
+            held.add(connection)
+            return connection
+
+        def _put_conn(self, conn: Any) -> None:
+            if conn is not None:
+                held.discard(conn)
+            super()._put_conn(conn)
+
+    return Watched

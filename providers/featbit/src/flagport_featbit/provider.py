@@ -307,7 +307,7 @@ class FeatBitProvider(Provider):
         client.flush()
         if not self._counters.wait_for(target, timeout):
             logger.warning(
-                "flagport featbit: %d event(s) not yet posted after flush(timeout=%s)",
+                "flagport featbit: %d event(s) not yet posted within %.1fs",
                 target - self._counters.delivered - self._counters.failed,
                 timeout,
             )
@@ -336,6 +336,7 @@ class FeatBitProvider(Provider):
             return
         if not self.options.offline:
             self._flush(client, timeout)
+            self._counters.hang_up()
         _stop(client, min(_STOP_WAIT, max(0.0, deadline - time.monotonic())))
 
     # -- evaluation ----------------------------------------------------------------
