@@ -1,13 +1,14 @@
-"""An ingestor that drips its answer: a post ends within ``http_timeout``, and shutdown
-within its own timeout, leaving no worker behind."""
+"""An ingestor that drips its answer, or never answers: shutdown ends within its own
+timeout, hangs up the post in flight and leaves no worker behind."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
 import pytest
-from hostile_http import drip_head, hostile_server
+from hostile_http import Script, drip_head, hostile_server, silent
 
 from flagport import Flagport, User
 from flagport_growthbook.testing import GrowthBookLoopback, scenario_payload
@@ -19,10 +20,15 @@ def _ingest_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "flagport-growthbook-ingest"]
 
 
+def _never_answers(connection: socket.socket, head: bytes) -> None:
+    silent(connection)
+
+
+@pytest.mark.parametrize("script", [drip_head(), _never_answers], ids=["drips", "never-answers"])
 def test_shutdown_is_bounded_and_stops_the_post_in_flight(
-    caplog: pytest.LogCaptureFixture,
+    script: Script, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with GrowthBookLoopback(scenario_payload()) as real, hostile_server(drip_head()) as ingestor:
+    with GrowthBookLoopback(scenario_payload()) as real, hostile_server(script) as ingestor:
         fp = Flagport(
             provider="growthbook",
             **real.options(ingestor_host=ingestor.url, http_timeout=30, events_flush_interval=0.05),

@@ -9,17 +9,20 @@ timeout passed), and it counts what it could not deliver.
 Each post must be over within ``timeout`` (flagport's deadline transport, as for the
 features download: a per-read timeout lets an ingestor dripping its answer hold the
 worker for ever), its answer's body is never read, and a redirect is not followed (the
-body holds users' attributes). :meth:`IngestSender.close` cuts the post in flight short
+body holds users' attributes). :meth:`IngestSender.close` hangs up the post in flight
 once its timeout is spent and drops what is still queued, so no worker outlives it by
 more than a moment.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import threading
 import time
+import weakref
 from collections import deque
 from typing import Any
 
@@ -74,6 +77,19 @@ class IngestSender:
         self._thread: threading.Thread | None = None
         self._transport = DeadlineTransport()
         self._client = httpx.Client(transport=self._transport, timeout=timeout)
+        # Every connection's socket, so that close() can hang up a post waiting for an
+        # answer that does not come (the deadline bounds each read, not a blocked one).
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        connect = self._transport.backend.connect_tcp
+
+        def connect_watched(*args: Any, **kwargs: Any) -> Any:
+            stream = connect(*args, **kwargs)
+            sock = stream.get_extra_info("socket")
+            if sock is not None:
+                self._sockets.add(sock)
+            return stream
+
+        self._transport.backend.connect_tcp = connect_watched  # type: ignore[method-assign]
 
     def send(self, row: dict[str, Any]) -> None:
         """Queue one row; never blocks on the network."""
@@ -126,10 +142,13 @@ class IngestSender:
                 )
                 self.dropped += len(self._queue)  # the batch in flight counts as failed
                 self._queue.clear()
-            # A post still in flight ends at its next read or write.
+            # A post still in flight ends at its next read or write, or now if it waits.
             self._transport.backend.deadline = time.monotonic()
             self._cond.notify_all()
             thread = self._thread
+        for sock in list(self._sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
         if thread is not None and thread is not threading.current_thread():
             thread.join(max(0.0, deadline - time.monotonic()))
         self._client.close()
