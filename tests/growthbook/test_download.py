@@ -194,3 +194,23 @@ def test_an_encrypted_payload_without_the_right_key_names_the_option(
         "decryption_key (FLAGPORT_GROWTHBOOK_DECRYPTION_KEY)" in caplog.text
     )
     assert key is None or key not in caplog.text
+
+
+def test_shutdown_hangs_up_a_download_whose_answer_never_comes(server: HostileServer) -> None:
+    from hostile_http import silent
+
+    server.script = lambda connection, head: silent(connection)
+    before = set(threading.enumerate())
+    fp = Flagport(
+        provider="growthbook", client_key=KEY, api_host=server.url, init_timeout=0.3,
+        http_timeout=30,
+    )  # fmt: skip
+    assert fp.get_gate(USER, "new_checkout").error_code == "PROVIDER_NOT_READY"
+    started = time.monotonic()
+    fp.shutdown(timeout=1)
+    assert time.monotonic() - started < 1.5
+    deadline = time.monotonic() + 1
+    while _threads(before) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # Before: the sync thread waited out its read's timeout (http_timeout) after shutdown.
+    assert not _threads(before)

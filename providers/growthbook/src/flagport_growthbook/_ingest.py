@@ -16,13 +16,10 @@ more than a moment.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import socket
 import threading
 import time
-import weakref
 from collections import deque
 from typing import Any
 
@@ -30,6 +27,7 @@ import httpx
 
 from flagport._redirects import shown_origin
 from flagport.providers.local.url_wire import DeadlineTransport
+from flagport_growthbook._hangup import Connections
 
 __all__ = ["IngestSender"]
 
@@ -77,19 +75,7 @@ class IngestSender:
         self._thread: threading.Thread | None = None
         self._transport = DeadlineTransport()
         self._client = httpx.Client(transport=self._transport, timeout=timeout)
-        # Every connection's socket, so that close() can hang up a post waiting for an
-        # answer that does not come (the deadline bounds each read, not a blocked one).
-        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
-        connect = self._transport.backend.connect_tcp
-
-        def connect_watched(*args: Any, **kwargs: Any) -> Any:
-            stream = connect(*args, **kwargs)
-            sock = stream.get_extra_info("socket")
-            if sock is not None:
-                self._sockets.add(sock)
-            return stream
-
-        self._transport.backend.connect_tcp = connect_watched  # type: ignore[method-assign]
+        self._connections = Connections(self._transport.backend)
 
     def send(self, row: dict[str, Any]) -> None:
         """Queue one row; never blocks on the network."""
@@ -142,13 +128,10 @@ class IngestSender:
                 )
                 self.dropped += len(self._queue)  # the batch in flight counts as failed
                 self._queue.clear()
-            # A post still in flight ends at its next read or write, or now if it waits.
-            self._transport.backend.deadline = time.monotonic()
+            # A post still in flight ends now (a new one is not started: closed).
+            self._connections.hang_up()
             self._cond.notify_all()
             thread = self._thread
-        for sock in list(self._sockets):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
         if thread is not None and thread is not threading.current_thread():
             thread.join(max(0.0, deadline - time.monotonic()))
         self._client.close()

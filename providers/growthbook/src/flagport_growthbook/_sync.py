@@ -110,6 +110,7 @@ class DefinitionsSync:
         deadline = time.monotonic() + timeout
         self._stop.set()
         self._wake.set()
+        self._download.hang_up()  # a download in flight is given up: nothing would apply it
         with self._lock:
             sse, self._sse = self._sse, None
         if sse is not None:
