@@ -73,9 +73,9 @@ class IngestSender:
         self._flush_requested = False
         self._closed = False
         self._thread: threading.Thread | None = None
-        self._transport = DeadlineTransport()
-        self._client = httpx.Client(transport=self._transport, timeout=timeout)
-        self._connections = Connections(self._transport.backend)
+        self._wire = DeadlineTransport()
+        self._client = httpx.Client(transport=self._wire, timeout=timeout)
+        self._connections = Connections(self._wire.backend)
 
     def send(self, row: dict[str, Any]) -> None:
         """Queue one row; never blocks on the network."""
@@ -183,7 +183,7 @@ class IngestSender:
             "Accept": "application/json",
             "User-Agent": self.user_agent,
         }
-        backend = self._transport.backend
+        backend = self._wire.backend
         with self._cond:
             if self._closed:
                 return False  # close() gave up on the queue: not started
