@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import reprlib
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,11 @@ _EVENT_STATUS = {
 _NO_VALUE: dict[str, Any] = {}
 # The defaults handed to the typed resolvers, in the order of OpenFeatureProvider._scalars.
 _SCALAR_DEFAULTS: tuple[Any, ...] = (False, "", 0, 0.0)
+# What every resolution (FlagResolutionDetails, or the client's FlagEvaluationDetails) has.
+_DETAILS_FIELDS = ("value", "variant", "reason", "error_code", "error_message", "flag_metadata")
+_JSON_LEAVES = (str, int, float, bool, type(None))
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 80
 
 
 def build_of_provider(spec: Any, options: Mapping[str, Any]) -> FeatureProvider:
@@ -306,6 +312,11 @@ class OpenFeatureProvider(Provider):
             raise
         except Exception as exc:
             raise GeneralError(f"OpenFeature provider failed on {name!r}: {exc}") from exc
+        if not all(hasattr(details, field) for field in _DETAILS_FIELDS):
+            raise GeneralError(
+                f"the OpenFeature provider answered {type(details).__name__} for {name!r}, "
+                "not resolution details (value, variant, reason...): a bug in that provider"
+            )
         if details.error_code is not None:
             raise error_for_code(details.error_code, details.error_message)
         return details
@@ -314,7 +325,7 @@ class OpenFeatureProvider(Provider):
         details = self._details(self._boolean, name, False, user)
         value = details.value
         if not isinstance(value, bool):
-            raise TypeMismatchError(f"{name!r} is not a boolean flag (value {value!r})")
+            raise TypeMismatchError(f"{name!r} is not a boolean flag (value {_shown(value)})")
         return GateResult(
             name=name,
             value=value,
@@ -328,14 +339,15 @@ class OpenFeatureProvider(Provider):
     ) -> ExperimentResult:
         details = self._value_details(name, user)
         reason = reason_from_of(details.reason)
-        flagged = details.flag_metadata.get("in_experiment") if details.flag_metadata else None
+        flagged = _metadata(details).get("in_experiment")
+        variant = details.variant if isinstance(details.variant, str) else None
         in_experiment = (
             flagged if isinstance(flagged, bool) else details.reason == "SPLIT"
-        ) and details.variant is not None
+        ) and variant is not None
         return ExperimentResult(
             name=name,
-            group=details.variant,
-            value=_value(details.value),
+            group=variant,
+            value=_value(details.value, name),
             in_experiment=in_experiment,
             reason=reason,
             rule_id=_rule_id(details),
@@ -373,7 +385,7 @@ class OpenFeatureProvider(Provider):
         details = self._value_details(name, user)
         return ConfigResult(
             name=name,
-            value=_value(details.value),
+            value=_value(details.value, name),
             reason=reason_from_of(details.reason),
             rule_id=_rule_id(details),
             provider=self.name,
@@ -427,22 +439,53 @@ def _quietly(fn: Callable[[], Any]) -> None:
         logger.exception("flagport: the OpenFeature provider's shutdown() failed")
 
 
-def _rule_id(details: Any) -> str | None:
+def _metadata(details: Any) -> Mapping[str, Any]:
+    """The details' flag metadata (a mapping; anything else a provider sends is none)."""
     metadata = details.flag_metadata
-    rule = metadata.get("rule_id") if metadata else None
+    return metadata if isinstance(metadata, Mapping) else {}
+
+
+def _shown(value: Any) -> str:
+    """``value`` for a message: short, however large or deep."""
+    return _REPR.repr(value)
+
+
+def _json_like(value: Any) -> bool:
+    """Whether frozen ``value`` holds JSON's types only (what OpenFeature's structures are)."""
+    if isinstance(value, _JSON_LEAVES):
+        return True
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _json_like(v) for k, v in value.items())
+    return isinstance(value, tuple) and all(_json_like(v) for v in value)
+
+
+def _rule_id(details: Any) -> str | None:
+    rule = _metadata(details).get("rule_id")
     if isinstance(rule, str):
         return rule
     variant = details.variant
     return variant if isinstance(variant, str) else None
 
 
-def _value(value: Any) -> Any:
+def _value(value: Any, name: str) -> Any:
+    """The value served, frozen.
+
+    :raises TypeMismatchError: it is not JSON (a set, bytes, an object): OpenFeature's
+        values are JSON's, and flagport's results are written as JSON.
+    """
     if value is _NO_VALUE:
         return None  # the flagport client serves the caller's default
     if isinstance(value, FrozenDict):
-        return value
-    if isinstance(value, Mapping):
-        return freeze(value)
-    # Configs are mappings; a scalar or list flag is wrapped, as the GrowthBook and
-    # FeatBit providers do, and the FlagportProvider unwraps for typed resolvers.
-    return freeze({"value": value})
+        frozen = value
+    elif isinstance(value, Mapping):
+        frozen = freeze(value)
+    else:
+        # Configs are mappings; a scalar or list flag is wrapped, as the GrowthBook and
+        # FeatBit providers do, and the FlagportProvider unwraps for typed resolvers.
+        frozen = freeze({"value": value})
+    if not _json_like(frozen):
+        raise TypeMismatchError(
+            f"the OpenFeature provider's value for {name!r} is not JSON ({_shown(value)}): "
+            "flag values are objects, lists, strings, numbers, booleans or null"
+        )
+    return frozen

@@ -410,7 +410,11 @@ def check_data_sync(payload: Any) -> tuple[dict[str, Any], list[tuple[str, str]]
             elif not _timestamp(item["updatedAt"]):
                 problems.append((f"{where}.updatedAt", "not an ISO-8601 timestamp"))
             if section == "featureFlags" and "variations" in item:
+                if not isinstance(item["variations"], list):
+                    problems.append((f"{where}.variations", "not a list"))
+                    continue
                 ids = {str(v.get("id")) for v in item["variations"] if isinstance(v, Mapping)}
-                if item.get("disabledVariationId") not in ids:
+                disabled = item.get("disabledVariationId")
+                if not isinstance(disabled, str) or disabled not in ids:
                     problems.append((f"{where}.disabledVariationId", "names no variation"))
     return {**payload, "data": data}, problems

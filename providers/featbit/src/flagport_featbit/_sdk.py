@@ -13,11 +13,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
+import re
+import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
@@ -26,13 +30,12 @@ from fbclient.data_storage import InMemoryDataStorage
 from fbclient.event_processor import DefaultEventProcessor
 from fbclient.event_types import FlagEvent
 from fbclient.interfaces import Sender
-from fbclient.utils import log as sdk_log
 from fbclient.utils.http_client import build_http_factory
 from urllib3 import BaseHTTPResponse
 from urllib3.connectionpool import ConnectionPool
 from urllib3.util.retry import Retry
 
-from flagport._redirects import RedirectRefused, SameServer
+from flagport._redirects import RedirectRefused, SameServer, shown_origin
 from flagport_featbit._convert import PRIVATE_MARKER
 
 __all__ = ["Counters", "InsightProcessor", "InsightSender", "WatchedStorage", "quiet"]
@@ -40,6 +43,8 @@ __all__ = ["Counters", "InsightProcessor", "InsightSender", "WatchedStorage", "q
 logger = logging.getLogger("flagport.featbit")
 #: Insight posts carry the users' attributes (and the env_secret, which urllib3 drops
 #: on a redirect to another server, unlike the attributes in the body).
+#: An object's address in an error's words (it would make each failure a new one).
+_ADDRESS = re.compile(r" (object )?at 0x[0-9a-fA-F]+")
 _INSIGHTS = SameServer("the insight post", "event_url", "the users' attributes")
 
 
@@ -64,6 +69,16 @@ class Counters:
         self.posts = 0
         self.redacted_users = 0
         self._done = threading.Condition()
+        #: The senders of the running SDK client, hung up by :meth:`hang_up`.
+        self.senders: list[InsightSender] = []
+
+    def hang_up(self) -> None:
+        """End every insight post in flight now, and refuse later ones (at shutdown, once
+        the flush had its time: a post to a server dripping its answer would hold the
+        SDK's threads for as long as it drips)."""
+        senders, self.senders = self.senders, []
+        for sender in senders:
+            sender.hang_up()
 
     def accept(self) -> None:
         # next() on itertools.count is atomic under the GIL: no lock on the evaluation
@@ -218,6 +233,24 @@ class InsightSender(Sender):  # type: ignore[misc]
         self._pause = float(config.events_retry_interval)
         self._counters = counters
         self._refused: set[str] = set()
+        self._failures: set[str] = set()
+        self._stopped = False
+        # The connections of the posts in flight, from the pools' own check-outs.
+        self._held: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._http.pool_classes_by_scheme = {
+            scheme: _watched(pool, self._held)
+            for scheme, pool in self._http.pool_classes_by_scheme.items()
+        }
+        counters.senders.append(self)
+
+    def hang_up(self) -> None:
+        """Shut the connections of the posts in flight; no post is tried afterwards."""
+        self._stopped = True
+        for connection in list(self._held):
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def postJson(self, url: str, json_str: str, fetch_response: bool = True) -> str | None:
         events = 0
@@ -237,17 +270,36 @@ class InsightSender(Sender):  # type: ignore[misc]
         for attempt in range(self._tries):
             if attempt:
                 time.sleep(self._pause)
+            if self._stopped:
+                return None
             try:
                 response = self._http.request("POST", url, body=body, retries=_WithinServer(3))
             except RedirectRefused as exc:
                 self._refuse(str(exc), events)
                 return None  # a retry would be redirected the same way
             except Exception as exc:  # as the SDK's sender: logged, then retried
-                sdk_log.exception("FB Python SDK: sending error: %s", exc)
+                self._failed(url, exc)
                 continue
             if response.status == 200:
                 return str(response.data.decode("utf-8"))
         return None
+
+    def _failed(self, url: str, exc: Exception) -> None:
+        if self._stopped:
+            return  # hung up by shutdown: nothing went wrong
+        # One line, not the SDK's traceback per attempt: a network error is no bug. Once
+        # per kind of failure (each flush would repeat it); the count is in stats().
+        words = _ADDRESS.sub("", " ".join(str(exc).split()))
+        why = f"{type(exc).__name__}: {words[:200]}"
+        level = logging.DEBUG if why in self._failures else logging.WARNING
+        self._failures.add(why)
+        logger.log(
+            level,
+            "flagport featbit: an insight post to %s failed (%s); it is retried, then counted "
+            "in events_failed; check event_url and the network",
+            shown_origin(url),
+            why,
+        )
 
     def _refuse(self, why: str, events: int) -> None:
         # Once per redirect target (each flush would repeat it); the count is in stats().
@@ -257,3 +309,21 @@ class InsightSender(Sender):  # type: ignore[misc]
 
     def stop(self) -> None:
         self._http.clear()
+
+
+def _watched(pool: type[Any], held: weakref.WeakSet[Any]) -> type[Any]:
+    """``pool`` (an urllib3 connection pool class) whose checked-out connections are in
+    ``held`` until they come back."""
+
+    class Watched(pool):  # type: ignore[misc]
+        def _get_conn(self, timeout: float | None = None) -> Any:
+            connection = super()._get_conn(timeout)
+            held.add(connection)
+            return connection
+
+        def _put_conn(self, conn: Any) -> None:
+            if conn is not None:
+                held.discard(conn)
+            super()._put_conn(conn)
+
+    return Watched

@@ -24,6 +24,7 @@ from fbclient.status_types import StateType
 
 from flagport._changes import changed_names
 from flagport._fork import reset_in_child
+from flagport._redirects import shown_origin
 from flagport._wording import with_article
 from flagport.errors import (
     ConfigurationError,
@@ -62,6 +63,8 @@ logger = logging.getLogger("flagport.featbit")
 # Config requires both URLs even offline; nothing connects to them.
 _OFFLINE_EVENT_URL = "http://offline.invalid"
 _OFFLINE_STREAMING_URL = "ws://offline.invalid"
+#: How FeatBit's data sync closes a connection whose token (env_secret) it refuses.
+_REFUSED = "(code 4003)"
 # How long shutdown() waits for FBClient.stop() once events are delivered.
 _STOP_WAIT = 0.5
 
@@ -120,6 +123,7 @@ class FeatBitProvider(Provider):
         self._updates = 0
         self._offline_events = 0
         self._forked = False
+        self._refused = False
 
     @classmethod
     def from_options(cls, **options: Any) -> FeatBitProvider:
@@ -184,6 +188,7 @@ class FeatBitProvider(Provider):
             client.update_status_provider.add_listener(
                 functools.partial(self._state_changed, storage)
             )
+            self._say_if_refused(client.update_status_provider.current_state)  # within start
             with self._tables_lock:
                 self._publish()  # what the syncs within FBClient's constructor brought
             if not self._ready:
@@ -264,6 +269,7 @@ class FeatBitProvider(Provider):
     def _state_changed(self, storage: WatchedStorage, state: Any) -> None:
         if self.status is ProviderStatus.SHUT_DOWN or storage is not self._storage:
             return
+        self._say_if_refused(state)
         kind = state.state_type
         if kind is StateType.OK and self._ready:
             self.status = ProviderStatus.READY
@@ -278,6 +284,17 @@ class FeatBitProvider(Provider):
             )
             self.status = ProviderStatus.ERROR
 
+    def _say_if_refused(self, state: Any) -> None:
+        track = state.error_track
+        if track is not None and _REFUSED in str(track.message) and not self._refused:
+            self._refused = True  # said once: the SDK retries, and is refused again
+            logger.warning(
+                "flagport featbit: %s refused the env_secret (websocket %s); check env_secret "
+                "(FLAGPORT_FEATBIT_ENV_SECRET): the server key of this environment",
+                shown_origin(self.options.streaming_url or ""),
+                track.message,
+            )
+
     def flush(self, timeout: float = 5.0) -> None:
         """Send queued insight events now and wait (at most ``timeout``) until posted."""
         client = self._client
@@ -290,7 +307,7 @@ class FeatBitProvider(Provider):
         client.flush()
         if not self._counters.wait_for(target, timeout):
             logger.warning(
-                "flagport featbit: %d event(s) not yet posted after flush(timeout=%s)",
+                "flagport featbit: %d event(s) not yet posted within %.1fs",
                 target - self._counters.delivered - self._counters.failed,
                 timeout,
             )
@@ -319,6 +336,7 @@ class FeatBitProvider(Provider):
             return
         if not self.options.offline:
             self._flush(client, timeout)
+            self._counters.hang_up()
         _stop(client, min(_STOP_WAIT, max(0.0, deadline - time.monotonic())))
 
     # -- evaluation ----------------------------------------------------------------
@@ -337,6 +355,7 @@ class FeatBitProvider(Provider):
             return ProviderNotReadyError(
                 f"FeatBit has not delivered flag definitions yet "
                 f"(streaming_url={self.options.streaming_url!r})"
+                + ("; it refused the env_secret: check env_secret" if self._refused else "")
             )
         flag = self._flags.get(name)
         if flag is not None:

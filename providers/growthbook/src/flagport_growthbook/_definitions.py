@@ -92,6 +92,34 @@ def _force_reason(rule: Mapping[str, Any]) -> Reason:
     return Reason.SPLIT if partial else Reason.TARGETING_MATCH
 
 
+#: The payload's sections besides ``features``, each a map (absent: empty).
+_SECTIONS = ("savedGroups", "contextualBandits")
+#: The rule fields that name a user attribute (a string, or absent).
+_ATTRIBUTE_FIELDS = ("hashAttribute", "fallbackAttribute")
+
+
+def _section(payload: Mapping[str, Any], name: str, wrapped: bool) -> Mapping[str, Any] | None:
+    """Section ``name`` of a payload (empty when absent or the payload is a bare features
+    map); None when it is there but not a map."""
+    value = payload.get(name) if wrapped else None
+    if value is None:
+        return {}
+    return value if isinstance(value, Mapping) else None
+
+
+def _attribute_problems(rules: list[Any], where: Location) -> list[tuple[Location, str]]:
+    """A rule whose attribute name is not a string: the SDK would hash it as a name."""
+    return [
+        (
+            Location(where.source, f"{where.path}[{i}].{name}"),
+            f"must be the name of an attribute (a string), not {type(rule[name]).__name__}",
+        )
+        for i, rule in enumerate(rules)
+        for name in _ATTRIBUTE_FIELDS
+        if rule.get(name) is not None and not isinstance(rule[name], str)
+    ]
+
+
 def build_definitions(payload: Mapping[str, Any], source: str = "payload") -> Definitions:
     """Parse a decrypted GrowthBook SDK payload into :class:`Definitions`.
 
@@ -120,6 +148,7 @@ def build_definitions(payload: Mapping[str, Any], source: str = "payload") -> De
                 if rule.get("force") is not None
             }
             is_experiment = any(_is_experiment_rule(r) for r in rules)
+            problems.extend(_attribute_problems(rules, Location(source, f"{prefix}{key}.rules")))
         except (TypeError, ValueError, AttributeError) as exc:
             problems.append(
                 (Location(source, f"{prefix}{key}.rules"), f"not a GrowthBook rule list: {exc}")
@@ -135,15 +164,19 @@ def build_definitions(payload: Mapping[str, Any], source: str = "payload") -> De
             gates.add(key)
         else:
             configs.add(key)
+    sections = {name: _section(payload, name, raw is not payload) for name in _SECTIONS}
+    problems.extend(
+        (Location(source, name), "must be an object (a map of names), or absent")
+        for name, section in sections.items()
+        if section is None
+    )
     if problems:
         raise ConfigurationError("invalid GrowthBook payload", problems)
     context = GlobalContext(
         options=Options(api_host=None),
         features=features,
-        saved_groups=dict(payload.get("savedGroups") or {}) if raw is not payload else {},
-        contextual_bandits=(
-            dict(payload.get("contextualBandits") or {}) if raw is not payload else {}
-        ),
+        saved_groups=dict(sections["savedGroups"] or {}),
+        contextual_bandits=dict(sections["contextualBandits"] or {}),
     )
     version = payload.get("dateUpdated") if raw is not payload else None
     return Definitions(

@@ -5,6 +5,13 @@ a process that exits right after ``destroy()`` loses its last batch. This sender
 keeps the same wire format but owns its worker, so :meth:`IngestSender.flush` and
 :meth:`IngestSender.close` return only when the queue was delivered (or their
 timeout passed), and it counts what it could not deliver.
+
+Each post must be over within ``timeout`` (flagport's deadline transport, as for the
+features download: a per-read timeout lets an ingestor dripping its answer hold the
+worker for ever), its answer's body is never read, and a redirect is not followed (the
+body holds users' attributes). :meth:`IngestSender.close` hangs up the post in flight
+once its timeout is spent and drops what is still queued, so no worker outlives it by
+more than a moment.
 """
 
 from __future__ import annotations
@@ -13,10 +20,14 @@ import json
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import deque
 from typing import Any
+
+import httpx
+
+from flagport._redirects import shown_origin
+from flagport.providers.local.url_wire import DeadlineTransport
+from flagport_growthbook._hangup import Connections
 
 __all__ = ["IngestSender"]
 
@@ -62,6 +73,9 @@ class IngestSender:
         self._flush_requested = False
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._wire = DeadlineTransport()
+        self._client = httpx.Client(transport=self._wire, timeout=timeout)
+        self._connections = Connections(self._wire.backend)
 
     def send(self, row: dict[str, Any]) -> None:
         """Queue one row; never blocks on the network."""
@@ -99,14 +113,28 @@ class IngestSender:
             return True
 
     def close(self, timeout: float = 5.0) -> bool:
-        """Deliver what is queued (within ``timeout``) and stop the worker."""
-        delivered = self.flush(timeout)
+        """Deliver what is queued within ``timeout`` (the rest is dropped and counted),
+        and stop the worker."""
+        deadline = time.monotonic() + timeout
+        delivered = self.flush(timeout * 0.8)
         with self._cond:
             self._closed = True
+            if self._queue or self._in_flight:
+                logger.warning(
+                    "flagport-growthbook: %d event(s) not delivered to the ingestor at %s "
+                    "before shutdown; stats() counts them",
+                    len(self._queue) + self._in_flight,
+                    shown_origin(self.url),
+                )
+                self.dropped += len(self._queue)  # the batch in flight counts as failed
+                self._queue.clear()
+            # A post still in flight ends now (a new one is not started: closed).
+            self._connections.hang_up()
             self._cond.notify_all()
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(max(0.0, min(timeout, 1.0)))
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._client.close()
         return delivered
 
     def pending(self) -> int:
@@ -149,32 +177,36 @@ class IngestSender:
 
     def _post(self, batch: list[dict[str, Any]]) -> bool:
         body = json.dumps(batch, separators=(",", ":")).encode("utf-8")
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={
-                # text/plain, as the SDK sends it: no CORS preflight at the ingestor.
-                "Content-Type": "text/plain",
-                "Accept": "application/json",
-                "User-Agent": self.user_agent,
-            },
-        )
+        headers = {
+            # text/plain, as the SDK sends it: no CORS preflight at the ingestor.
+            "Content-Type": "text/plain",
+            "Accept": "application/json",
+            "User-Agent": self.user_agent,
+        }
+        backend = self._wire.backend
+        with self._cond:
+            if self._closed:
+                return False  # close() gave up on the queue: not started
+            backend.deadline = time.monotonic() + self.timeout
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                status = int(response.status)
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-        except (OSError, ValueError) as exc:
-            logger.warning(
-                "flagport-growthbook: %d event(s) not delivered to the ingestor: %s",
-                len(batch),
-                exc,
-            )
+            with self._client.stream("POST", self.url, content=body, headers=headers) as answer:
+                status = answer.status_code
+        except (httpx.HTTPError, RuntimeError) as exc:  # RuntimeError: closed meanwhile
+            if not self._closed:
+                logger.warning(
+                    "flagport-growthbook: %d event(s) not delivered to the ingestor at %s "
+                    "(%s); check ingestor_host, or raise http_timeout",
+                    len(batch),
+                    shown_origin(self.url),
+                    str(exc) or type(exc).__name__,
+                )
             return False
+        finally:
+            backend.deadline = None
         if status >= 300:
             logger.warning(
-                "flagport-growthbook: the ingestor answered HTTP %d to %d event(s)",
+                "flagport-growthbook: the ingestor at %s answered HTTP %d to %d event(s)",
+                shown_origin(self.url),
                 status,
                 len(batch),
             )

@@ -1,11 +1,13 @@
-"""Keeping definitions fresh: the SDK's fetcher and SSE client, owned per provider.
+"""Keeping definitions fresh: a bounded download and the SDK's SSE client, per provider.
 
 The SDK keeps its fetch cache, ETags, HTTP pool and SSE client on a process-wide
 singleton (``growthbook.feature_repo``), whose SSE client is reused by every later
 instance and survives ``fork()`` half-alive. This module gives each provider its own
-``FeatureRepository`` and ``SSEClient`` (the same SDK classes), drives them from one
-daemon thread, and stops them within a bound: the SDK's own SSE disconnect can
-wait out its full 10-second timeout.
+download (:mod:`~flagport_growthbook._download`, bounded where the SDK's is not) and
+``SSEClient``, drives them from one daemon thread, and stops them within a bound: the
+SDK's own SSE disconnect can wait out its full 10-second timeout. A stream's
+``features-updated`` wakes that thread rather than fetching on the stream's own, so a
+burst of them costs one download, and a slow one never holds the stream.
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ from typing import Any
 
 from growthbook import FeatureRepository, SSEClient
 
-from flagport_growthbook._sdk_log import explain_fetch_errors
+from flagport._redirects import shown_origin
+from flagport_growthbook._download import DownloadError, FeaturesDownload
 
 __all__ = ["DefinitionsSync"]
 
 logger = logging.getLogger("flagport.growthbook")
+
+#: Seconds at least between two rounds the stream asked for (by an event, or its end).
+WAKE_GAP = 1.0
 
 Payload = dict[str, Any]
 
@@ -80,11 +86,13 @@ class DefinitionsSync:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._repo = FeatureRepository()
-        explain_fetch_errors()
-        seconds = max(1, math.ceil(http_timeout))
-        self._repo.http_connect_timeout = seconds
-        self._repo.http_read_timeout = seconds
+        self._download = FeaturesDownload(
+            self.api_host, client_key, decryption_key, http_timeout, self._repo
+        )
         self._last: Payload | None = None
+        #: the last download and stream failures logged (the same one again is not)
+        self._failure = ""
+        self._stream_failure = ""
         self._sse: SSEClient | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -102,6 +110,7 @@ class DefinitionsSync:
         deadline = time.monotonic() + timeout
         self._stop.set()
         self._wake.set()
+        self._download.hang_up()  # a download in flight is given up: nothing would apply it
         with self._lock:
             sse, self._sse = self._sse, None
         if sse is not None:
@@ -110,8 +119,7 @@ class DefinitionsSync:
             # The worker may sit in a request until http_timeout; it is a daemon and
             # applies nothing once stopped, so waiting for it is a courtesy only.
             self._thread.join(max(0.0, min(deadline - time.monotonic(), 1.0)))
-        if self._repo.http is not None:
-            self._repo.http.clear()
+        self._download.close()
 
     @property
     def streaming_active(self) -> bool:
@@ -121,10 +129,20 @@ class DefinitionsSync:
 
     # -- worker ----------------------------------------------------------------------
     def _run(self) -> None:
+        started = 0.0
         while not self._stop.is_set():
-            self.fetch()
-            if self.loaded.is_set() and self.streaming and not self._stop.is_set():
-                self._ensure_streaming()
+            started = time.monotonic()
+            # Cleared before the fetch: a wake-up during it asks for another one.
+            self._wake.clear()
+            try:
+                self.fetch()
+                if self.loaded.is_set() and self.streaming and not self._stop.is_set():
+                    self._ensure_streaming()
+            except Exception as exc:
+                # Whatever one round met, the next one comes: a dead worker would serve
+                # the definitions it has for ever and never see GrowthBook again.
+                if not self._stop.is_set():
+                    logger.error("flagport-growthbook: syncing features failed: %r", exc)
             if self.loaded.is_set():
                 wait = self.refresh_interval if self.refresh_interval > 0 else None
                 if self.streaming:
@@ -132,8 +150,10 @@ class DefinitionsSync:
                     wait = min(wait or 30.0, 30.0)
             else:
                 wait = self.retry_interval
-            self._wake.wait(wait)
-            self._wake.clear()
+            if self._wake.wait(wait):
+                # Woken by the stream (a change, or its end): a flood of events, or a
+                # stream that breaks as soon as it opens, costs a round a second at most.
+                self._stop.wait(started + WAKE_GAP - time.monotonic())
 
     def fetch(self) -> bool:
         """Fetch the payload once; True when definitions are loaded."""
@@ -141,27 +161,26 @@ class DefinitionsSync:
             return self.loaded.is_set()
         self.fetches += 1
         try:
-            payload = self._repo.load_features(
-                self.api_host,
-                self.client_key,
-                self.decryption_key,
-                ttl=0,
-                force_refresh=True,
-            )
-        except Exception as exc:
-            payload = None
-            logger.warning("flagport-growthbook: fetching features failed: %s", exc)
-        if payload is None:
+            payload = self._download.fetch()
+        except DownloadError as exc:
             self.fetch_failures += 1
+            if self._stop.is_set():
+                return self.loaded.is_set()  # given up on by shutdown: nothing to say
+            if str(exc) != self._failure:
+                self._failure = str(exc)
+                logger.warning("flagport-growthbook: %s", exc)
             self.on_health(False)
             return self.loaded.is_set()
-        self._apply(payload)
+        self._failure = ""
+        if payload is not None:  # None: not modified since the last payload
+            self._apply(payload)
         self.on_health(True)
-        return True
+        return self.loaded.is_set()
 
     def _apply(self, payload: Payload) -> None:
-        # A 304 answer hands back the very object already applied: nothing changed.
-        if payload is self._last or self._stop.is_set():
+        # The same payload again (from a server without ETags, or streamed after it
+        # was fetched): nothing changed, nothing to rebuild.
+        if payload == self._last or self._stop.is_set():
             return
         self._last = payload
         self.on_payload(payload)
@@ -172,18 +191,30 @@ class DefinitionsSync:
         with self._lock:
             if self._sse is not None and self._sse.is_running:
                 return
-            sse = SSEClient(
+            sse = _Stream(
                 api_host=self.api_host,
                 client_key=self.client_key,
                 on_event=self._on_sse_event,
                 reconnect_delay=self.reconnect_delay,
                 timeout=max(1, math.ceil(self.http_timeout)),
             )
+            sse.on_end = self._stream_ended
             sse.connect()
             # connect() registers an exit hook that, in a forked child, would wait out
             # its timeout on a loop that no longer runs; our provider stops it instead.
             atexit.unregister(sse.disconnect)
             self._sse = sse
+
+    def _stream_ended(self, error: str | None) -> None:
+        if error is not None and error != self._stream_failure and not self._stop.is_set():
+            self._stream_failure = error
+            logger.warning(
+                "flagport-growthbook: the stream from %s broke (%s); features are fetched "
+                "again and the stream reopened",
+                shown_origin(self.api_host),
+                error,
+            )
+        self._wake.set()
 
     def _on_sse_event(self, event: dict[str, Any]) -> None:
         if self._stop.is_set():
@@ -191,7 +222,7 @@ class DefinitionsSync:
         self.sse_events += 1
         kind = event.get("type")
         if kind == "features-updated":
-            self.fetch()
+            self._wake.set()  # the sync thread fetches: one download for a burst
         elif kind == "features":
             try:
                 decoded = json.loads(event.get("data") or "{}")
@@ -223,6 +254,33 @@ class DefinitionsSync:
         thread.join(budget)
         if thread.is_alive():
             logger.warning("flagport-growthbook: SSE thread still running after %.1fs", budget)
+
+
+class _Stream(SSEClient):
+    """The SDK's SSE client, whose end is always known.
+
+    The SDK's stream thread dies on any error its loop does not expect (a line over
+    aiohttp's 512 KiB limit, say) with a traceback on stderr, leaving ``is_running``
+    True: the stream looks alive for ever and is never reopened. Here the error is one
+    warning, ``is_running`` turns False and :attr:`on_end` wakes the sync thread,
+    which fetches what the stream may have missed and opens a new one.
+    :class:`DefinitionsSync` logs the error, once per distinct one.
+    """
+
+    #: called with the error's words (None: the stream ended without one)
+    on_end: Callable[[str | None], None] = staticmethod(lambda error: None)
+
+    def _run_sse_channel(self) -> None:
+        error = None
+        try:
+            super()._run_sse_channel()
+        except Exception as exc:
+            words = " ".join(str(exc).split())
+            error = f"{type(exc).__name__}: {words[:200]}"
+        finally:
+            was_running, self.is_running = self.is_running, False
+            if was_running:
+                self.on_end(error)
 
 
 def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:

@@ -73,7 +73,12 @@ class GrowthBookOptions(ProviderOptions):
         default=1.0, gt=0, description="Seconds between fetch attempts while no definitions loaded."
     )
     http_timeout: float = Field(
-        default=10.0, gt=0, description="Connect and read timeout of each HTTP request, in seconds."
+        default=10.0,
+        gt=0,
+        description=(
+            "Seconds a features download may take in all; the timeout of each event post "
+            "and stream connection."
+        ),
     )
     streaming_reconnect_delay: int = Field(
         default=5, ge=1, description="Seconds the SSE client waits before reconnecting."
