@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from flagport.errors import InvalidContextError
+from flagport.results import MAX_VALUE_DEPTH
 from flagport.user import BUILTIN_FIELDS, User
 
 __all__ = ["context_attributes", "user_from_context"]
@@ -23,16 +24,25 @@ _BUILTINS = frozenset(BUILTIN_FIELDS)
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def _plain(value: Any) -> Any:
-    """JSON-like data for flagport: datetimes become ISO 8601 strings."""
+def _plain(name: str, value: Any, depth: int = 0) -> Any:
+    """JSON-like data for flagport: datetimes become ISO 8601 strings.
+
+    :raises InvalidContextError: attribute ``name`` nests deeper than
+        :data:`~flagport.results.MAX_VALUE_DEPTH` (hostile input, or data that holds itself).
+    """
     if type(value) in _SCALARS:
         return value
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if depth >= MAX_VALUE_DEPTH and isinstance(value, Mapping | Sequence):
+        raise InvalidContextError(
+            f"evaluation context attribute {name!r} nests deeper than {MAX_VALUE_DEPTH} "
+            "levels (or holds itself); flatten it"
+        )
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(name, v, depth + 1) for k, v in value.items()}
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [_plain(v) for v in value]
+        return [_plain(name, v, depth + 1) for v in value]
     return value
 
 
@@ -75,9 +85,9 @@ def user_from_context(targeting_key: Any, attributes: Mapping[str, Any]) -> User
         elif name == "custom_ids":
             fields["custom_ids"] = _string_map(name, value)
         elif name == "private" and isinstance(value, Mapping):
-            fields["private"] = _plain(value)
+            fields["private"] = _plain(name, value)
         else:
-            custom[str(name)] = _plain(value)
+            custom[str(name)] = _plain(str(name), value)
     if targeting_key:
         fields["user_id"] = _text("targeting_key", targeting_key)
     if custom:
