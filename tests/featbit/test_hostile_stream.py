@@ -11,20 +11,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from hostile_http import endless_fragments, hostile_server, silent, websocket
+from polling import eventually  # tests/support
 
 from flagport import Flagport, User
 
 USER = User(user_id="u-1")
 SECRET = "fb-hostile-canary-secret-4242"
-
-
-def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 def _featbit_threads(before: set[threading.Thread]) -> list[str]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import copy
 import queue
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import polling  # tests/support
 import pytest
 
 from flagport import DefinitionsChanged, ErrorCode, Flagport, User
@@ -23,10 +23,7 @@ WAIT = 10.0
 
 
 def eventually(check: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + WAIT
-    while not check() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return check()
+    return polling.eventually(check, WAIT)
 
 
 @contextmanager

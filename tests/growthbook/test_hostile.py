@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import copy
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from polling import eventually  # tests/support
 
 from flagport import Flagport, User
 from flagport.errors import ConfigurationError
@@ -15,15 +14,6 @@ from flagport_growthbook._definitions import build_definitions
 from flagport_growthbook.testing import GrowthBookLoopback
 
 USER = User(user_id="u-1", country="US")
-
-
-def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 def _with(payload: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from polling import eventually  # tests/support
 
 from flagport import ErrorCode, Flagport, Reason, User
 from flagport.provider import ProviderStatus
@@ -23,15 +24,6 @@ USER = User(
     private={"ssn": "123-45-6789"},
     custom_ids={"company_id": "c-7"},
 )
-
-
-def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 @pytest.fixture

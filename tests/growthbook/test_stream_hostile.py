@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from hostile_http import HostileServer, hostile_server
+from polling import eventually  # tests/support
 
 from flagport import Flagport, User
 from flagport_growthbook.testing import scenario_payload
@@ -19,15 +20,6 @@ from flagport_growthbook.testing import scenario_payload
 USER = User(user_id="u-1", country="US")
 KEY = "sdk-stream-canary-4242"
 BODY = json.dumps(scenario_payload()).encode()
-
-
-def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 def _for_a_while(connection: socket.socket, piece: bytes, seconds: float = 10.0) -> None:
