@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from flag_server import FlagServer, flag_server  # tests/support
+from polling import eventually  # tests/support
 from url_helpers import flags  # tests/support
 
 Waiter = Callable[..., bool]
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
+    return eventually(condition, timeout)
 
 
 @pytest.fixture
