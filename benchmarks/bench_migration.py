@@ -22,8 +22,10 @@ adds how long the busy machine takes to schedule the worker.
   compared (what alternating two SDKs costs by itself: they evict each other from the
   CPU caches). The last column is traffic in **bursts**: each round of 200 evaluations
   followed by a pause that lets the worker go idle (the fastest of many such rounds).
-  Every burst then pays a wake-up of the worker, and an idle core loses its warm
-  caches: for a gate that is about 1 µs per comparison more than under steady traffic.
+  A burst pays a wake-up of the worker and an idle core's cold caches; steady traffic
+  pays two threads working at once on neighbouring cores. Which costs more depends on
+  the machine and its load (on the 2-core development machine each was the dearer in
+  some runs, by up to 0.1), so both are printed.
 * **sample rate 0.01**: ``shadow`` comparing one evaluation in a hundred (drawn per
   call), against the old provider alone (target: at most 1.05 times).
 
