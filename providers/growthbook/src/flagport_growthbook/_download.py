@@ -23,7 +23,6 @@ from growthbook import FeatureRepository
 from flagport._documents import MAX_DOCUMENT_BYTES
 from flagport._redirects import shown_origin
 from flagport.providers.local.url_fetch import FetchError, HttpFetcher
-from flagport_growthbook._hangup import Connections
 
 __all__ = ["DownloadError", "FeaturesDownload"]
 
@@ -72,11 +71,10 @@ class FeaturesDownload:
             signed=False,
         )
         self._fetcher.display = f"{self.origin}/api/features/<client_key>"
-        self._connections = Connections(self._fetcher._backend)
 
     def hang_up(self) -> None:
         """End a download in flight now (from another thread)."""
-        self._connections.hang_up()
+        self._fetcher.hang_up()
 
     def close(self) -> None:
         self._fetcher.close()

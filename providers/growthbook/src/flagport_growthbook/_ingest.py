@@ -27,7 +27,6 @@ import httpx
 
 from flagport._redirects import shown_origin
 from flagport.providers.local.url_wire import DeadlineTransport
-from flagport_growthbook._hangup import Connections
 
 __all__ = ["IngestSender"]
 
@@ -75,7 +74,6 @@ class IngestSender:
         self._thread: threading.Thread | None = None
         self._wire = DeadlineTransport()
         self._client = httpx.Client(transport=self._wire, timeout=timeout)
-        self._connections = Connections(self._wire.backend)
 
     def send(self, row: dict[str, Any]) -> None:
         """Queue one row; never blocks on the network."""
@@ -129,7 +127,7 @@ class IngestSender:
                 self.dropped += len(self._queue)  # the batch in flight counts as failed
                 self._queue.clear()
             # A post still in flight ends now (a new one is not started: closed).
-            self._connections.hang_up()
+            self._wire.backend.hang_up()
             self._cond.notify_all()
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():

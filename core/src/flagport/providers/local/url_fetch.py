@@ -104,6 +104,10 @@ class HttpFetcher:
     def close(self) -> None:
         self._client.close()
 
+    def hang_up(self) -> None:
+        """End a fetch in flight now (from another thread); it raises :class:`FetchError`."""
+        self._backend.hang_up()
+
     def fetch(self) -> Fetched | None:
         """GET the file, conditionally.
 

@@ -14,7 +14,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -43,11 +46,22 @@ _CORE_ERRORS = (
 
 class DeadlineBackend(httpcore.NetworkBackend):
     """Wraps httpcore's socket backend; :attr:`deadline` (a ``time.monotonic()`` value,
-    None: none) caps every operation's timeout by the time left."""
+    None: none) caps every operation's timeout by the time left, and :meth:`hang_up`
+    ends an exchange from another thread."""
 
     def __init__(self, backend: httpcore.NetworkBackend) -> None:
         self._backend = backend
         self.deadline: float | None = None
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+
+    def hang_up(self) -> None:
+        """End the exchange in flight (from another thread): its next socket operation
+        fails, and one blocked now returns at once rather than when its cap (up to the
+        whole timeout) runs out, as the connection is shut down."""
+        self.deadline = time.monotonic()
+        for sock in list(self._sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def cap(self, timeout: float | None) -> float | None:
         if self.deadline is None:
@@ -68,6 +82,9 @@ class DeadlineBackend(httpcore.NetworkBackend):
         stream = self._backend.connect_tcp(
             host, port, self.cap(timeout), local_address, socket_options
         )
+        sock = stream.get_extra_info("socket")
+        if sock is not None:
+            self._sockets.add(sock)
         return _DeadlineStream(stream, self)
 
     def connect_unix_socket(
