@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import reprlib
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -39,6 +38,7 @@ from flagport.errors import (
     GeneralError,
     ProviderNotReadyError,
     TypeMismatchError,
+    shown,
 )
 from flagport.events.model import EventKind
 from flagport.imports import import_object
@@ -74,8 +74,6 @@ _SCALAR_DEFAULTS: tuple[Any, ...] = (False, "", 0, 0.0)
 # What every resolution (FlagResolutionDetails, or the client's FlagEvaluationDetails) has.
 _DETAILS_FIELDS = ("value", "variant", "reason", "error_code", "error_message", "flag_metadata")
 _JSON_LEAVES = (str, int, float, bool, type(None))
-_REPR = reprlib.Repr()
-_REPR.maxstring = _REPR.maxother = 80
 
 
 def build_of_provider(spec: Any, options: Mapping[str, Any]) -> FeatureProvider:
@@ -325,7 +323,7 @@ class OpenFeatureProvider(Provider):
         details = self._details(self._boolean, name, False, user)
         value = details.value
         if not isinstance(value, bool):
-            raise TypeMismatchError(f"{name!r} is not a boolean flag (value {_shown(value)})")
+            raise TypeMismatchError(f"{name!r} is not a boolean flag (value {shown(value)})")
         return GateResult(
             name=name,
             value=value,
@@ -445,11 +443,6 @@ def _metadata(details: Any) -> Mapping[str, Any]:
     return metadata if isinstance(metadata, Mapping) else {}
 
 
-def _shown(value: Any) -> str:
-    """``value`` for a message: short, however large or deep."""
-    return _REPR.repr(value)
-
-
 def _json_like(value: Any) -> bool:
     """Whether frozen ``value`` holds JSON's types only (what OpenFeature's structures are)."""
     if isinstance(value, _JSON_LEAVES):
@@ -485,7 +478,7 @@ def _value(value: Any, name: str) -> Any:
         frozen = freeze({"value": value})
     if not _json_like(frozen):
         raise TypeMismatchError(
-            f"the OpenFeature provider's value for {name!r} is not JSON ({_shown(value)}): "
+            f"the OpenFeature provider's value for {name!r} is not JSON ({shown(value)}): "
             "flag values are objects, lists, strings, numbers, booleans or null"
         )
     return frozen
